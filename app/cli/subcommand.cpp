@@ -1,0 +1,80 @@
+// The sub-command table and the command-line pieces they share.
+#include "cli/subcommand.h"
+
+#include "store/workspace.h"
+
+namespace trainyard::cli {
+
+const QList<Subcommand> &subcommands()
+{
+    static const QList<Subcommand> table = {
+        {QStringLiteral("ls"), QStringLiteral("List the runs of the workspace, newest first [--json]"), runLs},
+    };
+    return table;
+}
+
+const Subcommand *findSubcommand(const QString &name)
+{
+    for (const Subcommand &subcommand : subcommands()) {
+        if (subcommand.name == name)
+            return &subcommand;
+    }
+    return nullptr;
+}
+
+QCommandLineOption workspaceOption()
+{
+    return QCommandLineOption(QStringLiteral("workspace"),
+                              QStringLiteral("Workspace folder (default: $TRAINYARD_HOME, else $XDG_DATA_HOME/trainyard)."),
+                              QStringLiteral("DIR"));
+}
+
+std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QString &name, const QStringList &arguments,
+                                            Streams streams)
+{
+    parser.setApplicationDescription(findSubcommand(name) ? findSubcommand(name)->summary : QString());
+    parser.addOption(workspaceOption());
+    const QCommandLineOption helpOption = parser.addHelpOption();
+    // QCommandLineParser reads the program name from the first element.
+    if (!parser.parse(QStringList{QStringLiteral("trainyard ") + name} + arguments)) {
+        streams.err << "trainyard " << name << ": " << parser.errorText() << "\n\n"
+                    << parser.helpText();
+        streams.err.flush();
+        return kExitUsage;
+    }
+    if (parser.isSet(helpOption)) {
+        streams.out << parser.helpText();
+        streams.out.flush();
+        return kExitOk;
+    }
+    return std::nullopt;
+}
+
+QString resolveWorkspaceRoot(const QCommandLineParser &parser, const QString &workspaceBefore)
+{
+    const QString fromCommandLine = parser.isSet(QStringLiteral("workspace")) ? parser.value(QStringLiteral("workspace")) : workspaceBefore;
+    return Workspace::resolveRoot(Workspace::sourcesFromEnvironment(fromCommandLine));
+}
+
+QString usageText()
+{
+    QString text = QStringLiteral(
+        "Usage: trainyard [--workspace DIR] [COMMAND [ARGS...]]\n"
+        "\n"
+        "Compose, launch, watch and compare ML training runs.\n"
+        "With no command, opens the Trainyard window on the workspace.\n"
+        "\n"
+        "Options:\n"
+        "  --workspace DIR  Workspace folder (default: $TRAINYARD_HOME, else $XDG_DATA_HOME/trainyard,\n"
+        "                   else ~/.local/share/trainyard). Accepted by every command.\n"
+        "  -h, --help       Show this help.\n"
+        "  -v, --version    Show the version.\n"
+        "\n"
+        "Commands:\n");
+    for (const Subcommand &subcommand : subcommands())
+        text += QStringLiteral("  %1%2\n").arg(subcommand.name.leftJustified(17), subcommand.summary);
+    text += QStringLiteral("\nRun 'trainyard COMMAND --help' for the options of a command.\n");
+    return text;
+}
+
+} // namespace trainyard::cli

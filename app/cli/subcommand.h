@@ -1,0 +1,51 @@
+// The sub-commands of the trainyard executable and the shared pieces of their command lines.
+#pragma once
+
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <QTextStream>
+
+#include <functional>
+#include <optional>
+
+namespace trainyard::cli {
+
+// Exit codes of every sub-command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1; // the command could not do its work (message on stderr)
+inline constexpr int kExitUsage = 2;   // the command line was wrong (usage on stderr)
+
+struct Streams {
+    QTextStream &out;
+    QTextStream &err;
+};
+
+struct Subcommand {
+    QString name;
+    QString summary;
+    // Receives the arguments after the sub-command name and the --workspace given before it (may be empty).
+    std::function<int(const QStringList &arguments, const QString &workspaceBefore, Streams streams)> run;
+};
+
+const QList<Subcommand> &subcommands();
+const Subcommand *findSubcommand(const QString &name);
+
+QCommandLineOption workspaceOption();
+
+// Parses a sub-command's arguments. On --help prints help to out and returns kExitOk; on a bad option
+// prints the error and usage to err and returns kExitUsage; otherwise returns nullopt to go on.
+std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QString &name, const QStringList &arguments,
+                                            Streams streams);
+
+// The workspace folder: --workspace after the sub-command, else before it, else TRAINYARD_HOME / XDG.
+QString resolveWorkspaceRoot(const QCommandLineParser &parser, const QString &workspaceBefore);
+
+// The general usage text: global options and the list of sub-commands.
+QString usageText();
+
+int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+
+} // namespace trainyard::cli

@@ -1,0 +1,106 @@
+// The watcher's worker polls PRAGMA data_version (a cheap check) and reads the runs only when it changed.
+#include "store/runlistwatcher.h"
+
+#include "store/runqueries.h"
+#include "store/sqlite.h"
+
+#include <QTimer>
+
+#include <optional>
+
+namespace trainyard {
+
+class RunListReader : public QObject {
+    Q_OBJECT
+public:
+    explicit RunListReader(QString databasePath) : m_databasePath(std::move(databasePath)) {}
+
+public slots:
+    void start()
+    {
+        m_timer = new QTimer(this);
+        m_timer->setInterval(RunListWatcher::kPollIntervalMs);
+        connect(m_timer, &QTimer::timeout, this, &RunListReader::poll);
+        m_timer->start();
+        readNow();
+    }
+
+    void poll()
+    {
+        if (!ensureConnection())
+            return;
+        auto version = runqueries::dataVersion(*m_connection);
+        if (!version) {
+            emit readFailed(version.error());
+            return;
+        }
+        if (m_lastVersion && *m_lastVersion == version.value())
+            return;
+        m_lastVersion = version.value();
+        readNow();
+    }
+
+    void readNow()
+    {
+        if (!ensureConnection())
+            return;
+        auto runs = runqueries::listRuns(*m_connection);
+        if (!runs) {
+            emit readFailed(runs.error());
+            return;
+        }
+        if (m_lastRuns && *m_lastRuns == runs.value())
+            return;
+        m_lastRuns = runs.value();
+        emit runsRead(runs.value());
+    }
+
+signals:
+    void runsRead(const QList<trainyard::RunRecord> &runs);
+    void readFailed(const QString &message);
+
+private:
+    bool ensureConnection()
+    {
+        if (m_connection)
+            return true;
+        auto connection = SqliteConnection::open(m_databasePath, SqliteConnection::Mode::ReadWrite);
+        if (!connection) {
+            emit readFailed(connection.error());
+            return false;
+        }
+        m_connection = std::move(connection.value());
+        return true;
+    }
+
+    QString m_databasePath;
+    QTimer *m_timer = nullptr;
+    std::optional<SqliteConnection> m_connection;
+    std::optional<std::int64_t> m_lastVersion;
+    std::optional<QList<RunRecord>> m_lastRuns;
+};
+
+RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
+    : QObject(parent), m_reader(new RunListReader(databasePath))
+{
+    qRegisterMetaType<QList<trainyard::RunRecord>>();
+    m_reader->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::started, m_reader, &RunListReader::start);
+    connect(&m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
+    connect(m_reader, &RunListReader::runsRead, this, &RunListWatcher::runsChanged);
+    connect(m_reader, &RunListReader::readFailed, this, &RunListWatcher::readFailed);
+    m_thread.setObjectName(QStringLiteral("run-list-watcher"));
+    m_thread.start();
+}
+
+RunListWatcher::~RunListWatcher()
+{
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void RunListWatcher::refresh() { QMetaObject::invokeMethod(m_reader, &RunListReader::readNow, Qt::QueuedConnection); }
+
+} // namespace trainyard
+
+#include "runlistwatcher.moc"

@@ -1,0 +1,66 @@
+// Run statuses and ids.
+#include "store/runrecord.h"
+
+#include <QRandomGenerator>
+
+#include <array>
+
+namespace trainyard {
+
+namespace {
+struct StatusName {
+    RunStatus status;
+    const char *name;
+};
+constexpr std::array kStatusNames = {
+    StatusName{RunStatus::Queued, "queued"},       StatusName{RunStatus::Starting, "starting"},
+    StatusName{RunStatus::Running, "running"},     StatusName{RunStatus::Restarting, "restarting"},
+    StatusName{RunStatus::Succeeded, "succeeded"}, StatusName{RunStatus::Failed, "failed"},
+    StatusName{RunStatus::Canceled, "canceled"},   StatusName{RunStatus::Lost, "lost"},
+};
+} // namespace
+
+QString toString(RunStatus status)
+{
+    for (const StatusName &entry : kStatusNames) {
+        if (entry.status == status)
+            return QString::fromLatin1(entry.name);
+    }
+    return QStringLiteral("unknown");
+}
+
+std::optional<RunStatus> runStatusFromString(const QString &text)
+{
+    for (const StatusName &entry : kStatusNames) {
+        if (text == QLatin1String(entry.name))
+            return entry.status;
+    }
+    return std::nullopt;
+}
+
+bool isTerminal(RunStatus status)
+{
+    return status == RunStatus::Succeeded || status == RunStatus::Failed || status == RunStatus::Canceled
+        || status == RunStatus::Lost;
+}
+
+bool isActive(RunStatus status)
+{
+    return status == RunStatus::Starting || status == RunStatus::Running || status == RunStatus::Restarting;
+}
+
+std::optional<qint64> RunRecord::durationSeconds(const QDateTime &now) const
+{
+    if (!startedAt.isValid())
+        return std::nullopt;
+    const QDateTime end = endedAt.isValid() ? endedAt : (isTerminal(status) ? startedAt : now);
+    return std::max<qint64>(0, startedAt.secsTo(end));
+}
+
+QString makeRunId(const QDateTime &createdAt)
+{
+    const quint32 suffix = QRandomGenerator::global()->bounded(0x1000000u);
+    return createdAt.toUTC().toString(QStringLiteral("yyyyMMdd-HHmmss-")) + QStringLiteral("%1").arg(suffix, 6, 16, QLatin1Char('0'));
+}
+
+} // namespace trainyard

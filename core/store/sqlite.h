@@ -1,0 +1,102 @@
+// Thin RAII owners of sqlite3 connections and statements, with errors as Result values.
+#pragma once
+
+#include "result.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <cstdint>
+#include <memory>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace trainyard {
+
+class SqliteStatement;
+
+class SqliteConnection {
+public:
+    enum class Mode { ReadOnly, ReadWrite, ReadWriteCreate };
+
+    static Result<SqliteConnection> open(const QString &path, Mode mode);
+
+    SqliteConnection(SqliteConnection &&) noexcept = default;
+    SqliteConnection &operator=(SqliteConnection &&) noexcept = default;
+    ~SqliteConnection();
+
+    // Runs one or more statements that return no rows.
+    Result<void> execute(const char *sql);
+    Result<SqliteStatement> prepare(const char *sql);
+    // Reads a single integer (a PRAGMA or COUNT(*)).
+    Result<std::int64_t> queryInt(const char *sql);
+
+    std::int64_t lastInsertRowId() const;
+    QString lastError() const;
+    const QString &path() const { return m_path; }
+    sqlite3 *handle() const { return m_db.get(); }
+
+private:
+    struct Closer {
+        void operator()(sqlite3 *db) const;
+    };
+    SqliteConnection(sqlite3 *db, QString path);
+
+    std::unique_ptr<sqlite3, Closer> m_db;
+    QString m_path;
+};
+
+class SqliteStatement {
+public:
+    SqliteStatement(SqliteStatement &&) noexcept = default;
+    SqliteStatement &operator=(SqliteStatement &&) noexcept = default;
+    ~SqliteStatement();
+
+    // Binding uses 1-based positions, as SQLite does.
+    void bind(int position, std::int64_t value);
+    void bind(int position, double value);
+    void bind(int position, const QString &value);
+    void bind(int position, const QByteArray &value);
+    void bindNull(int position);
+
+    // Steps once: true when a row is available, false when done.
+    Result<bool> step();
+    // Steps to completion of a statement that returns no rows, then resets it for reuse.
+    Result<void> run();
+    void reset();
+
+    bool isNull(int column) const;
+    std::int64_t columnInt(int column) const;
+    double columnDouble(int column) const;
+    QString columnText(int column) const;
+
+private:
+    friend class SqliteConnection;
+    struct Finalizer {
+        void operator()(sqlite3_stmt *statement) const;
+    };
+    SqliteStatement(sqlite3_stmt *statement, sqlite3 *db);
+
+    std::unique_ptr<sqlite3_stmt, Finalizer> m_statement;
+    sqlite3 *m_db = nullptr;
+};
+
+// RAII transaction: rolls back unless commit() succeeded.
+class SqliteTransaction {
+public:
+    enum class Kind { Deferred, Immediate };
+    static Result<SqliteTransaction> begin(SqliteConnection &connection, Kind kind);
+
+    SqliteTransaction(SqliteTransaction &&other) noexcept;
+    SqliteTransaction &operator=(SqliteTransaction &&) = delete;
+    ~SqliteTransaction();
+
+    Result<void> commit();
+
+private:
+    explicit SqliteTransaction(SqliteConnection *connection) : m_connection(connection) {}
+    SqliteConnection *m_connection;
+};
+
+} // namespace trainyard

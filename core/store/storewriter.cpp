@@ -1,0 +1,216 @@
+// The writer thread: drains its queue into one transaction at a time.
+#include "store/storewriter.h"
+
+#include "store/database.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <sqlite3.h>
+
+namespace trainyard {
+
+namespace {
+constexpr int kRunIdAttempts = 16;
+}
+
+Result<std::unique_ptr<StoreWriter>> StoreWriter::start(const Database &database)
+{
+    auto connection = database.connect();
+    if (!connection)
+        return fail(connection.error());
+    std::unique_ptr<StoreWriter> writer(new StoreWriter(std::move(connection.value())));
+    writer->m_thread = std::thread([raw = writer.get()] { raw->runLoop(); });
+    return writer;
+}
+
+StoreWriter::StoreWriter(SqliteConnection connection) : m_connection(std::move(connection)) {}
+
+StoreWriter::~StoreWriter()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wakeUp.notify_one();
+    if (m_thread.joinable())
+        m_thread.join();
+}
+
+void StoreWriter::enqueue(PendingWrite write)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_queue.push_back(std::move(write));
+    }
+    m_wakeUp.notify_one();
+}
+
+void StoreWriter::runLoop()
+{
+    for (;;) {
+        std::deque<PendingWrite> batch;
+        {
+            std::unique_lock lock(m_mutex);
+            m_wakeUp.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+            if (m_queue.empty() && m_stopping)
+                return;
+            batch.swap(m_queue);
+        }
+        commitBatch(batch);
+    }
+}
+
+void StoreWriter::commitBatch(std::deque<PendingWrite> &batch)
+{
+    QString commitError;
+    {
+        auto transaction = SqliteTransaction::begin(m_connection, SqliteTransaction::Kind::Immediate);
+        if (!transaction) {
+            commitError = transaction.error();
+        } else {
+            for (PendingWrite &write : batch) {
+                if (auto savepoint = m_connection.execute("SAVEPOINT operation"); !savepoint) {
+                    commitError = savepoint.error();
+                    break;
+                }
+                const bool applied = write.apply(m_connection);
+                (void)m_connection.execute(applied ? "RELEASE operation" : "ROLLBACK TO operation; RELEASE operation");
+            }
+            if (commitError.isEmpty()) {
+                if (auto committed = transaction->commit(); !committed)
+                    commitError = committed.error();
+            }
+        }
+    }
+    for (PendingWrite &write : batch)
+        write.complete(commitError);
+    if (commitError.isEmpty())
+        emit batchCommitted(int(batch.size()));
+}
+
+void StoreWriter::flush()
+{
+    submit<void>([](SqliteConnection &) { return Result<void>(); }).wait();
+}
+
+std::future<Result<QString>> StoreWriter::createRun(const NewRun &run)
+{
+    return submit<QString>([run](SqliteConnection &connection) -> Result<QString> {
+        const QDateTime createdAt = run.createdAt.isValid() ? run.createdAt : QDateTime::currentDateTimeUtc();
+        auto insertRun = connection.prepare(
+            "INSERT OR IGNORE INTO runs (id, name, status, created_ms, command, cwd, host, backend) VALUES (?,?,?,?,?,?,?,?)");
+        if (!insertRun)
+            return fail(insertRun.error());
+        // Ids carry random digits; on the rare collision (many runs in one second) draw another.
+        QString id;
+        for (int attempt = 0; attempt < kRunIdAttempts && id.isEmpty(); ++attempt) {
+            const QString candidate = makeRunId(createdAt);
+            insertRun->bind(1, candidate);
+            insertRun->bind(2, run.name.isEmpty() ? candidate : run.name);
+            insertRun->bind(3, toString(run.initialStatus));
+            insertRun->bind(4, std::int64_t(createdAt.toMSecsSinceEpoch()));
+            insertRun->bind(5, QJsonDocument(QJsonArray::fromStringList(run.command)).toJson(QJsonDocument::Compact));
+            insertRun->bind(6, run.cwd);
+            insertRun->bind(7, run.host);
+            insertRun->bind(8, run.backend);
+            if (auto inserted = insertRun->run(); !inserted)
+                return fail(inserted.error());
+            if (sqlite3_changes(connection.handle()) == 1)
+                id = candidate;
+        }
+        if (id.isEmpty())
+            return fail(QStringLiteral("could not find a free run id after %1 attempts").arg(kRunIdAttempts));
+
+        auto insertTag = connection.prepare("INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)");
+        if (!insertTag)
+            return fail(insertTag.error());
+        for (const QString &tag : run.tags) {
+            insertTag->bind(1, id);
+            insertTag->bind(2, tag);
+            if (auto inserted = insertTag->run(); !inserted)
+                return fail(inserted.error());
+        }
+        auto insertParam = connection.prepare("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)");
+        if (!insertParam)
+            return fail(insertParam.error());
+        for (const auto &[key, value] : run.params) {
+            insertParam->bind(1, id);
+            insertParam->bind(2, key);
+            insertParam->bind(3, value);
+            if (auto inserted = insertParam->run(); !inserted)
+                return fail(inserted.error());
+        }
+        auto insertEvent = connection.prepare("INSERT INTO events (run_id, ts_ms, from_status, to_status) VALUES (?, ?, NULL, ?)");
+        if (!insertEvent)
+            return fail(insertEvent.error());
+        insertEvent->bind(1, id);
+        insertEvent->bind(2, std::int64_t(createdAt.toMSecsSinceEpoch()));
+        insertEvent->bind(3, toString(run.initialStatus));
+        if (auto inserted = insertEvent->run(); !inserted)
+            return fail(inserted.error());
+        return id;
+    });
+}
+
+std::future<Result<void>> StoreWriter::recordStatus(const QString &runId, RunStatus status, const QDateTime &at,
+                                                    const QString &detail)
+{
+    return submit<void>([=](SqliteConnection &connection) -> Result<void> {
+        auto current = connection.prepare("SELECT status FROM runs WHERE id = ?");
+        if (!current)
+            return fail(current.error());
+        current->bind(1, runId);
+        auto found = current->step();
+        if (!found)
+            return fail(found.error());
+        if (!found.value())
+            return fail(QStringLiteral("no run with id %1").arg(runId));
+        const QString fromStatus = current->columnText(0);
+
+        // started_ms is the first time the run started running, ended_ms the time it reached a final state.
+        auto update = connection.prepare(
+            "UPDATE runs SET status = ?2,"
+            " started_ms = CASE WHEN ?3 AND started_ms IS NULL THEN ?4 ELSE started_ms END,"
+            " ended_ms = CASE WHEN ?5 THEN ?4 ELSE ended_ms END"
+            " WHERE id = ?1");
+        if (!update)
+            return fail(update.error());
+        const std::int64_t atMs = at.toMSecsSinceEpoch();
+        update->bind(1, runId);
+        update->bind(2, toString(status));
+        update->bind(3, std::int64_t(status == RunStatus::Running ? 1 : 0));
+        update->bind(4, atMs);
+        update->bind(5, std::int64_t(isTerminal(status) ? 1 : 0));
+        if (auto updated = update->run(); !updated)
+            return updated;
+
+        auto insertEvent = connection.prepare(
+            "INSERT INTO events (run_id, ts_ms, from_status, to_status, detail) VALUES (?, ?, ?, ?, ?)");
+        if (!insertEvent)
+            return fail(insertEvent.error());
+        insertEvent->bind(1, runId);
+        insertEvent->bind(2, atMs);
+        insertEvent->bind(3, fromStatus);
+        insertEvent->bind(4, toString(status));
+        if (detail.isEmpty())
+            insertEvent->bindNull(5);
+        else
+            insertEvent->bind(5, detail);
+        return insertEvent->run();
+    });
+}
+
+std::future<Result<void>> StoreWriter::setExitSummary(const QString &runId, const QString &exitSummaryJson)
+{
+    return submit<void>([=](SqliteConnection &connection) -> Result<void> {
+        auto update = connection.prepare("UPDATE runs SET exit_summary = ? WHERE id = ?");
+        if (!update)
+            return fail(update.error());
+        update->bind(1, exitSummaryJson);
+        update->bind(2, runId);
+        return update->run();
+    });
+}
+
+} // namespace trainyard

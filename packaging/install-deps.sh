@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every build, run and test dependency of Trainyard from Debian 12 packages.
+# Idempotent: when every package is already installed it does nothing (no apt-get update).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git dpkg-dev file
+  # Qt 6.4: Core, Gui, Widgets, Sql, Test, Concurrent (qt6-base-dev), Charts, platform plugins
+  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins libqt6sql6-sqlite libgl-dev libxkbcommon-dev
+  # storage, HTTP, JSON, YAML
+  libsqlite3-dev sqlite3 libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev
+  # GUI tests without a display, fonts so text renders offscreen
+  xvfb xauth x11-utils fonts-dejavu-core
+  # validating the desktop entry and AppStream metadata of the package
+  desktop-file-utils appstream
+  # end-to-end runs: real PyTorch (CPU, gloo) at /usr/bin/python3
+  python3 python3-torch
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run this script as root (sudo $0)" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

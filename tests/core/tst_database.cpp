@@ -1,0 +1,237 @@
+// Database: creation, migration from the previous schema, and every refusal leaving the file untouched.
+#include "store/database.h"
+#include "store/runqueries.h"
+#include "store/schema.h"
+#include "store/sqlite.h"
+#include "support/testworkspace.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <thread>
+
+using namespace trainyard;
+
+namespace {
+
+QString fixtureSql(const QString &name)
+{
+    QFile file(QStringLiteral(TRAINYARD_FIXTURES_DIR "/") + name);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QString::fromUtf8(file.readAll());
+}
+
+// Builds a database file from SQL with plain SQLite, as another program (or an older Trainyard) would.
+bool makeDatabase(const QString &path, const QString &sql)
+{
+    auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWriteCreate);
+    return connection && connection->execute(sql.toUtf8().constData());
+}
+
+std::int64_t queryInt(const QString &path, const char *sql)
+{
+    auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadOnly);
+    if (!connection)
+        return -1;
+    auto value = connection->queryInt(sql);
+    return value ? value.value() : -1;
+}
+
+} // namespace
+
+class TestDatabase : public QObject {
+    Q_OBJECT
+private slots:
+    void createsCurrentSchemaInWalMode()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("trainyard.db"));
+        auto database = Database::open(path);
+        QVERIFY2(database.ok(), database ? "" : qPrintable(database.error()));
+        QCOMPARE(database->schemaVersion(), schema::kCurrentVersion);
+        QCOMPARE(queryInt(path, "PRAGMA user_version"), std::int64_t(schema::kCurrentVersion));
+        QCOMPARE(queryInt(path, "PRAGMA application_id"), std::int64_t(schema::kApplicationId));
+        auto connection = database->connect();
+        QVERIFY(connection.ok());
+        auto mode = connection->prepare("PRAGMA journal_mode");
+        QVERIFY(mode.ok());
+        QVERIFY(mode->step().ok());
+        QCOMPARE(mode->columnText(0), QStringLiteral("wal"));
+        for (const char *table : {"runs", "params", "tags", "events", "metric_keys", "metric_points"}) {
+            const QByteArray sql = QByteArray("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'";
+            QCOMPARE(queryInt(path, sql.constData()), std::int64_t(1));
+        }
+        // Reopening an up-to-date database changes nothing.
+        const QByteArray before = test::sha256OfFile(path);
+        QVERIFY(Database::open(path).ok());
+        QCOMPARE(test::sha256OfFile(path), before);
+    }
+
+    void migratesPreviousSchemaKeepingData()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("trainyard.db"));
+        const QString sql = fixtureSql(QStringLiteral("schema-v1.sql"));
+        QVERIFY(!sql.isEmpty());
+        QVERIFY(makeDatabase(path, sql));
+        QCOMPARE(queryInt(path, "PRAGMA user_version"), std::int64_t(1));
+
+        auto database = Database::open(path);
+        QVERIFY2(database.ok(), database ? "" : qPrintable(database.error()));
+        QCOMPARE(database->schemaVersion(), 2);
+        QCOMPARE(queryInt(path, "PRAGMA user_version"), std::int64_t(2));
+
+        auto connection = database->connect();
+        QVERIFY(connection.ok());
+        auto runs = runqueries::listRuns(connection.value());
+        QVERIFY(runs.ok());
+        QCOMPARE(runs->size(), 2);
+        QCOMPARE(runs->at(0).name, QStringLiteral("resnet-lr-sweep")); // newest first
+        QCOMPARE(toString(runs->at(0).status), toString(RunStatus::Failed));
+        QCOMPARE(runs->at(0).tags, QStringList{"sweep"});
+        QCOMPARE(runs->at(1).command, (QStringList{"/usr/bin/python3", "train.py", "--lr=0.1"}));
+        QCOMPARE(runs->at(1).backend, QStringLiteral("local")); // the new column's default
+        QCOMPARE(runs->at(1).host, QString());
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM metric_points"), std::int64_t(3));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM events WHERE detail IS NULL"), std::int64_t(3));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name='events_by_run_time'"), std::int64_t(1));
+    }
+
+    void failedMigrationChangesNothing()
+    {
+        // A v1 database that already has an object named like one that migration 2 creates: the migration
+        // fails half way, and the single transaction must leave the file exactly as it was.
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("trainyard.db"));
+        QVERIFY(makeDatabase(path, fixtureSql(QStringLiteral("schema-v1.sql"))
+                                       + QStringLiteral("CREATE TABLE runs_by_status(x);")));
+        const QByteArray before = test::sha256OfFile(path);
+        auto database = Database::open(path);
+        QVERIFY(!database.ok());
+        QVERIFY2(database.error().contains(QStringLiteral("from schema version 1 to 2")), qPrintable(database.error()));
+        QVERIFY(database.error().contains(path));
+        QCOMPARE(queryInt(path, "PRAGMA user_version"), std::int64_t(1));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM pragma_table_info('runs') WHERE name='host'"), std::int64_t(0));
+        QCOMPARE(test::sha256OfFile(path), before);
+    }
+
+    void refusesNewerSchemaUntouched()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("trainyard.db"));
+        QVERIFY(makeDatabase(path, QStringLiteral("PRAGMA application_id = %1; CREATE TABLE runs(id TEXT); "
+                                                  "CREATE TABLE future_things(x); PRAGMA user_version = 7;")
+                                       .arg(schema::kApplicationId)));
+        const QByteArray before = test::sha256OfFile(path);
+        auto database = Database::open(path);
+        QVERIFY(!database.ok());
+        const QString message = database.error();
+        QVERIFY2(message.contains(QStringLiteral("schema version 7")), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("up to %1").arg(schema::kCurrentVersion)), qPrintable(message));
+        QVERIFY(message.contains(path));
+        QCOMPARE(test::sha256OfFile(path), before);
+        QVERIFY(!QFile::exists(path + QStringLiteral("-wal")));
+    }
+
+    void refusesNonSqliteFileUntouched_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::newRow("text") << QByteArray("these are my notes, not a database\n");
+        QTest::newRow("short") << QByteArray("SQLite");
+        QTest::newRow("binary") << QByteArray(4096, '\x7f');
+    }
+    void refusesNonSqliteFileUntouched()
+    {
+        QFETCH(QByteArray, content);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("trainyard.db"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(content);
+        file.close();
+        const QByteArray before = test::sha256OfFile(path);
+        auto database = Database::open(path);
+        QVERIFY(!database.ok());
+        QVERIFY2(database.error().contains(QStringLiteral("not an SQLite database")), qPrintable(database.error()));
+        QVERIFY(database.error().contains(path));
+        QCOMPARE(test::sha256OfFile(path), before);
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{"trainyard.db"});
+    }
+
+    void refusesForeignSqliteDatabaseUntouched()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("trainyard.db"));
+        QVERIFY(makeDatabase(path, QStringLiteral("CREATE TABLE moz_bookmarks(id INTEGER, url TEXT); INSERT INTO moz_bookmarks VALUES (1, 'x');")));
+        const QByteArray before = test::sha256OfFile(path);
+        auto database = Database::open(path);
+        QVERIFY(!database.ok());
+        QVERIFY2(database.error().contains(QStringLiteral("not a Trainyard workspace")), qPrintable(database.error()));
+        QVERIFY(database.error().contains(QStringLiteral("moz_bookmarks")));
+        QCOMPARE(test::sha256OfFile(path), before);
+    }
+
+    void refusesDamagedDatabaseUntouched()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("trainyard.db"));
+        QVERIFY(Database::open(path).ok());
+        // Keep the 100-byte header, destroy the schema page.
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        file.seek(100);
+        file.write(QByteArray(3000, '\x5a'));
+        file.close();
+        const QByteArray before = test::sha256OfFile(path);
+        auto database = Database::open(path);
+        QVERIFY(!database.ok());
+        QVERIFY2(database.error().contains(path), qPrintable(database.error()));
+        QCOMPARE(test::sha256OfFile(path), before);
+    }
+
+    void readerSeesConsistentSnapshotWhileWriterCommits()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        workspace.addRun(QStringLiteral("first"), RunStatus::Succeeded);
+
+        auto writer = workspace.workspace().database().connect();
+        auto reader = workspace.workspace().database().connect();
+        QVERIFY(writer.ok() && reader.ok());
+
+        // The writer is half way through a transaction that adds runs and events.
+        QVERIFY(writer->execute("BEGIN IMMEDIATE").ok());
+        QVERIFY(writer->execute("INSERT INTO runs (id, name, status, created_ms, command, cwd) "
+                                "VALUES ('r2', 'second', 'running', 2000000000000, '[]', '/')").ok());
+
+        // A reader is not blocked and does not see uncommitted rows.
+        auto during = runqueries::listRuns(reader.value());
+        QVERIFY2(during.ok(), during ? "" : qPrintable(during.error()));
+        QCOMPARE(during->size(), 1);
+
+        // A reader inside one snapshot keeps seeing it even after the writer commits.
+        QVERIFY(reader->execute("BEGIN").ok());
+        QCOMPARE(reader->queryInt("SELECT count(*) FROM runs").value(), std::int64_t(1));
+        std::thread commitInOtherThread([&] {
+            (void)writer->execute("INSERT INTO events (run_id, ts_ms, to_status) VALUES ('r2', 1, 'running')");
+            (void)writer->execute("COMMIT");
+        });
+        commitInOtherThread.join();
+        QCOMPARE(reader->queryInt("SELECT count(*) FROM runs").value(), std::int64_t(1));
+        QCOMPARE(reader->queryInt("SELECT count(*) FROM events WHERE run_id='r2'").value(), std::int64_t(0));
+        QVERIFY(reader->execute("COMMIT").ok());
+
+        // A new snapshot sees both the run and its event.
+        auto after = runqueries::listRuns(reader.value());
+        QVERIFY(after.ok());
+        QCOMPARE(after->size(), 2);
+        QCOMPARE(after->at(0).name, QStringLiteral("second"));
+        QCOMPARE(reader->queryInt("SELECT count(*) FROM events WHERE run_id='r2'").value(), std::int64_t(1));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDatabase)
+#include "tst_database.moc"

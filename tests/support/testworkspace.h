@@ -1,0 +1,38 @@
+// Test support: temporary workspaces seeded through the real store, and file hashes.
+#pragma once
+
+#include "store/runrecord.h"
+#include "store/storewriter.h"
+#include "store/workspace.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QTemporaryDir>
+
+#include <memory>
+#include <optional>
+
+namespace trainyard::test {
+
+class TestWorkspace {
+public:
+    TestWorkspace();
+    bool isValid() const { return m_workspace.has_value(); }
+    const QString &root() const { return m_root; }
+    Workspace &workspace() { return *m_workspace; }
+    StoreWriter &writer() { return *m_writer; }
+
+    // Creates a run with the given name, status and tags; started/ended times follow from the status.
+    QString addRun(const QString &name, RunStatus status, const QStringList &tags = {}, const QDateTime &createdAt = {});
+
+private:
+    QTemporaryDir m_dir;
+    QString m_root;
+    std::optional<Workspace> m_workspace;
+    std::unique_ptr<StoreWriter> m_writer;
+};
+
+QByteArray sha256OfFile(const QString &path);
+
+} // namespace trainyard::test
+

@@ -1,0 +1,143 @@
+// RunTableModel: model contract (QAbstractItemModelTester), incremental updates, sorting, colours.
+#include "models/runtablemodel.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTest>
+
+using namespace trainyard;
+
+namespace {
+const QDateTime kT0 = QDateTime::fromMSecsSinceEpoch(1764000000000, Qt::UTC);
+
+RunRecord makeRun(const QString &id, const QString &name, RunStatus status, int startOffsetS, int durationS,
+                  QStringList tags = {})
+{
+    RunRecord run;
+    run.id = id;
+    run.name = name;
+    run.status = status;
+    run.createdAt = kT0.addSecs(startOffsetS - 1);
+    run.startedAt = kT0.addSecs(startOffsetS);
+    if (isTerminal(status))
+        run.endedAt = run.startedAt.addSecs(durationS);
+    run.tags = std::move(tags);
+    return run;
+}
+} // namespace
+
+class TestRunTableModel : public QObject {
+    Q_OBJECT
+private slots:
+    void passesModelTesterThroughUpdates()
+    {
+        RunTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setRuns({makeRun("a", "alpha", RunStatus::Succeeded, 0, 100), makeRun("b", "beta", RunStatus::Running, 50, 0)});
+        model.setRuns({makeRun("b", "beta", RunStatus::Failed, 50, 30), makeRun("c", "gamma", RunStatus::Queued, 90, 0)});
+        model.setRuns({});
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void updatesAreIncrementalNeverResets()
+    {
+        RunTableModel model;
+        QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+
+        const RunRecord a = makeRun("a", "alpha", RunStatus::Running, 0, 0);
+        const RunRecord b = makeRun("b", "beta", RunStatus::Queued, 10, 0);
+        model.setRuns({a, b});
+        QCOMPARE(inserted.size(), 1);
+        QCOMPARE(model.rowCount(), 2);
+
+        // Same list again: nothing emitted.
+        model.setRuns({a, b});
+        QCOMPARE(inserted.size(), 1);
+        QCOMPARE(changed.size(), 0);
+
+        // One run changes status: exactly its row changes.
+        RunRecord aDone = a;
+        aDone.status = RunStatus::Succeeded;
+        aDone.endedAt = a.startedAt.addSecs(42);
+        model.setRuns({aDone, b});
+        QCOMPARE(changed.size(), 1);
+        const QModelIndex topLeft = changed.at(0).at(0).value<QModelIndex>();
+        QCOMPARE(topLeft.row(), 0);
+        QCOMPARE(model.data(model.index(0, RunTableModel::StatusColumn)).toString(), QStringLiteral("succeeded"));
+        QCOMPARE(model.data(model.index(0, RunTableModel::DurationColumn)).toString(), QStringLiteral("42s"));
+
+        // A new run appears and one disappears.
+        const RunRecord c = makeRun("c", "gamma", RunStatus::Starting, 20, 0);
+        model.setRuns({c, aDone});
+        QCOMPARE(removed.size(), 1);
+        QCOMPARE(inserted.size(), 2);
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(resets.size(), 0);
+    }
+
+    void showsColumnsAndStatusColours()
+    {
+        RunTableModel model;
+        model.setRuns({makeRun("a", "alpha", RunStatus::Failed, 0, 3725, {"amp", "baseline"})});
+        QCOMPARE(model.data(model.index(0, RunTableModel::NameColumn)).toString(), QStringLiteral("alpha"));
+        QCOMPARE(model.data(model.index(0, RunTableModel::TagsColumn)).toString(), QStringLiteral("amp, baseline"));
+        QCOMPARE(model.data(model.index(0, RunTableModel::DurationColumn)).toString(), QStringLiteral("1h 02m"));
+        QCOMPARE(model.data(model.index(0, RunTableModel::DurationColumn), RunTableModel::SortRole).toLongLong(), 3725);
+        QCOMPARE(model.data(model.index(0, RunTableModel::StatusColumn), Qt::DecorationRole).value<QColor>(),
+                 RunTableModel::statusColor(RunStatus::Failed));
+        QCOMPARE(model.data(model.index(0, RunTableModel::NameColumn), RunTableModel::RunIdRole).toString(), QStringLiteral("a"));
+        QCOMPARE(model.headerData(RunTableModel::StatusColumn, Qt::Horizontal).toString(), QStringLiteral("Status"));
+        QVERIFY(RunTableModel::statusColor(RunStatus::Failed) != RunTableModel::statusColor(RunStatus::Succeeded));
+    }
+
+    void activeRunDurationRunsOnTheClock()
+    {
+        RunTableModel model;
+        model.setNow(kT0.addSecs(75));
+        model.setRuns({makeRun("a", "alpha", RunStatus::Running, 0, 0), makeRun("q", "queued", RunStatus::Queued, 0, 0)});
+        QCOMPARE(model.data(model.index(0, RunTableModel::DurationColumn)).toString(), QStringLiteral("1m 15s"));
+        RunRecord queued = makeRun("q", "queued", RunStatus::Queued, 0, 0);
+        queued.startedAt = {};
+        model.setRuns({makeRun("a", "alpha", RunStatus::Running, 0, 0), queued});
+        QCOMPARE(model.data(model.index(1, RunTableModel::DurationColumn)).toString(), QString());
+        // Durations of active runs tick without any new data.
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QVERIFY(changed.wait(2500));
+        QCOMPARE(changed.at(0).at(0).value<QModelIndex>().column(), int(RunTableModel::DurationColumn));
+    }
+
+    void sortsByEveryColumnThroughSortRole_data()
+    {
+        QTest::addColumn<int>("column");
+        QTest::addColumn<QStringList>("ascendingNames");
+        QTest::newRow("name") << int(RunTableModel::NameColumn) << QStringList{"alpha", "beta", "gamma"};
+        QTest::newRow("status") << int(RunTableModel::StatusColumn) << QStringList{"gamma", "beta", "alpha"};
+        QTest::newRow("started") << int(RunTableModel::StartedColumn) << QStringList{"beta", "gamma", "alpha"};
+        QTest::newRow("duration") << int(RunTableModel::DurationColumn) << QStringList{"gamma", "alpha", "beta"};
+    }
+    void sortsByEveryColumnThroughSortRole()
+    {
+        QFETCH(int, column);
+        QFETCH(QStringList, ascendingNames);
+        RunTableModel model;
+        // Durations 9 s and 100 s: text would sort "100s" before "9s"; the sort role must not.
+        model.setRuns({makeRun("a", "alpha", RunStatus::Succeeded, 300, 9), makeRun("b", "beta", RunStatus::Running, 0, 0),
+                       makeRun("c", "gamma", RunStatus::Failed, 100, 5)});
+        model.setNow(kT0.addSecs(100));
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSortRole(RunTableModel::SortRole);
+        proxy.sort(column, Qt::AscendingOrder);
+        QStringList names;
+        for (int row = 0; row < proxy.rowCount(); ++row)
+            names << proxy.index(row, RunTableModel::NameColumn).data().toString();
+        QCOMPARE(names, ascendingNames);
+    }
+};
+
+QTEST_MAIN(TestRunTableModel)
+#include "tst_runtablemodel.moc"
