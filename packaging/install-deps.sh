@@ -31,8 +31,12 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    echo "install-deps: missing ${missing[*]}; installing them with sudo"
+    exec sudo --preserve-env=DEBIAN_FRONTEND "$0" "$@"
+  fi
   echo "install-deps: missing packages: ${missing[*]}" >&2
-  echo "install-deps: run this script as root (sudo $0)" >&2
+  echo "install-deps: run this script as root to install them" >&2
   exit 1
 fi
 
