@@ -1,6 +1,7 @@
 // The sub-command table and the command-line pieces they share.
 #include "cli/subcommand.h"
 
+#include "store/runqueries.h"
 #include "store/workspace.h"
 
 namespace trainyard::cli {
@@ -8,7 +9,12 @@ namespace trainyard::cli {
 const QList<Subcommand> &subcommands()
 {
     static const QList<Subcommand> table = {
+        {QStringLiteral("launch"), QStringLiteral("Launch a command on N local ranks: launch [options] -- COMMAND ARGS..."), runLaunch},
         {QStringLiteral("ls"), QStringLiteral("List the runs of the workspace, newest first [--json]"), runLs},
+        {QStringLiteral("show"), QStringLiteral("Show a run: status, attempts, first failure, metrics [--json]"), runShow},
+        {QStringLiteral("logs"), QStringLiteral("Print a run's rank logs [--rank N] [--follow]"), runLogs},
+        {QStringLiteral("metrics"), QStringLiteral("Print a run's metrics [KEY] [--json | --csv]"), runMetrics},
+        {QStringLiteral("cancel"), QStringLiteral("Cancel a running run"), runCancel},
     };
     return table;
 }
@@ -54,6 +60,38 @@ QString resolveWorkspaceRoot(const QCommandLineParser &parser, const QString &wo
 {
     const QString fromCommandLine = parser.isSet(QStringLiteral("workspace")) ? parser.value(QStringLiteral("workspace")) : workspaceBefore;
     return Workspace::resolveRoot(Workspace::sourcesFromEnvironment(fromCommandLine));
+}
+
+Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString &workspaceBefore)
+{
+    return Workspace::open(resolveWorkspaceRoot(parser, workspaceBefore));
+}
+
+Result<FoundRun> findRunForCommand(const QCommandLineParser &parser, const QString &workspaceBefore)
+{
+    const QStringList positional = parser.positionalArguments();
+    if (positional.isEmpty())
+        return fail(QStringLiteral("give a run id (or a unique prefix, or a name)"));
+    const QString root = resolveWorkspaceRoot(parser, workspaceBefore);
+    auto workspace = Workspace::openIfExists(root);
+    if (!workspace)
+        return fail(workspace.error());
+    if (!workspace->has_value())
+        return fail(QStringLiteral("no workspace at %1 (no runs yet)").arg(root));
+    auto connection = workspace->value().database().connect();
+    if (!connection)
+        return fail(connection.error());
+    auto run = runqueries::findRun(connection.value(), positional.first());
+    if (!run)
+        return fail(run.error());
+    return FoundRun{std::move(workspace->value()), std::move(run.value())};
+}
+
+int reportFailure(Streams streams, const QString &command, const QString &message)
+{
+    streams.err << "trainyard " << command << ": " << message << '\n';
+    streams.err.flush();
+    return kExitFailure;
 }
 
 QString usageText()

@@ -8,6 +8,10 @@
 #include <QStringList>
 #include <QTextStream>
 
+#include "result.h"
+#include "store/runrecord.h"
+#include "store/workspace.h"
+
 #include <functional>
 #include <optional>
 
@@ -47,5 +51,21 @@ QString resolveWorkspaceRoot(const QCommandLineParser &parser, const QString &wo
 QString usageText();
 
 int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runShow(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runLogs(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runCancel(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+
+// Opens (creating if needed) the workspace for a command that writes.
+Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString &workspaceBefore);
+// Finds the run named by the first positional argument in an existing workspace.
+struct FoundRun {
+    Workspace workspace;
+    RunRecord run;
+};
+Result<FoundRun> findRunForCommand(const QCommandLineParser &parser, const QString &workspaceBefore);
+// Prints "trainyard NAME: message" on err and returns kExitFailure.
+int reportFailure(Streams streams, const QString &command, const QString &message);
 
 } // namespace trainyard::cli

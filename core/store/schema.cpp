@@ -63,9 +63,36 @@ CREATE INDEX events_by_run_time ON events(run_id, ts_ms);
 CREATE INDEX runs_by_status ON runs(status);
 )sql";
 
+// Version 3: where ingestion stopped in each metrics or log file of a run, so it resumes after a crash
+// without losing or doubling a point, and what it could not parse there. Metric values become nullable:
+// SQLite stores NaN as NULL, and a NaN loss is a fact worth keeping.
+constexpr const char *kVersion3 = R"sql(
+CREATE TABLE metric_points_v3 (
+    key_id  INTEGER NOT NULL REFERENCES metric_keys(id) ON DELETE CASCADE,
+    step    INTEGER NOT NULL,
+    value   REAL,
+    ts_ms   INTEGER
+);
+INSERT INTO metric_points_v3 (key_id, step, value, ts_ms) SELECT key_id, step, value, ts_ms FROM metric_points;
+DROP TABLE metric_points;
+ALTER TABLE metric_points_v3 RENAME TO metric_points;
+CREATE INDEX metric_points_by_key_step ON metric_points(key_id, step);
+CREATE TABLE ingest_progress (
+    run_id           TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    file             TEXT NOT NULL,
+    byte_offset      INTEGER NOT NULL,
+    line_number      INTEGER NOT NULL,
+    points           INTEGER NOT NULL DEFAULT 0,
+    malformed_lines  INTEGER NOT NULL DEFAULT 0,
+    malformed_examples TEXT,
+    PRIMARY KEY (run_id, file)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
     {2, kVersion2},
+    {3, kVersion3},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

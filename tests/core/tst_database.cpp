@@ -70,19 +70,31 @@ private slots:
         QCOMPARE(test::sha256OfFile(path), before);
     }
 
-    void migratesPreviousSchemaKeepingData()
+    void migratesOlderSchemasKeepingData_data()
     {
+        QTest::addColumn<QString>("fixture");
+        QTest::addColumn<int>("fixtureVersion");
+        QTest::addColumn<QString>("failedRunHost");
+        QTest::newRow("previous schema (2)") << "schema-v2.sql" << 2 << "gpu-box-1";
+        QTest::newRow("first schema (1)") << "schema-v1.sql" << 1 << "";
+    }
+    void migratesOlderSchemasKeepingData()
+    {
+        QFETCH(QString, fixture);
+        QFETCH(int, fixtureVersion);
+        QFETCH(QString, failedRunHost);
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("trainyard.db"));
-        const QString sql = fixtureSql(QStringLiteral("schema-v1.sql"));
+        const QString sql = fixtureSql(fixture);
         QVERIFY(!sql.isEmpty());
         QVERIFY(makeDatabase(path, sql));
-        QCOMPARE(queryInt(path, "PRAGMA user_version"), std::int64_t(1));
+        QCOMPARE(queryInt(path, "PRAGMA user_version"), std::int64_t(fixtureVersion));
 
         auto database = Database::open(path);
         QVERIFY2(database.ok(), database ? "" : qPrintable(database.error()));
-        QCOMPARE(database->schemaVersion(), 2);
-        QCOMPARE(queryInt(path, "PRAGMA user_version"), std::int64_t(2));
+        QCOMPARE(database->schemaVersion(), schema::kCurrentVersion);
+        QCOMPARE(queryInt(path, "PRAGMA user_version"), std::int64_t(schema::kCurrentVersion));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name='ingest_progress'"), std::int64_t(1));
 
         auto connection = database->connect();
         QVERIFY(connection.ok());
@@ -95,6 +107,7 @@ private slots:
         QCOMPARE(runs->at(1).command, (QStringList{"/usr/bin/python3", "train.py", "--lr=0.1"}));
         QCOMPARE(runs->at(1).backend, QStringLiteral("local")); // the new column's default
         QCOMPARE(runs->at(1).host, QString());
+        QCOMPARE(runs->at(0).host, failedRunHost);
         QCOMPARE(queryInt(path, "SELECT count(*) FROM metric_points"), std::int64_t(3));
         QCOMPARE(queryInt(path, "SELECT count(*) FROM events WHERE detail IS NULL"), std::int64_t(3));
         QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name='events_by_run_time'"), std::int64_t(1));

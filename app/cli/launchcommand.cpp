@@ -1,0 +1,260 @@
+// trainyard launch: runs a command on N local ranks and supervises it to the end.
+#include "cli/subcommand.h"
+
+#include "launch/runrecovery.h"
+#include "launch/runsupervisor.h"
+#include "store/storewriter.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QSocketNotifier>
+#include <QTimer>
+
+#include <csignal>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace trainyard::cli {
+
+namespace {
+
+constexpr int kStatusIntervalMs = 1000;
+constexpr int kExitCanceled = 130; // as a shell reports a command ended by Ctrl-C
+
+// Ctrl-C, SIGTERM and SIGHUP become a cancel request delivered on the event loop (self-pipe).
+class TerminationSignals : public QObject {
+    Q_OBJECT
+public:
+    TerminationSignals()
+    {
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s_pipe) != 0)
+            return;
+        m_notifier = new QSocketNotifier(s_pipe[1], QSocketNotifier::Read, this);
+        connect(m_notifier, &QSocketNotifier::activated, this, [this] {
+            char signalNumber = 0;
+            if (::read(s_pipe[1], &signalNumber, 1) == 1)
+                emit received(signalNumber);
+        });
+        struct sigaction action = {};
+        action.sa_handler = &TerminationSignals::handle;
+        sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        for (int signalNumber : {SIGINT, SIGTERM, SIGHUP})
+            ::sigaction(signalNumber, &action, nullptr);
+    }
+    ~TerminationSignals() override
+    {
+        for (int signalNumber : {SIGINT, SIGTERM, SIGHUP})
+            ::signal(signalNumber, SIG_DFL);
+        ::close(s_pipe[0]);
+        ::close(s_pipe[1]);
+    }
+
+signals:
+    void received(int signalNumber);
+
+private:
+    static void handle(int signalNumber)
+    {
+        const char byte = char(signalNumber);
+        [[maybe_unused]] const ssize_t written = ::write(s_pipe[0], &byte, 1);
+    }
+    static inline int s_pipe[2] = {-1, -1};
+    QSocketNotifier *m_notifier = nullptr;
+};
+
+std::optional<QList<int>> parseGpuList(const QString &text)
+{
+    QList<int> gpus;
+    for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const int gpu = part.trimmed().toInt(&ok);
+        if (!ok || gpu < 0 || gpus.contains(gpu))
+            return std::nullopt;
+        gpus << gpu;
+    }
+    if (gpus.isEmpty())
+        return std::nullopt;
+    return gpus;
+}
+
+std::optional<int> parseSecondsAsMs(const QString &text)
+{
+    bool ok = false;
+    const double seconds = text.toDouble(&ok);
+    if (!ok || seconds < 0 || seconds > 7 * 24 * 3600)
+        return std::nullopt;
+    return int(seconds * 1000);
+}
+
+QString formatValue(double value)
+{
+    return QString::number(value, 'g', 5);
+}
+
+int usageError(Streams streams, const QCommandLineParser &parser, const QString &message)
+{
+    streams.err << "trainyard launch: " << message << "\n\n" << parser.helpText();
+    streams.err.flush();
+    return kExitUsage;
+}
+
+} // namespace
+
+int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Launch COMMAND on N ranks of this machine with torchrun's environment contract.\n"
+        "Usage: trainyard launch [options] -- COMMAND ARGS..."));
+    const QCommandLineOption nproc(QStringLiteral("nproc-per-node"), QStringLiteral("Ranks to start (default: the number of --gpus, else 1)."), QStringLiteral("N"));
+    const QCommandLineOption gpus(QStringLiteral("gpus"), QStringLiteral("GPUs for the run, e.g. 0,2 (sets CUDA_VISIBLE_DEVICES)."), QStringLiteral("LIST"));
+    const QCommandLineOption maxRestarts(QStringLiteral("max-restarts"), QStringLiteral("Restart the whole group up to K times after a failure (default 0)."), QStringLiteral("K"), QStringLiteral("0"));
+    const QCommandLineOption hangTimeout(QStringLiteral("hang-timeout"), QStringLiteral("Declare a hang after S seconds with no output and no metric from any rank (default: off)."), QStringLiteral("S"));
+    const QCommandLineOption grace(QStringLiteral("grace"), QStringLiteral("Seconds between SIGTERM and SIGKILL when tearing ranks down (default 5)."), QStringLiteral("S"), QStringLiteral("5"));
+    const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Run name (default: the run id)."), QStringLiteral("NAME"));
+    const QCommandLineOption tag(QStringLiteral("tag"), QStringLiteral("Tag the run (repeatable)."), QStringLiteral("T"));
+    const QCommandLineOption env(QStringLiteral("env"), QStringLiteral("Set an environment variable for every rank (repeatable)."), QStringLiteral("K=V"));
+    const QCommandLineOption cwd(QStringLiteral("cwd"), QStringLiteral("Working folder of the ranks (default: the current folder)."), QStringLiteral("DIR"));
+    const QCommandLineOption shell(QStringLiteral("shell"), QStringLiteral("Run the command through /bin/sh -c (default: exec the argv directly)."));
+    const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("Do not echo rank output; print only status lines."));
+    for (const QCommandLineOption &option : {nproc, gpus, maxRestarts, hangTimeout, grace, name, tag, env, cwd, shell, quiet})
+        parser.addOption(option);
+    if (auto exit = parseSubcommandArguments(parser, QStringLiteral("launch"), arguments, streams))
+        return *exit;
+
+    LocalLaunch launch;
+    LaunchRequest &request = launch.request;
+    request.command = parser.positionalArguments();
+    if (request.command.isEmpty())
+        return usageError(streams, parser, QStringLiteral("no command given: put it after --, e.g. trainyard launch -- python3 train.py"));
+    request.useShell = parser.isSet(shell);
+    request.cwd = parser.isSet(cwd) ? QDir(parser.value(cwd)).absolutePath() : QDir::currentPath();
+    if (parser.isSet(gpus)) {
+        const auto list = parseGpuList(parser.value(gpus));
+        if (!list)
+            return usageError(streams, parser, QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices").arg(parser.value(gpus)));
+        request.gpus = *list;
+    }
+    request.nprocPerNode = request.gpus.isEmpty() ? 1 : int(request.gpus.size());
+    if (parser.isSet(nproc)) {
+        bool ok = false;
+        request.nprocPerNode = parser.value(nproc).toInt(&ok);
+        if (!ok || request.nprocPerNode < 1 || request.nprocPerNode > 1024)
+            return usageError(streams, parser, QStringLiteral("--nproc-per-node '%1' is not a number of ranks between 1 and 1024").arg(parser.value(nproc)));
+        if (!request.gpus.isEmpty() && request.nprocPerNode != request.gpus.size())
+            return usageError(streams, parser, QStringLiteral("--nproc-per-node %1 does not match the %2 GPUs of --gpus %3 (one rank per GPU)")
+                                                   .arg(request.nprocPerNode).arg(request.gpus.size()).arg(parser.value(gpus)));
+    }
+    bool ok = false;
+    request.maxRestarts = parser.value(maxRestarts).toInt(&ok);
+    if (!ok || request.maxRestarts < 0)
+        return usageError(streams, parser, QStringLiteral("--max-restarts '%1' is not a count of 0 or more").arg(parser.value(maxRestarts)));
+    if (parser.isSet(hangTimeout)) {
+        const auto ms = parseSecondsAsMs(parser.value(hangTimeout));
+        if (!ms || *ms <= 0)
+            return usageError(streams, parser, QStringLiteral("--hang-timeout '%1' is not a positive number of seconds").arg(parser.value(hangTimeout)));
+        request.hangTimeoutMs = *ms;
+    }
+    const auto graceMs = parseSecondsAsMs(parser.value(grace));
+    if (!graceMs)
+        return usageError(streams, parser, QStringLiteral("--grace '%1' is not a number of seconds").arg(parser.value(grace)));
+    request.graceMs = *graceMs;
+    for (const QString &pair : parser.values(env)) {
+        const qsizetype equals = pair.indexOf(QLatin1Char('='));
+        if (equals <= 0)
+            return usageError(streams, parser, QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
+        request.env.insert(pair.left(equals), pair.mid(equals + 1));
+    }
+    launch.name = parser.value(name);
+    launch.tags = parser.values(tag);
+
+    auto workspace = openWorkspace(parser, workspaceBefore);
+    if (!workspace)
+        return reportFailure(streams, QStringLiteral("launch"), workspace.error());
+    auto writer = StoreWriter::start(workspace->database());
+    if (!writer)
+        return reportFailure(streams, QStringLiteral("launch"), writer.error());
+    if (auto recovered = recoverAbandonedRuns(workspace.value(), *writer.value()); recovered && !recovered->isEmpty())
+        streams.err << "trainyard: marked " << recovered->join(QStringLiteral(", ")) << " lost (their Trainyard process had ended)\n";
+
+    TerminationSignals terminationSignals;
+    auto supervisor = RunSupervisor::launch(workspace.value(), *writer.value(), launch);
+    if (!supervisor)
+        return reportFailure(streams, QStringLiteral("launch"), supervisor.error());
+    RunSupervisor &run = *supervisor.value();
+    const QString runId = run.runId();
+    streams.out << "run " << runId << (launch.name.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(launch.name)) << ": "
+                << request.nprocPerNode << " rank" << (request.nprocPerNode == 1 ? "" : "s") << " of "
+                << request.command.join(QLatin1Char(' ')) << "\n"
+                << "run " << runId << ": folder " << run.runDir() << "\n";
+    streams.out.flush();
+
+    const bool echo = !parser.isSet(quiet);
+    QObject::connect(&run, &RunSupervisor::logLine, &run, [&](int rank, int, const QDateTime &, const QString &line) {
+        if (echo) {
+            streams.out << "[rank " << rank << "] " << line << '\n';
+            streams.out.flush();
+        }
+    });
+    bool cancelRequested = false;
+    QObject::connect(&terminationSignals, &TerminationSignals::received, &run, [&](int signalNumber) {
+        if (!cancelRequested)
+            streams.out << "run " << runId << ": " << (signalNumber == SIGINT ? "Ctrl-C" : "signal received")
+                        << ", canceling: stopping every rank\n";
+        else
+            streams.out << "run " << runId << ": still stopping ranks (grace period " << request.graceMs / 1000.0 << " s)\n";
+        streams.out.flush();
+        cancelRequested = true;
+        run.cancel();
+    });
+    QElapsedTimer clock;
+    clock.start();
+    QTimer statusTimer;
+    QObject::connect(&statusTimer, &QTimer::timeout, &run, [&] {
+        const IngestStats stats = run.ingestStats();
+        QString line = QStringLiteral("run %1 | attempt %2/%3 | ranks %4/%5 alive | %6 s")
+                           .arg(runId)
+                           .arg(run.attempt() + 1)
+                           .arg(request.maxRestarts + 1)
+                           .arg(run.ranksAlive())
+                           .arg(run.ranksTotal())
+                           .arg(clock.elapsed() / 1000);
+        if (stats.latestStep >= 0) {
+            line += QStringLiteral(" | step %1").arg(stats.latestStep);
+            for (const auto &[key, value] : stats.latestValues)
+                line += QStringLiteral(" %1=%2").arg(key, formatValue(value));
+        }
+        streams.out << line << '\n';
+        streams.out.flush();
+    });
+    statusTimer.start(kStatusIntervalMs);
+
+    int exitCode = kExitFailure;
+    QObject::connect(&run, &RunSupervisor::finished, &run, [&](const RunOutcome &outcome) {
+        statusTimer.stop();
+        const IngestStats stats = run.ingestStats();
+        streams.out << "run " << runId << " " << toString(outcome.status) << " after " << clock.elapsed() / 1000.0 << " s ("
+                    << outcome.attempts << " attempt" << (outcome.attempts == 1 ? "" : "s") << ", " << stats.points << " metric points";
+        if (stats.malformedLines > 0)
+            streams.out << ", " << stats.malformedLines << " malformed lines";
+        streams.out << ")\n";
+        if (outcome.firstFailure)
+            streams.out << "run " << runId << ": first failure: " << outcome.firstFailure->message << '\n';
+        for (const QString &example : stats.malformedExamples)
+            streams.out << "run " << runId << ": malformed: " << example << '\n';
+        streams.out.flush();
+        exitCode = outcome.status == RunStatus::Succeeded ? kExitOk
+                 : outcome.status == RunStatus::Canceled  ? kExitCanceled
+                                                          : kExitFailure;
+        QCoreApplication::exit(exitCode);
+    });
+    QCoreApplication::exec();
+    return exitCode;
+}
+
+} // namespace trainyard::cli
+
+#include "launchcommand.moc"

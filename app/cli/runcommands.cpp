@@ -1,0 +1,397 @@
+// trainyard show / logs / metrics / cancel: reading and stopping one run.
+#include "cli/subcommand.h"
+
+#include "launch/rankenvironment.h"
+#include "launch/runrecovery.h"
+#include "launch/supervisorrecord.h"
+#include "store/metricqueries.h"
+#include "store/runqueries.h"
+#include "store/storewriter.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QThread>
+
+#include <cmath>
+
+namespace trainyard::cli {
+
+namespace {
+
+constexpr int kFollowPollMs = 250;
+constexpr int kCancelWaitExtraMs = 10000;
+
+QJsonValue isoOrNull(const QDateTime &time)
+{
+    return time.isValid() ? QJsonValue(time.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonValue numberOrText(double value)
+{
+    if (std::isnan(value))
+        return QStringLiteral("nan");
+    if (std::isinf(value))
+        return value > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
+    return value;
+}
+
+int usage(Streams streams, const QCommandLineParser &parser, const QString &command, const QString &message)
+{
+    streams.err << "trainyard " << command << ": " << message << "\n\n" << parser.helpText();
+    return kExitUsage;
+}
+
+} // namespace
+
+int runShow(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print the run as JSON."));
+    parser.addOption(json);
+    parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name."));
+    if (auto exit = parseSubcommandArguments(parser, QStringLiteral("show"), arguments, streams))
+        return *exit;
+    if (parser.positionalArguments().size() != 1)
+        return usage(streams, parser, QStringLiteral("show"), QStringLiteral("give exactly one run"));
+    auto found = findRunForCommand(parser, workspaceBefore);
+    if (!found)
+        return reportFailure(streams, QStringLiteral("show"), found.error());
+    const RunRecord &run = found->run;
+    auto connection = found->workspace.database().connect();
+    if (!connection)
+        return reportFailure(streams, QStringLiteral("show"), connection.error());
+    auto events = runqueries::events(connection.value(), run.id);
+    auto metrics = metricqueries::keySummaries(connection.value(), run.id);
+    if (!events || !metrics)
+        return reportFailure(streams, QStringLiteral("show"), !events ? events.error() : metrics.error());
+
+    const QJsonObject summary = QJsonDocument::fromJson(run.exitSummary.toUtf8()).object();
+    int attempts = summary.value(QStringLiteral("attempts")).toInt(0);
+    if (attempts == 0) {
+        // Still running: count attempts from the events (each restart is one more).
+        attempts = run.startedAt.isValid() ? 1 : 0;
+        for (const RunEvent &event : events.value())
+            attempts += event.toStatus == QLatin1String("restarting");
+    }
+    const QJsonValue firstFailure = summary.value(QStringLiteral("first_failure"));
+    const auto duration = run.durationSeconds(QDateTime::currentDateTimeUtc());
+
+    if (parser.isSet(json)) {
+        QJsonArray eventArray;
+        for (const RunEvent &event : events.value()) {
+            QJsonObject object{{QStringLiteral("at"), isoOrNull(event.at)},
+                               {QStringLiteral("from"), event.fromStatus.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(event.fromStatus)},
+                               {QStringLiteral("to"), event.toStatus}};
+            if (!event.detail.isEmpty())
+                object.insert(QStringLiteral("detail"), event.detail);
+            eventArray.append(object);
+        }
+        QJsonObject metricObject;
+        for (const MetricKeySummary &key : metrics.value()) {
+            metricObject.insert(key.key, QJsonObject{{QStringLiteral("points"), qint64(key.points)},
+                                                     {QStringLiteral("first_step"), qint64(key.firstStep)},
+                                                     {QStringLiteral("last_step"), qint64(key.lastStep)},
+                                                     {QStringLiteral("last"), numberOrText(key.lastValue)},
+                                                     {QStringLiteral("min"), numberOrText(key.minValue)},
+                                                     {QStringLiteral("max"), numberOrText(key.maxValue)}});
+        }
+        QJsonObject object{
+            {QStringLiteral("id"), run.id},
+            {QStringLiteral("name"), run.name},
+            {QStringLiteral("status"), toString(run.status)},
+            {QStringLiteral("attempts"), attempts},
+            {QStringLiteral("created_at"), isoOrNull(run.createdAt)},
+            {QStringLiteral("started_at"), isoOrNull(run.startedAt)},
+            {QStringLiteral("ended_at"), isoOrNull(run.endedAt)},
+            {QStringLiteral("duration_s"), duration ? QJsonValue(double(*duration)) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("command"), QJsonArray::fromStringList(run.command)},
+            {QStringLiteral("cwd"), run.cwd},
+            {QStringLiteral("host"), run.host},
+            {QStringLiteral("backend"), run.backend},
+            {QStringLiteral("tags"), QJsonArray::fromStringList(run.tags)},
+            {QStringLiteral("run_dir"), found->workspace.runDir(run.id)},
+            {QStringLiteral("first_failure"), firstFailure.isObject() ? firstFailure : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("failures"), summary.value(QStringLiteral("failures")).toArray()},
+            {QStringLiteral("ingest"), summary.value(QStringLiteral("ingest")).toObject()},
+            {QStringLiteral("metrics"), metricObject},
+            {QStringLiteral("events"), eventArray},
+        };
+        streams.out << QJsonDocument(object).toJson(QJsonDocument::Indented);
+        return kExitOk;
+    }
+
+    streams.out << "run        " << run.id << "  " << run.name << '\n'
+                << "status     " << toString(run.status) << '\n'
+                << "attempts   " << attempts << '\n'
+                << "started    " << (run.startedAt.isValid() ? run.startedAt.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-")) << '\n'
+                << "ended      " << (run.endedAt.isValid() ? run.endedAt.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-")) << '\n'
+                << "duration   " << (duration ? QStringLiteral("%1 s").arg(*duration) : QStringLiteral("-")) << '\n'
+                << "command    " << run.command.join(QLatin1Char(' ')) << '\n'
+                << "cwd        " << run.cwd << '\n'
+                << "host       " << run.host << " (" << run.backend << ")\n"
+                << "tags       " << run.tags.join(QStringLiteral(", ")) << '\n'
+                << "folder     " << found->workspace.runDir(run.id) << '\n';
+    if (firstFailure.isObject()) {
+        const QJsonObject failure = firstFailure.toObject();
+        streams.out << "failure    rank " << failure.value(QStringLiteral("rank")).toInt() << ", "
+                    << failure.value(QStringLiteral("cause")).toString() << ": " << failure.value(QStringLiteral("message")).toString() << '\n';
+    }
+    const QJsonObject ingest = summary.value(QStringLiteral("ingest")).toObject();
+    if (ingest.value(QStringLiteral("malformed_lines")).toInt() > 0) {
+        streams.out << "malformed  " << ingest.value(QStringLiteral("malformed_lines")).toInt() << " metric lines\n";
+        for (const QJsonValue &example : ingest.value(QStringLiteral("malformed_examples")).toArray())
+            streams.out << "           " << example.toString() << '\n';
+    }
+    if (!metrics->isEmpty()) {
+        streams.out << "metrics\n";
+        for (const MetricKeySummary &key : metrics.value())
+            streams.out << "  " << key.key.leftJustified(24) << " " << key.points << " points, steps " << key.firstStep << ".." << key.lastStep
+                        << ", last " << key.lastValue << ", min " << key.minValue << ", max " << key.maxValue << '\n';
+    }
+    return kExitOk;
+}
+
+namespace {
+
+struct LogSource {
+    int rank = 0;
+    int attempt = 0;
+    QString path;
+    qint64 offset = 0;
+    QByteArray partial;
+};
+
+QList<LogSource> logSources(const QString &runDir, std::optional<int> rankFilter)
+{
+    static const QRegularExpression pattern(QStringLiteral("^rank(\\d+)(?:\\.attempt(\\d+))?\\.log$"));
+    QList<LogSource> sources;
+    for (const QString &name : QDir(runDir).entryList({QStringLiteral("rank*.log")}, QDir::Files)) {
+        const auto match = pattern.match(name);
+        if (!match.hasMatch())
+            continue;
+        LogSource source{match.captured(1).toInt(), match.captured(2).toInt(), runDir + QLatin1Char('/') + name, 0, {}};
+        if (!rankFilter || *rankFilter == source.rank)
+            sources << source;
+    }
+    std::sort(sources.begin(), sources.end(), [](const LogSource &a, const LogSource &b) {
+        return std::tie(a.attempt, a.rank) < std::tie(b.attempt, b.rank);
+    });
+    return sources;
+}
+
+// Reads the complete new lines of each source; lines of all ranks are merged by their receive time.
+void printNewLines(QList<LogSource> &sources, bool prefixRank, QTextStream &out)
+{
+    struct Line {
+        QByteArray stamp;
+        int attempt;
+        int rank;
+        QByteArray text;
+    };
+    QList<Line> lines;
+    for (LogSource &source : sources) {
+        QFile file(source.path);
+        if (!file.open(QIODevice::ReadOnly) || !file.seek(source.offset))
+            continue;
+        const QByteArray data = file.readAll();
+        source.offset += data.size();
+        QByteArray buffer = source.partial + data;
+        const qsizetype lastNewline = buffer.lastIndexOf('\n');
+        source.partial = lastNewline < 0 ? buffer : buffer.mid(lastNewline + 1);
+        if (lastNewline < 0)
+            continue;
+        for (const QByteArray &line : buffer.left(lastNewline).split('\n'))
+            lines << Line{line.left(24), source.attempt, source.rank, line};
+    }
+    std::stable_sort(lines.begin(), lines.end(), [](const Line &a, const Line &b) {
+        return std::tie(a.attempt, a.stamp) < std::tie(b.attempt, b.stamp);
+    });
+    for (const Line &line : lines) {
+        if (prefixRank)
+            out << "[rank " << line.rank << (line.attempt > 0 ? QStringLiteral(" attempt %1").arg(line.attempt) : QString()) << "] ";
+        out << QString::fromUtf8(line.text) << '\n';
+    }
+    out.flush();
+}
+
+} // namespace
+
+int runLogs(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption rank(QStringLiteral("rank"), QStringLiteral("Only this rank's log."), QStringLiteral("N"));
+    const QCommandLineOption follow(QStringLiteral("follow"), QStringLiteral("Keep printing new lines until the run ends."));
+    parser.addOption(rank);
+    parser.addOption(follow);
+    parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name."));
+    if (auto exit = parseSubcommandArguments(parser, QStringLiteral("logs"), arguments, streams))
+        return *exit;
+    if (parser.positionalArguments().size() != 1)
+        return usage(streams, parser, QStringLiteral("logs"), QStringLiteral("give exactly one run"));
+    std::optional<int> rankFilter;
+    if (parser.isSet(rank)) {
+        bool ok = false;
+        rankFilter = parser.value(rank).toInt(&ok);
+        if (!ok || *rankFilter < 0)
+            return usage(streams, parser, QStringLiteral("logs"), QStringLiteral("--rank '%1' is not a rank number").arg(parser.value(rank)));
+    }
+    auto found = findRunForCommand(parser, workspaceBefore);
+    if (!found)
+        return reportFailure(streams, QStringLiteral("logs"), found.error());
+    const QString runDir = found->workspace.runDir(found->run.id);
+    QList<LogSource> sources = logSources(runDir, rankFilter);
+    if (sources.isEmpty() && !parser.isSet(follow)) {
+        return reportFailure(streams, QStringLiteral("logs"),
+                             rankFilter ? QStringLiteral("run %1 has no log for rank %2 in %3").arg(found->run.id).arg(*rankFilter).arg(runDir)
+                                        : QStringLiteral("run %1 has no rank logs in %2").arg(found->run.id, runDir));
+    }
+    const bool prefixRank = !rankFilter.has_value();
+    printNewLines(sources, prefixRank, streams.out);
+    if (!parser.isSet(follow))
+        return kExitOk;
+
+    auto connection = found->workspace.database().connect();
+    if (!connection)
+        return reportFailure(streams, QStringLiteral("logs"), connection.error());
+    for (;;) {
+        auto run = runqueries::findRun(connection.value(), found->run.id);
+        const bool over = !run || isTerminal(run->status);
+        // New attempts bring new files.
+        for (LogSource &fresh : logSources(runDir, rankFilter)) {
+            const bool known = std::any_of(sources.begin(), sources.end(), [&](const LogSource &s) { return s.path == fresh.path; });
+            if (!known)
+                sources << fresh;
+        }
+        printNewLines(sources, prefixRank, streams.out);
+        if (over)
+            return kExitOk;
+        QThread::msleep(kFollowPollMs);
+    }
+}
+
+int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
+{
+    QCommandLineParser parser;
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print {key: [{step, value, ts}, ...]}."));
+    const QCommandLineOption csv(QStringLiteral("csv"), QStringLiteral("Print CSV rows key,step,value,ts."));
+    parser.addOption(json);
+    parser.addOption(csv);
+    parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name."));
+    parser.addPositionalArgument(QStringLiteral("KEY"), QStringLiteral("Only this metric."), QStringLiteral("[KEY]"));
+    if (auto exit = parseSubcommandArguments(parser, QStringLiteral("metrics"), arguments, streams))
+        return *exit;
+    const QStringList positional = parser.positionalArguments();
+    if (positional.isEmpty() || positional.size() > 2)
+        return usage(streams, parser, QStringLiteral("metrics"), QStringLiteral("give a run and at most one key"));
+    if (parser.isSet(json) && parser.isSet(csv))
+        return usage(streams, parser, QStringLiteral("metrics"), QStringLiteral("--json and --csv exclude each other"));
+    auto found = findRunForCommand(parser, workspaceBefore);
+    if (!found)
+        return reportFailure(streams, QStringLiteral("metrics"), found.error());
+    auto connection = found->workspace.database().connect();
+    if (!connection)
+        return reportFailure(streams, QStringLiteral("metrics"), connection.error());
+    auto summaries = metricqueries::keySummaries(connection.value(), found->run.id);
+    if (!summaries)
+        return reportFailure(streams, QStringLiteral("metrics"), summaries.error());
+    QStringList keys;
+    for (const MetricKeySummary &summary : summaries.value())
+        keys << summary.key;
+    if (positional.size() == 2) {
+        if (!keys.contains(positional[1]))
+            return reportFailure(streams, QStringLiteral("metrics"),
+                                 QStringLiteral("run %1 has no metric '%2' (it has: %3)")
+                                     .arg(found->run.id, positional[1], keys.isEmpty() ? QStringLiteral("none") : keys.join(QStringLiteral(", "))));
+        keys = {positional[1]};
+    }
+
+    if (!parser.isSet(json) && !parser.isSet(csv)) {
+        streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6\n").arg(QStringLiteral("KEY"), -24).arg(QStringLiteral("POINTS"), 8)
+                           .arg(QStringLiteral("LAST STEP"), 10).arg(QStringLiteral("LAST"), 12).arg(QStringLiteral("MIN"), 12).arg(QStringLiteral("MAX"), 12);
+        for (const MetricKeySummary &summary : summaries.value()) {
+            if (keys.contains(summary.key))
+                streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6\n").arg(summary.key, -24).arg(summary.points, 8).arg(summary.lastStep, 10)
+                                   .arg(summary.lastValue, 12, 'g', 6).arg(summary.minValue, 12, 'g', 6).arg(summary.maxValue, 12, 'g', 6);
+        }
+        return kExitOk;
+    }
+    QJsonObject object;
+    if (parser.isSet(csv))
+        streams.out << "key,step,value,ts\n";
+    for (const QString &key : keys) {
+        auto points = metricqueries::series(connection.value(), found->run.id, key);
+        if (!points)
+            return reportFailure(streams, QStringLiteral("metrics"), points.error());
+        if (parser.isSet(csv)) {
+            const QString quotedKey = key.contains(QLatin1Char(',')) || key.contains(QLatin1Char('"'))
+                ? QLatin1Char('"') + QString(key).replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"')
+                : key;
+            for (const MetricPoint &point : points.value())
+                streams.out << quotedKey << ',' << point.step << ',' << QString::number(point.value, 'g', 17) << ','
+                            << (point.tsMs ? QString::number(*point.tsMs / 1000.0, 'f', 3) : QString()) << '\n';
+        } else {
+            QJsonArray array;
+            for (const MetricPoint &point : points.value())
+                array.append(QJsonObject{{QStringLiteral("step"), qint64(point.step)},
+                                         {QStringLiteral("value"), numberOrText(point.value)},
+                                         {QStringLiteral("ts"), point.tsMs ? QJsonValue(*point.tsMs / 1000.0) : QJsonValue(QJsonValue::Null)}});
+            object.insert(key, array);
+        }
+    }
+    if (parser.isSet(json))
+        streams.out << QJsonDocument(object).toJson(QJsonDocument::Indented);
+    return kExitOk;
+}
+
+int runCancel(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
+{
+    QCommandLineParser parser;
+    parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name."));
+    if (auto exit = parseSubcommandArguments(parser, QStringLiteral("cancel"), arguments, streams))
+        return *exit;
+    if (parser.positionalArguments().size() != 1)
+        return usage(streams, parser, QStringLiteral("cancel"), QStringLiteral("give exactly one run"));
+    auto found = findRunForCommand(parser, workspaceBefore);
+    if (!found)
+        return reportFailure(streams, QStringLiteral("cancel"), found.error());
+    const RunRecord &run = found->run;
+    if (isTerminal(run.status))
+        return reportFailure(streams, QStringLiteral("cancel"), QStringLiteral("run %1 already ended: %2").arg(run.id, toString(run.status)));
+    const QString runDir = found->workspace.runDir(run.id);
+    auto record = SupervisorRecord::read(runDir);
+    if (!record || !record->isAlive()) {
+        // Nobody is supervising it any more: close it as lost rather than wait forever.
+        auto writer = StoreWriter::start(found->workspace.database());
+        if (writer)
+            (void)recoverAbandonedRuns(found->workspace, *writer.value());
+        return reportFailure(streams, QStringLiteral("cancel"),
+                             QStringLiteral("run %1 has no live Trainyard process supervising it; it was marked lost").arg(run.id));
+    }
+    QFile request(cancelRequestPath(runDir));
+    if (!request.open(QIODevice::WriteOnly))
+        return reportFailure(streams, QStringLiteral("cancel"), QStringLiteral("cannot write %1: %2").arg(request.fileName(), request.errorString()));
+    request.close();
+
+    auto connection = found->workspace.database().connect();
+    if (!connection)
+        return reportFailure(streams, QStringLiteral("cancel"), connection.error());
+    QElapsedTimer waited;
+    waited.start();
+    for (;;) {
+        auto current = runqueries::findRun(connection.value(), run.id);
+        if (current && isTerminal(current->status)) {
+            streams.out << "run " << run.id << " " << toString(current->status) << '\n';
+            return current->status == RunStatus::Canceled ? kExitOk : kExitFailure;
+        }
+        if (waited.elapsed() > kCancelWaitExtraMs + 60000)
+            return reportFailure(streams, QStringLiteral("cancel"), QStringLiteral("run %1 did not stop within %2 s").arg(run.id).arg(waited.elapsed() / 1000));
+        QThread::msleep(kFollowPollMs);
+    }
+}
+
+} // namespace trainyard::cli

@@ -1,0 +1,404 @@
+// Tailing and batching. Points and the file offsets they came from commit in one transaction, so a crash
+// at any moment neither loses nor doubles a point on resume.
+#include "ingest/metricingester.h"
+
+#include "store/database.h"
+#include "store/sqlite.h"
+#include "store/storewriter.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
+#include <cmath>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace trainyard {
+
+namespace {
+
+constexpr int kMaxWritesInFlight = 2;
+constexpr std::size_t kLogStampLength = 24; // "2026-11-24T18:03:03.123Z"
+
+// An owned file descriptor.
+class ReadOnlyFile {
+public:
+    explicit ReadOnlyFile(const QString &path) : m_fd(::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC)) {}
+    ~ReadOnlyFile()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+    ReadOnlyFile(const ReadOnlyFile &) = delete;
+    ReadOnlyFile &operator=(const ReadOnlyFile &) = delete;
+    int fd() const { return m_fd; }
+
+private:
+    int m_fd;
+};
+
+int rankOfFile(const QString &name)
+{
+    static const QRegularExpression pattern(QStringLiteral("^(?:metrics\\.)?rank(\\d+)\\."));
+    const auto match = pattern.match(name);
+    return match.hasMatch() ? match.captured(1).toInt() : 0;
+}
+
+} // namespace
+
+struct MetricIngester::Batch {
+    struct Row {
+        std::uint32_t key;
+        std::int64_t step;
+        double value;
+        std::int64_t tsMs;
+        bool hasTs;
+    };
+    std::vector<QString> keys;
+    std::vector<std::string> rawKeys; // as parsed, with the rank prefix, for lookup while parsing
+    std::vector<Row> rows;
+    std::vector<FileCursor> progress;
+    std::uint32_t hint = 0;
+
+    std::uint32_t keyIndex(int rank, std::string_view key)
+    {
+        // Lines repeat their keys in the same order: try the one after the last hit first.
+        const auto matches = [&](std::uint32_t i) { return rawKeys[i].size() == key.size() + prefixLength(rank) && std::string_view(rawKeys[i]).substr(prefixLength(rank)) == key && (rank == 0 || std::string_view(rawKeys[i]).substr(0, prefixLength(rank)) == prefix(rank)); };
+        const auto n = std::uint32_t(rawKeys.size());
+        for (std::uint32_t probe = 0; probe < n; ++probe) {
+            const std::uint32_t i = (hint + probe) % n;
+            if (matches(i)) {
+                hint = i + 1;
+                return i;
+            }
+        }
+        std::string full = rank == 0 ? std::string(key) : prefix(rank) + std::string(key);
+        keys.push_back(QString::fromStdString(full));
+        rawKeys.push_back(std::move(full));
+        hint = n + 1;
+        return n;
+    }
+
+    static std::string prefix(int rank) { return "rank" + std::to_string(rank) + "/"; }
+    static std::size_t prefixLength(int rank) { return rank == 0 ? 0 : prefix(rank).size(); }
+
+    void recordProgress(const FileCursor &cursor)
+    {
+        for (FileCursor &existing : progress) {
+            if (existing.name == cursor.name) {
+                existing = cursor;
+                return;
+            }
+        }
+        progress.push_back(cursor);
+    }
+};
+
+MetricIngester::MetricIngester(QString runId, QString runDir, StoreWriter &writer)
+    : m_runId(std::move(runId)), m_runDir(std::move(runDir)), m_writer(writer),
+      m_keyIds(std::make_shared<QHash<QString, std::int64_t>>()), m_batch(newBatch())
+{
+}
+
+MetricIngester::~MetricIngester() { (void)waitForWrites(); }
+
+std::unique_ptr<MetricIngester::Batch> MetricIngester::newBatch()
+{
+    auto batch = std::make_unique<Batch>();
+    batch->rows.reserve(4096);
+    return batch;
+}
+
+Result<void> MetricIngester::resume(const Database &database)
+{
+    auto connection = database.connect();
+    if (!connection)
+        return fail(connection.error());
+    auto statement = connection->prepare(
+        "SELECT file, byte_offset, line_number, points, malformed_lines, malformed_examples FROM ingest_progress WHERE run_id = ?");
+    if (!statement)
+        return fail(statement.error());
+    statement->bind(1, m_runId);
+    QMutexLocker lock(&m_statsMutex);
+    for (;;) {
+        auto row = statement->step();
+        if (!row)
+            return fail(row.error());
+        if (!row.value())
+            break;
+        FileCursor cursor;
+        cursor.name = statement->columnText(0);
+        cursor.rank = rankOfFile(cursor.name);
+        cursor.isLog = cursor.name.endsWith(QLatin1String(".log"));
+        cursor.offset = statement->columnInt(1);
+        cursor.lineNumber = statement->columnInt(2);
+        cursor.points = statement->columnInt(3);
+        cursor.malformed = statement->columnInt(4);
+        for (const QJsonValue &example : QJsonDocument::fromJson(statement->columnText(5).toUtf8()).array())
+            cursor.examples << example.toString();
+        m_metricsMode = m_metricsMode || !cursor.isLog;
+        m_stats.points += cursor.points;
+        m_stats.malformedLines += cursor.malformed;
+        for (const QString &example : cursor.examples) {
+            if (m_stats.malformedExamples.size() < kMaxExamples)
+                m_stats.malformedExamples << example;
+        }
+        m_cursors.emplace(cursor.name, cursor);
+    }
+    return {};
+}
+
+QStringList MetricIngester::currentFiles(bool &metricsMode) const
+{
+    const QDir dir(m_runDir);
+    QStringList metrics = dir.entryList({QStringLiteral("metrics.rank*.jsonl")}, QDir::Files, QDir::Name);
+    if (!metrics.isEmpty() || metricsMode) {
+        metricsMode = true;
+        return metrics;
+    }
+    // No metrics file: rank 0's output, attempt by attempt.
+    QStringList logs = dir.entryList({QStringLiteral("rank0.log"), QStringLiteral("rank0.attempt*.log")}, QDir::Files);
+    std::sort(logs.begin(), logs.end(), [](const QString &a, const QString &b) {
+        static const QRegularExpression attempt(QStringLiteral("attempt(\\d+)"));
+        return attempt.match(a).captured(1).toInt() < attempt.match(b).captured(1).toInt();
+    });
+    return logs;
+}
+
+Result<std::int64_t> MetricIngester::poll(bool final)
+{
+    std::int64_t queued = 0;
+    const QStringList files = currentFiles(m_metricsMode);
+    for (const QString &name : files) {
+        auto [it, inserted] = m_cursors.try_emplace(name);
+        if (inserted) {
+            it->second.name = name;
+            it->second.rank = rankOfFile(name);
+            it->second.isLog = name.endsWith(QLatin1String(".log"));
+        }
+        auto added = ingestFile(it->second, final);
+        if (!added)
+            return added;
+        queued += added.value();
+    }
+    if (!m_batch->progress.empty()) {
+        if (auto submitted = submit(std::exchange(m_batch, newBatch())); !submitted)
+            return fail(submitted.error());
+    }
+    return queued;
+}
+
+Result<std::int64_t> MetricIngester::ingestFile(FileCursor &cursor, bool final)
+{
+    const QString path = m_runDir + QLatin1Char('/') + cursor.name;
+    ReadOnlyFile file(path);
+    if (file.fd() < 0)
+        return std::int64_t(0); // not there (yet)
+    const off_t size = ::lseek(file.fd(), 0, SEEK_END);
+    if (size < cursor.offset) {
+        return fail(QStringLiteral("%1 shrank from %2 to %3 bytes while being ingested; it must only be appended to")
+                        .arg(path).arg(cursor.offset).arg(qint64(size)));
+    }
+    std::int64_t queued = 0;
+    std::string buffer;
+    while (cursor.offset < size) {
+        const std::int64_t chunkBase = cursor.offset;
+        const std::int64_t want = std::min<std::int64_t>(size - chunkBase, kMaxReadBytes);
+        buffer.resize(std::size_t(want) + kJsonPadding);
+        const ssize_t got = ::pread(file.fd(), buffer.data(), std::size_t(want), chunkBase);
+        if (got < 0)
+            return fail(QStringLiteral("cannot read %1: %2").arg(path, QString::fromLocal8Bit(strerror(errno))));
+        if (got == 0)
+            break;
+        std::memset(buffer.data() + got, 0, kJsonPadding);
+        const std::string_view data(buffer.data(), std::size_t(got));
+        const bool chunkReachesEnd = chunkBase + got >= size;
+        std::size_t lineStart = 0;
+        while (lineStart < data.size()) {
+            std::size_t lineEnd = data.find('\n', lineStart);
+            if (lineEnd == std::string_view::npos) {
+                // A line without its newline: the rank is still writing it, unless the run is over.
+                if (!(final && chunkReachesEnd))
+                    break;
+                lineEnd = data.size();
+            }
+            ++cursor.lineNumber;
+            const std::size_t rowsBefore = m_batch->rows.size();
+            parseLine(cursor, data.substr(lineStart, lineEnd - lineStart), buffer.size() - lineStart, *m_batch);
+            queued += std::int64_t(m_batch->rows.size() - rowsBefore);
+            lineStart = std::min(lineEnd + 1, data.size());
+            if (std::int64_t(m_batch->rows.size()) >= kMaxPointsPerBatch) {
+                FileCursor snapshot = cursor;
+                snapshot.offset = chunkBase + std::int64_t(lineStart);
+                m_batch->recordProgress(snapshot);
+                if (auto submitted = submit(std::exchange(m_batch, newBatch())); !submitted)
+                    return fail(submitted.error());
+            }
+        }
+        if (lineStart == 0)
+            break; // no complete line yet
+        cursor.offset = chunkBase + std::int64_t(lineStart);
+        m_batch->recordProgress(cursor);
+        if (lineStart < data.size() && chunkReachesEnd)
+            break; // only an unfinished line is left
+    }
+    return queued;
+}
+
+void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::size_t capacity, Batch &batch)
+{
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+        line.remove_suffix(1);
+    std::int64_t tsMs = 0;
+    bool hasTs = false;
+    bool parsed = false;
+    if (cursor.isLog) {
+        if (line.size() > kLogStampLength + 1 && line[kLogStampLength - 1] == 'Z' && line[kLogStampLength] == ' ') {
+            const QDateTime stamp = QDateTime::fromString(QString::fromLatin1(line.data(), kLogStampLength), Qt::ISODateWithMs);
+            if (stamp.isValid()) {
+                tsMs = stamp.toMSecsSinceEpoch();
+                hasTs = true;
+            }
+            line.remove_prefix(kLogStampLength + 1);
+        }
+        parsed = parseStdoutMetricLine(line, m_line);
+        if (!parsed)
+            return; // ordinary output, not a metric line
+    } else {
+        std::size_t leading = 0;
+        while (leading < line.size() && (line[leading] == ' ' || line[leading] == '\t'))
+            ++leading;
+        if (leading == line.size())
+            return; // blank lines are not malformed
+        parsed = m_jsonParser.parse(line, capacity, m_line, m_error);
+        if (!parsed) {
+            ++cursor.malformed;
+            const QString example = QStringLiteral("%1:%2: %3: %4")
+                                        .arg(cursor.name)
+                                        .arg(cursor.lineNumber)
+                                        .arg(QString::fromStdString(m_error), QString::fromUtf8(line.data(), qsizetype(std::min<std::size_t>(line.size(), 120))));
+            if (cursor.examples.size() < kMaxExamples)
+                cursor.examples << example;
+            QMutexLocker lock(&m_statsMutex);
+            ++m_stats.malformedLines;
+            if (m_stats.malformedExamples.size() < kMaxExamples)
+                m_stats.malformedExamples << example;
+            return;
+        }
+        if (m_line.hasTimestamp && std::isfinite(m_line.timestampS)) {
+            tsMs = std::int64_t(std::llround(m_line.timestampS * 1000.0));
+            hasTs = true;
+        }
+    }
+    for (const MetricValue &value : m_line.values)
+        batch.rows.push_back({batch.keyIndex(cursor.rank, value.key), m_line.step, value.value, tsMs, hasTs});
+    cursor.points += std::int64_t(m_line.values.size());
+    QMutexLocker lock(&m_statsMutex);
+    m_stats.points += std::int64_t(m_line.values.size());
+    if (cursor.rank == 0 && m_line.step >= m_stats.latestStep) {
+        m_stats.latestStep = m_line.step;
+        m_stats.latestValues.clear();
+        for (const MetricValue &value : m_line.values)
+            m_stats.latestValues.append({QString::fromUtf8(value.key.data(), qsizetype(value.key.size())), value.value});
+    }
+}
+
+Result<void> MetricIngester::submit(std::unique_ptr<Batch> batch)
+{
+    std::shared_ptr<Batch> shared(std::move(batch));
+    auto keyIds = m_keyIds;
+    const QString runId = m_runId;
+    m_inFlight.push_back(m_writer.submit<void>([shared, keyIds, runId](SqliteConnection &connection) -> Result<void> {
+        // Key ids: cached across batches; this lambda only ever runs on the writer thread.
+        std::vector<std::int64_t> ids(shared->keys.size());
+        for (std::size_t i = 0; i < shared->keys.size(); ++i) {
+            const QString &key = shared->keys[i];
+            auto cached = keyIds->constFind(key);
+            if (cached != keyIds->constEnd()) {
+                ids[i] = *cached;
+                continue;
+            }
+            auto insert = connection.prepare("INSERT OR IGNORE INTO metric_keys (run_id, key) VALUES (?, ?)");
+            auto select = connection.prepare("SELECT id FROM metric_keys WHERE run_id = ? AND key = ?");
+            if (!insert || !select)
+                return fail(!insert ? insert.error() : select.error());
+            insert->bind(1, runId);
+            insert->bind(2, key);
+            if (auto inserted = insert->run(); !inserted)
+                return inserted;
+            select->bind(1, runId);
+            select->bind(2, key);
+            auto found = select->step();
+            if (!found || !found.value())
+                return fail(QStringLiteral("cannot find metric key %1 of run %2").arg(key, runId));
+            ids[i] = select->columnInt(0);
+            keyIds->insert(key, ids[i]);
+        }
+        auto insertPoint = connection.prepare("INSERT INTO metric_points (key_id, step, value, ts_ms) VALUES (?, ?, ?, ?)");
+        if (!insertPoint)
+            return fail(insertPoint.error());
+        for (const Batch::Row &row : shared->rows) {
+            insertPoint->bind(1, ids[row.key]);
+            insertPoint->bind(2, row.step);
+            // SQLite stores NaN as NULL: a NULL value is a NaN point.
+            insertPoint->bind(3, row.value);
+            if (row.hasTs)
+                insertPoint->bind(4, row.tsMs);
+            else
+                insertPoint->bindNull(4);
+            if (auto stepped = insertPoint->step(); !stepped)
+                return fail(stepped.error());
+            insertPoint->reset();
+        }
+        auto progress = connection.prepare(
+            "INSERT INTO ingest_progress (run_id, file, byte_offset, line_number, points, malformed_lines, malformed_examples)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, file) DO UPDATE SET byte_offset = ?3,"
+            " line_number = ?4, points = ?5, malformed_lines = ?6, malformed_examples = ?7");
+        if (!progress)
+            return fail(progress.error());
+        for (const FileCursor &cursor : shared->progress) {
+            progress->bind(1, runId);
+            progress->bind(2, cursor.name);
+            progress->bind(3, cursor.offset);
+            progress->bind(4, cursor.lineNumber);
+            progress->bind(5, cursor.points);
+            progress->bind(6, cursor.malformed);
+            progress->bind(7, QJsonDocument(QJsonArray::fromStringList(cursor.examples)).toJson(QJsonDocument::Compact));
+            if (auto stored = progress->run(); !stored)
+                return stored;
+        }
+        return {};
+    }));
+    while (m_inFlight.size() > kMaxWritesInFlight) {
+        Result<void> written = m_inFlight.front().get();
+        m_inFlight.pop_front();
+        if (!written)
+            return written;
+    }
+    return {};
+}
+
+Result<void> MetricIngester::waitForWrites()
+{
+    Result<void> outcome;
+    while (!m_inFlight.empty()) {
+        Result<void> written = m_inFlight.front().get();
+        m_inFlight.pop_front();
+        if (!written && outcome.ok())
+            outcome = written;
+    }
+    return outcome;
+}
+
+IngestStats MetricIngester::stats() const
+{
+    QMutexLocker lock(&m_statsMutex);
+    return m_stats;
+}
+
+} // namespace trainyard

@@ -1,0 +1,86 @@
+// MetricIngester: tails one run's metrics.rank<N>.jsonl files (or rank 0's log when the run writes none)
+// into the store, resumable from the offsets it commits with the points.
+#pragma once
+
+#include "ingest/metricparser.h"
+#include "result.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QMutex>
+#include <QString>
+#include <QStringList>
+
+#include <future>
+#include <deque>
+#include <map>
+#include <memory>
+
+namespace trainyard {
+
+class Database;
+class StoreWriter;
+
+struct IngestStats {
+    std::int64_t points = 0;         // well-formed points stored (and queued)
+    std::int64_t malformedLines = 0; // lines that could not be parsed
+    QStringList malformedExamples;   // the first few, "file:line: error: text"
+    std::int64_t latestStep = -1;    // rank 0's newest step and its values, for status lines
+    QList<QPair<QString, double>> latestValues;
+};
+
+class MetricIngester {
+public:
+    static constexpr std::int64_t kMaxPointsPerBatch = 200000;
+    static constexpr int kMaxExamples = 5;
+    static constexpr qint64 kMaxReadBytes = 16 << 20;
+
+    MetricIngester(QString runId, QString runDir, StoreWriter &writer);
+    ~MetricIngester();
+
+    // Loads where an earlier ingestion of this run stopped (a crashed Trainyard, a restart of the app).
+    Result<void> resume(const Database &database);
+    // Reads what is new in every file and queues it; with `final`, also a last line that has no newline
+    // (the run is over, nothing more will come). Returns the number of points queued.
+    Result<std::int64_t> poll(bool final = false);
+    // Waits until everything queued has committed; the first write error, if any.
+    Result<void> waitForWrites();
+
+    // Thread-safe snapshot.
+    IngestStats stats() const;
+
+private:
+    struct FileCursor {
+        QString name;
+        int rank = 0;
+        bool isLog = false;
+        std::int64_t offset = 0;
+        std::int64_t lineNumber = 0;
+        std::int64_t points = 0;
+        std::int64_t malformed = 0;
+        QStringList examples;
+    };
+    struct Batch;
+
+    Result<std::int64_t> ingestFile(FileCursor &cursor, bool final);
+    void parseLine(FileCursor &cursor, std::string_view line, std::size_t capacity, Batch &batch);
+    Result<void> submit(std::unique_ptr<Batch> batch);
+    std::unique_ptr<Batch> newBatch();
+    QStringList currentFiles(bool &metricsMode) const;
+
+    QString m_runId;
+    QString m_runDir;
+    StoreWriter &m_writer;
+    JsonMetricParser m_jsonParser;
+    ParsedMetricLine m_line;
+    std::string m_error;
+    std::map<QString, FileCursor> m_cursors;
+    std::deque<std::future<Result<void>>> m_inFlight;
+    std::shared_ptr<QHash<QString, std::int64_t>> m_keyIds; // touched only on the writer thread
+    std::unique_ptr<Batch> m_batch;
+    mutable QMutex m_statsMutex;
+    IngestStats m_stats;
+    bool m_metricsMode = false;
+};
+
+} // namespace trainyard

@@ -1,0 +1,66 @@
+// The rank environment contract (see ARCHITECTURE.md): any script that works under torchrun works here.
+#include "launch/rankenvironment.h"
+
+#include "launch/launchrequest.h"
+
+#include <QStringList>
+
+namespace trainyard {
+
+int globalRank(const LaunchRequest &request, int localRank) { return request.nodeRank * request.nprocPerNode + localRank; }
+
+int worldSize(const LaunchRequest &request) { return request.nnodes * request.nprocPerNode; }
+
+QString metricsFileName(int globalRank) { return QStringLiteral("metrics.rank%1.jsonl").arg(globalRank); }
+
+QString rankLogFileName(int globalRank, int attempt)
+{
+    return attempt == 0 ? QStringLiteral("rank%1.log").arg(globalRank)
+                        : QStringLiteral("rank%1.attempt%2.log").arg(globalRank).arg(attempt);
+}
+
+QProcessEnvironment rankEnvironment(const QProcessEnvironment &parent, const LaunchRequest &request,
+                                    const RankPlacement &placement)
+{
+    QProcessEnvironment environment = parent;
+    for (auto it = request.env.constBegin(); it != request.env.constEnd(); ++it)
+        environment.insert(it.key(), it.value());
+    // torchrun sets OMP_NUM_THREADS=1 so N ranks do not oversubscribe the cores; output is unbuffered so
+    // logs, live metrics from stdout and hang detection see lines when they are printed.
+    if (!environment.contains(QStringLiteral("OMP_NUM_THREADS")))
+        environment.insert(QStringLiteral("OMP_NUM_THREADS"), QStringLiteral("1"));
+    if (!environment.contains(QStringLiteral("PYTHONUNBUFFERED")))
+        environment.insert(QStringLiteral("PYTHONUNBUFFERED"), QStringLiteral("1"));
+
+    const int rank = globalRank(request, placement.localRank);
+    const auto set = [&](const char *name, const QString &value) { environment.insert(QLatin1String(name), value); };
+    const auto setInt = [&](const char *name, int value) { set(name, QString::number(value)); };
+    set("MASTER_ADDR", request.masterAddr);
+    setInt("MASTER_PORT", placement.masterPort);
+    setInt("RANK", rank);
+    setInt("LOCAL_RANK", placement.localRank);
+    setInt("WORLD_SIZE", worldSize(request));
+    setInt("LOCAL_WORLD_SIZE", request.nprocPerNode);
+    setInt("GROUP_RANK", request.nodeRank);
+    setInt("GROUP_WORLD_SIZE", request.nnodes);
+    setInt("ROLE_RANK", rank);
+    setInt("ROLE_WORLD_SIZE", worldSize(request));
+    set("ROLE_NAME", QStringLiteral("default"));
+    setInt("NODE_RANK", request.nodeRank);
+    set("TORCHELASTIC_RUN_ID", request.runId);
+    setInt("TORCHELASTIC_RESTART_COUNT", placement.restartCount);
+    setInt("TORCHELASTIC_MAX_RESTARTS", request.maxRestarts);
+    set("TORCHELASTIC_USE_AGENT_STORE", QStringLiteral("False"));
+    set("TRAINYARD_RUN_ID", request.runId);
+    set("TRAINYARD_RUN_DIR", request.runDir);
+    set("TRAINYARD_METRICS_FILE", request.runDir + QLatin1Char('/') + metricsFileName(rank));
+    if (!request.gpus.isEmpty()) {
+        QStringList devices;
+        for (int gpu : request.gpus)
+            devices << QString::number(gpu);
+        set("CUDA_VISIBLE_DEVICES", devices.join(QLatin1Char(',')));
+    }
+    return environment;
+}
+
+} // namespace trainyard

@@ -1,0 +1,30 @@
+// RankEnvironment: the torchrun environment contract plus Trainyard's own variables, for one rank.
+#pragma once
+
+#include <QProcessEnvironment>
+#include <QString>
+
+namespace trainyard {
+
+struct LaunchRequest;
+
+struct RankPlacement {
+    int localRank = 0;
+    int restartCount = 0;
+    int masterPort = 0;
+};
+
+// The environment of one rank: the parent's, the request's env, then the contract, which wins.
+// OMP_NUM_THREADS=1 and PYTHONUNBUFFERED=1 are set only when neither the parent nor the request sets them.
+QProcessEnvironment rankEnvironment(const QProcessEnvironment &parent, const LaunchRequest &request,
+                                    const RankPlacement &placement);
+
+// metrics.rank<N>.jsonl in the run folder, N being the global rank.
+QString metricsFileName(int globalRank);
+// rank<N>.log for the first attempt, rank<N>.attempt<K>.log for restart K.
+QString rankLogFileName(int globalRank, int attempt);
+
+int globalRank(const LaunchRequest &request, int localRank);
+int worldSize(const LaunchRequest &request);
+
+} // namespace trainyard

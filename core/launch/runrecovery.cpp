@@ -1,0 +1,64 @@
+// Finding and closing abandoned runs.
+#include "launch/runrecovery.h"
+
+#include "ingest/metricingester.h"
+#include "launch/supervisorrecord.h"
+#include "store/runqueries.h"
+#include "store/storewriter.h"
+#include "store/workspace.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace trainyard {
+
+Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter &writer)
+{
+    auto connection = workspace.database().connect();
+    if (!connection)
+        return fail(connection.error());
+    auto runs = runqueries::listRuns(connection.value());
+    if (!runs)
+        return fail(runs.error());
+    QStringList recovered;
+    for (const RunRecord &run : runs.value()) {
+        if (!isActive(run.status) || run.backend != QLatin1String("local") || run.host != thisHostName())
+            continue;
+        const QString runDir = workspace.runDir(run.id);
+        auto record = SupervisorRecord::read(runDir);
+        if (record && (record->isAlive() || record->ranksAlive()))
+            continue;
+
+        MetricIngester ingester(run.id, runDir, writer);
+        QString ingestError;
+        if (auto resumed = ingester.resume(workspace.database()); !resumed)
+            ingestError = resumed.error();
+        else if (auto polled = ingester.poll(true); !polled)
+            ingestError = polled.error();
+        if (auto written = ingester.waitForWrites(); !written && ingestError.isEmpty())
+            ingestError = written.error();
+        const IngestStats stats = ingester.stats();
+
+        const QString detail = record
+            ? QStringLiteral("the Trainyard process that supervised it (pid %1) ended without finishing it").arg(record->pid)
+            : QStringLiteral("its supervisor left no record: %1").arg(record.error());
+        QJsonObject ingest{{QStringLiteral("points"), qint64(stats.points)},
+                           {QStringLiteral("malformed_lines"), qint64(stats.malformedLines)},
+                           {QStringLiteral("malformed_examples"), QJsonArray::fromStringList(stats.malformedExamples)}};
+        if (!ingestError.isEmpty())
+            ingest.insert(QStringLiteral("error"), ingestError);
+        const QJsonObject summary{{QStringLiteral("status"), QStringLiteral("lost")},
+                                  {QStringLiteral("lost_because"), detail},
+                                  {QStringLiteral("first_failure"), QJsonValue(QJsonValue::Null)},
+                                  {QStringLiteral("ingest"), ingest}};
+        (void)writer.setExitSummary(run.id, QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)));
+        auto marked = writer.recordStatus(run.id, RunStatus::Lost, QDateTime::currentDateTimeUtc(), detail).get();
+        if (!marked)
+            return fail(marked.error());
+        recovered << run.id;
+    }
+    return recovered;
+}
+
+} // namespace trainyard

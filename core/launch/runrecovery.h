@@ -1,0 +1,18 @@
+// Recovery of runs left active by a Trainyard that crashed: ingest what they wrote, then mark them lost.
+#pragma once
+
+#include "result.h"
+
+#include <QStringList>
+
+namespace trainyard {
+
+class StoreWriter;
+class Workspace;
+
+// For every local run of this host in starting/running/restarting whose supervising process is gone and
+// whose ranks are gone: ingests its metric files from where ingestion stopped, records the exit summary
+// and marks it `lost`. Returns the ids of the runs it marked.
+Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter &writer);
+
+} // namespace trainyard

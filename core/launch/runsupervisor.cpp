@@ -1,0 +1,234 @@
+// Wiring of one run. Ingestion runs on its own thread so that parsing never delays process supervision.
+#include "launch/runsupervisor.h"
+
+#include "launch/localrunner.h"
+#include "launch/supervisorrecord.h"
+#include "store/storewriter.h"
+#include "store/workspace.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonArray>
+#include <QSaveFile>
+
+#include <yaml-cpp/yaml.h>
+
+namespace trainyard {
+
+// Lives on the ingest thread: polls the run's files and drains them at the end.
+class IngestWorker : public QObject {
+    Q_OBJECT
+public:
+    IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database)
+        : m_ingester(std::move(runId), std::move(runDir), writer), m_database(database)
+    {
+    }
+
+    IngestStats stats() const { return m_ingester.stats(); }
+
+public slots:
+    void start()
+    {
+        if (auto resumed = m_ingester.resume(m_database); !resumed)
+            m_error = resumed.error();
+        m_timer = new QTimer(this);
+        connect(m_timer, &QTimer::timeout, this, [this] { pollOnce(false); });
+        m_timer->start(RunSupervisor::kIngestPollMs);
+    }
+
+    // Called (blocking) when the ranks are gone: reads everything left, waits for the commits.
+    QString drain()
+    {
+        if (m_timer)
+            m_timer->stop();
+        pollOnce(true);
+        if (auto written = m_ingester.waitForWrites(); !written && m_error.isEmpty())
+            m_error = written.error();
+        return m_error;
+    }
+
+private:
+    void pollOnce(bool final)
+    {
+        if (!m_error.isEmpty())
+            return;
+        if (auto polled = m_ingester.poll(final); !polled)
+            m_error = polled.error();
+    }
+
+    MetricIngester m_ingester;
+    Database m_database;
+    QTimer *m_timer = nullptr;
+    QString m_error;
+};
+
+Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
+{
+    const LaunchRequest &request = launch.request;
+    YAML::Emitter out;
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << launch.name.toStdString();
+    out << YAML::Key << "command" << YAML::Value << YAML::BeginSeq;
+    for (const QString &argument : request.command)
+        out << argument.toStdString();
+    out << YAML::EndSeq;
+    out << YAML::Key << "shell" << YAML::Value << request.useShell;
+    out << YAML::Key << "cwd" << YAML::Value << request.cwd.toStdString();
+    out << YAML::Key << "env" << YAML::Value << YAML::BeginMap;
+    for (auto it = request.env.constBegin(); it != request.env.constEnd(); ++it)
+        out << YAML::Key << it.key().toStdString() << YAML::Value << it.value().toStdString();
+    out << YAML::EndMap;
+    out << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
+    for (const auto &[key, value] : launch.params)
+        out << YAML::Key << key.toStdString() << YAML::Value << value.toStdString();
+    out << YAML::EndMap;
+    out << YAML::Key << "resources" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "nodes" << YAML::Value << request.nnodes;
+    out << YAML::Key << "ranks_per_node" << YAML::Value << request.nprocPerNode;
+    out << YAML::Key << "gpus" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (int gpu : request.gpus)
+        out << gpu;
+    out << YAML::EndSeq << YAML::EndMap;
+    out << YAML::Key << "backend" << YAML::Value << "local";
+    out << YAML::Key << "max_restarts" << YAML::Value << request.maxRestarts;
+    out << YAML::Key << "hang_timeout_s" << YAML::Value << request.hangTimeoutMs / 1000.0;
+    out << YAML::Key << "grace_s" << YAML::Value << request.graceMs / 1000.0;
+    out << YAML::Key << "tags" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const QString &tag : launch.tags)
+        out << tag.toStdString();
+    out << YAML::EndSeq;
+    out << YAML::EndMap;
+
+    QSaveFile file(runDir + QStringLiteral("/spec.yaml"));
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+    file.write(out.c_str());
+    file.write("\n");
+    if (!file.commit())
+        return fail(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
+    return {};
+}
+
+Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &workspace, StoreWriter &writer,
+                                                              LocalLaunch launch, QObject *parent)
+{
+    LaunchRequest &request = launch.request;
+    if (request.command.isEmpty())
+        return fail(QStringLiteral("no command to launch: give it after --"));
+    if (request.cwd.isEmpty())
+        request.cwd = QDir::currentPath();
+    if (!QFileInfo(request.cwd).isDir())
+        return fail(QStringLiteral("working folder %1 does not exist").arg(request.cwd));
+
+    NewRun row;
+    row.name = launch.name;
+    row.command = request.command;
+    row.cwd = request.cwd;
+    row.host = thisHostName();
+    row.backend = QStringLiteral("local");
+    row.tags = launch.tags;
+    row.params = launch.params;
+    auto runId = writer.createRun(row).get();
+    if (!runId)
+        return fail(runId.error());
+    request.runId = runId.value();
+    request.runDir = workspace.runDir(runId.value());
+    const auto abandon = [&](const QString &message) -> Error {
+        (void)writer.recordStatus(request.runId, RunStatus::Failed, QDateTime::currentDateTimeUtc(), message).get();
+        return fail(message);
+    };
+    if (!QDir().mkpath(request.runDir))
+        return abandon(QStringLiteral("cannot create run folder %1").arg(request.runDir));
+    if (auto written = writeResolvedSpec(request.runDir, launch); !written)
+        return abandon(written.error());
+
+    std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, parent));
+    supervisor->m_ingestWorker = new IngestWorker(request.runId, request.runDir, writer, workspace.database());
+    supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
+    connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
+    connect(&supervisor->m_ingestThread, &QThread::finished, supervisor->m_ingestWorker, &QObject::deleteLater);
+    supervisor->m_ingestThread.setObjectName(QStringLiteral("ingest-") + request.runId);
+    supervisor->m_ingestThread.start();
+
+    RunSupervisor *raw = supervisor.get();
+    LocalRunner *runner = supervisor->m_runner;
+    connect(runner, &Backend::statusChanged, raw, [raw, runner](RunStatus status, const QDateTime &at, const QString &detail) {
+        if (status == RunStatus::Running) {
+            // Each attempt has its own process group: keep supervisor.json current for `cancel` and recovery.
+            SupervisorRecord record = SupervisorRecord::forThisProcess();
+            record.processGroup = runner->processGroup();
+            (void)record.write(raw->m_request.runDir);
+        }
+        (void)raw->m_writer.recordStatus(raw->m_runId, status, at, detail);
+        emit raw->statusChanged(status, detail);
+    });
+    connect(runner, &Backend::logLine, raw, &RunSupervisor::logLine);
+    connect(runner, &Backend::finished, raw, &RunSupervisor::onRunnerFinished);
+
+    if (auto written = SupervisorRecord::forThisProcess().write(request.runDir); !written)
+        return abandon(written.error());
+    if (auto submitted = runner->submit(request); !submitted)
+        return abandon(submitted.error());
+    supervisor->m_cancelCheck.start(kCancelCheckMs);
+    return supervisor;
+}
+
+RunSupervisor::RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, QObject *parent)
+    : QObject(parent), m_runId(std::move(runId)), m_request(std::move(request)), m_writer(writer),
+      m_runner(new LocalRunner(this))
+{
+    connect(&m_cancelCheck, &QTimer::timeout, this, &RunSupervisor::checkCancelRequest);
+}
+
+RunSupervisor::~RunSupervisor()
+{
+    m_ingestThread.quit();
+    m_ingestThread.wait();
+}
+
+void RunSupervisor::cancel() { m_runner->cancel(); }
+
+void RunSupervisor::checkCancelRequest()
+{
+    if (QFile::exists(cancelRequestPath(m_request.runDir))) {
+        m_cancelCheck.stop();
+        cancel();
+    }
+}
+
+int RunSupervisor::attempt() const { return m_runner->attempt(); }
+
+int RunSupervisor::ranksAlive() const { return m_runner->ranksAlive(); }
+
+IngestStats RunSupervisor::ingestStats() const { return m_ingestWorker->stats(); }
+
+void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
+{
+    m_cancelCheck.stop();
+    QString ingestError;
+    QMetaObject::invokeMethod(m_ingestWorker, &IngestWorker::drain, Qt::BlockingQueuedConnection, &ingestError);
+    const IngestStats stats = m_ingestWorker->stats();
+
+    QJsonObject summary = outcome.toJson();
+    QJsonObject ingest{{QStringLiteral("points"), qint64(stats.points)},
+                       {QStringLiteral("malformed_lines"), qint64(stats.malformedLines)},
+                       {QStringLiteral("malformed_examples"), QJsonArray::fromStringList(stats.malformedExamples)}};
+    if (!ingestError.isEmpty())
+        ingest.insert(QStringLiteral("error"), ingestError);
+    summary.insert(QStringLiteral("ingest"), ingest);
+    (void)m_writer.setExitSummary(m_runId, QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)));
+    const QString detail = outcome.firstFailure ? outcome.firstFailure->message : QString();
+    auto recorded = m_writer.recordStatus(m_runId, outcome.status, QDateTime::currentDateTimeUtc(), detail).get();
+    if (!recorded)
+        qWarning("cannot record the end of run %s: %s", qPrintable(m_runId), qPrintable(recorded.error()));
+    QFile::remove(cancelRequestPath(m_request.runDir));
+    m_finished = true;
+    emit statusChanged(outcome.status, detail);
+    emit finished(outcome);
+}
+
+} // namespace trainyard
+
+#include "runsupervisor.moc"

@@ -1,0 +1,76 @@
+// RunSupervisor: one launched run end to end: its row in the store, its folder, its backend, live metric
+// ingestion, cancel requests, and the final summary once every point is in.
+#pragma once
+
+#include "ingest/metricingester.h"
+#include "launch/backend.h"
+#include "launch/launchrequest.h"
+#include "result.h"
+
+#include <QObject>
+#include <QStringList>
+#include <QThread>
+#include <QTimer>
+
+#include <memory>
+
+namespace trainyard {
+
+class IngestWorker;
+class LocalRunner;
+class StoreWriter;
+class Workspace;
+
+struct LocalLaunch {
+    QString name;
+    QStringList tags;
+    QList<QPair<QString, QString>> params;
+    LaunchRequest request; // runId and runDir are filled in by the supervisor
+};
+
+class RunSupervisor : public QObject {
+    Q_OBJECT
+public:
+    static constexpr int kIngestPollMs = 250;
+    static constexpr int kCancelCheckMs = 250;
+
+    // Creates the run (store row, folder, spec.yaml, supervisor.json) and starts its ranks.
+    static Result<std::unique_ptr<RunSupervisor>> launch(const Workspace &workspace, StoreWriter &writer, LocalLaunch launch,
+                                                         QObject *parent = nullptr);
+    ~RunSupervisor() override;
+
+    const QString &runId() const { return m_runId; }
+    const QString &runDir() const { return m_request.runDir; }
+    void cancel();
+
+    int attempt() const;
+    int ranksAlive() const;
+    int ranksTotal() const { return m_request.nprocPerNode; }
+    IngestStats ingestStats() const;
+    bool isFinished() const { return m_finished; }
+
+signals:
+    void logLine(int rank, int attempt, const QDateTime &at, const QString &line);
+    void statusChanged(trainyard::RunStatus status, const QString &detail);
+    // After the run's final status, exit summary and every metric point are committed.
+    void finished(const trainyard::RunOutcome &outcome);
+
+private:
+    RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, QObject *parent);
+    void onRunnerFinished(const RunOutcome &outcome);
+    void checkCancelRequest();
+
+    QString m_runId;
+    LaunchRequest m_request;
+    StoreWriter &m_writer;
+    LocalRunner *m_runner = nullptr;
+    QThread m_ingestThread;
+    IngestWorker *m_ingestWorker = nullptr;
+    QTimer m_cancelCheck;
+    bool m_finished = false;
+};
+
+// Writes the resolved launch as spec.yaml in the run folder.
+Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch);
+
+} // namespace trainyard

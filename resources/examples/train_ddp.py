@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""A real data-parallel PyTorch training script for Trainyard (and torchrun).
+
+Trains a small MLP regressor on a synthetic data set with torch.distributed:
+gloo on CPU, NCCL when CUDA is present. Strategies:
+  --strategy ddp    DistributedDataParallel
+  --strategy zero1  DDP plus torch's ZeroRedundancyOptimizer (optimizer state sharded, ZeRO stage 1)
+Metrics go to Trainyard through trainyard_log (loss, lr, grad_norm, samples_per_s).
+
+    trainyard launch --nproc-per-node 2 -- /usr/bin/python3 train_ddp.py --steps 50
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from torch.nn.parallel import DistributedDataParallel
+
+sys.path.insert(0, os.environ.get("TRAINYARD_PYTHON_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python")))
+import trainyard_log  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--strategy", choices=["ddp", "zero1"], default=os.environ.get("TRAINYARD_STRATEGY", "ddp"))
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=64, help="per rank")
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fail-at-step", type=int, default=-1, help="raise an error at this step (to try failure handling)")
+    parser.add_argument("--fail-rank", type=int, default=-1, help="the rank that fails (-1: every rank)")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    use_cuda = torch.cuda.is_available()
+    backend = "nccl" if use_cuda else "gloo"
+    dist.init_process_group(backend=backend)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
+    if use_cuda:
+        torch.cuda.set_device(device)
+
+    torch.manual_seed(args.seed)  # same initial weights on every rank
+    model = nn.Sequential(nn.Linear(32, args.hidden), nn.ReLU(), nn.Linear(args.hidden, args.hidden), nn.ReLU(),
+                          nn.Linear(args.hidden, 1)).to(device)
+    ddp_model = DistributedDataParallel(model, device_ids=[local_rank] if use_cuda else None)
+    if args.strategy == "zero1":
+        from torch.distributed.optim import ZeroRedundancyOptimizer
+        optimizer = ZeroRedundancyOptimizer(ddp_model.parameters(), optimizer_class=torch.optim.AdamW, lr=args.lr)
+    else:
+        optimizer = torch.optim.AdamW(ddp_model.parameters(), lr=args.lr)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, args.steps))
+
+    # Each rank draws its own shard of the synthetic data set.
+    generator = torch.Generator().manual_seed(args.seed * 1000 + rank)
+    true_weights = torch.randn(32, 1, generator=torch.Generator().manual_seed(1234))
+    print(f"rank {rank}/{world} on {device} ({backend}), strategy {args.strategy}", flush=True)
+
+    for step in range(args.steps):
+        started = time.perf_counter()
+        inputs = torch.randn(args.batch_size, 32, generator=generator)
+        targets = torch.sin(inputs @ true_weights) + 0.05 * torch.randn(args.batch_size, 1, generator=generator)
+        inputs, targets = inputs.to(device), targets.to(device)
+        if step == args.fail_at_step and args.fail_rank in (-1, rank):
+            raise RuntimeError(f"injected failure at step {step} on rank {rank}")
+        loss = nn.functional.mse_loss(ddp_model(inputs), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(ddp_model.parameters(), max_norm=10.0)
+        optimizer.step()
+        scheduler.step()
+        # The mean loss over ranks, as every rank sees it after an all_reduce.
+        mean_loss = loss.detach().clone()
+        dist.all_reduce(mean_loss)
+        mean_loss /= world
+        elapsed = time.perf_counter() - started
+        trainyard_log.log({"loss": mean_loss.item(), "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
+                           "samples_per_s": args.batch_size * world / max(elapsed, 1e-9)}, step=step)
+        if rank == 0 and (step % 10 == 0 or step == args.steps - 1):
+            print(f"step={step} loss={mean_loss.item():.5f}", flush=True)
+
+    if args.strategy == "zero1":
+        optimizer.consolidate_state_dict(to=0)
+    dist.barrier()
+    dist.destroy_process_group()
+    if rank == 0:
+        print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
