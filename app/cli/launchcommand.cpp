@@ -177,7 +177,9 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     auto writer = StoreWriter::start(workspace->database());
     if (!writer)
         return reportFailure(streams, QStringLiteral("launch"), writer.error());
-    if (auto recovered = recoverAbandonedRuns(workspace.value(), *writer.value()); recovered && !recovered->isEmpty())
+    if (auto recovered = recoverAbandonedRuns(workspace.value(), *writer.value()); !recovered)
+        streams.err << "trainyard: cannot check for abandoned runs: " << recovered.error() << '\n';
+    else if (!recovered->isEmpty())
         streams.err << "trainyard: marked " << recovered->join(QStringLiteral(", ")) << " lost (their Trainyard process had ended)\n";
 
     TerminationSignals terminationSignals;

@@ -97,6 +97,7 @@ struct LocalRunner::RankProcess {
     qint64 metricsFileSize = -1;
     pid_t pid = 0;
     bool exited = false;
+    bool failedToStart = false;
 };
 
 LocalRunner::LocalRunner(QObject *parent) : Backend(parent)
@@ -195,6 +196,7 @@ void LocalRunner::startAttempt()
                 + raw->process->errorString().toUtf8() + '\n';
             QByteArray chunk = line;
             writeLines(*raw, chunk, true);
+            raw->failedToStart = true;
             onRankExited(*raw, kExitCodeCommandNotStarted, std::nullopt);
         });
 
@@ -282,8 +284,10 @@ void LocalRunner::onRankExited(RankProcess &rank, std::optional<int> exitCode, s
     const bool failed = signal.has_value() || exitCode.value_or(0) != 0;
     if (failed && !m_attemptFailure && !m_tearingDown && !m_canceling) {
         FirstFailure failure = classifyFailure(rank.globalRank, exitCode, signal, rank.tail, oomKillerFiredSinceStart());
-        if (exitCode == kExitCodeCommandNotStarted && rank.pid <= 0)
+        if (rank.failedToStart) {
             failure.cause = QStringLiteral("start");
+            failure.message = rank.tail.value(rank.tail.size() - 1);
+        }
         failure.attempt = m_attempt;
         m_attemptFailure = failure;
         beginTeardown();

@@ -1,6 +1,7 @@
 // supervisor.json and liveness checks through /proc.
 #include "launch/supervisorrecord.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -9,6 +10,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <optional>
 
 #include <unistd.h>
 
@@ -18,20 +20,41 @@ namespace {
 
 constexpr auto kFileName = "/supervisor.json";
 
-qint64 processStartTicks(pid_t pid)
+struct ProcessStat {
+    char state = '?';
+    pid_t processGroup = 0;
+    qint64 startTicks = -1;
+};
+
+// Reads /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses, so fields are
+// counted after the last ')'.
+std::optional<ProcessStat> readProcessStat(const QString &pid)
 {
     QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
     if (!stat.open(QIODevice::ReadOnly))
-        return -1;
+        return std::nullopt;
     const QByteArray content = stat.readAll();
-    // The command name (field 2) may contain spaces and parentheses: count fields after the last ')'.
     const qsizetype close = content.lastIndexOf(')');
     if (close < 0)
-        return -1;
+        return std::nullopt;
     const QList<QByteArray> fields = content.mid(close + 2).split(' ');
-    constexpr int kStartTimeIndexAfterName = 19; // field 22 overall
-    return fields.size() > kStartTimeIndexAfterName ? fields[kStartTimeIndexAfterName].toLongLong() : -1;
+    constexpr int kStateIndex = 0;       // field 3 overall
+    constexpr int kGroupIndex = 2;       // field 5
+    constexpr int kStartTimeIndex = 19;  // field 22
+    if (fields.size() <= kStartTimeIndex)
+        return std::nullopt;
+    return ProcessStat{fields[kStateIndex].isEmpty() ? '?' : fields[kStateIndex].at(0), pid_t(fields[kGroupIndex].toInt()),
+                       fields[kStartTimeIndex].toLongLong()};
 }
+
+qint64 processStartTicks(pid_t pid)
+{
+    const auto stat = readProcessStat(QString::number(pid));
+    return stat ? stat->startTicks : -1;
+}
+
+// A zombie (exited, not yet reaped by its new parent) is not alive for our purposes.
+bool isLiveProcess(const std::optional<ProcessStat> &stat) { return stat && stat->state != 'Z' && stat->state != 'X'; }
 
 } // namespace
 
@@ -84,14 +107,24 @@ bool SupervisorRecord::isAlive() const
 {
     if (pid <= 0 || host != thisHostName())
         return false;
-    return processStartTicks(pid) == startTicks;
+    const auto stat = readProcessStat(QString::number(pid));
+    return isLiveProcess(stat) && stat->startTicks == startTicks;
 }
 
 bool SupervisorRecord::ranksAlive() const
 {
     if (processGroup <= 1 || host != thisHostName())
         return false;
-    return ::kill(-processGroup, 0) == 0 || errno == EPERM;
+    // kill(-group, 0) would also count zombies, which linger until init reaps them.
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &entry : entries) {
+        if (!entry.front().isDigit())
+            continue;
+        const auto stat = readProcessStat(entry);
+        if (isLiveProcess(stat) && stat->processGroup == processGroup)
+            return true;
+    }
+    return false;
 }
 
 } // namespace trainyard

@@ -1,0 +1,414 @@
+// trainyard launch with real processes (and real torch at /usr/bin/python3): the contract, failures,
+// teardown, restarts, hangs, kill -9 of Trainyard, and metric ingestion from files and stdout.
+#include "support/testworkspace.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace trainyard;
+
+namespace {
+
+const QString kPython = QStringLiteral("/usr/bin/python3");
+const QString kScripts = QStringLiteral(TRAINYARD_FIXTURES_DIR "/scripts/");
+
+struct Outcome {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+bool processAlive(qint64 pid)
+{
+    // A zombie still answers kill(0); it is gone for our purposes when its state is Z.
+    if (::kill(pid_t(pid), 0) != 0)
+        return false;
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray content = stat.readAll();
+    const qsizetype close = content.lastIndexOf(')');
+    return close < 0 || content.mid(close + 2, 1) != "Z";
+}
+
+qint64 readPid(const QString &path)
+{
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll().trimmed().toLongLong() : 0;
+}
+
+} // namespace
+
+class TestLaunch : public QObject {
+    Q_OBJECT
+private:
+    QProcessEnvironment environment(const QMap<QString, QString> &extra = {}) const
+    {
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("TRAINYARD_HOME"), m_workspace->path());
+        environment.insert(QStringLiteral("TRAINYARD_PYTHON_DIR"), QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/python"));
+        for (auto it = extra.constBegin(); it != extra.constEnd(); ++it)
+            environment.insert(it.key(), it.value());
+        return environment;
+    }
+
+    Outcome trainyard(const QStringList &arguments, const QMap<QString, QString> &extra = {}, int timeoutMs = 120000) const
+    {
+        QProcess process;
+        process.setProcessEnvironment(environment(extra));
+        process.start(QStringLiteral(TRAINYARD_BINARY), arguments);
+        if (!process.waitForFinished(timeoutMs)) {
+            process.kill();
+            process.waitForFinished();
+            return {-1, QString::fromUtf8(process.readAllStandardOutput()), QStringLiteral("timed out")};
+        }
+        return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+                QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+    }
+
+    static QString runIdFrom(const Outcome &outcome)
+    {
+        const auto match = QRegularExpression(QStringLiteral("^run ([0-9]{8}-[0-9]{6}-[0-9a-f]{6})")).match(outcome.out);
+        return match.hasMatch() ? match.captured(1) : QString();
+    }
+
+    QJsonObject show(const QString &runId) const
+    {
+        return QJsonDocument::fromJson(trainyard({QStringLiteral("show"), runId, QStringLiteral("--json")}).out.toUtf8()).object();
+    }
+
+    QString runDir(const QString &runId) const { return m_workspace->path() + QStringLiteral("/runs/") + runId; }
+
+private slots:
+    void init() { m_workspace.reset(new QTemporaryDir); }
+
+    void fourRankDdpRunSucceedsWithTheFullContract()
+    {
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "4", "--name", "ddp4", "--tag", "e2e", "--", kPython,
+                                           kScripts + "ddp_contract.py"});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
+        const QString runId = runIdFrom(outcome);
+        QVERIFY(QRegularExpression(QStringLiteral("^run \\S+ \\(ddp4\\): 4 ranks of ")).match(outcome.out).hasMatch());
+        QSet<QString> ports;
+        for (int rank = 0; rank < 4; ++rank) {
+            QFile file(runDir(runId) + QStringLiteral("/contract.rank%1.json").arg(rank));
+            QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+            const QJsonObject seen = QJsonDocument::fromJson(file.readAll()).object();
+            const auto value = [&](const char *name) { return seen.value(QLatin1String(name)).toString(); };
+            QCOMPARE(value("MASTER_ADDR"), QStringLiteral("127.0.0.1"));
+            ports << value("MASTER_PORT");
+            QCOMPARE(value("RANK"), QString::number(rank));
+            QCOMPARE(value("LOCAL_RANK"), QString::number(rank));
+            QCOMPARE(value("WORLD_SIZE"), QStringLiteral("4"));
+            QCOMPARE(value("LOCAL_WORLD_SIZE"), QStringLiteral("4"));
+            QCOMPARE(value("GROUP_RANK"), QStringLiteral("0"));
+            QCOMPARE(value("ROLE_RANK"), QString::number(rank));
+            QCOMPARE(value("NODE_RANK"), QStringLiteral("0"));
+            QCOMPARE(value("TORCHELASTIC_RUN_ID"), runId);
+            QCOMPARE(value("TORCHELASTIC_RESTART_COUNT"), QStringLiteral("0"));
+            QCOMPARE(value("TORCHELASTIC_MAX_RESTARTS"), QStringLiteral("0"));
+            QCOMPARE(value("OMP_NUM_THREADS"), QStringLiteral("1"));
+            QCOMPARE(value("TRAINYARD_RUN_ID"), runId);
+            QCOMPARE(value("TRAINYARD_RUN_DIR"), runDir(runId));
+            QCOMPARE(value("TRAINYARD_METRICS_FILE"), runDir(runId) + QStringLiteral("/metrics.rank%1.jsonl").arg(rank));
+            QCOMPARE(seen.value(QStringLiteral("dist_rank")).toInt(), rank);
+            QCOMPARE(seen.value(QStringLiteral("dist_world")).toInt(), 4);
+        }
+        QCOMPARE(ports.size(), 1);
+        QVERIFY(ports.values().first().toInt() > 0);
+
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
+        QCOMPARE(run[QStringLiteral("attempts")].toInt(), 1);
+        QVERIFY(run[QStringLiteral("first_failure")].isNull());
+        QCOMPARE(run[QStringLiteral("tags")].toArray(), QJsonArray{QStringLiteral("e2e")});
+        const QJsonObject metrics = run[QStringLiteral("metrics")].toObject();
+        QCOMPARE(metrics[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 5);
+        // all_reduce of the ranks 0+1+2+3: every rank took part.
+        QCOMPARE(metrics[QStringLiteral("rank_sum")].toObject()[QStringLiteral("last")].toDouble(), 6.0);
+        QVERIFY(QFile::exists(runDir(runId) + QStringLiteral("/spec.yaml")));
+        QVERIFY(QFile::exists(runDir(runId) + QStringLiteral("/rank3.log")));
+    }
+
+    void failingRankTearsDownTheRestWithinGrace()
+    {
+        constexpr double kGraceS = 1.5;
+        // Rank 1 raises at step 3; rank 2 ignores SIGTERM, so only SIGKILL after the grace period stops it.
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "3", "--grace", QString::number(kGraceS), "--quiet", "--",
+                                           kPython, kScripts + "fail_at_step.py"},
+                                          {{"FAIL_RANK", "1"}, {"FAIL_STEP", "3"}, {"STUBBORN_RANK", "2"}});
+        QCOMPARE(outcome.exitCode, 1);
+        const QString runId = runIdFrom(outcome);
+        QVERIFY(outcome.out.contains(QStringLiteral("first failure: ValueError: bad batch at step 3")));
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("failed"));
+        const QJsonObject failure = run[QStringLiteral("first_failure")].toObject();
+        QCOMPARE(failure[QStringLiteral("rank")].toInt(), 1);
+        QCOMPARE(failure[QStringLiteral("exit_code")].toInt(), 1);
+        QVERIFY(failure[QStringLiteral("signal")].isNull());
+        QCOMPARE(failure[QStringLiteral("cause")].toString(), QStringLiteral("python-exception"));
+        QVERIFY2(failure[QStringLiteral("message")].toString().startsWith(QStringLiteral("ValueError: bad batch at step 3")),
+                 qPrintable(failure[QStringLiteral("message")].toString()));
+        // The rest were gone within grace + 1 s of the failure.
+        const QDateTime failedAt = QDateTime::fromString(failure[QStringLiteral("at")].toString(), Qt::ISODateWithMs);
+        const QDateTime endedAt = QDateTime::fromString(run[QStringLiteral("ended_at")].toString(), Qt::ISODateWithMs);
+        const qint64 teardownMs = failedAt.msecsTo(endedAt);
+        QVERIFY2(teardownMs >= qint64(kGraceS * 1000) - 100, qPrintable(QString::number(teardownMs))); // the stubborn rank needed SIGKILL
+        QVERIFY2(teardownMs <= qint64(kGraceS * 1000) + 1000, qPrintable(QString::number(teardownMs)));
+        for (int rank = 0; rank < 3; ++rank) {
+            const qint64 pid = readPid(runDir(runId) + QStringLiteral("/pid.rank%1.attempt0").arg(rank));
+            QVERIFY(pid > 0);
+            QVERIFY2(!processAlive(pid), qPrintable(QStringLiteral("rank %1 (pid %2) is still alive").arg(rank).arg(pid)));
+        }
+        // Its traceback is in its own log, with receive timestamps.
+        QFile log(runDir(runId) + QStringLiteral("/rank1.log"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(log.readAll());
+        QVERIFY(text.contains(QStringLiteral("Traceback (most recent call last):")));
+        QVERIFY(QRegularExpression(QStringLiteral("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z step=0"), QRegularExpression::MultilineOption)
+                    .match(text).hasMatch());
+    }
+
+    void causesAreClassifiedFromTheLogTail_data()
+    {
+        QTest::addColumn<QString>("message");
+        QTest::addColumn<QString>("cause");
+        QTest::addColumn<QString>("messageContains");
+        QTest::newRow("cuda oom") << "Traceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n"
+                                     "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.10 GiB total capacity)\n"
+                                  << "cuda-oom" << "Tried to allocate 2.00 GiB";
+        QTest::newRow("nccl timeout") << "[E ProcessGroupNCCL.cpp:828] [Rank 0] Watchdog caught collective operation timeout: "
+                                         "WorkNCCL(SeqNum=5, OpType=ALLREDUCE, Timeout(ms)=1800000) ran for 1800345 milliseconds before timing out.\n"
+                                      << "nccl" << "NCCL timeout";
+    }
+    void causesAreClassifiedFromTheLogTail()
+    {
+        QFETCH(QString, message);
+        QFETCH(QString, cause);
+        QFETCH(QString, messageContains);
+        const QString messageFile = m_workspace->path() + QStringLiteral("/message.txt");
+        QFile file(messageFile);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(message.toUtf8());
+        file.close();
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--grace", "1", "--", kPython, kScripts + "print_and_exit.py"},
+                                          {{"MESSAGE_FILE", messageFile}, {"EXIT_CODE", "1"}});
+        QCOMPARE(outcome.exitCode, 1);
+        const QJsonObject failure = show(runIdFrom(outcome))[QStringLiteral("first_failure")].toObject();
+        QCOMPARE(failure[QStringLiteral("cause")].toString(), cause);
+        QCOMPARE(failure[QStringLiteral("rank")].toInt(), 0);
+        QVERIFY2(failure[QStringLiteral("message")].toString().contains(messageContains), qPrintable(failure[QStringLiteral("message")].toString()));
+    }
+
+    void restartsTheGroupKTimes()
+    {
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--max-restarts", "2", "--grace", "1", "--quiet", "--",
+                                           kPython, kScripts + "fail_at_step.py"},
+                                          {{"FAIL_RANK", "0"}, {"FAIL_STEP", "1"}});
+        QCOMPARE(outcome.exitCode, 1);
+        const QString runId = runIdFrom(outcome);
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("attempts")].toInt(), 3);
+        QCOMPARE(run[QStringLiteral("failures")].toArray().size(), 3);
+        int restarts = 0;
+        for (const QJsonValue &event : run[QStringLiteral("events")].toArray())
+            restarts += event.toObject()[QStringLiteral("to")].toString() == QLatin1String("restarting");
+        QCOMPARE(restarts, 2);
+        // Each attempt has its own logs and saw its own TORCHELASTIC_RESTART_COUNT.
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            for (int rank = 0; rank < 2; ++rank) {
+                const QString log = attempt == 0 ? QStringLiteral("rank%1.log").arg(rank) : QStringLiteral("rank%1.attempt%2.log").arg(rank).arg(attempt);
+                QVERIFY2(QFile::exists(runDir(runId) + QLatin1Char('/') + log), qPrintable(log));
+                QVERIFY(QFile::exists(runDir(runId) + QStringLiteral("/pid.rank%1.attempt%2").arg(rank).arg(attempt)));
+            }
+        }
+        QVERIFY(!QFile::exists(runDir(runId) + QStringLiteral("/rank0.attempt3.log")));
+    }
+
+    void silentRankIsDetectedAsHang()
+    {
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "3", "--hang-timeout", "2", "--grace", "1", "--quiet", "--",
+                                           kPython, kScripts + "hang.py"},
+                                          {{"SILENT_RANK", "1"}});
+        QCOMPARE(outcome.exitCode, 1);
+        const QString runId = runIdFrom(outcome);
+        const QJsonObject failure = show(runId)[QStringLiteral("first_failure")].toObject();
+        QCOMPARE(failure[QStringLiteral("cause")].toString(), QStringLiteral("hang"));
+        QCOMPARE(failure[QStringLiteral("silent_ranks")].toArray(), QJsonArray{1});
+        QCOMPARE(failure[QStringLiteral("rank")].toInt(), 1);
+        QVERIFY2(failure[QStringLiteral("message")].toString().contains(QStringLiteral("rank 1 went silent first")),
+                 qPrintable(failure[QStringLiteral("message")].toString()));
+        // SIGUSR1 made the Python client dump every rank's stack into its log.
+        QFile log(runDir(runId) + QStringLiteral("/rank1.log"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(log.readAll());
+        QVERIFY2(text.contains(QStringLiteral("most recent call first")), qPrintable(text.right(500)));
+        QVERIFY(text.contains(QStringLiteral("hang.py")));
+    }
+
+    void killNineOfTrainyardLeavesNoRankAliveAndTheRunIsRecoveredAsLost()
+    {
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment({{"POINTS", "7"}}));
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "2", "--quiet", "--", kPython, kScripts + "sleep_forever.py"});
+        QVERIFY(launcher.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(launcher.readAllStandardOutput().size() >= 0 && !QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty(), 10000);
+        const QString runId = QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).first();
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(runDir(runId) + "/pid.rank0") && QFile::exists(runDir(runId) + "/pid.rank1"), 20000);
+        const qint64 rank0 = readPid(runDir(runId) + "/pid.rank0");
+        const qint64 rank1 = readPid(runDir(runId) + "/pid.rank1");
+        QVERIFY(processAlive(rank0) && processAlive(rank1));
+
+        ::kill(pid_t(launcher.processId()), SIGKILL);
+        QVERIFY(launcher.waitForFinished(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(rank0) && !processAlive(rank1), 3000);
+        QCOMPARE(show(runId)[QStringLiteral("status")].toString(), QStringLiteral("running"));
+
+        // The next Trainyard that starts re-ingests what the ranks wrote and marks the run lost.
+        const Outcome next = trainyard({"launch", "--quiet", "--", "/bin/true"});
+        QCOMPARE(next.exitCode, 0);
+        QVERIFY2(next.err.contains(runId), qPrintable(next.err));
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("lost"));
+        QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 7);
+    }
+
+    void malformedMetricLinesAreCountedAndGoodOnesStored()
+    {
+        const Outcome outcome = trainyard({"launch", "--quiet", "--", kPython, kScripts + "write_metrics.py"});
+        QCOMPARE(outcome.exitCode, 0);
+        const QString runId = runIdFrom(outcome);
+        const QJsonObject run = show(runId);
+        const QJsonObject ingest = run[QStringLiteral("ingest")].toObject();
+        QCOMPARE(ingest[QStringLiteral("malformed_lines")].toInt(), 3); // not json, no step, cut short
+        const QJsonArray examples = ingest[QStringLiteral("malformed_examples")].toArray();
+        QCOMPARE(examples.size(), 3);
+        QVERIFY2(examples[0].toString().startsWith(QStringLiteral("metrics.rank0.jsonl:3: ")), qPrintable(examples[0].toString()));
+        QVERIFY(examples[1].toString().startsWith(QStringLiteral("metrics.rank0.jsonl:5: no integer \"step\"")));
+        QVERIFY(examples[2].toString().startsWith(QStringLiteral("metrics.rank0.jsonl:8: ")));
+        QVERIFY(outcome.out.contains(QStringLiteral("3 malformed lines")));
+        // 5 good lines: loss at steps 0,1,2(nan),3,5 and acc at 0,1,2,3,5 (the last line had no newline).
+        const QJsonObject metrics = QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
+        const QJsonArray loss = metrics[QStringLiteral("loss")].toArray();
+        QCOMPARE(loss.size(), 5);
+        QCOMPARE(metrics[QStringLiteral("acc")].toArray().size(), 5);
+        QCOMPARE(loss[2].toObject()[QStringLiteral("value")].toString(), QStringLiteral("nan"));
+        QCOMPARE(loss[4].toObject()[QStringLiteral("step")].toInt(), 5);
+        QCOMPARE(loss[1].toObject()[QStringLiteral("ts")].toDouble(), 1764000000.5);
+        QCOMPARE(ingest[QStringLiteral("points")].toInt(), 10);
+    }
+
+    void stdoutKeyValueLinesBecomeMetricsWithoutAMetricsFile()
+    {
+        const Outcome outcome = trainyard({"launch", "--quiet", "--", kPython, kScripts + "stdout_metrics.py"});
+        QCOMPARE(outcome.exitCode, 0);
+        const QString runId = runIdFrom(outcome);
+        const QJsonObject metrics = QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
+        QCOMPARE(QStringList(metrics.keys()), (QStringList{"acc", "loss", "lr"}));
+        const QJsonArray loss = metrics[QStringLiteral("loss")].toArray();
+        QCOMPARE(loss.size(), 6);
+        QCOMPARE(loss[3].toObject()[QStringLiteral("step")].toInt(), 3);
+        QCOMPARE(loss[3].toObject()[QStringLiteral("value")].toDouble(), 1.25);
+        QCOMPARE(metrics[QStringLiteral("acc")].toArray()[5].toObject()[QStringLiteral("value")].toDouble(), 0.5);
+        QCOMPARE(metrics[QStringLiteral("lr")].toArray()[0].toObject()[QStringLiteral("value")].toDouble(), 1e-3);
+        QVERIFY(metrics[QStringLiteral("lr")].toArray()[0].toObject()[QStringLiteral("ts")].toDouble() > 1.7e9); // receive time
+
+        const Outcome csv = trainyard({"metrics", runId, "loss", "--csv"});
+        QCOMPARE(csv.exitCode, 0);
+        QVERIFY(csv.out.startsWith(QStringLiteral("key,step,value,ts\nloss,0,2,")));
+    }
+
+    void logsInterleaveRanksAndCancelStopsARun()
+    {
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment());
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "2", "--grace", "1", "--", kPython, kScripts + "sleep_forever.py"});
+        QVERIFY(launcher.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(!QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty(), 10000);
+        const QString runId = QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).first();
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(runDir(runId) + "/pid.rank1") && QFile::exists(runDir(runId) + "/pid.rank0"), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(trainyard({"logs", runId}).out.count(QStringLiteral("ready")) == 2, 5000);
+        const Outcome logs = trainyard({"logs", runId});
+        QVERIFY(logs.out.contains(QStringLiteral("[rank 0] ")) && logs.out.contains(QStringLiteral("[rank 1] ")));
+        const Outcome rank1 = trainyard({"logs", runId, "--rank", "1"});
+        QVERIFY(!rank1.out.contains(QStringLiteral("[rank")));
+
+        const Outcome cancel = trainyard({"cancel", runId});
+        QVERIFY2(cancel.exitCode == 0, qPrintable(cancel.out + cancel.err));
+        QCOMPARE(cancel.out.trimmed(), QStringLiteral("run %1 canceled").arg(runId));
+        QVERIFY(launcher.waitForFinished(10000));
+        QCOMPARE(launcher.exitCode(), 130);
+        QCOMPARE(show(runId)[QStringLiteral("status")].toString(), QStringLiteral("canceled"));
+        QVERIFY(!processAlive(readPid(runDir(runId) + "/pid.rank0")));
+        const Outcome again = trainyard({"cancel", runId});
+        QCOMPARE(again.exitCode, 1);
+        QVERIFY(again.err.contains(QStringLiteral("already ended: canceled")));
+    }
+
+    void ctrlCCancelsCleanly()
+    {
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment());
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "2", "--grace", "1", "--", kPython, kScripts + "sleep_forever.py"});
+        QVERIFY(launcher.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(!QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty(), 10000);
+        const QString runId = QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).first();
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(runDir(runId) + "/pid.rank1") && QFile::exists(runDir(runId) + "/pid.rank0"), 20000);
+        ::kill(pid_t(launcher.processId()), SIGINT);
+        QVERIFY(launcher.waitForFinished(10000));
+        QCOMPARE(launcher.exitCode(), 130);
+        QVERIFY(QString::fromUtf8(launcher.readAllStandardOutput()).contains(QStringLiteral("Ctrl-C, canceling")));
+        QCOMPARE(show(runId)[QStringLiteral("status")].toString(), QStringLiteral("canceled"));
+        QVERIFY(!processAlive(readPid(runDir(runId) + "/pid.rank0")));
+        QVERIFY(!processAlive(readPid(runDir(runId) + "/pid.rank1")));
+    }
+
+    void badLaunchCommandLines_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("named");
+        QTest::newRow("no command") << QStringList{"launch", "--nproc-per-node", "2"} << 2 << "no command given";
+        QTest::newRow("bad nproc") << QStringList{"launch", "--nproc-per-node", "zero", "--", "true"} << 2 << "--nproc-per-node 'zero'";
+        QTest::newRow("bad gpus") << QStringList{"launch", "--gpus", "0,x", "--", "true"} << 2 << "--gpus '0,x'";
+        QTest::newRow("gpus mismatch") << QStringList{"launch", "--gpus", "0,2", "--nproc-per-node", "4", "--", "true"} << 2 << "does not match the 2 GPUs";
+        QTest::newRow("bad env") << QStringList{"launch", "--env", "NOEQUALS", "--", "true"} << 2 << "--env 'NOEQUALS'";
+        QTest::newRow("bad hang timeout") << QStringList{"launch", "--hang-timeout", "-3", "--", "true"} << 2 << "--hang-timeout '-3'";
+    }
+    void badLaunchCommandLines()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(int, exitCode);
+        QFETCH(QString, named);
+        const Outcome outcome = trainyard(arguments);
+        QCOMPARE(outcome.exitCode, exitCode);
+        QVERIFY2(outcome.err.contains(named), qPrintable(outcome.err));
+        QVERIFY(!QFile::exists(m_workspace->path() + QStringLiteral("/trainyard.db")));
+    }
+
+    void missingProgramFailsWithItsName()
+    {
+        const Outcome outcome = trainyard({"launch", "--quiet", "--nproc-per-node", "2", "--max-restarts", "3", "--", "/no/such/program"});
+        QCOMPARE(outcome.exitCode, 1);
+        const QJsonObject run = show(runIdFrom(outcome));
+        QCOMPARE(run[QStringLiteral("attempts")].toInt(), 1); // restarting cannot help a missing program
+        const QJsonObject failure = run[QStringLiteral("first_failure")].toObject();
+        QCOMPARE(failure[QStringLiteral("cause")].toString(), QStringLiteral("start"));
+        QVERIFY2(failure[QStringLiteral("message")].toString().contains(QStringLiteral("/no/such/program")), qPrintable(failure[QStringLiteral("message")].toString()));
+    }
+
+private:
+    std::unique_ptr<QTemporaryDir> m_workspace;
+};
+
+QTEST_GUILESS_MAIN(TestLaunch)
+#include "tst_launch.moc"
