@@ -1,0 +1,114 @@
+// Rank environment contract and failure classification, without launching anything.
+#include "launch/firstfailure.h"
+#include "launch/launchrequest.h"
+#include "launch/rankenvironment.h"
+
+#include <QTest>
+
+#include <csignal>
+
+using namespace trainyard;
+
+class TestLocalRunner : public QObject {
+    Q_OBJECT
+private slots:
+    void environmentHoldsTheTorchrunContract()
+    {
+        LaunchRequest request;
+        request.runId = QStringLiteral("run-1");
+        request.runDir = QStringLiteral("/ws/runs/run-1");
+        request.nprocPerNode = 4;
+        request.nnodes = 2;
+        request.nodeRank = 1;
+        request.masterAddr = QStringLiteral("node-a");
+        request.maxRestarts = 3;
+        request.gpus = {0, 2, 5, 7};
+        request.env.insert(QStringLiteral("FOO"), QStringLiteral("bar"));
+        request.env.insert(QStringLiteral("RANK"), QStringLiteral("99")); // the contract wins
+        QProcessEnvironment parent;
+        parent.insert(QStringLiteral("PATH"), QStringLiteral("/usr/bin"));
+        const QProcessEnvironment environment = rankEnvironment(parent, request, {2, 1, 29511});
+        const auto value = [&](const char *name) { return environment.value(QLatin1String(name)); };
+        QCOMPARE(value("PATH"), QStringLiteral("/usr/bin"));
+        QCOMPARE(value("FOO"), QStringLiteral("bar"));
+        QCOMPARE(value("MASTER_ADDR"), QStringLiteral("node-a"));
+        QCOMPARE(value("MASTER_PORT"), QStringLiteral("29511"));
+        QCOMPARE(value("RANK"), QStringLiteral("6")); // node 1 x 4 ranks + local 2
+        QCOMPARE(value("LOCAL_RANK"), QStringLiteral("2"));
+        QCOMPARE(value("WORLD_SIZE"), QStringLiteral("8"));
+        QCOMPARE(value("LOCAL_WORLD_SIZE"), QStringLiteral("4"));
+        QCOMPARE(value("GROUP_RANK"), QStringLiteral("1"));
+        QCOMPARE(value("ROLE_RANK"), QStringLiteral("6"));
+        QCOMPARE(value("NODE_RANK"), QStringLiteral("1"));
+        QCOMPARE(value("TORCHELASTIC_RUN_ID"), QStringLiteral("run-1"));
+        QCOMPARE(value("TORCHELASTIC_RESTART_COUNT"), QStringLiteral("1"));
+        QCOMPARE(value("TORCHELASTIC_MAX_RESTARTS"), QStringLiteral("3"));
+        QCOMPARE(value("OMP_NUM_THREADS"), QStringLiteral("1"));
+        QCOMPARE(value("TRAINYARD_RUN_ID"), QStringLiteral("run-1"));
+        QCOMPARE(value("TRAINYARD_RUN_DIR"), QStringLiteral("/ws/runs/run-1"));
+        QCOMPARE(value("TRAINYARD_METRICS_FILE"), QStringLiteral("/ws/runs/run-1/metrics.rank6.jsonl"));
+        QCOMPARE(value("CUDA_VISIBLE_DEVICES"), QStringLiteral("0,2,5,7"));
+    }
+
+    void userSettingsOfOmpAndBufferingAreKept()
+    {
+        LaunchRequest request;
+        request.env.insert(QStringLiteral("OMP_NUM_THREADS"), QStringLiteral("8"));
+        QProcessEnvironment parent;
+        parent.insert(QStringLiteral("PYTHONUNBUFFERED"), QStringLiteral("0"));
+        const QProcessEnvironment environment = rankEnvironment(parent, request, {0, 0, 1});
+        QCOMPARE(environment.value(QStringLiteral("OMP_NUM_THREADS")), QStringLiteral("8"));
+        QCOMPARE(environment.value(QStringLiteral("PYTHONUNBUFFERED")), QStringLiteral("0"));
+        QVERIFY(!environment.contains(QStringLiteral("CUDA_VISIBLE_DEVICES")));
+    }
+
+    void classifiesFailures_data()
+    {
+        QTest::addColumn<int>("exitCode");  // -1: none
+        QTest::addColumn<int>("signal");    // 0: none
+        QTest::addColumn<QStringList>("tail");
+        QTest::addColumn<bool>("oomKiller");
+        QTest::addColumn<QString>("cause");
+        QTest::addColumn<QString>("message");
+        const QStringList traceback{"Traceback (most recent call last):", "  File \"train.py\", line 3, in <module>",
+                                    "    main()", "KeyError: 'labels'"};
+        QTest::newRow("python exception") << 1 << 0 << traceback << false << "python-exception" << "KeyError: 'labels' (rank 2, exit code 1)";
+        QTest::newRow("dotted exception, stamped lines")
+            << 1 << 0
+            << QStringList{"2026-11-24T18:03:03.123Z Traceback (most recent call last):", "2026-11-24T18:03:03.124Z   File \"x.py\"",
+                           "2026-11-24T18:03:03.125Z torch.distributed.DistBackendError: connection reset"}
+            << false << "python-exception" << "torch.distributed.DistBackendError: connection reset (rank 2, exit code 1)";
+        QTest::newRow("cuda oom") << 1 << 0
+                                  << QStringList{"Traceback (most recent call last):", "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB"}
+                                  << false << "cuda-oom" << "CUDA out of memory on rank 2 (exit code 1): CUDA out of memory. Tried to allocate 20.00 MiB";
+        QTest::newRow("nccl error") << 1 << 0 << QStringList{"RuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1269, unhandled system error"}
+                                    << false << "nccl" << "NCCL error on rank 2 (exit code 1): RuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1269, unhandled system error";
+        QTest::newRow("segfault") << -1 << int(SIGSEGV) << QStringList{"step 4"} << false << "signal" << "rank 2 was killed by SIGSEGV, Segmentation fault";
+        QTest::newRow("sigkill, oom killer") << -1 << int(SIGKILL) << QStringList{} << true << "oom-killer"
+                                             << "rank 2 was killed by SIGKILL from the kernel's OOM killer (the cgroup's oom_kill count rose): the machine ran out of host memory";
+        QTest::newRow("sigkill from outside") << -1 << int(SIGKILL) << QStringList{} << false << "signal"
+                                              << "rank 2 was killed by SIGKILL from outside Trainyard; the kernel's OOM killer does this when host memory runs out (check dmesg)";
+        QTest::newRow("plain exit") << 3 << 0 << QStringList{"fatal: no data", ""} << false << "exit" << "rank 2 exited with code 3; last output: fatal: no data";
+    }
+    void classifiesFailures()
+    {
+        QFETCH(int, exitCode);
+        QFETCH(int, signal);
+        QFETCH(QStringList, tail);
+        QFETCH(bool, oomKiller);
+        QFETCH(QString, cause);
+        QFETCH(QString, message);
+        const FirstFailure failure = classifyFailure(2, exitCode >= 0 ? std::optional<int>(exitCode) : std::nullopt,
+                                                     signal > 0 ? std::optional<int>(signal) : std::nullopt, tail, oomKiller);
+        QCOMPARE(failure.cause, cause);
+        QCOMPARE(failure.message, message);
+        QCOMPARE(failure.rank, 2);
+        const FirstFailure roundTrip = FirstFailure::fromJson(failure.toJson());
+        QCOMPARE(roundTrip.cause, failure.cause);
+        QCOMPARE(roundTrip.exitCode, failure.exitCode);
+        QCOMPARE(roundTrip.signal, failure.signal);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLocalRunner)
+#include "tst_localrunner.moc"
