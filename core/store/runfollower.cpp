@@ -1,0 +1,155 @@
+// The follower's worker remembers the last metric rowid and log offsets it delivered.
+#include "store/runfollower.h"
+
+#include "store/runqueries.h"
+#include "store/sqlite.h"
+
+#include <QDir>
+#include <QFile>
+#include <QRegularExpression>
+#include <QTimer>
+
+#include <limits>
+#include <optional>
+
+namespace trainyard {
+
+class RunFollowerWorker : public QObject {
+    Q_OBJECT
+public:
+    RunFollowerWorker(QString databasePath, QString runId, QString runDir)
+        : m_databasePath(std::move(databasePath)), m_runId(std::move(runId)), m_runDir(std::move(runDir))
+    {
+    }
+
+public slots:
+    void start()
+    {
+        auto timer = new QTimer(this);
+        connect(timer, &QTimer::timeout, this, &RunFollowerWorker::poll);
+        timer->start(RunFollower::kPollIntervalMs);
+        poll();
+    }
+
+    void poll()
+    {
+        if (!m_connection) {
+            auto connection = SqliteConnection::open(m_databasePath, SqliteConnection::Mode::ReadWrite);
+            if (!connection) {
+                emit readFailed(connection.error());
+                return;
+            }
+            m_connection = std::move(connection.value());
+        }
+        if (auto run = runqueries::findRun(*m_connection, m_runId); run) {
+            if (!m_lastRun || !(*m_lastRun == run.value())) {
+                m_lastRun = run.value();
+                emit runChanged(run.value());
+            }
+        } else {
+            emit readFailed(run.error());
+        }
+        readMetrics();
+        readLogs();
+    }
+
+signals:
+    void runChanged(const trainyard::RunRecord &run);
+    void metricsAppended(const QHash<QString, QList<trainyard::MetricPoint>> &points);
+    void logLinesAppended(const QList<trainyard::RankLogLine> &lines);
+    void readFailed(const QString &message);
+
+private:
+    void readMetrics()
+    {
+        auto statement = m_connection->prepare(
+            "SELECT p.rowid, k.key, p.step, p.value, p.ts_ms FROM metric_points p JOIN metric_keys k ON k.id = p.key_id"
+            " WHERE k.run_id = ? AND p.rowid > ? ORDER BY p.rowid LIMIT 500000");
+        if (!statement) {
+            emit readFailed(statement.error());
+            return;
+        }
+        statement->bind(1, m_runId);
+        statement->bind(2, m_lastRowId);
+        QHash<QString, QList<MetricPoint>> points;
+        for (;;) {
+            auto row = statement->step();
+            if (!row || !row.value())
+                break;
+            m_lastRowId = statement->columnInt(0);
+            MetricPoint point;
+            point.step = statement->columnInt(2);
+            point.value = statement->isNull(3) ? std::numeric_limits<double>::quiet_NaN() : statement->columnDouble(3);
+            if (!statement->isNull(4))
+                point.tsMs = statement->columnInt(4);
+            points[statement->columnText(1)] << point;
+        }
+        if (!points.isEmpty())
+            emit metricsAppended(points);
+    }
+
+    void readLogs()
+    {
+        static const QRegularExpression pattern(QStringLiteral("^rank(\\d+)(?:\\.attempt(\\d+))?\\.log$"));
+        QList<RankLogLine> lines;
+        for (const QString &name : QDir(m_runDir).entryList({QStringLiteral("rank*.log")}, QDir::Files, QDir::Name)) {
+            const auto match = pattern.match(name);
+            if (!match.hasMatch())
+                continue;
+            QFile file(m_runDir + QLatin1Char('/') + name);
+            qint64 &offset = m_logOffsets[name];
+            if (!file.open(QIODevice::ReadOnly) || file.size() <= offset || !file.seek(offset))
+                continue;
+            const QByteArray data = file.readAll();
+            const qsizetype end = data.lastIndexOf('\n');
+            if (end < 0)
+                continue;
+            offset += end + 1;
+            for (const QByteArray &raw : data.left(end).split('\n')) {
+                const QString line = QString::fromUtf8(raw);
+                lines << RankLogLine{match.captured(1).toInt(), match.captured(2).toInt(), line.left(24), line.mid(25)};
+            }
+        }
+        if (lines.isEmpty())
+            return;
+        std::stable_sort(lines.begin(), lines.end(), [](const RankLogLine &a, const RankLogLine &b) {
+            return std::tie(a.attempt, a.stamp) < std::tie(b.attempt, b.stamp);
+        });
+        emit logLinesAppended(lines);
+    }
+
+    QString m_databasePath;
+    QString m_runId;
+    QString m_runDir;
+    std::optional<SqliteConnection> m_connection;
+    std::optional<RunRecord> m_lastRun;
+    std::int64_t m_lastRowId = 0;
+    QHash<QString, qint64> m_logOffsets;
+};
+
+RunFollower::RunFollower(const QString &databasePath, const QString &runId, const QString &runDir, QObject *parent)
+    : QObject(parent), m_worker(new RunFollowerWorker(databasePath, runId, runDir))
+{
+    qRegisterMetaType<trainyard::RunRecord>();
+    qRegisterMetaType<QHash<QString, QList<trainyard::MetricPoint>>>();
+    qRegisterMetaType<QList<trainyard::RankLogLine>>();
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::started, m_worker, &RunFollowerWorker::start);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(m_worker, &RunFollowerWorker::runChanged, this, &RunFollower::runChanged);
+    connect(m_worker, &RunFollowerWorker::metricsAppended, this, &RunFollower::metricsAppended);
+    connect(m_worker, &RunFollowerWorker::logLinesAppended, this, &RunFollower::logLinesAppended);
+    connect(m_worker, &RunFollowerWorker::readFailed, this, &RunFollower::readFailed);
+    m_thread.setObjectName(QStringLiteral("run-follower"));
+    m_thread.start();
+}
+
+RunFollower::~RunFollower()
+{
+    m_thread.quit();
+    m_thread.wait();
+}
+
+} // namespace trainyard
+
+#include "runfollower.moc"

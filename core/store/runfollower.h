@@ -1,0 +1,46 @@
+// RunFollower: follows one run for a run page: its record, new metric points and new log lines, read on a
+// worker thread and delivered incrementally.
+#pragma once
+
+#include "store/metricqueries.h"
+#include "store/runrecord.h"
+
+#include <QHash>
+#include <QList>
+#include <QObject>
+#include <QThread>
+
+namespace trainyard {
+
+struct RankLogLine {
+    int rank = 0;
+    int attempt = 0;
+    QString stamp; // receive time as written in the log
+    QString text;
+};
+
+class RunFollowerWorker;
+
+class RunFollower : public QObject {
+    Q_OBJECT
+public:
+    static constexpr int kPollIntervalMs = 400;
+
+    RunFollower(const QString &databasePath, const QString &runId, const QString &runDir, QObject *parent = nullptr);
+    ~RunFollower() override;
+
+signals:
+    void runChanged(const trainyard::RunRecord &run);
+    // Points added since the last delivery, by metric key, in step order.
+    void metricsAppended(const QHash<QString, QList<trainyard::MetricPoint>> &points);
+    void logLinesAppended(const QList<trainyard::RankLogLine> &lines);
+    void readFailed(const QString &message);
+
+private:
+    QThread m_thread;
+    RunFollowerWorker *m_worker;
+};
+
+} // namespace trainyard
+
+Q_DECLARE_METATYPE(trainyard::RankLogLine)

@@ -1,0 +1,136 @@
+// Run page and "New local run" (offscreen), against runs launched for real.
+#include "launch/launchhost.h"
+#include "mainwindow.h"
+#include "models/runtablemodel.h"
+#include "support/testworkspace.h"
+#include "views/newrundialog.h"
+#include "views/runpage.h"
+
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace trainyard;
+
+namespace {
+const QString kPython = QStringLiteral("/usr/bin/python3");
+const QString kScripts = QStringLiteral(TRAINYARD_FIXTURES_DIR "/scripts/");
+}
+
+class TestRunPage : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_config.isValid());
+        qputenv("XDG_CONFIG_HOME", m_config.path().toUtf8());
+        qputenv("TRAINYARD_PYTHON_DIR", TRAINYARD_SOURCE_DIR "/resources/python");
+    }
+
+    void showsStatusFailureLogsAndChartsOfAFinishedRun()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        QProcess launch;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("FAIL_RANK"), QStringLiteral("1"));
+        environment.insert(QStringLiteral("FAIL_STEP"), QStringLiteral("4"));
+        launch.setProcessEnvironment(environment);
+        launch.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--workspace", workspace.root(), "--quiet", "--grace", "1",
+                                                        "--nproc-per-node", "2", "--", kPython, kScripts + "fail_at_step.py"});
+        QVERIFY(launch.waitForFinished(60000));
+        const QString runId = QRegularExpression(QStringLiteral("^run (\\S+?):")).match(QString::fromUtf8(launch.readAllStandardOutput())).captured(1);
+        QVERIFY(!runId.isEmpty());
+
+        MainWindow window(workspace.workspace());
+        window.show();
+        RunPage *page = window.openRunPage(runId);
+        QVERIFY(page);
+        QTRY_VERIFY_WITH_TIMEOUT(page->statusText().startsWith(QStringLiteral("failed")), 5000);
+        QTRY_VERIFY(page->failureText().contains(QStringLiteral("ValueError: bad batch at step 4")));
+        QVERIFY(page->failureText().contains(QStringLiteral("rank 1")));
+        // Logs of both ranks, interleaved and prefixed; the chart from rank 0's stdout (no metrics file).
+        QTRY_VERIFY(page->visibleLogText().contains(QStringLiteral("[0] ")) && page->visibleLogText().contains(QStringLiteral("[1] ")));
+        QTRY_COMPARE(page->chartKeys(), QStringList{QStringLiteral("loss")});
+        QVERIFY(page->chartPointCount(QStringLiteral("loss")) >= 5);
+
+        page->setRankFilter(1);
+        QVERIFY(!page->visibleLogText().contains(QStringLiteral("[0] ")));
+        QVERIFY(page->visibleLogText().contains(QStringLiteral("Traceback")));
+        page->setRankFilter(-1);
+        page->setSearchText(QStringLiteral("ValueError"));
+        const QStringList matching = page->visibleLogText().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QVERIFY(!matching.isEmpty());
+        for (const QString &line : matching)
+            QVERIFY2(line.contains(QStringLiteral("ValueError")), qPrintable(line));
+
+        // Opening the same run again brings its page forward instead of a second one.
+        QCOMPARE(window.openRunPage(runId), page);
+    }
+
+    void newRunDialogValidatesAsYouType()
+    {
+        NewRunDialog dialog;
+        QPushButton *launchButton = dialog.findChild<QPushButton *>(QStringLiteral("launchButton"));
+        QVERIFY(launchButton);
+        QVERIFY(!launchButton->isEnabled()); // no command yet
+        QVERIFY(dialog.launch().error().startsWith(QStringLiteral("Command")));
+        dialog.setCommand(QStringLiteral("/usr/bin/python3 \"my script.py\" --lr 0.1"));
+        dialog.setRanks(3);
+        QVERIFY(launchButton->isEnabled());
+        auto launch = dialog.launch();
+        QVERIFY(launch.ok());
+        QCOMPARE(launch->request.command, (QStringList{"/usr/bin/python3", "my script.py", "--lr", "0.1"}));
+        QCOMPARE(launch->request.nprocPerNode, 3);
+        auto *gpus = dialog.findChild<QLineEdit *>(QStringLiteral("gpus"));
+        QVERIFY(gpus);
+        gpus->setText(QStringLiteral("0,1"));
+        QVERIFY(!launchButton->isEnabled());
+        QVERIFY2(dialog.launch().error().startsWith(QStringLiteral("Ranks: 3 ranks for 2 GPUs")), qPrintable(dialog.launch().error()));
+    }
+
+    void launchFromTheWindowShowsTheRunLiveAndCancelsIt()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        MainWindow window(workspace.workspace());
+        window.show();
+        QSignalSpy launched(window.launchHost(), &LaunchHost::launched);
+        LocalLaunch launch;
+        launch.name = QStringLiteral("from-gui");
+        launch.request.command = {kPython, kScripts + QStringLiteral("sleep_forever.py")};
+        launch.request.nprocPerNode = 2;
+        launch.request.graceMs = 1000;
+        launch.request.env.insert(QStringLiteral("POINTS"), QStringLiteral("5"));
+        window.launchHost()->launch(launch);
+        QVERIFY(launched.wait(10000));
+        const QString runId = launched.at(0).at(0).toString();
+
+        // The table shows it live; its page opened by itself and charts the points as they arrive.
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), 1, 5000);
+        RunPage *page = window.openRunPage(runId);
+        QTRY_VERIFY_WITH_TIMEOUT(page->statusText().startsWith(QStringLiteral("running")), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(page->chartPointCount(QStringLiteral("loss")), 5, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(page->visibleLogText().count(QStringLiteral("ready")) == 2, 10000);
+
+        QSignalSpy finished(window.launchHost(), &LaunchHost::runFinished);
+        window.requestCancel(runId);
+        QVERIFY(finished.wait(15000));
+        QCOMPARE(toString(finished.at(0).at(1).value<RunStatus>()), toString(RunStatus::Canceled));
+        QTRY_VERIFY_WITH_TIMEOUT(page->statusText().startsWith(QStringLiteral("canceled")), 5000);
+        QTRY_COMPARE(window.runsView()->model()->index(0, RunTableModel::StatusColumn).data().toString(), QStringLiteral("canceled"));
+    }
+
+private:
+    QTemporaryDir m_config;
+};
+
+QTEST_MAIN(TestRunPage)
+#include "tst_runpage.moc"

@@ -1,0 +1,227 @@
+// The run page. All reading happens in RunFollower's thread; this widget only appends what arrives.
+#include "views/runpage.h"
+
+#include "models/runtablemodel.h"
+#include "views/metricchart.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFontDatabase>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+namespace trainyard {
+
+namespace {
+constexpr int kChartColumns = 2;
+}
+
+RunPage::RunPage(const QString &databasePath, const QString &runId, const QString &runDir, QWidget *parent)
+    : QWidget(parent),
+      m_runId(runId),
+      m_follower(new RunFollower(databasePath, runId, runDir, this)),
+      m_title(new QLabel(this)),
+      m_status(new QLabel(this)),
+      m_failure(new QLabel(this)),
+      m_cancel(new QPushButton(tr("Cancel run"), this)),
+      m_rankFilter(new QComboBox(this)),
+      m_follow(new QCheckBox(tr("Follow"), this)),
+      m_search(new QLineEdit(this)),
+      m_log(new QPlainTextEdit(this)),
+      m_charts(new QGridLayout)
+{
+    setObjectName(QStringLiteral("runPage:") + runId);
+    m_title->setTextFormat(Qt::RichText);
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_status->setObjectName(QStringLiteral("runStatus"));
+    m_failure->setObjectName(QStringLiteral("runFailure"));
+    m_failure->setWordWrap(true);
+    m_failure->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_failure->setStyleSheet(QStringLiteral("QLabel { background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; padding: 6px; }"));
+    m_failure->hide();
+    m_cancel->setEnabled(false);
+    connect(m_cancel, &QPushButton::clicked, this, [this] { emit cancelRequested(m_runId); });
+
+    auto header = new QHBoxLayout;
+    header->addWidget(m_title, 1);
+    header->addWidget(m_status);
+    header->addWidget(m_cancel);
+
+    // Logs: rank filter, follow, search.
+    m_rankFilter->addItem(tr("All ranks"), -1);
+    m_rankFilter->setObjectName(QStringLiteral("rankFilter"));
+    m_follow->setChecked(true);
+    m_search->setPlaceholderText(tr("Search logs"));
+    m_search->setClearButtonEnabled(true);
+    m_log->setReadOnly(true);
+    m_log->setObjectName(QStringLiteral("runLog"));
+    m_log->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_log->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_log->setMaximumBlockCount(kMaxLogLines);
+    connect(m_rankFilter, &QComboBox::currentIndexChanged, this, &RunPage::rebuildLogView);
+    connect(m_search, &QLineEdit::textChanged, this, &RunPage::rebuildLogView);
+    auto logTools = new QHBoxLayout;
+    logTools->addWidget(m_rankFilter);
+    logTools->addWidget(m_search, 1);
+    logTools->addWidget(m_follow);
+    auto logPanel = new QWidget(this);
+    auto logLayout = new QVBoxLayout(logPanel);
+    logLayout->setContentsMargins(0, 0, 0, 0);
+    logLayout->addLayout(logTools);
+    logLayout->addWidget(m_log);
+
+    // Charts: one per metric key, in a grid that grows as keys appear.
+    auto chartHost = new QWidget(this);
+    chartHost->setLayout(m_charts);
+    auto chartScroll = new QScrollArea(this);
+    chartScroll->setWidgetResizable(true);
+    chartScroll->setWidget(chartHost);
+
+    auto splitter = new QSplitter(Qt::Horizontal, this);
+    splitter->addWidget(logPanel);
+    splitter->addWidget(chartScroll);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 1);
+
+    auto layout = new QVBoxLayout(this);
+    layout->addLayout(header);
+    layout->addWidget(m_failure);
+    layout->addWidget(splitter, 1);
+
+    connect(m_follower, &RunFollower::runChanged, this, &RunPage::showRun);
+    connect(m_follower, &RunFollower::metricsAppended, this, &RunPage::appendMetrics);
+    connect(m_follower, &RunFollower::logLinesAppended, this, &RunPage::appendLogLines);
+}
+
+RunPage::~RunPage() = default;
+
+void RunPage::showRun(const RunRecord &run)
+{
+    m_lastStatus = run.status;
+    m_title->setText(QStringLiteral("<b>%1</b> &nbsp; <span style='color:gray'>%2 &middot; %3</span>")
+                         .arg(run.name.toHtmlEscaped(), run.id, run.command.join(QLatin1Char(' ')).toHtmlEscaped()));
+    const auto duration = run.durationSeconds(QDateTime::currentDateTimeUtc());
+    const QJsonObject summary = QJsonDocument::fromJson(run.exitSummary.toUtf8()).object();
+    const int attempts = summary.value(QStringLiteral("attempts")).toInt(0);
+    QString status = toString(run.status);
+    if (attempts > 1)
+        status += tr(" after %1 attempts").arg(attempts);
+    if (duration)
+        status += QStringLiteral(" · ") + formatDuration(*duration);
+    m_status->setText(status);
+    m_status->setStyleSheet(QStringLiteral("QLabel { color: %1; font-weight: bold; }").arg(RunTableModel::statusColor(run.status).name()));
+    m_cancel->setEnabled(!isTerminal(run.status));
+
+    const QJsonObject failure = summary.value(QStringLiteral("first_failure")).toObject();
+    if (!failure.isEmpty()) {
+        m_failure->setText(tr("First failure: rank %1 — %2\n%3")
+                               .arg(failure.value(QStringLiteral("rank")).toInt())
+                               .arg(failure.value(QStringLiteral("cause")).toString(), failure.value(QStringLiteral("message")).toString()));
+        m_failure->show();
+    } else if (run.status == RunStatus::Lost) {
+        m_failure->setText(tr("Lost: %1").arg(summary.value(QStringLiteral("lost_because")).toString()));
+        m_failure->show();
+    } else {
+        m_failure->hide();
+    }
+}
+
+void RunPage::appendMetrics(const QHash<QString, QList<MetricPoint>> &points)
+{
+    for (auto it = points.constBegin(); it != points.constEnd(); ++it) {
+        MetricChart *chart = m_chartsByKey.value(it.key());
+        if (!chart) {
+            chart = new MetricChart(it.key(), this);
+            const int index = int(m_chartsByKey.size());
+            m_charts->addWidget(chart, index / kChartColumns, index % kChartColumns);
+            m_chartsByKey.insert(it.key(), chart);
+        }
+        chart->appendPoints(it.value());
+    }
+}
+
+QString RunPage::formatLine(const RankLogLine &line) const
+{
+    return QStringLiteral("[%1%2] %3 %4")
+        .arg(line.rank)
+        .arg(line.attempt > 0 ? QStringLiteral("/a%1").arg(line.attempt) : QString())
+        .arg(line.stamp.mid(11, 12), line.text);
+}
+
+bool RunPage::lineIsShown(const RankLogLine &line) const
+{
+    const int rank = m_rankFilter->currentData().toInt();
+    if (rank >= 0 && line.rank != rank)
+        return false;
+    return m_search->text().isEmpty() || line.text.contains(m_search->text(), Qt::CaseInsensitive);
+}
+
+void RunPage::appendLogLines(const QList<RankLogLine> &lines)
+{
+    for (const RankLogLine &line : lines) {
+        if (!m_ranks.contains(line.rank)) {
+            m_ranks << line.rank;
+            std::sort(m_ranks.begin(), m_ranks.end());
+            const int position = int(m_ranks.indexOf(line.rank)) + 1;
+            m_rankFilter->insertItem(position, tr("Rank %1").arg(line.rank), line.rank);
+        }
+    }
+    m_lines.append(lines);
+    if (m_lines.size() > kMaxLogLines)
+        m_lines.remove(0, m_lines.size() - kMaxLogLines);
+    QStringList shown;
+    for (const RankLogLine &line : lines) {
+        if (lineIsShown(line))
+            shown << formatLine(line);
+    }
+    if (shown.isEmpty())
+        return;
+    QScrollBar *bar = m_log->verticalScrollBar();
+    const int keepPosition = bar->value();
+    m_log->appendPlainText(shown.join(QLatin1Char('\n')));
+    if (m_follow->isChecked())
+        bar->setValue(bar->maximum());
+    else
+        bar->setValue(keepPosition);
+}
+
+void RunPage::rebuildLogView()
+{
+    QStringList shown;
+    for (const RankLogLine &line : std::as_const(m_lines)) {
+        if (lineIsShown(line))
+            shown << formatLine(line);
+    }
+    m_log->setPlainText(shown.join(QLatin1Char('\n')));
+    if (m_follow->isChecked())
+        m_log->verticalScrollBar()->setValue(m_log->verticalScrollBar()->maximum());
+}
+
+QString RunPage::statusText() const { return m_status->text(); }
+QString RunPage::failureText() const { return m_failure->isVisibleTo(this) ? m_failure->text() : QString(); }
+QString RunPage::visibleLogText() const { return m_log->toPlainText(); }
+QStringList RunPage::chartKeys() const
+{
+    QStringList keys = m_chartsByKey.keys();
+    keys.sort();
+    return keys;
+}
+int RunPage::chartPointCount(const QString &key) const
+{
+    const MetricChart *chart = m_chartsByKey.value(key);
+    return chart ? chart->pointCount() : 0;
+}
+void RunPage::setRankFilter(int rank) { m_rankFilter->setCurrentIndex(std::max(0, m_rankFilter->findData(rank))); }
+void RunPage::setSearchText(const QString &text) { m_search->setText(text); }
+
+} // namespace trainyard

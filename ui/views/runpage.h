@@ -1,0 +1,69 @@
+// RunPage: one run: status and first failure, per-rank logs (rank filter, follow, search), a live chart per metric.
+#pragma once
+
+#include "store/metricqueries.h"
+#include "store/runfollower.h"
+#include "store/runrecord.h"
+
+#include <QHash>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QGridLayout;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+
+namespace trainyard {
+
+class MetricChart;
+
+class RunPage : public QWidget {
+    Q_OBJECT
+public:
+    static constexpr int kMaxLogLines = 200000;
+
+    RunPage(const QString &databasePath, const QString &runId, const QString &runDir, QWidget *parent = nullptr);
+    ~RunPage() override;
+
+    const QString &runId() const { return m_runId; }
+    // For tests and the window: what the page shows now.
+    QString statusText() const;
+    QString failureText() const;
+    QString visibleLogText() const;
+    QStringList chartKeys() const;
+    int chartPointCount(const QString &key) const;
+    void setRankFilter(int rank); // -1: all ranks
+    void setSearchText(const QString &text);
+
+signals:
+    void cancelRequested(const QString &runId);
+
+private:
+    void showRun(const RunRecord &run);
+    void appendMetrics(const QHash<QString, QList<MetricPoint>> &points);
+    void appendLogLines(const QList<RankLogLine> &lines);
+    bool lineIsShown(const RankLogLine &line) const;
+    QString formatLine(const RankLogLine &line) const;
+    void rebuildLogView();
+
+    QString m_runId;
+    RunFollower *m_follower;
+    QLabel *m_title;
+    QLabel *m_status;
+    QLabel *m_failure;
+    QPushButton *m_cancel;
+    QComboBox *m_rankFilter;
+    QCheckBox *m_follow;
+    QLineEdit *m_search;
+    QPlainTextEdit *m_log;
+    QGridLayout *m_charts;
+    QHash<QString, MetricChart *> m_chartsByKey;
+    QList<RankLogLine> m_lines;
+    QList<int> m_ranks;
+    RunStatus m_lastStatus = RunStatus::Queued;
+};
+
+} // namespace trainyard
