@@ -13,6 +13,7 @@
 #include <QRegularExpression>
 
 #include <cmath>
+#include <optional>
 #include <cstring>
 
 #include <fcntl.h>
@@ -98,6 +99,56 @@ struct MetricIngester::Batch {
         progress.push_back(cursor);
     }
 };
+
+namespace {
+
+constexpr int kRowsPerStatement = 64; // 4 parameters each, well under SQLite's limit of 32766
+
+// Inserts rows grouped by key (then in file order), several rows per statement: the index on (key_id, step)
+// then grows at one end per key, and the statement overhead is paid once per 64 rows.
+Result<void> insertRows(SqliteConnection &connection, std::vector<MetricIngester::Batch::Row> &rows,
+                        const std::vector<std::int64_t> &keyIds)
+{
+    std::stable_sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) { return a.key < b.key; });
+    const auto statementFor = [&](int count) -> Result<SqliteStatement> {
+        QByteArray sql = "INSERT INTO metric_points (key_id, step, value, ts_ms) VALUES (?,?,?,?)";
+        for (int i = 1; i < count; ++i)
+            sql += ",(?,?,?,?)";
+        return connection.prepare(sql.constData());
+    };
+    auto full = statementFor(kRowsPerStatement);
+    if (!full)
+        return fail(full.error());
+    std::size_t next = 0;
+    while (next < rows.size()) {
+        const int count = int(std::min<std::size_t>(kRowsPerStatement, rows.size() - next));
+        std::optional<Result<SqliteStatement>> partial;
+        if (count < kRowsPerStatement) {
+            partial.emplace(statementFor(count));
+            if (!*partial)
+                return fail(partial->error());
+        }
+        SqliteStatement &statement = partial ? partial->value() : full.value();
+        for (int i = 0; i < count; ++i) {
+            const auto &row = rows[next + std::size_t(i)];
+            const int base = i * 4;
+            statement.bind(base + 1, keyIds[row.key]);
+            statement.bind(base + 2, row.step);
+            statement.bind(base + 3, row.value); // SQLite stores NaN as NULL: a NULL value is a NaN point
+            if (row.hasTs)
+                statement.bind(base + 4, row.tsMs);
+            else
+                statement.bindNull(base + 4);
+        }
+        if (auto stepped = statement.step(); !stepped)
+            return fail(stepped.error());
+        statement.reset();
+        next += std::size_t(count);
+    }
+    return {};
+}
+
+} // namespace
 
 MetricIngester::MetricIngester(QString runId, QString runDir, StoreWriter &writer)
     : m_runId(std::move(runId)), m_runDir(std::move(runDir)), m_writer(writer),
@@ -339,22 +390,8 @@ Result<void> MetricIngester::submit(std::unique_ptr<Batch> batch)
             ids[i] = select->columnInt(0);
             keyIds->insert(key, ids[i]);
         }
-        auto insertPoint = connection.prepare("INSERT INTO metric_points (key_id, step, value, ts_ms) VALUES (?, ?, ?, ?)");
-        if (!insertPoint)
-            return fail(insertPoint.error());
-        for (const Batch::Row &row : shared->rows) {
-            insertPoint->bind(1, ids[row.key]);
-            insertPoint->bind(2, row.step);
-            // SQLite stores NaN as NULL: a NULL value is a NaN point.
-            insertPoint->bind(3, row.value);
-            if (row.hasTs)
-                insertPoint->bind(4, row.tsMs);
-            else
-                insertPoint->bindNull(4);
-            if (auto stepped = insertPoint->step(); !stepped)
-                return fail(stepped.error());
-            insertPoint->reset();
-        }
+        if (auto inserted = insertRows(connection, shared->rows, ids); !inserted)
+            return inserted;
         auto progress = connection.prepare(
             "INSERT INTO ingest_progress (run_id, file, byte_offset, line_number, points, malformed_lines, malformed_examples)"
             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, file) DO UPDATE SET byte_offset = ?3,"

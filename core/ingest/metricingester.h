@@ -60,8 +60,10 @@ private:
         std::int64_t malformed = 0;
         QStringList examples;
     };
-    struct Batch;
+public:
+    struct Batch; // points parsed from the files, waiting to be written (defined in the .cpp)
 
+private:
     Result<std::int64_t> ingestFile(FileCursor &cursor, bool final);
     void parseLine(FileCursor &cursor, std::string_view line, std::size_t capacity, Batch &batch);
     Result<void> submit(std::unique_ptr<Batch> batch);

@@ -102,6 +102,9 @@ struct LocalRunner::RankProcess {
 
 LocalRunner::LocalRunner(QObject *parent) : Backend(parent)
 {
+    // Precise: a coarse timer may fire up to 5% early, and the grace period is a promise to the ranks.
+    m_graceTimer.setTimerType(Qt::PreciseTimer);
+    m_stackDumpTimer.setTimerType(Qt::PreciseTimer);
     m_graceTimer.setSingleShot(true);
     connect(&m_graceTimer, &QTimer::timeout, this, &LocalRunner::escalateTeardown);
     m_stackDumpTimer.setSingleShot(true);
