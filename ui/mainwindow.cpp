@@ -38,10 +38,12 @@ QString emptyStateText()
 {
     return QObject::tr(
         "<h2>No runs in this workspace yet</h2>"
-        "<p>Launch a first run from a terminal, for example a data-parallel script on two CPU ranks:</p>"
+        "<p>Click <b>New local run…</b> (Ctrl+N), or launch one from a terminal, for example the example "
+        "data-parallel PyTorch script on two CPU ranks:</p>"
         "<pre>trainyard launch --nproc-per-node 2 --name first-run -- \\\n"
-        "    /usr/bin/python3 train.py</pre>"
-        "<p>or any command that works under <tt>torchrun</tt>:</p>"
+        "    /usr/bin/python3 /usr/share/trainyard/examples/train_ddp.py</pre>"
+        "<p>(in a source tree: <tt>resources/examples/train_ddp.py</tt>), or any command that works under "
+        "<tt>torchrun</tt>:</p>"
         "<pre>trainyard launch --nproc-per-node N -- COMMAND ARGS...</pre>"
         "<p>Runs appear here live as they start, from this window or any other process.</p>");
 }

@@ -59,7 +59,8 @@ private slots:
         QCOMPARE(contents.exitCode, 0);
         for (const char *path : {"./usr/bin/trainyard", "./usr/share/applications/io.trainyard.Trainyard.desktop",
                                  "./usr/share/metainfo/io.trainyard.Trainyard.metainfo.xml",
-                                 "./usr/share/icons/hicolor/scalable/apps/io.trainyard.Trainyard.svg"})
+                                 "./usr/share/icons/hicolor/scalable/apps/io.trainyard.Trainyard.svg",
+                                 "./usr/share/trainyard/python/trainyard_log.py", "./usr/share/trainyard/examples/train_ddp.py"})
             QVERIFY2(contents.output.contains(QLatin1String(path)), path);
         const Outcome depends = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--field"), deb, QStringLiteral("Depends")});
         QVERIFY2(depends.output.contains(QStringLiteral("libqt6widgets6")), qPrintable(depends.output));
