@@ -3,6 +3,7 @@
 #include "ingest/metricingester.h"
 
 #include "store/database.h"
+#include "store/metricchunk.h"
 #include "store/sqlite.h"
 #include "store/storewriter.h"
 
@@ -102,48 +103,34 @@ struct MetricIngester::Batch {
 
 namespace {
 
-constexpr int kRowsPerStatement = 64; // 4 parameters each, well under SQLite's limit of 32766
+constexpr std::size_t kMaxPointsPerChunk = 8192;
 
-// Inserts rows grouped by key (then in file order), several rows per statement: the index on (key_id, step)
-// then grows at one end per key, and the statement overhead is paid once per 64 rows.
+// Writes the batch's points as chunks: grouped by key, in file order within a key, at most
+// kMaxPointsPerChunk points per row.
 Result<void> insertRows(SqliteConnection &connection, std::vector<MetricIngester::Batch::Row> &rows,
                         const std::vector<std::int64_t> &keyIds)
 {
     std::stable_sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) { return a.key < b.key; });
-    const auto statementFor = [&](int count) -> Result<SqliteStatement> {
-        QByteArray sql = "INSERT INTO metric_points (key_id, step, value, ts_ms) VALUES (?,?,?,?)";
-        for (int i = 1; i < count; ++i)
-            sql += ",(?,?,?,?)";
-        return connection.prepare(sql.constData());
-    };
-    auto full = statementFor(kRowsPerStatement);
-    if (!full)
-        return fail(full.error());
+    std::vector<std::int64_t> steps;
+    std::vector<double> values;
+    std::vector<std::int64_t> timestamps;
+    steps.reserve(kMaxPointsPerChunk);
+    values.reserve(kMaxPointsPerChunk);
+    timestamps.reserve(kMaxPointsPerChunk);
     std::size_t next = 0;
     while (next < rows.size()) {
-        const int count = int(std::min<std::size_t>(kRowsPerStatement, rows.size() - next));
-        std::optional<Result<SqliteStatement>> partial;
-        if (count < kRowsPerStatement) {
-            partial.emplace(statementFor(count));
-            if (!*partial)
-                return fail(partial->error());
+        const std::uint32_t key = rows[next].key;
+        steps.clear();
+        values.clear();
+        timestamps.clear();
+        while (next < rows.size() && rows[next].key == key && steps.size() < kMaxPointsPerChunk) {
+            const auto &row = rows[next++];
+            steps.push_back(row.step);
+            values.push_back(row.value);
+            timestamps.push_back(row.hasTs ? row.tsMs : kNoTimestamp);
         }
-        SqliteStatement &statement = partial ? partial->value() : full.value();
-        for (int i = 0; i < count; ++i) {
-            const auto &row = rows[next + std::size_t(i)];
-            const int base = i * 4;
-            statement.bind(base + 1, keyIds[row.key]);
-            statement.bind(base + 2, row.step);
-            statement.bind(base + 3, row.value); // SQLite stores NaN as NULL: a NULL value is a NaN point
-            if (row.hasTs)
-                statement.bind(base + 4, row.tsMs);
-            else
-                statement.bindNull(base + 4);
-        }
-        if (auto stepped = statement.step(); !stepped)
-            return fail(stepped.error());
-        statement.reset();
-        next += std::size_t(count);
+        if (auto inserted = insertMetricChunk(connection, keyIds[key], steps, values, timestamps); !inserted)
+            return inserted;
     }
     return {};
 }

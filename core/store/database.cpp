@@ -107,7 +107,10 @@ Result<int> migrate(SqliteConnection &connection)
     for (const schema::Migration &migration : schema::migrations()) {
         if (migration.toVersion <= fromVersion)
             continue;
-        if (auto applied = connection.execute(migration.sql); !applied) {
+        auto applied = connection.execute(migration.sql);
+        if (applied && migration.convert)
+            applied = migration.convert(connection);
+        if (!applied) {
             return fail(QStringLiteral("upgrading %1 from schema version %2 to %3 failed, nothing was changed: %4")
                             .arg(connection.path())
                             .arg(fromVersion)

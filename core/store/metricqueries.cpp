@@ -1,7 +1,10 @@
 // Metric queries. NULL values are NaN points (SQLite cannot store NaN).
 #include "store/metricqueries.h"
 
+#include "store/metricchunk.h"
 #include "store/sqlite.h"
+
+#include <algorithm>
 
 #include <limits>
 
@@ -19,10 +22,12 @@ Result<QList<MetricKeySummary>> keySummaries(SqliteConnection &connection, const
     auto snapshot = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
     if (!snapshot)
         return fail(snapshot.error());
+    // From the chunk summaries alone. The last value is that of the chunk holding the highest step (the
+    // newest such chunk); min and max skip NaN, and are NaN when every point is.
     auto statement = connection.prepare(
-        "SELECT k.key, count(p.step), min(p.step), max(p.step), min(p.value), max(p.value),"
-        " (SELECT value FROM metric_points WHERE key_id = k.id ORDER BY step DESC, rowid DESC LIMIT 1)"
-        " FROM metric_keys k JOIN metric_points p ON p.key_id = k.id WHERE k.run_id = ? GROUP BY k.id ORDER BY k.key");
+        "SELECT k.key, sum(c.point_count), min(c.min_step), max(c.max_step), min(c.min_value), max(c.max_value),"
+        " (SELECT last_value FROM metric_chunks WHERE key_id = k.id ORDER BY last_step DESC, id DESC LIMIT 1)"
+        " FROM metric_keys k JOIN metric_chunks c ON c.key_id = k.id WHERE k.run_id = ? GROUP BY k.id ORDER BY k.key");
     if (!statement)
         return fail(statement.error());
     statement->bind(1, runId);
@@ -45,11 +50,23 @@ Result<QList<MetricKeySummary>> keySummaries(SqliteConnection &connection, const
     }
 }
 
+Result<void> appendChunkPoints(SqliteStatement &statement, QList<MetricPoint> &points)
+{
+    int stepBytes = 0, valueBytes = 0, tsBytes = 0;
+    const void *steps = statement.columnBlob(0, stepBytes);
+    const void *values = statement.columnBlob(1, valueBytes);
+    const void *timestamps = statement.columnBlob(2, tsBytes);
+    if (!steps || !values || stepBytes != valueBytes || stepBytes % 8 != 0)
+        return fail(QStringLiteral("a metric chunk is damaged (steps %1 bytes, values %2 bytes)").arg(stepBytes).arg(valueBytes));
+    decodeMetricChunk(steps, stepBytes, values, valueBytes, timestamps, tsBytes, points);
+    return {};
+}
+
 Result<QList<MetricPoint>> series(SqliteConnection &connection, const QString &runId, const QString &key)
 {
     auto statement = connection.prepare(
-        "SELECT p.step, p.value, p.ts_ms FROM metric_points p JOIN metric_keys k ON k.id = p.key_id"
-        " WHERE k.run_id = ? AND k.key = ? ORDER BY p.step, p.rowid");
+        "SELECT c.steps, c.vals, c.ts FROM metric_chunks c JOIN metric_keys k ON k.id = c.key_id"
+        " WHERE k.run_id = ? AND k.key = ? ORDER BY c.id");
     if (!statement)
         return fail(statement.error());
     statement->bind(1, runId);
@@ -60,20 +77,19 @@ Result<QList<MetricPoint>> series(SqliteConnection &connection, const QString &r
         if (!row)
             return fail(row.error());
         if (!row.value())
-            return points;
-        MetricPoint point;
-        point.step = statement->columnInt(0);
-        point.value = valueOrNaN(statement.value(), 1);
-        if (!statement->isNull(2))
-            point.tsMs = statement->columnInt(2);
-        points << point;
+            break;
+        if (auto decoded = appendChunkPoints(statement.value(), points); !decoded)
+            return fail(decoded.error());
     }
+    // Step order; points of one step keep the order they were written in.
+    std::stable_sort(points.begin(), points.end(), [](const MetricPoint &a, const MetricPoint &b) { return a.step < b.step; });
+    return points;
 }
 
 Result<std::int64_t> pointCount(SqliteConnection &connection, const QString &runId)
 {
     auto statement = connection.prepare(
-        "SELECT count(*) FROM metric_points WHERE key_id IN (SELECT id FROM metric_keys WHERE run_id = ?)");
+        "SELECT coalesce(sum(point_count), 0) FROM metric_chunks WHERE key_id IN (SELECT id FROM metric_keys WHERE run_id = ?)");
     if (!statement)
         return fail(statement.error());
     statement->bind(1, runId);

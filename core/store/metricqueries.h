@@ -12,6 +12,7 @@
 namespace trainyard {
 
 class SqliteConnection;
+class SqliteStatement;
 
 struct MetricPoint {
     std::int64_t step = 0;
@@ -36,6 +37,8 @@ Result<QList<MetricKeySummary>> keySummaries(SqliteConnection &connection, const
 // Every point of one key, in step order (then insertion order).
 Result<QList<MetricPoint>> series(SqliteConnection &connection, const QString &runId, const QString &key);
 Result<std::int64_t> pointCount(SqliteConnection &connection, const QString &runId);
+// Decodes the chunk row the statement is on (columns 0, 1, 2: steps, vals, ts) onto the end of points.
+Result<void> appendChunkPoints(SqliteStatement &statement, QList<MetricPoint> &points);
 
 } // namespace metricqueries
 } // namespace trainyard

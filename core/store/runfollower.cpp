@@ -63,26 +63,22 @@ private:
     void readMetrics()
     {
         auto statement = m_connection->prepare(
-            "SELECT p.rowid, k.key, p.step, p.value, p.ts_ms FROM metric_points p JOIN metric_keys k ON k.id = p.key_id"
-            " WHERE k.run_id = ? AND p.rowid > ? ORDER BY p.rowid LIMIT 500000");
+            "SELECT c.steps, c.vals, c.ts, c.id, k.key FROM metric_chunks c JOIN metric_keys k ON k.id = c.key_id"
+            " WHERE k.run_id = ? AND c.id > ? ORDER BY c.id LIMIT 2000");
         if (!statement) {
             emit readFailed(statement.error());
             return;
         }
         statement->bind(1, m_runId);
-        statement->bind(2, m_lastRowId);
+        statement->bind(2, m_lastChunkId);
         QHash<QString, QList<MetricPoint>> points;
         for (;;) {
             auto row = statement->step();
             if (!row || !row.value())
                 break;
-            m_lastRowId = statement->columnInt(0);
-            MetricPoint point;
-            point.step = statement->columnInt(2);
-            point.value = statement->isNull(3) ? std::numeric_limits<double>::quiet_NaN() : statement->columnDouble(3);
-            if (!statement->isNull(4))
-                point.tsMs = statement->columnInt(4);
-            points[statement->columnText(1)] << point;
+            m_lastChunkId = statement->columnInt(3);
+            if (auto decoded = metricqueries::appendChunkPoints(statement.value(), points[statement->columnText(4)]); !decoded)
+                emit readFailed(decoded.error());
         }
         if (!points.isEmpty())
             emit metricsAppended(points);
@@ -123,7 +119,7 @@ private:
     QString m_runDir;
     std::optional<SqliteConnection> m_connection;
     std::optional<RunRecord> m_lastRun;
-    std::int64_t m_lastRowId = 0;
+    std::int64_t m_lastChunkId = 0;
     QHash<QString, qint64> m_logOffsets;
 };
 

@@ -1,6 +1,12 @@
 // Schema migrations. Never edit a released migration: add a new one and bump kCurrentVersion.
 #include "store/schema.h"
 
+#include "store/metricchunk.h"
+#include "store/sqlite.h"
+
+#include <limits>
+#include <vector>
+
 namespace trainyard::schema {
 
 namespace {
@@ -63,20 +69,27 @@ CREATE INDEX events_by_run_time ON events(run_id, ts_ms);
 CREATE INDEX runs_by_status ON runs(status);
 )sql";
 
-// Version 3: where ingestion stopped in each metrics or log file of a run, so it resumes after a crash
-// without losing or doubling a point, and what it could not parse there. Metric values become nullable:
-// SQLite stores NaN as NULL, and a NaN loss is a fact worth keeping.
+// Version 3: metric points move to chunks: one row holds many consecutive points of one key as packed
+// arrays, with a summary (count, step range, finite min and max, last point). One row per point plus an
+// index entry capped ingestion near 700,000 points/s; chunks are written in bulk and read in bulk.
+// ingest_progress records where ingestion stopped in each metrics or log file of a run, committed with
+// the points, so it resumes after a crash without losing or doubling a point.
 constexpr const char *kVersion3 = R"sql(
-CREATE TABLE metric_points_v3 (
-    key_id  INTEGER NOT NULL REFERENCES metric_keys(id) ON DELETE CASCADE,
-    step    INTEGER NOT NULL,
-    value   REAL,
-    ts_ms   INTEGER
+CREATE TABLE metric_chunks (
+    id           INTEGER PRIMARY KEY,
+    key_id       INTEGER NOT NULL REFERENCES metric_keys(id) ON DELETE CASCADE,
+    point_count  INTEGER NOT NULL,
+    min_step     INTEGER NOT NULL,
+    max_step     INTEGER NOT NULL,
+    min_value    REAL,
+    max_value    REAL,
+    last_step    INTEGER NOT NULL,
+    last_value   REAL,
+    steps        BLOB NOT NULL,
+    vals         BLOB NOT NULL,
+    ts           BLOB
 );
-INSERT INTO metric_points_v3 (key_id, step, value, ts_ms) SELECT key_id, step, value, ts_ms FROM metric_points;
-DROP TABLE metric_points;
-ALTER TABLE metric_points_v3 RENAME TO metric_points;
-CREATE INDEX metric_points_by_key_step ON metric_points(key_id, step);
+CREATE INDEX metric_chunks_by_key ON metric_chunks(key_id, min_step);
 CREATE TABLE ingest_progress (
     run_id           TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     file             TEXT NOT NULL,
@@ -89,10 +102,49 @@ CREATE TABLE ingest_progress (
 ) WITHOUT ROWID;
 )sql";
 
+// Packs the version-2 metric_points rows of each key (in step order) into chunks, then drops the table.
+Result<void> convertPointsToChunks(SqliteConnection &connection)
+{
+    constexpr std::size_t kPointsPerConvertedChunk = 4096;
+    auto select = connection.prepare("SELECT key_id, step, value, ts_ms FROM metric_points ORDER BY key_id, step, rowid");
+    if (!select)
+        return fail(select.error());
+    std::int64_t currentKey = -1;
+    std::vector<std::int64_t> steps;
+    std::vector<double> values;
+    std::vector<std::int64_t> timestamps;
+    const auto flush = [&]() -> Result<void> {
+        auto inserted = insertMetricChunk(connection, currentKey, steps, values, timestamps);
+        steps.clear();
+        values.clear();
+        timestamps.clear();
+        return inserted;
+    };
+    for (;;) {
+        auto row = select->step();
+        if (!row)
+            return fail(row.error());
+        const bool done = !row.value();
+        const std::int64_t key = done ? -1 : select->columnInt(0);
+        if (!steps.empty() && (done || key != currentKey || steps.size() == kPointsPerConvertedChunk)) {
+            if (auto flushed = flush(); !flushed)
+                return flushed;
+        }
+        if (done)
+            break;
+        currentKey = key;
+        steps.push_back(select->columnInt(1));
+        values.push_back(select->isNull(2) ? std::numeric_limits<double>::quiet_NaN() : select->columnDouble(2));
+        timestamps.push_back(select->isNull(3) ? kNoTimestamp : select->columnInt(3));
+    }
+    select = fail(QString()); // finalize before dropping the table it reads
+    return connection.execute("DROP TABLE metric_points");
+}
+
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
     {2, kVersion2},
-    {3, kVersion3},
+    {3, kVersion3, convertPointsToChunks},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

@@ -1,8 +1,14 @@
 // The workspace database schema: its version and the forward migrations that build it.
 #pragma once
 
+#include "result.h"
+
 #include <cstdint>
 #include <span>
+
+namespace trainyard {
+class SqliteConnection;
+}
 
 namespace trainyard::schema {
 
@@ -14,6 +20,8 @@ inline constexpr std::int32_t kApplicationId = 0x54595244;
 struct Migration {
     int toVersion;
     const char *sql;
+    // Data conversion that SQL alone cannot do, run after `sql` in the same transaction.
+    Result<void> (*convert)(SqliteConnection &connection) = nullptr;
 };
 
 // Migration i takes a database from version toVersion-1 to toVersion; a new database runs them all.

@@ -87,6 +87,16 @@ void SqliteStatement::bind(int position, const QByteArray &value)
     sqlite3_bind_text(m_statement.get(), position, value.constData(), int(value.size()), SQLITE_TRANSIENT);
 }
 void SqliteStatement::bindNull(int position) { sqlite3_bind_null(m_statement.get(), position); }
+void SqliteStatement::bindBlob(int position, const void *data, int bytes)
+{
+    sqlite3_bind_blob(m_statement.get(), position, data, bytes, SQLITE_TRANSIENT);
+}
+const void *SqliteStatement::columnBlob(int column, int &bytes) const
+{
+    const void *data = sqlite3_column_blob(m_statement.get(), column);
+    bytes = sqlite3_column_bytes(m_statement.get(), column);
+    return data;
+}
 
 Result<bool> SqliteStatement::step()
 {

@@ -59,6 +59,9 @@ public:
     void bind(int position, const QString &value);
     void bind(int position, const QByteArray &value);
     void bindNull(int position);
+    void bindBlob(int position, const void *data, int bytes); // copied
+    // A blob column: pointer valid until the next step/reset; nullptr for NULL.
+    const void *columnBlob(int column, int &bytes) const;
 
     // Steps once: true when a row is available, false when done.
     Result<bool> step();

@@ -1,5 +1,6 @@
 // Database: creation, migration from the previous schema, and every refusal leaving the file untouched.
 #include "store/database.h"
+#include "store/metricqueries.h"
 #include "store/runqueries.h"
 #include "store/schema.h"
 #include "store/sqlite.h"
@@ -60,7 +61,7 @@ private slots:
         QVERIFY(mode.ok());
         QVERIFY(mode->step().ok());
         QCOMPARE(mode->columnText(0), QStringLiteral("wal"));
-        for (const char *table : {"runs", "params", "tags", "events", "metric_keys", "metric_points"}) {
+        for (const char *table : {"runs", "params", "tags", "events", "metric_keys", "metric_chunks", "ingest_progress"}) {
             const QByteArray sql = QByteArray("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'";
             QCOMPARE(queryInt(path, sql.constData()), std::int64_t(1));
         }
@@ -108,7 +109,15 @@ private slots:
         QCOMPARE(runs->at(1).backend, QStringLiteral("local")); // the new column's default
         QCOMPARE(runs->at(1).host, QString());
         QCOMPARE(runs->at(0).host, failedRunHost);
-        QCOMPARE(queryInt(path, "SELECT count(*) FROM metric_points"), std::int64_t(3));
+        // The version-2 point rows became one chunk, values and times intact, and the old table is gone.
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM metric_chunks"), std::int64_t(1));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name='metric_points'"), std::int64_t(0));
+        auto loss = metricqueries::series(connection.value(), QStringLiteral("20261101-090000-0001"), QStringLiteral("loss"));
+        QVERIFY(loss.ok());
+        QCOMPARE(loss->size(), 3);
+        QCOMPARE(loss->at(1).step, std::int64_t(1));
+        QCOMPARE(loss->at(1).value, 1.70);
+        QCOMPARE(loss->at(2).tsMs, std::optional<std::int64_t>(1761987608000));
         QCOMPARE(queryInt(path, "SELECT count(*) FROM events WHERE detail IS NULL"), std::int64_t(3));
         QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name='events_by_run_time'"), std::int64_t(1));
     }

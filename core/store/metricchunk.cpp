@@ -1,0 +1,86 @@
+// Packing points into chunk rows: one SQLite row per up to thousands of points, instead of one per point
+// plus an index entry, is what lets ingestion keep up with millions of points per second.
+#include "store/metricchunk.h"
+
+#include "store/sqlite.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include <sqlite3.h>
+
+namespace trainyard {
+
+static_assert(std::endian::native == std::endian::little, "chunks are stored little-endian");
+
+Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
+                               std::span<const double> values, std::span<const std::int64_t> tsMs)
+{
+    if (steps.empty())
+        return {};
+    std::int64_t minStep = steps[0], maxStep = steps[0];
+    double minValue = std::numeric_limits<double>::infinity(), maxValue = -std::numeric_limits<double>::infinity();
+    bool anyFinite = false;
+    bool anyTimestamp = false;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        minStep = std::min(minStep, steps[i]);
+        maxStep = std::max(maxStep, steps[i]);
+        if (!std::isnan(values[i])) {
+            minValue = std::min(minValue, values[i]);
+            maxValue = std::max(maxValue, values[i]);
+            anyFinite = true;
+        }
+        anyTimestamp = anyTimestamp || tsMs[i] != kNoTimestamp;
+    }
+    auto statement = connection.prepare(
+        "INSERT INTO metric_chunks (key_id, point_count, min_step, max_step, min_value, max_value, last_step, last_value,"
+        " steps, vals, ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    if (!statement)
+        return fail(statement.error());
+    statement->bind(1, keyId);
+    statement->bind(2, std::int64_t(steps.size()));
+    statement->bind(3, minStep);
+    statement->bind(4, maxStep);
+    if (anyFinite) {
+        statement->bind(5, minValue);
+        statement->bind(6, maxValue);
+    } else {
+        statement->bindNull(5);
+        statement->bindNull(6);
+    }
+    statement->bind(7, steps.back());
+    statement->bind(8, values.back()); // NaN binds as NULL
+    statement->bindBlob(9, steps.data(), int(steps.size_bytes()));
+    statement->bindBlob(10, values.data(), int(values.size_bytes()));
+    if (anyTimestamp)
+        statement->bindBlob(11, tsMs.data(), int(tsMs.size_bytes()));
+    else
+        statement->bindNull(11);
+    return statement->run();
+}
+
+void decodeMetricChunk(const void *steps, int stepsBytes, const void *values, int valuesBytes, const void *tsMs, int tsBytes,
+                       QList<MetricPoint> &out)
+{
+    const std::size_t count = std::size_t(std::min(stepsBytes, valuesBytes)) / 8;
+    const bool hasTs = tsMs && std::size_t(tsBytes) / 8 >= count;
+    const auto *stepBytes = static_cast<const unsigned char *>(steps);
+    const auto *valueBytes = static_cast<const unsigned char *>(values);
+    const auto *tsBytesPtr = static_cast<const unsigned char *>(tsMs);
+    out.reserve(out.size() + qsizetype(count));
+    for (std::size_t i = 0; i < count; ++i) {
+        MetricPoint point;
+        std::memcpy(&point.step, stepBytes + i * 8, 8);
+        std::memcpy(&point.value, valueBytes + i * 8, 8);
+        if (hasTs) {
+            std::int64_t ts = 0;
+            std::memcpy(&ts, tsBytesPtr + i * 8, 8);
+            if (ts != kNoTimestamp)
+                point.tsMs = ts;
+        }
+        out << point;
+    }
+}
+
+} // namespace trainyard

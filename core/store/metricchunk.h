@@ -1,0 +1,34 @@
+// MetricChunk: a run of consecutive points of one metric key, stored as one row of metric_chunks with
+// packed arrays and a summary (count, step range, finite min/max, last point).
+#pragma once
+
+#include "store/metricqueries.h"
+
+#include <QByteArray>
+
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace trainyard {
+
+class SqliteConnection;
+
+inline constexpr std::int64_t kNoTimestamp = std::numeric_limits<std::int64_t>::min();
+
+struct MetricChunkPoints {
+    std::vector<std::int64_t> steps;
+    std::vector<double> values;      // NaN kept as NaN (the packed form stores doubles bit for bit)
+    std::vector<std::int64_t> tsMs;  // kNoTimestamp where a point has none
+};
+
+// Inserts the points (in their order) as one chunk row of key_id.
+Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
+                               std::span<const double> values, std::span<const std::int64_t> tsMs);
+
+// Decodes the packed columns of a chunk row.
+void decodeMetricChunk(const void *steps, int stepsBytes, const void *values, int valuesBytes, const void *tsMs, int tsBytes,
+                       QList<MetricPoint> &out);
+
+} // namespace trainyard
