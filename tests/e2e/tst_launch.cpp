@@ -372,6 +372,45 @@ private slots:
         QVERIFY(!processAlive(readPid(runDir(runId) + "/pid.rank1")));
     }
 
+    void exampleScriptTrainsWithDdpAndZero1_data()
+    {
+        QTest::addColumn<QString>("strategy");
+        QTest::newRow("ddp") << "ddp";
+        QTest::newRow("zero1") << "zero1";
+    }
+    void exampleScriptTrainsWithDdpAndZero1()
+    {
+        QFETCH(QString, strategy);
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--", kPython,
+                                           QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), "--steps", "20",
+                                           "--strategy", strategy});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
+        const QString runId = runIdFrom(outcome);
+        const QJsonObject metrics = show(runId)[QStringLiteral("metrics")].toObject();
+        for (const char *key : {"loss", "lr", "grad_norm", "samples_per_s"})
+            QCOMPARE(metrics[QLatin1String(key)].toObject()[QStringLiteral("points")].toInt(), 20);
+        QVERIFY(trainyard({"logs", runId, "--rank", "0"}).out.contains(QStringLiteral("strategy ") + strategy));
+    }
+
+    void pythonClientWithoutTrainyardWarnsOnceAndWritesNothing()
+    {
+        QProcess python;
+        QProcessEnvironment plain = QProcessEnvironment::systemEnvironment();
+        plain.remove(QStringLiteral("TRAINYARD_METRICS_FILE"));
+        python.setProcessEnvironment(plain);
+        python.setWorkingDirectory(m_workspace->path());
+        python.start(kPython, {"-c", "import sys; sys.path.insert(0, '" TRAINYARD_SOURCE_DIR "/resources/python'); "
+                                     "import trainyard_log as t; t.log({'loss': 1.0}); t.log({'loss': 0.5}, step=3); "
+                                     "print('enabled', t.enabled())"});
+        QVERIFY(python.waitForFinished(30000));
+        QCOMPARE(python.exitCode(), 0);
+        const QString err = QString::fromUtf8(python.readAllStandardError());
+        QCOMPARE(err.count(QStringLiteral("RuntimeWarning")), 1);
+        QVERIFY(err.contains(QStringLiteral("TRAINYARD_METRICS_FILE is not set")));
+        QCOMPARE(QString::fromUtf8(python.readAllStandardOutput()).trimmed(), QStringLiteral("enabled False"));
+        QCOMPARE(QDir(m_workspace->path()).entryList(QDir::Files), QStringList());
+    }
+
     void badLaunchCommandLines_data()
     {
         QTest::addColumn<QStringList>("arguments");
