@@ -3,6 +3,7 @@
 
 #include "launch/runrecovery.h"
 #include "launch/runsupervisor.h"
+#include "spec/runspec.h"
 #include "store/storewriter.h"
 
 #include <QCoreApplication>
@@ -108,12 +109,13 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Launch COMMAND on N ranks of this machine with torchrun's environment contract.\n"
-        "Usage: trainyard launch [options] -- COMMAND ARGS..."));
+        "Usage: trainyard launch [options] -- COMMAND ARGS...\n"
+        "       trainyard launch [options] SPEC.yaml   (options override the spec's values)"));
     const QCommandLineOption nproc(QStringLiteral("nproc-per-node"), QStringLiteral("Ranks to start (default: the number of --gpus, else 1)."), QStringLiteral("N"));
     const QCommandLineOption gpus(QStringLiteral("gpus"), QStringLiteral("GPUs for the run, e.g. 0,2 (sets CUDA_VISIBLE_DEVICES)."), QStringLiteral("LIST"));
-    const QCommandLineOption maxRestarts(QStringLiteral("max-restarts"), QStringLiteral("Restart the whole group up to K times after a failure (default 0)."), QStringLiteral("K"), QStringLiteral("0"));
+    const QCommandLineOption maxRestarts(QStringLiteral("max-restarts"), QStringLiteral("Restart the whole group up to K times after a failure (default 0)."), QStringLiteral("K"));
     const QCommandLineOption hangTimeout(QStringLiteral("hang-timeout"), QStringLiteral("Declare a hang after S seconds with no output and no metric from any rank (default: off)."), QStringLiteral("S"));
-    const QCommandLineOption grace(QStringLiteral("grace"), QStringLiteral("Seconds between SIGTERM and SIGKILL when tearing ranks down (default 5)."), QStringLiteral("S"), QStringLiteral("5"));
+    const QCommandLineOption grace(QStringLiteral("grace"), QStringLiteral("Seconds between SIGTERM and SIGKILL when tearing ranks down (default 5)."), QStringLiteral("S"));
     const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Run name (default: the run id)."), QStringLiteral("NAME"));
     const QCommandLineOption tag(QStringLiteral("tag"), QStringLiteral("Tag the run (repeatable)."), QStringLiteral("T"));
     const QCommandLineOption env(QStringLiteral("env"), QStringLiteral("Set an environment variable for every rank (repeatable)."), QStringLiteral("K=V"));
@@ -125,20 +127,35 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("launch"), arguments, streams))
         return *exit;
 
+    // Either a spec file (trainyard launch SPEC.yaml), or a command after --. Options given on the command
+    // line override the spec's values.
     LocalLaunch launch;
+    const QStringList positional = parser.positionalArguments();
+    const bool specMode = !arguments.contains(QStringLiteral("--")) && positional.size() == 1
+        && (positional.first().endsWith(QLatin1String(".yaml")) || positional.first().endsWith(QLatin1String(".yml")));
+    if (specMode) {
+        auto spec = loadRunSpec(positional.first());
+        if (!spec)
+            return reportFailure(streams, QStringLiteral("launch"), spec.error());
+        launch = spec->toLocalLaunch();
+    } else {
+        launch.request.command = positional;
+        if (launch.request.command.isEmpty())
+            return usageError(streams, parser, QStringLiteral("no command given: put it after --, e.g. trainyard launch -- python3 train.py, or give a run spec file"));
+        launch.request.cwd = QDir::currentPath();
+    }
     LaunchRequest &request = launch.request;
-    request.command = parser.positionalArguments();
-    if (request.command.isEmpty())
-        return usageError(streams, parser, QStringLiteral("no command given: put it after --, e.g. trainyard launch -- python3 train.py"));
-    request.useShell = parser.isSet(shell);
-    request.cwd = parser.isSet(cwd) ? QDir(parser.value(cwd)).absolutePath() : QDir::currentPath();
+    if (parser.isSet(shell))
+        request.useShell = true;
+    if (parser.isSet(cwd))
+        request.cwd = QDir(parser.value(cwd)).absolutePath();
     if (parser.isSet(gpus)) {
         const auto list = parseGpuList(parser.value(gpus));
         if (!list)
             return usageError(streams, parser, QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices").arg(parser.value(gpus)));
         request.gpus = *list;
+        request.nprocPerNode = int(request.gpus.size());
     }
-    request.nprocPerNode = request.gpus.isEmpty() ? 1 : int(request.gpus.size());
     if (parser.isSet(nproc)) {
         bool ok = false;
         request.nprocPerNode = parser.value(nproc).toInt(&ok);
@@ -148,28 +165,33 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
             return usageError(streams, parser, QStringLiteral("--nproc-per-node %1 does not match the %2 GPUs of --gpus %3 (one rank per GPU)")
                                                    .arg(request.nprocPerNode).arg(request.gpus.size()).arg(parser.value(gpus)));
     }
-    bool ok = false;
-    request.maxRestarts = parser.value(maxRestarts).toInt(&ok);
-    if (!ok || request.maxRestarts < 0)
-        return usageError(streams, parser, QStringLiteral("--max-restarts '%1' is not a count of 0 or more").arg(parser.value(maxRestarts)));
+    if (parser.isSet(maxRestarts)) {
+        bool ok = false;
+        request.maxRestarts = parser.value(maxRestarts).toInt(&ok);
+        if (!ok || request.maxRestarts < 0)
+            return usageError(streams, parser, QStringLiteral("--max-restarts '%1' is not a count of 0 or more").arg(parser.value(maxRestarts)));
+    }
     if (parser.isSet(hangTimeout)) {
         const auto ms = parseSecondsAsMs(parser.value(hangTimeout));
         if (!ms || *ms <= 0)
             return usageError(streams, parser, QStringLiteral("--hang-timeout '%1' is not a positive number of seconds").arg(parser.value(hangTimeout)));
         request.hangTimeoutMs = *ms;
     }
-    const auto graceMs = parseSecondsAsMs(parser.value(grace));
-    if (!graceMs)
-        return usageError(streams, parser, QStringLiteral("--grace '%1' is not a number of seconds").arg(parser.value(grace)));
-    request.graceMs = *graceMs;
+    if (parser.isSet(grace)) {
+        const auto graceMs = parseSecondsAsMs(parser.value(grace));
+        if (!graceMs)
+            return usageError(streams, parser, QStringLiteral("--grace '%1' is not a number of seconds").arg(parser.value(grace)));
+        request.graceMs = *graceMs;
+    }
     for (const QString &pair : parser.values(env)) {
         const qsizetype equals = pair.indexOf(QLatin1Char('='));
         if (equals <= 0)
             return usageError(streams, parser, QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
         request.env.insert(pair.left(equals), pair.mid(equals + 1));
     }
-    launch.name = parser.value(name);
-    launch.tags = parser.values(tag);
+    if (parser.isSet(name))
+        launch.name = parser.value(name);
+    launch.tags += parser.values(tag);
 
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)
@@ -247,8 +269,11 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
             streams.out << "run " << runId << ": first failure: " << outcome.firstFailure->message << '\n';
         for (const QString &example : stats.malformedExamples)
             streams.out << "run " << runId << ": malformed: " << example << '\n';
+        if (!run.ingestError().isEmpty())
+            streams.out << "run " << runId << ": metric ingestion stopped, some points are not stored: " << run.ingestError() << '\n';
         streams.out.flush();
-        exitCode = outcome.status == RunStatus::Succeeded ? kExitOk
+        exitCode = outcome.status == RunStatus::Succeeded && run.ingestError().isEmpty() ? kExitOk
+                 : outcome.status == RunStatus::Succeeded ? kExitFailure
                  : outcome.status == RunStatus::Canceled  ? kExitCanceled
                                                           : kExitFailure;
         QCoreApplication::exit(exitCode);

@@ -210,6 +210,7 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
     QString ingestError;
     QMetaObject::invokeMethod(m_ingestWorker, &IngestWorker::drain, Qt::BlockingQueuedConnection, &ingestError);
     const IngestStats stats = m_ingestWorker->stats();
+    m_ingestError = ingestError;
 
     QJsonObject summary = outcome.toJson();
     QJsonObject ingest{{QStringLiteral("points"), qint64(stats.points)},

@@ -47,6 +47,8 @@ public:
     int ranksAlive() const;
     int ranksTotal() const { return m_request.nprocPerNode; }
     IngestStats ingestStats() const;
+    // Why ingestion stopped, once the run has finished; empty when every point is in.
+    const QString &ingestError() const { return m_ingestError; }
     bool isFinished() const { return m_finished; }
 
 signals:
@@ -68,6 +70,7 @@ private:
     IngestWorker *m_ingestWorker = nullptr;
     QTimer m_cancelCheck;
     bool m_finished = false;
+    QString m_ingestError;
 };
 
 // Writes the resolved launch as spec.yaml in the run folder.

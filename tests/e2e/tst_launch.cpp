@@ -392,6 +392,25 @@ private slots:
         QVERIFY(trainyard({"logs", runId, "--rank", "0"}).out.contains(QStringLiteral("strategy ") + strategy));
     }
 
+    void readmeFirstRunFromItsSpec()
+    {
+        // The README's first run as written (200 steps of DDP on two ranks); only the name is overridden.
+        const Outcome outcome = trainyard({"launch", "--quiet", "--name", "readme-first", "--tag", "e2e",
+                                           QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/first-run.yaml")});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
+        const QJsonObject run = show(runIdFrom(outcome));
+        QCOMPARE(run[QStringLiteral("name")].toString(), QStringLiteral("readme-first"));
+        QCOMPARE(run[QStringLiteral("tags")].toArray(), (QJsonArray{QStringLiteral("ddp"), QStringLiteral("e2e"), QStringLiteral("example")})); // sorted
+        QCOMPARE(run[QStringLiteral("cwd")].toString(), QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples"));
+        QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 200);
+        QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("points")].toInt(), 800);
+
+        const Outcome bad = trainyard({"launch", QStringLiteral(TRAINYARD_FIXTURES_DIR "/no-such-spec.yaml")});
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY(bad.err.contains(QStringLiteral("no-such-spec.yaml")));
+        QVERIFY(!QFile::exists(m_workspace->path() + QStringLiteral("/runs")) || QDir(m_workspace->path() + "/runs").isEmpty());
+    }
+
     void pythonClientWithoutTrainyardWarnsOnceAndWritesNothing()
     {
         QProcess python;

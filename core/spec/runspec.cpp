@@ -1,0 +1,234 @@
+// Reading run specs with yaml-cpp. Every node is checked for its type before use, so a wrong type is a
+// message with its position, never an exception escaping.
+#include "spec/runspec.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <optional>
+
+namespace trainyard {
+
+namespace {
+
+const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLiteral("command"), QStringLiteral("shell"),
+                                   QStringLiteral("cwd"),          QStringLiteral("env"),     QStringLiteral("params"),
+                                   QStringLiteral("resources"),    QStringLiteral("backend"), QStringLiteral("max_restarts"),
+                                   QStringLiteral("hang_timeout_s"), QStringLiteral("grace_s"), QStringLiteral("tags"),
+                                   QStringLiteral("notes")};
+const QStringList kResourceKeys = {QStringLiteral("nodes"), QStringLiteral("ranks_per_node"), QStringLiteral("gpus")};
+
+class SpecReader {
+public:
+    SpecReader(QString source) : m_source(std::move(source)) {}
+
+    Error at(const YAML::Node &node, const QString &message) const
+    {
+        const YAML::Mark mark = node.Mark();
+        return fail(QStringLiteral("%1:%2:%3: %4").arg(m_source).arg(mark.line + 1).arg(mark.column + 1).arg(message));
+    }
+
+    Result<QString> scalar(const YAML::Node &node, const QString &what) const
+    {
+        if (!node.IsScalar())
+            return at(node, QStringLiteral("%1 must be a string").arg(what));
+        return QString::fromStdString(node.Scalar());
+    }
+
+    Result<QString> string(const YAML::Node &node, const QString &what) const { return scalar(node, what); }
+
+    Result<bool> boolean(const YAML::Node &node, const QString &what) const
+    {
+        bool value = false;
+        if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value))
+            return at(node, QStringLiteral("%1 must be true or false").arg(what));
+        return value;
+    }
+
+    Result<int> integer(const YAML::Node &node, const QString &what, int minimum) const
+    {
+        bool ok = false;
+        const int value = node.IsScalar() ? QString::fromStdString(node.Scalar()).toInt(&ok) : 0;
+        if (!ok)
+            return at(node, QStringLiteral("%1 must be an integer").arg(what));
+        if (value < minimum)
+            return at(node, QStringLiteral("%1 must be at least %2 (got %3)").arg(what).arg(minimum).arg(value));
+        return value;
+    }
+
+    Result<double> seconds(const YAML::Node &node, const QString &what) const
+    {
+        bool ok = false;
+        const double value = node.IsScalar() ? QString::fromStdString(node.Scalar()).toDouble(&ok) : 0;
+        if (!ok || !std::isfinite(value))
+            return at(node, QStringLiteral("%1 must be a number of seconds").arg(what));
+        if (value < 0)
+            return at(node, QStringLiteral("%1 must not be negative (got %2)").arg(what).arg(value));
+        return value;
+    }
+
+    Result<QStringList> stringList(const YAML::Node &node, const QString &what) const
+    {
+        if (!node.IsSequence())
+            return at(node, QStringLiteral("%1 must be a list of strings").arg(what));
+        QStringList items;
+        for (const YAML::Node &item : node) {
+            auto text = scalar(item, QStringLiteral("every item of %1").arg(what));
+            if (!text)
+                return fail(text.error());
+            items << text.value();
+        }
+        return items;
+    }
+
+    Result<QList<QPair<QString, QString>>> stringMap(const YAML::Node &node, const QString &what) const
+    {
+        if (!node.IsMap())
+            return at(node, QStringLiteral("%1 must be a mapping of names to values").arg(what));
+        QList<QPair<QString, QString>> entries;
+        for (const auto &entry : node) {
+            auto key = scalar(entry.first, QStringLiteral("a name in %1").arg(what));
+            if (!key)
+                return fail(key.error());
+            auto value = scalar(entry.second, QStringLiteral("%1.%2").arg(what, key.value()));
+            if (!value)
+                return fail(value.error());
+            entries << qMakePair(key.value(), value.value());
+        }
+        return entries;
+    }
+
+    Result<void> onlyKnownKeys(const YAML::Node &map, const QStringList &known, const QString &where) const
+    {
+        for (const auto &entry : map) {
+            const QString key = QString::fromStdString(entry.first.Scalar());
+            if (!known.contains(key))
+                return at(entry.first, QStringLiteral("unknown key '%1'%2 (known: %3)")
+                                           .arg(key, where.isEmpty() ? QString() : QStringLiteral(" in ") + where, known.join(QStringLiteral(", "))));
+        }
+        return {};
+    }
+
+private:
+    QString m_source;
+};
+
+} // namespace
+
+Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, const QString &baseDir)
+{
+    YAML::Node root;
+    try {
+        root = YAML::Load(yaml.toStdString());
+    } catch (const YAML::Exception &error) {
+        return fail(QStringLiteral("%1:%2:%3: not valid YAML: %4")
+                        .arg(sourceName)
+                        .arg(error.mark.line + 1)
+                        .arg(error.mark.column + 1)
+                        .arg(QString::fromStdString(error.msg)));
+    }
+    const SpecReader reader(sourceName);
+    if (!root.IsMap())
+        return fail(QStringLiteral("%1:1:1: a run spec must be a mapping with at least 'command'").arg(sourceName));
+    if (auto known = reader.onlyKnownKeys(root, kTopLevelKeys, {}); !known)
+        return fail(known.error());
+
+    RunSpec spec;
+    const YAML::Node command = root["command"];
+    if (!command)
+        return fail(QStringLiteral("%1:1:1: missing 'command' (a list: program and arguments)").arg(sourceName));
+    auto commandList = reader.stringList(command, QStringLiteral("'command'"));
+    if (!commandList)
+        return fail(commandList.error());
+    if (commandList->isEmpty())
+        return reader.at(command, QStringLiteral("'command' must name a program"));
+    spec.command = commandList.value();
+
+#define TRAINYARD_READ(node, target, call)                                                                              \
+    if (const YAML::Node n = (node); n) {                                                                               \
+        auto value = call;                                                                                              \
+        if (!value)                                                                                                     \
+            return fail(value.error());                                                                                 \
+        target = value.value();                                                                                         \
+    }
+    TRAINYARD_READ(root["name"], spec.name, reader.string(n, QStringLiteral("'name'")))
+    TRAINYARD_READ(root["shell"], spec.shell, reader.boolean(n, QStringLiteral("'shell'")))
+    TRAINYARD_READ(root["cwd"], spec.cwd, reader.string(n, QStringLiteral("'cwd'")))
+    TRAINYARD_READ(root["notes"], spec.notes, reader.string(n, QStringLiteral("'notes'")))
+    TRAINYARD_READ(root["backend"], spec.backend, reader.string(n, QStringLiteral("'backend'")))
+    TRAINYARD_READ(root["max_restarts"], spec.maxRestarts, reader.integer(n, QStringLiteral("'max_restarts'"), 0))
+    TRAINYARD_READ(root["hang_timeout_s"], spec.hangTimeoutS, reader.seconds(n, QStringLiteral("'hang_timeout_s'")))
+    TRAINYARD_READ(root["grace_s"], spec.graceS, reader.seconds(n, QStringLiteral("'grace_s'")))
+    TRAINYARD_READ(root["tags"], spec.tags, reader.stringList(n, QStringLiteral("'tags'")))
+    TRAINYARD_READ(root["params"], spec.params, reader.stringMap(n, QStringLiteral("'params'")))
+    if (const YAML::Node env = root["env"]) {
+        auto entries = reader.stringMap(env, QStringLiteral("'env'"));
+        if (!entries)
+            return fail(entries.error());
+        for (const auto &[key, value] : entries.value())
+            spec.env.insert(key, value);
+    }
+    if (const YAML::Node resources = root["resources"]) {
+        if (!resources.IsMap())
+            return reader.at(resources, QStringLiteral("'resources' must be a mapping (nodes, ranks_per_node, gpus)"));
+        if (auto known = reader.onlyKnownKeys(resources, kResourceKeys, QStringLiteral("'resources'")); !known)
+            return fail(known.error());
+        TRAINYARD_READ(resources["nodes"], spec.nodes, reader.integer(n, QStringLiteral("'resources.nodes'"), 1))
+        TRAINYARD_READ(resources["ranks_per_node"], spec.ranksPerNode, reader.integer(n, QStringLiteral("'resources.ranks_per_node'"), 1))
+        if (const YAML::Node gpus = resources["gpus"]) {
+            if (!gpus.IsSequence())
+                return reader.at(gpus, QStringLiteral("'resources.gpus' must be a list of GPU indices, e.g. [0, 2]"));
+            for (const YAML::Node &gpu : gpus) {
+                auto index = reader.integer(gpu, QStringLiteral("every GPU in 'resources.gpus'"), 0);
+                if (!index)
+                    return fail(index.error());
+                if (spec.gpus.contains(index.value()))
+                    return reader.at(gpu, QStringLiteral("GPU %1 is listed twice in 'resources.gpus'").arg(index.value()));
+                spec.gpus << index.value();
+            }
+            if (!spec.gpus.isEmpty() && !resources["ranks_per_node"])
+                spec.ranksPerNode = int(spec.gpus.size());
+            if (!spec.gpus.isEmpty() && spec.gpus.size() != spec.ranksPerNode)
+                return reader.at(gpus, QStringLiteral("%1 GPUs for %2 ranks per node; give one rank per GPU").arg(spec.gpus.size()).arg(spec.ranksPerNode));
+        }
+    }
+#undef TRAINYARD_READ
+    if (spec.backend != QLatin1String("local"))
+        return reader.at(root["backend"], QStringLiteral("backend '%1' is not available; this Trainyard launches 'local' runs").arg(spec.backend));
+    if (spec.nodes != 1)
+        return reader.at(root["resources"]["nodes"], QStringLiteral("%1 nodes need a cluster backend; the local backend runs on one node").arg(spec.nodes));
+    spec.cwd = QDir::cleanPath(QDir(baseDir).absoluteFilePath(spec.cwd.isEmpty() ? QStringLiteral(".") : spec.cwd));
+    return spec;
+}
+
+Result<RunSpec> loadRunSpec(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("cannot read run spec %1: %2").arg(path, file.errorString()));
+    return parseRunSpec(file.readAll(), path, QFileInfo(path).absolutePath());
+}
+
+LocalLaunch RunSpec::toLocalLaunch() const
+{
+    LocalLaunch launch;
+    launch.name = name;
+    launch.tags = tags;
+    launch.params = params;
+    launch.request.command = command;
+    launch.request.useShell = shell;
+    launch.request.cwd = cwd;
+    launch.request.env = env;
+    launch.request.nprocPerNode = ranksPerNode;
+    launch.request.gpus = gpus;
+    launch.request.maxRestarts = maxRestarts;
+    launch.request.hangTimeoutMs = int(hangTimeoutS * 1000);
+    launch.request.graceMs = int(graceS * 1000);
+    return launch;
+}
+
+} // namespace trainyard

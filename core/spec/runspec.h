@@ -1,0 +1,41 @@
+// RunSpec: a run described in YAML (what `trainyard launch SPEC.yaml` reads, and what every run folder's
+// spec.yaml holds, resolved). Errors name the file, line and column, and the type that was expected.
+#pragma once
+
+#include "launch/runsupervisor.h"
+#include "result.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QMap>
+#include <QPair>
+#include <QString>
+#include <QStringList>
+
+namespace trainyard {
+
+struct RunSpec {
+    QString name;
+    QStringList command;
+    bool shell = false;
+    QString cwd; // absolute after loading: relative paths are taken from the spec file's folder
+    QMap<QString, QString> env;
+    QList<QPair<QString, QString>> params; // name -> value, as given
+    int nodes = 1;
+    int ranksPerNode = 1;
+    QList<int> gpus;
+    QString backend = QStringLiteral("local");
+    int maxRestarts = 0;
+    double hangTimeoutS = 0;
+    double graceS = 5;
+    QStringList tags;
+    QString notes;
+
+    LocalLaunch toLocalLaunch() const;
+};
+
+Result<RunSpec> loadRunSpec(const QString &path);
+// `sourceName` is what messages call the text (a path); `baseDir` anchors a relative cwd.
+Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, const QString &baseDir);
+
+} // namespace trainyard

@@ -1,0 +1,110 @@
+// Run specs: what they hold, the resolved spec.yaml round trip, and errors with file, line and column.
+#include "launch/runsupervisor.h"
+#include "spec/runspec.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace trainyard;
+
+class TestRunSpec : public QObject {
+    Q_OBJECT
+private slots:
+    void readsEveryField()
+    {
+        const QByteArray yaml = R"(name: resnet
+command: [/usr/bin/python3, train.py, --lr, "3e-4"]
+shell: false
+cwd: work
+env: {NCCL_DEBUG: INFO}
+params: {lr: 3e-4, layers: 50}
+resources: {ranks_per_node: 2, gpus: [0, 3]}
+max_restarts: 2
+hang_timeout_s: 90
+grace_s: 2.5
+tags: [baseline, amp]
+notes: first try
+)";
+        auto spec = parseRunSpec(yaml, QStringLiteral("resnet.yaml"), QStringLiteral("/home/ada/project"));
+        QVERIFY2(spec.ok(), spec ? "" : qPrintable(spec.error()));
+        QCOMPARE(spec->name, QStringLiteral("resnet"));
+        QCOMPARE(spec->command, (QStringList{"/usr/bin/python3", "train.py", "--lr", "3e-4"}));
+        QCOMPARE(spec->cwd, QStringLiteral("/home/ada/project/work"));
+        QCOMPARE(spec->env.value(QStringLiteral("NCCL_DEBUG")), QStringLiteral("INFO"));
+        QCOMPARE(spec->params.size(), 2);
+        QCOMPARE(spec->gpus, (QList<int>{0, 3}));
+        QCOMPARE(spec->ranksPerNode, 2);
+        QCOMPARE(spec->maxRestarts, 2);
+        QCOMPARE(spec->hangTimeoutS, 90.0);
+        QCOMPARE(spec->graceS, 2.5);
+        QCOMPARE(spec->tags, (QStringList{"baseline", "amp"}));
+        const LocalLaunch launch = spec->toLocalLaunch();
+        QCOMPARE(launch.request.hangTimeoutMs, 90000);
+        QCOMPARE(launch.request.graceMs, 2500);
+        QCOMPARE(launch.request.nprocPerNode, 2);
+    }
+
+    void resolvedSpecOfARunReadsBack()
+    {
+        QTemporaryDir dir;
+        LocalLaunch launch;
+        launch.name = QStringLiteral("again");
+        launch.tags = {QStringLiteral("x")};
+        launch.params = {{QStringLiteral("lr"), QStringLiteral("0.1")}};
+        launch.request.command = {QStringLiteral("python3"), QStringLiteral("a b.py")};
+        launch.request.cwd = QStringLiteral("/srv/code");
+        launch.request.nprocPerNode = 3;
+        launch.request.maxRestarts = 1;
+        launch.request.hangTimeoutMs = 30000;
+        launch.request.graceMs = 4000;
+        launch.request.env.insert(QStringLiteral("A"), QStringLiteral("1"));
+        QVERIFY(writeResolvedSpec(dir.path(), launch).ok());
+        auto spec = loadRunSpec(dir.filePath(QStringLiteral("spec.yaml")));
+        QVERIFY2(spec.ok(), spec ? "" : qPrintable(spec.error()));
+        const LocalLaunch again = spec->toLocalLaunch();
+        QCOMPARE(again.name, launch.name);
+        QCOMPARE(again.tags, launch.tags);
+        QCOMPARE(again.params, launch.params);
+        QCOMPARE(again.request.command, launch.request.command);
+        QCOMPARE(again.request.cwd, launch.request.cwd);
+        QCOMPARE(again.request.nprocPerNode, 3);
+        QCOMPARE(again.request.maxRestarts, 1);
+        QCOMPARE(again.request.hangTimeoutMs, 30000);
+        QCOMPARE(again.request.graceMs, 4000);
+        QCOMPARE(again.request.env, launch.request.env);
+    }
+
+    void errorsNameLineColumnAndExpectedType_data()
+    {
+        QTest::addColumn<QByteArray>("yaml");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("unknown key") << QByteArray("name: x\ncomand: [a]\n") << "spec.yaml:2:1: unknown key 'comand'";
+        QTest::newRow("missing command") << QByteArray("name: x\n") << "spec.yaml:1:1: missing 'command'";
+        QTest::newRow("command not a list") << QByteArray("command: python3 train.py\n") << "spec.yaml:1:10: 'command' must be a list of strings";
+        QTest::newRow("empty command") << QByteArray("command: []\n") << "spec.yaml:1:10: 'command' must name a program";
+        QTest::newRow("ranks not integer") << QByteArray("command: [a]\nresources:\n  ranks_per_node: two\n") << "spec.yaml:3:19: 'resources.ranks_per_node' must be an integer";
+        QTest::newRow("ranks below 1") << QByteArray("command: [a]\nresources: {ranks_per_node: 0}\n") << "spec.yaml:2:29: 'resources.ranks_per_node' must be at least 1 (got 0)";
+        QTest::newRow("unknown resource") << QByteArray("command: [a]\nresources:\n  gpu: [0]\n") << "spec.yaml:3:3: unknown key 'gpu' in 'resources'";
+        QTest::newRow("shell not bool") << QByteArray("command: [a]\nshell: sometimes\n") << "spec.yaml:2:8: 'shell' must be true or false";
+        QTest::newRow("negative grace") << QByteArray("command: [a]\ngrace_s: -1\n") << "spec.yaml:2:10: 'grace_s' must not be negative (got -1)";
+        QTest::newRow("env not a map") << QByteArray("command: [a]\nenv: [A=1]\n") << "spec.yaml:2:6: 'env' must be a mapping of names to values";
+        QTest::newRow("gpus vs ranks") << QByteArray("command: [a]\nresources: {ranks_per_node: 4, gpus: [0, 1]}\n") << "spec.yaml:2:38: 2 GPUs for 4 ranks per node";
+        QTest::newRow("duplicate gpu") << QByteArray("command: [a]\nresources: {gpus: [1, 1]}\n") << "spec.yaml:2:23: GPU 1 is listed twice";
+        QTest::newRow("other backend") << QByteArray("command: [a]\nbackend: slurm\n") << "spec.yaml:2:10: backend 'slurm' is not available";
+        QTest::newRow("bad yaml") << QByteArray("command: [a\n") << "spec.yaml:2:1: not valid YAML";
+        QTest::newRow("not a mapping") << QByteArray("- a\n- b\n") << "spec.yaml:1:1: a run spec must be a mapping";
+    }
+    void errorsNameLineColumnAndExpectedType()
+    {
+        QFETCH(QByteArray, yaml);
+        QFETCH(QString, message);
+        auto spec = parseRunSpec(yaml, QStringLiteral("spec.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(!spec.ok());
+        QVERIFY2(spec.error().startsWith(message), qPrintable(spec.error()));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRunSpec)
+#include "tst_runspec.moc"
