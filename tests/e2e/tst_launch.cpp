@@ -405,10 +405,14 @@ private slots:
         QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 200);
         QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("points")].toInt(), 800);
 
+        // A spec that cannot be read launches nothing.
+        const auto runCount = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(); };
+        const qsizetype before = runCount();
         const Outcome bad = trainyard({"launch", QStringLiteral(TRAINYARD_FIXTURES_DIR "/no-such-spec.yaml")});
         QCOMPARE(bad.exitCode, 1);
         QVERIFY(bad.err.contains(QStringLiteral("no-such-spec.yaml")));
-        QVERIFY(!QFile::exists(m_workspace->path() + QStringLiteral("/runs")) || QDir(m_workspace->path() + "/runs").isEmpty());
+        QCOMPARE(runCount(), before);
+        QCOMPARE(QJsonDocument::fromJson(trainyard({"ls", "--json"}).out.toUtf8()).array().size(), int(before));
     }
 
     void pythonClientWithoutTrainyardWarnsOnceAndWritesNothing()
