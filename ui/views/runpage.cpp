@@ -101,6 +101,10 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     connect(m_follower, &RunFollower::runChanged, this, &RunPage::showRun);
     connect(m_follower, &RunFollower::metricsAppended, this, &RunPage::appendMetrics);
     connect(m_follower, &RunFollower::logLinesAppended, this, &RunPage::appendLogLines);
+    connect(m_follower, &RunFollower::readFailed, this, [this](const QString &message) {
+        qWarning("run page %s: %s", qPrintable(m_runId), qPrintable(message));
+        m_status->setToolTip(tr("Cannot read this run: %1").arg(message));
+    });
 }
 
 RunPage::~RunPage() = default;
