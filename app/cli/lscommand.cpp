@@ -10,14 +10,12 @@
 
 namespace trainyard::cli {
 
-namespace {
-
 QJsonValue isoTimeOrNull(const QDateTime &time)
 {
     return time.isValid() ? QJsonValue(time.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue(QJsonValue::Null);
 }
 
-QJsonObject runToJson(const RunRecord &run, const QDateTime &now)
+QJsonObject runJson(const RunRecord &run, const QDateTime &now)
 {
     const auto duration = run.durationSeconds(now);
     QJsonObject object{
@@ -38,6 +36,8 @@ QJsonObject runToJson(const RunRecord &run, const QDateTime &now)
         object.insert(QStringLiteral("exit_summary"), QJsonDocument::fromJson(run.exitSummary.toUtf8()).object());
     return object;
 }
+
+namespace {
 
 void printTable(const QList<RunRecord> &runs, const QDateTime &now, QTextStream &out)
 {
@@ -109,7 +109,7 @@ int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams 
     if (parser.isSet(jsonOption)) {
         QJsonArray array;
         for (const RunRecord &run : runs)
-            array.append(runToJson(run, now));
+            array.append(runJson(run, now));
         streams.out << QJsonDocument(array).toJson(QJsonDocument::Indented);
     } else {
         printTable(runs, now, streams.out);

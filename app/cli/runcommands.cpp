@@ -26,11 +26,6 @@ namespace {
 constexpr int kFollowPollMs = 250;
 constexpr int kCancelWaitExtraMs = 10000;
 
-QJsonValue isoOrNull(const QDateTime &time)
-{
-    return time.isValid() ? QJsonValue(time.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue(QJsonValue::Null);
-}
-
 QJsonValue numberOrText(double value)
 {
     if (std::isnan(value))
@@ -84,7 +79,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     if (parser.isSet(json)) {
         QJsonArray eventArray;
         for (const RunEvent &event : events.value()) {
-            QJsonObject object{{QStringLiteral("at"), isoOrNull(event.at)},
+            QJsonObject object{{QStringLiteral("at"), isoTimeOrNull(event.at)},
                                {QStringLiteral("from"), event.fromStatus.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(event.fromStatus)},
                                {QStringLiteral("to"), event.toStatus}};
             if (!event.detail.isEmpty())
@@ -100,27 +95,15 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                                                      {QStringLiteral("min"), numberOrText(key.minValue)},
                                                      {QStringLiteral("max"), numberOrText(key.maxValue)}});
         }
-        QJsonObject object{
-            {QStringLiteral("id"), run.id},
-            {QStringLiteral("name"), run.name},
-            {QStringLiteral("status"), toString(run.status)},
-            {QStringLiteral("attempts"), attempts},
-            {QStringLiteral("created_at"), isoOrNull(run.createdAt)},
-            {QStringLiteral("started_at"), isoOrNull(run.startedAt)},
-            {QStringLiteral("ended_at"), isoOrNull(run.endedAt)},
-            {QStringLiteral("duration_s"), duration ? QJsonValue(double(*duration)) : QJsonValue(QJsonValue::Null)},
-            {QStringLiteral("command"), QJsonArray::fromStringList(run.command)},
-            {QStringLiteral("cwd"), run.cwd},
-            {QStringLiteral("host"), run.host},
-            {QStringLiteral("backend"), run.backend},
-            {QStringLiteral("tags"), QJsonArray::fromStringList(run.tags)},
-            {QStringLiteral("run_dir"), found->workspace.runDir(run.id)},
-            {QStringLiteral("first_failure"), firstFailure.isObject() ? firstFailure : QJsonValue(QJsonValue::Null)},
-            {QStringLiteral("failures"), summary.value(QStringLiteral("failures")).toArray()},
-            {QStringLiteral("ingest"), summary.value(QStringLiteral("ingest")).toObject()},
-            {QStringLiteral("metrics"), metricObject},
-            {QStringLiteral("events"), eventArray},
-        };
+        QJsonObject object = runJson(run, QDateTime::currentDateTimeUtc());
+        object.remove(QStringLiteral("exit_summary")); // its parts are given below, by name
+        object.insert(QStringLiteral("attempts"), attempts);
+        object.insert(QStringLiteral("run_dir"), found->workspace.runDir(run.id));
+        object.insert(QStringLiteral("first_failure"), firstFailure.isObject() ? firstFailure : QJsonValue(QJsonValue::Null));
+        object.insert(QStringLiteral("failures"), summary.value(QStringLiteral("failures")).toArray());
+        object.insert(QStringLiteral("ingest"), summary.value(QStringLiteral("ingest")).toObject());
+        object.insert(QStringLiteral("metrics"), metricObject);
+        object.insert(QStringLiteral("events"), eventArray);
         streams.out << QJsonDocument(object).toJson(QJsonDocument::Indented);
         return kExitOk;
     }

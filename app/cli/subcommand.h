@@ -3,6 +3,7 @@
 
 #include <QCommandLineOption>
 #include <QCommandLineParser>
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -65,6 +66,10 @@ struct FoundRun {
     RunRecord run;
 };
 Result<FoundRun> findRunForCommand(const QCommandLineParser &parser, const QString &workspaceBefore);
+// The fields of a run that `ls --json` and `show --json` share.
+QJsonObject runJson(const RunRecord &run, const QDateTime &now);
+QJsonValue isoTimeOrNull(const QDateTime &time);
+
 // Prints "trainyard NAME: message" on err and returns kExitFailure.
 int reportFailure(Streams streams, const QString &command, const QString &message);
 

@@ -88,6 +88,19 @@ private:
 
     QString runDir(const QString &runId) const { return m_workspace->path() + QStringLiteral("/runs/") + runId; }
 
+    // Starts `trainyard launch` of two ranks of sleep_forever.py and waits until both ranks are up.
+    void startTwoSleepingRanks(QProcess &launcher, QString &runId, const QMap<QString, QString> &extra = {}) const
+    {
+        launcher.setProcessEnvironment(environment(extra));
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "2", "--grace", "1", "--quiet", "--", kPython,
+                                                          kScripts + "sleep_forever.py"});
+        QVERIFY(launcher.waitForStarted());
+        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
+        runId = runs().first();
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(runDir(runId) + "/pid.rank0") && QFile::exists(runDir(runId) + "/pid.rank1"), 20000);
+    }
+
 private slots:
     void init() { m_workspace.reset(new QTemporaryDir); }
 
@@ -258,12 +271,10 @@ private slots:
     void killNineOfTrainyardLeavesNoRankAliveAndTheRunIsRecoveredAsLost()
     {
         QProcess launcher;
-        launcher.setProcessEnvironment(environment({{"POINTS", "7"}}));
-        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "2", "--quiet", "--", kPython, kScripts + "sleep_forever.py"});
-        QVERIFY(launcher.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(launcher.readAllStandardOutput().size() >= 0 && !QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty(), 10000);
-        const QString runId = QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).first();
-        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(runDir(runId) + "/pid.rank0") && QFile::exists(runDir(runId) + "/pid.rank1"), 20000);
+        QString runId;
+        startTwoSleepingRanks(launcher, runId, {{"POINTS", "7"}});
+        if (QTest::currentTestFailed())
+            return;
         const qint64 rank0 = readPid(runDir(runId) + "/pid.rank0");
         const qint64 rank1 = readPid(runDir(runId) + "/pid.rank1");
         QVERIFY(processAlive(rank0) && processAlive(rank1));
@@ -330,12 +341,10 @@ private slots:
     void logsInterleaveRanksAndCancelStopsARun()
     {
         QProcess launcher;
-        launcher.setProcessEnvironment(environment());
-        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "2", "--grace", "1", "--", kPython, kScripts + "sleep_forever.py"});
-        QVERIFY(launcher.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(!QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty(), 10000);
-        const QString runId = QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).first();
-        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(runDir(runId) + "/pid.rank1") && QFile::exists(runDir(runId) + "/pid.rank0"), 20000);
+        QString runId;
+        startTwoSleepingRanks(launcher, runId);
+        if (QTest::currentTestFailed())
+            return;
         QTRY_VERIFY_WITH_TIMEOUT(trainyard({"logs", runId}).out.count(QStringLiteral("ready")) == 2, 5000);
         const Outcome logs = trainyard({"logs", runId});
         QVERIFY(logs.out.contains(QStringLiteral("[rank 0] ")) && logs.out.contains(QStringLiteral("[rank 1] ")));
@@ -357,12 +366,10 @@ private slots:
     void ctrlCCancelsCleanly()
     {
         QProcess launcher;
-        launcher.setProcessEnvironment(environment());
-        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "2", "--grace", "1", "--", kPython, kScripts + "sleep_forever.py"});
-        QVERIFY(launcher.waitForStarted());
-        QTRY_VERIFY_WITH_TIMEOUT(!QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).isEmpty(), 10000);
-        const QString runId = QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).first();
-        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(runDir(runId) + "/pid.rank1") && QFile::exists(runDir(runId) + "/pid.rank0"), 20000);
+        QString runId;
+        startTwoSleepingRanks(launcher, runId);
+        if (QTest::currentTestFailed())
+            return;
         ::kill(pid_t(launcher.processId()), SIGINT);
         QVERIFY(launcher.waitForFinished(10000));
         QCOMPARE(launcher.exitCode(), 130);
