@@ -350,6 +350,12 @@ private slots:
         QVERIFY(logs.out.contains(QStringLiteral("[rank 0] ")) && logs.out.contains(QStringLiteral("[rank 1] ")));
         const Outcome rank1 = trainyard({"logs", runId, "--rank", "1"});
         QVERIFY(!rank1.out.contains(QStringLiteral("[rank")));
+        // --follow keeps going while the run lives and returns once it has ended.
+        QProcess follower;
+        follower.setProcessEnvironment(environment());
+        follower.start(QStringLiteral(TRAINYARD_BINARY), {"logs", runId, "--follow"});
+        QVERIFY(follower.waitForStarted());
+        QVERIFY(!follower.waitForFinished(1000));
 
         const Outcome cancel = trainyard({"cancel", runId});
         QVERIFY2(cancel.exitCode == 0, qPrintable(cancel.out + cancel.err));
@@ -358,6 +364,9 @@ private slots:
         QCOMPARE(launcher.exitCode(), 130);
         QCOMPARE(show(runId)[QStringLiteral("status")].toString(), QStringLiteral("canceled"));
         QVERIFY(!processAlive(readPid(runDir(runId) + "/pid.rank0")));
+        QVERIFY(follower.waitForFinished(5000));
+        QCOMPARE(follower.exitCode(), 0);
+        QCOMPARE(QString::fromUtf8(follower.readAllStandardOutput()).count(QStringLiteral("ready")), 2);
         const Outcome again = trainyard({"cancel", runId});
         QCOMPARE(again.exitCode, 1);
         QVERIFY(again.err.contains(QStringLiteral("already ended: canceled")));
