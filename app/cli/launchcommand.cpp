@@ -97,7 +97,7 @@ QString formatValue(double value)
 
 int usageError(Streams streams, const QCommandLineParser &parser, const QString &message)
 {
-    streams.err << "trainyard launch: " << message << "\n\n" << parser.helpText();
+    streams.err << "trainyard launch: " << message << "\n\n" << subcommandHelp(parser, QStringLiteral("launch"));
     streams.err.flush();
     return kExitUsage;
 }

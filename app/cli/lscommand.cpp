@@ -79,7 +79,7 @@ int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams 
         return *exit;
     if (!parser.positionalArguments().isEmpty()) {
         streams.err << "trainyard ls: unexpected argument '" << parser.positionalArguments().first() << "'\n\n"
-                    << parser.helpText();
+                    << subcommandHelp(parser, QStringLiteral("ls"));
         return kExitUsage;
     }
 

@@ -37,7 +37,7 @@ QJsonValue numberOrText(double value)
 
 int usage(Streams streams, const QCommandLineParser &parser, const QString &command, const QString &message)
 {
-    streams.err << "trainyard " << command << ": " << message << "\n\n" << parser.helpText();
+    streams.err << "trainyard " << command << ": " << message << "\n\n" << subcommandHelp(parser, command);
     return kExitUsage;
 }
 

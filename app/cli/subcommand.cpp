@@ -15,6 +15,7 @@ const QList<Subcommand> &subcommands()
         {QStringLiteral("logs"), QStringLiteral("Print a run's rank logs [--rank N] [--follow]"), runLogs},
         {QStringLiteral("metrics"), QStringLiteral("Print a run's metrics [KEY] [--json | --csv]"), runMetrics},
         {QStringLiteral("cancel"), QStringLiteral("Cancel a running run"), runCancel},
+        {QStringLiteral("plan"), QStringLiteral("Will it fit? Per-GPU memory under DDP, FSDP or ZeRO [--json]"), runPlan},
     };
     return table;
 }
@@ -35,6 +36,16 @@ QCommandLineOption workspaceOption()
                               QStringLiteral("DIR"));
 }
 
+QString subcommandHelp(const QCommandLineParser &parser, const QString &name)
+{
+    // QCommandLineParser names the program after argv[0] (a path); show the command as users type it.
+    QString help = parser.helpText();
+    const qsizetype firstLineEnd = help.indexOf(QLatin1Char('\n'));
+    if (help.startsWith(QLatin1String("Usage: ")) && firstLineEnd > 0)
+        help.replace(0, firstLineEnd, QStringLiteral("Usage: trainyard %1 [options]").arg(name));
+    return help;
+}
+
 std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QString &name, const QStringList &arguments,
                                             Streams streams)
 {
@@ -43,13 +54,12 @@ std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QS
     const QCommandLineOption helpOption = parser.addHelpOption();
     // QCommandLineParser reads the program name from the first element.
     if (!parser.parse(QStringList{QStringLiteral("trainyard ") + name} + arguments)) {
-        streams.err << "trainyard " << name << ": " << parser.errorText() << "\n\n"
-                    << parser.helpText();
+        streams.err << "trainyard " << name << ": " << parser.errorText() << "\n\n" << subcommandHelp(parser, name);
         streams.err.flush();
         return kExitUsage;
     }
     if (parser.isSet(helpOption)) {
-        streams.out << parser.helpText();
+        streams.out << subcommandHelp(parser, name);
         streams.out.flush();
         return kExitOk;
     }

@@ -45,6 +45,9 @@ QCommandLineOption workspaceOption();
 std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QString &name, const QStringList &arguments,
                                             Streams streams);
 
+// The parser's help text with "Usage: trainyard NAME [options]" as its first line.
+QString subcommandHelp(const QCommandLineParser &parser, const QString &name);
+
 // The workspace folder: --workspace after the sub-command, else before it, else TRAINYARD_HOME / XDG.
 QString resolveWorkspaceRoot(const QCommandLineParser &parser, const QString &workspaceBefore);
 
@@ -57,6 +60,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
 int runLogs(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runCancel(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runPlan(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 
 // Opens (creating if needed) the workspace for a command that writes.
 Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString &workspaceBefore);

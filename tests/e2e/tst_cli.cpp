@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 using namespace trainyard;
 
 namespace {
@@ -133,6 +135,62 @@ private slots:
         QVERIFY(lines[0].startsWith(QStringLiteral("ID")));
         QVERIFY(lines[1].startsWith(newer));
         QVERIFY(lines[2].contains(QStringLiteral("succeeded")));
+    }
+
+    void planGivesBytesPerGpuAndAVerdict()
+    {
+        const Outcome outcome = runTrainyard({"plan", "--params", "7.5e9", "--nodes", "8", "--nproc-per-node", "8", "--strategy", "zero3",
+                                              "--precision", "bf16-mixed", "--optimizer", "adam", "--gpu-memory", "80GiB", "--json"},
+                                             m_environment);
+        QCOMPARE(outcome.exitCode, 0);
+        const QJsonObject plan = QJsonDocument::fromJson(outcome.out.toUtf8()).object();
+        QCOMPARE(plan[QStringLiteral("world_size")].toInt(), 64);
+        QCOMPARE(plan[QStringLiteral("strategy")].toString(), QStringLiteral("zero3"));
+        const QJsonObject bytes = plan[QStringLiteral("bytes_per_gpu")].toObject();
+        // 16 bytes per parameter over 64 GPUs: the ZeRO paper's 1.9 GB.
+        const double states = bytes[QStringLiteral("parameters")].toDouble() + bytes[QStringLiteral("gradients")].toDouble()
+            + bytes[QStringLiteral("optimizer_state")].toDouble();
+        QCOMPARE(states, 16 * 7.5e9 / 64);
+        QVERIFY(bytes[QStringLiteral("activations")].isNull());
+        QVERIFY(bytes[QStringLiteral("overhead")].toDouble() > 0);
+        QCOMPARE(plan[QStringLiteral("total_bytes")].toDouble(), states + bytes[QStringLiteral("overhead")].toDouble());
+        QCOMPARE(plan[QStringLiteral("capacity_bytes")].toDouble(), 80.0 * 1024 * 1024 * 1024);
+        QVERIFY(plan[QStringLiteral("fits")].toBool());
+        QCOMPARE(plan[QStringLiteral("least_sharded_fit")].toString(), QStringLiteral("zero1"));
+
+        const Outcome shape = runTrainyard({"plan", "--layers", "12", "--hidden", "768", "--heads", "12", "--vocab", "50257", "--seq-len",
+                                            "1024", "--micro-batch", "8", "--gpu-memory", "24GiB", "--json"},
+                                           m_environment);
+        QCOMPARE(shape.exitCode, 0);
+        const QJsonObject small = QJsonDocument::fromJson(shape.out.toUtf8()).object();
+        QCOMPARE(std::round(small[QStringLiteral("parameter_count")].toDouble() / 1e6), 124.0);
+        QVERIFY(small[QStringLiteral("activations")].toObject()[QStringLiteral("without_checkpointing")].toDouble() > 0);
+
+        const Outcome text = runTrainyard({"plan", "--params", "70e9", "--gpu-memory", "80GiB"}, m_environment);
+        QCOMPARE(text.exitCode, 0);
+        QVERIFY(text.out.contains(QStringLiteral("does NOT fit")));
+    }
+
+    void badPlanInputsExitTwoNamingTheOption_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("named");
+        QTest::newRow("no model") << QStringList{"plan", "--gpu-memory", "80GiB"} << "give either --params or a transformer shape";
+        QTest::newRow("both") << QStringList{"plan", "--params", "1e9", "--layers", "2", "--gpu-memory", "80GiB"} << "give either --params";
+        QTest::newRow("partial shape") << QStringList{"plan", "--layers", "2", "--hidden", "64", "--gpu-memory", "80GiB"} << "needs --heads too";
+        QTest::newRow("bad memory") << QStringList{"plan", "--params", "1e9", "--gpu-memory", "lots"} << "--gpu-memory 'lots'";
+        QTest::newRow("no memory") << QStringList{"plan", "--params", "1e9"} << "give --gpu-memory";
+        QTest::newRow("bad strategy") << QStringList{"plan", "--params", "1e9", "--gpu-memory", "8GB", "--strategy", "zero4"} << "--strategy 'zero4'";
+        QTest::newRow("offload params on ddp") << QStringList{"plan", "--params", "1e9", "--gpu-memory", "8GB", "--offload", "params"} << "shards parameters";
+    }
+    void badPlanInputsExitTwoNamingTheOption()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, named);
+        const Outcome outcome = runTrainyard(arguments, m_environment);
+        QCOMPARE(outcome.exitCode, 2);
+        QVERIFY2(outcome.err.contains(named), qPrintable(outcome.err));
+        QVERIFY(outcome.err.contains(QStringLiteral("Usage: trainyard plan [options]")));
     }
 
     void lsOnAbsentWorkspaceCreatesNothing()
