@@ -122,7 +122,13 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     const QCommandLineOption cwd(QStringLiteral("cwd"), QStringLiteral("Working folder of the ranks (default: the current folder)."), QStringLiteral("DIR"));
     const QCommandLineOption shell(QStringLiteral("shell"), QStringLiteral("Run the command through /bin/sh -c (default: exec the argv directly)."));
     const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("Do not echo rank output; print only status lines."));
-    for (const QCommandLineOption &option : {nproc, gpus, maxRestarts, hangTimeout, grace, name, tag, env, cwd, shell, quiet})
+    const QCommandLineOption strategy(QStringLiteral("strategy"),
+                                      QStringLiteral("ddp (default), zero1, zero2, zero3, fsdp-full-shard, fsdp-shard-grad-op or fsdp-hybrid-shard: "
+                                                     "sets TRAINYARD_STRATEGY and Accelerate's FSDP variables or a DeepSpeed config."),
+                                      QStringLiteral("S"));
+    const QCommandLineOption precision(QStringLiteral("precision"), QStringLiteral("fp32, bf16-mixed (default) or fp16-mixed."), QStringLiteral("P"));
+    const QCommandLineOption offload(QStringLiteral("offload"), QStringLiteral("CPU offload for sharded strategies: none, optimizer, params or both."), QStringLiteral("WHAT"));
+    for (const QCommandLineOption &option : {nproc, gpus, maxRestarts, hangTimeout, grace, name, tag, env, cwd, shell, quiet, strategy, precision, offload})
         parser.addOption(option);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("launch"), arguments, streams))
         return *exit;
@@ -188,6 +194,25 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         if (equals <= 0)
             return usageError(streams, parser, QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
         request.env.insert(pair.left(equals), pair.mid(equals + 1));
+    }
+    if (parser.isSet(strategy)) {
+        const auto chosen = parseStrategy(parser.value(strategy));
+        if (!chosen)
+            return usageError(streams, parser, QStringLiteral("--strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, fsdp-shard-grad-op, fsdp-hybrid-shard").arg(parser.value(strategy)));
+        launch.strategy.strategy = *chosen;
+    }
+    if (parser.isSet(precision)) {
+        const auto chosen = parsePrecision(parser.value(precision));
+        if (!chosen)
+            return usageError(streams, parser, QStringLiteral("--precision '%1' is not one of fp32, bf16-mixed, fp16-mixed").arg(parser.value(precision)));
+        launch.strategy.precision = *chosen;
+    }
+    if (parser.isSet(offload)) {
+        const QString what = parser.value(offload);
+        if (!QStringList{"none", "optimizer", "params", "both"}.contains(what))
+            return usageError(streams, parser, QStringLiteral("--offload '%1' is not one of none, optimizer, params, both").arg(what));
+        launch.strategy.offloadOptimizer = what == QLatin1String("optimizer") || what == QLatin1String("both");
+        launch.strategy.offloadParameters = what == QLatin1String("params") || what == QLatin1String("both");
     }
     if (parser.isSet(name))
         launch.name = parser.value(name);

@@ -91,6 +91,15 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
     for (int gpu : request.gpus)
         out << gpu;
     out << YAML::EndSeq << YAML::EndMap;
+    out << YAML::Key << "strategy" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << strategyName(launch.strategy.strategy).toStdString();
+    out << YAML::Key << "precision" << YAML::Value << precisionName(launch.strategy.precision).toStdString();
+    out << YAML::Key << "offload" << YAML::Value
+        << (launch.strategy.offloadOptimizer && launch.strategy.offloadParameters ? "both"
+            : launch.strategy.offloadOptimizer                                     ? "optimizer"
+            : launch.strategy.offloadParameters                                    ? "params"
+                                                                                   : "none");
+    out << YAML::EndMap;
     out << YAML::Key << "backend" << YAML::Value << "local";
     out << YAML::Key << "max_restarts" << YAML::Value << request.maxRestarts;
     out << YAML::Key << "hang_timeout_s" << YAML::Value << request.hangTimeoutMs / 1000.0;
@@ -141,8 +150,12 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     };
     if (!QDir().mkpath(request.runDir))
         return abandon(QStringLiteral("cannot create run folder %1").arg(request.runDir));
+    // The spec records the strategy by name; the variables and files it implies are made for this run only
+    // (a spec launched again gets its own deepspeed.json).
     if (auto written = writeResolvedSpec(request.runDir, launch); !written)
         return abandon(written.error());
+    if (auto applied = applyStrategy(launch.strategy, request.runDir, request.env); !applied)
+        return abandon(applied.error());
 
     std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, parent));
     supervisor->m_ingestWorker = new IngestWorker(request.runId, request.runDir, writer, workspace.database());

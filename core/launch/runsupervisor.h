@@ -5,6 +5,7 @@
 #include "ingest/metricingester.h"
 #include "launch/backend.h"
 #include "launch/launchrequest.h"
+#include "launch/strategyenvironment.h"
 #include "result.h"
 
 #include <QObject>
@@ -25,6 +26,7 @@ struct LocalLaunch {
     QString name;
     QStringList tags;
     QList<QPair<QString, QString>> params;
+    StrategyChoice strategy;
     LaunchRequest request; // runId and runDir are filled in by the supervisor
 };
 

@@ -17,10 +17,12 @@ namespace {
 
 const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLiteral("command"), QStringLiteral("shell"),
                                    QStringLiteral("cwd"),          QStringLiteral("env"),     QStringLiteral("params"),
-                                   QStringLiteral("resources"),    QStringLiteral("backend"), QStringLiteral("max_restarts"),
+                                   QStringLiteral("resources"),    QStringLiteral("backend"), QStringLiteral("strategy"),
+                                   QStringLiteral("max_restarts"),
                                    QStringLiteral("hang_timeout_s"), QStringLiteral("grace_s"), QStringLiteral("tags"),
                                    QStringLiteral("notes")};
 const QStringList kResourceKeys = {QStringLiteral("nodes"), QStringLiteral("ranks_per_node"), QStringLiteral("gpus")};
+const QStringList kStrategyKeys = {QStringLiteral("name"), QStringLiteral("precision"), QStringLiteral("offload")};
 
 class SpecReader {
 public:
@@ -196,6 +198,43 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 return reader.at(gpus, QStringLiteral("%1 GPUs for %2 ranks per node; give one rank per GPU").arg(spec.gpus.size()).arg(spec.ranksPerNode));
         }
     }
+    if (const YAML::Node strategy = root["strategy"]) {
+        // Either a name (strategy: zero2) or a mapping (name, precision, offload).
+        const YAML::Node nameNode = strategy.IsMap() ? strategy["name"] : strategy;
+        if (strategy.IsMap()) {
+            if (auto known = reader.onlyKnownKeys(strategy, kStrategyKeys, QStringLiteral("'strategy'")); !known)
+                return fail(known.error());
+            if (!nameNode)
+                return reader.at(strategy, QStringLiteral("'strategy' needs a 'name'"));
+        }
+        auto name = reader.string(nameNode, QStringLiteral("'strategy'"));
+        if (!name)
+            return fail(name.error());
+        const auto parsed = parseStrategy(name.value());
+        if (!parsed)
+            return reader.at(nameNode, QStringLiteral("strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, fsdp-shard-grad-op, fsdp-hybrid-shard").arg(name.value()));
+        spec.strategy.strategy = *parsed;
+        if (strategy.IsMap()) {
+            if (const YAML::Node precision = strategy["precision"]) {
+                auto text = reader.string(precision, QStringLiteral("'strategy.precision'"));
+                if (!text)
+                    return fail(text.error());
+                const auto value = parsePrecision(text.value());
+                if (!value)
+                    return reader.at(precision, QStringLiteral("precision '%1' is not one of fp32, bf16-mixed, fp16-mixed").arg(text.value()));
+                spec.strategy.precision = *value;
+            }
+            if (const YAML::Node offload = strategy["offload"]) {
+                auto text = reader.string(offload, QStringLiteral("'strategy.offload'"));
+                if (!text)
+                    return fail(text.error());
+                if (!QStringList{"none", "optimizer", "params", "both"}.contains(text.value()))
+                    return reader.at(offload, QStringLiteral("offload '%1' is not one of none, optimizer, params, both").arg(text.value()));
+                spec.strategy.offloadOptimizer = text.value() == QLatin1String("optimizer") || text.value() == QLatin1String("both");
+                spec.strategy.offloadParameters = text.value() == QLatin1String("params") || text.value() == QLatin1String("both");
+            }
+        }
+    }
 #undef TRAINYARD_READ
     if (spec.backend != QLatin1String("local"))
         return reader.at(root["backend"], QStringLiteral("backend '%1' is not available; this Trainyard launches 'local' runs").arg(spec.backend));
@@ -219,6 +258,7 @@ LocalLaunch RunSpec::toLocalLaunch() const
     launch.name = name;
     launch.tags = tags;
     launch.params = params;
+    launch.strategy = strategy;
     launch.request.command = command;
     launch.request.useShell = shell;
     launch.request.cwd = cwd;

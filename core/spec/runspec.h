@@ -25,6 +25,7 @@ struct RunSpec {
     int ranksPerNode = 1;
     QList<int> gpus;
     QString backend = QStringLiteral("local");
+    StrategyChoice strategy;
     int maxRestarts = 0;
     double hangTimeoutS = 0;
     double graceS = 5;

@@ -2,9 +2,12 @@
 """A real data-parallel PyTorch training script for Trainyard (and torchrun).
 
 Trains a small MLP regressor on a synthetic data set with torch.distributed:
-gloo on CPU, NCCL when CUDA is present. Strategies:
-  --strategy ddp    DistributedDataParallel
-  --strategy zero1  DDP plus torch's ZeroRedundancyOptimizer (optimizer state sharded, ZeRO stage 1)
+gloo on CPU, NCCL when CUDA is present. The strategy defaults to $TRAINYARD_STRATEGY
+(what `trainyard launch --strategy` or a spec's `strategy:` sets):
+  ddp                 DistributedDataParallel
+  zero1               DDP plus torch's ZeroRedundancyOptimizer (optimizer state sharded, ZeRO stage 1)
+  fsdp-full-shard, fsdp-shard-grad-op, fsdp-hybrid-shard
+                      FullyShardedDataParallel (needs CUDA), sharding as Accelerate's FSDP_SHARDING_STRATEGY says
 Metrics go to Trainyard through trainyard_log (loss, lr, grad_norm, samples_per_s).
 
     trainyard launch --nproc-per-node 2 -- /usr/bin/python3 train_ddp.py --steps 50
@@ -26,7 +29,8 @@ import trainyard_log  # noqa: E402
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strategy", choices=["ddp", "zero1"], default=os.environ.get("TRAINYARD_STRATEGY", "ddp"))
+    parser.add_argument("--strategy", choices=["ddp", "zero1", "fsdp-full-shard", "fsdp-shard-grad-op", "fsdp-hybrid-shard"],
+                        default=os.environ.get("TRAINYARD_STRATEGY", "ddp"))
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=64, help="per rank")
     parser.add_argument("--hidden", type=int, default=128)
@@ -51,7 +55,15 @@ def main():
     torch.manual_seed(args.seed)  # same initial weights on every rank
     model = nn.Sequential(nn.Linear(32, args.hidden), nn.ReLU(), nn.Linear(args.hidden, args.hidden), nn.ReLU(),
                           nn.Linear(args.hidden, 1)).to(device)
-    ddp_model = DistributedDataParallel(model, device_ids=[local_rank] if use_cuda else None)
+    if args.strategy.startswith("fsdp"):
+        if not use_cuda:
+            raise SystemExit(f"train_ddp.py: strategy {args.strategy} uses FullyShardedDataParallel, which needs CUDA; "
+                             "this machine has no CUDA device (use ddp or zero1 on CPU)")
+        from torch.distributed.fsdp import FullyShardedDataParallel, ShardingStrategy
+        sharding = os.environ.get("FSDP_SHARDING_STRATEGY", args.strategy[len("fsdp-"):].upper().replace("-", "_"))
+        ddp_model = FullyShardedDataParallel(model, sharding_strategy=ShardingStrategy[sharding], device_id=local_rank)
+    else:
+        ddp_model = DistributedDataParallel(model, device_ids=[local_rank] if use_cuda else None)
     if args.strategy == "zero1":
         from torch.distributed.optim import ZeroRedundancyOptimizer
         optimizer = ZeroRedundancyOptimizer(ddp_model.parameters(), optimizer_class=torch.optim.AdamW, lr=args.lr)

@@ -46,6 +46,22 @@ notes: first try
         QCOMPARE(launch.request.nprocPerNode, 2);
     }
 
+    void readsTheStrategy()
+    {
+        auto named = parseRunSpec("command: [a]\nstrategy: zero3\n", QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(named.ok());
+        QCOMPARE(strategyName(named->strategy.strategy), QStringLiteral("zero3"));
+        auto mapped = parseRunSpec("command: [a]\nstrategy: {name: fsdp-full-shard, precision: fp16-mixed, offload: both}\n",
+                                   QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(mapped.ok(), mapped ? "" : qPrintable(mapped.error()));
+        QCOMPARE(strategyName(mapped->strategy.strategy), QStringLiteral("fsdp-full-shard"));
+        QCOMPARE(precisionName(mapped->strategy.precision), QStringLiteral("fp16-mixed"));
+        QVERIFY(mapped->strategy.offloadOptimizer && mapped->strategy.offloadParameters);
+        auto bad = parseRunSpec("command: [a]\nstrategy: {name: zero4}\n", QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(!bad.ok());
+        QVERIFY2(bad.error().startsWith(QStringLiteral("s.yaml:2:18: strategy 'zero4' is not one of")), qPrintable(bad.error()));
+    }
+
     void resolvedSpecOfARunReadsBack()
     {
         QTemporaryDir dir;
@@ -60,6 +76,8 @@ notes: first try
         launch.request.hangTimeoutMs = 30000;
         launch.request.graceMs = 4000;
         launch.request.env.insert(QStringLiteral("A"), QStringLiteral("1"));
+        launch.strategy.strategy = ShardingStrategy::Zero2;
+        launch.strategy.offloadOptimizer = true;
         QVERIFY(writeResolvedSpec(dir.path(), launch).ok());
         auto spec = loadRunSpec(dir.filePath(QStringLiteral("spec.yaml")));
         QVERIFY2(spec.ok(), spec ? "" : qPrintable(spec.error()));
@@ -74,6 +92,8 @@ notes: first try
         QCOMPARE(again.request.hangTimeoutMs, 30000);
         QCOMPARE(again.request.graceMs, 4000);
         QCOMPARE(again.request.env, launch.request.env);
+        QCOMPARE(strategyName(again.strategy.strategy), QStringLiteral("zero2"));
+        QVERIFY(again.strategy.offloadOptimizer && !again.strategy.offloadParameters);
     }
 
     void errorsNameLineColumnAndExpectedType_data()

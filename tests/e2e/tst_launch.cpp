@@ -431,6 +431,54 @@ private slots:
         QCOMPARE(QJsonDocument::fromJson(trainyard({"ls", "--json"}).out.toUtf8()).array().size(), int(before));
     }
 
+    void strategyReachesTheProgram()
+    {
+        const auto environmentOf = [&](const QString &runId) {
+            QFile file(runDir(runId) + QStringLiteral("/env.rank1.json"));
+            return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
+        };
+        // ZeRO stage 2 with optimizer offload: a DeepSpeed config JSON and Accelerate's DeepSpeed variables.
+        Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--strategy", "zero2", "--offload", "optimizer", "--",
+                                     kPython, kScripts + "env_dump.py"});
+        QCOMPARE(outcome.exitCode, 0);
+        QString runId = runIdFrom(outcome);
+        QJsonObject seen = environmentOf(runId);
+        QCOMPARE(seen[QStringLiteral("TRAINYARD_STRATEGY")].toString(), QStringLiteral("zero2"));
+        QCOMPARE(seen[QStringLiteral("ACCELERATE_USE_DEEPSPEED")].toString(), QStringLiteral("true"));
+        QCOMPARE(seen[QStringLiteral("ACCELERATE_DEEPSPEED_ZERO_STAGE")].toString(), QStringLiteral("2"));
+        const QString configPath = seen[QStringLiteral("ACCELERATE_DEEPSPEED_CONFIG_FILE")].toString();
+        QCOMPARE(configPath, runDir(runId) + QStringLiteral("/deepspeed.json"));
+        QFile config(configPath);
+        QVERIFY(config.open(QIODevice::ReadOnly));
+        const QJsonObject zero = QJsonDocument::fromJson(config.readAll()).object()[QStringLiteral("zero_optimization")].toObject();
+        QCOMPARE(zero[QStringLiteral("stage")].toInt(), 2);
+        QCOMPARE(zero[QStringLiteral("offload_optimizer")].toObject()[QStringLiteral("device")].toString(), QStringLiteral("cpu"));
+        QVERIFY(!seen.contains(QStringLiteral("ACCELERATE_USE_FSDP")));
+
+        // FSDP HYBRID_SHARD: Accelerate's FSDP variables, no DeepSpeed config.
+        outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--strategy", "fsdp-hybrid-shard", "--", kPython, kScripts + "env_dump.py"});
+        QCOMPARE(outcome.exitCode, 0);
+        runId = runIdFrom(outcome);
+        seen = environmentOf(runId);
+        QCOMPARE(seen[QStringLiteral("ACCELERATE_USE_FSDP")].toString(), QStringLiteral("true"));
+        QCOMPARE(seen[QStringLiteral("FSDP_SHARDING_STRATEGY")].toString(), QStringLiteral("HYBRID_SHARD"));
+        QCOMPARE(seen[QStringLiteral("ACCELERATE_MIXED_PRECISION")].toString(), QStringLiteral("bf16"));
+        QVERIFY(!QFile::exists(runDir(runId) + QStringLiteral("/deepspeed.json")));
+
+        // DDP: only the strategy's name beside the contract.
+        outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--", kPython, kScripts + "env_dump.py"});
+        seen = environmentOf(runIdFrom(outcome));
+        QCOMPARE(seen[QStringLiteral("TRAINYARD_STRATEGY")].toString(), QStringLiteral("ddp"));
+        QVERIFY(!seen.contains(QStringLiteral("ACCELERATE_USE_FSDP")) && !seen.contains(QStringLiteral("ACCELERATE_USE_DEEPSPEED")));
+
+        // The example script refuses FSDP without CUDA, with a message saying so.
+        outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--grace", "1", "--strategy", "fsdp-full-shard", "--", kPython,
+                             QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), "--steps", "5"});
+        QCOMPARE(outcome.exitCode, 1);
+        const QJsonObject failure = show(runIdFrom(outcome))[QStringLiteral("first_failure")].toObject();
+        QVERIFY2(failure[QStringLiteral("message")].toString().contains(QStringLiteral("needs CUDA")), qPrintable(failure[QStringLiteral("message")].toString()));
+    }
+
     void pythonClientWithoutTrainyardWarnsOnceAndWritesNothing()
     {
         QProcess python;
