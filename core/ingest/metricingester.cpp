@@ -179,7 +179,7 @@ Result<void> MetricIngester::resume(const Database &database)
         cursor.malformed = statement->columnInt(4);
         for (const QJsonValue &example : QJsonDocument::fromJson(statement->columnText(5).toUtf8()).array())
             cursor.examples << example.toString();
-        m_metricsMode = m_metricsMode || !cursor.isLog;
+        m_metricsMode = m_metricsMode || cursor.name.startsWith(QLatin1String("metrics."));
         m_stats.points += cursor.points;
         m_stats.malformedLines += cursor.malformed;
         for (const QString &example : cursor.examples) {
@@ -194,10 +194,12 @@ Result<void> MetricIngester::resume(const Database &database)
 QStringList MetricIngester::currentFiles(bool &metricsMode) const
 {
     const QDir dir(m_runDir);
+    // System metrics are always read; they do not decide between metrics files and stdout.
+    const QStringList system = dir.entryList({QLatin1String(kSystemMetricsFileName)}, QDir::Files);
     QStringList metrics = dir.entryList({QStringLiteral("metrics.rank*.jsonl")}, QDir::Files, QDir::Name);
     if (!metrics.isEmpty() || metricsMode) {
         metricsMode = true;
-        return metrics;
+        return metrics + system;
     }
     // No metrics file: rank 0's output, attempt by attempt.
     QStringList logs = dir.entryList({QStringLiteral("rank0.log"), QStringLiteral("rank0.attempt*.log")}, QDir::Files);
@@ -205,7 +207,7 @@ QStringList MetricIngester::currentFiles(bool &metricsMode) const
         static const QRegularExpression attempt(QStringLiteral("attempt(\\d+)"));
         return attempt.match(a).captured(1).toInt() < attempt.match(b).captured(1).toInt();
     });
-    return logs;
+    return logs + system;
 }
 
 Result<std::int64_t> MetricIngester::poll(bool final)
@@ -338,7 +340,8 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
     cursor.points += std::int64_t(m_line.values.size());
     QMutexLocker lock(&m_statsMutex);
     m_stats.points += std::int64_t(m_line.values.size());
-    if (cursor.rank == 0 && m_line.step >= m_stats.latestStep) {
+    const bool isSystem = cursor.name == QLatin1String(kSystemMetricsFileName);
+    if (cursor.rank == 0 && !isSystem && m_line.step >= m_stats.latestStep) {
         m_stats.latestStep = m_line.step;
         m_stats.latestValues.clear();
         for (const MetricValue &value : m_line.values)

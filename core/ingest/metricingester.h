@@ -18,6 +18,9 @@
 
 namespace trainyard {
 
+// The run's system metrics (CPU, memory, GPU telemetry), written by the supervisor, read like a metrics file.
+inline constexpr const char *kSystemMetricsFileName = "system.jsonl";
+
 class Database;
 class StoreWriter;
 

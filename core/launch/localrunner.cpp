@@ -130,6 +130,16 @@ int LocalRunner::ranksAlive() const
     return int(std::count_if(m_ranks.begin(), m_ranks.end(), [](const auto &rank) { return !rank->exited; }));
 }
 
+QList<QPair<int, pid_t>> LocalRunner::liveRanks() const
+{
+    QList<QPair<int, pid_t>> live;
+    for (const auto &rank : m_ranks) {
+        if (!rank->exited && rank->pid > 0)
+            live.append({rank->globalRank, rank->pid});
+    }
+    return live;
+}
+
 Result<void> LocalRunner::submit(const LaunchRequest &request)
 {
     if (request.command.isEmpty())

@@ -34,6 +34,8 @@ public:
     int attempt() const { return m_attempt; }
     int ranksAlive() const;
     pid_t processGroup() const { return m_processGroup; }
+    // (global rank, pid) of every rank of the current attempt that is still running.
+    QList<QPair<int, pid_t>> liveRanks() const;
     bool isActive() const { return !m_ranks.empty() || m_restartPending; }
 
 private:

@@ -15,6 +15,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
+
 namespace trainyard {
 
 // Lives on the ingest thread: polls the run's files and drains them at the end.
@@ -185,6 +187,7 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     if (auto submitted = runner->submit(request); !submitted)
         return abandon(submitted.error());
     supervisor->m_cancelCheck.start(kCancelCheckMs);
+    supervisor->m_telemetryTimer.start(kTelemetryIntervalMs);
     return supervisor;
 }
 
@@ -193,6 +196,29 @@ RunSupervisor::RunSupervisor(QString runId, LaunchRequest request, StoreWriter &
       m_runner(new LocalRunner(this))
 {
     connect(&m_cancelCheck, &QTimer::timeout, this, &RunSupervisor::checkCancelRequest);
+    connect(&m_telemetryTimer, &QTimer::timeout, this, &RunSupervisor::sampleTelemetry);
+}
+
+// One line a second in system.jsonl (ingested like a metrics file): each rank's CPU and resident memory from
+// /proc, at the step "seconds since launch".
+void RunSupervisor::sampleTelemetry()
+{
+    if (!m_telemetry)
+        m_telemetry = std::make_unique<ProcessTelemetry>();
+    const QMap<int, ProcessUsage> usage = m_telemetry->sample(m_runner->liveRanks());
+    const qint64 step = m_telemetrySample++;
+    if (usage.isEmpty() || step == 0)
+        return; // the first sample only sets the CPU baseline
+    QJsonObject line{{QStringLiteral("step"), step},
+                     {QStringLiteral("ts"), QDateTime::currentMSecsSinceEpoch() / 1000.0}};
+    for (auto it = usage.constBegin(); it != usage.constEnd(); ++it) {
+        const QString prefix = QStringLiteral("sys/rank%1/").arg(it.key());
+        line.insert(prefix + QStringLiteral("cpu_percent"), std::round(it->cpuPercent * 10) / 10);
+        line.insert(prefix + QStringLiteral("rss_mib"), std::round(it->rssBytes / (1024.0 * 1024.0) * 10) / 10);
+    }
+    QFile file(m_request.runDir + QStringLiteral("/") + QLatin1String(kSystemMetricsFileName));
+    if (file.open(QIODevice::Append))
+        file.write(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
 }
 
 RunSupervisor::~RunSupervisor()
@@ -220,6 +246,7 @@ IngestStats RunSupervisor::ingestStats() const { return m_ingestWorker->stats();
 void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
 {
     m_cancelCheck.stop();
+    m_telemetryTimer.stop();
     QString ingestError;
     QMetaObject::invokeMethod(m_ingestWorker, &IngestWorker::drain, Qt::BlockingQueuedConnection, &ingestError);
     const IngestStats stats = m_ingestWorker->stats();

@@ -2,6 +2,7 @@
 // ingestion, cancel requests, and the final summary once every point is in.
 #pragma once
 
+#include "gpu/processtelemetry.h"
 #include "ingest/metricingester.h"
 #include "launch/backend.h"
 #include "launch/launchrequest.h"
@@ -35,6 +36,7 @@ class RunSupervisor : public QObject {
 public:
     static constexpr int kIngestPollMs = 250;
     static constexpr int kCancelCheckMs = 250;
+    static constexpr int kTelemetryIntervalMs = 1000;
 
     // Creates the run (store row, folder, spec.yaml, supervisor.json) and starts its ranks.
     static Result<std::unique_ptr<RunSupervisor>> launch(const Workspace &workspace, StoreWriter &writer, LocalLaunch launch,
@@ -63,6 +65,7 @@ private:
     RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, QObject *parent);
     void onRunnerFinished(const RunOutcome &outcome);
     void checkCancelRequest();
+    void sampleTelemetry();
 
     QString m_runId;
     LaunchRequest m_request;
@@ -71,6 +74,9 @@ private:
     QThread m_ingestThread;
     IngestWorker *m_ingestWorker = nullptr;
     QTimer m_cancelCheck;
+    QTimer m_telemetryTimer;
+    std::unique_ptr<ProcessTelemetry> m_telemetry;
+    qint64 m_telemetrySample = 0;
     bool m_finished = false;
     QString m_ingestError;
 };

@@ -479,6 +479,26 @@ private slots:
         QVERIFY2(failure[QStringLiteral("message")].toString().contains(QStringLiteral("needs CUDA")), qPrintable(failure[QStringLiteral("message")].toString()));
     }
 
+    void systemMetricsFromProcOnACpuRun()
+    {
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--", kPython, kScripts + "busy.py"},
+                                          {{"BUSY_SECONDS", "3.5"}});
+        QCOMPARE(outcome.exitCode, 0);
+        const QString runId = runIdFrom(outcome);
+        const QJsonObject metrics = show(runId)[QStringLiteral("metrics")].toObject();
+        for (int rank = 0; rank < 2; ++rank) {
+            const QJsonObject cpu = metrics[QStringLiteral("sys/rank%1/cpu_percent").arg(rank)].toObject();
+            const QJsonObject rss = metrics[QStringLiteral("sys/rank%1/rss_mib").arg(rank)].toObject();
+            QVERIFY2(cpu[QStringLiteral("points")].toInt() >= 2, qPrintable(QJsonDocument(metrics).toJson()));
+            // A busy loop on a 2-core machine shared by two ranks: well above idle, at most one core each.
+            QVERIFY2(cpu[QStringLiteral("max")].toDouble() > 30, qPrintable(QString::number(cpu[QStringLiteral("max")].toDouble())));
+            QVERIFY(cpu[QStringLiteral("max")].toDouble() <= 115);
+            QVERIFY2(rss[QStringLiteral("max")].toDouble() > 64, qPrintable(QString::number(rss[QStringLiteral("max")].toDouble())));
+        }
+        // The rank's own stdout metric is still read (system metrics do not switch stdout parsing off).
+        QCOMPARE(metrics[QStringLiteral("loops")].toObject()[QStringLiteral("points")].toInt(), 1);
+    }
+
     void pythonClientWithoutTrainyardWarnsOnceAndWritesNothing()
     {
         QProcess python;
