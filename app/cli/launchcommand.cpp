@@ -13,6 +13,7 @@
 #include <QTimer>
 
 #include <csignal>
+#include <tuple>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -128,7 +129,15 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
                                       QStringLiteral("S"));
     const QCommandLineOption precision(QStringLiteral("precision"), QStringLiteral("fp32, bf16-mixed (default) or fp16-mixed."), QStringLiteral("P"));
     const QCommandLineOption offload(QStringLiteral("offload"), QStringLiteral("CPU offload for sharded strategies: none, optimizer, params or both."), QStringLiteral("WHAT"));
-    for (const QCommandLineOption &option : {nproc, gpus, maxRestarts, hangTimeout, grace, name, tag, env, cwd, shell, quiet, strategy, precision, offload})
+    const QCommandLineOption ncclDebug(QStringLiteral("nccl-debug"), QStringLiteral("NCCL_DEBUG (VERSION, WARN, INFO, TRACE), with a per-rank NCCL_DEBUG_FILE in the run folder."), QStringLiteral("LEVEL"));
+    const QCommandLineOption ncclSubsys(QStringLiteral("nccl-debug-subsys"), QStringLiteral("NCCL_DEBUG_SUBSYS, e.g. INIT,COLL."), QStringLiteral("LIST"));
+    const QCommandLineOption ncclAsync(QStringLiteral("nccl-async-error-handling"), QStringLiteral("TORCH_NCCL_ASYNC_ERROR_HANDLING (0-3)."), QStringLiteral("N"));
+    const QCommandLineOption ncclTrace(QStringLiteral("nccl-trace-buffer-size"), QStringLiteral("TORCH_NCCL_TRACE_BUFFER_SIZE (flight recorder entries)."), QStringLiteral("N"));
+    const QCommandLineOption ncclP2p(QStringLiteral("nccl-p2p-disable"), QStringLiteral("NCCL_P2P_DISABLE=1."));
+    const QCommandLineOption ncclIb(QStringLiteral("nccl-ib-disable"), QStringLiteral("NCCL_IB_DISABLE=1."));
+    const QCommandLineOption ncclIfname(QStringLiteral("nccl-socket-ifname"), QStringLiteral("NCCL_SOCKET_IFNAME, e.g. eth0 or ^lo."), QStringLiteral("IF"));
+    for (const QCommandLineOption &option : {nproc, gpus, maxRestarts, hangTimeout, grace, name, tag, env, cwd, shell, quiet, strategy, precision, offload,
+                                             ncclDebug, ncclSubsys, ncclAsync, ncclTrace, ncclP2p, ncclIb, ncclIfname})
         parser.addOption(option);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("launch"), arguments, streams))
         return *exit;
@@ -214,6 +223,26 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         launch.strategy.offloadOptimizer = what == QLatin1String("optimizer") || what == QLatin1String("both");
         launch.strategy.offloadParameters = what == QLatin1String("params") || what == QLatin1String("both");
     }
+    NcclDebugOptions &nccl = request.nccl;
+    if (parser.isSet(ncclDebug)) {
+        nccl.level = parser.value(ncclDebug).toUpper();
+        if (!QStringList{"VERSION", "WARN", "INFO", "TRACE"}.contains(nccl.level))
+            return usageError(streams, parser, QStringLiteral("--nccl-debug '%1' is not one of VERSION, WARN, INFO, TRACE").arg(parser.value(ncclDebug)));
+    }
+    if (parser.isSet(ncclSubsys))
+        nccl.subsystems = parser.value(ncclSubsys);
+    for (const auto &[option, target, maximum] : {std::tuple{ncclAsync, &nccl.asyncErrorHandling, 3}, std::tuple{ncclTrace, &nccl.traceBufferSize, 1 << 30}}) {
+        if (!parser.isSet(option))
+            continue;
+        bool ok = false;
+        *target = parser.value(option).toInt(&ok);
+        if (!ok || *target < 0 || *target > maximum)
+            return usageError(streams, parser, QStringLiteral("--%1 '%2' is not an integer from 0 to %3").arg(option.names().first(), parser.value(option)).arg(maximum));
+    }
+    nccl.p2pDisable = nccl.p2pDisable || parser.isSet(ncclP2p);
+    nccl.ibDisable = nccl.ibDisable || parser.isSet(ncclIb);
+    if (parser.isSet(ncclIfname))
+        nccl.socketIfname = parser.value(ncclIfname);
     if (parser.isSet(name))
         launch.name = parser.value(name);
     launch.tags += parser.values(tag);

@@ -8,6 +8,17 @@
 
 namespace trainyard {
 
+// NCCL's and PyTorch's debugging switches, set on every rank when asked for.
+struct NcclDebugOptions {
+    QString level;             // NCCL_DEBUG: VERSION, WARN, INFO or TRACE; empty: not set
+    QString subsystems;        // NCCL_DEBUG_SUBSYS, e.g. INIT,COLL
+    int asyncErrorHandling = -1; // TORCH_NCCL_ASYNC_ERROR_HANDLING (0-3); -1: not set
+    int traceBufferSize = -1;    // TORCH_NCCL_TRACE_BUFFER_SIZE; -1: not set
+    bool p2pDisable = false;   // NCCL_P2P_DISABLE=1
+    bool ibDisable = false;    // NCCL_IB_DISABLE=1
+    QString socketIfname;      // NCCL_SOCKET_IFNAME
+};
+
 struct LaunchRequest {
     QString runId;
     QString runDir;
@@ -20,6 +31,7 @@ struct LaunchRequest {
     int hangTimeoutMs = 0; // 0: no hang detection
     int graceMs = 5000;    // SIGTERM -> SIGKILL
     QMap<QString, QString> env;
+    NcclDebugOptions nccl;
 
     // Several nodes (the Slurm agent): this node's place in the job.
     int nodeRank = 0;

@@ -13,6 +13,12 @@ int worldSize(const LaunchRequest &request) { return request.nnodes * request.np
 
 QString metricsFileName(int globalRank) { return QStringLiteral("metrics.rank%1.jsonl").arg(globalRank); }
 
+QString ncclDebugFileName(int globalRank, int attempt)
+{
+    return attempt == 0 ? QStringLiteral("nccl.rank%1.log").arg(globalRank)
+                        : QStringLiteral("nccl.rank%1.attempt%2.log").arg(globalRank).arg(attempt);
+}
+
 QString rankLogFileName(int globalRank, int attempt)
 {
     return attempt == 0 ? QStringLiteral("rank%1.log").arg(globalRank)
@@ -54,6 +60,24 @@ QProcessEnvironment rankEnvironment(const QProcessEnvironment &parent, const Lau
     set("TRAINYARD_RUN_ID", request.runId);
     set("TRAINYARD_RUN_DIR", request.runDir);
     set("TRAINYARD_METRICS_FILE", request.runDir + QLatin1Char('/') + metricsFileName(rank));
+    // NCCL debugging: per-rank debug files in the run folder, shown beside the rank logs.
+    const NcclDebugOptions &nccl = request.nccl;
+    if (!nccl.level.isEmpty()) {
+        set("NCCL_DEBUG", nccl.level);
+        set("NCCL_DEBUG_FILE", request.runDir + QLatin1Char('/') + ncclDebugFileName(rank, placement.restartCount));
+    }
+    if (!nccl.subsystems.isEmpty())
+        set("NCCL_DEBUG_SUBSYS", nccl.subsystems);
+    if (nccl.asyncErrorHandling >= 0)
+        setInt("TORCH_NCCL_ASYNC_ERROR_HANDLING", nccl.asyncErrorHandling);
+    if (nccl.traceBufferSize >= 0)
+        setInt("TORCH_NCCL_TRACE_BUFFER_SIZE", nccl.traceBufferSize);
+    if (nccl.p2pDisable)
+        set("NCCL_P2P_DISABLE", QStringLiteral("1"));
+    if (nccl.ibDisable)
+        set("NCCL_IB_DISABLE", QStringLiteral("1"));
+    if (!nccl.socketIfname.isEmpty())
+        set("NCCL_SOCKET_IFNAME", nccl.socketIfname);
     if (!request.gpus.isEmpty()) {
         QStringList devices;
         for (int gpu : request.gpus)

@@ -21,6 +21,8 @@ QProcessEnvironment rankEnvironment(const QProcessEnvironment &parent, const Lau
 
 // metrics.rank<N>.jsonl in the run folder, N being the global rank.
 QString metricsFileName(int globalRank);
+// nccl.rank<N>.log (nccl.rank<N>.attempt<K>.log for restart K): NCCL_DEBUG_FILE when NCCL debugging is on.
+QString ncclDebugFileName(int globalRank, int attempt);
 // rank<N>.log for the first attempt, rank<N>.attempt<K>.log for restart K.
 QString rankLogFileName(int globalRank, int attempt);
 

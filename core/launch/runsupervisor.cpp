@@ -102,6 +102,21 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
             : launch.strategy.offloadParameters                                    ? "params"
                                                                                    : "none");
     out << YAML::EndMap;
+    const NcclDebugOptions &nccl = request.nccl;
+    out << YAML::Key << "nccl" << YAML::Value << YAML::BeginMap;
+    if (!nccl.level.isEmpty())
+        out << YAML::Key << "debug" << YAML::Value << nccl.level.toStdString();
+    if (!nccl.subsystems.isEmpty())
+        out << YAML::Key << "debug_subsys" << YAML::Value << nccl.subsystems.toStdString();
+    if (nccl.asyncErrorHandling >= 0)
+        out << YAML::Key << "async_error_handling" << YAML::Value << nccl.asyncErrorHandling;
+    if (nccl.traceBufferSize >= 0)
+        out << YAML::Key << "trace_buffer_size" << YAML::Value << nccl.traceBufferSize;
+    out << YAML::Key << "p2p_disable" << YAML::Value << nccl.p2pDisable;
+    out << YAML::Key << "ib_disable" << YAML::Value << nccl.ibDisable;
+    if (!nccl.socketIfname.isEmpty())
+        out << YAML::Key << "socket_ifname" << YAML::Value << nccl.socketIfname.toStdString();
+    out << YAML::EndMap;
     out << YAML::Key << "backend" << YAML::Value << "local";
     out << YAML::Key << "max_restarts" << YAML::Value << request.maxRestarts;
     out << YAML::Key << "hang_timeout_s" << YAML::Value << request.hangTimeoutMs / 1000.0;

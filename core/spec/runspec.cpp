@@ -18,10 +18,14 @@ namespace {
 const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLiteral("command"), QStringLiteral("shell"),
                                    QStringLiteral("cwd"),          QStringLiteral("env"),     QStringLiteral("params"),
                                    QStringLiteral("resources"),    QStringLiteral("backend"), QStringLiteral("strategy"),
+                                   QStringLiteral("nccl"),
                                    QStringLiteral("max_restarts"),
                                    QStringLiteral("hang_timeout_s"), QStringLiteral("grace_s"), QStringLiteral("tags"),
                                    QStringLiteral("notes")};
 const QStringList kResourceKeys = {QStringLiteral("nodes"), QStringLiteral("ranks_per_node"), QStringLiteral("gpus")};
+const QStringList kNcclKeys = {QStringLiteral("debug"), QStringLiteral("debug_subsys"), QStringLiteral("async_error_handling"),
+                               QStringLiteral("trace_buffer_size"), QStringLiteral("p2p_disable"), QStringLiteral("ib_disable"),
+                               QStringLiteral("socket_ifname")};
 const QStringList kStrategyKeys = {QStringLiteral("name"), QStringLiteral("precision"), QStringLiteral("offload")};
 
 class SpecReader {
@@ -235,6 +239,22 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
             }
         }
     }
+    if (const YAML::Node nccl = root["nccl"]) {
+        if (!nccl.IsMap())
+            return reader.at(nccl, QStringLiteral("'nccl' must be a mapping (debug, debug_subsys, async_error_handling, ...)"));
+        if (auto known = reader.onlyKnownKeys(nccl, kNcclKeys, QStringLiteral("'nccl'")); !known)
+            return fail(known.error());
+        TRAINYARD_READ(nccl["debug"], spec.nccl.level, reader.string(n, QStringLiteral("'nccl.debug'")))
+        spec.nccl.level = spec.nccl.level.toUpper();
+        if (!spec.nccl.level.isEmpty() && !QStringList{"VERSION", "WARN", "INFO", "TRACE"}.contains(spec.nccl.level))
+            return reader.at(nccl["debug"], QStringLiteral("'nccl.debug' must be one of VERSION, WARN, INFO, TRACE"));
+        TRAINYARD_READ(nccl["debug_subsys"], spec.nccl.subsystems, reader.string(n, QStringLiteral("'nccl.debug_subsys'")))
+        TRAINYARD_READ(nccl["async_error_handling"], spec.nccl.asyncErrorHandling, reader.integer(n, QStringLiteral("'nccl.async_error_handling'"), 0))
+        TRAINYARD_READ(nccl["trace_buffer_size"], spec.nccl.traceBufferSize, reader.integer(n, QStringLiteral("'nccl.trace_buffer_size'"), 0))
+        TRAINYARD_READ(nccl["p2p_disable"], spec.nccl.p2pDisable, reader.boolean(n, QStringLiteral("'nccl.p2p_disable'")))
+        TRAINYARD_READ(nccl["ib_disable"], spec.nccl.ibDisable, reader.boolean(n, QStringLiteral("'nccl.ib_disable'")))
+        TRAINYARD_READ(nccl["socket_ifname"], spec.nccl.socketIfname, reader.string(n, QStringLiteral("'nccl.socket_ifname'")))
+    }
 #undef TRAINYARD_READ
     if (spec.backend != QLatin1String("local"))
         return reader.at(root["backend"], QStringLiteral("backend '%1' is not available; this Trainyard launches 'local' runs").arg(spec.backend));
@@ -263,6 +283,7 @@ LocalLaunch RunSpec::toLocalLaunch() const
     launch.request.useShell = shell;
     launch.request.cwd = cwd;
     launch.request.env = env;
+    launch.request.nccl = nccl;
     launch.request.nprocPerNode = ranksPerNode;
     launch.request.gpus = gpus;
     launch.request.maxRestarts = maxRestarts;

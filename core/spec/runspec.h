@@ -26,6 +26,7 @@ struct RunSpec {
     QList<int> gpus;
     QString backend = QStringLiteral("local");
     StrategyChoice strategy;
+    NcclDebugOptions nccl;
     int maxRestarts = 0;
     double hangTimeoutS = 0;
     double graceS = 5;

@@ -86,12 +86,16 @@ private:
 
     void readLogs()
     {
-        static const QRegularExpression pattern(QStringLiteral("^rank(\\d+)(?:\\.attempt(\\d+))?\\.log$"));
+        // Rank output (with receive stamps) and NCCL debug files (NCCL writes them itself, without stamps).
+        static const QRegularExpression pattern(QStringLiteral("^(nccl\\.)?rank(\\d+)(?:\\.attempt(\\d+))?\\.log$"));
+        const QString readAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
         QList<RankLogLine> lines;
-        for (const QString &name : QDir(m_runDir).entryList({QStringLiteral("rank*.log")}, QDir::Files, QDir::Name)) {
+        const QStringList names = QDir(m_runDir).entryList({QStringLiteral("rank*.log"), QStringLiteral("nccl.rank*.log")}, QDir::Files, QDir::Name);
+        for (const QString &name : names) {
             const auto match = pattern.match(name);
             if (!match.hasMatch())
                 continue;
+            const bool nccl = !match.captured(1).isEmpty();
             QFile file(m_runDir + QLatin1Char('/') + name);
             qint64 &offset = m_logOffsets[name];
             if (!file.open(QIODevice::ReadOnly) || file.size() <= offset || !file.seek(offset))
@@ -103,7 +107,12 @@ private:
             offset += end + 1;
             for (const QByteArray &raw : data.left(end).split('\n')) {
                 const QString line = QString::fromUtf8(raw);
-                lines << RankLogLine{match.captured(1).toInt(), match.captured(2).toInt(), line.left(24), line.mid(25)};
+                RankLogLine entry{match.captured(2).toInt(), match.captured(3).toInt(), line.left(24), line.mid(25), nccl};
+                if (nccl) {
+                    entry.stamp = readAt;
+                    entry.text = line;
+                }
+                lines << entry;
             }
         }
         if (lines.isEmpty())

@@ -15,8 +15,9 @@ namespace trainyard {
 struct RankLogLine {
     int rank = 0;
     int attempt = 0;
-    QString stamp; // receive time as written in the log
+    QString stamp; // receive time as written in the log (for NCCL debug lines: when they were read)
     QString text;
+    bool nccl = false; // from the rank's NCCL debug file (NCCL_DEBUG_FILE), not its output
 };
 
 class RunFollowerWorker;

@@ -50,6 +50,34 @@ private slots:
         QCOMPARE(value("CUDA_VISIBLE_DEVICES"), QStringLiteral("0,2,5,7"));
     }
 
+    void ncclDebuggingSwitches()
+    {
+        LaunchRequest request;
+        request.runDir = QStringLiteral("/ws/runs/r");
+        request.nprocPerNode = 2;
+        request.nccl.level = QStringLiteral("INFO");
+        request.nccl.subsystems = QStringLiteral("INIT,COLL");
+        request.nccl.asyncErrorHandling = 3;
+        request.nccl.traceBufferSize = 2000;
+        request.nccl.p2pDisable = true;
+        request.nccl.ibDisable = true;
+        request.nccl.socketIfname = QStringLiteral("^lo");
+        const QProcessEnvironment environment = rankEnvironment({}, request, {1, 2, 1});
+        const auto value = [&](const char *name) { return environment.value(QLatin1String(name)); };
+        QCOMPARE(value("NCCL_DEBUG"), QStringLiteral("INFO"));
+        QCOMPARE(value("NCCL_DEBUG_FILE"), QStringLiteral("/ws/runs/r/nccl.rank1.attempt2.log"));
+        QCOMPARE(value("NCCL_DEBUG_SUBSYS"), QStringLiteral("INIT,COLL"));
+        QCOMPARE(value("TORCH_NCCL_ASYNC_ERROR_HANDLING"), QStringLiteral("3"));
+        QCOMPARE(value("TORCH_NCCL_TRACE_BUFFER_SIZE"), QStringLiteral("2000"));
+        QCOMPARE(value("NCCL_P2P_DISABLE"), QStringLiteral("1"));
+        QCOMPARE(value("NCCL_IB_DISABLE"), QStringLiteral("1"));
+        QCOMPARE(value("NCCL_SOCKET_IFNAME"), QStringLiteral("^lo"));
+        // Off by default: none of them is set.
+        const QProcessEnvironment plain = rankEnvironment({}, LaunchRequest{}, {0, 0, 1});
+        for (const char *name : {"NCCL_DEBUG", "NCCL_DEBUG_FILE", "NCCL_P2P_DISABLE", "TORCH_NCCL_ASYNC_ERROR_HANDLING"})
+            QVERIFY2(!plain.contains(QLatin1String(name)), name);
+    }
+
     void userSettingsOfOmpAndBufferingAreKept()
     {
         LaunchRequest request;

@@ -76,6 +76,9 @@ notes: first try
         launch.request.hangTimeoutMs = 30000;
         launch.request.graceMs = 4000;
         launch.request.env.insert(QStringLiteral("A"), QStringLiteral("1"));
+        launch.request.nccl.level = QStringLiteral("INFO");
+        launch.request.nccl.p2pDisable = true;
+        launch.request.nccl.asyncErrorHandling = 1;
         launch.strategy.strategy = ShardingStrategy::Zero2;
         launch.strategy.offloadOptimizer = true;
         QVERIFY(writeResolvedSpec(dir.path(), launch).ok());
@@ -94,6 +97,10 @@ notes: first try
         QCOMPARE(again.request.env, launch.request.env);
         QCOMPARE(strategyName(again.strategy.strategy), QStringLiteral("zero2"));
         QVERIFY(again.strategy.offloadOptimizer && !again.strategy.offloadParameters);
+        QCOMPARE(again.request.nccl.level, QStringLiteral("INFO"));
+        QVERIFY(again.request.nccl.p2pDisable && !again.request.nccl.ibDisable);
+        QCOMPARE(again.request.nccl.asyncErrorHandling, 1);
+        QCOMPARE(again.request.nccl.traceBufferSize, -1);
     }
 
     void errorsNameLineColumnAndExpectedType_data()
@@ -113,6 +120,8 @@ notes: first try
         QTest::newRow("gpus vs ranks") << QByteArray("command: [a]\nresources: {ranks_per_node: 4, gpus: [0, 1]}\n") << "spec.yaml:2:38: 2 GPUs for 4 ranks per node";
         QTest::newRow("duplicate gpu") << QByteArray("command: [a]\nresources: {gpus: [1, 1]}\n") << "spec.yaml:2:23: GPU 1 is listed twice";
         QTest::newRow("other backend") << QByteArray("command: [a]\nbackend: slurm\n") << "spec.yaml:2:10: backend 'slurm' is not available";
+        QTest::newRow("nccl level") << QByteArray("command: [a]\nnccl: {debug: LOUD}\n") << "spec.yaml:2:15: 'nccl.debug' must be one of";
+        QTest::newRow("nccl unknown key") << QByteArray("command: [a]\nnccl:\n  p2p: true\n") << "spec.yaml:3:3: unknown key 'p2p' in 'nccl'";
         QTest::newRow("bad yaml") << QByteArray("command: [a\n") << "spec.yaml:2:1: not valid YAML";
         QTest::newRow("not a mapping") << QByteArray("- a\n- b\n") << "spec.yaml:1:1: a run spec must be a mapping";
     }

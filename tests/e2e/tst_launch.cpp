@@ -486,6 +486,24 @@ private slots:
         QCOMPARE(seen[QStringLiteral("TRAINYARD_STRATEGY")].toString(), QStringLiteral("ddp"));
         QVERIFY(!seen.contains(QStringLiteral("ACCELERATE_USE_FSDP")) && !seen.contains(QStringLiteral("ACCELERATE_USE_DEEPSPEED")));
 
+        // NCCL debugging switches reach every rank, with a debug file per rank in the run folder.
+        outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--nccl-debug", "info", "--nccl-debug-subsys", "INIT,COLL",
+                             "--nccl-async-error-handling", "3", "--nccl-p2p-disable", "--nccl-ib-disable", "--nccl-socket-ifname", "lo", "--",
+                             kPython, kScripts + "env_dump.py"});
+        QCOMPARE(outcome.exitCode, 0);
+        runId = runIdFrom(outcome);
+        seen = environmentOf(runId);
+        QCOMPARE(seen[QStringLiteral("NCCL_DEBUG")].toString(), QStringLiteral("INFO"));
+        QCOMPARE(seen[QStringLiteral("NCCL_DEBUG_FILE")].toString(), runDir(runId) + QStringLiteral("/nccl.rank1.log"));
+        QCOMPARE(seen[QStringLiteral("NCCL_DEBUG_SUBSYS")].toString(), QStringLiteral("INIT,COLL"));
+        QCOMPARE(seen[QStringLiteral("TORCH_NCCL_ASYNC_ERROR_HANDLING")].toString(), QStringLiteral("3"));
+        QCOMPARE(seen[QStringLiteral("NCCL_P2P_DISABLE")].toString(), QStringLiteral("1"));
+        QCOMPARE(seen[QStringLiteral("NCCL_IB_DISABLE")].toString(), QStringLiteral("1"));
+        QCOMPARE(seen[QStringLiteral("NCCL_SOCKET_IFNAME")].toString(), QStringLiteral("lo"));
+        const Outcome badLevel = trainyard({"launch", "--nccl-debug", "LOUD", "--", "true"});
+        QCOMPARE(badLevel.exitCode, 2);
+        QVERIFY(badLevel.err.contains(QStringLiteral("--nccl-debug 'LOUD'")));
+
         // The example script refuses FSDP without CUDA, with a message saying so.
         outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--grace", "1", "--strategy", "fsdp-full-shard", "--", kPython,
                              QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), "--steps", "5"});

@@ -81,6 +81,15 @@ private slots:
         for (const QString &line : matching)
             QVERIFY2(line.contains(QStringLiteral("ValueError")), qPrintable(line));
 
+        // NCCL debug files (NCCL_DEBUG_FILE) show beside the rank logs, marked as such.
+        QFile ncclLog(workspace.workspace().runDir(runId) + QStringLiteral("/nccl.rank1.log"));
+        QVERIFY(ncclLog.open(QIODevice::WriteOnly));
+        ncclLog.write("vm:4242:4242 [1] NCCL INFO Bootstrap : Using lo:127.0.0.1<0>\n");
+        ncclLog.close();
+        page->setSearchText(QString());
+        QTRY_VERIFY(page->visibleLogText().contains(QStringLiteral("nccl] ")));
+        QVERIFY(page->visibleLogText().contains(QStringLiteral("NCCL INFO Bootstrap")));
+
         // Opening the same run again brings its page forward instead of a second one.
         QCOMPARE(window.openRunPage(runId), page);
     }

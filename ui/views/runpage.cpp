@@ -156,9 +156,10 @@ void RunPage::appendMetrics(const QHash<QString, QList<MetricPoint>> &points)
 
 QString RunPage::formatLine(const RankLogLine &line) const
 {
-    return QStringLiteral("[%1%2] %3 %4")
+    return QStringLiteral("[%1%2%3] %4 %5")
         .arg(line.rank)
         .arg(line.attempt > 0 ? QStringLiteral("/a%1").arg(line.attempt) : QString())
+        .arg(line.nccl ? QStringLiteral(" nccl") : QString())
         .arg(line.stamp.mid(11, 12), line.text);
 }
 
