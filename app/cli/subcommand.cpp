@@ -15,6 +15,7 @@ const QList<Subcommand> &subcommands()
         {QStringLiteral("logs"), QStringLiteral("Print a run's rank logs [--rank N] [--follow]"), runLogs},
         {QStringLiteral("metrics"), QStringLiteral("Print a run's metrics [KEY] [--json | --csv]"), runMetrics},
         {QStringLiteral("cancel"), QStringLiteral("Cancel a running run"), runCancel},
+        {QStringLiteral("preflight"), QStringLiteral("Check the GPUs and NCCL of this machine (says so plainly when there are none)"), runPreflight},
         {QStringLiteral("plan"), QStringLiteral("Will it fit? Per-GPU memory under DDP, FSDP or ZeRO [--json]"), runPlan},
     };
     return table;

@@ -22,6 +22,7 @@ namespace trainyard::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1; // the command could not do its work (message on stderr)
 inline constexpr int kExitUsage = 2;   // the command line was wrong (usage on stderr)
+inline constexpr int kExitNoGpu = 3;   // a GPU feature on a machine without a CUDA device, or without NCCL
 
 struct Streams {
     QTextStream &out;
@@ -61,6 +62,7 @@ int runLogs(const QStringList &arguments, const QString &workspaceBefore, Stream
 int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runCancel(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPlan(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runPreflight(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 
 // Opens (creating if needed) the workspace for a command that writes.
 Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString &workspaceBefore);

@@ -193,6 +193,21 @@ private slots:
         QVERIFY(outcome.err.contains(QStringLiteral("Usage: trainyard plan [options]")));
     }
 
+    void preflightWithoutAGpuSaysSoAndExitsThree()
+    {
+        const Outcome outcome = runTrainyard({"preflight", "--gpus", "0,1", "--ops", "all_reduce,broadcast", "--max-bytes", "64M"}, m_environment);
+        if (outcome.exitCode != 3)
+            QSKIP("this machine has a CUDA device and NCCL; preflight's no-GPU answer is checked on machines without one");
+        QVERIFY2(outcome.err.contains(QStringLiteral("no CUDA device found")) || outcome.err.contains(QStringLiteral("NCCL")), qPrintable(outcome.err));
+        QVERIFY(outcome.out.contains(QStringLiteral("NVML")));
+        const Outcome bad = runTrainyard({"preflight", "--ops", "scatter"}, m_environment);
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY(bad.err.contains(QStringLiteral("--ops: 'scatter'")));
+        const Outcome badSize = runTrainyard({"preflight", "--min-bytes", "1G", "--max-bytes", "1M"}, m_environment);
+        QCOMPARE(badSize.exitCode, 2);
+        QVERIFY(badSize.err.contains(QStringLiteral("--max-bytes '1M'")));
+    }
+
     void lsOnAbsentWorkspaceCreatesNothing()
     {
         const QString root = m_home->path() + QStringLiteral("/nowhere");
