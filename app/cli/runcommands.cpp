@@ -24,7 +24,8 @@ namespace trainyard::cli {
 namespace {
 
 constexpr int kFollowPollMs = 250;
-constexpr int kCancelWaitExtraMs = 10000;
+// How long `cancel` waits for the run to end: the grace period of a long-lived run plus its final ingestion.
+constexpr int kCancelWaitMs = 70000;
 
 QJsonValue numberOrText(double value)
 {
@@ -371,7 +372,7 @@ int runCancel(const QStringList &arguments, const QString &workspaceBefore, Stre
             streams.out << "run " << run.id << " " << toString(current->status) << '\n';
             return current->status == RunStatus::Canceled ? kExitOk : kExitFailure;
         }
-        if (waited.elapsed() > kCancelWaitExtraMs + 60000)
+        if (waited.elapsed() > kCancelWaitMs)
             return reportFailure(streams, QStringLiteral("cancel"), QStringLiteral("run %1 did not stop within %2 s").arg(run.id).arg(waited.elapsed() / 1000));
         QThread::msleep(kFollowPollMs);
     }
