@@ -81,6 +81,14 @@ private slots:
         for (const QString &line : matching)
             QVERIFY2(line.contains(QStringLiteral("ValueError")), qPrintable(line));
 
+        // TRAINYARD_SCREENSHOT=page.png saves the page (this is how docs/images/run-page.png is made).
+        if (const QByteArray screenshot = qgetenv("TRAINYARD_SCREENSHOT"); !screenshot.isEmpty()) {
+            window.resize(1280, 720);
+            page->setSearchText(QString());
+            QTest::qWait(300); // let the chart re-layout at the new size
+            QVERIFY(window.grab().save(QString::fromLocal8Bit(screenshot)));
+        }
+
         // NCCL debug files (NCCL_DEBUG_FILE) show beside the rank logs, marked as such.
         QFile ncclLog(workspace.workspace().runDir(runId) + QStringLiteral("/nccl.rank1.log"));
         QVERIFY(ncclLog.open(QIODevice::WriteOnly));

@@ -24,6 +24,8 @@ namespace trainyard {
 
 namespace {
 constexpr int kChartColumns = 2;
+constexpr int kInitialPaneWidth = 600;      // logs and charts start side by side, half and half
+constexpr int kMinimumChartPaneWidth = 360; // one chart stays readable however the splitter is dragged
 }
 
 RunPage::RunPage(const QString &databasePath, const QString &runId, const QString &runDir, QWidget *parent)
@@ -92,6 +94,10 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     splitter->addWidget(chartScroll);
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 1);
+    // Without initial sizes the log's large size hint takes nearly all the width and hides the charts.
+    splitter->setSizes({kInitialPaneWidth, kInitialPaneWidth});
+    splitter->setChildrenCollapsible(false);
+    chartScroll->setMinimumWidth(kMinimumChartPaneWidth);
 
     auto layout = new QVBoxLayout(this);
     layout->addLayout(header);
