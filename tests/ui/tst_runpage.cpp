@@ -7,6 +7,7 @@
 #include "views/newrundialog.h"
 #include "views/runpage.h"
 
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -121,6 +122,17 @@ private slots:
         gpus->setText(QStringLiteral("0,1"));
         QVERIFY(!launchButton->isEnabled());
         QVERIFY2(dialog.launch().error().startsWith(QStringLiteral("Ranks: 3 ranks for 2 GPUs")), qPrintable(dialog.launch().error()));
+        gpus->clear();
+        // Strategy and NCCL debugging reach the launch.
+        auto *strategy = dialog.findChild<QComboBox *>(QStringLiteral("strategy"));
+        auto *ncclDebug = dialog.findChild<QComboBox *>(QStringLiteral("ncclDebug"));
+        QVERIFY(strategy && ncclDebug);
+        strategy->setCurrentText(QStringLiteral("fsdp-hybrid-shard"));
+        ncclDebug->setCurrentText(QStringLiteral("INFO"));
+        auto withOptions = dialog.launch();
+        QVERIFY(withOptions.ok());
+        QCOMPARE(strategyName(withOptions->strategy.strategy), QStringLiteral("fsdp-hybrid-shard"));
+        QCOMPARE(withOptions->request.nccl.level, QStringLiteral("INFO"));
     }
 
     void launchFromTheWindowShowsTheRunLiveAndCancelsIt()

@@ -1,7 +1,10 @@
 // The form validates as you type and only enables Launch when the launch it describes is valid.
 #include "views/newrundialog.h"
 
+#include <QCheckBox>
+#include <QComboBox>
 #include <QDialogButtonBox>
+#include <QHBoxLayout>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
@@ -28,6 +31,10 @@ NewRunDialog::NewRunDialog(QWidget *parent)
       m_grace(new QDoubleSpinBox(this)),
       m_tags(new QLineEdit(this)),
       m_env(new QPlainTextEdit(this)),
+      m_strategy(new QComboBox(this)),
+      m_ncclDebug(new QComboBox(this)),
+      m_ncclP2pDisable(new QCheckBox(tr("NCCL_P2P_DISABLE"), this)),
+      m_ncclIbDisable(new QCheckBox(tr("NCCL_IB_DISABLE"), this)),
       m_problem(new QLabel(this)),
       m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel, this))
 {
@@ -48,6 +55,12 @@ NewRunDialog::NewRunDialog(QWidget *parent)
     m_tags->setPlaceholderText(tr("comma-separated"));
     m_env->setPlaceholderText(tr("KEY=VALUE, one per line"));
     m_env->setMaximumHeight(80);
+    m_strategy->setObjectName(QStringLiteral("strategy"));
+    for (ShardingStrategy strategy : {ShardingStrategy::Ddp, ShardingStrategy::Zero1, ShardingStrategy::Zero2, ShardingStrategy::Zero3,
+                                      ShardingStrategy::FsdpFullShard, ShardingStrategy::FsdpShardGradOp, ShardingStrategy::FsdpHybridShard})
+        m_strategy->addItem(strategyName(strategy), int(strategy));
+    m_ncclDebug->setObjectName(QStringLiteral("ncclDebug"));
+    m_ncclDebug->addItems({tr("off"), QStringLiteral("VERSION"), QStringLiteral("WARN"), QStringLiteral("INFO"), QStringLiteral("TRACE")});
     m_problem->setStyleSheet(QStringLiteral("color: #c62828"));
     m_problem->setWordWrap(true);
 
@@ -62,6 +75,13 @@ NewRunDialog::NewRunDialog(QWidget *parent)
     form->addRow(tr("Grace period"), m_grace);
     form->addRow(tr("Tags"), m_tags);
     form->addRow(tr("Environment"), m_env);
+    form->addRow(tr("Strategy"), m_strategy);
+    auto ncclRow = new QHBoxLayout;
+    ncclRow->addWidget(m_ncclDebug);
+    ncclRow->addWidget(m_ncclP2pDisable);
+    ncclRow->addWidget(m_ncclIbDisable);
+    ncclRow->addStretch(1);
+    form->addRow(tr("NCCL debug"), ncclRow);
     QPushButton *launchButton = m_buttons->addButton(tr("Launch"), QDialogButtonBox::AcceptRole);
     launchButton->setObjectName(QStringLiteral("launchButton"));
     connect(m_buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
@@ -114,6 +134,11 @@ Result<LocalLaunch> NewRunDialog::launch() const
             return fail(tr("Environment, line %1: '%2' is not KEY=VALUE").arg(i + 1).arg(line));
         request.env.insert(line.left(equals), line.mid(equals + 1));
     }
+    launch.strategy.strategy = ShardingStrategy(m_strategy->currentData().toInt());
+    if (m_ncclDebug->currentIndex() > 0)
+        request.nccl.level = m_ncclDebug->currentText();
+    request.nccl.p2pDisable = m_ncclP2pDisable->isChecked();
+    request.nccl.ibDisable = m_ncclIbDisable->isChecked();
     launch.name = m_name->text().trimmed();
     for (const QString &tag : m_tags->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
         launch.tags << tag.trimmed();

@@ -5,6 +5,8 @@
 
 #include <QDialog>
 
+class QCheckBox;
+class QComboBox;
 class QDialogButtonBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -39,6 +41,10 @@ private:
     QDoubleSpinBox *m_grace;
     QLineEdit *m_tags;
     QPlainTextEdit *m_env;
+    QComboBox *m_strategy;
+    QComboBox *m_ncclDebug;
+    QCheckBox *m_ncclP2pDisable;
+    QCheckBox *m_ncclIbDisable;
     QLabel *m_problem;
     QDialogButtonBox *m_buttons;
 };
