@@ -1,6 +1,7 @@
 // trainyard show / logs / metrics / cancel: reading and stopping one run.
 #include "cli/subcommand.h"
 
+#include "launch/provenance.h"
 #include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
 #include "launch/supervisorrecord.h"
@@ -105,6 +106,8 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         object.insert(QStringLiteral("ingest"), summary.value(QStringLiteral("ingest")).toObject());
         object.insert(QStringLiteral("metrics"), metricObject);
         object.insert(QStringLiteral("events"), eventArray);
+        const auto provenance = loadProvenance(found->workspace.runDir(run.id));
+        object.insert(QStringLiteral("git"), provenance ? QJsonValue(provenance->toJson()) : QJsonValue(QJsonValue::Null));
         streams.out << QJsonDocument(object).toJson(QJsonDocument::Indented);
         return kExitOk;
     }
@@ -120,6 +123,9 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                 << "host       " << run.host << " (" << run.backend << ")\n"
                 << "tags       " << run.tags.join(QStringLiteral(", ")) << '\n'
                 << "folder     " << found->workspace.runDir(run.id) << '\n';
+    if (const auto provenance = loadProvenance(found->workspace.runDir(run.id)))
+        streams.out << "git        " << provenance->commit.left(12) << " on " << provenance->branch
+                    << (provenance->dirty ? QStringLiteral(", dirty (uncommitted changes in git.diff)") : QStringLiteral(", clean")) << '\n';
     if (firstFailure.isObject()) {
         const QJsonObject failure = firstFailure.toObject();
         streams.out << "failure    rank " << failure.value(QStringLiteral("rank")).toInt() << ", "

@@ -2,6 +2,7 @@
 #include "launch/runsupervisor.h"
 
 #include "launch/localrunner.h"
+#include "launch/provenance.h"
 #include "launch/supervisorrecord.h"
 #include "store/storewriter.h"
 #include "store/workspace.h"
@@ -173,6 +174,11 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         return abandon(written.error());
     if (auto applied = applyStrategy(launch.strategy, request.runDir, request.env); !applied)
         return abandon(applied.error());
+    // Where the code came from; a failing git is reported but does not stop the run.
+    if (auto provenance = captureGitProvenance(request.cwd); !provenance)
+        qWarning("run %s: %s", qPrintable(request.runId), qPrintable(provenance.error()));
+    else if (provenance->has_value())
+        (void)saveProvenance(**provenance, request.runDir);
 
     std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, parent));
     supervisor->m_ingestWorker = new IngestWorker(request.runId, request.runDir, writer, workspace.database());

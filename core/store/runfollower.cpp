@@ -1,6 +1,7 @@
 // The follower's worker remembers the last metric rowid and log offsets it delivered.
 #include "store/runfollower.h"
 
+#include "launch/provenance.h"
 #include "store/runqueries.h"
 #include "store/sqlite.h"
 
@@ -28,6 +29,11 @@ public slots:
         auto timer = new QTimer(this);
         connect(timer, &QTimer::timeout, this, &RunFollowerWorker::poll);
         timer->start(RunFollower::kPollIntervalMs);
+        if (const auto provenance = loadProvenance(m_runDir))
+            emit provenanceRead(QStringLiteral("git %1 on %2%3")
+                                    .arg(provenance->commit.left(12), provenance->branch,
+                                         provenance->dirty ? QStringLiteral(", dirty") : QStringLiteral(", clean")),
+                                provenance->diff);
         poll();
     }
 
@@ -57,6 +63,7 @@ signals:
     void runChanged(const trainyard::RunRecord &run);
     void metricsAppended(const QHash<QString, QList<trainyard::MetricPoint>> &points);
     void logLinesAppended(const QList<trainyard::RankLogLine> &lines);
+    void provenanceRead(const QString &summary, const QString &diff);
     void readFailed(const QString &message);
 
 private:
@@ -145,6 +152,7 @@ RunFollower::RunFollower(const QString &databasePath, const QString &runId, cons
     connect(m_worker, &RunFollowerWorker::metricsAppended, this, &RunFollower::metricsAppended);
     connect(m_worker, &RunFollowerWorker::logLinesAppended, this, &RunFollower::logLinesAppended);
     connect(m_worker, &RunFollowerWorker::readFailed, this, &RunFollower::readFailed);
+    connect(m_worker, &RunFollowerWorker::provenanceRead, this, &RunFollower::provenanceRead);
     m_thread.setObjectName(QStringLiteral("run-follower"));
     m_thread.start();
 }

@@ -35,6 +35,8 @@ signals:
     // Points added since the last delivery, by metric key, in step order.
     void metricsAppended(const QHash<QString, QList<trainyard::MetricPoint>> &points);
     void logLinesAppended(const QList<trainyard::RankLogLine> &lines);
+    // Once: the run's git provenance as a line ("git 1a2b3c4d5e6f on main, dirty") and its uncommitted diff.
+    void provenanceRead(const QString &summary, const QString &diff);
     void readFailed(const QString &message);
 
 private:

@@ -532,6 +532,56 @@ private slots:
         QCOMPARE(metrics[QStringLiteral("loops")].toObject()[QStringLiteral("points")].toInt(), 1);
     }
 
+    void gitProvenanceIsRecorded()
+    {
+        const QString repository = m_workspace->path() + QStringLiteral("/code");
+        QVERIFY(QDir().mkpath(repository));
+        const auto git = [&](const QStringList &arguments) {
+            QProcess process;
+            process.setWorkingDirectory(repository);
+            process.start(QStringLiteral("git"), QStringList{"-c", "user.name=Test", "-c", "user.email=test@example.invalid"} + arguments);
+            process.waitForFinished(10000);
+            return QString::fromUtf8(process.readAllStandardOutput()).trimmed();
+        };
+        git({"init", "-q", "-b", "experiment"});
+        QFile file(repository + QStringLiteral("/train.py"));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("print('step=1 loss=1.0')\n");
+        file.close();
+        git({"add", "train.py"});
+        git({"commit", "-q", "-m", "first"});
+        const QString head = git({"rev-parse", "HEAD"});
+        QCOMPARE(head.size(), 40);
+
+        // Clean tree.
+        Outcome outcome = trainyard({"launch", "--quiet", "--cwd", repository, "--", kPython, "train.py"});
+        QCOMPARE(outcome.exitCode, 0);
+        QJsonObject provenance = show(runIdFrom(outcome))[QStringLiteral("git")].toObject();
+        QCOMPARE(provenance[QStringLiteral("commit")].toString(), head);
+        QCOMPARE(provenance[QStringLiteral("branch")].toString(), QStringLiteral("experiment"));
+        QCOMPARE(provenance[QStringLiteral("dirty")].toBool(), false);
+        QVERIFY(!QFile::exists(runDir(runIdFrom(outcome)) + QStringLiteral("/git.diff")));
+
+        // Dirty tree: the uncommitted change is saved in the run folder.
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("print('step=1 loss=0.5')  # tuned\n");
+        file.close();
+        outcome = trainyard({"launch", "--quiet", "--cwd", repository, "--", kPython, "train.py"});
+        QCOMPARE(outcome.exitCode, 0);
+        const QString runId = runIdFrom(outcome);
+        provenance = show(runId)[QStringLiteral("git")].toObject();
+        QCOMPARE(provenance[QStringLiteral("dirty")].toBool(), true);
+        QFile diff(runDir(runId) + QStringLiteral("/git.diff"));
+        QVERIFY(diff.open(QIODevice::ReadOnly));
+        QVERIFY(diff.readAll().contains("+print('step=1 loss=0.5')  # tuned"));
+        QVERIFY(trainyard({"show", runId}).out.contains(QStringLiteral("git        ") + head.left(12) + QStringLiteral(" on experiment, dirty")));
+
+        // Outside a repository there is no provenance, and nothing fails.
+        outcome = trainyard({"launch", "--quiet", "--cwd", m_workspace->path(), "--", "/bin/true"});
+        QCOMPARE(outcome.exitCode, 0);
+        QVERIFY(show(runIdFrom(outcome))[QStringLiteral("git")].isNull());
+    }
+
     void pythonClientWithoutTrainyardWarnsOnceAndWritesNothing()
     {
         QProcess python;

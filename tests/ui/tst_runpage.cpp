@@ -9,6 +9,7 @@
 
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QProcess>
@@ -71,6 +72,10 @@ private slots:
         auto stored = metricqueries::series(connection.value(), runId, QStringLiteral("loss"));
         QVERIFY(stored.ok() && !stored->isEmpty());
         QTRY_COMPARE(page->chartPointCount(QStringLiteral("loss")), int(stored->size()));
+
+        // The run was launched from this test's folder: when that is inside a git work tree, the page says which commit.
+        if (QFile::exists(workspace.workspace().runDir(runId) + QStringLiteral("/provenance.json")))
+            QTRY_VERIFY(page->provenanceText().startsWith(QStringLiteral("git ")));
 
         page->setRankFilter(1);
         QVERIFY(!page->visibleLogText().contains(QStringLiteral("[0] ")));

@@ -35,6 +35,7 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
       m_title(new QLabel(this)),
       m_status(new QLabel(this)),
       m_failure(new QLabel(this)),
+      m_provenance(new QLabel(this)),
       m_cancel(new QPushButton(tr("Cancel run"), this)),
       m_rankFilter(new QComboBox(this)),
       m_follow(new QCheckBox(tr("Follow"), this)),
@@ -54,8 +55,12 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     m_cancel->setEnabled(false);
     connect(m_cancel, &QPushButton::clicked, this, [this] { emit cancelRequested(m_runId); });
 
+    m_provenance->setObjectName(QStringLiteral("runProvenance"));
+    m_provenance->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_provenance->hide();
     auto header = new QHBoxLayout;
     header->addWidget(m_title, 1);
+    header->addWidget(m_provenance);
     header->addWidget(m_status);
     header->addWidget(m_cancel);
 
@@ -107,6 +112,12 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     connect(m_follower, &RunFollower::runChanged, this, &RunPage::showRun);
     connect(m_follower, &RunFollower::metricsAppended, this, &RunPage::appendMetrics);
     connect(m_follower, &RunFollower::logLinesAppended, this, &RunPage::appendLogLines);
+    connect(m_follower, &RunFollower::provenanceRead, this, [this](const QString &summary, const QString &diff) {
+        constexpr int kDiffPreviewChars = 4000;
+        m_provenance->setText(summary);
+        m_provenance->setToolTip(diff.isEmpty() ? tr("No uncommitted changes") : diff.left(kDiffPreviewChars));
+        m_provenance->show();
+    });
     connect(m_follower, &RunFollower::readFailed, this, [this](const QString &message) {
         qWarning("run page %s: %s", qPrintable(m_runId), qPrintable(message));
         m_status->setToolTip(tr("Cannot read this run: %1").arg(message));
@@ -221,6 +232,7 @@ void RunPage::rebuildLogView()
 QString RunPage::statusText() const { return m_status->text(); }
 QString RunPage::failureText() const { return m_failure->isVisibleTo(this) ? m_failure->text() : QString(); }
 QString RunPage::visibleLogText() const { return m_log->toPlainText(); }
+QString RunPage::provenanceText() const { return m_provenance->isVisibleTo(this) ? m_provenance->text() : QString(); }
 QStringList RunPage::chartKeys() const
 {
     QStringList keys = m_chartsByKey.keys();

@@ -33,6 +33,7 @@ public:
     QString statusText() const;
     QString failureText() const;
     QString visibleLogText() const;
+    QString provenanceText() const;
     QStringList chartKeys() const;
     int chartPointCount(const QString &key) const;
     void setRankFilter(int rank); // -1: all ranks
@@ -54,6 +55,7 @@ private:
     QLabel *m_title;
     QLabel *m_status;
     QLabel *m_failure;
+    QLabel *m_provenance;
     QPushButton *m_cancel;
     QComboBox *m_rankFilter;
     QCheckBox *m_follow;

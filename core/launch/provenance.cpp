@@ -1,0 +1,114 @@
+// Asks git itself (the program), with a time limit, rather than reading .git by hand.
+#include "launch/provenance.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QSaveFile>
+
+namespace trainyard {
+
+namespace {
+
+constexpr int kGitTimeoutMs = 10000;
+
+struct GitOutput {
+    int exitCode = -1;
+    QString out;
+};
+
+GitOutput git(const QString &folder, const QStringList &arguments)
+{
+    QProcess process;
+    process.setWorkingDirectory(folder);
+    process.start(QStringLiteral("git"), arguments);
+    if (!process.waitForStarted(kGitTimeoutMs) || !process.waitForFinished(kGitTimeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return {};
+    }
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, QString::fromUtf8(process.readAllStandardOutput())};
+}
+
+} // namespace
+
+QJsonObject GitProvenance::toJson() const
+{
+    return QJsonObject{{QStringLiteral("repository"), repositoryRoot},
+                       {QStringLiteral("commit"), commit},
+                       {QStringLiteral("branch"), branch},
+                       {QStringLiteral("dirty"), dirty}};
+}
+
+std::optional<GitProvenance> GitProvenance::fromJson(const QJsonObject &object)
+{
+    if (!object.contains(QStringLiteral("commit")))
+        return std::nullopt;
+    GitProvenance provenance;
+    provenance.repositoryRoot = object.value(QStringLiteral("repository")).toString();
+    provenance.commit = object.value(QStringLiteral("commit")).toString();
+    provenance.branch = object.value(QStringLiteral("branch")).toString();
+    provenance.dirty = object.value(QStringLiteral("dirty")).toBool();
+    return provenance;
+}
+
+Result<std::optional<GitProvenance>> captureGitProvenance(const QString &folder)
+{
+    const GitOutput inside = git(folder, {QStringLiteral("rev-parse"), QStringLiteral("--is-inside-work-tree")});
+    if (inside.exitCode != 0 || inside.out.trimmed() != QLatin1String("true"))
+        return std::optional<GitProvenance>(); // not a repository, or no git: nothing to record
+    GitProvenance provenance;
+    const GitOutput root = git(folder, {QStringLiteral("rev-parse"), QStringLiteral("--show-toplevel")});
+    const GitOutput commit = git(folder, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")});
+    if (commit.exitCode != 0)
+        return std::optional<GitProvenance>(); // a repository without a commit yet
+    const GitOutput branch = git(folder, {QStringLiteral("rev-parse"), QStringLiteral("--abbrev-ref"), QStringLiteral("HEAD")});
+    const GitOutput status = git(folder, {QStringLiteral("status"), QStringLiteral("--porcelain")});
+    if (root.exitCode != 0 || branch.exitCode != 0 || status.exitCode != 0)
+        return fail(QStringLiteral("git failed in %1 while recording the run's provenance").arg(folder));
+    provenance.repositoryRoot = root.out.trimmed();
+    provenance.commit = commit.out.trimmed();
+    provenance.branch = branch.out.trimmed();
+    provenance.dirty = !status.out.trimmed().isEmpty();
+    if (provenance.dirty) {
+        const GitOutput diff = git(folder, {QStringLiteral("diff"), QStringLiteral("HEAD")});
+        if (diff.exitCode != 0)
+            return fail(QStringLiteral("git diff failed in %1").arg(folder));
+        provenance.diff = diff.out;
+    }
+    return std::optional<GitProvenance>(provenance);
+}
+
+Result<void> saveProvenance(const GitProvenance &provenance, const QString &runDir)
+{
+    const auto write = [](const QString &path, const QByteArray &content) -> Result<void> {
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly))
+            return fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        file.write(content);
+        if (!file.commit())
+            return fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+        return {};
+    };
+    if (auto written = write(runDir + QStringLiteral("/provenance.json"), QJsonDocument(provenance.toJson()).toJson()); !written)
+        return written;
+    if (provenance.dirty)
+        return write(runDir + QStringLiteral("/git.diff"), provenance.diff.toUtf8());
+    return {};
+}
+
+std::optional<GitProvenance> loadProvenance(const QString &runDir)
+{
+    QFile file(runDir + QStringLiteral("/provenance.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    auto provenance = GitProvenance::fromJson(QJsonDocument::fromJson(file.readAll()).object());
+    if (provenance && provenance->dirty) {
+        QFile diff(runDir + QStringLiteral("/git.diff"));
+        if (diff.open(QIODevice::ReadOnly))
+            provenance->diff = QString::fromUtf8(diff.readAll());
+    }
+    return provenance;
+}
+
+} // namespace trainyard

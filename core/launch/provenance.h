@@ -1,0 +1,32 @@
+// Provenance: where a run's code came from. When its working folder is in a git repository: the commit, the
+// branch, whether the tree was dirty, and the uncommitted diff, saved in the run folder.
+#pragma once
+
+#include "result.h"
+
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+namespace trainyard {
+
+struct GitProvenance {
+    QString repositoryRoot;
+    QString commit;
+    QString branch; // "HEAD" when detached
+    bool dirty = false;
+    QString diff;   // git diff HEAD (tracked files), empty when clean
+
+    QJsonObject toJson() const;
+    static std::optional<GitProvenance> fromJson(const QJsonObject &object);
+};
+
+// std::nullopt when folder is not inside a git work tree (or git is missing); an error when git fails there.
+Result<std::optional<GitProvenance>> captureGitProvenance(const QString &folder);
+
+// provenance.json (and git.diff when dirty) in the run folder.
+Result<void> saveProvenance(const GitProvenance &provenance, const QString &runDir);
+std::optional<GitProvenance> loadProvenance(const QString &runDir);
+
+} // namespace trainyard
