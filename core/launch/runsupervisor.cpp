@@ -84,9 +84,47 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
         out << YAML::Key << it.key().toStdString() << YAML::Value << it.value().toStdString();
     out << YAML::EndMap;
     out << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
-    for (const auto &[key, value] : launch.params)
-        out << YAML::Key << key.toStdString() << YAML::Value << value.toStdString();
+    if (launch.typedParams.isEmpty()) {
+        for (const auto &[key, value] : launch.params)
+            out << YAML::Key << key.toStdString() << YAML::Value << value.toStdString();
+    }
+    for (const RunParam &param : launch.typedParams) {
+        out << YAML::Key << param.name.toStdString() << YAML::Value << YAML::Flow << YAML::BeginMap;
+        out << YAML::Key << "type" << YAML::Value << paramTypeName(param.type).toStdString();
+        out << YAML::Key << "value" << YAML::Value << param.value.toStdString();
+        if (param.type == ParamType::Choice) {
+            out << YAML::Key << "choices" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (const QString &choice : param.choices)
+                out << choice.toStdString();
+            out << YAML::EndSeq;
+        }
+        out << YAML::EndMap;
+    }
     out << YAML::EndMap;
+    const ParamPassing &passing = launch.paramPassing;
+    if (!passing.argsTemplate.isEmpty() || !passing.envFromParam.isEmpty() || !passing.configFile.isEmpty()) {
+        out << YAML::Key << "param_passing" << YAML::Value << YAML::BeginMap;
+        if (!passing.argsTemplate.isEmpty()) {
+            out << YAML::Key << "args" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (const QString &argument : passing.argsTemplate)
+                out << argument.toStdString();
+            out << YAML::EndSeq;
+        }
+        if (!passing.envFromParam.isEmpty()) {
+            out << YAML::Key << "env" << YAML::Value << YAML::BeginMap;
+            for (auto it = passing.envFromParam.constBegin(); it != passing.envFromParam.constEnd(); ++it)
+                out << YAML::Key << it.key().toStdString() << YAML::Value << it.value().toStdString();
+            out << YAML::EndMap;
+        }
+        if (!passing.configFile.isEmpty()) {
+            out << YAML::Key << "config_file" << YAML::Value << YAML::BeginMap;
+            out << YAML::Key << "path" << YAML::Value << passing.configFile.toStdString();
+            if (!passing.configArgTemplate.isEmpty())
+                out << YAML::Key << "arg" << YAML::Value << passing.configArgTemplate.toStdString();
+            out << YAML::EndMap;
+        }
+        out << YAML::EndMap;
+    }
     out << YAML::Key << "resources" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "nodes" << YAML::Value << request.nnodes;
     out << YAML::Key << "ranks_per_node" << YAML::Value << request.nprocPerNode;
@@ -174,6 +212,31 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         return abandon(written.error());
     if (auto applied = applyStrategy(launch.strategy, request.runDir, request.env); !applied)
         return abandon(applied.error());
+    // Params reach the program as arguments, environment and a config file in the run folder; the run's
+    // stored command becomes the argv that really runs.
+    if (!launch.typedParams.isEmpty()) {
+        auto resolved = resolveParams(launch.typedParams, launch.paramPassing, request.runDir);
+        if (!resolved)
+            return abandon(resolved.error());
+        if (!resolved->configPath.isEmpty()) {
+            QSaveFile config(resolved->configPath);
+            if (!config.open(QIODevice::WriteOnly) || config.write(resolved->configContent) < 0 || !config.commit())
+                return abandon(QStringLiteral("cannot write %1: %2").arg(resolved->configPath, config.errorString()));
+        }
+        request.command += resolved->extraArguments;
+        for (auto it = resolved->extraEnvironment.constBegin(); it != resolved->extraEnvironment.constEnd(); ++it)
+            request.env.insert(it.key(), it.value());
+        const QString runId = request.runId;
+        const QByteArray argv = QJsonDocument(QJsonArray::fromStringList(request.command)).toJson(QJsonDocument::Compact);
+        (void)writer.submit<void>([runId, argv](SqliteConnection &connection) -> Result<void> {
+            auto update = connection.prepare("UPDATE runs SET command = ? WHERE id = ?");
+            if (!update)
+                return fail(update.error());
+            update->bind(1, argv);
+            update->bind(2, runId);
+            return update->run();
+        }).get();
+    }
     // Where the code came from; a failing git is reported but does not stop the run.
     if (auto provenance = captureGitProvenance(request.cwd); !provenance)
         qWarning("run %s: %s", qPrintable(request.runId), qPrintable(provenance.error()));

@@ -7,6 +7,7 @@
 #include "launch/backend.h"
 #include "launch/launchrequest.h"
 #include "launch/strategyenvironment.h"
+#include "spec/runparams.h"
 #include "result.h"
 
 #include <QObject>
@@ -26,7 +27,9 @@ class Workspace;
 struct LocalLaunch {
     QString name;
     QStringList tags;
-    QList<QPair<QString, QString>> params;
+    QList<QPair<QString, QString>> params; // stored with the run; derived from typedParams when those are given
+    QList<RunParam> typedParams;
+    ParamPassing paramPassing;
     StrategyChoice strategy;
     LaunchRequest request; // runId and runDir are filled in by the supervisor
 };

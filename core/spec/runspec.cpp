@@ -18,11 +18,14 @@ namespace {
 const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLiteral("command"), QStringLiteral("shell"),
                                    QStringLiteral("cwd"),          QStringLiteral("env"),     QStringLiteral("params"),
                                    QStringLiteral("resources"),    QStringLiteral("backend"), QStringLiteral("strategy"),
-                                   QStringLiteral("nccl"),
+                                   QStringLiteral("nccl"),           QStringLiteral("param_passing"),
                                    QStringLiteral("max_restarts"),
                                    QStringLiteral("hang_timeout_s"), QStringLiteral("grace_s"), QStringLiteral("tags"),
                                    QStringLiteral("notes")};
 const QStringList kResourceKeys = {QStringLiteral("nodes"), QStringLiteral("ranks_per_node"), QStringLiteral("gpus")};
+const QStringList kParamKeys = {QStringLiteral("type"), QStringLiteral("value"), QStringLiteral("choices")};
+const QStringList kPassingKeys = {QStringLiteral("args"), QStringLiteral("env"), QStringLiteral("config_file")};
+const QStringList kConfigFileKeys = {QStringLiteral("path"), QStringLiteral("arg")};
 const QStringList kNcclKeys = {QStringLiteral("debug"), QStringLiteral("debug_subsys"), QStringLiteral("async_error_handling"),
                                QStringLiteral("trace_buffer_size"), QStringLiteral("p2p_disable"), QStringLiteral("ib_disable"),
                                QStringLiteral("socket_ifname")};
@@ -170,7 +173,6 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
     TRAINYARD_READ(root["hang_timeout_s"], spec.hangTimeoutS, reader.seconds(n, QStringLiteral("'hang_timeout_s'")))
     TRAINYARD_READ(root["grace_s"], spec.graceS, reader.seconds(n, QStringLiteral("'grace_s'")))
     TRAINYARD_READ(root["tags"], spec.tags, reader.stringList(n, QStringLiteral("'tags'")))
-    TRAINYARD_READ(root["params"], spec.params, reader.stringMap(n, QStringLiteral("'params'")))
     if (const YAML::Node env = root["env"]) {
         auto entries = reader.stringMap(env, QStringLiteral("'env'"));
         if (!entries)
@@ -255,6 +257,107 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
         TRAINYARD_READ(nccl["ib_disable"], spec.nccl.ibDisable, reader.boolean(n, QStringLiteral("'nccl.ib_disable'")))
         TRAINYARD_READ(nccl["socket_ifname"], spec.nccl.socketIfname, reader.string(n, QStringLiteral("'nccl.socket_ifname'")))
     }
+    if (const YAML::Node params = root["params"]) {
+        if (!params.IsMap())
+            return reader.at(params, QStringLiteral("'params' must be a mapping of names to values or to {type, value, choices}"));
+        for (const auto &entry : params) {
+            RunParam param;
+            auto name = reader.scalar(entry.first, QStringLiteral("a param name"));
+            if (!name)
+                return fail(name.error());
+            param.name = name.value();
+            const QString where = QStringLiteral("'params.%1").arg(param.name);
+            // Initialized once: assigning to a YAML::Node would overwrite the node it refers to.
+            const YAML::Node valueNode = entry.second.IsMap() ? entry.second["value"] : entry.second;
+            if (entry.second.IsMap()) {
+                if (auto known = reader.onlyKnownKeys(entry.second, kParamKeys, where + QLatin1Char('\'')); !known)
+                    return fail(known.error());
+                const YAML::Node typeNode = entry.second["type"];
+                if (!typeNode)
+                    return reader.at(entry.second, QStringLiteral("%1' needs a 'type' (int, float, bool, string, choice)").arg(where));
+                if (!valueNode)
+                    return reader.at(entry.second, QStringLiteral("%1' needs a 'value'").arg(where));
+                const QString type = QString::fromStdString(typeNode.Scalar());
+                const QStringList types{"int", "float", "bool", "string", "choice"};
+                if (!typeNode.IsScalar() || !types.contains(type))
+                    return reader.at(typeNode, QStringLiteral("%1.type' must be one of int, float, bool, string, choice").arg(where));
+                param.type = ParamType(types.indexOf(type));
+                if (param.type == ParamType::Choice) {
+                    auto choices = entry.second["choices"] ? reader.stringList(entry.second["choices"], where + QStringLiteral(".choices'"))
+                                                           : Result<QStringList>(fail(QString()));
+                    if (!choices || choices->isEmpty())
+                        return reader.at(entry.second, QStringLiteral("%1' is a choice: give its 'choices' as a list").arg(where));
+                    param.choices = choices.value();
+                }
+            }
+            if (!valueNode.IsScalar())
+                return reader.at(valueNode, QStringLiteral("%1' must be a single value").arg(where));
+            param.value = QString::fromStdString(valueNode.Scalar());
+            bool ok = true;
+            bool flag = false;
+            if (!entry.second.IsMap()) {
+                // Shorthand: the type the value reads as.
+                (void)param.value.toLongLong(&ok);
+                if (ok)
+                    param.type = ParamType::Int;
+                else if ((void)param.value.toDouble(&ok), ok)
+                    param.type = ParamType::Float;
+                else if (YAML::convert<bool>::decode(valueNode, flag))
+                    param.type = ParamType::Bool;
+                else
+                    param.type = ParamType::String;
+                ok = true;
+            }
+            switch (param.type) {
+            case ParamType::Int: (void)param.value.toLongLong(&ok); break;
+            case ParamType::Float: ok = std::isfinite(param.value.toDouble(&ok)) && ok; break;
+            case ParamType::Bool:
+                ok = YAML::convert<bool>::decode(valueNode, flag);
+                param.value = flag ? QStringLiteral("true") : QStringLiteral("false");
+                break;
+            case ParamType::Choice: ok = param.choices.contains(param.value); break;
+            case ParamType::String: break;
+            }
+            if (!ok) {
+                return reader.at(valueNode, param.type == ParamType::Choice
+                                                ? QStringLiteral("%1' is '%2', not one of its choices (%3)").arg(where, param.value, param.choices.join(QStringLiteral(", ")))
+                                                : QStringLiteral("%1' must be of type %2 (got '%3')").arg(where, paramTypeName(param.type), param.value));
+            }
+            spec.params << param;
+        }
+    }
+    if (const YAML::Node passing = root["param_passing"]) {
+        if (!passing.IsMap())
+            return reader.at(passing, QStringLiteral("'param_passing' must be a mapping (args, env, config_file)"));
+        if (auto known = reader.onlyKnownKeys(passing, kPassingKeys, QStringLiteral("'param_passing'")); !known)
+            return fail(known.error());
+        TRAINYARD_READ(passing["args"], spec.paramPassing.argsTemplate, reader.stringList(n, QStringLiteral("'param_passing.args'")))
+        for (const QString &argument : spec.paramPassing.argsTemplate) {
+            if (auto substituted = substituteParams(argument, spec.params); !substituted)
+                return reader.at(passing["args"], QStringLiteral("'param_passing.args': %1").arg(substituted.error()));
+        }
+        if (const YAML::Node env = passing["env"]) {
+            auto entries = reader.stringMap(env, QStringLiteral("'param_passing.env'"));
+            if (!entries)
+                return fail(entries.error());
+            for (const auto &[variable, param] : entries.value()) {
+                if (!std::any_of(spec.params.begin(), spec.params.end(), [&](const RunParam &p) { return p.name == param; }))
+                    return reader.at(env, QStringLiteral("'param_passing.env': %1 takes param '%2', which does not exist").arg(variable, param));
+                spec.paramPassing.envFromParam.insert(variable, param);
+            }
+        }
+        if (const YAML::Node config = passing["config_file"]) {
+            if (!config.IsMap())
+                return reader.at(config, QStringLiteral("'param_passing.config_file' must be a mapping (path, arg)"));
+            if (auto known = reader.onlyKnownKeys(config, kConfigFileKeys, QStringLiteral("'param_passing.config_file'")); !known)
+                return fail(known.error());
+            TRAINYARD_READ(config["path"], spec.paramPassing.configFile, reader.string(n, QStringLiteral("'param_passing.config_file.path'")))
+            TRAINYARD_READ(config["arg"], spec.paramPassing.configArgTemplate, reader.string(n, QStringLiteral("'param_passing.config_file.arg'")))
+            const QString &file = spec.paramPassing.configFile;
+            if (file.isEmpty() || file.contains(QLatin1Char('/')) || !(file.endsWith(QLatin1String(".json")) || file.endsWith(QLatin1String(".yaml"))))
+                return reader.at(config, QStringLiteral("'param_passing.config_file.path' must be a file name ending in .json or .yaml (it is written in the run folder)"));
+        }
+    }
 #undef TRAINYARD_READ
     if (spec.backend != QLatin1String("local"))
         return reader.at(root["backend"], QStringLiteral("backend '%1' is not available; this Trainyard launches 'local' runs").arg(spec.backend));
@@ -277,7 +380,10 @@ LocalLaunch RunSpec::toLocalLaunch() const
     LocalLaunch launch;
     launch.name = name;
     launch.tags = tags;
-    launch.params = params;
+    for (const RunParam &param : params)
+        launch.params.append({param.name, param.value});
+    launch.typedParams = params;
+    launch.paramPassing = paramPassing;
     launch.strategy = strategy;
     launch.request.command = command;
     launch.request.useShell = shell;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "launch/runsupervisor.h"
+#include "spec/runparams.h"
 #include "result.h"
 
 #include <QByteArray>
@@ -20,7 +21,8 @@ struct RunSpec {
     bool shell = false;
     QString cwd; // absolute after loading: relative paths are taken from the spec file's folder
     QMap<QString, QString> env;
-    QList<QPair<QString, QString>> params; // name -> value, as given
+    QList<RunParam> params;     // typed; a plain `name: value` gets the type its value reads as
+    ParamPassing paramPassing;  // how they reach the program
     int nodes = 1;
     int ranksPerNode = 1;
     QList<int> gpus;

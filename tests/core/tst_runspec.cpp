@@ -3,6 +3,8 @@
 #include "spec/runspec.h"
 
 #include <QDir>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -44,6 +46,61 @@ notes: first try
         QCOMPARE(launch.request.hangTimeoutMs, 90000);
         QCOMPARE(launch.request.graceMs, 2500);
         QCOMPARE(launch.request.nprocPerNode, 2);
+    }
+
+    void readsTypedParamsAndHowTheyPass()
+    {
+        const QByteArray yaml = R"(command: [python3, train.py]
+params:
+  lr: {type: float, value: 3e-4}
+  layers: {type: int, value: 50}
+  amp: {type: bool, value: yes}
+  opt: {type: choice, choices: [adam, sgd], value: sgd}
+  tag: baseline
+  epochs: 3
+param_passing:
+  args: ["--lr={lr}", "--layers={layers}", "--opt={opt}"]
+  env: {AMP: amp}
+  config_file: {path: params.json, arg: "--config={path}"}
+)";
+        auto spec = parseRunSpec(yaml, QStringLiteral("p.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(spec.ok(), spec ? "" : qPrintable(spec.error()));
+        QCOMPARE(spec->params.size(), 6);
+        QCOMPARE(paramTypeName(spec->params[0].type), QStringLiteral("float"));
+        QCOMPARE(spec->params[2].value, QStringLiteral("true")); // yes -> true
+        QCOMPARE(paramTypeName(spec->params[4].type), QStringLiteral("string"));
+        QCOMPARE(paramTypeName(spec->params[5].type), QStringLiteral("int"));
+        auto resolved = resolveParams(spec->params, spec->paramPassing, QStringLiteral("/runs/r1"));
+        QVERIFY(resolved.ok());
+        QCOMPARE(resolved->extraArguments, (QStringList{"--lr=3e-4", "--layers=50", "--opt=sgd", "--config=/runs/r1/params.json"}));
+        QCOMPARE(resolved->extraEnvironment.value(QStringLiteral("AMP")), QStringLiteral("true"));
+        const QJsonObject config = QJsonDocument::fromJson(resolved->configContent).object();
+        QCOMPARE(config[QStringLiteral("lr")].toDouble(), 3e-4);
+        QCOMPARE(config[QStringLiteral("layers")].toInt(), 50);
+        QCOMPARE(config[QStringLiteral("amp")].toBool(), true);
+        QCOMPARE(config[QStringLiteral("opt")].toString(), QStringLiteral("sgd"));
+    }
+
+    void paramErrorsNameLineColumnAndExpectedType_data()
+    {
+        QTest::addColumn<QByteArray>("yaml");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("int") << QByteArray("command: [a]\nparams:\n  layers: {type: int, value: fifty}\n") << "p.yaml:3:30: 'params.layers' must be of type int (got 'fifty')";
+        QTest::newRow("float") << QByteArray("command: [a]\nparams:\n  lr: {type: float, value: fast}\n") << "p.yaml:3:28: 'params.lr' must be of type float (got 'fast')";
+        QTest::newRow("choice") << QByteArray("command: [a]\nparams:\n  opt: {type: choice, choices: [adam], value: sgd}\n") << "p.yaml:3:47: 'params.opt' is 'sgd', not one of its choices (adam)";
+        QTest::newRow("no type") << QByteArray("command: [a]\nparams:\n  lr: {value: 1}\n") << "p.yaml:3:7: 'params.lr' needs a 'type'";
+        QTest::newRow("bad type") << QByteArray("command: [a]\nparams:\n  lr: {type: number, value: 1}\n") << "p.yaml:3:14: 'params.lr.type' must be one of";
+        QTest::newRow("unknown in args") << QByteArray("command: [a]\nparams: {lr: 1}\nparam_passing:\n  args: [\"--lr={lrr}\"]\n") << "p.yaml:4:9: 'param_passing.args': '{lrr}'";
+        QTest::newRow("unknown in env") << QByteArray("command: [a]\nparams: {lr: 1}\nparam_passing:\n  env: {LR: rate}\n") << "p.yaml:4:8: 'param_passing.env': LR takes param 'rate'";
+        QTest::newRow("config path") << QByteArray("command: [a]\nparam_passing:\n  config_file: {path: /etc/x.json}\n") << "p.yaml:3:16: 'param_passing.config_file.path' must be a file name";
+    }
+    void paramErrorsNameLineColumnAndExpectedType()
+    {
+        QFETCH(QByteArray, yaml);
+        QFETCH(QString, message);
+        auto spec = parseRunSpec(yaml, QStringLiteral("p.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(!spec.ok());
+        QVERIFY2(spec.error().startsWith(message), qPrintable(spec.error()));
     }
 
     void readsTheStrategy()

@@ -582,6 +582,34 @@ private slots:
         QVERIFY(show(runIdFrom(outcome))[QStringLiteral("git")].isNull());
     }
 
+    void typedParamsReachTheProgram()
+    {
+        const QString specPath = m_workspace->path() + QStringLiteral("/params.yaml");
+        QFile spec(specPath);
+        QVERIFY(spec.open(QIODevice::WriteOnly));
+        spec.write(QStringLiteral("command: [%1, %2]\n"
+                                  "params:\n  lr: {type: float, value: 0.001}\n  opt: {type: choice, choices: [adam, sgd], value: adam}\n"
+                                  "param_passing:\n  args: [\"--lr={lr}\", \"--opt={opt}\"]\n  env: {LR: lr}\n"
+                                  "  config_file: {path: params.yaml, arg: \"--config={path}\"}\n")
+                       .arg(kPython, kScripts + QStringLiteral("show_params.py"))
+                       .toUtf8());
+        spec.close();
+        const Outcome outcome = trainyard({"launch", "--quiet", specPath});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
+        const QString runId = runIdFrom(outcome);
+        QFile seenFile(runDir(runId) + QStringLiteral("/seen_params.json"));
+        QVERIFY(seenFile.open(QIODevice::ReadOnly));
+        const QJsonObject seen = QJsonDocument::fromJson(seenFile.readAll()).object();
+        QCOMPARE(seen[QStringLiteral("argv")].toArray(),
+                 (QJsonArray{"--lr=0.001", "--opt=adam", QStringLiteral("--config=") + runDir(runId) + QStringLiteral("/params.yaml")}));
+        QCOMPARE(seen[QStringLiteral("LR")].toString(), QStringLiteral("0.001"));
+        QVERIFY(seen[QStringLiteral("config")].toString().contains(QStringLiteral("opt: \"adam\"")));
+        // The run records its params and the argv that really ran.
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("command")].toArray().size(), 5);
+        QCOMPARE(run[QStringLiteral("command")].toArray()[2].toString(), QStringLiteral("--lr=0.001"));
+    }
+
     void pythonClientWithoutTrainyardWarnsOnceAndWritesNothing()
     {
         QProcess python;

@@ -1,0 +1,45 @@
+// RunParams: a run's typed hyper-parameters and how they reach the program: an args template ("--lr={lr}"),
+// environment variables, or a generated JSON/YAML config file whose path is passed.
+#pragma once
+
+#include "result.h"
+
+#include <QList>
+#include <QMap>
+#include <QPair>
+#include <QString>
+#include <QStringList>
+
+namespace trainyard {
+
+enum class ParamType { Int, Float, Bool, String, Choice };
+
+struct RunParam {
+    QString name;
+    ParamType type = ParamType::String;
+    QString value;       // canonical text: 50, 0.0003, true, adam
+    QStringList choices; // for Choice
+};
+
+struct ParamPassing {
+    QStringList argsTemplate;           // each item appended to the command, {name} replaced
+    QMap<QString, QString> envFromParam; // VARIABLE -> param name
+    QString configFile;                 // file name in the run folder ("" = none); .json or .yaml
+    QString configArgTemplate;          // e.g. "--config={path}"; appended when set
+};
+
+QString paramTypeName(ParamType type);
+
+// The command's extra arguments, the extra environment, and the config file's content, for these params.
+struct ResolvedParams {
+    QStringList extraArguments;
+    QMap<QString, QString> extraEnvironment;
+    QString configPath;       // absolute, in the run folder
+    QByteArray configContent; // what to write there
+};
+Result<ResolvedParams> resolveParams(const QList<RunParam> &params, const ParamPassing &passing, const QString &runDir);
+
+// Replaces {name} in text with the param's value; unknown names are an error naming them.
+Result<QString> substituteParams(const QString &text, const QList<RunParam> &params, const QMap<QString, QString> &extra = {});
+
+} // namespace trainyard
