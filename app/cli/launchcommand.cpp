@@ -1,6 +1,7 @@
 // trainyard launch: runs a command on N local ranks and supervises it to the end.
 #include "cli/subcommand.h"
 
+#include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
 #include "launch/runsupervisor.h"
 #include "spec/runspec.h"
@@ -66,21 +67,6 @@ private:
     static inline int s_pipe[2] = {-1, -1};
     QSocketNotifier *m_notifier = nullptr;
 };
-
-std::optional<QList<int>> parseGpuList(const QString &text)
-{
-    QList<int> gpus;
-    for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        bool ok = false;
-        const int gpu = part.trimmed().toInt(&ok);
-        if (!ok || gpu < 0 || gpus.contains(gpu))
-            return std::nullopt;
-        gpus << gpu;
-    }
-    if (gpus.isEmpty())
-        return std::nullopt;
-    return gpus;
-}
 
 std::optional<int> parseSecondsAsMs(const QString &text)
 {
@@ -166,7 +152,7 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         request.cwd = QDir(parser.value(cwd)).absolutePath();
     if (parser.isSet(gpus)) {
         const auto list = parseGpuList(parser.value(gpus));
-        if (!list)
+        if (!list || list->isEmpty())
             return usageError(streams, parser, QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices").arg(parser.value(gpus)));
         request.gpus = *list;
         request.nprocPerNode = int(request.gpus.size());

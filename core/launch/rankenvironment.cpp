@@ -7,6 +7,19 @@
 
 namespace trainyard {
 
+std::optional<QList<int>> parseGpuList(const QString &text)
+{
+    QList<int> gpus;
+    for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const int gpu = part.trimmed().toInt(&ok);
+        if (!ok || gpu < 0 || gpus.contains(gpu))
+            return std::nullopt;
+        gpus << gpu;
+    }
+    return gpus;
+}
+
 int globalRank(const LaunchRequest &request, int localRank) { return request.nodeRank * request.nprocPerNode + localRank; }
 
 int worldSize(const LaunchRequest &request) { return request.nnodes * request.nprocPerNode; }

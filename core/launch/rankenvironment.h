@@ -2,7 +2,10 @@
 #pragma once
 
 #include <QProcessEnvironment>
+#include <QList>
 #include <QString>
+
+#include <optional>
 
 namespace trainyard {
 
@@ -25,6 +28,10 @@ QString metricsFileName(int globalRank);
 QString ncclDebugFileName(int globalRank, int attempt);
 // rank<N>.log for the first attempt, rank<N>.attempt<K>.log for restart K.
 QString rankLogFileName(int globalRank, int attempt);
+
+// "0,2" -> {0, 2}: distinct non-negative GPU indices, as --gpus and the New local run form take them. An empty
+// text gives an empty list; anything else that is not such a list gives nullopt.
+std::optional<QList<int>> parseGpuList(const QString &text);
 
 int globalRank(const LaunchRequest &request, int localRank);
 int worldSize(const LaunchRequest &request);

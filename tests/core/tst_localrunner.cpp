@@ -78,6 +78,16 @@ private slots:
             QVERIFY2(!plain.contains(QLatin1String(name)), name);
     }
 
+    void parsesGpuLists()
+    {
+        QCOMPARE(parseGpuList(QStringLiteral("0,2")), std::optional<QList<int>>(QList<int>{0, 2}));
+        QCOMPARE(parseGpuList(QStringLiteral(" 1 , 3 ")), std::optional<QList<int>>(QList<int>{1, 3}));
+        QCOMPARE(parseGpuList(QString()), std::optional<QList<int>>(QList<int>{}));
+        QVERIFY(!parseGpuList(QStringLiteral("0,0")).has_value());
+        QVERIFY(!parseGpuList(QStringLiteral("0,x")).has_value());
+        QVERIFY(!parseGpuList(QStringLiteral("-1")).has_value());
+    }
+
     void userSettingsOfOmpAndBufferingAreKept()
     {
         LaunchRequest request;

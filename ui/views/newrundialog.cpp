@@ -1,6 +1,8 @@
 // The form validates as you type and only enables Launch when the launch it describes is valid.
 #include "views/newrundialog.h"
 
+#include "launch/rankenvironment.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -113,13 +115,10 @@ Result<LocalLaunch> NewRunDialog::launch() const
     request.cwd = m_workingFolder->text().trimmed();
     if (!QFileInfo(request.cwd).isDir())
         return fail(tr("Working folder: %1 does not exist").arg(request.cwd));
-    for (const QString &part : m_gpus->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        bool ok = false;
-        const int gpu = part.trimmed().toInt(&ok);
-        if (!ok || gpu < 0 || request.gpus.contains(gpu))
-            return fail(tr("GPUs: '%1' is not a list of distinct GPU indices such as 0,2").arg(m_gpus->text()));
-        request.gpus << gpu;
-    }
+    const auto gpus = parseGpuList(m_gpus->text());
+    if (!gpus)
+        return fail(tr("GPUs: '%1' is not a list of distinct GPU indices such as 0,2").arg(m_gpus->text()));
+    request.gpus = *gpus;
     request.nprocPerNode = m_ranks->value();
     if (!request.gpus.isEmpty() && request.gpus.size() != request.nprocPerNode)
         return fail(tr("Ranks: %1 ranks for %2 GPUs; give one rank per GPU").arg(request.nprocPerNode).arg(request.gpus.size()));
