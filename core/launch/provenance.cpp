@@ -1,10 +1,11 @@
 // Asks git itself (the program), with a time limit, rather than reading .git by hand.
 #include "launch/provenance.h"
 
+#include "atomicfile.h"
+
 #include <QFile>
 #include <QJsonDocument>
 #include <QProcess>
-#include <QSaveFile>
 
 namespace trainyard {
 
@@ -81,19 +82,10 @@ Result<std::optional<GitProvenance>> captureGitProvenance(const QString &folder)
 
 Result<void> saveProvenance(const GitProvenance &provenance, const QString &runDir)
 {
-    const auto write = [](const QString &path, const QByteArray &content) -> Result<void> {
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly))
-            return fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-        file.write(content);
-        if (!file.commit())
-            return fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-        return {};
-    };
-    if (auto written = write(runDir + QStringLiteral("/provenance.json"), QJsonDocument(provenance.toJson()).toJson()); !written)
+    if (auto written = writeFileAtomically(runDir + QStringLiteral("/provenance.json"), QJsonDocument(provenance.toJson()).toJson()); !written)
         return written;
     if (provenance.dirty)
-        return write(runDir + QStringLiteral("/git.diff"), provenance.diff.toUtf8());
+        return writeFileAtomically(runDir + QStringLiteral("/git.diff"), provenance.diff.toUtf8());
     return {};
 }
 

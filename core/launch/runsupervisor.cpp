@@ -1,6 +1,8 @@
 // Wiring of one run. Ingestion runs on its own thread so that parsing never delays process supervision.
 #include "launch/runsupervisor.h"
 
+#include "atomicfile.h"
+
 #include "launch/localrunner.h"
 #include "launch/provenance.h"
 #include "launch/supervisorrecord.h"
@@ -12,7 +14,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonArray>
-#include <QSaveFile>
 
 #include <yaml-cpp/yaml.h>
 
@@ -166,14 +167,7 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
     out << YAML::EndSeq;
     out << YAML::EndMap;
 
-    QSaveFile file(runDir + QStringLiteral("/spec.yaml"));
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
-    file.write(out.c_str());
-    file.write("\n");
-    if (!file.commit())
-        return fail(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
-    return {};
+    return writeFileAtomically(runDir + QStringLiteral("/spec.yaml"), QByteArray(out.c_str()) + '\n');
 }
 
 Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &workspace, StoreWriter &writer,
@@ -219,9 +213,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         if (!resolved)
             return abandon(resolved.error());
         if (!resolved->configPath.isEmpty()) {
-            QSaveFile config(resolved->configPath);
-            if (!config.open(QIODevice::WriteOnly) || config.write(resolved->configContent) < 0 || !config.commit())
-                return abandon(QStringLiteral("cannot write %1: %2").arg(resolved->configPath, config.errorString()));
+            if (auto written = writeFileAtomically(resolved->configPath, resolved->configContent); !written)
+                return abandon(written.error());
         }
         request.command += resolved->extraArguments;
         for (auto it = resolved->extraEnvironment.constBegin(); it != resolved->extraEnvironment.constEnd(); ++it)

@@ -2,9 +2,10 @@
 // Accelerate or reading its variables work unchanged; DeepSpeed reads its JSON config.
 #include "launch/strategyenvironment.h"
 
+#include "atomicfile.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 
 namespace trainyard {
 
@@ -90,12 +91,8 @@ Result<void> applyStrategy(const StrategyChoice &choice, const QString &runDir, 
         {QStringLiteral("zero_optimization"), zero},
     };
     const QString path = runDir + QLatin1Char('/') + deepSpeedConfigFileName();
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    file.write(QJsonDocument(config).toJson(QJsonDocument::Indented));
-    if (!file.commit())
-        return fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    if (auto written = writeFileAtomically(path, QJsonDocument(config).toJson(QJsonDocument::Indented)); !written)
+        return written;
     setDefault(env, "ACCELERATE_USE_DEEPSPEED", QStringLiteral("true"));
     setDefault(env, "ACCELERATE_DEEPSPEED_ZERO_STAGE", QString::number(stage));
     setDefault(env, "ACCELERATE_DEEPSPEED_CONFIG_FILE", path);

@@ -1,11 +1,12 @@
 // supervisor.json and liveness checks through /proc.
 #include "launch/supervisorrecord.h"
 
+#include "atomicfile.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 #include <QSysInfo>
 
 #include <cerrno>
@@ -90,17 +91,11 @@ Result<SupervisorRecord> SupervisorRecord::read(const QString &runDir)
 
 Result<void> SupervisorRecord::write(const QString &runDir) const
 {
-    QSaveFile file(runDir + QLatin1String(kFileName));
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
     const QJsonObject object{{QStringLiteral("pid"), qint64(pid)},
                              {QStringLiteral("start_ticks"), startTicks},
                              {QStringLiteral("host"), host},
                              {QStringLiteral("process_group"), qint64(processGroup)}};
-    file.write(QJsonDocument(object).toJson());
-    if (!file.commit())
-        return fail(QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
-    return {};
+    return writeFileAtomically(runDir + QLatin1String(kFileName), QJsonDocument(object).toJson());
 }
 
 bool SupervisorRecord::isAlive() const

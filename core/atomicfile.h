@@ -1,0 +1,13 @@
+// writeFileAtomically: a file written whole or not at all (QSaveFile), with an error that names it.
+#pragma once
+
+#include "result.h"
+
+#include <QByteArray>
+#include <QString>
+
+namespace trainyard {
+
+Result<void> writeFileAtomically(const QString &path, const QByteArray &content);
+
+} // namespace trainyard
