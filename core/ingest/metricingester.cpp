@@ -3,14 +3,13 @@
 #include "ingest/metricingester.h"
 
 #include "store/database.h"
+#include "store/ingestprogress.h"
 #include "store/metricchunk.h"
 #include "store/sqlite.h"
 #include "store/storewriter.h"
 
 #include <QDir>
 #include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
 #include <QRegularExpression>
 
 #include <cmath>
@@ -157,28 +156,20 @@ Result<void> MetricIngester::resume(const Database &database)
     auto connection = database.connect();
     if (!connection)
         return fail(connection.error());
-    auto statement = connection->prepare(
-        "SELECT file, byte_offset, line_number, points, malformed_lines, malformed_examples FROM ingest_progress WHERE run_id = ?");
-    if (!statement)
-        return fail(statement.error());
-    statement->bind(1, m_runId);
+    auto stored = loadIngestProgress(connection.value(), m_runId);
+    if (!stored)
+        return fail(stored.error());
     QMutexLocker lock(&m_statsMutex);
-    for (;;) {
-        auto row = statement->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
+    for (const IngestProgress &progress : stored.value()) {
         FileCursor cursor;
-        cursor.name = statement->columnText(0);
+        cursor.name = progress.file;
         cursor.rank = rankOfFile(cursor.name);
         cursor.isLog = cursor.name.endsWith(QLatin1String(".log"));
-        cursor.offset = statement->columnInt(1);
-        cursor.lineNumber = statement->columnInt(2);
-        cursor.points = statement->columnInt(3);
-        cursor.malformed = statement->columnInt(4);
-        for (const QJsonValue &example : QJsonDocument::fromJson(statement->columnText(5).toUtf8()).array())
-            cursor.examples << example.toString();
+        cursor.offset = progress.byteOffset;
+        cursor.lineNumber = progress.lineNumber;
+        cursor.points = progress.points;
+        cursor.malformed = progress.malformedLines;
+        cursor.examples = progress.malformedExamples;
         m_metricsMode = m_metricsMode || cursor.name.startsWith(QLatin1String("metrics."));
         m_stats.points += cursor.points;
         m_stats.malformedLines += cursor.malformed;
@@ -364,39 +355,17 @@ Result<void> MetricIngester::submit(std::unique_ptr<Batch> batch)
                 ids[i] = *cached;
                 continue;
             }
-            auto insert = connection.prepare("INSERT OR IGNORE INTO metric_keys (run_id, key) VALUES (?, ?)");
-            auto select = connection.prepare("SELECT id FROM metric_keys WHERE run_id = ? AND key = ?");
-            if (!insert || !select)
-                return fail(!insert ? insert.error() : select.error());
-            insert->bind(1, runId);
-            insert->bind(2, key);
-            if (auto inserted = insert->run(); !inserted)
-                return inserted;
-            select->bind(1, runId);
-            select->bind(2, key);
-            auto found = select->step();
-            if (!found || !found.value())
-                return fail(QStringLiteral("cannot find metric key %1 of run %2").arg(key, runId));
-            ids[i] = select->columnInt(0);
+            auto id = metricKeyId(connection, runId, key);
+            if (!id)
+                return fail(id.error());
+            ids[i] = id.value();
             keyIds->insert(key, ids[i]);
         }
         if (auto inserted = insertRows(connection, shared->rows, ids); !inserted)
             return inserted;
-        auto progress = connection.prepare(
-            "INSERT INTO ingest_progress (run_id, file, byte_offset, line_number, points, malformed_lines, malformed_examples)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, file) DO UPDATE SET byte_offset = ?3,"
-            " line_number = ?4, points = ?5, malformed_lines = ?6, malformed_examples = ?7");
-        if (!progress)
-            return fail(progress.error());
         for (const FileCursor &cursor : shared->progress) {
-            progress->bind(1, runId);
-            progress->bind(2, cursor.name);
-            progress->bind(3, cursor.offset);
-            progress->bind(4, cursor.lineNumber);
-            progress->bind(5, cursor.points);
-            progress->bind(6, cursor.malformed);
-            progress->bind(7, QJsonDocument(QJsonArray::fromStringList(cursor.examples)).toJson(QJsonDocument::Compact));
-            if (auto stored = progress->run(); !stored)
+            const IngestProgress progress{cursor.name, cursor.offset, cursor.lineNumber, cursor.points, cursor.malformed, cursor.examples};
+            if (auto stored = saveIngestProgress(connection, runId, progress); !stored)
                 return stored;
         }
         return {};

@@ -219,16 +219,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         request.command += resolved->extraArguments;
         for (auto it = resolved->extraEnvironment.constBegin(); it != resolved->extraEnvironment.constEnd(); ++it)
             request.env.insert(it.key(), it.value());
-        const QString runId = request.runId;
-        const QByteArray argv = QJsonDocument(QJsonArray::fromStringList(request.command)).toJson(QJsonDocument::Compact);
-        (void)writer.submit<void>([runId, argv](SqliteConnection &connection) -> Result<void> {
-            auto update = connection.prepare("UPDATE runs SET command = ? WHERE id = ?");
-            if (!update)
-                return fail(update.error());
-            update->bind(1, argv);
-            update->bind(2, runId);
-            return update->run();
-        }).get();
+        if (auto stored = writer.setCommand(request.runId, request.command).get(); !stored)
+            return abandon(stored.error());
     }
     // Where the code came from; a failing git is reported but does not stop the run.
     if (auto provenance = captureGitProvenance(request.cwd); !provenance)

@@ -60,6 +60,28 @@ Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId,
     return statement->run();
 }
 
+Result<std::int64_t> metricKeyId(SqliteConnection &connection, const QString &runId, const QString &key)
+{
+    auto insert = connection.prepare("INSERT OR IGNORE INTO metric_keys (run_id, key) VALUES (?, ?)");
+    if (!insert)
+        return fail(insert.error());
+    insert->bind(1, runId);
+    insert->bind(2, key);
+    if (auto inserted = insert->run(); !inserted)
+        return fail(inserted.error());
+    auto select = connection.prepare("SELECT id FROM metric_keys WHERE run_id = ? AND key = ?");
+    if (!select)
+        return fail(select.error());
+    select->bind(1, runId);
+    select->bind(2, key);
+    auto found = select->step();
+    if (!found)
+        return fail(found.error());
+    if (!found.value())
+        return fail(QStringLiteral("cannot find metric key %1 of run %2").arg(key, runId));
+    return select->columnInt(0);
+}
+
 void decodeMetricChunk(const void *steps, int stepsBytes, const void *values, int valuesBytes, const void *tsMs, int tsBytes,
                        QList<MetricPoint> &out)
 {

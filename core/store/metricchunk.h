@@ -27,6 +27,9 @@ struct MetricChunkPoints {
 Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
                                std::span<const double> values, std::span<const std::int64_t> tsMs);
 
+// The id of a run's metric key, creating the key when it is new.
+Result<std::int64_t> metricKeyId(SqliteConnection &connection, const QString &runId, const QString &key);
+
 // Decodes the packed columns of a chunk row.
 void decodeMetricChunk(const void *steps, int stepsBytes, const void *values, int valuesBytes, const void *tsMs, int tsBytes,
                        QList<MetricPoint> &out);

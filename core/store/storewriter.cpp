@@ -201,6 +201,19 @@ std::future<Result<void>> StoreWriter::recordStatus(const QString &runId, RunSta
     });
 }
 
+std::future<Result<void>> StoreWriter::setCommand(const QString &runId, const QStringList &command)
+{
+    const QByteArray argv = QJsonDocument(QJsonArray::fromStringList(command)).toJson(QJsonDocument::Compact);
+    return submit<void>([=](SqliteConnection &connection) -> Result<void> {
+        auto update = connection.prepare("UPDATE runs SET command = ? WHERE id = ?");
+        if (!update)
+            return fail(update.error());
+        update->bind(1, argv);
+        update->bind(2, runId);
+        return update->run();
+    });
+}
+
 std::future<Result<void>> StoreWriter::setExitSummary(const QString &runId, const QString &exitSummaryJson)
 {
     return submit<void>([=](SqliteConnection &connection) -> Result<void> {

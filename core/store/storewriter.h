@@ -40,6 +40,8 @@ public:
     std::future<Result<void>> recordStatus(const QString &runId, RunStatus status, const QDateTime &at,
                                            const QString &detail = {});
     std::future<Result<void>> setExitSummary(const QString &runId, const QString &exitSummaryJson);
+    // The argv that really runs (after param templates were applied).
+    std::future<Result<void>> setCommand(const QString &runId, const QStringList &command);
 
     // Blocks until everything queued before this call has committed.
     void flush();
