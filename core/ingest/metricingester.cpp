@@ -165,6 +165,7 @@ Result<void> MetricIngester::resume(const Database &database)
         cursor.name = progress.file;
         cursor.rank = rankOfFile(cursor.name);
         cursor.isLog = cursor.name.endsWith(QLatin1String(".log"));
+        cursor.isSystem = cursor.name == QLatin1String(kSystemMetricsFileName);
         cursor.offset = progress.byteOffset;
         cursor.lineNumber = progress.lineNumber;
         cursor.points = progress.points;
@@ -211,6 +212,7 @@ Result<std::int64_t> MetricIngester::poll(bool final)
             it->second.name = name;
             it->second.rank = rankOfFile(name);
             it->second.isLog = name.endsWith(QLatin1String(".log"));
+            it->second.isSystem = name == QLatin1String(kSystemMetricsFileName);
         }
         auto added = ingestFile(it->second, final);
         if (!added)
@@ -331,8 +333,7 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
     cursor.points += std::int64_t(m_line.values.size());
     QMutexLocker lock(&m_statsMutex);
     m_stats.points += std::int64_t(m_line.values.size());
-    const bool isSystem = cursor.name == QLatin1String(kSystemMetricsFileName);
-    if (cursor.rank == 0 && !isSystem && m_line.step >= m_stats.latestStep) {
+    if (cursor.rank == 0 && !cursor.isSystem && m_line.step >= m_stats.latestStep) {
         m_stats.latestStep = m_line.step;
         m_stats.latestValues.clear();
         for (const MetricValue &value : m_line.values)

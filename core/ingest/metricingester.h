@@ -57,6 +57,7 @@ private:
         QString name;
         int rank = 0;
         bool isLog = false;
+        bool isSystem = false; // system.jsonl: never rank 0's latest step for status lines
         std::int64_t offset = 0;
         std::int64_t lineNumber = 0;
         std::int64_t points = 0;
