@@ -158,13 +158,12 @@ struct LogSource {
 
 QList<LogSource> logSources(const QString &runDir, std::optional<int> rankFilter)
 {
-    static const QRegularExpression pattern(QStringLiteral("^rank(\\d+)(?:\\.attempt(\\d+))?\\.log$"));
     QList<LogSource> sources;
     for (const QString &name : QDir(runDir).entryList({QStringLiteral("rank*.log")}, QDir::Files)) {
-        const auto match = pattern.match(name);
-        if (!match.hasMatch())
+        const auto parsed = parseRankLogFileName(name);
+        if (!parsed)
             continue;
-        LogSource source{match.captured(1).toInt(), match.captured(2).toInt(), runDir + QLatin1Char('/') + name, 0, {}};
+        LogSource source{parsed->rank, parsed->attempt, runDir + QLatin1Char('/') + name, 0, {}};
         if (!rankFilter || *rankFilter == source.rank)
             sources << source;
     }
@@ -196,7 +195,7 @@ void printNewLines(QList<LogSource> &sources, bool prefixRank, QTextStream &out)
         if (lastNewline < 0)
             continue;
         for (const QByteArray &line : buffer.left(lastNewline).split('\n'))
-            lines << Line{line.left(24), source.attempt, source.rank, line};
+            lines << Line{line.left(kLogStampLength), source.attempt, source.rank, line};
     }
     std::stable_sort(lines.begin(), lines.end(), [](const Line &a, const Line &b) {
         return std::tie(a.attempt, a.stamp) < std::tie(b.attempt, b.stamp);

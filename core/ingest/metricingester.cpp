@@ -2,6 +2,7 @@
 // at any moment neither loses nor doubles a point on resume.
 #include "ingest/metricingester.h"
 
+#include "launch/rankenvironment.h"
 #include "store/database.h"
 #include "store/ingestprogress.h"
 #include "store/metricchunk.h"
@@ -24,7 +25,6 @@ namespace trainyard {
 namespace {
 
 constexpr int kMaxWritesInFlight = 2;
-constexpr std::size_t kLogStampLength = 24; // "2026-11-24T18:03:03.123Z"
 
 // An owned file descriptor.
 class ReadOnlyFile {
@@ -196,8 +196,7 @@ QStringList MetricIngester::currentFiles(bool &metricsMode) const
     // No metrics file: rank 0's output, attempt by attempt.
     QStringList logs = dir.entryList({QStringLiteral("rank0.log"), QStringLiteral("rank0.attempt*.log")}, QDir::Files);
     std::sort(logs.begin(), logs.end(), [](const QString &a, const QString &b) {
-        static const QRegularExpression attempt(QStringLiteral("attempt(\\d+)"));
-        return attempt.match(a).captured(1).toInt() < attempt.match(b).captured(1).toInt();
+        return parseRankLogFileName(a).value_or(RankLogName{}).attempt < parseRankLogFileName(b).value_or(RankLogName{}).attempt;
     });
     return logs + system;
 }
@@ -291,13 +290,14 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
     bool hasTs = false;
     bool parsed = false;
     if (cursor.isLog) {
-        if (line.size() > kLogStampLength + 1 && line[kLogStampLength - 1] == 'Z' && line[kLogStampLength] == ' ') {
-            const QDateTime stamp = QDateTime::fromString(QString::fromLatin1(line.data(), kLogStampLength), Qt::ISODateWithMs);
+        constexpr std::size_t stampLength = kLogStampLength;
+        if (line.size() > stampLength + 1 && line[stampLength - 1] == 'Z' && line[stampLength] == ' ') {
+            const QDateTime stamp = QDateTime::fromString(QString::fromLatin1(line.data(), stampLength), Qt::ISODateWithMs);
             if (stamp.isValid()) {
                 tsMs = stamp.toMSecsSinceEpoch();
                 hasTs = true;
             }
-            line.remove_prefix(kLogStampLength + 1);
+            line.remove_prefix(stampLength + 1);
         }
         parsed = parseStdoutMetricLine(line, m_line);
         if (!parsed)

@@ -3,6 +3,7 @@
 
 #include "launch/launchrequest.h"
 
+#include <QRegularExpression>
 #include <QStringList>
 
 namespace trainyard {
@@ -30,6 +31,15 @@ QString ncclDebugFileName(int globalRank, int attempt)
 {
     return attempt == 0 ? QStringLiteral("nccl.rank%1.log").arg(globalRank)
                         : QStringLiteral("nccl.rank%1.attempt%2.log").arg(globalRank).arg(attempt);
+}
+
+std::optional<RankLogName> parseRankLogFileName(const QString &name)
+{
+    static const QRegularExpression pattern(QStringLiteral("^(nccl\\.)?rank(\\d+)(?:\\.attempt(\\d+))?\\.log$"));
+    const auto match = pattern.match(name);
+    if (!match.hasMatch())
+        return std::nullopt;
+    return RankLogName{match.captured(2).toInt(), match.captured(3).toInt(), !match.captured(1).isEmpty()};
 }
 
 QString rankLogFileName(int globalRank, int attempt)

@@ -26,6 +26,17 @@ QProcessEnvironment rankEnvironment(const QProcessEnvironment &parent, const Lau
 QString metricsFileName(int globalRank);
 // nccl.rank<N>.log (nccl.rank<N>.attempt<K>.log for restart K): NCCL_DEBUG_FILE when NCCL debugging is on.
 QString ncclDebugFileName(int globalRank, int attempt);
+// Every line of rank<N>.log starts with its receive time and a space: "2026-11-24T18:03:03.123Z text".
+inline constexpr int kLogStampLength = 24;
+
+struct RankLogName {
+    int rank = 0;
+    int attempt = 0;
+    bool nccl = false; // nccl.rank<N>[.attempt<K>].log, written by NCCL itself (no receive stamps)
+};
+// Reads the names rankLogFileName and ncclDebugFileName make; nullopt for any other file.
+std::optional<RankLogName> parseRankLogFileName(const QString &name);
+
 // rank<N>.log for the first attempt, rank<N>.attempt<K>.log for restart K.
 QString rankLogFileName(int globalRank, int attempt);
 

@@ -2,12 +2,12 @@
 #include "store/runfollower.h"
 
 #include "launch/provenance.h"
+#include "launch/rankenvironment.h"
 #include "store/runqueries.h"
 #include "store/sqlite.h"
 
 #include <QDir>
 #include <QFile>
-#include <QRegularExpression>
 #include <QTimer>
 
 #include <limits>
@@ -94,15 +94,14 @@ private:
     void readLogs()
     {
         // Rank output (with receive stamps) and NCCL debug files (NCCL writes them itself, without stamps).
-        static const QRegularExpression pattern(QStringLiteral("^(nccl\\.)?rank(\\d+)(?:\\.attempt(\\d+))?\\.log$"));
         const QString readAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
         QList<RankLogLine> lines;
         const QStringList names = QDir(m_runDir).entryList({QStringLiteral("rank*.log"), QStringLiteral("nccl.rank*.log")}, QDir::Files, QDir::Name);
         for (const QString &name : names) {
-            const auto match = pattern.match(name);
-            if (!match.hasMatch())
+            const auto parsed = parseRankLogFileName(name);
+            if (!parsed)
                 continue;
-            const bool nccl = !match.captured(1).isEmpty();
+            const bool nccl = parsed->nccl;
             QFile file(m_runDir + QLatin1Char('/') + name);
             qint64 &offset = m_logOffsets[name];
             if (!file.open(QIODevice::ReadOnly) || file.size() <= offset || !file.seek(offset))
@@ -114,7 +113,7 @@ private:
             offset += end + 1;
             for (const QByteArray &raw : data.left(end).split('\n')) {
                 const QString line = QString::fromUtf8(raw);
-                RankLogLine entry{match.captured(2).toInt(), match.captured(3).toInt(), line.left(24), line.mid(25), nccl};
+                RankLogLine entry{parsed->rank, parsed->attempt, line.left(kLogStampLength), line.mid(kLogStampLength + 1), nccl};
                 if (nccl) {
                     entry.stamp = readAt;
                     entry.text = line;

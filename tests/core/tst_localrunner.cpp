@@ -78,6 +78,23 @@ private slots:
             QVERIFY2(!plain.contains(QLatin1String(name)), name);
     }
 
+    void rankLogNamesRoundTrip()
+    {
+        for (int rank : {0, 7, 123}) {
+            for (int attempt : {0, 1, 12}) {
+                const auto log = parseRankLogFileName(rankLogFileName(rank, attempt));
+                QVERIFY(log.has_value());
+                QCOMPARE(log->rank, rank);
+                QCOMPARE(log->attempt, attempt);
+                QVERIFY(!log->nccl);
+                const auto nccl = parseRankLogFileName(ncclDebugFileName(rank, attempt));
+                QVERIFY(nccl.has_value() && nccl->nccl && nccl->rank == rank && nccl->attempt == attempt);
+            }
+        }
+        for (const char *other : {"metrics.rank0.jsonl", "rank.log", "rank0.attempt.log", "xrank0.log", "rank0.log.bak"})
+            QVERIFY2(!parseRankLogFileName(QLatin1String(other)).has_value(), other);
+    }
+
     void parsesGpuLists()
     {
         QCOMPARE(parseGpuList(QStringLiteral("0,2")), std::optional<QList<int>>(QList<int>{0, 2}));
