@@ -2,6 +2,7 @@
 // plus an index entry, is what lets ingestion keep up with millions of points per second.
 #include "store/metricchunk.h"
 
+#include "store/metricbins.h"
 #include "store/sqlite.h"
 
 #include <bit>
@@ -16,6 +17,14 @@ static_assert(std::endian::native == std::endian::little, "chunks are stored lit
 
 Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
                                std::span<const double> values, std::span<const std::int64_t> tsMs)
+{
+    if (auto inserted = insertMetricChunkRow(connection, keyId, steps, values, tsMs); !inserted)
+        return inserted;
+    return updateMetricBins(connection, keyId, steps, values, tsMs);
+}
+
+Result<void> insertMetricChunkRow(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
+                                  std::span<const double> values, std::span<const std::int64_t> tsMs)
 {
     if (steps.empty())
         return {};
@@ -33,11 +42,12 @@ Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId,
         }
         anyTimestamp = anyTimestamp || tsMs[i] != kNoTimestamp;
     }
-    auto statement = connection.prepare(
+    auto cachedStatement = connection.cached(
         "INSERT INTO metric_chunks (key_id, point_count, min_step, max_step, min_value, max_value, last_step, last_value,"
         " steps, vals, ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-    if (!statement)
-        return fail(statement.error());
+    if (!cachedStatement)
+        return fail(cachedStatement.error());
+    SqliteStatement *statement = cachedStatement.value();
     statement->bind(1, keyId);
     statement->bind(2, std::int64_t(steps.size()));
     statement->bind(3, minStep);

@@ -23,9 +23,12 @@ struct MetricChunkPoints {
     std::vector<std::int64_t> tsMs;  // kNoTimestamp where a point has none
 };
 
-// Inserts the points (in their order) as one chunk row of key_id.
+// Inserts the points (in their order) as one chunk row of key_id and folds them into the key's pyramid.
 Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
                                std::span<const double> values, std::span<const std::int64_t> tsMs);
+// The chunk row alone, as schema version 3 knew it (its migration converts with this).
+Result<void> insertMetricChunkRow(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
+                                  std::span<const double> values, std::span<const std::int64_t> tsMs);
 
 // The id of a run's metric key, creating the key when it is new.
 Result<std::int64_t> metricKeyId(SqliteConnection &connection, const QString &runId, const QString &key);

@@ -1,9 +1,11 @@
 // Schema migrations. Never edit a released migration: add a new one and bump kCurrentVersion.
 #include "store/schema.h"
 
+#include "store/metricbins.h"
 #include "store/metricchunk.h"
 #include "store/sqlite.h"
 
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -114,7 +116,7 @@ Result<void> convertPointsToChunks(SqliteConnection &connection)
     std::vector<double> values;
     std::vector<std::int64_t> timestamps;
     const auto flush = [&]() -> Result<void> {
-        auto inserted = insertMetricChunk(connection, currentKey, steps, values, timestamps);
+        auto inserted = insertMetricChunkRow(connection, currentKey, steps, values, timestamps);
         steps.clear();
         values.clear();
         timestamps.clear();
@@ -141,10 +143,70 @@ Result<void> convertPointsToChunks(SqliteConnection &connection)
     return connection.execute("DROP TABLE metric_points");
 }
 
+// Version 4: the metric pyramid (see metricbins.h and docs/STORAGE.md): step-aligned bins at several
+// widths per key, so a chart's envelope over any range reads about one row per pixel; and an index that
+// finds the chunks overlapping a step range without reading their blobs.
+constexpr const char *kVersion4 = R"sql(
+ALTER TABLE metric_keys ADD COLUMN bin_base INTEGER;
+CREATE TABLE metric_bins (
+    key_id       INTEGER NOT NULL REFERENCES metric_keys(id) ON DELETE CASCADE,
+    level        INTEGER NOT NULL,
+    bin          INTEGER NOT NULL,
+    n            INTEGER NOT NULL,
+    finite_n     INTEGER NOT NULL,
+    total        REAL,
+    min_value    REAL,
+    max_value    REAL,
+    first_step   INTEGER NOT NULL,
+    first_value  REAL,
+    first_ts     INTEGER,
+    last_step    INTEGER NOT NULL,
+    last_value   REAL,
+    last_ts      INTEGER,
+    PRIMARY KEY (key_id, level, bin)
+) WITHOUT ROWID;
+CREATE INDEX metric_chunks_by_key_range ON metric_chunks(key_id, max_step, min_step);
+)sql";
+
+// Builds the pyramid of every existing key from its chunks, in the order they were written.
+Result<void> buildMetricBins(SqliteConnection &connection)
+{
+    auto select = connection.prepare("SELECT key_id, steps, vals, ts FROM metric_chunks ORDER BY key_id, id");
+    if (!select)
+        return fail(select.error());
+    std::vector<std::int64_t> steps;
+    std::vector<double> values;
+    std::vector<std::int64_t> timestamps;
+    for (;;) {
+        auto row = select->step();
+        if (!row)
+            return fail(row.error());
+        if (!row.value())
+            return {};
+        int stepBytes = 0, valueBytes = 0, tsBytes = 0;
+        const auto *stepData = static_cast<const char *>(select->columnBlob(1, stepBytes));
+        const auto *valueData = static_cast<const char *>(select->columnBlob(2, valueBytes));
+        const auto *tsData = static_cast<const char *>(select->columnBlob(3, tsBytes));
+        const std::size_t count = std::size_t(std::min(stepBytes, valueBytes)) / 8;
+        steps.resize(count);
+        values.resize(count);
+        timestamps.assign(count, kNoTimestamp);
+        if (count) {
+            std::memcpy(steps.data(), stepData, count * 8);
+            std::memcpy(values.data(), valueData, count * 8);
+            if (tsData && std::size_t(tsBytes) >= count * 8)
+                std::memcpy(timestamps.data(), tsData, count * 8);
+        }
+        if (auto built = updateMetricBins(connection, select->columnInt(0), steps, values, timestamps); !built)
+            return built;
+    }
+}
+
 constexpr Migration kMigrations[] = {
     {1, kVersion1},
     {2, kVersion2},
     {3, kVersion3, convertPointsToChunks},
+    {4, kVersion4, buildMetricBins},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

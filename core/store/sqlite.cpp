@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <unordered_map>
+
 namespace trainyard {
 
 namespace {
@@ -13,7 +15,28 @@ void SqliteConnection::Closer::operator()(sqlite3 *db) const { sqlite3_close_v2(
 
 SqliteConnection::SqliteConnection(sqlite3 *db, QString path) : m_db(db), m_path(std::move(path)) {}
 
+struct SqliteConnection::StatementCache {
+    std::unordered_map<const char *, SqliteStatement> statements;
+};
+
+SqliteConnection::SqliteConnection(SqliteConnection &&) noexcept = default;
+SqliteConnection &SqliteConnection::operator=(SqliteConnection &&) noexcept = default;
 SqliteConnection::~SqliteConnection() = default;
+
+Result<SqliteStatement *> SqliteConnection::cached(const char *sql)
+{
+    if (!m_cache)
+        m_cache = std::make_unique<StatementCache>();
+    auto found = m_cache->statements.find(sql);
+    if (found != m_cache->statements.end()) {
+        found->second.reset();
+        return &found->second;
+    }
+    auto statement = prepare(sql);
+    if (!statement)
+        return fail(statement.error());
+    return &m_cache->statements.emplace(sql, std::move(statement.value())).first->second;
+}
 
 Result<SqliteConnection> SqliteConnection::open(const QString &path, Mode mode)
 {
@@ -70,6 +93,8 @@ Result<std::int64_t> SqliteConnection::queryInt(const char *sql)
 }
 
 std::int64_t SqliteConnection::lastInsertRowId() const { return sqlite3_last_insert_rowid(m_db.get()); }
+
+bool SqliteConnection::inTransaction() const { return sqlite3_get_autocommit(m_db.get()) == 0; }
 
 QString SqliteConnection::lastError() const { return QString::fromUtf8(sqlite3_errmsg(m_db.get())); }
 

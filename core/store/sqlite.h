@@ -22,17 +22,22 @@ public:
 
     static Result<SqliteConnection> open(const QString &path, Mode mode);
 
-    SqliteConnection(SqliteConnection &&) noexcept = default;
-    SqliteConnection &operator=(SqliteConnection &&) noexcept = default;
+    SqliteConnection(SqliteConnection &&) noexcept;
+    SqliteConnection &operator=(SqliteConnection &&) noexcept;
     ~SqliteConnection();
 
     // Runs one or more statements that return no rows.
     Result<void> execute(const char *sql);
     Result<SqliteStatement> prepare(const char *sql);
+    // A statement prepared once per connection and kept, reset and unbound, for statements run many times
+    // a second (the ingestion path). `sql` must be a string literal: the cache is keyed by its address.
+    // The statement is valid until the connection is destroyed; it is not reentrant.
+    Result<SqliteStatement *> cached(const char *sql);
     // Reads a single integer (a PRAGMA or COUNT(*)).
     Result<std::int64_t> queryInt(const char *sql);
 
     std::int64_t lastInsertRowId() const;
+    bool inTransaction() const; // an explicit transaction is open
     QString lastError() const;
     const QString &path() const { return m_path; }
     sqlite3 *handle() const { return m_db.get(); }
@@ -43,8 +48,11 @@ private:
     };
     SqliteConnection(sqlite3 *db, QString path);
 
+    struct StatementCache;
+
     std::unique_ptr<sqlite3, Closer> m_db;
     QString m_path;
+    std::unique_ptr<StatementCache> m_cache; // after m_db: its statements are finalized before the close
 };
 
 class SqliteStatement {

@@ -1,5 +1,6 @@
 // Database: creation, migration from the previous schema, and every refusal leaving the file untouched.
 #include "store/database.h"
+#include "store/metricenvelope.h"
 #include "store/metricqueries.h"
 #include "store/runqueries.h"
 #include "store/schema.h"
@@ -118,6 +119,15 @@ private slots:
         QCOMPARE(loss->at(1).step, std::int64_t(1));
         QCOMPARE(loss->at(1).value, 1.70);
         QCOMPARE(loss->at(2).tsMs, std::optional<std::int64_t>(1761987608000));
+        // Version 4 built the pyramid from the converted chunk: every level holds all three points.
+        QCOMPARE(queryInt(path, "SELECT count(DISTINCT level) FROM metric_bins"), std::int64_t(kBinLevelCount));
+        QCOMPARE(queryInt(path, "SELECT min(n) FROM metric_bins WHERE level = (SELECT max(level) FROM metric_bins)"), std::int64_t(3));
+        auto lossEnvelope = metricqueries::envelope(connection.value(), QStringLiteral("20261101-090000-0001"),
+                                                    QStringLiteral("loss"), EnvelopeRequest{});
+        QVERIFY(lossEnvelope.ok());
+        QVERIFY(lossEnvelope->fullResolution);
+        QCOMPARE(lossEnvelope->buckets.size(), std::size_t(3));
+        QCOMPARE(lossEnvelope->buckets[1].summary.lastValue, 1.70);
         QCOMPARE(queryInt(path, "SELECT count(*) FROM events WHERE detail IS NULL"), std::int64_t(3));
         QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name='events_by_run_time'"), std::int64_t(1));
     }
