@@ -1,7 +1,11 @@
 // Run queries. Multi-statement reads run in one deferred transaction: one WAL snapshot.
 #include "store/runqueries.h"
 
+#include "store/metricbins.h"
 #include "store/sqlite.h"
+
+#include <cmath>
+#include <limits>
 
 #include <QHash>
 #include <QJsonArray>
@@ -74,6 +78,75 @@ Result<void> attachTags(SqliteConnection &connection, QList<RunRecord> &runs)
     }
 }
 
+Result<void> attachParams(SqliteConnection &connection, QList<RunRecord> &runs, const QHash<QString, qsizetype> &indexById)
+{
+    auto params = connection.prepare("SELECT run_id, key, value FROM params");
+    if (!params)
+        return fail(params.error());
+    for (;;) {
+        auto row = params->step();
+        if (!row)
+            return fail(row.error());
+        if (!row.value())
+            return {};
+        if (auto found = indexById.constFind(params->columnText(0)); found != indexById.constEnd())
+            runs[*found].params.insert(params->columnText(1), params->columnText(2));
+    }
+}
+
+// Whole-run summaries from the top level of each key's pyramid: one or two rows per key.
+Result<void> attachMetricSummaries(SqliteConnection &connection, QList<RunRecord> &runs,
+                                   const QHash<QString, qsizetype> &indexById)
+{
+    auto bins = connection.prepare(
+        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_step, b.last_value FROM metric_keys k"
+        " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ? ORDER BY k.id, b.bin");
+    if (!bins)
+        return fail(bins.error());
+    bins->bind(1, std::int64_t(kBinLevelStride * (kBinLevelCount - 1)));
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    QHash<RunMetricSummary *, std::int64_t> lastStep;
+    for (;;) {
+        auto row = bins->step();
+        if (!row)
+            return fail(row.error());
+        if (!row.value())
+            return {};
+        auto found = indexById.constFind(bins->columnText(0));
+        if (found == indexById.constEnd())
+            continue;
+        auto &metrics = runs[*found].metrics;
+        const QString key = bins->columnText(1);
+        const bool first = !metrics.contains(key);
+        RunMetricSummary &summary = metrics[key];
+        const double minValue = bins->isNull(3) ? nan : bins->columnDouble(3);
+        const double maxValue = bins->isNull(4) ? nan : bins->columnDouble(4);
+        const double lastValue = bins->isNull(6) ? nan : bins->columnDouble(6);
+        if (first) {
+            summary = {bins->columnInt(2), lastValue, minValue, maxValue};
+        } else { // bins come in step order, so a later bin's last point is the later one
+            summary.count += bins->columnInt(2);
+            summary.last = lastValue;
+            if (!std::isnan(minValue))
+                summary.min = std::isnan(summary.min) ? minValue : std::min(summary.min, minValue);
+            if (!std::isnan(maxValue))
+                summary.max = std::isnan(summary.max) ? maxValue : std::max(summary.max, maxValue);
+        }
+    }
+}
+
+Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs)
+{
+    if (runs.isEmpty())
+        return {};
+    QHash<QString, qsizetype> indexById;
+    for (qsizetype i = 0; i < runs.size(); ++i)
+        indexById.insert(runs[i].id, i);
+    if (auto params = attachParams(connection, runs, indexById); !params)
+        return params;
+    return attachMetricSummaries(connection, runs, indexById);
+}
+
 } // namespace
 
 Result<QList<RunRecord>> listRuns(SqliteConnection &connection)
@@ -90,6 +163,8 @@ Result<QList<RunRecord>> listRuns(SqliteConnection &connection)
         return runs;
     if (auto tagged = attachTags(connection, runs.value()); !tagged)
         return fail(tagged.error());
+    if (auto detailed = attachDetails(connection, runs.value()); !detailed)
+        return fail(detailed.error());
     return runs;
 }
 
@@ -118,6 +193,8 @@ Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixO
     QList<RunRecord> one{runs->at(0)};
     if (auto tagged = attachTags(connection, one); !tagged)
         return fail(tagged.error());
+    if (auto detailed = attachDetails(connection, one); !detailed)
+        return fail(detailed.error());
     return one.at(0);
 }
 

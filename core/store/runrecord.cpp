@@ -1,6 +1,8 @@
 // Run statuses and ids.
 #include "store/runrecord.h"
 
+#include <cmath>
+
 #include <QRandomGenerator>
 
 #include <array>
@@ -61,6 +63,12 @@ QString makeRunId(const QDateTime &createdAt)
 {
     const quint32 suffix = QRandomGenerator::global()->bounded(0x1000000u);
     return createdAt.toUTC().toString(QStringLiteral("yyyyMMdd-HHmmss-")) + QStringLiteral("%1").arg(suffix, 6, 16, QLatin1Char('0'));
+}
+
+bool RunMetricSummary::operator==(const RunMetricSummary &other) const
+{
+    const auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+    return count == other.count && same(last, other.last) && same(min, other.min) && same(max, other.max);
 }
 
 } // namespace trainyard

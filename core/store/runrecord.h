@@ -3,10 +3,12 @@
 
 #include <QDateTime>
 #include <QList>
+#include <QMap>
 #include <QPair>
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
 #include <optional>
 
 namespace trainyard {
@@ -18,6 +20,15 @@ QString toString(RunStatus status);
 std::optional<RunStatus> runStatusFromString(const QString &text);
 bool isTerminal(RunStatus status);
 bool isActive(RunStatus status); // starting, running or restarting: time is being spent
+
+// A metric's summary over the whole run, from the top level of its pyramid.
+struct RunMetricSummary {
+    std::int64_t count = 0;
+    double last = 0; // NaN when the run logged NaN last (or only NaN for min and max)
+    double min = 0;
+    double max = 0;
+    bool operator==(const RunMetricSummary &other) const; // NaN equals NaN here: the same summary
+};
 
 struct RunRecord {
     QString id;
@@ -32,6 +43,8 @@ struct RunRecord {
     QString backend;
     QString exitSummary; // JSON object text, empty until the run ended
     QStringList tags;    // sorted
+    QMap<QString, QString> params;            // as recorded at launch (typed values as text)
+    QMap<QString, RunMetricSummary> metrics;  // every metric key of the run
 
     // Seconds from start to end (or to `now` while active); nullopt before the run started.
     std::optional<qint64> durationSeconds(const QDateTime &now) const;

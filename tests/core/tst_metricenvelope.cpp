@@ -3,6 +3,7 @@
 #include "store/metricchunk.h"
 #include "store/metricenvelope.h"
 #include "store/metricqueries.h"
+#include "store/runqueries.h"
 #include "store/sqlite.h"
 #include "support/testworkspace.h"
 
@@ -234,6 +235,39 @@ private slots:
         auto reversed = metricqueries::envelope(connection.value(), keyId.value(), EnvelopeRequest{20, 10, 50});
         QVERIFY(reversed.ok());
         QVERIFY(reversed->empty());
+    }
+
+    // The runs list carries params and whole-run metric summaries (from the pyramid's top level).
+    void runListCarriesParamsAndSummaries()
+    {
+        test::TestWorkspace workspace;
+        const QString runId = workspace.addRun(QStringLiteral("r"), RunStatus::Running, {}, {},
+                                               {{QStringLiteral("lr"), QStringLiteral("0.001")}});
+        std::vector<std::int64_t> steps;
+        std::vector<double> values;
+        for (int i = 0; i < 20000; ++i) {
+            steps.push_back(i);
+            values.push_back(i == 20000 - 1 ? std::numeric_limits<double>::quiet_NaN() : 10.0 - i * 0.0001);
+        }
+        values[123] = -7.5;
+        QVERIFY(workspace.addPoints(runId, QStringLiteral("loss"), steps, values));
+        QVERIFY(workspace.addPoints(runId, QStringLiteral("acc"), {0, 1}, {0.5, 0.75}));
+        auto connection = workspace.workspace().database().connect();
+        auto runs = runqueries::listRuns(connection.value());
+        QVERIFY(runs.ok());
+        QCOMPARE(runs->size(), 1);
+        const RunRecord &run = runs->at(0);
+        QCOMPARE(run.params.value(QStringLiteral("lr")), QStringLiteral("0.001"));
+        QCOMPARE(run.metrics.size(), 2);
+        const RunMetricSummary loss = run.metrics.value(QStringLiteral("loss"));
+        QCOMPARE(loss.count, std::int64_t(20000));
+        QVERIFY(std::isnan(loss.last));
+        QCOMPARE(loss.min, -7.5);
+        QCOMPARE(loss.max, 10.0);
+        QCOMPARE(run.metrics.value(QStringLiteral("acc")).last, 0.75);
+        auto found = runqueries::findRun(connection.value(), runId);
+        QVERIFY(found.ok());
+        QVERIFY(found->metrics == run.metrics);
     }
 
     // One spike among ten million points shows at every zoom level, from the whole series to a few steps.

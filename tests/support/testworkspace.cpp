@@ -1,6 +1,9 @@
 // Seeds workspaces for tests through the same writer the app uses.
 #include "support/testworkspace.h"
 
+#include "store/metricchunk.h"
+#include "store/sqlite.h"
+
 #include <QCryptographicHash>
 #include <QFile>
 #include <QTest>
@@ -24,9 +27,11 @@ TestWorkspace::TestWorkspace() : m_root(m_dir.path() + QStringLiteral("/workspac
     m_writer = std::move(writer.value());
 }
 
-QString TestWorkspace::addRun(const QString &name, RunStatus status, const QStringList &tags, const QDateTime &createdAt)
+QString TestWorkspace::addRun(const QString &name, RunStatus status, const QStringList &tags, const QDateTime &createdAt,
+                             const QList<QPair<QString, QString>> &params)
 {
     NewRun run;
+    run.params = params;
     run.name = name;
     run.command = {QStringLiteral("/usr/bin/python3"), QStringLiteral("train.py"), QStringLiteral("--lr=0.1")};
     run.cwd = QStringLiteral("/tmp");
@@ -60,6 +65,29 @@ QByteArray sha256OfFile(const QString &path)
     QCryptographicHash hash(QCryptographicHash::Sha256);
     hash.addData(&file);
     return hash.result().toHex();
+}
+
+bool TestWorkspace::addPoints(const QString &runId, const QString &key, const std::vector<std::int64_t> &steps,
+                              const std::vector<double> &values, std::optional<std::int64_t> startMs)
+{
+    auto connection = m_workspace->database().connect();
+    if (!connection)
+        return false;
+    auto transaction = SqliteTransaction::begin(connection.value(), SqliteTransaction::Kind::Immediate);
+    auto keyId = metricKeyId(connection.value(), runId, key);
+    if (!transaction || !keyId)
+        return false;
+    for (std::size_t start = 0; start < steps.size(); start += 8192) {
+        const std::size_t size = std::min<std::size_t>(8192, steps.size() - start);
+        std::vector<std::int64_t> timestamps(size, kNoTimestamp);
+        if (startMs)
+            for (std::size_t i = 0; i < size; ++i)
+                timestamps[i] = *startMs + 1000 * steps[start + i];
+        if (!insertMetricChunk(connection.value(), keyId.value(), std::span(steps).subspan(start, size),
+                               std::span(values).subspan(start, size), timestamps))
+            return false;
+    }
+    return transaction->commit().ok();
 }
 
 } // namespace trainyard::test

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace trainyard::test {
 
@@ -23,7 +24,11 @@ public:
     StoreWriter &writer() { return *m_writer; }
 
     // Creates a run with the given name, status and tags; started/ended times follow from the status.
-    QString addRun(const QString &name, RunStatus status, const QStringList &tags = {}, const QDateTime &createdAt = {});
+    QString addRun(const QString &name, RunStatus status, const QStringList &tags = {}, const QDateTime &createdAt = {},
+                   const QList<QPair<QString, QString>> &params = {});
+    // Writes points of one metric key (timestamps: startMs + 1000 * step when startMs is given).
+    bool addPoints(const QString &runId, const QString &key, const std::vector<std::int64_t> &steps,
+                   const std::vector<double> &values, std::optional<std::int64_t> startMs = std::nullopt);
 
 private:
     QTemporaryDir m_dir;
