@@ -7,7 +7,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git dpkg-dev file
   # Qt 6.4: Core, Gui, Widgets, Sql, Test, Concurrent (qt6-base-dev), Charts, platform plugins
-  qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqt6opengl6-dev qt6-qpa-plugins libqt6sql6-sqlite libgl-dev libxkbcommon-dev
+  qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libqt6opengl6-dev qt6-qpa-plugins libqt6sql6-sqlite libgl-dev libxkbcommon-dev
   # storage, HTTP, JSON, YAML
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev
   # GUI tests without a display, fonts so text renders offscreen

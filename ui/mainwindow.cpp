@@ -3,14 +3,23 @@
 
 #include "launch/launchhost.h"
 #include "launch/supervisorrecord.h"
+#include "models/runfilterproxy.h"
 #include "models/runtablemodel.h"
 #include "store/runlistwatcher.h"
 #include "store/workspace.h"
+#include "views/compareview.h"
 #include "views/newrundialog.h"
 #include "views/runpage.h"
 
 #include <QAction>
 #include <QFile>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QMenu>
+#include <QPushButton>
+#include <QToolButton>
+#include <QVBoxLayout>
 #include <QMessageBox>
 #include <QTabWidget>
 #include <QToolBar>
@@ -31,6 +40,7 @@ namespace {
 constexpr auto kGeometryKey = "mainWindow/geometry";
 constexpr auto kStateKey = "mainWindow/state";
 constexpr auto kRunsHeaderKey = "mainWindow/runsHeader";
+constexpr auto kExtraColumnsKey = "mainWindow/extraColumns";
 constexpr int kDefaultWidth = 1100;
 constexpr int kDefaultHeight = 700;
 
@@ -55,7 +65,10 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
       m_databasePath(workspace.database().path()),
       m_runsModel(new RunTableModel(this)),
       m_tabs(new QTabWidget(this)),
-      m_sortedRuns(new QSortFilterProxyModel(this)),
+      m_sortedRuns(new RunFilterProxy(this)),
+      m_filterEdit(new QLineEdit(this)),
+      m_filterError(new QLabel(this)),
+      m_columnsMenu(new QMenu(this)),
       m_pages(new QStackedWidget(this)),
       m_runsView(new QTableView(m_pages)),
       m_emptyState(new QLabel(m_pages)),
@@ -66,8 +79,6 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     setObjectName(QStringLiteral("mainWindow"));
 
     m_sortedRuns->setSourceModel(m_runsModel);
-    m_sortedRuns->setSortRole(RunTableModel::SortRole);
-    m_sortedRuns->setDynamicSortFilter(true);
 
     m_runsView->setObjectName(QStringLiteral("runsView"));
     m_runsView->setModel(m_sortedRuns);
@@ -89,8 +100,49 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     m_emptyState->setAlignment(Qt::AlignCenter);
     m_emptyState->setWordWrap(true);
 
+    // The runs page: the filter box, the column chooser and CSV export above the table.
+    m_filterEdit->setObjectName(QStringLiteral("runFilter"));
+    m_filterEdit->setPlaceholderText(tr("Filter runs, e.g.  status:failed tag:baseline lr>=1e-3 loss.min<0.2 name~resnet"));
+    m_filterEdit->setClearButtonEnabled(true);
+    m_filterError->setObjectName(QStringLiteral("runFilterError"));
+    m_filterError->setStyleSheet(QStringLiteral("color: #c62828; font-family: monospace"));
+    m_filterError->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_filterError->setTextFormat(Qt::PlainText);
+    m_filterError->hide();
+    auto columnsButton = new QToolButton(this);
+    columnsButton->setText(tr("Columns"));
+    columnsButton->setPopupMode(QToolButton::InstantPopup);
+    columnsButton->setMenu(m_columnsMenu);
+    connect(m_columnsMenu, &QMenu::aboutToShow, this, &MainWindow::fillColumnsMenu);
+    auto exportCsv = new QPushButton(tr("Export CSV…"), this);
+    connect(exportCsv, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export runs"), QStringLiteral("runs.csv"), tr("CSV (*.csv)"));
+        if (!path.isEmpty())
+            (void)QtConcurrent::run([bytes = m_sortedRuns->toCsv(), path] {
+                QFile file(path);
+                if (file.open(QIODevice::WriteOnly))
+                    file.write(bytes);
+            });
+    });
+    auto runsPage = new QWidget(m_pages);
+    auto runsLayout = new QVBoxLayout(runsPage);
+    runsLayout->setContentsMargins(0, 4, 0, 0);
+    auto filterBar = new QHBoxLayout;
+    filterBar->addWidget(m_filterEdit, 1);
+    filterBar->addWidget(columnsButton);
+    filterBar->addWidget(exportCsv);
+    runsLayout->addLayout(filterBar);
+    runsLayout->addWidget(m_filterError);
+    runsLayout->addWidget(m_runsView);
+    connect(m_filterEdit, &QLineEdit::textChanged, this, &MainWindow::applyFilter);
+    QList<RunTableModel::ExtraColumn> extraColumns;
+    for (const QString &id : QSettings().value(QLatin1String(kExtraColumnsKey)).toStringList())
+        if (auto column = RunTableModel::ExtraColumn::fromId(id))
+            extraColumns << *column;
+    m_runsModel->setExtraColumns(extraColumns);
+
     m_pages->addWidget(m_emptyState);
-    m_pages->addWidget(m_runsView);
+    m_pages->addWidget(runsPage);
     m_tabs->setObjectName(QStringLiteral("tabs"));
     m_tabs->setDocumentMode(true);
     m_tabs->setTabsClosable(true);
@@ -100,6 +152,10 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         if (index > 0) {
             QWidget *page = m_tabs->widget(index);
             m_tabs->removeTab(index);
+            if (page == m_compare) {
+                m_compare = nullptr;
+                m_runsModel->setRunColors({});
+            }
             page->deleteLater();
         }
     });
@@ -120,6 +176,13 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         if (current.isValid())
             requestCancel(current.data(RunTableModel::RunIdRole).toString());
     });
+    QAction *compare = toolbar->addAction(tr("Compare"), this, [this] { openCompare(); });
+    compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    compare->setToolTip(tr("Compare the selected runs (Ctrl+D): charts of every metric and their params side by side"));
+    connect(m_runsView->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        if (m_compare && !selectedRunIds().isEmpty())
+            updateCompareRuns();
+    });
     connect(m_runsView, &QTableView::doubleClicked, this,
             [this](const QModelIndex &index) { openRunPage(index.data(RunTableModel::RunIdRole).toString()); });
     connect(m_launchHost, &LaunchHost::launched, this, [this](const QString &runId) {
@@ -134,6 +197,14 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     connect(m_watcher, &RunListWatcher::runsChanged, this, [this](const QList<RunRecord> &runs) {
         m_runsModel->setRuns(runs);
         showRunsOrEmptyState();
+        if (m_compare) { // fresher records of the compared runs: live charts extend
+            QList<RunRecord> compared;
+            for (const QString &id : m_compare->runIds())
+                for (const RunRecord &run : runs)
+                    if (run.id == id)
+                        compared << run;
+            m_compare->setRuns(compared);
+        }
     });
     connect(m_watcher, &RunListWatcher::readFailed, this,
             [this](const QString &message) { statusBar()->showMessage(tr("Cannot read runs: %1").arg(message)); });
@@ -185,11 +256,96 @@ void MainWindow::showNewRunDialog()
     dialog->open();
 }
 
+QStringList MainWindow::selectedRunIds() const
+{
+    QStringList ids;
+    for (const QModelIndex &index : m_runsView->selectionModel()->selectedRows())
+        ids << index.data(RunTableModel::RunIdRole).toString();
+    return ids;
+}
+
+CompareView *MainWindow::openCompare(const QStringList &runIds)
+{
+    if (!m_compare) {
+        m_compare = new CompareView(m_databasePath, m_tabs);
+        connect(m_compare, &CompareView::runColorsChanged, m_runsModel, &RunTableModel::setRunColors);
+        m_tabs->addTab(m_compare, tr("Compare"));
+    }
+    QStringList ids = runIds.isEmpty() ? selectedRunIds() : runIds;
+    QList<RunRecord> runs;
+    for (const QString &id : ids)
+        for (const RunRecord &run : m_runsModel->runs())
+            if (run.id == id)
+                runs << run;
+    m_compare->setRuns(runs);
+    m_tabs->setCurrentWidget(m_compare);
+    return m_compare;
+}
+
+void MainWindow::updateCompareRuns()
+{
+    QList<RunRecord> runs;
+    const QStringList ids = selectedRunIds();
+    for (const QString &id : ids)
+        for (const RunRecord &run : m_runsModel->runs())
+            if (run.id == id)
+                runs << run;
+    m_compare->setRuns(runs);
+}
+
+void MainWindow::applyFilter(const QString &query)
+{
+    RunFilter::ParseError error;
+    if (m_sortedRuns->setQuery(query, &error)) {
+        m_filterError->hide();
+        m_filterEdit->setStyleSheet(QString());
+        return;
+    }
+    m_filterError->setText(error.display(query)); // plain text in a monospace font: the caret lines up
+    m_filterError->show();
+    m_filterEdit->setStyleSheet(QStringLiteral("QLineEdit { border: 1px solid #c62828; }"));
+}
+
+void MainWindow::fillColumnsMenu()
+{
+    m_columnsMenu->clear();
+    const QList<RunTableModel::ExtraColumn> current = m_runsModel->extraColumns();
+    const auto toggle = [this](const RunTableModel::ExtraColumn &column, bool on) {
+        QList<RunTableModel::ExtraColumn> columns = m_runsModel->extraColumns();
+        columns.removeAll(column);
+        if (on)
+            columns << column;
+        m_runsModel->setExtraColumns(columns);
+        QStringList ids;
+        for (const auto &c : columns)
+            ids << c.id();
+        QSettings().setValue(QLatin1String(kExtraColumnsKey), ids);
+    };
+    const auto addItem = [&](QMenu *menu, const QString &text, const RunTableModel::ExtraColumn &column) {
+        QAction *action = menu->addAction(text);
+        action->setCheckable(true);
+        action->setChecked(current.contains(column));
+        connect(action, &QAction::toggled, this, [toggle, column](bool on) { toggle(column, on); });
+    };
+    QMenu *params = m_columnsMenu->addMenu(tr("Params"));
+    for (const QString &key : m_runsModel->paramKeys())
+        addItem(params, key, {RunTableModel::ExtraColumn::Kind::Param, key});
+    params->setEnabled(!params->isEmpty());
+    QMenu *metrics = m_columnsMenu->addMenu(tr("Metrics"));
+    for (const QString &key : m_runsModel->metricKeys()) {
+        QMenu *stats = metrics->addMenu(key);
+        addItem(stats, tr("last"), {RunTableModel::ExtraColumn::Kind::MetricLast, key});
+        addItem(stats, tr("min"), {RunTableModel::ExtraColumn::Kind::MetricMin, key});
+        addItem(stats, tr("max"), {RunTableModel::ExtraColumn::Kind::MetricMax, key});
+    }
+    metrics->setEnabled(!metrics->isEmpty());
+}
+
 bool MainWindow::isShowingEmptyState() const { return m_pages->currentWidget() == m_emptyState; }
 
 void MainWindow::showRunsOrEmptyState()
 {
-    m_pages->setCurrentWidget(m_runsModel->rowCount() == 0 ? static_cast<QWidget *>(m_emptyState) : m_runsView);
+    m_pages->setCurrentWidget(m_runsModel->rowCount() == 0 ? m_emptyState : m_pages->widget(1));
 }
 
 void MainWindow::restoreLayout()

@@ -4,14 +4,17 @@
 #include <QMainWindow>
 
 class QLabel;
-class QSortFilterProxyModel;
+class QLineEdit;
+class QMenu;
 class QStackedWidget;
 class QTabWidget;
 class QTableView;
 
 namespace trainyard {
 
+class CompareView;
 class LaunchHost;
+class RunFilterProxy;
 class RunListWatcher;
 class RunPage;
 class RunTableModel;
@@ -27,6 +30,14 @@ public:
     RunTableModel *runsModel() const { return m_runsModel; }
     bool isShowingEmptyState() const;
     LaunchHost *launchHost() const { return m_launchHost; }
+    RunFilterProxy *filteredRuns() const { return m_sortedRuns; }
+    QLineEdit *filterEdit() const { return m_filterEdit; }
+    QLabel *filterError() const { return m_filterError; }
+    CompareView *compareView() const { return m_compare; }
+
+    // Opens (or brings forward) the compare view with these runs (the selected ones by default).
+    CompareView *openCompare(const QStringList &runIds = {});
+    QStringList selectedRunIds() const;
 
     // Opens (or brings forward) the page of a run.
     RunPage *openRunPage(const QString &runId);
@@ -41,12 +52,19 @@ private:
     void showRunsOrEmptyState();
     void restoreLayout();
     void saveLayout() const;
+    void applyFilter(const QString &query);
+    void fillColumnsMenu();
+    void updateCompareRuns();
 
     QString m_workspaceRoot;
     QString m_databasePath;
     RunTableModel *m_runsModel;
     QTabWidget *m_tabs;
-    QSortFilterProxyModel *m_sortedRuns;
+    RunFilterProxy *m_sortedRuns;
+    QLineEdit *m_filterEdit;
+    QLabel *m_filterError;
+    QMenu *m_columnsMenu;
+    CompareView *m_compare = nullptr;
     QStackedWidget *m_pages;
     QTableView *m_runsView;
     QLabel *m_emptyState;

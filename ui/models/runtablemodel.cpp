@@ -4,6 +4,8 @@
 #include <QHash>
 #include <QTimer>
 
+#include <cmath>
+
 namespace trainyard {
 
 namespace {
@@ -68,7 +70,7 @@ void RunTableModel::setRuns(const QList<RunRecord> &runs)
         const RunRecord &incoming = runs[incomingById.value(m_runs[row].id)];
         if (!(incoming == m_runs[row])) {
             m_runs[row] = incoming;
-            emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+            emit dataChanged(index(row, 0), index(row, columnCount() - 1));
         }
     }
     // Append new runs in their incoming order; the view's proxy does the sorting.
@@ -103,7 +105,88 @@ void RunTableModel::tickDurations()
 
 int RunTableModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_runs.size()); }
 
-int RunTableModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int RunTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount + int(m_extraColumns.size());
+}
+
+QString RunTableModel::ExtraColumn::title() const
+{
+    switch (kind) {
+    case Kind::Param: return key;
+    case Kind::MetricLast: return QStringLiteral("%1 (last)").arg(key);
+    case Kind::MetricMin: return QStringLiteral("%1 (min)").arg(key);
+    case Kind::MetricMax: return QStringLiteral("%1 (max)").arg(key);
+    }
+    return key;
+}
+
+QString RunTableModel::ExtraColumn::id() const
+{
+    static const char *const kPrefixes[] = {"param:", "last:", "min:", "max:"};
+    return QLatin1String(kPrefixes[int(kind)]) + key;
+}
+
+std::optional<RunTableModel::ExtraColumn> RunTableModel::ExtraColumn::fromId(const QString &id)
+{
+    static const QList<QPair<QString, Kind>> kPrefixes = {{QStringLiteral("param:"), Kind::Param},
+                                                          {QStringLiteral("last:"), Kind::MetricLast},
+                                                          {QStringLiteral("min:"), Kind::MetricMin},
+                                                          {QStringLiteral("max:"), Kind::MetricMax}};
+    for (const auto &[prefix, kind] : kPrefixes)
+        if (id.startsWith(prefix) && id.size() > prefix.size())
+            return ExtraColumn{kind, id.mid(prefix.size())};
+    return std::nullopt;
+}
+
+void RunTableModel::setExtraColumns(const QList<ExtraColumn> &columns)
+{
+    if (columns == m_extraColumns)
+        return;
+    if (!m_extraColumns.isEmpty()) {
+        beginRemoveColumns({}, ColumnCount, ColumnCount + int(m_extraColumns.size()) - 1);
+        m_extraColumns.clear();
+        endRemoveColumns();
+    }
+    if (!columns.isEmpty()) {
+        beginInsertColumns({}, ColumnCount, ColumnCount + int(columns.size()) - 1);
+        m_extraColumns = columns;
+        endInsertColumns();
+    }
+}
+
+QStringList RunTableModel::paramKeys() const
+{
+    QStringList keys;
+    for (const RunRecord &run : m_runs)
+        for (auto it = run.params.cbegin(); it != run.params.cend(); ++it)
+            if (!keys.contains(it.key()))
+                keys << it.key();
+    keys.sort();
+    return keys;
+}
+
+QStringList RunTableModel::metricKeys() const
+{
+    QStringList keys;
+    for (const RunRecord &run : m_runs)
+        for (auto it = run.metrics.cbegin(); it != run.metrics.cend(); ++it)
+            if (!keys.contains(it.key()))
+                keys << it.key();
+    keys.sort();
+    return keys;
+}
+
+void RunTableModel::setRunColors(const QHash<QString, QColor> &colors)
+{
+    const QHash<QString, QColor> previous = m_runColors;
+    m_runColors = colors;
+    for (int row = 0; row < m_runs.size(); ++row) {
+        const QString &id = m_runs[row].id;
+        if (previous.value(id) != colors.value(id))
+            emit dataChanged(index(row, NameColumn), index(row, NameColumn), {Qt::DecorationRole});
+    }
+}
 
 QVariant RunTableModel::data(const QModelIndex &index, int role) const
 {
@@ -117,6 +200,8 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
     case NameColumn:
         if (role == Qt::DisplayRole || role == SortRole)
             return run.name;
+        if (role == Qt::DecorationRole && m_runColors.contains(run.id))
+            return m_runColors.value(run.id); // the run's colour in the compare view
         if (role == Qt::ToolTipRole)
             return QStringLiteral("%1\n%2").arg(run.id, run.command.join(QLatin1Char(' ')));
         break;
@@ -148,7 +233,36 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
         if (role == Qt::DisplayRole || role == SortRole)
             return run.tags.join(QStringLiteral(", "));
         break;
-    default: break;
+    default: {
+        const int extra = index.column() - ColumnCount;
+        if (extra < 0 || extra >= m_extraColumns.size())
+            break;
+        const ExtraColumn &column = m_extraColumns.at(extra);
+        if (column.kind == ExtraColumn::Kind::Param) {
+            const QString value = run.params.value(column.key);
+            if (role == Qt::DisplayRole)
+                return value;
+            if (role == SortRole) { // numbers sort as numbers, and before text
+                bool numeric = false;
+                const double number = value.toDouble(&numeric);
+                return numeric ? QVariant(number) : (value.isEmpty() ? QVariant() : QVariant(value));
+            }
+            break;
+        }
+        auto found = run.metrics.constFind(column.key);
+        if (found == run.metrics.constEnd())
+            break;
+        const double value = column.kind == ExtraColumn::Kind::MetricLast ? found->last
+                           : column.kind == ExtraColumn::Kind::MetricMin  ? found->min
+                                                                          : found->max;
+        if (role == Qt::DisplayRole)
+            return std::isnan(value) ? QStringLiteral("NaN") : QString::number(value, 'g', 6);
+        if (role == SortRole)
+            return std::isnan(value) ? QVariant() : QVariant(value);
+        if (role == Qt::TextAlignmentRole)
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        break;
+    }
     }
     return {};
 }
@@ -163,7 +277,10 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
     case StartedColumn: return tr("Started");
     case DurationColumn: return tr("Duration");
     case TagsColumn: return tr("Tags");
-    default: return {};
+    default:
+        if (section - ColumnCount >= 0 && section - ColumnCount < m_extraColumns.size())
+            return m_extraColumns.at(section - ColumnCount).title();
+        return {};
     }
 }
 

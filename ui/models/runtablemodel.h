@@ -6,7 +6,10 @@
 #include <QAbstractTableModel>
 #include <QColor>
 #include <QDateTime>
+#include <QHash>
 #include <QList>
+
+#include <optional>
 
 class QTimer;
 
@@ -17,8 +20,19 @@ class RunTableModel : public QAbstractTableModel {
 public:
     enum Column { NameColumn, StatusColumn, StartedColumn, DurationColumn, TagsColumn, ColumnCount };
     enum Role {
-        SortRole = Qt::UserRole + 1, // a value that sorts naturally (times and durations as numbers)
+        SortRole = Qt::UserRole + 1, // a value that sorts naturally (times, durations and numbers as numbers)
         RunIdRole,
+    };
+
+    // A column the user added after the fixed ones: a param, or a metric's last, min or max.
+    struct ExtraColumn {
+        enum class Kind { Param, MetricLast, MetricMin, MetricMax };
+        Kind kind = Kind::Param;
+        QString key;
+        QString title() const;
+        QString id() const; // "param:lr", "last:loss", ... (saved in the settings)
+        static std::optional<ExtraColumn> fromId(const QString &id);
+        bool operator==(const ExtraColumn &) const = default;
     };
 
     explicit RunTableModel(QObject *parent = nullptr);
@@ -26,6 +40,16 @@ public:
     // Applies a new list of runs as row inserts, removals and dataChanged; never a reset.
     void setRuns(const QList<RunRecord> &runs);
     const RunRecord &runAt(int row) const { return m_runs.at(row); }
+    const QList<RunRecord> &runs() const { return m_runs; }
+
+    // Columns after the fixed ones, as inserted and removed columns (never a reset).
+    void setExtraColumns(const QList<ExtraColumn> &columns);
+    const QList<ExtraColumn> &extraColumns() const { return m_extraColumns; }
+    // The params and metric keys of the runs, for the column chooser.
+    QStringList paramKeys() const;
+    QStringList metricKeys() const;
+    // The compare view's colours, shown as a swatch beside the name.
+    void setRunColors(const QHash<QString, QColor> &colors);
     // The clock used for the durations of active runs (tests pin it).
     void setNow(const QDateTime &now);
 
@@ -41,6 +65,8 @@ private:
     QDateTime now() const;
 
     QList<RunRecord> m_runs;
+    QList<ExtraColumn> m_extraColumns;
+    QHash<QString, QColor> m_runColors;
     QDateTime m_pinnedNow;
     QTimer *m_durationTimer;
 };

@@ -1,0 +1,353 @@
+// The compare view: charts per key with one colour per run, zoom re-queries, hover, groups, live tails,
+// exports, the params diff and the runs table's extra columns and filter box.
+#include "mainwindow.h"
+#include "models/paramdiffmodel.h"
+#include "models/runfilterproxy.h"
+#include "models/runtablemodel.h"
+#include "store/runqueries.h"
+#include "store/sqlite.h"
+#include "support/testworkspace.h"
+#include "views/compareview.h"
+#include "views/envelopechart.h"
+
+#include <QAbstractItemModelTester>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+using namespace trainyard;
+
+namespace {
+
+QList<RunRecord> loadRuns(test::TestWorkspace &workspace, const QStringList &ids)
+{
+    auto connection = workspace.workspace().database().connect();
+    auto all = runqueries::listRuns(connection.value());
+    QList<RunRecord> runs;
+    for (const QString &id : ids)
+        for (const RunRecord &run : all.value())
+            if (run.id == id)
+                runs << run;
+    return runs;
+}
+
+void waitForLoads(CompareView &view)
+{
+    QTRY_VERIFY_WITH_TIMEOUT(!view.isLoading(), 20000);
+    QCoreApplication::processEvents();
+}
+
+// Pixels whose colour is within a small distance of `color`.
+int pixelsNear(const QImage &image, const QColor &color)
+{
+    int count = 0;
+    for (int y = 0; y < image.height(); ++y) {
+        const QRgb *line = reinterpret_cast<const QRgb *>(image.constScanLine(y));
+        for (int x = 0; x < image.width(); ++x) {
+            const QColor c(line[x]);
+            if (std::abs(c.red() - color.red()) + std::abs(c.green() - color.green()) + std::abs(c.blue() - color.blue()) < 40)
+                ++count;
+        }
+    }
+    return count;
+}
+
+// Three runs with distinct curves: 20,000 steps each, a loss and an accuracy; params lr and optimizer.
+struct ThreeRuns {
+    test::TestWorkspace workspace;
+    QStringList ids;
+    ThreeRuns()
+    {
+        const QList<QList<QPair<QString, QString>>> params = {
+            {{"lr", "0.1"}, {"optimizer", "sgd"}, {"seed", "1"}},
+            {{"lr", "0.01"}, {"optimizer", "sgd"}, {"seed", "1"}},
+            {{"lr", "0.001"}, {"optimizer", "adam"}, {"seed", "1"}},
+        };
+        for (int r = 0; r < 3; ++r) {
+            const QString id = workspace.addRun(QStringLiteral("run-%1").arg(r), RunStatus::Succeeded, {r == 2 ? "b" : "a"}, {},
+                                                params[r]);
+            std::vector<std::int64_t> steps;
+            std::vector<double> loss, acc;
+            for (int i = 0; i < 20000; ++i) {
+                steps.push_back(i);
+                loss.push_back((3 - r) * std::exp(-i / 4000.0) + 0.2 * r + 0.05 * std::sin(i * 0.01));
+                acc.push_back(1 - std::exp(-i / (3000.0 * (r + 1))));
+            }
+            workspace.addPoints(id, QStringLiteral("loss"), steps, loss, 1'700'000'000'000);
+            workspace.addPoints(id, QStringLiteral("acc"), steps, acc, 1'700'000'000'000);
+            ids << id;
+        }
+    }
+};
+
+} // namespace
+
+class TestCompareView : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_config.isValid());
+        qputenv("XDG_CONFIG_HOME", m_config.path().toUtf8());
+    }
+
+    void chartsShowEveryRunInItsOwnColour()
+    {
+        ThreeRuns data;
+        CompareView view(data.workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        QSignalSpy colors(&view, &CompareView::runColorsChanged);
+        view.setRuns(loadRuns(data.workspace, data.ids));
+        waitForLoads(view);
+        QCOMPARE(colors.count(), 1);
+        QCOMPARE(view.runColors().size(), 3);
+        QCOMPARE(QSet<QRgb>({view.runColors().value(data.ids[0]).rgb(), view.runColors().value(data.ids[1]).rgb(),
+                             view.runColors().value(data.ids[2]).rgb()}).size(),
+                 3);
+        // One chart per key, in key order; every run in each, with its colour.
+        const QList<EnvelopeChart *> charts = view.visibleCharts();
+        QCOMPARE(charts.size(), 2);
+        QCOMPARE(charts[0]->title(), QStringLiteral("acc"));
+        QCOMPARE(charts[1]->title(), QStringLiteral("loss"));
+        for (EnvelopeChart *chart : charts) {
+            QCOMPARE(chart->series().size(), 3);
+            for (const ChartSeries &series : chart->series()) {
+                QCOMPARE(series.color, view.runColors().value(series.id));
+                QVERIFY(!series.envelope.empty());
+                QCOMPARE(series.envelope.seriesLastStep, std::int64_t(19999));
+            }
+        }
+        // The pixels: each run's colour is drawn, in quantity, in the loss chart.
+        const QImage image = view.grab().toImage();
+        for (const QString &id : data.ids)
+            QVERIFY2(pixelsNear(image, view.runColors().value(id)) > 300, qPrintable(id));
+        // TRAINYARD_SCREENSHOT=compare.png saves the view (how docs/images/compare-view.png is made).
+        if (const QByteArray screenshot = qgetenv("TRAINYARD_SCREENSHOT"); !screenshot.isEmpty())
+            QVERIFY(view.grab().save(QString::fromLocal8Bit(screenshot)));
+
+        // The key search hides charts; a pinned key comes first.
+        view.setKeyFilter(QStringLiteral("LOS"));
+        QCOMPARE(view.visibleCharts().size(), 1);
+        view.setKeyFilter(QString());
+        view.setPinned(QStringLiteral("loss"), true);
+        QCOMPARE(view.visibleCharts().at(0)->title(), QStringLiteral("loss"));
+        QVERIFY(view.visibleCharts().at(0)->isPinned());
+        view.setPinned(QStringLiteral("loss"), false);
+    }
+
+    void zoomRequeriesAtTheNewRange()
+    {
+        ThreeRuns data;
+        CompareView view(data.workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        view.setRuns(loadRuns(data.workspace, data.ids));
+        waitForLoads(view);
+        EnvelopeChart *loss = view.chart(QStringLiteral("loss"));
+        const ChartSeries before = loss->series().at(0);
+        QVERIFY(!before.envelope.fullResolution); // 20,000 points do not fit a chart's width
+        loss->zoomTo(5000, 5200);
+        QVERIFY(!loss->followsData());
+        QTRY_VERIFY_WITH_TIMEOUT(loss->series().at(0).envelope.fullResolution, 10000);
+        waitForLoads(view);
+        for (const ChartSeries &series : loss->series()) {
+            const MetricEnvelope &envelope = series.envelope;
+            QVERIFY(envelope.fromStep <= 5000 && envelope.toStep >= 5200);
+            QVERIFY(envelope.toStep - envelope.fromStep < 1000); // the new range, not the whole series
+            QVERIFY(envelope.fullResolution);
+        }
+        // Hover: every run's value at the line, exactly the logged one at full resolution.
+        loss->setHoverX(5100);
+        const QStringList lines = loss->hoverLines();
+        QCOMPARE(lines.size(), 4);
+        QCOMPARE(lines[0], QStringLiteral("step 5100"));
+        const double expected = 3 * std::exp(-5100 / 4000.0) + 0.05 * std::sin(5100 * 0.01);
+        QCOMPARE(lines[1], QStringLiteral("run-0: %1").arg(QString::number(expected, 'g', 6)));
+        // Double-click's reset goes back to the whole series.
+        loss->fitAll();
+        emit loss->xRangeChanged(loss->xRange().first, loss->xRange().second);
+        QTRY_VERIFY_WITH_TIMEOUT(!loss->series().at(0).envelope.fullResolution, 10000);
+    }
+
+    void groupsDrawMeanWithBandAndSmoothingKeepsRaw()
+    {
+        ThreeRuns data;
+        CompareView view(data.workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        view.setRuns(loadRuns(data.workspace, data.ids));
+        waitForLoads(view);
+        QVERIFY(view.groupByChoices().contains(QStringLiteral("param:optimizer")));
+        view.setGroupBy(QStringLiteral("param:optimizer"));
+        EnvelopeChart *acc = view.chart(QStringLiteral("acc"));
+        acc->setHoverX(10000);
+        const QStringList lines = acc->hoverLines();
+        QCOMPARE(lines.size(), 3); // the x, then one line per group
+        QVERIFY2(lines[1].startsWith(QStringLiteral("sgd: ")), qPrintable(lines[1]));
+        QVERIFY2(lines[2].startsWith(QStringLiteral("adam: ")), qPrintable(lines[2]));
+        // The sgd group is the mean of runs 0 and 1.
+        const double run0 = 1 - std::exp(-10000 / 3000.0), run1 = 1 - std::exp(-10000 / 6000.0);
+        const double mean = lines[1].mid(5).toDouble();
+        QVERIFY2(std::abs(mean - (run0 + run1) / 2) < 0.01, qPrintable(lines[1]));
+        const QImage grouped = acc->grab().toImage();
+        QVERIFY(pixelsNear(grouped, seriesColor(0)) > 200);
+        QVERIFY(pixelsNear(grouped, seriesColor(1)) > 200);
+        view.setGroupBy(QString());
+        view.setSmoothing(0.9);
+        acc->setHoverX(std::nullopt);
+        QVERIFY(pixelsNear(acc->grab().toImage(), view.runColors().value(data.ids[0])) > 200);
+    }
+
+    void liveRunsExtendWithTheNewStepsOnly()
+    {
+        test::TestWorkspace workspace;
+        const QString id = workspace.addRun(QStringLiteral("live"), RunStatus::Running);
+        std::vector<std::int64_t> steps;
+        std::vector<double> values;
+        for (int i = 0; i < 500; ++i) {
+            steps.push_back(i);
+            values.push_back(i);
+        }
+        QVERIFY(workspace.addPoints(id, QStringLiteral("loss"), steps, values));
+        CompareView view(workspace.workspace().database().path());
+        view.resize(1000, 700);
+        view.show();
+        view.setRuns(loadRuns(workspace, {id}));
+        waitForLoads(view);
+        EnvelopeChart *chart = view.chart(QStringLiteral("loss"));
+        QCOMPARE(chart->series().at(0).envelope.buckets.back().summary.lastStep, std::int64_t(499));
+        const std::vector<EnvelopeBucket> held = chart->series().at(0).envelope.buckets;
+
+        for (int round = 1; round <= 3; ++round) {
+            steps.clear();
+            values.clear();
+            for (int i = 500 * round; i < 500 * (round + 1); ++i) {
+                steps.push_back(i);
+                values.push_back(i);
+            }
+            QVERIFY(workspace.addPoints(id, QStringLiteral("loss"), steps, values));
+            view.setRuns(loadRuns(workspace, {id})); // as the main window does when the run list changes
+            const std::int64_t last = 500 * (round + 1) - 1;
+            QTRY_COMPARE_WITH_TIMEOUT(chart->series().at(0).envelope.buckets.back().summary.lastStep, last, 10000);
+        }
+        // The buckets held before are still there, unchanged: the new steps were appended.
+        const auto &now = chart->series().at(0).envelope.buckets;
+        QVERIFY(now.size() > held.size());
+        for (std::size_t i = 0; i < held.size(); ++i) {
+            QCOMPARE(now[i].loStep, held[i].loStep);
+            QCOMPARE(now[i].summary.count, held[i].summary.count);
+        }
+        std::int64_t total = 0;
+        for (const auto &bucket : now)
+            total += bucket.summary.count;
+        QCOMPARE(total, std::int64_t(2000));
+        QCOMPARE(chart->xRange().second, 1999.0); // a following chart shows the new steps
+    }
+
+    void exportsPngSvgAndCsv()
+    {
+        ThreeRuns data;
+        CompareView view(data.workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        view.setRuns(loadRuns(data.workspace, data.ids));
+        waitForLoads(view);
+        EnvelopeChart *loss = view.chart(QStringLiteral("loss"));
+        const QImage image = loss->toImage(loss->size() * 2);
+        QCOMPARE(image.size(), loss->size() * 2);
+        QVERIFY(pixelsNear(image, view.runColors().value(data.ids[1])) > 300);
+        const QByteArray svg = loss->toSvg(loss->size());
+        QVERIFY(svg.contains("<svg"));
+        QVERIFY(svg.contains("polyline") || svg.contains("<path"));
+        const QList<QByteArray> csv = loss->toCsv().split('\n');
+        QVERIFY(csv[0].startsWith("series,step_from,step_to,points,min,max,mean"));
+        std::int64_t points = 0;
+        for (const QByteArray &line : csv.mid(1)) {
+            if (line.isEmpty())
+                continue;
+            QVERIFY(line.startsWith("\"run-"));
+            points += line.split(',').at(3).toLongLong();
+        }
+        QCOMPARE(points, std::int64_t(3 * 20000));
+    }
+
+    void paramsDiffHighlightsDifferences()
+    {
+        ThreeRuns data;
+        ParamDiffModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setRuns(loadRuns(data.workspace, data.ids));
+        QCOMPARE(model.columnCount(), 3);
+        QCOMPARE(model.rowCount(), 3); // lr, optimizer, seed
+        QCOMPARE(model.paramAt(2), QStringLiteral("seed"));
+        QCOMPARE(model.index(0, 1).data().toString(), QStringLiteral("0.01"));
+        QVERIFY(model.index(0, 0).data(ParamDiffModel::DiffersRole).toBool());
+        QVERIFY(model.index(0, 0).data(Qt::BackgroundRole).isValid());
+        QVERIFY(!model.index(2, 0).data(ParamDiffModel::DiffersRole).toBool());
+        QVERIFY(!model.index(2, 0).data(Qt::BackgroundRole).isValid());
+        model.setOnlyDifferences(true);
+        QCOMPARE(model.rowCount(), 2);
+        QVERIFY(model.toCsv().startsWith("param,\"run-0 ("));
+        model.setRuns(loadRuns(data.workspace, data.ids.mid(0, 2)));
+        QCOMPARE(model.rowCount(), 1); // only lr differs between the two sgd runs
+    }
+
+    void runsTableColumnsAndFilter()
+    {
+        ThreeRuns data;
+        MainWindow window(data.workspace.workspace());
+        window.resize(1200, 800);
+        window.show();
+        RunTableModel *model = window.runsModel();
+        QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QTRY_COMPARE(model->rowCount(), 3);
+        model->setExtraColumns({{RunTableModel::ExtraColumn::Kind::Param, "lr"},
+                                {RunTableModel::ExtraColumn::Kind::MetricMin, "loss"}});
+        QCOMPARE(model->columnCount(), int(RunTableModel::ColumnCount) + 2);
+        QCOMPARE(model->headerData(RunTableModel::ColumnCount + 1, Qt::Horizontal).toString(), QStringLiteral("loss (min)"));
+        // Sorting by a param sorts numbers as numbers (0.001 < 0.01 < 0.1).
+        RunFilterProxy *proxy = window.filteredRuns();
+        proxy->sort(RunTableModel::ColumnCount, Qt::AscendingOrder);
+        QCOMPARE(proxy->index(0, RunTableModel::ColumnCount).data().toString(), QStringLiteral("0.001"));
+        QCOMPARE(proxy->index(2, RunTableModel::ColumnCount).data().toString(), QStringLiteral("0.1"));
+        // The filter box: a good query filters, a bad one points at the token and keeps the rows.
+        window.filterEdit()->setText(QStringLiteral("lr>=0.01 optimizer:sgd"));
+        QCOMPARE(proxy->rowCount(), 2);
+        QVERIFY(window.filterError()->isHidden());
+        window.filterEdit()->setText(QStringLiteral("lr>=fast"));
+        QVERIFY(!window.filterError()->isHidden());
+        QVERIFY2(window.filterError()->text().contains(QStringLiteral("expected a number after 'lr>=', got 'fast'\n  lr>=fast\n      ^^^^")),
+                 qPrintable(window.filterError()->text()));
+        QCOMPARE(proxy->rowCount(), 2); // the last good filter stays
+        window.filterEdit()->setText(QStringLiteral("loss.min<0.3"));
+        QCOMPARE(proxy->rowCount(), 2); // runs 0 and 1 reach below 0.3, run 2 stays above 0.4
+        const QByteArray csv = proxy->toCsv();
+        QVERIFY(csv.startsWith("id,\"Name\""));
+        QCOMPARE(csv.count('\n'), 3);
+        window.filterEdit()->clear();
+
+        // Compare from the selection: the table shows each run's compare colour.
+        window.runsView()->selectAll();
+        CompareView *compare = window.openCompare();
+        QCOMPARE(compare->runIds().size(), 3);
+        for (int row = 0; row < model->rowCount(); ++row) {
+            const QString id = model->runAt(row).id;
+            QCOMPARE(model->index(row, RunTableModel::NameColumn).data(Qt::DecorationRole).value<QColor>(),
+                     compare->runColors().value(id));
+        }
+        waitForLoads(*compare);
+    }
+
+private:
+    QTemporaryDir m_config;
+};
+
+QTEST_MAIN(TestCompareView)
+#include "tst_compareview.moc"

@@ -1,0 +1,482 @@
+// The compare view's controller: which envelopes each chart needs for the range it shows, asked of the
+// loader (off the UI thread), and the live extension of charts of running runs.
+#include "views/compareview.h"
+
+#include "models/envelopeloader.h"
+#include "models/paramdiffmodel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSlider>
+#include <QSplitter>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <QFile>
+
+#include <cmath>
+
+namespace trainyard {
+
+namespace {
+constexpr auto kPinnedKey = "compare/pinnedKeys";
+constexpr int kColumns = 2;
+constexpr int kPrefetchFactor = 3; // a range query covers the visible range and as much again each side
+
+QString slotOf(const QString &key, const QString &runId) { return key + QChar(0) + runId; }
+
+bool keyOrder(const QString &a, const QString &b)
+{
+    // System telemetry (sys/...) after the run's own metrics.
+    const bool aSystem = a.startsWith(QLatin1String("sys/")), bSystem = b.startsWith(QLatin1String("sys/"));
+    if (aSystem != bSystem)
+        return bSystem;
+    return a < b;
+}
+} // namespace
+
+CompareView::CompareView(const QString &databasePath, QWidget *parent)
+    : QWidget(parent), m_databasePath(databasePath), m_loader(new EnvelopeLoader(databasePath, this)),
+      m_search(new QLineEdit(this)), m_xAxis(new QComboBox(this)), m_smoothingSlider(new QSlider(Qt::Horizontal, this)),
+      m_logYBox(new QCheckBox(tr("Log y"), this)), m_groupByBox(new QComboBox(this)), m_note(new QLabel(this)),
+      m_gridHost(new QWidget(this)), m_grid(new QGridLayout(m_gridHost)), m_diffModel(new ParamDiffModel(this)),
+      m_diffView(new QTableView(this)), m_onlyDifferences(new QCheckBox(tr("Only differences"), this))
+{
+    setObjectName(QStringLiteral("compareView"));
+    const QStringList pinned = QSettings().value(QLatin1String(kPinnedKey)).toStringList();
+    m_pinned = QSet<QString>(pinned.begin(), pinned.end());
+
+    m_search->setObjectName(QStringLiteral("metricSearch"));
+    m_search->setPlaceholderText(tr("Search metrics…"));
+    m_search->setClearButtonEnabled(true);
+    m_xAxis->addItem(tr("Step"), int(XAxisMode::Step));
+    m_xAxis->addItem(tr("Wall time"), int(XAxisMode::WallTime));
+    m_xAxis->addItem(tr("Time since start"), int(XAxisMode::RelativeTime));
+    m_smoothingSlider->setRange(0, 99);
+    m_smoothingSlider->setToolTip(tr("EMA smoothing (the raw curve stays, faint, behind)"));
+    m_smoothingSlider->setMaximumWidth(160);
+    m_groupByBox->addItem(tr("No grouping"), QString());
+    m_note->setStyleSheet(QStringLiteral("color: #8a5a00"));
+    m_note->hide();
+
+    auto controls = new QHBoxLayout;
+    controls->addWidget(m_search, 2);
+    controls->addWidget(new QLabel(tr("X:"), this));
+    controls->addWidget(m_xAxis);
+    controls->addWidget(new QLabel(tr("Smoothing:"), this));
+    controls->addWidget(m_smoothingSlider, 1);
+    controls->addWidget(m_logYBox);
+    controls->addWidget(new QLabel(tr("Group:"), this));
+    controls->addWidget(m_groupByBox);
+
+    m_grid->setSpacing(8);
+    auto scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setWidget(m_gridHost);
+
+    m_diffView->setObjectName(QStringLiteral("paramDiff"));
+    m_diffView->setModel(m_diffModel);
+    m_diffView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    auto exportDiff = new QPushButton(tr("Export CSV…"), this);
+    auto diffHost = new QWidget(this);
+    auto diffLayout = new QVBoxLayout(diffHost);
+    diffLayout->setContentsMargins(0, 0, 0, 0);
+    auto diffBar = new QHBoxLayout;
+    diffBar->addWidget(new QLabel(tr("<b>Params</b>"), diffHost));
+    diffBar->addStretch();
+    diffBar->addWidget(m_onlyDifferences);
+    diffBar->addWidget(exportDiff);
+    diffLayout->addLayout(diffBar);
+    diffLayout->addWidget(m_diffView);
+
+    auto splitter = new QSplitter(Qt::Vertical, this);
+    splitter->addWidget(scroll);
+    splitter->addWidget(diffHost);
+    splitter->setStretchFactor(0, 4);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({750, 170}); // the charts are the point; the params table is a glance
+
+    auto layout = new QVBoxLayout(this);
+    layout->addLayout(controls);
+    layout->addWidget(m_note);
+    layout->addWidget(splitter);
+
+    connect(m_search, &QLineEdit::textChanged, this, &CompareView::setKeyFilter);
+    connect(m_xAxis, &QComboBox::currentIndexChanged, this,
+            [this](int index) { setXAxisMode(XAxisMode(m_xAxis->itemData(index).toInt())); });
+    connect(m_smoothingSlider, &QSlider::valueChanged, this, [this](int value) { setSmoothing(value / 100.0); });
+    connect(m_logYBox, &QCheckBox::toggled, this, &CompareView::setLogY);
+    connect(m_groupByBox, &QComboBox::currentIndexChanged, this,
+            [this](int index) { setGroupBy(m_groupByBox->itemData(index).toString()); });
+    connect(m_onlyDifferences, &QCheckBox::toggled, m_diffModel, &ParamDiffModel::setOnlyDifferences);
+    connect(exportDiff, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export params"), QStringLiteral("params.csv"), tr("CSV (*.csv)"));
+        if (!path.isEmpty())
+            (void)QtConcurrent::run([bytes = m_diffModel->toCsv(), path] {
+                QFile file(path);
+                if (file.open(QIODevice::WriteOnly))
+                    file.write(bytes);
+            });
+    });
+    connect(m_loader, &EnvelopeLoader::loaded, this,
+            [this](quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope,
+                   EnvelopeLoader::Kind kind) { onLoaded(ticket, key, runId, envelope, int(kind)); });
+    connect(m_loader, &EnvelopeLoader::idle, this, &CompareView::loadingFinished);
+}
+
+CompareView::~CompareView() = default;
+
+QStringList CompareView::runIds() const
+{
+    QStringList ids;
+    for (const RunRecord &run : m_runs)
+        ids << run.id;
+    return ids;
+}
+
+bool CompareView::isLoading() const { return m_loader->pending() > 0; }
+
+QList<EnvelopeChart *> CompareView::visibleCharts() const
+{
+    QList<EnvelopeChart *> charts;
+    for (int i = 0; i < m_grid->count(); ++i)
+        if (auto chart = qobject_cast<EnvelopeChart *>(m_grid->itemAt(i)->widget()))
+            charts << chart;
+    return charts;
+}
+
+void CompareView::setRuns(const QList<RunRecord> &requested)
+{
+    QList<RunRecord> runs = requested.mid(0, kMaxRuns);
+    m_note->setVisible(requested.size() > kMaxRuns);
+    m_note->setText(tr("Comparing the first %1 of the %2 selected runs.").arg(kMaxRuns).arg(requested.size()));
+
+    // Colours stay with their runs; a new run takes the first colour no other run has.
+    QHash<QString, QColor> colors;
+    QSet<QRgb> taken;
+    for (const RunRecord &run : runs)
+        if (m_colors.contains(run.id)) {
+            colors.insert(run.id, m_colors.value(run.id));
+            taken.insert(m_colors.value(run.id).rgb());
+        }
+    int next = 0;
+    for (const RunRecord &run : runs) {
+        if (colors.contains(run.id))
+            continue;
+        while (taken.contains(seriesColor(next).rgb()))
+            ++next;
+        colors.insert(run.id, seriesColor(next));
+        taken.insert(seriesColor(next).rgb());
+    }
+    const bool colorsChanged = colors != m_colors;
+    m_colors = colors;
+    m_runs = runs;
+
+    // The group-by choices: tags and every param of these runs.
+    QStringList params;
+    for (const RunRecord &run : m_runs)
+        for (auto it = run.params.cbegin(); it != run.params.cend(); ++it)
+            if (!params.contains(it.key()))
+                params << it.key();
+    params.sort();
+    const QString currentGroup = m_groupBy;
+    {
+        QSignalBlocker block(m_groupByBox);
+        m_groupByBox->clear();
+        m_groupByBox->addItem(tr("No grouping"), QString());
+        m_groupByBox->addItem(tr("Tags"), QStringLiteral("tags"));
+        for (const QString &param : params)
+            m_groupByBox->addItem(tr("Param %1").arg(param), QStringLiteral("param:") + param);
+        m_groupByBox->setCurrentIndex(std::max(0, m_groupByBox->findData(currentGroup)));
+    }
+
+    // One chart per key any of the runs logged.
+    QSet<QString> keys;
+    for (const RunRecord &run : m_runs)
+        for (auto it = run.metrics.cbegin(); it != run.metrics.cend(); ++it)
+            keys.insert(it.key());
+    for (auto it = m_charts.begin(); it != m_charts.end();) {
+        if (!keys.contains(it.key())) {
+            it.value()->deleteLater();
+            it = m_charts.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (const QString &key : keys) {
+        EnvelopeChart *chart = m_charts.value(key);
+        if (!chart) {
+            chart = new EnvelopeChart(key, m_gridHost);
+            chart->setXAxisMode(m_mode);
+            chart->setSmoothing(m_smoothing);
+            chart->setLogY(m_logY);
+            chart->setPinned(m_pinned.contains(key));
+            auto debounce = new QTimer(chart);
+            debounce->setSingleShot(true);
+            debounce->setInterval(30);
+            connect(debounce, &QTimer::timeout, this, [this, chart] { loadRange(chart); });
+            connect(chart, &EnvelopeChart::xRangeChanged, debounce, qOverload<>(&QTimer::start));
+            connect(chart, &EnvelopeChart::pinToggled, this, [this, key](bool pinned) { setPinned(key, pinned); });
+            m_charts.insert(key, chart);
+        }
+        // The chart's series: these runs that logged the key, in selection order.
+        QList<ChartSeries> series;
+        const QList<ChartSeries> &existing = chart->series();
+        for (const RunRecord &run : m_runs) {
+            if (!run.metrics.contains(key))
+                continue;
+            ChartSeries s;
+            for (const ChartSeries &old : existing)
+                if (old.id == run.id)
+                    s = old;
+            const bool isNew = s.id.isEmpty();
+            s.id = run.id;
+            s.label = run.name;
+            s.color = m_colors.value(run.id);
+            s.group = groupOf(run);
+            s.startMs = (run.startedAt.isValid() ? run.startedAt : run.createdAt).toMSecsSinceEpoch();
+            series << s;
+            const QString slot = slotOf(key, run.id);
+            const std::int64_t count = run.metrics.value(key).count;
+            if (isNew) {
+                m_knownCounts.insert(slot, count);
+                requestWhole(key, run.id);
+            } else if (count > m_knownCounts.value(slot)) {
+                // Live: points arrived since the chart loaded. A following chart appends the new steps at
+                // the resolution it holds; one holding far more buckets than pixels is reloaded whole.
+                const std::int64_t added = count - m_knownCounts.value(slot);
+                m_knownCounts.insert(slot, count);
+                if (!chart->followsData())
+                    continue;
+                const MetricEnvelope &held = s.envelope;
+                const std::int64_t heldPoints = [&] {
+                    std::int64_t n = 0;
+                    for (const auto &b : held.buckets)
+                        n += b.summary.count;
+                    return n;
+                }();
+                if (held.buckets.empty() || held.buckets.size() > std::size_t(4 * kPrefetchFactor * chart->plotWidth())) {
+                    requestWhole(key, run.id);
+                } else {
+                    const double pointsPerBucket = std::max(1.0, double(heldPoints) / double(held.buckets.size()));
+                    const int pixels = std::max(1, int(std::ceil(double(added) / pointsPerBucket)));
+                    m_loader->request(key, run.id, EnvelopeRequest{held.buckets.back().hiStep + 1, std::nullopt, pixels},
+                                      EnvelopeLoader::Kind::Tail);
+                }
+            }
+        }
+        chart->setSeries(series);
+        chart->setGrouped(!m_groupBy.isEmpty());
+    }
+    m_diffModel->setRuns(m_runs);
+    m_diffModel->setRunColors(m_colors);
+    rebuildGrid();
+    if (colorsChanged)
+        emit runColorsChanged(m_colors);
+}
+
+void CompareView::requestWhole(const QString &key, const QString &runId)
+{
+    const int pixels = kPrefetchFactor * std::max(600, m_charts.value(key) ? m_charts.value(key)->plotWidth() : 600);
+    m_requestedPixels.insert(slotOf(key, runId), pixels);
+    m_wholeTickets.insert(slotOf(key, runId), m_loader->request(key, runId, EnvelopeRequest{std::nullopt, std::nullopt, pixels}));
+}
+
+void CompareView::onLoaded(quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope, int kind)
+{
+    EnvelopeChart *chart = m_charts.value(key);
+    if (!chart)
+        return;
+    const QString slot = slotOf(key, runId);
+    if (EnvelopeLoader::Kind(kind) == EnvelopeLoader::Kind::Tail) {
+        chart->appendTail(runId, envelope);
+        if (auto overview = m_overviews.find(slot); overview != m_overviews.end()) // time axes map steps with it
+            for (const EnvelopeBucket &bucket : envelope.buckets)
+                if (overview->buckets.empty() || bucket.loStep > overview->buckets.back().hiStep)
+                    overview->buckets.push_back(bucket);
+        return;
+    }
+    if (m_wholeTickets.value(slot) == ticket) {
+        m_overviews.insert(slot, envelope);
+        m_wholeTickets.remove(slot);
+    }
+    chart->setEnvelope(runId, envelope);
+}
+
+std::optional<std::pair<std::int64_t, std::int64_t>> CompareView::stepRangeFor(const QString &key, const ChartSeries &series,
+                                                                                double x0, double x1) const
+{
+    if (m_mode == XAxisMode::Step)
+        return std::pair{std::int64_t(std::floor(x0)), std::int64_t(std::ceil(x1))};
+    // Time axes: the steps logged in [x0, x1], read off the whole-series envelope's timestamps.
+    const MetricEnvelope overview = m_overviews.value(slotOf(key, series.id));
+    const EnvelopeChart *chart = m_charts.value(key);
+    std::optional<std::int64_t> from, to;
+    for (const EnvelopeBucket &bucket : overview.buckets) {
+        const auto x = chart->bucketX(series, bucket);
+        if (!x)
+            continue;
+        if (!from && x->second >= x0)
+            from = bucket.loStep;
+        if (x->first <= x1)
+            to = bucket.hiStep;
+    }
+    if (!from || !to || *to < *from)
+        return std::nullopt;
+    return std::pair{*from, *to};
+}
+
+void CompareView::loadRange(EnvelopeChart *chart)
+{
+    const QString key = chart->title();
+    if (chart->followsData()) {
+        for (const ChartSeries &series : chart->series())
+            requestWhole(key, series.id);
+        return;
+    }
+    const auto [x0, x1] = chart->xRange();
+    const int width = chart->plotWidth();
+    for (const ChartSeries &series : chart->series()) {
+        const auto steps = stepRangeFor(key, series, x0, x1);
+        if (!steps)
+            continue;
+        const auto [s0, s1] = *steps;
+        const double span = double(s1) - double(s0) + 1;
+        const MetricEnvelope &held = series.envelope;
+        const int heldPixels = m_requestedPixels.value(slotOf(key, series.id), 1);
+        const double heldStepsPerBucket = (double(held.toStep) - double(held.fromStep) + 1) / heldPixels;
+        const bool covers = !held.buckets.empty() && held.fromStep <= s0 && held.toStep >= s1;
+        const bool fineEnough = held.fullResolution || heldStepsPerBucket <= span / width * 1.01;
+        const bool notTooFine = heldStepsPerBucket >= span / width / (2 * kPrefetchFactor);
+        if (covers && fineEnough && notTooFine)
+            continue; // what the chart holds already draws this range at full detail
+        const std::int64_t margin = std::int64_t(span);
+        const int pixels = kPrefetchFactor * width;
+        m_requestedPixels.insert(slotOf(key, series.id), pixels);
+        m_loader->request(key, series.id, EnvelopeRequest{s0 - margin, s1 + margin, pixels});
+    }
+}
+
+QString CompareView::groupOf(const RunRecord &run) const
+{
+    if (m_groupBy == QLatin1String("tags"))
+        return run.tags.join(QLatin1Char(','));
+    if (m_groupBy.startsWith(QLatin1String("param:")))
+        return run.params.value(m_groupBy.mid(6), tr("(unset)"));
+    return {};
+}
+
+void CompareView::applyGroups()
+{
+    for (EnvelopeChart *chart : std::as_const(m_charts)) {
+        QList<ChartSeries> series = chart->series();
+        for (ChartSeries &s : series)
+            for (const RunRecord &run : std::as_const(m_runs))
+                if (run.id == s.id)
+                    s.group = groupOf(run);
+        chart->setSeries(series);
+        chart->setGrouped(!m_groupBy.isEmpty());
+    }
+}
+
+void CompareView::rebuildGrid()
+{
+    while (m_grid->count() > 0)
+        delete m_grid->takeAt(0);
+    QStringList keys = m_charts.keys();
+    std::sort(keys.begin(), keys.end(), [this](const QString &a, const QString &b) {
+        const bool pa = m_pinned.contains(a), pb = m_pinned.contains(b);
+        if (pa != pb)
+            return pa;
+        return keyOrder(a, b);
+    });
+    int position = 0;
+    for (const QString &key : keys) {
+        EnvelopeChart *chart = m_charts.value(key);
+        const bool shown = m_keyFilter.isEmpty() || key.contains(m_keyFilter, Qt::CaseInsensitive);
+        chart->setVisible(shown);
+        if (!shown)
+            continue;
+        m_grid->addWidget(chart, position / kColumns, position % kColumns);
+        ++position;
+    }
+}
+
+void CompareView::setKeyFilter(const QString &text)
+{
+    m_keyFilter = text.trimmed();
+    if (m_search->text() != text)
+        m_search->setText(text);
+    rebuildGrid();
+}
+
+void CompareView::setPinned(const QString &key, bool pinned)
+{
+    if (pinned)
+        m_pinned.insert(key);
+    else
+        m_pinned.remove(key);
+    if (auto chart = m_charts.value(key))
+        chart->setPinned(pinned);
+    QStringList list(m_pinned.begin(), m_pinned.end());
+    list.sort();
+    QSettings().setValue(QLatin1String(kPinnedKey), list);
+    rebuildGrid();
+}
+
+void CompareView::setXAxisMode(XAxisMode mode)
+{
+    m_mode = mode;
+    m_xAxis->setCurrentIndex(m_xAxis->findData(int(mode)));
+    for (EnvelopeChart *chart : std::as_const(m_charts)) {
+        chart->setXAxisMode(mode);
+        loadRange(chart); // back to the whole series in the new units
+    }
+}
+
+void CompareView::setSmoothing(double weight)
+{
+    m_smoothing = weight;
+    if (m_smoothingSlider->value() != int(std::lround(weight * 100)))
+        m_smoothingSlider->setValue(int(std::lround(weight * 100)));
+    for (EnvelopeChart *chart : std::as_const(m_charts))
+        chart->setSmoothing(weight);
+}
+
+void CompareView::setLogY(bool logY)
+{
+    m_logY = logY;
+    m_logYBox->setChecked(logY);
+    for (EnvelopeChart *chart : std::as_const(m_charts))
+        chart->setLogY(logY);
+}
+
+void CompareView::setGroupBy(const QString &spec)
+{
+    m_groupBy = spec;
+    const int index = m_groupByBox->findData(spec);
+    if (index >= 0 && index != m_groupByBox->currentIndex())
+        m_groupByBox->setCurrentIndex(index);
+    applyGroups();
+}
+
+QStringList CompareView::groupByChoices() const
+{
+    QStringList choices;
+    for (int i = 0; i < m_groupByBox->count(); ++i)
+        choices << m_groupByBox->itemData(i).toString();
+    return choices;
+}
+
+} // namespace trainyard

@@ -1,0 +1,98 @@
+// CompareView: the selected runs (1 to 200) compared: a grid of charts, one per metric key (search box,
+// pinned keys first), each run one colour everywhere; x by step, wall time or time since start; EMA
+// smoothing; log y; grouping by a param or the tags; and the runs' params side by side below.
+#pragma once
+
+#include "store/runrecord.h"
+#include "views/envelopechart.h"
+
+#include <QHash>
+#include <QSet>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QGridLayout;
+class QLabel;
+class QLineEdit;
+class QSlider;
+class QTableView;
+
+namespace trainyard {
+
+class EnvelopeLoader;
+class ParamDiffModel;
+
+class CompareView : public QWidget {
+    Q_OBJECT
+public:
+    static constexpr int kMaxRuns = 200;
+
+    explicit CompareView(const QString &databasePath, QWidget *parent = nullptr);
+    ~CompareView() override;
+
+    // The runs to compare, in selection order (beyond kMaxRuns are left out, with a note). Called again
+    // with fresher records of the same runs, it extends the charts of live runs.
+    void setRuns(const QList<RunRecord> &runs);
+    QStringList runIds() const;
+    QHash<QString, QColor> runColors() const { return m_colors; }
+
+    QList<EnvelopeChart *> visibleCharts() const; // in grid order
+    EnvelopeChart *chart(const QString &key) const { return m_charts.value(key); }
+    ParamDiffModel *diffModel() const { return m_diffModel; }
+    QTableView *diffView() const { return m_diffView; }
+    bool isLoading() const;
+
+    void setKeyFilter(const QString &text);
+    void setPinned(const QString &key, bool pinned);
+    void setXAxisMode(XAxisMode mode);
+    void setSmoothing(double weight);
+    void setLogY(bool logY);
+    // "" (none), "tags", or "param:NAME".
+    void setGroupBy(const QString &spec);
+    QStringList groupByChoices() const;
+
+signals:
+    void runColorsChanged(const QHash<QString, QColor> &colors);
+    void loadingFinished();
+
+private:
+    void rebuildGrid();
+    void loadRange(EnvelopeChart *chart);
+    void requestWhole(const QString &key, const QString &runId);
+    void onLoaded(quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope, int kind);
+    QString groupOf(const RunRecord &run) const;
+    void applyGroups();
+    std::optional<std::pair<std::int64_t, std::int64_t>> stepRangeFor(const QString &key, const ChartSeries &series,
+                                                                       double x0, double x1) const;
+
+    QString m_databasePath;
+    EnvelopeLoader *m_loader;
+    QList<RunRecord> m_runs;
+    QHash<QString, QColor> m_colors;
+    QHash<QString, EnvelopeChart *> m_charts;  // by metric key
+    QHash<QString, MetricEnvelope> m_overviews; // whole-series envelopes, by key + run (for time axes)
+    QHash<QString, int> m_requestedPixels;      // by key + run: the resolution of what the chart holds
+    QHash<QString, std::int64_t> m_knownCounts; // by key + run: points when last loaded (live runs)
+    QHash<QString, quint64> m_wholeTickets;     // by key + run: the pending whole-series request
+    QSet<QString> m_pinned;
+    QString m_keyFilter;
+    QString m_groupBy;
+    XAxisMode m_mode = XAxisMode::Step;
+    double m_smoothing = 0;
+    bool m_logY = false;
+
+    QLineEdit *m_search;
+    QComboBox *m_xAxis;
+    QSlider *m_smoothingSlider;
+    QCheckBox *m_logYBox;
+    QComboBox *m_groupByBox;
+    QLabel *m_note;
+    QWidget *m_gridHost;
+    QGridLayout *m_grid;
+    ParamDiffModel *m_diffModel;
+    QTableView *m_diffView;
+    QCheckBox *m_onlyDifferences;
+};
+
+} // namespace trainyard

@@ -1,0 +1,702 @@
+// Drawing envelopes: per bucket the first point, the min and max at the bucket's middle, and the last
+// point (the M4 scheme), which at one bucket per pixel is the same picture as drawing every point.
+#include "views/envelopechart.h"
+
+#include <QBuffer>
+#include <QContextMenuEvent>
+#include <QDateTime>
+#include <QFileDialog>
+#include <QFontMetrics>
+#include <QMenu>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPainterPath>
+#include <QSvgGenerator>
+#include <QWheelEvent>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <QFile>
+
+#include <algorithm>
+#include <cmath>
+
+namespace trainyard {
+
+QColor seriesColor(int index)
+{
+    // Tableau 10 followed by its lighter partners: distinct on white, and for most colour blindness.
+    static const QRgb kPalette[] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f, 0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f,
+                                    0xbab0ac, 0xa0cbe8, 0xffbe7d, 0xff9d9a, 0x86bcb6, 0x8cd17d, 0xf1ce63, 0xd4a6c8, 0xfabfd2,
+                                    0xd37295, 0x79706e};
+    constexpr int kCount = int(std::size(kPalette));
+    QColor color(kPalette[((index % kCount) + kCount) % kCount]);
+    if (index >= kCount) // past the palette, vary the shade so no two runs share a colour
+        color = color.darker(100 + 25 * (index / kCount));
+    return color;
+}
+
+namespace {
+
+constexpr int kMarginLeft = 62;
+constexpr int kMarginRight = 14;
+constexpr int kMarginTop = 42;
+constexpr int kMarginBottom = 30;
+
+bool finite(double value) { return std::isfinite(value); }
+
+double niceStep(double span, int ticks)
+{
+    if (!(span > 0))
+        return 1;
+    const double raw = span / ticks;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double factor : {1.0, 2.0, 2.5, 5.0, 10.0}) {
+        if (raw <= factor * magnitude)
+            return factor * magnitude;
+    }
+    return 10 * magnitude;
+}
+
+QString formatNumber(double value)
+{
+    const double magnitude = std::abs(value);
+    if (magnitude >= 1e9)
+        return QString::number(value / 1e9, 'g', 4) + QLatin1Char('G');
+    if (magnitude >= 1e6)
+        return QString::number(value / 1e6, 'g', 4) + QLatin1Char('M');
+    if (magnitude >= 1e4)
+        return QString::number(value / 1e3, 'g', 4) + QLatin1Char('k');
+    return QString::number(value, 'g', 4);
+}
+
+QString formatElapsed(double ms)
+{
+    const qint64 seconds = qint64(std::llround(ms / 1000));
+    if (std::abs(seconds) < 60)
+        return QStringLiteral("%1s").arg(seconds);
+    if (std::abs(seconds) < 3600)
+        return QStringLiteral("%1m%2s").arg(seconds / 60).arg(std::abs(seconds % 60), 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1h%2m").arg(seconds / 3600).arg(std::abs((seconds / 60) % 60), 2, 10, QLatin1Char('0'));
+}
+
+} // namespace
+
+struct EnvelopeChart::Plot {
+    QRect area;
+    double x0 = 0, x1 = 1, y0 = 0, y1 = 1; // y in drawn space (log10 when logY)
+    bool logY = false;
+    double px(double x) const { return area.left() + (x - x0) / (x1 - x0) * area.width(); }
+    double py(double y) const
+    {
+        const double v = logY ? std::log10(y) : y;
+        return area.bottom() - (v - y0) / (y1 - y0) * area.height();
+    }
+    bool drawable(double y) const { return finite(y) && (!logY || y > 0); }
+};
+
+EnvelopeChart::EnvelopeChart(const QString &title, QWidget *parent) : QWidget(parent), m_title(title)
+{
+    setObjectName(QStringLiteral("chart:") + title);
+    setMouseTracking(true);
+    setMinimumSize(320, 280);
+    setAttribute(Qt::WA_OpaquePaintEvent);
+}
+
+void EnvelopeChart::setSeries(const QList<ChartSeries> &series)
+{
+    m_series = series;
+    if (m_followData)
+        fitAll();
+    update();
+}
+
+void EnvelopeChart::setEnvelope(const QString &id, MetricEnvelope envelope)
+{
+    for (ChartSeries &series : m_series) {
+        if (series.id == id) {
+            series.envelope = std::move(envelope);
+            break;
+        }
+    }
+    if (m_followData)
+        fitAll();
+    update();
+}
+
+void EnvelopeChart::appendTail(const QString &id, const MetricEnvelope &tail)
+{
+    for (ChartSeries &series : m_series) {
+        if (series.id != id)
+            continue;
+        auto &buckets = series.envelope.buckets;
+        for (const EnvelopeBucket &bucket : tail.buckets) {
+            if (buckets.empty() || bucket.loStep > buckets.back().hiStep)
+                buckets.push_back(bucket);
+        }
+        if (!buckets.empty()) {
+            series.envelope.toStep = std::max(series.envelope.toStep, buckets.back().hiStep);
+            series.envelope.seriesLastStep = std::max(series.envelope.seriesLastStep, tail.seriesLastStep);
+        }
+    }
+    if (m_followData)
+        fitAll();
+    update();
+}
+
+void EnvelopeChart::setXAxisMode(XAxisMode mode)
+{
+    m_mode = mode;
+    fitAll();
+    update();
+}
+
+void EnvelopeChart::setSmoothing(double weight)
+{
+    m_smoothing = std::clamp(weight, 0.0, 0.999);
+    update();
+}
+
+void EnvelopeChart::setLogY(bool logY)
+{
+    m_logY = logY;
+    update();
+}
+
+void EnvelopeChart::setGrouped(bool grouped)
+{
+    m_grouped = grouped;
+    update();
+}
+
+void EnvelopeChart::setPinned(bool pinned)
+{
+    m_pinned = pinned;
+    update();
+}
+
+void EnvelopeChart::setXRange(double x0, double x1)
+{
+    if (!(x1 > x0))
+        x1 = x0 + 1;
+    m_x0 = x0;
+    m_x1 = x1;
+    update();
+}
+
+void EnvelopeChart::userSetRange(double x0, double x1)
+{
+    m_followData = false;
+    setXRange(x0, x1);
+    emit xRangeChanged(m_x0, m_x1);
+}
+
+std::optional<std::pair<double, double>> EnvelopeChart::bucketX(const ChartSeries &series, const EnvelopeBucket &bucket) const
+{
+    const BinSummary &s = bucket.summary;
+    switch (m_mode) {
+    case XAxisMode::Step: return std::pair{double(s.firstStep), double(s.lastStep)};
+    case XAxisMode::WallTime:
+        if (s.firstTs == kNoTimestamp || s.lastTs == kNoTimestamp)
+            return std::nullopt;
+        return std::pair{double(s.firstTs), double(s.lastTs)};
+    case XAxisMode::RelativeTime:
+        if (s.firstTs == kNoTimestamp || s.lastTs == kNoTimestamp)
+            return std::nullopt;
+        return std::pair{double(s.firstTs - series.startMs), double(s.lastTs - series.startMs)};
+    }
+    return std::nullopt;
+}
+
+std::optional<std::pair<double, double>> EnvelopeChart::dataExtent() const
+{
+    std::optional<std::pair<double, double>> extent;
+    for (const ChartSeries &series : m_series) {
+        for (const EnvelopeBucket &bucket : series.envelope.buckets) {
+            if (auto x = bucketX(series, bucket)) {
+                if (!extent)
+                    extent = x;
+                extent->first = std::min(extent->first, x->first);
+                extent->second = std::max(extent->second, x->second);
+            }
+        }
+    }
+    return extent;
+}
+
+void EnvelopeChart::fitAll()
+{
+    m_followData = true;
+    if (auto extent = dataExtent())
+        setXRange(extent->first, extent->second > extent->first ? extent->second : extent->first + 1);
+}
+
+int EnvelopeChart::plotWidth() const { return std::max(1, width() - kMarginLeft - kMarginRight); }
+
+QList<ChartSeries> EnvelopeChart::drawnSeries() const
+{
+    if (!m_grouped)
+        return m_series;
+    // One synthetic series per group: per pixel column, the mean of the members' means, with the
+    // lowest min and highest max of the members as the band.
+    const int columns = plotWidth();
+    QList<ChartSeries> groups;
+    QStringList order;
+    for (const ChartSeries &series : m_series)
+        if (!order.contains(series.group))
+            order << series.group;
+    for (int g = 0; g < order.size(); ++g) {
+        struct Column {
+            double meanSum = 0;
+            int members = 0;
+            double lo = INFINITY, hi = -INFINITY;
+        };
+        std::vector<Column> cells{std::size_t(columns)};
+        for (const ChartSeries &series : m_series) {
+            if (series.group != order[g])
+                continue;
+            std::vector<std::pair<double, int>> perColumn(std::size_t(columns), {0.0, 0}); // this run's mean per column
+            for (const EnvelopeBucket &bucket : series.envelope.buckets) {
+                const auto x = bucketX(series, bucket);
+                if (!x || bucket.summary.finiteCount == 0)
+                    continue;
+                const double mid = (x->first + x->second) / 2;
+                if (mid < m_x0 || mid > m_x1)
+                    continue;
+                const int c = std::clamp(int((mid - m_x0) / (m_x1 - m_x0) * columns), 0, columns - 1);
+                perColumn[std::size_t(c)].first += bucket.summary.sum;
+                perColumn[std::size_t(c)].second += int(bucket.summary.finiteCount);
+                cells[std::size_t(c)].lo = std::min(cells[std::size_t(c)].lo, bucket.summary.minValue);
+                cells[std::size_t(c)].hi = std::max(cells[std::size_t(c)].hi, bucket.summary.maxValue);
+            }
+            for (int c = 0; c < columns; ++c) {
+                if (perColumn[std::size_t(c)].second) {
+                    cells[std::size_t(c)].meanSum += perColumn[std::size_t(c)].first / perColumn[std::size_t(c)].second;
+                    ++cells[std::size_t(c)].members;
+                }
+            }
+        }
+        ChartSeries group;
+        group.id = QStringLiteral("group:") + order[g];
+        group.label = order[g].isEmpty() ? tr("(none)") : order[g];
+        group.color = seriesColor(g);
+        group.isGroup = true;
+        for (int c = 0; c < columns; ++c) {
+            const Column &cell = cells[std::size_t(c)];
+            if (!cell.members)
+                continue;
+            const double x = m_x0 + (c + 0.5) / columns * (m_x1 - m_x0);
+            const std::int64_t xi = std::llround(x);
+            EnvelopeBucket bucket;
+            bucket.loStep = bucket.hiStep = xi;
+            BinSummary &s = bucket.summary;
+            s.count = s.finiteCount = cell.members;
+            s.sum = cell.meanSum;
+            s.minValue = cell.lo;
+            s.maxValue = cell.hi;
+            s.firstStep = s.lastStep = s.firstTs = s.lastTs = xi;
+            s.firstValue = s.lastValue = cell.meanSum / cell.members;
+            group.envelope.buckets.push_back(bucket);
+        }
+        groups << group;
+    }
+    return groups;
+}
+
+EnvelopeChart::Plot EnvelopeChart::plotFor(const QRect &rect) const
+{
+    Plot plot;
+    plot.area = rect.adjusted(kMarginLeft, kMarginTop, -kMarginRight, -kMarginBottom);
+    plot.x0 = m_x0;
+    plot.x1 = m_x1;
+    plot.logY = m_logY;
+    double lo = INFINITY, hi = -INFINITY;
+    for (const ChartSeries &series : drawnSeries()) {
+        for (const EnvelopeBucket &bucket : series.envelope.buckets) {
+            const auto x = bucketX(series, bucket);
+            if (!x || x->second < m_x0 || x->first > m_x1)
+                continue;
+            for (double v : {bucket.summary.minValue, bucket.summary.maxValue}) {
+                if (!plot.drawable(v))
+                    continue;
+                const double t = m_logY ? std::log10(v) : v;
+                lo = std::min(lo, t);
+                hi = std::max(hi, t);
+            }
+        }
+    }
+    if (!(lo <= hi)) {
+        lo = 0;
+        hi = 1;
+    }
+    if (hi - lo < 1e-12 * std::max(1.0, std::abs(hi))) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    const double pad = (hi - lo) * 0.05;
+    plot.y0 = lo - pad;
+    plot.y1 = hi + pad;
+    return plot;
+}
+
+void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
+{
+    const Plot plot = plotFor(rect);
+    painter.save();
+    painter.fillRect(rect, Qt::white);
+    painter.setRenderHint(QPainter::Antialiasing, false);
+    const QFontMetrics metrics(painter.font());
+
+    // Title, pin star and legend.
+    QFont titleFont = painter.font();
+    titleFont.setBold(true);
+    painter.setFont(titleFont);
+    painter.setPen(QColor(0x20, 0x20, 0x20));
+    painter.drawText(QRect(rect.left() + 8, rect.top() + 2, rect.width() - 40, 18), Qt::AlignLeft | Qt::AlignVCenter,
+                     m_title);
+    painter.drawText(QRect(rect.right() - 28, rect.top() + 2, 22, 18), Qt::AlignCenter,
+                     m_pinned ? QStringLiteral("★") : QStringLiteral("☆"));
+    painter.setFont(QFont(painter.font().family(), painter.font().pointSize()));
+    const QList<ChartSeries> drawn = drawnSeries();
+    int legendX = rect.left() + 8;
+    const int legendY = rect.top() + 22;
+    for (int i = 0; i < drawn.size(); ++i) {
+        const QString label = drawn[i].label;
+        const int w = metrics.horizontalAdvance(label) + 22;
+        if (legendX + w > rect.right() - 60) {
+            painter.setPen(Qt::darkGray);
+            painter.drawText(QPoint(legendX, legendY + 12), tr("+%1 more").arg(drawn.size() - i));
+            break;
+        }
+        painter.fillRect(QRect(legendX, legendY + 3, 10, 10), drawn[i].color);
+        painter.setPen(QColor(0x30, 0x30, 0x30));
+        painter.drawText(QPoint(legendX + 14, legendY + 12), label);
+        legendX += w;
+    }
+
+    // Axes and grid.
+    painter.setPen(QColor(0xe4, 0xe4, 0xe4));
+    const double yStep = niceStep(plot.y1 - plot.y0, 5);
+    for (double t = std::ceil(plot.y0 / yStep) * yStep; t <= plot.y1; t += yStep) {
+        const double y = plot.area.bottom() - (t - plot.y0) / (plot.y1 - plot.y0) * plot.area.height();
+        painter.setPen(QColor(0xe4, 0xe4, 0xe4));
+        painter.drawLine(QPointF(plot.area.left(), y), QPointF(plot.area.right(), y));
+        painter.setPen(QColor(0x50, 0x50, 0x50));
+        const QString label = m_logY ? formatNumber(std::pow(10.0, t)) : formatNumber(std::abs(t) < yStep * 1e-9 ? 0 : t);
+        painter.drawText(QRectF(rect.left(), y - 8, kMarginLeft - 6, 16), Qt::AlignRight | Qt::AlignVCenter, label);
+    }
+    const double xStep = niceStep(plot.x1 - plot.x0, std::max(2, plot.area.width() / 110));
+    for (double t = std::ceil(plot.x0 / xStep) * xStep; t <= plot.x1; t += xStep) {
+        const double x = plot.px(t);
+        painter.setPen(QColor(0xee, 0xee, 0xee));
+        painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
+        QString label;
+        switch (m_mode) {
+        case XAxisMode::Step: label = formatNumber(t); break;
+        case XAxisMode::WallTime:
+            label = QDateTime::fromMSecsSinceEpoch(qint64(t)).toString(plot.x1 - plot.x0 > 2 * 86400000.0 ? QStringLiteral("MM-dd HH:mm")
+                                                                                                        : QStringLiteral("HH:mm:ss"));
+            break;
+        case XAxisMode::RelativeTime: label = formatElapsed(t); break;
+        }
+        painter.setPen(QColor(0x50, 0x50, 0x50));
+        painter.drawText(QRectF(x - 50, plot.area.bottom() + 4, 100, 16), Qt::AlignHCenter | Qt::AlignTop, label);
+    }
+    painter.setPen(QColor(0x90, 0x90, 0x90));
+    painter.drawRect(plot.area);
+
+    // The curves, clipped to the plot.
+    painter.setClipRect(plot.area.adjusted(1, 1, 0, 0));
+    painter.setRenderHint(QPainter::Antialiasing, true);
+    for (const ChartSeries &series : drawn) {
+        const auto &buckets = series.envelope.buckets;
+        // Only the buckets in view, and one either side so lines run to the edge.
+        auto first = std::partition_point(buckets.begin(), buckets.end(), [&](const EnvelopeBucket &b) {
+            const auto x = bucketX(series, b);
+            return x && x->second < m_x0;
+        });
+        if (first != buckets.begin())
+            --first;
+        QPolygonF raw, smooth, bandTop, bandBottom;
+        const auto flush = [&] {
+            if (series.isGroup && bandTop.size() > 1) {
+                QPolygonF band = bandTop;
+                for (auto it = bandBottom.crbegin(); it != bandBottom.crend(); ++it)
+                    band << *it;
+                QColor fill = series.color;
+                fill.setAlpha(50);
+                painter.setPen(Qt::NoPen);
+                painter.setBrush(fill);
+                painter.drawPolygon(band);
+                painter.setBrush(Qt::NoBrush);
+            }
+            QColor rawColor = series.color;
+            if (m_smoothing > 0)
+                rawColor.setAlpha(60);
+            painter.setPen(QPen(rawColor, series.isGroup ? 1.8 : 1.2));
+            if (raw.size() > 1)
+                painter.drawPolyline(raw);
+            else if (raw.size() == 1)
+                painter.drawEllipse(raw.front(), 2.0, 2.0);
+            if (m_smoothing > 0 && smooth.size() > 1) {
+                painter.setPen(QPen(series.color, 1.8));
+                painter.drawPolyline(smooth);
+            }
+            raw.clear();
+            smooth.clear();
+            bandTop.clear();
+            bandBottom.clear();
+        };
+        double emaNumerator = 0, emaDenominator = 0;
+        for (auto it = first; it != buckets.end(); ++it) {
+            const auto x = bucketX(series, *it);
+            if (!x)
+                continue;
+            const BinSummary &s = it->summary;
+            if (s.finiteCount == 0) { // only NaN here: a gap in the line
+                flush();
+                continue;
+            }
+            const double xf = plot.px(x->first), xl = plot.px(x->second), xm = (xf + xl) / 2;
+            if (series.isGroup) {
+                if (plot.drawable(s.maxValue) && plot.drawable(s.minValue)) {
+                    bandTop << QPointF(xm, plot.py(s.maxValue));
+                    bandBottom << QPointF(xm, plot.py(s.minValue));
+                }
+                if (plot.drawable(s.firstValue))
+                    raw << QPointF(xm, plot.py(s.firstValue));
+            } else {
+                if (plot.drawable(s.firstValue))
+                    raw << QPointF(xf, plot.py(s.firstValue));
+                if (s.count > 2 && plot.drawable(s.minValue) && plot.drawable(s.maxValue)) {
+                    raw << QPointF(xm, plot.py(s.firstValue <= s.lastValue ? s.minValue : s.maxValue));
+                    raw << QPointF(xm, plot.py(s.firstValue <= s.lastValue ? s.maxValue : s.minValue));
+                }
+                if (s.count > 1 && plot.drawable(s.lastValue))
+                    raw << QPointF(xl, plot.py(s.lastValue));
+            }
+            if (m_smoothing > 0) {
+                // A bucket of n points weighs as n points would in the point-by-point EMA (debiased).
+                const double decay = std::pow(m_smoothing, double(s.finiteCount));
+                emaNumerator = decay * emaNumerator + (1 - decay) * s.mean();
+                emaDenominator = decay * emaDenominator + (1 - decay);
+                const double value = emaNumerator / emaDenominator;
+                if (plot.drawable(value))
+                    smooth << QPointF(xl, plot.py(value));
+            }
+            if (x->first > m_x1)
+                break;
+        }
+        flush();
+    }
+    painter.setClipping(false);
+
+    // The hover line and every series' value at it.
+    if (m_hoverX && *m_hoverX >= m_x0 && *m_hoverX <= m_x1) {
+        const double x = plot.px(*m_hoverX);
+        painter.setRenderHint(QPainter::Antialiasing, false);
+        painter.setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
+        painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
+        const QStringList lines = hoverLines();
+        if (!lines.isEmpty()) {
+            int boxWidth = 0;
+            for (const QString &line : lines)
+                boxWidth = std::max(boxWidth, metrics.horizontalAdvance(line) + 24);
+            const int boxHeight = int(lines.size()) * (metrics.height() + 1) + 8;
+            QRect box(int(x) + 10, plot.area.top() + 6, boxWidth, boxHeight);
+            if (box.right() > plot.area.right())
+                box.moveRight(int(x) - 10);
+            painter.fillRect(box, QColor(255, 255, 255, 230));
+            painter.setPen(QColor(0xa0, 0xa0, 0xa0));
+            painter.drawRect(box);
+            for (int i = 0; i < lines.size(); ++i) {
+                const int y = box.top() + 4 + i * (metrics.height() + 1);
+                if (i > 0 && i - 1 < drawn.size())
+                    painter.fillRect(QRect(box.left() + 6, y + 3, 9, 9), drawn[i - 1].color);
+                painter.setPen(QColor(0x20, 0x20, 0x20));
+                painter.drawText(QPoint(box.left() + 19, y + metrics.ascent()), lines[i]);
+            }
+        }
+    }
+    painter.restore();
+}
+
+std::optional<double> EnvelopeChart::valueAt(const ChartSeries &series, double x) const
+{
+    // The last value at or before x: the bucket holding x, or the last one before it.
+    std::optional<double> value;
+    for (const EnvelopeBucket &bucket : series.envelope.buckets) {
+        const auto bx = bucketX(series, bucket);
+        if (!bx)
+            continue;
+        if (bx->first > x)
+            break;
+        value = bucket.summary.lastValue;
+    }
+    return value;
+}
+
+QStringList EnvelopeChart::hoverLines() const
+{
+    if (!m_hoverX)
+        return {};
+    QStringList lines;
+    switch (m_mode) {
+    case XAxisMode::Step: lines << tr("step %1").arg(qint64(std::llround(*m_hoverX))); break;
+    case XAxisMode::WallTime: lines << QDateTime::fromMSecsSinceEpoch(qint64(*m_hoverX)).toString(Qt::ISODate); break;
+    case XAxisMode::RelativeTime: lines << formatElapsed(*m_hoverX); break;
+    }
+    for (const ChartSeries &series : drawnSeries()) {
+        const auto value = valueAt(series, *m_hoverX);
+        lines << QStringLiteral("%1: %2").arg(series.label, value ? QString::number(*value, 'g', 6) : QStringLiteral("—"));
+    }
+    return lines;
+}
+
+void EnvelopeChart::setHoverX(std::optional<double> x)
+{
+    m_hoverX = x;
+    update();
+}
+
+void EnvelopeChart::paintEvent(QPaintEvent *)
+{
+    QPainter painter(this);
+    render(painter, rect());
+}
+
+void EnvelopeChart::wheelEvent(QWheelEvent *event)
+{
+    const Plot plot = plotFor(rect());
+    const double at = m_x0 + (event->position().x() - plot.area.left()) / plot.area.width() * (m_x1 - m_x0);
+    const double factor = std::pow(0.8, event->angleDelta().y() / 120.0);
+    userSetRange(at - (at - m_x0) * factor, at + (m_x1 - at) * factor);
+    event->accept();
+}
+
+void EnvelopeChart::mousePressEvent(QMouseEvent *event)
+{
+    if (event->button() == Qt::LeftButton && QRect(width() - 30, 0, 30, 22).contains(event->position().toPoint())) {
+        setPinned(!m_pinned);
+        emit pinToggled(m_pinned);
+        return;
+    }
+    if (event->button() == Qt::LeftButton) {
+        m_dragStart = event->position().toPoint();
+        m_dragX0 = m_x0;
+        m_dragX1 = m_x1;
+    }
+}
+
+void EnvelopeChart::mouseMoveEvent(QMouseEvent *event)
+{
+    const Plot plot = plotFor(rect());
+    if (m_dragStart) {
+        const double dx = double(event->position().x() - m_dragStart->x()) / plot.area.width() * (m_dragX1 - m_dragX0);
+        m_followData = false;
+        setXRange(m_dragX0 - dx, m_dragX1 - dx);
+        emit xRangeChanged(m_x0, m_x1);
+    }
+    if (plot.area.contains(event->position().toPoint()))
+        setHoverX(m_x0 + (event->position().x() - plot.area.left()) / plot.area.width() * (m_x1 - m_x0));
+    else
+        setHoverX(std::nullopt);
+}
+
+void EnvelopeChart::mouseReleaseEvent(QMouseEvent *) { m_dragStart.reset(); }
+
+void EnvelopeChart::mouseDoubleClickEvent(QMouseEvent *)
+{
+    fitAll();
+    emit xRangeChanged(m_x0, m_x1);
+}
+
+void EnvelopeChart::leaveEvent(QEvent *) { setHoverX(std::nullopt); }
+
+void EnvelopeChart::contextMenuEvent(QContextMenuEvent *event)
+{
+    QMenu menu(this);
+    const QString base = QString(m_title).replace(QLatin1Char('/'), QLatin1Char('_'));
+    // Files are written off the UI thread; rendering happens here, where the widgets live.
+    menu.addAction(tr("Export PNG…"), this, [this, base] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), base + QStringLiteral(".png"), tr("PNG (*.png)"));
+        if (!path.isEmpty())
+            (void)QtConcurrent::run([image = toImage(size() * 2), path] { image.save(path, "PNG"); });
+    });
+    menu.addAction(tr("Export SVG…"), this, [this, base] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), base + QStringLiteral(".svg"), tr("SVG (*.svg)"));
+        if (!path.isEmpty())
+            (void)QtConcurrent::run([bytes = toSvg(size()), path] {
+                QFile file(path);
+                if (file.open(QIODevice::WriteOnly))
+                    file.write(bytes);
+            });
+    });
+    menu.addAction(tr("Export data as CSV…"), this, [this, base] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart data"), base + QStringLiteral(".csv"), tr("CSV (*.csv)"));
+        if (!path.isEmpty())
+            (void)QtConcurrent::run([bytes = toCsv(), path] {
+                QFile file(path);
+                if (file.open(QIODevice::WriteOnly))
+                    file.write(bytes);
+            });
+    });
+    menu.addSeparator();
+    menu.addAction(m_pinned ? tr("Unpin") : tr("Pin to the top"), this, [this] {
+        setPinned(!m_pinned);
+        emit pinToggled(m_pinned);
+    });
+    menu.addAction(tr("Reset zoom"), this, [this] {
+        fitAll();
+        emit xRangeChanged(m_x0, m_x1);
+    });
+    menu.exec(event->globalPos());
+}
+
+QImage EnvelopeChart::toImage(const QSize &size) const
+{
+    QImage image(size, QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::white);
+    QPainter painter(&image);
+    const double scale = double(size.width()) / std::max(1, width());
+    painter.scale(scale, scale);
+    render(painter, QRect(QPoint(0, 0), QSize(int(size.width() / scale), int(size.height() / scale))));
+    return image;
+}
+
+QByteArray EnvelopeChart::toSvg(const QSize &size) const
+{
+    QBuffer buffer;
+    buffer.open(QIODevice::WriteOnly);
+    QSvgGenerator generator;
+    generator.setOutputDevice(&buffer);
+    generator.setSize(size);
+    generator.setViewBox(QRect(QPoint(0, 0), size));
+    generator.setTitle(m_title);
+    {
+        QPainter painter(&generator);
+        render(painter, QRect(QPoint(0, 0), size));
+    }
+    return buffer.data();
+}
+
+QByteArray EnvelopeChart::toCsv() const
+{
+    QByteArray csv = "series,step_from,step_to,points,min,max,mean,first_step,first_value,last_step,last_value\n";
+    const auto number = [](double v) { return std::isnan(v) ? QByteArray() : QByteArray::number(v, 'g', 17); };
+    const auto quoted = [](const QString &text) {
+        return '"' + text.toUtf8().replace('"', "\"\"") + '"';
+    };
+    for (const ChartSeries &series : drawnSeries()) {
+        for (const EnvelopeBucket &bucket : series.envelope.buckets) {
+            const BinSummary &s = bucket.summary;
+            csv += quoted(series.label) + ',' + QByteArray::number(qint64(bucket.loStep)) + ',' +
+                   QByteArray::number(qint64(bucket.hiStep)) + ',' + QByteArray::number(qint64(s.count)) + ',' +
+                   number(s.minValue) + ',' + number(s.maxValue) + ',' + number(s.mean()) + ',' +
+                   QByteArray::number(qint64(s.firstStep)) + ',' + number(s.firstValue) + ',' +
+                   QByteArray::number(qint64(s.lastStep)) + ',' + number(s.lastValue) + '\n';
+        }
+    }
+    return csv;
+}
+
+} // namespace trainyard

@@ -1,0 +1,122 @@
+// EnvelopeChart: one metric of many runs, drawn from envelopes (at most a bucket per pixel), so a chart
+// of twenty runs of a million points each draws as fast as one of a few thousand. Zoom (wheel), pan
+// (drag), reset (double-click), a hover line with every run's value, EMA smoothing with the raw curve
+// faint behind, log y, and group lines (mean) with a min/max band. It draws what it is given; the
+// compare view loads envelopes for the range it shows.
+#pragma once
+
+#include "result.h"
+#include "store/metricchunk.h"
+#include "store/metricenvelope.h"
+
+#include <QByteArray>
+#include <QColor>
+#include <QImage>
+#include <QList>
+#include <QString>
+#include <QWidget>
+
+#include <optional>
+
+class QPainter;
+
+namespace trainyard {
+
+enum class XAxisMode { Step, WallTime, RelativeTime };
+
+struct ChartSeries {
+    QString id;    // the run id
+    QString label; // the run's name
+    QColor color;
+    QString group;            // the run's group when runs are grouped
+    std::int64_t startMs = 0; // the run's start, for time since start
+    MetricEnvelope envelope;  // what is drawn
+    bool isGroup = false;     // a group's mean line with its min/max band (made by the chart)
+};
+
+class EnvelopeChart : public QWidget {
+    Q_OBJECT
+public:
+    explicit EnvelopeChart(const QString &title, QWidget *parent = nullptr);
+
+    const QString &title() const { return m_title; }
+    void setSeries(const QList<ChartSeries> &series);
+    const QList<ChartSeries> &series() const { return m_series; }
+    // New data for one series (a re-query at a new range, or a longer series while a run is live).
+    void setEnvelope(const QString &id, MetricEnvelope envelope);
+    // Points that arrived after the envelope's end, as an envelope of the new steps only: appended.
+    void appendTail(const QString &id, const MetricEnvelope &tail);
+
+    void setXAxisMode(XAxisMode mode);
+    XAxisMode xAxisMode() const { return m_mode; }
+    void setSmoothing(double weight); // 0 (off) to 0.999, as TensorBoard's slider
+    void setLogY(bool logY);
+    void setGrouped(bool grouped); // one line per group (mean) with a min/max band
+    void setPinned(bool pinned);
+    bool isPinned() const { return m_pinned; }
+
+    // The visible x range, in steps, ms since the epoch or ms since start (by mode).
+    void setXRange(double x0, double x1);
+    // As the user's wheel or drag does: stops following the data and reports the new range.
+    void zoomTo(double x0, double x1) { userSetRange(x0, x1); }
+    std::pair<double, double> xRange() const { return {m_x0, m_x1}; }
+    // Follows the data (every series whole) until the user zooms or pans.
+    void fitAll();
+    bool followsData() const { return m_followData; }
+    // The x extent of every series' data.
+    std::optional<std::pair<double, double>> dataExtent() const;
+    int plotWidth() const;
+    // A bucket's x (its first and last point) in the current mode; nullopt without timestamps.
+    std::optional<std::pair<double, double>> bucketX(const ChartSeries &series, const EnvelopeBucket &bucket) const;
+
+    // Hover: the line at x and each series' value there (as shown in the hover box).
+    void setHoverX(std::optional<double> x);
+    QStringList hoverLines() const;
+
+    QImage toImage(const QSize &size) const;
+    QByteArray toSvg(const QSize &size) const;
+    QByteArray toCsv() const; // the buckets drawn, per series, with their step intervals
+
+    // Paints the chart into any device (the widget, an image, an SVG generator).
+    void render(QPainter &painter, const QRect &rect) const;
+
+signals:
+    void xRangeChanged(double x0, double x1); // the user zoomed or panned (or reset)
+    void pinToggled(bool pinned);
+    void exportRequested(); // the user asked for the chart's menu
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void wheelEvent(QWheelEvent *event) override;
+    void mousePressEvent(QMouseEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
+    void mouseDoubleClickEvent(QMouseEvent *event) override;
+    void leaveEvent(QEvent *event) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
+
+private:
+    struct Plot; // the geometry of one render
+    Plot plotFor(const QRect &rect) const;
+    QList<ChartSeries> drawnSeries() const; // the series, or the groups when grouped
+    std::optional<double> valueAt(const ChartSeries &series, double x) const;
+    void userSetRange(double x0, double x1);
+
+    QString m_title;
+    QList<ChartSeries> m_series;
+    XAxisMode m_mode = XAxisMode::Step;
+    double m_smoothing = 0;
+    bool m_logY = false;
+    bool m_grouped = false;
+    bool m_pinned = false;
+    bool m_followData = true;
+    double m_x0 = 0, m_x1 = 1;
+    std::optional<double> m_hoverX;
+    std::optional<QPoint> m_dragStart;
+    double m_dragX0 = 0, m_dragX1 = 0;
+};
+
+// Distinct colours for runs (and groups), the same in the runs table and in every chart.
+QColor seriesColor(int index);
+
+} // namespace trainyard
