@@ -124,13 +124,15 @@ private slots:
                 QCOMPARE(series.envelope.seriesLastStep, std::int64_t(19999));
             }
         }
-        // The pixels: each run's colour is drawn, in quantity, in the loss chart.
-        const QImage image = view.grab().toImage();
-        for (const QString &id : data.ids)
-            QVERIFY2(pixelsNear(image, view.runColors().value(id)) > 300, qPrintable(id));
         // TRAINYARD_SCREENSHOT=compare.png saves the view (how docs/images/compare-view.png is made).
         if (const QByteArray screenshot = qgetenv("TRAINYARD_SCREENSHOT"); !screenshot.isEmpty())
             QVERIFY(view.grab().save(QString::fromLocal8Bit(screenshot)));
+        // The pixels: each run's colour is drawn, in quantity, in the loss chart.
+        const QImage image = view.grab().toImage();
+        for (const QString &id : data.ids) {
+            const int pixels = pixelsNear(image, view.runColors().value(id));
+            QVERIFY2(pixels > 300, qPrintable(QStringLiteral("%1: %2 pixels").arg(id).arg(pixels)));
+        }
 
         // The key search hides charts; a pinned key comes first.
         view.setKeyFilter(QStringLiteral("LOS"));
@@ -174,6 +176,55 @@ private slots:
         loss->fitAll();
         emit loss->xRangeChanged(loss->xRange().first, loss->xRange().second);
         QTRY_VERIFY_WITH_TIMEOUT(!loss->series().at(0).envelope.fullResolution, 10000);
+    }
+
+    void timeAxesMapTimeRangesToSteps()
+    {
+        ThreeRuns data; // point i of every run was logged at 1,700,000,000,000 ms + i seconds
+        CompareView view(data.workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        view.setRuns(loadRuns(data.workspace, data.ids));
+        waitForLoads(view);
+        view.setXAxisMode(XAxisMode::WallTime);
+        waitForLoads(view);
+        EnvelopeChart *loss = view.chart(QStringLiteral("loss"));
+        const auto extent = loss->dataExtent();
+        QVERIFY(extent);
+        QCOMPARE(extent->first, 1'700'000'000'000.0);
+        QCOMPARE(extent->second, 1'700'000'000'000.0 + 19999 * 1000.0);
+        // Ten minutes of wall time: steps 3000 to 3600, loaded at full resolution.
+        loss->zoomTo(1'700'000'000'000.0 + 3000 * 1000.0, 1'700'000'000'000.0 + 3600 * 1000.0);
+        QTRY_VERIFY_WITH_TIMEOUT(loss->series().at(0).envelope.toStep - loss->series().at(0).envelope.fromStep < 5000, 10000);
+        waitForLoads(view);
+        for (const ChartSeries &series : loss->series()) {
+            QVERIFY(series.envelope.fromStep <= 3000 && series.envelope.toStep >= 3600);
+            QVERIFY(series.envelope.toStep - series.envelope.fromStep < 5000); // the window and its margins only
+            for (const EnvelopeBucket &bucket : series.envelope.buckets)
+                QVERIFY(bucket.hiStep - bucket.loStep <= 2); // at most a pixel's worth of steps each
+        }
+        loss->setHoverX(1'700'000'000'000.0 + 3300 * 1000.0);
+        const double expected = 3 * std::exp(-3300 / 4000.0) + 0.05 * std::sin(3300 * 0.01);
+        QCOMPARE(loss->hoverLines().at(1), QStringLiteral("run-0: %1").arg(QString::number(expected, 'g', 6)));
+    }
+
+    void atMostTwoHundredRuns()
+    {
+        CompareView view(QStringLiteral("/nonexistent/trainyard.db"));
+        QList<RunRecord> runs;
+        for (int i = 0; i < 205; ++i) {
+            RunRecord run;
+            run.id = QStringLiteral("run%1").arg(i);
+            run.name = run.id;
+            runs << run;
+        }
+        view.setRuns(runs);
+        QCOMPARE(view.runIds().size(), CompareView::kMaxRuns);
+        QCOMPARE(view.runColors().size(), CompareView::kMaxRuns);
+        QSet<QRgb> distinct;
+        for (const QColor &color : view.runColors())
+            distinct.insert(color.rgb());
+        QCOMPARE(distinct.size(), CompareView::kMaxRuns); // every run its own colour
     }
 
     void groupsDrawMeanWithBandAndSmoothingKeepsRaw()
@@ -307,6 +358,7 @@ private slots:
         window.show();
         RunTableModel *model = window.runsModel();
         QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester proxyTester(window.filteredRuns(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_COMPARE(model->rowCount(), 3);
         model->setExtraColumns({{RunTableModel::ExtraColumn::Kind::Param, "lr"},
                                 {RunTableModel::ExtraColumn::Kind::MetricMin, "loss"}});

@@ -132,7 +132,16 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
     connect(m_loader, &EnvelopeLoader::loaded, this,
             [this](quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope,
                    EnvelopeLoader::Kind kind) { onLoaded(ticket, key, runId, envelope, int(kind)); });
-    connect(m_loader, &EnvelopeLoader::idle, this, &CompareView::loadingFinished);
+    // Envelopes arrive one run at a time; charts repaint once for a batch of them (when the loader has
+    // nothing left, or every 40 ms while it works) rather than once per run.
+    m_repaintTimer = new QTimer(this);
+    m_repaintTimer->setSingleShot(true);
+    m_repaintTimer->setInterval(40);
+    connect(m_repaintTimer, &QTimer::timeout, this, &CompareView::repaintLoadedCharts);
+    connect(m_loader, &EnvelopeLoader::idle, this, [this] {
+        repaintLoadedCharts();
+        emit loadingFinished();
+    });
 }
 
 CompareView::~CompareView() = default;
@@ -145,7 +154,7 @@ QStringList CompareView::runIds() const
     return ids;
 }
 
-bool CompareView::isLoading() const { return m_loader->pending() > 0; }
+bool CompareView::isLoading() const { return m_loader->pending() > 0 || !m_chartsToRepaint.isEmpty(); }
 
 QList<EnvelopeChart *> CompareView::visibleCharts() const
 {
@@ -208,6 +217,7 @@ void CompareView::setRuns(const QList<RunRecord> &requested)
             keys.insert(it.key());
     for (auto it = m_charts.begin(); it != m_charts.end();) {
         if (!keys.contains(it.key())) {
+            m_chartsToRepaint.remove(it.value());
             it.value()->deleteLater();
             it = m_charts.erase(it);
         } else {
@@ -226,7 +236,12 @@ void CompareView::setRuns(const QList<RunRecord> &requested)
             debounce->setSingleShot(true);
             debounce->setInterval(30);
             connect(debounce, &QTimer::timeout, this, [this, chart] { loadRange(chart); });
-            connect(chart, &EnvelopeChart::xRangeChanged, debounce, qOverload<>(&QTimer::start));
+            // A throttle, not a debounce: while the user keeps panning, the range is re-queried every 30 ms
+            // instead of only once the pointer stops.
+            connect(chart, &EnvelopeChart::xRangeChanged, debounce, [debounce] {
+                if (!debounce->isActive())
+                    debounce->start();
+            });
             connect(chart, &EnvelopeChart::pinToggled, this, [this, key](bool pinned) { setPinned(key, pinned); });
             m_charts.insert(key, chart);
         }
@@ -299,6 +314,12 @@ void CompareView::onLoaded(quint64 ticket, const QString &key, const QString &ru
     if (!chart)
         return;
     const QString slot = slotOf(key, runId);
+    if (chart->updatesEnabled()) {
+        chart->setUpdatesEnabled(false);
+        m_chartsToRepaint.insert(chart);
+        if (!m_repaintTimer->isActive())
+            m_repaintTimer->start();
+    }
     if (EnvelopeLoader::Kind(kind) == EnvelopeLoader::Kind::Tail) {
         chart->appendTail(runId, envelope);
         if (auto overview = m_overviews.find(slot); overview != m_overviews.end()) // time axes map steps with it
@@ -312,6 +333,14 @@ void CompareView::onLoaded(quint64 ticket, const QString &key, const QString &ru
         m_wholeTickets.remove(slot);
     }
     chart->setEnvelope(runId, envelope);
+}
+
+void CompareView::repaintLoadedCharts()
+{
+    m_repaintTimer->stop();
+    for (EnvelopeChart *chart : std::as_const(m_chartsToRepaint))
+        chart->setUpdatesEnabled(true); // schedules the repaint
+    m_chartsToRepaint.clear();
 }
 
 std::optional<std::pair<std::int64_t, std::int64_t>> CompareView::stepRangeFor(const QString &key, const ChartSeries &series,

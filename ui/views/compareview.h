@@ -7,6 +7,7 @@
 #include "views/envelopechart.h"
 
 #include <QHash>
+#include <QPointer>
 #include <QSet>
 #include <QWidget>
 
@@ -17,6 +18,7 @@ class QLabel;
 class QLineEdit;
 class QSlider;
 class QTableView;
+class QTimer;
 
 namespace trainyard {
 
@@ -63,6 +65,7 @@ private:
     void onLoaded(quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope, int kind);
     QString groupOf(const RunRecord &run) const;
     void applyGroups();
+    void repaintLoadedCharts();
     std::optional<std::pair<std::int64_t, std::int64_t>> stepRangeFor(const QString &key, const ChartSeries &series,
                                                                        double x0, double x1) const;
 
@@ -75,6 +78,8 @@ private:
     QHash<QString, int> m_requestedPixels;      // by key + run: the resolution of what the chart holds
     QHash<QString, std::int64_t> m_knownCounts; // by key + run: points when last loaded (live runs)
     QHash<QString, quint64> m_wholeTickets;     // by key + run: the pending whole-series request
+    QSet<EnvelopeChart *> m_chartsToRepaint; // removed from here before a chart is deleted
+    QTimer *m_repaintTimer = nullptr;
     QSet<QString> m_pinned;
     QString m_keyFilter;
     QString m_groupBy;

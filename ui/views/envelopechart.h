@@ -98,8 +98,13 @@ protected:
 private:
     struct Plot; // the geometry of one render
     Plot plotFor(const QRect &rect) const;
-    QList<ChartSeries> drawnSeries() const; // the series, or the groups when grouped
+    // The series, or the groups when grouped. Const, so iterating the (implicitly shared) result never
+    // detaches it: a detach deep-copied every envelope, twice per frame.
+    const QList<ChartSeries> drawnSeries() const;
     std::optional<double> valueAt(const ChartSeries &series, double x) const;
+    // The buckets whose x range meets the visible range.
+    std::pair<std::vector<EnvelopeBucket>::const_iterator, std::vector<EnvelopeBucket>::const_iterator>
+    visibleBuckets(const ChartSeries &series) const;
     void userSetRange(double x0, double x1);
 
     QString m_title;
