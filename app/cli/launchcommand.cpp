@@ -138,6 +138,12 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         auto spec = loadRunSpec(positional.first());
         if (!spec)
             return reportFailure(streams, QStringLiteral("launch"), spec.error());
+        // Launching only the base run of a sweep would quietly drop the rest of it.
+        if (!spec->sweep.isEmpty())
+            return reportFailure(streams, QStringLiteral("launch"),
+                                 QStringLiteral("%1 has a 'sweep' section (%2 runs); `trainyard launch` runs one spec. See the runs "
+                                                "with `trainyard sweep --list %1`, or remove 'sweep' to launch the base run.")
+                                     .arg(positional.first()).arg(spec->sweep.runCount()));
         launch = spec->toLocalLaunch();
     } else {
         launch.request.command = positional;

@@ -21,7 +21,10 @@ const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLitera
                                    QStringLiteral("nccl"),           QStringLiteral("param_passing"),
                                    QStringLiteral("max_restarts"),
                                    QStringLiteral("hang_timeout_s"), QStringLiteral("grace_s"), QStringLiteral("tags"),
-                                   QStringLiteral("notes")};
+                                   QStringLiteral("notes"),        QStringLiteral("sweep")};
+const QStringList kSweepKeys = {QStringLiteral("grid"), QStringLiteral("random"), QStringLiteral("seeds"), QStringLiteral("seed_param")};
+const QStringList kRandomKeys = {QStringLiteral("samples"), QStringLiteral("seed"), QStringLiteral("params")};
+const QStringList kRandomAxisKeys = {QStringLiteral("distribution"), QStringLiteral("min"), QStringLiteral("max"), QStringLiteral("choice")};
 const QStringList kResourceKeys = {QStringLiteral("nodes"), QStringLiteral("ranks_per_node"), QStringLiteral("gpus")};
 const QStringList kParamKeys = {QStringLiteral("type"), QStringLiteral("value"), QStringLiteral("choices")};
 const QStringList kPassingKeys = {QStringLiteral("args"), QStringLiteral("env"), QStringLiteral("config_file")};
@@ -325,6 +328,104 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
             }
             spec.params << param;
         }
+    }
+    if (const YAML::Node sweep = root["sweep"]) {
+        if (!sweep.IsMap())
+            return reader.at(sweep, QStringLiteral("'sweep' must be a mapping (grid, random, seeds, seed_param)"));
+        if (auto known = reader.onlyKnownKeys(sweep, kSweepKeys, QStringLiteral("'sweep'")); !known)
+            return fail(known.error());
+        if (const YAML::Node grid = sweep["grid"]) {
+            if (!grid.IsMap())
+                return reader.at(grid, QStringLiteral("'sweep.grid' must map param names to lists of values"));
+            for (const auto &axis : grid) {
+                auto name = reader.scalar(axis.first, QStringLiteral("a param name in 'sweep.grid'"));
+                if (!name)
+                    return fail(name.error());
+                auto values = reader.stringList(axis.second, QStringLiteral("'sweep.grid.%1'").arg(name.value()));
+                if (!values)
+                    return fail(values.error());
+                if (values->isEmpty())
+                    return reader.at(axis.second, QStringLiteral("'sweep.grid.%1' needs at least one value").arg(name.value()));
+                spec.sweep.grid << qMakePair(name.value(), values.value());
+            }
+        }
+        if (const YAML::Node random = sweep["random"]) {
+            if (!random.IsMap())
+                return reader.at(random, QStringLiteral("'sweep.random' must be a mapping (samples, seed, params)"));
+            if (auto known = reader.onlyKnownKeys(random, kRandomKeys, QStringLiteral("'sweep.random'")); !known)
+                return fail(known.error());
+            if (!random["samples"])
+                return reader.at(random, QStringLiteral("'sweep.random' needs 'samples' (how many runs to draw)"));
+            TRAINYARD_READ(random["samples"], spec.sweep.samples, reader.integer(n, QStringLiteral("'sweep.random.samples'"), 1))
+            int seed = 0;
+            TRAINYARD_READ(random["seed"], seed, reader.integer(n, QStringLiteral("'sweep.random.seed'"), 0))
+            spec.sweep.randomSeed = std::uint64_t(seed);
+            const YAML::Node axes = random["params"];
+            if (!axes || !axes.IsMap() || axes.size() == 0)
+                return reader.at(axes ? axes : random, QStringLiteral("'sweep.random.params' must map param names to "
+                                                                      "{distribution, min, max} or {choice: [...]}"));
+            for (const auto &entry : axes) {
+                RandomAxis axis;
+                auto name = reader.scalar(entry.first, QStringLiteral("a param name in 'sweep.random.params'"));
+                if (!name)
+                    return fail(name.error());
+                axis.param = name.value();
+                const QString where = QStringLiteral("'sweep.random.params.%1").arg(axis.param);
+                if (!entry.second.IsMap())
+                    return reader.at(entry.second, QStringLiteral("%1' must be {distribution, min, max} or {choice: [...]}").arg(where));
+                if (auto known = reader.onlyKnownKeys(entry.second, kRandomAxisKeys, where + QLatin1Char('\'')); !known)
+                    return fail(known.error());
+                if (const YAML::Node choice = entry.second["choice"]) {
+                    auto choices = reader.stringList(choice, where + QStringLiteral(".choice'"));
+                    if (!choices)
+                        return fail(choices.error());
+                    if (choices->isEmpty())
+                        return reader.at(choice, QStringLiteral("%1.choice' needs at least one value").arg(where));
+                    axis.distribution = RandomAxis::Distribution::Choice;
+                    axis.choices = choices.value();
+                } else {
+                    const YAML::Node distribution = entry.second["distribution"];
+                    const QStringList names{"uniform", "log_uniform", "int"};
+                    if (!distribution || !distribution.IsScalar() || !names.contains(QString::fromStdString(distribution.Scalar())))
+                        return reader.at(distribution ? distribution : entry.second,
+                                         QStringLiteral("%1.distribution' must be one of uniform, log_uniform, int (or give 'choice')").arg(where));
+                    axis.distribution = RandomAxis::Distribution(names.indexOf(QString::fromStdString(distribution.Scalar())));
+                    for (const char *bound : {"min", "max"}) {
+                        const YAML::Node node = entry.second[bound];
+                        bool ok = false;
+                        const double value = node && node.IsScalar() ? QString::fromStdString(node.Scalar()).toDouble(&ok) : 0;
+                        if (!ok || !std::isfinite(value))
+                            return reader.at(node ? node : entry.second, QStringLiteral("%1.%2' must be a number").arg(where, QLatin1String(bound)));
+                        (bound[1] == 'i' ? axis.min : axis.max) = value;
+                    }
+                    if (!(axis.min < axis.max))
+                        return reader.at(entry.second["max"], QStringLiteral("%1': max (%2) must be above min (%3)").arg(where).arg(axis.max).arg(axis.min));
+                    if (axis.distribution == RandomAxis::Distribution::LogUniform && axis.min <= 0)
+                        return reader.at(entry.second["min"], QStringLiteral("%1': a log_uniform min must be above 0 (got %2)").arg(where).arg(axis.min));
+                }
+                spec.sweep.random << axis;
+            }
+        }
+        if (const YAML::Node seeds = sweep["seeds"]) {
+            if (seeds.IsSequence()) {
+                auto list = reader.stringList(seeds, QStringLiteral("'sweep.seeds'"));
+                if (!list)
+                    return fail(list.error());
+                spec.sweep.seeds = list.value();
+            } else {
+                auto count = reader.integer(seeds, QStringLiteral("'sweep.seeds' (a count, or a list of seeds)"), 1);
+                if (!count)
+                    return fail(count.error());
+                for (int i = 0; i < count.value(); ++i)
+                    spec.sweep.seeds << QString::number(i);
+            }
+        }
+        TRAINYARD_READ(sweep["seed_param"], spec.sweep.seedParam, reader.string(n, QStringLiteral("'sweep.seed_param'")))
+        if (spec.sweep.runCount() > kMaxSweepRuns)
+            return reader.at(sweep, QStringLiteral("the sweep makes %1 runs; at most %2 in one sweep").arg(spec.sweep.runCount()).arg(kMaxSweepRuns));
+        // Every value is checked against its param's type now, so a bad sweep never launches anything.
+        if (auto expanded = expandSweep(spec.params, spec.sweep); !expanded)
+            return reader.at(sweep, expanded.error());
     }
     if (const YAML::Node passing = root["param_passing"]) {
         if (!passing.IsMap())

@@ -4,6 +4,7 @@
 
 #include "launch/runsupervisor.h"
 #include "spec/runparams.h"
+#include "spec/sweep.h"
 #include "result.h"
 
 #include <QByteArray>
@@ -34,6 +35,7 @@ struct RunSpec {
     double graceS = 5;
     QStringList tags;
     QString notes;
+    SweepSpec sweep; // empty unless the spec sweeps
 
     LocalLaunch toLocalLaunch() const;
 };

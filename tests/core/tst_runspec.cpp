@@ -103,6 +103,108 @@ param_passing:
         QVERIFY2(spec.error().startsWith(message), qPrintable(spec.error()));
     }
 
+    void sweepsExpandGridRandomAndSeeds()
+    {
+        const QByteArray yaml = "command: [a]\n"
+                                "params:\n"
+                                "  lr: 0.1\n"
+                                "  opt: {type: choice, choices: [adam, sgd], value: adam}\n"
+                                "sweep:\n"
+                                "  grid:\n"
+                                "    lr: [0.1, 0.01, 0.001]\n"
+                                "    opt: [adam, sgd]\n"
+                                "  seeds: 2\n";
+        auto spec = parseRunSpec(yaml, QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(spec.ok(), qPrintable(spec.ok() ? QString() : spec.error()));
+        QCOMPARE(spec->sweep.runCount(), 12);
+        auto points = expandSweep(spec->params, spec->sweep);
+        QVERIFY(points.ok());
+        QCOMPARE(points->size(), 12);
+        QCOMPARE(points->at(0).label, QStringLiteral("lr=0.1 opt=adam seed=0"));
+        QCOMPARE(points->at(1).label, QStringLiteral("lr=0.1 opt=adam seed=1"));
+        QCOMPARE(points->at(2).label, QStringLiteral("lr=0.1 opt=sgd seed=0"));
+        QCOMPARE(points->at(11).label, QStringLiteral("lr=0.001 opt=sgd seed=1"));
+        // The params keep their types; the seed param is added, typed by its values.
+        const QList<RunParam> &last = points->at(11).params;
+        QCOMPARE(last.size(), 3);
+        QCOMPARE(last[0].name, QStringLiteral("lr"));
+        QCOMPARE(last[0].value, QStringLiteral("0.001"));
+        QCOMPARE(int(last[1].type), int(ParamType::Choice));
+        QCOMPARE(last[2].name, QStringLiteral("seed"));
+        QCOMPARE(int(last[2].type), int(ParamType::Int));
+
+        const QByteArray random = "command: [a]\n"
+                                  "sweep:\n"
+                                  "  random:\n"
+                                  "    samples: 200\n"
+                                  "    seed: 7\n"
+                                  "    params:\n"
+                                  "      lr: {distribution: log_uniform, min: 1e-5, max: 1e-1}\n"
+                                  "      dropout: {distribution: uniform, min: 0, max: 0.5}\n"
+                                  "      layers: {distribution: int, min: 2, max: 4}\n"
+                                  "      opt: {choice: [adam, sgd]}\n";
+        auto randomSpec = parseRunSpec(random, QStringLiteral("r.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(randomSpec.ok(), qPrintable(randomSpec.ok() ? QString() : randomSpec.error()));
+        auto drawn = expandSweep(randomSpec->params, randomSpec->sweep);
+        auto again = expandSweep(randomSpec->params, randomSpec->sweep);
+        QVERIFY(drawn.ok() && again.ok());
+        QCOMPARE(drawn->size(), 200);
+        int belowMilli = 0;
+        QSet<QString> layers, opts;
+        for (qsizetype i = 0; i < drawn->size(); ++i) {
+            QCOMPARE(drawn->at(i).label, again->at(i).label); // the same seed draws the same runs
+            const auto value = [&](const QString &name) {
+                for (const RunParam &p : drawn->at(i).params)
+                    if (p.name == name)
+                        return p.value;
+                return QString();
+            };
+            const double lr = value(QStringLiteral("lr")).toDouble();
+            QVERIFY(lr >= 1e-5 && lr <= 1e-1);
+            belowMilli += lr < 1e-3;
+            const double dropout = value(QStringLiteral("dropout")).toDouble();
+            QVERIFY(dropout >= 0 && dropout <= 0.5);
+            layers.insert(value(QStringLiteral("layers")));
+            opts.insert(value(QStringLiteral("opt")));
+        }
+        // Log-uniform: half the draws below the geometric middle (1e-3); uniform would put 1% there.
+        QVERIFY2(belowMilli > 70 && belowMilli < 130, qPrintable(QString::number(belowMilli)));
+        QCOMPARE(layers, (QSet<QString>{"2", "3", "4"}));
+        QCOMPARE(opts, (QSet<QString>{"adam", "sgd"}));
+    }
+
+    void sweepErrorsNameLineAndColumn_data()
+    {
+        QTest::addColumn<QByteArray>("yaml");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("unknown key") << QByteArray("command: [a]\nsweep:\n  grids: {lr: [1]}\n") << "w.yaml:3:3: unknown key 'grids' in 'sweep'";
+        QTest::newRow("grid not a list") << QByteArray("command: [a]\nsweep:\n  grid: {lr: 0.1}\n") << "w.yaml:3:14: 'sweep.grid.lr' must be a list";
+        QTest::newRow("empty axis") << QByteArray("command: [a]\nsweep:\n  grid: {lr: []}\n") << "w.yaml:3:14: 'sweep.grid.lr' needs at least one value";
+        QTest::newRow("value of the wrong type") << QByteArray("command: [a]\nparams: {layers: 3}\nsweep:\n  grid: {layers: [2, many]}\n")
+                                                << "w.yaml:4:3: sweep value 'many' of param 'layers' is not of its type int";
+        QTest::newRow("not a choice") << QByteArray("command: [a]\nparams:\n  opt: {type: choice, choices: [adam], value: adam}\nsweep:\n  grid: {opt: [sgd]}\n")
+                                     << "w.yaml:5:3: sweep value 'sgd' of param 'opt' is not one of its choices (adam)";
+        QTest::newRow("no samples") << QByteArray("command: [a]\nsweep:\n  random: {params: {lr: {distribution: uniform, min: 0, max: 1}}}\n")
+                                   << "w.yaml:3:11: 'sweep.random' needs 'samples'";
+        QTest::newRow("bad distribution") << QByteArray("command: [a]\nsweep:\n  random:\n    samples: 3\n    params:\n      lr: {distribution: normal, min: 0, max: 1}\n")
+                                         << "w.yaml:6:26: 'sweep.random.params.lr.distribution' must be one of uniform, log_uniform, int";
+        QTest::newRow("log of zero") << QByteArray("command: [a]\nsweep:\n  random:\n    samples: 3\n    params:\n      lr: {distribution: log_uniform, min: 0, max: 1}\n")
+                                    << "w.yaml:6:44: 'sweep.random.params.lr': a log_uniform min must be above 0";
+        QTest::newRow("max below min") << QByteArray("command: [a]\nsweep:\n  random:\n    samples: 3\n    params:\n      lr: {distribution: uniform, min: 2, max: 1}\n")
+                                      << "w.yaml:6:48: 'sweep.random.params.lr': max (1) must be above min (2)";
+        QTest::newRow("seeds") << QByteArray("command: [a]\nsweep:\n  seeds: 0\n") << "w.yaml:3:10: 'sweep.seeds' (a count, or a list of seeds) must be at least 1";
+        QTest::newRow("too many") << QByteArray("command: [a]\nsweep:\n  seeds: 20000\n") << "w.yaml:3:3: the sweep makes 20000 runs; at most 10000";
+    }
+
+    void sweepErrorsNameLineAndColumn()
+    {
+        QFETCH(QByteArray, yaml);
+        QFETCH(QString, message);
+        auto spec = parseRunSpec(yaml, QStringLiteral("w.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(!spec.ok());
+        QVERIFY2(spec.error().startsWith(message), qPrintable(spec.error()));
+    }
+
     void readsTheStrategy()
     {
         auto named = parseRunSpec("command: [a]\nstrategy: zero3\n", QStringLiteral("s.yaml"), QStringLiteral("/tmp"));

@@ -193,6 +193,43 @@ private slots:
         QVERIFY(outcome.err.contains(QStringLiteral("Usage: trainyard plan [options]")));
     }
 
+    void sweepListsItsRunsAndLaunchRefusesASweep()
+    {
+        QTemporaryDir dir;
+        const QString specPath = dir.filePath(QStringLiteral("sweep.yaml"));
+        QFile spec(specPath);
+        QVERIFY(spec.open(QIODevice::WriteOnly));
+        spec.write("name: grid\ncommand: [/bin/true]\nparams:\n  lr: 0.1\nsweep:\n  grid:\n    lr: [0.1, 0.01, 0.001]\n"
+                   "    batch: [32, 64]\n  seeds: 2\n");
+        spec.close();
+        const Outcome listed = runTrainyard({QStringLiteral("sweep"), QStringLiteral("--list"), specPath}, m_environment);
+        QCOMPARE(listed.exitCode, 0);
+        QVERIFY2(listed.out.startsWith(QStringLiteral("12 runs\n")), qPrintable(listed.out));
+        QVERIFY(listed.out.contains(QStringLiteral("   1  lr=0.1 batch=32 seed=0\n")));
+        QVERIFY(listed.out.contains(QStringLiteral("  12  lr=0.001 batch=64 seed=1\n")));
+        const Outcome json = runTrainyard({QStringLiteral("sweep"), QStringLiteral("--json"), specPath}, m_environment);
+        QCOMPARE(json.exitCode, 0);
+        const QJsonObject root = QJsonDocument::fromJson(json.out.toUtf8()).object();
+        QCOMPARE(root.value(QStringLiteral("count")).toInt(), 12);
+        QCOMPARE(root.value(QStringLiteral("runs")).toArray().at(11).toObject().value(QStringLiteral("params")).toObject()
+                     .value(QStringLiteral("batch")).toString(),
+                 QStringLiteral("64"));
+        // Launching the spec would run only its base: refused, and nothing is created.
+        const Outcome launched = runTrainyard({QStringLiteral("--workspace"), dir.filePath(QStringLiteral("ws")),
+                                               QStringLiteral("launch"), specPath}, m_environment);
+        QCOMPARE(launched.exitCode, 1);
+        QVERIFY2(launched.err.contains(QStringLiteral("has a 'sweep' section (12 runs)")), qPrintable(launched.err));
+        QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("ws/trainyard.db"))));
+        // A bad sweep: file, line, column and what was expected; exit 1.
+        QVERIFY(spec.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        spec.write("command: [/bin/true]\nparams: {layers: 3}\nsweep:\n  grid: {layers: [2, many]}\n");
+        spec.close();
+        const Outcome bad = runTrainyard({QStringLiteral("sweep"), specPath}, m_environment);
+        QCOMPARE(bad.exitCode, 1);
+        QVERIFY2(bad.err.contains(specPath + QStringLiteral(":4:3: sweep value 'many' of param 'layers' is not of its type int")),
+                 qPrintable(bad.err));
+    }
+
     void preflightWithoutAGpuSaysSoAndExitsThree()
     {
         const Outcome outcome = runTrainyard({"preflight", "--gpus", "0,1", "--ops", "all_reduce,broadcast", "--max-bytes", "64M"}, m_environment);
