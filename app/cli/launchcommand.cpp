@@ -1,5 +1,6 @@
 // trainyard launch: runs a command on N local ranks and supervises it to the end.
 #include "cli/subcommand.h"
+#include "cli/terminationsignals.h"
 
 #include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
@@ -25,48 +26,6 @@ namespace {
 
 constexpr int kStatusIntervalMs = 1000;
 constexpr int kExitCanceled = 130; // as a shell reports a command ended by Ctrl-C
-
-// Ctrl-C, SIGTERM and SIGHUP become a cancel request delivered on the event loop (self-pipe).
-class TerminationSignals : public QObject {
-    Q_OBJECT
-public:
-    TerminationSignals()
-    {
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s_pipe) != 0)
-            return;
-        m_notifier = new QSocketNotifier(s_pipe[1], QSocketNotifier::Read, this);
-        connect(m_notifier, &QSocketNotifier::activated, this, [this] {
-            char signalNumber = 0;
-            if (::read(s_pipe[1], &signalNumber, 1) == 1)
-                emit received(signalNumber);
-        });
-        struct sigaction action = {};
-        action.sa_handler = &TerminationSignals::handle;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_RESTART;
-        for (int signalNumber : {SIGINT, SIGTERM, SIGHUP})
-            ::sigaction(signalNumber, &action, nullptr);
-    }
-    ~TerminationSignals() override
-    {
-        for (int signalNumber : {SIGINT, SIGTERM, SIGHUP})
-            ::signal(signalNumber, SIG_DFL);
-        ::close(s_pipe[0]);
-        ::close(s_pipe[1]);
-    }
-
-signals:
-    void received(int signalNumber);
-
-private:
-    static void handle(int signalNumber)
-    {
-        const char byte = char(signalNumber);
-        [[maybe_unused]] const ssize_t written = ::write(s_pipe[0], &byte, 1);
-    }
-    static inline int s_pipe[2] = {-1, -1};
-    QSocketNotifier *m_notifier = nullptr;
-};
 
 std::optional<int> parseSecondsAsMs(const QString &text)
 {
@@ -330,4 +289,3 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
 
 } // namespace trainyard::cli
 
-#include "launchcommand.moc"

@@ -63,6 +63,7 @@ int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Str
 int runCancel(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPlan(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPreflight(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runQueue(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runSweep(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 
 // Opens (creating if needed) the workspace for a command that writes.

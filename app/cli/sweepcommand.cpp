@@ -1,8 +1,13 @@
-// trainyard sweep SPEC.yaml --list: the runs a spec's sweep makes, with the params of each, checked
-// against their types: a sweep can be reviewed (and a bad one caught) before any run starts.
+// trainyard sweep SPEC.yaml: queues the runs a spec's sweep makes, as children of one sweep; with --list,
+// only shows them. Every value is checked against its param's type first: a bad sweep queues nothing.
 #include "cli/subcommand.h"
 
+#include "queue/runqueue.h"
 #include "spec/runspec.h"
+#include "store/storewriter.h"
+
+#include <QFile>
+#include <QFileInfo>
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -12,14 +17,13 @@ namespace trainyard::cli {
 
 int runSweep(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
-    Q_UNUSED(workspaceBefore) // listing touches no workspace
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "The runs of a spec's 'sweep' section (grid axes, random search, seeds): their count and params.\n"
-        "Queued launching of sweeps is not available yet: --list shows what a sweep would run."));
+        "Queues the runs of a spec's 'sweep' section (grid axes, random search, seeds) as one sweep.\n"
+        "They start when `trainyard queue work` (or the window) has GPUs or CPU slots for them."));
     parser.addPositionalArgument(QStringLiteral("SPEC.yaml"), QStringLiteral("A run spec with a 'sweep' section."));
-    const QCommandLineOption list(QStringLiteral("list"), QStringLiteral("Print the runs, one a line (the default)."));
-    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print the runs as JSON: label and params of each."));
+    const QCommandLineOption list(QStringLiteral("list"), QStringLiteral("Only print the runs, one a line; queue nothing."));
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("With --list: print the runs as JSON."));
     parser.addOption(list);
     parser.addOption(json);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("sweep"), arguments, streams))
@@ -39,6 +43,37 @@ int runSweep(const QStringList &arguments, const QString &workspaceBefore, Strea
     auto points = expandSweep(spec->params, spec->sweep);
     if (!points)
         return reportFailure(streams, QStringLiteral("sweep"), QStringLiteral("%1: %2").arg(path, points.error()));
+    if (!parser.isSet(list) && !parser.isSet(json)) {
+        auto workspace = openWorkspace(parser, workspaceBefore);
+        if (!workspace)
+            return reportFailure(streams, QStringLiteral("sweep"), workspace.error());
+        auto writer = StoreWriter::start(workspace->database());
+        if (!writer)
+            return reportFailure(streams, QStringLiteral("sweep"), writer.error());
+        QFile specFile(path);
+        const QByteArray specText = specFile.open(QIODevice::ReadOnly) ? specFile.readAll() : QByteArray();
+        const QString name = spec->name.isEmpty() ? QFileInfo(path).completeBaseName() : spec->name;
+        auto sweepId = runqueue::createSweep(*writer.value(), name, specText);
+        if (!sweepId)
+            return reportFailure(streams, QStringLiteral("sweep"), sweepId.error());
+        const LocalLaunch base = spec->toLocalLaunch();
+        const int width = int(QString::number(points->size()).size());
+        for (qsizetype i = 0; i < points->size(); ++i) {
+            LocalLaunch child = base;
+            child.name = QStringLiteral("%1-%2").arg(name).arg(i + 1, width, 10, QLatin1Char('0'));
+            child.typedParams = points->at(i).params;
+            child.params.clear();
+            for (const RunParam &param : child.typedParams)
+                child.params << qMakePair(param.name, param.value);
+            child.tags << QStringLiteral("sweep:") + name;
+            auto runId = runqueue::enqueue(workspace.value(), *writer.value(), child, sweepId.value());
+            if (!runId)
+                return reportFailure(streams, QStringLiteral("sweep"), runId.error());
+            streams.out << QStringLiteral("queued %1  %2  %3\n").arg(runId.value(), child.name, points->at(i).label);
+        }
+        streams.out << QStringLiteral("%1: %2 runs queued; `trainyard queue work` starts them\n").arg(sweepId.value()).arg(points->size());
+        return kExitOk;
+    }
     if (parser.isSet(json)) {
         QJsonArray runs;
         for (const SweepPoint &point : points.value()) {

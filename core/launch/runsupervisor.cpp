@@ -189,7 +189,7 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     row.backend = QStringLiteral("local");
     row.tags = launch.tags;
     row.params = launch.params;
-    auto runId = writer.createRun(row).get();
+    auto runId = launch.existingRunId.isEmpty() ? writer.createRun(row).get() : Result<QString>(launch.existingRunId);
     if (!runId)
         return fail(runId.error());
     request.runId = runId.value();

@@ -32,6 +32,7 @@ struct LocalLaunch {
     ParamPassing paramPassing;
     StrategyChoice strategy;
     LaunchRequest request; // runId and runDir are filled in by the supervisor
+    QString existingRunId; // a queued run to start (its row and folder exist); empty: create a new run
 };
 
 class RunSupervisor : public QObject {

@@ -168,6 +168,27 @@ CREATE TABLE metric_bins (
 CREATE INDEX metric_chunks_by_key_range ON metric_chunks(key_id, max_step, min_step);
 )sql";
 
+// Version 5: the local run queue (runs waiting for GPUs or CPU slots, in order, persisted so the queue
+// survives a restart) and sweeps, the parents of the runs a sweep spec makes.
+constexpr const char *kVersion5 = R"sql(
+CREATE TABLE sweeps (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL
+);
+ALTER TABLE runs ADD COLUMN sweep_id TEXT REFERENCES sweeps(id);
+CREATE INDEX runs_by_sweep ON runs(sweep_id);
+CREATE TABLE queue (
+    run_id       TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    gpus         INTEGER NOT NULL,
+    paused       INTEGER NOT NULL DEFAULT 0,
+    enqueued_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX queue_by_position ON queue(position);
+)sql";
+
 // Builds the pyramid of every existing key from its chunks, in the order they were written.
 Result<void> buildMetricBins(SqliteConnection &connection)
 {
@@ -207,6 +228,7 @@ constexpr Migration kMigrations[] = {
     {2, kVersion2},
     {3, kVersion3, convertPointsToChunks},
     {4, kVersion4, buildMetricBins},
+    {5, kVersion5},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

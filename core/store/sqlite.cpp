@@ -94,6 +94,8 @@ Result<std::int64_t> SqliteConnection::queryInt(const char *sql)
 
 std::int64_t SqliteConnection::lastInsertRowId() const { return sqlite3_last_insert_rowid(m_db.get()); }
 
+int SqliteConnection::changes() const { return sqlite3_changes(m_db.get()); }
+
 bool SqliteConnection::inTransaction() const { return sqlite3_get_autocommit(m_db.get()) == 0; }
 
 QString SqliteConnection::lastError() const { return QString::fromUtf8(sqlite3_errmsg(m_db.get())); }

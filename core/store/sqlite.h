@@ -38,6 +38,7 @@ public:
 
     std::int64_t lastInsertRowId() const;
     bool inTransaction() const; // an explicit transaction is open
+    int changes() const;        // rows changed by the last INSERT, UPDATE or DELETE
     QString lastError() const;
     const QString &path() const { return m_path; }
     sqlite3 *handle() const { return m_db.get(); }

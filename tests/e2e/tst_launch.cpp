@@ -21,11 +21,7 @@ namespace {
 const QString kPython = QStringLiteral("/usr/bin/python3");
 const QString kScripts = QStringLiteral(TRAINYARD_FIXTURES_DIR "/scripts/");
 
-struct Outcome {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Outcome = test::CommandOutcome;
 
 bool processAlive(qint64 pid)
 {
@@ -63,16 +59,7 @@ private:
 
     Outcome trainyard(const QStringList &arguments, const QMap<QString, QString> &extra = {}, int timeoutMs = 120000) const
     {
-        QProcess process;
-        process.setProcessEnvironment(environment(extra));
-        process.start(QStringLiteral(TRAINYARD_BINARY), arguments);
-        if (!process.waitForFinished(timeoutMs)) {
-            process.kill();
-            process.waitForFinished();
-            return {-1, QString::fromUtf8(process.readAllStandardOutput()), QStringLiteral("timed out")};
-        }
-        return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-                QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+        return test::runTrainyard(arguments, environment(extra), timeoutMs);
     }
 
     static QString runIdFrom(const Outcome &outcome)

@@ -2,6 +2,8 @@
 #include "support/testworkspace.h"
 
 #include "store/metricchunk.h"
+
+#include <QProcess>
 #include "store/sqlite.h"
 
 #include <QCryptographicHash>
@@ -88,6 +90,20 @@ bool TestWorkspace::addPoints(const QString &runId, const QString &key, const st
             return false;
     }
     return transaction->commit().ok();
+}
+
+CommandOutcome runTrainyard(const QStringList &arguments, const QProcessEnvironment &environment, int timeoutMs)
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(TRAINYARD_BINARY), arguments);
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return {-1, QString::fromUtf8(process.readAllStandardOutput()), QStringLiteral("timed out")};
+    }
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
 }
 
 } // namespace trainyard::test

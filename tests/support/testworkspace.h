@@ -6,6 +6,7 @@
 #include "store/workspace.h"
 
 #include <QByteArray>
+#include <QProcessEnvironment>
 #include <QString>
 #include <QTemporaryDir>
 
@@ -38,6 +39,14 @@ private:
 };
 
 QByteArray sha256OfFile(const QString &path);
+
+// The trainyard binary run to completion: its exit code (-1 when it crashed or timed out) and output.
+struct CommandOutcome {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+CommandOutcome runTrainyard(const QStringList &arguments, const QProcessEnvironment &environment, int timeoutMs = 120000);
 
 } // namespace trainyard::test
 

@@ -1,0 +1,49 @@
+// The local run queue, as stored in the workspace: runs waiting (status queued) for the GPUs or CPU slots
+// they ask for, in order. The store is the queue, so it survives a restart of any Trainyard process; the
+// QueueScheduler starts runs from it. See docs/QUEUE.md.
+#pragma once
+
+#include "launch/runsupervisor.h"
+#include "result.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QString>
+
+namespace trainyard {
+
+class SqliteConnection;
+class StoreWriter;
+class Workspace;
+
+struct QueuedRun {
+    QString runId;
+    QString name;
+    int position = 0; // 1 = next
+    int gpus = 0;     // GPUs it needs; 0 = a CPU slot
+    bool paused = false;
+    QDateTime enqueuedAt;
+    QString sweepId;
+};
+
+namespace runqueue {
+
+// Creates the run (status queued, folder, spec.yaml) and puts it at the end of the queue.
+Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const LocalLaunch &launch,
+                        const QString &sweepId = {});
+// Creates a sweep parent row (its spec text kept) and returns its id.
+Result<QString> createSweep(StoreWriter &writer, const QString &name, const QByteArray &specText);
+
+// The queue, in order.
+Result<QList<QueuedRun>> list(SqliteConnection &connection);
+// Moves a queued run to `position` (1 = next; past the end = last).
+Result<void> move(StoreWriter &writer, const QString &runId, int position);
+Result<void> setPaused(StoreWriter &writer, const QString &runId, bool paused);
+// Takes a run out of the queue and records it canceled.
+Result<void> cancel(StoreWriter &writer, const QString &runId);
+// Takes a run out of the queue to start it on `host` (recorded on the run): false when it was no longer
+// queued (canceled, or taken first).
+Result<bool> take(StoreWriter &writer, const QString &runId, const QString &host = {});
+
+} // namespace runqueue
+} // namespace trainyard

@@ -1,0 +1,209 @@
+// The local queue end to end, with the real binary: a 12-run sweep on 2 CPU slots, never more than two
+// running at once (read from the recorded state changes); the queue surviving a killed scheduler; moving,
+// pausing and cancelling queued runs.
+#include "launch/supervisorrecord.h"
+#include "store/runqueries.h"
+#include "store/sqlite.h"
+#include "store/workspace.h"
+#include "support/testworkspace.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <algorithm>
+#include <csignal>
+
+using namespace trainyard;
+
+using Outcome = test::CommandOutcome;
+
+class TestQueue : public QObject {
+    Q_OBJECT
+private:
+    QProcessEnvironment environment() const
+    {
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("TRAINYARD_HOME"), m_workspace->path());
+        return environment;
+    }
+
+    Outcome trainyard(const QStringList &arguments) const { return test::runTrainyard(arguments, environment()); }
+
+    QString writeSpec(const QByteArray &yaml) const
+    {
+        const QString path = m_workspace->path() + QStringLiteral("/spec.yaml");
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly))
+            return {};
+        file.write(yaml);
+        return path;
+    }
+
+    QJsonArray queueList() const
+    {
+        return QJsonDocument::fromJson(trainyard({QStringLiteral("queue"), QStringLiteral("ls"), QStringLiteral("--json")}).out.toUtf8()).array();
+    }
+
+    QList<RunRecord> runs() const
+    {
+        auto workspace = Workspace::open(m_workspace->path());
+        auto connection = workspace->database().connect();
+        return runqueries::listRuns(connection.value()).value();
+    }
+
+private slots:
+    void init() { m_workspace.reset(new QTemporaryDir); }
+
+    void gridSweepRunsOnTwoSlotsNeverMoreThanTwoAtOnce()
+    {
+        const QString spec = writeSpec("name: grid\n"
+                                       "command: [/bin/sh, -c, \"sleep 0.5\"]\n"
+                                       "params: {lr: 0.1, batch: 32, seed: 0}\n"
+                                       "param_passing: {env: {LR: lr, BATCH: batch, SEED: seed}}\n"
+                                       "sweep:\n"
+                                       "  grid: {lr: [0.1, 0.01, 0.001], batch: [32, 64]}\n"
+                                       "  seeds: 2\n");
+        const Outcome queued = trainyard({QStringLiteral("sweep"), spec});
+        QVERIFY2(queued.exitCode == 0, qPrintable(queued.err));
+        QVERIFY(queued.out.contains(QStringLiteral("12 runs queued")));
+        QCOMPARE(queueList().size(), 12);
+
+        const Outcome worked = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--slots"), QStringLiteral("2"),
+                                          QStringLiteral("--until-empty")});
+        QVERIFY2(worked.exitCode == 0, qPrintable(worked.out + worked.err));
+        QCOMPARE(queueList().size(), 0);
+
+        // Every run succeeded with its own params; none was running alongside more than one other.
+        auto workspace = Workspace::open(m_workspace->path());
+        auto connection = workspace->database().connect();
+        const QList<RunRecord> all = runqueries::listRuns(connection.value()).value();
+        QCOMPARE(all.size(), 12);
+        QSet<QString> combinations;
+        QList<QPair<qint64, int>> changes; // (time, +1 started running / -1 stopped)
+        for (const RunRecord &run : all) {
+            QCOMPARE(toString(run.status), QStringLiteral("succeeded"));
+            QVERIFY(run.tags.contains(QStringLiteral("sweep:grid")));
+            combinations.insert(run.params.value("lr") + "/" + run.params.value("batch") + "/" + run.params.value("seed"));
+            const auto events = runqueries::events(connection.value(), run.id).value();
+            QCOMPARE(events.first().toStatus, QStringLiteral("queued"));
+            for (const RunEvent &event : events) {
+                if (event.toStatus == u"starting")
+                    changes << qMakePair(event.at.toMSecsSinceEpoch(), +1);
+                else if (isTerminal(runStatusFromString(event.toStatus).value()))
+                    changes << qMakePair(event.at.toMSecsSinceEpoch(), -1);
+            }
+        }
+        QCOMPARE(combinations.size(), 12);
+        // At equal times a run's end is counted before another's start.
+        std::sort(changes.begin(), changes.end(), [](const auto &a, const auto &b) {
+            return a.first != b.first ? a.first < b.first : a.second < b.second;
+        });
+        int active = 0, most = 0;
+        for (const auto &[at, delta] : changes) {
+            active += delta;
+            most = std::max(most, active);
+        }
+        QCOMPARE(active, 0);
+        QCOMPARE(most, 2); // both slots were used, and never more
+        // The runs were started in queue order.
+        auto sweepRuns = all;
+        std::sort(sweepRuns.begin(), sweepRuns.end(), [](const RunRecord &a, const RunRecord &b) { return a.startedAt < b.startedAt; });
+        QCOMPARE(sweepRuns.first().name, QStringLiteral("grid-01"));
+    }
+
+    void queueSurvivesAKilledScheduler()
+    {
+        const QString spec = writeSpec("name: slow\ncommand: [/bin/sh, -c, \"sleep 1.5\"]\nsweep: {seeds: 4}\n");
+        QCOMPARE(trainyard({QStringLiteral("sweep"), spec}).exitCode, 0);
+        QProcess worker;
+        worker.setProcessEnvironment(environment());
+        worker.start(QStringLiteral(TRAINYARD_BINARY), {QStringLiteral("queue"), QStringLiteral("work")});
+        QVERIFY(worker.waitForStarted());
+        QTRY_COMPARE_WITH_TIMEOUT(queueList().size(), 3, 20000); // one taken to run
+        ::kill(pid_t(worker.processId()), SIGKILL);
+        QVERIFY(worker.waitForFinished());
+        // Its run's rank (sh, then sleep) outlives it briefly; recovery leaves a run alone while ranks live.
+        QString orphan;
+        for (const RunRecord &run : runs())
+            if (run.name == u"slow-1")
+                orphan = m_workspace->path() + QStringLiteral("/runs/") + run.id;
+        QTRY_VERIFY_WITH_TIMEOUT(!SupervisorRecord::read(orphan).value().ranksAlive(), 20000);
+
+        // A new process finds the three still queued, in order, and runs them.
+        const QJsonArray left = queueList();
+        QCOMPARE(left.size(), 3);
+        QCOMPARE(left.at(0).toObject().value("name").toString(), QStringLiteral("slow-2"));
+        QCOMPARE(left.at(2).toObject().value("name").toString(), QStringLiteral("slow-4"));
+        const Outcome worked = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")});
+        QVERIFY2(worked.exitCode == 0, qPrintable(worked.out + worked.err));
+        QMap<QString, QString> statusByName;
+        for (const RunRecord &run : runs())
+            statusByName.insert(run.name, toString(run.status));
+        QCOMPARE(statusByName.value("slow-1"), QStringLiteral("lost")); // its scheduler was killed under it
+        for (const char *name : {"slow-2", "slow-3", "slow-4"})
+            QCOMPARE(statusByName.value(name), QStringLiteral("succeeded"));
+    }
+
+    void queuedRunsMovePauseAndCancel()
+    {
+        const QString spec = writeSpec("name: q\ncommand: [/bin/true]\nsweep: {seeds: 3}\n");
+        QCOMPARE(trainyard({QStringLiteral("sweep"), spec}).exitCode, 0);
+        QJsonArray queue = queueList();
+        const QString first = queue.at(0).toObject().value("id").toString();
+        const QString third = queue.at(2).toObject().value("id").toString();
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("mv"), third, QStringLiteral("1")}).exitCode, 0);
+        queue = queueList();
+        QCOMPARE(queue.at(0).toObject().value("id").toString(), third);
+        QCOMPARE(queue.at(1).toObject().value("id").toString(), first);
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("pause"), first}).exitCode, 0);
+        QVERIFY(queueList().at(1).toObject().value("paused").toBool());
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("cancel"), third}).exitCode, 0);
+        // Work: the paused run stays queued, the other runs.
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")}).exitCode, 0);
+        queue = queueList();
+        QCOMPARE(queue.size(), 1);
+        QCOMPARE(queue.at(0).toObject().value("id").toString(), first);
+        QMap<QString, QString> statusById;
+        for (const RunRecord &run : runs())
+            statusById.insert(run.id, toString(run.status));
+        QCOMPARE(statusById.value(third), QStringLiteral("canceled"));
+        QCOMPARE(statusById.value(first), QStringLiteral("queued"));
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("resume"), first}).exitCode, 0);
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")}).exitCode, 0);
+        QCOMPARE(queueList().size(), 0);
+        // Bad input: not queued any more, an unknown action, a bad position.
+        const Outcome notQueued = trainyard({QStringLiteral("queue"), QStringLiteral("cancel"), third});
+        QCOMPARE(notQueued.exitCode, 1);
+        QVERIFY2(notQueued.err.contains(QStringLiteral("is not in the queue")), qPrintable(notQueued.err));
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("shuffle")}).exitCode, 2);
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("mv"), first, QStringLiteral("zero")}).exitCode, 2);
+    }
+
+    void oneSchedulerPerWorkspace()
+    {
+        const QString spec = writeSpec("name: s\ncommand: [/bin/sh, -c, \"sleep 3\"]\nsweep: {seeds: 1}\n");
+        QCOMPARE(trainyard({QStringLiteral("sweep"), spec}).exitCode, 0);
+        QProcess worker;
+        worker.setProcessEnvironment(environment());
+        worker.start(QStringLiteral(TRAINYARD_BINARY), {QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")});
+        QVERIFY(worker.waitForStarted());
+        QTRY_COMPARE_WITH_TIMEOUT(queueList().size(), 0, 20000);
+        const Outcome second = trainyard({QStringLiteral("queue"), QStringLiteral("work")});
+        QCOMPARE(second.exitCode, 1);
+        QVERIFY2(second.err.contains(QStringLiteral("one scheduler per workspace")), qPrintable(second.err));
+        QVERIFY(worker.waitForFinished(30000));
+        QCOMPARE(worker.exitCode(), 0);
+    }
+
+private:
+    std::unique_ptr<QTemporaryDir> m_workspace;
+};
+
+QTEST_GUILESS_MAIN(TestQueue)
+#include "tst_queue.moc"
