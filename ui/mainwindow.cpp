@@ -7,13 +7,17 @@
 #include "models/runtablemodel.h"
 #include "store/runlistwatcher.h"
 #include "store/workspace.h"
+#include "queue/runqueue.h"
+#include "store/storewriter.h"
 #include "views/compareview.h"
+#include "views/composepanel.h"
 #include "views/newrundialog.h"
 #include "views/runpage.h"
 
 #include <QAction>
 #include <QFile>
 #include <QFileDialog>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QMenu>
@@ -152,6 +156,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         if (index > 0) {
             QWidget *page = m_tabs->widget(index);
             m_tabs->removeTab(index);
+            if (page == m_compose)
+                m_compose = nullptr;
             if (page == m_compare) {
                 m_compare = nullptr;
                 m_runsModel->setRunColors({});
@@ -176,6 +182,13 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         if (current.isValid())
             requestCancel(current.data(RunTableModel::RunIdRole).toString());
     });
+    toolbar->addAction(tr("Compose…"), this, [this] { openCompose(); })
+        ->setToolTip(tr("Compose a run spec as a form and as YAML; launch it or queue its sweep"));
+    toolbar->addAction(tr("Clone with changes"), this, [this] {
+        const QModelIndex current = m_runsView->currentIndex();
+        if (current.isValid())
+            cloneWithChanges(current.data(RunTableModel::RunIdRole).toString());
+    })->setToolTip(tr("Open the compose panel with the selected run's spec, showing what you change"));
     QAction *compare = toolbar->addAction(tr("Compare"), this, [this] { openCompare(); });
     compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     compare->setToolTip(tr("Compare the selected runs (Ctrl+D): charts of every metric and their params side by side"));
@@ -280,6 +293,62 @@ CompareView *MainWindow::openCompare(const QStringList &runIds)
     m_compare->setRuns(runs);
     m_tabs->setCurrentWidget(m_compare);
     return m_compare;
+}
+
+ComposePanel *MainWindow::openCompose()
+{
+    if (!m_compose) {
+        m_compose = new ComposePanel(m_workspaceRoot, m_tabs);
+        connect(m_compose, &ComposePanel::launchRequested, this, [this](const RunSpec &spec, const QByteArray &yaml) {
+            if (spec.sweep.isEmpty()) {
+                m_launchHost->launch(spec.toLocalLaunch());
+                return;
+            }
+            // A sweep is queued off the UI thread, through its own writer.
+            const QString root = m_workspaceRoot;
+            auto watcher = new QFutureWatcher<QString>(this);
+            connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher] {
+                statusBar()->showMessage(watcher->result(), 10000);
+                m_watcher->refresh();
+                watcher->deleteLater();
+            });
+            watcher->setFuture(QtConcurrent::run([root, spec, yaml]() -> QString {
+                auto workspace = Workspace::open(root);
+                if (!workspace)
+                    return tr("Cannot queue the sweep: %1").arg(workspace.error());
+                auto writer = StoreWriter::start(workspace->database());
+                if (!writer)
+                    return tr("Cannot queue the sweep: %1").arg(writer.error());
+                auto queued = runqueue::enqueueSweep(workspace.value(), *writer.value(), spec, yaml, QStringLiteral("sweep"));
+                if (!queued)
+                    return tr("Cannot queue the sweep: %1").arg(queued.error());
+                return tr("Queued %1 runs of sweep %2; `trainyard queue work` starts them").arg(queued->runIds.size()).arg(queued->name);
+            }));
+        });
+        m_tabs->addTab(m_compose, tr("Compose"));
+    }
+    m_tabs->setCurrentWidget(m_compose);
+    return m_compose;
+}
+
+void MainWindow::cloneWithChanges(const QString &runId)
+{
+    // The parent's spec.yaml is read off the UI thread.
+    const QString path = m_workspaceRoot + QStringLiteral("/runs/") + runId + QStringLiteral("/spec.yaml");
+    auto watcher = new QFutureWatcher<QByteArray>(this);
+    connect(watcher, &QFutureWatcher<QByteArray>::finished, this, [this, watcher, runId] {
+        const QByteArray yaml = watcher->result();
+        watcher->deleteLater();
+        if (yaml.isEmpty()) {
+            statusBar()->showMessage(tr("Run %1 has no spec.yaml to clone").arg(runId), 8000);
+            return;
+        }
+        openCompose()->cloneFrom(runId, yaml);
+    });
+    watcher->setFuture(QtConcurrent::run([path] {
+        QFile file(path);
+        return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+    }));
 }
 
 void MainWindow::updateCompareRuns()

@@ -13,6 +13,8 @@ class QTableView;
 namespace trainyard {
 
 class CompareView;
+class ComposePanel;
+struct RunSpec;
 class LaunchHost;
 class RunFilterProxy;
 class RunListWatcher;
@@ -34,6 +36,10 @@ public:
     QLineEdit *filterEdit() const { return m_filterEdit; }
     QLabel *filterError() const { return m_filterError; }
     CompareView *compareView() const { return m_compare; }
+    ComposePanel *composePanel() const { return m_compose; }
+    // Opens (or brings forward) the compose panel; with a run id, pre-filled from that run's spec.
+    ComposePanel *openCompose();
+    void cloneWithChanges(const QString &runId);
 
     // Opens (or brings forward) the compare view with these runs (the selected ones by default).
     CompareView *openCompare(const QStringList &runIds = {});
@@ -65,6 +71,7 @@ private:
     QLabel *m_filterError;
     QMenu *m_columnsMenu;
     CompareView *m_compare = nullptr;
+    ComposePanel *m_compose = nullptr;
     QStackedWidget *m_pages;
     QTableView *m_runsView;
     QLabel *m_emptyState;

@@ -52,26 +52,13 @@ int runSweep(const QStringList &arguments, const QString &workspaceBefore, Strea
             return reportFailure(streams, QStringLiteral("sweep"), writer.error());
         QFile specFile(path);
         const QByteArray specText = specFile.open(QIODevice::ReadOnly) ? specFile.readAll() : QByteArray();
-        const QString name = spec->name.isEmpty() ? QFileInfo(path).completeBaseName() : spec->name;
-        auto sweepId = runqueue::createSweep(*writer.value(), name, specText);
-        if (!sweepId)
-            return reportFailure(streams, QStringLiteral("sweep"), sweepId.error());
-        const LocalLaunch base = spec->toLocalLaunch();
-        const int width = int(QString::number(points->size()).size());
-        for (qsizetype i = 0; i < points->size(); ++i) {
-            LocalLaunch child = base;
-            child.name = QStringLiteral("%1-%2").arg(name).arg(i + 1, width, 10, QLatin1Char('0'));
-            child.typedParams = points->at(i).params;
-            child.params.clear();
-            for (const RunParam &param : child.typedParams)
-                child.params << qMakePair(param.name, param.value);
-            child.tags << QStringLiteral("sweep:") + name;
-            auto runId = runqueue::enqueue(workspace.value(), *writer.value(), child, sweepId.value());
-            if (!runId)
-                return reportFailure(streams, QStringLiteral("sweep"), runId.error());
-            streams.out << QStringLiteral("queued %1  %2  %3\n").arg(runId.value(), child.name, points->at(i).label);
-        }
-        streams.out << QStringLiteral("%1: %2 runs queued; `trainyard queue work` starts them\n").arg(sweepId.value()).arg(points->size());
+        auto queued = runqueue::enqueueSweep(workspace.value(), *writer.value(), spec.value(), specText,
+                                             QFileInfo(path).completeBaseName());
+        if (!queued)
+            return reportFailure(streams, QStringLiteral("sweep"), queued.error());
+        for (qsizetype i = 0; i < queued->runIds.size(); ++i)
+            streams.out << QStringLiteral("queued %1  %2\n").arg(queued->runIds[i], queued->labels[i]);
+        streams.out << QStringLiteral("%1: %2 runs queued; `trainyard queue work` starts them\n").arg(queued->sweepId).arg(queued->runIds.size());
         return kExitOk;
     }
     if (parser.isSet(json)) {

@@ -120,6 +120,37 @@ Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const L
     return runId.value();
 }
 
+Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer, const RunSpec &spec, const QByteArray &specText,
+                                 const QString &fallbackName)
+{
+    auto points = expandSweep(spec.params, spec.sweep);
+    if (!points)
+        return fail(points.error());
+    QueuedSweep queued;
+    queued.name = spec.name.isEmpty() ? fallbackName : spec.name;
+    auto sweepId = createSweep(writer, queued.name, specText);
+    if (!sweepId)
+        return fail(sweepId.error());
+    queued.sweepId = sweepId.value();
+    const LocalLaunch base = spec.toLocalLaunch();
+    const int width = int(QString::number(points->size()).size());
+    for (qsizetype i = 0; i < points->size(); ++i) {
+        LocalLaunch child = base;
+        child.name = QStringLiteral("%1-%2").arg(queued.name).arg(i + 1, width, 10, QLatin1Char('0'));
+        child.typedParams = points->at(i).params;
+        child.params.clear();
+        for (const RunParam &param : child.typedParams)
+            child.params << qMakePair(param.name, param.value);
+        child.tags << QStringLiteral("sweep:") + queued.name;
+        auto runId = enqueue(workspace, writer, child, queued.sweepId);
+        if (!runId)
+            return fail(runId.error());
+        queued.runIds << runId.value();
+        queued.labels << points->at(i).label;
+    }
+    return queued;
+}
+
 Result<QList<QueuedRun>> list(SqliteConnection &connection)
 {
     auto select = connection.prepare(

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "launch/runsupervisor.h"
+#include "spec/runspec.h"
 #include "result.h"
 
 #include <QDateTime>
@@ -33,6 +34,17 @@ Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const L
                         const QString &sweepId = {});
 // Creates a sweep parent row (its spec text kept) and returns its id.
 Result<QString> createSweep(StoreWriter &writer, const QString &name, const QByteArray &specText);
+
+// Queues every run of the spec's sweep as children of one new sweep (named after the spec, or
+// `fallbackName`): runs NAME-01, NAME-02, ..., tagged sweep:NAME. Returns the sweep id and run ids.
+struct QueuedSweep {
+    QString sweepId;
+    QString name;
+    QStringList runIds;
+    QStringList labels; // what the sweep set in each run, e.g. "lr=0.01 seed=1"
+};
+Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer, const RunSpec &spec, const QByteArray &specText,
+                                 const QString &fallbackName);
 
 // The queue, in order.
 Result<QList<QueuedRun>> list(SqliteConnection &connection);

@@ -1,6 +1,7 @@
 // Run specs: what they hold, the resolved spec.yaml round trip, and errors with file, line and column.
 #include "launch/runsupervisor.h"
 #include "spec/runspec.h"
+#include "spec/specedit.h"
 
 #include <QDir>
 #include <QJsonDocument>
@@ -203,6 +204,62 @@ param_passing:
         auto spec = parseRunSpec(yaml, QStringLiteral("w.yaml"), QStringLiteral("/tmp"));
         QVERIFY(!spec.ok());
         QVERIFY2(spec.error().startsWith(message), qPrintable(spec.error()));
+    }
+
+    void formRoundTripsThroughYaml()
+    {
+        SpecForm form;
+        form.name = QStringLiteral("resnet");
+        form.command = {QStringLiteral("/usr/bin/python3"), QStringLiteral("train.py"), QStringLiteral("--data=/d a")};
+        form.cwd = QStringLiteral("/home/ada/project");
+        form.ranksPerNode = 2;
+        form.gpus = {0, 3};
+        form.maxRestarts = 2;
+        form.hangTimeoutS = 90;
+        form.tags = {QStringLiteral("baseline"), QStringLiteral("v2")};
+        form.notes = QStringLiteral("first try: lr from the paper");
+        form.params = {RunParam{QStringLiteral("lr"), ParamType::Float, QStringLiteral("0.0003"), {}},
+                       RunParam{QStringLiteral("layers"), ParamType::Int, QStringLiteral("50"), {}},
+                       RunParam{QStringLiteral("amp"), ParamType::Bool, QStringLiteral("true"), {}},
+                       RunParam{QStringLiteral("opt"), ParamType::Choice, QStringLiteral("adamw"), {QStringLiteral("adamw"), QStringLiteral("sgd")}}};
+        auto yaml = applyForm({}, form);
+        QVERIFY(yaml.ok());
+        auto spec = parseRunSpec(yaml.value(), QStringLiteral("form.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(spec.ok(), qPrintable(spec.ok() ? QString() : spec.error() + QLatin1Char('\n') + QString::fromUtf8(yaml.value())));
+        QVERIFY(formFromSpec(spec.value()) == form);
+        // Again from its own YAML: nothing moves.
+        auto again = applyForm(yaml.value(), formFromSpec(spec.value()));
+        QVERIFY(again.ok());
+        QCOMPARE(again.value(), yaml.value());
+    }
+
+    void formKeepsWhatItDoesNotShowAndCloneChangesOneField()
+    {
+        const QByteArray parentYaml = "name: base\n"
+                                      "command: [python3, train.py]\n"
+                                      "params: {lr: 0.1, batch: 64}\n"
+                                      "param_passing: {args: [\"--lr={lr}\"]}\n"
+                                      "strategy: zero2\n"
+                                      "nccl: {debug: INFO}\n"
+                                      "sweep: {seeds: 3}\n";
+        auto parent = parseRunSpec(parentYaml, QStringLiteral("parent.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(parent.ok());
+        // Clone with changes: the parent's form with one param changed.
+        SpecForm form = formFromSpec(parent.value());
+        form.params[0].value = QStringLiteral("0.01");
+        auto childYaml = applyForm(parentYaml, form);
+        QVERIFY(childYaml.ok());
+        auto child = parseRunSpec(childYaml.value(), QStringLiteral("child.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(child.ok(), qPrintable(child.ok() ? QString() : child.error()));
+        QCOMPARE(changedFields(parent.value(), child.value()), QStringList{QStringLiteral("params.lr")});
+        QCOMPARE(child->sweep.runCount(), 3);
+        QCOMPARE(child->paramPassing.argsTemplate, QStringList{QStringLiteral("--lr={lr}")});
+        QCOMPARE(strategyName(child->strategy.strategy), QStringLiteral("zero2"));
+        QCOMPARE(child->nccl.level, QStringLiteral("INFO"));
+        // A YAML that does not parse is an error with its position, and the text is not touched.
+        auto broken = applyForm("name: [unclosed\n", form);
+        QVERIFY(!broken.ok());
+        QVERIFY2(broken.error().startsWith(QStringLiteral("2:")), qPrintable(broken.error()));
     }
 
     void readsTheStrategy()

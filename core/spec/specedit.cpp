@@ -1,0 +1,149 @@
+// Form <-> YAML with yaml-cpp's node API: the form's keys are replaced in the loaded document and the
+// document is emitted again, so the keys the form does not know survive the round trip.
+#include "spec/specedit.h"
+
+#include <yaml-cpp/yaml.h>
+
+namespace trainyard {
+
+bool SpecForm::operator==(const SpecForm &other) const
+{
+    const auto sameParams = [](const QList<RunParam> &a, const QList<RunParam> &b) {
+        if (a.size() != b.size())
+            return false;
+        for (qsizetype i = 0; i < a.size(); ++i)
+            if (a[i].name != b[i].name || a[i].type != b[i].type || a[i].value != b[i].value || a[i].choices != b[i].choices)
+                return false;
+        return true;
+    };
+    return name == other.name && command == other.command && cwd == other.cwd && ranksPerNode == other.ranksPerNode &&
+           gpus == other.gpus && maxRestarts == other.maxRestarts && hangTimeoutS == other.hangTimeoutS && tags == other.tags &&
+           notes == other.notes && sameParams(params, other.params);
+}
+
+SpecForm formFromSpec(const RunSpec &spec)
+{
+    SpecForm form;
+    form.name = spec.name;
+    form.command = spec.command;
+    form.cwd = spec.cwd;
+    form.ranksPerNode = spec.ranksPerNode;
+    form.gpus = spec.gpus;
+    form.maxRestarts = spec.maxRestarts;
+    form.hangTimeoutS = spec.hangTimeoutS;
+    form.tags = spec.tags;
+    form.notes = spec.notes;
+    form.params = spec.params;
+    return form;
+}
+
+namespace {
+
+YAML::Node stringSequence(const QStringList &items)
+{
+    YAML::Node sequence(YAML::NodeType::Sequence);
+    sequence.SetStyle(YAML::EmitterStyle::Flow);
+    for (const QString &item : items)
+        sequence.push_back(item.toStdString());
+    return sequence;
+}
+
+void setOrRemove(YAML::Node &map, const char *key, bool present, const YAML::Node &value)
+{
+    if (present)
+        map[key] = value;
+    else if (map[key])
+        map.remove(key);
+}
+
+} // namespace
+
+Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
+{
+    YAML::Node root;
+    try {
+        root = yaml.trimmed().isEmpty() ? YAML::Node(YAML::NodeType::Map) : YAML::Load(yaml.toStdString());
+    } catch (const YAML::Exception &error) {
+        return fail(QStringLiteral("%1:%2: not valid YAML: %3").arg(error.mark.line + 1).arg(error.mark.column + 1)
+                        .arg(QString::fromStdString(error.msg)));
+    }
+    if (!root.IsMap())
+        return fail(QStringLiteral("1:1: a run spec must be a mapping"));
+    setOrRemove(root, "name", !form.name.isEmpty(), YAML::Node(form.name.toStdString()));
+    root["command"] = stringSequence(form.command);
+    setOrRemove(root, "cwd", !form.cwd.isEmpty(), YAML::Node(form.cwd.toStdString()));
+    YAML::Node resources = root["resources"] && root["resources"].IsMap() ? root["resources"] : YAML::Node(YAML::NodeType::Map);
+    resources["ranks_per_node"] = form.ranksPerNode;
+    YAML::Node gpus(YAML::NodeType::Sequence);
+    gpus.SetStyle(YAML::EmitterStyle::Flow);
+    for (int gpu : form.gpus)
+        gpus.push_back(gpu);
+    setOrRemove(resources, "gpus", !form.gpus.isEmpty(), gpus);
+    root["resources"] = resources;
+    setOrRemove(root, "max_restarts", form.maxRestarts > 0, YAML::Node(form.maxRestarts));
+    setOrRemove(root, "hang_timeout_s", form.hangTimeoutS > 0, YAML::Node(form.hangTimeoutS));
+    setOrRemove(root, "tags", !form.tags.isEmpty(), stringSequence(form.tags));
+    setOrRemove(root, "notes", !form.notes.isEmpty(), YAML::Node(form.notes.toStdString()));
+    YAML::Node params(YAML::NodeType::Map);
+    for (const RunParam &param : form.params) {
+        YAML::Node entry(YAML::NodeType::Map);
+        entry.SetStyle(YAML::EmitterStyle::Flow);
+        entry["type"] = paramTypeName(param.type).toStdString();
+        entry["value"] = param.value.toStdString();
+        if (param.type == ParamType::Choice)
+            entry["choices"] = stringSequence(param.choices);
+        params[param.name.toStdString()] = entry;
+    }
+    setOrRemove(root, "params", !form.params.isEmpty(), params);
+    YAML::Emitter out;
+    out << root;
+    return QByteArray(out.c_str()) + '\n';
+}
+
+QStringList changedFields(const RunSpec &parent, const RunSpec &child)
+{
+    QStringList changed;
+    const SpecForm a = formFromSpec(parent), b = formFromSpec(child);
+    if (a.name != b.name)
+        changed << QStringLiteral("name");
+    if (a.command != b.command)
+        changed << QStringLiteral("command");
+    if (a.cwd != b.cwd)
+        changed << QStringLiteral("cwd");
+    if (a.ranksPerNode != b.ranksPerNode)
+        changed << QStringLiteral("resources.ranks_per_node");
+    if (a.gpus != b.gpus)
+        changed << QStringLiteral("resources.gpus");
+    if (a.maxRestarts != b.maxRestarts)
+        changed << QStringLiteral("max_restarts");
+    if (a.hangTimeoutS != b.hangTimeoutS)
+        changed << QStringLiteral("hang_timeout_s");
+    if (a.tags != b.tags)
+        changed << QStringLiteral("tags");
+    if (a.notes != b.notes)
+        changed << QStringLiteral("notes");
+    if (parent.env != child.env)
+        changed << QStringLiteral("env");
+    if (parent.strategy.strategy != child.strategy.strategy)
+        changed << QStringLiteral("strategy");
+    if (parent.sweep.runCount() != child.sweep.runCount() || parent.sweep.grid != child.sweep.grid || parent.sweep.seeds != child.sweep.seeds)
+        changed << QStringLiteral("sweep");
+    QStringList names;
+    for (const RunParam &p : a.params + b.params)
+        if (!names.contains(p.name))
+            names << p.name;
+    for (const QString &name : names) {
+        const auto find = [&](const QList<RunParam> &list) -> const RunParam * {
+            for (const RunParam &p : list)
+                if (p.name == name)
+                    return &p;
+            return nullptr;
+        };
+        const RunParam *x = find(a.params), *y = find(b.params);
+        if (!x || !y || x->value != y->value || x->type != y->type)
+            changed << QStringLiteral("params.") + name;
+    }
+    return changed;
+}
+
+} // namespace trainyard

@@ -1,0 +1,36 @@
+// Editing a run spec as a form: the fields the compose panel shows, read from a spec and written back
+// into its YAML text. Writing changes only the form's keys, so what the form does not show (a sweep,
+// param passing, the strategy, NCCL switches, comments aside) is kept as it was.
+#pragma once
+
+#include "result.h"
+#include "spec/runspec.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+namespace trainyard {
+
+struct SpecForm {
+    QString name;
+    QStringList command;
+    QString cwd;
+    int ranksPerNode = 1;
+    QList<int> gpus;
+    int maxRestarts = 0;
+    double hangTimeoutS = 0;
+    QStringList tags;
+    QString notes;
+    QList<RunParam> params;
+    bool operator==(const SpecForm &other) const;
+};
+
+SpecForm formFromSpec(const RunSpec &spec);
+// The YAML text with the form's fields set (an empty or blank text starts a new spec).
+Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form);
+// The fields (YAML keys, e.g. "params.lr", "resources.ranks_per_node") whose values differ.
+QStringList changedFields(const RunSpec &parent, const RunSpec &child);
+
+} // namespace trainyard

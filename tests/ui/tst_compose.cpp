@@ -1,0 +1,133 @@
+// The compose panel: form and YAML kept in sync both ways, validation as you type with line and column,
+// clone with changes showing what differs, templates in the workspace, and Launch (a run, or a sweep queued).
+#include "mainwindow.h"
+#include "models/runtablemodel.h"
+#include "queue/runqueue.h"
+#include "store/sqlite.h"
+#include "support/testworkspace.h"
+#include "views/composepanel.h"
+
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace trainyard;
+
+class TestCompose : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_config.isValid());
+        qputenv("XDG_CONFIG_HOME", m_config.path().toUtf8());
+    }
+
+    void formAndYamlFollowEachOther()
+    {
+        QTemporaryDir workspace;
+        ComposePanel panel(workspace.path());
+        panel.show();
+        auto *name = panel.findChildren<QLineEdit *>().at(0);
+        name->setFocus();
+        QTest::keyClicks(name, QStringLiteral("resnet"));
+        QVERIFY2(panel.yaml().contains(QStringLiteral("name: resnet")), qPrintable(panel.yaml()));
+        QVERIFY(panel.spec().has_value());
+
+        // YAML -> form, once it parses.
+        QString yaml = panel.yaml();
+        yaml.replace(QStringLiteral("ranks_per_node: 1"), QStringLiteral("ranks_per_node: 4"));
+        yaml += QStringLiteral("params: {lr: 0.001, opt: {type: choice, choices: [adam, sgd], value: sgd}}\n");
+        panel.setYaml(yaml);
+        QCOMPARE(panel.findChildren<QSpinBox *>().at(0)->value(), 4);
+        QCOMPARE(panel.paramsTable()->rowCount(), 2);
+        QCOMPARE(panel.paramsTable()->item(1, 2)->text(), QStringLiteral("sgd"));
+        // Form -> YAML -> form gives the same form.
+        const SpecForm form = panel.form();
+        panel.setYaml(QString::fromUtf8(applyForm({}, form).value()));
+        QVERIFY(panel.form() == form);
+    }
+
+    void invalidYamlIsExplainedAndCannotLaunch()
+    {
+        QTemporaryDir workspace;
+        ComposePanel panel(workspace.path());
+        panel.setYaml(QStringLiteral("command: [python3, train.py]\nresources: {ranks_per_node: zero}\n"));
+        QVERIFY(!panel.spec());
+        QVERIFY2(panel.validationMessage().startsWith(QStringLiteral("Line 2, column 29: 'resources.ranks_per_node' must be an integer")),
+                 qPrintable(panel.validationMessage()));
+        QVERIFY(!panel.launchButton()->isEnabled());
+        panel.setYaml(QStringLiteral("command: [python3, train.py]\nparams: {lr: {type: float, value: fast}}\n"));
+        QVERIFY2(panel.validationMessage().contains(QStringLiteral("must be of type float (got 'fast')")), qPrintable(panel.validationMessage()));
+        panel.setYaml(QStringLiteral("command: [python3, train.py]\n"));
+        QVERIFY(panel.launchButton()->isEnabled());
+        QCOMPARE(panel.launchButton()->text(), QStringLiteral("Launch"));
+        panel.setYaml(QStringLiteral("command: [python3, train.py]\nsweep: {grid: {lr: [1, 2, 3]}, seeds: 2}\n"));
+        QCOMPARE(panel.launchButton()->text(), QStringLiteral("Queue 6 runs"));
+    }
+
+    void cloneWithChangesShowsWhatDiffers()
+    {
+        QTemporaryDir workspace;
+        ComposePanel panel(workspace.path());
+        panel.show();
+        panel.cloneFrom(QStringLiteral("20261124-101500-abcdef"),
+                        "name: base\ncommand: [python3, train.py]\nparams: {lr: 0.1, batch: 64}\nstrategy: zero2\n");
+        QVERIFY(panel.changedFromParent().isEmpty());
+        panel.paramsTable()->item(0, 2)->setText(QStringLiteral("0.01")); // lr (params keep the spec's order)
+        QCOMPARE(panel.changedFromParent(), QStringList{QStringLiteral("params.lr")});
+        const QLabel *diff = panel.findChild<QLabel *>(QStringLiteral("specDiff"));
+        QCOMPARE(diff->text(), QStringLiteral("Changed from 20261124-101500-abcdef: params.lr"));
+        QVERIFY(panel.yaml().contains(QStringLiteral("strategy: zero2"))); // what the form does not show is kept
+    }
+
+    void templatesLiveInTheWorkspace()
+    {
+        QTemporaryDir workspace;
+        ComposePanel panel(workspace.path());
+        panel.setYaml(QStringLiteral("name: base\ncommand: [python3, train.py]\n"));
+        QVERIFY(panel.saveTemplate(QStringLiteral("my base")));
+        QVERIFY(QFile::exists(workspace.path() + QStringLiteral("/templates/my_base.yaml")));
+        panel.setYaml(QStringLiteral("name: other\ncommand: [x]\n"));
+        ComposePanel another(workspace.path());
+        QCOMPARE(another.templateNames(), QStringList{QStringLiteral("my_base")});
+        QVERIFY(another.loadTemplate(QStringLiteral("my_base")));
+        QCOMPARE(another.form().name, QStringLiteral("base"));
+    }
+
+    void launchFromTheWindowRunsOrQueues()
+    {
+        test::TestWorkspace workspace;
+        MainWindow window(workspace.workspace());
+        window.show();
+        ComposePanel *panel = window.openCompose();
+        // A sweep is queued.
+        panel->setYaml(QStringLiteral("name: grid\ncommand: [/bin/true]\nsweep: {grid: {lr: [1, 2, 3]}, seeds: 2}\n"));
+        QTest::mouseClick(panel->launchButton(), Qt::LeftButton);
+        const auto queued = [&] {
+            auto connection = workspace.workspace().database().connect();
+            return runqueue::list(connection.value()).value().size();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(queued(), 6, 10000);
+        // One run is launched.
+        panel->setYaml(QStringLiteral("name: once\ncommand: [/bin/true]\n"));
+        QTest::mouseClick(panel->launchButton(), Qt::LeftButton);
+        const auto once = [&] {
+            for (const RunRecord &run : window.runsModel()->runs())
+                if (run.name == u"once")
+                    return toString(run.status);
+            return QString();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(once(), QStringLiteral("succeeded"), 20000);
+    }
+
+private:
+    QTemporaryDir m_config;
+};
+
+QTEST_MAIN(TestCompose)
+#include "tst_compose.moc"

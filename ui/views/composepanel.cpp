@@ -1,0 +1,338 @@
+// The compose panel. The YAML text is the spec; the form edits its keys through applyForm, and a YAML edit
+// refills the form once the text parses. m_syncing keeps the two from echoing each other.
+#include "views/composepanel.h"
+
+#include "launch/rankenvironment.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QFontDatabase>
+#include <QPlainTextEdit>
+#include <QRegularExpression>
+#include <QProcess>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace trainyard {
+
+namespace {
+
+QString joinCommand(const QStringList &command)
+{
+    QStringList quoted;
+    for (const QString &argument : command) {
+        if (argument.isEmpty() || argument.contains(QRegularExpression(QStringLiteral("[\\s\"']"))))
+            quoted << QLatin1Char('"') + QString(argument).replace(QLatin1Char('"'), QStringLiteral("\"\"\"")) + QLatin1Char('"');
+        else
+            quoted << argument;
+    }
+    return quoted.join(QLatin1Char(' '));
+}
+
+const QStringList kTypes = {QStringLiteral("int"), QStringLiteral("float"), QStringLiteral("bool"), QStringLiteral("string"),
+                            QStringLiteral("choice")};
+
+} // namespace
+
+ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
+    : QWidget(parent), m_workspaceRoot(workspaceRoot), m_templates(new QComboBox(this)), m_name(new QLineEdit(this)),
+      m_command(new QLineEdit(this)), m_cwd(new QLineEdit(this)), m_ranks(new QSpinBox(this)), m_gpus(new QLineEdit(this)),
+      m_restarts(new QSpinBox(this)), m_hangTimeout(new QDoubleSpinBox(this)), m_tags(new QLineEdit(this)), m_notes(new QLineEdit(this)),
+      m_params(new QTableWidget(0, 4, this)), m_yaml(new QPlainTextEdit(this)), m_status(new QLabel(this)), m_diff(new QLabel(this)),
+      m_launch(new QPushButton(tr("Launch"), this)), m_parseTimer(new QTimer(this))
+{
+    setObjectName(QStringLiteral("composePanel"));
+    m_ranks->setRange(1, 1024);
+    m_restarts->setRange(0, 1000);
+    m_hangTimeout->setRange(0, 7 * 24 * 3600);
+    m_hangTimeout->setSuffix(QStringLiteral(" s"));
+    m_command->setPlaceholderText(tr("/usr/bin/python3 train.py --epochs 10"));
+    m_gpus->setPlaceholderText(tr("e.g. 0,1 (empty: none)"));
+    m_tags->setPlaceholderText(tr("comma-separated"));
+    m_params->setHorizontalHeaderLabels({tr("Param"), tr("Type"), tr("Value"), tr("Choices")});
+    m_params->horizontalHeader()->setStretchLastSection(true);
+    m_params->verticalHeader()->hide();
+    m_yaml->setObjectName(QStringLiteral("specYaml"));
+    m_yaml->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_yaml->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_status->setObjectName(QStringLiteral("specStatus"));
+    m_status->setWordWrap(true);
+    m_diff->setObjectName(QStringLiteral("specDiff"));
+    m_diff->setWordWrap(true);
+    m_diff->hide();
+    m_parseTimer->setSingleShot(true);
+    m_parseTimer->setInterval(250);
+
+    auto addParam = new QPushButton(tr("Add param"), this);
+    auto removeParam = new QPushButton(tr("Remove param"), this);
+    auto saveTemplateButton = new QPushButton(tr("Save as template…"), this);
+    m_templates->addItem(tr("Templates…"));
+    m_templates->addItems(templateNames());
+
+    auto formHost = new QWidget(this);
+    auto formLayout = new QFormLayout;
+    formLayout->addRow(tr("Name"), m_name);
+    formLayout->addRow(tr("Command"), m_command);
+    formLayout->addRow(tr("Working folder"), m_cwd);
+    formLayout->addRow(tr("Ranks per node"), m_ranks);
+    formLayout->addRow(tr("GPUs"), m_gpus);
+    formLayout->addRow(tr("Max restarts"), m_restarts);
+    formLayout->addRow(tr("Hang timeout"), m_hangTimeout);
+    formLayout->addRow(tr("Tags"), m_tags);
+    formLayout->addRow(tr("Notes"), m_notes);
+    auto paramButtons = new QHBoxLayout;
+    paramButtons->addWidget(addParam);
+    paramButtons->addWidget(removeParam);
+    paramButtons->addStretch();
+    auto formColumn = new QVBoxLayout(formHost);
+    formColumn->addLayout(formLayout);
+    formColumn->addWidget(m_params, 1);
+    formColumn->addLayout(paramButtons);
+
+    auto splitter = new QSplitter(this);
+    splitter->addWidget(formHost);
+    splitter->addWidget(m_yaml);
+    auto top = new QHBoxLayout;
+    top->addWidget(m_templates);
+    top->addWidget(saveTemplateButton);
+    top->addStretch();
+    auto bottom = new QHBoxLayout;
+    bottom->addWidget(m_status, 1);
+    bottom->addWidget(m_launch);
+    auto layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(splitter, 1);
+    layout->addWidget(m_diff);
+    layout->addLayout(bottom);
+
+    for (QLineEdit *edit : {m_name, m_command, m_cwd, m_gpus, m_tags, m_notes})
+        connect(edit, &QLineEdit::textEdited, this, &ComposePanel::formEdited);
+    connect(m_ranks, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
+    connect(m_restarts, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
+    connect(m_hangTimeout, &QDoubleSpinBox::valueChanged, this, &ComposePanel::formEdited);
+    connect(m_params, &QTableWidget::itemChanged, this, &ComposePanel::formEdited);
+    connect(addParam, &QPushButton::clicked, this, [this] {
+        const QSignalBlocker block(m_params);
+        const int row = m_params->rowCount();
+        m_params->insertRow(row);
+        m_params->setItem(row, 0, new QTableWidgetItem(QStringLiteral("param%1").arg(row + 1)));
+        m_params->setItem(row, 1, new QTableWidgetItem(QStringLiteral("string")));
+        m_params->setItem(row, 2, new QTableWidgetItem(QString()));
+        m_params->setItem(row, 3, new QTableWidgetItem(QString()));
+        formEdited();
+    });
+    connect(removeParam, &QPushButton::clicked, this, [this] {
+        if (m_params->currentRow() >= 0) {
+            m_params->removeRow(m_params->currentRow());
+            formEdited();
+        }
+    });
+    connect(m_yaml, &QPlainTextEdit::textChanged, this, [this] {
+        if (!m_syncing)
+            m_parseTimer->start();
+    });
+    connect(m_parseTimer, &QTimer::timeout, this, &ComposePanel::yamlEdited);
+    connect(saveTemplateButton, &QPushButton::clicked, this, [this] {
+        const QString name = QInputDialog::getText(this, tr("Save as template"), tr("Template name:"), QLineEdit::Normal, m_name->text());
+        if (!name.isEmpty())
+            saveTemplate(name);
+    });
+    connect(m_templates, &QComboBox::activated, this, [this](int index) {
+        if (index > 0)
+            loadTemplate(m_templates->itemText(index));
+        m_templates->setCurrentIndex(0);
+    });
+    connect(m_launch, &QPushButton::clicked, this, [this] {
+        if (m_spec)
+            emit launchRequested(*m_spec, m_yaml->toPlainText().toUtf8());
+    });
+
+    SpecForm start;
+    start.command = {QStringLiteral("/usr/bin/python3"), QStringLiteral("train.py")};
+    start.cwd = QDir::homePath();
+    setForm(start);
+    formEdited();
+}
+
+SpecForm ComposePanel::form() const
+{
+    SpecForm form;
+    form.name = m_name->text().trimmed();
+    form.command = QProcess::splitCommand(m_command->text());
+    form.cwd = m_cwd->text().trimmed();
+    form.ranksPerNode = m_ranks->value();
+    form.gpus = parseGpuList(m_gpus->text()).value_or(QList<int>{});
+    form.maxRestarts = m_restarts->value();
+    form.hangTimeoutS = m_hangTimeout->value();
+    for (const QString &tag : m_tags->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
+        form.tags << tag.trimmed();
+    form.notes = m_notes->text().trimmed();
+    for (int row = 0; row < m_params->rowCount(); ++row) {
+        const auto text = [&](int column) { return m_params->item(row, column) ? m_params->item(row, column)->text().trimmed() : QString(); };
+        if (text(0).isEmpty())
+            continue;
+        RunParam param;
+        param.name = text(0);
+        param.type = ParamType(std::max<qsizetype>(0, kTypes.indexOf(text(1).toLower())));
+        param.value = text(2);
+        for (const QString &choice : text(3).split(QLatin1Char(','), Qt::SkipEmptyParts))
+            param.choices << choice.trimmed();
+        form.params << param;
+    }
+    return form;
+}
+
+void ComposePanel::setForm(const SpecForm &form)
+{
+    const bool wasSyncing = m_syncing;
+    m_syncing = true;
+    const QSignalBlocker blockParams(m_params);
+    m_name->setText(form.name);
+    m_command->setText(joinCommand(form.command));
+    m_cwd->setText(form.cwd);
+    m_ranks->setValue(form.ranksPerNode);
+    QStringList gpus;
+    for (int gpu : form.gpus)
+        gpus << QString::number(gpu);
+    m_gpus->setText(gpus.join(QLatin1Char(',')));
+    m_restarts->setValue(form.maxRestarts);
+    m_hangTimeout->setValue(form.hangTimeoutS);
+    m_tags->setText(form.tags.join(QStringLiteral(", ")));
+    m_notes->setText(form.notes);
+    m_params->setRowCount(int(form.params.size()));
+    for (int row = 0; row < form.params.size(); ++row) {
+        const RunParam &param = form.params[row];
+        m_params->setItem(row, 0, new QTableWidgetItem(param.name));
+        m_params->setItem(row, 1, new QTableWidgetItem(paramTypeName(param.type)));
+        m_params->setItem(row, 2, new QTableWidgetItem(param.value));
+        m_params->setItem(row, 3, new QTableWidgetItem(param.choices.join(QStringLiteral(", "))));
+    }
+    m_syncing = wasSyncing;
+}
+
+QString ComposePanel::yaml() const { return m_yaml->toPlainText(); }
+
+void ComposePanel::setYaml(const QString &yaml)
+{
+    m_yaml->setPlainText(yaml);
+    m_parseTimer->stop();
+    yamlEdited();
+}
+
+void ComposePanel::formEdited()
+{
+    if (m_syncing)
+        return;
+    auto yaml = applyForm(m_yaml->toPlainText().toUtf8(), form());
+    if (!yaml) {
+        // The YAML side does not parse: the form cannot be written into it until it does.
+        m_error = tr("The YAML does not parse (%1); fix it before editing the form.").arg(yaml.error());
+        m_status->setText(m_error);
+        return;
+    }
+    m_syncing = true;
+    m_yaml->setPlainText(QString::fromUtf8(yaml.value()));
+    m_syncing = false;
+    validate();
+}
+
+void ComposePanel::yamlEdited()
+{
+    validate();
+    if (m_spec) {
+        m_syncing = true;
+        setForm(formFromSpec(*m_spec));
+        m_syncing = false;
+    }
+}
+
+void ComposePanel::validate()
+{
+    const QString base = m_cwd->text().isEmpty() ? QDir::homePath() : m_cwd->text();
+    auto parsed = parseRunSpec(m_yaml->toPlainText().toUtf8(), QStringLiteral("spec"), base);
+    if (!parsed) {
+        m_spec.reset();
+        // "spec:3:14: message" reads better here as "line 3, column 14: message".
+        QString message = parsed.error();
+        const QRegularExpression position(QStringLiteral("^spec:(\\d+):(\\d+): "));
+        if (const auto match = position.match(message); match.hasMatch())
+            message = tr("Line %1, column %2: %3").arg(match.captured(1), match.captured(2), message.mid(match.capturedLength()));
+        m_error = message;
+        m_status->setText(message);
+        m_status->setStyleSheet(QStringLiteral("color: #c62828"));
+        m_launch->setEnabled(false);
+        return;
+    }
+    m_spec = parsed.value();
+    m_error.clear();
+    const qint64 runs = m_spec->sweep.isEmpty() ? 1 : m_spec->sweep.runCount();
+    m_status->setText(runs == 1 ? tr("Valid: one run.") : tr("Valid: a sweep of %1 runs (queued on Launch).").arg(runs));
+    m_status->setStyleSheet(QStringLiteral("color: #2e7d32"));
+    m_launch->setEnabled(true);
+    m_launch->setText(runs == 1 ? tr("Launch") : tr("Queue %1 runs").arg(runs));
+    if (m_parent) {
+        m_changed = changedFields(*m_parent, *m_spec);
+        m_diff->setText(m_changed.isEmpty() ? tr("Same as %1 so far.").arg(m_parentId)
+                                            : tr("Changed from %1: %2").arg(m_parentId, m_changed.join(QStringLiteral(", "))));
+        m_diff->show();
+    }
+}
+
+QString ComposePanel::validationMessage() const { return m_spec ? m_status->text() : m_error; }
+
+void ComposePanel::cloneFrom(const QString &parentRunId, const QByteArray &parentYaml)
+{
+    m_parentId = parentRunId;
+    auto parent = parseRunSpec(parentYaml, QStringLiteral("spec"), QDir::homePath());
+    if (parent)
+        m_parent = parent.value();
+    else
+        m_parent.reset();
+    setYaml(QString::fromUtf8(parentYaml));
+}
+
+QString ComposePanel::templatesDir() const { return m_workspaceRoot + QStringLiteral("/templates"); }
+
+QStringList ComposePanel::templateNames() const
+{
+    QStringList names;
+    for (const QString &file : QDir(templatesDir()).entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name))
+        names << file.chopped(5);
+    return names;
+}
+
+bool ComposePanel::saveTemplate(const QString &name)
+{
+    const QString safe = QString(name).replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]")), QStringLiteral("_"));
+    if (!QDir().mkpath(templatesDir()))
+        return false;
+    QFile file(templatesDir() + QLatin1Char('/') + safe + QStringLiteral(".yaml"));
+    if (!file.open(QIODevice::WriteOnly) || file.write(m_yaml->toPlainText().toUtf8()) < 0)
+        return false;
+    if (m_templates->findText(safe) < 0)
+        m_templates->addItem(safe);
+    return true;
+}
+
+bool ComposePanel::loadTemplate(const QString &name)
+{
+    QFile file(templatesDir() + QLatin1Char('/') + name + QStringLiteral(".yaml"));
+    if (!file.open(QIODevice::ReadOnly))
+        return false;
+    setYaml(QString::fromUtf8(file.readAll()));
+    return true;
+}
+
+} // namespace trainyard

@@ -1,0 +1,85 @@
+// ComposePanel: a run spec as a form and as YAML side by side, kept in sync both ways and checked as
+// you type; templates saved in the workspace; "clone with changes" from any run, showing what differs
+// from the parent; one Launch button (a spec with a sweep queues its runs).
+#pragma once
+
+#include "spec/runspec.h"
+#include "spec/specedit.h"
+
+#include <QWidget>
+
+#include <optional>
+
+class QDoubleSpinBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+class QTimer;
+
+namespace trainyard {
+
+class ComposePanel : public QWidget {
+    Q_OBJECT
+public:
+    ComposePanel(const QString &workspaceRoot, QWidget *parent = nullptr);
+
+    SpecForm form() const;
+    void setForm(const SpecForm &form);
+    QString yaml() const;
+    void setYaml(const QString &yaml); // as if typed: the form follows once it parses
+    // Starts from a run's spec ("clone with changes"): differences from it are shown as you edit.
+    void cloneFrom(const QString &parentRunId, const QByteArray &parentYaml);
+
+    // The spec as it stands, or the error (with its line and column) when it does not parse.
+    const std::optional<RunSpec> &spec() const { return m_spec; }
+    QString validationMessage() const;
+    QStringList changedFromParent() const { return m_changed; }
+
+    QStringList templateNames() const;
+    bool saveTemplate(const QString &name);
+    bool loadTemplate(const QString &name);
+
+    QPlainTextEdit *yamlEdit() const { return m_yaml; }
+    QTableWidget *paramsTable() const { return m_params; }
+    QPushButton *launchButton() const { return m_launch; }
+
+signals:
+    void launchRequested(const trainyard::RunSpec &spec, const QByteArray &yaml);
+
+private:
+    void formEdited();
+    void yamlEdited();
+    void validate();
+    QString templatesDir() const;
+
+    QString m_workspaceRoot;
+    bool m_syncing = false;
+    std::optional<RunSpec> m_spec;
+    QString m_error;
+    std::optional<RunSpec> m_parent;
+    QString m_parentId;
+    QStringList m_changed;
+
+    QComboBox *m_templates;
+    QLineEdit *m_name;
+    QLineEdit *m_command;
+    QLineEdit *m_cwd;
+    QSpinBox *m_ranks;
+    QLineEdit *m_gpus;
+    QSpinBox *m_restarts;
+    QDoubleSpinBox *m_hangTimeout;
+    QLineEdit *m_tags;
+    QLineEdit *m_notes;
+    QTableWidget *m_params;
+    QPlainTextEdit *m_yaml;
+    QLabel *m_status;
+    QLabel *m_diff;
+    QPushButton *m_launch;
+    QTimer *m_parseTimer;
+};
+
+} // namespace trainyard
