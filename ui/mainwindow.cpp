@@ -3,6 +3,7 @@
 
 #include "launch/launchhost.h"
 #include "launch/supervisorrecord.h"
+#include "models/queuemodel.h"
 #include "models/runfilterproxy.h"
 #include "models/runtablemodel.h"
 #include "store/runlistwatcher.h"
@@ -12,6 +13,7 @@
 #include "views/compareview.h"
 #include "views/composepanel.h"
 #include "views/newrundialog.h"
+#include "views/queueview.h"
 #include "views/runpage.h"
 
 #include <QAction>
@@ -76,6 +78,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
       m_pages(new QStackedWidget(this)),
       m_runsView(new QTableView(m_pages)),
       m_emptyState(new QLabel(m_pages)),
+      m_queueModel(new QueueModel(this)),
+      m_queueView(new QueueView(workspace.root(), m_queueModel, this)),
       m_watcher(new RunListWatcher(workspace.database().path(), this)),
       m_launchHost(new LaunchHost(workspace, this))
 {
@@ -151,9 +155,11 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     m_tabs->setDocumentMode(true);
     m_tabs->setTabsClosable(true);
     m_tabs->addTab(m_pages, tr("Runs"));
-    m_tabs->tabBar()->setTabButton(0, QTabBar::RightSide, nullptr); // the runs tab stays
+    m_tabs->addTab(m_queueView, tr("Queue"));
+    m_tabs->tabBar()->setTabButton(0, QTabBar::RightSide, nullptr); // the runs and queue tabs stay
+    m_tabs->tabBar()->setTabButton(1, QTabBar::RightSide, nullptr);
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this](int index) {
-        if (index > 0) {
+        if (index > 1) {
             QWidget *page = m_tabs->widget(index);
             m_tabs->removeTab(index);
             if (page == m_compose)
@@ -219,6 +225,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
             m_compare->setRuns(compared);
         }
     });
+    connect(m_watcher, &RunListWatcher::queueChanged, m_queueModel, &QueueModel::setQueue);
+    connect(m_queueView, &QueueView::changed, m_watcher, &RunListWatcher::refresh);
     connect(m_watcher, &RunListWatcher::readFailed, this,
             [this](const QString &message) { statusBar()->showMessage(tr("Cannot read runs: %1").arg(message)); });
     connect(m_runsModel, &QAbstractItemModel::rowsInserted, this, &MainWindow::showRunsOrEmptyState);
@@ -233,7 +241,7 @@ MainWindow::~MainWindow() = default;
 
 RunPage *MainWindow::openRunPage(const QString &runId)
 {
-    for (int index = 1; index < m_tabs->count(); ++index) {
+    for (int index = 2; index < m_tabs->count(); ++index) {
         auto page = qobject_cast<RunPage *>(m_tabs->widget(index));
         if (page && page->runId() == runId) {
             m_tabs->setCurrentIndex(index);

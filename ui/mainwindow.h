@@ -14,6 +14,8 @@ namespace trainyard {
 
 class CompareView;
 class ComposePanel;
+class QueueModel;
+class QueueView;
 struct RunSpec;
 class LaunchHost;
 class RunFilterProxy;
@@ -37,6 +39,8 @@ public:
     QLabel *filterError() const { return m_filterError; }
     CompareView *compareView() const { return m_compare; }
     ComposePanel *composePanel() const { return m_compose; }
+    QueueView *queueView() const { return m_queueView; }
+    QueueModel *queueModel() const { return m_queueModel; }
     // Opens (or brings forward) the compose panel; with a run id, pre-filled from that run's spec.
     ComposePanel *openCompose();
     void cloneWithChanges(const QString &runId);
@@ -75,6 +79,8 @@ private:
     QStackedWidget *m_pages;
     QTableView *m_runsView;
     QLabel *m_emptyState;
+    QueueModel *m_queueModel;
+    QueueView *m_queueView;
     RunListWatcher *m_watcher;
     LaunchHost *m_launchHost;
 };

@@ -25,6 +25,7 @@ struct QueuedRun {
     bool paused = false;
     QDateTime enqueuedAt;
     QString sweepId;
+    bool operator==(const QueuedRun &) const = default;
 };
 
 namespace runqueue {

@@ -1,6 +1,7 @@
 // The watcher's worker polls PRAGMA data_version (a cheap check) and reads the runs only when it changed.
 #include "store/runlistwatcher.h"
 
+#include "queue/runqueue.h"
 #include "store/runqueries.h"
 #include "store/sqlite.h"
 
@@ -49,14 +50,25 @@ public slots:
             emit readFailed(runs.error());
             return;
         }
-        if (m_lastRuns && *m_lastRuns == runs.value())
+        if (!m_lastRuns || !(*m_lastRuns == runs.value())) {
+            m_lastRuns = runs.value();
+            emit runsRead(runs.value());
+        }
+        // The queue changes without the runs changing (a move, a pause): read it too.
+        auto queue = runqueue::list(*m_connection);
+        if (!queue) {
+            emit readFailed(queue.error());
             return;
-        m_lastRuns = runs.value();
-        emit runsRead(runs.value());
+        }
+        if (!m_lastQueue || !(*m_lastQueue == queue.value())) {
+            m_lastQueue = queue.value();
+            emit queueRead(queue.value());
+        }
     }
 
 signals:
     void runsRead(const QList<trainyard::RunRecord> &runs);
+    void queueRead(const QList<trainyard::QueuedRun> &queue);
     void readFailed(const QString &message);
 
 private:
@@ -78,16 +90,19 @@ private:
     std::optional<SqliteConnection> m_connection;
     std::optional<std::int64_t> m_lastVersion;
     std::optional<QList<RunRecord>> m_lastRuns;
+    std::optional<QList<QueuedRun>> m_lastQueue;
 };
 
 RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
     : QObject(parent), m_reader(new RunListReader(databasePath))
 {
     qRegisterMetaType<QList<trainyard::RunRecord>>();
+    qRegisterMetaType<QList<trainyard::QueuedRun>>();
     m_reader->moveToThread(&m_thread);
     connect(&m_thread, &QThread::started, m_reader, &RunListReader::start);
     connect(&m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
     connect(m_reader, &RunListReader::runsRead, this, &RunListWatcher::runsChanged);
+    connect(m_reader, &RunListReader::queueRead, this, &RunListWatcher::queueChanged);
     connect(m_reader, &RunListReader::readFailed, this, &RunListWatcher::readFailed);
     m_thread.setObjectName(QStringLiteral("run-list-watcher"));
     m_thread.start();

@@ -1,6 +1,7 @@
 // RunListWatcher: keeps a live list of runs, reading on its own thread whenever any process commits.
 #pragma once
 
+#include "queue/runqueue.h"
 #include "store/runrecord.h"
 
 #include <QList>
@@ -29,6 +30,8 @@ public:
 signals:
     // Delivered on the thread that owns the watcher; only when the list differs from the last one.
     void runsChanged(const QList<trainyard::RunRecord> &runs);
+    // The local queue, in order; only when it differs from the last one.
+    void queueChanged(const QList<trainyard::QueuedRun> &queue);
     void readFailed(const QString &message);
 
 private:

@@ -5,7 +5,12 @@
 #include "queue/runqueue.h"
 #include "store/sqlite.h"
 #include "support/testworkspace.h"
+#include "models/queuemodel.h"
 #include "views/composepanel.h"
+#include "views/queueview.h"
+
+#include <QAbstractItemModelTester>
+#include <QTableView>
 
 #include <QLabel>
 #include <QLineEdit>
@@ -113,6 +118,22 @@ private slots:
             return runqueue::list(connection.value()).value().size();
         };
         QTRY_COMPARE_WITH_TIMEOUT(queued(), 6, 10000);
+
+        // The Queue tab follows the store; its buttons change the queue.
+        QueueModel *queueModel = window.queueModel();
+        QAbstractItemModelTester tester(queueModel, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QTRY_COMPARE_WITH_TIMEOUT(queueModel->rowCount(), 6, 10000);
+        QTableView *table = window.queueView()->table();
+        table->selectRow(2);
+        table->setCurrentIndex(table->model()->index(2, 0));
+        const QString third = table->model()->index(2, QueueModel::RunColumn).data().toString();
+        window.queueView()->act(QueueView::Action::Up);
+        QTRY_COMPARE_WITH_TIMEOUT(table->model()->index(1, QueueModel::RunColumn).data().toString(), third, 10000);
+        table->setCurrentIndex(table->model()->index(1, 0));
+        window.queueView()->act(QueueView::Action::Pause);
+        QTRY_COMPARE_WITH_TIMEOUT(table->model()->index(1, QueueModel::StateColumn).data().toString(), QStringLiteral("paused"), 10000);
+        window.queueView()->act(QueueView::Action::Cancel);
+        QTRY_COMPARE_WITH_TIMEOUT(queueModel->rowCount(), 5, 10000);
         // One run is launched.
         panel->setYaml(QStringLiteral("name: once\ncommand: [/bin/true]\n"));
         QTest::mouseClick(panel->launchButton(), Qt::LeftButton);

@@ -1,0 +1,30 @@
+// QueueModel: the local queue as a table (position, run, name, GPUs, state). Updates are applied by run
+// id as inserts, removals and dataChanged, never a reset; the view sorts by position.
+#pragma once
+
+#include "queue/runqueue.h"
+
+#include <QAbstractTableModel>
+
+namespace trainyard {
+
+class QueueModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { PositionColumn, RunColumn, NameColumn, GpusColumn, StateColumn, ColumnCount };
+    enum Role { RunIdRole = Qt::UserRole + 1, SortRole };
+    explicit QueueModel(QObject *parent = nullptr);
+
+    void setQueue(const QList<QueuedRun> &queue);
+    const QueuedRun &runAt(int row) const { return m_runs.at(row); }
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    QList<QueuedRun> m_runs;
+};
+
+} // namespace trainyard
