@@ -14,6 +14,7 @@
 #include "views/composepanel.h"
 #include "views/newrundialog.h"
 #include "views/queueview.h"
+#include "views/sweepview.h"
 #include "views/runpage.h"
 
 #include <QAction>
@@ -80,6 +81,7 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
       m_emptyState(new QLabel(m_pages)),
       m_queueModel(new QueueModel(this)),
       m_queueView(new QueueView(workspace.root(), m_queueModel, this)),
+      m_sweepView(new SweepView(this)),
       m_watcher(new RunListWatcher(workspace.database().path(), this)),
       m_launchHost(new LaunchHost(workspace, this))
 {
@@ -156,10 +158,11 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     m_tabs->setTabsClosable(true);
     m_tabs->addTab(m_pages, tr("Runs"));
     m_tabs->addTab(m_queueView, tr("Queue"));
-    m_tabs->tabBar()->setTabButton(0, QTabBar::RightSide, nullptr); // the runs and queue tabs stay
-    m_tabs->tabBar()->setTabButton(1, QTabBar::RightSide, nullptr);
+    m_tabs->addTab(m_sweepView, tr("Sweeps"));
+    for (int fixed = 0; fixed < 3; ++fixed) // the runs, queue and sweeps tabs stay
+        m_tabs->tabBar()->setTabButton(fixed, QTabBar::RightSide, nullptr);
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this](int index) {
-        if (index > 1) {
+        if (index > 2) {
             QWidget *page = m_tabs->widget(index);
             m_tabs->removeTab(index);
             if (page == m_compose)
@@ -215,6 +218,7 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
 
     connect(m_watcher, &RunListWatcher::runsChanged, this, [this](const QList<RunRecord> &runs) {
         m_runsModel->setRuns(runs);
+        m_sweepView->setRuns(runs);
         showRunsOrEmptyState();
         if (m_compare) { // fresher records of the compared runs: live charts extend
             QList<RunRecord> compared;
@@ -241,7 +245,7 @@ MainWindow::~MainWindow() = default;
 
 RunPage *MainWindow::openRunPage(const QString &runId)
 {
-    for (int index = 2; index < m_tabs->count(); ++index) {
+    for (int index = 3; index < m_tabs->count(); ++index) {
         auto page = qobject_cast<RunPage *>(m_tabs->widget(index));
         if (page && page->runId() == runId) {
             m_tabs->setCurrentIndex(index);

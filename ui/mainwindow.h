@@ -16,6 +16,7 @@ class CompareView;
 class ComposePanel;
 class QueueModel;
 class QueueView;
+class SweepView;
 struct RunSpec;
 class LaunchHost;
 class RunFilterProxy;
@@ -41,6 +42,7 @@ public:
     ComposePanel *composePanel() const { return m_compose; }
     QueueView *queueView() const { return m_queueView; }
     QueueModel *queueModel() const { return m_queueModel; }
+    SweepView *sweepView() const { return m_sweepView; }
     // Opens (or brings forward) the compose panel; with a run id, pre-filled from that run's spec.
     ComposePanel *openCompose();
     void cloneWithChanges(const QString &runId);
@@ -81,6 +83,7 @@ private:
     QLabel *m_emptyState;
     QueueModel *m_queueModel;
     QueueView *m_queueView;
+    SweepView *m_sweepView;
     RunListWatcher *m_watcher;
     LaunchHost *m_launchHost;
 };

@@ -16,7 +16,8 @@ namespace trainyard::runqueries {
 namespace {
 
 constexpr const char *kRunColumns =
-    "SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host, backend, exit_summary FROM runs";
+    "SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host, backend, exit_summary,"
+    " coalesce(sweep_id, '') FROM runs";
 
 QDateTime timeFromColumn(const SqliteStatement &statement, int column)
 {
@@ -41,6 +42,7 @@ RunRecord recordFromRow(const SqliteStatement &statement)
     run.host = statement.columnText(8);
     run.backend = statement.columnText(9);
     run.exitSummary = statement.columnText(10);
+    run.sweepId = statement.columnText(11);
     return run;
 }
 

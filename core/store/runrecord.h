@@ -43,6 +43,7 @@ struct RunRecord {
     QString backend;
     QString exitSummary; // JSON object text, empty until the run ended
     QStringList tags;    // sorted
+    QString sweepId;     // the sweep the run belongs to, if any
     QMap<QString, QString> params;            // as recorded at launch (typed values as text)
     QMap<QString, RunMetricSummary> metrics;  // every metric key of the run
 

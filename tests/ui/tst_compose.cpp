@@ -8,6 +8,9 @@
 #include "models/queuemodel.h"
 #include "views/composepanel.h"
 #include "views/queueview.h"
+#include "views/sweepview.h"
+#include "store/runqueries.h"
+#include "spec/runspec.h"
 
 #include <QAbstractItemModelTester>
 #include <QTableView>
@@ -144,6 +147,41 @@ private slots:
             return QString();
         };
         QTRY_COMPARE_WITH_TIMEOUT(once(), QStringLiteral("succeeded"), 20000);
+    }
+
+    void sweepTableRanksRunsAndMarksTheBest()
+    {
+        test::TestWorkspace workspace;
+        auto spec = parseRunSpec("name: lrs\ncommand: [/bin/true]\nparams: {batch: 64}\nsweep: {grid: {lr: [0.1, 0.01, 0.001]}}\n",
+                                 QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(spec.ok());
+        auto queued = runqueue::enqueueSweep(workspace.workspace(), workspace.writer(), spec.value(), "", QStringLiteral("x"));
+        QVERIFY(queued.ok());
+        QCOMPARE(queued->runIds.size(), 3);
+        // Losses: lr 0.01 is best; the run with lr 0.001 failed with an even lower loss (not "best": it did not finish).
+        const QList<double> minima = {0.9, 0.2, 0.1};
+        for (int i = 0; i < 3; ++i) {
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            (void)workspace.writer().recordStatus(queued->runIds[i], RunStatus::Starting, now).get();
+            (void)workspace.writer().recordStatus(queued->runIds[i], RunStatus::Running, now).get();
+            (void)workspace.writer().recordStatus(queued->runIds[i], i == 2 ? RunStatus::Failed : RunStatus::Succeeded, now).get();
+            QVERIFY(workspace.addPoints(queued->runIds[i], QStringLiteral("loss"), {0, 1}, {1.0, minima[i]}));
+        }
+        auto connection = workspace.workspace().database().connect();
+        SweepView view;
+        view.setRuns(runqueries::listRuns(connection.value()).value());
+        QAbstractItemModel *model = view.table()->model();
+        QCOMPARE(model->rowCount(), 3);
+        QCOMPARE(model->columnCount(), 5); // run, name, status, lr (batch does not vary), loss (min)
+        QCOMPARE(model->headerData(3, Qt::Horizontal).toString(), QStringLiteral("lr"));
+        QCOMPARE(model->headerData(4, Qt::Horizontal).toString(), QStringLiteral("loss (min)"));
+        QCOMPARE(model->index(0, 3).data().toString(), QStringLiteral("0.001")); // sorted: lowest loss first
+        QCOMPARE(model->index(1, 3).data().toString(), QStringLiteral("0.01"));
+        QCOMPARE(view.bestRunId(), queued->runIds[1]);
+        QVERIFY(model->index(1, 0).data().toString().startsWith(QStringLiteral("★ ")));
+        view.setMetric(QStringLiteral("loss"), QStringLiteral("min"), false); // higher is better
+        QCOMPARE(model->index(0, 3).data().toString(), QStringLiteral("0.1"));
+        QCOMPARE(view.bestRunId(), queued->runIds[0]);
     }
 
 private:

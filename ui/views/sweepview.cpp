@@ -1,0 +1,175 @@
+// The sweep table. Rows are rebuilt when the sweep, the metric or the runs change; a sweep has at most
+// 10,000 runs and its table is small next to what the runs table keeps incremental.
+#include "views/sweepview.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QStandardItemModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace trainyard {
+
+SweepView::SweepView(QWidget *parent)
+    : QWidget(parent), m_sweeps(new QComboBox(this)), m_keys(new QComboBox(this)), m_statistics(new QComboBox(this)),
+      m_direction(new QComboBox(this)), m_summary(new QLabel(this)), m_model(new QStandardItemModel(this)), m_table(new QTableView(this))
+{
+    setObjectName(QStringLiteral("sweepView"));
+    m_statistics->addItems({QStringLiteral("min"), QStringLiteral("last"), QStringLiteral("max")});
+    m_direction->addItem(tr("lower is better"), true);
+    m_direction->addItem(tr("higher is better"), false);
+    m_table->setModel(m_model);
+    m_table->verticalHeader()->hide();
+    m_table->setSortingEnabled(false);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    auto bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Sweep:"), this));
+    bar->addWidget(m_sweeps, 1);
+    bar->addWidget(new QLabel(tr("Rank by:"), this));
+    bar->addWidget(m_keys, 1);
+    bar->addWidget(m_statistics);
+    bar->addWidget(m_direction);
+    auto layout = new QVBoxLayout(this);
+    layout->addLayout(bar);
+    layout->addWidget(m_summary);
+    layout->addWidget(m_table);
+    connect(m_sweeps, &QComboBox::activated, this, [this](int index) { setSweep(m_sweeps->itemData(index).toString()); });
+    const auto metricChanged = [this] {
+        setMetric(m_keys->currentText(), m_statistics->currentText(), m_direction->currentData().toBool());
+    };
+    connect(m_keys, &QComboBox::activated, this, metricChanged);
+    connect(m_statistics, &QComboBox::activated, this, metricChanged);
+    connect(m_direction, &QComboBox::activated, this, metricChanged);
+}
+
+void SweepView::setRuns(const QList<RunRecord> &runs)
+{
+    m_runs = runs;
+    // The sweeps, newest first, named by their runs' sweep tag.
+    QStringList ids;
+    QMap<QString, QString> names;
+    for (const RunRecord &run : runs) {
+        if (run.sweepId.isEmpty() || ids.contains(run.sweepId))
+            continue;
+        ids << run.sweepId;
+        for (const QString &tag : run.tags)
+            if (tag.startsWith(QLatin1String("sweep:")))
+                names.insert(run.sweepId, tag.mid(6));
+    }
+    std::sort(ids.begin(), ids.end(), std::greater<>());
+    {
+        const QSignalBlocker block(m_sweeps);
+        m_sweeps->clear();
+        for (const QString &id : ids)
+            m_sweeps->addItem(QStringLiteral("%1 (%2)").arg(names.value(id, id), id), id);
+    }
+    if (m_sweepId.isEmpty() && !ids.isEmpty())
+        m_sweepId = ids.first();
+    m_sweeps->setCurrentIndex(std::max(0, m_sweeps->findData(m_sweepId)));
+    rebuild();
+}
+
+void SweepView::setSweep(const QString &sweepId)
+{
+    m_sweepId = sweepId;
+    m_sweeps->setCurrentIndex(std::max(0, m_sweeps->findData(sweepId)));
+    rebuild();
+}
+
+void SweepView::setMetric(const QString &key, const QString &statistic, bool lowerIsBetter)
+{
+    m_key = key;
+    m_statistic = statistic;
+    m_lowerIsBetter = lowerIsBetter;
+    rebuild();
+}
+
+void SweepView::rebuild()
+{
+    QList<RunRecord> runs;
+    QStringList keys, params;
+    for (const RunRecord &run : std::as_const(m_runs)) {
+        if (run.sweepId != m_sweepId || m_sweepId.isEmpty())
+            continue;
+        runs << run;
+        for (auto it = run.metrics.cbegin(); it != run.metrics.cend(); ++it)
+            if (!keys.contains(it.key()))
+                keys << it.key();
+    }
+    keys.sort();
+    // Only the params that differ between the sweep's runs: the others say nothing about the ranking.
+    for (const RunRecord &run : std::as_const(runs))
+        for (auto it = run.params.cbegin(); it != run.params.cend(); ++it)
+            if (!params.contains(it.key()))
+                for (const RunRecord &other : std::as_const(runs))
+                    if (other.params.value(it.key()) != it.value()) {
+                        params << it.key();
+                        break;
+                    }
+    params.sort();
+    if (m_key.isEmpty() || !keys.contains(m_key))
+        m_key = keys.contains(QStringLiteral("loss")) ? QStringLiteral("loss") : keys.value(0);
+    {
+        const QSignalBlocker block(m_keys);
+        m_keys->clear();
+        m_keys->addItems(keys);
+        m_keys->setCurrentText(m_key);
+    }
+    m_statistics->setCurrentText(m_statistic);
+    m_direction->setCurrentIndex(m_lowerIsBetter ? 0 : 1);
+
+    const auto valueOf = [this](const RunRecord &run) {
+        const auto found = run.metrics.constFind(m_key);
+        if (found == run.metrics.constEnd())
+            return std::numeric_limits<double>::quiet_NaN();
+        return m_statistic == u"last" ? found->last : m_statistic == u"max" ? found->max : found->min;
+    };
+    // Best first; runs without a value last.
+    std::stable_sort(runs.begin(), runs.end(), [&](const RunRecord &a, const RunRecord &b) {
+        const double x = valueOf(a), y = valueOf(b);
+        if (std::isnan(x) != std::isnan(y))
+            return std::isnan(y);
+        return m_lowerIsBetter ? x < y : x > y;
+    });
+    m_bestRunId.clear();
+    for (const RunRecord &run : std::as_const(runs))
+        if (run.status == RunStatus::Succeeded && !std::isnan(valueOf(run))) {
+            m_bestRunId = run.id;
+            break;
+        }
+
+    m_model->clear();
+    QStringList headers{tr("Run"), tr("Name"), tr("Status")};
+    headers += params;
+    headers << QStringLiteral("%1 (%2)").arg(m_key, m_statistic);
+    m_model->setHorizontalHeaderLabels(headers);
+    for (const RunRecord &run : std::as_const(runs)) {
+        QList<QStandardItem *> row;
+        const bool best = run.id == m_bestRunId;
+        row << new QStandardItem(best ? QStringLiteral("★ ") + run.id : run.id) << new QStandardItem(run.name)
+            << new QStandardItem(toString(run.status));
+        for (const QString &param : params)
+            row << new QStandardItem(run.params.value(param));
+        const double value = valueOf(run);
+        row << new QStandardItem(std::isnan(value) ? QStringLiteral("—") : QString::number(value, 'g', 6));
+        for (QStandardItem *item : row) {
+            item->setEditable(false);
+            if (best) {
+                QFont font = item->font();
+                font.setBold(true);
+                item->setFont(font);
+            }
+        }
+        m_model->appendRow(row);
+    }
+    m_summary->setText(runs.isEmpty() ? tr("No sweeps in this workspace yet: queue one with trainyard sweep or the compose panel.")
+                                      : tr("%1 runs; best (★): %2").arg(runs.size()).arg(m_bestRunId.isEmpty() ? tr("none finished yet")
+                                                                                                             : m_bestRunId));
+}
+
+} // namespace trainyard

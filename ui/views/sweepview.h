@@ -1,0 +1,47 @@
+// SweepView: one sweep's runs as a table: the params the sweep varies, status, and a chosen summary
+// metric (a key and last, min or max), sorted best first, with the best finished run marked.
+#pragma once
+
+#include "store/runrecord.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QStandardItemModel;
+class QTableView;
+
+namespace trainyard {
+
+class SweepView : public QWidget {
+    Q_OBJECT
+public:
+    explicit SweepView(QWidget *parent = nullptr);
+
+    // Every run of the workspace; the view picks out the sweeps.
+    void setRuns(const QList<RunRecord> &runs);
+    void setSweep(const QString &sweepId);
+    // The metric to rank by: key, statistic ("last", "min", "max"), and whether lower is better.
+    void setMetric(const QString &key, const QString &statistic, bool lowerIsBetter);
+    QTableView *table() const { return m_table; }
+    QString bestRunId() const { return m_bestRunId; }
+
+private:
+    void rebuild();
+
+    QList<RunRecord> m_runs;
+    QString m_sweepId;
+    QString m_key;
+    QString m_statistic = QStringLiteral("min");
+    bool m_lowerIsBetter = true;
+    QString m_bestRunId;
+    QComboBox *m_sweeps;
+    QComboBox *m_keys;
+    QComboBox *m_statistics;
+    QComboBox *m_direction;
+    QLabel *m_summary;
+    QStandardItemModel *m_model;
+    QTableView *m_table;
+};
+
+} // namespace trainyard
