@@ -5,6 +5,7 @@
 #include "cli/terminationsignals.h"
 
 #include "gpu/gpuruntime.h"
+#include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
 #include "queue/queuescheduler.h"
 #include "queue/runqueue.h"
@@ -63,8 +64,8 @@ int listQueue(const QCommandLineParser &parser, const QString &workspaceBefore, 
     return kExitOk;
 }
 
-int work(const QCommandLineParser &parser, const QString &workspaceBefore, int cpuSlots, int maxConcurrent, bool untilEmpty,
-         Streams streams)
+int work(const QCommandLineParser &parser, const QString &workspaceBefore, int cpuSlots, int maxConcurrent,
+         const std::optional<QList<int>> &gpuList, bool untilEmpty, Streams streams)
 {
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)
@@ -78,9 +79,15 @@ int work(const QCommandLineParser &parser, const QString &workspaceBefore, int c
     QueueSettings settings;
     settings.cpuSlots = cpuSlots;
     settings.maxConcurrent = maxConcurrent;
-    const GpuStatus gpus = probeGpus();
-    for (int gpu = 0; gpu < gpus.deviceCount; ++gpu)
-        settings.gpus << gpu;
+    GpuStatus gpus;
+    if (gpuList) { // the user names the GPUs: on a shared machine, only some are the queue's
+        settings.gpus = *gpuList;
+        gpus.deviceCount = int(gpuList->size());
+    } else {
+        gpus = probeGpus();
+        for (int gpu = 0; gpu < gpus.deviceCount; ++gpu)
+            settings.gpus << gpu;
+    }
     auto scheduler = QueueScheduler::start(workspace.value(), *writer.value(), settings);
     if (!scheduler)
         return reportFailure(streams, QStringLiteral("queue"), scheduler.error());
@@ -142,7 +149,7 @@ int runQueue(const QStringList &arguments, const QString &workspaceBefore, Strea
         "  mv RUN POSITION        move a queued run (1 = next)\n"
         "  pause RUN, resume RUN  hold a queued run back, or let it go again\n"
         "  cancel RUN             take a run out of the queue (it ends canceled)\n"
-        "  work [--slots N] [--max-concurrent N] [--until-empty]\n"
+        "  work [--gpus LIST] [--slots N] [--max-concurrent N] [--until-empty]\n"
         "                         start queued runs as GPUs (or CPU slots) free up"));
     parser.addPositionalArgument(QStringLiteral("ACTION"), QStringLiteral("ls, mv, pause, resume, cancel or work."));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("ls: print JSON."));
@@ -152,7 +159,10 @@ int runQueue(const QStringList &arguments, const QString &workspaceBefore, Strea
                                            QStringLiteral("work: at most N runs at once, GPU runs included (default: as many as fit)."),
                                            QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption untilEmpty(QStringLiteral("until-empty"), QStringLiteral("work: stop when nothing is left to run."));
-    for (const QCommandLineOption &option : {json, slotsOption, maxConcurrent, untilEmpty})
+    const QCommandLineOption gpusOption(QStringLiteral("gpus"),
+                                        QStringLiteral("work: the GPUs the queue may use, e.g. 0,1,2 (default: every GPU the CUDA runtime reports)."),
+                                        QStringLiteral("LIST"));
+    for (const QCommandLineOption &option : {json, slotsOption, maxConcurrent, untilEmpty, gpusOption})
         parser.addOption(option);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("queue"), arguments, streams))
         return *exit;
@@ -170,7 +180,13 @@ int runQueue(const QStringList &arguments, const QString &workspaceBefore, Strea
             return queueUsage(streams, parser, QStringLiteral("--slots '%1' must be a whole number of at least 1").arg(parser.value(slotsOption)));
         if (!maxOk || maxCount < 0)
             return queueUsage(streams, parser, QStringLiteral("--max-concurrent '%1' must be a whole number (0: no limit)").arg(parser.value(maxConcurrent)));
-        return work(parser, workspaceBefore, slotCount, maxCount, parser.isSet(untilEmpty), streams);
+        std::optional<QList<int>> gpuList;
+        if (parser.isSet(gpusOption)) {
+            gpuList = parseGpuList(parser.value(gpusOption));
+            if (!gpuList)
+                return queueUsage(streams, parser, QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices").arg(parser.value(gpusOption)));
+        }
+        return work(parser, workspaceBefore, slotCount, maxCount, gpuList, parser.isSet(untilEmpty), streams);
     }
     if (action != u"mv" && action != u"pause" && action != u"resume" && action != u"cancel")
         return queueUsage(streams, parser, QStringLiteral("unknown action '%1': ls, mv, pause, resume, cancel or work").arg(action));

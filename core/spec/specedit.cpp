@@ -16,7 +16,17 @@ bool SpecForm::operator==(const SpecForm &other) const
                 return false;
         return true;
     };
-    return name == other.name && command == other.command && cwd == other.cwd && ranksPerNode == other.ranksPerNode &&
+    const auto sameSweep = [](const SweepSpec &a, const SweepSpec &b) {
+        if (a.grid != b.grid || a.samples != b.samples || a.randomSeed != b.randomSeed || a.seeds != b.seeds ||
+            a.seedParam != b.seedParam || a.random.size() != b.random.size())
+            return false;
+        for (qsizetype i = 0; i < a.random.size(); ++i)
+            if (a.random[i].param != b.random[i].param || a.random[i].distribution != b.random[i].distribution ||
+                a.random[i].min != b.random[i].min || a.random[i].max != b.random[i].max || a.random[i].choices != b.random[i].choices)
+                return false;
+        return true;
+    };
+    return sameSweep(sweep, other.sweep) && name == other.name && command == other.command && cwd == other.cwd && ranksPerNode == other.ranksPerNode &&
            gpus == other.gpus && maxRestarts == other.maxRestarts && hangTimeoutS == other.hangTimeoutS && tags == other.tags &&
            notes == other.notes && sameParams(params, other.params);
 }
@@ -34,6 +44,7 @@ SpecForm formFromSpec(const RunSpec &spec)
     form.tags = spec.tags;
     form.notes = spec.notes;
     form.params = spec.params;
+    form.sweep = spec.sweep;
     return form;
 }
 
@@ -54,6 +65,43 @@ void setOrRemove(YAML::Node &map, const char *key, bool present, const YAML::Nod
         map[key] = value;
     else if (map[key])
         map.remove(key);
+}
+
+YAML::Node sweepNode(const SweepSpec &sweep)
+{
+    YAML::Node node(YAML::NodeType::Map);
+    if (!sweep.grid.isEmpty()) {
+        YAML::Node grid(YAML::NodeType::Map);
+        for (const auto &[name, values] : sweep.grid)
+            grid[name.toStdString()] = stringSequence(values);
+        node["grid"] = grid;
+    }
+    if (sweep.samples > 0) {
+        YAML::Node random(YAML::NodeType::Map);
+        random["samples"] = sweep.samples;
+        random["seed"] = static_cast<unsigned long long>(sweep.randomSeed);
+        YAML::Node axes(YAML::NodeType::Map);
+        static const char *const kNames[] = {"uniform", "log_uniform", "int"};
+        for (const RandomAxis &axis : sweep.random) {
+            YAML::Node entry(YAML::NodeType::Map);
+            entry.SetStyle(YAML::EmitterStyle::Flow);
+            if (axis.distribution == RandomAxis::Distribution::Choice) {
+                entry["choice"] = stringSequence(axis.choices);
+            } else {
+                entry["distribution"] = kNames[int(axis.distribution)];
+                entry["min"] = axis.min;
+                entry["max"] = axis.max;
+            }
+            axes[axis.param.toStdString()] = entry;
+        }
+        random["params"] = axes;
+        node["random"] = random;
+    }
+    if (!sweep.seeds.isEmpty())
+        node["seeds"] = stringSequence(sweep.seeds);
+    if (sweep.seedParam != QLatin1String("seed"))
+        node["seed_param"] = sweep.seedParam.toStdString();
+    return node;
 }
 
 } // namespace
@@ -95,6 +143,7 @@ Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
         params[param.name.toStdString()] = entry;
     }
     setOrRemove(root, "params", !form.params.isEmpty(), params);
+    setOrRemove(root, "sweep", !form.sweep.isEmpty(), sweepNode(form.sweep));
     YAML::Emitter out;
     out << root;
     return QByteArray(out.c_str()) + '\n';

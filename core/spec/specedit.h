@@ -24,6 +24,7 @@ struct SpecForm {
     QStringList tags;
     QString notes;
     QList<RunParam> params;
+    SweepSpec sweep; // its axes, edited in the form's axes table
     bool operator==(const SpecForm &other) const;
 };
 

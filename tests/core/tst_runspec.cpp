@@ -222,11 +222,18 @@ param_passing:
                        RunParam{QStringLiteral("layers"), ParamType::Int, QStringLiteral("50"), {}},
                        RunParam{QStringLiteral("amp"), ParamType::Bool, QStringLiteral("true"), {}},
                        RunParam{QStringLiteral("opt"), ParamType::Choice, QStringLiteral("adamw"), {QStringLiteral("adamw"), QStringLiteral("sgd")}}};
+        form.sweep.grid = {qMakePair(QStringLiteral("lr"), QStringList{QStringLiteral("0.1"), QStringLiteral("0.01")})};
+        form.sweep.samples = 4;
+        form.sweep.randomSeed = 9;
+        form.sweep.random = {RandomAxis{QStringLiteral("dropout"), RandomAxis::Distribution::Uniform, 0, 0.5, {}},
+                             RandomAxis{QStringLiteral("opt"), RandomAxis::Distribution::Choice, 0, 1, {QStringLiteral("sgd")}}};
+        form.sweep.seeds = {QStringLiteral("1"), QStringLiteral("2")};
         auto yaml = applyForm({}, form);
         QVERIFY(yaml.ok());
         auto spec = parseRunSpec(yaml.value(), QStringLiteral("form.yaml"), QStringLiteral("/tmp"));
         QVERIFY2(spec.ok(), qPrintable(spec.ok() ? QString() : spec.error() + QLatin1Char('\n') + QString::fromUtf8(yaml.value())));
         QVERIFY(formFromSpec(spec.value()) == form);
+        QCOMPARE(spec->sweep.runCount(), 2 * 4 * 2);
         // Again from its own YAML: nothing moves.
         auto again = applyForm(yaml.value(), formFromSpec(spec.value()));
         QVERIFY(again.ok());

@@ -117,6 +117,40 @@ private slots:
         QCOMPARE(sweepRuns.first().name, QStringLiteral("grid-01"));
     }
 
+    void runsArePackedOntoFreeGpus()
+    {
+        // Each rank writes the GPUs it was given; the queue may use GPUs 0, 1 and 2 (named with --gpus, so
+        // this runs on a machine without any: nothing here touches a device).
+        const QByteArray command = "command: [/bin/sh, -c, \"echo $CUDA_VISIBLE_DEVICES > $TRAINYARD_RUN_DIR/gpus.$RANK; sleep 0.6\"]\n";
+        QCOMPARE(trainyard({QStringLiteral("sweep"), writeSpec("name: one\n" + command + "resources: {gpus: [0]}\nsweep: {seeds: 4}\n")}).exitCode, 0);
+        QCOMPARE(trainyard({QStringLiteral("sweep"), writeSpec("name: two\n" + command + "resources: {gpus: [5, 6]}\nsweep: {seeds: 1}\n")}).exitCode, 0);
+        const Outcome worked = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--gpus"), QStringLiteral("0,1,2"),
+                                          QStringLiteral("--until-empty")});
+        QVERIFY2(worked.exitCode == 0, qPrintable(worked.out + worked.err));
+        struct Interval {
+            qint64 from, to;
+            QStringList gpus;
+        };
+        QList<Interval> intervals;
+        for (const RunRecord &run : runs()) {
+            QCOMPARE(toString(run.status), QStringLiteral("succeeded"));
+            QFile rank0(m_workspace->path() + QStringLiteral("/runs/") + run.id + QStringLiteral("/gpus.0"));
+            QVERIFY(rank0.open(QIODevice::ReadOnly));
+            const QStringList gpus = QString::fromUtf8(rank0.readAll()).trimmed().split(QLatin1Char(','));
+            QCOMPARE(gpus.size(), run.name.startsWith(QLatin1String("two")) ? 2 : 1); // the number asked for, not the indices
+            for (const QString &gpu : gpus)
+                QVERIFY2(QStringList({"0", "1", "2"}).contains(gpu), qPrintable(gpu));
+            intervals << Interval{run.startedAt.toMSecsSinceEpoch(), run.endedAt.toMSecsSinceEpoch(), gpus};
+        }
+        QCOMPARE(intervals.size(), 5);
+        // Runs that overlapped in time never shared a GPU.
+        for (qsizetype i = 0; i < intervals.size(); ++i)
+            for (qsizetype j = i + 1; j < intervals.size(); ++j)
+                if (intervals[i].from < intervals[j].to && intervals[j].from < intervals[i].to)
+                    for (const QString &gpu : intervals[i].gpus)
+                        QVERIFY2(!intervals[j].gpus.contains(gpu), qPrintable(QStringLiteral("GPU %1 shared").arg(gpu)));
+    }
+
     void queueSurvivesAKilledScheduler()
     {
         const QString spec = writeSpec("name: slow\ncommand: [/bin/sh, -c, \"sleep 1.5\"]\nsweep: {seeds: 4}\n");

@@ -78,6 +78,41 @@ private slots:
         QCOMPARE(panel.launchButton()->text(), QStringLiteral("Queue 6 runs"));
     }
 
+    void sweepAxesEditorCountsRuns()
+    {
+        QTemporaryDir workspace;
+        ComposePanel panel(workspace.path());
+        panel.show();
+        panel.setYaml(QStringLiteral("name: s\ncommand: [python3, train.py]\nparams: {lr: 0.1}\n"));
+        QTableWidget *axes = panel.axesTable();
+        const auto addAxis = [&](const QString &param, const QString &kind, const QString &values) {
+            const int row = axes->rowCount();
+            axes->insertRow(row);
+            axes->setItem(row, 0, new QTableWidgetItem(param));
+            axes->setItem(row, 1, new QTableWidgetItem(kind));
+            axes->setItem(row, 2, new QTableWidgetItem(values)); // the last cell makes the axis count
+        };
+        addAxis(QStringLiteral("lr"), QStringLiteral("grid"), QStringLiteral("0.1, 0.01, 0.001"));
+        QCOMPARE(panel.launchButton()->text(), QStringLiteral("Queue 3 runs"));
+        addAxis(QStringLiteral("seed"), QStringLiteral("seeds"), QStringLiteral("1, 2"));
+        QCOMPARE(panel.launchButton()->text(), QStringLiteral("Queue 6 runs"));
+        addAxis(QStringLiteral("dropout"), QStringLiteral("uniform"), QStringLiteral("0, 0.5"));
+        panel.samplesBox()->setValue(4);
+        QCOMPARE(panel.launchButton()->text(), QStringLiteral("Queue 24 runs"));
+        QVERIFY2(panel.yaml().contains(QStringLiteral("grid:")) && panel.yaml().contains(QStringLiteral("samples: 4")),
+                 qPrintable(panel.yaml()));
+        // And back: the YAML's sweep fills the axes table.
+        ComposePanel other(workspace.path());
+        other.setYaml(panel.yaml());
+        QCOMPARE(other.axesTable()->rowCount(), 3);
+        QVERIFY(other.form() == panel.form());
+        // A value of the wrong type is caught: lr is a float param.
+        axes->item(0, 2)->setText(QStringLiteral("0.1, fast"));
+        QVERIFY2(panel.validationMessage().contains(QStringLiteral("sweep value 'fast' of param 'lr' is not of its type float")),
+                 qPrintable(panel.validationMessage()));
+        QVERIFY(!panel.launchButton()->isEnabled());
+    }
+
     void cloneWithChangesShowsWhatDiffers()
     {
         QTemporaryDir workspace;

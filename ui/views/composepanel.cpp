@@ -50,7 +50,8 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     : QWidget(parent), m_workspaceRoot(workspaceRoot), m_templates(new QComboBox(this)), m_name(new QLineEdit(this)),
       m_command(new QLineEdit(this)), m_cwd(new QLineEdit(this)), m_ranks(new QSpinBox(this)), m_gpus(new QLineEdit(this)),
       m_restarts(new QSpinBox(this)), m_hangTimeout(new QDoubleSpinBox(this)), m_tags(new QLineEdit(this)), m_notes(new QLineEdit(this)),
-      m_params(new QTableWidget(0, 4, this)), m_yaml(new QPlainTextEdit(this)), m_status(new QLabel(this)), m_diff(new QLabel(this)),
+      m_params(new QTableWidget(0, 4, this)), m_axes(new QTableWidget(0, 3, this)), m_samples(new QSpinBox(this)),
+      m_randomSeed(new QSpinBox(this)), m_yaml(new QPlainTextEdit(this)), m_status(new QLabel(this)), m_diff(new QLabel(this)),
       m_launch(new QPushButton(tr("Launch"), this)), m_parseTimer(new QTimer(this))
 {
     setObjectName(QStringLiteral("composePanel"));
@@ -64,6 +65,16 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     m_params->setHorizontalHeaderLabels({tr("Param"), tr("Type"), tr("Value"), tr("Choices")});
     m_params->horizontalHeader()->setStretchLastSection(true);
     m_params->verticalHeader()->hide();
+    m_axes->setObjectName(QStringLiteral("sweepAxes"));
+    m_axes->setHorizontalHeaderLabels({tr("Sweep param"), tr("Kind"), tr("Values (a, b, c) or range (min, max)")});
+    m_axes->horizontalHeader()->setStretchLastSection(true);
+    m_axes->verticalHeader()->hide();
+    m_axes->setToolTip(tr("Kinds: grid (every value), seeds (one run per seed), and for random search uniform, "
+                          "log_uniform or int (min, max) or choice (values)"));
+    m_samples->setRange(0, int(kMaxSweepRuns));
+    m_samples->setPrefix(tr("random samples: "));
+    m_randomSeed->setRange(0, std::numeric_limits<int>::max());
+    m_randomSeed->setPrefix(tr("seed: "));
     m_yaml->setObjectName(QStringLiteral("specYaml"));
     m_yaml->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_yaml->setLineWrapMode(QPlainTextEdit::NoWrap);
@@ -100,6 +111,33 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     formColumn->addLayout(formLayout);
     formColumn->addWidget(m_params, 1);
     formColumn->addLayout(paramButtons);
+    auto addAxis = new QPushButton(tr("Add sweep axis"), this);
+    auto removeAxis = new QPushButton(tr("Remove axis"), this);
+    auto axisButtons = new QHBoxLayout;
+    axisButtons->addWidget(addAxis);
+    axisButtons->addWidget(removeAxis);
+    axisButtons->addWidget(m_samples);
+    axisButtons->addWidget(m_randomSeed);
+    axisButtons->addStretch();
+    formColumn->addWidget(m_axes, 1);
+    formColumn->addLayout(axisButtons);
+    connect(addAxis, &QPushButton::clicked, this, [this] {
+        const QSignalBlocker block(m_axes);
+        const int row = m_axes->rowCount();
+        m_axes->insertRow(row);
+        m_axes->setItem(row, 0, new QTableWidgetItem(m_params->rowCount() && m_params->item(0, 0) ? m_params->item(0, 0)->text() : QStringLiteral("lr")));
+        m_axes->setItem(row, 1, new QTableWidgetItem(QStringLiteral("grid")));
+        m_axes->setItem(row, 2, new QTableWidgetItem(QString()));
+    });
+    connect(removeAxis, &QPushButton::clicked, this, [this] {
+        if (m_axes->currentRow() >= 0) {
+            m_axes->removeRow(m_axes->currentRow());
+            formEdited();
+        }
+    });
+    connect(m_axes, &QTableWidget::itemChanged, this, &ComposePanel::formEdited);
+    connect(m_samples, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
+    connect(m_randomSeed, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
 
     auto splitter = new QSplitter(this);
     splitter->addWidget(formHost);
@@ -191,6 +229,34 @@ SpecForm ComposePanel::form() const
             param.choices << choice.trimmed();
         form.params << param;
     }
+    // Sweep axes: an axis with no values yet is left out until it has some.
+    form.sweep.samples = m_samples->value();
+    form.sweep.randomSeed = std::uint64_t(m_randomSeed->value());
+    for (int row = 0; row < m_axes->rowCount(); ++row) {
+        const auto text = [&](int column) { return m_axes->item(row, column) ? m_axes->item(row, column)->text().trimmed() : QString(); };
+        QStringList values;
+        for (const QString &value : text(2).split(QLatin1Char(','), Qt::SkipEmptyParts))
+            values << value.trimmed();
+        const QString param = text(0), kind = text(1).toLower();
+        if (param.isEmpty() || values.isEmpty())
+            continue;
+        if (kind == u"grid") {
+            form.sweep.grid << qMakePair(param, values);
+        } else if (kind == u"seeds") {
+            form.sweep.seedParam = param;
+            form.sweep.seeds = values;
+        } else if (kind == u"choice") {
+            form.sweep.random << RandomAxis{param, RandomAxis::Distribution::Choice, 0, 1, values};
+        } else {
+            const QStringList kinds{QStringLiteral("uniform"), QStringLiteral("log_uniform"), QStringLiteral("int")};
+            RandomAxis axis{param, RandomAxis::Distribution(std::max<qsizetype>(0, kinds.indexOf(kind))), 0, 1, {}};
+            axis.min = values.value(0).toDouble();
+            axis.max = values.value(1).toDouble();
+            form.sweep.random << axis;
+        }
+    }
+    if (form.sweep.random.isEmpty())
+        form.sweep.samples = 0; // samples of nothing: no random search
     return form;
 }
 
@@ -219,6 +285,28 @@ void ComposePanel::setForm(const SpecForm &form)
         m_params->setItem(row, 2, new QTableWidgetItem(param.value));
         m_params->setItem(row, 3, new QTableWidgetItem(param.choices.join(QStringLiteral(", "))));
     }
+    const QSignalBlocker blockAxes(m_axes);
+    const QSignalBlocker blockSamples(m_samples);
+    const QSignalBlocker blockSeed(m_randomSeed);
+    m_axes->setRowCount(0);
+    const auto addAxisRow = [this](const QString &param, const QString &kind, const QString &values) {
+        const int row = m_axes->rowCount();
+        m_axes->insertRow(row);
+        m_axes->setItem(row, 0, new QTableWidgetItem(param));
+        m_axes->setItem(row, 1, new QTableWidgetItem(kind));
+        m_axes->setItem(row, 2, new QTableWidgetItem(values));
+    };
+    for (const auto &[param, values] : form.sweep.grid)
+        addAxisRow(param, QStringLiteral("grid"), values.join(QStringLiteral(", ")));
+    static const char *const kKinds[] = {"uniform", "log_uniform", "int", "choice"};
+    for (const RandomAxis &axis : form.sweep.random)
+        addAxisRow(axis.param, QLatin1String(kKinds[int(axis.distribution)]),
+                   axis.distribution == RandomAxis::Distribution::Choice ? axis.choices.join(QStringLiteral(", "))
+                                                                         : QStringLiteral("%1, %2").arg(axis.min).arg(axis.max));
+    if (!form.sweep.seeds.isEmpty())
+        addAxisRow(form.sweep.seedParam, QStringLiteral("seeds"), form.sweep.seeds.join(QStringLiteral(", ")));
+    m_samples->setValue(form.sweep.samples);
+    m_randomSeed->setValue(int(std::min<std::uint64_t>(form.sweep.randomSeed, std::uint64_t(std::numeric_limits<int>::max()))));
     m_syncing = wasSyncing;
 }
 

@@ -45,6 +45,9 @@ public:
 
     QPlainTextEdit *yamlEdit() const { return m_yaml; }
     QTableWidget *paramsTable() const { return m_params; }
+    // Sweep axes: param, kind (grid, uniform, log_uniform, int, choice, seeds), values ("a, b, c" or "min, max").
+    QTableWidget *axesTable() const { return m_axes; }
+    QSpinBox *samplesBox() const { return m_samples; }
     QPushButton *launchButton() const { return m_launch; }
 
 signals:
@@ -75,6 +78,9 @@ private:
     QLineEdit *m_tags;
     QLineEdit *m_notes;
     QTableWidget *m_params;
+    QTableWidget *m_axes;
+    QSpinBox *m_samples;
+    QSpinBox *m_randomSeed;
     QPlainTextEdit *m_yaml;
     QLabel *m_status;
     QLabel *m_diff;
