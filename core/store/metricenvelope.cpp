@@ -19,10 +19,6 @@ struct RawPoint {
     std::int64_t tsMs;
 };
 
-double valueOrNaN(const SqliteStatement &statement, int column)
-{
-    return statement.isNull(column) ? std::numeric_limits<double>::quiet_NaN() : statement.columnDouble(column);
-}
 
 std::int64_t timestampOrNone(const SqliteStatement &statement, int column)
 {
@@ -132,13 +128,13 @@ Result<void> readBins(SqliteConnection &connection, std::int64_t keyId, int leve
         summary.count = select->columnInt(1);
         summary.finiteCount = select->columnInt(2);
         summary.sum = select->isNull(3) ? 0 : select->columnDouble(3);
-        summary.minValue = valueOrNaN(select.value(), 4);
-        summary.maxValue = valueOrNaN(select.value(), 5);
+        summary.minValue = select->columnDoubleOrNaN(4);
+        summary.maxValue = select->columnDoubleOrNaN(5);
         summary.firstStep = select->columnInt(6);
-        summary.firstValue = valueOrNaN(select.value(), 7);
+        summary.firstValue = select->columnDoubleOrNaN(7);
         summary.firstTs = timestampOrNone(select.value(), 8);
         summary.lastStep = select->columnInt(9);
-        summary.lastValue = valueOrNaN(select.value(), 10);
+        summary.lastValue = select->columnDoubleOrNaN(10);
         summary.lastTs = timestampOrNone(select.value(), 11);
         const std::int64_t lo = std::max(envelope.fromStep, binFirstStep(bin, level));
         const std::int64_t hi = std::min(envelope.toStep, binFirstStep(bin + 1, level) - 1);

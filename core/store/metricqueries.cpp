@@ -10,13 +10,6 @@
 
 namespace trainyard::metricqueries {
 
-namespace {
-double valueOrNaN(const SqliteStatement &statement, int column)
-{
-    return statement.isNull(column) ? std::numeric_limits<double>::quiet_NaN() : statement.columnDouble(column);
-}
-} // namespace
-
 Result<QList<MetricKeySummary>> keySummaries(SqliteConnection &connection, const QString &runId)
 {
     auto snapshot = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
@@ -43,9 +36,9 @@ Result<QList<MetricKeySummary>> keySummaries(SqliteConnection &connection, const
         summary.points = statement->columnInt(1);
         summary.firstStep = statement->columnInt(2);
         summary.lastStep = statement->columnInt(3);
-        summary.minValue = valueOrNaN(statement.value(), 4);
-        summary.maxValue = valueOrNaN(statement.value(), 5);
-        summary.lastValue = valueOrNaN(statement.value(), 6);
+        summary.minValue = statement->columnDoubleOrNaN(4);
+        summary.maxValue = statement->columnDoubleOrNaN(5);
+        summary.lastValue = statement->columnDoubleOrNaN(6);
         summaries << summary;
     }
 }

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <limits>
 #include <unordered_map>
 
 namespace trainyard {
@@ -155,6 +156,11 @@ void SqliteStatement::reset()
 bool SqliteStatement::isNull(int column) const { return sqlite3_column_type(m_statement.get(), column) == SQLITE_NULL; }
 std::int64_t SqliteStatement::columnInt(int column) const { return sqlite3_column_int64(m_statement.get(), column); }
 double SqliteStatement::columnDouble(int column) const { return sqlite3_column_double(m_statement.get(), column); }
+
+double SqliteStatement::columnDoubleOrNaN(int column) const
+{
+    return isNull(column) ? std::numeric_limits<double>::quiet_NaN() : columnDouble(column);
+}
 QString SqliteStatement::columnText(int column) const
 {
     const auto *text = reinterpret_cast<const char *>(sqlite3_column_text(m_statement.get(), column));

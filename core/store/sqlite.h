@@ -81,6 +81,7 @@ public:
     bool isNull(int column) const;
     std::int64_t columnInt(int column) const;
     double columnDouble(int column) const;
+    double columnDoubleOrNaN(int column) const; // NULL as NaN: metric values store NaN as NULL
     QString columnText(int column) const;
 
 private:
