@@ -5,6 +5,7 @@
 #include "store/sqlite.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include <QHash>
@@ -59,84 +60,35 @@ Result<QList<RunRecord>> collectRuns(SqliteStatement &statement)
     }
 }
 
-Result<void> attachTags(SqliteConnection &connection, QList<RunRecord> &runs)
+// Prepares the statement that reads rows of every run (allRuns), or, for a single run, of that run only
+// (oneRun, its id bound as ?1): findRun is polled by every open run page and must not read the workspace.
+Result<SqliteStatement> prepareForRuns(SqliteConnection &connection, const QList<RunRecord> &runs, const char *allRuns,
+                                       const char *oneRun)
 {
-    if (runs.isEmpty())
-        return {};
-    QHash<QString, qsizetype> indexById;
-    for (qsizetype i = 0; i < runs.size(); ++i)
-        indexById.insert(runs[i].id, i);
-    auto tags = connection.prepare("SELECT run_id, tag FROM tags ORDER BY run_id, tag");
-    if (!tags)
-        return fail(tags.error());
+    auto statement = connection.prepare(runs.size() == 1 ? oneRun : allRuns);
+    if (statement && runs.size() == 1)
+        statement->bind(1, runs.front().id);
+    return statement;
+}
+
+// Calls onRow for each row of the statement whose column 0 is the id of one of the runs.
+Result<void> forEachRunRow(SqliteStatement &statement, const QHash<QString, qsizetype> &indexById,
+                           const std::function<void(qsizetype, const SqliteStatement &)> &onRow)
+{
     for (;;) {
-        auto row = tags->step();
+        auto row = statement.step();
         if (!row)
             return fail(row.error());
         if (!row.value())
             return {};
-        if (auto found = indexById.constFind(tags->columnText(0)); found != indexById.constEnd())
-            runs[*found].tags << tags->columnText(1);
+        if (auto found = indexById.constFind(statement.columnText(0)); found != indexById.constEnd())
+            onRow(*found, statement);
     }
 }
 
-Result<void> attachParams(SqliteConnection &connection, QList<RunRecord> &runs, const QHash<QString, qsizetype> &indexById)
-{
-    auto params = connection.prepare("SELECT run_id, key, value FROM params");
-    if (!params)
-        return fail(params.error());
-    for (;;) {
-        auto row = params->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return {};
-        if (auto found = indexById.constFind(params->columnText(0)); found != indexById.constEnd())
-            runs[*found].params.insert(params->columnText(1), params->columnText(2));
-    }
-}
 
-// Whole-run summaries from the top level of each key's pyramid: one or two rows per key.
-Result<void> attachMetricSummaries(SqliteConnection &connection, QList<RunRecord> &runs,
-                                   const QHash<QString, qsizetype> &indexById)
-{
-    auto bins = connection.prepare(
-        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_step, b.last_value FROM metric_keys k"
-        " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ? ORDER BY k.id, b.bin");
-    if (!bins)
-        return fail(bins.error());
-    bins->bind(1, std::int64_t(kBinLevelStride * (kBinLevelCount - 1)));
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    QHash<RunMetricSummary *, std::int64_t> lastStep;
-    for (;;) {
-        auto row = bins->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return {};
-        auto found = indexById.constFind(bins->columnText(0));
-        if (found == indexById.constEnd())
-            continue;
-        auto &metrics = runs[*found].metrics;
-        const QString key = bins->columnText(1);
-        const bool first = !metrics.contains(key);
-        RunMetricSummary &summary = metrics[key];
-        const double minValue = bins->isNull(3) ? nan : bins->columnDouble(3);
-        const double maxValue = bins->isNull(4) ? nan : bins->columnDouble(4);
-        const double lastValue = bins->isNull(6) ? nan : bins->columnDouble(6);
-        if (first) {
-            summary = {bins->columnInt(2), lastValue, minValue, maxValue};
-        } else { // bins come in step order, so a later bin's last point is the later one
-            summary.count += bins->columnInt(2);
-            summary.last = lastValue;
-            if (!std::isnan(minValue))
-                summary.min = std::isnan(summary.min) ? minValue : std::min(summary.min, minValue);
-            if (!std::isnan(maxValue))
-                summary.max = std::isnan(summary.max) ? maxValue : std::max(summary.max, maxValue);
-        }
-    }
-}
-
+// The runs' tags, params and whole-run metric summaries (from the top level of each key's pyramid: one or
+// two rows per key).
 Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs)
 {
     if (runs.isEmpty())
@@ -144,9 +96,52 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs)
     QHash<QString, qsizetype> indexById;
     for (qsizetype i = 0; i < runs.size(); ++i)
         indexById.insert(runs[i].id, i);
-    if (auto params = attachParams(connection, runs, indexById); !params)
-        return params;
-    return attachMetricSummaries(connection, runs, indexById);
+
+    auto tags = prepareForRuns(connection, runs, "SELECT run_id, tag FROM tags ORDER BY run_id, tag",
+                               "SELECT run_id, tag FROM tags WHERE run_id = ?1 ORDER BY tag");
+    if (!tags)
+        return fail(tags.error());
+    if (auto read = forEachRunRow(tags.value(), indexById,
+                                  [&](qsizetype i, const SqliteStatement &row) { runs[i].tags << row.columnText(1); });
+        !read)
+        return read;
+
+    auto params = prepareForRuns(connection, runs, "SELECT run_id, key, value FROM params",
+                                 "SELECT run_id, key, value FROM params WHERE run_id = ?1");
+    if (!params)
+        return fail(params.error());
+    if (auto read = forEachRunRow(params.value(), indexById,
+                                  [&](qsizetype i, const SqliteStatement &row) { runs[i].params.insert(row.columnText(1), row.columnText(2)); });
+        !read)
+        return read;
+
+    auto bins = prepareForRuns(
+        connection, runs,
+        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value FROM metric_keys k"
+        " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 ORDER BY k.id, b.bin",
+        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value FROM metric_keys k"
+        " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 WHERE k.run_id = ?1 ORDER BY k.id, b.bin");
+    if (!bins)
+        return fail(bins.error());
+    bins->bind(2, std::int64_t(kBinLevelStride * (kBinLevelCount - 1)));
+    return forEachRunRow(bins.value(), indexById, [&](qsizetype i, const SqliteStatement &row) {
+        auto &metrics = runs[i].metrics;
+        const QString key = row.columnText(1);
+        const bool first = !metrics.contains(key);
+        RunMetricSummary &summary = metrics[key];
+        const double minValue = row.columnDoubleOrNaN(3), maxValue = row.columnDoubleOrNaN(4), lastValue = row.columnDoubleOrNaN(5);
+        if (first) {
+            summary = {row.columnInt(2), lastValue, minValue, maxValue};
+            return;
+        }
+        // Bins come in step order, so a later bin's last point is the later one.
+        summary.count += row.columnInt(2);
+        summary.last = lastValue;
+        if (!std::isnan(minValue))
+            summary.min = std::isnan(summary.min) ? minValue : std::min(summary.min, minValue);
+        if (!std::isnan(maxValue))
+            summary.max = std::isnan(summary.max) ? maxValue : std::max(summary.max, maxValue);
+    });
 }
 
 } // namespace
@@ -163,8 +158,6 @@ Result<QList<RunRecord>> listRuns(SqliteConnection &connection)
     auto runs = collectRuns(statement.value());
     if (!runs)
         return runs;
-    if (auto tagged = attachTags(connection, runs.value()); !tagged)
-        return fail(tagged.error());
     if (auto detailed = attachDetails(connection, runs.value()); !detailed)
         return fail(detailed.error());
     return runs;
@@ -193,8 +186,6 @@ Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixO
         return fail(QStringLiteral("\"%1\" matches several runs (%2...); give more of the id").arg(idPrefixOrName, ids.join(QStringLiteral(", "))));
     }
     QList<RunRecord> one{runs->at(0)};
-    if (auto tagged = attachTags(connection, one); !tagged)
-        return fail(tagged.error());
     if (auto detailed = attachDetails(connection, one); !detailed)
         return fail(detailed.error());
     return one.at(0);
