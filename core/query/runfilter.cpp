@@ -87,6 +87,21 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
 
     int i = 0;
     const int n = int(query.size());
+    // Reads the quoted text starting at the quote at i (\" for a quote inside), leaving i past the closing
+    // quote; nullopt when the quote is never closed.
+    const auto readQuoted = [&]() -> std::optional<QString> {
+        ++i;
+        QString text;
+        while (i < n && query[i] != u'"') {
+            if (query[i] == u'\\' && i + 1 < n)
+                ++i;
+            text += query[i++];
+        }
+        if (i >= n)
+            return std::nullopt;
+        ++i;
+        return text;
+    };
     while (i < n) {
         while (i < n && query[i].isSpace())
             ++i;
@@ -103,20 +118,12 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
         }
         // The field (or a bare word): up to an operator, a space or a quote.
         const int fieldStart = i;
-        if (query[i] == u'"') {
-            // A quoted bare word: "two words"
-            ++i;
-            QString text;
-            while (i < n && query[i] != u'"') {
-                if (query[i] == u'\\' && i + 1 < n)
-                    ++i;
-                text += query[i++];
-            }
-            if (i >= n)
+        if (query[i] == u'"') { // a quoted bare word: "two words"
+            auto text = readQuoted();
+            if (!text)
                 return failWith(fieldStart, n - fieldStart, QStringLiteral("column %1: the quote opened here is never closed").arg(fieldStart + 1));
-            ++i;
             term.field = Field::Text;
-            term.value = text;
+            term.value = *text;
             filter.m_terms << term;
             continue;
         }
@@ -158,17 +165,10 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
         // The value: a quoted string or up to the next space.
         const int valueStart = i;
         if (i < n && query[i] == u'"') {
-            ++i;
-            QString text;
-            while (i < n && query[i] != u'"') {
-                if (query[i] == u'\\' && i + 1 < n)
-                    ++i;
-                text += query[i++];
-            }
-            if (i >= n)
+            auto text = readQuoted();
+            if (!text)
                 return failWith(valueStart, n - valueStart, QStringLiteral("column %1: the quote opened here is never closed").arg(valueStart + 1));
-            ++i;
-            term.value = text;
+            term.value = *text;
         } else {
             while (i < n && !query[i].isSpace())
                 ++i;
