@@ -302,15 +302,17 @@ const QList<ChartSeries> EnvelopeChart::drawnSeries() const
     return groups;
 }
 
-EnvelopeChart::Plot EnvelopeChart::plotFor(const QRect &rect) const
+QRect EnvelopeChart::plotArea(const QRect &rect) { return rect.adjusted(kMarginLeft, kMarginTop, -kMarginRight, -kMarginBottom); }
+
+EnvelopeChart::Plot EnvelopeChart::plotFor(const QRect &rect, const QList<ChartSeries> &drawn) const
 {
     Plot plot;
-    plot.area = rect.adjusted(kMarginLeft, kMarginTop, -kMarginRight, -kMarginBottom);
+    plot.area = plotArea(rect);
     plot.x0 = m_x0;
     plot.x1 = m_x1;
     plot.logY = m_logY;
     double lo = INFINITY, hi = -INFINITY;
-    for (const ChartSeries &series : drawnSeries()) {
+    for (const ChartSeries &series : drawn) {
         const auto [begin, end] = visibleBuckets(series);
         for (auto bucket = begin; bucket != end; ++bucket) {
             const auto x = bucketX(series, *bucket);
@@ -341,7 +343,10 @@ EnvelopeChart::Plot EnvelopeChart::plotFor(const QRect &rect) const
 
 void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
 {
-    const Plot plot = plotFor(rect);
+    // The drawn series (for groups, an aggregation) are computed once a frame and shared by the scale,
+    // the curves and the hover box.
+    const QList<ChartSeries> drawn = drawnSeries();
+    const Plot plot = plotFor(rect, drawn);
     painter.save();
     painter.fillRect(rect, Qt::white);
     painter.setRenderHint(QPainter::Antialiasing, false);
@@ -357,7 +362,6 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
     painter.drawText(QRect(rect.right() - 28, rect.top() + 2, 22, 18), Qt::AlignCenter,
                      m_pinned ? QStringLiteral("★") : QStringLiteral("☆"));
     painter.setFont(QFont(painter.font().family(), painter.font().pointSize()));
-    const QList<ChartSeries> drawn = drawnSeries();
     int legendX = rect.left() + 8;
     const int legendY = rect.top() + 22;
     for (int i = 0; i < drawn.size(); ++i) {
@@ -506,7 +510,7 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
         painter.setRenderHint(QPainter::Antialiasing, false);
         painter.setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
         painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
-        const QStringList lines = hoverLines();
+        const QStringList lines = hoverLinesFor(drawn);
         if (!lines.isEmpty()) {
             int boxWidth = 0;
             for (const QString &line : lines)
@@ -561,7 +565,9 @@ std::optional<double> EnvelopeChart::valueAt(const ChartSeries &series, double x
     return value;
 }
 
-QStringList EnvelopeChart::hoverLines() const
+QStringList EnvelopeChart::hoverLines() const { return hoverLinesFor(drawnSeries()); }
+
+QStringList EnvelopeChart::hoverLinesFor(const QList<ChartSeries> &drawn) const
 {
     if (!m_hoverX)
         return {};
@@ -571,7 +577,7 @@ QStringList EnvelopeChart::hoverLines() const
     case XAxisMode::WallTime: lines << QDateTime::fromMSecsSinceEpoch(qint64(*m_hoverX)).toString(Qt::ISODate); break;
     case XAxisMode::RelativeTime: lines << formatElapsed(*m_hoverX); break;
     }
-    for (const ChartSeries &series : drawnSeries()) {
+    for (const ChartSeries &series : drawn) {
         const auto value = valueAt(series, *m_hoverX);
         lines << QStringLiteral("%1: %2").arg(series.label, value ? QString::number(*value, 'g', 6) : QStringLiteral("—"));
     }
@@ -592,8 +598,8 @@ void EnvelopeChart::paintEvent(QPaintEvent *)
 
 void EnvelopeChart::wheelEvent(QWheelEvent *event)
 {
-    const Plot plot = plotFor(rect());
-    const double at = m_x0 + (event->position().x() - plot.area.left()) / plot.area.width() * (m_x1 - m_x0);
+    const QRect area = plotArea(rect());
+    const double at = m_x0 + (event->position().x() - area.left()) / area.width() * (m_x1 - m_x0);
     const double factor = std::pow(0.8, event->angleDelta().y() / 120.0);
     userSetRange(at - (at - m_x0) * factor, at + (m_x1 - at) * factor);
     event->accept();
@@ -615,15 +621,15 @@ void EnvelopeChart::mousePressEvent(QMouseEvent *event)
 
 void EnvelopeChart::mouseMoveEvent(QMouseEvent *event)
 {
-    const Plot plot = plotFor(rect());
+    const QRect area = plotArea(rect());
     if (m_dragStart) {
-        const double dx = double(event->position().x() - m_dragStart->x()) / plot.area.width() * (m_dragX1 - m_dragX0);
+        const double dx = double(event->position().x() - m_dragStart->x()) / area.width() * (m_dragX1 - m_dragX0);
         m_followData = false;
         setXRange(m_dragX0 - dx, m_dragX1 - dx);
         emit xRangeChanged(m_x0, m_x1);
     }
-    if (plot.area.contains(event->position().toPoint()))
-        setHoverX(m_x0 + (event->position().x() - plot.area.left()) / plot.area.width() * (m_x1 - m_x0));
+    if (area.contains(event->position().toPoint()))
+        setHoverX(m_x0 + (event->position().x() - area.left()) / area.width() * (m_x1 - m_x0));
     else
         setHoverX(std::nullopt);
 }

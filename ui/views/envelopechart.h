@@ -97,7 +97,9 @@ protected:
 
 private:
     struct Plot; // the geometry of one render
-    Plot plotFor(const QRect &rect) const;
+    static QRect plotArea(const QRect &rect); // where the curves go, inside the axes and the legend
+    Plot plotFor(const QRect &rect, const QList<ChartSeries> &drawn) const;
+    QStringList hoverLinesFor(const QList<ChartSeries> &drawn) const;
     // The series, or the groups when grouped. Const, so iterating the (implicitly shared) result never
     // detaches it: a detach deep-copied every envelope, twice per frame.
     const QList<ChartSeries> drawnSeries() const;
