@@ -16,6 +16,8 @@ packages=(
   desktop-file-utils appstream
   # end-to-end runs: real PyTorch (CPU, gloo) at /usr/bin/python3
   python3 python3-torch
+  # the Slurm tests' loopback cluster (tests/slurm/cluster.sh): controller, node daemons, REST API with JWT, munge
+  slurm-wlm slurm-wlm-jwt-plugin slurmrestd munge
 )
 
 missing=()

@@ -5,11 +5,15 @@
 #include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
 #include "launch/runsupervisor.h"
+#include "launch/backendprofile.h"
 #include "spec/runspec.h"
 #include "store/storewriter.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QElapsedTimer>
 #include <QSocketNotifier>
 #include <QTimer>
@@ -81,7 +85,9 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     const QCommandLineOption ncclP2p(QStringLiteral("nccl-p2p-disable"), QStringLiteral("NCCL_P2P_DISABLE=1."));
     const QCommandLineOption ncclIb(QStringLiteral("nccl-ib-disable"), QStringLiteral("NCCL_IB_DISABLE=1."));
     const QCommandLineOption ncclIfname(QStringLiteral("nccl-socket-ifname"), QStringLiteral("NCCL_SOCKET_IFNAME, e.g. eth0 or ^lo."), QStringLiteral("IF"));
-    for (const QCommandLineOption &option : {nproc, gpus, maxRestarts, hangTimeout, grace, name, tag, env, cwd, shell, quiet, strategy, precision, offload,
+    const QCommandLineOption backendOption(QStringLiteral("backend"), QStringLiteral("Where to run: local (default) or a backend profile (trainyard backend ls), e.g. a Slurm cluster."), QStringLiteral("NAME"));
+    const QCommandLineOption nodes(QStringLiteral("nodes"), QStringLiteral("Nodes of a cluster backend (default: the spec's, else 1); one agent per node starts --nproc-per-node ranks."), QStringLiteral("N"));
+    for (const QCommandLineOption &option : {backendOption, nodes, nproc, gpus, maxRestarts, hangTimeout, grace, name, tag, env, cwd, shell, quiet, strategy, precision, offload,
                                              ncclDebug, ncclSubsys, ncclAsync, ncclTrace, ncclP2p, ncclIb, ncclIfname})
         parser.addOption(option);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("launch"), arguments, streams))
@@ -90,6 +96,8 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     // Either a spec file (trainyard launch SPEC.yaml), or a command after --. Options given on the command
     // line override the spec's values.
     LocalLaunch launch;
+    QString backendName = QStringLiteral("local");
+    SlurmJobSettings specSlurm;
     const QStringList positional = parser.positionalArguments();
     const bool specMode = !arguments.contains(QStringLiteral("--")) && positional.size() == 1
         && (positional.first().endsWith(QLatin1String(".yaml")) || positional.first().endsWith(QLatin1String(".yml")));
@@ -104,6 +112,8 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
                                                 "with `trainyard sweep --list %1`, or remove 'sweep' to launch the base run.")
                                      .arg(positional.first()).arg(spec->sweep.runCount()));
         launch = spec->toLocalLaunch();
+        backendName = spec->backend;
+        specSlurm = spec->slurm;
     } else {
         launch.request.command = positional;
         if (launch.request.command.isEmpty())
@@ -197,10 +207,27 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (parser.isSet(name))
         launch.name = parser.value(name);
     launch.tags += parser.values(tag);
+    if (parser.isSet(backendOption))
+        backendName = parser.value(backendOption);
+    if (parser.isSet(nodes)) {
+        bool ok = false;
+        request.nnodes = parser.value(nodes).toInt(&ok);
+        if (!ok || request.nnodes < 1 || request.nnodes > 4096)
+            return usageError(streams, parser, QStringLiteral("--nodes '%1' is not a number of nodes between 1 and 4096").arg(parser.value(nodes)));
+    }
+    if (backendName == QLatin1String("local") && request.nnodes != 1)
+        return usageError(streams, parser, QStringLiteral("%1 nodes need a cluster backend: add --backend PROFILE (trainyard backend ls)").arg(request.nnodes));
 
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)
         return reportFailure(streams, QStringLiteral("launch"), workspace.error());
+    if (backendName != QLatin1String("local")) {
+        auto profile = findBackendProfile(workspace->root(), backendName);
+        if (!profile)
+            return reportFailure(streams, QStringLiteral("launch"), profile.error());
+        profile->job = mergeSlurmSettings(profile->job, specSlurm);
+        launch.cluster = std::move(profile).value();
+    }
     auto writer = StoreWriter::start(workspace->database());
     if (!writer)
         return reportFailure(streams, QStringLiteral("launch"), writer.error());
@@ -216,9 +243,17 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     RunSupervisor &run = *supervisor.value();
     const QString runId = run.runId();
     streams.out << "run " << runId << (launch.name.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(launch.name)) << ": "
-                << request.nprocPerNode << " rank" << (request.nprocPerNode == 1 ? "" : "s") << " of "
-                << request.command.join(QLatin1Char(' ')) << "\n"
+                << request.nprocPerNode << " rank" << (request.nprocPerNode == 1 ? "" : "s")
+                << (launch.cluster ? QStringLiteral(" per node on %1 node(s) of %2").arg(request.nnodes).arg(launch.cluster->name) : QString())
+                << " of " << request.command.join(QLatin1Char(' ')) << "\n"
                 << "run " << runId << ": folder " << run.runDir() << "\n";
+    if (launch.cluster) {
+        QFile record(QDir(run.runDir()).filePath(QLatin1String(kSlurmJobFileName)));
+        if (record.open(QIODevice::ReadOnly))
+            streams.out << "run " << runId << ": queued as Slurm job "
+                        << QJsonDocument::fromJson(record.readAll()).object().value(QStringLiteral("job_id")).toVariant().toLongLong() << " on "
+                        << launch.cluster->name << "\n";
+    }
     streams.out.flush();
 
     const bool echo = !parser.isSet(quiet);
@@ -228,6 +263,15 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
             streams.out.flush();
         }
     });
+    // A cluster run's state changes (queued in Slurm, started on which nodes) are worth a line each.
+    if (launch.cluster) {
+        QObject::connect(&run, &RunSupervisor::statusChanged, &run, [&](RunStatus status, const QString &detail) {
+            if (!isTerminal(status)) {
+                streams.out << "run " << runId << ": " << toString(status) << (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail) << '\n';
+                streams.out.flush();
+            }
+        });
+    }
     bool cancelRequested = false;
     QObject::connect(&terminationSignals, &TerminationSignals::received, &run, [&](int signalNumber) {
         if (!cancelRequested)

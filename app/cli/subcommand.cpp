@@ -9,7 +9,7 @@ namespace trainyard::cli {
 const QList<Subcommand> &subcommands()
 {
     static const QList<Subcommand> table = {
-        {QStringLiteral("launch"), QStringLiteral("Launch a command on N local ranks: launch [options] -- COMMAND ARGS..."), runLaunch},
+        {QStringLiteral("launch"), QStringLiteral("Launch a command on N ranks here or on a cluster: launch [options] -- COMMAND ARGS..."), runLaunch},
         {QStringLiteral("ls"), QStringLiteral("List the runs of the workspace, newest first [--json]"), runLs},
         {QStringLiteral("show"), QStringLiteral("Show a run: status, attempts, first failure, metrics [--json]"), runShow},
         {QStringLiteral("logs"), QStringLiteral("Print a run's rank logs [--rank N] [--follow]"), runLogs},
@@ -19,6 +19,8 @@ const QList<Subcommand> &subcommands()
         {QStringLiteral("queue"), QStringLiteral("The local run queue: ls, mv, pause, resume, cancel, work"), runQueue},
         {QStringLiteral("sweep"), QStringLiteral("The runs a spec's sweep makes: grid, random search, seeds (--list, --json)"), runSweep},
         {QStringLiteral("plan"), QStringLiteral("Will it fit? Per-GPU memory under DDP, FSDP or ZeRO [--json]"), runPlan},
+        {QStringLiteral("backend"), QStringLiteral("Cluster profiles (Slurm through slurmrestd): add, ls, test, rm"), runBackend},
+        {QStringLiteral("agent"), QStringLiteral("One node's ranks of a multi-node run (started by srun inside a Slurm job)"), runAgent},
     };
     return table;
 }

@@ -65,6 +65,8 @@ int runPlan(const QStringList &arguments, const QString &workspaceBefore, Stream
 int runPreflight(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runQueue(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runSweep(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runBackend(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runAgent(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 
 // Opens (creating if needed) the workspace for a command that writes.
 Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString &workspaceBefore);

@@ -33,6 +33,9 @@ public:
     virtual Result<void> submit(const LaunchRequest &request) = 0;
     // Asks every rank to stop (SIGTERM, then SIGKILL after the grace period); ends in `canceled`.
     virtual void cancel() = 0;
+    // The current attempt (0 for the first; restarts count up) and how many ranks run now, for status lines.
+    virtual int attempt() const { return 0; }
+    virtual int ranksAlive() const = 0;
 
 signals:
     void statusChanged(trainyard::RunStatus status, const QDateTime &at, const QString &detail);

@@ -31,8 +31,8 @@ public:
     Result<void> submit(const LaunchRequest &request) override;
     void cancel() override;
 
-    int attempt() const { return m_attempt; }
-    int ranksAlive() const;
+    int attempt() const override { return m_attempt; }
+    int ranksAlive() const override;
     pid_t processGroup() const { return m_processGroup; }
     // (global rank, pid) of every rank of the current attempt that is still running.
     QList<QPair<int, pid_t>> liveRanks() const;

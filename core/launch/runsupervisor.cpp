@@ -5,6 +5,7 @@
 
 #include "launch/localrunner.h"
 #include "launch/provenance.h"
+#include "launch/slurmbackend.h"
 #include "launch/supervisorrecord.h"
 #include "store/storewriter.h"
 #include "store/workspace.h"
@@ -157,7 +158,28 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
     if (!nccl.socketIfname.isEmpty())
         out << YAML::Key << "socket_ifname" << YAML::Value << nccl.socketIfname.toStdString();
     out << YAML::EndMap;
-    out << YAML::Key << "backend" << YAML::Value << "local";
+    out << YAML::Key << "backend" << YAML::Value << (launch.cluster ? launch.cluster->name.toStdString() : std::string("local"));
+    if (launch.cluster) {
+        const SlurmJobSettings &job = launch.cluster->job;
+        out << YAML::Key << "slurm" << YAML::Value << YAML::BeginMap;
+        if (!job.partition.isEmpty())
+            out << YAML::Key << "partition" << YAML::Value << job.partition.toStdString();
+        if (!job.account.isEmpty())
+            out << YAML::Key << "account" << YAML::Value << job.account.toStdString();
+        if (job.timeLimitMinutes > 0)
+            out << YAML::Key << "time_limit_min" << YAML::Value << job.timeLimitMinutes;
+        if (job.cpusPerTask > 0)
+            out << YAML::Key << "cpus_per_task" << YAML::Value << job.cpusPerTask;
+        if (job.gpusPerNode > 0)
+            out << YAML::Key << "gpus_per_node" << YAML::Value << job.gpusPerNode;
+        if (!job.sbatchOptions.isEmpty()) {
+            out << YAML::Key << "sbatch" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (const QString &option : job.sbatchOptions)
+                out << option.toStdString();
+            out << YAML::EndSeq;
+        }
+        out << YAML::EndMap;
+    }
     out << YAML::Key << "max_restarts" << YAML::Value << request.maxRestarts;
     out << YAML::Key << "hang_timeout_s" << YAML::Value << request.hangTimeoutMs / 1000.0;
     out << YAML::Key << "grace_s" << YAML::Value << request.graceMs / 1000.0;
@@ -186,7 +208,9 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     row.command = request.command;
     row.cwd = request.cwd;
     row.host = thisHostName();
-    row.backend = QStringLiteral("local");
+    row.backend = launch.cluster ? launch.cluster->name : QStringLiteral("local");
+    if (launch.cluster)
+        row.initialStatus = RunStatus::Queued; // until Slurm starts it
     row.tags = launch.tags;
     row.params = launch.params;
     auto runId = launch.existingRunId.isEmpty() ? writer.createRun(row).get() : Result<QString>(launch.existingRunId);
@@ -228,7 +252,18 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     else if (provenance->has_value())
         (void)saveProvenance(**provenance, request.runDir);
 
-    std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, parent));
+    // The backend: this machine's ranks, or a Slurm job (whose token is read now, so a bad one fails the run
+    // with the reason before anything is submitted).
+    Backend *backend = nullptr;
+    if (launch.cluster) {
+        auto token = readBackendToken(*launch.cluster);
+        if (!token)
+            return abandon(token.error());
+        backend = new SlurmBackend(*launch.cluster, *token);
+    } else {
+        backend = new LocalRunner;
+    }
+    std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, backend, parent));
     supervisor->m_ingestWorker = new IngestWorker(request.runId, request.runDir, writer, workspace.database());
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
@@ -237,9 +272,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     supervisor->m_ingestThread.start();
 
     RunSupervisor *raw = supervisor.get();
-    LocalRunner *runner = supervisor->m_runner;
-    connect(runner, &Backend::statusChanged, raw, [raw, runner](RunStatus status, const QDateTime &at, const QString &detail) {
-        if (status == RunStatus::Running) {
+    connect(backend, &Backend::statusChanged, raw, [raw, backend](RunStatus status, const QDateTime &at, const QString &detail) {
+        if (auto *runner = qobject_cast<LocalRunner *>(backend); runner && status == RunStatus::Running) {
             // Each attempt has its own process group: keep supervisor.json current for `cancel` and recovery.
             SupervisorRecord record = SupervisorRecord::forThisProcess();
             record.processGroup = runner->processGroup();
@@ -248,22 +282,23 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         (void)raw->m_writer.recordStatus(raw->m_runId, status, at, detail);
         emit raw->statusChanged(status, detail);
     });
-    connect(runner, &Backend::logLine, raw, &RunSupervisor::logLine);
-    connect(runner, &Backend::finished, raw, &RunSupervisor::onRunnerFinished);
+    connect(backend, &Backend::logLine, raw, &RunSupervisor::logLine);
+    connect(backend, &Backend::finished, raw, &RunSupervisor::onRunnerFinished);
 
     if (auto written = SupervisorRecord::forThisProcess().write(request.runDir); !written)
         return abandon(written.error());
-    if (auto submitted = runner->submit(request); !submitted)
+    if (auto submitted = backend->submit(request); !submitted)
         return abandon(submitted.error());
     supervisor->m_cancelCheck.start(kCancelCheckMs);
-    supervisor->m_telemetryTimer.start(kTelemetryIntervalMs);
+    if (!launch.cluster) // the ranks of a Slurm run are on other machines
+        supervisor->m_telemetryTimer.start(kTelemetryIntervalMs);
     return supervisor;
 }
 
-RunSupervisor::RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, QObject *parent)
-    : QObject(parent), m_runId(std::move(runId)), m_request(std::move(request)), m_writer(writer),
-      m_runner(new LocalRunner(this))
+RunSupervisor::RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, Backend *backend, QObject *parent)
+    : QObject(parent), m_runId(std::move(runId)), m_request(std::move(request)), m_writer(writer), m_backend(backend)
 {
+    m_backend->setParent(this);
     connect(&m_cancelCheck, &QTimer::timeout, this, &RunSupervisor::checkCancelRequest);
     connect(&m_telemetryTimer, &QTimer::timeout, this, &RunSupervisor::sampleTelemetry);
 }
@@ -274,7 +309,10 @@ void RunSupervisor::sampleTelemetry()
 {
     if (!m_telemetry)
         m_telemetry = std::make_unique<ProcessTelemetry>();
-    const QMap<int, ProcessUsage> usage = m_telemetry->sample(m_runner->liveRanks());
+    auto *runner = qobject_cast<LocalRunner *>(m_backend);
+    if (!runner)
+        return;
+    const QMap<int, ProcessUsage> usage = m_telemetry->sample(runner->liveRanks());
     const qint64 step = m_telemetrySample++;
     if (usage.isEmpty() || step == 0)
         return; // the first sample only sets the CPU baseline
@@ -296,7 +334,7 @@ RunSupervisor::~RunSupervisor()
     m_ingestThread.wait();
 }
 
-void RunSupervisor::cancel() { m_runner->cancel(); }
+void RunSupervisor::cancel() { m_backend->cancel(); }
 
 void RunSupervisor::checkCancelRequest()
 {
@@ -306,9 +344,9 @@ void RunSupervisor::checkCancelRequest()
     }
 }
 
-int RunSupervisor::attempt() const { return m_runner->attempt(); }
+int RunSupervisor::attempt() const { return m_backend->attempt(); }
 
-int RunSupervisor::ranksAlive() const { return m_runner->ranksAlive(); }
+int RunSupervisor::ranksAlive() const { return m_backend->ranksAlive(); }
 
 IngestStats RunSupervisor::ingestStats() const { return m_ingestWorker->stats(); }
 

@@ -5,6 +5,7 @@
 #include "gpu/processtelemetry.h"
 #include "ingest/metricingester.h"
 #include "launch/backend.h"
+#include "launch/backendprofile.h"
 #include "launch/launchrequest.h"
 #include "launch/strategyenvironment.h"
 #include "spec/runparams.h"
@@ -20,7 +21,6 @@
 namespace trainyard {
 
 class IngestWorker;
-class LocalRunner;
 class StoreWriter;
 class Workspace;
 
@@ -33,6 +33,9 @@ struct LocalLaunch {
     StrategyChoice strategy;
     LaunchRequest request; // runId and runDir are filled in by the supervisor
     QString existingRunId; // a queued run to start (its row and folder exist); empty: create a new run
+    // Where it runs: this machine when empty, else the cluster of this profile (its job settings already
+    // merged with the spec's `slurm:` section).
+    std::optional<BackendProfile> cluster;
 };
 
 class RunSupervisor : public QObject {
@@ -53,7 +56,7 @@ public:
 
     int attempt() const;
     int ranksAlive() const;
-    int ranksTotal() const { return m_request.nprocPerNode; }
+    int ranksTotal() const { return m_request.nprocPerNode * m_request.nnodes; }
     IngestStats ingestStats() const;
     // Why ingestion stopped, once the run has finished; empty when every point is in.
     const QString &ingestError() const { return m_ingestError; }
@@ -66,7 +69,7 @@ signals:
     void finished(const trainyard::RunOutcome &outcome);
 
 private:
-    RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, QObject *parent);
+    RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, Backend *backend, QObject *parent);
     void onRunnerFinished(const RunOutcome &outcome);
     void checkCancelRequest();
     void sampleTelemetry();
@@ -74,7 +77,7 @@ private:
     QString m_runId;
     LaunchRequest m_request;
     StoreWriter &m_writer;
-    LocalRunner *m_runner = nullptr;
+    Backend *m_backend = nullptr; // a LocalRunner or a SlurmBackend, owned as a child
     QThread m_ingestThread;
     IngestWorker *m_ingestWorker = nullptr;
     QTimer m_cancelCheck;

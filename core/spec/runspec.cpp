@@ -21,7 +21,13 @@ const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLitera
                                    QStringLiteral("nccl"),           QStringLiteral("param_passing"),
                                    QStringLiteral("max_restarts"),
                                    QStringLiteral("hang_timeout_s"), QStringLiteral("grace_s"), QStringLiteral("tags"),
-                                   QStringLiteral("notes"),        QStringLiteral("sweep")};
+                                   QStringLiteral("notes"),        QStringLiteral("sweep"),   QStringLiteral("slurm"),
+                                   QStringLiteral("model")};
+const QStringList kSlurmKeys = {QStringLiteral("partition"), QStringLiteral("account"), QStringLiteral("time_limit_min"),
+                                QStringLiteral("cpus_per_task"), QStringLiteral("gpus_per_node"), QStringLiteral("sbatch")};
+const QStringList kModelKeys = {QStringLiteral("params"), QStringLiteral("layers"), QStringLiteral("hidden"), QStringLiteral("heads"),
+                                QStringLiteral("vocab"), QStringLiteral("seq_len"), QStringLiteral("micro_batch"),
+                                QStringLiteral("optimizer"), QStringLiteral("gpu_memory"), QStringLiteral("activation_checkpointing")};
 const QStringList kSweepKeys = {QStringLiteral("grid"), QStringLiteral("random"), QStringLiteral("seeds"), QStringLiteral("seed_param")};
 const QStringList kRandomKeys = {QStringLiteral("samples"), QStringLiteral("seed"), QStringLiteral("params")};
 const QStringList kRandomAxisKeys = {QStringLiteral("distribution"), QStringLiteral("min"), QStringLiteral("max"), QStringLiteral("choice")};
@@ -459,11 +465,82 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 return reader.at(config, QStringLiteral("'param_passing.config_file.path' must be a file name ending in .json or .yaml (it is written in the run folder)"));
         }
     }
+    if (const YAML::Node slurm = root["slurm"]) {
+        if (!slurm.IsMap())
+            return reader.at(slurm, QStringLiteral("'slurm' must be a mapping (partition, account, time_limit_min, cpus_per_task, gpus_per_node, sbatch)"));
+        if (auto known = reader.onlyKnownKeys(slurm, kSlurmKeys, QStringLiteral("'slurm'")); !known)
+            return fail(known.error());
+        TRAINYARD_READ(slurm["partition"], spec.slurm.partition, reader.string(n, QStringLiteral("'slurm.partition'")))
+        TRAINYARD_READ(slurm["account"], spec.slurm.account, reader.string(n, QStringLiteral("'slurm.account'")))
+        TRAINYARD_READ(slurm["time_limit_min"], spec.slurm.timeLimitMinutes, reader.integer(n, QStringLiteral("'slurm.time_limit_min'"), 1))
+        TRAINYARD_READ(slurm["cpus_per_task"], spec.slurm.cpusPerTask, reader.integer(n, QStringLiteral("'slurm.cpus_per_task'"), 1))
+        TRAINYARD_READ(slurm["gpus_per_node"], spec.slurm.gpusPerNode, reader.integer(n, QStringLiteral("'slurm.gpus_per_node'"), 0))
+        TRAINYARD_READ(slurm["sbatch"], spec.slurm.sbatchOptions, reader.stringList(n, QStringLiteral("'slurm.sbatch'")))
+        QJsonObject scratch;
+        for (const QString &option : spec.slurm.sbatchOptions) {
+            if (auto applied = applySbatchOption(option, scratch); !applied)
+                return reader.at(slurm["sbatch"], applied.error());
+        }
+    }
+    if (const YAML::Node model = root["model"]) {
+        if (!model.IsMap())
+            return reader.at(model, QStringLiteral("'model' must be a mapping (params, or layers/hidden/heads/vocab/seq_len/micro_batch; optimizer, gpu_memory)"));
+        if (auto known = reader.onlyKnownKeys(model, kModelKeys, QStringLiteral("'model'")); !known)
+            return fail(known.error());
+        if (const YAML::Node params = model["params"]) {
+            auto text = reader.string(params, QStringLiteral("'model.params'"));
+            if (!text)
+                return fail(text.error());
+            const auto count = parseCount(*text);
+            if (!count || *count <= 0)
+                return reader.at(params, QStringLiteral("'model.params' must be a parameter count such as 7.5e9, 7B or 350M"));
+            spec.model.parameters = *count;
+        }
+        if (model["layers"] || model["hidden"] || model["heads"] || model["vocab"] || model["seq_len"] || model["micro_batch"]) {
+            TransformerShape shape;
+            TRAINYARD_READ(model["layers"], shape.layers, reader.integer(n, QStringLiteral("'model.layers'"), 1))
+            TRAINYARD_READ(model["hidden"], shape.hidden, reader.integer(n, QStringLiteral("'model.hidden'"), 1))
+            TRAINYARD_READ(model["heads"], shape.heads, reader.integer(n, QStringLiteral("'model.heads'"), 1))
+            TRAINYARD_READ(model["vocab"], shape.vocab, reader.integer(n, QStringLiteral("'model.vocab'"), 1))
+            TRAINYARD_READ(model["seq_len"], shape.seqLen, reader.integer(n, QStringLiteral("'model.seq_len'"), 1))
+            TRAINYARD_READ(model["micro_batch"], shape.microBatch, reader.integer(n, QStringLiteral("'model.micro_batch'"), 1))
+            if (!shape.layers || !shape.hidden || !shape.heads || !shape.vocab || !shape.seqLen || !shape.microBatch)
+                return reader.at(model, QStringLiteral("a transformer shape needs all of layers, hidden, heads, vocab, seq_len and micro_batch"));
+            if (spec.model.parameters)
+                return reader.at(model, QStringLiteral("give either 'model.params' or a transformer shape, not both"));
+            spec.model.shape = shape;
+        }
+        if (const YAML::Node optimizer = model["optimizer"]) {
+            auto text = reader.string(optimizer, QStringLiteral("'model.optimizer'"));
+            if (!text)
+                return fail(text.error());
+            const auto kind = parseOptimizer(*text);
+            if (!kind)
+                return reader.at(optimizer, QStringLiteral("'model.optimizer' must be adam, adamw, sgd-momentum or sgd"));
+            spec.model.optimizer = *kind;
+        }
+        if (const YAML::Node memory = model["gpu_memory"]) {
+            auto text = reader.string(memory, QStringLiteral("'model.gpu_memory'"));
+            if (!text)
+                return fail(text.error());
+            const auto bytes = parseByteSize(*text);
+            if (!bytes || *bytes <= 0)
+                return reader.at(memory, QStringLiteral("'model.gpu_memory' must be a size such as 80GiB"));
+            spec.model.gpuMemoryBytes = *bytes;
+        }
+        TRAINYARD_READ(model["activation_checkpointing"], spec.model.activationCheckpointing,
+                       reader.boolean(n, QStringLiteral("'model.activation_checkpointing'")))
+        if (spec.model.isEmpty())
+            return reader.at(model, QStringLiteral("'model' needs 'params' or a transformer shape"));
+    }
 #undef TRAINYARD_READ
-    if (spec.backend != QLatin1String("local"))
-        return reader.at(root["backend"], QStringLiteral("backend '%1' is not available; this Trainyard launches 'local' runs").arg(spec.backend));
-    if (spec.nodes != 1)
-        return reader.at(root["resources"]["nodes"], QStringLiteral("%1 nodes need a cluster backend; the local backend runs on one node").arg(spec.nodes));
+    const bool local = spec.backend == QLatin1String("local");
+    if (local && spec.nodes != 1)
+        return reader.at(root["resources"]["nodes"], QStringLiteral("%1 nodes need a cluster backend (backend: PROFILE); the local backend runs on one node").arg(spec.nodes));
+    if (local && root["slurm"])
+        return reader.at(root["slurm"], QStringLiteral("'slurm' settings need a Slurm backend: set 'backend' to a profile name (trainyard backend ls)"));
+    if (!local && !spec.gpus.isEmpty())
+        return reader.at(root["resources"]["gpus"], QStringLiteral("'resources.gpus' picks GPUs of this machine; on a cluster ask for 'slurm.gpus_per_node'"));
     spec.cwd = QDir::cleanPath(QDir(baseDir).absoluteFilePath(spec.cwd.isEmpty() ? QStringLiteral(".") : spec.cwd));
     return spec;
 }
@@ -496,7 +573,44 @@ LocalLaunch RunSpec::toLocalLaunch() const
     launch.request.maxRestarts = maxRestarts;
     launch.request.hangTimeoutMs = int(hangTimeoutS * 1000);
     launch.request.graceMs = int(graceS * 1000);
+    launch.request.nnodes = nodes;
     return launch;
+}
+
+std::optional<PlanInput> RunSpec::planInput() const
+{
+    if (model.isEmpty())
+        return std::nullopt;
+    PlanInput input;
+    input.parameters = model.parameters;
+    input.shape = model.shape;
+    input.optimizer = model.optimizer;
+    input.gpuMemoryBytes = model.gpuMemoryBytes;
+    input.activationCheckpointing = model.activationCheckpointing;
+    input.precision = strategy.precision;
+    input.strategy = strategy.strategy;
+    input.offloadOptimizer = strategy.offloadOptimizer;
+    input.offloadParameters = strategy.offloadParameters;
+    input.ranksPerNode = ranksPerNode;
+    input.nodes = nodes;
+    return input;
+}
+
+SlurmJobSettings mergeSlurmSettings(const SlurmJobSettings &profile, const SlurmJobSettings &spec)
+{
+    SlurmJobSettings merged = profile;
+    if (!spec.partition.isEmpty())
+        merged.partition = spec.partition;
+    if (!spec.account.isEmpty())
+        merged.account = spec.account;
+    if (spec.timeLimitMinutes > 0)
+        merged.timeLimitMinutes = spec.timeLimitMinutes;
+    if (spec.cpusPerTask > 0)
+        merged.cpusPerTask = spec.cpusPerTask;
+    if (spec.gpusPerNode > 0)
+        merged.gpusPerNode = spec.gpusPerNode;
+    merged.sbatchOptions += spec.sbatchOptions;
+    return merged;
 }
 
 } // namespace trainyard

@@ -2,7 +2,9 @@
 // spec.yaml holds, resolved). Errors name the file, line and column, and the type that was expected.
 #pragma once
 
+#include "launch/memoryplanner.h"
 #include "launch/runsupervisor.h"
+#include "launch/slurmjob.h"
 #include "spec/runparams.h"
 #include "spec/sweep.h"
 #include "result.h"
@@ -16,6 +18,17 @@
 
 namespace trainyard {
 
+// What the memory planner needs beyond the spec's strategy and resources (the `model:` section).
+struct ModelSpec {
+    std::optional<double> parameters;
+    std::optional<TransformerShape> shape;
+    OptimizerKind optimizer = OptimizerKind::Adam;
+    double gpuMemoryBytes = 0; // 0: not given (the plan shows bytes, no verdict)
+    bool activationCheckpointing = false;
+
+    bool isEmpty() const { return !parameters && !shape; }
+};
+
 struct RunSpec {
     QString name;
     QStringList command;
@@ -27,7 +40,9 @@ struct RunSpec {
     int nodes = 1;
     int ranksPerNode = 1;
     QList<int> gpus;
-    QString backend = QStringLiteral("local");
+    QString backend = QStringLiteral("local"); // or the name of a backend profile of the workspace
+    SlurmJobSettings slurm; // the `slurm:` section: overrides the profile's job settings
+    ModelSpec model;        // the `model:` section, for the memory plan
     StrategyChoice strategy;
     NcclDebugOptions nccl;
     int maxRestarts = 0;
@@ -38,7 +53,12 @@ struct RunSpec {
     SweepSpec sweep; // empty unless the spec sweeps
 
     LocalLaunch toLocalLaunch() const;
+    // The memory plan's input (nullopt without a `model:` section).
+    std::optional<PlanInput> planInput() const;
 };
+
+// The profile's job settings with the spec's `slurm:` values over them (sbatch options appended).
+SlurmJobSettings mergeSlurmSettings(const SlurmJobSettings &profile, const SlurmJobSettings &spec);
 
 Result<RunSpec> loadRunSpec(const QString &path);
 // `sourceName` is what messages call the text (a path); `baseDir` anchors a relative cwd.

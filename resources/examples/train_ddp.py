@@ -74,7 +74,10 @@ def main():
     # Each rank draws its own shard of the synthetic data set.
     generator = torch.Generator().manual_seed(args.seed * 1000 + rank)
     true_weights = torch.randn(32, 1, generator=torch.Generator().manual_seed(1234))
-    print(f"rank {rank}/{world} on {device} ({backend}), strategy {args.strategy}", flush=True)
+    # Where this rank sits in the job: what to look at first when ranks on several nodes do not meet.
+    print(f"rank {rank}/{world} on {device} ({backend}), strategy {args.strategy}, "
+          f"node {os.environ.get('NODE_RANK', '0')} local rank {local_rank}, "
+          f"master {os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')}", flush=True)
 
     for step in range(args.steps):
         started = time.perf_counter()

@@ -1,0 +1,311 @@
+// The batch script and job description of a Slurm run; the agent's copy of the launch request.
+#include "launch/slurmjob.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
+
+namespace trainyard {
+
+namespace {
+
+// Quotes a word for bash: 'text', with each ' written as '\''.
+QString shellQuote(const QString &word)
+{
+    if (!word.isEmpty() && QRegularExpression(QStringLiteral("^[A-Za-z0-9_./:=@%+-]+$")).match(word).hasMatch())
+        return word;
+    QString quoted = word;
+    quoted.replace(QLatin1Char('\''), QStringLiteral("'\\''"));
+    return QLatin1Char('\'') + quoted + QLatin1Char('\'');
+}
+
+// "64G" -> 65536 (MiB, Slurm's unit for memory); K, M, G, T suffixes, M when none.
+std::optional<qint64> parseSlurmMemoryMiB(const QString &text)
+{
+    static const QRegularExpression pattern(QStringLiteral("^(\\d+)([KMGT]?)B?$"), QRegularExpression::CaseInsensitiveOption);
+    const auto match = pattern.match(text.trimmed());
+    if (!match.hasMatch())
+        return std::nullopt;
+    const qint64 value = match.captured(1).toLongLong();
+    switch (match.captured(2).toUpper().isEmpty() ? QChar('M').unicode() : match.captured(2).toUpper().at(0).unicode()) {
+    case 'K': return (value + 1023) / 1024;
+    case 'G': return value * 1024;
+    case 'T': return value * 1024 * 1024;
+    default: return value;
+    }
+}
+
+struct SbatchOption {
+    QString name;       // without the leading --
+    QString field;      // job-description field
+    enum class Kind { Text, Integer, MemoryMiB, Flag, NegatedFlag } kind;
+};
+
+const QList<SbatchOption> &sbatchOptionTable()
+{
+    using Kind = SbatchOption::Kind;
+    static const QList<SbatchOption> table = {
+        {QStringLiteral("qos"), QStringLiteral("qos"), Kind::Text},
+        {QStringLiteral("constraint"), QStringLiteral("constraints"), Kind::Text},
+        {QStringLiteral("reservation"), QStringLiteral("reservation"), Kind::Text},
+        {QStringLiteral("comment"), QStringLiteral("comment"), Kind::Text},
+        {QStringLiteral("wckey"), QStringLiteral("wckey"), Kind::Text},
+        {QStringLiteral("licenses"), QStringLiteral("licenses"), Kind::Text},
+        {QStringLiteral("dependency"), QStringLiteral("dependency"), Kind::Text},
+        {QStringLiteral("mail-user"), QStringLiteral("mail_user"), Kind::Text},
+        {QStringLiteral("mail-type"), QStringLiteral("mail_type"), Kind::Text},
+        {QStringLiteral("gres"), QStringLiteral("gres"), Kind::Text},
+        {QStringLiteral("signal"), QStringLiteral("signal"), Kind::Text},
+        {QStringLiteral("nice"), QStringLiteral("nice"), Kind::Integer},
+        {QStringLiteral("cpus-per-gpu"), QStringLiteral("cpus_per_gpu"), Kind::Integer},
+        {QStringLiteral("mem"), QStringLiteral("memory_per_node"), Kind::MemoryMiB},
+        {QStringLiteral("mem-per-cpu"), QStringLiteral("memory_per_cpu"), Kind::MemoryMiB},
+        {QStringLiteral("mem-per-gpu"), QStringLiteral("memory_per_gpu"), Kind::MemoryMiB},
+        {QStringLiteral("requeue"), QStringLiteral("requeue"), Kind::Flag},
+        {QStringLiteral("no-requeue"), QStringLiteral("requeue"), Kind::NegatedFlag},
+    };
+    return table;
+}
+
+QString quoted(const QString &text) { return QLatin1Char('\'') + text + QLatin1Char('\''); }
+
+} // namespace
+
+QStringList supportedSbatchOptions()
+{
+    QStringList names;
+    for (const SbatchOption &option : sbatchOptionTable())
+        names << QStringLiteral("--") + option.name;
+    return names;
+}
+
+Result<void> applySbatchOption(const QString &optionText, QJsonObject &job)
+{
+    QString text = optionText.trimmed();
+    if (text.startsWith(QLatin1String("#SBATCH")))
+        text = text.mid(7).trimmed();
+    if (!text.startsWith(QLatin1String("--")))
+        return fail(QStringLiteral("sbatch option %1 must be written --name=value (e.g. --qos=high)").arg(quoted(optionText)));
+    const qsizetype equals = text.indexOf(QLatin1Char('='));
+    const QString name = text.mid(2, equals < 0 ? -1 : equals - 2);
+    const QString value = equals < 0 ? QString() : text.mid(equals + 1);
+    for (const SbatchOption &option : sbatchOptionTable()) {
+        if (option.name != name)
+            continue;
+        using Kind = SbatchOption::Kind;
+        const bool flag = option.kind == Kind::Flag || option.kind == Kind::NegatedFlag;
+        if (flag != (equals < 0) || (!flag && value.isEmpty()))
+            return fail(flag ? QStringLiteral("sbatch option --%1 takes no value").arg(name)
+                             : QStringLiteral("sbatch option --%1 needs a value: --%1=VALUE").arg(name));
+        switch (option.kind) {
+        case Kind::Text: job.insert(option.field, value); break;
+        case Kind::Integer: {
+            bool ok = false;
+            const int number = value.toInt(&ok);
+            if (!ok)
+                return fail(QStringLiteral("sbatch option --%1: '%2' is not a whole number").arg(name, value));
+            job.insert(option.field, number);
+            break;
+        }
+        case Kind::MemoryMiB: {
+            const auto mib = parseSlurmMemoryMiB(value);
+            if (!mib)
+                return fail(QStringLiteral("sbatch option --%1: '%2' is not a memory size such as 64G or 4096M").arg(name, value));
+            job.insert(option.field, *mib);
+            break;
+        }
+        case Kind::Flag: job.insert(option.field, true); break;
+        case Kind::NegatedFlag: job.insert(option.field, false); break;
+        }
+        return {};
+    }
+    return fail(QStringLiteral("sbatch option --%1 is not one Trainyard can pass through slurmrestd; supported: %2")
+                    .arg(name, supportedSbatchOptions().join(QStringLiteral(", "))));
+}
+
+Result<SlurmSubmission> buildSlurmSubmission(const LaunchRequest &request, const SlurmJobSettings &settings,
+                                             const QString &jobName, const QString &trainyardPath,
+                                             const QMap<QString, QString> &jobEnvironment)
+{
+    if (request.runDir.isEmpty() || !request.runDir.startsWith(QLatin1Char('/')))
+        return fail(QStringLiteral("the run folder '%1' must be an absolute path on a file system every node sees").arg(request.runDir));
+    if (request.nnodes < 1 || request.nprocPerNode < 1)
+        return fail(QStringLiteral("a Slurm job needs at least one node and one rank per node"));
+    if (!request.gpus.isEmpty())
+        return fail(QStringLiteral("resources.gpus picks GPUs of this machine; on Slurm ask for GPUs per node with slurm.gpus_per_node"));
+
+    QJsonObject job{
+        {QStringLiteral("name"), jobName},
+        {QStringLiteral("nodes"), request.nnodes},
+        {QStringLiteral("tasks"), request.nnodes},
+        {QStringLiteral("tasks_per_node"), 1},
+        {QStringLiteral("current_working_directory"), request.runDir},
+        {QStringLiteral("standard_output"), request.runDir + QStringLiteral("/slurm-%j.out")},
+        {QStringLiteral("standard_error"), request.runDir + QStringLiteral("/slurm-%j.out")},
+    };
+    QStringList directives{
+        QStringLiteral("--job-name=%1").arg(shellQuote(jobName)),
+        QStringLiteral("--nodes=%1").arg(request.nnodes),
+        QStringLiteral("--ntasks-per-node=1"),
+        QStringLiteral("--output=%1").arg(shellQuote(request.runDir + QStringLiteral("/slurm-%j.out"))),
+    };
+    if (settings.cpusPerTask > 0) {
+        job.insert(QStringLiteral("cpus_per_task"), settings.cpusPerTask);
+        directives << QStringLiteral("--cpus-per-task=%1").arg(settings.cpusPerTask);
+    }
+    if (settings.gpusPerNode > 0) {
+        job.insert(QStringLiteral("gpus_per_node"), QStringLiteral("gpu:%1").arg(settings.gpusPerNode));
+        directives << QStringLiteral("--gpus-per-node=%1").arg(settings.gpusPerNode);
+    }
+    if (settings.timeLimitMinutes > 0) {
+        job.insert(QStringLiteral("time_limit"), settings.timeLimitMinutes);
+        directives << QStringLiteral("--time=%1").arg(settings.timeLimitMinutes);
+    }
+    if (!settings.partition.isEmpty()) {
+        job.insert(QStringLiteral("partition"), settings.partition);
+        directives << QStringLiteral("--partition=%1").arg(shellQuote(settings.partition));
+    }
+    if (!settings.account.isEmpty()) {
+        job.insert(QStringLiteral("account"), settings.account);
+        directives << QStringLiteral("--account=%1").arg(shellQuote(settings.account));
+    }
+    for (const QString &option : settings.sbatchOptions) {
+        if (auto applied = applySbatchOption(option, job); !applied)
+            return fail(applied.error());
+        directives << option.trimmed();
+    }
+    QJsonObject environment;
+    for (auto it = jobEnvironment.constBegin(); it != jobEnvironment.constEnd(); ++it)
+        environment.insert(it.key(), it.value());
+    if (!environment.contains(QStringLiteral("PATH")))
+        environment.insert(QStringLiteral("PATH"), QStringLiteral("/usr/local/bin:/usr/bin:/bin"));
+    job.insert(QStringLiteral("environment"), environment);
+
+    QStringList srun{QStringLiteral("srun"), QStringLiteral("--nodes=%1").arg(request.nnodes), QStringLiteral("--ntasks-per-node=1"),
+                     QStringLiteral("--kill-on-bad-exit=1"), QStringLiteral("--unbuffered")};
+    // Since Slurm 22.05 srun does not take --cpus-per-task from the job: say it again.
+    if (settings.cpusPerTask > 0)
+        srun << QStringLiteral("--cpus-per-task=%1").arg(settings.cpusPerTask);
+    srun << shellQuote(trainyardPath) << QStringLiteral("agent") << QStringLiteral("--run-dir") << shellQuote(request.runDir);
+
+    QString script = QStringLiteral("#!/bin/bash\n");
+    script += QStringLiteral("# Trainyard run %1: one `trainyard agent` per node starts %2 rank(s) there (%3 in all).\n")
+                  .arg(request.runId).arg(request.nprocPerNode).arg(request.nprocPerNode * request.nnodes);
+    script += QStringLiteral("# slurmrestd takes these settings from the job description sent with this script; the\n"
+                             "# #SBATCH lines say the same, so that `sbatch` on this file runs the same job.\n");
+    for (const QString &directive : directives)
+        script += QStringLiteral("#SBATCH ") + directive + QLatin1Char('\n');
+    script += QStringLiteral("exec ") + srun.join(QLatin1Char(' ')) + QLatin1Char('\n');
+
+    SlurmSubmission submission;
+    submission.script = script.toUtf8();
+    submission.body = QJsonObject{{QStringLiteral("script"), script}, {QStringLiteral("job"), job}};
+    return submission;
+}
+
+RunStatus runStatusForSlurmState(const QString &state)
+{
+    if (state == QLatin1String("PENDING") || state == QLatin1String("REQUEUED") || state == QLatin1String("SUSPENDED")
+        || state.isEmpty())
+        return RunStatus::Queued;
+    if (state == QLatin1String("RUNNING") || state == QLatin1String("CONFIGURING") || state == QLatin1String("COMPLETING")
+        || state == QLatin1String("RESIZING") || state == QLatin1String("SIGNALING") || state == QLatin1String("STAGE_OUT"))
+        return RunStatus::Running;
+    if (state == QLatin1String("COMPLETED"))
+        return RunStatus::Succeeded;
+    if (state == QLatin1String("CANCELLED"))
+        return RunStatus::Canceled;
+    return RunStatus::Failed;
+}
+
+bool isFinalSlurmState(const QString &state) { return isTerminal(runStatusForSlurmState(state)); }
+
+QString describeSlurmEnd(const SlurmJobInfo &job)
+{
+    QString text = QStringLiteral("Slurm job %1 ended %2").arg(job.jobId).arg(job.state);
+    if (job.exitCode && *job.exitCode != 0)
+        text += QStringLiteral(" with exit code %1").arg(*job.exitCode);
+    if (job.exitSignal)
+        text += QStringLiteral(" by signal %1").arg(*job.exitSignal);
+    if (!job.reason.isEmpty() && job.reason != QLatin1String("None"))
+        text += QStringLiteral(" (reason %1)").arg(job.reason);
+    if (!job.nodes.isEmpty())
+        text += QStringLiteral(" on %1").arg(job.nodes);
+    return text;
+}
+
+QString agentOutcomeFileName(int nodeRank) { return QStringLiteral("agent.node%1.json").arg(nodeRank); }
+
+QJsonObject launchRequestToJson(const LaunchRequest &request)
+{
+    QJsonObject env;
+    for (auto it = request.env.constBegin(); it != request.env.constEnd(); ++it)
+        env.insert(it.key(), it.value());
+    QJsonArray gpus;
+    for (int gpu : request.gpus)
+        gpus.append(gpu);
+    const NcclDebugOptions &nccl = request.nccl;
+    return QJsonObject{
+        {QStringLiteral("run_id"), request.runId},
+        {QStringLiteral("run_dir"), request.runDir},
+        {QStringLiteral("command"), QJsonArray::fromStringList(request.command)},
+        {QStringLiteral("shell"), request.useShell},
+        {QStringLiteral("cwd"), request.cwd},
+        {QStringLiteral("nproc_per_node"), request.nprocPerNode},
+        {QStringLiteral("nnodes"), request.nnodes},
+        {QStringLiteral("gpus"), gpus},
+        {QStringLiteral("max_restarts"), request.maxRestarts},
+        {QStringLiteral("hang_timeout_ms"), request.hangTimeoutMs},
+        {QStringLiteral("grace_ms"), request.graceMs},
+        {QStringLiteral("master_port"), request.masterPort},
+        {QStringLiteral("env"), env},
+        {QStringLiteral("nccl"), QJsonObject{{QStringLiteral("debug"), nccl.level},
+                                             {QStringLiteral("debug_subsys"), nccl.subsystems},
+                                             {QStringLiteral("async_error_handling"), nccl.asyncErrorHandling},
+                                             {QStringLiteral("trace_buffer_size"), nccl.traceBufferSize},
+                                             {QStringLiteral("p2p_disable"), nccl.p2pDisable},
+                                             {QStringLiteral("ib_disable"), nccl.ibDisable},
+                                             {QStringLiteral("socket_ifname"), nccl.socketIfname}}},
+    };
+}
+
+Result<LaunchRequest> launchRequestFromJson(const QJsonObject &object, const QString &sourceName)
+{
+    LaunchRequest request;
+    const auto missing = [&](const char *key) {
+        return fail(QStringLiteral("%1: '%2' is missing or of the wrong type").arg(sourceName, QLatin1String(key)));
+    };
+    if (!object.value(QStringLiteral("command")).isArray() || !object.value(QStringLiteral("run_dir")).isString())
+        return missing(!object.value(QStringLiteral("command")).isArray() ? "command" : "run_dir");
+    for (const QJsonValue &argument : object.value(QStringLiteral("command")).toArray())
+        request.command << argument.toString();
+    if (request.command.isEmpty())
+        return fail(QStringLiteral("%1: 'command' is empty").arg(sourceName));
+    request.runId = object.value(QStringLiteral("run_id")).toString();
+    request.runDir = object.value(QStringLiteral("run_dir")).toString();
+    request.useShell = object.value(QStringLiteral("shell")).toBool();
+    request.cwd = object.value(QStringLiteral("cwd")).toString();
+    request.nprocPerNode = object.value(QStringLiteral("nproc_per_node")).toInt(1);
+    request.nnodes = object.value(QStringLiteral("nnodes")).toInt(1);
+    if (request.nprocPerNode < 1 || request.nnodes < 1)
+        return fail(QStringLiteral("%1: nproc_per_node and nnodes must be at least 1").arg(sourceName));
+    for (const QJsonValue &gpu : object.value(QStringLiteral("gpus")).toArray())
+        request.gpus << gpu.toInt();
+    request.maxRestarts = object.value(QStringLiteral("max_restarts")).toInt();
+    request.hangTimeoutMs = object.value(QStringLiteral("hang_timeout_ms")).toInt();
+    request.graceMs = object.value(QStringLiteral("grace_ms")).toInt(5000);
+    request.masterPort = object.value(QStringLiteral("master_port")).toInt();
+    const QJsonObject env = object.value(QStringLiteral("env")).toObject();
+    for (auto it = env.constBegin(); it != env.constEnd(); ++it)
+        request.env.insert(it.key(), it.value().toString());
+    const QJsonObject nccl = object.value(QStringLiteral("nccl")).toObject();
+    request.nccl.level = nccl.value(QStringLiteral("debug")).toString();
+    request.nccl.subsystems = nccl.value(QStringLiteral("debug_subsys")).toString();
+    request.nccl.asyncErrorHandling = nccl.value(QStringLiteral("async_error_handling")).toInt(-1);
+    request.nccl.traceBufferSize = nccl.value(QStringLiteral("trace_buffer_size")).toInt(-1);
+    request.nccl.p2pDisable = nccl.value(QStringLiteral("p2p_disable")).toBool();
+    request.nccl.ibDisable = nccl.value(QStringLiteral("ib_disable")).toBool();
+    request.nccl.socketIfname = nccl.value(QStringLiteral("socket_ifname")).toString();
+    return request;
+}
+
+} // namespace trainyard
