@@ -123,6 +123,11 @@ Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const L
 Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer, const RunSpec &spec, const QByteArray &specText,
                                  const QString &fallbackName)
 {
+    // The queue starts runs on this machine; a sweep's runs on a cluster would need Slurm's queue instead.
+    if (spec.backend != QLatin1String("local"))
+        return fail(QStringLiteral("the sweep's runs go to the local queue, but the spec names backend '%1': sweeps on a cluster "
+                                   "backend are not supported yet (launch each run with `trainyard launch`, or set backend: local)")
+                        .arg(spec.backend));
     auto points = expandSweep(spec.params, spec.sweep);
     if (!points)
         return fail(points.error());

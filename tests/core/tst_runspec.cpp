@@ -326,6 +326,52 @@ param_passing:
         QCOMPARE(again.request.nccl.traceBufferSize, -1);
     }
 
+    void clusterSpecsCarryBackendSlurmSettingsAndModel()
+    {
+        const QByteArray yaml = "name: big\n"
+                                "command: [python3, train.py]\n"
+                                "backend: lab\n"
+                                "resources: {nodes: 4, ranks_per_node: 8}\n"
+                                "strategy: {name: zero3, precision: bf16-mixed}\n"
+                                "slurm: {partition: gpu, time_limit_min: 90, gpus_per_node: 8, sbatch: [--qos=high, --mem=512G]}\n"
+                                "model: {params: 7.5B, optimizer: adamw, gpu_memory: 80GiB}\n";
+        auto spec = parseRunSpec(yaml, QStringLiteral("spec.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(spec, spec ? "" : qPrintable(spec.error()));
+        QCOMPARE(spec->backend, QStringLiteral("lab"));
+        QCOMPARE(spec->nodes, 4);
+        QCOMPARE(spec->slurm.partition, QStringLiteral("gpu"));
+        QCOMPARE(spec->slurm.timeLimitMinutes, 90);
+        QCOMPARE(spec->slurm.gpusPerNode, 8);
+        QCOMPARE(spec->slurm.sbatchOptions, (QStringList{"--qos=high", "--mem=512G"}));
+        QCOMPARE(spec->toLocalLaunch().request.nnodes, 4);
+
+        const auto input = spec->planInput();
+        QVERIFY(input.has_value());
+        QCOMPARE(*input->parameters, 7.5e9);
+        QCOMPARE(input->nodes, 4);
+        QCOMPARE(input->ranksPerNode, 8);
+        QCOMPARE(strategyName(input->strategy), QStringLiteral("zero3"));
+        QCOMPARE(input->gpuMemoryBytes, 80.0 * 1024 * 1024 * 1024);
+        QCOMPARE(optimizerName(input->optimizer), optimizerName(OptimizerKind::AdamW));
+
+        // The profile gives defaults; the spec's values win and its sbatch options add to the profile's.
+        SlurmJobSettings profile;
+        profile.partition = QStringLiteral("cpu");
+        profile.account = QStringLiteral("ml");
+        profile.cpusPerTask = 16;
+        profile.sbatchOptions = {QStringLiteral("--comment=from-profile")};
+        const SlurmJobSettings merged = mergeSlurmSettings(profile, spec->slurm);
+        QCOMPARE(merged.partition, QStringLiteral("gpu"));
+        QCOMPARE(merged.account, QStringLiteral("ml"));
+        QCOMPARE(merged.cpusPerTask, 16);
+        QCOMPARE(merged.timeLimitMinutes, 90);
+        QCOMPARE(merged.sbatchOptions, (QStringList{"--comment=from-profile", "--qos=high", "--mem=512G"}));
+
+        auto local = parseRunSpec("command: [a]\n", QStringLiteral("spec.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(local);
+        QVERIFY(!local->planInput().has_value());
+    }
+
     void errorsNameLineColumnAndExpectedType_data()
     {
         QTest::addColumn<QByteArray>("yaml");
@@ -342,7 +388,16 @@ param_passing:
         QTest::newRow("env not a map") << QByteArray("command: [a]\nenv: [A=1]\n") << "spec.yaml:2:6: 'env' must be a mapping of names to values";
         QTest::newRow("gpus vs ranks") << QByteArray("command: [a]\nresources: {ranks_per_node: 4, gpus: [0, 1]}\n") << "spec.yaml:2:38: 2 GPUs for 4 ranks per node";
         QTest::newRow("duplicate gpu") << QByteArray("command: [a]\nresources: {gpus: [1, 1]}\n") << "spec.yaml:2:23: GPU 1 is listed twice";
-        QTest::newRow("other backend") << QByteArray("command: [a]\nbackend: slurm\n") << "spec.yaml:2:10: backend 'slurm' is not available";
+        QTest::newRow("nodes on local") << QByteArray("command: [a]\nresources: {nodes: 2}\n") << "spec.yaml:2:20: 2 nodes need a cluster backend";
+        QTest::newRow("slurm on local") << QByteArray("command: [a]\nslurm: {partition: gpu}\n") << "spec.yaml:2:8: 'slurm' settings need a Slurm backend";
+        QTest::newRow("local gpus on cluster") << QByteArray("command: [a]\nbackend: lab\nresources: {gpus: [0]}\n") << "spec.yaml:3:19: 'resources.gpus' picks GPUs of this machine";
+        QTest::newRow("unknown slurm key") << QByteArray("command: [a]\nbackend: lab\nslurm: {queue: gpu}\n") << "spec.yaml:3:9: unknown key 'queue' in 'slurm'";
+        QTest::newRow("unsupported sbatch") << QByteArray("command: [a]\nbackend: lab\nslurm: {sbatch: [--exclusive]}\n") << "spec.yaml:3:17: sbatch option --exclusive is not one Trainyard can pass";
+        QTest::newRow("bad sbatch memory") << QByteArray("command: [a]\nbackend: lab\nslurm: {sbatch: [--mem=lots]}\n") << "spec.yaml:3:17: sbatch option --mem: 'lots' is not a memory size";
+        QTest::newRow("model without size") << QByteArray("command: [a]\nmodel: {optimizer: adam}\n") << "spec.yaml:2:8: 'model' needs 'params' or a transformer shape";
+        QTest::newRow("model half a shape") << QByteArray("command: [a]\nmodel: {layers: 2, hidden: 64}\n") << "spec.yaml:2:8: a transformer shape needs all of";
+        QTest::newRow("model bad params") << QByteArray("command: [a]\nmodel: {params: many}\n") << "spec.yaml:2:17: 'model.params' must be a parameter count";
+        QTest::newRow("model bad memory") << QByteArray("command: [a]\nmodel: {params: 7B, gpu_memory: big}\n") << "spec.yaml:2:33: 'model.gpu_memory' must be a size";
         QTest::newRow("nccl level") << QByteArray("command: [a]\nnccl: {debug: LOUD}\n") << "spec.yaml:2:15: 'nccl.debug' must be one of";
         QTest::newRow("nccl unknown key") << QByteArray("command: [a]\nnccl:\n  p2p: true\n") << "spec.yaml:3:3: unknown key 'p2p' in 'nccl'";
         QTest::newRow("bad yaml") << QByteArray("command: [a\n") << "spec.yaml:2:1: not valid YAML";

@@ -2,6 +2,7 @@
 #include "support/testworkspace.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -215,6 +216,159 @@ private slots:
         QCOMPARE(bad.exitCode, 1);
         QVERIFY2(bad.err.contains(specPath + QStringLiteral(":4:3: sweep value 'many' of param 'layers' is not of its type int")),
                  qPrintable(bad.err));
+    }
+
+    void backendProfilesAreAddedListedTestedAndRemoved()
+    {
+        QTemporaryDir dir;
+        const QString workspace = dir.filePath(QStringLiteral("ws"));
+        const QString token = dir.filePath(QStringLiteral("lab.token"));
+        QFile file(token);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("SLURM_JWT=eyJ.secret.sig\n");
+        file.close();
+        QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther));
+        const QStringList add{"--workspace", workspace, "backend", "add", "lab", "--url", "http://127.0.0.1:9", "--user", "alice",
+                              "--token-file", token, "--partition", "gpu", "--sbatch", "--qos=high", "--time-limit", "30"};
+
+        // A token others can read is refused, and nothing is written.
+        Outcome outcome = runTrainyard(add, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("can be read by others (mode 644); run `chmod 600 ") + token), qPrintable(outcome.err));
+        QVERIFY(!QFileInfo::exists(workspace + QStringLiteral("/backends.yaml")));
+        QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner));
+
+        // An option Trainyard cannot pass to Slurm is refused by name.
+        outcome = runTrainyard(QStringList(add) << "--sbatch" << "--exclusive", m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("sbatch option --exclusive is not one Trainyard can pass")), qPrintable(outcome.err));
+        QVERIFY(!QFileInfo::exists(workspace + QStringLiteral("/backends.yaml")));
+
+        outcome = runTrainyard(add, m_environment);
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        outcome = runTrainyard({"--workspace", workspace, "backend", "ls", "--json"}, m_environment);
+        QCOMPARE(outcome.exitCode, 0);
+        const QJsonArray profiles = QJsonDocument::fromJson(outcome.out.toUtf8()).array();
+        QCOMPARE(profiles.size(), 1);
+        const QJsonObject lab = profiles.first().toObject();
+        QCOMPARE(lab.value(QStringLiteral("name")).toString(), QStringLiteral("lab"));
+        QCOMPARE(lab.value(QStringLiteral("url")).toString(), QStringLiteral("http://127.0.0.1:9"));
+        QCOMPARE(lab.value(QStringLiteral("partition")).toString(), QStringLiteral("gpu"));
+        QCOMPARE(lab.value(QStringLiteral("time_limit_min")).toInt(), 30);
+        QCOMPARE(lab.value(QStringLiteral("sbatch")).toArray().first().toString(), QStringLiteral("--qos=high"));
+        QVERIFY(!outcome.out.contains(QStringLiteral("secret")));
+
+        // Nothing listens on port 9: the test names the address and exits 1, without printing the token.
+        outcome = runTrainyard({"--workspace", workspace, "backend", "test", "lab"}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("slurmrestd at http://127.0.0.1:9 cannot be reached")), qPrintable(outcome.err));
+        QVERIFY(!outcome.err.contains(QStringLiteral("secret")));
+
+        // A launch on it fails the same way, and the run it created says why.
+        outcome = runTrainyard({"--workspace", workspace, "launch", "--backend", "lab", "--nodes", "2", "--name", "nowhere", "--", "/bin/true"}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("cannot be reached")), qPrintable(outcome.err));
+        outcome = runTrainyard({"--workspace", workspace, "show", "nowhere", "--json"}, m_environment);
+        const QJsonObject run = QJsonDocument::fromJson(outcome.out.toUtf8()).object();
+        QCOMPARE(run.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+        QCOMPARE(run.value(QStringLiteral("backend")).toString(), QStringLiteral("lab"));
+        QVERIFY(run.value(QStringLiteral("events")).toArray().last().toObject().value(QStringLiteral("detail")).toString().contains(QStringLiteral("127.0.0.1:9")));
+
+        // --token-stdin keeps the token in the workspace, mode 0600.
+        QProcess stdinAdd;
+        stdinAdd.setProcessEnvironment(m_environment);
+        stdinAdd.start(QStringLiteral(TRAINYARD_BINARY), {"--workspace", workspace, "backend", "add", "piped", "--url", "https://h:6820", "--user", "bob", "--token-stdin"});
+        QVERIFY(stdinAdd.waitForStarted());
+        stdinAdd.write("eyJ.piped.sig\n");
+        stdinAdd.closeWriteChannel();
+        QVERIFY(stdinAdd.waitForFinished(30000));
+        QVERIFY2(stdinAdd.exitCode() == 0, stdinAdd.readAllStandardError().constData());
+        const QFileInfo stored(workspace + QStringLiteral("/tokens/piped.token"));
+        QVERIFY(stored.exists());
+        QCOMPARE(stored.permissions() & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther), QFile::Permissions());
+
+        outcome = runTrainyard({"--workspace", workspace, "backend", "rm", "piped"}, m_environment);
+        QCOMPARE(outcome.exitCode, 0);
+        QVERIFY(!QFileInfo::exists(stored.filePath()));
+        outcome = runTrainyard({"--workspace", workspace, "backend", "rm", "piped"}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("backend 'piped' is not defined")), qPrintable(outcome.err));
+    }
+
+    void clusterLaunchOptionsAreChecked()
+    {
+        QTemporaryDir dir;
+        Outcome outcome = runTrainyard({"--workspace", dir.path(), "launch", "--nodes", "2", "--", "/bin/true"}, m_environment);
+        QCOMPARE(outcome.exitCode, 2);
+        QVERIFY2(outcome.err.contains(QStringLiteral("2 nodes need a cluster backend: add --backend PROFILE")), qPrintable(outcome.err));
+        outcome = runTrainyard({"--workspace", dir.path(), "launch", "--backend", "nope", "--", "/bin/true"}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("backend 'nope' is not defined")), qPrintable(outcome.err));
+        // Sweeps go to the local queue: a sweep on a cluster backend is refused before anything is queued.
+        const QString sweepSpec = dir.filePath(QStringLiteral("sweep.yaml"));
+        QFile spec(sweepSpec);
+        QVERIFY(spec.open(QIODevice::WriteOnly));
+        spec.write("command: [/bin/true]\nbackend: lab\nparams: {lr: 0.1}\nsweep: {grid: {lr: [0.1, 0.2]}}\n");
+        spec.close();
+        outcome = runTrainyard({"--workspace", dir.path(), "sweep", sweepSpec}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("sweeps on a cluster backend are not supported yet")), qPrintable(outcome.err));
+        outcome = runTrainyard({"--workspace", dir.path(), "ls", "--json"}, m_environment);
+        QCOMPARE(QJsonDocument::fromJson(outcome.out.toUtf8()).array().size(), 0);
+    }
+
+    // Two agents on this machine form one 4-rank job, as two Slurm nodes would: global ranks, world size and
+    // the master come from the agent's place, not from the ranks.
+    void agentsPlaceTheirRanksInOneJob()
+    {
+        QTemporaryDir runDir;
+        const QJsonObject request{
+            {QStringLiteral("run_id"), QStringLiteral("agent-test")},
+            {QStringLiteral("run_dir"), runDir.path()},
+            {QStringLiteral("command"), QJsonArray{QStringLiteral("echo $RANK $WORLD_SIZE $LOCAL_RANK $NODE_RANK $MASTER_ADDR:$MASTER_PORT")}},
+            {QStringLiteral("shell"), true},
+            {QStringLiteral("nproc_per_node"), 2},
+            {QStringLiteral("nnodes"), 2},
+        };
+        QFile file(runDir.filePath(QStringLiteral("agent.json")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QJsonDocument(request).toJson());
+        file.close();
+
+        QList<QProcess *> agents;
+        for (int node = 0; node < 2; ++node) {
+            auto *agent = new QProcess(this);
+            agent->setProcessEnvironment(m_environment);
+            agent->start(QStringLiteral(TRAINYARD_BINARY), {"agent", "--run-dir", runDir.path(), "--node-rank", QString::number(node),
+                                                             "--master-addr", "127.0.0.1", "--master-port", "29777"});
+            agents << agent;
+        }
+        for (QProcess *agent : agents) {
+            QVERIFY(agent->waitForFinished(30000));
+            QVERIFY2(agent->exitCode() == 0, agent->readAllStandardError().constData());
+        }
+        for (int rank = 0; rank < 4; ++rank) {
+            QFile log(runDir.filePath(QStringLiteral("rank%1.log").arg(rank)));
+            QVERIFY2(log.open(QIODevice::ReadOnly), qPrintable(log.fileName()));
+            const QString line = QString::fromUtf8(log.readAll()).trimmed().mid(25); // after the receive stamp
+            QCOMPARE(line, QStringLiteral("%1 4 %2 %3 127.0.0.1:29777").arg(rank).arg(rank % 2).arg(rank / 2));
+        }
+        for (int node = 0; node < 2; ++node) {
+            QFile outcome(runDir.filePath(QStringLiteral("agent.node%1.json").arg(node)));
+            QVERIFY(outcome.open(QIODevice::ReadOnly));
+            const QJsonObject record = QJsonDocument::fromJson(outcome.readAll()).object();
+            QCOMPARE(record.value(QStringLiteral("status")).toString(), QStringLiteral("succeeded"));
+            QCOMPARE(record.value(QStringLiteral("node_rank")).toInt(), node);
+        }
+
+        // Outside a Slurm step and without --node-rank, or with no request file, the agent says what is missing.
+        Outcome outcome = runTrainyard({"agent", "--run-dir", runDir.path()}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("not inside a Slurm job step? give --node-rank")), qPrintable(outcome.err));
+        QTemporaryDir empty;
+        outcome = runTrainyard({"agent", "--run-dir", empty.path(), "--node-rank", "0"}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("cannot read ") + empty.filePath(QStringLiteral("agent.json"))), qPrintable(outcome.err));
     }
 
     void preflightWithoutAGpuSaysSoAndExitsThree()
