@@ -10,6 +10,7 @@
 #include "store/workspace.h"
 #include "queue/runqueue.h"
 #include "store/storewriter.h"
+#include "views/backendsdialog.h"
 #include "views/compareview.h"
 #include "views/composepanel.h"
 #include "views/newrundialog.h"
@@ -198,6 +199,12 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         if (current.isValid())
             cloneWithChanges(current.data(RunTableModel::RunIdRole).toString());
     })->setToolTip(tr("Open the compose panel with the selected run's spec, showing what you change"));
+    toolbar->addAction(tr("Backends…"), this, [this] {
+        BackendsDialog dialog(m_workspaceRoot, this);
+        dialog.exec();
+        if (m_compose)
+            m_compose->refreshBackends();
+    })->setToolTip(tr("Cluster profiles (Slurm through slurmrestd) runs can launch on"));
     QAction *compare = toolbar->addAction(tr("Compare"), this, [this] { openCompare(); });
     compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     compare->setToolTip(tr("Compare the selected runs (Ctrl+D): charts of every metric and their params side by side"));

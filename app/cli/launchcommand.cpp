@@ -5,7 +5,6 @@
 #include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
 #include "launch/runsupervisor.h"
-#include "launch/backendprofile.h"
 #include "spec/runspec.h"
 #include "store/storewriter.h"
 
@@ -97,7 +96,6 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     // line override the spec's values.
     LocalLaunch launch;
     QString backendName = QStringLiteral("local");
-    SlurmJobSettings specSlurm;
     const QStringList positional = parser.positionalArguments();
     const bool specMode = !arguments.contains(QStringLiteral("--")) && positional.size() == 1
         && (positional.first().endsWith(QLatin1String(".yaml")) || positional.first().endsWith(QLatin1String(".yml")));
@@ -113,7 +111,6 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
                                      .arg(positional.first()).arg(spec->sweep.runCount()));
         launch = spec->toLocalLaunch();
         backendName = spec->backend;
-        specSlurm = spec->slurm;
     } else {
         launch.request.command = positional;
         if (launch.request.command.isEmpty())
@@ -209,6 +206,7 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     launch.tags += parser.values(tag);
     if (parser.isSet(backendOption))
         backendName = parser.value(backendOption);
+    launch.backendName = backendName;
     if (parser.isSet(nodes)) {
         bool ok = false;
         request.nnodes = parser.value(nodes).toInt(&ok);
@@ -221,13 +219,6 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)
         return reportFailure(streams, QStringLiteral("launch"), workspace.error());
-    if (backendName != QLatin1String("local")) {
-        auto profile = findBackendProfile(workspace->root(), backendName);
-        if (!profile)
-            return reportFailure(streams, QStringLiteral("launch"), profile.error());
-        profile->job = mergeSlurmSettings(profile->job, specSlurm);
-        launch.cluster = std::move(profile).value();
-    }
     auto writer = StoreWriter::start(workspace->database());
     if (!writer)
         return reportFailure(streams, QStringLiteral("launch"), writer.error());
@@ -236,6 +227,8 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     else if (!recovered->isEmpty())
         streams.err << "trainyard: marked " << recovered->join(QStringLiteral(", ")) << " lost (their Trainyard process had ended)\n";
 
+    // The supervisor resolves the backend profile (and merges the spec's slurm: settings) before it creates the run.
+    const bool onCluster = backendName != QLatin1String("local");
     TerminationSignals terminationSignals;
     auto supervisor = RunSupervisor::launch(workspace.value(), *writer.value(), launch);
     if (!supervisor)
@@ -244,15 +237,15 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     const QString runId = run.runId();
     streams.out << "run " << runId << (launch.name.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(launch.name)) << ": "
                 << request.nprocPerNode << " rank" << (request.nprocPerNode == 1 ? "" : "s")
-                << (launch.cluster ? QStringLiteral(" per node on %1 node(s) of %2").arg(request.nnodes).arg(launch.cluster->name) : QString())
+                << (onCluster ? QStringLiteral(" per node on %1 node(s) of %2").arg(request.nnodes).arg(backendName) : QString())
                 << " of " << request.command.join(QLatin1Char(' ')) << "\n"
                 << "run " << runId << ": folder " << run.runDir() << "\n";
-    if (launch.cluster) {
+    if (onCluster) {
         QFile record(QDir(run.runDir()).filePath(QLatin1String(kSlurmJobFileName)));
         if (record.open(QIODevice::ReadOnly))
             streams.out << "run " << runId << ": queued as Slurm job "
                         << QJsonDocument::fromJson(record.readAll()).object().value(QStringLiteral("job_id")).toVariant().toLongLong() << " on "
-                        << launch.cluster->name << "\n";
+                        << backendName << "\n";
     }
     streams.out.flush();
 
@@ -264,7 +257,7 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         }
     });
     // A cluster run's state changes (queued in Slurm, started on which nodes) are worth a line each.
-    if (launch.cluster) {
+    if (onCluster) {
         QObject::connect(&run, &RunSupervisor::statusChanged, &run, [&](RunStatus status, const QString &detail) {
             if (!isTerminal(status)) {
                 streams.out << "run " << runId << ": " << toString(status) << (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail) << '\n';

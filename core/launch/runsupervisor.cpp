@@ -202,6 +202,15 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         request.cwd = QDir::currentPath();
     if (!QFileInfo(request.cwd).isDir())
         return fail(QStringLiteral("working folder %1 does not exist").arg(request.cwd));
+    if (!launch.cluster && launch.backendName != QLatin1String("local")) {
+        auto profile = findBackendProfile(workspace.root(), launch.backendName);
+        if (!profile)
+            return fail(profile.error());
+        profile->job = mergeSlurmSettings(profile->job, launch.slurmOverrides);
+        launch.cluster = std::move(profile).value();
+    }
+    if (!launch.cluster && request.nnodes != 1)
+        return fail(QStringLiteral("%1 nodes need a cluster backend; the local backend runs on one node").arg(request.nnodes));
 
     NewRun row;
     row.name = launch.name;

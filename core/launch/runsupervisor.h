@@ -36,6 +36,10 @@ struct LocalLaunch {
     // Where it runs: this machine when empty, else the cluster of this profile (its job settings already
     // merged with the spec's `slurm:` section).
     std::optional<BackendProfile> cluster;
+    // When `cluster` is not set: the spec's backend name, resolved against the workspace's profiles at launch,
+    // with the spec's `slurm:` settings merged over the profile's.
+    QString backendName = QStringLiteral("local");
+    SlurmJobSettings slurmOverrides;
 };
 
 class RunSupervisor : public QObject {

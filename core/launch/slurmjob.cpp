@@ -70,6 +70,23 @@ QString quoted(const QString &text) { return QLatin1Char('\'') + text + QLatin1C
 
 } // namespace
 
+SlurmJobSettings mergeSlurmSettings(const SlurmJobSettings &profile, const SlurmJobSettings &spec)
+{
+    SlurmJobSettings merged = profile;
+    if (!spec.partition.isEmpty())
+        merged.partition = spec.partition;
+    if (!spec.account.isEmpty())
+        merged.account = spec.account;
+    if (spec.timeLimitMinutes > 0)
+        merged.timeLimitMinutes = spec.timeLimitMinutes;
+    if (spec.cpusPerTask > 0)
+        merged.cpusPerTask = spec.cpusPerTask;
+    if (spec.gpusPerNode > 0)
+        merged.gpusPerNode = spec.gpusPerNode;
+    merged.sbatchOptions += spec.sbatchOptions;
+    return merged;
+}
+
 QStringList supportedSbatchOptions()
 {
     QStringList names;

@@ -26,6 +26,9 @@ struct SlurmJobSettings {
     QStringList sbatchOptions; // extra `#SBATCH` options, e.g. --qos=high (see kSupportedSbatchOptions)
 };
 
+// The profile's job settings with a spec's `slurm:` values over them (its sbatch options appended).
+SlurmJobSettings mergeSlurmSettings(const SlurmJobSettings &profile, const SlurmJobSettings &spec);
+
 // The extra #SBATCH options Trainyard can pass through slurmrestd (which ignores #SBATCH lines in a script).
 QStringList supportedSbatchOptions();
 // Sets the job-description field an option like "--comment=text" or "--mem=64G" stands for; an option

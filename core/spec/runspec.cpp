@@ -574,6 +574,8 @@ LocalLaunch RunSpec::toLocalLaunch() const
     launch.request.hangTimeoutMs = int(hangTimeoutS * 1000);
     launch.request.graceMs = int(graceS * 1000);
     launch.request.nnodes = nodes;
+    launch.backendName = backend;
+    launch.slurmOverrides = slurm;
     return launch;
 }
 
@@ -594,23 +596,6 @@ std::optional<PlanInput> RunSpec::planInput() const
     input.ranksPerNode = ranksPerNode;
     input.nodes = nodes;
     return input;
-}
-
-SlurmJobSettings mergeSlurmSettings(const SlurmJobSettings &profile, const SlurmJobSettings &spec)
-{
-    SlurmJobSettings merged = profile;
-    if (!spec.partition.isEmpty())
-        merged.partition = spec.partition;
-    if (!spec.account.isEmpty())
-        merged.account = spec.account;
-    if (spec.timeLimitMinutes > 0)
-        merged.timeLimitMinutes = spec.timeLimitMinutes;
-    if (spec.cpusPerTask > 0)
-        merged.cpusPerTask = spec.cpusPerTask;
-    if (spec.gpusPerNode > 0)
-        merged.gpusPerNode = spec.gpusPerNode;
-    merged.sbatchOptions += spec.sbatchOptions;
-    return merged;
 }
 
 } // namespace trainyard

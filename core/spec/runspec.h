@@ -57,8 +57,6 @@ struct RunSpec {
     std::optional<PlanInput> planInput() const;
 };
 
-// The profile's job settings with the spec's `slurm:` values over them (sbatch options appended).
-SlurmJobSettings mergeSlurmSettings(const SlurmJobSettings &profile, const SlurmJobSettings &spec);
 
 Result<RunSpec> loadRunSpec(const QString &path);
 // `sourceName` is what messages call the text (a path); `baseDir` anchors a relative cwd.

@@ -26,7 +26,8 @@ bool SpecForm::operator==(const SpecForm &other) const
                 return false;
         return true;
     };
-    return sameSweep(sweep, other.sweep) && name == other.name && command == other.command && cwd == other.cwd && ranksPerNode == other.ranksPerNode &&
+    return sameSweep(sweep, other.sweep) && name == other.name && command == other.command && cwd == other.cwd && backend == other.backend && nodes == other.nodes &&
+           ranksPerNode == other.ranksPerNode &&
            gpus == other.gpus && maxRestarts == other.maxRestarts && hangTimeoutS == other.hangTimeoutS && tags == other.tags &&
            notes == other.notes && sameParams(params, other.params);
 }
@@ -37,6 +38,8 @@ SpecForm formFromSpec(const RunSpec &spec)
     form.name = spec.name;
     form.command = spec.command;
     form.cwd = spec.cwd;
+    form.backend = spec.backend;
+    form.nodes = spec.nodes;
     form.ranksPerNode = spec.ranksPerNode;
     form.gpus = spec.gpus;
     form.maxRestarts = spec.maxRestarts;
@@ -121,6 +124,8 @@ Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
     root["command"] = stringSequence(form.command);
     setOrRemove(root, "cwd", !form.cwd.isEmpty(), YAML::Node(form.cwd.toStdString()));
     YAML::Node resources = root["resources"] && root["resources"].IsMap() ? root["resources"] : YAML::Node(YAML::NodeType::Map);
+    setOrRemove(root, "backend", form.backend != QLatin1String("local") && !form.backend.isEmpty(), YAML::Node(form.backend.toStdString()));
+    setOrRemove(resources, "nodes", form.nodes != 1, YAML::Node(form.nodes));
     resources["ranks_per_node"] = form.ranksPerNode;
     YAML::Node gpus(YAML::NodeType::Sequence);
     gpus.SetStyle(YAML::EmitterStyle::Flow);
@@ -159,6 +164,10 @@ QStringList changedFields(const RunSpec &parent, const RunSpec &child)
         changed << QStringLiteral("command");
     if (a.cwd != b.cwd)
         changed << QStringLiteral("cwd");
+    if (a.backend != b.backend)
+        changed << QStringLiteral("backend");
+    if (a.nodes != b.nodes)
+        changed << QStringLiteral("resources.nodes");
     if (a.ranksPerNode != b.ranksPerNode)
         changed << QStringLiteral("resources.ranks_per_node");
     if (a.gpus != b.gpus)

@@ -17,6 +17,8 @@ struct SpecForm {
     QString name;
     QStringList command;
     QString cwd;
+    QString backend = QStringLiteral("local"); // or a backend profile's name
+    int nodes = 1;
     int ranksPerNode = 1;
     QList<int> gpus;
     int maxRestarts = 0;

@@ -6,6 +6,7 @@
 #include "store/sqlite.h"
 #include "support/testworkspace.h"
 #include "models/queuemodel.h"
+#include "views/backendsdialog.h"
 #include "views/composepanel.h"
 #include "views/queueview.h"
 #include "views/sweepview.h"
@@ -13,6 +14,9 @@
 #include "spec/runspec.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QFileInfo>
+#include <QSignalSpy>
 #include <QTableView>
 
 #include <QLabel>
@@ -51,7 +55,7 @@ private slots:
         yaml.replace(QStringLiteral("ranks_per_node: 1"), QStringLiteral("ranks_per_node: 4"));
         yaml += QStringLiteral("params: {lr: 0.001, opt: {type: choice, choices: [adam, sgd], value: sgd}}\n");
         panel.setYaml(yaml);
-        QCOMPARE(panel.findChildren<QSpinBox *>().at(0)->value(), 4);
+        QCOMPARE(panel.ranksBox()->value(), 4);
         QCOMPARE(panel.paramsTable()->rowCount(), 2);
         QCOMPARE(panel.paramsTable()->item(1, 2)->text(), QStringLiteral("sgd"));
         // Form -> YAML -> form gives the same form.
@@ -217,6 +221,117 @@ private slots:
         view.setMetric(QStringLiteral("loss"), QStringLiteral("min"), false); // higher is better
         QCOMPARE(model->index(0, 3).data().toString(), QStringLiteral("0.1"));
         QCOMPARE(view.bestRunId(), queued->runIds[0]);
+    }
+
+    void planIsShownLiveAndWarnsBeforeLaunch()
+    {
+        QTemporaryDir workspace;
+        ComposePanel panel(workspace.path());
+        QSignalSpy launched(&panel, &ComposePanel::launchRequested);
+        QStringList warnings;
+        bool answer = false;
+        panel.setLaunchConfirmation([&](const QString &warning) {
+            warnings << warning;
+            return answer;
+        });
+        QVERIFY2(panel.planText().contains(QStringLiteral("add a 'model:' section")), qPrintable(panel.planText()));
+
+        // 7.5e9 parameters with Adam in bf16 on one 80 GiB GPU: 16 bytes a parameter is 112 GiB of model states.
+        panel.setYaml(QStringLiteral("name: big\ncommand: [/usr/bin/python3, train.py]\nresources: {ranks_per_node: 1}\n"
+                                     "model: {params: 7.5e9, gpu_memory: 80GiB}\n"));
+        QTRY_VERIFY(panel.spec().has_value());
+        QVERIFY2(!panel.planFits(), qPrintable(panel.planText()));
+        QVERIFY2(panel.planText().contains(QStringLiteral("will NOT fit")), qPrintable(panel.planText()));
+        QVERIFY2(panel.planText().contains(QStringLiteral("under ddp on 1 node(s) x 1 rank(s)")), qPrintable(panel.planText()));
+        QTest::mouseClick(panel.launchButton(), Qt::LeftButton);
+        QCOMPARE(warnings.size(), 1);
+        QCOMPARE(launched.count(), 0); // declined: nothing launched
+        answer = true;
+        QTest::mouseClick(panel.launchButton(), Qt::LeftButton);
+        QCOMPARE(warnings.size(), 2);
+        QCOMPARE(launched.count(), 1); // launching anyway is the user's call
+
+        // Sharding over 8 ranks with ZeRO-3 brings it under 80 GiB: the plan follows the edit and stops warning.
+        panel.setYaml(QStringLiteral("name: big\ncommand: [/usr/bin/python3, train.py]\nresources: {ranks_per_node: 8}\n"
+                                     "strategy: zero3\nmodel: {params: 7.5e9, gpu_memory: 80GiB}\n"));
+        QTRY_VERIFY(panel.planFits());
+        QVERIFY2(panel.planText().contains(QStringLiteral(": fits.")), qPrintable(panel.planText()));
+        QTest::mouseClick(panel.launchButton(), Qt::LeftButton);
+        QCOMPARE(warnings.size(), 2); // not asked again
+        QCOMPARE(launched.count(), 2);
+    }
+
+    void backendChoicesComeFromTheWorkspace()
+    {
+        QTemporaryDir workspace;
+        BackendProfile lab;
+        lab.name = QStringLiteral("lab");
+        lab.url = QStringLiteral("http://127.0.0.1:9");
+        lab.user = QStringLiteral("alice");
+        lab.tokenFile = workspace.filePath(QStringLiteral("lab.token"));
+        QVERIFY(upsertBackendProfile(workspace.path(), lab));
+        ComposePanel panel(workspace.path());
+        QTRY_VERIFY(panel.backendBox()->findText(QStringLiteral("lab")) >= 0);
+        panel.backendBox()->setCurrentIndex(panel.backendBox()->findText(QStringLiteral("lab")));
+        emit panel.backendBox()->activated(panel.backendBox()->currentIndex());
+        panel.nodesBox()->setValue(2);
+        QVERIFY2(panel.yaml().contains(QStringLiteral("backend: lab")), qPrintable(panel.yaml()));
+        QVERIFY2(panel.yaml().contains(QStringLiteral("nodes: 2")), qPrintable(panel.yaml()));
+        QVERIFY(panel.spec().has_value());
+        QCOMPARE(panel.spec()->backend, QStringLiteral("lab"));
+        QCOMPARE(panel.spec()->toLocalLaunch().request.nnodes, 2);
+        // Back to local with one node: the keys go away again.
+        panel.nodesBox()->setValue(1);
+        panel.backendBox()->setCurrentIndex(0);
+        emit panel.backendBox()->activated(0);
+        QVERIFY2(!panel.yaml().contains(QStringLiteral("backend:")) && !panel.yaml().contains(QStringLiteral("nodes:")), qPrintable(panel.yaml()));
+    }
+
+    void backendsDialogListsTestsAndSavesProfiles()
+    {
+        QTemporaryDir workspace;
+        const QString tokenPath = workspace.filePath(QStringLiteral("lab.token"));
+        QVERIFY(writeTokenFile(tokenPath, "eyJ.secret.sig"));
+        BackendProfile nowhere;
+        nowhere.name = QStringLiteral("nowhere");
+        nowhere.url = QStringLiteral("http://127.0.0.1:9");
+        nowhere.user = QStringLiteral("alice");
+        nowhere.tokenFile = tokenPath;
+        QVERIFY(upsertBackendProfile(workspace.path(), nowhere));
+
+        BackendsDialog dialog(workspace.path());
+        QTRY_COMPARE(dialog.table()->rowCount(), 1);
+        QCOMPARE(dialog.table()->item(0, 0)->text(), QStringLiteral("nowhere"));
+        QCOMPARE(dialog.table()->item(0, 1)->text(), QStringLiteral("http://127.0.0.1:9"));
+        dialog.test(QStringLiteral("nowhere"));
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.statusText().contains(QStringLiteral("cannot be reached")), 15000);
+        QVERIFY(!dialog.statusText().contains(QStringLiteral("secret")));
+
+        // The editor checks the form; a pasted token is kept in the workspace, mode 0600.
+        BackendProfile fresh;
+        BackendEditor editor(fresh);
+        editor.nameEdit()->setText(QStringLiteral("lab"));
+        editor.userEdit()->setText(QStringLiteral("bob"));
+        editor.tokenEdit()->setText(QStringLiteral("eyJ.pasted.sig"));
+        editor.urlEdit()->setText(QStringLiteral("login1:6820"));
+        QVERIFY2(editor.problem(workspace.path()).contains(QStringLiteral("is not an http(s) address")), qPrintable(editor.problem(workspace.path())));
+        editor.urlEdit()->setText(QStringLiteral("http://login1:6820"));
+        editor.sbatchEdit()->setPlainText(QStringLiteral("--qos=high\n--exclusive"));
+        QVERIFY2(editor.problem(workspace.path()).contains(QStringLiteral("--exclusive")), qPrintable(editor.problem(workspace.path())));
+        editor.sbatchEdit()->setPlainText(QStringLiteral("--qos=high"));
+        QCOMPARE(editor.problem(workspace.path()), QString());
+        dialog.save(editor.profile(), editor.pastedToken());
+        QTRY_COMPARE(dialog.table()->rowCount(), 2);
+        const auto saved = findBackendProfile(workspace.path(), QStringLiteral("lab"));
+        QVERIFY(saved);
+        QCOMPARE(saved->tokenFile, storedTokenPath(workspace.path(), QStringLiteral("lab")));
+        QCOMPARE(saved->job.sbatchOptions, QStringList{QStringLiteral("--qos=high")});
+        QCOMPARE(QFileInfo(saved->tokenFile).permissions() & (QFile::ReadGroup | QFile::ReadOther), QFile::Permissions());
+        QCOMPARE(*readBackendToken(*saved), QByteArray("eyJ.pasted.sig"));
+
+        dialog.remove(QStringLiteral("nowhere"));
+        QTRY_COMPARE(dialog.table()->rowCount(), 1);
+        QCOMPARE(dialog.profiles().first().name, QStringLiteral("lab"));
     }
 
 private:

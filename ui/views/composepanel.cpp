@@ -2,7 +2,13 @@
 // refills the form once the text parses. m_syncing keeps the two from echoing each other.
 #include "views/composepanel.h"
 
+#include "launch/backendprofile.h"
+#include "launch/memoryplanner.h"
 #include "launch/rankenvironment.h"
+
+#include <QFutureWatcher>
+#include <QMessageBox>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <QComboBox>
 #include <QDir>
@@ -48,13 +54,27 @@ const QStringList kTypes = {QStringLiteral("int"), QStringLiteral("float"), QStr
 
 ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     : QWidget(parent), m_workspaceRoot(workspaceRoot), m_templates(new QComboBox(this)), m_name(new QLineEdit(this)),
-      m_command(new QLineEdit(this)), m_cwd(new QLineEdit(this)), m_ranks(new QSpinBox(this)), m_gpus(new QLineEdit(this)),
+      m_command(new QLineEdit(this)), m_cwd(new QLineEdit(this)), m_backend(new QComboBox(this)), m_nodes(new QSpinBox(this)),
+      m_ranks(new QSpinBox(this)), m_gpus(new QLineEdit(this)),
       m_restarts(new QSpinBox(this)), m_hangTimeout(new QDoubleSpinBox(this)), m_tags(new QLineEdit(this)), m_notes(new QLineEdit(this)),
       m_params(new QTableWidget(0, 4, this)), m_axes(new QTableWidget(0, 3, this)), m_samples(new QSpinBox(this)),
       m_randomSeed(new QSpinBox(this)), m_yaml(new QPlainTextEdit(this)), m_status(new QLabel(this)), m_diff(new QLabel(this)),
+      m_plan(new QLabel(this)),
       m_launch(new QPushButton(tr("Launch"), this)), m_parseTimer(new QTimer(this))
 {
     setObjectName(QStringLiteral("composePanel"));
+    m_backend->setObjectName(QStringLiteral("specBackend"));
+    m_backend->addItem(QStringLiteral("local"));
+    m_backend->setToolTip(tr("local: this machine; or a cluster profile (Backends… in the Workspace menu, `trainyard backend add`)"));
+    m_nodes->setObjectName(QStringLiteral("specNodes"));
+    m_nodes->setRange(1, 4096);
+    m_plan->setObjectName(QStringLiteral("specPlan"));
+    m_plan->setWordWrap(true);
+    m_plan->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_confirmLaunch = [this](const QString &warning) {
+        return QMessageBox::warning(this, tr("The run will not fit"), warning + tr("\n\nLaunch anyway?"),
+                                    QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
+    };
     m_ranks->setRange(1, 1024);
     m_restarts->setRange(0, 1000);
     m_hangTimeout->setRange(0, 7 * 24 * 3600);
@@ -97,6 +117,8 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     formLayout->addRow(tr("Name"), m_name);
     formLayout->addRow(tr("Command"), m_command);
     formLayout->addRow(tr("Working folder"), m_cwd);
+    formLayout->addRow(tr("Backend"), m_backend);
+    formLayout->addRow(tr("Nodes"), m_nodes);
     formLayout->addRow(tr("Ranks per node"), m_ranks);
     formLayout->addRow(tr("GPUs"), m_gpus);
     formLayout->addRow(tr("Max restarts"), m_restarts);
@@ -153,11 +175,14 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     layout->addLayout(top);
     layout->addWidget(splitter, 1);
     layout->addWidget(m_diff);
+    layout->addWidget(m_plan);
     layout->addLayout(bottom);
 
     for (QLineEdit *edit : {m_name, m_command, m_cwd, m_gpus, m_tags, m_notes})
         connect(edit, &QLineEdit::textEdited, this, &ComposePanel::formEdited);
     connect(m_ranks, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
+    connect(m_nodes, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
+    connect(m_backend, &QComboBox::activated, this, &ComposePanel::formEdited);
     connect(m_restarts, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
     connect(m_hangTimeout, &QDoubleSpinBox::valueChanged, this, &ComposePanel::formEdited);
     connect(m_params, &QTableWidget::itemChanged, this, &ComposePanel::formEdited);
@@ -193,9 +218,14 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
         m_templates->setCurrentIndex(0);
     });
     connect(m_launch, &QPushButton::clicked, this, [this] {
-        if (m_spec)
-            emit launchRequested(*m_spec, m_yaml->toPlainText().toUtf8());
+        if (!m_spec)
+            return;
+        // A plan that does not fit is worth a second thought before GPU-hours are spent on an OOM.
+        if (!m_planFits && !m_confirmLaunch(m_plan->text()))
+            return;
+        emit launchRequested(*m_spec, m_yaml->toPlainText().toUtf8());
     });
+    refreshBackends();
 
     SpecForm start;
     start.command = {QStringLiteral("/usr/bin/python3"), QStringLiteral("train.py")};
@@ -210,6 +240,8 @@ SpecForm ComposePanel::form() const
     form.name = m_name->text().trimmed();
     form.command = QProcess::splitCommand(m_command->text());
     form.cwd = m_cwd->text().trimmed();
+    form.backend = m_backend->currentText();
+    form.nodes = m_nodes->value();
     form.ranksPerNode = m_ranks->value();
     form.gpus = parseGpuList(m_gpus->text()).value_or(QList<int>{});
     form.maxRestarts = m_restarts->value();
@@ -268,6 +300,14 @@ void ComposePanel::setForm(const SpecForm &form)
     m_name->setText(form.name);
     m_command->setText(joinCommand(form.command));
     m_cwd->setText(form.cwd);
+    {
+        const QSignalBlocker blockBackend(m_backend);
+        const QSignalBlocker blockNodes(m_nodes);
+        if (m_backend->findText(form.backend) < 0)
+            m_backend->addItem(form.backend); // a profile not loaded (yet): launching names it anyway
+        m_backend->setCurrentText(form.backend);
+        m_nodes->setValue(form.nodes);
+    }
     m_ranks->setValue(form.ranksPerNode);
     QStringList gpus;
     for (int gpu : form.gpus)
@@ -364,18 +404,86 @@ void ComposePanel::validate()
         return;
     }
     m_spec = parsed.value();
+    if (m_spec->backend != QLatin1String("local") && m_backend->findText(m_spec->backend) < 0) {
+        const QSignalBlocker block(m_backend);
+        m_backend->addItem(m_spec->backend);
+    }
     m_error.clear();
     const qint64 runs = m_spec->sweep.isEmpty() ? 1 : m_spec->sweep.runCount();
     m_status->setText(runs == 1 ? tr("Valid: one run.") : tr("Valid: a sweep of %1 runs (queued on Launch).").arg(runs));
     m_status->setStyleSheet(QStringLiteral("color: #2e7d32"));
     m_launch->setEnabled(true);
     m_launch->setText(runs == 1 ? tr("Launch") : tr("Queue %1 runs").arg(runs));
+    updatePlan();
     if (m_parent) {
         m_changed = changedFields(*m_parent, *m_spec);
         m_diff->setText(m_changed.isEmpty() ? tr("Same as %1 so far.").arg(m_parentId)
                                             : tr("Changed from %1: %2").arg(m_parentId, m_changed.join(QStringLiteral(", "))));
         m_diff->show();
     }
+}
+
+// The planner is arithmetic on a handful of numbers: cheap enough to run on every edit.
+void ComposePanel::updatePlan()
+{
+    m_planFits = true;
+    const auto input = m_spec ? m_spec->planInput() : std::nullopt;
+    if (!input) {
+        m_plan->setText(tr("Memory plan: add a 'model:' section (params: 7B, or layers/hidden/heads/vocab/seq_len/micro_batch; "
+                           "gpu_memory: 80GiB) to see bytes per GPU under this strategy."));
+        m_plan->setStyleSheet(QStringLiteral("color: #616161"));
+        return;
+    }
+    const MemoryPlan plan = planMemory(*input);
+    QString text = tr("Memory per GPU under %1 on %2 node(s) x %3 rank(s): %4 (params %5, grads %6, optimizer %7, activations %8, overhead %9)")
+                       .arg(strategyName(input->strategy))
+                       .arg(input->nodes)
+                       .arg(input->ranksPerNode)
+                       .arg(formatBytes(plan.total), formatBytes(plan.parameters), formatBytes(plan.gradients), formatBytes(plan.optimizerState),
+                            plan.activationsEstimated ? formatBytes(plan.activations) : tr("not estimated without a shape"), formatBytes(plan.overhead));
+    if (plan.capacity <= 0) {
+        m_plan->setText(text + tr(". Give model.gpu_memory for a verdict."));
+        m_plan->setStyleSheet(QStringLiteral("color: #616161"));
+        return;
+    }
+    m_planFits = plan.fits;
+    if (plan.fits) {
+        text += tr(" of %1: fits.").arg(formatBytes(plan.capacity));
+    } else {
+        text += tr(" of %1: will NOT fit.").arg(formatBytes(plan.capacity));
+        text += plan.leastShardedFit ? tr(" The least-sharded strategy that fits: %1.").arg(*plan.leastShardedFit)
+                                     : tr(" No strategy fits on these GPUs: add nodes or GPUs, or shrink the micro-batch.");
+    }
+    m_plan->setText(text);
+    m_plan->setStyleSheet(plan.fits ? QStringLiteral("color: #2e7d32") : QStringLiteral("color: #c62828; font-weight: bold"));
+}
+
+QString ComposePanel::planText() const { return m_plan->text(); }
+
+void ComposePanel::refreshBackends()
+{
+    auto watcher = new QFutureWatcher<QStringList>(this);
+    connect(watcher, &QFutureWatcher<QStringList>::finished, this, [this, watcher] {
+        const QString current = m_backend->currentText();
+        const QSignalBlocker block(m_backend);
+        m_backend->clear();
+        m_backend->addItem(QStringLiteral("local"));
+        m_backend->addItems(watcher->result());
+        if (m_backend->findText(current) < 0)
+            m_backend->addItem(current);
+        m_backend->setCurrentText(current);
+        watcher->deleteLater();
+        emit backendsLoaded();
+    });
+    const QString root = m_workspaceRoot;
+    watcher->setFuture(QtConcurrent::run([root] {
+        QStringList names;
+        if (auto profiles = loadBackendProfiles(root)) {
+            for (const BackendProfile &profile : *profiles)
+                names << profile.name;
+        }
+        return names;
+    }));
 }
 
 QString ComposePanel::validationMessage() const { return m_spec ? m_status->text() : m_error; }

@@ -8,6 +8,7 @@
 
 #include <QWidget>
 
+#include <functional>
 #include <optional>
 
 class QDoubleSpinBox;
@@ -49,14 +50,27 @@ public:
     QTableWidget *axesTable() const { return m_axes; }
     QSpinBox *samplesBox() const { return m_samples; }
     QPushButton *launchButton() const { return m_launch; }
+    QComboBox *backendBox() const { return m_backend; }
+    QSpinBox *nodesBox() const { return m_nodes; }
+    QSpinBox *ranksBox() const { return m_ranks; }
+    // The memory plan of the spec's `model:` section under its strategy and resources, live; empty without one.
+    QString planText() const;
+    bool planFits() const { return m_planFits; }
+    // Asked before launching a run whose plan does not fit (default: a warning dialog); true launches anyway.
+    void setLaunchConfirmation(std::function<bool(const QString &warning)> confirm) { m_confirmLaunch = std::move(confirm); }
+    // Reloads the backend choices (local and the workspace's profiles) off the UI thread.
+    void refreshBackends();
 
 signals:
+    void backendsLoaded();
+
     void launchRequested(const trainyard::RunSpec &spec, const QByteArray &yaml);
 
 private:
     void formEdited();
     void yamlEdited();
     void validate();
+    void updatePlan();
     QString templatesDir() const;
 
     QString m_workspaceRoot;
@@ -71,6 +85,8 @@ private:
     QLineEdit *m_name;
     QLineEdit *m_command;
     QLineEdit *m_cwd;
+    QComboBox *m_backend;
+    QSpinBox *m_nodes;
     QSpinBox *m_ranks;
     QLineEdit *m_gpus;
     QSpinBox *m_restarts;
@@ -84,6 +100,9 @@ private:
     QPlainTextEdit *m_yaml;
     QLabel *m_status;
     QLabel *m_diff;
+    QLabel *m_plan;
+    bool m_planFits = true;
+    std::function<bool(const QString &)> m_confirmLaunch;
     QPushButton *m_launch;
     QTimer *m_parseTimer;
 };
