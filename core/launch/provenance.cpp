@@ -7,7 +7,33 @@
 #include <QJsonDocument>
 #include <QProcess>
 
+#include <QDir>
+#include <QFileInfo>
+
+#include <pwd.h>
+#include <unistd.h>
+
 namespace trainyard {
+
+QString currentUserName()
+{
+    if (const passwd *entry = ::getpwuid(::geteuid()); entry && entry->pw_name)
+        return QString::fromLocal8Bit(entry->pw_name);
+    return qEnvironmentVariable("USER", QStringLiteral("uid%1").arg(::geteuid()));
+}
+
+QString projectNameFor(const QString &folder)
+{
+    // Walking up to a .git entry is what git does, without starting a process per run (a sweep queues thousands).
+    QDir dir(QFileInfo(folder).absoluteFilePath());
+    for (QDir probe = dir;; ) {
+        if (QFileInfo::exists(probe.filePath(QStringLiteral(".git"))))
+            return probe.dirName();
+        if (!probe.cdUp())
+            break;
+    }
+    return dir.dirName().isEmpty() ? QStringLiteral("/") : dir.dirName();
+}
 
 namespace {
 

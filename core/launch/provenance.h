@@ -26,6 +26,11 @@ struct GitProvenance {
 Result<std::optional<GitProvenance>> captureGitProvenance(const QString &folder);
 
 // provenance.json (and git.diff when dirty) in the run folder.
+// Who and what a run is for, as the throughput review groups it: the OS user running Trainyard, and the
+// name of the git repository a folder is in (the folder's own name outside one).
+QString currentUserName();
+QString projectNameFor(const QString &folder);
+
 Result<void> saveProvenance(const GitProvenance &provenance, const QString &runDir);
 std::optional<GitProvenance> loadProvenance(const QString &runDir);
 

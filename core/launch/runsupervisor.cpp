@@ -75,6 +75,8 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
     YAML::Emitter out;
     out << YAML::BeginMap;
     out << YAML::Key << "name" << YAML::Value << launch.name.toStdString();
+    if (!launch.project.isEmpty())
+        out << YAML::Key << "project" << YAML::Value << launch.project.toStdString();
     out << YAML::Key << "command" << YAML::Value << YAML::BeginSeq;
     for (const QString &argument : request.command)
         out << argument.toStdString();
@@ -190,6 +192,24 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
     out << YAML::EndMap;
 
     return writeFileAtomically(runDir + QStringLiteral("/spec.yaml"), QByteArray(out.c_str()) + '\n');
+}
+
+NewRun newRunFor(const LocalLaunch &launch)
+{
+    NewRun row;
+    row.name = launch.name;
+    row.command = launch.request.command;
+    row.cwd = launch.request.cwd;
+    row.backend = launch.cluster ? launch.cluster->name : launch.backendName;
+    row.tags = launch.tags;
+    row.params = launch.params;
+    if (row.params.isEmpty())
+        for (const RunParam &param : launch.typedParams)
+            row.params << qMakePair(param.name, param.value);
+    row.user = currentUserName();
+    row.project = launch.project.isEmpty() ? projectNameFor(launch.request.cwd) : launch.project;
+    row.gpus = launch.cluster ? launch.request.nnodes * launch.cluster->job.gpusPerNode : int(launch.request.gpus.size());
+    return row;
 }
 
 Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &workspace, StoreWriter &writer,

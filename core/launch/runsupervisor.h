@@ -26,6 +26,7 @@ class Workspace;
 
 struct LocalLaunch {
     QString name;
+    QString project; // empty: the git repository (or folder) the command runs in
     QStringList tags;
     QList<QPair<QString, QString>> params; // stored with the run; derived from typedParams when those are given
     QList<RunParam> typedParams;
@@ -91,6 +92,9 @@ private:
     bool m_finished = false;
     QString m_ingestError;
 };
+
+// The store row of a launch: name, command, tags, params, and who, for which project, on how many GPUs.
+NewRun newRunFor(const LocalLaunch &launch);
 
 // Writes the resolved launch as spec.yaml in the run folder.
 Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch);

@@ -68,16 +68,8 @@ Result<QString> createSweep(StoreWriter &writer, const QString &name, const QByt
 
 Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const LocalLaunch &launch, const QString &sweepId)
 {
-    NewRun row;
-    row.name = launch.name;
-    row.command = launch.request.command;
-    row.cwd = launch.request.cwd;
+    NewRun row = newRunFor(launch);
     row.host = QString();
-    row.tags = launch.tags;
-    row.params = launch.params;
-    if (row.params.isEmpty())
-        for (const RunParam &param : launch.typedParams)
-            row.params << qMakePair(param.name, param.value);
     row.initialStatus = RunStatus::Queued;
     auto runId = writer.createRun(row).get();
     if (!runId)

@@ -22,7 +22,7 @@ const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLitera
                                    QStringLiteral("max_restarts"),
                                    QStringLiteral("hang_timeout_s"), QStringLiteral("grace_s"), QStringLiteral("tags"),
                                    QStringLiteral("notes"),        QStringLiteral("sweep"),   QStringLiteral("slurm"),
-                                   QStringLiteral("model")};
+                                   QStringLiteral("model"),   QStringLiteral("project")};
 const QStringList kSlurmKeys = {QStringLiteral("partition"), QStringLiteral("account"), QStringLiteral("time_limit_min"),
                                 QStringLiteral("cpus_per_task"), QStringLiteral("gpus_per_node"), QStringLiteral("sbatch")};
 const QStringList kModelKeys = {QStringLiteral("params"), QStringLiteral("layers"), QStringLiteral("hidden"), QStringLiteral("heads"),
@@ -174,6 +174,7 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
         target = value.value();                                                                                         \
     }
     TRAINYARD_READ(root["name"], spec.name, reader.string(n, QStringLiteral("'name'")))
+    TRAINYARD_READ(root["project"], spec.project, reader.string(n, QStringLiteral("'project'")))
     TRAINYARD_READ(root["shell"], spec.shell, reader.boolean(n, QStringLiteral("'shell'")))
     TRAINYARD_READ(root["cwd"], spec.cwd, reader.string(n, QStringLiteral("'cwd'")))
     TRAINYARD_READ(root["notes"], spec.notes, reader.string(n, QStringLiteral("'notes'")))
@@ -557,6 +558,7 @@ LocalLaunch RunSpec::toLocalLaunch() const
 {
     LocalLaunch launch;
     launch.name = name;
+    launch.project = project;
     launch.tags = tags;
     for (const RunParam &param : params)
         launch.params.append({param.name, param.value});

@@ -31,6 +31,7 @@ struct ModelSpec {
 
 struct RunSpec {
     QString name;
+    QString project; // for the throughput review; default: the git repository (or folder) of cwd
     QStringList command;
     bool shell = false;
     QString cwd; // absolute after loading: relative paths are taken from the spec file's folder

@@ -8,6 +8,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include <sqlite3.h>
 
@@ -20,6 +21,23 @@ Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId,
 {
     if (auto inserted = insertMetricChunkRow(connection, keyId, steps, values, tsMs); !inserted)
         return inserted;
+    // The run's first training metric (system metrics aside): the throughput review's time to first step.
+    std::int64_t firstTs = std::numeric_limits<std::int64_t>::max();
+    for (std::int64_t ts : tsMs)
+        if (ts != kNoTimestamp)
+            firstTs = std::min(firstTs, ts);
+    if (firstTs != std::numeric_limits<std::int64_t>::max()) {
+        auto cachedStatement = connection.cached(
+            "UPDATE runs SET first_metric_ms = ?2 WHERE id = (SELECT run_id FROM metric_keys WHERE id = ?1 AND key NOT LIKE 'sys/%')"
+            " AND (first_metric_ms IS NULL OR first_metric_ms > ?2)");
+        if (!cachedStatement)
+            return fail(cachedStatement.error());
+        SqliteStatement *update = cachedStatement.value();
+        update->bind(1, keyId);
+        update->bind(2, firstTs);
+        if (auto updated = update->run(); !updated)
+            return updated;
+    }
     return updateMetricBins(connection, keyId, steps, values, tsMs);
 }
 

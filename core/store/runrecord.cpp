@@ -51,6 +51,23 @@ bool isActive(RunStatus status)
     return status == RunStatus::Starting || status == RunStatus::Running || status == RunStatus::Restarting;
 }
 
+void RunTimeline::apply(RunStatus status, std::int64_t atMs)
+{
+    if (status == RunStatus::Queued && !queuedMs)
+        queuedMs = atMs;
+    if (status == RunStatus::Restarting)
+        ++restarts;
+    if (isActive(status)) {
+        if (!firstActiveMs)
+            firstActiveMs = atMs;
+        if (!activeSinceMs)
+            activeSinceMs = atMs; // running -> restarting -> running is one span
+    } else if (activeSinceMs) {
+        activeMs += std::max<std::int64_t>(0, atMs - *activeSinceMs);
+        activeSinceMs.reset();
+    }
+}
+
 std::optional<qint64> RunRecord::durationSeconds(const QDateTime &now) const
 {
     if (!startedAt.isValid())

@@ -52,6 +52,18 @@ struct RunRecord {
     bool operator==(const RunRecord &) const = default;
 };
 
+// A run's time line, folded from its state changes in order: what the throughput review reads. The writer
+// applies each change as it records it; schema 6 folds the events of runs recorded before.
+struct RunTimeline {
+    std::optional<std::int64_t> queuedMs;      // first `queued`
+    std::optional<std::int64_t> firstActiveMs; // first starting, running or restarting
+    std::int64_t activeMs = 0;                 // time spent active in closed spans
+    std::optional<std::int64_t> activeSinceMs; // start of the open active span
+    int restarts = 0;
+
+    void apply(RunStatus status, std::int64_t atMs);
+};
+
 struct NewRun {
     QString name;
     QStringList command;
@@ -62,6 +74,9 @@ struct NewRun {
     QList<QPair<QString, QString>> params;
     RunStatus initialStatus = RunStatus::Queued;
     QDateTime createdAt; // now when invalid
+    QString user;        // who launched it (the OS user)
+    QString project;     // the spec's `project`, else the name of the git repository or folder it runs in
+    int gpus = 0;        // GPUs it holds while active (0: CPU only)
 };
 
 // A new run id: creation time to the second in UTC (so ids sort by time) and 6 random hex digits,

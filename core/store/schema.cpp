@@ -3,6 +3,7 @@
 
 #include "store/metricbins.h"
 #include "store/metricchunk.h"
+#include "store/runrecord.h"
 #include "store/sqlite.h"
 
 #include <cstring>
@@ -189,6 +190,72 @@ CREATE TABLE queue (
 CREATE INDEX queue_by_position ON queue(position);
 )sql";
 
+// Version 6: what the throughput review needs per run, kept current by the writer from the state changes it
+// records (so the report reads one row per run, not every event): who launched it and for which project, how
+// many GPUs it held, when it first queued and first became active, its active time so far (restarts
+// included) and the start of its current active span, its restarts, and the time of its first metric point.
+constexpr const char *kVersion6 = R"sql(
+ALTER TABLE runs ADD COLUMN user TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN project TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN queued_ms INTEGER;
+ALTER TABLE runs ADD COLUMN first_active_ms INTEGER;
+ALTER TABLE runs ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN active_since_ms INTEGER;
+ALTER TABLE runs ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN first_metric_ms INTEGER;
+)sql";
+
+// Fills the version-6 columns of existing runs from their recorded events and metric pyramids.
+Result<void> computeRunTimelines(SqliteConnection &connection)
+{
+    auto select = connection.prepare("SELECT run_id, ts_ms, to_status FROM events ORDER BY run_id, ts_ms, id");
+    auto update = connection.prepare(
+        "UPDATE runs SET queued_ms = ?2, first_active_ms = ?3, active_ms = ?4, active_since_ms = ?5, restarts = ?6 WHERE id = ?1");
+    if (!select || !update)
+        return fail(!select ? select.error() : update.error());
+    RunTimeline timeline;
+    QString current;
+    const auto flush = [&]() -> Result<void> {
+        if (current.isEmpty())
+            return {};
+        update->bind(1, current);
+        const auto bindOptional = [&](int index, std::optional<std::int64_t> value) {
+            if (value)
+                update->bind(index, *value);
+            else
+                update->bindNull(index);
+        };
+        bindOptional(2, timeline.queuedMs);
+        bindOptional(3, timeline.firstActiveMs);
+        update->bind(4, timeline.activeMs);
+        bindOptional(5, timeline.activeSinceMs);
+        update->bind(6, std::int64_t(timeline.restarts));
+        return update->run();
+    };
+    for (;;) {
+        auto row = select->step();
+        if (!row)
+            return fail(row.error());
+        if (!row.value())
+            break;
+        const QString runId = select->columnText(0);
+        if (runId != current) {
+            if (auto flushed = flush(); !flushed)
+                return flushed;
+            current = runId;
+            timeline = {};
+        }
+        if (const auto status = runStatusFromString(select->columnText(2)))
+            timeline.apply(*status, select->columnInt(1));
+    }
+    if (auto flushed = flush(); !flushed)
+        return flushed;
+    return connection.execute(
+        "UPDATE runs SET first_metric_ms = (SELECT min(b.first_ts) FROM metric_bins b JOIN metric_keys k ON k.id = b.key_id"
+        " WHERE k.run_id = runs.id AND k.key NOT LIKE 'sys/%' AND b.first_ts IS NOT NULL)");
+}
+
 // Builds the pyramid of every existing key from its chunks, in the order they were written.
 Result<void> buildMetricBins(SqliteConnection &connection)
 {
@@ -229,6 +296,7 @@ constexpr Migration kMigrations[] = {
     {3, kVersion3, convertPointsToChunks},
     {4, kVersion4, buildMetricBins},
     {5, kVersion5},
+    {6, kVersion6, computeRunTimelines},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

@@ -99,7 +99,8 @@ std::future<Result<QString>> StoreWriter::createRun(const NewRun &run)
     return submit<QString>([run](SqliteConnection &connection) -> Result<QString> {
         const QDateTime createdAt = run.createdAt.isValid() ? run.createdAt : QDateTime::currentDateTimeUtc();
         auto insertRun = connection.prepare(
-            "INSERT OR IGNORE INTO runs (id, name, status, created_ms, command, cwd, host, backend) VALUES (?,?,?,?,?,?,?,?)");
+            "INSERT OR IGNORE INTO runs (id, name, status, created_ms, command, cwd, host, backend, user, project, gpus,"
+            " queued_ms, first_active_ms, active_since_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         if (!insertRun)
             return fail(insertRun.error());
         // Ids carry random digits; on the rare collision (many runs in one second) draw another.
@@ -114,6 +115,20 @@ std::future<Result<QString>> StoreWriter::createRun(const NewRun &run)
             insertRun->bind(6, run.cwd);
             insertRun->bind(7, run.host);
             insertRun->bind(8, run.backend);
+            insertRun->bind(9, run.user);
+            insertRun->bind(10, run.project);
+            insertRun->bind(11, std::int64_t(run.gpus));
+            RunTimeline timeline;
+            timeline.apply(run.initialStatus, createdAt.toMSecsSinceEpoch());
+            const auto bindOptional = [&](int index, std::optional<std::int64_t> value) {
+                if (value)
+                    insertRun->bind(index, *value);
+                else
+                    insertRun->bindNull(index);
+            };
+            bindOptional(12, timeline.queuedMs);
+            bindOptional(13, timeline.firstActiveMs);
+            bindOptional(14, timeline.activeSinceMs);
             if (auto inserted = insertRun->run(); !inserted)
                 return fail(inserted.error());
             if (sqlite3_changes(connection.handle()) == 1)
@@ -168,11 +183,18 @@ std::future<Result<void>> StoreWriter::recordStatus(const QString &runId, RunSta
             return fail(QStringLiteral("no run with id %1").arg(runId));
         const QString fromStatus = current->columnText(0);
 
-        // started_ms is the first time the run started running, ended_ms the time it reached a final state.
+        // started_ms is the first time the run started running, ended_ms the time it reached a final state; the
+        // time line columns follow RunTimeline::apply (?6: the new status is active, ?7: it is `queued`,
+        // ?8: it is `restarting`).
         auto update = connection.prepare(
             "UPDATE runs SET status = ?2,"
             " started_ms = CASE WHEN ?3 AND started_ms IS NULL THEN ?4 ELSE started_ms END,"
-            " ended_ms = CASE WHEN ?5 THEN ?4 ELSE ended_ms END"
+            " ended_ms = CASE WHEN ?5 THEN ?4 ELSE ended_ms END,"
+            " queued_ms = CASE WHEN ?7 AND queued_ms IS NULL THEN ?4 ELSE queued_ms END,"
+            " first_active_ms = CASE WHEN ?6 AND first_active_ms IS NULL THEN ?4 ELSE first_active_ms END,"
+            " active_ms = CASE WHEN NOT ?6 AND active_since_ms IS NOT NULL THEN active_ms + max(0, ?4 - active_since_ms) ELSE active_ms END,"
+            " active_since_ms = CASE WHEN ?6 THEN coalesce(active_since_ms, ?4) ELSE NULL END,"
+            " restarts = restarts + ?8"
             " WHERE id = ?1");
         if (!update)
             return fail(update.error());
@@ -182,6 +204,9 @@ std::future<Result<void>> StoreWriter::recordStatus(const QString &runId, RunSta
         update->bind(3, std::int64_t(status == RunStatus::Running ? 1 : 0));
         update->bind(4, atMs);
         update->bind(5, std::int64_t(isTerminal(status) ? 1 : 0));
+        update->bind(6, std::int64_t(isActive(status) ? 1 : 0));
+        update->bind(7, std::int64_t(status == RunStatus::Queued ? 1 : 0));
+        update->bind(8, std::int64_t(status == RunStatus::Restarting ? 1 : 0));
         if (auto updated = update->run(); !updated)
             return updated;
 
