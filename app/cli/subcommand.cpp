@@ -19,6 +19,9 @@ const QList<Subcommand> &subcommands()
         {QStringLiteral("queue"), QStringLiteral("The local run queue: ls, mv, pause, resume, cancel, work"), runQueue},
         {QStringLiteral("sweep"), QStringLiteral("The runs a spec's sweep makes: grid, random search, seeds (--list, --json)"), runSweep},
         {QStringLiteral("plan"), QStringLiteral("Will it fit? Per-GPU memory under DDP, FSDP or ZeRO [--json]"), runPlan},
+        {QStringLiteral("report"), QStringLiteral("Throughput review: outcomes, GPU-hours, failure causes, queue wait [--since --until --by] [--json | --csv]"), runReport},
+        {QStringLiteral("export"), QStringLiteral("Write this workspace's runs and metrics to one bundle file"), runExport},
+        {QStringLiteral("import"), QStringLiteral("Merge another workspace or bundle into this one (idempotent)"), runImport},
         {QStringLiteral("backend"), QStringLiteral("Cluster profiles (Slurm through slurmrestd): add, ls, test, rm"), runBackend},
         {QStringLiteral("agent"), QStringLiteral("One node's ranks of a multi-node run (started by srun inside a Slurm job)"), runAgent},
     };

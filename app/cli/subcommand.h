@@ -67,6 +67,9 @@ int runQueue(const QStringList &arguments, const QString &workspaceBefore, Strea
 int runSweep(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runBackend(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runAgent(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runReport(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runExport(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runImport(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 
 // Opens (creating if needed) the workspace for a command that writes.
 Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString &workspaceBefore);
