@@ -12,6 +12,7 @@
 #include "store/storewriter.h"
 #include "views/backendsdialog.h"
 #include "views/compareview.h"
+#include "views/throughputview.h"
 #include "views/composepanel.h"
 #include "views/newrundialog.h"
 #include "views/queueview.h"
@@ -168,6 +169,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
             m_tabs->removeTab(index);
             if (page == m_compose)
                 m_compose = nullptr;
+            if (page == m_throughput)
+                m_throughput = nullptr;
             if (page == m_compare) {
                 m_compare = nullptr;
                 m_runsModel->setRunColors({});
@@ -205,6 +208,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         if (m_compose)
             m_compose->refreshBackends();
     })->setToolTip(tr("Cluster profiles (Slurm through slurmrestd) runs can launch on"));
+    toolbar->addAction(tr("Throughput"), this, [this] { openThroughput(); })
+        ->setToolTip(tr("The leads' review: outcomes per day, GPU-hours, failure causes, queue wait, time to first step"));
     QAction *compare = toolbar->addAction(tr("Compare"), this, [this] { openCompare(); });
     compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     compare->setToolTip(tr("Compare the selected runs (Ctrl+D): charts of every metric and their params side by side"));
@@ -312,6 +317,17 @@ CompareView *MainWindow::openCompare(const QStringList &runIds)
     m_compare->setRuns(runs);
     m_tabs->setCurrentWidget(m_compare);
     return m_compare;
+}
+
+ThroughputView *MainWindow::openThroughput()
+{
+    if (!m_throughput) {
+        m_throughput = new ThroughputView(m_workspaceRoot, m_tabs);
+        connect(m_throughput, &ThroughputView::openRunRequested, this, [this](const QString &runId) { openRunPage(runId); });
+        m_tabs->addTab(m_throughput, tr("Throughput"));
+    }
+    m_tabs->setCurrentWidget(m_throughput);
+    return m_throughput;
 }
 
 ComposePanel *MainWindow::openCompose()

@@ -12,6 +12,8 @@ class QTableView;
 
 namespace trainyard {
 
+class ThroughputView;
+
 class CompareView;
 class ComposePanel;
 class QueueModel;
@@ -45,6 +47,9 @@ public:
     SweepView *sweepView() const { return m_sweepView; }
     // Opens (or brings forward) the compose panel; with a run id, pre-filled from that run's spec.
     ComposePanel *openCompose();
+    // Opens (or brings forward) the leads' throughput page.
+    ThroughputView *openThroughput();
+    ThroughputView *throughputView() const { return m_throughput; }
     void cloneWithChanges(const QString &runId);
 
     // Opens (or brings forward) the compare view with these runs (the selected ones by default).
@@ -77,6 +82,7 @@ private:
     QLabel *m_filterError;
     QMenu *m_columnsMenu;
     CompareView *m_compare = nullptr;
+    ThroughputView *m_throughput = nullptr;
     ComposePanel *m_compose = nullptr;
     QStackedWidget *m_pages;
     QTableView *m_runsView;

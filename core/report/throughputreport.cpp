@@ -118,6 +118,7 @@ const QString kUnnamed = QStringLiteral("(none)");
 Result<std::vector<RunRow>> readRuns(SqliteConnection &connection, const ReportQuery &query)
 {
     const QString groupExpression = query.by == ReportGrouping::Tag ? QStringLiteral("coalesce(t.tag, '')") : groupColumn(query.by);
+    // A LEFT JOIN keeps runs as the outer loop, so a run's tag rows come one after another.
     const QString join = query.by == ReportGrouping::Tag ? QStringLiteral(" LEFT JOIN tags t ON t.run_id = r.id") : QString();
     // A failed run's cause is its first failure's; a run that failed before it had ranks has no exit summary.
     const QString sql = QStringLiteral(
@@ -395,8 +396,12 @@ Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &
             continue;
         const bool unfinished = run.status != QLatin1String("succeeded") && run.status != QLatin1String("failed")
                              && run.status != QLatin1String("canceled") && run.status != QLatin1String("lost");
-        if (!outcome.isEmpty() && !(outcome == QLatin1String("unfinished") ? unfinished : run.status == outcome))
+        if (outcome.startsWith(QLatin1String("failed:"))) {
+            if (run.status != QLatin1String("failed") || run.cause != outcome.mid(7))
+                continue;
+        } else if (!outcome.isEmpty() && !(outcome == QLatin1String("unfinished") ? unfinished : run.status == outcome)) {
             continue;
+        }
         if (run.id == previousId)
             continue;
         previousId = run.id;

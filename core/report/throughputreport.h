@@ -86,7 +86,7 @@ struct ThroughputReport {
 Result<ThroughputReport> computeThroughputReport(SqliteConnection &connection, const ReportQuery &query);
 
 // The runs behind one bar: launched on `day` (invalid: any day of the range), with `outcome` (a run status
-// name, "unfinished", or empty for any) and in `group` (empty for any). Newest first.
+// name, "unfinished", "failed:CAUSE", or empty for any) and in `group` (empty for any). Newest first.
 Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &query, const QDate &day, const QString &outcome,
                                const QString &group);
 
