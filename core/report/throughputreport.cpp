@@ -16,10 +16,25 @@ namespace trainyard {
 
 namespace {
 
+enum class Outcome { Succeeded, Failed, Canceled, Lost, Unfinished };
+
+Outcome outcomeOf(const QString &status)
+{
+    if (status == QLatin1String("succeeded"))
+        return Outcome::Succeeded;
+    if (status == QLatin1String("failed"))
+        return Outcome::Failed;
+    if (status == QLatin1String("canceled"))
+        return Outcome::Canceled;
+    if (status == QLatin1String("lost"))
+        return Outcome::Lost;
+    return Outcome::Unfinished;
+}
+
 struct RunRow {
     QString id;
     std::int64_t createdMs = 0;
-    QString status;
+    Outcome outcome = Outcome::Unfinished; // read once: a run is added to four sets of figures
     int gpus = 0;
     std::int64_t activeMs = 0;
     std::optional<std::int64_t> activeSinceMs;
@@ -36,7 +51,8 @@ struct FiguresBuilder {
     ReportFigures figures;
     std::vector<std::int64_t> waits;
     std::vector<std::int64_t> firstSteps;
-    std::map<QString, std::int64_t> causes;
+    QHash<QString, std::int64_t> causes;
+    std::int64_t gpuMs = 0; // summed as integers: the same total whatever order the runs come in
     double utilizationSum = 0;
     std::int64_t utilizationSamples = 0;
 
@@ -44,18 +60,15 @@ struct FiguresBuilder {
     {
         ++figures.launched;
         figures.started += run.firstActiveMs.has_value();
-        if (run.status == QLatin1String("succeeded"))
-            ++figures.succeeded;
-        else if (run.status == QLatin1String("failed"))
-            ++figures.failed, ++causes[run.cause];
-        else if (run.status == QLatin1String("canceled"))
-            ++figures.canceled;
-        else if (run.status == QLatin1String("lost"))
-            ++figures.lost;
-        else
-            ++figures.unfinished;
+        switch (run.outcome) {
+        case Outcome::Succeeded: ++figures.succeeded; break;
+        case Outcome::Failed: ++figures.failed, ++causes[run.cause]; break;
+        case Outcome::Canceled: ++figures.canceled; break;
+        case Outcome::Lost: ++figures.lost; break;
+        case Outcome::Unfinished: ++figures.unfinished; break;
+        }
         const std::int64_t active = run.activeMs + (run.activeSinceMs ? std::max<std::int64_t>(0, nowMs - *run.activeSinceMs) : 0);
-        figures.gpuHours += double(run.gpus) * double(active) / 3.6e6;
+        gpuMs += std::int64_t(run.gpus) * active;
         figures.restarts += run.restarts;
         if (run.queuedMs && run.firstActiveMs)
             waits.push_back(*run.firstActiveMs - *run.queuedMs);
@@ -69,14 +82,15 @@ struct FiguresBuilder {
 
     ReportFigures finish()
     {
+        figures.gpuHours = double(gpuMs) / 3.6e6;
         figures.queueWait = DurationStats::of(std::move(waits));
         figures.timeToFirstStep = DurationStats::of(std::move(firstSteps));
         if (utilizationSamples > 0)
             figures.gpuUtilizationPercent = utilizationSum / double(utilizationSamples);
-        for (const auto &[cause, count] : causes)
-            figures.failureCauses.append({cause, count});
-        std::stable_sort(figures.failureCauses.begin(), figures.failureCauses.end(),
-                         [](const auto &a, const auto &b) { return a.second > b.second; });
+        for (auto it = causes.cbegin(); it != causes.cend(); ++it)
+            figures.failureCauses.append({it.key(), it.value()});
+        std::sort(figures.failureCauses.begin(), figures.failureCauses.end(),
+                  [](const auto &a, const auto &b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
         return figures;
     }
 };
@@ -114,20 +128,20 @@ QString groupColumn(ReportGrouping grouping)
 const QString kNoTag = QStringLiteral("(no tag)");
 const QString kUnnamed = QStringLiteral("(none)");
 
-// Every run launched in the range, with its group (for tags, one row per tag; "(no tag)" without one).
+// Every run launched in the range, one row each, with its group (tags: see groupRunsByTag). The
+// unary + keeps SQLite off the created_ms index: for a range holding most runs, looking each row up through the
+// index took 340 ms at 100,000 runs where reading the table in order takes 40 ms (bench_report).
 Result<std::vector<RunRow>> readRuns(SqliteConnection &connection, const ReportQuery &query)
 {
-    const QString groupExpression = query.by == ReportGrouping::Tag ? QStringLiteral("coalesce(t.tag, '')") : groupColumn(query.by);
-    // A LEFT JOIN keeps runs as the outer loop, so a run's tag rows come one after another.
-    const QString join = query.by == ReportGrouping::Tag ? QStringLiteral(" LEFT JOIN tags t ON t.run_id = r.id") : QString();
+    const QString groupExpression = groupColumn(query.by);
     // A failed run's cause is its first failure's; a run that failed before it had ranks has no exit summary.
     const QString sql = QStringLiteral(
         "SELECT r.id, r.created_ms, r.status, r.gpus, r.active_ms, r.active_since_ms, r.queued_ms, r.first_active_ms,"
         " r.first_metric_ms, r.restarts,"
         " CASE WHEN r.status = 'failed' THEN coalesce(json_extract(r.exit_summary, '$.first_failure.cause'),"
         "   CASE WHEN r.exit_summary IS NULL OR r.exit_summary = '' THEN 'launch' ELSE 'unknown' END) ELSE '' END,"
-        " %1 FROM runs r%2 WHERE r.created_ms >= ?1 AND r.created_ms < ?2")
-                            .arg(groupExpression, join);
+        " %1 FROM runs r WHERE +r.created_ms >= ?1 AND +r.created_ms < ?2")
+                            .arg(groupExpression);
     auto select = connection.prepare(sql.toUtf8().constData());
     if (!select)
         return fail(select.error());
@@ -148,7 +162,7 @@ Result<std::vector<RunRow>> readRuns(SqliteConnection &connection, const ReportQ
         RunRow run;
         run.id = select->columnText(0);
         run.createdMs = select->columnInt(1);
-        run.status = select->columnText(2);
+        run.outcome = outcomeOf(select->columnText(2));
         run.gpus = int(select->columnInt(3));
         run.activeMs = select->columnInt(4);
         run.activeSinceMs = optionalInt(5);
@@ -158,25 +172,72 @@ Result<std::vector<RunRow>> readRuns(SqliteConnection &connection, const ReportQ
         run.restarts = int(select->columnInt(9));
         run.cause = select->columnText(10);
         run.group = select->columnText(11);
-        if (run.group.isEmpty())
-            run.group = query.by == ReportGrouping::Tag ? kNoTag : kUnnamed;
+        if (run.group.isEmpty() && query.by != ReportGrouping::Tag)
+            run.group = kUnnamed;
         rows.push_back(std::move(run));
     }
     return rows;
 }
 
-// Mean GPU utilisation samples per run, from the whole-run summaries of GPU telemetry keys (NVML's
-// sys/gpu<N>/utilization...): (sum, count) over the top level of each key's pyramid.
-Result<QHash<QString, std::pair<double, std::int64_t>>> readGpuUtilization(SqliteConnection &connection, const ReportQuery &query)
+// For tag grouping: which runs carry which tag, from one pass over the tags table. A LEFT JOIN looked each
+// run's tags up one by one and, with a row per tag, cost 390 ms at 100,000 runs (bench_report); ids and tags
+// are matched as SQLite's UTF-8 bytes, and each distinct tag becomes a string once.
+struct TagMemberships {
+    QStringList tags;                                 // distinct tags; the last is "(no tag)"
+    std::vector<std::pair<std::size_t, int>> entries; // (row, index into tags)
+};
+
+Result<TagMemberships> groupRunsByTag(SqliteConnection &connection, const std::vector<RunRow> &rows)
 {
-    auto select = connection.prepare(
-        "SELECT k.run_id, sum(b.total), sum(b.finite_n) FROM metric_keys k JOIN runs r ON r.id = k.run_id"
-        " JOIN metric_bins b ON b.key_id = k.id AND b.level = (SELECT max(level) FROM metric_bins WHERE key_id = k.id)"
-        " WHERE k.key LIKE 'sys/gpu%/util%' AND r.created_ms >= ?1 AND r.created_ms < ?2 GROUP BY k.run_id");
+    QHash<QByteArray, std::size_t> rowOfRun;
+    rowOfRun.reserve(qsizetype(rows.size()));
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        rowOfRun.insert(rows[i].id.toUtf8(), i);
+    QHash<QByteArray, int> tagIndex;
+    std::vector<bool> tagged(rows.size(), false);
+    TagMemberships memberships;
+    auto select = connection.prepare("SELECT run_id, tag FROM tags");
     if (!select)
         return fail(select.error());
-    select->bind(1, rangeStartMs(query));
-    select->bind(2, rangeEndMs(query));
+    for (;;) {
+        auto row = select->step();
+        if (!row)
+            return fail(row.error());
+        if (!row.value())
+            break;
+        int idBytes = 0, tagBytes = 0;
+        const auto *id = static_cast<const char *>(select->columnBlob(0, idBytes));
+        const auto found = rowOfRun.constFind(QByteArray::fromRawData(id, idBytes));
+        if (found == rowOfRun.constEnd())
+            continue; // a run outside the range
+        const auto *tag = static_cast<const char *>(select->columnBlob(1, tagBytes));
+        auto index = tagIndex.constFind(QByteArray::fromRawData(tag, tagBytes));
+        if (index == tagIndex.constEnd()) {
+            index = tagIndex.insert(QByteArray(tag, tagBytes), int(memberships.tags.size()));
+            memberships.tags << QString::fromUtf8(tag, tagBytes);
+        }
+        memberships.entries.emplace_back(*found, *index);
+        tagged[*found] = true;
+    }
+    const int noTag = int(memberships.tags.size());
+    memberships.tags << kNoTag;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+        if (!tagged[i])
+            memberships.entries.emplace_back(i, noTag);
+    return memberships;
+}
+
+// Mean GPU utilisation samples per run, from the whole-run summaries of GPU telemetry keys (NVML's
+// sys/gpu<N>/utilization...): (sum, count) over the top level of each key's pyramid. The key range lets the
+// metric_keys_by_key index find those keys without reading every key of every run.
+Result<QHash<QString, std::pair<double, std::int64_t>>> readGpuUtilization(SqliteConnection &connection)
+{
+    auto select = connection.prepare(
+        "SELECT k.run_id, b.total, b.finite_n FROM metric_keys k INDEXED BY metric_keys_by_key"
+        " JOIN metric_bins b ON b.key_id = k.id AND b.level = (SELECT max(level) FROM metric_bins WHERE key_id = k.id)"
+        " WHERE k.key >= 'sys/gpu' AND k.key < 'sys/gpv' AND k.key LIKE 'sys/gpu%/util%'");
+    if (!select)
+        return fail(select.error());
     QHash<QString, std::pair<double, std::int64_t>> utilization;
     for (;;) {
         auto row = select->step();
@@ -184,8 +245,11 @@ Result<QHash<QString, std::pair<double, std::int64_t>>> readGpuUtilization(Sqlit
             return fail(row.error());
         if (!row.value())
             break;
-        if (select->columnInt(2) > 0)
-            utilization.insert(select->columnText(0), {select->columnDouble(1), select->columnInt(2)});
+        if (select->columnInt(2) > 0) {
+            auto &sum = utilization[select->columnText(0)];
+            sum.first += select->columnDouble(1);
+            sum.second += select->columnInt(2);
+        }
     }
     return utilization;
 }
@@ -278,11 +342,17 @@ DurationStats DurationStats::of(std::vector<std::int64_t> millis)
     stats.count = std::int64_t(millis.size());
     if (millis.empty())
         return stats;
-    std::sort(millis.begin(), millis.end());
+    // Selection, not a full sort: the order statistics are all that is needed.
     const std::size_t n = millis.size();
-    stats.medianS = (n % 2 ? double(millis[n / 2]) : (double(millis[n / 2 - 1]) + double(millis[n / 2])) / 2) / 1000.0;
-    const std::size_t rank = std::size_t(std::ceil(0.9 * double(n))); // nearest rank, 1-based
-    stats.p90S = double(millis[std::max<std::size_t>(rank, 1) - 1]) / 1000.0;
+    const auto nth = [&](std::size_t index) {
+        std::nth_element(millis.begin(), millis.begin() + std::ptrdiff_t(index), millis.end());
+        return double(millis[index]);
+    };
+    const double upper = nth(n / 2);
+    const double lower = n % 2 ? upper : double(*std::max_element(millis.begin(), millis.begin() + std::ptrdiff_t(n / 2)));
+    stats.medianS = (lower + upper) / 2 / 1000.0;
+    const std::size_t rank = std::max<std::size_t>(std::size_t(std::ceil(0.9 * double(n))), 1); // nearest rank, 1-based
+    stats.p90S = nth(rank - 1) / 1000.0;
     return stats;
 }
 
@@ -297,27 +367,37 @@ Result<ThroughputReport> computeThroughputReport(SqliteConnection &connection, c
     auto rows = readRuns(connection, query);
     if (!rows)
         return fail(rows.error());
-    auto utilization = readGpuUtilization(connection, query);
+    auto utilization = readGpuUtilization(connection); // looked up for the runs in range only
     if (!utilization)
         return fail(utilization.error());
     const std::int64_t nowMs = nowMsOf(query);
 
     FiguresBuilder total;
     std::map<QDate, FiguresBuilder> days, weeks;
-    std::map<QString, FiguresBuilder> groups;
-    QString previousId;
-    for (const RunRow &run : *rows) {
+    QHash<QString, FiguresBuilder> groups;
+    std::vector<const std::pair<double, std::int64_t> *> samplesOf(rows->size(), nullptr);
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+        const RunRow &run = (*rows)[i];
         const auto found = utilization->constFind(run.id);
         const std::pair<double, std::int64_t> *samples = found == utilization->constEnd() ? nullptr : &found.value();
-        // With tags a run comes once per tag: it counts once in the total and the periods, once in each tag.
-        if (run.id != previousId) {
-            total.add(run, nowMs, samples);
-            days[dayOf(run.createdMs)].add(run, nowMs, samples);
-            weeks[weekOf(run.createdMs)].add(run, nowMs, samples);
-            previousId = run.id;
-        }
-        if (query.by != ReportGrouping::None)
+        samplesOf[i] = samples;
+        total.add(run, nowMs, samples);
+        days[dayOf(run.createdMs)].add(run, nowMs, samples);
+        weeks[weekOf(run.createdMs)].add(run, nowMs, samples);
+        if (query.by != ReportGrouping::None && query.by != ReportGrouping::Tag)
             groups[run.group].add(run, nowMs, samples);
+    }
+    if (query.by == ReportGrouping::Tag) {
+        // A run with several tags counts once in each of them.
+        auto memberships = groupRunsByTag(connection, *rows);
+        if (!memberships)
+            return fail(memberships.error());
+        std::vector<FiguresBuilder> byTag(std::size_t(memberships->tags.size()));
+        for (const auto &[row, tag] : memberships->entries)
+            byTag[std::size_t(tag)].add((*rows)[row], nowMs, samplesOf[row]);
+        for (std::size_t tag = 0; tag < byTag.size(); ++tag)
+            if (byTag[tag].figures.launched > 0)
+                groups.insert(memberships->tags.at(qsizetype(tag)), std::move(byTag[tag]));
     }
 
     ThroughputReport report;
@@ -327,10 +407,12 @@ Result<ThroughputReport> computeThroughputReport(SqliteConnection &connection, c
         report.days.append({day, builder.finish()});
     for (auto &[week, builder] : weeks)
         report.weeks.append({week, builder.finish()});
-    for (auto &[name, builder] : groups)
-        report.groups.append({name, builder.finish()});
-    std::stable_sort(report.groups.begin(), report.groups.end(), [](const ReportGroup &a, const ReportGroup &b) {
-        return a.figures.gpuHours != b.figures.gpuHours ? a.figures.gpuHours > b.figures.gpuHours : a.figures.launched > b.figures.launched;
+    for (auto it = groups.begin(); it != groups.end(); ++it)
+        report.groups.append({it.key(), it->finish()});
+    std::sort(report.groups.begin(), report.groups.end(), [](const ReportGroup &a, const ReportGroup &b) {
+        if (a.figures.gpuHours != b.figures.gpuHours)
+            return a.figures.gpuHours > b.figures.gpuHours;
+        return a.figures.launched != b.figures.launched ? a.figures.launched > b.figures.launched : a.name < b.name;
     });
     return report;
 }
@@ -387,24 +469,31 @@ Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &
     auto rows = readRuns(connection, query);
     if (!rows)
         return fail(rows.error());
+    std::vector<bool> inGroup(rows->size(), group.isEmpty());
+    if (!group.isEmpty() && query.by == ReportGrouping::Tag) {
+        auto memberships = groupRunsByTag(connection, *rows);
+        if (!memberships)
+            return fail(memberships.error());
+        for (const auto &[row, tag] : memberships->entries)
+            if (memberships->tags.at(tag) == group)
+                inGroup[row] = true;
+    } else if (!group.isEmpty()) {
+        for (std::size_t i = 0; i < rows->size(); ++i)
+            inGroup[i] = (*rows)[i].group == group;
+    }
     std::vector<std::pair<std::int64_t, QString>> matches;
-    QString previousId;
-    for (const RunRow &run : *rows) {
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+        const RunRow &run = (*rows)[i];
         if (day.isValid() && dayOf(run.createdMs) != day)
             continue;
-        if (!group.isEmpty() && run.group != group)
+        if (!inGroup[i])
             continue;
-        const bool unfinished = run.status != QLatin1String("succeeded") && run.status != QLatin1String("failed")
-                             && run.status != QLatin1String("canceled") && run.status != QLatin1String("lost");
         if (outcome.startsWith(QLatin1String("failed:"))) {
-            if (run.status != QLatin1String("failed") || run.cause != outcome.mid(7))
+            if (run.outcome != Outcome::Failed || run.cause != outcome.mid(7))
                 continue;
-        } else if (!outcome.isEmpty() && !(outcome == QLatin1String("unfinished") ? unfinished : run.status == outcome)) {
+        } else if (!outcome.isEmpty() && run.outcome != outcomeOf(outcome)) {
             continue;
         }
-        if (run.id == previousId)
-            continue;
-        previousId = run.id;
         matches.emplace_back(run.createdMs, run.id);
     }
     std::sort(matches.begin(), matches.end(), [](const auto &a, const auto &b) { return a.first != b.first ? a.first > b.first : a.second > b.second; });

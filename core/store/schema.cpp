@@ -204,6 +204,7 @@ ALTER TABLE runs ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN active_since_ms INTEGER;
 ALTER TABLE runs ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN first_metric_ms INTEGER;
+CREATE INDEX metric_keys_by_key ON metric_keys(key, run_id);
 )sql";
 
 // Fills the version-6 columns of existing runs from their recorded events and metric pyramids.

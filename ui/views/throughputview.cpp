@@ -286,6 +286,7 @@ void ThroughputView::showReport(const ThroughputReport &report)
     outcomes->addSeries(stacked);
     auto dayAxis = new QBarCategoryAxis;
     dayAxis->append(days);
+    dayAxis->setLabelsAngle(-90); // a month of days fits only upright
     auto countAxis = new QValueAxis;
     countAxis->setRange(0, double(std::max<std::int64_t>(tallest, 1)));
     countAxis->setLabelFormat(QStringLiteral("%d"));

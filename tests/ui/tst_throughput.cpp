@@ -1,0 +1,127 @@
+// The leads' page offscreen: the report of a generated team workspace, its group table under
+// QAbstractItemModelTester through grouping changes and refreshes, the stacked bars per day, the runs behind a
+// bar, CSV and PNG export, and a screenshot (TRAINYARD_SCREENSHOT=path saves it, as docs/images/throughput.png).
+#include "mainwindow.h"
+#include "models/reportmodel.h"
+#include "support/teamworkspace.h"
+#include "support/testworkspace.h"
+#include "views/throughputview.h"
+
+#include <QAbstractItemModelTester>
+#include <QBarSet>
+#include <QChart>
+#include <QChartView>
+#include <QFile>
+#include <QImage>
+#include <QListWidget>
+#include <QSignalSpy>
+#include <QStackedBarSeries>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace trainyard;
+
+namespace {
+const QDateTime kStart(QDate(2026, 10, 5), QTime(0, 0), Qt::UTC);
+}
+
+class TestThroughput : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_config.isValid());
+        qputenv("XDG_CONFIG_HOME", m_config.path().toUtf8());
+        QVERIFY(m_workspace.isValid());
+        m_runs = test::generateTeamRuns(m_workspace.writer(), 1500, 7, kStart);
+        m_workspace.writer().flush();
+    }
+
+    void pageShowsTheReportAndTheRunsBehindABar()
+    {
+        ThroughputView view(m_workspace.root());
+        QAbstractItemModelTester tester(view.model(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        view.resize(1400, 900);
+        view.show();
+        QSignalSpy ready(&view, &ThroughputView::reportReady);
+        view.setRange(kStart.date(), kStart.date().addDays(27));
+        QTRY_VERIFY_WITH_TIMEOUT(view.report().total.launched == qint64(m_runs.size()), 15000);
+
+        // The group table: everyone first, then each project.
+        QCOMPARE(view.model()->rowCount(), 1 + 3);
+        QCOMPARE(view.model()->index(0, ReportModel::LaunchedColumn).data().toLongLong(), qint64(m_runs.size()));
+        std::int64_t perGroup = 0;
+        for (int row = 1; row < view.model()->rowCount(); ++row)
+            perGroup += view.model()->index(row, ReportModel::LaunchedColumn).data().toLongLong();
+        QCOMPARE(perGroup, qint64(m_runs.size()));
+
+        // The stacked bars: one category a day, and the outcome sets add up to the runs launched that day.
+        auto *stacked = qobject_cast<QStackedBarSeries *>(view.outcomesChart()->chart()->series().value(0));
+        QVERIFY(stacked);
+        QCOMPARE(stacked->barSets().size(), 5);
+        const QList<ReportPeriod> days = view.report().days;
+        QCOMPARE(stacked->barSets().first()->count(), int(days.size()));
+        for (int i = 0; i < days.size(); ++i) {
+            double sum = 0;
+            for (QBarSet *set : stacked->barSets())
+                sum += set->at(i);
+            QCOMPARE(qint64(sum), days.at(i).figures.launched);
+        }
+
+        // A click on the "failed" part of a day's bar lists that day's failed runs.
+        QSignalSpy listed(&view, &ThroughputView::runsBehindReady);
+        emit stacked->barSets().at(1)->clicked(3);
+        QTRY_COMPARE_WITH_TIMEOUT(listed.count(), 1, 10000);
+        QCOMPARE(view.runsList()->count(), int(days.at(3).figures.failed));
+
+        // Another grouping is a new data set; the same grouping again updates rows in place.
+        view.setGrouping(ReportGrouping::Tag);
+        QTRY_COMPARE_WITH_TIMEOUT(view.model()->rowCount(), 1 + 4, 15000); // three tags and "(no tag)"
+        const int before = ready.count();
+        view.setRange(kStart.date().addDays(7), kStart.date().addDays(13));
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() > before, 15000);
+        QVERIFY(view.model()->index(0, ReportModel::LaunchedColumn).data().toLongLong() < qint64(m_runs.size()));
+        QCOMPARE(view.report().days.size(), 7);
+
+        QTemporaryDir out;
+        QVERIFY(view.exportCsv(out.filePath(QStringLiteral("report.csv"))));
+        QFile csv(out.filePath(QStringLiteral("report.csv")));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(csv.readAll());
+        QVERIFY2(text.startsWith(QStringLiteral("group,launched,")) && text.contains(QStringLiteral("\nablation,")) && text.contains(QStringLiteral("\nday,")),
+                 qPrintable(text.left(400)));
+        QVERIFY(view.exportPng(out.filePath(QStringLiteral("charts.png"))));
+        const QImage charts(out.filePath(QStringLiteral("charts.png")));
+        QVERIFY(!charts.isNull() && charts.width() > 600);
+
+        if (const QByteArray path = qgetenv("TRAINYARD_SCREENSHOT"); !path.isEmpty()) {
+            view.setGrouping(ReportGrouping::User);
+            view.setRange(kStart.date(), kStart.date().addDays(27));
+            QTest::qWait(1500);
+            QVERIFY(view.grab().save(QString::fromLocal8Bit(path)));
+        }
+    }
+
+    void windowOpensThePageAndARunFromIt()
+    {
+        MainWindow window(m_workspace.workspace());
+        window.show();
+        ThroughputView *view = window.openThroughput();
+        QVERIFY(view);
+        QCOMPARE(window.openThroughput(), view); // brought forward, not opened twice
+        QSignalSpy opened(view, &ThroughputView::openRunRequested);
+        view->showRunsBehind({}, QStringLiteral("succeeded"), {});
+        QTRY_VERIFY_WITH_TIMEOUT(view->runsList()->count() > 0, 10000);
+        emit view->runsList()->itemDoubleClicked(view->runsList()->item(0));
+        QCOMPARE(opened.count(), 1);
+    }
+
+private:
+    QTemporaryDir m_config;
+    test::TestWorkspace m_workspace;
+    std::vector<test::GeneratedRun> m_runs;
+};
+
+QTEST_MAIN(TestThroughput)
+#include "tst_throughput.moc"
