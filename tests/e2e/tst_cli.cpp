@@ -371,6 +371,57 @@ private slots:
         QVERIFY2(outcome.err.contains(QStringLiteral("cannot read ") + empty.filePath(QStringLiteral("agent.json"))), qPrintable(outcome.err));
     }
 
+    void reportExportAndImportFromTheCommandLine()
+    {
+        QTemporaryDir dir;
+        const QString team = dir.filePath(QStringLiteral("team"));
+        const QString lead = dir.filePath(QStringLiteral("lead"));
+        // An absent workspace reports nothing and is not created.
+        Outcome outcome = runTrainyard({"--workspace", team, "report", "--json"}, m_environment);
+        QCOMPARE(outcome.exitCode, 0);
+        QCOMPARE(QJsonDocument::fromJson(outcome.out.toUtf8()).object().value("total").toObject().value("launched").toInt(), 0);
+        QVERIFY(!QFileInfo::exists(team));
+        for (const QStringList &bad : {QStringList{"report", "--by", "team"}, QStringList{"report", "--since", "yesterday"},
+                                       QStringList{"report", "--since", "2026-11-02", "--until", "2026-11-01"},
+                                       QStringList{"report", "--json", "--csv"}}) {
+            outcome = runTrainyard(QStringList{"--workspace", team} + bad, m_environment);
+            QVERIFY2(outcome.exitCode == 2 && outcome.err.contains(QStringLiteral("Usage:")), qPrintable(bad.join(' ') + outcome.err));
+        }
+
+        // Two runs (one failing), their report, a bundle, and an import that is idempotent.
+        QVERIFY(runTrainyard({"--workspace", team, "launch", "--quiet", "--tag", "baseline", "--", "/bin/true"}, m_environment).exitCode == 0);
+        QVERIFY(runTrainyard({"--workspace", team, "launch", "--quiet", "--", "/bin/false"}, m_environment).exitCode == 1);
+        outcome = runTrainyard({"--workspace", team, "report", "--by", "tag", "--json"}, m_environment);
+        QCOMPARE(outcome.exitCode, 0);
+        const QJsonObject report = QJsonDocument::fromJson(outcome.out.toUtf8()).object();
+        const QJsonObject total = report.value("total").toObject();
+        QCOMPARE(total.value("launched").toInt(), 2);
+        QCOMPARE(total.value("succeeded").toInt(), 1);
+        QCOMPARE(total.value("failed").toInt(), 1);
+        QCOMPARE(total.value("success_rate").toDouble(), 0.5);
+        QCOMPARE(total.value("failure_causes").toArray().first().toObject().value("cause").toString(), QStringLiteral("exit"));
+        QCOMPARE(report.value("groups").toArray().size(), 2); // baseline and (no tag)
+        outcome = runTrainyard({"--workspace", team, "report", "--csv", "--by", "user"}, m_environment);
+        QVERIFY2(outcome.out.startsWith(QStringLiteral("group,launched,started,succeeded,failed,")) && outcome.out.contains(QStringLiteral("\nall,2,2,1,1,")),
+                 qPrintable(outcome.out));
+
+        const QString bundle = dir.filePath(QStringLiteral("team.trainyard"));
+        QCOMPARE(runTrainyard({"--workspace", team, "export", bundle}, m_environment).exitCode, 0);
+        outcome = runTrainyard({"--workspace", team, "export", bundle}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("exists already")), qPrintable(outcome.err));
+        outcome = runTrainyard({"--workspace", lead, "import", bundle}, m_environment);
+        QVERIFY2(outcome.exitCode == 0 && outcome.out.startsWith(QStringLiteral("imported 2 run(s)")), qPrintable(outcome.out + outcome.err));
+        outcome = runTrainyard({"--workspace", lead, "import", team}, m_environment);
+        QVERIFY2(outcome.exitCode == 0 && outcome.out.startsWith(QStringLiteral("imported 0 run(s)")) && outcome.out.contains(QStringLiteral("2 already here")),
+                 qPrintable(outcome.out));
+        outcome = runTrainyard({"--workspace", lead, "report", "--json"}, m_environment);
+        QCOMPARE(QJsonDocument::fromJson(outcome.out.toUtf8()).object().value("total").toObject().value("launched").toInt(), 2);
+        outcome = runTrainyard({"--workspace", lead, "import", dir.filePath(QStringLiteral("nothing"))}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("neither a workspace folder nor a Trainyard bundle")), qPrintable(outcome.err));
+    }
+
     void preflightWithoutAGpuSaysSoAndExitsThree()
     {
         const Outcome outcome = runTrainyard({"preflight", "--gpus", "0,1", "--ops", "all_reduce,broadcast", "--max-bytes", "64M"}, m_environment);
