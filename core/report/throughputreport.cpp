@@ -32,7 +32,7 @@ Outcome outcomeOf(const QString &status)
 }
 
 struct RunRow {
-    QString id;
+    QByteArray id; // UTF-8, as SQLite holds it: matched against other tables' run ids without converting
     std::int64_t createdMs = 0;
     Outcome outcome = Outcome::Unfinished; // read once: a run is added to four sets of figures
     int gpus = 0;
@@ -42,6 +42,8 @@ struct RunRow {
     std::optional<std::int64_t> firstActiveMs;
     std::optional<std::int64_t> firstMetricMs;
     int restarts = 0;
+    double gpuUtilizationSum = 0; // over the run's GPU telemetry samples
+    std::int64_t gpuUtilizationSamples = 0;
     QString cause;
     QString group;
 };
@@ -56,7 +58,7 @@ struct FiguresBuilder {
     double utilizationSum = 0;
     std::int64_t utilizationSamples = 0;
 
-    void add(const RunRow &run, std::int64_t nowMs, const std::pair<double, std::int64_t> *utilization)
+    void add(const RunRow &run, std::int64_t nowMs)
     {
         ++figures.launched;
         figures.started += run.firstActiveMs.has_value();
@@ -74,10 +76,8 @@ struct FiguresBuilder {
             waits.push_back(*run.firstActiveMs - *run.queuedMs);
         if (run.firstActiveMs && run.firstMetricMs)
             firstSteps.push_back(*run.firstMetricMs - *run.firstActiveMs);
-        if (utilization) {
-            utilizationSum += utilization->first;
-            utilizationSamples += utilization->second;
-        }
+        utilizationSum += run.gpuUtilizationSum;
+        utilizationSamples += run.gpuUtilizationSamples;
     }
 
     ReportFigures finish()
@@ -94,6 +94,13 @@ struct FiguresBuilder {
         return figures;
     }
 };
+
+QByteArray columnUtf8(const SqliteStatement &statement, int column)
+{
+    int bytes = 0;
+    const auto *text = static_cast<const char *>(statement.columnBlob(column, bytes));
+    return QByteArray(text, bytes);
+}
 
 QDate dayOf(std::int64_t ms) { return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).date(); }
 QDate weekOf(std::int64_t ms)
@@ -137,7 +144,7 @@ Result<std::vector<RunRow>> readRuns(SqliteConnection &connection, const ReportQ
     // A failed run's cause is its first failure's; a run that failed before it had ranks has no exit summary.
     const QString sql = QStringLiteral(
         "SELECT r.id, r.created_ms, r.status, r.gpus, r.active_ms, r.active_since_ms, r.queued_ms, r.first_active_ms,"
-        " r.first_metric_ms, r.restarts,"
+        " r.first_metric_ms, r.restarts, r.gpu_util_sum, r.gpu_util_samples,"
         " CASE WHEN r.status = 'failed' THEN coalesce(json_extract(r.exit_summary, '$.first_failure.cause'),"
         "   CASE WHEN r.exit_summary IS NULL OR r.exit_summary = '' THEN 'launch' ELSE 'unknown' END) ELSE '' END,"
         " %1 FROM runs r WHERE +r.created_ms >= ?1 AND +r.created_ms < ?2")
@@ -160,7 +167,7 @@ Result<std::vector<RunRow>> readRuns(SqliteConnection &connection, const ReportQ
         if (!row.value())
             break;
         RunRow run;
-        run.id = select->columnText(0);
+        run.id = columnUtf8(*select, 0);
         run.createdMs = select->columnInt(1);
         run.outcome = outcomeOf(select->columnText(2));
         run.gpus = int(select->columnInt(3));
@@ -170,8 +177,10 @@ Result<std::vector<RunRow>> readRuns(SqliteConnection &connection, const ReportQ
         run.firstActiveMs = optionalInt(7);
         run.firstMetricMs = optionalInt(8);
         run.restarts = int(select->columnInt(9));
-        run.cause = select->columnText(10);
-        run.group = select->columnText(11);
+        run.gpuUtilizationSum = select->columnDouble(10);
+        run.gpuUtilizationSamples = select->columnInt(11);
+        run.cause = select->columnText(12);
+        run.group = select->columnText(13);
         if (run.group.isEmpty() && query.by != ReportGrouping::Tag)
             run.group = kUnnamed;
         rows.push_back(std::move(run));
@@ -192,7 +201,7 @@ Result<TagMemberships> groupRunsByTag(SqliteConnection &connection, const std::v
     QHash<QByteArray, std::size_t> rowOfRun;
     rowOfRun.reserve(qsizetype(rows.size()));
     for (std::size_t i = 0; i < rows.size(); ++i)
-        rowOfRun.insert(rows[i].id.toUtf8(), i);
+        rowOfRun.insert(rows[i].id, i);
     QHash<QByteArray, int> tagIndex;
     std::vector<bool> tagged(rows.size(), false);
     TagMemberships memberships;
@@ -225,33 +234,6 @@ Result<TagMemberships> groupRunsByTag(SqliteConnection &connection, const std::v
         if (!tagged[i])
             memberships.entries.emplace_back(i, noTag);
     return memberships;
-}
-
-// Mean GPU utilisation samples per run, from the whole-run summaries of GPU telemetry keys (NVML's
-// sys/gpu<N>/utilization...): (sum, count) over the top level of each key's pyramid. The key range lets the
-// metric_keys_by_key index find those keys without reading every key of every run.
-Result<QHash<QString, std::pair<double, std::int64_t>>> readGpuUtilization(SqliteConnection &connection)
-{
-    auto select = connection.prepare(
-        "SELECT k.run_id, b.total, b.finite_n FROM metric_keys k INDEXED BY metric_keys_by_key"
-        " JOIN metric_bins b ON b.key_id = k.id AND b.level = (SELECT max(level) FROM metric_bins WHERE key_id = k.id)"
-        " WHERE k.key >= 'sys/gpu' AND k.key < 'sys/gpv' AND k.key LIKE 'sys/gpu%/util%'");
-    if (!select)
-        return fail(select.error());
-    QHash<QString, std::pair<double, std::int64_t>> utilization;
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        if (select->columnInt(2) > 0) {
-            auto &sum = utilization[select->columnText(0)];
-            sum.first += select->columnDouble(1);
-            sum.second += select->columnInt(2);
-        }
-    }
-    return utilization;
 }
 
 QJsonValue optionalNumber(const std::optional<double> &value)
@@ -367,25 +349,17 @@ Result<ThroughputReport> computeThroughputReport(SqliteConnection &connection, c
     auto rows = readRuns(connection, query);
     if (!rows)
         return fail(rows.error());
-    auto utilization = readGpuUtilization(connection); // looked up for the runs in range only
-    if (!utilization)
-        return fail(utilization.error());
     const std::int64_t nowMs = nowMsOf(query);
 
     FiguresBuilder total;
     std::map<QDate, FiguresBuilder> days, weeks;
     QHash<QString, FiguresBuilder> groups;
-    std::vector<const std::pair<double, std::int64_t> *> samplesOf(rows->size(), nullptr);
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-        const RunRow &run = (*rows)[i];
-        const auto found = utilization->constFind(run.id);
-        const std::pair<double, std::int64_t> *samples = found == utilization->constEnd() ? nullptr : &found.value();
-        samplesOf[i] = samples;
-        total.add(run, nowMs, samples);
-        days[dayOf(run.createdMs)].add(run, nowMs, samples);
-        weeks[weekOf(run.createdMs)].add(run, nowMs, samples);
+    for (const RunRow &run : *rows) {
+        total.add(run, nowMs);
+        days[dayOf(run.createdMs)].add(run, nowMs);
+        weeks[weekOf(run.createdMs)].add(run, nowMs);
         if (query.by != ReportGrouping::None && query.by != ReportGrouping::Tag)
-            groups[run.group].add(run, nowMs, samples);
+            groups[run.group].add(run, nowMs);
     }
     if (query.by == ReportGrouping::Tag) {
         // A run with several tags counts once in each of them.
@@ -394,7 +368,7 @@ Result<ThroughputReport> computeThroughputReport(SqliteConnection &connection, c
             return fail(memberships.error());
         std::vector<FiguresBuilder> byTag(std::size_t(memberships->tags.size()));
         for (const auto &[row, tag] : memberships->entries)
-            byTag[std::size_t(tag)].add((*rows)[row], nowMs, samplesOf[row]);
+            byTag[std::size_t(tag)].add((*rows)[row], nowMs);
         for (std::size_t tag = 0; tag < byTag.size(); ++tag)
             if (byTag[tag].figures.launched > 0)
                 groups.insert(memberships->tags.at(qsizetype(tag)), std::move(byTag[tag]));
@@ -481,7 +455,7 @@ Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &
         for (std::size_t i = 0; i < rows->size(); ++i)
             inGroup[i] = (*rows)[i].group == group;
     }
-    std::vector<std::pair<std::int64_t, QString>> matches;
+    std::vector<std::pair<std::int64_t, QByteArray>> matches;
     for (std::size_t i = 0; i < rows->size(); ++i) {
         const RunRow &run = (*rows)[i];
         if (day.isValid() && dayOf(run.createdMs) != day)
@@ -499,7 +473,7 @@ Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &
     std::sort(matches.begin(), matches.end(), [](const auto &a, const auto &b) { return a.first != b.first ? a.first > b.first : a.second > b.second; });
     QStringList ids;
     for (const auto &[created, id] : matches)
-        ids << id;
+        ids << QString::fromUtf8(id);
     return ids;
 }
 

@@ -16,6 +16,14 @@ namespace trainyard {
 
 static_assert(std::endian::native == std::endian::little, "chunks are stored little-endian");
 
+namespace {
+const QString &gpuUtilizationPattern()
+{
+    static const QString pattern = QString::fromLatin1(kGpuUtilizationKeyPattern);
+    return pattern;
+}
+} // namespace
+
 Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
                                std::span<const double> values, std::span<const std::int64_t> tsMs)
 {
@@ -35,6 +43,26 @@ Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId,
         SqliteStatement *update = cachedStatement.value();
         update->bind(1, keyId);
         update->bind(2, firstTs);
+        if (auto updated = update->run(); !updated)
+            return updated;
+    }
+    // A GPU utilisation key's samples add to its run's sum and count (NaN is no sample, as in the pyramid).
+    double sum = 0;
+    std::int64_t samples = 0;
+    for (double value : values)
+        if (!std::isnan(value))
+            sum += value, ++samples;
+    if (samples > 0) {
+        auto cachedStatement = connection.cached(
+            "UPDATE runs SET gpu_util_sum = gpu_util_sum + ?2, gpu_util_samples = gpu_util_samples + ?3"
+            " WHERE id = (SELECT run_id FROM metric_keys WHERE id = ?1 AND key LIKE ?4)");
+        if (!cachedStatement)
+            return fail(cachedStatement.error());
+        SqliteStatement *update = cachedStatement.value();
+        update->bind(1, keyId);
+        update->bind(2, sum);
+        update->bind(3, samples);
+        update->bind(4, gpuUtilizationPattern());
         if (auto updated = update->run(); !updated)
             return updated;
     }

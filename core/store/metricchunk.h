@@ -16,6 +16,9 @@ namespace trainyard {
 class SqliteConnection;
 
 inline constexpr std::int64_t kNoTimestamp = std::numeric_limits<std::int64_t>::min();
+// The LIKE pattern of GPU utilisation keys (sys/gpu<N>/utilization_percent from GPU telemetry), whose samples
+// each run's row sums for the throughput review (runs.gpu_util_sum, runs.gpu_util_samples).
+inline constexpr const char *kGpuUtilizationKeyPattern = "sys/gpu%/util%";
 
 struct MetricChunkPoints {
     std::vector<std::int64_t> steps;
@@ -23,7 +26,8 @@ struct MetricChunkPoints {
     std::vector<std::int64_t> tsMs;  // kNoTimestamp where a point has none
 };
 
-// Inserts the points (in their order) as one chunk row of key_id and folds them into the key's pyramid.
+// Inserts the points (in their order) as one chunk row of key_id and folds them into the key's pyramid; keeps
+// the run's first training-metric time and, for a GPU utilisation key, its utilisation sum and count.
 Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
                                std::span<const double> values, std::span<const std::int64_t> tsMs);
 // The chunk row alone, as schema version 3 knew it (its migration converts with this).

@@ -12,6 +12,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <limits>
 #include <thread>
 
 using namespace trainyard;
@@ -154,14 +155,16 @@ private slots:
     {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("trainyard.db"));
+        const int future = schema::kCurrentVersion + 1;
         QVERIFY(makeDatabase(path, QStringLiteral("PRAGMA application_id = %1; CREATE TABLE runs(id TEXT); "
-                                                  "CREATE TABLE future_things(x); PRAGMA user_version = 7;")
-                                       .arg(schema::kApplicationId)));
+                                                  "CREATE TABLE future_things(x); PRAGMA user_version = %2;")
+                                       .arg(schema::kApplicationId)
+                                       .arg(future)));
         const QByteArray before = test::sha256OfFile(path);
         auto database = Database::open(path);
         QVERIFY(!database.ok());
         const QString message = database.error();
-        QVERIFY2(message.contains(QStringLiteral("schema version 7")), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("schema version %1").arg(future)), qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("up to %1").arg(schema::kCurrentVersion)), qPrintable(message));
         QVERIFY(message.contains(path));
         QCOMPARE(test::sha256OfFile(path), before);
@@ -222,6 +225,48 @@ private slots:
         QVERIFY(!database.ok());
         QVERIFY2(database.error().contains(path), qPrintable(database.error()));
         QCOMPARE(test::sha256OfFile(path), before);
+    }
+
+    // Schema 7 keeps each run's GPU utilisation samples on its row: the writer adds every telemetry chunk's
+    // finite values, and the upgrade from 6 computes them from the pyramids of runs recorded before it.
+    void gpuUtilizationKeptPerRunAndComputedByTheUpgrade()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString busy = workspace.addRun(QStringLiteral("busy"), RunStatus::Succeeded);
+        const QString idle = workspace.addRun(QStringLiteral("no-telemetry"), RunStatus::Succeeded);
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        QVERIFY(workspace.addPoints(busy, QStringLiteral("sys/gpu0/utilization_percent"), {0, 1, 2}, {50, nan, 70}));
+        QVERIFY(workspace.addPoints(busy, QStringLiteral("sys/gpu1/utilization_percent"), {0}, {90}));
+        QVERIFY(workspace.addPoints(busy, QStringLiteral("sys/gpu0/memory_used_mib"), {0}, {30000})); // not utilisation
+        QVERIFY(workspace.addPoints(busy, QStringLiteral("loss"), {0, 1}, {2.5, 2.0}));
+        QVERIFY(workspace.addPoints(idle, QStringLiteral("loss"), {0}, {1.0}));
+        const QString path = workspace.workspace().database().path();
+        const auto utilization = [&](const QString &runId) {
+            auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadOnly);
+            auto select = connection->prepare("SELECT gpu_util_sum, gpu_util_samples FROM runs WHERE id = ?");
+            select->bind(1, runId);
+            auto row = select->step();
+            if (!row || !row.value())
+                return std::pair<double, std::int64_t>(-1, -1);
+            return std::pair(select->columnDouble(0), select->columnInt(1));
+        };
+        QCOMPARE(utilization(busy), std::pair(210.0, std::int64_t(3)));
+        QCOMPARE(utilization(idle), std::pair(0.0, std::int64_t(0)));
+
+        // The same workspace as schema 6 left it: no such columns. Opening it upgrades and recomputes them.
+        {
+            auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
+            QVERIFY(connection.ok());
+            QVERIFY(connection->execute("ALTER TABLE runs DROP COLUMN gpu_util_sum; ALTER TABLE runs DROP COLUMN gpu_util_samples;"
+                                        " PRAGMA user_version = 6;")
+                        .ok());
+        }
+        auto reopened = Database::open(path);
+        QVERIFY2(reopened.ok(), reopened ? "" : qPrintable(reopened.error()));
+        QCOMPARE(reopened->schemaVersion(), 7);
+        QCOMPARE(utilization(busy), std::pair(210.0, std::int64_t(3)));
+        QCOMPARE(utilization(idle), std::pair(0.0, std::int64_t(0)));
     }
 
     void readerSeesConsistentSnapshotWhileWriterCommits()
