@@ -287,6 +287,7 @@ void ThroughputView::showReport(const ThroughputReport &report)
     auto dayAxis = new QBarCategoryAxis;
     dayAxis->append(days);
     dayAxis->setLabelsAngle(-90); // a month of days fits only upright
+    dayAxis->setTruncateLabels(false); // QtCharts otherwise cuts an upright label to its width: "…"
     auto countAxis = new QValueAxis;
     countAxis->setRange(0, double(std::max<std::int64_t>(tallest, 1)));
     countAxis->setLabelFormat(QStringLiteral("%d"));
