@@ -2,6 +2,8 @@
 // build needs none of those headers.
 #include "gpu/gpuruntime.h"
 
+#include "gpu/gpuapi.h"
+
 namespace trainyard {
 
 namespace {
@@ -9,12 +11,6 @@ namespace {
 using CudaError = int;
 using NcclResult = int;
 using NvmlReturn = int;
-
-const QStringList kCudaRuntimeNames = {QStringLiteral("libcudart.so.13"), QStringLiteral("libcudart.so.12"), QStringLiteral("libcudart.so"),
-                                       QStringLiteral("/usr/local/cuda/lib64/libcudart.so.13"), QStringLiteral("/usr/local/cuda/lib64/libcudart.so")};
-const QStringList kNcclNames = {QStringLiteral("libnccl.so.2"), QStringLiteral("/usr/local/cuda/lib64/libnccl.so.2"),
-                                QStringLiteral("/usr/local/cuda/lib/libnccl.so.2")};
-const QStringList kNvmlNames = {QStringLiteral("libnvidia-ml.so.1")};
 
 constexpr int kMinimumNcclCode = 21400; // 2.14: non-blocking communicators and ncclCommGetAsyncError
 
@@ -33,7 +29,7 @@ GpuStatus probeGpus()
     GpuStatus status;
 
     // CUDA runtime: version and devices.
-    if (auto cudart = SharedLibrary::open(kCudaRuntimeNames); !cudart) {
+    if (auto cudart = SharedLibrary::open(cudaRuntimeLibraryNames()); !cudart) {
         status.cudaRuntime = QStringLiteral("CUDA runtime not found (%1)").arg(cudart.error());
         status.deviceMessage = QStringLiteral("no CUDA device found: the CUDA runtime (libcudart) is not installed");
     } else {
@@ -64,7 +60,7 @@ GpuStatus probeGpus()
     }
 
     // NCCL: version.
-    if (auto nccl = SharedLibrary::open(kNcclNames); !nccl) {
+    if (auto nccl = SharedLibrary::open(ncclLibraryNames()); !nccl) {
         status.nccl = QStringLiteral("NCCL not found: %1 (%2)").arg(ncclInstallHint(), nccl.error());
     } else if (auto getVersion = nccl->resolve<NcclResult (*)(int *)>("ncclGetVersion"); !getVersion) {
         status.nccl = getVersion.error();
@@ -81,7 +77,7 @@ GpuStatus probeGpus()
     }
 
     // NVML: comes with the NVIDIA driver.
-    if (auto nvml = SharedLibrary::open(kNvmlNames); !nvml) {
+    if (auto nvml = SharedLibrary::open(nvmlLibraryNames()); !nvml) {
         status.nvml = QStringLiteral("NVML not found: the NVIDIA driver is not installed (%1)").arg(nvml.error());
     } else {
         auto init = nvml->resolve<NvmlReturn (*)()>("nvmlInit_v2");
