@@ -3,18 +3,31 @@
 
 #include "gpu/bandwidth.h"
 #include "gpu/gpuruntime.h"
+#include "gpu/ncclpreflight.h"
 #include "launch/memoryplanner.h"
+#include "launch/rankenvironment.h"
+#include "store/preflighthistory.h"
+#include "store/storewriter.h"
+#include "store/workspace.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <mutex>
 
 namespace trainyard::cli {
 
+int printPreflightHistory(const QString &root, bool json, Streams streams);
+
 int runPreflight(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
-    Q_UNUSED(workspaceBefore)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Check the GPUs and NCCL of this machine before a long run: collectives over the chosen GPUs, checked for\n"
         "correctness, with algorithm and bus bandwidth per size (nccl-tests' definitions).\n"
-        "Exit codes: 0 healthy, 1 a check failed, 2 a wrong command line, 3 no CUDA device or no NCCL here."));
+        "Results are kept in the workspace (--history lists them).\n"
+        "Exit codes: 0 healthy, 1 a check failed (wrong results, a hang, slower than the link), 2 a wrong command line,\n"
+        "3 no CUDA device or no NCCL here."));
     const QCommandLineOption gpus(QStringLiteral("gpus"), QStringLiteral("GPUs to use, e.g. 0,1 (default: all)."), QStringLiteral("LIST"));
     const QCommandLineOption ops(QStringLiteral("ops"), QStringLiteral("Collectives: all_reduce,all_gather,reduce_scatter,broadcast (default: all)."),
                                  QStringLiteral("LIST"), QStringLiteral("all_reduce,all_gather,reduce_scatter,broadcast"));
@@ -22,7 +35,10 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
     const QCommandLineOption maxBytes(QStringLiteral("max-bytes"), QStringLiteral("Largest size (default 1G)."), QStringLiteral("SIZE"), QStringLiteral("1GiB"));
     const QCommandLineOption iters(QStringLiteral("iters"), QStringLiteral("Timed iterations per size (default 20)."), QStringLiteral("N"), QStringLiteral("20"));
     const QCommandLineOption timeout(QStringLiteral("timeout"), QStringLiteral("Seconds before a collective counts as hung (default 30)."), QStringLiteral("S"), QStringLiteral("30"));
-    for (const QCommandLineOption &option : {gpus, ops, minBytes, maxBytes, iters, timeout})
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print the result as JSON (no table)."));
+    const QCommandLineOption noSave(QStringLiteral("no-save"), QStringLiteral("Do not keep the result in the workspace's preflight history."));
+    const QCommandLineOption history(QStringLiteral("history"), QStringLiteral("List the stored results, newest first (with --json: all of them)."));
+    for (const QCommandLineOption &option : {gpus, ops, minBytes, maxBytes, iters, timeout, json, noSave, history})
         parser.addOption(option);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("preflight"), arguments, streams))
         return *exit;
@@ -32,6 +48,8 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
     };
     if (!parser.positionalArguments().isEmpty())
         return usage(QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+    if (parser.isSet(history))
+        return printPreflightHistory(resolveWorkspaceRoot(parser, workspaceBefore), parser.isSet(json), streams);
     for (const QString &name : parser.value(ops).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         if (!parseCollective(name.trimmed()))
             return usage(QStringLiteral("--ops: '%1' is not one of all_reduce, all_gather, reduce_scatter, broadcast").arg(name));
@@ -55,9 +73,26 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
     if (const double seconds = parser.value(timeout).toDouble(&ok); !ok || seconds <= 0)
         return usage(QStringLiteral("--timeout '%1' is not a positive number of seconds").arg(parser.value(timeout)));
 
+    PreflightOptions options;
+    options.minBytes = *smallest;
+    options.maxBytes = *largest;
+    options.iterations = parser.value(iters).toInt();
+    options.timeoutSeconds = parser.value(timeout).toDouble();
+    options.ops.clear();
+    for (const QString &name : parser.value(ops).split(QLatin1Char(','), Qt::SkipEmptyParts))
+        options.ops << *parseCollective(name.trimmed());
+    if (parser.isSet(gpus)) {
+        const auto list = parseGpuList(parser.value(gpus));
+        if (!list || list->isEmpty())
+            return usage(QStringLiteral("--gpus '%1' is not a list of GPU numbers such as 0,1,2 or 0-3").arg(parser.value(gpus)));
+        options.gpus = *list;
+    }
+
     const GpuStatus status = probeGpus();
-    streams.out << status.cudaRuntime << '\n' << status.nccl << '\n' << status.nvml << '\n';
-    streams.out.flush();
+    if (!parser.isSet(json)) {
+        streams.out << status.cudaRuntime << '\n' << status.nccl << '\n' << status.nvml << '\n';
+        streams.out.flush();
+    }
     if (!status.cudaAvailable) {
         streams.err << "trainyard preflight: " << status.deviceMessage << "; nothing to check on this machine\n";
         return kExitNoGpu;
@@ -66,9 +101,96 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
         streams.err << "trainyard preflight: " << status.nccl << '\n';
         return kExitNoGpu;
     }
-    streams.err << "trainyard preflight: " << status.deviceCount
-                << " CUDA device(s) found, but running the collectives is not part of this build yet (issue 7)\n";
-    return kExitFailure;
+    for (int gpu : options.gpus)
+        if (gpu >= status.deviceCount)
+            return usage(QStringLiteral("--gpus: GPU %1 does not exist: this machine has %2 CUDA device(s), 0 to %3")
+                             .arg(gpu)
+                             .arg(status.deviceCount)
+                             .arg(status.deviceCount - 1));
+
+    // Rows print as they complete (from the GPUs' threads, one at a time), in nccl-tests' columns.
+    std::mutex printing;
+    const bool table = !parser.isSet(json);
+    if (table)
+        streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8\n")
+                           .arg(QStringLiteral("collective"), -15)
+                           .arg(QStringLiteral("size"), 12)
+                           .arg(QStringLiteral("count"), 11)
+                           .arg(QStringLiteral("placement"), -13)
+                           .arg(QStringLiteral("time(us)"), 10)
+                           .arg(QStringLiteral("algbw(GB/s)"), 12)
+                           .arg(QStringLiteral("busbw(GB/s)"), 12)
+                           .arg(QStringLiteral("#wrong"), 7);
+    auto result = runNcclPreflight(options, [&](const PreflightMeasurement &m) {
+        if (!table)
+            return;
+        const std::lock_guard lock(printing);
+        streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8\n")
+                           .arg(collectiveName(m.op), -15)
+                           .arg(m.bytes, 12)
+                           .arg(m.elements, 11)
+                           .arg(m.inPlace ? QStringLiteral("in-place") : QStringLiteral("out-of-place"), -13)
+                           .arg(QString::number(m.seconds * 1e6, 'f', 1), 10)
+                           .arg(QString::number(m.algorithmGBs, 'f', 2), 12)
+                           .arg(QString::number(m.busGBs, 'f', 2), 12)
+                           .arg(m.wrongElements, 7);
+        streams.out.flush();
+    });
+    if (!result) // the probe found a device and NCCL: this is a real failure
+        return reportFailure(streams, QStringLiteral("preflight"), result.error());
+
+    // The machine's history: kept in the workspace unless --no-save.
+    QString savedTo;
+    if (!parser.isSet(noSave)) {
+        auto workspace = openWorkspace(parser, workspaceBefore);
+        if (!workspace)
+            return reportFailure(streams, QStringLiteral("preflight"), workspace.error());
+        auto writer = StoreWriter::start(workspace->database());
+        if (!writer)
+            return reportFailure(streams, QStringLiteral("preflight"), writer.error());
+        const QJsonObject json = result->toJson();
+        auto saved = writer.value()->submit<std::int64_t>([json](SqliteConnection &connection) { return savePreflightRecord(connection, json); }).get();
+        if (!saved)
+            return reportFailure(streams, QStringLiteral("preflight"), saved.error());
+        savedTo = workspace->root();
+    }
+    if (parser.isSet(json))
+        streams.out << QJsonDocument(result->toJson()).toJson();
+    else
+        streams.out << "\nGPUs: " << result->deviceNames.join(QStringLiteral(", ")) << "\nlink: " << result->link.description << '\n'
+                    << result->verdict << '\n' << (savedTo.isEmpty() ? QString() : QStringLiteral("saved in the history of %1\n").arg(savedTo));
+    return result->healthy ? kExitOk : kExitFailure;
+}
+
+// trainyard preflight --history: the stored results, newest first.
+int printPreflightHistory(const QString &root, bool json, Streams streams)
+{
+    auto existing = Workspace::openIfExists(root);
+    if (!existing)
+        return reportFailure(streams, QStringLiteral("preflight"), existing.error());
+    QList<PreflightRecord> records;
+    if (existing->has_value()) {
+        auto connection = (**existing).database().connect();
+        if (!connection)
+            return reportFailure(streams, QStringLiteral("preflight"), connection.error());
+        auto loaded = loadPreflightRecords(*connection);
+        if (!loaded)
+            return reportFailure(streams, QStringLiteral("preflight"), loaded.error());
+        records = *loaded;
+    }
+    if (json) {
+        QJsonArray array;
+        for (const PreflightRecord &record : records)
+            array.append(record.result);
+        streams.out << QJsonDocument(array).toJson();
+        return kExitOk;
+    }
+    if (records.isEmpty())
+        streams.out << "no preflight results in " << root << " yet: run trainyard preflight on a machine with GPUs\n";
+    for (const PreflightRecord &record : records)
+        streams.out << record.startedAt.toString(Qt::ISODate) << "  " << record.host << "  "
+                    << (record.healthy ? QStringLiteral("healthy") : QStringLiteral("NOT HEALTHY")) << "  " << record.verdict << '\n';
+    return kExitOk;
 }
 
 } // namespace trainyard::cli

@@ -279,6 +279,19 @@ Result<void> computeRunGpuUtilization(SqliteConnection &connection)
     return update->run();
 }
 
+// Version 8: the machine's preflight results (trainyard preflight), whole as JSON, with what the history lists.
+constexpr const char *kVersion8 = R"sql(
+CREATE TABLE preflight_results (
+    id          INTEGER PRIMARY KEY,
+    started_ms  INTEGER NOT NULL,
+    host        TEXT NOT NULL,
+    healthy     INTEGER NOT NULL,
+    verdict     TEXT NOT NULL,
+    result      TEXT NOT NULL
+);
+CREATE INDEX preflight_results_by_time ON preflight_results(started_ms);
+)sql";
+
 // Builds the pyramid of every existing key from its chunks, in the order they were written.
 Result<void> buildMetricBins(SqliteConnection &connection)
 {
@@ -321,6 +334,7 @@ constexpr Migration kMigrations[] = {
     {5, kVersion5},
     {6, kVersion6, computeRunTimelines},
     {7, kVersion7, computeRunGpuUtilization},
+    {8, kVersion8},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

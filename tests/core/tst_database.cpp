@@ -264,7 +264,7 @@ private slots:
         }
         auto reopened = Database::open(path);
         QVERIFY2(reopened.ok(), reopened ? "" : qPrintable(reopened.error()));
-        QCOMPARE(reopened->schemaVersion(), 7);
+        QCOMPARE(reopened->schemaVersion(), schema::kCurrentVersion);
         QCOMPARE(utilization(busy), std::pair(210.0, std::int64_t(3)));
         QCOMPARE(utilization(idle), std::pair(0.0, std::int64_t(0)));
     }

@@ -1,4 +1,7 @@
 // The real trainyard binary: exit codes, usage, ls --json, and bad workspaces left untouched.
+#include "store/preflighthistory.h"
+#include "store/sqlite.h"
+#include "store/workspace.h"
 #include "support/testworkspace.h"
 
 #include <QDir>
@@ -13,6 +16,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <tuple>
 
 using namespace trainyard;
 
@@ -435,6 +439,41 @@ private slots:
         const Outcome badSize = runTrainyard({"preflight", "--min-bytes", "1G", "--max-bytes", "1M"}, m_environment);
         QCOMPARE(badSize.exitCode, 2);
         QVERIFY(badSize.err.contains(QStringLiteral("--max-bytes '1M'")));
+    }
+
+    void preflightHistoryListsStoredResultsNewestFirst()
+    {
+        const QString root = m_home->path() + QStringLiteral("/preflight-history");
+        const Outcome empty = runTrainyard({"preflight", "--history", "--workspace", root}, m_environment);
+        QCOMPARE(empty.exitCode, 0);
+        QVERIFY2(empty.out.contains(QStringLiteral("no preflight results")), qPrintable(empty.out));
+        QVERIFY(!QFileInfo::exists(root)); // reading the history creates nothing
+
+        {
+            auto workspace = Workspace::open(root);
+            QVERIFY(workspace.ok());
+            auto connection = workspace->database().connect();
+            QVERIFY(connection.ok());
+            for (const auto &[day, healthy, verdict] : {std::tuple{1, true, "healthy: correct results; peak bus bandwidth 371.2 GB/s"},
+                                                        std::tuple{2, false, "slow: peak bus bandwidth 40.0 GB/s"}})
+                QVERIFY(savePreflightRecord(*connection, QJsonObject{{"started_at", QDateTime(QDate(2026, 11, day), QTime(8, 0), Qt::UTC).toString(Qt::ISODateWithMs)},
+                                                                     {"host", "gpu-box-1"},
+                                                                     {"healthy", healthy},
+                                                                     {"verdict", verdict},
+                                                                     {"measurements", QJsonArray()}})
+                            .ok());
+        }
+        const Outcome listed = runTrainyard({"preflight", "--history", "--workspace", root}, m_environment);
+        QCOMPARE(listed.exitCode, 0);
+        const QStringList lines = listed.out.trimmed().split(QLatin1Char('\n'));
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines.at(0).startsWith(QStringLiteral("2026-11-02T08:00:00Z  gpu-box-1  NOT HEALTHY  slow")), qPrintable(lines.at(0)));
+        QVERIFY2(lines.at(1).contains(QStringLiteral("healthy  healthy: correct results")), qPrintable(lines.at(1)));
+        const Outcome json = runTrainyard({"preflight", "--history", "--json", "--workspace", root}, m_environment);
+        QCOMPARE(json.exitCode, 0);
+        const QJsonArray array = QJsonDocument::fromJson(json.out.toUtf8()).array();
+        QCOMPARE(array.size(), 2);
+        QCOMPARE(array.at(1).toObject().value(QStringLiteral("verdict")).toString(), QStringLiteral("healthy: correct results; peak bus bandwidth 371.2 GB/s"));
     }
 
     void lsOnAbsentWorkspaceCreatesNothing()

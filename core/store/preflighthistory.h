@@ -1,0 +1,32 @@
+// PreflightHistory: the machine's past preflight results (preflight_results table), newest first, so a slow or
+// failing link is seen against what the same GPUs measured before.
+#pragma once
+
+#include "result.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <cstdint>
+
+namespace trainyard {
+
+class SqliteConnection;
+
+struct PreflightRecord {
+    std::int64_t id = 0;
+    QDateTime startedAt;
+    QString host;
+    bool healthy = false;
+    QString verdict;
+    QJsonObject result; // PreflightResult::toJson()
+};
+
+// Stores one result (its started_at, host, healthy and verdict are read from it); returns the row id.
+Result<std::int64_t> savePreflightRecord(SqliteConnection &connection, const QJsonObject &result);
+// At most `limit` results, newest first.
+Result<QList<PreflightRecord>> loadPreflightRecords(SqliteConnection &connection, int limit = 200);
+
+} // namespace trainyard
