@@ -12,6 +12,7 @@
 #include "store/storewriter.h"
 #include "views/backendsdialog.h"
 #include "views/compareview.h"
+#include "views/preflightview.h"
 #include "views/throughputview.h"
 #include "views/composepanel.h"
 #include "views/newrundialog.h"
@@ -210,6 +211,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     })->setToolTip(tr("Cluster profiles (Slurm through slurmrestd) runs can launch on"));
     toolbar->addAction(tr("Throughput"), this, [this] { openThroughput(); })
         ->setToolTip(tr("The leads' review: outcomes per day, GPU-hours, failure causes, queue wait, time to first step"));
+    toolbar->addAction(tr("GPU preflight"), this, [this] { openPreflight(); })
+        ->setToolTip(tr("Are the GPUs and their links healthy? NCCL collectives checked and timed, against the link's bandwidth"));
     QAction *compare = toolbar->addAction(tr("Compare"), this, [this] { openCompare(); });
     compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     compare->setToolTip(tr("Compare the selected runs (Ctrl+D): charts of every metric and their params side by side"));
@@ -328,6 +331,16 @@ ThroughputView *MainWindow::openThroughput()
     }
     m_tabs->setCurrentWidget(m_throughput);
     return m_throughput;
+}
+
+PreflightView *MainWindow::openPreflight()
+{
+    if (!m_preflight) {
+        m_preflight = new PreflightView(m_workspaceRoot, m_tabs);
+        m_tabs->addTab(m_preflight, tr("GPU preflight"));
+    }
+    m_tabs->setCurrentWidget(m_preflight);
+    return m_preflight;
 }
 
 ComposePanel *MainWindow::openCompose()

@@ -12,6 +12,7 @@ class QTableView;
 
 namespace trainyard {
 
+class PreflightView;
 class ThroughputView;
 
 class CompareView;
@@ -50,6 +51,8 @@ public:
     // Opens (or brings forward) the leads' throughput page.
     ThroughputView *openThroughput();
     ThroughputView *throughputView() const { return m_throughput; }
+    // The GPUs' preflight page (history, chart, verdict, a Run button), opened once and brought forward after.
+    PreflightView *openPreflight();
     void cloneWithChanges(const QString &runId);
 
     // Opens (or brings forward) the compare view with these runs (the selected ones by default).
@@ -83,6 +86,7 @@ private:
     QMenu *m_columnsMenu;
     CompareView *m_compare = nullptr;
     ThroughputView *m_throughput = nullptr;
+    PreflightView *m_preflight = nullptr;
     ComposePanel *m_compose = nullptr;
     QStackedWidget *m_pages;
     QTableView *m_runsView;

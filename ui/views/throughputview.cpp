@@ -1,6 +1,7 @@
 #include "views/throughputview.h"
 
 #include "models/reportmodel.h"
+#include "views/offuithread.h"
 #include "store/database.h"
 #include "store/sqlite.h"
 #include "store/workspace.h"
@@ -13,7 +14,6 @@
 #include <QDateEdit>
 #include <QFile>
 #include <QFileDialog>
-#include <QFutureWatcher>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -27,7 +27,6 @@
 #include <QTableView>
 #include <QValueAxis>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 
@@ -77,18 +76,6 @@ void clearChart(QChart *chart)
     chart->removeAllSeries();
     for (QAbstractAxis *axis : chart->axes())
         chart->removeAxis(axis), delete axis;
-}
-
-template <typename Work, typename Done>
-void runOffUiThread(QObject *owner, Work work, Done done)
-{
-    using T = decltype(work());
-    auto watcher = new QFutureWatcher<T>(owner);
-    QObject::connect(watcher, &QFutureWatcher<T>::finished, owner, [watcher, done] {
-        done(watcher->result());
-        watcher->deleteLater();
-    });
-    watcher->setFuture(QtConcurrent::run(std::move(work)));
 }
 
 } // namespace
