@@ -104,6 +104,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         object.insert(QStringLiteral("first_failure"), firstFailure.isObject() ? firstFailure : QJsonValue(QJsonValue::Null));
         object.insert(QStringLiteral("failures"), summary.value(QStringLiteral("failures")).toArray());
         object.insert(QStringLiteral("ingest"), summary.value(QStringLiteral("ingest")).toObject());
+        object.insert(QStringLiteral("gpu_telemetry"), summary.value(QStringLiteral("gpu_telemetry")));
         object.insert(QStringLiteral("metrics"), metricObject);
         object.insert(QStringLiteral("events"), eventArray);
         const auto provenance = loadProvenance(found->workspace.runDir(run.id));
@@ -131,6 +132,9 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         streams.out << "failure    rank " << failure.value(QStringLiteral("rank")).toInt() << ", "
                     << failure.value(QStringLiteral("cause")).toString() << ": " << failure.value(QStringLiteral("message")).toString() << '\n';
     }
+    if (const QString telemetry = summary.value(QStringLiteral("gpu_telemetry")).toString(); !telemetry.isEmpty())
+        streams.out << "gpu stats  " << (telemetry == QLatin1String("nvml") ? QStringLiteral("sampled by NVML once a second (sys/gpu<N>/...)") : telemetry)
+                    << '\n';
     const QJsonObject ingest = summary.value(QStringLiteral("ingest")).toObject();
     if (ingest.value(QStringLiteral("malformed_lines")).toInt() > 0) {
         streams.out << "malformed  " << ingest.value(QStringLiteral("malformed_lines")).toInt() << " metric lines\n";

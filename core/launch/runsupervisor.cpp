@@ -333,11 +333,16 @@ RunSupervisor::RunSupervisor(QString runId, LaunchRequest request, StoreWriter &
 }
 
 // One line a second in system.jsonl (ingested like a metrics file): each rank's CPU and resident memory from
-// /proc, at the step "seconds since launch".
+// /proc and, for a run given GPUs where NVML is there, each GPU's NVML figures, at the step "seconds since launch".
 void RunSupervisor::sampleTelemetry()
 {
-    if (!m_telemetry)
+    if (!m_telemetry) {
         m_telemetry = std::make_unique<ProcessTelemetry>();
+        if (auto gpus = GpuTelemetry::open(m_request.gpus))
+            m_gpuTelemetry = std::move(gpus.value());
+        else
+            m_gpuTelemetryUnavailable = gpus.error();
+    }
     auto *runner = qobject_cast<LocalRunner *>(m_backend);
     if (!runner)
         return;
@@ -351,6 +356,21 @@ void RunSupervisor::sampleTelemetry()
         const QString prefix = QStringLiteral("sys/rank%1/").arg(it.key());
         line.insert(prefix + QStringLiteral("cpu_percent"), std::round(it->cpuPercent * 10) / 10);
         line.insert(prefix + QStringLiteral("rss_mib"), std::round(it->rssBytes / (1024.0 * 1024.0) * 10) / 10);
+    }
+    if (m_gpuTelemetry) {
+        for (const GpuSample &gpu : m_gpuTelemetry->sample()) {
+            const QString prefix = QStringLiteral("sys/gpu%1/").arg(gpu.gpu);
+            const auto insert = [&](const char *name, const std::optional<double> &value) {
+                if (value)
+                    line.insert(prefix + QLatin1String(name), std::round(*value * 10) / 10);
+            };
+            insert("utilization_percent", gpu.utilizationPercent);
+            insert("memory_used_mib", gpu.memoryUsedMiB);
+            insert("power_w", gpu.powerWatts);
+            insert("temperature_c", gpu.temperatureCelsius);
+            insert("sm_clock_mhz", gpu.smClockMHz);
+            insert("memory_clock_mhz", gpu.memoryClockMHz);
+        }
     }
     QFile file(m_request.runDir + QStringLiteral("/") + QLatin1String(kSystemMetricsFileName));
     if (file.open(QIODevice::Append))
@@ -395,6 +415,12 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
     if (!ingestError.isEmpty())
         ingest.insert(QStringLiteral("error"), ingestError);
     summary.insert(QStringLiteral("ingest"), ingest);
+    // Whether the run's GPUs were sampled, and if not why ("NVML not found: ..."): a run page without GPU charts
+    // says so through this.
+    if (!m_request.gpus.isEmpty())
+        summary.insert(QStringLiteral("gpu_telemetry"), m_gpuTelemetry ? QStringLiteral("nvml")
+                                                        : m_telemetry ? QStringLiteral("none: ") + m_gpuTelemetryUnavailable
+                                                                      : QStringLiteral("none: the run ended before the first sample"));
     (void)m_writer.setExitSummary(m_runId, QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)));
     const QString detail = outcome.firstFailure ? outcome.firstFailure->message : QString();
     auto recorded = m_writer.recordStatus(m_runId, outcome.status, QDateTime::currentDateTimeUtc(), detail).get();

@@ -2,6 +2,7 @@
 // ingestion, cancel requests, and the final summary once every point is in.
 #pragma once
 
+#include "gpu/gputelemetry.h"
 #include "gpu/processtelemetry.h"
 #include "ingest/metricingester.h"
 #include "launch/backend.h"
@@ -17,6 +18,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <optional>
 
 namespace trainyard {
 
@@ -88,6 +90,8 @@ private:
     QTimer m_cancelCheck;
     QTimer m_telemetryTimer;
     std::unique_ptr<ProcessTelemetry> m_telemetry;
+    std::optional<GpuTelemetry> m_gpuTelemetry; // NVML, for a run given GPUs on a machine that has NVML
+    QString m_gpuTelemetryUnavailable;          // why there is none, once tried
     qint64 m_telemetrySample = 0;
     bool m_finished = false;
     QString m_ingestError;

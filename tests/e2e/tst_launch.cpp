@@ -517,6 +517,25 @@ private slots:
         }
         // The rank's own stdout metric is still read (system metrics do not switch stdout parsing off).
         QCOMPARE(metrics[QStringLiteral("loops")].toObject()[QStringLiteral("points")].toInt(), 1);
+        QVERIFY(show(runId)[QStringLiteral("gpu_telemetry")].isNull()); // given no GPUs: nothing to sample
+
+        // Given a GPU: NVML samples it where NVML is there; elsewhere the run says why it has no GPU figures.
+        const Outcome onGpu = trainyard({"launch", "--gpus", "0", "--quiet", "--", kPython, kScripts + "busy.py"}, {{"BUSY_SECONDS", "2.5"}});
+        QCOMPARE(onGpu.exitCode, 0);
+        const QJsonObject shown = show(runIdFrom(onGpu));
+        const QJsonObject gpuMetrics = shown[QStringLiteral("metrics")].toObject();
+        const QString telemetry = shown[QStringLiteral("gpu_telemetry")].toString();
+        if (telemetry == QLatin1String("nvml")) {
+            QVERIFY2(gpuMetrics[QStringLiteral("sys/gpu0/utilization_percent")].toObject()[QStringLiteral("points")].toInt() >= 1,
+                     qPrintable(QJsonDocument(gpuMetrics).toJson()));
+            QVERIFY(gpuMetrics[QStringLiteral("sys/gpu0/memory_used_mib")].toObject()[QStringLiteral("max")].toDouble() > 0);
+        } else {
+            QVERIFY2(telemetry.startsWith(QStringLiteral("none: NVML not found")) || telemetry.startsWith(QStringLiteral("none: NVML (")),
+                     qPrintable(telemetry));
+            for (const QString &key : gpuMetrics.keys())
+                QVERIFY2(!key.startsWith(QStringLiteral("sys/gpu")), qPrintable(key));
+            QVERIFY(gpuMetrics.contains(QStringLiteral("sys/rank0/cpu_percent"))); // /proc figures all the same
+        }
     }
 
     void gitProvenanceIsRecorded()
