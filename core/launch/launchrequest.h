@@ -17,6 +17,7 @@ struct NcclDebugOptions {
     bool p2pDisable = false;   // NCCL_P2P_DISABLE=1
     bool ibDisable = false;    // NCCL_IB_DISABLE=1
     QString socketIfname;      // NCCL_SOCKET_IFNAME
+    bool operator==(const NcclDebugOptions &) const = default;
 };
 
 struct LaunchRequest {

@@ -29,7 +29,7 @@ bool SpecForm::operator==(const SpecForm &other) const
     return sameSweep(sweep, other.sweep) && name == other.name && command == other.command && cwd == other.cwd && backend == other.backend && nodes == other.nodes &&
            ranksPerNode == other.ranksPerNode &&
            gpus == other.gpus && maxRestarts == other.maxRestarts && hangTimeoutS == other.hangTimeoutS && tags == other.tags &&
-           notes == other.notes && sameParams(params, other.params);
+           notes == other.notes && sameParams(params, other.params) && nccl == other.nccl;
 }
 
 SpecForm formFromSpec(const RunSpec &spec)
@@ -48,6 +48,7 @@ SpecForm formFromSpec(const RunSpec &spec)
     form.notes = spec.notes;
     form.params = spec.params;
     form.sweep = spec.sweep;
+    form.nccl = spec.nccl;
     return form;
 }
 
@@ -149,6 +150,15 @@ Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
     }
     setOrRemove(root, "params", !form.params.isEmpty(), params);
     setOrRemove(root, "sweep", !form.sweep.isEmpty(), sweepNode(form.sweep));
+    YAML::Node nccl = root["nccl"] && root["nccl"].IsMap() ? root["nccl"] : YAML::Node(YAML::NodeType::Map);
+    setOrRemove(nccl, "debug", !form.nccl.level.isEmpty(), YAML::Node(form.nccl.level.toStdString()));
+    setOrRemove(nccl, "debug_subsys", !form.nccl.subsystems.isEmpty(), YAML::Node(form.nccl.subsystems.toStdString()));
+    setOrRemove(nccl, "async_error_handling", form.nccl.asyncErrorHandling >= 0, YAML::Node(form.nccl.asyncErrorHandling));
+    setOrRemove(nccl, "trace_buffer_size", form.nccl.traceBufferSize >= 0, YAML::Node(form.nccl.traceBufferSize));
+    setOrRemove(nccl, "p2p_disable", form.nccl.p2pDisable, YAML::Node(true));
+    setOrRemove(nccl, "ib_disable", form.nccl.ibDisable, YAML::Node(true));
+    setOrRemove(nccl, "socket_ifname", !form.nccl.socketIfname.isEmpty(), YAML::Node(form.nccl.socketIfname.toStdString()));
+    setOrRemove(root, "nccl", nccl.size() > 0, nccl);
     YAML::Emitter out;
     out << root;
     return QByteArray(out.c_str()) + '\n';
@@ -184,6 +194,8 @@ QStringList changedFields(const RunSpec &parent, const RunSpec &child)
         changed << QStringLiteral("env");
     if (parent.strategy.strategy != child.strategy.strategy)
         changed << QStringLiteral("strategy");
+    if (a.nccl != b.nccl)
+        changed << QStringLiteral("nccl");
     if (parent.sweep.runCount() != child.sweep.runCount() || parent.sweep.grid != child.sweep.grid || parent.sweep.seeds != child.sweep.seeds)
         changed << QStringLiteral("sweep");
     QStringList names;

@@ -1,6 +1,6 @@
 // Editing a run spec as a form: the fields the compose panel shows, read from a spec and written back
-// into its YAML text. Writing changes only the form's keys, so what the form does not show (a sweep,
-// param passing, the strategy, NCCL switches, comments aside) is kept as it was.
+// into its YAML text. Writing changes only the form's keys, so what the form does not show (param passing,
+// the strategy, the environment, comments aside) is kept as it was.
 #pragma once
 
 #include "result.h"
@@ -27,6 +27,7 @@ struct SpecForm {
     QString notes;
     QList<RunParam> params;
     SweepSpec sweep; // its axes, edited in the form's axes table
+    NcclDebugOptions nccl; // the `nccl:` switches
     bool operator==(const SpecForm &other) const;
 };
 

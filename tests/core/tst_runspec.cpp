@@ -228,12 +228,16 @@ param_passing:
         form.sweep.random = {RandomAxis{QStringLiteral("dropout"), RandomAxis::Distribution::Uniform, 0, 0.5, {}},
                              RandomAxis{QStringLiteral("opt"), RandomAxis::Distribution::Choice, 0, 1, {QStringLiteral("sgd")}}};
         form.sweep.seeds = {QStringLiteral("1"), QStringLiteral("2")};
+        form.nccl = NcclDebugOptions{QStringLiteral("INFO"), QStringLiteral("INIT,COLL"), 3, 2000, true, false, QStringLiteral("eth0")};
         auto yaml = applyForm({}, form);
         QVERIFY(yaml.ok());
         auto spec = parseRunSpec(yaml.value(), QStringLiteral("form.yaml"), QStringLiteral("/tmp"));
         QVERIFY2(spec.ok(), qPrintable(spec.ok() ? QString() : spec.error() + QLatin1Char('\n') + QString::fromUtf8(yaml.value())));
         QVERIFY(formFromSpec(spec.value()) == form);
         QCOMPARE(spec->sweep.runCount(), 2 * 4 * 2);
+        QCOMPARE(spec->nccl.socketIfname, QStringLiteral("eth0"));
+        QCOMPARE(spec->nccl.asyncErrorHandling, 3);
+        QVERIFY2(!yaml->contains("ib_disable"), yaml->constData()); // a switch left off is not written
         // Again from its own YAML: nothing moves.
         auto again = applyForm(yaml.value(), formFromSpec(spec.value()));
         QVERIFY(again.ok());
@@ -263,6 +267,12 @@ param_passing:
         QCOMPARE(child->paramPassing.argsTemplate, QStringList{QStringLiteral("--lr={lr}")});
         QCOMPARE(strategyName(child->strategy.strategy), QStringLiteral("zero2"));
         QCOMPARE(child->nccl.level, QStringLiteral("INFO"));
+        // Turning the NCCL switches off in the form removes the `nccl:` map, and the change is named.
+        form.nccl = NcclDebugOptions{};
+        auto quiet = parseRunSpec(applyForm(parentYaml, form).value(), QStringLiteral("quiet.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(quiet.ok());
+        QVERIFY(quiet->nccl == NcclDebugOptions{});
+        QCOMPARE(changedFields(parent.value(), quiet.value()), (QStringList{QStringLiteral("nccl"), QStringLiteral("params.lr")}));
         // A YAML that does not parse is an error with its position, and the text is not touched.
         auto broken = applyForm("name: [unclosed\n", form);
         QVERIFY(!broken.ok());

@@ -26,6 +26,7 @@
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QCheckBox>
 #include <QTest>
 
 using namespace trainyard;
@@ -58,6 +59,25 @@ private slots:
         QCOMPARE(panel.ranksBox()->value(), 4);
         QCOMPARE(panel.paramsTable()->rowCount(), 2);
         QCOMPARE(panel.paramsTable()->item(1, 2)->text(), QStringLiteral("sgd"));
+        // The NCCL switches: set in the form, written as the spec's `nccl:` map; read back from the YAML.
+        auto *level = panel.findChild<QComboBox *>(QStringLiteral("ncclDebug"));
+        auto *p2p = panel.findChild<QCheckBox *>(QStringLiteral("ncclP2pDisable"));
+        auto *ifname = panel.findChild<QLineEdit *>(QStringLiteral("ncclSocketIfname"));
+        QVERIFY(level && p2p && ifname);
+        level->setCurrentIndex(level->findText(QStringLiteral("INFO")));
+        emit level->activated(level->currentIndex());
+        p2p->click();
+        ifname->setFocus();
+        QTest::keyClicks(ifname, QStringLiteral("lo"));
+        QVERIFY2(panel.spec().has_value(), qPrintable(panel.yaml()));
+        QCOMPARE(panel.spec()->nccl.level, QStringLiteral("INFO"));
+        QVERIFY(panel.spec()->nccl.p2pDisable);
+        QCOMPARE(panel.spec()->nccl.socketIfname, QStringLiteral("lo"));
+        yaml = panel.yaml();
+        yaml.replace(QStringLiteral("debug: INFO"), QStringLiteral("debug: WARN"));
+        panel.setYaml(yaml);
+        QCOMPARE(level->currentText(), QStringLiteral("WARN"));
+        QVERIFY(p2p->isChecked());
         // Form -> YAML -> form gives the same form.
         const SpecForm form = panel.form();
         panel.setYaml(QString::fromUtf8(applyForm({}, form).value()));

@@ -10,6 +10,7 @@
 #include <QMessageBox>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -125,6 +126,48 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     formLayout->addRow(tr("Hang timeout"), m_hangTimeout);
     formLayout->addRow(tr("Tags"), m_tags);
     formLayout->addRow(tr("Notes"), m_notes);
+
+    // NCCL debugging: the spec's `nccl:` map, as the launch flags set it.
+    m_ncclDebug = new QComboBox(this);
+    m_ncclDebug->setObjectName(QStringLiteral("ncclDebug"));
+    m_ncclDebug->addItems({tr("off"), QStringLiteral("VERSION"), QStringLiteral("WARN"), QStringLiteral("INFO"), QStringLiteral("TRACE")});
+    m_ncclDebug->setToolTip(tr("NCCL_DEBUG, with each rank's output in nccl.rank<N>.log in the run folder (NCCL_DEBUG_FILE)"));
+    m_ncclSubsystems = new QLineEdit(this);
+    m_ncclSubsystems->setObjectName(QStringLiteral("ncclSubsystems"));
+    m_ncclSubsystems->setPlaceholderText(tr("NCCL_DEBUG_SUBSYS, e.g. INIT,COLL"));
+    m_ncclAsyncErrorHandling = new QComboBox(this);
+    m_ncclAsyncErrorHandling->setObjectName(QStringLiteral("ncclAsyncErrorHandling"));
+    m_ncclAsyncErrorHandling->addItems({tr("not set"), QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3")});
+    m_ncclAsyncErrorHandling->setToolTip(tr("TORCH_NCCL_ASYNC_ERROR_HANDLING: 0 off, 1 tear down on errors, 2 clean up only, 3 skip clean-up"));
+    m_ncclTraceBufferSize = new QSpinBox(this);
+    m_ncclTraceBufferSize->setObjectName(QStringLiteral("ncclTraceBufferSize"));
+    m_ncclTraceBufferSize->setRange(-1, 10000000);
+    m_ncclTraceBufferSize->setSpecialValueText(tr("not set"));
+    m_ncclTraceBufferSize->setValue(-1);
+    m_ncclTraceBufferSize->setToolTip(tr("TORCH_NCCL_TRACE_BUFFER_SIZE: collectives kept for the flight recorder"));
+    m_ncclP2pDisable = new QCheckBox(QStringLiteral("NCCL_P2P_DISABLE"), this);
+    m_ncclP2pDisable->setObjectName(QStringLiteral("ncclP2pDisable"));
+    m_ncclIbDisable = new QCheckBox(QStringLiteral("NCCL_IB_DISABLE"), this);
+    m_ncclIbDisable->setObjectName(QStringLiteral("ncclIbDisable"));
+    m_ncclSocketIfname = new QLineEdit(this);
+    m_ncclSocketIfname->setObjectName(QStringLiteral("ncclSocketIfname"));
+    m_ncclSocketIfname->setPlaceholderText(tr("NCCL_SOCKET_IFNAME, e.g. eth0 or ^docker"));
+    auto ncclLevelRow = new QHBoxLayout;
+    ncclLevelRow->addWidget(m_ncclDebug);
+    ncclLevelRow->addWidget(m_ncclSubsystems, 1);
+    auto ncclTorchRow = new QHBoxLayout;
+    ncclTorchRow->addWidget(new QLabel(tr("async errors"), this));
+    ncclTorchRow->addWidget(m_ncclAsyncErrorHandling);
+    ncclTorchRow->addWidget(new QLabel(tr("trace buffer"), this));
+    ncclTorchRow->addWidget(m_ncclTraceBufferSize);
+    ncclTorchRow->addStretch(1);
+    auto ncclTransportRow = new QHBoxLayout;
+    ncclTransportRow->addWidget(m_ncclP2pDisable);
+    ncclTransportRow->addWidget(m_ncclIbDisable);
+    ncclTransportRow->addWidget(m_ncclSocketIfname, 1);
+    formLayout->addRow(tr("NCCL debug"), ncclLevelRow);
+    formLayout->addRow(tr("Torch NCCL"), ncclTorchRow);
+    formLayout->addRow(tr("NCCL transport"), ncclTransportRow);
     auto paramButtons = new QHBoxLayout;
     paramButtons->addWidget(addParam);
     paramButtons->addWidget(removeParam);
@@ -178,8 +221,13 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     layout->addWidget(m_plan);
     layout->addLayout(bottom);
 
-    for (QLineEdit *edit : {m_name, m_command, m_cwd, m_gpus, m_tags, m_notes})
+    for (QLineEdit *edit : {m_name, m_command, m_cwd, m_gpus, m_tags, m_notes, m_ncclSubsystems, m_ncclSocketIfname})
         connect(edit, &QLineEdit::textEdited, this, &ComposePanel::formEdited);
+    for (QComboBox *box : {m_ncclDebug, m_ncclAsyncErrorHandling})
+        connect(box, &QComboBox::activated, this, &ComposePanel::formEdited);
+    for (QCheckBox *box : {m_ncclP2pDisable, m_ncclIbDisable})
+        connect(box, &QCheckBox::clicked, this, &ComposePanel::formEdited);
+    connect(m_ncclTraceBufferSize, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
     connect(m_ranks, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
     connect(m_nodes, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
     connect(m_backend, &QComboBox::activated, this, &ComposePanel::formEdited);
@@ -249,6 +297,13 @@ SpecForm ComposePanel::form() const
     for (const QString &tag : m_tags->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
         form.tags << tag.trimmed();
     form.notes = m_notes->text().trimmed();
+    form.nccl.level = m_ncclDebug->currentIndex() > 0 ? m_ncclDebug->currentText() : QString();
+    form.nccl.subsystems = m_ncclSubsystems->text().trimmed();
+    form.nccl.asyncErrorHandling = m_ncclAsyncErrorHandling->currentIndex() - 1; // "not set" is -1
+    form.nccl.traceBufferSize = m_ncclTraceBufferSize->value();
+    form.nccl.p2pDisable = m_ncclP2pDisable->isChecked();
+    form.nccl.ibDisable = m_ncclIbDisable->isChecked();
+    form.nccl.socketIfname = m_ncclSocketIfname->text().trimmed();
     for (int row = 0; row < m_params->rowCount(); ++row) {
         const auto text = [&](int column) { return m_params->item(row, column) ? m_params->item(row, column)->text().trimmed() : QString(); };
         if (text(0).isEmpty())
@@ -317,6 +372,13 @@ void ComposePanel::setForm(const SpecForm &form)
     m_hangTimeout->setValue(form.hangTimeoutS);
     m_tags->setText(form.tags.join(QStringLiteral(", ")));
     m_notes->setText(form.notes);
+    m_ncclDebug->setCurrentIndex(std::max(0, m_ncclDebug->findText(form.nccl.level)));
+    m_ncclSubsystems->setText(form.nccl.subsystems);
+    m_ncclAsyncErrorHandling->setCurrentIndex(std::clamp(form.nccl.asyncErrorHandling + 1, 0, m_ncclAsyncErrorHandling->count() - 1));
+    m_ncclTraceBufferSize->setValue(form.nccl.traceBufferSize);
+    m_ncclP2pDisable->setChecked(form.nccl.p2pDisable);
+    m_ncclIbDisable->setChecked(form.nccl.ibDisable);
+    m_ncclSocketIfname->setText(form.nccl.socketIfname);
     m_params->setRowCount(int(form.params.size()));
     for (int row = 0; row < form.params.size(); ++row) {
         const RunParam &param = form.params[row];

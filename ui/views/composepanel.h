@@ -12,6 +12,7 @@
 #include <optional>
 
 class QDoubleSpinBox;
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -93,6 +94,14 @@ private:
     QDoubleSpinBox *m_hangTimeout;
     QLineEdit *m_tags;
     QLineEdit *m_notes;
+    // The spec's `nccl:` switches (docs/USER_GUIDE.md, launch options).
+    QComboBox *m_ncclDebug = nullptr;
+    QLineEdit *m_ncclSubsystems = nullptr;
+    QComboBox *m_ncclAsyncErrorHandling = nullptr;
+    QSpinBox *m_ncclTraceBufferSize = nullptr;
+    QCheckBox *m_ncclP2pDisable = nullptr;
+    QCheckBox *m_ncclIbDisable = nullptr;
+    QLineEdit *m_ncclSocketIfname = nullptr;
     QTableWidget *m_params;
     QTableWidget *m_axes;
     QSpinBox *m_samples;
