@@ -201,41 +201,48 @@ private:
         return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(m_options.timeoutSeconds));
     }
 
-    Result<void> waitForCommunicator(const char *call, const QString &what)
+    // Calls `poll` (true: done) until it is done, fails, another GPU failed, or --timeout passes.
+    template <typename Poll>
+    Result<void> pollUntilDone(const QString &what, Poll poll)
     {
         const auto until = deadline();
         for (;;) {
-            NcclResult state = kNcclSuccess;
-            if (const NcclResult queried = m_nccl.commGetAsyncError(m_comm, &state); queried != kNcclSuccess)
-                return fail(QStringLiteral("%1, %2: %3").arg(where(), what, m_nccl.describe("ncclCommGetAsyncError", queried, m_comm)));
-            if (state == kNcclSuccess)
+            Result<bool> done = poll();
+            if (!done)
+                return fail(done.error());
+            if (done.value())
                 return {};
-            if (state != kNcclInProgress)
-                return fail(QStringLiteral("%1, %2: %3").arg(where(), what, m_nccl.describe(call, state, m_comm)));
             if (auto late = checkDeadline(until, what); !late)
                 return late;
             std::this_thread::sleep_for(kPollInterval);
         }
     }
 
-    // Waits until the stream has run everything enqueued, watching the communicator for asynchronous errors.
-    Result<void> waitForStream(const QString &what)
+    Result<void> waitForCommunicator(const char *call, const QString &what)
     {
-        const auto until = deadline();
-        for (;;) {
-            const CudaError queried = m_cuda.streamQuery(m_stream);
+        return pollUntilDone(what, [&]() -> Result<bool> {
+            NcclResult state = kNcclSuccess;
+            if (const NcclResult queried = m_nccl.commGetAsyncError(m_comm, &state); queried != kNcclSuccess)
+                return fail(QStringLiteral("%1, %2: %3").arg(where(), what, m_nccl.describe("ncclCommGetAsyncError", queried, m_comm)));
+            if (state != kNcclSuccess && state != kNcclInProgress)
+                return fail(QStringLiteral("%1, %2: %3").arg(where(), what, m_nccl.describe(call, state, m_comm)));
+            return state == kNcclSuccess;
+        });
+    }
+
+    // Waits until `stream` has run everything enqueued, watching the communicator for asynchronous errors.
+    Result<void> waitForStream(CudaStream stream, const QString &what)
+    {
+        return pollUntilDone(what, [&]() -> Result<bool> {
+            const CudaError queried = m_cuda.streamQuery(stream);
             NcclResult state = kNcclSuccess;
             (void)m_nccl.commGetAsyncError(m_comm, &state);
             if (state != kNcclSuccess && state != kNcclInProgress)
                 return fail(QStringLiteral("%1, %2: %3").arg(where(), what, m_nccl.describe("ncclCommGetAsyncError", state, m_comm)));
-            if (queried == kCudaSuccess)
-                return {};
-            if (queried != kCudaErrorNotReady)
-                return cudaCall("cudaStreamQuery", queried);
-            if (auto late = checkDeadline(until, what); !late)
-                return late;
-            std::this_thread::sleep_for(kPollInterval);
-        }
+            if (queried != kCudaSuccess && queried != kCudaErrorNotReady)
+                return fail(cudaCall("cudaStreamQuery", queried).error());
+            return queried == kCudaSuccess;
+        });
     }
 
     Result<void> start()
@@ -285,18 +292,8 @@ private:
                 return copied;
         }
         // A copy from pageable memory may return before its DMA lands, and the collectives' stream does not wait
-        // for the legacy stream the copies use: wait for it here.
-        const auto until = deadline();
-        for (;;) {
-            const CudaError queried = m_cuda.streamQuery(nullptr);
-            if (queried == kCudaSuccess)
-                return {};
-            if (queried != kCudaErrorNotReady)
-                return cudaCall("cudaStreamQuery", queried);
-            if (auto late = checkDeadline(until, QStringLiteral("copying the inputs")); !late)
-                return late;
-            std::this_thread::sleep_for(kPollInterval);
-        }
+        // for the legacy stream (nullptr) the copies use: wait for it here.
+        return waitForStream(nullptr, QStringLiteral("copying the inputs"));
     }
 
     Result<std::int64_t> countWrong(const char *source, const Step &step, std::int64_t count)
@@ -339,7 +336,7 @@ private:
             return filled;
         if (auto enqueued = ncclCall("nccl collective", enqueue(step, send, receive, count), what); !enqueued)
             return enqueued;
-        if (auto done = waitForStream(what); !done)
+        if (auto done = waitForStream(m_stream, what); !done)
             return done;
         auto wrong = countWrong(receive, step, shape.receiveElements);
         if (!wrong)
@@ -357,7 +354,7 @@ private:
                 return enqueued;
         if (auto recorded = cudaCall("cudaEventRecord", m_cuda.eventRecord(m_end, m_stream)); !recorded)
             return recorded;
-        if (auto done = waitForStream(what); !done)
+        if (auto done = waitForStream(m_stream, what); !done)
             return done;
         float milliseconds = 0;
         if (auto timed = cudaCall("cudaEventElapsedTime", m_cuda.eventElapsedTime(&milliseconds, m_begin, m_end)); !timed)
