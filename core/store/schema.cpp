@@ -260,9 +260,11 @@ Result<void> computeRunTimelines(SqliteConnection &connection)
 // Version 7: each run's GPU utilisation samples (their sum and count, over every sys/gpu<N>/util... key), kept
 // current by the writer as telemetry chunks arrive, so the throughput review reads them with the run's row
 // instead of seeking every telemetry key's pyramid (60 ms of a 230 ms report at 100,000 runs, bench_report).
+// The index version 6 made to find those keys has no reader left.
 constexpr const char *kVersion7 = R"sql(
 ALTER TABLE runs ADD COLUMN gpu_util_sum REAL NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN gpu_util_samples INTEGER NOT NULL DEFAULT 0;
+DROP INDEX IF EXISTS metric_keys_by_key;
 )sql";
 
 // Fills the version-7 columns of existing runs from the top level of their GPU telemetry keys' pyramids.

@@ -258,8 +258,10 @@ private slots:
         {
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
             QVERIFY(connection.ok());
-            QVERIFY(connection->execute("ALTER TABLE runs DROP COLUMN gpu_util_sum; ALTER TABLE runs DROP COLUMN gpu_util_samples;"
-                                        " PRAGMA user_version = 6;")
+            // Undo versions 8 and 7: no preflight history, no utilisation columns, version 6's index back.
+            QVERIFY(connection->execute("DROP TABLE preflight_results; ALTER TABLE runs DROP COLUMN gpu_util_sum;"
+                                        " ALTER TABLE runs DROP COLUMN gpu_util_samples;"
+                                        " CREATE INDEX metric_keys_by_key ON metric_keys(key, run_id); PRAGMA user_version = 6;")
                         .ok());
         }
         auto reopened = Database::open(path);
@@ -267,6 +269,8 @@ private slots:
         QCOMPARE(reopened->schemaVersion(), schema::kCurrentVersion);
         QCOMPARE(utilization(busy), std::pair(210.0, std::int64_t(3)));
         QCOMPARE(utilization(idle), std::pair(0.0, std::int64_t(0)));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'metric_keys_by_key'"), std::int64_t(0));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'preflight_results'"), std::int64_t(1));
     }
 
     void readerSeesConsistentSnapshotWhileWriterCommits()
