@@ -22,6 +22,12 @@ QString incomplete(const SharedLibrary &library, const QStringList &missing)
 
 } // namespace
 
+QString ncclInstallHint()
+{
+    return QStringLiteral("install NCCL 2.14 or newer (libnccl2 from NVIDIA's CUDA repository, or the CUDA toolkit's "
+                          "lib folder in LD_LIBRARY_PATH)");
+}
+
 const QStringList &cudaRuntimeLibraryNames()
 {
     static const QStringList names = {QStringLiteral("libcudart.so.13"), QStringLiteral("libcudart.so.12"), QStringLiteral("libcudart.so"),
@@ -49,6 +55,8 @@ Result<CudaRuntimeApi> CudaRuntimeApi::load()
         return fail(QStringLiteral("CUDA runtime not found (%1)").arg(library.error()));
     CudaRuntimeApi api;
     QStringList missing;
+    resolveInto(*library, "cudaRuntimeGetVersion", api.runtimeGetVersion, missing);
+    resolveInto(*library, "cudaDriverGetVersion", api.driverGetVersion, missing);
     resolveInto(*library, "cudaGetDeviceCount", api.getDeviceCount, missing);
     resolveInto(*library, "cudaSetDevice", api.setDevice, missing);
     resolveInto(*library, "cudaDeviceGetPCIBusId", api.deviceGetPciBusId, missing);
@@ -78,7 +86,7 @@ Result<NcclApi> NcclApi::load()
 {
     auto library = SharedLibrary::open(ncclLibraryNames());
     if (!library)
-        return fail(QStringLiteral("NCCL not found (%1)").arg(library.error()));
+        return fail(QStringLiteral("NCCL not found: %1 (%2)").arg(ncclInstallHint(), library.error()));
     NcclApi api;
     QStringList missing;
     resolveInto(*library, "ncclGetVersion", api.getVersion, missing);
@@ -97,8 +105,7 @@ Result<NcclApi> NcclApi::load()
     if (!missing.isEmpty())
         return fail(incomplete(*library, missing));
     if (api.getVersion(&api.m_version) != gpuapi::kNcclSuccess || api.m_version < int(gpuapi::kNcclConfigVersion))
-        return fail(QStringLiteral("NCCL %1 (%2) is too old: 2.14 or newer is needed for non-blocking communicators")
-                        .arg(api.versionText(), library->loadedName()));
+        return fail(QStringLiteral("NCCL %1 (%2) is too old: %3").arg(api.versionText(), library->loadedName(), ncclInstallHint()));
     api.m_library = std::make_shared<SharedLibrary>(std::move(library.value()));
     return api;
 }
@@ -158,6 +165,8 @@ Result<NvmlApi> NvmlApi::load()
     api.m_session = std::make_shared<Session>(std::move(library.value()), api.shutdown);
     return api;
 }
+
+const QString &NvmlApi::libraryName() const { return m_session->library.loadedName(); }
 
 QString NvmlApi::describe(const char *call, NvmlReturn result) const
 {

@@ -62,6 +62,9 @@ struct NvmlMemory {
 };
 } // namespace gpuapi
 
+// How to get NCCL, for the messages that say it is missing or too old.
+QString ncclInstallHint();
+
 // Where each library is looked for, sonames first.
 const QStringList &cudaRuntimeLibraryNames();
 const QStringList &ncclLibraryNames();
@@ -72,6 +75,8 @@ struct CudaRuntimeApi {
     using CudaStream = gpuapi::CudaStream;
     using CudaEvent = gpuapi::CudaEvent;
 
+    CudaError (*runtimeGetVersion)(int *) = nullptr;
+    CudaError (*driverGetVersion)(int *) = nullptr; // 0 when no NVIDIA driver is loaded
     CudaError (*getDeviceCount)(int *) = nullptr;
     CudaError (*setDevice)(int) = nullptr;
     CudaError (*deviceGetPciBusId)(char *, int, int) = nullptr;
@@ -151,6 +156,7 @@ struct NvmlApi {
     // Loads NVML and calls nvmlInit; the session ends (nvmlShutdown) when the last copy is destroyed.
     static Result<NvmlApi> load();
     QString describe(const char *call, NvmlReturn result) const;
+    const QString &libraryName() const;
 
 private:
     struct Session;

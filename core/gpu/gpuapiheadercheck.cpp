@@ -63,6 +63,8 @@ struct Erased<R (*)(Arguments...)> {
     static_assert(std::is_same_v<decltype(member), ErasedT<decltype(static_cast<vendorSignature>(&vendorFunction))>>,            \
                   #vendorFunction " differs from gpuapi.h")
 
+TRAINYARD_SAME_SIGNATURE(CudaRuntimeApi::runtimeGetVersion, ::cudaRuntimeGetVersion);
+TRAINYARD_SAME_SIGNATURE(CudaRuntimeApi::driverGetVersion, ::cudaDriverGetVersion);
 TRAINYARD_SAME_SIGNATURE(CudaRuntimeApi::getDeviceCount, ::cudaGetDeviceCount);
 TRAINYARD_SAME_SIGNATURE(CudaRuntimeApi::setDevice, ::cudaSetDevice);
 TRAINYARD_SAME_SIGNATURE(CudaRuntimeApi::deviceGetPciBusId, ::cudaDeviceGetPCIBusId);

@@ -2,13 +2,7 @@
 // runs on a laptop without a GPU and uses every GPU of a workstation. Each probe says plainly what is missing.
 #pragma once
 
-#include "gpu/sharedlibrary.h"
-#include "result.h"
-
 #include <QString>
-
-#include <memory>
-#include <optional>
 
 namespace trainyard {
 
@@ -26,8 +20,5 @@ struct GpuStatus {
 
 // Loads what it can, resolving every entry point Trainyard uses once; never fails as a whole.
 GpuStatus probeGpus();
-
-// Install hints for the messages.
-QString ncclInstallHint();
 
 } // namespace trainyard
