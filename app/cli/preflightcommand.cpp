@@ -7,7 +7,6 @@
 #include "launch/memoryplanner.h"
 #include "launch/rankenvironment.h"
 #include "store/preflighthistory.h"
-#include "store/storewriter.h"
 #include "store/workspace.h"
 
 #include <QJsonArray>
@@ -145,12 +144,7 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
         auto workspace = openWorkspace(parser, workspaceBefore);
         if (!workspace)
             return reportFailure(streams, QStringLiteral("preflight"), workspace.error());
-        auto writer = StoreWriter::start(workspace->database());
-        if (!writer)
-            return reportFailure(streams, QStringLiteral("preflight"), writer.error());
-        const QJsonObject json = result->toJson();
-        auto saved = writer.value()->submit<std::int64_t>([json](SqliteConnection &connection) { return savePreflightRecord(connection, json); }).get();
-        if (!saved)
+        if (auto saved = storePreflightRecord(workspace->database(), result->toJson()); !saved)
             return reportFailure(streams, QStringLiteral("preflight"), saved.error());
         savedTo = workspace->root();
     }

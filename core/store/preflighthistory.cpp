@@ -2,6 +2,7 @@
 #include "store/preflighthistory.h"
 
 #include "store/sqlite.h"
+#include "store/storewriter.h"
 
 #include <QJsonDocument>
 
@@ -23,6 +24,14 @@ Result<std::int64_t> savePreflightRecord(SqliteConnection &connection, const QJs
     if (auto inserted = insert->run(); !inserted)
         return fail(inserted.error());
     return connection.lastInsertRowId();
+}
+
+Result<std::int64_t> storePreflightRecord(const Database &database, const QJsonObject &result)
+{
+    auto writer = StoreWriter::start(database);
+    if (!writer)
+        return fail(writer.error());
+    return writer.value()->submit<std::int64_t>([result](SqliteConnection &connection) { return savePreflightRecord(connection, result); }).get();
 }
 
 Result<QList<PreflightRecord>> loadPreflightRecords(SqliteConnection &connection, int limit)

@@ -13,6 +13,7 @@
 
 namespace trainyard {
 
+class Database;
 class SqliteConnection;
 
 struct PreflightRecord {
@@ -26,6 +27,9 @@ struct PreflightRecord {
 
 // Stores one result (its started_at, host, healthy and verdict are read from it); returns the row id.
 Result<std::int64_t> savePreflightRecord(SqliteConnection &connection, const QJsonObject &result);
+// The same, through a StoreWriter of its own on `database`, for a caller that holds no writer (the preflight
+// command, the GPU preflight page's worker); waits until it is committed.
+Result<std::int64_t> storePreflightRecord(const Database &database, const QJsonObject &result);
 // At most `limit` results, newest first.
 Result<QList<PreflightRecord>> loadPreflightRecords(SqliteConnection &connection, int limit = 200);
 

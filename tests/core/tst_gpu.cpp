@@ -184,7 +184,7 @@ private slots:
         older.startedAt = result.startedAt.addDays(-3);
         judgePreflight(older);
         QVERIFY(savePreflightRecord(*connection, result.toJson()).ok());
-        QVERIFY(savePreflightRecord(*connection, older.toJson()).ok());
+        QVERIFY(storePreflightRecord(workspace.workspace().database(), older.toJson()).ok()); // through a writer of its own
         auto refused = savePreflightRecord(*connection, QJsonObject{{QStringLiteral("host"), QStringLiteral("x")}});
         QVERIFY(!refused.ok());
         QVERIFY2(refused.error().contains(QStringLiteral("started_at")), qPrintable(refused.error()));

@@ -2,7 +2,6 @@
 
 #include "launch/rankenvironment.h"
 #include "store/sqlite.h"
-#include "store/storewriter.h"
 #include "store/workspace.h"
 #include "views/offuithread.h"
 
@@ -202,11 +201,7 @@ void PreflightView::runPreflight()
             auto workspace = Workspace::open(root);
             if (!workspace)
                 return fail(QStringLiteral("the preflight ran (%1) but cannot be stored: %2").arg(result->verdict, workspace.error()));
-            auto writer = StoreWriter::start(workspace->database());
-            if (!writer)
-                return fail(writer.error());
-            const QJsonObject json = result->toJson();
-            if (auto saved = writer.value()->submit<std::int64_t>([json](SqliteConnection &c) { return savePreflightRecord(c, json); }).get(); !saved)
+            if (auto saved = storePreflightRecord(workspace->database(), result->toJson()); !saved)
                 return fail(saved.error());
             return result;
         },
