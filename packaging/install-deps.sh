@@ -10,12 +10,17 @@ packages=(
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libqt6opengl6-dev qt6-qpa-plugins libqt6sql6-sqlite libgl-dev libxkbcommon-dev
   # storage, HTTP, JSON, YAML
   libsqlite3-dev sqlite3 libcurl4-openssl-dev libsimdjson-dev libyaml-cpp-dev
+  # the MLflow-compatible tracking server (QtHttpServer) and TensorBoard event files (protobuf)
+  qt6-httpserver-dev qt6-websockets-dev libprotobuf-dev protobuf-compiler
   # GUI tests without a display, fonts so text renders offscreen
   xvfb xauth x11-utils fonts-dejavu-core
   # validating the desktop entry and AppStream metadata of the package
   desktop-file-utils appstream
   # end-to-end runs: real PyTorch (CPU, gloo) at /usr/bin/python3
   python3 python3-torch
+  # the real MLflow 2.12.2 client and TensorBoard writers in ../shared/realclients (their README lists these)
+  python3-protobuf python3-click python3-cloudpickle python3-entrypoints python3-git python3-yaml python3-tz
+  python3-requests python3-packaging python3-importlib-metadata python3-sqlparse python3-numpy python3-six python3-absl
   # the Slurm tests' loopback cluster (tests/slurm/cluster.sh): controller, node daemons, REST API with JWT, munge
   slurm-wlm slurm-wlm-jwt-plugin slurmrestd munge
 )

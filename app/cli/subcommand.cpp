@@ -21,7 +21,8 @@ const QList<Subcommand> &subcommands()
         {QStringLiteral("plan"), QStringLiteral("Will it fit? Per-GPU memory under DDP, FSDP or ZeRO [--json]"), runPlan},
         {QStringLiteral("report"), QStringLiteral("Throughput review: outcomes, GPU-hours, failure causes, queue wait [--since --until --by] [--json | --csv]"), runReport},
         {QStringLiteral("export"), QStringLiteral("Write this workspace's runs and metrics to one bundle file"), runExport},
-        {QStringLiteral("import"), QStringLiteral("Merge another workspace or bundle into this one (idempotent)"), runImport},
+        {QStringLiteral("import"), QStringLiteral("Merge another workspace or bundle, a TensorBoard logdir (--tensorboard) or an MLflow store (--mlflow) into this one (idempotent)"), runImport},
+        {QStringLiteral("serve"), QStringLiteral("Serve the workspace through MLflow's tracking API on 127.0.0.1 [--port P]"), runServe},
         {QStringLiteral("backend"), QStringLiteral("Cluster profiles (Slurm through slurmrestd): add, ls, test, rm"), runBackend},
         {QStringLiteral("agent"), QStringLiteral("One node's ranks of a multi-node run (started by srun inside a Slurm job)"), runAgent},
     };

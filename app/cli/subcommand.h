@@ -70,6 +70,7 @@ int runAgent(const QStringList &arguments, const QString &workspaceBefore, Strea
 int runReport(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runExport(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runImport(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runServe(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 
 // Opens (creating if needed) the workspace for a command that writes.
 Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString &workspaceBefore);

@@ -118,24 +118,28 @@ Result<void> insertMetricChunkRow(SqliteConnection &connection, std::int64_t key
 
 Result<std::int64_t> metricKeyId(SqliteConnection &connection, const QString &runId, const QString &key)
 {
-    auto insert = connection.prepare("INSERT OR IGNORE INTO metric_keys (run_id, key) VALUES (?, ?)");
+    // Cached: the tracking API looks keys up on every request.
+    auto insert = connection.cached("INSERT OR IGNORE INTO metric_keys (run_id, key) VALUES (?, ?)");
     if (!insert)
         return fail(insert.error());
-    insert->bind(1, runId);
-    insert->bind(2, key);
-    if (auto inserted = insert->run(); !inserted)
+    (*insert)->bind(1, runId);
+    (*insert)->bind(2, key);
+    if (auto inserted = (*insert)->run(); !inserted)
         return fail(inserted.error());
-    auto select = connection.prepare("SELECT id FROM metric_keys WHERE run_id = ? AND key = ?");
+    auto select = connection.cached("SELECT id FROM metric_keys WHERE run_id = ? AND key = ?");
     if (!select)
         return fail(select.error());
-    select->bind(1, runId);
-    select->bind(2, key);
-    auto found = select->step();
+    SqliteStatement &statement = **select;
+    statement.bind(1, runId);
+    statement.bind(2, key);
+    auto found = statement.step();
     if (!found)
         return fail(found.error());
     if (!found.value())
         return fail(QStringLiteral("cannot find metric key %1 of run %2").arg(key, runId));
-    return select->columnInt(0);
+    const std::int64_t id = statement.columnInt(0);
+    statement.reset();
+    return id;
 }
 
 void decodeMetricChunk(const void *steps, int stepsBytes, const void *values, int valuesBytes, const void *tsMs, int tsBytes,

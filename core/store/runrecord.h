@@ -77,6 +77,7 @@ struct NewRun {
     QString user;        // who launched it (the OS user)
     QString project;     // the spec's `project`, else the name of the git repository or folder it runs in
     int gpus = 0;        // GPUs it holds while active (0: CPU only)
+    QString source;      // an imported run's origin (a TensorBoard folder, an MLflow run folder); unique when set
 };
 
 // A new run id: creation time to the second in UTC (so ids sort by time) and 6 random hex digits,

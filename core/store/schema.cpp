@@ -294,6 +294,39 @@ CREATE TABLE preflight_results (
 CREATE INDEX preflight_results_by_time ON preflight_results(started_ms);
 )sql";
 
+// Version 9: open ingestion. MLflow experiments (an experiment is a Trainyard project: runs.project holds its
+// name), MLflow's key-value run tags (the `tags` table keeps Trainyard's plain tags), and where an imported run
+// came from (a TensorBoard folder, an MLflow run folder), so importing the same history again finds its run.
+constexpr const char *kVersion9 = R"sql(
+CREATE TABLE experiments (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT NOT NULL UNIQUE,
+    artifact_location  TEXT NOT NULL DEFAULT '',
+    lifecycle_stage    TEXT NOT NULL DEFAULT 'active',
+    created_ms         INTEGER NOT NULL,
+    updated_ms         INTEGER NOT NULL
+);
+CREATE TABLE experiment_tags (
+    experiment_id  INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    key            TEXT NOT NULL,
+    value          TEXT NOT NULL,
+    PRIMARY KEY (experiment_id, key)
+) WITHOUT ROWID;
+CREATE TABLE run_tags (
+    run_id  TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key     TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+ALTER TABLE runs ADD COLUMN source TEXT;
+CREATE UNIQUE INDEX runs_by_source ON runs(source) WHERE source IS NOT NULL;
+CREATE INDEX runs_by_project ON runs(project);
+INSERT INTO experiments (id, name, created_ms, updated_ms)
+    VALUES (0, 'Default', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
+INSERT OR IGNORE INTO experiments (name, created_ms, updated_ms)
+    SELECT project, min(created_ms), max(created_ms) FROM runs WHERE project <> '' GROUP BY project;
+)sql";
+
 // Builds the pyramid of every existing key from its chunks, in the order they were written.
 Result<void> buildMetricBins(SqliteConnection &connection)
 {
@@ -337,6 +370,7 @@ constexpr Migration kMigrations[] = {
     {6, kVersion6, computeRunTimelines},
     {7, kVersion7, computeRunGpuUtilization},
     {8, kVersion8},
+    {9, kVersion9},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

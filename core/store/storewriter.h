@@ -21,6 +21,12 @@ namespace trainyard {
 
 class Database;
 
+// The writes behind createRun and recordStatus, for operations that make them part of a larger write on the
+// writer's connection (the tracking API creates a run with its tags in one operation).
+Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run);
+Result<void> applyRunStatus(SqliteConnection &connection, const QString &runId, RunStatus status, std::int64_t atMs,
+                            const QString &detail = {});
+
 class StoreWriter : public QObject {
     Q_OBJECT
 public:

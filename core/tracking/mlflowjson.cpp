@@ -1,0 +1,199 @@
+// MLflow's reply shapes, written with a streaming writer.
+#include "tracking/mlflowjson.h"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <cmath>
+
+namespace trainyard::mlflowjson {
+
+void JsonWriter::separate()
+{
+    if (m_needComma)
+        m_buffer.append(',');
+    m_needComma = true;
+}
+
+JsonWriter &JsonWriter::beginObject()
+{
+    separate();
+    m_buffer.append('{');
+    m_needComma = false;
+    return *this;
+}
+
+JsonWriter &JsonWriter::endObject()
+{
+    m_buffer.append('}');
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::beginArray()
+{
+    separate();
+    m_buffer.append('[');
+    m_needComma = false;
+    return *this;
+}
+
+JsonWriter &JsonWriter::endArray()
+{
+    m_buffer.append(']');
+    m_needComma = true;
+    return *this;
+}
+
+JsonWriter &JsonWriter::key(const char *name)
+{
+    separate();
+    m_buffer.append('"').append(name).append("\":");
+    m_needComma = false; // the value follows without a comma
+    return *this;
+}
+
+void JsonWriter::escaped(const char *utf8, qsizetype length)
+{
+    m_buffer.append('"');
+    for (qsizetype i = 0; i < length; ++i) {
+        const unsigned char c = static_cast<unsigned char>(utf8[i]);
+        switch (c) {
+        case '"': m_buffer.append("\\\""); break;
+        case '\\': m_buffer.append("\\\\"); break;
+        case '\n': m_buffer.append("\\n"); break;
+        case '\r': m_buffer.append("\\r"); break;
+        case '\t': m_buffer.append("\\t"); break;
+        default:
+            if (c < 0x20) {
+                char code[8];
+                std::snprintf(code, sizeof code, "\\u%04x", c);
+                m_buffer.append(code);
+            } else {
+                m_buffer.append(char(c));
+            }
+        }
+    }
+    m_buffer.append('"');
+}
+
+JsonWriter &JsonWriter::string(const QString &text)
+{
+    separate();
+    const QByteArray utf8 = text.toUtf8();
+    escaped(utf8.constData(), utf8.size());
+    return *this;
+}
+
+JsonWriter &JsonWriter::string(const char *text)
+{
+    separate();
+    escaped(text, qsizetype(std::strlen(text)));
+    return *this;
+}
+
+JsonWriter &JsonWriter::integer(std::int64_t value)
+{
+    separate();
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    m_buffer.append(digits, end - digits);
+    return *this;
+}
+
+JsonWriter &JsonWriter::number(double value)
+{
+    if (std::isnan(value))
+        return string("NaN");
+    if (std::isinf(value))
+        return string(value > 0 ? "Infinity" : "-Infinity");
+    separate();
+    char digits[32];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr; // shortest form that reads back exactly
+    m_buffer.append(digits, end - digits);
+    return *this;
+}
+
+JsonWriter &JsonWriter::boolean(bool value)
+{
+    separate();
+    m_buffer.append(value ? "true" : "false");
+    return *this;
+}
+
+const char *mlflowStatus(RunStatus status)
+{
+    switch (status) {
+    case RunStatus::Queued: return "SCHEDULED";
+    case RunStatus::Starting:
+    case RunStatus::Running:
+    case RunStatus::Restarting: return "RUNNING";
+    case RunStatus::Succeeded: return "FINISHED";
+    case RunStatus::Failed:
+    case RunStatus::Lost: return "FAILED";
+    case RunStatus::Canceled: return "KILLED";
+    }
+    return "FAILED";
+}
+
+namespace {
+
+void writePairs(JsonWriter &json, const QList<KeyValue> &pairs)
+{
+    json.beginArray();
+    for (const KeyValue &pair : pairs)
+        json.beginObject().key("key").string(pair.key).key("value").string(pair.value).endObject();
+    json.endArray();
+}
+
+} // namespace
+
+void writeExperiment(JsonWriter &json, const TrackingExperiment &experiment, const QString &defaultArtifactLocation)
+{
+    json.beginObject()
+        .key("experiment_id").string(QString::number(experiment.id))
+        .key("name").string(experiment.name)
+        .key("artifact_location").string(experiment.artifactLocation.isEmpty() ? defaultArtifactLocation : experiment.artifactLocation)
+        .key("lifecycle_stage").string(experiment.lifecycleStage)
+        .key("creation_time").integer(experiment.createdMs)
+        .key("last_update_time").integer(experiment.updatedMs)
+        .key("tags");
+    writePairs(json, experiment.tags);
+    json.endObject();
+}
+
+void writeRunInfo(JsonWriter &json, const TrackedRun &run, const QString &artifactUri)
+{
+    json.beginObject()
+        .key("run_id").string(run.id)
+        .key("run_uuid").string(run.id)
+        .key("run_name").string(run.name)
+        .key("experiment_id").string(QString::number(run.experimentId))
+        .key("user_id").string(run.user)
+        .key("status").string(mlflowStatus(run.status))
+        .key("start_time").integer(run.startMs);
+    if (run.endMs)
+        json.key("end_time").integer(*run.endMs);
+    json.key("artifact_uri").string(artifactUri).key("lifecycle_stage").string("active").endObject();
+}
+
+void writeMetric(JsonWriter &json, const QString &key, double value, std::int64_t tsMs, std::int64_t step)
+{
+    json.beginObject().key("key").string(key).key("value").number(value).key("timestamp").integer(tsMs).key("step").integer(step).endObject();
+}
+
+void writeRun(JsonWriter &json, const TrackedRun &run, const QString &artifactUri)
+{
+    json.beginObject().key("info");
+    writeRunInfo(json, run, artifactUri);
+    json.key("data").beginObject().key("metrics").beginArray();
+    for (const TrackedMetric &metric : run.metrics)
+        writeMetric(json, metric.key, metric.value, metric.tsMs, metric.step);
+    json.endArray().key("params");
+    writePairs(json, run.params);
+    json.key("tags");
+    writePairs(json, run.tags);
+    json.endObject().key("inputs").beginObject().endObject().endObject();
+}
+
+} // namespace trainyard::mlflowjson

@@ -1,0 +1,1087 @@
+// The MLflow tracking endpoints: arguments read with simdjson, writes through the workspace's one writer, reads
+// on the server's own connection, errors as MLflow's {"error_code", "message"} with its HTTP status.
+#include "tracking/trackingserver.h"
+
+#include "atomicfile.h"
+#include "store/database.h"
+#include "store/metricqueries.h"
+#include "store/sqlite.h"
+#include "store/storewriter.h"
+#include "store/trackingstore.h"
+#include "tracking/mlflowfilter.h"
+#include "tracking/mlflowjson.h"
+
+#include <QDateTime>
+#include <QRegularExpression>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHttpServerRequest>
+#include <QHttpServerResponder>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QSysInfo>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QUrl>
+#include <QUrlQuery>
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <set>
+
+Q_LOGGING_CATEGORY(lcTracking, "trainyard.tracking")
+
+namespace trainyard {
+
+namespace {
+
+using mlflowjson::JsonWriter;
+using Reply = TrackingServer::Reply;
+
+constexpr const char *kApiPrefix = "/api/2.0/mlflow/";
+constexpr const char *kAjaxApiPrefix = "/ajax-api/2.0/mlflow/";
+constexpr const char *kTokenFileName = "tracking.token";
+constexpr int kDefaultMaxResults = 1000;
+constexpr int kMaxSearchResults = 50000;
+constexpr int kMaxBulkRuns = 100;
+constexpr int kDefaultBulkMaxResults = 320;
+constexpr int kMaxBulkMaxResults = 1000;
+
+int httpStatusFor(const QString &code)
+{
+    if (code == QLatin1String(mlflowcode::kResourceDoesNotExist) || code == QLatin1String("ENDPOINT_NOT_FOUND"))
+        return 404;
+    if (code == QLatin1String("UNAUTHENTICATED"))
+        return 401;
+    if (code == QLatin1String("INTERNAL_ERROR"))
+        return 500;
+    return 400;
+}
+
+Reply errorReply(const QString &code, const QString &message)
+{
+    JsonWriter json;
+    json.beginObject().key("error_code").string(code).key("message").string(message).endObject();
+    return {httpStatusFor(code), json.take()};
+}
+
+// A failed Result's message as a reply: "CODE: message" keeps its code, anything else is an internal error.
+Reply errorReply(const QString &failure)
+{
+    static const QRegularExpression kCoded(QStringLiteral("^([A-Z_]+): (.*)$"), QRegularExpression::DotMatchesEverythingOption);
+    const auto match = kCoded.match(failure);
+    if (match.hasMatch())
+        return errorReply(match.captured(1), match.captured(2));
+    qCWarning(lcTracking, "internal error: %s", qPrintable(failure));
+    return errorReply(QStringLiteral("INTERNAL_ERROR"), failure);
+}
+
+Reply okReply(JsonWriter &json) { return {200, json.take()}; }
+
+Reply emptyReply() { return {200, QByteArrayLiteral("{}")}; }
+
+Error invalidParameter(const QString &message) { return failWithCode(mlflowcode::kInvalidParameterValue, message); }
+
+Error missingParameter(const char *name)
+{
+    return invalidParameter(QStringLiteral("Missing value for required parameter '%1'.").arg(QLatin1String(name)));
+}
+
+QString textOf(std::string_view view) { return QString::fromUtf8(view.data(), qsizetype(view.size())); }
+
+// Readers of one field of a request object, each accepting what MLflow's clients send.
+Result<std::optional<QString>> optionalString(simdjson::dom::object object, const char *name)
+{
+    simdjson::dom::element element;
+    if (object.at_key(name).get(element))
+        return std::optional<QString>();
+    if (element.is_null())
+        return std::optional<QString>();
+    std::string_view text;
+    if (!element.get_string().get(text))
+        return std::optional<QString>(textOf(text));
+    // Numbers where a string is expected (experiment_id: 1) are taken as their text, as the client does.
+    std::int64_t integer = 0;
+    if (!element.get_int64().get(integer))
+        return std::optional<QString>(QString::number(integer));
+    return invalidParameter(QStringLiteral("Invalid value %1 for parameter '%2' supplied: expected a string")
+                                .arg(QString::fromStdString(simdjson::minify(element)), QLatin1String(name)));
+}
+
+Result<QString> requiredString(simdjson::dom::object object, const char *name)
+{
+    auto value = optionalString(object, name);
+    if (!value)
+        return fail(value.error());
+    if (!value->has_value() || (*value)->isEmpty())
+        return missingParameter(name);
+    return **value;
+}
+
+// int64 fields arrive as JSON numbers (MLflow's client) or as strings (protobuf's JSON form).
+Result<std::optional<std::int64_t>> optionalInt64(simdjson::dom::object object, const char *name)
+{
+    simdjson::dom::element element;
+    if (object.at_key(name).get(element) || element.is_null())
+        return std::optional<std::int64_t>();
+    std::int64_t integer = 0;
+    if (!element.get_int64().get(integer))
+        return std::optional<std::int64_t>(integer);
+    std::uint64_t unsignedInteger = 0;
+    if (!element.get_uint64().get(unsignedInteger) && unsignedInteger <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+        return std::optional<std::int64_t>(std::int64_t(unsignedInteger));
+    double real = 0;
+    if (!element.get_double().get(real) && std::trunc(real) == real && std::abs(real) < 9.2e18)
+        return std::optional<std::int64_t>(std::int64_t(real));
+    std::string_view text;
+    if (!element.get_string().get(text)) {
+        bool ok = false;
+        const qint64 parsed = textOf(text).toLongLong(&ok);
+        if (ok)
+            return std::optional<std::int64_t>(parsed);
+    }
+    return invalidParameter(QStringLiteral("Invalid value %1 for parameter '%2' supplied: expected an integer")
+                                .arg(QString::fromStdString(simdjson::minify(element)), QLatin1String(name)));
+}
+
+// Doubles arrive as numbers, or as "NaN", "Infinity", "-Infinity" (and numbers in strings from protobuf clients).
+Result<std::optional<double>> optionalDouble(simdjson::dom::object object, const char *name)
+{
+    simdjson::dom::element element;
+    if (object.at_key(name).get(element) || element.is_null())
+        return std::optional<double>();
+    double real = 0;
+    if (!element.get_double().get(real))
+        return std::optional<double>(real);
+    std::int64_t integer = 0;
+    if (!element.get_int64().get(integer))
+        return std::optional<double>(double(integer));
+    std::uint64_t unsignedInteger = 0;
+    if (!element.get_uint64().get(unsignedInteger))
+        return std::optional<double>(double(unsignedInteger));
+    std::string_view text;
+    if (!element.get_string().get(text)) {
+        if (text == "NaN" || text == "nan")
+            return std::optional<double>(std::numeric_limits<double>::quiet_NaN());
+        if (text == "Infinity" || text == "inf")
+            return std::optional<double>(std::numeric_limits<double>::infinity());
+        if (text == "-Infinity" || text == "-inf")
+            return std::optional<double>(-std::numeric_limits<double>::infinity());
+        bool ok = false;
+        const double parsed = textOf(text).toDouble(&ok);
+        if (ok)
+            return std::optional<double>(parsed);
+    }
+    return invalidParameter(QStringLiteral("Invalid value %1 for parameter '%2' supplied: expected a number")
+                                .arg(QString::fromStdString(simdjson::minify(element)), QLatin1String(name)));
+}
+
+// An array field (absent: empty). A single value where a list is expected (one run_ids=... in a query) is a list of one.
+Result<std::vector<simdjson::dom::element>> optionalArray(simdjson::dom::object object, const char *name)
+{
+    simdjson::dom::element element;
+    std::vector<simdjson::dom::element> items;
+    if (object.at_key(name).get(element) || element.is_null())
+        return items;
+    simdjson::dom::array array;
+    if (element.get_array().get(array)) {
+        items.push_back(element);
+        return items;
+    }
+    for (simdjson::dom::element item : array)
+        items.push_back(item);
+    return items;
+}
+
+Result<QStringList> stringList(simdjson::dom::object object, const char *name)
+{
+    auto items = optionalArray(object, name);
+    if (!items)
+        return fail(items.error());
+    QStringList strings;
+    for (simdjson::dom::element item : *items) {
+        std::string_view text;
+        std::int64_t integer = 0;
+        if (!item.get_string().get(text))
+            strings.append(textOf(text));
+        else if (!item.get_int64().get(integer))
+            strings.append(QString::number(integer));
+        else
+            return invalidParameter(QStringLiteral("Invalid value for parameter '%1' supplied: expected a list of strings")
+                                        .arg(QLatin1String(name)));
+    }
+    return strings;
+}
+
+Result<void> checkKey(const QString &key, const char *what)
+{
+    if (key.isEmpty())
+        return invalidParameter(QStringLiteral("Missing value for required parameter 'key' of a %1.").arg(QLatin1String(what)));
+    if (key.size() > kMaxKeyLength)
+        return invalidParameter(QStringLiteral("%1 key '%2' had length %3, which exceeded length limit of %4")
+                                    .arg(QLatin1String(what), key.left(40) + QStringLiteral("..."))
+                                    .arg(key.size())
+                                    .arg(kMaxKeyLength));
+    if (key.startsWith(QLatin1Char('/')) || key.split(QLatin1Char('/')).contains(QStringLiteral("..")))
+        return invalidParameter(QStringLiteral("Invalid %1 name: '%2'. Names may be treated as files in certain cases, and "
+                                               "must not resolve to other names when treated as such.").arg(QLatin1String(what), key));
+    return {};
+}
+
+Result<KeyValue> keyValueFrom(simdjson::dom::object object, const char *what, int maxValueLength)
+{
+    auto key = requiredString(object, "key");
+    if (!key)
+        return fail(key.error());
+    if (auto checked = checkKey(*key, what); !checked)
+        return fail(checked.error());
+    auto value = optionalString(object, "value");
+    if (!value)
+        return fail(value.error());
+    if (!value->has_value() && QLatin1String(what) == QLatin1String("param"))
+        return missingParameter("value");
+    const QString text = value->value_or(QString());
+    if (text.size() > maxValueLength)
+        return invalidParameter(QStringLiteral("%1 value '%2' had length %3, which exceeded length limit of %4")
+                                    .arg(QLatin1String(what), text.left(40) + QStringLiteral("..."))
+                                    .arg(text.size())
+                                    .arg(maxValueLength));
+    return KeyValue{*key, text};
+}
+
+Result<QList<KeyValue>> keyValues(simdjson::dom::object object, const char *name, const char *what, int maxValueLength)
+{
+    auto items = optionalArray(object, name);
+    if (!items)
+        return fail(items.error());
+    QList<KeyValue> pairs;
+    for (simdjson::dom::element item : *items) {
+        simdjson::dom::object entry;
+        if (item.get_object().get(entry))
+            return invalidParameter(QStringLiteral("Invalid value for parameter '%1' supplied: expected a list of objects")
+                                        .arg(QLatin1String(name)));
+        auto pair = keyValueFrom(entry, what, maxValueLength);
+        if (!pair)
+            return fail(pair.error());
+        pairs.append(*pair);
+    }
+    return pairs;
+}
+
+Result<TrackedMetric> metricFrom(simdjson::dom::object object, std::int64_t nowMs)
+{
+    auto key = requiredString(object, "key");
+    if (!key)
+        return fail(key.error());
+    if (auto checked = checkKey(*key, "metric"); !checked)
+        return fail(checked.error());
+    auto value = optionalDouble(object, "value");
+    if (!value)
+        return fail(value.error());
+    if (!value->has_value())
+        return missingParameter("value");
+    auto timestamp = optionalInt64(object, "timestamp");
+    if (!timestamp)
+        return fail(timestamp.error());
+    auto step = optionalInt64(object, "step");
+    if (!step)
+        return fail(step.error());
+    return TrackedMetric{*key, **value, timestamp->value_or(nowMs), step->value_or(0)};
+}
+
+// The run a single-run call names: run_id, or the older run_uuid.
+Result<QString> runIdOf(simdjson::dom::object object)
+{
+    auto runId = optionalString(object, "run_id");
+    if (!runId)
+        return fail(runId.error());
+    if (runId->has_value() && !(*runId)->isEmpty())
+        return **runId;
+    auto runUuid = optionalString(object, "run_uuid");
+    if (!runUuid)
+        return fail(runUuid.error());
+    if (runUuid->has_value() && !(*runUuid)->isEmpty())
+        return **runUuid;
+    return missingParameter("run_id");
+}
+
+std::optional<RunStatus> statusFromMlflow(const QString &status)
+{
+    if (status == QLatin1String("RUNNING"))
+        return RunStatus::Running;
+    if (status == QLatin1String("SCHEDULED"))
+        return RunStatus::Queued;
+    if (status == QLatin1String("FINISHED"))
+        return RunStatus::Succeeded;
+    if (status == QLatin1String("FAILED"))
+        return RunStatus::Failed;
+    if (status == QLatin1String("KILLED"))
+        return RunStatus::Canceled;
+    return std::nullopt;
+}
+
+// A run name for a run created without one, as MLflow makes them ("calm-heron-417").
+QString generatedRunName()
+{
+    static const char *const kAdjectives[] = {"amber", "brisk", "calm", "deft", "eager", "fair", "gentle", "hardy", "keen", "lucid",
+                                              "merry", "noble", "placid", "quick", "rapid", "steady", "tidy", "vivid", "witty", "zesty"};
+    static const char *const kNouns[] = {"badger", "crane", "dolphin", "falcon", "gecko", "heron", "ibis", "jackal", "koala", "lynx",
+                                         "marten", "newt", "otter", "panda", "quail", "raven", "stork", "tapir", "viper", "wren"};
+    auto *random = QRandomGenerator::global();
+    return QStringLiteral("%1-%2-%3")
+        .arg(QLatin1String(kAdjectives[random->bounded(int(std::size(kAdjectives)))]),
+             QLatin1String(kNouns[random->bounded(int(std::size(kNouns)))]))
+        .arg(random->bounded(1000));
+}
+
+// Offsets as page tokens: opaque to the client, which sends back what it got.
+Result<qsizetype> offsetOf(const std::optional<QString> &pageToken)
+{
+    if (!pageToken || pageToken->isEmpty())
+        return qsizetype(0);
+    bool ok = false;
+    const qlonglong offset = pageToken->toLongLong(&ok);
+    if (!ok || offset < 0)
+        return invalidParameter(QStringLiteral("Invalid page token '%1'").arg(*pageToken));
+    return qsizetype(offset);
+}
+
+// MLflow's step sampling for charts (get-history-bulk-interval): at most max_results steps spread evenly over
+// the steps present in the range, the first and last always kept.
+std::set<std::int64_t> sampledSteps(const std::vector<std::int64_t> &sortedSteps, int maxResults)
+{
+    std::set<std::int64_t> sampled;
+    if (sortedSteps.empty())
+        return sampled;
+    if (int(sortedSteps.size()) <= maxResults)
+        return {sortedSteps.begin(), sortedSteps.end()};
+    const double stride = double(sortedSteps.size() - 1) / double(std::max(1, maxResults - 1));
+    for (int i = 0; i < maxResults; ++i)
+        sampled.insert(sortedSteps[std::size_t(std::llround(i * stride))]);
+    sampled.insert(sortedSteps.front());
+    sampled.insert(sortedSteps.back());
+    return sampled;
+}
+
+} // namespace
+
+QByteArray queryToJson(const QList<QPair<QString, QString>> &items)
+{
+    QMap<QString, QStringList> values;
+    QStringList order;
+    for (const auto &[name, value] : items) {
+        if (!values.contains(name))
+            order.append(name);
+        values[name].append(value);
+    }
+    JsonWriter json;
+    json.beginObject();
+    for (const QString &name : order) {
+        const QByteArray key = name.toUtf8();
+        json.key(key.constData());
+        const QStringList &list = values[name];
+        if (list.size() == 1) {
+            json.string(list.first());
+        } else {
+            json.beginArray();
+            for (const QString &value : list)
+                json.string(value);
+            json.endArray();
+        }
+    }
+    json.endObject();
+    return json.take();
+}
+
+// The endpoints, each a function of the request object; the parser is reused from call to call.
+struct TrackingServer::Endpoints {
+    explicit Endpoints(TrackingServer &owner) : server(owner) {}
+    TrackingServer &server;
+    simdjson::dom::parser parser;
+
+    QString runArtifactUri(const QString &runId) const
+    {
+        return QUrl::fromLocalFile(server.m_workspace.runDir(runId) + QStringLiteral("/artifacts")).toString();
+    }
+    QString defaultArtifactLocation() const { return QUrl::fromLocalFile(server.m_workspace.runsDir()).toString(); }
+
+    template <typename T>
+    Result<T> write(std::function<Result<T>(SqliteConnection &)> operation)
+    {
+        return server.m_writer.submit<T>(std::move(operation)).get();
+    }
+
+    Reply experimentReply(const Result<std::optional<TrackingExperiment>> &found, const QString &what)
+    {
+        if (!found)
+            return errorReply(found.error());
+        if (!found->has_value())
+            return errorReply(QLatin1String(mlflowcode::kResourceDoesNotExist), what);
+        JsonWriter json;
+        json.beginObject().key("experiment");
+        mlflowjson::writeExperiment(json, **found, defaultArtifactLocation());
+        json.endObject();
+        return okReply(json);
+    }
+
+    Reply getExperimentByName(simdjson::dom::object request)
+    {
+        auto name = requiredString(request, "experiment_name");
+        if (!name)
+            return errorReply(name.error());
+        auto connection = server.reader();
+        if (!connection)
+            return errorReply(connection.error());
+        return experimentReply(trackingstore::experimentByName(**connection, *name),
+                               QStringLiteral("Could not find experiment with name '%1'").arg(*name));
+    }
+
+    Reply getExperiment(simdjson::dom::object request)
+    {
+        auto id = requiredString(request, "experiment_id");
+        if (!id)
+            return errorReply(id.error());
+        bool ok = false;
+        const qlonglong number = id->toLongLong(&ok);
+        const QString missing = QStringLiteral("No Experiment with id=%1 exists").arg(*id);
+        if (!ok)
+            return errorReply(QLatin1String(mlflowcode::kResourceDoesNotExist), missing);
+        auto connection = server.reader();
+        if (!connection)
+            return errorReply(connection.error());
+        return experimentReply(trackingstore::experimentById(**connection, number), missing);
+    }
+
+    Reply createExperiment(simdjson::dom::object request)
+    {
+        auto name = requiredString(request, "name");
+        if (!name)
+            return errorReply(name.error());
+        auto location = optionalString(request, "artifact_location");
+        if (!location)
+            return errorReply(location.error());
+        auto tags = keyValues(request, "tags", "tag", kMaxTagValueLength);
+        if (!tags)
+            return errorReply(tags.error());
+        const QString artifactLocation = location->value_or(QString());
+        const std::int64_t now = QDateTime::currentMSecsSinceEpoch();
+        auto created = write<std::int64_t>([&](SqliteConnection &connection) {
+            return trackingstore::createExperiment(connection, *name, artifactLocation, *tags, now);
+        });
+        if (!created)
+            return errorReply(created.error());
+        JsonWriter json;
+        json.beginObject().key("experiment_id").string(QString::number(*created)).endObject();
+        return okReply(json);
+    }
+
+    Reply searchExperiments(simdjson::dom::object request)
+    {
+        auto filterText = optionalString(request, "filter");
+        auto maxResults = optionalInt64(request, "max_results");
+        auto pageToken = optionalString(request, "page_token");
+        if (!filterText || !maxResults || !pageToken)
+            return errorReply(!filterText ? filterText.error() : !maxResults ? maxResults.error() : pageToken.error());
+        auto filter = MlflowFilter::parse(filterText->value_or(QString()));
+        if (!filter)
+            return errorReply(filter.error());
+        auto offset = offsetOf(*pageToken);
+        if (!offset)
+            return errorReply(offset.error());
+        const std::int64_t limit = maxResults->value_or(kDefaultMaxResults);
+        if (limit < 1 || limit > kMaxSearchResults)
+            return errorReply(invalidParameter(QStringLiteral("Invalid value %1 for parameter 'max_results' supplied: it must be "
+                                                              "between 1 and %2").arg(limit).arg(kMaxSearchResults)).message);
+        auto connection = server.reader();
+        if (!connection)
+            return errorReply(connection.error());
+        auto experiments = trackingstore::listExperiments(**connection);
+        if (!experiments)
+            return errorReply(experiments.error());
+        QList<TrackingExperiment> matching;
+        for (const TrackingExperiment &experiment : *experiments)
+            if (filter->matches(experiment))
+                matching.append(experiment);
+        JsonWriter json;
+        json.beginObject().key("experiments").beginArray();
+        const qsizetype end = std::min<qsizetype>(matching.size(), *offset + limit);
+        for (qsizetype i = *offset; i < end; ++i)
+            mlflowjson::writeExperiment(json, matching[i], defaultArtifactLocation());
+        json.endArray();
+        if (end < matching.size())
+            json.key("next_page_token").string(QString::number(end));
+        json.endObject();
+        return okReply(json);
+    }
+
+    Reply createRun(simdjson::dom::object request)
+    {
+        auto experimentId = optionalString(request, "experiment_id");
+        auto user = optionalString(request, "user_id");
+        auto runName = optionalString(request, "run_name");
+        auto startTime = optionalInt64(request, "start_time");
+        auto tags = keyValues(request, "tags", "tag", kMaxTagValueLength);
+        if (!experimentId || !user || !runName || !startTime || !tags)
+            return errorReply(!experimentId ? experimentId.error() : !user ? user.error() : !runName ? runName.error()
+                                                                        : !startTime ? startTime.error() : tags.error());
+        const QString experiment = experimentId->value_or(QStringLiteral("0"));
+        bool ok = false;
+        const qlonglong experimentNumber = experiment.toLongLong(&ok);
+        auto connection = server.reader();
+        if (!connection)
+            return errorReply(connection.error());
+        auto found = ok ? trackingstore::experimentById(**connection, experimentNumber) : Result<std::optional<TrackingExperiment>>(std::nullopt);
+        if (!found)
+            return errorReply(found.error());
+        if (!found->has_value())
+            return errorReply(QLatin1String(mlflowcode::kResourceDoesNotExist), QStringLiteral("No Experiment with id=%1 exists").arg(experiment));
+        NewRun run;
+        run.name = runName->value_or(QString());
+        for (const KeyValue &tag : *tags) {
+            if (run.name.isEmpty() && tag.key == QLatin1String("mlflow.runName"))
+                run.name = tag.value;
+            if (tag.key == QLatin1String("mlflow.source.name"))
+                run.command = QStringList{tag.value};
+        }
+        if (run.name.isEmpty())
+            run.name = generatedRunName();
+        QList<KeyValue> allTags = *tags;
+        if (std::none_of(allTags.begin(), allTags.end(), [](const KeyValue &tag) { return tag.key == QLatin1String("mlflow.runName"); }))
+            allTags.append({QStringLiteral("mlflow.runName"), run.name});
+        run.backend = QLatin1String(kMlflowBackend);
+        run.host = QSysInfo::machineHostName();
+        run.user = user->value_or(QString());
+        run.project = (*found)->name;
+        run.initialStatus = RunStatus::Running;
+        run.createdAt = startTime->has_value() ? QDateTime::fromMSecsSinceEpoch(**startTime, Qt::UTC) : QDateTime::currentDateTimeUtc();
+        auto created = write<QString>([&](SqliteConnection &writerConnection) {
+            return trackingstore::createTrackedRun(writerConnection, run, allTags);
+        });
+        if (!created)
+            return errorReply(created.error());
+        QDir().mkpath(server.m_workspace.runDir(*created) + QStringLiteral("/artifacts"));
+        return runReply(*created, "run");
+    }
+
+    Reply runReply(const QString &runId, const char *field, bool infoOnly = false)
+    {
+        auto connection = server.reader();
+        if (!connection)
+            return errorReply(connection.error());
+        auto run = trackingstore::findTrackedRun(**connection, runId);
+        if (!run)
+            return errorReply(run.error());
+        if (!run->has_value())
+            return errorReply(QLatin1String(mlflowcode::kResourceDoesNotExist), QStringLiteral("Run '%1' not found").arg(runId));
+        JsonWriter json;
+        json.beginObject().key(field);
+        if (infoOnly)
+            mlflowjson::writeRunInfo(json, **run, runArtifactUri(runId));
+        else
+            mlflowjson::writeRun(json, **run, runArtifactUri(runId));
+        json.endObject();
+        return okReply(json);
+    }
+
+    Reply getRun(simdjson::dom::object request)
+    {
+        auto runId = runIdOf(request);
+        if (!runId)
+            return errorReply(runId.error());
+        return runReply(*runId, "run");
+    }
+
+    Reply updateRun(simdjson::dom::object request)
+    {
+        auto runId = runIdOf(request);
+        auto status = optionalString(request, "status");
+        auto endTime = optionalInt64(request, "end_time");
+        auto runName = optionalString(request, "run_name");
+        if (!runId || !status || !endTime || !runName)
+            return errorReply(!runId ? runId.error() : !status ? status.error() : !endTime ? endTime.error() : runName.error());
+        std::optional<RunStatus> newStatus;
+        if (status->has_value()) {
+            newStatus = statusFromMlflow(**status);
+            if (!newStatus)
+                return errorReply(invalidParameter(QStringLiteral("Invalid value '%1' for parameter 'status' supplied: expected one of "
+                                                                  "RUNNING, SCHEDULED, FINISHED, FAILED, KILLED").arg(**status)).message);
+        }
+        const std::int64_t atMs = endTime->value_or(QDateTime::currentMSecsSinceEpoch());
+        const QString name = runName->value_or(QString());
+        auto updated = write<void>([&](SqliteConnection &connection) -> Result<void> {
+            auto backend = trackingstore::requireRun(connection, *runId);
+            if (!backend)
+                return fail(backend.error());
+            if (!name.isEmpty()) {
+                if (auto renamed = trackingstore::setTags(connection, *runId, {{QStringLiteral("mlflow.runName"), name}}); !renamed)
+                    return renamed;
+            }
+            // A launched run's status is its supervisor's; only a run the API created takes it from the client.
+            if (!newStatus || *backend != QLatin1String(kMlflowBackend))
+                return {};
+            auto current = connection.prepare("SELECT status FROM runs WHERE id = ?");
+            if (!current)
+                return fail(current.error());
+            current->bind(1, *runId);
+            if (auto row = current->step(); !row)
+                return fail(row.error());
+            if (runStatusFromString(current->columnText(0)) == newStatus)
+                return {};
+            return applyRunStatus(connection, *runId, *newStatus, atMs);
+        });
+        if (!updated)
+            return errorReply(updated.error());
+        return runReply(*runId, "run_info", true);
+    }
+
+    // A write to one existing run, answered with {}.
+    Reply writeToRun(const QString &runId, std::function<Result<void>(SqliteConnection &)> operation)
+    {
+        auto written = write<void>([&](SqliteConnection &connection) -> Result<void> {
+            if (auto backend = trackingstore::requireRun(connection, runId); !backend)
+                return fail(backend.error());
+            return operation(connection);
+        });
+        return written ? emptyReply() : errorReply(written.error());
+    }
+
+    Reply logMetric(simdjson::dom::object request)
+    {
+        auto runId = runIdOf(request);
+        if (!runId)
+            return errorReply(runId.error());
+        auto metric = metricFrom(request, QDateTime::currentMSecsSinceEpoch());
+        if (!metric)
+            return errorReply(metric.error());
+        const TrackedMetric point = *metric;
+        return writeToRun(*runId, [&](SqliteConnection &connection) {
+            return trackingstore::logMetrics(connection, *runId, std::span<const TrackedMetric>(&point, 1));
+        });
+    }
+
+    Reply logParameter(simdjson::dom::object request)
+    {
+        auto runId = runIdOf(request);
+        if (!runId)
+            return errorReply(runId.error());
+        auto param = keyValueFrom(request, "param", kMaxParamValueLength);
+        if (!param)
+            return errorReply(param.error());
+        return writeToRun(*runId, [&](SqliteConnection &connection) { return trackingstore::logParams(connection, *runId, {*param}); });
+    }
+
+    Reply setTag(simdjson::dom::object request)
+    {
+        auto runId = runIdOf(request);
+        if (!runId)
+            return errorReply(runId.error());
+        auto tag = keyValueFrom(request, "tag", kMaxTagValueLength);
+        if (!tag)
+            return errorReply(tag.error());
+        return writeToRun(*runId, [&](SqliteConnection &connection) { return trackingstore::setTags(connection, *runId, {*tag}); });
+    }
+
+    Reply deleteTag(simdjson::dom::object request)
+    {
+        auto runId = runIdOf(request);
+        auto key = requiredString(request, "key");
+        if (!runId || !key)
+            return errorReply(!runId ? runId.error() : key.error());
+        return writeToRun(*runId, [&](SqliteConnection &connection) -> Result<void> {
+            auto exists = connection.prepare("SELECT 1 FROM run_tags WHERE run_id = ? AND key = ?");
+            if (!exists)
+                return fail(exists.error());
+            exists->bind(1, *runId);
+            exists->bind(2, *key);
+            auto row = exists->step();
+            if (!row)
+                return fail(row.error());
+            if (!row.value())
+                return failWithCode(mlflowcode::kResourceDoesNotExist,
+                                    QStringLiteral("No tag with name: %1 in run with id %2").arg(*key, *runId));
+            return trackingstore::deleteTag(connection, *runId, *key);
+        });
+    }
+
+    Reply logBatch(simdjson::dom::object request, qsizetype requestBytes)
+    {
+        if (requestBytes > kMaxBatchRequestBytes)
+            return errorReply(invalidParameter(QStringLiteral("Batched logging API requests must be at most %1 bytes, got a request of "
+                                                              "%2 bytes").arg(kMaxBatchRequestBytes).arg(requestBytes)).message);
+        auto runId = runIdOf(request);
+        if (!runId)
+            return errorReply(runId.error());
+        auto metricItems = optionalArray(request, "metrics");
+        auto params = keyValues(request, "params", "param", kMaxParamValueLength);
+        auto tags = keyValues(request, "tags", "tag", kMaxTagValueLength);
+        if (!metricItems || !params || !tags)
+            return errorReply(!metricItems ? metricItems.error() : !params ? params.error() : tags.error());
+        const auto tooMany = [](qsizetype count, int limit, const char *what) {
+            return errorReply(invalidParameter(QStringLiteral("A batch logging request can contain at most %1 %2. Got %3 %2. Please "
+                                                              "split up %2 across multiple requests and try again.")
+                                                   .arg(limit).arg(QLatin1String(what)).arg(count)).message);
+        };
+        if (qsizetype(metricItems->size()) > kMaxBatchMetrics)
+            return tooMany(qsizetype(metricItems->size()), kMaxBatchMetrics, "metrics");
+        if (params->size() > kMaxBatchParams)
+            return tooMany(params->size(), kMaxBatchParams, "params");
+        if (tags->size() > kMaxBatchTags)
+            return tooMany(tags->size(), kMaxBatchTags, "tags");
+        const qsizetype entities = qsizetype(metricItems->size()) + params->size() + tags->size();
+        if (entities > kMaxBatchEntities)
+            return tooMany(entities, kMaxBatchEntities, "metrics, params, and tags in total");
+        std::vector<TrackedMetric> metrics;
+        metrics.reserve(metricItems->size());
+        const std::int64_t now = QDateTime::currentMSecsSinceEpoch();
+        for (simdjson::dom::element item : *metricItems) {
+            simdjson::dom::object entry;
+            if (item.get_object().get(entry))
+                return errorReply(invalidParameter(QStringLiteral("Invalid value for parameter 'metrics' supplied: expected a list of objects")).message);
+            auto metric = metricFrom(entry, now);
+            if (!metric)
+                return errorReply(metric.error());
+            metrics.push_back(std::move(metric).value());
+        }
+        // Params first, so a changed param refuses the whole batch before anything of it is stored.
+        return writeToRun(*runId, [&](SqliteConnection &connection) -> Result<void> {
+            if (auto logged = trackingstore::logParams(connection, *runId, *params); !logged)
+                return logged;
+            if (auto set = trackingstore::setTags(connection, *runId, *tags); !set)
+                return set;
+            return trackingstore::logMetrics(connection, *runId, metrics);
+        });
+    }
+
+    Result<QList<TrackedRun>> searchableRuns(simdjson::dom::object request, QList<MlflowOrder> &order, MlflowFilter &filter)
+    {
+        auto experimentIds = stringList(request, "experiment_ids");
+        auto filterText = optionalString(request, "filter");
+        auto orderBy = stringList(request, "order_by");
+        if (!experimentIds || !filterText || !orderBy)
+            return fail(!experimentIds ? experimentIds.error() : !filterText ? filterText.error() : orderBy.error());
+        auto parsedFilter = MlflowFilter::parse(filterText->value_or(QString()));
+        if (!parsedFilter)
+            return fail(parsedFilter.error());
+        filter = *parsedFilter;
+        auto parsedOrder = parseMlflowOrderBy(*orderBy);
+        if (!parsedOrder)
+            return fail(parsedOrder.error());
+        order = *parsedOrder;
+        std::vector<std::int64_t> ids;
+        for (const QString &id : *experimentIds) {
+            bool ok = false;
+            const qlonglong number = id.toLongLong(&ok);
+            if (!ok)
+                return invalidParameter(QStringLiteral("Invalid experiment id '%1' in 'experiment_ids'").arg(id));
+            ids.push_back(number);
+        }
+        auto connection = server.reader();
+        if (!connection)
+            return fail(connection.error());
+        return trackingstore::runsOfExperiments(**connection, ids);
+    }
+
+    Reply searchRuns(simdjson::dom::object request)
+    {
+        auto maxResults = optionalInt64(request, "max_results");
+        auto pageToken = optionalString(request, "page_token");
+        if (!maxResults || !pageToken)
+            return errorReply(!maxResults ? maxResults.error() : pageToken.error());
+        const std::int64_t limit = maxResults->value_or(kDefaultMaxResults);
+        if (limit < 1 || limit > kMaxSearchResults)
+            return errorReply(invalidParameter(QStringLiteral("Invalid value %1 for parameter 'max_results' supplied: it must be "
+                                                              "between 1 and %2").arg(limit).arg(kMaxSearchResults)).message);
+        auto offset = offsetOf(*pageToken);
+        if (!offset)
+            return errorReply(offset.error());
+        QList<MlflowOrder> order;
+        MlflowFilter filter;
+        auto runs = searchableRuns(request, order, filter);
+        if (!runs)
+            return errorReply(runs.error());
+        QList<TrackedRun> matching;
+        for (const TrackedRun &run : *runs)
+            if (filter.matches(run, runArtifactUri(run.id)))
+                matching.append(run);
+        sortTrackedRuns(matching, order);
+        JsonWriter json;
+        json.beginObject().key("runs").beginArray();
+        const qsizetype end = std::min<qsizetype>(matching.size(), *offset + limit);
+        for (qsizetype i = *offset; i < end; ++i)
+            mlflowjson::writeRun(json, matching[i], runArtifactUri(matching[i].id));
+        json.endArray();
+        if (end < matching.size())
+            json.key("next_page_token").string(QString::number(end));
+        json.endObject();
+        return okReply(json);
+    }
+
+    Reply getMetricHistory(simdjson::dom::object request)
+    {
+        auto runId = runIdOf(request);
+        auto key = requiredString(request, "metric_key");
+        auto maxResults = optionalInt64(request, "max_results");
+        auto pageToken = optionalString(request, "page_token");
+        if (!runId || !key || !maxResults || !pageToken)
+            return errorReply(!runId ? runId.error() : !key ? key.error() : !maxResults ? maxResults.error() : pageToken.error());
+        auto offset = offsetOf(*pageToken);
+        if (!offset)
+            return errorReply(offset.error());
+        auto connection = server.reader();
+        if (!connection)
+            return errorReply(connection.error());
+        if (auto exists = trackingstore::requireRun(**connection, *runId); !exists)
+            return errorReply(exists.error());
+        auto points = metricqueries::series(**connection, *runId, *key);
+        if (!points)
+            return errorReply(points.error());
+        const qsizetype limit = maxResults->has_value() && **maxResults > 0 ? qsizetype(**maxResults) : points->size();
+        const qsizetype end = std::min<qsizetype>(points->size(), *offset + limit);
+        JsonWriter json;
+        json.reserve((end - *offset) * (64 + key->size()));
+        json.beginObject().key("metrics").beginArray();
+        for (qsizetype i = *offset; i < end; ++i) {
+            const MetricPoint &point = points->at(i);
+            mlflowjson::writeMetric(json, *key, point.value, point.tsMs.value_or(0), point.step);
+        }
+        json.endArray();
+        if (end < points->size())
+            json.key("next_page_token").string(QString::number(end));
+        json.endObject();
+        return okReply(json);
+    }
+
+    Reply getMetricHistoryBulkInterval(simdjson::dom::object request)
+    {
+        auto runIds = stringList(request, "run_ids");
+        auto key = requiredString(request, "metric_key");
+        auto startStep = optionalInt64(request, "start_step");
+        auto endStep = optionalInt64(request, "end_step");
+        auto maxResults = optionalInt64(request, "max_results");
+        if (!runIds || !key || !startStep || !endStep || !maxResults)
+            return errorReply(!runIds ? runIds.error() : !key ? key.error() : !startStep ? startStep.error()
+                                                                      : !endStep ? endStep.error() : maxResults.error());
+        if (runIds->isEmpty())
+            return errorReply(missingParameter("run_ids").message);
+        if (runIds->size() > kMaxBulkRuns)
+            return errorReply(invalidParameter(QStringLiteral("GetMetricHistoryBulkInterval request must specify at most %1 run_ids. "
+                                                              "Received %2 run_ids.").arg(kMaxBulkRuns).arg(runIds->size())).message);
+        if (startStep->has_value() != endStep->has_value())
+            return errorReply(invalidParameter(QStringLiteral("If either start step or end step are specified, both must be specified.")).message);
+        if (startStep->has_value() && **startStep > **endStep)
+            return errorReply(invalidParameter(QStringLiteral("end_step must be greater than start_step. Found start_step=%1 and end_step=%2.")
+                                                   .arg(**startStep).arg(**endStep)).message);
+        const std::int64_t limit = maxResults->value_or(kDefaultBulkMaxResults);
+        if (limit < 1 || limit > kMaxBulkMaxResults)
+            return errorReply(invalidParameter(QStringLiteral("max_results must be between 1 and %1.").arg(kMaxBulkMaxResults)).message);
+        auto connection = server.reader();
+        if (!connection)
+            return errorReply(connection.error());
+        JsonWriter json;
+        json.beginObject().key("metrics").beginArray();
+        for (const QString &runId : *runIds) {
+            if (auto exists = trackingstore::requireRun(**connection, runId); !exists)
+                return errorReply(exists.error());
+            auto points = metricqueries::series(**connection, runId, *key);
+            if (!points)
+                return errorReply(points.error());
+            std::vector<std::int64_t> steps;
+            for (const MetricPoint &point : *points)
+                if (!startStep->has_value() || (point.step >= **startStep && point.step <= **endStep))
+                    steps.push_back(point.step);
+            steps.erase(std::unique(steps.begin(), steps.end()), steps.end()); // points come in step order
+            const std::set<std::int64_t> kept = sampledSteps(steps, int(limit));
+            for (const MetricPoint &point : *points) {
+                if (!kept.count(point.step))
+                    continue;
+                json.beginObject().key("key").string(*key).key("value").number(point.value).key("timestamp").integer(point.tsMs.value_or(0))
+                    .key("step").integer(point.step).key("run_id").string(runId).endObject();
+            }
+        }
+        json.endArray().endObject();
+        return okReply(json);
+    }
+};
+
+TrackingServer::TrackingServer(Workspace workspace, StoreWriter &writer, QByteArray token, QObject *parent)
+    : QAbstractHttpServer(parent), m_workspace(std::move(workspace)), m_writer(writer), m_token(std::move(token)),
+      m_endpoints(std::make_unique<Endpoints>(*this))
+{
+}
+
+TrackingServer::~TrackingServer() = default;
+
+Result<SqliteConnection *> TrackingServer::reader()
+{
+    if (!m_reader) {
+        auto connection = m_workspace.database().connect();
+        if (!connection)
+            return fail(connection.error());
+        m_reader = std::make_unique<SqliteConnection>(std::move(connection).value());
+    }
+    return m_reader.get();
+}
+
+TrackingServer::Reply TrackingServer::call(const QString &endpoint, const QByteArray &arguments)
+{
+    simdjson::padded_string padded(arguments.constData(), std::size_t(arguments.size()));
+    simdjson::dom::element root;
+    if (const auto error = m_endpoints->parser.parse(padded).get(root))
+        return errorReply(QStringLiteral("MALFORMED_REQUEST"),
+                          QStringLiteral("The request body is not valid JSON: %1").arg(QLatin1String(simdjson::error_message(error))));
+    simdjson::dom::object request;
+    if (root.get_object().get(request))
+        return errorReply(QStringLiteral("MALFORMED_REQUEST"), QStringLiteral("The request body must be a JSON object"));
+    Endpoints &e = *m_endpoints;
+    if (endpoint == QLatin1String("runs/log-batch"))
+        return e.logBatch(request, arguments.size());
+    if (endpoint == QLatin1String("runs/log-metric"))
+        return e.logMetric(request);
+    if (endpoint == QLatin1String("runs/log-parameter"))
+        return e.logParameter(request);
+    if (endpoint == QLatin1String("runs/set-tag"))
+        return e.setTag(request);
+    if (endpoint == QLatin1String("runs/delete-tag"))
+        return e.deleteTag(request);
+    if (endpoint == QLatin1String("runs/create"))
+        return e.createRun(request);
+    if (endpoint == QLatin1String("runs/update"))
+        return e.updateRun(request);
+    if (endpoint == QLatin1String("runs/get"))
+        return e.getRun(request);
+    if (endpoint == QLatin1String("runs/search"))
+        return e.searchRuns(request);
+    if (endpoint == QLatin1String("metrics/get-history"))
+        return e.getMetricHistory(request);
+    if (endpoint == QLatin1String("metrics/get-history-bulk-interval"))
+        return e.getMetricHistoryBulkInterval(request);
+    if (endpoint == QLatin1String("experiments/get-by-name"))
+        return e.getExperimentByName(request);
+    if (endpoint == QLatin1String("experiments/get"))
+        return e.getExperiment(request);
+    if (endpoint == QLatin1String("experiments/create"))
+        return e.createExperiment(request);
+    if (endpoint == QLatin1String("experiments/search"))
+        return e.searchExperiments(request);
+    return errorReply(QStringLiteral("ENDPOINT_NOT_FOUND"), QStringLiteral("No API endpoint %1 in Trainyard's MLflow API").arg(endpoint));
+}
+
+bool TrackingServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    // Headers and body may leave in two writes: without this, a keep-alive client waits ~40 ms on each reply.
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    QHttpServerResponder responder = makeResponder(request, socket);
+    const auto respond = [&](const Reply &reply) {
+        responder.write(reply.body, QByteArrayLiteral("application/json"), QHttpServerResponder::StatusCode(reply.status));
+    };
+    QByteArray authorization;
+    for (const auto &[name, value] : request.headers())
+        if (name.compare("authorization", Qt::CaseInsensitive) == 0)
+            authorization = value;
+    const QByteArray expected = QByteArrayLiteral("Bearer ") + m_token;
+    // Compared in constant time: the token is the only guard of the workspace.
+    bool authorized = authorization.size() == expected.size();
+    unsigned char difference = 0;
+    for (qsizetype i = 0; authorized && i < expected.size(); ++i)
+        difference |= static_cast<unsigned char>(authorization[i] ^ expected[i]);
+    if (!authorized || difference != 0) {
+        respond(errorReply(QStringLiteral("UNAUTHENTICATED"),
+                           QStringLiteral("Missing or wrong bearer token: set MLFLOW_TRACKING_TOKEN to the token `trainyard serve` printed")));
+        return true;
+    }
+    const QString path = request.url().path();
+    QString endpoint;
+    for (const char *prefix : {kApiPrefix, kAjaxApiPrefix})
+        if (path.startsWith(QLatin1String(prefix)))
+            endpoint = path.mid(qsizetype(std::strlen(prefix)));
+    if (endpoint.isEmpty()) {
+        respond(errorReply(QStringLiteral("ENDPOINT_NOT_FOUND"), QStringLiteral("No API endpoint at %1").arg(path)));
+        return true;
+    }
+    if (request.method() == QHttpServerRequest::Method::Get)
+        respond(call(endpoint, queryToJson(request.query().queryItems(QUrl::FullyDecoded))));
+    else
+        respond(call(endpoint, request.body().isEmpty() ? QByteArrayLiteral("{}") : request.body()));
+    return true;
+}
+
+void TrackingServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
+{
+    makeResponder(request, socket).write(errorReply(QStringLiteral("ENDPOINT_NOT_FOUND"), QStringLiteral("No API endpoint")).body,
+                                         QByteArrayLiteral("application/json"), QHttpServerResponder::StatusCode::NotFound);
+}
+
+Result<QByteArray> loadOrCreateTrackingToken(const QString &workspaceRoot)
+{
+    const QString path = QDir(workspaceRoot).filePath(QLatin1String(kTokenFileName));
+    QFile file(path);
+    if (file.exists()) {
+        if (!file.open(QIODevice::ReadOnly))
+            return fail(QStringLiteral("cannot read the tracking token %1: %2").arg(path, file.errorString()));
+        const QByteArray token = file.readAll().trimmed();
+        if (token.size() < 32)
+            return fail(QStringLiteral("the tracking token in %1 is too short; delete the file to make a new one").arg(path));
+        return token;
+    }
+    QByteArray random(32, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(random.data()), random.size() / 4);
+    const QByteArray token = random.toHex();
+    if (auto written = writeFileAtomically(path, token + '\n'); !written)
+        return fail(written.error());
+    if (!QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner))
+        return fail(QStringLiteral("cannot make the tracking token %1 private (mode 0600)").arg(path));
+    return token;
+}
+
+Result<std::unique_ptr<TrackingService>> TrackingService::start(const Workspace &workspace, StoreWriter &writer, quint16 port)
+{
+    auto token = loadOrCreateTrackingToken(workspace.root());
+    if (!token)
+        return fail(token.error());
+    std::unique_ptr<TrackingService> service(new TrackingService);
+    service->m_token = *token;
+    service->m_thread.setObjectName(QStringLiteral("mlflow-api"));
+    service->m_thread.start();
+    // The server is made here and moved to its thread; it listens there, so its sockets belong to that thread.
+    auto *server = new TrackingServer(workspace, writer, service->m_token);
+    server->moveToThread(&service->m_thread);
+    service->m_server = server;
+    QString error;
+    quint16 bound = 0;
+    QMetaObject::invokeMethod(
+        server,
+        [&] {
+            auto *tcp = new QTcpServer(server);
+            if (!tcp->listen(QHostAddress::LocalHost, port)) {
+                error = port ? QStringLiteral("cannot listen on 127.0.0.1:%1: %2").arg(port).arg(tcp->errorString())
+                             : QStringLiteral("cannot listen on 127.0.0.1: %1").arg(tcp->errorString());
+                return;
+            }
+            server->bind(tcp);
+            bound = tcp->serverPort();
+        },
+        Qt::BlockingQueuedConnection);
+    if (!error.isEmpty())
+        return fail(error); // the destructor stops the thread
+    service->m_port = bound;
+    return service;
+}
+
+TrackingService::~TrackingService()
+{
+    if (m_server) {
+        QMetaObject::invokeMethod(m_server, [server = m_server] { delete server; }, Qt::BlockingQueuedConnection);
+        m_server = nullptr;
+    }
+    m_thread.quit();
+    m_thread.wait();
+}
+
+QString TrackingService::uri() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_port); }
+
+} // namespace trainyard
