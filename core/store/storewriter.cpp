@@ -100,7 +100,7 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
     const QDateTime createdAt = run.createdAt.isValid() ? run.createdAt : QDateTime::currentDateTimeUtc();
     auto insertRun = connection.prepare(
         "INSERT OR IGNORE INTO runs (id, name, status, created_ms, command, cwd, host, backend, user, project, gpus,"
-         queued_ms, first_active_ms, active_since_ms, started_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        " queued_ms, first_active_ms, active_since_ms, started_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!insertRun)
         return fail(insertRun.error());
     // Ids carry random digits; on the rare collision (many runs in one second) draw another.
