@@ -303,7 +303,7 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         statusTimer.stop();
         const IngestStats stats = run.ingestStats();
         streams.out << "run " << runId << " " << toString(outcome.status) << " after " << clock.elapsed() / 1000.0 << " s ("
-                    << outcome.attempts << " attempt" << (outcome.attempts == 1 ? "" : "s") << ", " << stats.points << " metric points";
+                    << outcome.attempts << " attempt" << (outcome.attempts == 1 ? "" : "s") << ", " << stats.points + run.trackedPoints() << " metric points";
         if (stats.malformedLines > 0)
             streams.out << ", " << stats.malformedLines << " malformed lines";
         streams.out << ")\n";

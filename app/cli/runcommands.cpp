@@ -8,8 +8,10 @@
 #include "store/metricqueries.h"
 #include "store/runqueries.h"
 #include "store/storewriter.h"
+#include "store/trackingstore.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
@@ -45,6 +47,18 @@ int usage(Streams streams, const QCommandLineParser &parser, const QString &comm
 
 } // namespace
 
+// The files under a run's artifacts/ folder (where mlflow.log_artifact copies them), as paths relative to it.
+QStringList listArtifacts(const QString &runDir)
+{
+    const QDir root(runDir + QStringLiteral("/artifacts"));
+    QStringList files;
+    QDirIterator it(root.path(), QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext())
+        files << root.relativeFilePath(it.next());
+    files.sort();
+    return files;
+}
+
 int runShow(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
@@ -64,8 +78,16 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         return reportFailure(streams, QStringLiteral("show"), connection.error());
     auto events = runqueries::events(connection.value(), run.id);
     auto metrics = metricqueries::keySummaries(connection.value(), run.id);
-    if (!events || !metrics)
-        return reportFailure(streams, QStringLiteral("show"), !events ? events.error() : metrics.error());
+    auto tracked = trackingstore::findTrackedRun(connection.value(), run.id);
+    if (!events || !metrics || !tracked)
+        return reportFailure(streams, QStringLiteral("show"), !events ? events.error() : !metrics ? metrics.error() : tracked.error());
+    // Tags set through the MLflow API (key-value); the client's system tags (mlflow.*) are shown apart from the run's tags.
+    QList<KeyValue> keyValueTags;
+    if (tracked->has_value())
+        for (const KeyValue &tag : (*tracked)->tags)
+            if (!run.tags.contains(tag.key)) // a launched run's plain tags are listed as tags already
+                keyValueTags.append(tag);
+    const QStringList artifacts = listArtifacts(found->workspace.runDir(run.id));
 
     const QJsonObject summary = QJsonDocument::fromJson(run.exitSummary.toUtf8()).object();
     int attempts = summary.value(QStringLiteral("attempts")).toInt(0);
@@ -107,6 +129,14 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         object.insert(QStringLiteral("gpu_telemetry"), summary.value(QStringLiteral("gpu_telemetry")));
         object.insert(QStringLiteral("metrics"), metricObject);
         object.insert(QStringLiteral("events"), eventArray);
+        QJsonObject params, mlflowTags;
+        for (auto it = run.params.constBegin(); it != run.params.constEnd(); ++it)
+            params.insert(it.key(), it.value());
+        for (const KeyValue &tag : keyValueTags)
+            mlflowTags.insert(tag.key, tag.value);
+        object.insert(QStringLiteral("params"), params);
+        object.insert(QStringLiteral("mlflow_tags"), mlflowTags);
+        object.insert(QStringLiteral("artifacts"), QJsonArray::fromStringList(artifacts));
         const auto provenance = loadProvenance(found->workspace.runDir(run.id));
         object.insert(QStringLiteral("git"), provenance ? QJsonValue(provenance->toJson()) : QJsonValue(QJsonValue::Null));
         streams.out << QJsonDocument(object).toJson(QJsonDocument::Indented);
@@ -124,6 +154,20 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                 << "host       " << run.host << " (" << run.backend << ")\n"
                 << "tags       " << run.tags.join(QStringLiteral(", ")) << '\n'
                 << "folder     " << found->workspace.runDir(run.id) << '\n';
+    if (!run.params.isEmpty()) {
+        QStringList params;
+        for (auto it = run.params.constBegin(); it != run.params.constEnd(); ++it)
+            params << it.key() + QLatin1Char('=') + it.value();
+        streams.out << "params     " << params.join(QStringLiteral(", ")) << '\n';
+    }
+    QStringList systemTags;
+    for (const KeyValue &tag : keyValueTags)
+        if (tag.key.startsWith(QLatin1String("mlflow.")))
+            systemTags << tag.key + QLatin1Char('=') + tag.value.left(60);
+    if (!systemTags.isEmpty())
+        streams.out << "mlflow     " << systemTags.join(QStringLiteral(", ")) << '\n';
+    for (const QString &artifact : artifacts)
+        streams.out << "artifact   " << artifact << '\n';
     if (const auto provenance = loadProvenance(found->workspace.runDir(run.id)))
         streams.out << "git        " << provenance->commit.left(12) << " on " << provenance->branch
                     << (provenance->dirty ? QStringLiteral(", dirty (uncommitted changes in git.diff)") : QStringLiteral(", clean")) << '\n';

@@ -8,7 +8,9 @@
 #include "launch/slurmbackend.h"
 #include "launch/supervisorrecord.h"
 #include "store/storewriter.h"
+#include "store/trackingstore.h"
 #include "store/workspace.h"
+#include "tracking/trackingserver.h"
 
 #include <QDir>
 #include <QFile>
@@ -212,6 +214,25 @@ NewRun newRunFor(const LocalLaunch &launch)
     return row;
 }
 
+Result<std::unique_ptr<TrackingService>> startTrackingFor(const Workspace &workspace, StoreWriter &writer, const QString &runId,
+                                                         const QString &project, QMap<QString, QString> &env)
+{
+    auto connection = workspace.database().connect();
+    if (!connection)
+        return fail(connection.error());
+    auto experiment = trackingstore::experimentByName(*connection, project);
+    if (!experiment)
+        return fail(experiment.error());
+    auto service = TrackingService::start(workspace, writer);
+    if (!service)
+        return fail(service.error());
+    env.insert(QStringLiteral("MLFLOW_TRACKING_URI"), (*service)->uri());
+    env.insert(QStringLiteral("MLFLOW_TRACKING_TOKEN"), QString::fromLatin1((*service)->token()));
+    env.insert(QStringLiteral("MLFLOW_RUN_ID"), runId);
+    env.insert(QStringLiteral("MLFLOW_EXPERIMENT_ID"), QString::number(experiment->has_value() ? (*experiment)->id : 0));
+    return service;
+}
+
 Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &workspace, StoreWriter &writer,
                                                               LocalLaunch launch, QObject *parent)
 {
@@ -232,16 +253,12 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     if (!launch.cluster && request.nnodes != 1)
         return fail(QStringLiteral("%1 nodes need a cluster backend; the local backend runs on one node").arg(request.nnodes));
 
-    NewRun row;
-    row.name = launch.name;
-    row.command = request.command;
-    row.cwd = request.cwd;
+    // Who launched it and for which project, like a queued run (the tracking API finds the project's experiment).
+    NewRun row = newRunFor(launch);
     row.host = thisHostName();
     row.backend = launch.cluster ? launch.cluster->name : QStringLiteral("local");
     if (launch.cluster)
         row.initialStatus = RunStatus::Queued; // until Slurm starts it
-    row.tags = launch.tags;
-    row.params = launch.params;
     auto runId = launch.existingRunId.isEmpty() ? writer.createRun(row).get() : Result<QString>(launch.existingRunId);
     if (!runId)
         return fail(runId.error());
@@ -281,6 +298,18 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     else if (provenance->has_value())
         (void)saveProvenance(**provenance, request.runDir);
 
+    // Scripts that log with MLflow log into this run: a tracking server of the workspace for this run's ranks, and
+    // the variables that make mlflow.start_run() continue this run (docs/MLFLOW.md). A spec that points
+    // MLFLOW_TRACKING_URI elsewhere keeps its own server; ranks on cluster nodes cannot reach this machine's loopback.
+    std::unique_ptr<TrackingService> tracking;
+    if (!launch.cluster && !request.env.contains(QStringLiteral("MLFLOW_TRACKING_URI"))) {
+        auto started = startTrackingFor(workspace, writer, request.runId, row.project, request.env);
+        if (!started)
+            qWarning("run %s: no MLflow tracking API for its ranks: %s", qPrintable(request.runId), qPrintable(started.error()));
+        else
+            tracking = std::move(started).value();
+    }
+
     // The backend: this machine's ranks, or a Slurm job (whose token is read now, so a bad one fails the run
     // with the reason before anything is submitted).
     Backend *backend = nullptr;
@@ -293,6 +322,7 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         backend = new LocalRunner;
     }
     std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, backend, parent));
+    supervisor->m_tracking = std::move(tracking);
     supervisor->m_ingestWorker = new IngestWorker(request.runId, request.runDir, writer, workspace.database());
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
@@ -399,6 +429,8 @@ int RunSupervisor::ranksAlive() const { return m_backend->ranksAlive(); }
 
 IngestStats RunSupervisor::ingestStats() const { return m_ingestWorker->stats(); }
 
+std::int64_t RunSupervisor::trackedPoints() const { return m_tracking ? m_tracking->pointsStored() : 0; }
+
 void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
 {
     m_cancelCheck.stop();
@@ -411,7 +443,8 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
     QJsonObject summary = outcome.toJson();
     QJsonObject ingest{{QStringLiteral("points"), qint64(stats.points)},
                        {QStringLiteral("malformed_lines"), qint64(stats.malformedLines)},
-                       {QStringLiteral("malformed_examples"), QJsonArray::fromStringList(stats.malformedExamples)}};
+                       {QStringLiteral("malformed_examples"), QJsonArray::fromStringList(stats.malformedExamples)},
+                       {QStringLiteral("mlflow_points"), qint64(trackedPoints())}};
     if (!ingestError.isEmpty())
         ingest.insert(QStringLiteral("error"), ingestError);
     summary.insert(QStringLiteral("ingest"), ingest);

@@ -24,6 +24,7 @@ namespace trainyard {
 
 class IngestWorker;
 class StoreWriter;
+class TrackingService;
 class Workspace;
 
 struct LocalLaunch {
@@ -65,6 +66,8 @@ public:
     int ranksAlive() const;
     int ranksTotal() const { return m_request.nprocPerNode * m_request.nnodes; }
     IngestStats ingestStats() const;
+    // Points the run's ranks stored through the MLflow tracking API (not counted in ingestStats, which reads files).
+    std::int64_t trackedPoints() const;
     // Why ingestion stopped, once the run has finished; empty when every point is in.
     const QString &ingestError() const { return m_ingestError; }
     bool isFinished() const { return m_finished; }
@@ -95,10 +98,16 @@ private:
     qint64 m_telemetrySample = 0;
     bool m_finished = false;
     QString m_ingestError;
+    std::unique_ptr<TrackingService> m_tracking; // the MLflow API of this run's ranks
 };
 
 // The store row of a launch: name, command, tags, params, and who, for which project, on how many GPUs.
 NewRun newRunFor(const LocalLaunch &launch);
+
+// Starts a tracking server for a launched run's ranks and sets MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLFLOW_RUN_ID
+// and MLFLOW_EXPERIMENT_ID (the project's experiment) in env.
+Result<std::unique_ptr<TrackingService>> startTrackingFor(const Workspace &workspace, StoreWriter &writer, const QString &runId,
+                                                         const QString &project, QMap<QString, QString> &env);
 
 // Writes the resolved launch as spec.yaml in the run folder.
 Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch);

@@ -659,9 +659,12 @@ struct TrackingServer::Endpoints {
         if (!metric)
             return errorReply(metric.error());
         const TrackedMetric point = *metric;
-        return writeToRun(*runId, [&](SqliteConnection &connection) {
+        Reply reply = writeToRun(*runId, [&](SqliteConnection &connection) {
             return trackingstore::logMetrics(connection, *runId, std::span<const TrackedMetric>(&point, 1));
         });
+        if (reply.status == 200)
+            server.m_pointsStored += 1;
+        return reply;
     }
 
     Reply logParameter(simdjson::dom::object request)
@@ -748,13 +751,16 @@ struct TrackingServer::Endpoints {
             metrics.push_back(std::move(metric).value());
         }
         // Params first, so a changed param refuses the whole batch before anything of it is stored.
-        return writeToRun(*runId, [&](SqliteConnection &connection) -> Result<void> {
+        Reply reply = writeToRun(*runId, [&](SqliteConnection &connection) -> Result<void> {
             if (auto logged = trackingstore::logParams(connection, *runId, *params); !logged)
                 return logged;
             if (auto set = trackingstore::setTags(connection, *runId, *tags); !set)
                 return set;
             return trackingstore::logMetrics(connection, *runId, metrics);
         });
+        if (reply.status == 200)
+            server.m_pointsStored += std::int64_t(metrics.size());
+        return reply;
     }
 
     Result<QList<TrackedRun>> searchableRuns(simdjson::dom::object request, QList<MlflowOrder> &order, MlflowFilter &filter)

@@ -11,6 +11,8 @@
 #include <QString>
 #include <QThread>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -47,6 +49,8 @@ public:
     // One call, without HTTP: `endpoint` is the part after /api/2.0/mlflow/ ("runs/log-batch"), `arguments` the
     // JSON body of a POST or the query of a GET turned into a JSON object. What handleRequest does after the token.
     Reply call(const QString &endpoint, const QByteArray &arguments);
+    // Metric points this server has stored (committed), over every run; safe from any thread.
+    std::int64_t pointsStored() const { return m_pointsStored.load(); }
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -61,6 +65,7 @@ private:
     QByteArray m_token;
     std::unique_ptr<SqliteConnection> m_reader; // opened on the server's thread at the first read
     std::unique_ptr<Endpoints> m_endpoints;
+    std::atomic<std::int64_t> m_pointsStored{0};
 };
 
 // A GET request's query as the JSON object the endpoints read: {"run_id": "...", "run_ids": ["a", "b"]}; a
@@ -81,6 +86,7 @@ public:
     quint16 port() const { return m_port; }
     QString uri() const;
     const QByteArray &token() const { return m_token; }
+    std::int64_t pointsStored() const { return m_server ? m_server->pointsStored() : 0; }
 
 private:
     TrackingService() = default;

@@ -333,6 +333,40 @@ private slots:
         QVERIFY(csv.out.startsWith(QStringLiteral("key,step,value,ts\nloss,0,2,")));
     }
 
+    // A script that logs only through MLflow runs unchanged: mlflow.start_run() continues the launched run (MLFLOW_RUN_ID),
+    // its params, tags and every point land in the Trainyard run; the run's status stays the supervisor's.
+    void mlflowScriptLogsIntoTheLaunchedRun()
+    {
+        const QString mlflowSource = QStringLiteral(TRAINYARD_SOURCE_DIR "/../shared/realclients/mlflow-src");
+        if (!QFileInfo::exists(mlflowSource))
+            QSKIP("../shared/realclients is absent: the MLflow client this test runs is there (docs/MLFLOW.md)");
+        const Outcome outcome = trainyard({"launch", "--quiet", "--name", "mlflow-script", "--", kPython, kScripts + "mlflow_logging.py", "100"},
+                                          {{"PYTHONPATH", mlflowSource}, {"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0"}});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        const QString runId = runIdFrom(outcome);
+        const QJsonObject metrics = QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
+        const QJsonArray loss = metrics[QStringLiteral("loss")].toArray();
+        QCOMPARE(loss.size(), 100);
+        for (int step = 0; step < 100; ++step) {
+            QCOMPARE(loss[step].toObject()[QStringLiteral("step")].toInt(), step);
+            QCOMPARE(loss[step].toObject()[QStringLiteral("value")].toDouble(), 1.0 / (step + 1));
+        }
+        QCOMPARE(metrics[QStringLiteral("eval/acc")].toArray().size(), 10);
+        QCOMPARE(metrics[QStringLiteral("eval/nan")].toArray().size(), 10);
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
+        QCOMPARE(run[QStringLiteral("name")].toString(), QStringLiteral("mlflow-script"));
+        QCOMPARE(run[QStringLiteral("params")].toObject()[QStringLiteral("lr")].toString(), QStringLiteral("0.01"));
+        QVERIFY(run[QStringLiteral("tags")].toArray().contains(QStringLiteral("team=vision")));
+        QCOMPARE(run[QStringLiteral("mlflow_tags")].toObject()[QStringLiteral("team")].toString(), QStringLiteral("vision"));
+        QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("mlflow_points")].toInt(), 120);
+        QVERIFY2(outcome.out.contains(QStringLiteral("120 metric points")), qPrintable(outcome.out));
+        // Every rank saw the contract's MLflow variables.
+        QFile log(runDir(runId) + QStringLiteral("/rank0.log"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QVERIFY(log.readAll().contains(("mlflow run " + runId + " done").toUtf8()));
+    }
+
     void logsInterleaveRanksAndCancelStopsARun()
     {
         QProcess launcher;
