@@ -1,6 +1,8 @@
 // trainyard export BUNDLE and trainyard import PATH: a lead's view of a whole team, one workspace at a time.
 #include "cli/subcommand.h"
 
+#include "ingest/historyimport.h"
+#include "store/storewriter.h"
 #include "store/workspaceimport.h"
 
 namespace trainyard::cli {
@@ -30,23 +32,68 @@ int runExport(const QStringList &arguments, const QString &workspaceBefore, Stre
     return kExitOk;
 }
 
+namespace {
+
+int printHistoryImport(Streams streams, const QString &what, const QString &source, const HistoryImportResult &result)
+{
+    streams.out << "imported " << result.runsCreated << " run(s) from " << what << " " << source << " (" << result.runsAlreadyPresent
+                << " already here";
+    if (what == QLatin1String("TensorBoard logdir"))
+        streams.out << ", read on from where the last import stopped";
+    streams.out << "; " << result.points << " new metric points";
+    if (result.skippedHistograms + result.skippedImages + result.skippedOther > 0)
+        streams.out << "; skipped for now: " << result.skippedHistograms << " histograms, " << result.skippedImages << " images, "
+                    << result.skippedOther << " other values";
+    streams.out << ")\n";
+    for (const QString &problem : result.problems)
+        streams.err << "trainyard import: " << problem << '\n';
+    if (result.damagedRecords > 0)
+        streams.err << "trainyard import: " << result.damagedRecords << " damaged record(s) skipped\n";
+    return result.problems.isEmpty() ? kExitOk : kExitFailure;
+}
+
+} // namespace
+
 int runImport(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Merge another workspace (its folder) or a bundle from `trainyard export` into this one: runs it does not have,\n"
         "by id, with their tags, params, state changes, sweeps and metrics. Importing again adds nothing; the source is\n"
-        "never written to."));
+        "never written to.\n"
+        "With --tensorboard, every folder under LOGDIR holding TensorBoard event files becomes a run (docs/TENSORBOARD.md);\n"
+        "with --mlflow, every run of an MLflow file store (an mlruns/ folder) does (docs/MLFLOW.md). Both are idempotent."));
+    const QCommandLineOption tensorboard(QStringLiteral("tensorboard"), QStringLiteral("PATH is a TensorBoard logdir."));
+    const QCommandLineOption mlflow(QStringLiteral("mlflow"), QStringLiteral("PATH is an MLflow file store (mlruns/)."));
+    parser.addOption(tensorboard);
+    parser.addOption(mlflow);
+    parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("Workspace folder, bundle file, logdir or mlruns folder."));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("import"), arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() != 1) {
-        streams.err << "trainyard import: give one workspace folder or bundle file\n\n" << subcommandHelp(parser, QStringLiteral("import"));
+        streams.err << "trainyard import: give one workspace folder, bundle file, logdir or mlruns folder\n\n"
+                    << subcommandHelp(parser, QStringLiteral("import"));
+        return kExitUsage;
+    }
+    if (parser.isSet(tensorboard) && parser.isSet(mlflow)) {
+        streams.err << "trainyard import: --tensorboard and --mlflow exclude each other\n\n" << subcommandHelp(parser, QStringLiteral("import"));
         return kExitUsage;
     }
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)
         return reportFailure(streams, QStringLiteral("import"), workspace.error());
     const QString source = parser.positionalArguments().first();
+    if (parser.isSet(tensorboard) || parser.isSet(mlflow)) {
+        auto writer = StoreWriter::start(workspace->database());
+        if (!writer)
+            return reportFailure(streams, QStringLiteral("import"), writer.error());
+        auto imported = parser.isSet(tensorboard) ? importTensorBoardLogdir(*workspace, **writer, source)
+                                                  : importMlflowStore(*workspace, **writer, source);
+        if (!imported)
+            return reportFailure(streams, QStringLiteral("import"), imported.error());
+        return printHistoryImport(streams, parser.isSet(tensorboard) ? QStringLiteral("TensorBoard logdir") : QStringLiteral("MLflow store"),
+                                  source, *imported);
+    }
     auto imported = importWorkspace(*workspace, source);
     if (!imported)
         return reportFailure(streams, QStringLiteral("import"), imported.error());

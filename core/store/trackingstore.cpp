@@ -8,6 +8,7 @@
 #include <QHash>
 #include <QSet>
 
+#include <algorithm>
 #include <limits>
 #include <vector>
 
@@ -346,6 +347,35 @@ Result<void> logParams(SqliteConnection &connection, const QString &runId, const
     return {};
 }
 
+Result<void> replaceParams(SqliteConnection &connection, const QString &runId, const QList<KeyValue> &params)
+{
+    auto upsert = connection.cached("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)");
+    if (!upsert)
+        return fail(upsert.error());
+    for (const KeyValue &param : params) {
+        (*upsert)->bind(1, runId);
+        (*upsert)->bind(2, param.key);
+        (*upsert)->bind(3, param.value);
+        if (auto stored = (*upsert)->run(); !stored)
+            return stored;
+    }
+    return {};
+}
+
+Result<std::optional<QString>> runIdForSource(SqliteConnection &connection, const QString &source)
+{
+    auto select = connection.prepare("SELECT id FROM runs WHERE source = ?");
+    if (!select)
+        return fail(select.error());
+    select->bind(1, source);
+    auto row = select->step();
+    if (!row)
+        return fail(row.error());
+    if (!row.value())
+        return std::optional<QString>();
+    return std::optional<QString>(select->columnText(0));
+}
+
 Result<void> renameRun(SqliteConnection &connection, const QString &runId, const QString &name)
 {
     auto update = connection.prepare("UPDATE runs SET name = ? WHERE id = ?");
@@ -425,8 +455,15 @@ Result<void> logMetrics(SqliteConnection &connection, const QString &runId, std:
         auto keyId = metricKeyId(connection, runId, keys[qsizetype(i)]);
         if (!keyId)
             return fail(keyId.error());
-        if (auto inserted = insertMetricChunk(connection, *keyId, series[i].steps, series[i].values, series[i].tsMs); !inserted)
-            return inserted;
+        constexpr std::size_t kMaxPointsPerChunk = 8192;
+        const MetricChunkPoints &points = series[i];
+        for (std::size_t start = 0; start < points.steps.size(); start += kMaxPointsPerChunk) {
+            const std::size_t count = std::min(kMaxPointsPerChunk, points.steps.size() - start);
+            if (auto inserted = insertMetricChunk(connection, *keyId, std::span(points.steps).subspan(start, count),
+                                                  std::span(points.values).subspan(start, count), std::span(points.tsMs).subspan(start, count));
+                !inserted)
+                return inserted;
+        }
     }
     return {};
 }

@@ -77,6 +77,8 @@ Result<QList<TrackingExperiment>> listExperiments(SqliteConnection &connection);
 Result<std::optional<TrackedRun>> findTrackedRun(SqliteConnection &connection, const QString &runId);
 // Every run of the given experiments, newest first.
 Result<QList<TrackedRun>> runsOfExperiments(SqliteConnection &connection, std::span<const std::int64_t> experimentIds);
+// The run imported from `source` (runs.source), if any.
+Result<std::optional<QString>> runIdForSource(SqliteConnection &connection, const QString &source);
 
 // Writes, on the writer's connection.
 // The experiment of a project, created when it does not exist yet.
@@ -89,10 +91,12 @@ Result<QString> createTrackedRun(SqliteConnection &connection, const NewRun &run
 Result<QString> requireRun(SqliteConnection &connection, const QString &runId);
 // Params are write-once: the same value again is accepted, another value is INVALID_PARAMETER_VALUE.
 Result<void> logParams(SqliteConnection &connection, const QString &runId, const QList<KeyValue> &params);
+// Params as an import finds them (TensorBoard's hparams, an MLflow store): the latest read wins.
+Result<void> replaceParams(SqliteConnection &connection, const QString &runId, const QList<KeyValue> &params);
 // Sets MLflow tags (mlflow.runName also renames the run); plain tags are mirrored as "key=value" run tags.
 Result<void> setTags(SqliteConnection &connection, const QString &runId, const QList<KeyValue> &tags);
 Result<void> deleteTag(SqliteConnection &connection, const QString &runId, const QString &key);
-// Points in the order given, one chunk per key of the request.
+// Points in the order given, grouped by key into chunks of at most 8192 points.
 Result<void> logMetrics(SqliteConnection &connection, const QString &runId, std::span<const TrackedMetric> metrics);
 Result<void> renameRun(SqliteConnection &connection, const QString &runId, const QString &name);
 
