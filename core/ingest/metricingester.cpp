@@ -2,6 +2,8 @@
 // at any moment neither loses nor doubles a point on resume.
 #include "ingest/metricingester.h"
 
+#include "ingest/tensorboardingester.h"
+
 #include "launch/rankenvironment.h"
 #include "store/database.h"
 #include "store/ingestprogress.h"
@@ -161,6 +163,8 @@ Result<void> MetricIngester::resume(const Database &database)
         return fail(stored.error());
     QMutexLocker lock(&m_statsMutex);
     for (const IngestProgress &progress : stored.value()) {
+        if (progress.file.startsWith(QLatin1String(kTfEventsProgressPrefix)))
+            continue; // event files are TensorBoardIngester's
         FileCursor cursor;
         cursor.name = progress.file;
         cursor.rank = rankOfFile(cursor.name);

@@ -2,6 +2,8 @@
 #include "launch/runrecovery.h"
 
 #include "ingest/metricingester.h"
+#include "ingest/tensorboardingester.h"
+#include "launch/runsupervisor.h"
 #include "launch/supervisorrecord.h"
 #include "store/runqueries.h"
 #include "store/storewriter.h"
@@ -39,6 +41,14 @@ Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter
         if (auto written = ingester.waitForWrites(); !written && ingestError.isEmpty())
             ingestError = written.error();
         const IngestStats stats = ingester.stats();
+        // Event files too, from where the supervisor's ingestion committed (the folders spec.yaml recorded).
+        TensorBoardIngester tensorboard(run.id, writer);
+        for (const QString &folder : QStringList{runDir} + resolvedTensorboardFolders(runDir))
+            tensorboard.addFolder(folder, true);
+        if (auto resumed = tensorboard.resume(workspace.database()); !resumed && ingestError.isEmpty())
+            ingestError = resumed.error();
+        else if (auto polled = tensorboard.poll(true); !polled && ingestError.isEmpty())
+            ingestError = polled.error();
 
         const QString detail = record
             ? QStringLiteral("the Trainyard process that supervised it (pid %1) ended without finishing it").arg(record->pid)
@@ -46,6 +56,8 @@ Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter
         QJsonObject ingest{{QStringLiteral("points"), qint64(stats.points)},
                            {QStringLiteral("malformed_lines"), qint64(stats.malformedLines)},
                            {QStringLiteral("malformed_examples"), QJsonArray::fromStringList(stats.malformedExamples)}};
+        if (tensorboard.stats().files > 0)
+            ingest.insert(QStringLiteral("tensorboard_points"), qint64(tensorboard.stats().points));
         if (!ingestError.isEmpty())
             ingest.insert(QStringLiteral("error"), ingestError);
         const QJsonObject summary{{QStringLiteral("status"), QStringLiteral("lost")},

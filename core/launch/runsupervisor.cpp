@@ -3,6 +3,7 @@
 
 #include "atomicfile.h"
 
+#include "ingest/tensorboardingester.h"
 #include "launch/localrunner.h"
 #include "launch/provenance.h"
 #include "launch/slurmbackend.h"
@@ -28,18 +29,27 @@ namespace trainyard {
 class IngestWorker : public QObject {
     Q_OBJECT
 public:
-    IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database)
-        : m_ingester(std::move(runId), std::move(runDir), writer), m_database(database)
+    // TensorBoard's folders are scanned once every this many polls: a recursive listing of the run folder costs more
+    // than reading a metrics file.
+    static constexpr int kTensorBoardPollEvery = 4;
+
+    IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database, const QStringList &tensorboardFolders)
+        : m_ingester(runId, std::move(runDir), writer), m_tensorboard(std::move(runId), writer), m_database(database)
     {
+        for (const QString &folder : tensorboardFolders)
+            m_tensorboard.addFolder(folder, true);
     }
 
     IngestStats stats() const { return m_ingester.stats(); }
+    TensorBoardStats tensorboardStats() const { return m_tensorboard.stats(); }
 
 public slots:
     void start()
     {
         if (auto resumed = m_ingester.resume(m_database); !resumed)
             m_error = resumed.error();
+        else if (auto tensorboard = m_tensorboard.resume(m_database); !tensorboard)
+            m_error = tensorboard.error();
         m_timer = new QTimer(this);
         connect(m_timer, &QTimer::timeout, this, [this] { pollOnce(false); });
         m_timer->start(RunSupervisor::kIngestPollMs);
@@ -63,13 +73,44 @@ private:
             return;
         if (auto polled = m_ingester.poll(final); !polled)
             m_error = polled.error();
+        if (final || ++m_polls % kTensorBoardPollEvery == 0) {
+            if (auto polled = m_tensorboard.poll(final); !polled && m_error.isEmpty())
+                m_error = polled.error();
+        }
     }
 
     MetricIngester m_ingester;
+    TensorBoardIngester m_tensorboard;
     Database m_database;
     QTimer *m_timer = nullptr;
     QString m_error;
+    int m_polls = 0;
 };
+
+QStringList tensorboardFoldersOf(const QStringList &specDirs, const QString &cwd, const QString &runDir)
+{
+    QStringList folders{runDir};
+    for (QString dir : specDirs) {
+        dir.replace(QStringLiteral("{run_dir}"), runDir);
+        folders << QDir::cleanPath(QDir(cwd).absoluteFilePath(dir));
+    }
+    folders.removeDuplicates();
+    return folders;
+}
+
+QStringList resolvedTensorboardFolders(const QString &runDir)
+{
+    QStringList folders;
+    try {
+        const YAML::Node spec = YAML::LoadFile(QFile::encodeName(runDir + QStringLiteral("/spec.yaml")).toStdString());
+        if (const YAML::Node list = spec["tensorboard"]; list && list.IsSequence())
+            for (const YAML::Node &folder : list)
+                folders << QString::fromStdString(folder.as<std::string>());
+    } catch (const YAML::Exception &) {
+        // No spec (a run launched before specs were written) or an unreadable one: the run folder alone is tailed.
+    }
+    return folders;
+}
 
 Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
 {
@@ -191,6 +232,13 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
     for (const QString &tag : launch.tags)
         out << tag.toStdString();
     out << YAML::EndSeq;
+    if (!launch.tensorboardDirs.isEmpty()) {
+        // Resolved, so that recovery after a crash tails the same folders.
+        out << YAML::Key << "tensorboard" << YAML::Value << YAML::BeginSeq;
+        for (const QString &folder : tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, runDir).mid(1))
+            out << folder.toStdString();
+        out << YAML::EndSeq;
+    }
     out << YAML::EndMap;
 
     return writeFileAtomically(runDir + QStringLiteral("/spec.yaml"), QByteArray(out.c_str()) + '\n');
@@ -323,7 +371,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     }
     std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, backend, parent));
     supervisor->m_tracking = std::move(tracking);
-    supervisor->m_ingestWorker = new IngestWorker(request.runId, request.runDir, writer, workspace.database());
+    supervisor->m_ingestWorker = new IngestWorker(request.runId, request.runDir, writer, workspace.database(),
+                                                  tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir));
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
     connect(&supervisor->m_ingestThread, &QThread::finished, supervisor->m_ingestWorker, &QObject::deleteLater);
@@ -429,7 +478,10 @@ int RunSupervisor::ranksAlive() const { return m_backend->ranksAlive(); }
 
 IngestStats RunSupervisor::ingestStats() const { return m_ingestWorker->stats(); }
 
-std::int64_t RunSupervisor::trackedPoints() const { return m_tracking ? m_tracking->pointsStored() : 0; }
+std::int64_t RunSupervisor::trackedPoints() const
+{
+    return (m_tracking ? m_tracking->pointsStored() : 0) + m_ingestWorker->tensorboardStats().points;
+}
 
 void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
 {
@@ -445,6 +497,12 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
                        {QStringLiteral("malformed_lines"), qint64(stats.malformedLines)},
                        {QStringLiteral("malformed_examples"), QJsonArray::fromStringList(stats.malformedExamples)},
                        {QStringLiteral("mlflow_points"), qint64(trackedPoints())}};
+    const TensorBoardStats tensorboard = m_ingestWorker->tensorboardStats();
+    if (tensorboard.files > 0) {
+        ingest.insert(QStringLiteral("tensorboard_points"), qint64(tensorboard.points));
+        ingest.insert(QStringLiteral("tensorboard_damaged_records"), qint64(tensorboard.damagedRecords));
+        ingest.insert(QStringLiteral("tensorboard_damage_examples"), QJsonArray::fromStringList(tensorboard.damageExamples));
+    }
     if (!ingestError.isEmpty())
         ingest.insert(QStringLiteral("error"), ingestError);
     summary.insert(QStringLiteral("ingest"), ingest);

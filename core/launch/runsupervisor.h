@@ -31,6 +31,9 @@ struct LocalLaunch {
     QString name;
     QString project; // empty: the git repository (or folder) the command runs in
     QStringList tags;
+    // Folders of TensorBoard event files to tail besides the run folder (the spec's `tensorboard:`; relative to the
+    // run's cwd, {run_dir} expands).
+    QStringList tensorboardDirs;
     QList<QPair<QString, QString>> params; // stored with the run; derived from typedParams when those are given
     QList<RunParam> typedParams;
     ParamPassing paramPassing;
@@ -66,7 +69,8 @@ public:
     int ranksAlive() const;
     int ranksTotal() const { return m_request.nprocPerNode * m_request.nnodes; }
     IngestStats ingestStats() const;
-    // Points the run's ranks stored through the MLflow tracking API (not counted in ingestStats, which reads files).
+    // Points the run's ranks stored through the MLflow tracking API and TensorBoard event files (not counted in
+    // ingestStats, which reads metrics files and logs).
     std::int64_t trackedPoints() const;
     // Why ingestion stopped, once the run has finished; empty when every point is in.
     const QString &ingestError() const { return m_ingestError; }
@@ -108,6 +112,13 @@ NewRun newRunFor(const LocalLaunch &launch);
 // and MLFLOW_EXPERIMENT_ID (the project's experiment) in env.
 Result<std::unique_ptr<TrackingService>> startTrackingFor(const Workspace &workspace, StoreWriter &writer, const QString &runId,
                                                          const QString &project, QMap<QString, QString> &env);
+
+// The folders whose TensorBoard event files a run's ingestion tails: the run folder (and its sub-folders), then each
+// of the spec's `tensorboard:` folders resolved against cwd.
+QStringList tensorboardFoldersOf(const QStringList &specDirs, const QString &cwd, const QString &runDir);
+
+// The resolved `tensorboard:` folders a run's spec.yaml recorded (empty when none or unreadable).
+QStringList resolvedTensorboardFolders(const QString &runDir);
 
 // Writes the resolved launch as spec.yaml in the run folder.
 Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch);

@@ -22,7 +22,7 @@ const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLitera
                                    QStringLiteral("max_restarts"),
                                    QStringLiteral("hang_timeout_s"), QStringLiteral("grace_s"), QStringLiteral("tags"),
                                    QStringLiteral("notes"),        QStringLiteral("sweep"),   QStringLiteral("slurm"),
-                                   QStringLiteral("model"),   QStringLiteral("project")};
+                                   QStringLiteral("model"),   QStringLiteral("project"), QStringLiteral("tensorboard")};
 const QStringList kSlurmKeys = {QStringLiteral("partition"), QStringLiteral("account"), QStringLiteral("time_limit_min"),
                                 QStringLiteral("cpus_per_task"), QStringLiteral("gpus_per_node"), QStringLiteral("sbatch")};
 const QStringList kModelKeys = {QStringLiteral("params"), QStringLiteral("layers"), QStringLiteral("hidden"), QStringLiteral("heads"),
@@ -183,6 +183,7 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
     TRAINYARD_READ(root["hang_timeout_s"], spec.hangTimeoutS, reader.seconds(n, QStringLiteral("'hang_timeout_s'")))
     TRAINYARD_READ(root["grace_s"], spec.graceS, reader.seconds(n, QStringLiteral("'grace_s'")))
     TRAINYARD_READ(root["tags"], spec.tags, reader.stringList(n, QStringLiteral("'tags'")))
+    TRAINYARD_READ(root["tensorboard"], spec.tensorboardDirs, reader.stringList(n, QStringLiteral("'tensorboard'")))
     if (const YAML::Node env = root["env"]) {
         auto entries = reader.stringMap(env, QStringLiteral("'env'"));
         if (!entries)
@@ -560,6 +561,7 @@ LocalLaunch RunSpec::toLocalLaunch() const
     launch.name = name;
     launch.project = project;
     launch.tags = tags;
+    launch.tensorboardDirs = tensorboardDirs;
     for (const RunParam &param : params)
         launch.params.append({param.name, param.value});
     launch.typedParams = params;

@@ -50,6 +50,8 @@ struct RunSpec {
     double hangTimeoutS = 0;
     double graceS = 5;
     QStringList tags;
+    // Folders of TensorBoard event files the run writes, tailed while it runs (relative to cwd; {run_dir} expands).
+    QStringList tensorboardDirs;
     QString notes;
     SweepSpec sweep; // empty unless the spec sweeps
 

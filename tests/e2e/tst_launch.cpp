@@ -367,6 +367,42 @@ private slots:
         QVERIFY(log.readAll().contains(("mlflow run " + runId + " done").toUtf8()));
     }
 
+    // A script that writes TensorBoard event files (torch's SummaryWriter) into the spec's `tensorboard:` folder: every
+    // scalar lands in the run, the first half while the run is still going.
+    void tensorboardEventFilesAreTailedIntoTheRun()
+    {
+        const QString realClients = QStringLiteral(TRAINYARD_SOURCE_DIR "/../shared/realclients");
+        if (!QFileInfo::exists(realClients + QStringLiteral("/tensorboard-src")))
+            QSKIP("../shared/realclients is absent: the TensorBoard writer this test runs is there (docs/TENSORBOARD.md)");
+        QTemporaryDir project;
+        QFile spec(project.filePath(QStringLiteral("tb.yaml")));
+        QVERIFY(spec.open(QIODevice::WriteOnly));
+        spec.write(QStringLiteral("name: tb-script\ncommand: [%1, %2, logs/run1, '40']\ntensorboard: [logs]\n")
+                       .arg(kPython, kScripts + QStringLiteral("tensorboard_logging.py")).toUtf8());
+        spec.close();
+        QProcess launcher;
+        QProcessEnvironment env = environment({{"PYTHONPATH", realClients + "/tensorboard-src:" + realClients + "/tensorboardX-src"}});
+        launcher.setProcessEnvironment(env);
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", spec.fileName()});
+        QVERIFY(launcher.waitForStarted());
+        // While the script sleeps halfway, the first half is already in the run.
+        QString runId;
+        QTRY_VERIFY_WITH_TIMEOUT(!(runId = runIdFrom({0, QString::fromUtf8(launcher.peek(4096)), {}})).isEmpty(), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(show(runId)[QStringLiteral("metrics")].toObject()[QStringLiteral("run1/train/loss")]
+                                         .toObject()[QStringLiteral("points")].toInt() >= 21, 30000);
+        QVERIFY(launcher.waitForFinished(60000));
+        QCOMPARE(launcher.exitCode(), 0);
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
+        const QJsonObject metrics = QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
+        const QJsonArray loss = metrics[QStringLiteral("run1/train/loss")].toArray();
+        QCOMPARE(loss.size(), 40);
+        for (int step = 0; step < 40; ++step)
+            QCOMPARE(loss[step].toObject()[QStringLiteral("value")].toDouble(), double(float(1.0 / (step + 1))));
+        QCOMPARE(metrics[QStringLiteral("run1/lr")].toArray().size(), 40);
+        QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("tensorboard_points")].toInt(), 80);
+    }
+
     void logsInterleaveRanksAndCancelStopsARun()
     {
         QProcess launcher;
