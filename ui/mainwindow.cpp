@@ -16,6 +16,7 @@
 #include "views/throughputview.h"
 #include "views/composepanel.h"
 #include "views/newrundialog.h"
+#include "views/openingestion.h"
 #include "views/queueview.h"
 #include "views/sweepview.h"
 #include "views/runpage.h"
@@ -54,6 +55,15 @@ constexpr auto kExtraColumnsKey = "mainWindow/extraColumns";
 constexpr int kDefaultWidth = 1100;
 constexpr int kDefaultHeight = 700;
 
+// A warning that does not block: background work reports through it while the window stays live.
+void showWarning(QWidget *parent, const QString &title, const QString &text)
+{
+    auto *box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::Ok, parent);
+    box->setObjectName(QStringLiteral("warningBox"));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
 QString emptyStateText()
 {
     return QObject::tr(
@@ -86,7 +96,9 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
       m_queueView(new QueueView(workspace.root(), m_queueModel, this)),
       m_sweepView(new SweepView(this)),
       m_watcher(new RunListWatcher(workspace.database().path(), this)),
-      m_launchHost(new LaunchHost(workspace, this))
+      m_launchHost(new LaunchHost(workspace, this)),
+      m_serveSwitch(new MlflowServeSwitch(workspace, this)),
+      m_importMenu(new HistoryImportMenu(workspace, this))
 {
     setWindowTitle(tr("Trainyard — %1").arg(workspace.root()));
     setObjectName(QStringLiteral("mainWindow"));
@@ -213,6 +225,36 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         ->setToolTip(tr("The leads' review: outcomes per day, GPU-hours, failure causes, queue wait, time to first step"));
     toolbar->addAction(tr("GPU preflight"), this, [this] { openPreflight(); })
         ->setToolTip(tr("Are the GPUs and their links healthy? NCCL collectives checked and timed, against the link's bandwidth"));
+    auto importButton = new QToolButton(this);
+    importButton->setObjectName(QStringLiteral("importButton"));
+    importButton->setText(tr("Import"));
+    importButton->setToolTip(tr("Bring in history: a TensorBoard logdir or an MLflow store (mlruns)"));
+    importButton->setPopupMode(QToolButton::InstantPopup);
+    importButton->setMenu(m_importMenu);
+    toolbar->addWidget(importButton);
+    toolbar->addAction(m_serveSwitch->action());
+    connect(m_importMenu, &HistoryImportMenu::imported, this, [this](const QString &summary, const QStringList &problems) {
+        statusBar()->showMessage(summary, 10000);
+        m_watcher->refresh();
+        if (!problems.isEmpty())
+            showWarning(this, tr("Import"), summary + QStringLiteral("\n\n") + problems.join(QLatin1Char('\n')));
+    });
+    connect(m_importMenu, &HistoryImportMenu::importFailed, this,
+            [this](const QString &message) { showWarning(this, tr("Import failed"), message); });
+    auto serving = new QLabel(this);
+    serving->setObjectName(QStringLiteral("servingLabel"));
+    serving->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    serving->hide();
+    statusBar()->addPermanentWidget(serving);
+    connect(m_serveSwitch, &MlflowServeSwitch::started, this, [this, serving](const QString &uri) {
+        serving->setText(tr("MLflow API: %1").arg(uri));
+        serving->setToolTip(tr("In a script's shell:\nexport MLFLOW_TRACKING_URI=%1\nexport MLFLOW_TRACKING_TOKEN=%2")
+                                .arg(uri, QString::fromLatin1(m_serveSwitch->token())));
+        serving->show();
+    });
+    connect(m_serveSwitch, &MlflowServeSwitch::stopped, serving, &QLabel::hide);
+    connect(m_serveSwitch, &MlflowServeSwitch::failed, this,
+            [this](const QString &message) { showWarning(this, tr("Cannot serve the MLflow API"), message); });
     QAction *compare = toolbar->addAction(tr("Compare"), this, [this] { openCompare(); });
     compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     compare->setToolTip(tr("Compare the selected runs (Ctrl+D): charts of every metric and their params side by side"));

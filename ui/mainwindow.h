@@ -22,6 +22,8 @@ class QueueView;
 class SweepView;
 struct RunSpec;
 class LaunchHost;
+class MlflowServeSwitch;
+class HistoryImportMenu;
 class RunFilterProxy;
 class RunListWatcher;
 class RunPage;
@@ -38,6 +40,8 @@ public:
     RunTableModel *runsModel() const { return m_runsModel; }
     bool isShowingEmptyState() const;
     LaunchHost *launchHost() const { return m_launchHost; }
+    MlflowServeSwitch *serveSwitch() const { return m_serveSwitch; }
+    HistoryImportMenu *importMenu() const { return m_importMenu; }
     RunFilterProxy *filteredRuns() const { return m_sortedRuns; }
     QLineEdit *filterEdit() const { return m_filterEdit; }
     QLabel *filterError() const { return m_filterError; }
@@ -96,6 +100,8 @@ private:
     SweepView *m_sweepView;
     RunListWatcher *m_watcher;
     LaunchHost *m_launchHost;
+    MlflowServeSwitch *m_serveSwitch;
+    HistoryImportMenu *m_importMenu;
 };
 
 } // namespace trainyard

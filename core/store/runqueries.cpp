@@ -115,6 +115,15 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs)
         !read)
         return read;
 
+    auto systemTags = prepareForRuns(connection, runs, "SELECT run_id, key, value FROM run_tags WHERE key LIKE 'mlflow.%'",
+                                     "SELECT run_id, key, value FROM run_tags WHERE run_id = ?1 AND key LIKE 'mlflow.%'");
+    if (!systemTags)
+        return fail(systemTags.error());
+    if (auto read = forEachRunRow(systemTags.value(), indexById,
+                                  [&](qsizetype i, const SqliteStatement &row) { runs[i].systemTags.insert(row.columnText(1), row.columnText(2)); });
+        !read)
+        return read;
+
     auto bins = prepareForRuns(
         connection, runs,
         "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value FROM metric_keys k"

@@ -45,6 +45,7 @@ struct RunRecord {
     QStringList tags;    // sorted
     QString sweepId;     // the sweep the run belongs to, if any
     QMap<QString, QString> params;            // as recorded at launch (typed values as text)
+    QMap<QString, QString> systemTags;        // the MLflow client's mlflow.* tags, kept apart from the run's tags
     QMap<QString, RunMetricSummary> metrics;  // every metric key of the run
 
     // Seconds from start to end (or to `now` while active); nullopt before the run started.

@@ -1,6 +1,8 @@
 // Seeds workspaces for tests through the same writer the app uses.
 #include "support/testworkspace.h"
 
+#include "ingest/tfrecord.h"
+
 #include "store/metricchunk.h"
 
 #include <QProcess>
@@ -104,6 +106,53 @@ CommandOutcome runTrainyard(const QStringList &arguments, const QProcessEnvironm
     }
     return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
             QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+}
+
+} // namespace trainyard::test
+
+namespace trainyard::test {
+
+namespace {
+void appendVarint(QByteArray &out, std::uint64_t value)
+{
+    while (value >= 0x80) {
+        out.append(char((value & 0x7f) | 0x80));
+        value >>= 7;
+    }
+    out.append(char(value));
+}
+} // namespace
+
+QByteArray tensorboardScalarRecord(std::int64_t step, const QByteArray &tag, float value, double wallTime)
+{
+    QByteArray summaryValue;
+    summaryValue.append(char(0x0a)); // Value.tag = 1, length-delimited
+    appendVarint(summaryValue, std::uint64_t(tag.size()));
+    summaryValue.append(tag);
+    summaryValue.append(char(0x15)); // Value.simple_value = 2, fixed32
+    summaryValue.append(reinterpret_cast<const char *>(&value), 4);
+    QByteArray summary;
+    summary.append(char(0x0a)); // Summary.value = 1
+    appendVarint(summary, std::uint64_t(summaryValue.size()));
+    summary.append(summaryValue);
+    QByteArray event;
+    event.append(char(0x09)); // Event.wall_time = 1, fixed64
+    event.append(reinterpret_cast<const char *>(&wallTime), 8);
+    event.append(char(0x10)); // Event.step = 2, varint
+    appendVarint(event, std::uint64_t(step));
+    event.append(char(0x2a)); // Event.summary = 5
+    appendVarint(event, std::uint64_t(summary.size()));
+    event.append(summary);
+
+    QByteArray record;
+    const std::uint64_t length = std::uint64_t(event.size());
+    record.append(reinterpret_cast<const char *>(&length), 8);
+    const std::uint32_t lengthCrc = maskedCrc32c(record.constData(), 8);
+    record.append(reinterpret_cast<const char *>(&lengthCrc), 4);
+    record.append(event);
+    const std::uint32_t dataCrc = maskedCrc32c(event.constData(), std::size_t(event.size()));
+    record.append(reinterpret_cast<const char *>(&dataCrc), 4);
+    return record;
 }
 
 } // namespace trainyard::test

@@ -50,3 +50,9 @@ CommandOutcome runTrainyard(const QStringList &arguments, const QProcessEnvironm
 
 } // namespace trainyard::test
 
+
+namespace trainyard::test {
+// One TFRecord-framed TensorBoard Event holding one simple_value scalar, encoded by hand (protobuf wire format), for
+// tests that need an event file without the real writers of ../shared/realclients.
+QByteArray tensorboardScalarRecord(std::int64_t step, const QByteArray &tag, float value, double wallTime);
+} // namespace trainyard::test

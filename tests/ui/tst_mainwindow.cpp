@@ -1,9 +1,15 @@
 // MainWindow (offscreen): empty state, runs arriving live from another writer, remembered layout.
 #include "mainwindow.h"
 #include "models/runtablemodel.h"
+#include "support/httpclient.h"
 #include "support/testworkspace.h"
+#include "views/openingestion.h"
 
+#include <QAction>
 #include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <QSignalSpy>
 #include <QHeaderView>
 #include <QLabel>
 #include <QSettings>
@@ -55,6 +61,66 @@ private slots:
         // Newest first by default.
         QCOMPARE(window.runsView()->model()->index(0, RunTableModel::NameColumn).data().toString(), QStringLiteral("resnet-amp"));
         QCOMPARE(window.runsView()->model()->index(1, RunTableModel::StatusColumn).data().toString(), QStringLiteral("succeeded"));
+    }
+
+    // Import > TensorBoard logdir: the folder's runs appear in the table, the import running off the UI thread.
+    void importMenuBringsInATensorBoardLogdir()
+    {
+        test::TestWorkspace workspace;
+        MainWindow window(workspace.workspace());
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(window.findChild<QObject *>(QStringLiteral("importButton")));
+        QTemporaryDir logdir;
+        for (const char *run : {"baseline", "wider"}) {
+            QVERIFY(QDir().mkpath(logdir.filePath(QLatin1String(run))));
+            QFile file(logdir.filePath(QLatin1String(run) + QStringLiteral("/events.out.tfevents.1.host")));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            for (int step = 0; step < 50; ++step)
+                file.write(test::tensorboardScalarRecord(step, "loss", 1.0f / float(step + 1), 1700000000.0 + step));
+        }
+        QSignalSpy imported(window.importMenu(), &HistoryImportMenu::imported);
+        QSignalSpy failed(window.importMenu(), &HistoryImportMenu::importFailed);
+        window.importMenu()->importTensorBoard(logdir.path());
+        QTRY_VERIFY_WITH_TIMEOUT(imported.count() + failed.count() == 1, 10000);
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
+        QVERIFY(imported.first().first().toString().contains(QStringLiteral("Imported 2 run(s)")));
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), 2, 5000);
+        QStringList names;
+        for (int row = 0; row < 2; ++row)
+            names << window.runsModel()->index(row, RunTableModel::NameColumn).data().toString();
+        names.sort();
+        QCOMPARE(names, (QStringList{QStringLiteral("baseline"), QStringLiteral("wider")}));
+
+        window.importMenu()->importMlflow(logdir.path()); // not an mlruns folder
+        QVERIFY(failed.wait(10000));
+        QVERIFY(failed.last().first().toString().contains(QStringLiteral("baseline/meta.yaml: missing")));
+    }
+
+    // The serve switch (off by default) serves the workspace while the window is open, and stops.
+    void serveSwitchServesTheWorkspace()
+    {
+        QSettings().setValue(QLatin1String(MlflowServeSwitch::kPortKey), 0);
+        test::TestWorkspace workspace;
+        MainWindow window(workspace.workspace());
+        MlflowServeSwitch *serve = window.serveSwitch();
+        QVERIFY(!serve->action()->isChecked());
+        QVERIFY(!serve->isServing());
+        QSignalSpy started(serve, &MlflowServeSwitch::started);
+        serve->action()->trigger();
+        QVERIFY(started.wait(10000));
+        QVERIFY(serve->isServing());
+        test::HttpClient client(serve->uri(), serve->token());
+        const auto created = client.post(QStringLiteral("experiments/create"), R"({"name": "from-the-window"})");
+        QCOMPARE(created.status, 200L);
+        auto *label = window.findChild<QLabel *>(QStringLiteral("servingLabel"));
+        QVERIFY(label && label->text().contains(serve->uri()));
+        QVERIFY(QSettings().value(QLatin1String(MlflowServeSwitch::kEnabledKey)).toBool());
+        QSignalSpy stopped(serve, &MlflowServeSwitch::stopped);
+        serve->action()->trigger();
+        QCOMPARE(stopped.count(), 1);
+        QVERIFY(!serve->isServing());
+        QVERIFY(!QSettings().value(QLatin1String(MlflowServeSwitch::kEnabledKey)).toBool());
     }
 
     void remembersGeometryAndColumnWidths()

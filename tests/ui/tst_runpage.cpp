@@ -2,12 +2,16 @@
 #include "launch/launchhost.h"
 #include "mainwindow.h"
 #include "store/metricqueries.h"
+#include "store/sqlite.h"
+#include "store/trackingstore.h"
 #include "models/runtablemodel.h"
 #include "support/testworkspace.h"
 #include "views/newrundialog.h"
 #include "views/runpage.h"
 
 #include <QComboBox>
+#include <QDir>
+#include <QTreeView>
 #include <QDialogButtonBox>
 #include <QFile>
 #include <QLabel>
@@ -106,6 +110,45 @@ private slots:
 
         // Opening the same run again brings its page forward instead of a second one.
         QCOMPARE(window.openRunPage(runId), page);
+    }
+
+    // A run logged through the MLflow API: its mlflow.* tags shown apart from its tags, its artifacts listed.
+    void mlflowSystemTagsAndArtifactsAreShown()
+    {
+        test::TestWorkspace workspace;
+        const QString runId = workspace.addRun(QStringLiteral("api-run"), RunStatus::Succeeded);
+        QVERIFY(workspace.writer()
+                    .submit<void>([runId](SqliteConnection &connection) {
+                        return trackingstore::setTags(connection, runId,
+                                                      {{QStringLiteral("mlflow.user"), QStringLiteral("alice")},
+                                                       {QStringLiteral("mlflow.source.name"), QStringLiteral("train.py")},
+                                                       {QStringLiteral("team"), QStringLiteral("vision")}});
+                    })
+                    .get());
+        const QString artifacts = workspace.workspace().runDir(runId) + QStringLiteral("/artifacts");
+        QVERIFY(QDir().mkpath(artifacts + QStringLiteral("/plots")));
+        QFile model(artifacts + QStringLiteral("/model.pt"));
+        QVERIFY(model.open(QIODevice::WriteOnly));
+        model.write("weights");
+        model.close();
+
+        MainWindow window(workspace.workspace());
+        window.show();
+        RunPage *page = window.openRunPage(runId);
+        QVERIFY(page);
+        auto *systemTags = page->findChild<QLabel *>(QStringLiteral("runSystemTags"));
+        QVERIFY(systemTags);
+        QTRY_VERIFY_WITH_TIMEOUT(systemTags->text().contains(QStringLiteral("mlflow.user=alice")), 5000);
+        QVERIFY(systemTags->text().contains(QStringLiteral("mlflow.source.name=train.py")));
+        QVERIFY(!systemTags->text().contains(QStringLiteral("team")));
+        auto *view = page->findChild<QTreeView *>(QStringLiteral("runArtifacts"));
+        QVERIFY(view);
+        QTRY_COMPARE_WITH_TIMEOUT(view->model()->rowCount(view->rootIndex()), 2, 5000);
+        QStringList names;
+        for (int row = 0; row < 2; ++row)
+            names << view->model()->index(row, 0, view->rootIndex()).data().toString();
+        names.sort();
+        QCOMPARE(names, (QStringList{QStringLiteral("model.pt"), QStringLiteral("plots")}));
     }
 
     void newRunDialogValidatesAsYouType()

@@ -11,7 +11,10 @@
 #include <QHBoxLayout>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QFileSystemModel>
 #include <QLabel>
+#include <QTabWidget>
+#include <QTreeView>
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -36,6 +39,8 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
       m_status(new QLabel(this)),
       m_failure(new QLabel(this)),
       m_provenance(new QLabel(this)),
+      m_systemTags(new QLabel(this)),
+      m_artifacts(new QFileSystemModel(this)),
       m_cancel(new QPushButton(tr("Cancel run"), this)),
       m_rankFilter(new QComboBox(this)),
       m_follow(new QCheckBox(tr("Follow"), this)),
@@ -81,11 +86,35 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     logTools->addWidget(m_rankFilter);
     logTools->addWidget(m_search, 1);
     logTools->addWidget(m_follow);
-    auto logPanel = new QWidget(this);
-    auto logLayout = new QVBoxLayout(logPanel);
+    auto logTab = new QWidget(this);
+    auto logLayout = new QVBoxLayout(logTab);
     logLayout->setContentsMargins(0, 0, 0, 0);
     logLayout->addLayout(logTools);
     logLayout->addWidget(m_log);
+
+    // Artifacts: what the run keeps in its artifacts/ folder (mlflow.log_artifact copies files there).
+    const QString artifactsDir = runDir + QStringLiteral("/artifacts");
+    auto artifactsView = new QTreeView(this);
+    artifactsView->setObjectName(QStringLiteral("runArtifacts"));
+    m_artifacts->setReadOnly(true);
+    artifactsView->setModel(m_artifacts);
+    artifactsView->setRootIndex(m_artifacts->setRootPath(artifactsDir));
+    artifactsView->setColumnWidth(0, 320);
+    auto artifactsHint = new QLabel(tr("Files the run saves under <tt>%1</tt> appear here; <tt>mlflow.log_artifact()</tt> copies "
+                                       "them there.").arg(artifactsDir.toHtmlEscaped()), this);
+    artifactsHint->setWordWrap(true);
+    artifactsHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto artifactsTab = new QWidget(this);
+    auto artifactsLayout = new QVBoxLayout(artifactsTab);
+    artifactsLayout->setContentsMargins(0, 0, 0, 0);
+    artifactsLayout->addWidget(artifactsHint);
+    artifactsLayout->addWidget(artifactsView, 1);
+
+    auto logPanel = new QTabWidget(this);
+    logPanel->setObjectName(QStringLiteral("runSideTabs"));
+    logPanel->setDocumentMode(true);
+    logPanel->addTab(logTab, tr("Logs"));
+    logPanel->addTab(artifactsTab, tr("Artifacts"));
 
     // Charts: one per metric key, in a grid that grows as keys appear.
     auto chartHost = new QWidget(this);
@@ -104,8 +133,15 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     splitter->setChildrenCollapsible(false);
     chartScroll->setMinimumWidth(kMinimumChartPaneWidth);
 
+    m_systemTags->setObjectName(QStringLiteral("runSystemTags"));
+    m_systemTags->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_systemTags->setStyleSheet(QStringLiteral("QLabel { color: #555; }"));
+    m_systemTags->setWordWrap(true);
+    m_systemTags->hide();
+
     auto layout = new QVBoxLayout(this);
     layout->addLayout(header);
+    layout->addWidget(m_systemTags);
     layout->addWidget(m_failure);
     layout->addWidget(splitter, 1);
 
@@ -128,6 +164,13 @@ RunPage::~RunPage() = default;
 
 void RunPage::showRun(const RunRecord &run)
 {
+    if (!run.systemTags.isEmpty()) {
+        QStringList parts;
+        for (auto it = run.systemTags.constBegin(); it != run.systemTags.constEnd(); ++it)
+            parts << it.key() + QLatin1Char('=') + it.value().left(80);
+        m_systemTags->setText(tr("MLflow: %1").arg(parts.join(QStringLiteral("  ·  "))));
+        m_systemTags->show();
+    }
     m_lastStatus = run.status;
     m_title->setText(QStringLiteral("<b>%1</b> &nbsp; <span style='color:gray'>%2 &middot; %3</span>")
                          .arg(run.name.toHtmlEscaped(), run.id, run.command.join(QLatin1Char(' ')).toHtmlEscaped()));

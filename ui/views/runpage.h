@@ -12,6 +12,7 @@ class QCheckBox;
 class QComboBox;
 class QGridLayout;
 class QLabel;
+class QFileSystemModel;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
@@ -56,6 +57,8 @@ private:
     QLabel *m_status;
     QLabel *m_failure;
     QLabel *m_provenance;
+    QLabel *m_systemTags; // the MLflow client's mlflow.* tags, apart from the run's own
+    QFileSystemModel *m_artifacts; // <run>/artifacts, read by the model's own thread
     QPushButton *m_cancel;
     QComboBox *m_rankFilter;
     QCheckBox *m_follow;
