@@ -29,7 +29,8 @@ int runServe(const QStringList &arguments, const QString &workspaceBefore, Strea
     bool ok = false;
     const uint port = parser.value(QStringLiteral("port")).toUInt(&ok);
     if (!ok || port > 65535) {
-        streams.err << "trainyard serve: --port takes a number from 0 to 65535, not " << parser.value(QStringLiteral("port")) << "\n";
+        streams.err << "trainyard serve: --port takes a number from 0 to 65535, not " << parser.value(QStringLiteral("port")) << "\n\n"
+                    << subcommandHelp(parser, QStringLiteral("serve"));
         return kExitUsage;
     }
     auto workspace = openWorkspace(parser, workspaceBefore);

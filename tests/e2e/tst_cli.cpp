@@ -2,6 +2,7 @@
 #include "store/preflighthistory.h"
 #include "store/sqlite.h"
 #include "store/workspace.h"
+#include "support/httpclient.h"
 #include "support/testworkspace.h"
 
 #include <QDir>
@@ -12,10 +13,12 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
+#include <csignal>
 #include <tuple>
 
 using namespace trainyard;
@@ -70,6 +73,9 @@ private slots:
         QTest::newRow("unknown ls option") << QStringList{"ls", "--frobnicate"} << "frobnicate";
         QTest::newRow("stray ls argument") << QStringList{"ls", "extra"} << "extra";
         QTest::newRow("workspace without value") << QStringList{"ls", "--workspace"} << "workspace";
+        QTest::newRow("serve port not a number") << QStringList{"serve", "--port", "http"} << "--port takes a number";
+        QTest::newRow("serve port too large") << QStringList{"serve", "--port", "70000"} << "70000";
+        QTest::newRow("import both kinds") << QStringList{"import", "--tensorboard", "--mlflow", "x"} << "exclude each other";
     }
     void badCommandLinesExitTwoWithUsage()
     {
@@ -81,6 +87,78 @@ private slots:
         QVERIFY2(outcome.err.contains(QStringLiteral("Usage:")), qPrintable(outcome.err));
         QCOMPARE(outcome.out, QString());
         QVERIFY(!QFileInfo::exists(m_home->path() + QStringLiteral("/data/trainyard")));
+    }
+
+    // trainyard serve: prints the URI and token, serves the real API, a busy port is named (exit 1), SIGTERM stops it
+    // with everything committed (exit 0).
+    void serveServesAndStopsCleanly()
+    {
+        QTcpServer squatter;
+        QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+        const Outcome busy = runTrainyard({"serve", "--port", QString::number(squatter.serverPort())}, m_environment);
+        QCOMPARE(busy.exitCode, 1);
+        QVERIFY2(busy.err.contains(QString::number(squatter.serverPort())), qPrintable(busy.err));
+
+        QProcess serve;
+        serve.setProcessEnvironment(m_environment);
+        serve.start(QStringLiteral(TRAINYARD_BINARY), {"serve", "--port", "0"});
+        QVERIFY(serve.waitForStarted());
+        QString banner;
+        QTRY_VERIFY_WITH_TIMEOUT((banner += QString::fromUtf8(serve.readAllStandardOutput())).contains(QStringLiteral("Ctrl-C")), 10000);
+        const QString uri = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_URI=(\\S+)")).match(banner).captured(1);
+        const QString token = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_TOKEN=(\\S+)")).match(banner).captured(1);
+        QVERIFY2(uri.startsWith(QStringLiteral("http://127.0.0.1:")), qPrintable(banner));
+        QCOMPARE(token.size(), 64);
+        test::HttpClient client(uri, token.toLatin1());
+        const auto created = client.post(QStringLiteral("runs/create"), R"({"experiment_id": "0", "run_name": "by-hand"})");
+        QCOMPARE(created.status, 200L);
+        const QString runId = created.json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")].toString();
+        QCOMPARE(client.post(QStringLiteral("runs/log-metric"),
+                             QStringLiteral(R"({"run_id": "%1", "key": "loss", "value": 0.5, "timestamp": 1, "step": 3})").arg(runId).toUtf8())
+                     .status,
+                 200L);
+        ::kill(pid_t(serve.processId()), SIGTERM);
+        QVERIFY(serve.waitForFinished(10000));
+        QCOMPARE(serve.exitCode(), 0);
+        QVERIFY(QString::fromUtf8(serve.readAllStandardOutput()).contains(QStringLiteral("everything committed")));
+        QVERIFY2(!QString::fromUtf8(serve.readAllStandardError()).contains(token), "the token is never printed on stderr");
+
+        const Outcome ls = runTrainyard({"ls", "--json"}, m_environment);
+        const QJsonArray runs = QJsonDocument::fromJson(ls.out.toUtf8()).array();
+        QCOMPARE(runs.size(), 1);
+        QCOMPARE(runs[0][QStringLiteral("name")].toString(), QStringLiteral("by-hand"));
+        QCOMPARE(runs[0][QStringLiteral("backend")].toString(), QStringLiteral("mlflow"));
+        const Outcome metrics = runTrainyard({"metrics", runId, "loss", "--csv"}, m_environment);
+        QVERIFY2(metrics.out.startsWith(QStringLiteral("key,step,value,ts\nloss,3,0.5,")), qPrintable(metrics.out));
+    }
+
+    // trainyard import --tensorboard: a logdir's folders become runs, a second import adds nothing, bad input is named.
+    void importTensorBoardFromTheCommandLine()
+    {
+        QTemporaryDir logdir;
+        QVERIFY(QDir().mkpath(logdir.filePath(QStringLiteral("exp/run-a"))));
+        QFile file(logdir.filePath(QStringLiteral("exp/run-a/events.out.tfevents.1.host")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        for (int step = 0; step < 10; ++step)
+            file.write(test::tensorboardScalarRecord(step, "train/loss", 0.25f * float(step), 1700000000.0 + step));
+        file.close();
+        const Outcome first = runTrainyard({"import", "--tensorboard", logdir.filePath(QStringLiteral("exp"))}, m_environment);
+        QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+        QVERIFY2(first.out.contains(QStringLiteral("imported 1 run(s)")) && first.out.contains(QStringLiteral("10 new metric points")), qPrintable(first.out));
+        const Outcome again = runTrainyard({"import", "--tensorboard", logdir.filePath(QStringLiteral("exp"))}, m_environment);
+        QVERIFY2(again.out.contains(QStringLiteral("imported 0 run(s)")) && again.out.contains(QStringLiteral("1 already here")), qPrintable(again.out));
+        const QJsonArray runs = QJsonDocument::fromJson(runTrainyard({"ls", "--json"}, m_environment).out.toUtf8()).array();
+        QCOMPARE(runs.size(), 1);
+        QCOMPARE(runs[0][QStringLiteral("name")].toString(), QStringLiteral("run-a"));
+        QCOMPARE(runs[0][QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
+        QCOMPARE(runs[0][QStringLiteral("started_at")].toString(), QStringLiteral("2023-11-14T22:13:20.000Z"));
+
+        const Outcome missing = runTrainyard({"import", "--tensorboard", logdir.filePath(QStringLiteral("nope"))}, m_environment);
+        QCOMPARE(missing.exitCode, 1);
+        QVERIFY(missing.err.contains(logdir.filePath(QStringLiteral("nope"))));
+        const Outcome noStore = runTrainyard({"import", "--mlflow", logdir.filePath(QStringLiteral("exp"))}, m_environment);
+        QCOMPARE(noStore.exitCode, 1);
+        QVERIFY2(noStore.err.contains(QStringLiteral("run-a/meta.yaml: missing")), qPrintable(noStore.err));
     }
 
     void lsJsonListsRunsNewestFirst()
