@@ -127,14 +127,15 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
             continue;
         FileCursor next = cursor;
         qint64 at = cursor.offset;
+        qint64 readBytes = kMaxReadBytes;
         while (at < size) {
             if (!file.seek(at))
                 return fail(QStringLiteral("cannot seek in %1 to %2").arg(path).arg(at));
-            const QByteArray bytes = file.read(std::min(kMaxReadBytes, size - at));
+            const QByteArray bytes = file.read(std::min(readBytes, size - at));
             if (bytes.isEmpty())
                 break;
-            const bool atEnd = final && at + bytes.size() >= size;
-            TfRecordScan scan = scanTfRecords(bytes.constData(), std::size_t(bytes.size()), at, atEnd);
+            const bool reachedEnd = at + bytes.size() >= size;
+            TfRecordScan scan = scanTfRecords(bytes.constData(), std::size_t(bytes.size()), at, final && reachedEnd);
             for (const TfRecordDamage &damage : scan.damage) {
                 ++next.damaged;
                 if (next.examples.size() < kMaxExamples)
@@ -167,11 +168,17 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
                     found.firstWallTime = batch.firstWallTime;
                 found.lastWallTime = std::max(found.lastWallTime, batch.lastWallTime);
             }
-            if (scan.consumedUpTo == at)
-                break; // an incomplete record: wait for the writer to finish it
-            at = scan.consumedUpTo;
-            if (scan.incompleteTail)
-                break;
+            if (scan.incompleteTail && reachedEnd) {
+                at = scan.consumedUpTo;
+                break; // a record still being written: wait for the writer to finish it
+            }
+            if (scan.consumedUpTo == at) {
+                // One record longer than a read: read more at once (a length that checked out is at most kMaxTfRecordBytes).
+                readBytes *= 2;
+                continue;
+            }
+            at = scan.consumedUpTo; // a record cut by the read's end is read again from its start
+            readBytes = kMaxReadBytes;
         }
         next.offset = at;
         found.damagedRecords += next.damaged - cursor.damaged;

@@ -489,6 +489,11 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
     m_telemetryTimer.stop();
     QString ingestError;
     QMetaObject::invokeMethod(m_ingestWorker, &IngestWorker::drain, Qt::BlockingQueuedConnection, &ingestError);
+    // What the ranks logged through the MLflow API and the server journaled is committed before the summary counts it.
+    if (m_tracking) {
+        if (auto committed = m_tracking->commitJournaled(); !committed && ingestError.isEmpty())
+            ingestError = committed.error();
+    }
     const IngestStats stats = m_ingestWorker->stats();
     m_ingestError = ingestError;
 

@@ -296,7 +296,8 @@ CREATE INDEX preflight_results_by_time ON preflight_results(started_ms);
 
 // Version 9: open ingestion. MLflow experiments (an experiment is a Trainyard project: runs.project holds its
 // name), MLflow's key-value run tags (the `tags` table keeps Trainyard's plain tags), and where an imported run
-// came from (a TensorBoard folder, an MLflow run folder), so importing the same history again finds its run.
+// came from (a TensorBoard folder, an MLflow run folder), so importing the same history again finds its run, and how far
+// each tracking server's metric journal is committed (core/tracking/metricjournal.h).
 constexpr const char *kVersion9 = R"sql(
 CREATE TABLE experiments (
     id                 INTEGER PRIMARY KEY,
@@ -317,6 +318,10 @@ CREATE TABLE run_tags (
     key     TEXT NOT NULL,
     value   TEXT NOT NULL,
     PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE tracking_journals (
+    name              TEXT PRIMARY KEY,
+    committed_offset  INTEGER NOT NULL
 ) WITHOUT ROWID;
 ALTER TABLE runs ADD COLUMN source TEXT;
 CREATE UNIQUE INDEX runs_by_source ON runs(source) WHERE source IS NOT NULL;

@@ -468,5 +468,37 @@ Result<void> logMetrics(SqliteConnection &connection, const QString &runId, std:
     return {};
 }
 
+Result<std::int64_t> journalOffset(SqliteConnection &connection, const QString &journal)
+{
+    auto select = connection.prepare("SELECT committed_offset FROM tracking_journals WHERE name = ?");
+    if (!select)
+        return fail(select.error());
+    select->bind(1, journal);
+    auto row = select->step();
+    if (!row)
+        return fail(row.error());
+    return row.value() ? select->columnInt(0) : std::int64_t(0);
+}
+
+Result<void> saveJournalOffset(SqliteConnection &connection, const QString &journal, std::int64_t offset)
+{
+    auto upsert = connection.cached("INSERT INTO tracking_journals (name, committed_offset) VALUES (?1, ?2)"
+                                    " ON CONFLICT (name) DO UPDATE SET committed_offset = max(committed_offset, excluded.committed_offset)");
+    if (!upsert)
+        return fail(upsert.error());
+    (*upsert)->bind(1, journal);
+    (*upsert)->bind(2, offset);
+    return (*upsert)->run();
+}
+
+Result<void> forgetJournal(SqliteConnection &connection, const QString &journal)
+{
+    auto remove = connection.prepare("DELETE FROM tracking_journals WHERE name = ?");
+    if (!remove)
+        return fail(remove.error());
+    remove->bind(1, journal);
+    return remove->run();
+}
+
 } // namespace trackingstore
 } // namespace trainyard

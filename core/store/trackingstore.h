@@ -100,5 +100,10 @@ Result<void> deleteTag(SqliteConnection &connection, const QString &runId, const
 Result<void> logMetrics(SqliteConnection &connection, const QString &runId, std::span<const TrackedMetric> metrics);
 Result<void> renameRun(SqliteConnection &connection, const QString &runId, const QString &name);
 
+// How far a tracking server's metric journal is committed (0 when never), kept with the points it committed.
+Result<std::int64_t> journalOffset(SqliteConnection &connection, const QString &journal);
+Result<void> saveJournalOffset(SqliteConnection &connection, const QString &journal, std::int64_t offset);
+Result<void> forgetJournal(SqliteConnection &connection, const QString &journal);
+
 } // namespace trackingstore
 } // namespace trainyard

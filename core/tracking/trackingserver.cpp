@@ -13,6 +13,7 @@
 
 #include <QDateTime>
 #include <QRegularExpression>
+#include <QSet>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -29,6 +30,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -590,6 +592,8 @@ struct TrackingServer::Endpoints {
 
     Reply getRun(simdjson::dom::object request)
     {
+        if (auto committed = commitBeforeRead(); !committed)
+            return errorReply(committed.error());
         auto runId = runIdOf(request);
         if (!runId)
             return errorReply(runId.error());
@@ -598,6 +602,8 @@ struct TrackingServer::Endpoints {
 
     Reply updateRun(simdjson::dom::object request)
     {
+        if (auto committed = commitBeforeRead(); !committed)
+            return errorReply(committed.error());
         auto runId = runIdOf(request);
         auto status = optionalString(request, "status");
         auto endTime = optionalInt64(request, "end_time");
@@ -639,6 +645,24 @@ struct TrackingServer::Endpoints {
         return runReply(*runId, "run_info", true);
     }
 
+    // A run the API may log to: checked once on the reader's connection, then remembered (runs are never deleted).
+    QSet<QString> knownRuns;
+    Result<void> requireKnownRun(const QString &runId)
+    {
+        if (knownRuns.contains(runId))
+            return {};
+        auto connection = server.reader();
+        if (!connection)
+            return fail(connection.error());
+        if (auto exists = trackingstore::requireRun(**connection, runId); !exists)
+            return fail(exists.error());
+        knownRuns.insert(runId);
+        return {};
+    }
+
+    // Reads see every point answered before them: what is journaled is committed first.
+    Result<void> commitBeforeRead() { return server.commitJournaled(); }
+
     // A write to one existing run, answered with {}.
     Reply writeToRun(const QString &runId, std::function<Result<void>(SqliteConnection &)> operation)
     {
@@ -658,13 +682,11 @@ struct TrackingServer::Endpoints {
         auto metric = metricFrom(request, QDateTime::currentMSecsSinceEpoch());
         if (!metric)
             return errorReply(metric.error());
-        const TrackedMetric point = *metric;
-        Reply reply = writeToRun(*runId, [&](SqliteConnection &connection) {
-            return trackingstore::logMetrics(connection, *runId, std::span<const TrackedMetric>(&point, 1));
-        });
-        if (reply.status == 200)
-            server.m_pointsStored += 1;
-        return reply;
+        if (auto exists = requireKnownRun(*runId); !exists)
+            return errorReply(exists.error());
+        if (auto journaled = server.journal(*runId, {std::move(metric).value()}); !journaled)
+            return errorReply(journaled.error());
+        return emptyReply();
     }
 
     Reply logParameter(simdjson::dom::object request)
@@ -750,17 +772,23 @@ struct TrackingServer::Endpoints {
                 return errorReply(metric.error());
             metrics.push_back(std::move(metric).value());
         }
-        // Params first, so a changed param refuses the whole batch before anything of it is stored.
-        Reply reply = writeToRun(*runId, [&](SqliteConnection &connection) -> Result<void> {
-            if (auto logged = trackingstore::logParams(connection, *runId, *params); !logged)
-                return logged;
-            if (auto set = trackingstore::setTags(connection, *runId, *tags); !set)
-                return set;
-            return trackingstore::logMetrics(connection, *runId, metrics);
-        });
-        if (reply.status == 200)
-            server.m_pointsStored += std::int64_t(metrics.size());
-        return reply;
+        // Params and tags first, committed: a changed param refuses the whole batch before any of its points is kept.
+        if (!params->isEmpty() || !tags->isEmpty()) {
+            Reply reply = writeToRun(*runId, [&](SqliteConnection &connection) -> Result<void> {
+                if (auto logged = trackingstore::logParams(connection, *runId, *params); !logged)
+                    return logged;
+                return trackingstore::setTags(connection, *runId, *tags);
+            });
+            if (reply.status != 200)
+                return reply;
+        } else if (auto exists = requireKnownRun(*runId); !exists) {
+            return errorReply(exists.error());
+        }
+        if (!metrics.empty()) {
+            if (auto journaled = server.journal(*runId, std::move(metrics)); !journaled)
+                return errorReply(journaled.error());
+        }
+        return emptyReply();
     }
 
     Result<QList<TrackedRun>> searchableRuns(simdjson::dom::object request, QList<MlflowOrder> &order, MlflowFilter &filter)
@@ -794,6 +822,8 @@ struct TrackingServer::Endpoints {
 
     Reply searchRuns(simdjson::dom::object request)
     {
+        if (auto committed = commitBeforeRead(); !committed)
+            return errorReply(committed.error());
         auto maxResults = optionalInt64(request, "max_results");
         auto pageToken = optionalString(request, "page_token");
         if (!maxResults || !pageToken)
@@ -829,6 +859,8 @@ struct TrackingServer::Endpoints {
 
     Reply getMetricHistory(simdjson::dom::object request)
     {
+        if (auto committed = commitBeforeRead(); !committed)
+            return errorReply(committed.error());
         auto runId = runIdOf(request);
         auto key = requiredString(request, "metric_key");
         auto maxResults = optionalInt64(request, "max_results");
@@ -864,6 +896,8 @@ struct TrackingServer::Endpoints {
 
     Reply getMetricHistoryBulkInterval(simdjson::dom::object request)
     {
+        if (auto committed = commitBeforeRead(); !committed)
+            return errorReply(committed.error());
         auto runIds = stringList(request, "run_ids");
         auto key = requiredString(request, "metric_key");
         auto startStep = optionalInt64(request, "start_step");
@@ -916,11 +950,113 @@ struct TrackingServer::Endpoints {
 
 TrackingServer::TrackingServer(Workspace workspace, StoreWriter &writer, QByteArray token, QObject *parent)
     : QAbstractHttpServer(parent), m_workspace(std::move(workspace)), m_writer(writer), m_token(std::move(token)),
-      m_endpoints(std::make_unique<Endpoints>(*this))
+      m_commitTimer(new QTimer(this)), m_endpoints(std::make_unique<Endpoints>(*this))
 {
+    m_commitTimer->setSingleShot(true);
+    connect(m_commitTimer, &QTimer::timeout, this, [this] {
+        submitPending();
+        (void)collectCommits(false);
+    });
+    if (auto journal = MetricJournal::create(m_workspace.root()); journal)
+        m_journal = std::move(journal).value();
+    else
+        qCWarning(lcTracking, "no metric journal, every request commits before it is answered: %s", qPrintable(journal.error()));
 }
 
-TrackingServer::~TrackingServer() = default;
+// One batch of journaled points on its way into the store.
+struct TrackingServer::CommitInFlight {
+    std::future<Result<void>> committed;
+    std::int64_t points = 0;
+    QString journal;
+    qint64 offset = 0;
+};
+
+TrackingServer::~TrackingServer()
+{
+    if (auto committed = commitJournaled(); !committed)
+        qCWarning(lcTracking, "points stay in the tracking journal for the next server: %s", qPrintable(committed.error()));
+}
+
+Result<void> TrackingServer::journal(const QString &runId, std::vector<TrackedMetric> metrics)
+{
+    if (!m_journal) {
+        // No journal (its folder could not be written): commit now, as the request waits.
+        const std::int64_t count = std::int64_t(metrics.size());
+        auto written = m_writer.submit<void>([runId, metrics = std::move(metrics)](SqliteConnection &connection) {
+                                   return trackingstore::logMetrics(connection, runId, metrics);
+                               }).get();
+        if (written)
+            m_pointsStored += count;
+        return written;
+    }
+    auto offset = m_journal->append(runId, metrics);
+    if (!offset)
+        return fail(offset.error());
+    m_pendingOffset = *offset;
+    m_pendingPoints += std::int64_t(metrics.size());
+    std::vector<TrackedMetric> &pending = m_pending[runId];
+    if (pending.empty())
+        pending = std::move(metrics);
+    else
+        pending.insert(pending.end(), std::make_move_iterator(metrics.begin()), std::make_move_iterator(metrics.end()));
+    if (m_pendingPoints >= kCommitBatchPoints)
+        submitPending();
+    else if (!m_commitTimer->isActive())
+        m_commitTimer->start(kCommitDelayMs);
+    (void)collectCommits(false); // account for the batches already committed
+    return {};
+}
+
+void TrackingServer::submitPending()
+{
+    m_commitTimer->stop();
+    if (m_pending.isEmpty())
+        return;
+    auto batch = std::make_unique<CommitInFlight>();
+    batch->points = m_pendingPoints;
+    batch->journal = m_journal->name();
+    batch->offset = m_pendingOffset;
+    batch->committed = m_writer.submit<void>(
+        [pending = std::move(m_pending), journal = batch->journal, offset = batch->offset](SqliteConnection &connection) -> Result<void> {
+            for (auto it = pending.constBegin(); it != pending.constEnd(); ++it)
+                if (auto logged = trackingstore::logMetrics(connection, it.key(), it.value()); !logged)
+                    return logged;
+            return trackingstore::saveJournalOffset(connection, journal, offset);
+        });
+    m_pending.clear();
+    m_pendingPoints = 0;
+    m_inFlight.push_back(std::move(batch));
+}
+
+Result<void> TrackingServer::collectCommits(bool wait)
+{
+    Result<void> outcome;
+    while (!m_inFlight.empty()) {
+        CommitInFlight &batch = *m_inFlight.front();
+        if (!wait && batch.committed.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+            break;
+        if (auto committed = batch.committed.get(); !committed) {
+            // The points stay in the journal: the next server of the workspace commits them (recoverAbandoned).
+            qCWarning(lcTracking, "cannot commit %lld journaled points: %s", (long long)batch.points, qPrintable(committed.error()));
+            if (outcome)
+                outcome = fail(committed.error());
+        } else {
+            m_pointsStored += batch.points;
+            if (m_inFlight.size() == 1 && m_pending.isEmpty())
+                m_journal->removeIfCommitted(batch.journal, batch.offset);
+        }
+        m_inFlight.pop_front();
+    }
+    return outcome;
+}
+
+Result<void> TrackingServer::commitJournaled()
+{
+    if (!m_journal)
+        return {};
+    submitPending();
+    return collectCommits(true);
+}
 
 Result<SqliteConnection *> TrackingServer::reader()
 {
@@ -1053,6 +1189,9 @@ Result<std::unique_ptr<TrackingService>> TrackingService::start(const Workspace 
     service->m_token = *token;
     service->m_thread.setObjectName(QStringLiteral("mlflow-api"));
     service->m_thread.start();
+    // Points a server that is gone had journaled but not committed go in before this one answers anything.
+    if (auto recovered = MetricJournal::recoverAbandoned(workspace, writer); !recovered)
+        return fail(recovered.error());
     // The server is made here and moved to its thread; it listens there, so its sockets belong to that thread.
     auto *server = new TrackingServer(workspace, writer, service->m_token);
     server->moveToThread(&service->m_thread);
@@ -1086,6 +1225,15 @@ TrackingService::~TrackingService()
     }
     m_thread.quit();
     m_thread.wait();
+}
+
+Result<void> TrackingService::commitJournaled()
+{
+    if (!m_server)
+        return {};
+    Result<void> outcome;
+    QMetaObject::invokeMethod(m_server, [&] { outcome = m_server->commitJournaled(); }, Qt::BlockingQueuedConnection);
+    return outcome;
 }
 
 QString TrackingService::uri() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_port); }

@@ -4,14 +4,19 @@
 #pragma once
 
 #include "result.h"
+#include "store/trackingstore.h"
 #include "store/workspace.h"
+#include "tracking/metricjournal.h"
 
 #include <QAbstractHttpServer>
+#include <QHash>
+#include <QTimer>
 #include <QByteArray>
 #include <QString>
 #include <QThread>
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -33,6 +38,9 @@ inline constexpr qsizetype kMaxBatchRequestBytes = 1000000;
 inline constexpr int kMaxKeyLength = 250;
 inline constexpr int kMaxParamValueLength = 6000;
 inline constexpr int kMaxTagValueLength = 5000;
+// Journaled points are committed this long after the first of them arrived, or at once past kCommitBatchPoints.
+inline constexpr int kCommitDelayMs = 20;
+inline constexpr std::int64_t kCommitBatchPoints = 100000;
 
 class TrackingServer : public QAbstractHttpServer {
     Q_OBJECT
@@ -51,6 +59,8 @@ public:
     Reply call(const QString &endpoint, const QByteArray &arguments);
     // Metric points this server has stored (committed), over every run; safe from any thread.
     std::int64_t pointsStored() const { return m_pointsStored.load(); }
+    // Commits every journaled point and waits for it; the first commit error, if any. On the server's thread.
+    Result<void> commitJournaled();
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -64,6 +74,18 @@ private:
     StoreWriter &m_writer;
     QByteArray m_token;
     std::unique_ptr<SqliteConnection> m_reader; // opened on the server's thread at the first read
+    // Journaled metric points (metricjournal.h): appended and answered at once, committed in batches.
+    struct CommitInFlight;
+    Result<void> journal(const QString &runId, std::vector<TrackedMetric> metrics);
+    void submitPending();
+    Result<void> collectCommits(bool wait);
+    std::unique_ptr<MetricJournal> m_journal;
+    QHash<QString, std::vector<TrackedMetric>> m_pending; // by run, in the order they arrived
+    std::int64_t m_pendingPoints = 0;
+    qint64 m_pendingOffset = 0;
+    std::deque<std::unique_ptr<CommitInFlight>> m_inFlight;
+    QTimer *m_commitTimer = nullptr;
+
     std::unique_ptr<Endpoints> m_endpoints;
     std::atomic<std::int64_t> m_pointsStored{0};
 };
@@ -87,6 +109,8 @@ public:
     QString uri() const;
     const QByteArray &token() const { return m_token; }
     std::int64_t pointsStored() const { return m_server ? m_server->pointsStored() : 0; }
+    // Commits what the server journaled and waits for it (a launched run calls this before its summary).
+    Result<void> commitJournaled();
 
 private:
     TrackingService() = default;

@@ -7,6 +7,7 @@
 #include "store/trackingstore.h"
 #include "support/httpclient.h"
 #include "support/testworkspace.h"
+#include "tracking/metricjournal.h"
 #include "tracking/mlflowfilter.h"
 #include "tracking/trackingserver.h"
 
@@ -69,14 +70,17 @@ private:
         const auto reply = m_client->post(QStringLiteral("runs/create"), QJsonDocument(body).toJson());
         return reply.json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")].toString();
     }
+    // Reads of the store itself (not through the API) first commit what the server journaled.
     QList<MetricPoint> storedSeries(const QString &runId, const QString &key)
     {
+        (void)m_service->commitJournaled();
         auto connection = m_space->workspace().database().connect();
         auto points = metricqueries::series(*connection, runId, key);
         return points ? *points : QList<MetricPoint>();
     }
     std::int64_t pointCount(const QString &runId)
     {
+        (void)m_service->commitJournaled();
         auto connection = m_space->workspace().database().connect();
         return metricqueries::pointCount(*connection, runId).value();
     }
@@ -216,6 +220,7 @@ private slots:
         QCOMPARE(latest[QStringLiteral("acc")][QStringLiteral("step")].toInteger(), 0LL);
 
         // The run is a Trainyard run: params, tags (plain ones mirrored) and the project.
+        QVERIFY(m_service->commitJournaled());
         auto connection = m_space->workspace().database().connect();
         auto record = runqueries::findRun(*connection, run);
         QVERIFY(record);
@@ -481,6 +486,52 @@ private slots:
         QCOMPARE(metrics[50][QStringLiteral("run_id")].toString(), runs[1]);
         for (const QJsonValue &metric : metrics)
             QCOMPARE(metric[QStringLiteral("value")].toDouble(), metric[QStringLiteral("step")].toInteger() * 0.5);
+    }
+
+    // Points answered but not yet committed survive their server: a journal left behind (its server gone) is committed
+    // by the next server before it listens, a record cut short is left out, and the journal is removed.
+    void journalLeftBehindIsCommittedByTheNextServer()
+    {
+        const QString run = createRun(QStringLiteral("0"));
+        m_client.reset();
+        m_service.reset();
+        QString journalPath;
+        {
+            auto journal = MetricJournal::create(m_space->root());
+            QVERIFY(journal);
+            std::vector<TrackedMetric> first{{QStringLiteral("loss"), 0.5, 1000, 1}, {QStringLiteral("loss"), std::nan(""), 1001, 2}};
+            std::vector<TrackedMetric> second{{QStringLiteral("acc"), 0.75, 1002, 2}};
+            QVERIFY((*journal)->append(run, first));
+            auto size = (*journal)->append(run, second);
+            QVERIFY(size);
+            journalPath = m_space->root() + QStringLiteral("/tracking/") + (*journal)->name();
+            // A third record whose write did not finish.
+            QFile file(journalPath);
+            QVERIFY(file.open(QIODevice::Append));
+            file.write(QByteArray("\x40\x00\x00\x00partial", 11));
+        } // the server is gone: its lock is released, nothing was committed
+        QVERIFY(QFile::exists(journalPath));
+        auto next = TrackingService::start(m_space->workspace(), m_space->writer());
+        QVERIFY(next);
+        m_service = std::move(next).value();
+        QVERIFY(!QFile::exists(journalPath));
+        const QList<MetricPoint> loss = storedSeries(run, QStringLiteral("loss"));
+        QCOMPARE(loss.size(), 2);
+        QCOMPARE(loss[0].value, 0.5);
+        QVERIFY(std::isnan(loss[1].value));
+        QCOMPARE(storedSeries(run, QStringLiteral("acc")).size(), 1);
+    }
+
+    // A journal whose server still runs is left alone by other servers of the workspace.
+    void liveServersJournalIsNotTaken()
+    {
+        const QString run = createRun(QStringLiteral("0"));
+        QCOMPARE(m_client->post(QStringLiteral("runs/log-metric"),
+                                QStringLiteral(R"({"run_id": "%1", "key": "k", "value": 1, "timestamp": 1, "step": 0})").arg(run).toUtf8()).status,
+                 200L);
+        auto second = TrackingService::start(m_space->workspace(), m_space->writer());
+        QVERIFY(second);
+        QCOMPARE(pointCount(run), 1); // committed once, by its own server
     }
 
     void busyPortNamed()

@@ -120,6 +120,8 @@ private slots:
         ::kill(pid_t(serve.processId()), SIGTERM);
         QVERIFY(serve.waitForFinished(10000));
         QCOMPARE(serve.exitCode(), 0);
+        QVERIFY2(QDir(m_home->path() + QStringLiteral("/data/trainyard/tracking")).entryList({QStringLiteral("journal-*.bin")}).isEmpty(),
+                 "a clean stop leaves no journal behind");
         QVERIFY(QString::fromUtf8(serve.readAllStandardOutput()).contains(QStringLiteral("everything committed")));
         QVERIFY2(!QString::fromUtf8(serve.readAllStandardError()).contains(token), "the token is never printed on stderr");
 
@@ -130,6 +132,41 @@ private slots:
         QCOMPARE(runs[0][QStringLiteral("backend")].toString(), QStringLiteral("mlflow"));
         const Outcome metrics = runTrainyard({"metrics", runId, "loss", "--csv"}, m_environment);
         QVERIFY2(metrics.out.startsWith(QStringLiteral("key,step,value,ts\nloss,3,0.5,")), qPrintable(metrics.out));
+    }
+
+    // kill -9 of `trainyard serve` right after it answered: nothing it answered is lost; the next server commits it.
+    void serveKilledLosesNothingAnswered()
+    {
+        QProcess serve;
+        serve.setProcessEnvironment(m_environment);
+        serve.start(QStringLiteral(TRAINYARD_BINARY), {"serve", "--port", "0"});
+        QVERIFY(serve.waitForStarted());
+        QString banner;
+        QTRY_VERIFY_WITH_TIMEOUT((banner += QString::fromUtf8(serve.readAllStandardOutput())).contains(QStringLiteral("Ctrl-C")), 10000);
+        const QString uri = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_URI=(\\S+)")).match(banner).captured(1);
+        const QString token = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_TOKEN=(\\S+)")).match(banner).captured(1);
+        test::HttpClient client(uri, token.toLatin1());
+        const QString runId = client.post(QStringLiteral("runs/create"), R"({"experiment_id": "0", "run_name": "killed"})")
+                                  .json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")].toString();
+        QJsonArray metrics;
+        for (int step = 0; step < 500; ++step)
+            metrics.append(QJsonObject{{"key", "loss"}, {"value", step * 0.5}, {"timestamp", 1700000000000LL + step}, {"step", step}});
+        QCOMPARE(client.post(QStringLiteral("runs/log-batch"), QJsonDocument(QJsonObject{{"run_id", runId}, {"metrics", metrics}}).toJson()).status,
+                 200L);
+        ::kill(pid_t(serve.processId()), SIGKILL);
+        QVERIFY(serve.waitForFinished(10000));
+
+        QProcess again;
+        again.setProcessEnvironment(m_environment);
+        again.start(QStringLiteral(TRAINYARD_BINARY), {"serve", "--port", "0"});
+        QVERIFY(again.waitForStarted());
+        QString secondBanner;
+        QTRY_VERIFY_WITH_TIMEOUT((secondBanner += QString::fromUtf8(again.readAllStandardOutput())).contains(QStringLiteral("Ctrl-C")), 10000);
+        ::kill(pid_t(again.processId()), SIGTERM);
+        QVERIFY(again.waitForFinished(10000));
+        const QJsonObject stored = QJsonDocument::fromJson(runTrainyard({"metrics", runId, "--json"}, m_environment).out.toUtf8()).object();
+        QCOMPARE(stored[QStringLiteral("loss")].toArray().size(), 500);
+        QCOMPARE(stored[QStringLiteral("loss")].toArray()[499][QStringLiteral("value")].toDouble(), 249.5);
     }
 
     // trainyard import --tensorboard: a logdir's folders become runs, a second import adds nothing, bad input is named.
