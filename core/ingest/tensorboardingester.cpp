@@ -16,6 +16,9 @@
 #include <QHash>
 
 #include <cmath>
+#include <deque>
+#include <future>
+#include <unordered_map>
 
 namespace trainyard {
 
@@ -57,6 +60,7 @@ void TensorBoardIngester::addFolder(const QString &folder, bool recursive)
 
 Result<void> TensorBoardIngester::resume(const Database &database)
 {
+    m_database = database;
     auto connection = database.connect();
     if (!connection)
         return fail(connection.error());
@@ -99,15 +103,74 @@ QList<QPair<QString, QString>> TensorBoardIngester::currentFiles() const
     return files;
 }
 
-Result<std::int64_t> TensorBoardIngester::poll(bool final)
-{
-    // What this poll writes: points by key (in file order), params, and each file's new progress.
+// What one transaction writes: points by key (in file order), params from hparams, and the files' progress so far.
+struct TensorBoardIngester::Pending {
     std::map<QString, KeyedPoints> pointsByKey;
     QList<KeyValue> hparams;
-    std::vector<IngestProgress> progressRows;
-    std::vector<std::pair<FileCursor *, FileCursor>> updates; // committed state per cursor, applied after the commit
+    std::vector<IngestProgress> progress;
+    std::int64_t points = 0;
+};
+
+std::future<Result<void>> TensorBoardIngester::submit(Pending pending)
+{
+    return m_writer.submit<void>([runId = m_runId, keyIds = m_keyIds, pending = std::make_shared<Pending>(std::move(pending))](
+                                     SqliteConnection &connection) -> Result<void> {
+        for (const auto &[key, series] : pending->pointsByKey) {
+            auto id = keyIds->constFind(key);
+            if (id == keyIds->constEnd()) {
+                auto created = metricKeyId(connection, runId, key);
+                if (!created)
+                    return fail(created.error());
+                id = keyIds->insert(key, *created);
+            }
+            for (std::size_t start = 0; start < series.steps.size(); start += kMaxPointsPerChunk) {
+                const std::size_t count = std::min(kMaxPointsPerChunk, series.steps.size() - start);
+                if (auto inserted = insertMetricChunk(connection, *id, std::span(series.steps).subspan(start, count),
+                                                      std::span(series.values).subspan(start, count),
+                                                      std::span(series.tsMs).subspan(start, count));
+                    !inserted)
+                    return inserted;
+            }
+        }
+        if (!pending->hparams.isEmpty()) {
+            if (auto stored = trackingstore::replaceParams(connection, runId, pending->hparams); !stored)
+                return stored;
+        }
+        for (const IngestProgress &progress : pending->progress)
+            if (auto saved = saveIngestProgress(connection, runId, progress); !saved)
+                return saved;
+        return {};
+    });
+}
+
+Result<std::int64_t> TensorBoardIngester::poll(bool final)
+{
+    if (m_needsResume) {
+        // A failed commit may have come after others of the same poll: read the committed offsets again.
+        m_cursors.clear();
+        {
+            QMutexLocker lock(&m_statsMutex);
+            m_stats = {};
+        }
+        if (auto resumed = resume(*m_database); !resumed)
+            return fail(resumed.error());
+        m_needsResume = false;
+    }
+    Pending pending;
+    std::deque<std::future<Result<void>>> inFlight;
+    std::vector<std::pair<FileCursor *, FileCursor>> updates; // each cursor's state once everything is committed
     TensorBoardStats found;
     std::int64_t newPoints = 0;
+    const auto progressOf = [](const FileCursor &state) {
+        IngestProgress progress;
+        progress.file = QLatin1String(kTfEventsProgressPrefix) + state.path;
+        progress.byteOffset = state.offset;
+        progress.lineNumber = state.records;
+        progress.points = state.points;
+        progress.malformedLines = state.damaged;
+        progress.malformedExamples = state.examples;
+        return progress;
+    };
 
     for (const auto &[path, keyPrefix] : currentFiles()) {
         auto existing = m_cursors.find(path);
@@ -126,6 +189,8 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
         if (size <= cursor.offset)
             continue;
         FileCursor next = cursor;
+        // The points of a tag in this file, found by the decoder's pointer for it (no string built per scalar).
+        std::unordered_map<const std::string *, KeyedPoints *> seriesOfTag;
         qint64 at = cursor.offset;
         qint64 readBytes = kMaxReadBytes;
         while (at < size) {
@@ -135,14 +200,16 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
             if (bytes.isEmpty())
                 break;
             const bool reachedEnd = at + bytes.size() >= size;
-            TfRecordScan scan = scanTfRecords(bytes.constData(), std::size_t(bytes.size()), at, final && reachedEnd);
+            const TfRecordScan scan = scanTfRecords(bytes.constData(), std::size_t(bytes.size()), at, final && reachedEnd);
             for (const TfRecordDamage &damage : scan.damage) {
                 ++next.damaged;
                 if (next.examples.size() < kMaxExamples)
                     next.examples << QStringLiteral("%1 at offset %2: %3").arg(path).arg(damage.offset).arg(damage.what);
             }
+            TfEventBatch batch;
             for (const TfRecord &record : scan.records) {
-                TfEventBatch batch;
+                batch.scalars.clear();
+                batch.hparams.clear();
                 if (auto decoded = m_decoder.decode(record.data, batch); !decoded) {
                     ++next.damaged;
                     if (next.examples.size() < kMaxExamples)
@@ -151,23 +218,26 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
                 }
                 ++next.records;
                 for (const TfScalar &scalar : batch.scalars) {
-                    KeyedPoints &points = pointsByKey[keyPrefix + QString::fromStdString(scalar.tag)];
-                    points.steps.push_back(scalar.step);
-                    points.values.push_back(scalar.value);
-                    points.tsMs.push_back(scalar.wallTime > 0 ? std::int64_t(std::llround(scalar.wallTime * 1000.0)) : kNoTimestamp);
+                    KeyedPoints *&series = seriesOfTag[scalar.tag];
+                    if (!series)
+                        series = &pending.pointsByKey[keyPrefix + QString::fromStdString(*scalar.tag)];
+                    series->steps.push_back(scalar.step);
+                    series->values.push_back(scalar.value);
+                    series->tsMs.push_back(scalar.wallTime > 0 ? std::int64_t(std::llround(scalar.wallTime * 1000.0)) : kNoTimestamp);
                 }
                 next.points += std::int64_t(batch.scalars.size());
+                pending.points += std::int64_t(batch.scalars.size());
                 newPoints += std::int64_t(batch.scalars.size());
-                hparams += batch.hparams;
-                found.histograms += batch.histograms;
-                found.images += batch.images;
-                found.audio += batch.audio;
-                found.otherTensors += batch.otherTensors;
+                pending.hparams += batch.hparams;
                 found.hparams += batch.hparams.size();
-                if (batch.firstWallTime > 0 && (found.firstWallTime == 0 || batch.firstWallTime < found.firstWallTime))
-                    found.firstWallTime = batch.firstWallTime;
-                found.lastWallTime = std::max(found.lastWallTime, batch.lastWallTime);
             }
+            found.histograms += batch.histograms;
+            found.images += batch.images;
+            found.audio += batch.audio;
+            found.otherTensors += batch.otherTensors;
+            if (batch.firstWallTime > 0 && (found.firstWallTime == 0 || batch.firstWallTime < found.firstWallTime))
+                found.firstWallTime = batch.firstWallTime;
+            found.lastWallTime = std::max(found.lastWallTime, batch.lastWallTime);
             if (scan.incompleteTail && reachedEnd) {
                 at = scan.consumedUpTo;
                 break; // a record still being written: wait for the writer to finish it
@@ -179,57 +249,32 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
             }
             at = scan.consumedUpTo; // a record cut by the read's end is read again from its start
             readBytes = kMaxReadBytes;
+            if (pending.points >= kPointsPerCommit) {
+                // Commit what is read so far while the rest is decoded: the writer and this thread work side by side.
+                next.offset = at;
+                pending.progress.push_back(progressOf(next));
+                inFlight.push_back(submit(std::move(pending)));
+                pending = {};
+                seriesOfTag.clear();
+            }
         }
         next.offset = at;
         found.damagedRecords += next.damaged - cursor.damaged;
         for (qsizetype i = cursor.examples.size(); i < next.examples.size(); ++i)
             found.damageExamples << next.examples[i];
-        IngestProgress progress;
-        progress.file = QLatin1String(kTfEventsProgressPrefix) + path;
-        progress.byteOffset = next.offset;
-        progress.lineNumber = next.records;
-        progress.points = next.points;
-        progress.malformedLines = next.damaged;
-        progress.malformedExamples = next.examples;
-        progressRows.push_back(progress);
+        pending.progress.push_back(progressOf(next));
         updates.emplace_back(&cursor, next);
     }
-    if (progressRows.empty())
-        return std::int64_t(0);
-
-    auto written = m_writer
-                       .submit<void>([runId = m_runId, keyIds = m_keyIds, points = std::move(pointsByKey), hparams, progressRows](
-                                         SqliteConnection &connection) -> Result<void> {
-                           for (const auto &[key, series] : points) {
-                               auto id = keyIds->constFind(key);
-                               if (id == keyIds->constEnd()) {
-                                   auto created = metricKeyId(connection, runId, key);
-                                   if (!created)
-                                       return fail(created.error());
-                                   id = keyIds->insert(key, *created);
-                               }
-                               for (std::size_t start = 0; start < series.steps.size(); start += kMaxPointsPerChunk) {
-                                   const std::size_t count = std::min(kMaxPointsPerChunk, series.steps.size() - start);
-                                   if (auto inserted = insertMetricChunk(connection, *id, std::span(series.steps).subspan(start, count),
-                                                                         std::span(series.values).subspan(start, count),
-                                                                         std::span(series.tsMs).subspan(start, count));
-                                       !inserted)
-                                       return inserted;
-                               }
-                           }
-                           if (!hparams.isEmpty()) {
-                               if (auto stored = trackingstore::replaceParams(connection, runId, hparams); !stored)
-                                   return stored;
-                           }
-                           for (const IngestProgress &progress : progressRows)
-                               if (auto saved = saveIngestProgress(connection, runId, progress); !saved)
-                                   return saved;
-                           return {};
-                       })
-                       .get();
-    if (!written) {
-        m_keyIds->clear(); // the transaction rolled back: key ids made in it may not exist
-        return fail(written.error());
+    if (!pending.progress.empty())
+        inFlight.push_back(submit(std::move(pending)));
+    QString error;
+    for (auto &committed : inFlight)
+        if (auto result = committed.get(); !result && error.isEmpty())
+            error = result.error();
+    if (!error.isEmpty()) {
+        m_keyIds->clear(); // a rolled-back transaction may have made key ids that do not exist
+        m_needsResume = m_database.has_value();
+        return fail(error);
     }
     for (auto &[cursor, next] : updates)
         *cursor = next;

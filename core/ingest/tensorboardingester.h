@@ -5,17 +5,19 @@
 
 #include "ingest/tfevents.h"
 #include "result.h"
+#include "store/database.h"
 
 #include <QMutex>
 #include <QString>
 #include <QStringList>
 
+#include <future>
 #include <map>
+#include <optional>
 #include <memory>
 
 namespace trainyard {
 
-class Database;
 class StoreWriter;
 
 // The prefix of the ingest_progress rows of event files (the metrics-file ingester leaves them alone).
@@ -41,6 +43,8 @@ class TensorBoardIngester {
 public:
     static constexpr int kMaxExamples = 5;
     static constexpr qint64 kMaxReadBytes = 16 << 20;
+    // Points read before they are handed to the writer, which commits them while the next ones are decoded.
+    static constexpr std::int64_t kPointsPerCommit = 250000;
 
     TensorBoardIngester(QString runId, StoreWriter &writer);
     ~TensorBoardIngester();
@@ -62,7 +66,9 @@ private:
         QString path;
         bool recursive = false;
     };
+    struct Pending;
     QList<QPair<QString, QString>> currentFiles() const; // (absolute path, key prefix)
+    std::future<Result<void>> submit(Pending pending);
 
     QString m_runId;
     StoreWriter &m_writer;
@@ -70,6 +76,8 @@ private:
     std::map<QString, std::unique_ptr<FileCursor>> m_cursors;
     TfEventDecoder m_decoder;
     std::shared_ptr<QHash<QString, std::int64_t>> m_keyIds; // touched only on the writer thread
+    std::optional<Database> m_database; // from resume(): read again after a failed commit
+    bool m_needsResume = false;
     mutable QMutex m_statsMutex;
     TensorBoardStats m_stats;
 };

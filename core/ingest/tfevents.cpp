@@ -137,6 +137,14 @@ TfEventDecoder::TfEventDecoder() : m_messages(std::make_unique<Messages>()) {}
 
 TfEventDecoder::~TfEventDecoder() = default;
 
+TfEventDecoder::TagInfo &TfEventDecoder::tagInfo(const std::string &tag)
+{
+    auto found = m_tags.find(tag);
+    if (found == m_tags.end())
+        found = m_tags.emplace(tag, std::make_unique<TagInfo>(TagInfo{tag, {}})).first;
+    return *found->second;
+}
+
 Result<void> TfEventDecoder::decode(std::string_view record, TfEventBatch &batch)
 {
     tb::Event &event = m_messages->event;
@@ -151,14 +159,10 @@ Result<void> TfEventDecoder::decode(std::string_view record, TfEventBatch &batch
     if (!event.has_summary())
         return {};
     for (const tb::Summary::Value &value : event.summary().value()) {
-        QString plugin;
-        if (value.has_metadata() && value.metadata().has_plugin_data())
-            plugin = QString::fromStdString(value.metadata().plugin_data().plugin_name());
-        const QString tag = QString::fromStdString(value.tag());
-        if (plugin.isEmpty())
-            plugin = m_pluginOfTag.value(tag);
-        else if (!m_pluginOfTag.contains(tag))
-            m_pluginOfTag.insert(tag, plugin);
+        TagInfo &tag = tagInfo(value.tag());
+        if (tag.plugin.isEmpty() && value.has_metadata() && value.metadata().has_plugin_data())
+            tag.plugin = QString::fromStdString(value.metadata().plugin_data().plugin_name());
+        const QString &plugin = tag.plugin;
 
         if (plugin == QLatin1String("hparams")) {
             tb::HParamsPluginData &data = m_messages->hparams;
@@ -171,13 +175,13 @@ Result<void> TfEventDecoder::decode(std::string_view record, TfEventBatch &batch
         }
         switch (value.value_case()) {
         case tb::Summary::Value::kSimpleValue:
-            batch.scalars.push_back({value.tag(), event.step(), double(value.simple_value()), event.wall_time()});
+            batch.scalars.push_back({&tag.name, event.step(), double(value.simple_value()), event.wall_time()});
             break;
         case tb::Summary::Value::kTensor: {
             const bool scalarPlugin = plugin.isEmpty() || plugin == QLatin1String("scalars");
             const auto scalar = scalarPlugin ? scalarOf(value.tensor()) : std::nullopt;
             if (scalar)
-                batch.scalars.push_back({value.tag(), event.step(), *scalar, event.wall_time()});
+                batch.scalars.push_back({&tag.name, event.step(), *scalar, event.wall_time()});
             else if (plugin == QLatin1String("histograms"))
                 ++batch.histograms;
             else if (plugin == QLatin1String("images"))

@@ -14,12 +14,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace trainyard {
 
 struct TfScalar {
-    std::string tag;
+    const std::string *tag = nullptr; // owned by the decoder, the same pointer for the same tag as long as it lives
     std::int64_t step = 0;
     double value = 0;   // a float32 value widened exactly
     double wallTime = 0; // seconds since the epoch
@@ -46,8 +47,13 @@ public:
 
 private:
     struct Messages;
-    std::unique_ptr<Messages> m_messages;   // reused: a parse reuses the message's memory
-    QHash<QString, QString> m_pluginOfTag; // the plugin named on a tag's first value
+    struct TagInfo {
+        std::string name;
+        QString plugin; // named on the tag's first value (later values may leave it out)
+    };
+    TagInfo &tagInfo(const std::string &tag);
+    std::unique_ptr<Messages> m_messages; // reused: a parse reuses the message's memory
+    std::unordered_map<std::string, std::unique_ptr<TagInfo>> m_tags;
 };
 
 } // namespace trainyard

@@ -262,6 +262,35 @@ private slots:
         QCOMPARE(imported->points, 2006); // every scalar but the damaged one
     }
 
+    // A file larger than one read (16 MiB): records cut by a read's end are read again whole, none lost or doubled, and
+    // the points are committed in several transactions while the rest is decoded.
+    void fileLargerThanOneReadImportsEveryRecord()
+    {
+        QTemporaryDir logdir;
+        QVERIFY(QDir().mkpath(logdir.filePath(QStringLiteral("big"))));
+        QFile file(logdir.filePath(QStringLiteral("big/events.out.tfevents.4.host")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        constexpr int kSteps = 200000;
+        QByteArray buffer;
+        for (int step = 0; step < kSteps; ++step) {
+            buffer += test::tensorboardScalarRecord(step, "a/fairly/long/tag/name/for/loss", float(step), 1700000000.0 + step);
+            buffer += test::tensorboardScalarRecord(step, "a/fairly/long/tag/name/for/acc", float(-step), 1700000000.0 + step);
+        }
+        QVERIFY(buffer.size() > TensorBoardIngester::kMaxReadBytes);
+        file.write(buffer);
+        file.close();
+        TestWorkspace space;
+        auto imported = importTensorBoardLogdir(space.workspace(), space.writer(), logdir.path());
+        QVERIFY(imported);
+        QCOMPARE(imported->points, 2 * kSteps);
+        QCOMPARE(imported->damagedRecords, 0);
+        const QList<MetricPoint> loss = series(space, imported->runIds.first(), QStringLiteral("a/fairly/long/tag/name/for/loss"));
+        QCOMPARE(loss.size(), kSteps);
+        for (int step = 0; step < kSteps; step += 997)
+            QCOMPARE(loss[step].value, double(step));
+        QCOMPARE(loss.last().step, kSteps - 1);
+    }
+
     void notAnEventFileIsRefusedByName()
     {
         QTemporaryDir logdir;
