@@ -34,6 +34,24 @@ struct KeyedPoints {
 
 } // namespace
 
+void TensorBoardStats::add(const TensorBoardStats &other, int maxExamples)
+{
+    points += other.points;
+    files += other.files;
+    damagedRecords += other.damagedRecords;
+    for (const QString &example : other.damageExamples)
+        if (damageExamples.size() < maxExamples)
+            damageExamples << example;
+    histograms += other.histograms;
+    images += other.images;
+    audio += other.audio;
+    otherTensors += other.otherTensors;
+    hparams += other.hparams;
+    if (other.firstWallTime > 0 && (firstWallTime == 0 || other.firstWallTime < firstWallTime))
+        firstWallTime = other.firstWallTime;
+    lastWallTime = std::max(lastWallTime, other.lastWallTime);
+}
+
 bool isTfEventsFileName(const QString &fileName) { return fileName.startsWith(QLatin1String("events.out.tfevents.")); }
 
 struct TensorBoardIngester::FileCursor {
@@ -278,21 +296,9 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
     }
     for (auto &[cursor, next] : updates)
         *cursor = next;
+    found.points = newPoints;
     QMutexLocker lock(&m_statsMutex);
-    m_stats.points += newPoints;
-    m_stats.files += found.files;
-    m_stats.damagedRecords += found.damagedRecords;
-    for (const QString &example : found.damageExamples)
-        if (m_stats.damageExamples.size() < kMaxExamples)
-            m_stats.damageExamples << example;
-    m_stats.histograms += found.histograms;
-    m_stats.images += found.images;
-    m_stats.audio += found.audio;
-    m_stats.otherTensors += found.otherTensors;
-    m_stats.hparams += found.hparams;
-    if (found.firstWallTime > 0 && (m_stats.firstWallTime == 0 || found.firstWallTime < m_stats.firstWallTime))
-        m_stats.firstWallTime = found.firstWallTime;
-    m_stats.lastWallTime = std::max(m_stats.lastWallTime, found.lastWallTime);
+    m_stats.add(found, kMaxExamples);
     return newPoints;
 }
 

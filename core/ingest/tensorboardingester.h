@@ -37,6 +37,8 @@ struct TensorBoardStats {
     std::int64_t hparams = 0;
     double firstWallTime = 0; // seconds since the epoch; 0 until an event had one
     double lastWallTime = 0;
+
+    void add(const TensorBoardStats &other, int maxExamples);
 };
 
 class TensorBoardIngester {

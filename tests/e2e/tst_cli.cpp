@@ -36,6 +36,19 @@ Outcome runTrainyard(const QStringList &arguments, const QProcessEnvironment &en
 
 class TestCli : public QObject {
     Q_OBJECT
+private:
+    // Starts `trainyard serve --port 0` and reads the URI and token off its banner.
+    void startServe(QProcess &serve, QString &uri, QString &token)
+    {
+        serve.setProcessEnvironment(m_environment);
+        serve.start(QStringLiteral(TRAINYARD_BINARY), {"serve", "--port", "0"});
+        QVERIFY(serve.waitForStarted());
+        QString banner;
+        QTRY_VERIFY_WITH_TIMEOUT((banner += QString::fromUtf8(serve.readAllStandardOutput())).contains(QStringLiteral("Ctrl-C")), 10000);
+        uri = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_URI=(\\S+)")).match(banner).captured(1);
+        token = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_TOKEN=(\\S+)")).match(banner).captured(1);
+    }
+
 private slots:
     void init()
     {
@@ -100,14 +113,11 @@ private slots:
         QVERIFY2(busy.err.contains(QString::number(squatter.serverPort())), qPrintable(busy.err));
 
         QProcess serve;
-        serve.setProcessEnvironment(m_environment);
-        serve.start(QStringLiteral(TRAINYARD_BINARY), {"serve", "--port", "0"});
-        QVERIFY(serve.waitForStarted());
-        QString banner;
-        QTRY_VERIFY_WITH_TIMEOUT((banner += QString::fromUtf8(serve.readAllStandardOutput())).contains(QStringLiteral("Ctrl-C")), 10000);
-        const QString uri = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_URI=(\\S+)")).match(banner).captured(1);
-        const QString token = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_TOKEN=(\\S+)")).match(banner).captured(1);
-        QVERIFY2(uri.startsWith(QStringLiteral("http://127.0.0.1:")), qPrintable(banner));
+        QString uri, token;
+        startServe(serve, uri, token);
+        if (QTest::currentTestFailed())
+            return;
+        QVERIFY2(uri.startsWith(QStringLiteral("http://127.0.0.1:")), qPrintable(uri));
         QCOMPARE(token.size(), 64);
         test::HttpClient client(uri, token.toLatin1());
         const auto created = client.post(QStringLiteral("runs/create"), R"({"experiment_id": "0", "run_name": "by-hand"})");
@@ -138,13 +148,10 @@ private slots:
     void serveKilledLosesNothingAnswered()
     {
         QProcess serve;
-        serve.setProcessEnvironment(m_environment);
-        serve.start(QStringLiteral(TRAINYARD_BINARY), {"serve", "--port", "0"});
-        QVERIFY(serve.waitForStarted());
-        QString banner;
-        QTRY_VERIFY_WITH_TIMEOUT((banner += QString::fromUtf8(serve.readAllStandardOutput())).contains(QStringLiteral("Ctrl-C")), 10000);
-        const QString uri = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_URI=(\\S+)")).match(banner).captured(1);
-        const QString token = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_TOKEN=(\\S+)")).match(banner).captured(1);
+        QString uri, token;
+        startServe(serve, uri, token);
+        if (QTest::currentTestFailed())
+            return;
         test::HttpClient client(uri, token.toLatin1());
         const QString runId = client.post(QStringLiteral("runs/create"), R"({"experiment_id": "0", "run_name": "killed"})")
                                   .json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")].toString();
@@ -157,11 +164,9 @@ private slots:
         QVERIFY(serve.waitForFinished(10000));
 
         QProcess again;
-        again.setProcessEnvironment(m_environment);
-        again.start(QStringLiteral(TRAINYARD_BINARY), {"serve", "--port", "0"});
-        QVERIFY(again.waitForStarted());
-        QString secondBanner;
-        QTRY_VERIFY_WITH_TIMEOUT((secondBanner += QString::fromUtf8(again.readAllStandardOutput())).contains(QStringLiteral("Ctrl-C")), 10000);
+        QString secondUri, secondToken;
+        startServe(again, secondUri, secondToken);
+        QCOMPARE(secondToken, token);
         ::kill(pid_t(again.processId()), SIGTERM);
         QVERIFY(again.waitForFinished(10000));
         const QJsonObject stored = QJsonDocument::fromJson(runTrainyard({"metrics", runId, "--json"}, m_environment).out.toUtf8()).object();
