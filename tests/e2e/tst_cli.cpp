@@ -144,6 +144,45 @@ private slots:
         QVERIFY2(metrics.out.startsWith(QStringLiteral("key,step,value,ts\nloss,3,0.5,")), qPrintable(metrics.out));
     }
 
+    // The real MLflow 2.12.2 client against `trainyard serve`: every client path, NaN and infinities, read back through
+    // mlflow.get_run and MlflowClient().get_metric_history (the probe checks what it reads against what it sent).
+    void realMlflowClientAgainstServe()
+    {
+        const QString realClients = QStringLiteral(TRAINYARD_SOURCE_DIR "/../shared/realclients");
+        if (!QFileInfo::exists(realClients + QStringLiteral("/mlflow_probe.py")))
+            QSKIP("../shared/realclients is absent: the real MLflow client is there (docs/MLFLOW.md)");
+        QProcess serve;
+        QString uri, token;
+        startServe(serve, uri, token);
+        if (QTest::currentTestFailed())
+            return;
+        QProcess probe;
+        QProcessEnvironment environment = m_environment;
+        environment.insert(QStringLiteral("PYTHONPATH"), realClients + QStringLiteral("/mlflow-src"));
+        environment.insert(QStringLiteral("MLFLOW_HTTP_REQUEST_MAX_RETRIES"), QStringLiteral("0"));
+        environment.insert(QStringLiteral("MLFLOW_TRACKING_TOKEN"), token);
+        probe.setProcessEnvironment(environment);
+        probe.start(QStringLiteral("/usr/bin/python3"), {realClients + QStringLiteral("/mlflow_probe.py"), uri, "--experiment", "cli-exp",
+                                                         "--run-name", "cli-run", "--edge-cases", "--readback", "--fail"});
+        QVERIFY(probe.waitForFinished(120000));
+        QVERIFY2(probe.exitCode() == 0, probe.readAllStandardError().right(3000).constData());
+        QVERIFY(QString::fromUtf8(probe.readAllStandardOutput()).contains(QStringLiteral("readback OK")));
+        // A wrong token: the client is refused with MLflow's error and nothing is stored.
+        environment.insert(QStringLiteral("MLFLOW_TRACKING_TOKEN"), QStringLiteral("wrong"));
+        QProcess intruder;
+        intruder.setProcessEnvironment(environment);
+        intruder.start(QStringLiteral("/usr/bin/python3"), {realClients + QStringLiteral("/mlflow_probe.py"), uri, "--experiment", "intruder"});
+        QVERIFY(intruder.waitForFinished(120000));
+        QVERIFY(intruder.exitCode() != 0);
+        QVERIFY2(QString::fromUtf8(intruder.readAllStandardError()).contains(QStringLiteral("UNAUTHENTICATED")), "the client says why");
+        ::kill(pid_t(serve.processId()), SIGTERM);
+        QVERIFY(serve.waitForFinished(10000));
+        const QJsonArray runs = QJsonDocument::fromJson(runTrainyard({"ls", "--json"}, m_environment).out.toUtf8()).array();
+        QCOMPARE(runs.size(), 1);
+        QCOMPARE(runs[0][QStringLiteral("name")].toString(), QStringLiteral("cli-run"));
+        QCOMPARE(runs[0][QStringLiteral("status")].toString(), QStringLiteral("failed")); // --fail: the client sent FAILED
+    }
+
     // kill -9 of `trainyard serve` right after it answered: nothing it answered is lost; the next server commits it.
     void serveKilledLosesNothingAnswered()
     {
