@@ -45,6 +45,11 @@ std::int64_t queryInt(const QString &path, const char *sql)
 
 } // namespace
 
+// What schema 9 added, taken away again: a workspace as schema 8 left it.
+constexpr const char *kUndoVersion9 =
+    "DROP TABLE experiment_tags; DROP TABLE experiments; DROP TABLE run_tags; DROP TABLE tracking_journals;"
+    " DROP INDEX runs_by_source; DROP INDEX runs_by_project; ALTER TABLE runs DROP COLUMN source;";
+
 class TestDatabase : public QObject {
     Q_OBJECT
 private slots:
@@ -227,6 +232,30 @@ private slots:
         QCOMPARE(test::sha256OfFile(path), before);
     }
 
+    // Schema 9: every project of an older workspace becomes an MLflow experiment (with Default as experiment 0), and
+    // runs gain the import source and key-value tags.
+    void upgradeToNineMakesProjectsExperiments()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        NewRun run;
+        run.name = QStringLiteral("older");
+        run.project = QStringLiteral("vision");
+        QVERIFY(workspace.writer().createRun(run).get());
+        const QString path = workspace.workspace().database().path();
+        {
+            auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
+            QVERIFY(connection->execute(kUndoVersion9));
+            QVERIFY(connection->execute("PRAGMA user_version = 8"));
+        }
+        auto reopened = Database::open(path);
+        QVERIFY2(reopened.ok(), reopened ? "" : qPrintable(reopened.error()));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM experiments WHERE id = 0 AND name = 'Default'"), std::int64_t(1));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM experiments WHERE id > 0 AND name = 'vision'"), std::int64_t(1));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM runs WHERE source IS NULL"), std::int64_t(1));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM run_tags"), std::int64_t(0));
+    }
+
     // Schema 7 keeps each run's GPU utilisation samples on its row: the writer adds every telemetry chunk's
     // finite values, and the upgrade from 6 computes them from the pyramids of runs recorded before it.
     void gpuUtilizationKeptPerRunAndComputedByTheUpgrade()
@@ -258,7 +287,8 @@ private slots:
         {
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
             QVERIFY(connection.ok());
-            // Undo versions 8 and 7: no preflight history, no utilisation columns, version 6's index back.
+            // Undo versions 9, 8 and 7: no tracking tables, no preflight history, no utilisation columns, version 6's index back.
+            QVERIFY(connection->execute(kUndoVersion9));
             QVERIFY(connection->execute("DROP TABLE preflight_results; ALTER TABLE runs DROP COLUMN gpu_util_sum;"
                                         " ALTER TABLE runs DROP COLUMN gpu_util_samples;"
                                         " CREATE INDEX metric_keys_by_key ON metric_keys(key, run_id); PRAGMA user_version = 6;")
