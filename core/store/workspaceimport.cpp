@@ -131,12 +131,25 @@ Result<ImportSummary> importWorkspace(const Workspace &workspace, const QString 
                 return fail(sweeps.error());
             summary.sweeps = *sweeps;
             const QString ofImportedRuns = QStringLiteral("run_id IN (SELECT id FROM temp.import_runs)");
+            // A history both workspaces imported (the same TensorBoard folder) stays with this workspace's run: the
+            // incoming run keeps its points but forgets where it came from (runs.source is unique). The copy is ours.
+            if (auto forgotten = step(QStringLiteral("UPDATE src.runs SET source = NULL WHERE source IN (SELECT source FROM main.runs)")); !forgotten)
+                return fail(forgotten.error());
             for (const auto &[table, where] : {std::pair{QStringLiteral("runs"), QStringLiteral("id IN (SELECT id FROM temp.import_runs)")},
                                                std::pair{QStringLiteral("tags"), ofImportedRuns},
-                                               std::pair{QStringLiteral("params"), ofImportedRuns}}) {
+                                               std::pair{QStringLiteral("params"), ofImportedRuns},
+                                               std::pair{QStringLiteral("run_tags"), ofImportedRuns}}) {
                 if (auto copied = copyRows(table, where); !copied)
                     return fail(copied.error());
             }
+            // Every project is an MLflow experiment: the imported runs' projects become experiments here too.
+            if (auto experiments = step(QStringLiteral(
+                    "INSERT OR IGNORE INTO main.experiments (name, artifact_location, lifecycle_stage, created_ms, updated_ms)"
+                    " SELECT r.project, coalesce(e.artifact_location, ''), coalesce(e.lifecycle_stage, 'active'), min(r.created_ms),"
+                    " max(r.created_ms) FROM src.runs r LEFT JOIN src.experiments e ON e.name = r.project"
+                    " WHERE r.id IN (SELECT id FROM temp.import_runs) AND r.project <> '' GROUP BY r.project"));
+                !experiments)
+                return fail(experiments.error());
             auto events = copyRows(QStringLiteral("events"), ofImportedRuns + QStringLiteral(" ORDER BY id"), {QStringLiteral("id")});
             if (!events)
                 return fail(events.error());

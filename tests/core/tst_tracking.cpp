@@ -5,6 +5,7 @@
 #include "store/runqueries.h"
 #include "store/sqlite.h"
 #include "store/trackingstore.h"
+#include "store/workspaceimport.h"
 #include "support/httpclient.h"
 #include "support/testworkspace.h"
 #include "tracking/metricjournal.h"
@@ -532,6 +533,26 @@ private slots:
         auto second = TrackingService::start(m_space->workspace(), m_space->writer());
         QVERIFY(second);
         QCOMPARE(pointCount(run), 1); // committed once, by its own server
+    }
+
+    // Merging a workspace (trainyard import) brings the MLflow side along: key-value tags and the projects' experiments.
+    void workspaceImportKeepsTagsAndExperiments()
+    {
+        const QString run = createRun(createExperiment(QStringLiteral("merged-exp")), QStringLiteral("merged"));
+        QCOMPARE(m_client->post(QStringLiteral("runs/set-tag"),
+                                QStringLiteral(R"({"run_id": "%1", "key": "mlflow.user", "value": "bob"})").arg(run).toUtf8()).status,
+                 200L);
+        QVERIFY(m_service->commitJournaled());
+        TestWorkspace other;
+        auto imported = importWorkspace(other.workspace(), m_space->root());
+        QVERIFY2(imported, imported ? "" : qPrintable(imported.error()));
+        QCOMPARE(imported->runsImported, 1);
+        auto connection = other.workspace().database().connect();
+        QVERIFY(trackingstore::experimentByName(*connection, QStringLiteral("merged-exp"))->has_value());
+        auto tracked = trackingstore::findTrackedRun(*connection, run);
+        QVERIFY(tracked->has_value());
+        QVERIFY(tracked->value().tags.contains(KeyValue{QStringLiteral("mlflow.user"), QStringLiteral("bob")}));
+        QCOMPARE(tracked->value().name, QStringLiteral("merged"));
     }
 
     void busyPortNamed()
