@@ -27,6 +27,7 @@
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLineEdit>
+#include <QLocale>
 #include <QMenu>
 #include <QPushButton>
 #include <QToolButton>
@@ -62,6 +63,14 @@ void showWarning(QWidget *parent, const QString &title, const QString &text)
     box->setObjectName(QStringLiteral("warningBox"));
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
+}
+
+// What the runs page says while the first list is read (runsFound: how many runs there are, -1 before that is known).
+QString loadingText(qsizetype runsFound)
+{
+    return runsFound < 0 ? QObject::tr("<h2>Loading runs…</h2>")
+                         : QObject::tr("<h2>Loading runs…</h2><p>%1 runs found, reading their tags, params and metrics.</p>")
+                               .arg(QLocale().toString(qlonglong(runsFound)));
 }
 
 QString emptyStateText()
@@ -273,18 +282,10 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
             [this](const QString &message) { QMessageBox::warning(this, tr("Launch failed"), message); });
     statusBar()->showMessage(tr("Workspace: %1").arg(workspace.root()));
 
-    connect(m_watcher, &RunListWatcher::runsChanged, this, [this](const QList<RunRecord> &runs) {
-        m_runsModel->setRuns(runs);
-        m_sweepView->setRuns(runs);
-        showRunsOrEmptyState();
-        if (m_compare) { // fresher records of the compared runs: live charts extend
-            QList<RunRecord> compared;
-            for (const QString &id : m_compare->runIds())
-                for (const RunRecord &run : runs)
-                    if (run.id == id)
-                        compared << run;
-            m_compare->setRuns(compared);
-        }
+    connect(m_watcher, &RunListWatcher::runsChanged, this, &MainWindow::applyRuns);
+    connect(m_watcher, &RunListWatcher::loadingProgress, this, [this](qsizetype runsFound) {
+        if (!m_watcher->hasRuns())
+            m_emptyState->setText(loadingText(runsFound));
     });
     connect(m_watcher, &RunListWatcher::queueChanged, m_queueModel, &QueueModel::setQueue);
     connect(m_queueView, &QueueView::changed, m_watcher, &RunListWatcher::refresh);
@@ -295,7 +296,27 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
 
     resize(kDefaultWidth, kDefaultHeight);
     restoreLayout();
+    // A list the watcher read before these connections were made is taken from the watcher: none is ever lost.
+    if (m_watcher->hasRuns())
+        applyRuns(m_watcher->runs());
+    if (m_watcher->hasQueue())
+        m_queueModel->setQueue(m_watcher->queue());
     showRunsOrEmptyState();
+}
+
+void MainWindow::applyRuns(const QList<RunRecord> &runs)
+{
+    m_runsModel->setRuns(runs);
+    m_sweepView->setRuns(runs);
+    showRunsOrEmptyState();
+    if (m_compare) { // fresher records of the compared runs: live charts extend
+        QList<RunRecord> compared;
+        for (const QString &id : m_compare->runIds())
+            for (const RunRecord &run : runs)
+                if (run.id == id)
+                    compared << run;
+        m_compare->setRuns(compared);
+    }
 }
 
 MainWindow::~MainWindow() = default;
@@ -504,8 +525,13 @@ bool MainWindow::isShowingEmptyState() const { return m_pages->currentWidget() =
 
 void MainWindow::showRunsOrEmptyState()
 {
+    // Until the first list has arrived the workspace is loading, not empty.
+    if (m_runsModel->rowCount() == 0)
+        m_emptyState->setText(m_watcher->hasRuns() ? emptyStateText() : loadingText(-1));
     m_pages->setCurrentWidget(m_runsModel->rowCount() == 0 ? m_emptyState : m_pages->widget(1));
 }
+
+bool MainWindow::isLoadingRuns() const { return !m_watcher->hasRuns(); }
 
 void MainWindow::restoreLayout()
 {

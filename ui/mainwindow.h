@@ -1,6 +1,8 @@
 // MainWindow: the runs table of a workspace, or how to launch a first run when it is empty.
 #pragma once
 
+#include "store/runrecord.h"
+
 #include <QMainWindow>
 
 class QLabel;
@@ -39,6 +41,8 @@ public:
     QTableView *runsView() const { return m_runsView; }
     RunTableModel *runsModel() const { return m_runsModel; }
     bool isShowingEmptyState() const;
+    // True until the first run list has arrived: the runs page says it is loading, never that the workspace is empty.
+    bool isLoadingRuns() const;
     LaunchHost *launchHost() const { return m_launchHost; }
     MlflowServeSwitch *serveSwitch() const { return m_serveSwitch; }
     HistoryImportMenu *importMenu() const { return m_importMenu; }
@@ -74,6 +78,7 @@ protected:
 
 private:
     void showRunsOrEmptyState();
+    void applyRuns(const QList<RunRecord> &runs);
     void restoreLayout();
     void saveLayout() const;
     void applyFilter(const QString &query);

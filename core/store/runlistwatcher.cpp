@@ -23,7 +23,7 @@ public slots:
         m_timer->setInterval(RunListWatcher::kPollIntervalMs);
         connect(m_timer, &QTimer::timeout, this, &RunListReader::poll);
         m_timer->start();
-        readNow();
+        poll(); // the first read, remembering the version it read
     }
 
     void poll()
@@ -37,18 +37,23 @@ public slots:
         }
         if (m_lastVersion && *m_lastVersion == version.value())
             return;
-        m_lastVersion = version.value();
-        readNow();
+        // Remembered only once read: a read that failed (a busy database) is tried again at the next poll.
+        if (readNow())
+            m_lastVersion = version.value();
     }
 
-    void readNow()
+    bool readNow()
     {
         if (!ensureConnection())
-            return;
-        auto runs = runqueries::listRuns(*m_connection);
+            return false;
+        const bool first = !m_lastRuns;
+        auto runs = runqueries::listRuns(*m_connection, [this, first](qsizetype found) {
+            if (first)
+                emit loadingProgress(found);
+        });
         if (!runs) {
             emit readFailed(runs.error());
-            return;
+            return false;
         }
         if (!m_lastRuns || !(*m_lastRuns == runs.value())) {
             m_lastRuns = runs.value();
@@ -58,18 +63,20 @@ public slots:
         auto queue = runqueue::list(*m_connection);
         if (!queue) {
             emit readFailed(queue.error());
-            return;
+            return false;
         }
         if (!m_lastQueue || !(*m_lastQueue == queue.value())) {
             m_lastQueue = queue.value();
             emit queueRead(queue.value());
         }
+        return true;
     }
 
 signals:
     void runsRead(const QList<trainyard::RunRecord> &runs);
     void queueRead(const QList<trainyard::QueuedRun> &queue);
     void readFailed(const QString &message);
+    void loadingProgress(qsizetype runsFound);
 
 private:
     bool ensureConnection()
@@ -101,9 +108,18 @@ RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
     m_reader->moveToThread(&m_thread);
     connect(&m_thread, &QThread::started, m_reader, &RunListReader::start);
     connect(&m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
-    connect(m_reader, &RunListReader::runsRead, this, &RunListWatcher::runsChanged);
-    connect(m_reader, &RunListReader::queueRead, this, &RunListWatcher::queueChanged);
+    connect(m_reader, &RunListReader::runsRead, this, [this](const QList<RunRecord> &runs) {
+        m_runs = runs;
+        m_hasRuns = true;
+        emit runsChanged(m_runs);
+    });
+    connect(m_reader, &RunListReader::queueRead, this, [this](const QList<QueuedRun> &queue) {
+        m_queue = queue;
+        m_hasQueue = true;
+        emit queueChanged(m_queue);
+    });
     connect(m_reader, &RunListReader::readFailed, this, &RunListWatcher::readFailed);
+    connect(m_reader, &RunListReader::loadingProgress, this, &RunListWatcher::loadingProgress);
     m_thread.setObjectName(QStringLiteral("run-list-watcher"));
     m_thread.start();
 }

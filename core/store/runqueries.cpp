@@ -155,7 +155,7 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs)
 
 } // namespace
 
-Result<QList<RunRecord>> listRuns(SqliteConnection &connection)
+Result<QList<RunRecord>> listRuns(SqliteConnection &connection, const std::function<void(qsizetype)> &runsFound)
 {
     auto snapshot = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
     if (!snapshot)
@@ -167,6 +167,8 @@ Result<QList<RunRecord>> listRuns(SqliteConnection &connection)
     auto runs = collectRuns(statement.value());
     if (!runs)
         return runs;
+    if (runsFound)
+        runsFound(runs->size());
     if (auto detailed = attachDetails(connection, runs.value()); !detailed)
         return fail(detailed.error());
     return runs;

@@ -6,6 +6,8 @@
 
 #include <QList>
 
+#include <functional>
+
 namespace trainyard {
 
 class SqliteConnection;
@@ -19,8 +21,9 @@ struct RunEvent {
 
 namespace runqueries {
 
-// Every run, newest first, with its tags.
-Result<QList<RunRecord>> listRuns(SqliteConnection &connection);
+// Every run, newest first, with its tags. `runsFound`, when given, is told how many runs there are as soon as their
+// rows are read, before their tags, params and metric summaries (a window says so while it loads).
+Result<QList<RunRecord>> listRuns(SqliteConnection &connection, const std::function<void(qsizetype)> &runsFound = {});
 // A run by full id, or by a unique id prefix or exact name.
 Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixOrName);
 Result<QList<RunEvent>> events(SqliteConnection &connection, const QString &runId);

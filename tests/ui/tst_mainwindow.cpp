@@ -2,6 +2,9 @@
 #include "mainwindow.h"
 #include "models/runtablemodel.h"
 #include "support/httpclient.h"
+#include "store/runlistwatcher.h"
+#include "store/workspace.h"
+#include "support/teamworkspace.h"
 #include "support/testworkspace.h"
 #include "views/openingestion.h"
 
@@ -10,6 +13,8 @@
 #include <QDir>
 #include <QFile>
 #include <QSignalSpy>
+#include <QElapsedTimer>
+#include <QThread>
 #include <QHeaderView>
 #include <QLabel>
 #include <QSettings>
@@ -121,6 +126,55 @@ private slots:
         QCOMPARE(stopped.count(), 1);
         QVERIFY(!serve->isServing());
         QVERIFY(!QSettings().value(QLatin1String(MlflowServeSwitch::kEnabledKey)).toBool());
+    }
+
+    // Before the first list has arrived the runs page says it is loading (with how many runs it found), never that the
+    // workspace is empty; a list read before the window connected to the watcher is not lost (the window's constructor
+    // and event loop are held back here while the watcher reads).
+    void loadingNotEmptyAndNoListLost()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        constexpr int kRuns = 3000;
+        test::generateTeamRuns(workspace.writer(), kRuns, 7, QDateTime(QDate(2026, 10, 1), QTime(0, 0), Qt::UTC));
+        {
+            MainWindow window(workspace.workspace());
+            QVERIFY(window.isLoadingRuns());
+            QVERIFY(window.isShowingEmptyState());
+            auto *label = window.findChild<QLabel *>(QStringLiteral("emptyState"));
+            QVERIFY(label->text().contains(QStringLiteral("Loading runs")));
+            QVERIFY(!label->text().contains(QStringLiteral("No runs")));
+            QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), kRuns, 30000);
+            QVERIFY(!window.isShowingEmptyState());
+            QVERIFY(!window.isLoadingRuns());
+        }
+        // The reverse: a watcher that is done long before the window's event loop runs.
+        RunListWatcher early(workspace.workspace().database().path());
+        QTRY_VERIFY_WITH_TIMEOUT(early.hasRuns(), 30000);
+        QCOMPARE(early.runs().size(), kRuns);
+        MainWindow window(workspace.workspace());
+        QThread::msleep(3000); // the window's watcher reads while nothing on this thread runs
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), kRuns, 30000);
+        QVERIFY(!window.isShowingEmptyState());
+    }
+
+    // A lab-sized workspace (TRAINYARD_BIG_WORKSPACE: a folder made by `bench_report 100000 DIR`) opens to its runs,
+    // never to the empty state; the time to the first rows is printed.
+    void bigWorkspaceOpensToItsRuns()
+    {
+        const QString root = qEnvironmentVariable("TRAINYARD_BIG_WORKSPACE");
+        if (root.isEmpty())
+            QSKIP("set TRAINYARD_BIG_WORKSPACE to a workspace made by bench_report to run this");
+        auto workspace = Workspace::open(root);
+        QVERIFY(workspace);
+        QElapsedTimer clock;
+        clock.start();
+        MainWindow window(*workspace);
+        window.show();
+        QVERIFY(!window.findChild<QLabel *>(QStringLiteral("emptyState"))->text().contains(QStringLiteral("No runs")));
+        QTRY_VERIFY_WITH_TIMEOUT(window.runsModel()->rowCount() > 0, 120000);
+        qInfo("first rows after %lld ms: %d runs", (long long)clock.elapsed(), window.runsModel()->rowCount());
+        QVERIFY(!window.isShowingEmptyState());
     }
 
     void remembersGeometryAndColumnWidths()
