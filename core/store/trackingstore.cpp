@@ -172,6 +172,9 @@ Result<QList<TrackedRun>> readRuns(SqliteConnection &connection, SqliteStatement
     return runs;
 }
 
+// Removes a tag whether or not it exists (setTags replaces a value with it).
+Result<void> removeTag(SqliteConnection &connection, const QString &runId, const QString &key);
+
 } // namespace
 
 Result<std::optional<TrackingExperiment>> experimentByName(SqliteConnection &connection, const QString &name)
@@ -394,8 +397,8 @@ Result<void> setTags(SqliteConnection &connection, const QString &runId, const Q
                 return renamed;
         }
         // A tag set again replaces its value, in run_tags and in the mirrored plain tag.
-        if (auto deleted = deleteTag(connection, runId, tag.key); !deleted)
-            return deleted;
+        if (auto removed = removeTag(connection, runId, tag.key); !removed)
+            return removed;
         auto insert = connection.cached("INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)");
         if (!insert)
             return fail(insert.error());
@@ -419,6 +422,38 @@ Result<void> setTags(SqliteConnection &connection, const QString &runId, const Q
 
 Result<void> deleteTag(SqliteConnection &connection, const QString &runId, const QString &key)
 {
+    auto exists = connection.prepare("SELECT 1 FROM run_tags WHERE run_id = ? AND key = ?");
+    if (!exists)
+        return fail(exists.error());
+    exists->bind(1, runId);
+    exists->bind(2, key);
+    auto row = exists->step();
+    if (!row)
+        return fail(row.error());
+    if (!row.value())
+        return failWithCode(mlflowcode::kResourceDoesNotExist, QStringLiteral("No tag with name: %1 in run with id %2").arg(key, runId));
+    return removeTag(connection, runId, key);
+}
+
+Result<void> changeRunStatus(SqliteConnection &connection, const QString &runId, RunStatus status, std::int64_t atMs)
+{
+    auto current = connection.prepare("SELECT status FROM runs WHERE id = ?");
+    if (!current)
+        return fail(current.error());
+    current->bind(1, runId);
+    auto row = current->step();
+    if (!row)
+        return fail(row.error());
+    if (!row.value())
+        return runNotFound(runId);
+    if (runStatusFromString(current->columnText(0)) == status)
+        return {};
+    return applyRunStatus(connection, runId, status, atMs);
+}
+
+namespace {
+Result<void> removeTag(SqliteConnection &connection, const QString &runId, const QString &key)
+{
     auto removeKeyed = connection.cached("DELETE FROM run_tags WHERE run_id = ? AND key = ?");
     auto removePlain = connection.cached(
         "DELETE FROM tags WHERE run_id = ?1 AND (tag = ?2 OR substr(tag, 1, length(?2) + 1) = ?2 || '=')");
@@ -432,6 +467,7 @@ Result<void> deleteTag(SqliteConnection &connection, const QString &runId, const
     }
     return {};
 }
+} // namespace
 
 Result<void> logMetrics(SqliteConnection &connection, const QString &runId, std::span<const TrackedMetric> metrics)
 {

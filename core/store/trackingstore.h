@@ -95,7 +95,10 @@ Result<void> logParams(SqliteConnection &connection, const QString &runId, const
 Result<void> replaceParams(SqliteConnection &connection, const QString &runId, const QList<KeyValue> &params);
 // Sets MLflow tags (mlflow.runName also renames the run); plain tags are mirrored as "key=value" run tags.
 Result<void> setTags(SqliteConnection &connection, const QString &runId, const QList<KeyValue> &tags);
+// Deletes a key-value tag (and its mirrored plain tag); RESOURCE_DOES_NOT_EXIST when the run has no such tag.
 Result<void> deleteTag(SqliteConnection &connection, const QString &runId, const QString &key);
+// Records a status the API gave, at atMs, unless the run has it already (a client sends RUNNING again on resume).
+Result<void> changeRunStatus(SqliteConnection &connection, const QString &runId, RunStatus status, std::int64_t atMs);
 // Points in the order given, grouped by key into chunks of at most 8192 points.
 Result<void> logMetrics(SqliteConnection &connection, const QString &runId, std::span<const TrackedMetric> metrics);
 Result<void> renameRun(SqliteConnection &connection, const QString &runId, const QString &name);

@@ -373,15 +373,7 @@ struct TrackingServer::Endpoints {
             // A launched run's status is its supervisor's; only a run the API created takes it from the client.
             if (!newStatus || *backend != QLatin1String(kMlflowBackend))
                 return {};
-            auto current = connection.prepare("SELECT status FROM runs WHERE id = ?");
-            if (!current)
-                return fail(current.error());
-            current->bind(1, *runId);
-            if (auto row = current->step(); !row)
-                return fail(row.error());
-            if (runStatusFromString(current->columnText(0)) == newStatus)
-                return {};
-            return applyRunStatus(connection, *runId, *newStatus, atMs);
+            return trackingstore::changeRunStatus(connection, *runId, *newStatus, atMs);
         });
         if (!updated)
             return errorReply(updated.error());
@@ -460,20 +452,7 @@ struct TrackingServer::Endpoints {
         auto key = requiredString(request, "key");
         if (!runId || !key)
             return errorReply(!runId ? runId.error() : key.error());
-        return writeToRun(*runId, [&](SqliteConnection &connection) -> Result<void> {
-            auto exists = connection.prepare("SELECT 1 FROM run_tags WHERE run_id = ? AND key = ?");
-            if (!exists)
-                return fail(exists.error());
-            exists->bind(1, *runId);
-            exists->bind(2, *key);
-            auto row = exists->step();
-            if (!row)
-                return fail(row.error());
-            if (!row.value())
-                return failWithCode(mlflowcode::kResourceDoesNotExist,
-                                    QStringLiteral("No tag with name: %1 in run with id %2").arg(*key, *runId));
-            return trackingstore::deleteTag(connection, *runId, *key);
-        });
+        return writeToRun(*runId, [&](SqliteConnection &connection) { return trackingstore::deleteTag(connection, *runId, *key); });
     }
 
     Reply logBatch(simdjson::dom::object request, qsizetype requestBytes)
