@@ -104,8 +104,6 @@ struct MetricIngester::Batch {
 
 namespace {
 
-constexpr std::size_t kMaxPointsPerChunk = 8192;
-
 // Writes the batch's points as chunks: grouped by key, in file order within a key, at most
 // kMaxPointsPerChunk points per row.
 Result<void> insertRows(SqliteConnection &connection, std::vector<MetricIngester::Batch::Row> &rows,

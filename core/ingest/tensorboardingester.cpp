@@ -22,18 +22,6 @@
 
 namespace trainyard {
 
-namespace {
-
-constexpr std::size_t kMaxPointsPerChunk = 8192;
-
-struct KeyedPoints {
-    std::vector<std::int64_t> steps;
-    std::vector<double> values;
-    std::vector<std::int64_t> tsMs;
-};
-
-} // namespace
-
 void TensorBoardStats::add(const TensorBoardStats &other, int maxExamples)
 {
     points += other.points;
@@ -123,7 +111,7 @@ QList<QPair<QString, QString>> TensorBoardIngester::currentFiles() const
 
 // What one transaction writes: points by key (in file order), params from hparams, and the files' progress so far.
 struct TensorBoardIngester::Pending {
-    std::map<QString, KeyedPoints> pointsByKey;
+    std::map<QString, MetricChunkPoints> pointsByKey;
     QList<KeyValue> hparams;
     std::vector<IngestProgress> progress;
     std::int64_t points = 0;
@@ -141,14 +129,8 @@ std::future<Result<void>> TensorBoardIngester::submit(Pending pending)
                     return fail(created.error());
                 id = keyIds->insert(key, *created);
             }
-            for (std::size_t start = 0; start < series.steps.size(); start += kMaxPointsPerChunk) {
-                const std::size_t count = std::min(kMaxPointsPerChunk, series.steps.size() - start);
-                if (auto inserted = insertMetricChunk(connection, *id, std::span(series.steps).subspan(start, count),
-                                                      std::span(series.values).subspan(start, count),
-                                                      std::span(series.tsMs).subspan(start, count));
-                    !inserted)
-                    return inserted;
-            }
+            if (auto inserted = insertMetricPoints(connection, *id, series); !inserted)
+                return inserted;
         }
         if (!pending->hparams.isEmpty()) {
             if (auto stored = trackingstore::replaceParams(connection, runId, pending->hparams); !stored)
@@ -208,7 +190,7 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
             continue;
         FileCursor next = cursor;
         // The points of a tag in this file, found by the decoder's pointer for it (no string built per scalar).
-        std::unordered_map<const std::string *, KeyedPoints *> seriesOfTag;
+        std::unordered_map<const std::string *, MetricChunkPoints *> seriesOfTag;
         qint64 at = cursor.offset;
         qint64 readBytes = kMaxReadBytes;
         while (at < size) {
@@ -236,7 +218,7 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
                 }
                 ++next.records;
                 for (const TfScalar &scalar : batch.scalars) {
-                    KeyedPoints *&series = seriesOfTag[scalar.tag];
+                    MetricChunkPoints *&series = seriesOfTag[scalar.tag];
                     if (!series)
                         series = &pending.pointsByKey[keyPrefix + QString::fromStdString(*scalar.tag)];
                     series->steps.push_back(scalar.step);

@@ -116,6 +116,18 @@ Result<void> insertMetricChunkRow(SqliteConnection &connection, std::int64_t key
     return statement->run();
 }
 
+Result<void> insertMetricPoints(SqliteConnection &connection, std::int64_t keyId, const MetricChunkPoints &points)
+{
+    for (std::size_t start = 0; start < points.steps.size(); start += kMaxPointsPerChunk) {
+        const std::size_t count = std::min(kMaxPointsPerChunk, points.steps.size() - start);
+        if (auto inserted = insertMetricChunk(connection, keyId, std::span(points.steps).subspan(start, count),
+                                              std::span(points.values).subspan(start, count), std::span(points.tsMs).subspan(start, count));
+            !inserted)
+            return inserted;
+    }
+    return {};
+}
+
 Result<std::int64_t> metricKeyId(SqliteConnection &connection, const QString &runId, const QString &key)
 {
     // Cached: the tracking API looks keys up on every request.

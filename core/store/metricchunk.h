@@ -20,6 +20,9 @@ inline constexpr std::int64_t kNoTimestamp = std::numeric_limits<std::int64_t>::
 // each run's row sums for the throughput review (runs.gpu_util_sum, runs.gpu_util_samples).
 inline constexpr const char *kGpuUtilizationKeyPattern = "sys/gpu%/util%";
 
+// The most points one chunk row holds: bigger series are stored as several consecutive chunks.
+inline constexpr std::size_t kMaxPointsPerChunk = 8192;
+
 struct MetricChunkPoints {
     std::vector<std::int64_t> steps;
     std::vector<double> values;      // NaN kept as NaN (the packed form stores doubles bit for bit)
@@ -30,6 +33,8 @@ struct MetricChunkPoints {
 // the run's first training-metric time and, for a GPU utilisation key, its utilisation sum and count.
 Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
                                std::span<const double> values, std::span<const std::int64_t> tsMs);
+// Inserts one key's points (in their order) as consecutive chunks of at most kMaxPointsPerChunk points each.
+Result<void> insertMetricPoints(SqliteConnection &connection, std::int64_t keyId, const MetricChunkPoints &points);
 // The chunk row alone, as schema version 3 knew it (its migration converts with this).
 Result<void> insertMetricChunkRow(SqliteConnection &connection, std::int64_t keyId, std::span<const std::int64_t> steps,
                                   std::span<const double> values, std::span<const std::int64_t> tsMs);

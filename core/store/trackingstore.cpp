@@ -491,15 +491,8 @@ Result<void> logMetrics(SqliteConnection &connection, const QString &runId, std:
         auto keyId = metricKeyId(connection, runId, keys[qsizetype(i)]);
         if (!keyId)
             return fail(keyId.error());
-        constexpr std::size_t kMaxPointsPerChunk = 8192;
-        const MetricChunkPoints &points = series[i];
-        for (std::size_t start = 0; start < points.steps.size(); start += kMaxPointsPerChunk) {
-            const std::size_t count = std::min(kMaxPointsPerChunk, points.steps.size() - start);
-            if (auto inserted = insertMetricChunk(connection, *keyId, std::span(points.steps).subspan(start, count),
-                                                  std::span(points.values).subspan(start, count), std::span(points.tsMs).subspan(start, count));
-                !inserted)
-                return inserted;
-        }
+        if (auto inserted = insertMetricPoints(connection, *keyId, series[i]); !inserted)
+            return inserted;
     }
     return {};
 }
