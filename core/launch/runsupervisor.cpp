@@ -478,10 +478,9 @@ int RunSupervisor::ranksAlive() const { return m_backend->ranksAlive(); }
 
 IngestStats RunSupervisor::ingestStats() const { return m_ingestWorker->stats(); }
 
-std::int64_t RunSupervisor::trackedPoints() const
-{
-    return (m_tracking ? m_tracking->pointsStored() : 0) + m_ingestWorker->tensorboardStats().points;
-}
+std::int64_t RunSupervisor::mlflowPoints() const { return m_tracking ? m_tracking->pointsStored() : 0; }
+
+std::int64_t RunSupervisor::trackedPoints() const { return mlflowPoints() + m_ingestWorker->tensorboardStats().points; }
 
 void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
 {
@@ -501,7 +500,7 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
     QJsonObject ingest{{QStringLiteral("points"), qint64(stats.points)},
                        {QStringLiteral("malformed_lines"), qint64(stats.malformedLines)},
                        {QStringLiteral("malformed_examples"), QJsonArray::fromStringList(stats.malformedExamples)},
-                       {QStringLiteral("mlflow_points"), qint64(trackedPoints())}};
+                       {QStringLiteral("mlflow_points"), qint64(mlflowPoints())}};
     const TensorBoardStats tensorboard = m_ingestWorker->tensorboardStats();
     if (tensorboard.files > 0) {
         ingest.insert(QStringLiteral("tensorboard_points"), qint64(tensorboard.points));

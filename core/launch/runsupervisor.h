@@ -72,6 +72,8 @@ public:
     // Points the run's ranks stored through the MLflow tracking API and TensorBoard event files (not counted in
     // ingestStats, which reads metrics files and logs).
     std::int64_t trackedPoints() const;
+    // Of those, the points stored through the MLflow tracking API (the exit summary's ingest.mlflow_points).
+    std::int64_t mlflowPoints() const;
     // Why ingestion stopped, once the run has finished; empty when every point is in.
     const QString &ingestError() const { return m_ingestError; }
     bool isFinished() const { return m_finished; }

@@ -401,6 +401,7 @@ private slots:
             QCOMPARE(loss[step].toObject()[QStringLiteral("value")].toDouble(), double(float(1.0 / (step + 1))));
         QCOMPARE(metrics[QStringLiteral("run1/lr")].toArray().size(), 40);
         QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("tensorboard_points")].toInt(), 80);
+        QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("mlflow_points")].toInt(), 0); // no point counted twice
     }
 
     void logsInterleaveRanksAndCancelStopsARun()
