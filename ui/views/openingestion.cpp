@@ -47,7 +47,7 @@ void MlflowServeSwitch::setServing(bool serving)
     if (!serving) {
         if (auto running = std::move(m_service)) {
             // Stopping waits for a request in progress and the last commit: not on the UI thread.
-            (void)QtConcurrent::run([running] {});
+            (void)QtConcurrent::run([last = std::move(running)] {});
             emit stopped();
         }
         return;
@@ -69,7 +69,7 @@ void MlflowServeSwitch::setServing(bool serving)
             return;
         }
         if (!m_action->isChecked()) { // switched off while starting
-            (void)QtConcurrent::run([running] {});
+            (void)QtConcurrent::run([last = std::move(running)] {});
             return;
         }
         m_service = running;
