@@ -296,27 +296,38 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
 
     resize(kDefaultWidth, kDefaultHeight);
     restoreLayout();
-    // A list the watcher read before these connections were made is taken from the watcher: none is ever lost.
-    if (m_watcher->hasRuns())
-        applyRuns(m_watcher->runs());
-    if (m_watcher->hasQueue())
-        m_queueModel->setQueue(m_watcher->queue());
     showRunsOrEmptyState();
+    // Started only now that everything listens: each change is delivered once, the first one complete.
+    m_watcher->start();
 }
 
-void MainWindow::applyRuns(const QList<RunRecord> &runs)
+void MainWindow::applyRuns(const RunListChange &change)
 {
-    m_runsModel->setRuns(runs);
-    m_sweepView->setRuns(runs);
+    m_runsModel->applyChange(change);
+    // The sweeps tab sees the list again only when a sweep run changed.
+    bool sweepChanged = change.complete || !change.removed.isEmpty();
+    for (const RunRecord &run : change.upserted)
+        sweepChanged = sweepChanged || !run.sweepId.isEmpty();
+    if (sweepChanged)
+        m_sweepView->setRuns(m_runsModel->runs());
     showRunsOrEmptyState();
     if (m_compare) { // fresher records of the compared runs: live charts extend
-        QList<RunRecord> compared;
-        for (const QString &id : m_compare->runIds())
-            for (const RunRecord &run : runs)
-                if (run.id == id)
-                    compared << run;
-        m_compare->setRuns(compared);
+        const QStringList compared = m_compare->runIds();
+        bool touched = change.complete || !change.removed.isEmpty();
+        for (const RunRecord &run : change.upserted)
+            touched = touched || compared.contains(run.id);
+        if (touched)
+            m_compare->setRuns(runsById(compared));
     }
+}
+
+QList<RunRecord> MainWindow::runsById(const QStringList &ids) const
+{
+    QList<RunRecord> runs;
+    for (const QString &id : ids)
+        if (const int row = m_runsModel->rowOfRun(id); row >= 0)
+            runs << m_runsModel->runAt(row);
+    return runs;
 }
 
 MainWindow::~MainWindow() = default;
@@ -375,12 +386,7 @@ CompareView *MainWindow::openCompare(const QStringList &runIds)
         m_tabs->addTab(m_compare, tr("Compare"));
     }
     QStringList ids = runIds.isEmpty() ? selectedRunIds() : runIds;
-    QList<RunRecord> runs;
-    for (const QString &id : ids)
-        for (const RunRecord &run : m_runsModel->runs())
-            if (run.id == id)
-                runs << run;
-    m_compare->setRuns(runs);
+    m_compare->setRuns(runsById(ids));
     m_tabs->setCurrentWidget(m_compare);
     return m_compare;
 }
@@ -464,13 +470,7 @@ void MainWindow::cloneWithChanges(const QString &runId)
 
 void MainWindow::updateCompareRuns()
 {
-    QList<RunRecord> runs;
-    const QStringList ids = selectedRunIds();
-    for (const QString &id : ids)
-        for (const RunRecord &run : m_runsModel->runs())
-            if (run.id == id)
-                runs << run;
-    m_compare->setRuns(runs);
+    m_compare->setRuns(runsById(selectedRunIds()));
 }
 
 void MainWindow::applyFilter(const QString &query)

@@ -1,6 +1,7 @@
 // MainWindow: the runs table of a workspace, or how to launch a first run when it is empty.
 #pragma once
 
+#include "store/runqueries.h"
 #include "store/runrecord.h"
 
 #include <QMainWindow>
@@ -78,7 +79,8 @@ protected:
 
 private:
     void showRunsOrEmptyState();
-    void applyRuns(const QList<RunRecord> &runs);
+    void applyRuns(const RunListChange &change);
+    QList<RunRecord> runsById(const QStringList &ids) const; // in the order given; unknown ids left out
     void restoreLayout();
     void saveLayout() const;
     void applyFilter(const QString &query);

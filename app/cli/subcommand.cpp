@@ -10,7 +10,7 @@ const QList<Subcommand> &subcommands()
 {
     static const QList<Subcommand> table = {
         {QStringLiteral("launch"), QStringLiteral("Launch a command on N ranks here or on a cluster: launch [options] -- COMMAND ARGS..."), runLaunch},
-        {QStringLiteral("ls"), QStringLiteral("List the runs of the workspace, newest first [--json]"), runLs},
+        {QStringLiteral("ls"), QStringLiteral("List the runs of the workspace, newest first [--json --limit N --filter QUERY --since DATE]"), runLs},
         {QStringLiteral("show"), QStringLiteral("Show a run: status, attempts, first failure, metrics [--json]"), runShow},
         {QStringLiteral("logs"), QStringLiteral("Print a run's rank logs [--rank N] [--follow]"), runLogs},
         {QStringLiteral("metrics"), QStringLiteral("Print a run's metrics [KEY] [--json | --csv]"), runMetrics},

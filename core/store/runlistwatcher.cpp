@@ -1,4 +1,5 @@
-// The watcher's worker polls PRAGMA data_version (a cheap check) and reads the runs only when it changed.
+// The watcher's worker polls PRAGMA data_version (a cheap check); when it changed it reads the run list's change
+// sequence, and only the runs stamped after the last one it read; the queue likewise by its own sequence.
 #include "store/runlistwatcher.h"
 
 #include "queue/runqueue.h"
@@ -46,34 +47,40 @@ public slots:
     {
         if (!ensureConnection())
             return false;
-        const bool first = !m_lastRuns;
-        auto runs = runqueries::listRuns(*m_connection, [this, first](qsizetype found) {
+        const bool first = !m_runListSequence;
+        auto change = runqueries::readRunListChanges(*m_connection, m_runListSequence, [this, first](qsizetype found) {
             if (first)
                 emit loadingProgress(found);
         });
-        if (!runs) {
-            emit readFailed(runs.error());
+        if (!change) {
+            emit readFailed(change.error());
             return false;
         }
-        if (!m_lastRuns || !(*m_lastRuns == runs.value())) {
-            m_lastRuns = runs.value();
-            emit runsRead(runs.value());
+        m_runListSequence = change->sequence;
+        if (!change->isEmpty())
+            emit runsRead(change.value());
+
+        // The queue changes without the runs changing (a move, a pause): it has its own sequence.
+        auto queueSequence = runqueries::changeSequence(*m_connection, ChangeSequence::Queue);
+        if (!queueSequence) {
+            emit readFailed(queueSequence.error());
+            return false;
         }
-        // The queue changes without the runs changing (a move, a pause): read it too.
+        if (m_queueSequence && *m_queueSequence == queueSequence.value())
+            return true;
         auto queue = runqueue::list(*m_connection);
         if (!queue) {
             emit readFailed(queue.error());
             return false;
         }
-        if (!m_lastQueue || !(*m_lastQueue == queue.value())) {
-            m_lastQueue = queue.value();
-            emit queueRead(queue.value());
-        }
+        // The queue's sequence is read before the queue: a change in between is read again at the next poll.
+        m_queueSequence = queueSequence.value();
+        emit queueRead(queue.value());
         return true;
     }
 
 signals:
-    void runsRead(const QList<trainyard::RunRecord> &runs);
+    void runsRead(const trainyard::RunListChange &change);
     void queueRead(const QList<trainyard::QueuedRun> &queue);
     void readFailed(const QString &message);
     void loadingProgress(qsizetype runsFound);
@@ -96,38 +103,45 @@ private:
     QTimer *m_timer = nullptr;
     std::optional<SqliteConnection> m_connection;
     std::optional<std::int64_t> m_lastVersion;
-    std::optional<QList<RunRecord>> m_lastRuns;
-    std::optional<QList<QueuedRun>> m_lastQueue;
+    std::optional<std::int64_t> m_runListSequence; // none until the first (complete) list is read
+    std::optional<std::int64_t> m_queueSequence;
 };
 
 RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
     : QObject(parent), m_reader(new RunListReader(databasePath))
 {
-    qRegisterMetaType<QList<trainyard::RunRecord>>();
+    qRegisterMetaType<trainyard::RunListChange>();
     qRegisterMetaType<QList<trainyard::QueuedRun>>();
     m_reader->moveToThread(&m_thread);
     connect(&m_thread, &QThread::started, m_reader, &RunListReader::start);
     connect(&m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
-    connect(m_reader, &RunListReader::runsRead, this, [this](const QList<RunRecord> &runs) {
-        m_runs = runs;
+    connect(m_reader, &RunListReader::runsRead, this, [this](const RunListChange &change) {
         m_hasRuns = true;
-        emit runsChanged(m_runs);
+        emit runsChanged(change);
     });
-    connect(m_reader, &RunListReader::queueRead, this, [this](const QList<QueuedRun> &queue) {
-        m_queue = queue;
-        m_hasQueue = true;
-        emit queueChanged(m_queue);
-    });
+    connect(m_reader, &RunListReader::queueRead, this, &RunListWatcher::queueChanged);
     connect(m_reader, &RunListReader::readFailed, this, &RunListWatcher::readFailed);
-    connect(m_reader, &RunListReader::loadingProgress, this, &RunListWatcher::loadingProgress);
+    connect(m_reader, &RunListReader::loadingProgress, this, [this](qsizetype runsFound) {
+        if (!m_hasRuns)
+            emit loadingProgress(runsFound);
+    });
     m_thread.setObjectName(QStringLiteral("run-list-watcher"));
-    m_thread.start();
 }
 
 RunListWatcher::~RunListWatcher()
 {
+    if (!m_thread.isRunning()) { // never started: the reader's deleteLater would never run
+        delete m_reader;
+        return;
+    }
     m_thread.quit();
     m_thread.wait();
+}
+
+void RunListWatcher::start()
+{
+    if (!m_thread.isRunning())
+        m_thread.start();
 }
 
 void RunListWatcher::refresh() { QMetaObject::invokeMethod(m_reader, &RunListReader::readNow, Qt::QueuedConnection); }

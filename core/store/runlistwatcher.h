@@ -1,15 +1,14 @@
-// RunListWatcher: keeps a live list of runs, reading on its own thread whenever any process commits.
+// RunListWatcher: keeps a live run list, reading on its own thread whenever any process commits, and delivering
+// only what changed (the run list's change sequence, schema version 10).
 #pragma once
 
 #include "queue/runqueue.h"
-#include "store/runrecord.h"
+#include "store/runqueries.h"
 
 #include <QList>
 #include <QObject>
 #include <QString>
 #include <QThread>
-
-#include <memory>
 
 namespace trainyard {
 
@@ -20,24 +19,24 @@ class RunListWatcher : public QObject {
 public:
     static constexpr int kPollIntervalMs = 500;
 
-    // Starts watching the database at databasePath on a worker thread; the first list arrives at once.
+    // Watches the database at databasePath once started: connect to the signals first, then call start(), so that no
+    // change is ever delivered before a consumer listens (each is delivered once, and only the first is complete).
     explicit RunListWatcher(const QString &databasePath, QObject *parent = nullptr);
     ~RunListWatcher() override;
 
+    // Starts the worker thread; the first (complete) list follows at once.
+    void start();
     // Asks for a fresh read now (e.g. after this process wrote).
     void refresh();
 
-    // The newest list read so far, kept here as it arrives: a consumer that connects late (or misses a signal) takes
-    // it from here, so no list is ever lost between the reader and the window.
+    // Whether the first, complete list has been delivered (until then the consumer is loading, not empty).
     bool hasRuns() const { return m_hasRuns; }
-    const QList<RunRecord> &runs() const { return m_runs; }
-    bool hasQueue() const { return m_hasQueue; }
-    const QList<QueuedRun> &queue() const { return m_queue; }
 
 signals:
-    // Delivered on the thread that owns the watcher; only when the list differs from the last one.
-    void runsChanged(const QList<trainyard::RunRecord> &runs);
-    // The local queue, in order; only when it differs from the last one.
+    // Delivered on the thread that owns the watcher: the first list (complete), then only the runs that changed,
+    // never an empty change.
+    void runsChanged(const trainyard::RunListChange &change);
+    // The local queue, in order; only when it changed.
     void queueChanged(const QList<trainyard::QueuedRun> &queue);
     void readFailed(const QString &message);
     // While the first list is read: how many runs the workspace holds (their details still being read).
@@ -46,10 +45,7 @@ signals:
 private:
     QThread m_thread;
     RunListReader *m_reader; // lives on m_thread, deleted when it finishes
-    QList<RunRecord> m_runs;
-    QList<QueuedRun> m_queue;
     bool m_hasRuns = false;
-    bool m_hasQueue = false;
 };
 
 } // namespace trainyard

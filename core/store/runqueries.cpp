@@ -16,9 +16,14 @@ namespace trainyard::runqueries {
 
 namespace {
 
-constexpr const char *kRunColumns =
-    "SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host, backend, exit_summary,"
-    " coalesce(sweep_id, '') FROM runs";
+#define TRAINYARD_RUN_SELECT_LIST                                                                                   \
+    "SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host, backend, exit_summary,"           \
+    " coalesce(sweep_id, '')"
+constexpr const char *kRunColumns = TRAINYARD_RUN_SELECT_LIST " FROM runs";
+// The run's columns and its tags as a JSON array (column 12), read with its row through the tags' primary key.
+constexpr const char *kRunColumnsWithTags =
+    TRAINYARD_RUN_SELECT_LIST ", (SELECT json_group_array(tag) FROM tags WHERE run_id = runs.id) FROM runs";
+#undef TRAINYARD_RUN_SELECT_LIST
 
 QDateTime timeFromColumn(const SqliteStatement &statement, int column)
 {
@@ -60,36 +65,52 @@ Result<QList<RunRecord>> collectRuns(SqliteStatement &statement)
     }
 }
 
-// Prepares the statement that reads rows of every run (allRuns), or, for a single run, of that run only
-// (oneRun, its id bound as ?1): findRun is polled by every open run page and must not read the workspace.
-Result<SqliteStatement> prepareForRuns(SqliteConnection &connection, const QList<RunRecord> &runs, const char *allRuns,
-                                       const char *oneRun)
-{
-    auto statement = connection.prepare(runs.size() == 1 ? oneRun : allRuns);
-    if (statement && runs.size() == 1)
-        statement->bind(1, runs.front().id);
-    return statement;
-}
+// Up to this many runs, details are read run by run through the (run_id, ...) primary keys; more, by one scan of
+// each table: a watcher's few changed runs must not cost a scan of the workspace, a full list must not cost
+// 100,000 seeks of each table.
+constexpr qsizetype kMaxRunsReadOneByOne = 256;
 
-// Calls onRow for each row of the statement whose column 0 is the id of one of the runs.
-Result<void> forEachRunRow(SqliteStatement &statement, const QHash<QString, qsizetype> &indexById,
+// Calls onRow for each row of `allRuns` (every run's rows; column 0 the run id) that belongs to one of the runs, or,
+// for a few runs, for each row of `oneRun` (its run id bound as ?1) run by run. `bind` binds any further parameters.
+Result<void> forEachRunRow(SqliteConnection &connection, const QList<RunRecord> &runs,
+                           const QHash<QString, qsizetype> &indexById, const char *allRuns, const char *oneRun,
+                           const std::function<void(SqliteStatement &)> &bind,
                            const std::function<void(qsizetype, const SqliteStatement &)> &onRow)
 {
-    for (;;) {
-        auto row = statement.step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return {};
-        if (auto found = indexById.constFind(statement.columnText(0)); found != indexById.constEnd())
-            onRow(*found, statement);
+    const bool oneByOne = runs.size() <= kMaxRunsReadOneByOne;
+    auto statement = connection.prepare(oneByOne ? oneRun : allRuns);
+    if (!statement)
+        return fail(statement.error());
+    const auto readRows = [&]() -> Result<void> {
+        for (;;) {
+            auto row = statement->step();
+            if (!row)
+                return fail(row.error());
+            if (!row.value())
+                return {};
+            if (auto found = indexById.constFind(statement->columnText(0)); found != indexById.constEnd())
+                onRow(*found, statement.value());
+        }
+    };
+    if (!oneByOne) {
+        if (bind)
+            bind(statement.value());
+        return readRows();
     }
+    for (const RunRecord &run : runs) {
+        statement->reset();
+        statement->bind(1, run.id);
+        if (bind)
+            bind(statement.value());
+        if (auto read = readRows(); !read)
+            return read;
+    }
+    return {};
 }
 
-
-// The runs' tags, params and whole-run metric summaries (from the top level of each key's pyramid: one or
-// two rows per key).
-Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs)
+// The runs' tags (unless withTags is false: read with their rows), params, mlflow.* tags and whole-run metric
+// summaries (from the top level of each key's pyramid: one or two rows per key).
+Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs, bool withTags = true)
 {
     if (runs.isEmpty())
         return {};
@@ -97,43 +118,37 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs)
     for (qsizetype i = 0; i < runs.size(); ++i)
         indexById.insert(runs[i].id, i);
 
-    auto tags = prepareForRuns(connection, runs, "SELECT run_id, tag FROM tags ORDER BY run_id, tag",
-                               "SELECT run_id, tag FROM tags WHERE run_id = ?1 ORDER BY tag");
-    if (!tags)
-        return fail(tags.error());
-    if (auto read = forEachRunRow(tags.value(), indexById,
+    if (withTags) {
+        auto read = forEachRunRow(connection, runs, indexById, "SELECT run_id, tag FROM tags ORDER BY run_id, tag",
+                                  "SELECT run_id, tag FROM tags WHERE run_id = ?1 ORDER BY tag", {},
                                   [&](qsizetype i, const SqliteStatement &row) { runs[i].tags << row.columnText(1); });
+        if (!read)
+            return read;
+    }
+    if (auto read = forEachRunRow(connection, runs, indexById, "SELECT run_id, key, value FROM params",
+                                  "SELECT run_id, key, value FROM params WHERE run_id = ?1", {},
+                                  [&](qsizetype i, const SqliteStatement &row) {
+                                      runs[i].params.insert(row.columnText(1), row.columnText(2));
+                                  });
+        !read)
+        return read;
+    if (auto read = forEachRunRow(
+            connection, runs, indexById, "SELECT run_id, key, value FROM run_tags WHERE key LIKE 'mlflow.%'",
+            "SELECT run_id, key, value FROM run_tags WHERE run_id = ?1 AND key LIKE 'mlflow.%'", {},
+            [&](qsizetype i, const SqliteStatement &row) { runs[i].systemTags.insert(row.columnText(1), row.columnText(2)); });
         !read)
         return read;
 
-    auto params = prepareForRuns(connection, runs, "SELECT run_id, key, value FROM params",
-                                 "SELECT run_id, key, value FROM params WHERE run_id = ?1");
-    if (!params)
-        return fail(params.error());
-    if (auto read = forEachRunRow(params.value(), indexById,
-                                  [&](qsizetype i, const SqliteStatement &row) { runs[i].params.insert(row.columnText(1), row.columnText(2)); });
-        !read)
-        return read;
-
-    auto systemTags = prepareForRuns(connection, runs, "SELECT run_id, key, value FROM run_tags WHERE key LIKE 'mlflow.%'",
-                                     "SELECT run_id, key, value FROM run_tags WHERE run_id = ?1 AND key LIKE 'mlflow.%'");
-    if (!systemTags)
-        return fail(systemTags.error());
-    if (auto read = forEachRunRow(systemTags.value(), indexById,
-                                  [&](qsizetype i, const SqliteStatement &row) { runs[i].systemTags.insert(row.columnText(1), row.columnText(2)); });
-        !read)
-        return read;
-
-    auto bins = prepareForRuns(
-        connection, runs,
+    const auto bindTopLevel = [](SqliteStatement &statement) {
+        statement.bind(2, std::int64_t(kBinLevelStride * (kBinLevelCount - 1)));
+    };
+    return forEachRunRow(
+        connection, runs, indexById,
         "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value FROM metric_keys k"
         " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 ORDER BY k.id, b.bin",
         "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value FROM metric_keys k"
-        " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 WHERE k.run_id = ?1 ORDER BY k.id, b.bin");
-    if (!bins)
-        return fail(bins.error());
-    bins->bind(2, std::int64_t(kBinLevelStride * (kBinLevelCount - 1)));
-    return forEachRunRow(bins.value(), indexById, [&](qsizetype i, const SqliteStatement &row) {
+        " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 WHERE k.run_id = ?1 ORDER BY k.id, b.bin",
+        bindTopLevel, [&](qsizetype i, const SqliteStatement &row) {
         auto &metrics = runs[i].metrics;
         const QString key = row.columnText(1);
         const bool first = !metrics.contains(key);
@@ -172,6 +187,119 @@ Result<QList<RunRecord>> listRuns(SqliteConnection &connection, const std::funct
     if (auto detailed = attachDetails(connection, runs.value()); !detailed)
         return fail(detailed.error());
     return runs;
+}
+
+Result<std::int64_t> changeSequence(SqliteConnection &connection, ChangeSequence which)
+{
+    auto select = connection.cached("SELECT value FROM change_sequences WHERE name = ?");
+    if (!select)
+        return fail(select.error());
+    SqliteStatement &statement = *select.value();
+    statement.bind(1, QString::fromLatin1(which == ChangeSequence::RunList ? "run_list" : "queue"));
+    auto row = statement.step();
+    if (!row)
+        return fail(row.error());
+    const std::int64_t value = row.value() ? statement.columnInt(0) : 0;
+    statement.reset();
+    return value;
+}
+
+Result<RunListChange> readRunListChanges(SqliteConnection &connection, std::optional<std::int64_t> since,
+                                         const std::function<void(qsizetype)> &runsFound)
+{
+    auto snapshot = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
+    if (!snapshot)
+        return fail(snapshot.error());
+    RunListChange change;
+    change.complete = !since.has_value();
+    auto sequence = changeSequence(connection, ChangeSequence::RunList);
+    if (!sequence)
+        return fail(sequence.error());
+    change.sequence = sequence.value();
+    if (since && *since == change.sequence)
+        return change; // nothing the list shows changed: not one run row is read
+    const QByteArray sql = QByteArray(kRunColumns) + (since ? " WHERE list_seq > ?1" : "") + " ORDER BY created_ms DESC, id DESC";
+    auto statement = connection.prepare(sql.constData());
+    if (!statement)
+        return fail(statement.error());
+    if (since)
+        statement->bind(1, *since);
+    auto runs = collectRuns(statement.value());
+    if (!runs)
+        return fail(runs.error());
+    if (runsFound)
+        runsFound(runs->size());
+    if (auto detailed = attachDetails(connection, runs.value()); !detailed)
+        return fail(detailed.error());
+    change.upserted = std::move(runs.value());
+    if (since) {
+        auto removals = connection.prepare("SELECT run_id FROM run_list_removals WHERE seq > ? ORDER BY seq");
+        if (!removals)
+            return fail(removals.error());
+        removals->bind(1, *since);
+        for (;;) {
+            auto row = removals->step();
+            if (!row)
+                return fail(row.error());
+            if (!row.value())
+                break;
+            change.removed << removals->columnText(0);
+        }
+    }
+    return change;
+}
+
+Result<void> streamRuns(SqliteConnection &connection, const RunStreamOptions &options,
+                        const std::function<bool(RunRecord &&)> &onRun)
+{
+    auto snapshot = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
+    if (!snapshot)
+        return fail(snapshot.error());
+    const QByteArray sql = QByteArray(kRunColumnsWithTags) + (options.createdSinceMs ? " WHERE created_ms >= ?1" : "")
+        + " ORDER BY created_ms DESC, id DESC";
+    auto statement = connection.prepare(sql.constData());
+    if (!statement)
+        return fail(statement.error());
+    if (options.createdSinceMs)
+        statement->bind(1, *options.createdSinceMs);
+    // With details, runs go out a page at a time, each page's details read run by run (kMaxRunsReadOneByOne).
+    QList<RunRecord> page;
+    bool wanted = true;
+    const auto flush = [&]() -> Result<void> {
+        if (page.isEmpty())
+            return {};
+        if (auto detailed = attachDetails(connection, page, /*withTags=*/false); !detailed)
+            return detailed;
+        for (RunRecord &run : page)
+            if (wanted && !(wanted = onRun(std::move(run))))
+                break;
+        page.clear();
+        return {};
+    };
+    while (wanted) {
+        auto row = statement->step();
+        if (!row)
+            return fail(row.error());
+        if (!row.value())
+            break;
+        RunRecord run = recordFromRow(statement.value());
+        const QString tags = statement->columnText(12);
+        if (tags.size() > 2) { // not "[]"
+            const QJsonArray array = QJsonDocument::fromJson(tags.toUtf8()).array();
+            for (const QJsonValue &tag : array)
+                run.tags << tag.toString();
+            run.tags.sort();
+        }
+        if (!options.withDetails) {
+            wanted = onRun(std::move(run));
+            continue;
+        }
+        page << std::move(run);
+        if (page.size() >= kMaxRunsReadOneByOne)
+            if (auto flushed = flush(); !flushed)
+                return flushed;
+    }
+    return flush();
 }
 
 Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixOrName)

@@ -332,6 +332,102 @@ INSERT OR IGNORE INTO experiments (name, created_ms, updated_ms)
     SELECT project, min(created_ms), max(created_ms) FROM runs WHERE project <> '' GROUP BY project;
 )sql";
 
+// Version 10: the run list's change sequence, so a watcher reads only the runs changed since its last read instead
+// of every run at every commit (at 100,000 runs a full read is seconds). change_sequences holds monotonic counters:
+// `run_list` is bumped by any change to what the run list shows (a run's own list columns, its tags, params, mlflow.*
+// tags and the top level of its metric pyramids, whence the summaries come) and stamped into runs.list_seq; a run
+// deleted leaves its id in run_list_removals with the sequence of its removal. `queue` is bumped by any change to
+// the queue. Triggers keep both current whichever process writes; a commit that touches no list column (telemetry
+// sums, first_metric_ms, lower pyramid levels) bumps nothing. 24 = kBinLevelStride * (kBinLevelCount - 1): the top level.
+static_assert(kBinLevelStride * (kBinLevelCount - 1) == 24, "version 10's triggers name the top pyramid level as bin_base + 24");
+constexpr const char *kVersion10 = R"sql(
+CREATE TABLE change_sequences (
+    name   TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO change_sequences (name, value) VALUES ('run_list', 0), ('queue', 0);
+ALTER TABLE runs ADD COLUMN list_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_by_list_seq ON runs(list_seq);
+CREATE TABLE run_list_removals (
+    seq     INTEGER PRIMARY KEY,
+    run_id  TEXT NOT NULL
+);
+CREATE TRIGGER run_list_run_inserted AFTER INSERT ON runs BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.id;
+END;
+CREATE TRIGGER run_list_run_updated AFTER UPDATE OF id, name, status, created_ms, started_ms, ended_ms, command, cwd,
+        host, backend, exit_summary, sweep_id ON runs BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.id;
+END;
+CREATE TRIGGER run_list_run_deleted AFTER DELETE ON runs BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    INSERT INTO run_list_removals (seq, run_id) SELECT value, OLD.id FROM change_sequences WHERE name = 'run_list';
+END;
+CREATE TRIGGER run_list_tag_inserted AFTER INSERT ON tags BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.run_id;
+END;
+CREATE TRIGGER run_list_tag_deleted AFTER DELETE ON tags BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = OLD.run_id;
+END;
+CREATE TRIGGER run_list_param_inserted AFTER INSERT ON params BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.run_id;
+END;
+CREATE TRIGGER run_list_param_updated AFTER UPDATE ON params BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.run_id;
+END;
+CREATE TRIGGER run_list_param_deleted AFTER DELETE ON params BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = OLD.run_id;
+END;
+CREATE TRIGGER run_list_system_tag_inserted AFTER INSERT ON run_tags WHEN NEW.key LIKE 'mlflow.%' BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.run_id;
+END;
+CREATE TRIGGER run_list_system_tag_updated AFTER UPDATE ON run_tags WHEN NEW.key LIKE 'mlflow.%' BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.run_id;
+END;
+CREATE TRIGGER run_list_system_tag_deleted AFTER DELETE ON run_tags WHEN OLD.key LIKE 'mlflow.%' BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = OLD.run_id;
+END;
+CREATE TRIGGER run_list_summary_inserted AFTER INSERT ON metric_bins
+        WHEN NEW.level = (SELECT bin_base + 24 FROM metric_keys WHERE id = NEW.key_id) BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list')
+        WHERE id = (SELECT run_id FROM metric_keys WHERE id = NEW.key_id);
+END;
+CREATE TRIGGER run_list_summary_updated AFTER UPDATE ON metric_bins
+        WHEN NEW.level = (SELECT bin_base + 24 FROM metric_keys WHERE id = NEW.key_id) BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list')
+        WHERE id = (SELECT run_id FROM metric_keys WHERE id = NEW.key_id);
+END;
+CREATE TRIGGER run_list_summary_rebased AFTER UPDATE OF bin_base ON metric_keys BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.run_id;
+END;
+CREATE TRIGGER run_list_summary_key_deleted AFTER DELETE ON metric_keys BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = OLD.run_id;
+END;
+CREATE TRIGGER queue_row_inserted AFTER INSERT ON queue BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'queue';
+END;
+CREATE TRIGGER queue_row_updated AFTER UPDATE ON queue BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'queue';
+END;
+CREATE TRIGGER queue_row_deleted AFTER DELETE ON queue BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'queue';
+END;
+)sql";
+
 // Builds the pyramid of every existing key from its chunks, in the order they were written.
 Result<void> buildMetricBins(SqliteConnection &connection)
 {
@@ -376,6 +472,7 @@ constexpr Migration kMigrations[] = {
     {7, kVersion7, computeRunGpuUtilization},
     {8, kVersion8},
     {9, kVersion9},
+    {10, kVersion10},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

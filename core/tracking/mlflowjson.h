@@ -2,6 +2,7 @@
 // metric history is several megabytes, and a QJsonDocument of it costs more than reading it from the store.
 #pragma once
 
+#include "jsonwriter.h"
 #include "store/trackingstore.h"
 
 #include <QByteArray>
@@ -11,29 +12,7 @@
 
 namespace trainyard::mlflowjson {
 
-// A small streaming JSON writer: the caller opens and closes objects and arrays; commas are placed for it.
-class JsonWriter {
-public:
-    JsonWriter &beginObject();
-    JsonWriter &endObject();
-    JsonWriter &beginArray();
-    JsonWriter &endArray();
-    JsonWriter &key(const char *name);
-    JsonWriter &string(const QString &text);
-    JsonWriter &string(const char *text);
-    JsonWriter &integer(std::int64_t value);
-    // MLflow's wire form of a double: a number, or the strings "NaN", "Infinity" and "-Infinity".
-    JsonWriter &number(double value);
-    JsonWriter &boolean(bool value);
-    QByteArray take() { return std::move(m_buffer); }
-    void reserve(qsizetype bytes) { m_buffer.reserve(bytes); }
-
-private:
-    void separate();
-    void escaped(const char *utf8, qsizetype length);
-    QByteArray m_buffer;
-    bool m_needComma = false;
-};
+using JsonWriter = trainyard::JsonWriter;
 
 // MLflow's status name for a Trainyard run status (RUNNING, SCHEDULED, FINISHED, FAILED, KILLED).
 const char *mlflowStatus(RunStatus status);

@@ -45,7 +45,18 @@ std::int64_t queryInt(const QString &path, const char *sql)
 
 } // namespace
 
-// What schema 9 added, taken away again: a workspace as schema 8 left it.
+// What schema 10 added, taken away again: a workspace as schema 9 left it.
+constexpr const char *kUndoVersion10 =
+    "DROP TRIGGER run_list_run_inserted; DROP TRIGGER run_list_run_updated; DROP TRIGGER run_list_run_deleted;"
+    " DROP TRIGGER run_list_tag_inserted; DROP TRIGGER run_list_tag_deleted; DROP TRIGGER run_list_param_inserted;"
+    " DROP TRIGGER run_list_param_updated; DROP TRIGGER run_list_param_deleted; DROP TRIGGER run_list_system_tag_inserted;"
+    " DROP TRIGGER run_list_system_tag_updated; DROP TRIGGER run_list_system_tag_deleted;"
+    " DROP TRIGGER run_list_summary_inserted; DROP TRIGGER run_list_summary_updated; DROP TRIGGER run_list_summary_rebased;"
+    " DROP TRIGGER run_list_summary_key_deleted; DROP TRIGGER queue_row_inserted; DROP TRIGGER queue_row_updated;"
+    " DROP TRIGGER queue_row_deleted; DROP TABLE run_list_removals; DROP INDEX runs_by_list_seq;"
+    " ALTER TABLE runs DROP COLUMN list_seq; DROP TABLE change_sequences;";
+
+// What schema 9 added: a workspace as schema 8 left it.
 constexpr const char *kUndoVersion9 =
     "DROP TABLE experiment_tags; DROP TABLE experiments; DROP TABLE run_tags; DROP TABLE tracking_journals;"
     " DROP INDEX runs_by_source; DROP INDEX runs_by_project; ALTER TABLE runs DROP COLUMN source;";
@@ -245,6 +256,7 @@ private slots:
         const QString path = workspace.workspace().database().path();
         {
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
+            QVERIFY(connection->execute(kUndoVersion10));
             QVERIFY(connection->execute(kUndoVersion9));
             QVERIFY(connection->execute("PRAGMA user_version = 8"));
         }
@@ -288,6 +300,7 @@ private slots:
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
             QVERIFY(connection.ok());
             // Undo versions 9, 8 and 7: no tracking tables, no preflight history, no utilisation columns, version 6's index back.
+            QVERIFY(connection->execute(kUndoVersion10));
             QVERIFY(connection->execute(kUndoVersion9));
             QVERIFY(connection->execute("DROP TABLE preflight_results; ALTER TABLE runs DROP COLUMN gpu_util_sum;"
                                         " ALTER TABLE runs DROP COLUMN gpu_util_samples;"
@@ -341,6 +354,90 @@ private slots:
         QCOMPARE(after->size(), 2);
         QCOMPARE(after->at(0).name, QStringLiteral("second"));
         QCOMPARE(reader->queryInt("SELECT count(*) FROM events WHERE run_id='r2'").value(), std::int64_t(1));
+    }
+
+    // The run list's change sequence (schema 10): a reader given its last sequence gets exactly the runs whose list
+    // columns, tags, params, mlflow.* tags or metric summaries changed, and the ids of deleted runs; a commit that
+    // changes nothing the list shows (GPU telemetry sums, first_metric_ms) gives nothing, and the queue has its own.
+    void runListChangesNameOnlyWhatChanged()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString a = workspace.addRun(QStringLiteral("a"), RunStatus::Running);
+        const QString b = workspace.addRun(QStringLiteral("b"), RunStatus::Succeeded, {QStringLiteral("baseline")});
+        const QString c = workspace.addRun(QStringLiteral("c"), RunStatus::Failed);
+        auto connection = workspace.workspace().database().connect();
+        QVERIFY(connection);
+        auto execute = [&](const QString &sql) {
+            return workspace.writer().submit<void>([sql](SqliteConnection &db) { return db.execute(sql.toUtf8().constData()); }).get().ok();
+        };
+        const auto idsOf = [](const RunListChange &change) {
+            QStringList ids;
+            for (const RunRecord &run : change.upserted)
+                ids << run.id;
+            ids.sort();
+            return ids;
+        };
+
+        auto full = runqueries::readRunListChanges(connection.value(), std::nullopt);
+        QVERIFY2(full, full ? "" : qPrintable(full.error()));
+        QVERIFY(full->complete);
+        QCOMPARE(full->upserted.size(), 3);
+        std::int64_t since = full->sequence;
+        QVERIFY(since > 0);
+
+        auto nothing = runqueries::readRunListChanges(connection.value(), since);
+        QVERIFY2(nothing, nothing ? "" : qPrintable(nothing.error()));
+        QVERIFY(nothing->isEmpty());
+        QCOMPARE(nothing->sequence, since);
+
+        // A status change: that run only, with its new status.
+        QVERIFY(workspace.writer().recordStatus(a, RunStatus::Succeeded, QDateTime::currentDateTimeUtc()).get());
+        auto status = runqueries::readRunListChanges(connection.value(), since);
+        QVERIFY2(status, status ? "" : qPrintable(status.error()));
+        QVERIFY(!status->complete);
+        QCOMPARE(idsOf(status.value()), QStringList{a});
+        QVERIFY(status->upserted.first().status == RunStatus::Succeeded);
+        since = status->sequence;
+
+        // Columns the list does not show, and telemetry: nothing.
+        QVERIFY(execute(QStringLiteral("UPDATE runs SET gpu_util_sum = gpu_util_sum + 50, gpu_util_samples = gpu_util_samples + 1,"
+                                       " first_metric_ms = 7 WHERE id = '%1'").arg(b)));
+        auto unshown = runqueries::readRunListChanges(connection.value(), since);
+        QVERIFY(unshown && unshown->isEmpty());
+
+        // Metric points: that run, with its summary.
+        QVERIFY(workspace.addPoints(b, QStringLiteral("loss"), {0, 1, 2}, {0.9, 0.5, 0.7}));
+        auto metric = runqueries::readRunListChanges(connection.value(), since);
+        QVERIFY(metric);
+        QCOMPARE(idsOf(metric.value()), QStringList{b});
+        QCOMPARE(metric->upserted.first().metrics.value(QStringLiteral("loss")).min, 0.5);
+        QCOMPARE(metric->upserted.first().tags, QStringList{QStringLiteral("baseline")}); // details read with it
+        since = metric->sequence;
+
+        // A tag on one run, a param on another, an mlflow.* tag on a third; a plain key-value tag is not shown.
+        QVERIFY(execute(QStringLiteral("INSERT INTO tags (run_id, tag) VALUES ('%1', 'new')").arg(a)));
+        QVERIFY(execute(QStringLiteral("INSERT INTO params (run_id, key, value) VALUES ('%1', 'lr', '0.1')").arg(b)));
+        QVERIFY(execute(QStringLiteral("INSERT INTO run_tags (run_id, key, value) VALUES ('%1', 'mlflow.user', 'ann')").arg(c)));
+        auto details = runqueries::readRunListChanges(connection.value(), since);
+        QVERIFY(details);
+        QStringList all{a, b, c};
+        all.sort();
+        QCOMPARE(idsOf(details.value()), all);
+        since = details->sequence;
+        QVERIFY(execute(QStringLiteral("INSERT INTO run_tags (run_id, key, value) VALUES ('%1', 'team', 'x')").arg(c)));
+        QVERIFY(runqueries::readRunListChanges(connection.value(), since)->isEmpty());
+
+        // A deleted run is named as removed; the queue's sequence moves with the queue only.
+        auto queueBefore = runqueries::changeSequence(connection.value(), ChangeSequence::Queue);
+        QVERIFY(execute(QStringLiteral("DELETE FROM runs WHERE id = '%1'").arg(c)));
+        auto removed = runqueries::readRunListChanges(connection.value(), since);
+        QVERIFY(removed);
+        QCOMPARE(removed->removed, QStringList{c});
+        QVERIFY(removed->upserted.isEmpty());
+        QCOMPARE(runqueries::changeSequence(connection.value(), ChangeSequence::Queue).value(), queueBefore.value());
+        QVERIFY(execute(QStringLiteral("INSERT INTO queue (run_id, position, gpus, enqueued_ms) VALUES ('%1', 1, 0, 0)").arg(a)));
+        QVERIFY(runqueries::changeSequence(connection.value(), ChangeSequence::Queue).value() > queueBefore.value());
     }
 };
 

@@ -86,6 +86,9 @@ private slots:
         QTest::newRow("unknown ls option") << QStringList{"ls", "--frobnicate"} << "frobnicate";
         QTest::newRow("stray ls argument") << QStringList{"ls", "extra"} << "extra";
         QTest::newRow("workspace without value") << QStringList{"ls", "--workspace"} << "workspace";
+        QTest::newRow("ls limit zero") << QStringList{"ls", "--limit", "0"} << "--limit '0' is not a positive whole number";
+        QTest::newRow("ls since not a date") << QStringList{"ls", "--since", "soonish"} << "--since 'soonish' is not a date";
+        QTest::newRow("ls bad filter") << QStringList{"ls", "--filter", "lr>>1"} << "unknown operator '>>'";
         QTest::newRow("serve port not a number") << QStringList{"serve", "--port", "http"} << "--port takes a number";
         QTest::newRow("serve port too large") << QStringList{"serve", "--port", "70000"} << "70000";
         QTest::newRow("import both kinds") << QStringList{"import", "--tensorboard", "--mlflow", "x"} << "exclude each other";
@@ -286,6 +289,51 @@ private slots:
         QVERIFY(lines[0].startsWith(QStringLiteral("ID")));
         QVERIFY(lines[1].startsWith(newer));
         QVERIFY(lines[2].contains(QStringLiteral("succeeded")));
+    }
+
+    // ls --limit, --filter (the window's language, params and metrics included) and --since, in the table and in
+    // --json, newest first; a filter that matches nothing prints an empty array.
+    void lsLimitsFiltersAndSince()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QDateTime day = QDateTime(QDate(2026, 11, 20), QTime(12, 0), Qt::UTC);
+        QStringList ids; // oldest first
+        for (int i = 0; i < 5; ++i)
+            ids << workspace.addRun(QStringLiteral("run%1").arg(i), i == 3 ? RunStatus::Failed : RunStatus::Succeeded,
+                                    i % 2 ? QStringList{QStringLiteral("baseline")} : QStringList{}, day.addDays(i),
+                                    {{QStringLiteral("lr"), QString::number(0.001 * (i + 1))}});
+        QVERIFY(workspace.addPoints(ids[1], QStringLiteral("loss"), {0, 1}, {0.9, 0.1}));
+        const auto listed = [&](const QStringList &options) {
+            const Outcome outcome = runTrainyard(QStringList{"ls", "--json", "--workspace", workspace.root()} + options, m_environment);
+            QStringList found;
+            if (outcome.exitCode != 0)
+                return QStringList{QStringLiteral("exit %1: %2").arg(outcome.exitCode).arg(outcome.err)};
+            for (const QJsonValue &run : QJsonDocument::fromJson(outcome.out.toUtf8()).array())
+                found << run.toObject()[QStringLiteral("id")].toString();
+            return found;
+        };
+        QCOMPARE(listed({}), (QStringList{ids[4], ids[3], ids[2], ids[1], ids[0]}));
+        QCOMPARE(listed({"--limit", "2"}), (QStringList{ids[4], ids[3]}));
+        QCOMPARE(listed({"--filter", "tag:baseline"}), (QStringList{ids[3], ids[1]}));
+        QCOMPARE(listed({"--filter", "status:failed"}), QStringList{ids[3]});
+        QCOMPARE(listed({"--filter", "lr>=0.003"}), (QStringList{ids[4], ids[3], ids[2]}));
+        QCOMPARE(listed({"--filter", "loss.min<0.2"}), QStringList{ids[1]});
+        QCOMPARE(listed({"--filter", "tag:baseline", "--limit", "1"}), QStringList{ids[3]});
+        QCOMPARE(listed({"--since", "2026-11-23"}), (QStringList{ids[4], ids[3]}));
+        QCOMPARE(listed({"--since", "2026-11-22T12:00:00Z"}), (QStringList{ids[4], ids[3], ids[2]}));
+        QCOMPARE(listed({"--since", "1d"}), QStringList{}); // all older than a day (the clock is 2026-12 or later)
+        const Outcome none = runTrainyard({"ls", "--json", "--filter", "name~nothing-like-this", "--workspace", workspace.root()}, m_environment);
+        QCOMPARE(none.exitCode, 0);
+        QCOMPARE(none.out.trimmed(), QStringLiteral("[]"));
+
+        const Outcome table = runTrainyard({"ls", "--limit", "2", "--workspace", workspace.root()}, m_environment);
+        QCOMPARE(table.exitCode, 0);
+        const QStringList lines = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 3);
+        QVERIFY(lines[1].startsWith(ids[4]));
+        QVERIFY(lines[2].startsWith(ids[3]));
+        QVERIFY(lines[2].contains(QStringLiteral("failed")));
     }
 
     void planGivesBytesPerGpuAndAVerdict()

@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <cmath>
 #include <random>
 
 namespace trainyard::test {
@@ -116,6 +117,97 @@ std::vector<GeneratedRun> generateTeamRuns(StoreWriter &writer, int count, std::
     for (auto &write : writes)
         (void)write.get();
     return runs;
+}
+
+QString addLabDetails(StoreWriter &writer, const std::vector<GeneratedRun> &runs, int sweepRuns)
+{
+    const QString sweepId = QStringLiteral("sweep-lab-%1").arg(sweepRuns);
+    auto written = writer.submit<void>([&runs, sweepRuns, sweepId](SqliteConnection &connection) -> Result<void> {
+        auto transaction = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Immediate);
+        if (!transaction)
+            return fail(transaction.error());
+        auto param = connection.prepare("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)");
+        auto sweep = connection.prepare("UPDATE runs SET sweep_id = ?2 WHERE id = ?1");
+        auto tag = connection.prepare("INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)");
+        if (!param || !sweep || !tag)
+            return fail(QStringLiteral("cannot prepare the lab details"));
+        std::mt19937 random(7);
+        const QStringList optimizers{"adam", "sgd", "adamw", "lion"};
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            const QString &id = runs[i].id;
+            const QList<QPair<QString, QString>> params{
+                {QStringLiteral("lr"), QString::number(std::pow(10.0, -1.0 - double(random() % 4000) / 1000.0), 'g', 6)},
+                {QStringLiteral("batch_size"), QString::number(16 << (random() % 6))},
+                {QStringLiteral("optimizer"), optimizers.at(int(random() % 4))},
+                {QStringLiteral("amp"), random() % 2 ? QStringLiteral("true") : QStringLiteral("false")},
+                {QStringLiteral("layers"), QStringLiteral("[%1, %2]").arg(random() % 64).arg(random() % 64)},
+            };
+            for (const auto &[key, value] : params) {
+                param->reset();
+                param->bind(1, id);
+                param->bind(2, key);
+                param->bind(3, value);
+                if (auto run = param->run(); !run)
+                    return run;
+            }
+            if (int(i) < sweepRuns) {
+                sweep->reset();
+                sweep->bind(1, id);
+                sweep->bind(2, sweepId);
+                tag->reset();
+                tag->bind(1, id);
+                tag->bind(2, QStringLiteral("sweep:lab"));
+                if (auto run = sweep->run(); !run)
+                    return run;
+                if (auto run = tag->run(); !run)
+                    return run;
+            }
+        }
+        // The odd rows, on the last runs (none of them in the sweep).
+        if (runs.size() >= 6) {
+            const std::size_t last = runs.size() - 1;
+            const auto execute = [&](const QString &sql, const QString &value, const QString &id) -> Result<void> {
+                auto statement = connection.prepare(sql.toUtf8().constData());
+                if (!statement)
+                    return fail(statement.error());
+                statement->bind(1, value);
+                statement->bind(2, id);
+                return statement->run();
+            };
+            QString longName;
+            for (int i = 0; longName.size() < 10000; ++i)
+                longName += QStringLiteral("very-long-name-%1-").arg(i);
+            if (auto done = execute(QStringLiteral("UPDATE runs SET name = ?1 WHERE id = ?2"), longName.left(10000), runs[last].id); !done)
+                return done;
+            if (auto done = execute(QStringLiteral("UPDATE runs SET name = ?1 WHERE id = ?2"),
+                                    QStringLiteral("two\nlines \u05e9\u05dc\u05d5\u05dd \U0001F680"), runs[last - 1].id);
+                !done)
+                return done;
+            for (int t = 0; t < 1000; ++t) {
+                tag->reset();
+                tag->bind(1, runs[last - 2].id);
+                tag->bind(2, QStringLiteral("tag-%1").arg(t, 4, 10, QLatin1Char('0')));
+                if (auto run = tag->run(); !run)
+                    return run;
+            }
+            if (auto done = execute(QStringLiteral("UPDATE runs SET status = ?1, started_ms = NULL, ended_ms = NULL WHERE id = ?2"),
+                                    QStringLiteral("running"), runs[last - 3].id);
+                !done)
+                return done;
+            if (auto done = execute(QStringLiteral("UPDATE runs SET status = ?1, started_ms = NULL, ended_ms = NULL WHERE id = ?2"),
+                                    QStringLiteral("succeeded"), runs[last - 4].id);
+                !done)
+                return done;
+            if (auto done = execute(QStringLiteral("UPDATE runs SET exit_summary = ?1 WHERE id = ?2"),
+                                    QStringLiteral("{not json"), runs[last - 5].id);
+                !done)
+                return done;
+        }
+        return transaction->commit();
+    });
+    if (!written.get())
+        return {};
+    return sweepId;
 }
 
 } // namespace trainyard::test

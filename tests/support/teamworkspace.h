@@ -35,4 +35,10 @@ struct GeneratedRun {
 // `count` runs launched over the 28 days from `start`; `seed` fixes everything.
 std::vector<GeneratedRun> generateTeamRuns(StoreWriter &writer, int count, std::uint32_t seed, const QDateTime &start);
 
+// What a lab's merged workspace has besides: params of every type on every run (float, int, text, bool, JSON), a
+// `loss` summary on most, one sweep of `sweepRuns` runs, and runs with odd rows: a name of 10,000 characters, a name
+// with a newline and right-to-left text, 1,000 tags on one run, a running run and a succeeded run without start or
+// end times, an exit summary that is not JSON. Written in a few transactions through the writer; returns the sweep id.
+QString addLabDetails(StoreWriter &writer, const std::vector<GeneratedRun> &runs, int sweepRuns);
+
 } // namespace trainyard::test

@@ -46,7 +46,9 @@ private slots:
         QVERIFY(window.isShowingEmptyState());
         auto *label = window.findChild<QLabel *>(QStringLiteral("emptyState"));
         QVERIFY(label && label->isVisible());
-        QVERIFY(label->text().contains(QStringLiteral("trainyard launch")));
+        // Loading first (the first read is under way), then empty, with how to launch a run.
+        QTRY_VERIFY(label->text().contains(QStringLiteral("trainyard launch")));
+        QVERIFY(!window.isLoadingRuns());
         QVERIFY(window.windowTitle().contains(workspace.root()));
     }
 
@@ -150,8 +152,12 @@ private slots:
         }
         // The reverse: a watcher that is done long before the window's event loop runs.
         RunListWatcher early(workspace.workspace().database().path());
+        QSignalSpy changes(&early, &RunListWatcher::runsChanged);
+        early.start();
         QTRY_VERIFY_WITH_TIMEOUT(early.hasRuns(), 30000);
-        QCOMPARE(early.runs().size(), kRuns);
+        QCOMPARE(changes.size(), 1);
+        QVERIFY(changes.first().first().value<RunListChange>().complete);
+        QCOMPARE(changes.first().first().value<RunListChange>().upserted.size(), kRuns);
         MainWindow window(workspace.workspace());
         QThread::msleep(3000); // the window's watcher reads while nothing on this thread runs
         QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), kRuns, 30000);

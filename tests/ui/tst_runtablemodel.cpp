@@ -79,6 +79,44 @@ private slots:
         QCOMPARE(resets.size(), 0);
     }
 
+    // A watcher's change is applied by row: only the rows it names change, new runs are appended, removed runs go
+    // (contiguous or not), and the run-to-row index stays right after each step.
+    void appliesWatcherChangesByRow()
+    {
+        RunTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QList<RunRecord> runs;
+        for (int i = 0; i < 10; ++i)
+            runs << makeRun(QStringLiteral("r%1").arg(i), QStringLiteral("run %1").arg(i), RunStatus::Succeeded, i, 10);
+        model.setRuns(runs);
+        QCOMPARE(model.rowCount(), 10);
+
+        RunListChange change;
+        RunRecord failed = runs[7];
+        failed.status = RunStatus::Failed;
+        change.upserted = {failed, makeRun(QStringLiteral("new"), QStringLiteral("new"), RunStatus::Running, 99, 0)};
+        change.removed = {QStringLiteral("r2"), QStringLiteral("r3"), QStringLiteral("r5"), QStringLiteral("unknown")};
+        model.applyChange(change);
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(model.rowCount(), 8);
+        QCOMPARE(resets.size(), 0);
+        for (int row = 0; row < model.rowCount(); ++row)
+            QCOMPARE(model.rowOfRun(model.runAt(row).id), row);
+        QCOMPARE(model.rowOfRun(QStringLiteral("r3")), -1);
+        QVERIFY(model.runAt(model.rowOfRun(QStringLiteral("r7"))).status == RunStatus::Failed);
+        QCOMPARE(model.runAt(model.rowCount() - 1).id, QStringLiteral("new"));
+
+        // An empty change, and a change equal to what is shown, emit nothing.
+        changed.clear();
+        model.applyChange({});
+        change.removed.clear();
+        change.upserted = {failed};
+        model.applyChange(change);
+        QCOMPARE(changed.size(), 0);
+    }
+
     void showsColumnsAndStatusColours()
     {
         RunTableModel model;

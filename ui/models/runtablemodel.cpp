@@ -1,10 +1,13 @@
-// The runs table model. Updates arrive as whole lists from the watcher and are applied as a diff by run id.
+// The runs table model. Updates arrive from the watcher as changes (the runs that changed) and are applied by row.
 #include "models/runtablemodel.h"
 
 #include <QHash>
+#include <QSet>
 #include <QTimer>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace trainyard {
 
@@ -51,44 +54,84 @@ QDateTime RunTableModel::now() const { return m_pinnedNow.isValid() ? m_pinnedNo
 
 void RunTableModel::setRuns(const QList<RunRecord> &runs)
 {
-    QHash<QString, qsizetype> incomingById;
-    for (qsizetype i = 0; i < runs.size(); ++i)
-        incomingById.insert(runs[i].id, i);
+    RunListChange change;
+    change.complete = true;
+    change.upserted = runs;
+    applyChange(change);
+}
 
-    // Remove rows whose run is gone, from the bottom up so row numbers stay valid.
-    for (int row = int(m_runs.size()) - 1; row >= 0; --row) {
-        if (!incomingById.contains(m_runs[row].id)) {
-            beginRemoveRows({}, row, row);
-            m_runs.removeAt(row);
-            endRemoveRows();
-        }
+void RunTableModel::applyChange(const RunListChange &change)
+{
+    // Rows whose run is gone: those named as removed, or, for a complete list, every run it does not hold.
+    QList<int> gone;
+    for (const QString &id : change.removed)
+        if (const int row = m_rowById.value(id, -1); row >= 0)
+            gone << row;
+    if (change.complete && !m_runs.isEmpty()) {
+        QSet<QString> incoming;
+        incoming.reserve(change.upserted.size());
+        for (const RunRecord &run : change.upserted)
+            incoming.insert(run.id);
+        for (int row = 0; row < m_runs.size(); ++row)
+            if (!incoming.contains(m_runs[row].id))
+                gone << row;
     }
-    // Update rows that changed.
-    QHash<QString, int> rowById;
-    for (int row = 0; row < m_runs.size(); ++row) {
-        rowById.insert(m_runs[row].id, row);
-        const RunRecord &incoming = runs[incomingById.value(m_runs[row].id)];
-        if (!(incoming == m_runs[row])) {
-            m_runs[row] = incoming;
+    removeRows(std::move(gone));
+
+    // Changed runs in place, new runs appended in their incoming order (the view's proxy does the sorting).
+    QList<RunRecord> added;
+    for (const RunRecord &run : change.upserted) {
+        const int row = m_rowById.value(run.id, -1);
+        if (row < 0) {
+            added << run;
+            continue;
+        }
+        if (!(run == m_runs[row])) {
+            m_runs[row] = run;
             emit dataChanged(index(row, 0), index(row, columnCount() - 1));
         }
-    }
-    // Append new runs in their incoming order; the view's proxy does the sorting.
-    QList<RunRecord> added;
-    for (const RunRecord &run : runs) {
-        if (!rowById.contains(run.id))
-            added << run;
     }
     if (!added.isEmpty()) {
         const int first = int(m_runs.size());
         beginInsertRows({}, first, first + int(added.size()) - 1);
-        m_runs.append(added);
+        m_runs.append(std::move(added));
+        m_rowById.reserve(m_runs.size());
+        for (int row = first; row < m_runs.size(); ++row)
+            m_rowById.insert(m_runs[row].id, row);
         endInsertRows();
     }
+    updateDurationTimer();
+}
 
+void RunTableModel::removeRows(QList<int> rows)
+{
+    if (rows.isEmpty())
+        return;
+    std::sort(rows.begin(), rows.end(), std::greater<>());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    // From the bottom up, contiguous rows at once, so row numbers stay valid.
+    for (qsizetype i = 0; i < rows.size();) {
+        qsizetype j = i;
+        while (j + 1 < rows.size() && rows[j + 1] == rows[j] - 1)
+            ++j;
+        const int firstRow = rows[j], lastRow = rows[i];
+        beginRemoveRows({}, firstRow, lastRow);
+        for (int row = firstRow; row <= lastRow; ++row)
+            m_rowById.remove(m_runs[row].id);
+        m_runs.remove(firstRow, lastRow - firstRow + 1);
+        endRemoveRows();
+        i = j + 1;
+    }
+    for (int row = rows.last(); row < m_runs.size(); ++row) // rows below the first removed one moved up
+        m_rowById.insert(m_runs[row].id, row);
+}
+
+void RunTableModel::updateDurationTimer()
+{
     bool anyActive = false;
     for (const RunRecord &run : m_runs)
-        anyActive = anyActive || isActive(run.status);
+        if ((anyActive = isActive(run.status)))
+            break;
     if (anyActive && !m_durationTimer->isActive())
         m_durationTimer->start();
     else if (!anyActive)
@@ -157,24 +200,24 @@ void RunTableModel::setExtraColumns(const QList<ExtraColumn> &columns)
 
 QStringList RunTableModel::paramKeys() const
 {
-    QStringList keys;
+    QSet<QString> keys;
     for (const RunRecord &run : m_runs)
-        for (auto it = run.params.cbegin(); it != run.params.cend(); ++it)
-            if (!keys.contains(it.key()))
-                keys << it.key();
-    keys.sort();
-    return keys;
+        for (auto it = run.params.keyBegin(); it != run.params.keyEnd(); ++it)
+            keys.insert(*it);
+    QStringList sorted(keys.cbegin(), keys.cend());
+    sorted.sort();
+    return sorted;
 }
 
 QStringList RunTableModel::metricKeys() const
 {
-    QStringList keys;
+    QSet<QString> keys;
     for (const RunRecord &run : m_runs)
-        for (auto it = run.metrics.cbegin(); it != run.metrics.cend(); ++it)
-            if (!keys.contains(it.key()))
-                keys << it.key();
-    keys.sort();
-    return keys;
+        for (auto it = run.metrics.keyBegin(); it != run.metrics.keyEnd(); ++it)
+            keys.insert(*it);
+    QStringList sorted(keys.cbegin(), keys.cend());
+    sorted.sort();
+    return sorted;
 }
 
 void RunTableModel::setRunColors(const QHash<QString, QColor> &colors)

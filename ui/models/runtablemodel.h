@@ -1,6 +1,7 @@
 // RunTableModel: the runs of a workspace as a table (name, status, started, duration, tags).
 #pragma once
 
+#include "store/runqueries.h"
 #include "store/runrecord.h"
 
 #include <QAbstractTableModel>
@@ -37,9 +38,14 @@ public:
 
     explicit RunTableModel(QObject *parent = nullptr);
 
-    // Applies a new list of runs as row inserts, removals and dataChanged; never a reset.
+    // Applies a watcher's change by row: changed runs as dataChanged of their rows, new runs as rows inserted at the
+    // end, removed runs as rows removed; never a reset, and (but for a complete list) never a look at the other rows.
+    void applyChange(const RunListChange &change);
+    // The whole list, applied as a complete change.
     void setRuns(const QList<RunRecord> &runs);
     const RunRecord &runAt(int row) const { return m_runs.at(row); }
+    // The row of a run, or -1.
+    int rowOfRun(const QString &runId) const { return m_rowById.value(runId, -1); }
     const QList<RunRecord> &runs() const { return m_runs; }
 
     // Columns after the fixed ones, as inserted and removed columns (never a reset).
@@ -64,7 +70,11 @@ private:
     void tickDurations();
     QDateTime now() const;
 
+    void removeRows(QList<int> rows);
+    void updateDurationTimer();
+
     QList<RunRecord> m_runs;
+    QHash<QString, int> m_rowById;
     QList<ExtraColumn> m_extraColumns;
     QHash<QString, QColor> m_runColors;
     QDateTime m_pinnedNow;

@@ -1,5 +1,6 @@
 // The sweep table. Rows are rebuilt when the sweep, the metric or the runs change; a sweep has at most
-// 10,000 runs and its table is small next to what the runs table keeps incremental.
+// 10,000 runs and its table is small next to what the runs table keeps incremental. A hidden view only marks
+// itself stale and rebuilds when shown.
 #include "views/sweepview.h"
 
 #include <QComboBox>
@@ -10,7 +11,11 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <QSet>
+#include <QShowEvent>
+
 #include <algorithm>
+#include <optional>
 #include <cmath>
 
 namespace trainyard {
@@ -49,20 +54,26 @@ SweepView::SweepView(QWidget *parent)
 
 void SweepView::setRuns(const QList<RunRecord> &runs)
 {
-    m_runs = runs;
-    // The sweeps, newest first, named by their runs' sweep tag.
+    m_runs.clear();
+    // The sweeps, newest first, named by their runs' sweep tag; only sweep runs are kept.
     QStringList ids;
+    QSet<QString> seen;
     QMap<QString, QString> names;
     for (const RunRecord &run : runs) {
-        if (run.sweepId.isEmpty() || ids.contains(run.sweepId))
+        if (run.sweepId.isEmpty())
             continue;
+        m_runs << run;
+        if (seen.contains(run.sweepId))
+            continue;
+        seen.insert(run.sweepId);
         ids << run.sweepId;
         for (const QString &tag : run.tags)
             if (tag.startsWith(QLatin1String("sweep:")))
                 names.insert(run.sweepId, tag.mid(6));
     }
     std::sort(ids.begin(), ids.end(), std::greater<>());
-    {
+    if (ids != m_sweepIds) {
+        m_sweepIds = ids;
         const QSignalBlocker block(m_sweeps);
         m_sweeps->clear();
         for (const QString &id : ids)
@@ -72,6 +83,13 @@ void SweepView::setRuns(const QList<RunRecord> &runs)
         m_sweepId = ids.first();
     m_sweeps->setCurrentIndex(std::max(0, m_sweeps->findData(m_sweepId)));
     rebuild();
+}
+
+void SweepView::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_stale)
+        rebuild();
 }
 
 void SweepView::setSweep(const QString &sweepId)
@@ -91,26 +109,42 @@ void SweepView::setMetric(const QString &key, const QString &statistic, bool low
 
 void SweepView::rebuild()
 {
+    if (window()->isVisible() && !isVisible()) { // a hidden tab is rebuilt when shown: an unseen live sweep costs nothing
+        m_stale = true;
+        return;
+    }
+    m_stale = false;
     QList<RunRecord> runs;
-    QStringList keys, params;
+    QSet<QString> keySet;
     for (const RunRecord &run : std::as_const(m_runs)) {
         if (run.sweepId != m_sweepId || m_sweepId.isEmpty())
             continue;
         runs << run;
-        for (auto it = run.metrics.cbegin(); it != run.metrics.cend(); ++it)
-            if (!keys.contains(it.key()))
-                keys << it.key();
+        for (auto it = run.metrics.keyBegin(); it != run.metrics.keyEnd(); ++it)
+            keySet.insert(*it);
     }
+    QStringList keys(keySet.cbegin(), keySet.cend());
     keys.sort();
-    // Only the params that differ between the sweep's runs: the others say nothing about the ranking.
+    // Only the params that differ between the sweep's runs (a run without the param differs too): the others say
+    // nothing about the ranking. One pass: each key's first value, and whether any run disagrees with it.
+    QHash<QString, std::optional<QString>> firstValue; // nullopt: some run lacks the key
+    QSet<QString> varying;
     for (const RunRecord &run : std::as_const(runs))
-        for (auto it = run.params.cbegin(); it != run.params.cend(); ++it)
-            if (!params.contains(it.key()))
-                for (const RunRecord &other : std::as_const(runs))
-                    if (other.params.value(it.key()) != it.value()) {
-                        params << it.key();
-                        break;
-                    }
+        for (auto it = run.params.cbegin(); it != run.params.cend(); ++it) {
+            auto found = firstValue.constFind(it.key());
+            if (found == firstValue.constEnd())
+                firstValue.insert(it.key(), it.value());
+            else if (*found != it.value())
+                varying.insert(it.key());
+        }
+    for (auto it = firstValue.cbegin(); it != firstValue.cend(); ++it)
+        if (!varying.contains(it.key()))
+            for (const RunRecord &run : std::as_const(runs))
+                if (!run.params.contains(it.key())) {
+                    varying.insert(it.key());
+                    break;
+                }
+    QStringList params(varying.cbegin(), varying.cend());
     params.sort();
     if (m_key.isEmpty() || !keys.contains(m_key))
         m_key = keys.contains(QStringLiteral("loss")) ? QStringLiteral("loss") : keys.value(0);

@@ -18,7 +18,7 @@ class SweepView : public QWidget {
 public:
     explicit SweepView(QWidget *parent = nullptr);
 
-    // Every run of the workspace; the view picks out the sweeps.
+    // Every run of the workspace; the view keeps the sweeps' runs.
     void setRuns(const QList<RunRecord> &runs);
     void setSweep(const QString &sweepId);
     // The metric to rank by: key, statistic ("last", "min", "max"), and whether lower is better.
@@ -26,10 +26,15 @@ public:
     QTableView *table() const { return m_table; }
     QString bestRunId() const { return m_bestRunId; }
 
+protected:
+    void showEvent(QShowEvent *event) override;
+
 private:
     void rebuild();
 
-    QList<RunRecord> m_runs;
+    QList<RunRecord> m_runs; // the workspace's sweep runs
+    QStringList m_sweepIds;
+    bool m_stale = false;
     QString m_sweepId;
     QString m_key;
     QString m_statistic = QStringLiteral("min");
