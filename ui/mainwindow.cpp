@@ -1,6 +1,8 @@
 // The main window: presents the run list that RunListWatcher reads off the UI thread.
 #include "mainwindow.h"
 
+#include "atomicfile.h"
+
 #include "launch/launchhost.h"
 #include "launch/supervisorrecord.h"
 #include "models/queuemodel.h"
@@ -152,11 +154,7 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     connect(exportCsv, &QPushButton::clicked, this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export runs"), QStringLiteral("runs.csv"), tr("CSV (*.csv)"));
         if (!path.isEmpty())
-            (void)QtConcurrent::run([bytes = m_sortedRuns->toCsv(), path] {
-                QFile file(path);
-                if (file.open(QIODevice::WriteOnly))
-                    file.write(bytes);
-            });
+            (void)exportRunsCsv(path);
     });
     auto runsPage = new QWidget(m_pages);
     auto runsLayout = new QVBoxLayout(runsPage);
@@ -283,6 +281,12 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     statusBar()->showMessage(tr("Workspace: %1").arg(workspace.root()));
 
     connect(m_watcher, &RunListWatcher::runsChanged, this, &MainWindow::applyRuns);
+    connect(m_sortedRuns, &RunFilterProxy::updatingChanged, this, [this](bool updating) {
+        if (updating)
+            statusBar()->showMessage(tr("Sorting and filtering %n run(s)…", nullptr, m_runsModel->rowCount()));
+        else
+            statusBar()->clearMessage();
+    });
     connect(m_watcher, &RunListWatcher::loadingProgress, this, [this](qsizetype runsFound) {
         if (!m_watcher->hasRuns())
             m_emptyState->setText(loadingText(runsFound));
@@ -328,6 +332,27 @@ QList<RunRecord> MainWindow::runsById(const QStringList &ids) const
         if (const int row = m_runsModel->rowOfRun(id); row >= 0)
             runs << m_runsModel->runAt(row);
     return runs;
+}
+
+QFuture<QString> MainWindow::exportRunsCsv(const QString &path)
+{
+    // The snapshot is taken here in O(1) (the runs are shared, not copied); the text is made and written off the UI
+    // thread, whole or not at all.
+    statusBar()->showMessage(tr("Exporting %n run(s) to %1…", nullptr, m_sortedRuns->rowCount()).arg(path));
+    QFuture<QString> done = QtConcurrent::run([snapshot = m_sortedRuns->csvSnapshot(), path]() -> QString {
+        auto written = writeFileAtomically(path, snapshot.toCsv());
+        return written ? QString() : written.error();
+    });
+    const int rows = m_sortedRuns->rowCount();
+    auto watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, path, rows] {
+        const QString error = watcher->result();
+        statusBar()->showMessage(error.isEmpty() ? tr("Exported %n run(s) to %1", nullptr, rows).arg(path)
+                                                 : tr("Cannot export runs: %1").arg(error), 10000);
+        watcher->deleteLater();
+    });
+    watcher->setFuture(done);
+    return done;
 }
 
 MainWindow::~MainWindow() = default;

@@ -4,6 +4,7 @@
 #include "store/runqueries.h"
 #include "store/runrecord.h"
 
+#include <QFuture>
 #include <QMainWindow>
 
 class QLabel;
@@ -40,6 +41,9 @@ public:
     ~MainWindow() override;
 
     QTableView *runsView() const { return m_runsView; }
+    // Writes the rows shown, in order, with the columns shown, as CSV to path (off the UI thread); the result is an
+    // error message, empty on success.
+    QFuture<QString> exportRunsCsv(const QString &path);
     RunTableModel *runsModel() const { return m_runsModel; }
     bool isShowingEmptyState() const;
     // True until the first run list has arrived: the runs page says it is loading, never that the workspace is empty.

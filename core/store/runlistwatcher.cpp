@@ -6,6 +6,7 @@
 #include "store/runqueries.h"
 #include "store/sqlite.h"
 
+#include <QSet>
 #include <QTimer>
 
 #include <optional>
@@ -48,6 +49,16 @@ public slots:
         if (!ensureConnection())
             return false;
         const bool first = !m_runListSequence;
+        if (first && !m_firstPageSent) {
+            // A screenful of the newest runs first, so a big workspace shows rows at once; then the whole list.
+            auto page = runqueries::readRunListChanges(*m_connection, std::nullopt, {}, RunListWatcher::kFirstPageRuns);
+            if (page && !page->upserted.isEmpty()) {
+                for (const RunRecord &run : std::as_const(page->upserted))
+                    m_firstPageIds.insert(run.id);
+                emit runsRead(page.value());
+            }
+            m_firstPageSent = true;
+        }
         auto change = runqueries::readRunListChanges(*m_connection, m_runListSequence, [this, first](qsizetype found) {
             if (first)
                 emit loadingProgress(found);
@@ -57,7 +68,9 @@ public slots:
             return false;
         }
         m_runListSequence = change->sequence;
-        if (!change->isEmpty())
+        if (first)
+            emitInChunks(std::move(change.value()));
+        else if (!change->isEmpty())
             emit runsRead(change.value());
 
         // The queue changes without the runs changing (a move, a pause): it has its own sequence.
@@ -77,6 +90,27 @@ public slots:
         m_queueSequence = queueSequence.value();
         emit queueRead(queue.value());
         return true;
+    }
+
+    // The first whole list goes out in chunks, so that no one of them holds the UI thread long; the last one says
+    // the list is complete and names the runs of the first page that are gone since.
+    void emitInChunks(RunListChange whole)
+    {
+        for (const RunRecord &run : std::as_const(whole.upserted))
+            m_firstPageIds.remove(run.id);
+        const qsizetype total = whole.upserted.size();
+        for (qsizetype start = 0; start < total || start == 0; start += RunListWatcher::kChunkRuns) {
+            RunListChange chunk;
+            chunk.sequence = whole.sequence;
+            chunk.upserted = whole.upserted.mid(start, RunListWatcher::kChunkRuns);
+            chunk.complete = start + RunListWatcher::kChunkRuns >= total;
+            if (chunk.complete)
+                chunk.removed = QStringList(m_firstPageIds.cbegin(), m_firstPageIds.cend());
+            emit runsRead(chunk);
+            if (chunk.complete)
+                break;
+        }
+        m_firstPageIds.clear();
     }
 
 signals:
@@ -105,6 +139,8 @@ private:
     std::optional<std::int64_t> m_lastVersion;
     std::optional<std::int64_t> m_runListSequence; // none until the first (complete) list is read
     std::optional<std::int64_t> m_queueSequence;
+    bool m_firstPageSent = false;
+    QSet<QString> m_firstPageIds; // the first page's runs, until the whole list says which are gone
 };
 
 RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
@@ -116,7 +152,7 @@ RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
     connect(&m_thread, &QThread::started, m_reader, &RunListReader::start);
     connect(&m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
     connect(m_reader, &RunListReader::runsRead, this, [this](const RunListChange &change) {
-        m_hasRuns = true;
+        m_hasRuns = m_hasRuns || change.complete;
         emit runsChanged(change);
     });
     connect(m_reader, &RunListReader::queueRead, this, &RunListWatcher::queueChanged);

@@ -18,6 +18,10 @@ class RunListWatcher : public QObject {
     Q_OBJECT
 public:
     static constexpr int kPollIntervalMs = 500;
+    // Before the first complete list, the newest runs alone, so that a big workspace shows rows at once.
+    static constexpr int kFirstPageRuns = 500;
+    // The first whole list is delivered in changes of at most this many runs (the last one complete).
+    static constexpr int kChunkRuns = 10000;
 
     // Watches the database at databasePath once started: connect to the signals first, then call start(), so that no
     // change is ever delivered before a consumer listens (each is delivered once, and only the first is complete).
@@ -33,8 +37,8 @@ public:
     bool hasRuns() const { return m_hasRuns; }
 
 signals:
-    // Delivered on the thread that owns the watcher: the first list (complete), then only the runs that changed,
-    // never an empty change.
+    // Delivered on the thread that owns the watcher: the newest kFirstPageRuns runs, the whole list in chunks of
+    // kChunkRuns (the last one complete), then only the runs that changed; never an empty change but the first list's.
     void runsChanged(const trainyard::RunListChange &change);
     // The local queue, in order; only when it changed.
     void queueChanged(const QList<trainyard::QueuedRun> &queue);

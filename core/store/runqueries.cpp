@@ -205,25 +205,35 @@ Result<std::int64_t> changeSequence(SqliteConnection &connection, ChangeSequence
 }
 
 Result<RunListChange> readRunListChanges(SqliteConnection &connection, std::optional<std::int64_t> since,
-                                         const std::function<void(qsizetype)> &runsFound)
+                                         const std::function<void(qsizetype)> &runsFound, std::optional<qsizetype> newestOnly)
 {
     auto snapshot = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
     if (!snapshot)
         return fail(snapshot.error());
     RunListChange change;
-    change.complete = !since.has_value();
     auto sequence = changeSequence(connection, ChangeSequence::RunList);
     if (!sequence)
         return fail(sequence.error());
     change.sequence = sequence.value();
     if (since && *since == change.sequence)
         return change; // nothing the list shows changed: not one run row is read
-    const QByteArray sql = QByteArray(kRunColumns) + (since ? " WHERE list_seq > ?1" : "") + " ORDER BY created_ms DESC, id DESC";
+    // Changes come in sequence order through runs_by_list_seq (ordered by creation time, SQLite would rather walk
+    // every run in runs_by_created order); the first read comes newest first, at most newestOnly runs when given.
+    QByteArray sql = QByteArray(kRunColumns);
+    if (since)
+        sql += " WHERE list_seq > ?1 ORDER BY list_seq";
+    else
+        sql += " ORDER BY created_ms DESC, id DESC";
+    if (!since && newestOnly)
+        sql += " LIMIT ?2";
     auto statement = connection.prepare(sql.constData());
     if (!statement)
         return fail(statement.error());
     if (since)
         statement->bind(1, *since);
+    else if (newestOnly)
+        statement->bind(2, std::int64_t(*newestOnly));
+    change.complete = !since && !newestOnly;
     auto runs = collectRuns(statement.value());
     if (!runs)
         return fail(runs.error());

@@ -24,7 +24,8 @@ struct RunEvent {
 struct RunListChange {
     QList<RunRecord> upserted; // runs new or changed since the last read (every run when complete), newest first
     QStringList removed;       // ids of runs deleted since the last read
-    bool complete = false;     // the whole list: a run not in `upserted` is not in the workspace
+    bool complete = false;     // the whole list, when read without `since`; from a watcher: this ends the first list
+    bool wholeList = false;    // a consumer drops every run not in `upserted` (RunTableModel::setRuns)
     std::int64_t sequence = 0; // the run list's change sequence this read reached: the next read's `since`
     bool isEmpty() const { return !complete && upserted.isEmpty() && removed.isEmpty(); }
 };
@@ -37,9 +38,11 @@ namespace runqueries {
 // rows are read, before their tags, params and metric summaries (a window says so while it loads).
 Result<QList<RunRecord>> listRuns(SqliteConnection &connection, const std::function<void(qsizetype)> &runsFound = {});
 // The run list's changes since sequence `since` (a run's list columns, tags, params, mlflow.* tags, metric summaries),
-// or, without `since`, the whole list; reads nothing more than the sequence when nothing changed. All in one snapshot.
+// or, without `since`, the whole list (only its newestOnly newest runs when given: a first screenful, not complete);
+// reads nothing more than the sequence when nothing changed. All in one snapshot.
 Result<RunListChange> readRunListChanges(SqliteConnection &connection, std::optional<std::int64_t> since,
-                                         const std::function<void(qsizetype)> &runsFound = {});
+                                         const std::function<void(qsizetype)> &runsFound = {},
+                                         std::optional<qsizetype> newestOnly = std::nullopt);
 // The current value of a change sequence: it grows with each change of the run list or of the queue.
 Result<std::int64_t> changeSequence(SqliteConnection &connection, ChangeSequence which);
 struct RunStreamOptions {

@@ -123,9 +123,13 @@ QString addLabDetails(StoreWriter &writer, const std::vector<GeneratedRun> &runs
 {
     const QString sweepId = QStringLiteral("sweep-lab-%1").arg(sweepRuns);
     auto written = writer.submit<void>([&runs, sweepRuns, sweepId](SqliteConnection &connection) -> Result<void> {
-        auto transaction = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Immediate);
-        if (!transaction)
-            return fail(transaction.error());
+        // The writer runs this in one transaction of its own.
+        auto addSweep = connection.prepare("INSERT OR IGNORE INTO sweeps (id, name, spec, created_ms) VALUES (?, 'lab', '', 0)");
+        if (!addSweep)
+            return fail(addSweep.error());
+        addSweep->bind(1, sweepId);
+        if (auto added = addSweep->run(); !added)
+            return added;
         auto param = connection.prepare("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)");
         auto sweep = connection.prepare("UPDATE runs SET sweep_id = ?2 WHERE id = ?1");
         auto tag = connection.prepare("INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)");
@@ -203,10 +207,12 @@ QString addLabDetails(StoreWriter &writer, const std::vector<GeneratedRun> &runs
                 !done)
                 return done;
         }
-        return transaction->commit();
-    });
-    if (!written.get())
         return {};
+    });
+    if (auto done = written.get(); !done) {
+        qWarning("addLabDetails: %s", qPrintable(done.error()));
+        return {};
+    }
     return sweepId;
 }
 

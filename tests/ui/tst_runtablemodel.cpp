@@ -1,10 +1,13 @@
 // RunTableModel: model contract (QAbstractItemModelTester), incremental updates, sorting, colours.
+#include "models/runfilterproxy.h"
 #include "models/runtablemodel.h"
 
 #include <QAbstractItemModelTester>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTest>
+
+#include <thread>
 
 using namespace trainyard;
 
@@ -115,6 +118,65 @@ private slots:
         change.upserted = {failed};
         model.applyChange(change);
         QCOMPARE(changed.size(), 0);
+    }
+
+    // Above its synchronous limit the proxy sorts and filters off the UI thread: the rows shown stay as they were until
+    // the result is applied, a change that arrives meanwhile is placed after it, and the model tester sees every step.
+    void bigTablesSortAndFilterOffTheUiThread()
+    {
+        RunTableModel model;
+        RunFilterProxy proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSynchronousLimit(100);
+        QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QList<RunRecord> runs;
+        for (int i = 0; i < 3000; ++i) {
+            RunRecord run = makeRun(QStringLiteral("r%1").arg(i, 4, 10, QLatin1Char('0')), QStringLiteral("n%1").arg((i * 7919) % 3000, 4, 10, QLatin1Char('0')),
+                                    i % 3 ? RunStatus::Succeeded : RunStatus::Failed, i, 10);
+            run.params.insert(QStringLiteral("lr"), QString::number(0.0001 * ((i * 31) % 1000)));
+            runs << run;
+        }
+        model.setRuns(runs);
+        QCOMPARE(proxy.rowCount(), 3000); // shown at once, unsorted
+        QSignalSpy updating(&proxy, &RunFilterProxy::updatingChanged);
+        QTRY_VERIFY(!proxy.isUpdating());
+
+        proxy.sort(RunTableModel::NameColumn, Qt::AscendingOrder);
+        QVERIFY(proxy.isUpdating());
+        // A run renamed while the worker sorts its snapshot: placed where its new name goes once the sort is applied.
+        RunListChange renamed;
+        renamed.upserted = {runs[5]};
+        renamed.upserted[0].name = QStringLiteral("a-first");
+        model.applyChange(renamed);
+        QTRY_VERIFY(!proxy.isUpdating());
+        QVERIFY(updating.size() >= 2);
+        QCOMPARE(proxy.index(0, RunTableModel::NameColumn).data().toString(), QStringLiteral("a-first"));
+        for (int row = 1; row < proxy.rowCount(); ++row)
+            QVERIFY(proxy.index(row - 1, 0).data().toString() <= proxy.index(row, 0).data().toString());
+
+        // A filter: only failed runs, still by name.
+        QVERIFY(proxy.setQuery(QStringLiteral("status:failed")));
+        QTRY_VERIFY(!proxy.isUpdating());
+        QCOMPARE(proxy.rowCount(), 1000);
+        for (int row = 0; row < proxy.rowCount(); ++row)
+            QCOMPARE(proxy.index(row, RunTableModel::StatusColumn).data().toString(), QStringLiteral("failed"));
+        // One run's status changes: shown or hidden at once, in its place.
+        RunListChange failedNow;
+        failedNow.upserted = {runs[1]};
+        failedNow.upserted[0].status = RunStatus::Failed;
+        failedNow.upserted[0].name = QStringLiteral("zz-last");
+        model.applyChange(failedNow);
+        QVERIFY(!proxy.isUpdating());
+        QCOMPARE(proxy.rowCount(), 1001);
+        QCOMPARE(proxy.index(1000, RunTableModel::NameColumn).data().toString(), QStringLiteral("zz-last"));
+
+        // CSV of what is shown, from a snapshot, on another thread.
+        const RunFilterProxy::CsvSnapshot snapshot = proxy.csvSnapshot();
+        QByteArray csv;
+        std::thread worker([&] { csv = snapshot.toCsv(); });
+        worker.join();
+        QCOMPARE(csv.count('\n'), 1002);
+        QVERIFY(csv.split('\n').at(1001).contains("zz-last"));
     }
 
     void showsColumnsAndStatusColours()

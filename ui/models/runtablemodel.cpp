@@ -3,6 +3,7 @@
 
 #include <QHash>
 #include <QSet>
+#include <QTimeZone>
 #include <QTimer>
 
 #include <algorithm>
@@ -13,6 +14,7 @@ namespace trainyard {
 
 namespace {
 constexpr int kDurationTickMs = 1000;
+constexpr qsizetype kRowsAnnouncedOneByOne = 256;
 } // namespace
 
 QString formatDuration(qint64 seconds)
@@ -56,30 +58,34 @@ void RunTableModel::setRuns(const QList<RunRecord> &runs)
 {
     RunListChange change;
     change.complete = true;
+    change.wholeList = true;
     change.upserted = runs;
     applyChange(change);
 }
 
 void RunTableModel::applyChange(const RunListChange &change)
 {
-    // Rows whose run is gone: those named as removed, or, for a complete list, every run it does not hold.
+    // Rows whose run is gone: those named as removed, or, for a whole list, every run it does not hold.
     QList<int> gone;
     for (const QString &id : change.removed)
         if (const int row = m_rowById.value(id, -1); row >= 0)
             gone << row;
-    if (change.complete && !m_runs.isEmpty()) {
-        QSet<QString> incoming;
-        incoming.reserve(change.upserted.size());
+    if (change.wholeList && !m_runs.isEmpty()) {
+        // The rows shown that the list does not hold (looked up in the rows shown: often a screenful, not 100,000).
+        QList<bool> kept(m_runs.size(), false);
         for (const RunRecord &run : change.upserted)
-            incoming.insert(run.id);
+            if (const int row = m_rowById.value(run.id, -1); row >= 0)
+                kept[row] = true;
         for (int row = 0; row < m_runs.size(); ++row)
-            if (!incoming.contains(m_runs[row].id))
+            if (!kept[row])
                 gone << row;
     }
     removeRows(std::move(gone));
 
     // Changed runs in place, new runs appended in their incoming order (the view's proxy does the sorting).
+    // Many changed rows (details arriving for every run) are announced as one range, not one signal a row.
     QList<RunRecord> added;
+    QList<int> changedRows;
     for (const RunRecord &run : change.upserted) {
         const int row = m_rowById.value(run.id, -1);
         if (row < 0) {
@@ -88,8 +94,15 @@ void RunTableModel::applyChange(const RunListChange &change)
         }
         if (!(run == m_runs[row])) {
             m_runs[row] = run;
-            emit dataChanged(index(row, 0), index(row, columnCount() - 1));
+            changedRows << row;
         }
+    }
+    if (changedRows.size() > kRowsAnnouncedOneByOne) {
+        const auto [low, high] = std::minmax_element(changedRows.cbegin(), changedRows.cend());
+        emit dataChanged(index(*low, 0), index(*high, columnCount() - 1));
+    } else {
+        for (int row : std::as_const(changedRows))
+            emit dataChanged(index(row, 0), index(row, columnCount() - 1));
     }
     if (!added.isEmpty()) {
         const int first = int(m_runs.size());
@@ -140,10 +153,16 @@ void RunTableModel::updateDurationTimer()
 
 void RunTableModel::tickDurations()
 {
+    // One range from the first to the last active run: views repaint what they show, not one signal a run.
+    int first = -1, last = -1;
     for (int row = 0; row < m_runs.size(); ++row) {
-        if (isActive(m_runs[row].status))
-            emit dataChanged(index(row, DurationColumn), index(row, DurationColumn), {Qt::DisplayRole, SortRole});
+        if (isActive(m_runs[row].status)) {
+            first = first < 0 ? row : first;
+            last = row;
+        }
     }
+    if (first >= 0)
+        emit dataChanged(index(first, DurationColumn), index(last, DurationColumn), {Qt::DisplayRole, SortRole});
 }
 
 int RunTableModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_runs.size()); }
@@ -231,6 +250,55 @@ void RunTableModel::setRunColors(const QHash<QString, QColor> &colors)
     }
 }
 
+QVariant RunTableModel::cellValue(const RunRecord &run, int column, int role, const QList<ExtraColumn> &extraColumns,
+                                  const QDateTime &now)
+{
+    switch (column) {
+    case NameColumn: return run.name;
+    case StatusColumn: return toString(run.status);
+    case StartedColumn: {
+        const QDateTime shown = run.startedAt.isValid() ? run.startedAt : run.createdAt;
+        if (!shown.isValid())
+            return role == SortRole ? QVariant() : QVariant(QString());
+        if (role == SortRole)
+            return shown.toMSecsSinceEpoch();
+        // The local zone, read once: toLocalTime() asks the C library, which stats /etc/localtime at every call.
+        static const QTimeZone localZone = QTimeZone::systemTimeZone();
+        return shown.toTimeZone(localZone).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    }
+    case DurationColumn: {
+        const auto duration = run.durationSeconds(now);
+        if (role == SortRole)
+            return duration ? *duration : qint64(-1);
+        return duration ? formatDuration(*duration) : QString();
+    }
+    case TagsColumn: return run.tags.join(QStringLiteral(", "));
+    default: {
+        const int extra = column - ColumnCount;
+        if (extra < 0 || extra >= extraColumns.size())
+            return {};
+        const ExtraColumn &extraColumn = extraColumns.at(extra);
+        if (extraColumn.kind == ExtraColumn::Kind::Param) {
+            const QString value = run.params.value(extraColumn.key);
+            if (role != SortRole)
+                return value;
+            bool numeric = false; // numbers sort as numbers, and before text
+            const double number = value.toDouble(&numeric);
+            return numeric ? QVariant(number) : (value.isEmpty() ? QVariant() : QVariant(value));
+        }
+        auto found = run.metrics.constFind(extraColumn.key);
+        if (found == run.metrics.constEnd())
+            return {};
+        const double value = extraColumn.kind == ExtraColumn::Kind::MetricLast ? found->last
+                           : extraColumn.kind == ExtraColumn::Kind::MetricMin  ? found->min
+                                                                               : found->max;
+        if (role == SortRole)
+            return std::isnan(value) ? QVariant() : QVariant(value);
+        return std::isnan(value) ? QStringLiteral("NaN") : QString::number(value, 'g', 6);
+    }
+    }
+}
+
 QVariant RunTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
@@ -238,74 +306,33 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
     const RunRecord &run = m_runs.at(index.row());
     if (role == RunIdRole)
         return run.id;
-    const auto duration = run.durationSeconds(now());
+    if (role == Qt::DisplayRole || role == SortRole)
+        return cellValue(run, index.column(), role, m_extraColumns, now());
     switch (index.column()) {
     case NameColumn:
-        if (role == Qt::DisplayRole || role == SortRole)
-            return run.name;
         if (role == Qt::DecorationRole && m_runColors.contains(run.id))
             return m_runColors.value(run.id); // the run's colour in the compare view
         if (role == Qt::ToolTipRole)
             return QStringLiteral("%1\n%2").arg(run.id, run.command.join(QLatin1Char(' ')));
         break;
     case StatusColumn:
-        if (role == Qt::DisplayRole || role == SortRole)
-            return toString(run.status);
         if (role == Qt::ForegroundRole)
             return statusColor(run.status);
         if (role == Qt::DecorationRole)
             return statusColor(run.status); // drawn by the delegate as a solid swatch
         break;
-    case StartedColumn: {
-        const QDateTime shown = run.startedAt.isValid() ? run.startedAt : run.createdAt;
-        if (role == Qt::DisplayRole)
-            return shown.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
-        if (role == SortRole)
-            return shown.toMSecsSinceEpoch();
-        break;
-    }
-    case DurationColumn:
-        if (role == Qt::DisplayRole)
-            return duration ? formatDuration(*duration) : QString();
-        if (role == SortRole)
-            return duration ? *duration : qint64(-1);
-        if (role == Qt::TextAlignmentRole)
-            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
-        break;
+    case StartedColumn:
     case TagsColumn:
-        if (role == Qt::DisplayRole || role == SortRole)
-            return run.tags.join(QStringLiteral(", "));
         break;
-    default: {
-        const int extra = index.column() - ColumnCount;
-        if (extra < 0 || extra >= m_extraColumns.size())
-            break;
-        const ExtraColumn &column = m_extraColumns.at(extra);
-        if (column.kind == ExtraColumn::Kind::Param) {
-            const QString value = run.params.value(column.key);
-            if (role == Qt::DisplayRole)
-                return value;
-            if (role == SortRole) { // numbers sort as numbers, and before text
-                bool numeric = false;
-                const double number = value.toDouble(&numeric);
-                return numeric ? QVariant(number) : (value.isEmpty() ? QVariant() : QVariant(value));
-            }
-            break;
-        }
-        auto found = run.metrics.constFind(column.key);
-        if (found == run.metrics.constEnd())
-            break;
-        const double value = column.kind == ExtraColumn::Kind::MetricLast ? found->last
-                           : column.kind == ExtraColumn::Kind::MetricMin  ? found->min
-                                                                          : found->max;
-        if (role == Qt::DisplayRole)
-            return std::isnan(value) ? QStringLiteral("NaN") : QString::number(value, 'g', 6);
-        if (role == SortRole)
-            return std::isnan(value) ? QVariant() : QVariant(value);
+    case DurationColumn:
         if (role == Qt::TextAlignmentRole)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         break;
-    }
+    default:
+        if (role == Qt::TextAlignmentRole && index.column() - ColumnCount < m_extraColumns.size()
+            && m_extraColumns.at(index.column() - ColumnCount).kind != ExtraColumn::Kind::Param)
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        break;
     }
     return {};
 }

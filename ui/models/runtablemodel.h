@@ -39,9 +39,9 @@ public:
     explicit RunTableModel(QObject *parent = nullptr);
 
     // Applies a watcher's change by row: changed runs as dataChanged of their rows, new runs as rows inserted at the
-    // end, removed runs as rows removed; never a reset, and (but for a complete list) never a look at the other rows.
+    // end, removed runs as rows removed; never a reset, and (but for a whole list) never a look at the other rows.
     void applyChange(const RunListChange &change);
-    // The whole list, applied as a complete change.
+    // The whole list, applied as a change with wholeList set.
     void setRuns(const QList<RunRecord> &runs);
     const RunRecord &runAt(int row) const { return m_runs.at(row); }
     // The row of a run, or -1.
@@ -60,6 +60,11 @@ public:
     void setNow(const QDateTime &now);
 
     static QColor statusColor(RunStatus status);
+    // A cell's DisplayRole or SortRole value, from the run alone: what data() answers for those roles, and what the
+    // sorting proxy and the CSV export compute off the UI thread on a snapshot of the runs.
+    static QVariant cellValue(const RunRecord &run, int column, int role, const QList<ExtraColumn> &extraColumns,
+                              const QDateTime &now);
+    QDateTime now() const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
@@ -68,7 +73,6 @@ public:
 
 private:
     void tickDurations();
-    QDateTime now() const;
 
     void removeRows(QList<int> rows);
     void updateDurationTimer();
