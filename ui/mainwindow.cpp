@@ -1,6 +1,10 @@
 // The main window: presents the run list that RunListWatcher reads off the UI thread.
 #include "mainwindow.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "atomicfile.h"
 
 #include "launch/launchhost.h"
@@ -308,12 +312,18 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
 void MainWindow::applyRuns(const RunListChange &change)
 {
     m_runsModel->applyChange(change);
-    // The sweeps tab sees the list again only when a sweep run changed.
+    // The sweeps tab sees the list again only when a sweep run changed, and while the first list arrives in
+    // chunks, only once it is complete.
     bool sweepChanged = change.complete || !change.removed.isEmpty();
     for (const RunRecord &run : change.upserted)
         sweepChanged = sweepChanged || !run.sweepId.isEmpty();
-    if (sweepChanged)
+    if (sweepChanged && m_watcher->hasRuns())
         m_sweepView->setRuns(m_runsModel->runs());
+#ifdef __GLIBC__
+    // The first list passed through the watcher's chunks, copies that are freed now: their pages go back to the system.
+    if (change.complete)
+        malloc_trim(0);
+#endif
     showRunsOrEmptyState();
     if (m_compare) { // fresher records of the compared runs: live charts extend
         const QStringList compared = m_compare->runIds();

@@ -68,8 +68,11 @@ public slots:
             return false;
         }
         m_runListSequence = change->sequence;
-        if (first)
+        if (first) {
             emitInChunks(std::move(change.value()));
+            // Later reads are a few runs: the pages the whole read cached (up to 64 MiB) go back.
+            (void)m_connection->execute("PRAGMA cache_size = -4096; PRAGMA shrink_memory;");
+        }
         else if (!change->isEmpty())
             emit runsRead(change.value());
 

@@ -11,6 +11,7 @@
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSet>
 
 namespace trainyard::runqueries {
 
@@ -32,7 +33,43 @@ QDateTime timeFromColumn(const SqliteStatement &statement, int column)
     return QDateTime::fromMSecsSinceEpoch(statement.columnInt(column), Qt::UTC);
 }
 
-RunRecord recordFromRow(const SqliteStatement &statement)
+// Equal strings read for many runs (hosts, commands, param keys and common values, exit summaries) share one copy
+// (Qt's implicit sharing): at 100,000 runs with five params each, that is most of a run list's memory. One pool per
+// read; strings longer than a value is likely to repeat at are kept as they are.
+class StringPool {
+public:
+    static constexpr qsizetype kLongestPooled = 256;
+
+    QString text(const SqliteStatement &row, int column) { return intern(row.columnText(column)); }
+
+    QString intern(QString value)
+    {
+        if (value.isEmpty() || value.size() > kLongestPooled)
+            return value;
+        if (auto found = m_strings.constFind(value); found != m_strings.constEnd())
+            return *found;
+        m_strings.insert(value);
+        return value;
+    }
+
+    // A command is stored as its JSON argv list; runs launched alike share one parsed list.
+    QStringList command(const QString &json)
+    {
+        if (auto found = m_commands.constFind(json); found != m_commands.constEnd())
+            return *found;
+        QStringList command;
+        for (const QJsonValue &argument : QJsonDocument::fromJson(json.toUtf8()).array())
+            command << argument.toString();
+        m_commands.insert(json, command);
+        return command;
+    }
+
+private:
+    QSet<QString> m_strings;
+    QHash<QString, QStringList> m_commands;
+};
+
+RunRecord recordFromRow(const SqliteStatement &statement, StringPool &pool)
 {
     RunRecord run;
     run.id = statement.columnText(0);
@@ -41,18 +78,16 @@ RunRecord recordFromRow(const SqliteStatement &statement)
     run.createdAt = timeFromColumn(statement, 3);
     run.startedAt = timeFromColumn(statement, 4);
     run.endedAt = timeFromColumn(statement, 5);
-    const QJsonArray command = QJsonDocument::fromJson(statement.columnText(6).toUtf8()).array();
-    for (const QJsonValue &argument : command)
-        run.command << argument.toString();
-    run.cwd = statement.columnText(7);
-    run.host = statement.columnText(8);
-    run.backend = statement.columnText(9);
-    run.exitSummary = statement.columnText(10);
-    run.sweepId = statement.columnText(11);
+    run.command = pool.command(statement.columnText(6));
+    run.cwd = pool.text(statement, 7);
+    run.host = pool.text(statement, 8);
+    run.backend = pool.text(statement, 9);
+    run.exitSummary = pool.text(statement, 10);
+    run.sweepId = pool.text(statement, 11);
     return run;
 }
 
-Result<QList<RunRecord>> collectRuns(SqliteStatement &statement)
+Result<QList<RunRecord>> collectRuns(SqliteStatement &statement, StringPool &pool)
 {
     QList<RunRecord> runs;
     for (;;) {
@@ -61,7 +96,7 @@ Result<QList<RunRecord>> collectRuns(SqliteStatement &statement)
             return fail(row.error());
         if (!row.value())
             return runs;
-        runs << recordFromRow(statement);
+        runs << recordFromRow(statement, pool);
     }
 }
 
@@ -110,7 +145,7 @@ Result<void> forEachRunRow(SqliteConnection &connection, const QList<RunRecord> 
 
 // The runs' tags (unless withTags is false: read with their rows), params, mlflow.* tags and whole-run metric
 // summaries (from the top level of each key's pyramid: one or two rows per key).
-Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs, bool withTags = true)
+Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs, StringPool &pool, bool withTags = true)
 {
     if (runs.isEmpty())
         return {};
@@ -121,21 +156,21 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs,
     if (withTags) {
         auto read = forEachRunRow(connection, runs, indexById, "SELECT run_id, tag FROM tags ORDER BY run_id, tag",
                                   "SELECT run_id, tag FROM tags WHERE run_id = ?1 ORDER BY tag", {},
-                                  [&](qsizetype i, const SqliteStatement &row) { runs[i].tags << row.columnText(1); });
+                                  [&](qsizetype i, const SqliteStatement &row) { runs[i].tags << pool.text(row, 1); });
         if (!read)
             return read;
     }
     if (auto read = forEachRunRow(connection, runs, indexById, "SELECT run_id, key, value FROM params",
                                   "SELECT run_id, key, value FROM params WHERE run_id = ?1", {},
                                   [&](qsizetype i, const SqliteStatement &row) {
-                                      runs[i].params.insert(row.columnText(1), row.columnText(2));
+                                      runs[i].params.insert(pool.text(row, 1), pool.text(row, 2));
                                   });
         !read)
         return read;
     if (auto read = forEachRunRow(
             connection, runs, indexById, "SELECT run_id, key, value FROM run_tags WHERE key LIKE 'mlflow.%'",
             "SELECT run_id, key, value FROM run_tags WHERE run_id = ?1 AND key LIKE 'mlflow.%'", {},
-            [&](qsizetype i, const SqliteStatement &row) { runs[i].systemTags.insert(row.columnText(1), row.columnText(2)); });
+            [&](qsizetype i, const SqliteStatement &row) { runs[i].systemTags.insert(pool.text(row, 1), pool.text(row, 2)); });
         !read)
         return read;
 
@@ -150,7 +185,7 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs,
         " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 WHERE k.run_id = ?1 ORDER BY k.id, b.bin",
         bindTopLevel, [&](qsizetype i, const SqliteStatement &row) {
         auto &metrics = runs[i].metrics;
-        const QString key = row.columnText(1);
+        const QString key = pool.text(row, 1);
         const bool first = !metrics.contains(key);
         RunMetricSummary &summary = metrics[key];
         const double minValue = row.columnDoubleOrNaN(3), maxValue = row.columnDoubleOrNaN(4), lastValue = row.columnDoubleOrNaN(5);
@@ -179,12 +214,13 @@ Result<QList<RunRecord>> listRuns(SqliteConnection &connection, const std::funct
     auto statement = connection.prepare(sql.constData());
     if (!statement)
         return fail(statement.error());
-    auto runs = collectRuns(statement.value());
+    StringPool pool;
+    auto runs = collectRuns(statement.value(), pool);
     if (!runs)
         return runs;
     if (runsFound)
         runsFound(runs->size());
-    if (auto detailed = attachDetails(connection, runs.value()); !detailed)
+    if (auto detailed = attachDetails(connection, runs.value(), pool); !detailed)
         return fail(detailed.error());
     return runs;
 }
@@ -234,12 +270,13 @@ Result<RunListChange> readRunListChanges(SqliteConnection &connection, std::opti
     else if (newestOnly)
         statement->bind(2, std::int64_t(*newestOnly));
     change.complete = !since && !newestOnly;
-    auto runs = collectRuns(statement.value());
+    StringPool pool;
+    auto runs = collectRuns(statement.value(), pool);
     if (!runs)
         return fail(runs.error());
     if (runsFound)
         runsFound(runs->size());
-    if (auto detailed = attachDetails(connection, runs.value()); !detailed)
+    if (auto detailed = attachDetails(connection, runs.value(), pool); !detailed)
         return fail(detailed.error());
     change.upserted = std::move(runs.value());
     if (since) {
@@ -273,12 +310,13 @@ Result<void> streamRuns(SqliteConnection &connection, const RunStreamOptions &op
     if (options.createdSinceMs)
         statement->bind(1, *options.createdSinceMs);
     // With details, runs go out a page at a time, each page's details read run by run (kMaxRunsReadOneByOne).
+    StringPool pool;
     QList<RunRecord> page;
     bool wanted = true;
     const auto flush = [&]() -> Result<void> {
         if (page.isEmpty())
             return {};
-        if (auto detailed = attachDetails(connection, page, /*withTags=*/false); !detailed)
+        if (auto detailed = attachDetails(connection, page, pool, /*withTags=*/false); !detailed)
             return detailed;
         for (RunRecord &run : page)
             if (wanted && !(wanted = onRun(std::move(run))))
@@ -292,12 +330,12 @@ Result<void> streamRuns(SqliteConnection &connection, const RunStreamOptions &op
             return fail(row.error());
         if (!row.value())
             break;
-        RunRecord run = recordFromRow(statement.value());
+        RunRecord run = recordFromRow(statement.value(), pool);
         const QString tags = statement->columnText(12);
         if (tags.size() > 2) { // not "[]"
             const QJsonArray array = QJsonDocument::fromJson(tags.toUtf8()).array();
             for (const QJsonValue &tag : array)
-                run.tags << tag.toString();
+                run.tags << pool.intern(tag.toString());
             run.tags.sort();
         }
         if (!options.withDetails) {
@@ -323,7 +361,8 @@ Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixO
     if (!statement)
         return fail(statement.error());
     statement->bind(1, idPrefixOrName);
-    auto runs = collectRuns(statement.value());
+    StringPool pool;
+    auto runs = collectRuns(statement.value(), pool);
     if (!runs)
         return fail(runs.error());
     if (runs->isEmpty())
@@ -335,7 +374,7 @@ Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixO
         return fail(QStringLiteral("\"%1\" matches several runs (%2...); give more of the id").arg(idPrefixOrName, ids.join(QStringLiteral(", "))));
     }
     QList<RunRecord> one{runs->at(0)};
-    if (auto detailed = attachDetails(connection, one); !detailed)
+    if (auto detailed = attachDetails(connection, one, pool); !detailed)
         return fail(detailed.error());
     return one.at(0);
 }

@@ -11,14 +11,17 @@
 #include "views/envelopechart.h"
 
 #include <QAbstractItemModelTester>
+#include <QApplication>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSet>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
+#include <limits>
 
 using namespace trainyard;
 
@@ -91,6 +94,43 @@ class TestCompareView : public QObject {
     Q_OBJECT
 
 private slots:
+    // 200 runs in one chart (the compare view's cap) get 200 colours no two of which are within a small perceptual
+    // distance (CIE76 >= 10), all readable on white; the first ten are Tableau 10, and the 201st starts again.
+    void twoHundredRunsGetDistinguishableColours()
+    {
+        QCOMPARE(seriesColor(0), QColor(0x4e79a7));
+        QCOMPARE(seriesColor(9), QColor(0xbab0ac));
+        QSet<QRgb> distinct;
+        double closest = std::numeric_limits<double>::infinity();
+        for (int i = 0; i < CompareView::kMaxRuns; ++i) {
+            distinct.insert(seriesColor(i).rgb());
+            QVERIFY2(seriesColor(i).lightness() < 235, qPrintable(seriesColor(i).name())); // not lost on white
+            for (int j = 0; j < i; ++j)
+                closest = std::min(closest, perceptualDistance(seriesColor(i), seriesColor(j)));
+        }
+        QCOMPARE(distinct.size(), CompareView::kMaxRuns);
+        QVERIFY2(closest >= kMinSeriesColorDistance, qPrintable(QString::number(closest)));
+        qInfo("closest pair of the 200 colours: CIE76 %.1f", closest);
+        QCOMPARE(seriesColor(CompareView::kMaxRuns), seriesColor(0));
+
+        // Their legend is one line that ends in "+N more", never a wall of text; a 10,000-character name is cut.
+        QStringList labels;
+        for (int i = 0; i < CompareView::kMaxRuns; ++i)
+            labels << QStringLiteral("run-%1").arg(i);
+        labels[0] = QString(10000, QLatin1Char('x'));
+        const QFontMetrics metrics(QApplication::font());
+        const LegendLayout legend = layOutLegend(labels, metrics, 1200);
+        QVERIFY(!legend.labels.isEmpty());
+        QVERIFY(legend.hidden > 150);
+        QCOMPARE(legend.labels.size() + legend.hidden, CompareView::kMaxRuns);
+        QVERIFY(metrics.horizontalAdvance(legend.labels[0]) <= kLongestLegendLabel);
+        QVERIFY(legend.labels[0].contains(QChar(0x2026)));
+        int width = 0;
+        for (const QString &label : legend.labels)
+            width += metrics.horizontalAdvance(label) + 22;
+        QVERIFY(width <= 1200);
+    }
+
     void initTestCase()
     {
         QVERIFY(m_config.isValid());

@@ -108,7 +108,6 @@ void RunTableModel::applyChange(const RunListChange &change)
         const int first = int(m_runs.size());
         beginInsertRows({}, first, first + int(added.size()) - 1);
         m_runs.append(std::move(added));
-        m_rowById.reserve(m_runs.size());
         for (int row = first; row < m_runs.size(); ++row)
             m_rowById.insert(m_runs[row].id, row);
         endInsertRows();

@@ -19,20 +19,96 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 namespace trainyard {
 
+namespace {
+
+struct Lab {
+    double l, a, b;
+};
+
+// sRGB (D65) to CIELAB.
+Lab toLab(QRgb rgb)
+{
+    const auto linear = [](int channel) {
+        const double c = channel / 255.0;
+        return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+    };
+    const double r = linear(qRed(rgb)), g = linear(qGreen(rgb)), b = linear(qBlue(rgb));
+    const double x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
+    const double y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    const double z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
+    const auto f = [](double t) { return t > 216.0 / 24389.0 ? std::cbrt(t) : (24389.0 / 27.0 * t + 16.0) / 116.0; };
+    return {116.0 * f(y) - 16.0, 500.0 * (f(x) - f(y)), 200.0 * (f(y) - f(z))};
+}
+
+double labDistance(const Lab &p, const Lab &q) { return std::hypot(p.l - q.l, p.a - q.a, p.b - q.b); }
+
+// Tableau 10 (distinct on white, and for most colour blindness), then, one at a time, the colour farthest (CIE76)
+// from all chosen so far among an sRGB grid of colours dark enough to read on white and light enough to tell apart:
+// 200 runs in one chart get 200 colours, no two alike.
+std::vector<QRgb> buildPalette(int count)
+{
+    std::vector<QRgb> palette = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f, 0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
+    std::vector<QRgb> candidates;
+    std::vector<Lab> candidateLab;
+    for (int r = 0; r < 256; r += 15)
+        for (int g = 0; g < 256; g += 15)
+            for (int b = 0; b < 256; b += 15) {
+                const QRgb rgb = qRgb(r, g, b);
+                const Lab lab = toLab(rgb);
+                if (lab.l < 25 || lab.l > 82)
+                    continue;
+                candidates.push_back(rgb);
+                candidateLab.push_back(lab);
+            }
+    std::vector<double> nearest(candidates.size(), std::numeric_limits<double>::infinity());
+    const auto chosen = [&](QRgb rgb) {
+        const Lab lab = toLab(rgb);
+        for (std::size_t i = 0; i < candidates.size(); ++i)
+            nearest[i] = std::min(nearest[i], labDistance(lab, candidateLab[i]));
+    };
+    for (QRgb rgb : palette)
+        chosen(rgb);
+    while (int(palette.size()) < count) {
+        const auto farthest = std::max_element(nearest.cbegin(), nearest.cend()) - nearest.cbegin();
+        palette.push_back(candidates[std::size_t(farthest)]);
+        chosen(candidates[std::size_t(farthest)]);
+    }
+    return palette;
+}
+
+} // namespace
+
 QColor seriesColor(int index)
 {
-    // Tableau 10 followed by its lighter partners: distinct on white, and for most colour blindness.
-    static const QRgb kPalette[] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f, 0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f,
-                                    0xbab0ac, 0xa0cbe8, 0xffbe7d, 0xff9d9a, 0x86bcb6, 0x8cd17d, 0xf1ce63, 0xd4a6c8, 0xfabfd2,
-                                    0xd37295, 0x79706e};
-    constexpr int kCount = int(std::size(kPalette));
-    QColor color(kPalette[((index % kCount) + kCount) % kCount]);
-    if (index >= kCount) // past the palette, vary the shade so no two runs share a colour
-        color = color.darker(100 + 25 * (index / kCount));
-    return color;
+    static const std::vector<QRgb> palette = buildPalette(kSeriesColors);
+    return QColor(palette[std::size_t(((index % kSeriesColors) + kSeriesColors) % kSeriesColors)]);
+}
+
+LegendLayout layOutLegend(const QStringList &labels, const QFontMetrics &metrics, int width)
+{
+    LegendLayout layout;
+    int x = 0;
+    for (qsizetype i = 0; i < labels.size(); ++i) {
+        const QString label = metrics.elidedText(labels[i], Qt::ElideMiddle, kLongestLegendLabel);
+        const int w = metrics.horizontalAdvance(label) + 22;
+        if (x + w > width) {
+            layout.hidden = int(labels.size() - i);
+            break;
+        }
+        layout.labels << label;
+        x += w;
+    }
+    return layout;
+}
+
+double perceptualDistance(const QColor &first, const QColor &second)
+{
+    return labDistance(toLab(first.rgb()), toLab(second.rgb()));
 }
 
 namespace {
@@ -364,18 +440,19 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
     painter.setFont(QFont(painter.font().family(), painter.font().pointSize()));
     int legendX = rect.left() + 8;
     const int legendY = rect.top() + 22;
-    for (int i = 0; i < drawn.size(); ++i) {
-        const QString label = drawn[i].label;
-        const int w = metrics.horizontalAdvance(label) + 22;
-        if (legendX + w > rect.right() - 60) {
-            painter.setPen(Qt::darkGray);
-            painter.drawText(QPoint(legendX, legendY + 12), tr("+%1 more").arg(drawn.size() - i));
-            break;
-        }
+    QStringList labels;
+    for (const auto &series : drawn)
+        labels << series.label;
+    const LegendLayout legend = layOutLegend(labels, metrics, rect.width() - 68);
+    for (int i = 0; i < legend.labels.size(); ++i) {
         painter.fillRect(QRect(legendX, legendY + 3, 10, 10), drawn[i].color);
         painter.setPen(QColor(0x30, 0x30, 0x30));
-        painter.drawText(QPoint(legendX + 14, legendY + 12), label);
-        legendX += w;
+        painter.drawText(QPoint(legendX + 14, legendY + 12), legend.labels[i]);
+        legendX += metrics.horizontalAdvance(legend.labels[i]) + 22;
+    }
+    if (legend.hidden > 0) {
+        painter.setPen(Qt::darkGray);
+        painter.drawText(QPoint(legendX, legendY + 12), tr("+%1 more").arg(legend.hidden));
     }
 
     // Axes and grid.

@@ -11,9 +11,11 @@
 
 #include <QByteArray>
 #include <QColor>
+#include <QFontMetrics>
 #include <QImage>
 #include <QList>
 #include <QString>
+#include <QStringList>
 #include <QWidget>
 
 #include <optional>
@@ -123,7 +125,20 @@ private:
     double m_dragX0 = 0, m_dragX1 = 0;
 };
 
-// Distinct colours for runs (and groups), the same in the runs table and in every chart.
+// Distinct colours for runs (and groups), the same in the runs table and in every chart: kSeriesColors of them (the
+// compare view's cap), no two closer than kMinSeriesColorDistance in CIELAB, then again from the first.
+inline constexpr int kSeriesColors = 200;
+inline constexpr double kMinSeriesColorDistance = 10.0;
 QColor seriesColor(int index);
+// A chart's legend on one line: the runs' labels that fit in `width` pixels (each elided to kLongestLegendLabel
+// pixels), in order, and how many are left for a "+N more" (their values show on hover).
+inline constexpr int kLongestLegendLabel = 180;
+struct LegendLayout {
+    QStringList labels;
+    int hidden = 0;
+};
+LegendLayout layOutLegend(const QStringList &labels, const QFontMetrics &metrics, int width);
+// CIE76 colour difference (Euclidean distance in CIELAB): about 2.3 is just noticeable, 10 plainly different.
+double perceptualDistance(const QColor &first, const QColor &second);
 
 } // namespace trainyard
