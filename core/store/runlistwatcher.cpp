@@ -154,9 +154,12 @@ RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
     m_reader->moveToThread(&m_thread);
     connect(&m_thread, &QThread::started, m_reader, &RunListReader::start);
     connect(&m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
+    // Changes are handed on one per turn of the event loop: chunks that the reader queued back to back would otherwise
+    // all be delivered in one go (Qt sends every posted event before it looks at timers or paints).
     connect(m_reader, &RunListReader::runsRead, this, [this](const RunListChange &change) {
-        m_hasRuns = m_hasRuns || change.complete;
-        emit runsChanged(change);
+        m_pending.enqueue(change);
+        if (m_pending.size() == 1)
+            QTimer::singleShot(0, this, &RunListWatcher::deliverNext);
     });
     connect(m_reader, &RunListReader::queueRead, this, &RunListWatcher::queueChanged);
     connect(m_reader, &RunListReader::readFailed, this, &RunListWatcher::readFailed);
@@ -175,6 +178,17 @@ RunListWatcher::~RunListWatcher()
     }
     m_thread.quit();
     m_thread.wait();
+}
+
+void RunListWatcher::deliverNext()
+{
+    if (m_pending.isEmpty())
+        return;
+    const RunListChange change = m_pending.dequeue();
+    if (!m_pending.isEmpty())
+        QTimer::singleShot(0, this, &RunListWatcher::deliverNext);
+    m_hasRuns = m_hasRuns || change.complete;
+    emit runsChanged(change);
 }
 
 void RunListWatcher::start()

@@ -7,6 +7,7 @@
 
 #include <QList>
 #include <QObject>
+#include <QQueue>
 #include <QString>
 #include <QThread>
 
@@ -21,7 +22,7 @@ public:
     // Before the first complete list, the newest runs alone, so that a big workspace shows rows at once.
     static constexpr int kFirstPageRuns = 500;
     // The first whole list is delivered in changes of at most this many runs (the last one complete).
-    static constexpr int kChunkRuns = 10000;
+    static constexpr int kChunkRuns = 5000;
 
     // Watches the database at databasePath once started: connect to the signals first, then call start(), so that no
     // change is ever delivered before a consumer listens (each is delivered once, and only the first is complete).
@@ -47,9 +48,12 @@ signals:
     void loadingProgress(qsizetype runsFound);
 
 private:
+    void deliverNext();
+
     QThread m_thread;
     RunListReader *m_reader; // lives on m_thread, deleted when it finishes
     bool m_hasRuns = false;
+    QQueue<RunListChange> m_pending; // read, not yet delivered
 };
 
 } // namespace trainyard

@@ -200,9 +200,9 @@ private slots:
         panel->setYaml(QStringLiteral("name: once\ncommand: [/bin/true]\n"));
         QTest::mouseClick(panel->launchButton(), Qt::LeftButton);
         const auto once = [&] {
-            for (const RunRecord &run : window.runsModel()->runs())
-                if (run.name == u"once")
-                    return toString(run.status);
+            for (const RunRef &run : window.runsModel()->runs())
+                if (run->name == u"once")
+                    return toString(run->status);
             return QString();
         };
         QTRY_COMPARE_WITH_TIMEOUT(once(), QStringLiteral("succeeded"), 20000);

@@ -56,8 +56,12 @@ bool keyBefore(const SortKey &a, const SortKey &b, Qt::SortOrder order)
 
 } // namespace
 
-RunFilterProxy::RunFilterProxy(QObject *parent) : QAbstractProxyModel(parent), m_worker(new QFutureWatcher<QList<int>>(this))
+RunFilterProxy::RunFilterProxy(QObject *parent)
+    : QAbstractProxyModel(parent), m_worker(new QFutureWatcher<QList<int>>(this)), m_orderTimer(new QTimer(this))
 {
+    m_orderTimer->setSingleShot(true);
+    m_orderTimer->setInterval(kOrderDelayMs);
+    connect(m_orderTimer, &QTimer::timeout, this, &RunFilterProxy::requestOrder);
     connect(m_worker, &QFutureWatcher<QList<int>>::finished, this, [this] {
         QList<int> order = m_worker->result();
         const bool stale = m_computingGeneration != m_structureGeneration;
@@ -120,7 +124,7 @@ void RunFilterProxy::setSourceModel(QAbstractItemModel *source)
                         m_order << row;
                 rebuildProxyRows();
                 endResetModel();
-                requestOrder();
+                scheduleOrder();
             }),
         };
     }
@@ -160,7 +164,7 @@ QList<int> RunFilterProxy::computeOrder(const OrderInput &input)
     std::vector<std::pair<SortKey, int>> keyed;
     keyed.reserve(std::size_t(input.runs.size()));
     for (int row = 0; row < input.runs.size(); ++row) {
-        const RunRecord &run = input.runs.at(row);
+        const RunRecord &run = *input.runs.at(row);
         if (!input.filter.matches(run))
             continue;
         keyed.emplace_back(input.column < 0 ? SortKey{}
@@ -179,8 +183,11 @@ QList<int> RunFilterProxy::computeOrder(const OrderInput &input)
     return order;
 }
 
+void RunFilterProxy::scheduleOrder() { m_orderTimer->start(); }
+
 void RunFilterProxy::requestOrder()
 {
+    m_orderTimer->stop();
     if (!sourceModel())
         return;
     if (sourceModel()->rowCount() <= m_synchronousLimit && !m_updating) {
@@ -325,7 +332,7 @@ void RunFilterProxy::sourceRowsInserted(const QModelIndex &, int first, int last
         rebuildProxyRows();
         endInsertRows();
     }
-    requestOrder();
+    scheduleOrder();
 }
 
 void RunFilterProxy::sourceRowsAboutToBeRemoved(const QModelIndex &, int first, int last)
@@ -373,7 +380,7 @@ void RunFilterProxy::sourceDataChanged(const QModelIndex &topLeft, const QModelI
                     emit dataChanged(index(proxyRow, topLeft.column()), index(proxyRow, bottomRight.column()), roles);
         }
         if (reorder)
-            requestOrder();
+            scheduleOrder();
         return;
     }
     for (int row = topLeft.row(); row <= bottomRight.row(); ++row)
@@ -437,7 +444,7 @@ QByteArray RunFilterProxy::CsvSnapshot::toCsv() const
         csv += ',' + quoted(header);
     csv += '\n';
     for (int sourceRow : order) {
-        const RunRecord &run = runs.at(sourceRow);
+        const RunRecord &run = *runs.at(sourceRow);
         csv += run.id.toUtf8();
         for (int column = 0; column < headers.size(); ++column)
             csv += ',' + quoted(RunTableModel::cellValue(run, column, Qt::DisplayRole, extraColumns, now).toString());

@@ -12,6 +12,7 @@
 #include <QFutureWatcher>
 #include <QList>
 #include <QSet>
+#include <QTimer>
 
 namespace trainyard {
 
@@ -20,6 +21,7 @@ class RunFilterProxy : public QAbstractProxyModel {
 public:
     static constexpr int kSynchronousRows = 5000;     // up to this many runs, sort and filter on the UI thread
     static constexpr int kRowsPlacedOneByOne = 256;   // changes of up to this many rows are placed one by one
+    static constexpr int kOrderDelayMs = 100;         // a burst of big source changes is sorted once, this long after
 
     explicit RunFilterProxy(QObject *parent = nullptr);
     ~RunFilterProxy() override;
@@ -31,15 +33,15 @@ public:
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
     int sortColumn() const { return m_sortColumn; }
     Qt::SortOrder sortOrder() const { return m_sortOrder; }
-    // Whether an off-thread sort or filter is under way (its result not yet shown).
-    bool isUpdating() const { return m_updating; }
+    // Whether a sort or filter is under way or due (its result not yet shown).
+    bool isUpdating() const { return m_updating || m_orderTimer->isActive(); }
     void setSynchronousLimit(int rows) { m_synchronousLimit = rows; }
     int synchronousLimit() const { return m_synchronousLimit; }
 
     // The rows shown, in order, with the columns shown, as CSV. csvSnapshot() takes what that needs in O(1) on the
     // UI thread; its toCsv() may then run on any thread.
     struct CsvSnapshot {
-        QList<RunRecord> runs; // the source's runs (shared, not copied)
+        QList<RunRef> runs;    // the source's runs (shared, not copied)
         QList<int> order;      // source rows shown, in order
         QList<RunTableModel::ExtraColumn> extraColumns;
         QStringList headers;
@@ -64,7 +66,7 @@ signals:
 private:
     // What an ordering is computed from: a snapshot that a worker thread can read.
     struct OrderInput {
-        QList<RunRecord> runs;
+        QList<RunRef> runs;
         RunFilter filter;
         int column = -1;
         Qt::SortOrder order = Qt::AscendingOrder;
@@ -79,6 +81,7 @@ private:
     bool lessThan(int sourceLeft, int sourceRight) const;
     int insertionRow(int sourceRow) const; // where the row goes in m_order (binary search)
     void requestOrder();                   // a full sort and filter: now, or off the UI thread
+    void scheduleOrder();                  // the same, once a burst of source changes (the first list's chunks) is over
     void applyOrder(QList<int> order);
     void rebuildProxyRows();
     void placeRow(int sourceRow);          // a changed row: shown, hidden or moved as the filter and sort say
@@ -96,6 +99,7 @@ private:
     int m_synchronousLimit = kSynchronousRows;
 
     QFutureWatcher<QList<int>> *m_worker;
+    QTimer *m_orderTimer;
     bool m_updating = false;
     bool m_orderPending = false;    // another full order is wanted once the running one is done
     int m_structureGeneration = 0;  // bumped when source rows are inserted or removed

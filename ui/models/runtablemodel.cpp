@@ -84,16 +84,16 @@ void RunTableModel::applyChange(const RunListChange &change)
 
     // Changed runs in place, new runs appended in their incoming order (the view's proxy does the sorting).
     // Many changed rows (details arriving for every run) are announced as one range, not one signal a row.
-    QList<RunRecord> added;
+    QList<RunRef> added;
     QList<int> changedRows;
     for (const RunRecord &run : change.upserted) {
         const int row = m_rowById.value(run.id, -1);
         if (row < 0) {
-            added << run;
+            added << std::make_shared<const RunRecord>(run);
             continue;
         }
-        if (!(run == m_runs[row])) {
-            m_runs[row] = run;
+        if (!(run == *m_runs[row])) {
+            m_runs[row] = std::make_shared<const RunRecord>(run);
             changedRows << row;
         }
     }
@@ -109,7 +109,7 @@ void RunTableModel::applyChange(const RunListChange &change)
         beginInsertRows({}, first, first + int(added.size()) - 1);
         m_runs.append(std::move(added));
         for (int row = first; row < m_runs.size(); ++row)
-            m_rowById.insert(m_runs[row].id, row);
+            m_rowById.insert(m_runs[row]->id, row);
         endInsertRows();
     }
     updateDurationTimer();
@@ -129,20 +129,20 @@ void RunTableModel::removeRows(QList<int> rows)
         const int firstRow = rows[j], lastRow = rows[i];
         beginRemoveRows({}, firstRow, lastRow);
         for (int row = firstRow; row <= lastRow; ++row)
-            m_rowById.remove(m_runs[row].id);
+            m_rowById.remove(m_runs[row]->id);
         m_runs.remove(firstRow, lastRow - firstRow + 1);
         endRemoveRows();
         i = j + 1;
     }
     for (int row = rows.last(); row < m_runs.size(); ++row) // rows below the first removed one moved up
-        m_rowById.insert(m_runs[row].id, row);
+        m_rowById.insert(m_runs[row]->id, row);
 }
 
 void RunTableModel::updateDurationTimer()
 {
     bool anyActive = false;
-    for (const RunRecord &run : m_runs)
-        if ((anyActive = isActive(run.status)))
+    for (const RunRef &run : m_runs)
+        if ((anyActive = isActive(run->status)))
             break;
     if (anyActive && !m_durationTimer->isActive())
         m_durationTimer->start();
@@ -155,7 +155,7 @@ void RunTableModel::tickDurations()
     // One range from the first to the last active run: views repaint what they show, not one signal a run.
     int first = -1, last = -1;
     for (int row = 0; row < m_runs.size(); ++row) {
-        if (isActive(m_runs[row].status)) {
+        if (isActive(m_runs[row]->status)) {
             first = first < 0 ? row : first;
             last = row;
         }
@@ -219,8 +219,8 @@ void RunTableModel::setExtraColumns(const QList<ExtraColumn> &columns)
 QStringList RunTableModel::paramKeys() const
 {
     QSet<QString> keys;
-    for (const RunRecord &run : m_runs)
-        for (auto it = run.params.keyBegin(); it != run.params.keyEnd(); ++it)
+    for (const RunRef &run : m_runs)
+        for (auto it = run->params.keyBegin(); it != run->params.keyEnd(); ++it)
             keys.insert(*it);
     QStringList sorted(keys.cbegin(), keys.cend());
     sorted.sort();
@@ -230,8 +230,8 @@ QStringList RunTableModel::paramKeys() const
 QStringList RunTableModel::metricKeys() const
 {
     QSet<QString> keys;
-    for (const RunRecord &run : m_runs)
-        for (auto it = run.metrics.keyBegin(); it != run.metrics.keyEnd(); ++it)
+    for (const RunRef &run : m_runs)
+        for (auto it = run->metrics.keyBegin(); it != run->metrics.keyEnd(); ++it)
             keys.insert(*it);
     QStringList sorted(keys.cbegin(), keys.cend());
     sorted.sort();
@@ -243,7 +243,7 @@ void RunTableModel::setRunColors(const QHash<QString, QColor> &colors)
     const QHash<QString, QColor> previous = m_runColors;
     m_runColors = colors;
     for (int row = 0; row < m_runs.size(); ++row) {
-        const QString &id = m_runs[row].id;
+        const QString &id = m_runs[row]->id;
         if (previous.value(id) != colors.value(id))
             emit dataChanged(index(row, NameColumn), index(row, NameColumn), {Qt::DecorationRole});
     }
@@ -302,7 +302,7 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const RunRecord &run = m_runs.at(index.row());
+    const RunRecord &run = *m_runs.at(index.row());
     if (role == RunIdRole)
         return run.id;
     if (role == Qt::DisplayRole || role == SortRole)

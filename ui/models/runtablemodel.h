@@ -10,11 +10,16 @@
 #include <QHash>
 #include <QList>
 
+#include <memory>
 #include <optional>
 
 class QTimer;
 
 namespace trainyard {
+
+// A run as the table holds it: shared, immutable, so a snapshot of 100,000 runs for a worker thread (a sort, a CSV
+// export) costs pointer copies, and a change on the UI thread while the worker reads never copies the runs.
+using RunRef = std::shared_ptr<const RunRecord>;
 
 class RunTableModel : public QAbstractTableModel {
     Q_OBJECT
@@ -43,10 +48,10 @@ public:
     void applyChange(const RunListChange &change);
     // The whole list, applied as a change with wholeList set.
     void setRuns(const QList<RunRecord> &runs);
-    const RunRecord &runAt(int row) const { return m_runs.at(row); }
+    const RunRecord &runAt(int row) const { return *m_runs.at(row); }
     // The row of a run, or -1.
     int rowOfRun(const QString &runId) const { return m_rowById.value(runId, -1); }
-    const QList<RunRecord> &runs() const { return m_runs; }
+    const QList<RunRef> &runs() const { return m_runs; }
 
     // Columns after the fixed ones, as inserted and removed columns (never a reset).
     void setExtraColumns(const QList<ExtraColumn> &columns);
@@ -77,7 +82,7 @@ private:
     void removeRows(QList<int> rows);
     void updateDurationTimer();
 
-    QList<RunRecord> m_runs;
+    QList<RunRef> m_runs;
     QHash<QString, int> m_rowById;
     QList<ExtraColumn> m_extraColumns;
     QHash<QString, QColor> m_runColors;

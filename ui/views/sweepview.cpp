@@ -7,7 +7,8 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QStandardItemModel>
+#include <QAbstractTableModel>
+#include <QFont>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -15,14 +16,71 @@
 #include <QShowEvent>
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <cmath>
 
 namespace trainyard {
 
+// The sweep's rows as a plain table model: 10,000 runs are one reset, not 80,000 QStandardItems built on the UI thread.
+class SweepTableModel : public QAbstractTableModel {
+public:
+    using QAbstractTableModel::QAbstractTableModel;
+
+    void setContent(QStringList headers, const QStringList &params, const QList<RunRecord> &runs, const QString &bestRunId,
+                    const std::function<double(const RunRecord &)> &valueOf)
+    {
+        beginResetModel();
+        m_headers = std::move(headers);
+        m_rows.clear();
+        m_rows.reserve(runs.size());
+        for (const RunRecord &run : runs) {
+            Row row{run.id == bestRunId, {}};
+            row.cells << (row.best ? QStringLiteral("★ ") + run.id : run.id) << run.name << toString(run.status);
+            for (const QString &param : params)
+                row.cells << run.params.value(param);
+            const double value = valueOf(run);
+            row.cells << (std::isnan(value) ? QStringLiteral("—") : QString::number(value, 'g', 6));
+            m_rows << std::move(row);
+        }
+        endResetModel();
+    }
+
+    int rowCount(const QModelIndex &parent = {}) const override { return parent.isValid() ? 0 : int(m_rows.size()); }
+    int columnCount(const QModelIndex &parent = {}) const override { return parent.isValid() ? 0 : int(m_headers.size()); }
+    QVariant data(const QModelIndex &index, int role) const override
+    {
+        if (!index.isValid() || index.row() >= m_rows.size() || index.column() >= m_rows[index.row()].cells.size())
+            return {};
+        const Row &row = m_rows[index.row()];
+        if (role == Qt::DisplayRole)
+            return row.cells[index.column()];
+        if (role == Qt::FontRole && row.best) {
+            QFont font;
+            font.setBold(true);
+            return font;
+        }
+        return {};
+    }
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override
+    {
+        if (orientation == Qt::Horizontal && role == Qt::DisplayRole && section >= 0 && section < m_headers.size())
+            return m_headers[section];
+        return {};
+    }
+
+private:
+    struct Row {
+        bool best = false;
+        QStringList cells;
+    };
+    QStringList m_headers;
+    QList<Row> m_rows;
+};
+
 SweepView::SweepView(QWidget *parent)
     : QWidget(parent), m_sweeps(new QComboBox(this)), m_keys(new QComboBox(this)), m_statistics(new QComboBox(this)),
-      m_direction(new QComboBox(this)), m_summary(new QLabel(this)), m_model(new QStandardItemModel(this)), m_table(new QTableView(this))
+      m_direction(new QComboBox(this)), m_summary(new QLabel(this)), m_model(new SweepTableModel(this)), m_table(new QTableView(this))
 {
     setObjectName(QStringLiteral("sweepView"));
     m_statistics->addItems({QStringLiteral("min"), QStringLiteral("last"), QStringLiteral("max")});
@@ -54,15 +112,24 @@ SweepView::SweepView(QWidget *parent)
 
 void SweepView::setRuns(const QList<RunRecord> &runs)
 {
+    QList<RunRef> refs;
+    for (const RunRecord &run : runs)
+        refs << std::make_shared<const RunRecord>(run);
+    setRuns(refs);
+}
+
+void SweepView::setRuns(const QList<RunRef> &runs)
+{
     m_runs.clear();
     // The sweeps, newest first, named by their runs' sweep tag; only sweep runs are kept.
     QStringList ids;
     QSet<QString> seen;
     QMap<QString, QString> names;
-    for (const RunRecord &run : runs) {
+    for (const RunRef &ref : runs) {
+        const RunRecord &run = *ref;
         if (run.sweepId.isEmpty())
             continue;
-        m_runs << run;
+        m_runs << ref;
         if (seen.contains(run.sweepId))
             continue;
         seen.insert(run.sweepId);
@@ -116,7 +183,8 @@ void SweepView::rebuild()
     m_stale = false;
     QList<RunRecord> runs;
     QSet<QString> keySet;
-    for (const RunRecord &run : std::as_const(m_runs)) {
+    for (const RunRef &ref : std::as_const(m_runs)) {
+        const RunRecord &run = *ref;
         if (run.sweepId != m_sweepId || m_sweepId.isEmpty())
             continue;
         runs << run;
@@ -177,30 +245,10 @@ void SweepView::rebuild()
             break;
         }
 
-    m_model->clear();
     QStringList headers{tr("Run"), tr("Name"), tr("Status")};
     headers += params;
     headers << QStringLiteral("%1 (%2)").arg(m_key, m_statistic);
-    m_model->setHorizontalHeaderLabels(headers);
-    for (const RunRecord &run : std::as_const(runs)) {
-        QList<QStandardItem *> row;
-        const bool best = run.id == m_bestRunId;
-        row << new QStandardItem(best ? QStringLiteral("★ ") + run.id : run.id) << new QStandardItem(run.name)
-            << new QStandardItem(toString(run.status));
-        for (const QString &param : params)
-            row << new QStandardItem(run.params.value(param));
-        const double value = valueOf(run);
-        row << new QStandardItem(std::isnan(value) ? QStringLiteral("—") : QString::number(value, 'g', 6));
-        for (QStandardItem *item : row) {
-            item->setEditable(false);
-            if (best) {
-                QFont font = item->font();
-                font.setBold(true);
-                item->setFont(font);
-            }
-        }
-        m_model->appendRow(row);
-    }
+    m_model->setContent(std::move(headers), params, runs, m_bestRunId, valueOf);
     m_summary->setText(runs.isEmpty() ? tr("No sweeps in this workspace yet: queue one with trainyard sweep or the compose panel.")
                                       : tr("%1 runs; best (★): %2").arg(runs.size()).arg(m_bestRunId.isEmpty() ? tr("none finished yet")
                                                                                                              : m_bestRunId));

@@ -2,16 +2,18 @@
 // metric (a key and last, min or max), sorted best first, with the best finished run marked.
 #pragma once
 
+#include "models/runtablemodel.h"
 #include "store/runrecord.h"
 
 #include <QWidget>
 
 class QComboBox;
 class QLabel;
-class QStandardItemModel;
 class QTableView;
 
 namespace trainyard {
+
+class SweepTableModel;
 
 class SweepView : public QWidget {
     Q_OBJECT
@@ -19,6 +21,7 @@ public:
     explicit SweepView(QWidget *parent = nullptr);
 
     // Every run of the workspace; the view keeps the sweeps' runs.
+    void setRuns(const QList<RunRef> &runs);
     void setRuns(const QList<RunRecord> &runs);
     void setSweep(const QString &sweepId);
     // The metric to rank by: key, statistic ("last", "min", "max"), and whether lower is better.
@@ -32,7 +35,7 @@ protected:
 private:
     void rebuild();
 
-    QList<RunRecord> m_runs; // the workspace's sweep runs
+    QList<RunRef> m_runs; // the workspace's sweep runs
     QStringList m_sweepIds;
     bool m_stale = false;
     QString m_sweepId;
@@ -45,7 +48,7 @@ private:
     QComboBox *m_statistics;
     QComboBox *m_direction;
     QLabel *m_summary;
-    QStandardItemModel *m_model;
+    SweepTableModel *m_model;
     QTableView *m_table;
 };
 
