@@ -524,9 +524,16 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
             QPen rawPen(rawColor, 1);
             rawPen.setCosmetic(true);
             painter.setPen(rawPen);
-            if (raw.size() > 1)
-                painter.drawPolyline(raw);
-            else if (raw.size() == 1)
+            if (raw.size() > 1) {
+                // Whole pixels, each vertex once: aliased drawing lands on pixels anyway, and at 200 runs a frame the
+                // raster engine's integer path over a quarter of the vertices is what keeps panning smooth.
+                QPolygon pixels;
+                pixels.reserve(raw.size());
+                for (const QPointF &point : std::as_const(raw))
+                    if (const QPoint pixel = point.toPoint(); pixels.isEmpty() || pixels.back() != pixel)
+                        pixels << pixel;
+                painter.drawPolyline(pixels);
+            } else if (raw.size() == 1)
                 painter.drawEllipse(raw.front(), 2.0, 2.0);
             if (m_smoothing > 0 && smooth.size() > 1) {
                 QPen smoothPen(series.color, 1);
