@@ -57,7 +57,7 @@ private slots:
         auto *label = window.findChild<QLabel *>(QStringLiteral("emptyState"));
         QVERIFY(label && label->isVisible());
         // Loading first (the first read is under way), then empty, with how to launch a run.
-        QTRY_VERIFY(label->text().contains(QStringLiteral("trainyard launch")));
+        QTRY_VERIFY_WITH_TIMEOUT(label->text().contains(QStringLiteral("trainyard launch")), 30000);
         QVERIFY(!window.isLoadingRuns());
         QVERIFY(window.windowTitle().contains(workspace.root()));
     }
@@ -72,7 +72,7 @@ private slots:
 
         workspace.addRun(QStringLiteral("resnet-baseline"), RunStatus::Succeeded, {QStringLiteral("baseline")});
         workspace.addRun(QStringLiteral("resnet-amp"), RunStatus::Running);
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), 2, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), 2, 30000);
         QVERIFY(!window.isShowingEmptyState());
         QVERIFY(window.runsView()->isVisible());
         // Newest first by default.
@@ -99,10 +99,10 @@ private slots:
         QSignalSpy imported(window.importMenu(), &HistoryImportMenu::imported);
         QSignalSpy failed(window.importMenu(), &HistoryImportMenu::importFailed);
         window.importMenu()->importTensorBoard(logdir.path());
-        QTRY_VERIFY_WITH_TIMEOUT(imported.count() + failed.count() == 1, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(imported.count() + failed.count() == 1, 30000);
         QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().toString()));
         QVERIFY(imported.first().first().toString().contains(QStringLiteral("Imported 2 run(s)")));
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), 2, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), 2, 30000);
         QStringList names;
         for (int row = 0; row < 2; ++row)
             names << window.runsModel()->index(row, RunTableModel::NameColumn).data().toString();
@@ -225,7 +225,7 @@ private slots:
         qInfo("first rows after %lld ms under load", (long long)clock.elapsed());
         QVERIFY(!window.isShowingEmptyState());
         QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), total, 120000);
-        QTRY_VERIFY_WITH_TIMEOUT(!window.isLoadingRuns(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isLoadingRuns(), 30000);
         QVERIFY(!window.isShowingEmptyState());
         qInfo("all %d runs after %lld ms under load", total, (long long)clock.elapsed());
 

@@ -594,7 +594,16 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
         painter.setRenderHint(QPainter::Antialiasing, false);
         painter.setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
         painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
-        const QStringList lines = hoverLinesFor(drawn);
+        // As many lines as the plot is tall, each at most 300 pixels wide; the rest counted (200 runs, long names).
+        QStringList lines = hoverLinesFor(drawn);
+        const int fitting = std::max(2, (plot.area.height() - 14) / (metrics.height() + 1));
+        if (lines.size() > fitting) {
+            const qsizetype hidden = lines.size() - (fitting - 1);
+            lines = lines.mid(0, fitting - 1);
+            lines << tr("+%1 more").arg(hidden);
+        }
+        for (QString &line : lines)
+            line = metrics.elidedText(line, Qt::ElideMiddle, 300);
         if (!lines.isEmpty()) {
             int boxWidth = 0;
             for (const QString &line : lines)
@@ -608,7 +617,7 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
             painter.drawRect(box);
             for (int i = 0; i < lines.size(); ++i) {
                 const int y = box.top() + 4 + i * (metrics.height() + 1);
-                if (i > 0 && i - 1 < drawn.size())
+                if (i > 0 && i - 1 < drawn.size() && !(i + 1 == lines.size() && lines.size() < drawn.size() + 1))
                     painter.fillRect(QRect(box.left() + 6, y + 3, 9, 9), drawn[i - 1].color);
                 painter.setPen(QColor(0x20, 0x20, 0x20));
                 painter.drawText(QPoint(box.left() + 19, y + metrics.ascent()), lines[i]);
