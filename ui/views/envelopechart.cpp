@@ -13,6 +13,7 @@
 #include <QPainterPath>
 #include <QSvgGenerator>
 #include <QWheelEvent>
+#include <QThread>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <QFile>
@@ -161,11 +162,19 @@ struct EnvelopeChart::Plot {
     QRect area;
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1; // y in drawn space (log10 when logY)
     bool logY = false;
-    double px(double x) const { return area.left() + (x - x0) / (x1 - x0) * area.width(); }
+    // Pixels per unit, set by finish() once the ranges are known: a multiplication per vertex, not a division
+    // (a fifth of a 200-run frame went to dividing).
+    double xScale = 1, yScale = 1;
+    void finish()
+    {
+        xScale = area.width() / (x1 - x0);
+        yScale = area.height() / (y1 - y0);
+    }
+    double px(double x) const { return area.left() + (x - x0) * xScale; }
     double py(double y) const
     {
         const double v = logY ? std::log10(y) : y;
-        return area.bottom() - (v - y0) / (y1 - y0) * area.height();
+        return area.bottom() - (v - y0) * yScale;
     }
     bool drawable(double y) const { return finite(y) && (!logY || y > 0); }
 };
@@ -414,7 +423,104 @@ EnvelopeChart::Plot EnvelopeChart::plotFor(const QRect &rect, const QList<ChartS
     const double pad = (hi - lo) * 0.05;
     plot.y0 = lo - pad;
     plot.y1 = hi + pad;
+    plot.finish();
     return plot;
+}
+
+void EnvelopeChart::drawSeries(QPainter &painter, const Plot &plot, const ChartSeries &series) const
+{
+    const auto &buckets = series.envelope.buckets;
+    // Only the buckets in view, and one either side so lines run to the edge.
+    auto [first, last] = visibleBuckets(series);
+    if (first != buckets.begin())
+        --first;
+    if (last != buckets.end())
+        ++last;
+    QPolygonF raw, smooth, bandTop, bandBottom;
+    raw.reserve(4 * (last - first));
+    const auto flush = [&] {
+        if (series.isGroup && bandTop.size() > 1) {
+            QPolygonF band = bandTop;
+            for (auto it = bandBottom.crbegin(); it != bandBottom.crend(); ++it)
+                band << *it;
+            QColor fill = series.color;
+            fill.setAlpha(50);
+            painter.setPen(Qt::NoPen);
+            painter.setBrush(fill);
+            painter.setRenderHint(QPainter::Antialiasing, true);
+            painter.drawPolygon(band);
+            painter.setRenderHint(QPainter::Antialiasing, false);
+            painter.setBrush(Qt::NoBrush);
+        }
+        QColor rawColor = series.color;
+        if (m_smoothing > 0)
+            rawColor.setAlpha(60);
+        // Cosmetic pens: Qt's raster engine draws them with its fast cosmetic stroker; a widened pen
+        // goes through the general path stroker, which was 100 times slower on thousands of vertices.
+        QPen rawPen(rawColor, 1);
+        rawPen.setCosmetic(true);
+        painter.setPen(rawPen);
+        if (raw.size() > 1) {
+            // Whole pixels, each vertex once: aliased drawing lands on pixels anyway, and at 200 runs a frame the
+            // raster engine's integer path over a quarter of the vertices is what keeps panning smooth.
+            QPolygon pixels;
+            pixels.reserve(raw.size());
+            for (const QPointF &point : std::as_const(raw))
+                if (const QPoint pixel = point.toPoint(); pixels.isEmpty() || pixels.back() != pixel)
+                    pixels << pixel;
+            painter.drawPolyline(pixels);
+        } else if (raw.size() == 1)
+            painter.drawEllipse(raw.front(), 2.0, 2.0);
+        if (m_smoothing > 0 && smooth.size() > 1) {
+            QPen smoothPen(series.color, 1);
+            smoothPen.setCosmetic(true);
+            painter.setPen(smoothPen);
+            painter.drawPolyline(smooth);
+        }
+        raw.clear();
+        smooth.clear();
+        bandTop.clear();
+        bandBottom.clear();
+    };
+    double emaNumerator = 0, emaDenominator = 0;
+    for (auto it = first; it != last; ++it) {
+        const auto x = bucketX(series, *it);
+        if (!x)
+            continue;
+        const BinSummary &s = it->summary;
+        if (s.finiteCount == 0) { // only NaN here: a gap in the line
+            flush();
+            continue;
+        }
+        const double xf = plot.px(x->first), xl = plot.px(x->second), xm = (xf + xl) / 2;
+        if (series.isGroup) {
+            if (plot.drawable(s.maxValue) && plot.drawable(s.minValue)) {
+                bandTop << QPointF(xm, plot.py(s.maxValue));
+                bandBottom << QPointF(xm, plot.py(s.minValue));
+            }
+            if (plot.drawable(s.firstValue))
+                raw << QPointF(xm, plot.py(s.firstValue));
+        } else {
+            if (plot.drawable(s.firstValue))
+                raw << QPointF(xf, plot.py(s.firstValue));
+            if (s.count > 2 && plot.drawable(s.minValue) && plot.drawable(s.maxValue)) {
+                raw << QPointF(xm, plot.py(s.firstValue <= s.lastValue ? s.minValue : s.maxValue));
+                raw << QPointF(xm, plot.py(s.firstValue <= s.lastValue ? s.maxValue : s.minValue));
+            }
+            if (s.count > 1 && plot.drawable(s.lastValue))
+                raw << QPointF(xl, plot.py(s.lastValue));
+        }
+        if (m_smoothing > 0) {
+            // A bucket of n points weighs as n points would in the point-by-point EMA (debiased).
+            const double decay = std::pow(m_smoothing, double(s.finiteCount));
+            emaNumerator = decay * emaNumerator + (1 - decay) * s.mean();
+            emaDenominator = decay * emaDenominator + (1 - decay);
+            const double value = emaNumerator / emaDenominator;
+            if (plot.drawable(value))
+                smooth << QPointF(xl, plot.py(value));
+        }
+    }
+    flush();
 }
 
 void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
@@ -492,99 +598,35 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
     // every point exactly for aliased lines, and crisp one-pixel lines keep their colour. Only the group
     // band is antialiased.
     painter.setRenderHint(QPainter::Antialiasing, false);
-    for (const ChartSeries &series : drawn) {
-        const auto &buckets = series.envelope.buckets;
-        // Only the buckets in view, and one either side so lines run to the edge.
-        auto [first, last] = visibleBuckets(series);
-        if (first != buckets.begin())
-            --first;
-        if (last != buckets.end())
-            ++last;
-        QPolygonF raw, smooth, bandTop, bandBottom;
-        raw.reserve(4 * (last - first));
-        const auto flush = [&] {
-            if (series.isGroup && bandTop.size() > 1) {
-                QPolygonF band = bandTop;
-                for (auto it = bandBottom.crbegin(); it != bandBottom.crend(); ++it)
-                    band << *it;
-                QColor fill = series.color;
-                fill.setAlpha(50);
-                painter.setPen(Qt::NoPen);
-                painter.setBrush(fill);
-                painter.setRenderHint(QPainter::Antialiasing, true);
-                painter.drawPolygon(band);
-                painter.setRenderHint(QPainter::Antialiasing, false);
-                painter.setBrush(Qt::NoBrush);
-            }
-            QColor rawColor = series.color;
-            if (m_smoothing > 0)
-                rawColor.setAlpha(60);
-            // Cosmetic pens: Qt's raster engine draws them with its fast cosmetic stroker; a widened pen
-            // goes through the general path stroker, which was 100 times slower on thousands of vertices.
-            QPen rawPen(rawColor, 1);
-            rawPen.setCosmetic(true);
-            painter.setPen(rawPen);
-            if (raw.size() > 1) {
-                // Whole pixels, each vertex once: aliased drawing lands on pixels anyway, and at 200 runs a frame the
-                // raster engine's integer path over a quarter of the vertices is what keeps panning smooth.
-                QPolygon pixels;
-                pixels.reserve(raw.size());
-                for (const QPointF &point : std::as_const(raw))
-                    if (const QPoint pixel = point.toPoint(); pixels.isEmpty() || pixels.back() != pixel)
-                        pixels << pixel;
-                painter.drawPolyline(pixels);
-            } else if (raw.size() == 1)
-                painter.drawEllipse(raw.front(), 2.0, 2.0);
-            if (m_smoothing > 0 && smooth.size() > 1) {
-                QPen smoothPen(series.color, 1);
-                smoothPen.setCosmetic(true);
-                painter.setPen(smoothPen);
-                painter.drawPolyline(smooth);
-            }
-            raw.clear();
-            smooth.clear();
-            bandTop.clear();
-            bandBottom.clear();
-        };
-        double emaNumerator = 0, emaDenominator = 0;
-        for (auto it = first; it != last; ++it) {
-            const auto x = bucketX(series, *it);
-            if (!x)
-                continue;
-            const BinSummary &s = it->summary;
-            if (s.finiteCount == 0) { // only NaN here: a gap in the line
-                flush();
-                continue;
-            }
-            const double xf = plot.px(x->first), xl = plot.px(x->second), xm = (xf + xl) / 2;
-            if (series.isGroup) {
-                if (plot.drawable(s.maxValue) && plot.drawable(s.minValue)) {
-                    bandTop << QPointF(xm, plot.py(s.maxValue));
-                    bandBottom << QPointF(xm, plot.py(s.minValue));
-                }
-                if (plot.drawable(s.firstValue))
-                    raw << QPointF(xm, plot.py(s.firstValue));
-            } else {
-                if (plot.drawable(s.firstValue))
-                    raw << QPointF(xf, plot.py(s.firstValue));
-                if (s.count > 2 && plot.drawable(s.minValue) && plot.drawable(s.maxValue)) {
-                    raw << QPointF(xm, plot.py(s.firstValue <= s.lastValue ? s.minValue : s.maxValue));
-                    raw << QPointF(xm, plot.py(s.firstValue <= s.lastValue ? s.maxValue : s.minValue));
-                }
-                if (s.count > 1 && plot.drawable(s.lastValue))
-                    raw << QPointF(xl, plot.py(s.lastValue));
-            }
-            if (m_smoothing > 0) {
-                // A bucket of n points weighs as n points would in the point-by-point EMA (debiased).
-                const double decay = std::pow(m_smoothing, double(s.finiteCount));
-                emaNumerator = decay * emaNumerator + (1 - decay) * s.mean();
-                emaDenominator = decay * emaDenominator + (1 - decay);
-                const double value = emaNumerator / emaDenominator;
-                if (plot.drawable(value))
-                    smooth << QPointF(xl, plot.py(value));
-            }
+    // Many runs (up to 200 in a chart) are drawn in parallel, each worker's share into a transparent image of its own,
+    // laid over the chart in order: "over" composition is associative, so the picture is the one drawn in sequence.
+    const int workers = std::min(QThread::idealThreadCount(), int(drawn.size()) / kSeriesPerDrawingWorker);
+    if (workers < 2) {
+        for (const ChartSeries &series : drawn)
+            drawSeries(painter, plot, series);
+    } else {
+        const QRect clip = plot.area.adjusted(1, 1, 0, 0);
+        const qreal ratio = painter.device() ? painter.device()->devicePixelRatioF() : 1.0;
+        std::vector<QImage> layers(static_cast<std::size_t>(workers));
+        std::vector<QFuture<void>> drawing;
+        for (int w = 0; w < workers; ++w) {
+            const qsizetype from = drawn.size() * w / workers, to = drawn.size() * (w + 1) / workers;
+            drawing.push_back(QtConcurrent::run([&, w, from, to] {
+                QImage &layer = layers[std::size_t(w)];
+                layer = QImage((clip.size() * ratio), QImage::Format_ARGB32_Premultiplied);
+                layer.setDevicePixelRatio(ratio);
+                layer.fill(Qt::transparent);
+                QPainter layerPainter(&layer);
+                layerPainter.translate(-clip.topLeft());
+                layerPainter.setRenderHint(QPainter::Antialiasing, false);
+                for (qsizetype i = from; i < to; ++i)
+                    drawSeries(layerPainter, plot, drawn[i]);
+            }));
         }
-        flush();
+        for (auto &done : drawing)
+            done.waitForFinished();
+        for (const QImage &layer : layers)
+            painter.drawImage(clip.topLeft(), layer);
     }
     painter.setClipping(false);
 
