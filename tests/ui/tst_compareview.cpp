@@ -22,6 +22,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 using namespace trainyard;
 
@@ -135,6 +136,49 @@ private slots:
     {
         QVERIFY(m_config.isValid());
         qputenv("XDG_CONFIG_HOME", m_config.path().toUtf8());
+    }
+
+    // Above 32 runs a chart's runs are drawn by workers, each into a layer laid over the chart in order: every run's
+    // line is on the picture in its own colour, and where two lines coincide the later run is the one seen.
+    void manyRunsAreDrawnInLayersInOrder()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        constexpr int kRuns = 40;
+        QStringList ids;
+        std::vector<std::int64_t> steps(200);
+        for (int i = 0; i < 200; ++i)
+            steps[std::size_t(i)] = i;
+        for (int r = 0; r < kRuns; ++r) {
+            ids << workspace.addRun(QStringLiteral("flat-%1").arg(r), RunStatus::Succeeded);
+            // Flat lines, one a run, except that run 30 lies exactly on run 5 (they are in different layers).
+            const double level = r == 30 ? 5.0 : double(r);
+            QVERIFY(workspace.addPoints(ids.last(), QStringLiteral("loss"), steps, std::vector<double>(200, level)));
+        }
+        CompareView view(workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        view.setRuns(loadRuns(workspace, ids));
+        waitForLoads(view);
+        QCOMPARE(view.visibleCharts().size(), 1);
+        const QImage image = view.visibleCharts().first()->grab().toImage().convertToFormat(QImage::Format_RGB32);
+        const auto exactPixels = [&](const QColor &color) {
+            int count = 0;
+            for (int y = 0; y < image.height(); ++y) {
+                const QRgb *line = reinterpret_cast<const QRgb *>(image.constScanLine(y));
+                for (int x = 0; x < image.width(); ++x)
+                    count += qRgb(qRed(line[x]), qGreen(line[x]), qBlue(line[x])) == color.rgb() ? 1 : 0;
+            }
+            return count;
+        };
+        for (int r = 0; r < kRuns; ++r) {
+            if (r == 5)
+                continue;
+            const int pixels = exactPixels(view.runColors().value(ids[r]));
+            QVERIFY2(pixels > 200, qPrintable(QStringLiteral("run %1: %2 pixels").arg(r).arg(pixels)));
+        }
+        // Run 5's line is covered by run 30's (its legend swatch may remain: a few pixels at most).
+        QVERIFY2(exactPixels(view.runColors().value(ids[5])) < 150, qPrintable(QString::number(exactPixels(view.runColors().value(ids[5])))));
     }
 
     void chartsShowEveryRunInItsOwnColour()
