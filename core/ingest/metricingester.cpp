@@ -311,19 +311,22 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
         if (leading == line.size())
             return; // blank lines are not malformed
         parsed = m_jsonParser.parse(line, capacity, m_line, m_error);
-        if (!parsed) {
+        // A malformed line is counted (with file:line); so is a kept line that had a member dropped.
+        if (!parsed || !m_line.rejected.empty()) {
             ++cursor.malformed;
             const QString example = QStringLiteral("%1:%2: %3: %4")
                                         .arg(cursor.name)
                                         .arg(cursor.lineNumber)
-                                        .arg(QString::fromStdString(m_error), QString::fromUtf8(line.data(), qsizetype(std::min<std::size_t>(line.size(), 120))));
+                                        .arg(QString::fromStdString(parsed ? m_line.rejected : m_error),
+                                             QString::fromUtf8(line.data(), qsizetype(std::min<std::size_t>(line.size(), 120))));
             if (cursor.examples.size() < kMaxExamples)
                 cursor.examples << example;
             QMutexLocker lock(&m_statsMutex);
             ++m_stats.malformedLines;
             if (m_stats.malformedExamples.size() < kMaxExamples)
                 m_stats.malformedExamples << example;
-            return;
+            if (!parsed)
+                return;
         }
         if (m_line.hasTimestamp && std::isfinite(m_line.timestampS)) {
             tsMs = std::int64_t(std::llround(m_line.timestampS * 1000.0));

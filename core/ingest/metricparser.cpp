@@ -14,6 +14,7 @@ static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING);
 
 struct JsonMetricParser::State {
     simdjson::dom::parser parser;
+    simdjson::ondemand::parser memberParser; // the rare line with a number out of range, member by member
     std::string scratch;
 };
 
@@ -46,6 +47,7 @@ bool JsonMetricParser::parse(std::string_view line, std::size_t capacity, Parsed
     using namespace simdjson;
     out.values.clear();
     out.hasTimestamp = false;
+    out.rejected.clear();
     if (capacity < line.size() + SIMDJSON_PADDING) {
         m_state->scratch.assign(line);
         m_state->scratch.resize(line.size() + SIMDJSON_PADDING, '\0');
@@ -55,6 +57,10 @@ bool JsonMetricParser::parse(std::string_view line, std::size_t capacity, Parsed
     // to what the compiler targets, which for a portable build is the slow fallback).
     dom::element document;
     if (auto code = m_state->parser.parse(line.data(), line.size(), false).get(document); code != SUCCESS) {
+        // One number out of range (1e400) or an integer past 64 bits fails the whole document: the line is read
+        // again member by member, so that its other members are kept.
+        if (code == NUMBER_ERROR)
+            return parseMemberByMember(line, out, error);
         error = error_message(code);
         return false;
     }
@@ -95,6 +101,73 @@ bool JsonMetricParser::parse(std::string_view line, std::size_t capacity, Parsed
                 out.values.push_back({key, number});
             break;
         default: break; // booleans, nulls, arrays and objects are not metric values
+        }
+    }
+    if (!hasStep) {
+        error = "no integer \"step\"";
+        return false;
+    }
+    return true;
+}
+
+bool JsonMetricParser::parseMemberByMember(std::string_view line, ParsedMetricLine &out, std::string &error)
+{
+    using namespace simdjson;
+    // `line` is padded here: parse() copied it into scratch unless its buffer already had the padding.
+    ondemand::document document;
+    if (auto code = m_state->memberParser.iterate(padded_string_view(line.data(), line.size(), line.size() + SIMDJSON_PADDING))
+                        .get(document);
+        code != SUCCESS) {
+        error = error_message(code);
+        return false;
+    }
+    ondemand::object object;
+    if (document.get_object().get(object) != SUCCESS) {
+        error = "not a JSON object";
+        return false;
+    }
+    bool hasStep = false;
+    for (auto field : object) {
+        std::string_view key;
+        ondemand::value value;
+        ondemand::json_type type;
+        if (field.unescaped_key().get(key) != SUCCESS || field.value().get(value) != SUCCESS || value.type().get(type) != SUCCESS) {
+            error = "not a JSON object";
+            return false;
+        }
+        if (key == "step") {
+            std::int64_t step = 0;
+            if (value.get_int64().get(step) != SUCCESS) {
+                error = "\"step\" is not an integer";
+                return false;
+            }
+            out.step = step;
+            hasStep = true;
+            continue;
+        }
+        double number = 0;
+        if (type == ondemand::json_type::number) {
+            std::string_view token;
+            token = value.raw_json_token();
+            if (value.get_double().get(number) != SUCCESS || !std::isfinite(number)) {
+                // Out of a double's range: this member is dropped and said so, the others are kept.
+                while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\r'))
+                    token.remove_suffix(1);
+                if (!out.rejected.empty())
+                    out.rejected.append("; ");
+                out.rejected.append(1, '"').append(key).append("\": ").append(token).append(" is out of range");
+                continue;
+            }
+            if (key == "ts") {
+                out.hasTimestamp = true;
+                out.timestampS = number;
+            } else {
+                out.values.push_back({key, number});
+            }
+        } else if (type == ondemand::json_type::string) {
+            std::string_view text;
+            if (value.get_string().get(text) == SUCCESS && nonFiniteFromString(text, number))
+                out.values.push_back({key, number});
         }
     }
     if (!hasStep) {

@@ -19,12 +19,17 @@ struct ParsedMetricLine {
     bool hasTimestamp = false;
     double timestampS = 0; // "ts": wall time in seconds since the epoch
     std::vector<MetricValue> values;
+    // Members dropped from a line that was otherwise kept (a number out of a double's range), described with
+    // their key and text; empty when every member was read.
+    std::string rejected;
 };
 
 // Parses {"step": 12, "loss": 0.31, "lr": 3e-4, "ts": 1764000000.5} with simdjson. Numbers become points;
 // the strings "nan", "inf" and "-inf" (how the Python client writes non-finite floats) too. Other strings,
 // booleans, nulls, arrays and objects are ignored. A line that is not one JSON object, or that has no
-// integer "step", is malformed and described in `error`.
+// integer "step", is malformed and described in `error`. A member whose number is out of a double's range (1e400)
+// is dropped and described in `out.rejected`, and the line's other members are kept; an integer past 64 bits is
+// read as the nearest double.
 class JsonMetricParser {
 public:
     JsonMetricParser();
@@ -37,6 +42,7 @@ public:
     bool parse(std::string_view line, std::size_t capacity, ParsedMetricLine &out, std::string &error);
 
 private:
+    bool parseMemberByMember(std::string_view paddedLine, ParsedMetricLine &out, std::string &error);
     struct State;
     std::unique_ptr<State> m_state;
 };

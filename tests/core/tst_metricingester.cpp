@@ -60,6 +60,34 @@ private slots:
         QCOMPARE(ingester.stats().latestStep, std::int64_t(1));
     }
 
+    // One out-of-range number costs its member, not its line: the line's good members are stored and the bad one is
+    // counted as malformed, named with file and line.
+    void outOfRangeMemberDropsOnlyItself()
+    {
+        test::TestWorkspace workspace;
+        const QString runId = workspace.addRun(QStringLiteral("r"), RunStatus::Running);
+        const QString dir = workspace.workspace().runDir(runId);
+        QVERIFY(QDir().mkpath(dir));
+        MetricIngester ingester(runId, dir, workspace.writer());
+        QVERIFY(ingester.resume(workspace.workspace().database()).ok());
+        append(dir + QStringLiteral("/metrics.rank0.jsonl"),
+               "{\"step\": 13, \"big\": 1.0}\n{\"step\": 14, \"big\": 1e308, \"huge\": 1e400}\n");
+        QCOMPARE(ingester.poll().value(), std::int64_t(2));
+        QVERIFY(ingester.waitForWrites().ok());
+        QCOMPARE(storedPoints(workspace, runId), std::int64_t(2));
+        auto connection = workspace.workspace().database().connect();
+        auto summaries = metricqueries::keySummaries(connection.value(), runId);
+        QVERIFY(summaries.ok());
+        QCOMPARE(summaries->size(), 1);
+        QCOMPARE(summaries->at(0).key, QStringLiteral("big"));
+        QCOMPARE(summaries->at(0).lastValue, 1e308);
+        const auto stats = ingester.stats();
+        QCOMPARE(stats.malformedLines, std::int64_t(1));
+        QCOMPARE(stats.malformedExamples.size(), 1);
+        QVERIFY2(stats.malformedExamples.first().startsWith(QStringLiteral("metrics.rank0.jsonl:2: \"huge\": 1e400 is out of range")),
+                 qPrintable(stats.malformedExamples.first()));
+    }
+
     void bigFileSpansSeveralBatchesAndResumesExactly()
     {
         test::TestWorkspace workspace;

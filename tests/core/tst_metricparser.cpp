@@ -61,6 +61,43 @@ private slots:
         }
     }
 
+    // A number out of a double's range drops that member only: the line's other members are kept and the dropped one
+    // is described (the ingester counts it as malformed, with file:line); an integer past 64 bits is read as a double.
+    void keepsTheGoodMembersOfALineWithANumberOutOfRange_data()
+    {
+        QTest::addColumn<QByteArray>("line");
+        QTest::addColumn<QString>("expected");
+        QTest::addColumn<QString>("rejected");
+        QTest::newRow("1e400 beside 1e308") << QByteArray(R"({"step": 14, "big": 1e308, "huge": 1e400})") << "step=14 big=1e+308"
+                                           << "\"huge\": 1e400 is out of range";
+        QTest::newRow("negative, first") << QByteArray(R"({"tiny": -1e999, "step": 3, "loss": 0.5, "ts": 1764000000})")
+                                         << "step=3 loss=0.5 ts=1764000000.000" << "\"tiny\": -1e999 is out of range";
+        QTest::newRow("two out of range") << QByteArray(R"({"step": 1, "a": 1e400, "b": 2, "c": 2e400})") << "step=1 b=2"
+                                          << "\"a\": 1e400 is out of range; \"c\": 2e400 is out of range";
+        QTest::newRow("integer past 64 bits") << QByteArray(R"({"step": 2, "n": 123456789012345678901234567890, "loss": 0.25})")
+                                              << "step=2 n=1.23457e+29 loss=0.25" << "";
+    }
+    void keepsTheGoodMembersOfALineWithANumberOutOfRange()
+    {
+        QFETCH(QByteArray, line);
+        QFETCH(QString, expected);
+        QFETCH(QString, rejected);
+        JsonMetricParser parser;
+        ParsedMetricLine parsed;
+        std::string message;
+        QByteArray padded = line + QByteArray(kJsonPadding, '\0');
+        for (std::size_t capacity : {std::size_t(padded.size()), std::size_t(line.size())}) {
+            QVERIFY2(parser.parse(std::string_view(padded.constData(), std::size_t(line.size())), capacity, parsed, message),
+                     message.c_str());
+            QCOMPARE(describe(parsed), expected);
+            QCOMPARE(QString::fromStdString(parsed.rejected), rejected);
+        }
+        // A step out of range is still a malformed line.
+        const QByteArray badStep = R"({"step": 1e400, "loss": 1})";
+        QVERIFY(!parser.parse(std::string_view(badStep.constData(), std::size_t(badStep.size())), std::size_t(badStep.size()), parsed, message));
+        QCOMPARE(QString::fromStdString(message), QStringLiteral("\"step\" is not an integer"));
+    }
+
     void parsesStdoutLines_data()
     {
         QTest::addColumn<QByteArray>("line");
