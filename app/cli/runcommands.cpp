@@ -1,10 +1,13 @@
 // trainyard show / logs / metrics / cancel: reading and stopping one run.
 #include "cli/subcommand.h"
 
+#include "queue/runqueue.h"
+
 #include "launch/provenance.h"
 #include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
 #include "launch/supervisorrecord.h"
+#include "queue/runqueue.h"
 #include "store/metricqueries.h"
 #include "store/runqueries.h"
 #include "store/storewriter.h"
@@ -399,6 +402,26 @@ int runCancel(const QStringList &arguments, const QString &workspaceBefore, Stre
     const RunRecord &run = found->run;
     if (isTerminal(run.status))
         return reportFailure(streams, QStringLiteral("cancel"), QStringLiteral("run %1 already ended: %2").arg(run.id, toString(run.status)));
+    if (run.status == RunStatus::Queued) {
+        // Still in the local queue: taken out and canceled there, as `queue cancel` does. A run the queue no longer
+        // holds (a worker just took it, or a cluster run waiting in Slurm) is canceled through its supervisor below.
+        auto writer = StoreWriter::start(found->workspace.database());
+        if (!writer)
+            return reportFailure(streams, QStringLiteral("cancel"), writer.error());
+        auto connection = found->workspace.database().connect();
+        if (!connection)
+            return reportFailure(streams, QStringLiteral("cancel"), connection.error());
+        auto queue = runqueue::list(connection.value());
+        if (!queue)
+            return reportFailure(streams, QStringLiteral("cancel"), queue.error());
+        const bool inQueue = std::any_of(queue->cbegin(), queue->cend(), [&](const QueuedRun &queued) { return queued.runId == run.id; });
+        if (inQueue) {
+            if (auto canceled = runqueue::cancel(*writer.value(), run.id)) {
+                streams.out << "run " << run.id << " canceled (it was queued)\n";
+                return kExitOk;
+            }
+        }
+    }
     const QString runDir = found->workspace.runDir(run.id);
     auto record = SupervisorRecord::read(runDir);
     if (!record || !record->isAlive()) {

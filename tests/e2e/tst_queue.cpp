@@ -190,6 +190,7 @@ private slots:
         QCOMPARE(trainyard({QStringLiteral("sweep"), spec}).exitCode, 0);
         QJsonArray queue = queueList();
         const QString first = queue.at(0).toObject().value("id").toString();
+        const QString second = queue.at(1).toObject().value("id").toString();
         const QString third = queue.at(2).toObject().value("id").toString();
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("mv"), third, QStringLiteral("1")}).exitCode, 0);
         queue = queueList();
@@ -198,6 +199,10 @@ private slots:
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("pause"), first}).exitCode, 0);
         QVERIFY(queueList().at(1).toObject().value("paused").toBool());
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("cancel"), third}).exitCode, 0);
+        // `trainyard cancel` of a queued run cancels it too (it used to call it lost, exit 1 and leave it queued).
+        const Outcome canceled = trainyard({QStringLiteral("cancel"), second});
+        QCOMPARE(canceled.exitCode, 0);
+        QVERIFY2(canceled.out.contains(QStringLiteral("canceled (it was queued)")), qPrintable(canceled.out + canceled.err));
         // Work: the paused run stays queued, the other runs.
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")}).exitCode, 0);
         queue = queueList();
@@ -207,6 +212,7 @@ private slots:
         for (const RunRecord &run : runs())
             statusById.insert(run.id, toString(run.status));
         QCOMPARE(statusById.value(third), QStringLiteral("canceled"));
+        QCOMPARE(statusById.value(second), QStringLiteral("canceled"));
         QCOMPARE(statusById.value(first), QStringLiteral("queued"));
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("resume"), first}).exitCode, 0);
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")}).exitCode, 0);
