@@ -30,13 +30,12 @@ namespace {
 constexpr int kStatusIntervalMs = 1000;
 constexpr int kExitCanceled = 130; // as a shell reports a command ended by Ctrl-C
 
+// The same rule as a spec's durations (durationMs): 0 to a week.
 std::optional<int> parseSecondsAsMs(const QString &text)
 {
     bool ok = false;
     const double seconds = text.toDouble(&ok);
-    if (!ok || seconds < 0 || seconds > 7 * 24 * 3600)
-        return std::nullopt;
-    return int(seconds * 1000);
+    return ok ? durationMs(seconds) : std::nullopt;
 }
 
 QString formatValue(double value)
@@ -147,13 +146,13 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (parser.isSet(hangTimeout)) {
         const auto ms = parseSecondsAsMs(parser.value(hangTimeout));
         if (!ms || *ms <= 0)
-            return usageError(streams, parser, QStringLiteral("--hang-timeout '%1' is not a positive number of seconds").arg(parser.value(hangTimeout)));
+            return usageError(streams, parser, QStringLiteral("--hang-timeout '%1' is not a positive number of seconds, at most %2 (a week)").arg(parser.value(hangTimeout)).arg(kMaxDurationS));
         request.hangTimeoutMs = *ms;
     }
     if (parser.isSet(grace)) {
         const auto graceMs = parseSecondsAsMs(parser.value(grace));
         if (!graceMs)
-            return usageError(streams, parser, QStringLiteral("--grace '%1' is not a number of seconds").arg(parser.value(grace)));
+            return usageError(streams, parser, QStringLiteral("--grace '%1' is not a number of seconds from 0 to %2 (a week)").arg(parser.value(grace)).arg(kMaxDurationS));
         request.graceMs = *graceMs;
     }
     for (const QString &pair : parser.values(env)) {

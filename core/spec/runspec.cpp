@@ -13,6 +13,13 @@
 
 namespace trainyard {
 
+std::optional<int> durationMs(double seconds)
+{
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxDurationS)
+        return std::nullopt;
+    return int(std::llround(seconds * 1000));
+}
+
 namespace {
 
 const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLiteral("command"), QStringLiteral("shell"),
@@ -33,6 +40,12 @@ const QStringList kRandomKeys = {QStringLiteral("samples"), QStringLiteral("seed
 const QStringList kRandomAxisKeys = {QStringLiteral("distribution"), QStringLiteral("min"), QStringLiteral("max"), QStringLiteral("choice")};
 const QStringList kResourceKeys = {QStringLiteral("nodes"), QStringLiteral("ranks_per_node"), QStringLiteral("gpus")};
 const QStringList kParamKeys = {QStringLiteral("type"), QStringLiteral("value"), QStringLiteral("choices")};
+// The .json and .yaml files Trainyard itself writes in a run folder (core/launch, core/store): a params file of the
+// same name would overwrite the run's record, or hand the program Trainyard's own.
+const QStringList kReservedRunFiles = {QStringLiteral("spec.yaml"),       QStringLiteral("meta.yaml"),
+                                       QStringLiteral("provenance.json"), QStringLiteral("supervisor.json"),
+                                       QStringLiteral("deepspeed.json"),  QStringLiteral("slurm.json"),
+                                       QStringLiteral("agent.json")};
 const QStringList kPassingKeys = {QStringLiteral("args"), QStringLiteral("env"), QStringLiteral("config_file")};
 const QStringList kConfigFileKeys = {QStringLiteral("path"), QStringLiteral("arg")};
 const QStringList kNcclKeys = {QStringLiteral("debug"), QStringLiteral("debug_subsys"), QStringLiteral("async_error_handling"),
@@ -86,6 +99,8 @@ public:
             return at(node, QStringLiteral("%1 must be a number of seconds").arg(what));
         if (value < 0)
             return at(node, QStringLiteral("%1 must not be negative (got %2)").arg(what).arg(value));
+        if (!durationMs(value))
+            return at(node, QStringLiteral("%1 must be at most %2 seconds (a week; got %3)").arg(what).arg(kMaxDurationS).arg(value));
         return value;
     }
 
@@ -465,6 +480,10 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
             const QString &file = spec.paramPassing.configFile;
             if (file.isEmpty() || file.contains(QLatin1Char('/')) || !(file.endsWith(QLatin1String(".json")) || file.endsWith(QLatin1String(".yaml"))))
                 return reader.at(config, QStringLiteral("'param_passing.config_file.path' must be a file name ending in .json or .yaml (it is written in the run folder)"));
+            if (kReservedRunFiles.contains(file))
+                return reader.at(config["path"], QStringLiteral("'param_passing.config_file.path' cannot be '%1': Trainyard writes that file in the run "
+                                                                 "folder (reserved: %2)")
+                                                     .arg(file, kReservedRunFiles.join(QStringLiteral(", "))));
         }
     }
     if (const YAML::Node slurm = root["slurm"]) {
@@ -575,8 +594,8 @@ LocalLaunch RunSpec::toLocalLaunch() const
     launch.request.nprocPerNode = ranksPerNode;
     launch.request.gpus = gpus;
     launch.request.maxRestarts = maxRestarts;
-    launch.request.hangTimeoutMs = int(hangTimeoutS * 1000);
-    launch.request.graceMs = int(graceS * 1000);
+    launch.request.hangTimeoutMs = durationMs(hangTimeoutS).value_or(0); // read by the rule: always in range
+    launch.request.graceMs = durationMs(graceS).value_or(0);
     launch.request.nnodes = nodes;
     launch.backendName = backend;
     launch.slurmOverrides = slurm;

@@ -14,9 +14,17 @@
 #include <QMap>
 #include <QPair>
 #include <QString>
+
+#include <optional>
 #include <QStringList>
 
 namespace trainyard {
+
+// Durations in a spec (`grace_s`, `hang_timeout_s`) and on the command line (`--grace`, `--hang-timeout`) follow one
+// rule: a number of seconds from 0 to kMaxDurationS (a week), kept as whole milliseconds.
+inline constexpr double kMaxDurationS = 7 * 24 * 3600;
+// The milliseconds of `seconds`, or nullopt when it is not a number from 0 to kMaxDurationS.
+std::optional<int> durationMs(double seconds);
 
 // What the memory planner needs beyond the spec's strategy and resources (the `model:` section).
 struct ModelSpec {

@@ -94,6 +94,9 @@ param_passing:
         QTest::newRow("unknown in args") << QByteArray("command: [a]\nparams: {lr: 1}\nparam_passing:\n  args: [\"--lr={lrr}\"]\n") << "p.yaml:4:9: 'param_passing.args': '{lrr}'";
         QTest::newRow("unknown in env") << QByteArray("command: [a]\nparams: {lr: 1}\nparam_passing:\n  env: {LR: rate}\n") << "p.yaml:4:8: 'param_passing.env': LR takes param 'rate'";
         QTest::newRow("config path") << QByteArray("command: [a]\nparam_passing:\n  config_file: {path: /etc/x.json}\n") << "p.yaml:3:16: 'param_passing.config_file.path' must be a file name";
+        // Trainyard's own files in the run folder are not a params file's to overwrite (issue 15, defect 4).
+        QTest::newRow("config is the spec") << QByteArray("command: [a]\nparam_passing:\n  config_file: {path: spec.yaml}\n") << "p.yaml:3:23: 'param_passing.config_file.path' cannot be 'spec.yaml': Trainyard writes that file";
+        QTest::newRow("config is the supervisor record") << QByteArray("command: [a]\nparam_passing:\n  config_file:\n    path: supervisor.json\n") << "p.yaml:4:11: 'param_passing.config_file.path' cannot be 'supervisor.json'";
     }
     void paramErrorsNameLineColumnAndExpectedType()
     {
@@ -395,6 +398,9 @@ param_passing:
         QTest::newRow("unknown resource") << QByteArray("command: [a]\nresources:\n  gpu: [0]\n") << "spec.yaml:3:3: unknown key 'gpu' in 'resources'";
         QTest::newRow("shell not bool") << QByteArray("command: [a]\nshell: sometimes\n") << "spec.yaml:2:8: 'shell' must be true or false";
         QTest::newRow("negative grace") << QByteArray("command: [a]\ngrace_s: -1\n") << "spec.yaml:2:10: 'grace_s' must not be negative (got -1)";
+        // Durations past a week used to overflow into negative milliseconds (issue 15, defect 5).
+        QTest::newRow("grace past a week") << QByteArray("command: [a]\ngrace_s: 3000000\n") << "spec.yaml:2:10: 'grace_s' must be at most 604800 seconds (a week; got 3e+06)";
+        QTest::newRow("hang timeout 1e300") << QByteArray("command: [a]\nhang_timeout_s: 1e300\n") << "spec.yaml:2:17: 'hang_timeout_s' must be at most 604800 seconds";
         QTest::newRow("env not a map") << QByteArray("command: [a]\nenv: [A=1]\n") << "spec.yaml:2:6: 'env' must be a mapping of names to values";
         QTest::newRow("gpus vs ranks") << QByteArray("command: [a]\nresources: {ranks_per_node: 4, gpus: [0, 1]}\n") << "spec.yaml:2:38: 2 GPUs for 4 ranks per node";
         QTest::newRow("duplicate gpu") << QByteArray("command: [a]\nresources: {gpus: [1, 1]}\n") << "spec.yaml:2:23: GPU 1 is listed twice";

@@ -86,6 +86,7 @@ private slots:
         QTest::newRow("unknown ls option") << QStringList{"ls", "--frobnicate"} << "frobnicate";
         QTest::newRow("stray ls argument") << QStringList{"ls", "extra"} << "extra";
         QTest::newRow("workspace without value") << QStringList{"ls", "--workspace"} << "workspace";
+        QTest::newRow("grace past a week") << QStringList{"launch", "--grace", "3000000", "--", "/bin/true"} << "--grace '3000000' is not a number of seconds from 0 to 604800";
         QTest::newRow("ls limit zero") << QStringList{"ls", "--limit", "0"} << "--limit '0' is not a positive whole number";
         QTest::newRow("ls since not a date") << QStringList{"ls", "--since", "soonish"} << "--since 'soonish' is not a date";
         QTest::newRow("ls bad filter") << QStringList{"ls", "--filter", "lr>>1"} << "unknown operator '>>'";
