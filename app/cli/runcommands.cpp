@@ -138,6 +138,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         for (const KeyValue &tag : keyValueTags)
             mlflowTags.insert(tag.key, tag.value);
         object.insert(QStringLiteral("params"), params);
+        object.insert(QStringLiteral("notes"), run.systemTags.value(QString::fromLatin1(kNotesTag)));
         object.insert(QStringLiteral("mlflow_tags"), mlflowTags);
         object.insert(QStringLiteral("artifacts"), QJsonArray::fromStringList(artifacts));
         const auto provenance = loadProvenance(found->workspace.runDir(run.id));
@@ -157,6 +158,8 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                 << "host       " << run.host << " (" << run.backend << ")\n"
                 << "tags       " << run.tags.join(QStringLiteral(", ")) << '\n'
                 << "folder     " << found->workspace.runDir(run.id) << '\n';
+    if (const QString notes = run.systemTags.value(QString::fromLatin1(kNotesTag)); !notes.isEmpty())
+        streams.out << "notes      " << QString(notes).replace(QLatin1Char('\n'), QStringLiteral("\n           ")) << '\n';
     if (!run.params.isEmpty()) {
         QStringList params;
         for (auto it = run.params.constBegin(); it != run.params.constEnd(); ++it)
@@ -165,7 +168,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     }
     QStringList systemTags;
     for (const KeyValue &tag : keyValueTags)
-        if (tag.key.startsWith(QLatin1String("mlflow.")))
+        if (tag.key.startsWith(QLatin1String("mlflow.")) && tag.key != QLatin1String(kNotesTag)) // notes: above
             systemTags << tag.key + QLatin1Char('=') + tag.value.left(60);
     if (!systemTags.isEmpty())
         streams.out << "mlflow     " << systemTags.join(QStringLiteral(", ")) << '\n';

@@ -232,6 +232,8 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
     for (const QString &tag : launch.tags)
         out << tag.toStdString();
     out << YAML::EndSeq;
+    if (!launch.notes.isEmpty())
+        out << YAML::Key << "notes" << YAML::Value << launch.notes.toStdString();
     if (!launch.tensorboardDirs.isEmpty()) {
         // Resolved, so that recovery after a crash tails the same folders.
         out << YAML::Key << "tensorboard" << YAML::Value << YAML::BeginSeq;
@@ -252,6 +254,7 @@ NewRun newRunFor(const LocalLaunch &launch)
     row.cwd = launch.request.cwd;
     row.backend = launch.cluster ? launch.cluster->name : launch.backendName;
     row.tags = launch.tags;
+    row.notes = launch.notes;
     row.params = launch.params;
     if (row.params.isEmpty())
         for (const RunParam &param : launch.typedParams)

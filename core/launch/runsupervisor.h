@@ -31,6 +31,7 @@ struct LocalLaunch {
     QString name;
     QString project; // empty: the git repository (or folder) the command runs in
     QStringList tags;
+    QString notes;   // the spec's free text, kept with the run
     // Folders of TensorBoard event files to tail besides the run folder (the spec's `tensorboard:`; relative to the
     // run's cwd, {run_dir} expands).
     QStringList tensorboardDirs;

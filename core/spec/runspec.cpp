@@ -580,6 +580,7 @@ LocalLaunch RunSpec::toLocalLaunch() const
     launch.name = name;
     launch.project = project;
     launch.tags = tags;
+    launch.notes = notes;
     launch.tensorboardDirs = tensorboardDirs;
     for (const RunParam &param : params)
         launch.params.append({param.name, param.value});

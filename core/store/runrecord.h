@@ -79,7 +79,11 @@ struct NewRun {
     QString project;     // the spec's `project`, else the name of the git repository or folder it runs in
     int gpus = 0;        // GPUs it holds while active (0: CPU only)
     QString source;      // an imported run's origin (a TensorBoard folder, an MLflow run folder); unique when set
+    QString notes;       // the spec's `notes:`; stored as MLflow's run description tag (kNotesTag)
 };
+
+// A run's notes are MLflow's run description: the `mlflow.note.content` tag, so the MLflow API serves them as such.
+inline constexpr const char *kNotesTag = "mlflow.note.content";
 
 // A new run id: creation time to the second in UTC (so ids sort by time) and 6 random hex digits,
 // e.g. 20261124-175012-a3f91c. The writer draws again on the rare collision.

@@ -167,6 +167,16 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
     insertEvent->bind(3, toString(run.initialStatus));
     if (auto inserted = insertEvent->run(); !inserted)
         return fail(inserted.error());
+    if (!run.notes.isEmpty()) {
+        auto insertNotes = connection.prepare("INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?, ?, ?)");
+        if (!insertNotes)
+            return fail(insertNotes.error());
+        insertNotes->bind(1, id);
+        insertNotes->bind(2, QString::fromLatin1(kNotesTag));
+        insertNotes->bind(3, run.notes);
+        if (auto inserted = insertNotes->run(); !inserted)
+            return fail(inserted.error());
+    }
     if (!run.source.isEmpty()) {
         auto setSource = connection.prepare("UPDATE runs SET source = ? WHERE id = ?");
         if (!setSource)

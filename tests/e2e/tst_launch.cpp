@@ -1,5 +1,6 @@
 // trainyard launch with real processes (and real torch at /usr/bin/python3): the contract, failures,
 // teardown, restarts, hangs, kill -9 of Trainyard, and metric ingestion from files and stdout.
+#include "spec/runspec.h"
 #include "support/testworkspace.h"
 
 #include <QDir>
@@ -667,7 +668,8 @@ private slots:
         spec.write(QStringLiteral("command: [%1, %2]\n"
                                   "params:\n  lr: {type: float, value: 0.001}\n  opt: {type: choice, choices: [adam, sgd], value: adam}\n"
                                   "param_passing:\n  args: [\"--lr={lr}\", \"--opt={opt}\"]\n  env: {LR: lr}\n"
-                                  "  config_file: {path: params.yaml, arg: \"--config={path}\"}\n")
+                                  "  config_file: {path: params.yaml, arg: \"--config={path}\"}\n"
+                                  "notes: \"lower lr after the spike;\\nsee run 12\"\n")
                        .arg(kPython, kScripts + QStringLiteral("show_params.py"))
                        .toUtf8());
         spec.close();
@@ -685,6 +687,15 @@ private slots:
         const QJsonObject run = show(runId);
         QCOMPARE(run[QStringLiteral("command")].toArray().size(), 5);
         QCOMPARE(run[QStringLiteral("command")].toArray()[2].toString(), QStringLiteral("--lr=0.001"));
+        // The spec's notes are kept: in the resolved spec, the store (`show`), and as the MLflow run description.
+        QCOMPARE(run[QStringLiteral("notes")].toString(), QStringLiteral("lower lr after the spike;\nsee run 12"));
+        QCOMPARE(run[QStringLiteral("mlflow_tags")].toObject()[QStringLiteral("mlflow.note.content")].toString(),
+                 QStringLiteral("lower lr after the spike;\nsee run 12"));
+        auto resolved = loadRunSpec(runDir(runId) + QStringLiteral("/spec.yaml"));
+        QVERIFY2(resolved, resolved ? "" : qPrintable(resolved.error()));
+        QCOMPARE(resolved->notes, QStringLiteral("lower lr after the spike;\nsee run 12"));
+        const Outcome text = trainyard({"show", runId});
+        QVERIFY2(text.out.contains(QStringLiteral("notes      lower lr after the spike;\n           see run 12")), qPrintable(text.out));
     }
 
     void pythonClientWithoutTrainyardWarnsOnceAndWritesNothing()
