@@ -2,6 +2,7 @@
 #include "launch/backendprofile.h"
 
 #include "atomicfile.h"
+#include "controlcharacters.h"
 
 #include <QDir>
 #include <QFile>
@@ -132,6 +133,20 @@ Result<void> validateBackendProfile(const BackendProfile &profile)
         return fail(QStringLiteral("profile '%1': time_limit_min, cpus_per_task and gpus_per_node must not be negative").arg(profile.name));
     if (profile.pollIntervalMs < 100)
         return fail(QStringLiteral("profile '%1': poll_s must be at least 0.1").arg(profile.name));
+    // Every field reaches slurmrestd's headers, the job description or the job script.
+    QList<QPair<QString, QString>> fields{{QStringLiteral("'url'"), profile.url},
+                                          {QStringLiteral("'user'"), profile.user},
+                                          {QStringLiteral("'token_file'"), profile.tokenFile},
+                                          {QStringLiteral("'trainyard_path'"), profile.trainyardPath},
+                                          {QStringLiteral("'partition'"), profile.job.partition},
+                                          {QStringLiteral("'account'"), profile.job.account}};
+    for (const QString &option : profile.job.sbatchOptions)
+        fields.append({QStringLiteral("sbatch option '%1'").arg(option.simplified()), option});
+    for (auto it = profile.jobEnvironment.constBegin(); it != profile.jobEnvironment.constEnd(); ++it)
+        fields.append({QStringLiteral("'env' %1").arg(it.key().simplified()), it.key() + it.value()});
+    for (const auto &[what, value] : fields)
+        if (auto clean = refuseControlCharacters(value, what); !clean)
+            return fail(QStringLiteral("profile '%1': %2").arg(profile.name, clean.error()));
     QJsonObject scratch;
     for (const QString &option : profile.job.sbatchOptions) {
         if (auto applied = applySbatchOption(option, scratch); !applied)

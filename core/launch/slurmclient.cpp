@@ -1,6 +1,8 @@
 // libcurl easy handles, one per request (a few requests a second at most); the answers are small JSON objects.
 #include "launch/slurmclient.h"
 
+#include "controlcharacters.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QStringList>
@@ -96,6 +98,11 @@ Result<SlurmClient::Response> SlurmClient::request(const char *method, const QSt
     std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
     if (!handle)
         return fail(QStringLiteral("cannot %1: libcurl could not start a request").arg(what));
+    // A CR or LF in the user or token would start a header of its own.
+    if (auto clean = refuseControlCharacters(m_endpoint.user, QStringLiteral("the Slurm user name")); !clean)
+        return fail(QStringLiteral("cannot %1: %2").arg(what, clean.error()));
+    if (auto clean = refuseControlCharacters(QString::fromUtf8(m_endpoint.token), QStringLiteral("the Slurm token")); !clean)
+        return fail(QStringLiteral("cannot %1: %2").arg(what, clean.error()));
     std::unique_ptr<curl_slist, HeaderListDeleter> headers;
     const auto addHeader = [&headers](const QByteArray &line) {
         headers.reset(curl_slist_append(headers.release(), line.constData()));

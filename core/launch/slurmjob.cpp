@@ -1,6 +1,8 @@
 // The batch script and job description of a Slurm run; the agent's copy of the launch request.
 #include "launch/slurmjob.h"
 
+#include "controlcharacters.h"
+
 #include <QJsonArray>
 #include <QRegularExpression>
 
@@ -203,6 +205,15 @@ Result<SlurmSubmission> buildSlurmSubmission(const LaunchRequest &request, const
     if (settings.cpusPerTask > 0)
         srun << QStringLiteral("--cpus-per-task=%1").arg(settings.cpusPerTask);
     srun << shellQuote(trainyardPath) << QStringLiteral("agent") << QStringLiteral("--run-dir") << shellQuote(request.runDir);
+
+    // A control character in any value would break out of its line of the script (a newline in a partition is a
+    // command of its own): refused, whatever let it through.
+    for (const QString &value : QStringList{jobName, request.runDir, trainyardPath} + directives)
+        if (auto clean = refuseControlCharacters(value, QStringLiteral("the job script's '%1'").arg(value.simplified())); !clean)
+            return fail(clean.error());
+    for (auto it = jobEnvironment.constBegin(); it != jobEnvironment.constEnd(); ++it)
+        if (auto clean = refuseControlCharacters(it.key() + it.value(), QStringLiteral("the job's environment variable %1").arg(it.key().simplified())); !clean)
+            return fail(clean.error());
 
     QString script = QStringLiteral("#!/bin/bash\n");
     script += QStringLiteral("# Trainyard run %1: one `trainyard agent` per node starts %2 rank(s) there (%3 in all).\n")

@@ -2,6 +2,8 @@
 // message with its position, never an exception escaping.
 #include "spec/runspec.h"
 
+#include "controlcharacters.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -497,8 +499,14 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
         TRAINYARD_READ(slurm["cpus_per_task"], spec.slurm.cpusPerTask, reader.integer(n, QStringLiteral("'slurm.cpus_per_task'"), 1))
         TRAINYARD_READ(slurm["gpus_per_node"], spec.slurm.gpusPerNode, reader.integer(n, QStringLiteral("'slurm.gpus_per_node'"), 0))
         TRAINYARD_READ(slurm["sbatch"], spec.slurm.sbatchOptions, reader.stringList(n, QStringLiteral("'slurm.sbatch'")))
+        // These reach the job script and the job description: a newline would be a line of the script of its own.
+        for (const auto &[key, value] : {std::pair{"partition", spec.slurm.partition}, std::pair{"account", spec.slurm.account}})
+            if (auto clean = refuseControlCharacters(value, QStringLiteral("'slurm.%1'").arg(QLatin1String(key))); !clean)
+                return reader.at(slurm[key], clean.error());
         QJsonObject scratch;
         for (const QString &option : spec.slurm.sbatchOptions) {
+            if (auto clean = refuseControlCharacters(option, QStringLiteral("'slurm.sbatch' option")); !clean)
+                return reader.at(slurm["sbatch"], clean.error());
             if (auto applied = applySbatchOption(option, scratch); !applied)
                 return reader.at(slurm["sbatch"], applied.error());
         }

@@ -407,6 +407,7 @@ param_passing:
         QTest::newRow("nodes on local") << QByteArray("command: [a]\nresources: {nodes: 2}\n") << "spec.yaml:2:20: 2 nodes need a cluster backend";
         QTest::newRow("slurm on local") << QByteArray("command: [a]\nslurm: {partition: gpu}\n") << "spec.yaml:2:8: 'slurm' settings need a Slurm backend";
         QTest::newRow("local gpus on cluster") << QByteArray("command: [a]\nbackend: lab\nresources: {gpus: [0]}\n") << "spec.yaml:3:19: 'resources.gpus' picks GPUs of this machine";
+        QTest::newRow("newline in partition") << QByteArray("command: [a]\nbackend: lab\nslurm: {partition: \"gpu\\ntouch pwned #\"}\n") << "spec.yaml:3:20: 'slurm.partition' contains a control character (U+000a at position 4)";
         QTest::newRow("unknown slurm key") << QByteArray("command: [a]\nbackend: lab\nslurm: {queue: gpu}\n") << "spec.yaml:3:9: unknown key 'queue' in 'slurm'";
         QTest::newRow("unsupported sbatch") << QByteArray("command: [a]\nbackend: lab\nslurm: {sbatch: [--exclusive]}\n") << "spec.yaml:3:17: sbatch option --exclusive is not one Trainyard can pass";
         QTest::newRow("bad sbatch memory") << QByteArray("command: [a]\nbackend: lab\nslurm: {sbatch: [--mem=lots]}\n") << "spec.yaml:3:17: sbatch option --mem: 'lots' is not a memory size";

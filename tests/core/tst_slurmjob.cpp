@@ -113,6 +113,23 @@ private slots:
         refused = buildSlurmSubmission(twoNodeRequest(), badOption, QStringLiteral("j"), QStringLiteral("/usr/bin/trainyard"), {});
         QVERIFY(!refused);
         QVERIFY2(refused.error().contains(QStringLiteral("--exclusive is not one Trainyard can pass")), qPrintable(refused.error()));
+
+        // A newline in a value is never written into the script, whatever let it through (issue 15, defect 8).
+        SlurmJobSettings injected;
+        injected.partition = QStringLiteral("gpu\ntouch pwned #");
+        refused = buildSlurmSubmission(twoNodeRequest(), injected, QStringLiteral("j"), QStringLiteral("/usr/bin/trainyard"), {});
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().contains(QStringLiteral("contains a control character (U+000a")), qPrintable(refused.error()));
+        refused = buildSlurmSubmission(twoNodeRequest(), {}, QStringLiteral("j"), QStringLiteral("/usr/bin/trainyard"),
+                                       {{QStringLiteral("A"), QStringLiteral("x\ntouch pwned")}});
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().contains(QStringLiteral("environment variable A")), qPrintable(refused.error()));
+
+        // Nor is a CR LF in the user sent as a header: the request fails before anything is sent.
+        SlurmClient client({QStringLiteral("http://127.0.0.1:1"), QStringLiteral("alice\r\nX-Injected: 1"), "token"});
+        auto answered = client.ping();
+        QVERIFY(!answered);
+        QVERIFY2(answered.error().contains(QStringLiteral("the Slurm user name contains a control character")), qPrintable(answered.error()));
     }
 
     void sbatchOptionsBecomeJobFields_data()
@@ -306,6 +323,11 @@ private slots:
         QTest::newRow("local name") << QByteArray("local:\n  url: http://a:1\n  user: u\n  token_file: /t\n") << "backends.yaml:2:3: 'local' is this machine's backend";
         QTest::newRow("bad sbatch") << QByteArray("lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  sbatch: [--exclusive]\n") << "backends.yaml:2:3: profile 'lab': sbatch option --exclusive";
         QTest::newRow("not a number") << QByteArray("lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  gpus_per_node: eight\n") << "backends.yaml:5:18: profile 'lab'";
+        // Control characters would become a header of their own, or a line of the job script (issue 15, defect 8).
+        QTest::newRow("header injection") << QByteArray("lab:\n  url: http://a:1\n  user: \"alice\\r\\nX-Injected: 1\"\n  token_file: /t\n")
+                                          << "backends.yaml:2:3: profile 'lab': 'user' contains a control character (U+000d at position 6)";
+        QTest::newRow("script injection") << QByteArray("lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  partition: \"gpu\\ntouch pwned #\"\n")
+                                          << "backends.yaml:2:3: profile 'lab': 'partition' contains a control character (U+000a at position 4)";
     }
     void badProfilesAreNamed()
     {

@@ -456,6 +456,19 @@ private slots:
         QVERIFY2(outcome.err.contains(QStringLiteral("sbatch option --exclusive is not one Trainyard can pass")), qPrintable(outcome.err));
         QVERIFY(!QFileInfo::exists(workspace + QStringLiteral("/backends.yaml")));
 
+        // Control characters that would add a header, or a line to the job script, are refused (issue 15, defect 8).
+        QStringList injected = add;
+        injected[injected.indexOf(QStringLiteral("alice"))] = QStringLiteral("alice\r\nX-Injected: 1");
+        outcome = runTrainyard(injected, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("'user' contains a control character (U+000d at position 6)")), qPrintable(outcome.err));
+        injected = add;
+        injected[injected.indexOf(QStringLiteral("gpu"))] = QStringLiteral("gpu\ntouch pwned #");
+        outcome = runTrainyard(injected, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("'partition' contains a control character (U+000a at position 4)")), qPrintable(outcome.err));
+        QVERIFY(!QFileInfo::exists(workspace + QStringLiteral("/backends.yaml")));
+
         outcome = runTrainyard(add, m_environment);
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
         outcome = runTrainyard({"--workspace", workspace, "backend", "ls", "--json"}, m_environment);
