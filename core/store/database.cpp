@@ -5,11 +5,15 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QStorageInfo>
 #include <QStringList>
 
 namespace trainyard {
 
 namespace {
+
+// Less free space than this (SQLite's -shm file takes 32 KiB, a WAL page 4 KiB) and a failed read is a full disk.
+constexpr qint64 kFullDiskBytes = 256 * 1024;
 
 constexpr char kSqliteHeader[] = "SQLite format 3"; // followed by a NUL: 16 bytes in all
 constexpr qint64 kSqliteHeaderBytes = 16;
@@ -144,6 +148,15 @@ Result<void> Database::inspect(const QString &path)
         return fail(connection.error());
     auto facts = readFacts(connection.value());
     if (!facts) {
+        // Opening a WAL database creates its -shm and -wal files: on a full disk that is an I/O error, which says
+        // nothing of the file itself. A full disk is named as such.
+        const QStorageInfo volume(QFileInfo(path).absolutePath());
+        if (volume.isValid() && volume.bytesAvailable() < kFullDiskBytes)
+            return fail(QStringLiteral("cannot read %1: the disk holding it (%2) is full (%3 bytes free); free some space and try "
+                                       "again. The database was left untouched (%4).")
+                            .arg(path, volume.rootPath())
+                            .arg(volume.bytesAvailable())
+                            .arg(facts.error()));
         return fail(QStringLiteral("%1 is damaged and cannot be read (%2); it was left untouched.")
                         .arg(path, facts.error()));
     }

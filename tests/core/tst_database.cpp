@@ -10,6 +10,8 @@
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
+#include <QProcess>
+#include <QScopeGuard>
 #include <QTest>
 
 #include <limits>
@@ -438,6 +440,44 @@ private slots:
         QCOMPARE(runqueries::changeSequence(connection.value(), ChangeSequence::Queue).value(), queueBefore.value());
         QVERIFY(execute(QStringLiteral("INSERT INTO queue (run_id, position, gpus, enqueued_ms) VALUES ('%1', 1, 0, 0)").arg(a)));
         QVERIFY(runqueries::changeSequence(connection.value(), ChangeSequence::Queue).value() > queueBefore.value());
+    }
+
+    // A full disk is named as such, not as a damaged database (issue 15, defect 10): on a 2 MiB tmpfs (mounted here;
+    // root only) filled up after the workspace was made, opening the database fails with "is full", the file intact.
+    void fullDiskIsNamedNotDamaged()
+    {
+        QTemporaryDir dir;
+        const QString mountPoint = dir.filePath(QStringLiteral("small"));
+        QVERIFY(QDir().mkpath(mountPoint));
+        QProcess mount;
+        mount.start(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), QStringLiteral("size=2m"),
+                                              QStringLiteral("tmpfs"), mountPoint});
+        if (!mount.waitForFinished(10000) || mount.exitStatus() != QProcess::NormalExit || mount.exitCode() != 0)
+            QSKIP(qPrintable(QStringLiteral("needs root to mount a small tmpfs (%1)").arg(QString::fromLocal8Bit(mount.readAllStandardError()).trimmed())));
+        const auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {mountPoint}); });
+        const QString path = mountPoint + QStringLiteral("/trainyard.db");
+        {
+            auto database = Database::open(path);
+            QVERIFY2(database, database ? "" : qPrintable(database.error()));
+        }
+        const QByteArray before = test::sha256OfFile(path);
+        {
+            QFile fill(mountPoint + QStringLiteral("/fill"));
+            QVERIFY(fill.open(QIODevice::WriteOnly));
+            const QByteArray block(4096, '\0');
+            while (fill.write(block) == block.size() && fill.flush()) {
+            }
+        }
+        auto refused = Database::open(path);
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().contains(QStringLiteral("is full")), qPrintable(refused.error()));
+        QVERIFY2(!refused.error().contains(QStringLiteral("damaged")), qPrintable(refused.error()));
+        QVERIFY2(refused.error().contains(path), qPrintable(refused.error()));
+        QCOMPARE(test::sha256OfFile(path), before);
+        // Space again: the same database opens.
+        QVERIFY(QFile::remove(mountPoint + QStringLiteral("/fill")));
+        auto reopened = Database::open(path);
+        QVERIFY2(reopened, reopened ? "" : qPrintable(reopened.error()));
     }
 };
 
