@@ -81,8 +81,10 @@ int runAgent(const QStringList &arguments, const QString &, Streams streams)
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("agent"), arguments, streams))
         return *exit;
     const auto failWith = [&](const QString &message) { return reportFailure(streams, QStringLiteral("agent"), message); };
-    if (!parser.isSet(runDirOption))
-        return failWith(QStringLiteral("--run-dir is required"));
+    if (!parser.isSet(runDirOption)) { // a wrong command line: exit 2, with the usage
+        streams.err << "trainyard agent: --run-dir is required\n\n" << subcommandHelp(parser, QStringLiteral("agent"));
+        return kExitUsage;
+    }
 
     const QString runDir = QDir(parser.value(runDirOption)).absolutePath();
     const QString requestPath = QDir(runDir).filePath(QLatin1String(kAgentRequestFileName));

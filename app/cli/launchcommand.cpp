@@ -159,6 +159,9 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         const qsizetype equals = pair.indexOf(QLatin1Char('='));
         if (equals <= 0)
             return usageError(streams, parser, QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
+        for (const QString &problem : {environmentNameProblem(pair.left(equals)), environmentValueProblem(pair.mid(equals + 1))})
+            if (!problem.isEmpty())
+                return usageError(streams, parser, QStringLiteral("--env: %1").arg(problem));
         request.env.insert(pair.left(equals), pair.mid(equals + 1));
     }
     if (parser.isSet(strategy)) {

@@ -1,6 +1,7 @@
 // trainyard ls [--json] [--limit N] [--filter QUERY] [--since DATE]: the runs of the workspace, newest first, streamed.
 #include "cli/subcommand.h"
 
+#include "controlcharacters.h"
 #include "jsonwriter.h"
 #include "query/runfilter.h"
 #include "store/runqueries.h"
@@ -20,6 +21,25 @@ namespace trainyard::cli {
 QJsonValue isoTimeOrNull(const QDateTime &time)
 {
     return time.isValid() ? QJsonValue(time.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue(QJsonValue::Null);
+}
+
+QString printableText(const QString &text)
+{
+    if (!firstControlCharacter(text))
+        return text;
+    QString printable;
+    printable.reserve(text.size() + 8);
+    for (const QChar c : text) {
+        if (c.category() != QChar::Other_Control)
+            printable += c;
+        else if (c == u'\n')
+            printable += QStringLiteral("\\n");
+        else if (c == u'\t')
+            printable += QStringLiteral("\\t");
+        else
+            printable += QStringLiteral("\\x%1").arg(c.unicode(), 2, 16, QLatin1Char('0'));
+    }
+    return printable;
 }
 
 QJsonObject runJson(const RunRecord &run, const QDateTime &now)
@@ -116,7 +136,7 @@ public:
                         duration ? QStringLiteral("%1s").arg(*duration) : QStringLiteral("-"),
                         run.tags.join(QLatin1Char(','))};
         for (QString &cell : row) {
-            cell.replace(QLatin1Char('\n'), QLatin1Char(' ')); // one run, one line
+            cell = printableText(cell); // one run, one line; no escape sequence reaches the terminal
             if (cell.size() > kMaxCellWidth)
                 cell = cell.left(kMaxCellWidth - 1) + QChar(0x2026);
         }

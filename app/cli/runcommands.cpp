@@ -147,7 +147,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         return kExitOk;
     }
 
-    streams.out << "run        " << run.id << "  " << run.name << '\n'
+    streams.out << "run        " << run.id << "  " << printableText(run.name) << '\n'
                 << "status     " << toString(run.status) << '\n'
                 << "attempts   " << attempts << '\n'
                 << "started    " << (run.startedAt.isValid() ? run.startedAt.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-")) << '\n'
@@ -156,7 +156,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                 << "command    " << run.command.join(QLatin1Char(' ')) << '\n'
                 << "cwd        " << run.cwd << '\n'
                 << "host       " << run.host << " (" << run.backend << ")\n"
-                << "tags       " << run.tags.join(QStringLiteral(", ")) << '\n'
+                << "tags       " << printableText(run.tags.join(QStringLiteral(", "))) << '\n'
                 << "folder     " << found->workspace.runDir(run.id) << '\n';
     if (const QString notes = run.systemTags.value(QString::fromLatin1(kNotesTag)); !notes.isEmpty())
         streams.out << "notes      " << QString(notes).replace(QLatin1Char('\n'), QStringLiteral("\n           ")) << '\n';

@@ -82,6 +82,10 @@ struct FoundRun {
 Result<FoundRun> findRunForCommand(const QCommandLineParser &parser, const QString &workspaceBefore);
 // The fields of a run that `ls --json` and `show --json` share.
 QJsonObject runJson(const RunRecord &run, const QDateTime &now);
+// Text as a terminal should get it from a run's name, tags or other stored values: control characters (a newline,
+// ESC starting an escape sequence) written as \n, \t or \xNN, so that a name can neither break a table's line nor
+// drive the terminal.
+QString printableText(const QString &text);
 QJsonValue isoTimeOrNull(const QDateTime &time);
 
 // Prints "trainyard NAME: message" on err and returns kExitFailure.

@@ -15,6 +15,24 @@
 
 namespace trainyard {
 
+QString environmentNameProblem(const QString &name)
+{
+    if (name.isEmpty())
+        return QStringLiteral("an environment variable needs a name");
+    if (name.contains(QLatin1Char('=')))
+        return QStringLiteral("environment variable name '%1' contains '=' (the name ends at the first '=')").arg(name);
+    if (const auto at = firstControlCharacter(name))
+        return QStringLiteral("environment variable name '%1' contains a control character (position %2)").arg(name.simplified()).arg(*at + 1);
+    return {};
+}
+
+QString environmentValueProblem(const QString &value)
+{
+    if (value.contains(QChar(0)))
+        return QStringLiteral("an environment variable's value cannot hold a NUL character (position %1)").arg(value.indexOf(QChar(0)) + 1);
+    return {};
+}
+
 std::optional<int> durationMs(double seconds)
 {
     if (!std::isfinite(seconds) || seconds < 0 || seconds > kMaxDurationS)
@@ -205,8 +223,13 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
         auto entries = reader.stringMap(env, QStringLiteral("'env'"));
         if (!entries)
             return fail(entries.error());
-        for (const auto &[key, value] : entries.value())
+        for (const auto &[key, value] : entries.value()) {
+            if (const QString problem = environmentNameProblem(key); !problem.isEmpty())
+                return reader.at(env, QStringLiteral("'env': %1").arg(problem));
+            if (const QString problem = environmentValueProblem(value); !problem.isEmpty())
+                return reader.at(env[key.toStdString()], QStringLiteral("'env.%1': %2").arg(key, problem));
             spec.env.insert(key, value);
+        }
     }
     if (const YAML::Node resources = root["resources"]) {
         if (!resources.IsMap())
@@ -467,6 +490,8 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
             if (!entries)
                 return fail(entries.error());
             for (const auto &[variable, param] : entries.value()) {
+                if (const QString problem = environmentNameProblem(variable); !problem.isEmpty())
+                    return reader.at(env, QStringLiteral("'param_passing.env': %1").arg(problem));
                 if (!std::any_of(spec.params.begin(), spec.params.end(), [&](const RunParam &p) { return p.name == param; }))
                     return reader.at(env, QStringLiteral("'param_passing.env': %1 takes param '%2', which does not exist").arg(variable, param));
                 spec.paramPassing.envFromParam.insert(variable, param);

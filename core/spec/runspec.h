@@ -26,6 +26,12 @@ inline constexpr double kMaxDurationS = 7 * 24 * 3600;
 // The milliseconds of `seconds`, or nullopt when it is not a number from 0 to kMaxDurationS.
 std::optional<int> durationMs(double seconds);
 
+// Why `name` cannot name an environment variable (empty, an '=' in it, a control character), or an empty string:
+// the same rule for a spec's `env:` and `param_passing.env:` and for `--env`.
+QString environmentNameProblem(const QString &name);
+// Why `value` cannot be an environment variable's value (a NUL byte, which execve cannot pass), or an empty string.
+QString environmentValueProblem(const QString &value);
+
 // What the memory planner needs beyond the spec's strategy and resources (the `model:` section).
 struct ModelSpec {
     std::optional<double> parameters;

@@ -356,7 +356,8 @@ Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixO
     if (!snapshot)
         return fail(snapshot.error());
     const QByteArray sql = QByteArray(kRunColumns)
-        + " WHERE id = ?1 OR substr(id, 1, length(?1)) = ?1 OR name = ?1 ORDER BY (id = ?1) DESC, created_ms DESC LIMIT 3";
+        + " WHERE id = ?1 OR substr(id, 1, length(?1)) = ?1 OR name = ?1"
+          " ORDER BY (id = ?1) DESC, (name = ?1) DESC, created_ms DESC LIMIT 3";
     auto statement = connection.prepare(sql.constData());
     if (!statement)
         return fail(statement.error());
@@ -367,7 +368,10 @@ Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixO
         return fail(runs.error());
     if (runs->isEmpty())
         return fail(QStringLiteral("no run matches \"%1\" (give a run id, a unique id prefix or a name)").arg(idPrefixOrName));
-    if (runs->size() > 1 && runs->at(0).id != idPrefixOrName) {
+    // An exact id first, then an exact name (the newest run of that name), then a unique id prefix: a run named
+    // "2026" is found by its name although every id of the year starts so.
+    const auto isPrefixOnly = [&](const RunRecord &run) { return run.id != idPrefixOrName && run.name != idPrefixOrName; };
+    if (runs->size() > 1 && isPrefixOnly(runs->at(0))) {
         QStringList ids;
         for (const RunRecord &run : runs.value())
             ids << run.id;

@@ -401,6 +401,9 @@ param_passing:
         // Durations past a week used to overflow into negative milliseconds (issue 15, defect 5).
         QTest::newRow("grace past a week") << QByteArray("command: [a]\ngrace_s: 3000000\n") << "spec.yaml:2:10: 'grace_s' must be at most 604800 seconds (a week; got 3e+06)";
         QTest::newRow("hang timeout 1e300") << QByteArray("command: [a]\nhang_timeout_s: 1e300\n") << "spec.yaml:2:17: 'hang_timeout_s' must be at most 604800 seconds";
+        QTest::newRow("env name with =") << QByteArray("command: [a]\nenv: {\"A=B\": x}\n") << "spec.yaml:2:6: 'env': environment variable name 'A=B' contains '='";
+        QTest::newRow("env name empty") << QByteArray("command: [a]\nenv: {\"\": x}\n") << "spec.yaml:2:6: 'env': an environment variable needs a name";
+        QTest::newRow("env value with NUL") << QByteArray("command: [a]\nenv: {A: \"x\\0y\"}\n") << "spec.yaml:2:10: 'env.A': an environment variable's value cannot hold a NUL";
         QTest::newRow("env not a map") << QByteArray("command: [a]\nenv: [A=1]\n") << "spec.yaml:2:6: 'env' must be a mapping of names to values";
         QTest::newRow("gpus vs ranks") << QByteArray("command: [a]\nresources: {ranks_per_node: 4, gpus: [0, 1]}\n") << "spec.yaml:2:38: 2 GPUs for 4 ranks per node";
         QTest::newRow("duplicate gpu") << QByteArray("command: [a]\nresources: {gpus: [1, 1]}\n") << "spec.yaml:2:23: GPU 1 is listed twice";

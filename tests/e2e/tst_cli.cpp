@@ -87,6 +87,8 @@ private slots:
         QTest::newRow("stray ls argument") << QStringList{"ls", "extra"} << "extra";
         QTest::newRow("workspace without value") << QStringList{"ls", "--workspace"} << "workspace";
         QTest::newRow("grace past a week") << QStringList{"launch", "--grace", "3000000", "--", "/bin/true"} << "--grace '3000000' is not a number of seconds from 0 to 604800";
+        QTest::newRow("env name with =") << QStringList{"launch", "--env", "=B", "--", "/bin/true"} << "--env '=B' is not KEY=VALUE";
+        QTest::newRow("agent without run dir") << QStringList{"agent"} << "--run-dir is required";
         QTest::newRow("ls limit zero") << QStringList{"ls", "--limit", "0"} << "--limit '0' is not a positive whole number";
         QTest::newRow("ls since not a date") << QStringList{"ls", "--since", "soonish"} << "--since 'soonish' is not a date";
         QTest::newRow("ls bad filter") << QStringList{"ls", "--filter", "lr>>1"} << "unknown operator '>>'";
@@ -335,6 +337,41 @@ private slots:
         QVERIFY(lines[1].startsWith(ids[4]));
         QVERIFY(lines[2].startsWith(ids[3]));
         QVERIFY(lines[2].contains(QStringLiteral("failed")));
+    }
+
+    // A name with a newline or a terminal escape sequence is printed escaped by ls and show, never raw (issue 15,
+    // defect 14); --json keeps it whole (JSON escapes it).
+    void lsAndShowEscapeControlCharacters()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString name = QStringLiteral("evil\x1b[31mred\nsecond line");
+        const QString runId = workspace.addRun(name, RunStatus::Succeeded, {QStringLiteral("tab\there")});
+        const Outcome table = runTrainyard({"ls", "--workspace", workspace.root()}, m_environment);
+        QCOMPARE(table.exitCode, 0);
+        QVERIFY2(!table.out.contains(QChar(0x1b)), qPrintable(table.out));
+        const QStringList lines = table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines[1].contains(QStringLiteral("evil\\x1b[31mred\\nsecond line")), qPrintable(lines[1]));
+        QVERIFY2(lines[1].contains(QStringLiteral("tab\\there")), qPrintable(lines[1]));
+        const Outcome shown = runTrainyard({"show", runId, "--workspace", workspace.root()}, m_environment);
+        QCOMPARE(shown.exitCode, 0);
+        QVERIFY2(!shown.out.contains(QChar(0x1b)), qPrintable(shown.out));
+        QVERIFY2(shown.out.contains(QStringLiteral("evil\\x1b[31mred\\nsecond line")), qPrintable(shown.out));
+        const Outcome json = runTrainyard({"ls", "--json", "--workspace", workspace.root()}, m_environment);
+        QCOMPARE(QJsonDocument::fromJson(json.out.toUtf8()).array().first().toObject()[QStringLiteral("name")].toString(), name);
+
+        // A run named like the start of every id (its year) is found by its name (the newest of that name), not
+        // refused as an ambiguous id prefix; a bare prefix of several ids still is.
+        const QString year = runId.left(4);
+        workspace.addRun(year, RunStatus::Failed, {}, QDateTime::currentDateTimeUtc().addSecs(-60));
+        const QString newest = workspace.addRun(year, RunStatus::Succeeded);
+        const Outcome byName = runTrainyard({"show", year, "--json", "--workspace", workspace.root()}, m_environment);
+        QCOMPARE(byName.exitCode, 0);
+        QCOMPARE(QJsonDocument::fromJson(byName.out.toUtf8()).object()[QStringLiteral("id")].toString(), newest);
+        const Outcome prefix = runTrainyard({"show", runId.left(3), "--workspace", workspace.root()}, m_environment);
+        QCOMPARE(prefix.exitCode, 1);
+        QVERIFY2(prefix.err.contains(QStringLiteral("matches several runs")), qPrintable(prefix.err));
     }
 
     void planGivesBytesPerGpuAndAVerdict()
