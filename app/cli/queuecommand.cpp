@@ -17,6 +17,10 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
+
+#include <algorithm>
+#include <limits>
 
 namespace trainyard::cli {
 
@@ -164,6 +168,12 @@ int runQueue(const QStringList &arguments, const QString &workspaceBefore, Strea
                                         QStringLiteral("LIST"));
     for (const QCommandLineOption &option : {json, slotsOption, maxConcurrent, untilEmpty, gpusOption})
         parser.addOption(option);
+    // `queue mv RUN -5`: a negative position would otherwise read as an unknown option "-5".
+    static const QRegularExpression negativeNumber(QStringLiteral("^-[0-9]+$"));
+    if (arguments.contains(QStringLiteral("mv")))
+        for (const QString &argument : arguments)
+            if (negativeNumber.match(argument).hasMatch())
+                return queueUsage(streams, parser, QStringLiteral("position '%1' must be a whole number of at least 1 (1 = next; past the end = last)").arg(argument));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("queue"), arguments, streams))
         return *exit;
     const QStringList positional = parser.positionalArguments();
@@ -196,9 +206,10 @@ int runQueue(const QStringList &arguments, const QString &workspaceBefore, Strea
     int position = 0;
     if (action == u"mv") {
         bool ok = false;
-        position = positional[2].toInt(&ok);
-        if (!ok || position < 1)
-            return queueUsage(streams, parser, QStringLiteral("position '%1' must be a whole number of at least 1").arg(positional[2]));
+        const qlonglong requested = positional[2].toLongLong(&ok);
+        if (!ok || requested < 1)
+            return queueUsage(streams, parser, QStringLiteral("position '%1' must be a whole number of at least 1 (1 = next; past the end = last)").arg(positional[2]));
+        position = int(std::min<qlonglong>(requested, std::numeric_limits<int>::max())); // past the end: last
     }
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)

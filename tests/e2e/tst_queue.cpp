@@ -196,6 +196,10 @@ private slots:
         queue = queueList();
         QCOMPARE(queue.at(0).toObject().value("id").toString(), third);
         QCOMPARE(queue.at(1).toObject().value("id").toString(), first);
+        // A position past the end (even past a 32-bit number) means last, as the docs say.
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("mv"), third, QStringLiteral("99999999999")}).exitCode, 0);
+        QCOMPARE(queueList().at(2).toObject().value("id").toString(), third);
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("mv"), third, QStringLiteral("1")}).exitCode, 0);
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("pause"), first}).exitCode, 0);
         QVERIFY(queueList().at(1).toObject().value("paused").toBool());
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("cancel"), third}).exitCode, 0);
@@ -223,6 +227,9 @@ private slots:
         QVERIFY2(notQueued.err.contains(QStringLiteral("is not in the queue")), qPrintable(notQueued.err));
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("shuffle")}).exitCode, 2);
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("mv"), first, QStringLiteral("zero")}).exitCode, 2);
+        const Outcome negative = trainyard({QStringLiteral("queue"), QStringLiteral("mv"), first, QStringLiteral("-5")});
+        QCOMPARE(negative.exitCode, 2);
+        QVERIFY2(negative.err.contains(QStringLiteral("position '-5' must be a whole number of at least 1")), qPrintable(negative.err));
     }
 
     void oneSchedulerPerWorkspace()
