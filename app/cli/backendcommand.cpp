@@ -54,7 +54,7 @@ int runBackend(const QStringList &arguments, const QString &workspaceBefore, Str
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Cluster profiles runs launch on (`backend: NAME` in a spec, `launch --backend NAME`).\n"
-        "  trainyard backend add NAME --url URL --user USER (--token-file FILE | --token-stdin) [job defaults]\n"
+        "  trainyard backend add NAME --url URL --user USER (--token-file FILE | --token-stdin) [job defaults] [--replace]\n"
         "  trainyard backend ls [--json]\n"
         "  trainyard backend test NAME     (reaches slurmrestd with the profile's token)\n"
         "  trainyard backend rm NAME"));
@@ -72,7 +72,8 @@ int runBackend(const QStringList &arguments, const QString &workspaceBefore, Str
     const QCommandLineOption env(QStringLiteral("env"), QStringLiteral("Job environment variable (repeatable); PATH defaults to /usr/local/bin:/usr/bin:/bin."), QStringLiteral("K=V"));
     const QCommandLineOption poll(QStringLiteral("poll"), QStringLiteral("Seconds between job state polls (default 2)."), QStringLiteral("S"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("ls: print JSON."));
-    for (const QCommandLineOption &option : {url, user, tokenFile, tokenStdin, partition, account, timeLimit, cpus, gpusPerNode, sbatch, trainyard, env, poll, json})
+    const QCommandLineOption replace(QStringLiteral("replace"), QStringLiteral("add: replace a profile of the same name (without it, an existing name is refused)."));
+    for (const QCommandLineOption &option : {url, user, tokenFile, tokenStdin, partition, account, timeLimit, cpus, gpusPerNode, sbatch, trainyard, env, poll, json, replace})
         parser.addOption(option);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("backend"), arguments, streams))
         return *exit;
@@ -165,6 +166,16 @@ int runBackend(const QStringList &arguments, const QString &workspaceBefore, Str
     }
     if (auto valid = validateBackendProfile(profile); !valid)
         return failWith(valid.error());
+    if (!parser.isSet(replace)) { // a typo must not silently replace a working profile
+        auto existing = loadBackendProfiles(root);
+        if (!existing)
+            return failWith(existing.error());
+        for (const BackendProfile &other : existing.value())
+            if (other.name == name)
+                return failWith(QStringLiteral("backend '%1' already exists (%2 as %3); give --replace to replace it, or remove it first with "
+                                               "`trainyard backend rm %1`")
+                                    .arg(name, other.url, other.user));
+    }
     // Everything is checked before anything is written: a bad option leaves no token file behind.
     if (parser.isSet(tokenStdin)) {
         QTextStream in(stdin);

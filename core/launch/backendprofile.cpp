@@ -125,6 +125,9 @@ Result<void> validateBackendProfile(const BackendProfile &profile)
     const QUrl url(profile.url, QUrl::StrictMode);
     if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) || url.host().isEmpty())
         return fail(QStringLiteral("profile '%1': url '%2' is not an http(s) address such as http://login1:6820").arg(profile.name, profile.url));
+    if (!url.password().isEmpty()) // it would be sent, and shown by `backend ls`; the token is the credential
+        return fail(QStringLiteral("profile '%1': url '%2' carries a password; give the address alone (the token is the credential)")
+                        .arg(profile.name, url.toDisplayString(QUrl::RemovePassword)));
     if (profile.user.isEmpty())
         return fail(QStringLiteral("profile '%1': 'user' (the cluster user the token belongs to) is missing").arg(profile.name));
     if (profile.tokenFile.isEmpty() || !QFileInfo(profile.tokenFile).isAbsolute())

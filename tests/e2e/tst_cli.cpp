@@ -508,6 +508,18 @@ private slots:
 
         outcome = runTrainyard(add, m_environment);
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        // The same name again is refused unless --replace says so (it used to replace the profile silently).
+        outcome = runTrainyard(QStringList(add) << "--partition" << "other", m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("backend 'lab' already exists (http://127.0.0.1:9 as alice); give --replace")), qPrintable(outcome.err));
+        outcome = runTrainyard(QStringList(add) << "--replace", m_environment);
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        // A password in the URL is refused: it would be sent and shown (the token is the credential).
+        QStringList withPassword = add;
+        withPassword[withPassword.indexOf(QStringLiteral("http://127.0.0.1:9"))] = QStringLiteral("http://alice:hunter2@127.0.0.1:9");
+        outcome = runTrainyard(QStringList(withPassword) << "--replace", m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("carries a password")) && !outcome.err.contains(QStringLiteral("hunter2")), qPrintable(outcome.err));
         outcome = runTrainyard({"--workspace", workspace, "backend", "ls", "--json"}, m_environment);
         QCOMPARE(outcome.exitCode, 0);
         const QJsonArray profiles = QJsonDocument::fromJson(outcome.out.toUtf8()).array();
