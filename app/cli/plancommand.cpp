@@ -62,7 +62,7 @@ int runPlan(const QStringList &arguments, const QString &workspaceBefore, Stream
     if (parser.isSet(params)) {
         input.parameters = parseCount(parser.value(params));
         if (!input.parameters)
-            return planUsage(streams, parser, QStringLiteral("--params '%1' is not a count such as 7.5e9 or 350M").arg(parser.value(params)));
+            return planUsage(streams, parser, QStringLiteral("--params '%1' is not a count such as 7.5e9 or 350M (from 1 to 1e15)").arg(parser.value(params)));
     } else {
         TransformerShape shape;
         const QList<std::pair<QCommandLineOption, int *>> fields{{layers, &shape.layers}, {hidden, &shape.hidden}, {heads, &shape.heads},

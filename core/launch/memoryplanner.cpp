@@ -255,14 +255,17 @@ std::optional<double> parseCount(const QString &text)
     const QString unit = match.captured(2).toUpper();
     const double scale = unit.isEmpty() ? 1 : std::pow(1000.0, int(QStringLiteral("KMBT").indexOf(unit)) + 1);
     const double count = number * scale;
-    return std::isfinite(count) && count >= 1 ? std::optional<double>(count) : std::nullopt;
+    return std::isfinite(count) && count >= 1 && count <= kMaxParameterCount ? std::optional<double>(count) : std::nullopt;
 }
 
 QString formatBytes(double bytes) { return QStringLiteral("%1 GiB").arg(bytes / kGiB, 0, 'f', 2); }
 
 QJsonObject MemoryPlan::toJson(const PlanInput &input) const
 {
-    const auto integer = [](double value) { return QJsonValue(std::llround(value)); };
+    // Whole bytes while a double holds them exactly; beyond 2^53 (absurd shapes) as a number, never a wrapped integer.
+    const auto integer = [](double value) {
+        return std::abs(value) < 9007199254740992.0 ? QJsonValue(qint64(std::llround(value))) : QJsonValue(value);
+    };
     QJsonObject perGpu{{QStringLiteral("parameters"), integer(parameters)},
                        {QStringLiteral("gradients"), integer(gradients)},
                        {QStringLiteral("optimizer_state"), integer(optimizerState)},

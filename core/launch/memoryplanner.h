@@ -74,6 +74,9 @@ QString optimizerName(OptimizerKind optimizer);
 // "80GiB", "80 GB", "81920MiB", "8e10" (bytes).
 std::optional<double> parseByteSize(const QString &text);
 // "1.5e9", "7.5B", "350M", "70000000".
+// The largest parameter count a plan takes (a quadrillion; the largest models are a thousandth of it): beyond it,
+// byte counts stop being exact numbers.
+inline constexpr double kMaxParameterCount = 1e15;
 std::optional<double> parseCount(const QString &text);
 QString formatBytes(double bytes);
 

@@ -89,6 +89,7 @@ private slots:
         QTest::newRow("grace past a week") << QStringList{"launch", "--grace", "3000000", "--", "/bin/true"} << "--grace '3000000' is not a number of seconds from 0 to 604800";
         QTest::newRow("env name with =") << QStringList{"launch", "--env", "=B", "--", "/bin/true"} << "--env '=B' is not KEY=VALUE";
         QTest::newRow("agent without run dir") << QStringList{"agent"} << "--run-dir is required";
+        QTest::newRow("plan params 1e300") << QStringList{"plan", "--params", "1e300", "--json"} << "--params '1e300' is not a count such as 7.5e9 or 350M (from 1 to 1e15)";
         QTest::newRow("ls limit zero") << QStringList{"ls", "--limit", "0"} << "--limit '0' is not a positive whole number";
         QTest::newRow("ls since not a date") << QStringList{"ls", "--since", "soonish"} << "--since 'soonish' is not a date";
         QTest::newRow("ls bad filter") << QStringList{"ls", "--filter", "lr>>1"} << "unknown operator '>>'";
