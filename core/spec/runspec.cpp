@@ -441,11 +441,27 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                     for (const char *bound : {"min", "max"}) {
                         const YAML::Node node = entry.second[bound];
                         bool ok = false;
-                        const double value = node && node.IsScalar() ? QString::fromStdString(node.Scalar()).toDouble(&ok) : 0;
+                        const QString text = node && node.IsScalar() ? QString::fromStdString(node.Scalar()) : QString();
+                        const double value = text.toDouble(&ok);
                         if (!ok || !std::isfinite(value))
                             return reader.at(node ? node : entry.second, QStringLiteral("%1.%2' must be a number").arg(where, QLatin1String(bound)));
                         (bound[1] == 'i' ? axis.min : axis.max) = value;
+                        if (axis.distribution == RandomAxis::Distribution::Int) {
+                            // Exact, to the ends of the 64-bit range; 1e3 is a whole number too.
+                            bool whole = false;
+                            qint64 integer = text.toLongLong(&whole);
+                            if (!whole && value == std::trunc(value) && std::abs(value) <= 9007199254740992.0) {
+                                integer = qint64(value);
+                                whole = true;
+                            }
+                            if (!whole)
+                                return reader.at(node, QStringLiteral("%1.%2' must be a whole number from -2^63 to 2^63-1 for an int distribution (got %3)")
+                                                           .arg(where, QLatin1String(bound), text));
+                            (bound[1] == 'i' ? axis.minInt : axis.maxInt) = integer;
+                        }
                     }
+                    if (axis.distribution == RandomAxis::Distribution::Int && !(axis.minInt < axis.maxInt))
+                        return reader.at(entry.second["max"], QStringLiteral("%1': max (%2) must be above min (%3)").arg(where).arg(axis.maxInt).arg(axis.minInt));
                     if (!(axis.min < axis.max))
                         return reader.at(entry.second["max"], QStringLiteral("%1': max (%2) must be above min (%3)").arg(where).arg(axis.max).arg(axis.min));
                     if (axis.distribution == RandomAxis::Distribution::LogUniform && axis.min <= 0)

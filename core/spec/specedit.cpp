@@ -22,7 +22,8 @@ bool SpecForm::operator==(const SpecForm &other) const
             return false;
         for (qsizetype i = 0; i < a.random.size(); ++i)
             if (a.random[i].param != b.random[i].param || a.random[i].distribution != b.random[i].distribution ||
-                a.random[i].min != b.random[i].min || a.random[i].max != b.random[i].max || a.random[i].choices != b.random[i].choices)
+                a.random[i].min != b.random[i].min || a.random[i].max != b.random[i].max || a.random[i].choices != b.random[i].choices
+                || a.random[i].minInt != b.random[i].minInt || a.random[i].maxInt != b.random[i].maxInt)
                 return false;
         return true;
     };
@@ -93,8 +94,13 @@ YAML::Node sweepNode(const SweepSpec &sweep)
                 entry["choice"] = stringSequence(axis.choices);
             } else {
                 entry["distribution"] = kNames[int(axis.distribution)];
-                entry["min"] = axis.min;
-                entry["max"] = axis.max;
+                if (axis.distribution == RandomAxis::Distribution::Int) { // exact integers, not doubles
+                    entry["min"] = static_cast<long long>(axis.minInt);
+                    entry["max"] = static_cast<long long>(axis.maxInt);
+                } else {
+                    entry["min"] = axis.min;
+                    entry["max"] = axis.max;
+                }
             }
             axes[axis.param.toStdString()] = entry;
         }

@@ -89,8 +89,12 @@ Result<QList<SweepPoint>> expandSweep(const QList<RunParam> &baseParams, const S
                 value = formatSample(std::exp(std::log(axis.min) + u * (std::log(axis.max) - std::log(axis.min))));
                 break;
             case RandomAxis::Distribution::Int: {
-                const qint64 span = qint64(axis.max) - qint64(axis.min) + 1;
-                value = QString::number(qint64(axis.min) + std::min<qint64>(span - 1, qint64(u * double(span))));
+                // In unsigned arithmetic, so that the whole 64-bit range neither overflows nor collapses to its low end;
+                // the same draw as ever for ranges a double holds exactly.
+                const quint64 spanMinusOne = quint64(axis.maxInt) - quint64(axis.minInt);
+                const double scaled = u * (double(spanMinusOne) + 1.0);
+                const quint64 offset = scaled >= double(spanMinusOne) ? spanMinusOne : quint64(scaled);
+                value = QString::number(qint64(quint64(axis.minInt) + offset));
                 break;
             }
             case RandomAxis::Distribution::Choice:

@@ -22,6 +22,8 @@ struct RandomAxis {
     double min = 0;
     double max = 1;
     QStringList choices;
+    qint64 minInt = 0; // an int distribution's bounds, exact (a double loses integers past 2^53)
+    qint64 maxInt = 0;
 };
 
 struct SweepSpec {

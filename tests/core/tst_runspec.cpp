@@ -174,6 +174,30 @@ param_passing:
         // Log-uniform: half the draws below the geometric middle (1e-3); uniform would put 1% there.
         QVERIFY2(belowMilli > 70 && belowMilli < 130, qPrintable(QString::number(belowMilli)));
         QCOMPARE(layers, (QSet<QString>{"2", "3", "4"}));
+
+        // An int range over the whole 64-bit span draws across it (it used to give -2^63 every time).
+        const QByteArray wide = "command: [a]\nsweep:\n  random:\n    samples: 50\n    seed: 3\n    params:\n"
+                                "      n: {distribution: int, min: -9223372036854775808, max: 9223372036854775807}\n";
+        auto wideSpec = parseRunSpec(wide, QStringLiteral("w.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(wideSpec.ok(), qPrintable(wideSpec.ok() ? QString() : wideSpec.error()));
+        auto wideDrawn = expandSweep(wideSpec->params, wideSpec->sweep);
+        QVERIFY2(wideDrawn.ok(), qPrintable(wideDrawn.ok() ? QString() : wideDrawn.error()));
+        QSet<QString> wideValues;
+        int negative = 0;
+        for (const SweepPoint &point : wideDrawn.value()) {
+            bool ok = false;
+            const qint64 n = point.params.first().value.toLongLong(&ok);
+            QVERIFY(ok);
+            wideValues.insert(point.params.first().value);
+            negative += n < 0;
+        }
+        QCOMPARE(wideValues.size(), 50);
+        QVERIFY2(negative > 10 && negative < 40, qPrintable(QString::number(negative)));
+        // A fraction is not an int bound.
+        auto fraction = parseRunSpec("command: [a]\nsweep:\n  random:\n    samples: 2\n    params:\n      n: {distribution: int, min: 0.5, max: 4}\n",
+                                     QStringLiteral("f.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(!fraction.ok());
+        QVERIFY2(fraction.error().contains(QStringLiteral("must be a whole number")), qPrintable(fraction.error()));
         QCOMPARE(opts, (QSet<QString>{"adam", "sgd"}));
     }
 

@@ -339,6 +339,8 @@ SpecForm ComposePanel::form() const
             RandomAxis axis{param, RandomAxis::Distribution(std::max<qsizetype>(0, kinds.indexOf(kind))), 0, 1, {}};
             axis.min = values.value(0).toDouble();
             axis.max = values.value(1).toDouble();
+            axis.minInt = values.value(0).toLongLong();
+            axis.maxInt = values.value(1).toLongLong();
             form.sweep.random << axis;
         }
     }
