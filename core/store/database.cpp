@@ -3,10 +3,15 @@
 
 #include "store/schema.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QStorageInfo>
 #include <QStringList>
+#include <QThread>
+
+#include <algorithm>
+#include <optional>
 
 namespace trainyard {
 
@@ -14,6 +19,8 @@ namespace {
 
 // Less free space than this (SQLite's -shm file takes 32 KiB, a WAL page 4 KiB) and a failed read is a full disk.
 constexpr qint64 kFullDiskBytes = 256 * 1024;
+// How long opening a workspace keeps trying to switch it to WAL mode while other processes hold it.
+constexpr qint64 kWalSwitchPatienceMs = 10000;
 
 constexpr char kSqliteHeader[] = "SQLite format 3"; // followed by a NUL: 16 bytes in all
 constexpr qint64 kSqliteHeaderBytes = 16;
@@ -42,6 +49,16 @@ struct FileFacts {
 
 Result<FileFacts> readFacts(SqliteConnection &connection)
 {
+    // One snapshot: read apart, another process's first migration could commit in between, and its tables would be
+    // seen without its application id (a new workspace taken for another program's database). Inside a transaction
+    // (a migration re-reading under the write lock) that one is the snapshot.
+    std::optional<SqliteTransaction> snapshot;
+    if (!connection.inTransaction()) {
+        auto begun = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
+        if (!begun)
+            return fail(begun.error());
+        snapshot.emplace(std::move(begun.value()));
+    }
     FileFacts facts;
     auto version = connection.queryInt("PRAGMA user_version");
     if (!version)
@@ -178,12 +195,21 @@ Result<Database> Database::open(const QString &path)
     auto version = migrate(connection.value());
     if (!version)
         return fail(version.error());
-    {
+    // Switching to WAL takes the file's exclusive lock, which SQLite does not wait for: while other processes open
+    // the same new workspace (four first launches at once) it is tried again for a while.
+    QElapsedTimer switching;
+    switching.start();
+    for (int attempt = 0;; ++attempt) {
         auto walMode = connection->prepare("PRAGMA journal_mode = WAL");
         if (!walMode)
             return fail(walMode.error());
-        if (auto row = walMode->step(); !row)
-            return fail(QStringLiteral("cannot switch %1 to WAL mode: %2").arg(path, row.error()));
+        auto row = walMode->step();
+        if (row && row.value() && walMode->columnText(0) == QLatin1String("wal"))
+            break;
+        const QString error = row ? QStringLiteral("the journal mode stayed '%1'").arg(walMode->columnText(0)) : row.error();
+        if (switching.elapsed() > kWalSwitchPatienceMs)
+            return fail(QStringLiteral("cannot switch %1 to WAL mode: %2").arg(path, error));
+        QThread::msleep(10 + 10 * std::min(attempt, 10));
     }
     return Database(path, version.value());
 }

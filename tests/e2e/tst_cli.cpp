@@ -17,6 +17,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <memory>
+#include <vector>
+
 #include <cmath>
 #include <csignal>
 #include <tuple>
@@ -373,6 +376,29 @@ private slots:
         const Outcome prefix = runTrainyard({"show", runId.left(3), "--workspace", workspace.root()}, m_environment);
         QCOMPARE(prefix.exitCode, 1);
         QVERIFY2(prefix.err.contains(QStringLiteral("matches several runs")), qPrintable(prefix.err));
+    }
+
+    // Four launches creating the same new workspace at once all succeed (issue 15, defect 11: 1 in 80 failed with
+    // "cannot switch ... to WAL mode: database is locked"); 30 rounds.
+    void concurrentFirstLaunchesCreateOneWorkspace()
+    {
+        QTemporaryDir dir;
+        for (int round = 0; round < 30; ++round) {
+            const QString workspace = dir.filePath(QStringLiteral("ws%1").arg(round));
+            std::vector<std::unique_ptr<QProcess>> launches;
+            for (int i = 0; i < 4; ++i) {
+                auto process = std::make_unique<QProcess>();
+                process->setProcessEnvironment(m_environment);
+                process->start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--quiet", "--workspace", workspace, "--", "/bin/true"});
+                launches.push_back(std::move(process));
+            }
+            for (auto &process : launches) {
+                QVERIFY(process->waitForFinished(60000));
+                QVERIFY2(process->exitCode() == 0, qPrintable(QStringLiteral("round %1: %2").arg(round).arg(QString::fromLocal8Bit(process->readAllStandardError()))));
+            }
+            const Outcome listed = runTrainyard({"ls", "--json", "--workspace", workspace}, m_environment);
+            QCOMPARE(QJsonDocument::fromJson(listed.out.toUtf8()).array().size(), 4);
+        }
     }
 
     void planGivesBytesPerGpuAndAVerdict()
