@@ -361,7 +361,10 @@ private slots:
         QVERIFY(run[QStringLiteral("tags")].toArray().contains(QStringLiteral("team=vision")));
         QCOMPARE(run[QStringLiteral("mlflow_tags")].toObject()[QStringLiteral("team")].toString(), QStringLiteral("vision"));
         QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("mlflow_points")].toInt(), 120);
-        QVERIFY2(outcome.out.contains(QStringLiteral("120 metric points")), qPrintable(outcome.out));
+        // The closing line counts them with the run's other points (its system telemetry, one sample a second: how
+        // many depends on how long the run took on a busy machine).
+        const auto counted = QRegularExpression(QStringLiteral("\\((?:\\d+ attempts?), (\\d+) metric points\\)")).match(outcome.out);
+        QVERIFY2(counted.hasMatch() && counted.captured(1).toInt() >= 120, qPrintable(outcome.out));
         // Every rank saw the contract's MLflow variables.
         QFile log(runDir(runId) + QStringLiteral("/rank0.log"));
         QVERIFY(log.open(QIODevice::ReadOnly));
