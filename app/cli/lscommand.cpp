@@ -3,6 +3,7 @@
 
 #include "controlcharacters.h"
 #include "jsonwriter.h"
+#include "launch/runrecovery.h"
 #include "query/runfilter.h"
 #include "store/runqueries.h"
 #include "store/workspace.h"
@@ -286,6 +287,10 @@ int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams 
     if (json)
         streams.out << '[';
     const auto onRun = [&](RunRecord &&run) {
+        // A run the store calls active whose launcher and ranks are gone is shown as what it is (recovery, at the
+        // next start of a Trainyard that writes, will record it so).
+        if (isActive(run.status) && workspace->has_value() && isAbandoned(workspace->value(), run))
+            run.status = RunStatus::Lost;
         if (!filter.matches(run))
             return true;
         if (json) {

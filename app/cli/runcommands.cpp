@@ -75,6 +75,11 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     auto found = findRunForCommand(parser, workspaceBefore);
     if (!found)
         return reportFailure(streams, QStringLiteral("show"), found.error());
+    // Active in the store, but its launcher and ranks are gone: shown as lost at once (show writes nothing; the next
+    // Trainyard that writes records it so).
+    const bool abandoned = isAbandoned(found->workspace, found->run);
+    if (abandoned)
+        found->run.status = RunStatus::Lost;
     const RunRecord &run = found->run;
     auto connection = found->workspace.database().connect();
     if (!connection)
@@ -148,7 +153,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     }
 
     streams.out << "run        " << run.id << "  " << printableText(run.name) << '\n'
-                << "status     " << toString(run.status) << '\n'
+                << "status     " << toString(run.status) << (abandoned ? " (its launcher and ranks are gone)" : "") << '\n'
                 << "attempts   " << attempts << '\n'
                 << "started    " << (run.startedAt.isValid() ? run.startedAt.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-")) << '\n'
                 << "ended      " << (run.endedAt.isValid() ? run.endedAt.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-")) << '\n'

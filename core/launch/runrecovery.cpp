@@ -15,6 +15,14 @@
 
 namespace trainyard {
 
+bool isAbandoned(const Workspace &workspace, const RunRecord &run)
+{
+    if (!isActive(run.status) || run.backend != QLatin1String("local") || run.host != thisHostName())
+        return false;
+    auto record = SupervisorRecord::read(workspace.runDir(run.id));
+    return !(record && (record->isAlive() || record->ranksAlive()));
+}
+
 Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter &writer)
 {
     auto connection = workspace.database().connect();
@@ -25,12 +33,10 @@ Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter
         return fail(runs.error());
     QStringList recovered;
     for (const RunRecord &run : runs.value()) {
-        if (!isActive(run.status) || run.backend != QLatin1String("local") || run.host != thisHostName())
+        if (!isAbandoned(workspace, run))
             continue;
         const QString runDir = workspace.runDir(run.id);
-        auto record = SupervisorRecord::read(runDir);
-        if (record && (record->isAlive() || record->ranksAlive()))
-            continue;
+        const auto record = SupervisorRecord::read(runDir);
 
         MetricIngester ingester(run.id, runDir, writer);
         QString ingestError;

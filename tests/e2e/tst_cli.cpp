@@ -1,5 +1,7 @@
 // The real trainyard binary: exit codes, usage, ls --json, and bad workspaces left untouched.
+#include "launch/supervisorrecord.h"
 #include "store/preflighthistory.h"
+#include "store/runqueries.h"
 #include "store/sqlite.h"
 #include "store/workspace.h"
 #include "support/httpclient.h"
@@ -399,6 +401,41 @@ private slots:
             const Outcome listed = runTrainyard({"ls", "--json", "--workspace", workspace}, m_environment);
             QCOMPARE(QJsonDocument::fromJson(listed.out.toUtf8()).array().size(), 4);
         }
+    }
+
+    // A run the store calls running whose launcher died (here: a supervisor record of a process that has ended) is
+    // reported lost by ls and show at once, and neither writes (issue 15, defect 15).
+    void readOnlyCommandsReportAnAbandonedRunAsLost()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        NewRun row;
+        row.name = QStringLiteral("orphan");
+        row.command = {QStringLiteral("/bin/true")};
+        row.cwd = QStringLiteral("/tmp");
+        row.host = thisHostName();
+        row.initialStatus = RunStatus::Running;
+        auto created = workspace.writer().createRun(row).get();
+        QVERIFY(created);
+        const QString runDir = workspace.workspace().runDir(created.value());
+        QVERIFY(QDir().mkpath(runDir));
+        QProcess ended;
+        ended.start(QStringLiteral("/bin/true"));
+        QVERIFY(ended.waitForFinished());
+        SupervisorRecord record = SupervisorRecord::forThisProcess();
+        record.pid = pid_t(ended.processId() > 0 ? ended.processId() : 999999);
+        record.processGroup = record.pid;
+        QVERIFY(record.write(runDir));
+        const Outcome table = runTrainyard({"ls", "--workspace", workspace.root()}, m_environment);
+        QVERIFY2(table.out.split(QLatin1Char('\n')).value(1).contains(QStringLiteral("lost")), qPrintable(table.out));
+        const Outcome shown = runTrainyard({"show", created.value(), "--workspace", workspace.root()}, m_environment);
+        QVERIFY2(shown.out.contains(QStringLiteral("status     lost (its launcher and ranks are gone)")), qPrintable(shown.out));
+        const Outcome json = runTrainyard({"ls", "--json", "--filter", "status:lost", "--workspace", workspace.root()}, m_environment);
+        QCOMPARE(QJsonDocument::fromJson(json.out.toUtf8()).array().size(), 1);
+        // Nothing written: the store still says running, with its one event.
+        auto connection = workspace.workspace().database().connect();
+        QVERIFY(runqueries::findRun(connection.value(), created.value())->status == RunStatus::Running);
+        QCOMPARE(runqueries::events(connection.value(), created.value())->size(), 1);
     }
 
     void planGivesBytesPerGpuAndAVerdict()
