@@ -40,6 +40,20 @@ bool nonFiniteFromString(std::string_view text, double &value)
     return false;
 }
 
+constexpr const char *kStepNotAnInteger = "\"step\" is not an integer";
+constexpr const char *kNoStep = "no integer \"step\"";
+
+// A member's number, read by either parser: the line's time when its key is "ts", else a point of that key.
+void addNumber(ParsedMetricLine &out, std::string_view key, double number)
+{
+    if (key == "ts") {
+        out.hasTimestamp = true;
+        out.timestampS = number;
+    } else {
+        out.values.push_back({key, number});
+    }
+}
+
 } // namespace
 
 bool JsonMetricParser::parse(std::string_view line, std::size_t capacity, ParsedMetricLine &out, std::string &error)
@@ -76,7 +90,7 @@ bool JsonMetricParser::parse(std::string_view line, std::size_t capacity, Parsed
         if (key == "step") {
             std::int64_t step = 0;
             if (value.get_int64().get(step) != SUCCESS) {
-                error = "\"step\" is not an integer";
+                error = kStepNotAnInteger;
                 return false;
             }
             out.step = step;
@@ -88,13 +102,7 @@ bool JsonMetricParser::parse(std::string_view line, std::size_t capacity, Parsed
         case dom::element_type::DOUBLE:
         case dom::element_type::INT64:
         case dom::element_type::UINT64:
-            number = double(value);
-            if (key == "ts") {
-                out.hasTimestamp = true;
-                out.timestampS = number;
-            } else {
-                out.values.push_back({key, number});
-            }
+            addNumber(out, key, double(value));
             break;
         case dom::element_type::STRING:
             if (nonFiniteFromString(std::string_view(value), number))
@@ -104,7 +112,7 @@ bool JsonMetricParser::parse(std::string_view line, std::size_t capacity, Parsed
         }
     }
     if (!hasStep) {
-        error = "no integer \"step\"";
+        error = kNoStep;
         return false;
     }
     return true;
@@ -138,7 +146,7 @@ bool JsonMetricParser::parseMemberByMember(std::string_view line, ParsedMetricLi
         if (key == "step") {
             std::int64_t step = 0;
             if (value.get_int64().get(step) != SUCCESS) {
-                error = "\"step\" is not an integer";
+                error = kStepNotAnInteger;
                 return false;
             }
             out.step = step;
@@ -158,12 +166,7 @@ bool JsonMetricParser::parseMemberByMember(std::string_view line, ParsedMetricLi
                 out.rejected.append(1, '"').append(key).append("\": ").append(token).append(" is out of range");
                 continue;
             }
-            if (key == "ts") {
-                out.hasTimestamp = true;
-                out.timestampS = number;
-            } else {
-                out.values.push_back({key, number});
-            }
+            addNumber(out, key, number);
         } else if (type == ondemand::json_type::string) {
             std::string_view text;
             if (value.get_string().get(text) == SUCCESS && nonFiniteFromString(text, number))
@@ -171,7 +174,7 @@ bool JsonMetricParser::parseMemberByMember(std::string_view line, ParsedMetricLi
         }
     }
     if (!hasStep) {
-        error = "no integer \"step\"";
+        error = kNoStep;
         return false;
     }
     return true;
