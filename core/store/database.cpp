@@ -52,13 +52,9 @@ Result<FileFacts> readFacts(SqliteConnection &connection)
     // One snapshot: read apart, another process's first migration could commit in between, and its tables would be
     // seen without its application id (a new workspace taken for another program's database). Inside a transaction
     // (a migration re-reading under the write lock) that one is the snapshot.
-    std::optional<SqliteTransaction> snapshot;
-    if (!connection.inTransaction()) {
-        auto begun = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
-        if (!begun)
-            return fail(begun.error());
-        snapshot.emplace(std::move(begun.value()));
-    }
+    auto snapshot = SqliteTransaction::snapshot(connection);
+    if (!snapshot)
+        return fail(snapshot.error());
     FileFacts facts;
     auto version = connection.queryInt("PRAGMA user_version");
     if (!version)

@@ -235,13 +235,9 @@ int pixelOfStep(std::int64_t step, std::int64_t fromStep, std::int64_t toStep, i
 Result<MetricEnvelope> envelope(SqliteConnection &connection, std::int64_t keyId, const EnvelopeRequest &request)
 {
     // One snapshot, so the bins and the chunks read agree while a writer commits.
-    std::optional<SqliteTransaction> snapshot;
-    if (!connection.inTransaction()) {
-        auto begun = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
-        if (!begun)
-            return fail(begun.error());
-        snapshot.emplace(std::move(begun.value()));
-    }
+    auto snapshot = SqliteTransaction::snapshot(connection);
+    if (!snapshot)
+        return fail(snapshot.error());
     MetricEnvelope result;
     if (auto filled = fillEnvelope(connection, keyId, request, result); !filled)
         return fail(filled.error());

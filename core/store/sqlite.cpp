@@ -167,6 +167,16 @@ QString SqliteStatement::columnText(int column) const
     return text ? QString::fromUtf8(text, sqlite3_column_bytes(m_statement.get(), column)) : QString();
 }
 
+Result<std::optional<SqliteTransaction>> SqliteTransaction::snapshot(SqliteConnection &connection)
+{
+    if (connection.inTransaction())
+        return std::optional<SqliteTransaction>();
+    auto begun = begin(connection, Kind::Deferred);
+    if (!begun)
+        return fail(begun.error());
+    return std::optional<SqliteTransaction>(std::move(begun.value()));
+}
+
 Result<SqliteTransaction> SqliteTransaction::begin(SqliteConnection &connection, Kind kind)
 {
     auto begun = connection.execute(kind == Kind::Immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");

@@ -6,6 +6,8 @@
 #include <QByteArray>
 #include <QString>
 
+#include <optional>
+
 #include <cstdint>
 #include <memory>
 
@@ -100,6 +102,9 @@ class SqliteTransaction {
 public:
     enum class Kind { Deferred, Immediate };
     static Result<SqliteTransaction> begin(SqliteConnection &connection, Kind kind);
+    // One read snapshot for several statements: a deferred transaction, unless the connection is already in one
+    // (which is then the snapshot, and nothing is begun).
+    static Result<std::optional<SqliteTransaction>> snapshot(SqliteConnection &connection);
 
     SqliteTransaction(SqliteTransaction &&other) noexcept;
     SqliteTransaction &operator=(SqliteTransaction &&) = delete;
