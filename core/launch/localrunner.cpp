@@ -2,6 +2,7 @@
 // runner, which must outlive the ranks: PR_SET_PDEATHSIG fires when the forking thread exits.
 #include "launch/localrunner.h"
 
+#include "launch/processtable.h"
 #include "launch/rankenvironment.h"
 
 #include <QDir>
@@ -18,6 +19,7 @@
 #include <netinet/in.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace trainyard {
@@ -71,6 +73,18 @@ int pickFreePort()
 
 QByteArray receiveStamp(const QDateTime &at) { return at.toUTC().toString(Qt::ISODateWithMs).toUtf8() + ' '; }
 
+// Whether the process was started for the run `runId`: the rank environment's TRAINYARD_RUN_ID, which its
+// descendants inherit. How an orphan adopted by this process is told apart from another run's.
+bool belongsToRun(pid_t pid, const QString &runId)
+{
+    QFile environ(QStringLiteral("/proc/%1/environ").arg(pid));
+    if (runId.isEmpty() || !environ.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray wanted = "TRAINYARD_RUN_ID=" + runId.toUtf8();
+    const QList<QByteArray> variables = environ.readAll().split('\0');
+    return std::find(variables.begin(), variables.end(), wanted) != variables.end();
+}
+
 } // namespace
 
 QJsonObject RunOutcome::toJson() const
@@ -110,13 +124,14 @@ LocalRunner::LocalRunner(QObject *parent) : Backend(parent)
     m_stackDumpTimer.setSingleShot(true);
     connect(&m_stackDumpTimer, &QTimer::timeout, this, &LocalRunner::beginTeardown);
     connect(&m_hangTimer, &QTimer::timeout, this, &LocalRunner::checkForHang);
+    connect(&m_escapeTimer, &QTimer::timeout, this, &LocalRunner::trackEscapedProcesses);
     m_clock.start();
 }
 
 LocalRunner::~LocalRunner()
 {
-    if (m_processGroup > 1 && ranksAlive() > 0)
-        ::kill(-m_processGroup, SIGKILL);
+    if (ranksAlive() > 0)
+        signalRun(SIGKILL);
     for (auto &rank : m_ranks) {
         if (rank->process) {
             rank->process->disconnect(this);
@@ -152,6 +167,11 @@ Result<void> LocalRunner::submit(const LaunchRequest &request)
         return fail(QStringLiteral("working folder %1 does not exist").arg(request.cwd));
     m_request = request;
     m_oomKillsAtStart = readOomKillCount();
+    // Orphans of the ranks come to this process rather than to init, so they can be found and killed; the watchdog
+    // kills the run's processes if this process is killed (docs/USER_GUIDE.md, "What Trainyard guarantees").
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    m_guard = std::make_unique<ProcessTreeGuard>();
+    m_escapeTimer.start(kEscapeScanMs);
     emit statusChanged(RunStatus::Starting, QDateTime::currentDateTimeUtc(), {});
     startAttempt();
     return {};
@@ -223,6 +243,8 @@ void LocalRunner::startAttempt()
             // the window in which the second rank could be spawned before the group exists.
             ::setpgid(rank->pid, rank->pid);
             m_processGroup = rank->pid;
+            if (m_guard)
+                m_guard->watchGroup(m_processGroup);
         } else if (rank->pid > 0 && m_processGroup > 0) {
             ::setpgid(rank->pid, m_processGroup);
         }
@@ -317,23 +339,126 @@ void LocalRunner::beginTeardown()
     m_stackDumpTimer.stop();
     if (ranksAlive() == 0)
         return;
-    if (m_processGroup > 1)
-        ::kill(-m_processGroup, SIGTERM);
-    for (const auto &rank : m_ranks) {
-        if (!rank->exited && rank->pid > 0)
-            ::kill(rank->pid, SIGTERM); // a rank that left the group still gets it
-    }
+    trackEscapedProcesses();
+    signalRun(SIGTERM);
     m_graceTimer.start(m_request.graceMs);
 }
 
 void LocalRunner::escalateTeardown()
 {
-    if (m_processGroup > 1)
-        ::kill(-m_processGroup, SIGKILL);
+    trackEscapedProcesses();
+    signalRun(SIGKILL);
+}
+
+QList<pid_t> signalTargets(pid_t group, const QList<QPair<pid_t, pid_t>> &liveRanksAndGroups, const QSet<pid_t> &escaped)
+{
+    QList<pid_t> targets;
+    if (group > 1)
+        targets << -group;
+    // Exactly once each: a rank still in the group has it from the group (a second SIGTERM would re-enter its handler).
+    for (const auto &[pid, rankGroup] : liveRanksAndGroups) {
+        if (pid > 0 && (group <= 1 || rankGroup != group))
+            targets << pid;
+    }
+    for (const pid_t pid : escaped) {
+        if (pid > 1 && !targets.contains(pid))
+            targets << pid;
+    }
+    return targets;
+}
+
+void LocalRunner::signalRun(int signal)
+{
+    QList<QPair<pid_t, pid_t>> ranks;
     for (const auto &rank : m_ranks) {
         if (!rank->exited && rank->pid > 0)
-            ::kill(rank->pid, SIGKILL);
+            ranks.append({rank->pid, ::getpgid(rank->pid)});
     }
+    for (const pid_t target : signalTargets(m_processGroup, ranks, m_escaped))
+        ::kill(target, signal);
+}
+
+void LocalRunner::trackEscapedProcesses()
+{
+    const std::vector<ProcessEntry> table = readProcessTable();
+    const pid_t self = ::getpid();
+    const pid_t watchdog = m_guard ? m_guard->watchdogPid() : 0;
+    QSet<pid_t> rankPids;
+    std::vector<pid_t> roots;
+    for (const auto &rank : m_ranks) {
+        if (rank->pid > 0 && !rank->exited) {
+            rankPids.insert(rank->pid);
+            roots.push_back(rank->pid);
+        }
+    }
+    std::vector<ProcessEntry> runProcesses;
+    for (const ProcessEntry &entry : table) {
+        if (entry.parent != self || entry.pid == watchdog || rankPids.contains(entry.pid))
+            continue;
+        // A child of ours that is no rank: an orphan of a run that came to us as subreaper (or a process of another
+        // run of this process, or a helper of our own: those are told apart by their group and environment).
+        const bool ours = (m_processGroup > 1 && entry.group == m_processGroup) || belongsToRun(entry.pid, m_request.runId);
+        if (!ours)
+            continue;
+        if (!entry.isLive()) {
+            ::waitpid(entry.pid, nullptr, WNOHANG); // reap it: nobody else will
+            continue;
+        }
+        runProcesses.push_back(entry);
+        roots.push_back(entry.pid);
+    }
+    for (const ProcessEntry &entry : descendantsOf(table, roots))
+        runProcesses.push_back(entry);
+
+    QSet<pid_t> live;
+    for (const ProcessEntry &entry : runProcesses) {
+        if (!entry.isLive() || (m_processGroup > 1 && entry.group == m_processGroup))
+            continue; // the group covers it
+        live.insert(entry.pid);
+        if (m_escaped.contains(entry.pid))
+            continue;
+        if (m_guard)
+            m_guard->watchProcess(entry.pid);
+        // Said in the first rank's log, so that the user knows why a daemonised helper dies with the run.
+        if (!m_ranks.empty() && m_ranks.front()->log && m_ranks.front()->log->isOpen()) {
+            QFile comm(QStringLiteral("/proc/%1/comm").arg(entry.pid));
+            const QByteArray name = comm.open(QIODevice::ReadOnly) ? comm.readAll().trimmed() : QByteArray("?");
+            const QByteArray line = "trainyard: process " + QByteArray::number(entry.pid) + " (" + name
+                + ") of this run left its process group; it will be killed with the run";
+            // Straight to the file, which only ever holds whole lines: the rank's own partial line stays apart.
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            m_ranks.front()->log->write(receiveStamp(now) + line + '\n');
+            m_ranks.front()->log->flush();
+            emit logLine(m_ranks.front()->globalRank, m_attempt, now, QString::fromUtf8(line));
+        }
+    }
+    for (const pid_t pid : std::as_const(m_escaped)) {
+        if (!live.contains(pid) && m_guard)
+            m_guard->forgetProcess(pid);
+    }
+    m_escaped = live;
+    if (m_finished && m_escaped.isEmpty() && ranksAlive() == 0)
+        m_escapeTimer.stop();
+}
+
+void LocalRunner::killLeftovers()
+{
+    trackEscapedProcesses();
+    int killed = 0;
+    for (const ProcessEntry &entry : readProcessTable()) {
+        // By pid, from what /proc lists now: once a group has emptied its number may be reused.
+        if (entry.isLive() && ((m_processGroup > 1 && entry.group == m_processGroup) || m_escaped.contains(entry.pid))) {
+            ::kill(entry.pid, SIGKILL);
+            ++killed;
+        }
+    }
+    if (killed > 0)
+        qWarning("run %s: killed %d process(es) its ranks left behind", qPrintable(m_request.runId), killed);
+    if (m_guard && m_processGroup > 1)
+        m_guard->forgetGroup(m_processGroup);
+    // The adopted ones among them become zombies of ours: the next scans reap them.
+    if (killed > 0 && !m_escapeTimer.isActive())
+        m_escapeTimer.start(kEscapeScanMs);
 }
 
 void LocalRunner::cancel()
@@ -410,6 +535,7 @@ void LocalRunner::finishAttemptIfDone()
     m_graceTimer.stop();
     m_hangTimer.stop();
     m_stackDumpTimer.stop();
+    killLeftovers();
     if (m_attemptFailure)
         m_failures << *m_attemptFailure;
 

@@ -2,9 +2,11 @@
 #pragma once
 
 #include "launch/backend.h"
+#include "launch/processtreeguard.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
+#include <QSet>
 #include <QStringList>
 #include <QTimer>
 
@@ -18,14 +20,20 @@ class QProcess;
 
 namespace trainyard {
 
+// Whom a teardown signal is sent to, so that each process of a run gets it once: the rank group (as -group), each
+// live rank that left the group (pid, its current group), and each escaped process outside the group.
+QList<pid_t> signalTargets(pid_t group, const QList<QPair<pid_t, pid_t>> &liveRanksAndGroups, const QSet<pid_t> &escaped);
+
 class LocalRunner : public Backend {
     Q_OBJECT
 public:
     static constexpr int kStackDumpWaitMs = 2000; // after SIGUSR1, before tearing a hung run down
     static constexpr int kLogTailLines = 200;     // kept per rank to classify a failure
 
+    static constexpr int kEscapeScanMs = 1000;    // how often descendants that left the rank group are looked for
+
     explicit LocalRunner(QObject *parent = nullptr);
-    // Kills whatever is still running (SIGKILL to the process group).
+    // Kills whatever is still running (SIGKILL to the process group and to processes that left it).
     ~LocalRunner() override;
 
     Result<void> submit(const LaunchRequest &request) override;
@@ -45,6 +53,13 @@ private:
     void readOutput(RankProcess &rank);
     void writeLines(RankProcess &rank, QByteArray &chunk, bool flushPartial);
     void onRankExited(RankProcess &rank, std::optional<int> exitCode, std::optional<int> signal);
+    // Sends `signal` once to every process of the attempt: the rank group, a rank that left it, escaped descendants.
+    void signalRun(int signal);
+    // Finds the ranks' descendants outside the rank group (setsid, setpgid) and orphans of the run adopted by this
+    // process (a subreaper), registers them with the watchdog, and reaps the adopted ones that exited.
+    void trackEscapedProcesses();
+    // After the last rank of an attempt exited: SIGKILL to what its ranks left behind.
+    void killLeftovers();
     void beginTeardown();
     void escalateTeardown();
     void checkForHang();
@@ -63,6 +78,9 @@ private:
     std::optional<FirstFailure> m_attemptFailure;
     QList<FirstFailure> m_failures;
     std::int64_t m_oomKillsAtStart = -1;
+    std::unique_ptr<ProcessTreeGuard> m_guard;
+    QSet<pid_t> m_escaped; // live processes of the run outside its rank group, registered with the watchdog
+    QTimer m_escapeTimer;
     QTimer m_graceTimer;
     QTimer m_hangTimer;
     QTimer m_stackDumpTimer;

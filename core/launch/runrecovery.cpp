@@ -15,6 +15,10 @@
 
 namespace trainyard {
 
+namespace {
+constexpr int kOrphanKillWaitMs = 2000;
+} // namespace
+
 bool isAbandoned(const Workspace &workspace, const RunRecord &run)
 {
     if (!isActive(run.status) || run.backend != QLatin1String("local") || run.host != thisHostName())
@@ -33,10 +37,19 @@ Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter
         return fail(runs.error());
     QStringList recovered;
     for (const RunRecord &run : runs.value()) {
-        if (!isAbandoned(workspace, run))
+        if (!isActive(run.status) || run.backend != QLatin1String("local") || run.host != thisHostName())
             continue;
         const QString runDir = workspace.runDir(run.id);
         const auto record = SupervisorRecord::read(runDir);
+        if (record && record->isAlive())
+            continue;
+        // Its supervisor is gone, so what still lives of its rank group is an orphan (its watchdog kills them, unless
+        // it was killed too): kill it before closing the run, so that nothing of it outlives the run's end.
+        if (record && record->ranksAlive() && !record->killRanks(kOrphanKillWaitMs)) {
+            qWarning("run %s: processes of its rank group %d are still alive after SIGKILL; left active", qPrintable(run.id),
+                     int(record->processGroup));
+            continue;
+        }
 
         MetricIngester ingester(run.id, runDir, writer);
         QString ingestError;

@@ -11,8 +11,8 @@ class StoreWriter;
 class Workspace;
 struct RunRecord;
 
-// For every local run of this host in starting/running/restarting whose supervising process is gone and
-// whose ranks are gone: ingests its metric files from where ingestion stopped, records the exit summary
+// For every local run of this host in starting/running/restarting whose supervising process is gone: kills what
+// is still alive of its recorded rank group, ingests its metric files from where ingestion stopped, records the exit summary
 // and marks it `lost`. Returns the ids of the runs it marked.
 Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter &writer);
 // Whether the store says `run` is active but it is a local run of this host whose supervisor and ranks are gone:

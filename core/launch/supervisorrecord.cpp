@@ -2,6 +2,7 @@
 #include "launch/supervisorrecord.h"
 
 #include "atomicfile.h"
+#include "launch/processtable.h"
 
 #include <QDir>
 #include <QFile>
@@ -9,9 +10,11 @@
 #include <QJsonObject>
 #include <QSysInfo>
 
+#include <QThread>
+
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <optional>
 
 #include <unistd.h>
 
@@ -21,41 +24,11 @@ namespace {
 
 constexpr auto kFileName = "/supervisor.json";
 
-struct ProcessStat {
-    char state = '?';
-    pid_t processGroup = 0;
-    qint64 startTicks = -1;
-};
-
-// Reads /proc/<pid>/stat. The command name (field 2) may hold spaces and parentheses, so fields are
-// counted after the last ')'.
-std::optional<ProcessStat> readProcessStat(const QString &pid)
-{
-    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!stat.open(QIODevice::ReadOnly))
-        return std::nullopt;
-    const QByteArray content = stat.readAll();
-    const qsizetype close = content.lastIndexOf(')');
-    if (close < 0)
-        return std::nullopt;
-    const QList<QByteArray> fields = content.mid(close + 2).split(' ');
-    constexpr int kStateIndex = 0;       // field 3 overall
-    constexpr int kGroupIndex = 2;       // field 5
-    constexpr int kStartTimeIndex = 19;  // field 22
-    if (fields.size() <= kStartTimeIndex)
-        return std::nullopt;
-    return ProcessStat{fields[kStateIndex].isEmpty() ? '?' : fields[kStateIndex].at(0), pid_t(fields[kGroupIndex].toInt()),
-                       fields[kStartTimeIndex].toLongLong()};
-}
-
 qint64 processStartTicks(pid_t pid)
 {
-    const auto stat = readProcessStat(QString::number(pid));
-    return stat ? stat->startTicks : -1;
+    const auto entry = readProcessEntry(pid);
+    return entry ? entry->startTicks : -1;
 }
-
-// A zombie (exited, not yet reaped by its new parent) is not alive for our purposes.
-bool isLiveProcess(const std::optional<ProcessStat> &stat) { return stat && stat->state != 'Z' && stat->state != 'X'; }
 
 } // namespace
 
@@ -102,8 +75,8 @@ bool SupervisorRecord::isAlive() const
 {
     if (pid <= 0 || host != thisHostName())
         return false;
-    const auto stat = readProcessStat(QString::number(pid));
-    return isLiveProcess(stat) && stat->startTicks == startTicks;
+    const auto entry = readProcessEntry(pid);
+    return entry && entry->isLive() && entry->startTicks == startTicks;
 }
 
 bool SupervisorRecord::ranksAlive() const
@@ -111,15 +84,26 @@ bool SupervisorRecord::ranksAlive() const
     if (processGroup <= 1 || host != thisHostName())
         return false;
     // kill(-group, 0) would also count zombies, which linger until init reaps them.
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QString &entry : entries) {
-        if (!entry.front().isDigit())
-            continue;
-        const auto stat = readProcessStat(entry);
-        if (isLiveProcess(stat) && stat->processGroup == processGroup)
-            return true;
+    const std::vector<ProcessEntry> table = readProcessTable();
+    return std::any_of(table.begin(), table.end(), [&](const ProcessEntry &entry) { return entry.isLive() && entry.group == processGroup; });
+}
+
+bool SupervisorRecord::killRanks(int waitMs) const
+{
+    if (processGroup <= 1 || host != thisHostName())
+        return true;
+    // By pid, from what /proc lists now: a group that has emptied meanwhile may have its number reused.
+    for (const ProcessEntry &entry : readProcessTable()) {
+        if (entry.isLive() && entry.group == processGroup)
+            ::kill(entry.pid, SIGKILL);
     }
-    return false;
+    constexpr int kPollMs = 20;
+    for (int waited = 0; waited < waitMs; waited += kPollMs) {
+        if (!ranksAlive())
+            return true;
+        QThread::msleep(kPollMs);
+    }
+    return !ranksAlive();
 }
 
 } // namespace trainyard

@@ -24,6 +24,9 @@ struct SupervisorRecord {
     bool isAlive() const;
     // True when any process of the recorded rank group is still alive.
     bool ranksAlive() const;
+    // SIGKILL to every live process of the recorded rank group (what recovery does to a group its supervisor left
+    // behind); true when none is alive within waitMs.
+    bool killRanks(int waitMs) const;
 };
 
 QString thisHostName();

@@ -1,11 +1,16 @@
 // Rank environment contract and failure classification, without launching anything.
 #include "launch/firstfailure.h"
 #include "launch/launchrequest.h"
+#include "launch/localrunner.h"
+#include "launch/processtable.h"
 #include "launch/rankenvironment.h"
 
 #include <QTest>
 
+#include <algorithm>
 #include <csignal>
+
+#include <unistd.h>
 
 using namespace trainyard;
 
@@ -115,6 +120,41 @@ private slots:
         QCOMPARE(environment.value(QStringLiteral("OMP_NUM_THREADS")), QStringLiteral("8"));
         QCOMPARE(environment.value(QStringLiteral("PYTHONUNBUFFERED")), QStringLiteral("0"));
         QVERIFY(!environment.contains(QStringLiteral("CUDA_VISIBLE_DEVICES")));
+    }
+
+    // Issue 15, defect 13: a rank in the run's group got SIGTERM from the group and again by its pid.
+    void eachProcessOfARunIsSignalledOnce()
+    {
+        const pid_t group = 100;
+        const QList<QPair<pid_t, pid_t>> ranks{{100, 100}, {101, 100}, {102, 555}}; // rank 2 left the group
+        const QList<pid_t> targets = signalTargets(group, ranks, QSet<pid_t>{200, 102});
+        QCOMPARE(targets, (QList<pid_t>{-100, 102, 200}));
+        // What each process receives: once each.
+        for (const auto &[pid, rankGroup] : ranks) {
+            const qsizetype deliveries = targets.count(pid) + (rankGroup == group ? targets.count(-group) : 0);
+            QCOMPARE(deliveries, qsizetype(1));
+        }
+        // Without a group (it could not be made), every rank by its pid.
+        QCOMPARE(signalTargets(0, ranks, {}), (QList<pid_t>{100, 101, 102}));
+    }
+
+    void processTableFollowsDescendants()
+    {
+        const std::vector<ProcessEntry> table{{10, 1, 10, 10, 'S', 0}, {11, 10, 10, 10, 'S', 0}, {12, 11, 12, 12, 'S', 0},
+                                              {13, 12, 12, 12, 'Z', 0}, {20, 1, 20, 20, 'S', 0}};
+        const std::vector<ProcessEntry> below = descendantsOf(table, {10});
+        QList<pid_t> pids;
+        for (const ProcessEntry &entry : below)
+            pids << entry.pid;
+        std::sort(pids.begin(), pids.end());
+        QCOMPARE(pids, (QList<pid_t>{11, 12, 13}));
+        const auto zombie = std::find_if(below.begin(), below.end(), [](const ProcessEntry &entry) { return entry.pid == 13; });
+        QVERIFY(zombie != below.end() && !zombie->isLive());
+        // This process is in /proc, with its group and session.
+        const auto self = readProcessEntry(::getpid());
+        QVERIFY(self && self->isLive());
+        QCOMPARE(self->group, ::getpgrp());
+        QCOMPARE(self->session, ::getsid(0));
     }
 
     void classifiesFailures_data()

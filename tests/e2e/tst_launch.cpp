@@ -282,6 +282,115 @@ private slots:
         QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 7);
     }
 
+    // Issue 15, defect 2: a rank's children, and one that left the rank group with setsid, outlived a kill -9 of the
+    // launcher (parent 1, the run shown running until they ended).
+    void killNineOfTrainyardKillsEveryDescendant_data()
+    {
+        QTest::addColumn<bool>("viaShellOption");
+        QTest::newRow("argv /bin/sh -c") << false;
+        QTest::newRow("--shell") << true;
+    }
+    void killNineOfTrainyardKillsEveryDescendant()
+    {
+        QFETCH(bool, viaShellOption);
+        const QString script = QStringLiteral("sleep 60 & echo $! > \"$TRAINYARD_RUN_DIR/child.pid\"; "
+                                              "setsid sleep 61 & echo $! > \"$TRAINYARD_RUN_DIR/escaped.pid\"; "
+                                              "sleep 62 | cat; echo done");
+        QStringList arguments{"launch", "--quiet"};
+        arguments << (viaShellOption ? QStringList{"--shell", "--", script} : QStringList{"--", "/bin/sh", "-c", script});
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment());
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), arguments);
+        QVERIFY(launcher.waitForStarted());
+        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
+        const QString runId = runs().first();
+        QTRY_VERIFY_WITH_TIMEOUT(readPid(runDir(runId) + "/child.pid") > 0 && readPid(runDir(runId) + "/escaped.pid") > 0, 10000);
+        const qint64 child = readPid(runDir(runId) + "/child.pid");
+        const qint64 escaped = readPid(runDir(runId) + "/escaped.pid");
+        // The launcher finds the one that left the group and says so in the rank's log.
+        QTRY_VERIFY_WITH_TIMEOUT(trainyard({"logs", runId}).out.contains(QStringLiteral("process %1 (sleep) of this run left its process group").arg(escaped)),
+                                 10000);
+        QVERIFY(processAlive(child) && processAlive(escaped));
+
+        ::kill(pid_t(launcher.processId()), SIGKILL);
+        QVERIFY(launcher.waitForFinished(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(child) && !processAlive(escaped), 5000);
+        // Nothing of the run is alive, so show reports it lost at once.
+        QTRY_COMPARE_WITH_TIMEOUT(show(runId)[QStringLiteral("status")].toString(), QStringLiteral("lost"), 5000);
+    }
+
+    // When the watchdog is killed with the launcher, the rank group survives; the next Trainyard's recovery kills it.
+    void recoveryKillsARankGroupItsLauncherLeftBehind()
+    {
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment());
+        launcher.start(QStringLiteral(TRAINYARD_BINARY),
+                       {"launch", "--quiet", "--", "/bin/sh", "-c", "sleep 60 & echo $! > \"$TRAINYARD_RUN_DIR/child.pid\"; wait"});
+        QVERIFY(launcher.waitForStarted());
+        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
+        const QString runId = runs().first();
+        QTRY_VERIFY_WITH_TIMEOUT(readPid(runDir(runId) + "/child.pid") > 0, 10000);
+        const qint64 child = readPid(runDir(runId) + "/child.pid");
+        // The watchdog is the launcher's child named trainyard-guard.
+        qint64 watchdog = 0;
+        for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+            QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
+            if (entry.toLongLong() <= 0 || !stat.open(QIODevice::ReadOnly))
+                continue;
+            const QByteArray content = stat.readAll();
+            const QList<QByteArray> fields = content.mid(content.lastIndexOf(')') + 2).split(' ');
+            if (content.contains("(trainyard-guard)") && fields.value(1).toLongLong() == launcher.processId())
+                watchdog = entry.toLongLong();
+        }
+        QVERIFY(watchdog > 0);
+        ::kill(pid_t(watchdog), SIGKILL);
+        ::kill(pid_t(launcher.processId()), SIGKILL);
+        QVERIFY(launcher.waitForFinished(5000));
+        QTest::qWait(300);
+        QVERIFY2(processAlive(child), "without the watchdog the rank's child lives on (what recovery is for)");
+        QCOMPARE(show(runId)[QStringLiteral("status")].toString(), QStringLiteral("running")); // read-only: it still runs
+
+        const Outcome next = trainyard({"launch", "--quiet", "--", "/bin/true"});
+        QCOMPARE(next.exitCode, 0);
+        QVERIFY2(next.err.contains(runId), qPrintable(next.err));
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(child), 3000);
+        QCOMPARE(show(runId)[QStringLiteral("status")].toString(), QStringLiteral("lost"));
+    }
+
+    // Issue 15, defect 13: one SIGTERM per process at teardown (a rank got two, 2 ms apart, re-entering its handler).
+    // And what a rank leaves behind when it ends does not outlive the run.
+    void cancelSendsOneSigtermAndLeavesNothingBehind()
+    {
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment());
+        const QString rank = QStringLiteral("trap 'echo term >> \"$TRAINYARD_RUN_DIR/terms.$RANK\"' TERM; echo $$ > \"$TRAINYARD_RUN_DIR/pid.rank$RANK\"; "
+                                            "while :; do sleep 0.05; done");
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "3", "--grace", "1", "--quiet", "--shell", "--", rank});
+        QVERIFY(launcher.waitForStarted());
+        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
+        const QString runId = runs().first();
+        for (int r = 0; r < 3; ++r)
+            QTRY_VERIFY_WITH_TIMEOUT(readPid(runDir(runId) + QStringLiteral("/pid.rank%1").arg(r)) > 0, 10000);
+        const Outcome cancel = trainyard({"cancel", runId});
+        QVERIFY2(cancel.exitCode == 0, qPrintable(cancel.out + cancel.err));
+        QVERIFY(launcher.waitForFinished(10000));
+        for (int r = 0; r < 3; ++r) {
+            QFile terms(runDir(runId) + QStringLiteral("/terms.%1").arg(r));
+            QVERIFY(terms.open(QIODevice::ReadOnly));
+            QCOMPARE(terms.readAll(), QByteArray("term\n"));
+        }
+
+        // A rank that ends leaving a child behind: the child is killed when the attempt ends.
+        const Outcome leaver = trainyard({"launch", "--quiet", "--", "/bin/sh", "-c", "sleep 60 & echo $! > \"$TRAINYARD_RUN_DIR/child.pid\""});
+        QCOMPARE(leaver.exitCode, 0);
+        const qint64 child = readPid(runDir(runIdFrom(leaver)) + "/child.pid");
+        QVERIFY(child > 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!processAlive(child), 3000);
+    }
+
     void malformedMetricLinesAreCountedAndGoodOnesStored()
     {
         const Outcome outcome = trainyard({"launch", "--quiet", "--", kPython, kScripts + "write_metrics.py"});
