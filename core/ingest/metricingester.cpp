@@ -28,6 +28,22 @@ namespace {
 
 constexpr int kMaxWritesInFlight = 2;
 
+// The offset of the first newline at or after `from` in the file, or -1 when there is none before `size`.
+std::int64_t findNewline(int fd, std::int64_t from, std::int64_t size)
+{
+    constexpr std::size_t kBlock = 1 << 20;
+    std::string block(kBlock, '\0');
+    for (std::int64_t offset = from; offset < size;) {
+        const ssize_t got = ::pread(fd, block.data(), std::size_t(std::min<std::int64_t>(size - offset, kBlock)), offset);
+        if (got <= 0)
+            return -1;
+        if (const void *found = std::memchr(block.data(), '\n', std::size_t(got)))
+            return offset + (static_cast<const char *>(found) - block.data());
+        offset += got;
+    }
+    return -1;
+}
+
 // An owned file descriptor.
 class ReadOnlyFile {
 public:
@@ -274,14 +290,41 @@ Result<std::int64_t> MetricIngester::ingestFile(FileCursor &cursor, bool final)
                     return fail(submitted.error());
             }
         }
-        if (lineStart == 0)
+        if (lineStart == 0 && std::int64_t(got) < kMaxReadBytes)
             break; // no complete line yet
+        if (lineStart == 0) {
+            // A line longer than a whole read is no metric line: skip to its end and count it malformed.
+            const std::int64_t newline = findNewline(file.fd(), chunkBase + got, size);
+            if (newline < 0 && !final)
+                break; // still being written: skipped when it ends
+            ++cursor.lineNumber;
+            const std::int64_t lineBytes = (newline < 0 ? size : newline) - chunkBase;
+            countMalformed(cursor, QStringLiteral("%1:%2: line of %3 bytes, over the %4 MiB a metric line may have; skipped")
+                                       .arg(cursor.name)
+                                       .arg(cursor.lineNumber)
+                                       .arg(lineBytes)
+                                       .arg(kMaxReadBytes >> 20));
+            cursor.offset = newline < 0 ? size : newline + 1;
+            m_batch->recordProgress(cursor);
+            continue;
+        }
         cursor.offset = chunkBase + std::int64_t(lineStart);
         m_batch->recordProgress(cursor);
         if (lineStart < data.size() && chunkReachesEnd)
             break; // only an unfinished line is left
     }
     return queued;
+}
+
+void MetricIngester::countMalformed(FileCursor &cursor, const QString &example)
+{
+    ++cursor.malformed;
+    if (cursor.examples.size() < kMaxExamples)
+        cursor.examples << example;
+    QMutexLocker lock(&m_statsMutex);
+    ++m_stats.malformedLines;
+    if (m_stats.malformedExamples.size() < kMaxExamples)
+        m_stats.malformedExamples << example;
 }
 
 void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::size_t capacity, Batch &batch)
@@ -301,6 +344,8 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
             }
             line.remove_prefix(stampLength + 1);
         }
+        if (line.starts_with(kCutLinePrefix))
+            return; // a piece of an over-long output line: never a metric line
         parsed = parseStdoutMetricLine(line, m_line);
         if (!parsed)
             return; // ordinary output, not a metric line
@@ -313,18 +358,12 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
         parsed = m_jsonParser.parse(line, capacity, m_line, m_error);
         // A malformed line is counted (with file:line); so is a kept line that had a member dropped.
         if (!parsed || !m_line.rejected.empty()) {
-            ++cursor.malformed;
             const QString example = QStringLiteral("%1:%2: %3: %4")
                                         .arg(cursor.name)
                                         .arg(cursor.lineNumber)
                                         .arg(QString::fromStdString(parsed ? m_line.rejected : m_error),
                                              QString::fromUtf8(line.data(), qsizetype(std::min<std::size_t>(line.size(), 120))));
-            if (cursor.examples.size() < kMaxExamples)
-                cursor.examples << example;
-            QMutexLocker lock(&m_statsMutex);
-            ++m_stats.malformedLines;
-            if (m_stats.malformedExamples.size() < kMaxExamples)
-                m_stats.malformedExamples << example;
+            countMalformed(cursor, example);
             if (!parsed)
                 return;
         }

@@ -70,6 +70,7 @@ public:
 private:
     Result<std::int64_t> ingestFile(FileCursor &cursor, bool final);
     void parseLine(FileCursor &cursor, std::string_view line, std::size_t capacity, Batch &batch);
+    void countMalformed(FileCursor &cursor, const QString &example);
     Result<void> submit(std::unique_ptr<Batch> batch);
     std::unique_ptr<Batch> newBatch();
     QStringList currentFiles(bool &metricsMode) const;

@@ -105,7 +105,8 @@ struct LocalRunner::RankProcess {
     int globalRank = 0;
     std::unique_ptr<QProcess> process;
     std::unique_ptr<QFile> log;
-    QByteArray partialLine;
+    QByteArray partialLine; // never over kMaxOutputLineBytes
+    int cutPieces = 0;      // pieces of the current line written so far, when it is over-long
     QStringList tail;
     qint64 lastActivityMs = 0;
     qint64 metricsFileSize = -1;
@@ -227,8 +228,7 @@ void LocalRunner::startAttempt()
                 return;
             const QByteArray line = "trainyard: cannot start " + m_request.command.value(0).toUtf8() + ": "
                 + raw->process->errorString().toUtf8() + '\n';
-            QByteArray chunk = line;
-            writeLines(*raw, chunk, true);
+            writeLines(*raw, line, true);
             raw->failedToStart = true;
             onRankExited(*raw, kExitCodeCommandNotStarted, std::nullopt);
         });
@@ -271,33 +271,48 @@ void LocalRunner::readOutput(RankProcess &rank)
     writeLines(rank, chunk, false);
 }
 
-void LocalRunner::writeLines(RankProcess &rank, QByteArray &chunk, bool flushPartial)
+void LocalRunner::writeLines(RankProcess &rank, const QByteArray &chunk, bool flushPartial)
 {
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const QByteArray stamp = receiveStamp(now);
-    QByteArray data = rank.partialLine + chunk;
-    rank.partialLine.clear();
     QByteArray out;
+    // rank.partialLine holds a whole line (lineEnded) or a full piece of an over-long one.
+    const auto endLine = [&](bool lineEnded) {
+        QByteArray text;
+        if (rank.cutPieces > 0 || !lineEnded) {
+            ++rank.cutPieces;
+            text = kCutLinePrefix + QByteArray::number(rank.cutPieces) + " of a line over "
+                + QByteArray::number(kMaxOutputLineBytes >> 20) + " MiB, cut; not read as metrics"
+                + (lineEnded ? ", last" : "") + "] " + rank.partialLine;
+        } else {
+            text = rank.partialLine;
+        }
+        out += stamp + text + '\n';
+        rank.tail << QString::fromUtf8(text.left(kLogTailLineChars));
+        emit logLine(rank.globalRank, m_attempt, now, QString::fromUtf8(text));
+        rank.partialLine.clear();
+        if (lineEnded)
+            rank.cutPieces = 0;
+    };
     qsizetype start = 0;
-    for (;;) {
-        const qsizetype newline = data.indexOf('\n', start);
+    while (start < chunk.size()) {
+        const qsizetype newline = chunk.indexOf('\n', start);
+        const qsizetype end = newline < 0 ? chunk.size() : newline;
+        qsizetype position = start;
+        while (end - position > kMaxOutputLineBytes - rank.partialLine.size()) {
+            const qsizetype room = kMaxOutputLineBytes - rank.partialLine.size();
+            rank.partialLine.append(chunk.constData() + position, room);
+            position += room;
+            endLine(false);
+        }
+        rank.partialLine.append(chunk.constData() + position, end - position);
         if (newline < 0)
             break;
-        const QByteArray line = data.mid(start, newline - start);
-        out += stamp + line + '\n';
-        const QString text = QString::fromUtf8(line);
-        rank.tail << text;
-        emit logLine(rank.globalRank, m_attempt, now, text);
+        endLine(true);
         start = newline + 1;
     }
-    QByteArray rest = data.mid(start);
-    if (flushPartial && !rest.isEmpty()) {
-        out += stamp + rest + '\n';
-        rank.tail << QString::fromUtf8(rest);
-        emit logLine(rank.globalRank, m_attempt, now, QString::fromUtf8(rest));
-        rest.clear();
-    }
-    rank.partialLine = rest;
+    if (flushPartial && (!rank.partialLine.isEmpty() || rank.cutPieces > 0))
+        endLine(true);
     if (rank.tail.size() > kLogTailLines)
         rank.tail.remove(0, rank.tail.size() - kLogTailLines);
     if (!out.isEmpty() && rank.log->isOpen()) {
@@ -311,8 +326,7 @@ void LocalRunner::onRankExited(RankProcess &rank, std::optional<int> exitCode, s
     if (rank.exited)
         return;
     rank.exited = true;
-    QByteArray nothing;
-    writeLines(rank, nothing, true);
+    writeLines(rank, QByteArray(), true);
     if (rank.log->isOpen())
         rank.log->close();
 

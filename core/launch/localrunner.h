@@ -29,6 +29,7 @@ class LocalRunner : public Backend {
 public:
     static constexpr int kStackDumpWaitMs = 2000; // after SIGUSR1, before tearing a hung run down
     static constexpr int kLogTailLines = 200;     // kept per rank to classify a failure
+    static constexpr int kLogTailLineChars = 4096; // of each of them
 
     static constexpr int kEscapeScanMs = 1000;    // how often descendants that left the rank group are looked for
 
@@ -51,7 +52,9 @@ private:
 
     void startAttempt();
     void readOutput(RankProcess &rank);
-    void writeLines(RankProcess &rank, QByteArray &chunk, bool flushPartial);
+    // Appends the rank's output to its log, line by line with the receive time; a line over kMaxOutputLineBytes is
+    // written as cut pieces as it arrives, so output is drained at pipe speed whatever the line length.
+    void writeLines(RankProcess &rank, const QByteArray &chunk, bool flushPartial);
     void onRankExited(RankProcess &rank, std::optional<int> exitCode, std::optional<int> signal);
     // Sends `signal` once to every process of the attempt: the rank group, a rank that left it, escaped descendants.
     void signalRun(int signal);

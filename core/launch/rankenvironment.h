@@ -28,6 +28,11 @@ QString metricsFileName(int globalRank);
 QString ncclDebugFileName(int globalRank, int attempt);
 // Every line of rank<N>.log starts with its receive time and a space: "2026-11-24T18:03:03.123Z text".
 inline constexpr int kLogStampLength = 24;
+// Output lines longer than this are cut into pieces of this size in the rank log, each piece starting with
+// kCutLinePrefix ("[trainyard: piece N of a line over 1 MiB, cut; not read as metrics] "): the log never holds a
+// line the launcher had to buffer without bound, and no piece is read as a stdout metric line.
+inline constexpr qsizetype kMaxOutputLineBytes = 1 << 20;
+inline constexpr char kCutLinePrefix[] = "[trainyard: piece ";
 
 struct RankLogName {
     int rank = 0;

@@ -88,6 +88,31 @@ private slots:
                  qPrintable(stats.malformedExamples.first()));
     }
 
+    // A line longer than a whole read stalled ingestion of its file for good; it is skipped and counted.
+    void lineLongerThanAReadIsSkippedAndCounted()
+    {
+        test::TestWorkspace workspace;
+        const QString runId = workspace.addRun(QStringLiteral("r"), RunStatus::Running);
+        const QString dir = workspace.workspace().runDir(runId);
+        QVERIFY(QDir().mkpath(dir));
+        MetricIngester ingester(runId, dir, workspace.writer());
+        QVERIFY(ingester.resume(workspace.workspace().database()).ok());
+        const QString metrics = dir + QStringLiteral("/metrics.rank0.jsonl");
+        const QByteArray longLine = "{\"step\": 1, \"pad\": \"" + QByteArray(MetricIngester::kMaxReadBytes + 1000, 'x');
+        append(metrics, "{\"step\": 0, \"loss\": 1.0}\n" + longLine);
+        QCOMPARE(ingester.poll().value(), std::int64_t(1)); // the long line is still being written
+        QCOMPARE(ingester.stats().malformedLines, std::int64_t(0));
+        append(metrics, "\"}\n{\"step\": 2, \"loss\": 0.25}\n");
+        QCOMPARE(ingester.poll().value(), std::int64_t(1));
+        QVERIFY(ingester.waitForWrites().ok());
+        QCOMPARE(storedPoints(workspace, runId), std::int64_t(2));
+        const auto stats = ingester.stats();
+        QCOMPARE(stats.malformedLines, std::int64_t(1));
+        QVERIFY2(stats.malformedExamples.value(0).startsWith(QStringLiteral("metrics.rank0.jsonl:2: line of %1 bytes").arg(longLine.size() + 2)),
+                 qPrintable(stats.malformedExamples.value(0)));
+        QCOMPARE(stats.latestStep, std::int64_t(2));
+    }
+
     void bigFileSpansSeveralBatchesAndResumesExactly()
     {
         test::TestWorkspace workspace;

@@ -391,6 +391,36 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!processAlive(child), 3000);
     }
 
+    // Issue 15, defect 3: a 64 MB line without a newline did not finish in 120 s (the launcher copied its buffered
+    // line on every read). Now drained as it comes, cut into 1 MiB pieces in the log, none read as a metric line.
+    void overLongOutputLineIsDrainedCutAndNeverParsed()
+    {
+        const QString script = QStringLiteral(
+            "import sys\n"
+            "sys.stdout.write('loss=9 step=7 ' * 200000)\n"        // 2.8 MB that looks like metrics, no newline
+            "sys.stdout.write('a' * (64 << 20) + '\\n')\n"
+            "print('loss=0.5 step=1', flush=True)\n");
+        const Outcome outcome = trainyard({"launch", "--quiet", "--", kPython, "-c", script});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err.right(2000)));
+        const QString runId = runIdFrom(outcome);
+        const QJsonObject loss = show(runId)[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject();
+        QCOMPARE(loss[QStringLiteral("points")].toInt(), 1);
+        QCOMPARE(loss[QStringLiteral("last")].toDouble(), 0.5);
+        QFile log(runDir(runId) + QStringLiteral("/rank0.log"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        int pieces = 0;
+        qint64 longest = 0;
+        while (!log.atEnd()) {
+            const QByteArray line = log.readLine();
+            longest = std::max<qint64>(longest, line.size());
+            if (line.mid(25).startsWith("[trainyard: piece "))
+                ++pieces;
+        }
+        const int expected = int(((200000 * 14) + (64 << 20)) / (1 << 20)) + 1;
+        QCOMPARE(pieces, expected);
+        QVERIFY2(longest < (1 << 20) + 200, qPrintable(QString::number(longest)));
+    }
+
     void malformedMetricLinesAreCountedAndGoodOnesStored()
     {
         const Outcome outcome = trainyard({"launch", "--quiet", "--", kPython, kScripts + "write_metrics.py"});
