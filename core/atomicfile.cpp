@@ -1,7 +1,14 @@
 // A crash mid-write leaves the previous file (or none), never half of the new one.
 #include "atomicfile.h"
 
+#include <QFile>
 #include <QSaveFile>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace trainyard {
 
@@ -10,6 +17,37 @@ Result<void> writeFileAtomically(const QString &path, const QByteArray &content)
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size() || !file.commit())
         return fail(QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    return {};
+}
+
+Result<void> writeFileReplacing(const QString &path, const QByteArray &content)
+{
+    const QString temporary = path + QStringLiteral(".partial");
+    QFile file(temporary);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(content) != content.size() || !file.flush()) {
+        const QString error = file.errorString();
+        file.remove();
+        return fail(QStringLiteral("cannot write %1: %2").arg(path, error));
+    }
+    file.close();
+    if (::rename(QFile::encodeName(temporary).constData(), QFile::encodeName(path).constData()) != 0) {
+        const QString error = QString::fromLocal8Bit(std::strerror(errno));
+        QFile::remove(temporary);
+        return fail(QStringLiteral("cannot write %1: %2").arg(path, error));
+    }
+    return {};
+}
+
+Result<void> syncFileSystem(const QString &path)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::syncfs(fd) != 0) {
+        const QString error = QString::fromLocal8Bit(std::strerror(errno));
+        if (fd >= 0)
+            ::close(fd);
+        return fail(QStringLiteral("cannot flush %1 to disk: %2").arg(path, error));
+    }
+    ::close(fd);
     return {};
 }
 

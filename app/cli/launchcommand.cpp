@@ -227,7 +227,16 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (auto recovered = recoverAbandonedRuns(workspace.value(), *writer.value()); !recovered)
         streams.err << "trainyard: cannot check for abandoned runs: " << recovered.error() << '\n';
     else if (!recovered->isEmpty())
-        streams.err << "trainyard: marked " << recovered->join(QStringLiteral(", ")) << " lost (their Trainyard process had ended)\n";
+        streams.err << "trainyard: closed " << recovered->join(QStringLiteral(", "))
+                    << " (their Trainyard process had ended; `trainyard show` says how)\n";
+    // Runs whose metrics a store error kept out: stored now, from their committed progress.
+    if (auto repaired = repairIncompleteRuns(workspace.value(), *writer.value()); repaired) {
+        for (const RepairedRun &run : repaired.value())
+            streams.err << "trainyard: run " << run.runId << ": "
+                        << (run.catchUp.error.isEmpty() ? QStringLiteral("its missing metrics are stored now")
+                                                        : QStringLiteral("metrics still incomplete (%1)").arg(run.catchUp.error))
+                        << '\n';
+    }
 
     // The supervisor resolves the backend profile (and merges the spec's slurm: settings) before it creates the run.
     const bool onCluster = backendName != QLatin1String("local");
@@ -314,7 +323,9 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         for (const QString &example : stats.malformedExamples)
             streams.out << "run " << runId << ": malformed: " << example << '\n';
         if (!run.ingestError().isEmpty())
-            streams.out << "run " << runId << ": metric ingestion stopped, some points are not stored: " << run.ingestError() << '\n';
+            streams.out << "run " << runId << ": metrics incomplete: " << stats.points << " of "
+                        << std::max<std::int64_t>(run.pointsInFiles(), stats.points) << " points stored (" << run.ingestError()
+                        << "); `trainyard repair " << runId << "` stores the rest once the store can be written\n";
         streams.out.flush();
         exitCode = outcome.status == RunStatus::Succeeded && run.ingestError().isEmpty() ? kExitOk
                  : outcome.status == RunStatus::Succeeded ? kExitFailure

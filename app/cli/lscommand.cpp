@@ -62,6 +62,8 @@ QJsonObject runJson(const RunRecord &run, const QDateTime &now)
     };
     if (!run.exitSummary.isEmpty())
         object.insert(QStringLiteral("exit_summary"), QJsonDocument::fromJson(run.exitSummary.toUtf8()).object());
+    if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty())
+        object.insert(QStringLiteral("metrics_incomplete"), incomplete);
     return object;
 }
 
@@ -104,6 +106,8 @@ void writeRunJson(JsonWriter &json, const RunRecord &run, const QDateTime &now)
         json.key("exit_summary").raw(isJsonObject(summary) ? summary : QByteArray("{}"));
     json.key("host").string(run.host);
     json.key("id").string(run.id);
+    if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty())
+        json.key("metrics_incomplete").string(incomplete);
     json.key("name").string(run.name);
     json.key("started_at");
     writeTime(json, run.startedAt);
@@ -132,7 +136,9 @@ public:
     {
         const auto duration = run.durationSeconds(now);
         const QDateTime started = run.startedAt.isValid() ? run.startedAt : run.createdAt;
-        QStringList row{run.id, run.name, toString(run.status),
+        const bool incomplete = !run.metricsIncomplete().isEmpty();
+        m_incomplete += incomplete;
+        QStringList row{run.id, run.name, toString(run.status) + (incomplete ? QStringLiteral(" (metrics incomplete)") : QString()),
                         started.isValid() ? started.toTimeZone(m_zone).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : QStringLiteral("-"),
                         duration ? QStringLiteral("%1s").arg(*duration) : QStringLiteral("-"),
                         run.tags.join(QLatin1Char(','))};
@@ -160,6 +166,9 @@ public:
         }
         if (m_widths.isEmpty())
             release();
+        if (m_incomplete > 0)
+            m_out << m_incomplete << (m_incomplete == 1 ? " run has" : " runs have")
+                  << " metrics not all stored: `trainyard show RUN` says how many, `trainyard repair` ingests them\n";
     }
 
 private:
@@ -189,6 +198,7 @@ private:
     QList<QStringList> m_held;
     QList<qsizetype> m_widths;
     qsizetype m_rows = 0;
+    qsizetype m_incomplete = 0;
 };
 
 // --since: a date (YYYY-MM-DD, local midnight), an ISO 8601 time (local unless it names a zone), or an age (30m, 12h,

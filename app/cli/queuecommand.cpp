@@ -80,6 +80,7 @@ int work(const QCommandLineParser &parser, const QString &workspaceBefore, int c
     // Runs a killed scheduler left behind end as lost (their ranks died with it); queued runs stay queued.
     if (auto recovered = recoverAbandonedRuns(workspace.value(), *writer.value()); !recovered)
         return reportFailure(streams, QStringLiteral("queue"), recovered.error());
+    (void)repairIncompleteRuns(workspace.value(), *writer.value()); // metrics a store error kept out, from committed progress
     QueueSettings settings;
     settings.cpuSlots = cpuSlots;
     settings.maxConcurrent = maxConcurrent;

@@ -134,6 +134,8 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         object.insert(QStringLiteral("first_failure"), firstFailure.isObject() ? firstFailure : QJsonValue(QJsonValue::Null));
         object.insert(QStringLiteral("failures"), summary.value(QStringLiteral("failures")).toArray());
         object.insert(QStringLiteral("ingest"), summary.value(QStringLiteral("ingest")).toObject());
+        const QString incomplete = run.metricsIncomplete();
+        object.insert(QStringLiteral("metrics_incomplete"), incomplete.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(incomplete));
         object.insert(QStringLiteral("gpu_telemetry"), summary.value(QStringLiteral("gpu_telemetry")));
         object.insert(QStringLiteral("metrics"), metricObject);
         object.insert(QStringLiteral("events"), eventArray);
@@ -191,6 +193,8 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         streams.out << "gpu stats  " << (telemetry == QLatin1String("nvml") ? QStringLiteral("sampled by NVML once a second (sys/gpu<N>/...)") : telemetry)
                     << '\n';
     const QJsonObject ingest = summary.value(QStringLiteral("ingest")).toObject();
+    if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty())
+        streams.out << "WARNING    " << incomplete << "; `trainyard repair " << run.id << "` ingests the rest\n";
     if (ingest.value(QStringLiteral("malformed_lines")).toInt() > 0) {
         streams.out << "malformed  " << ingest.value(QStringLiteral("malformed_lines")).toInt() << " metric lines\n";
         for (const QJsonValue &example : ingest.value(QStringLiteral("malformed_examples")).toArray())
@@ -460,6 +464,63 @@ int runCancel(const QStringList &arguments, const QString &workspaceBefore, Stre
             return reportFailure(streams, QStringLiteral("cancel"), QStringLiteral("run %1 did not stop within %2 s").arg(run.id).arg(waited.elapsed() / 1000));
         QThread::msleep(kFollowPollMs);
     }
+}
+
+int runRepair(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Store the points a run's files hold that a store error kept out of the store (a locked database, a full disk):\n"
+        "from the progress committed with the points, so nothing is doubled. Without RUN: every ended run whose metrics\n"
+        "are incomplete. Exits 1 while points are still missing."));
+    parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name (optional)."), QStringLiteral("[RUN]"));
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print what was repaired as JSON."));
+    parser.addOption(json);
+    if (auto exit = parseSubcommandArguments(parser, QStringLiteral("repair"), arguments, streams))
+        return *exit;
+    if (parser.positionalArguments().size() > 1)
+        return usage(streams, parser, QStringLiteral("repair"), QStringLiteral("give at most one run"));
+    auto workspace = openWorkspace(parser, workspaceBefore);
+    if (!workspace)
+        return reportFailure(streams, QStringLiteral("repair"), workspace.error());
+    QString runId;
+    if (!parser.positionalArguments().isEmpty()) {
+        auto found = findRunForCommand(parser, workspaceBefore);
+        if (!found)
+            return reportFailure(streams, QStringLiteral("repair"), found.error());
+        runId = found->run.id;
+    }
+    auto writer = StoreWriter::start(workspace->database());
+    if (!writer)
+        return reportFailure(streams, QStringLiteral("repair"), writer.error());
+    auto repaired = repairIncompleteRuns(workspace.value(), *writer.value(), runId);
+    if (!repaired)
+        return reportFailure(streams, QStringLiteral("repair"), repaired.error());
+    bool stillMissing = false;
+    QJsonArray runs;
+    for (const RepairedRun &run : repaired.value()) {
+        const IngestCatchUp &catchUp = run.catchUp;
+        stillMissing = stillMissing || !catchUp.error.isEmpty();
+        runs.append(QJsonObject{{QStringLiteral("id"), run.runId},
+                                {QStringLiteral("stored_before"), qint64(run.storedBefore)},
+                                {QStringLiteral("stored"), qint64(catchUp.stored)},
+                                {QStringLiteral("total"), qint64(std::max(catchUp.total, catchUp.stored))},
+                                {QStringLiteral("complete"), catchUp.error.isEmpty()},
+                                {QStringLiteral("error"), catchUp.error.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(catchUp.error)}});
+        if (parser.isSet(json))
+            continue;
+        if (catchUp.error.isEmpty())
+            streams.out << "run " << run.runId << ": " << catchUp.stored << " points stored (" << (catchUp.stored - run.storedBefore)
+                        << " added); its metrics are complete\n";
+        else
+            streams.out << "run " << run.runId << ": metrics incomplete: " << catchUp.stored << " of " << std::max(catchUp.total, catchUp.stored)
+                        << " points stored (" << catchUp.error << ")\n";
+    }
+    if (parser.isSet(json))
+        streams.out << QJsonDocument(QJsonObject{{QStringLiteral("runs"), runs}}).toJson(QJsonDocument::Indented);
+    else if (repaired->isEmpty())
+        streams.out << "no run has incomplete metrics\n";
+    return stillMissing ? kExitFailure : kExitOk;
 }
 
 } // namespace trainyard::cli

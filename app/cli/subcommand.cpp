@@ -15,6 +15,7 @@ const QList<Subcommand> &subcommands()
         {QStringLiteral("logs"), QStringLiteral("Print a run's rank logs [--rank N] [--follow]"), runLogs},
         {QStringLiteral("metrics"), QStringLiteral("Print a run's metrics [KEY] [--json | --csv]"), runMetrics},
         {QStringLiteral("cancel"), QStringLiteral("Cancel a run (running, or queued)"), runCancel},
+        {QStringLiteral("repair"), QStringLiteral("Store the metric points a store error kept out: repair [RUN] [--json]"), runRepair},
         {QStringLiteral("preflight"), QStringLiteral("Check the GPUs and NCCL links: checked collectives, bandwidth per size, a verdict; --history"), runPreflight},
         {QStringLiteral("queue"), QStringLiteral("The local run queue: ls, mv, pause, resume, cancel, work"), runQueue},
         {QStringLiteral("sweep"), QStringLiteral("The runs a spec's sweep makes: grid, random search, seeds (--list, --json)"), runSweep},

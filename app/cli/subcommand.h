@@ -61,6 +61,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
 int runLogs(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runCancel(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runRepair(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPlan(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPreflight(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runQueue(const QStringList &arguments, const QString &workspaceBefore, Streams streams);

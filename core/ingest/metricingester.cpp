@@ -82,6 +82,7 @@ struct MetricIngester::Batch {
     std::vector<std::string> rawKeys; // as parsed, with the rank prefix, for lookup while parsing
     std::vector<Row> rows;
     std::vector<FileCursor> progress;
+    std::vector<std::int64_t> continuesFrom; // per progress entry: the offset the store must hold before this batch
     std::uint32_t hint = 0;
 
     std::uint32_t keyIndex(int rank, std::string_view key)
@@ -196,6 +197,7 @@ Result<void> MetricIngester::resume(const Database &database)
             if (m_stats.malformedExamples.size() < kMaxExamples)
                 m_stats.malformedExamples << example;
         }
+        m_queuedOffsets.insert(cursor.name, cursor.offset);
         m_cursors.emplace(cursor.name, cursor);
     }
     return {};
@@ -385,12 +387,47 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
     }
 }
 
+Result<void> MetricIngester::rewind(const Database &database)
+{
+    (void)waitForWrites(); // its error is why we rewind
+    m_cursors.clear();
+    m_queuedOffsets.clear();
+    m_keyIds = std::make_shared<QHash<QString, std::int64_t>>(); // ids made in a rolled-back transaction do not exist
+    m_writeFailed = std::make_shared<std::atomic<bool>>(false);
+    m_batch = newBatch();
+    m_metricsMode = false;
+    {
+        QMutexLocker lock(&m_statsMutex);
+        m_stats = IngestStats();
+    }
+    return resume(database);
+}
+
 Result<void> MetricIngester::submit(std::unique_ptr<Batch> batch)
 {
+    if (m_countOnly) {
+        m_counted += std::int64_t(batch->rows.size());
+        return {};
+    }
+    // Each file's points continue from where the previous batch left it; the store checks that it did get there.
+    batch->continuesFrom.clear();
+    for (const FileCursor &cursor : batch->progress) {
+        batch->continuesFrom.push_back(m_queuedOffsets.value(cursor.name, 0));
+        m_queuedOffsets.insert(cursor.name, cursor.offset);
+    }
     std::shared_ptr<Batch> shared(std::move(batch));
     auto keyIds = m_keyIds;
     const QString runId = m_runId;
-    m_inFlight.push_back(m_writer.submit<void>([shared, keyIds, runId](SqliteConnection &connection) -> Result<void> {
+    auto failed = m_writeFailed;
+    m_inFlight.push_back(m_writer.submit<void>([shared, keyIds, runId, failed](SqliteConnection &connection) -> Result<void> {
+        // After a failed batch none queued behind it may commit: its offsets would skip the failed batch's lines.
+        // (The writer runs operations in order on one thread.)
+        if (*failed)
+            return fail(QStringLiteral("not written: an earlier batch of this run's points failed"));
+        const auto failure = [&failed](Error error) {
+            *failed = true;
+            return error;
+        };
         // Key ids: cached across batches; this lambda only ever runs on the writer thread.
         std::vector<std::int64_t> ids(shared->keys.size());
         for (std::size_t i = 0; i < shared->keys.size(); ++i) {
@@ -402,16 +439,17 @@ Result<void> MetricIngester::submit(std::unique_ptr<Batch> batch)
             }
             auto id = metricKeyId(connection, runId, key);
             if (!id)
-                return fail(id.error());
+                return failure(fail(id.error()));
             ids[i] = id.value();
             keyIds->insert(key, ids[i]);
         }
         if (auto inserted = insertRows(connection, shared->rows, ids); !inserted)
-            return inserted;
-        for (const FileCursor &cursor : shared->progress) {
+            return failure(fail(inserted.error()));
+        for (std::size_t i = 0; i < shared->progress.size(); ++i) {
+            const FileCursor &cursor = shared->progress[i];
             const IngestProgress progress{cursor.name, cursor.offset, cursor.lineNumber, cursor.points, cursor.malformed, cursor.examples};
-            if (auto stored = saveIngestProgress(connection, runId, progress); !stored)
-                return stored;
+            if (auto stored = saveIngestProgress(connection, runId, progress, shared->continuesFrom[i]); !stored)
+                return failure(fail(stored.error()));
         }
         return {};
     }));

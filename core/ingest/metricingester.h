@@ -11,6 +11,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <atomic>
 #include <future>
 #include <deque>
 #include <map>
@@ -48,6 +49,13 @@ public:
     Result<std::int64_t> poll(bool final = false);
     // Waits until everything queued has committed; the first write error, if any.
     Result<void> waitForWrites();
+    // After a failed write: waits for the writes in flight, forgets everything not committed (cursors, key ids, stats)
+    // and loads the committed progress again, so that the next poll reads again from there. Nothing is lost or doubled:
+    // points and the offsets they came from commit in one transaction.
+    Result<void> rewind(const Database &database);
+    // Parses as poll does but writes nothing: for counting what is in the files past the committed progress.
+    void setCountOnly(bool countOnly) { m_countOnly = countOnly; }
+    std::int64_t countedPoints() const { return m_counted; }
 
     // Thread-safe snapshot.
     IngestStats stats() const;
@@ -82,12 +90,16 @@ private:
     ParsedMetricLine m_line;
     std::string m_error;
     std::map<QString, FileCursor> m_cursors;
+    QHash<QString, std::int64_t> m_queuedOffsets; // per file: the offset the last batch handed to the writer ends at
     std::deque<std::future<Result<void>>> m_inFlight;
     std::shared_ptr<QHash<QString, std::int64_t>> m_keyIds; // touched only on the writer thread
+    std::shared_ptr<std::atomic<bool>> m_writeFailed = std::make_shared<std::atomic<bool>>(false);
     std::unique_ptr<Batch> m_batch;
     mutable QMutex m_statsMutex;
     IngestStats m_stats;
     bool m_metricsMode = false;
+    bool m_countOnly = false;
+    std::int64_t m_counted = 0;
 };
 
 } // namespace trainyard

@@ -26,6 +26,7 @@ public slots:
         }
         m_writer = std::move(writer.value());
         (void)recoverAbandonedRuns(m_workspace, *m_writer);
+        (void)repairIncompleteRuns(m_workspace, *m_writer); // metrics a store error kept out, from committed progress
     }
 
     void launch(const trainyard::LocalLaunch &launch)

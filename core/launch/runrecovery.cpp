@@ -1,23 +1,111 @@
-// Finding and closing abandoned runs.
+// Finding and closing abandoned runs; catching up ingestion.
 #include "launch/runrecovery.h"
 
+#include "atomicfile.h"
 #include "ingest/metricingester.h"
 #include "ingest/tensorboardingester.h"
 #include "launch/runsupervisor.h"
 #include "launch/supervisorrecord.h"
 #include "store/runqueries.h"
+#include "store/sqlite.h"
 #include "store/storewriter.h"
 #include "store/workspace.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QJsonObject>
 
 namespace trainyard {
 
 namespace {
+
 constexpr int kOrphanKillWaitMs = 2000;
+
+struct PendingOutcome {
+    RunStatus status = RunStatus::Lost;
+    QString detail;
+    QDateTime at;
+    QJsonObject summary;
+};
+
+std::optional<PendingOutcome> readPendingOutcome(const QString &runDir)
+{
+    QFile file(runDir + QLatin1Char('/') + QLatin1String(kPendingOutcomeFileName));
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QJsonObject object = QJsonDocument::fromJson(file.readAll()).object();
+    auto status = runStatusFromString(object.value(QStringLiteral("status")).toString());
+    if (!status)
+        return std::nullopt;
+    PendingOutcome outcome;
+    outcome.status = status.value();
+    outcome.detail = object.value(QStringLiteral("detail")).toString();
+    outcome.at = QDateTime::fromMSecsSinceEpoch(object.value(QStringLiteral("at_ms")).toInteger(), Qt::UTC);
+    outcome.summary = object.value(QStringLiteral("exit_summary")).toObject();
+    return outcome;
+}
+
 } // namespace
+
+IngestCatchUp catchUpIngestion(const Workspace &workspace, StoreWriter &writer, const QString &runId)
+{
+    const QString runDir = workspace.runDir(runId);
+    IngestCatchUp catchUp;
+    MetricIngester ingester(runId, runDir, writer);
+    if (auto resumed = ingester.resume(workspace.database()); !resumed)
+        catchUp.error = resumed.error();
+    else if (auto polled = ingester.poll(true); !polled)
+        catchUp.error = polled.error();
+    if (auto written = ingester.waitForWrites(); !written && catchUp.error.isEmpty())
+        catchUp.error = written.error();
+    if (!catchUp.error.isEmpty())
+        (void)ingester.rewind(workspace.database()); // the figures below are then what is committed
+    const IngestStats stats = ingester.stats();
+    catchUp.stored = stats.points;
+    catchUp.total = stats.points;
+    catchUp.malformedLines = stats.malformedLines;
+    catchUp.malformedExamples = stats.malformedExamples;
+    if (!catchUp.error.isEmpty()) {
+        // What is still missing: the files parsed from the committed progress, nothing written.
+        MetricIngester counter(runId, runDir, writer);
+        counter.setCountOnly(true);
+        if (counter.resume(workspace.database()) && counter.poll(true))
+            catchUp.total = counter.stats().points;
+    }
+
+    // Event files too, from where the last ingestion committed (the folders spec.yaml recorded).
+    TensorBoardIngester tensorboard(runId, writer);
+    for (const QString &folder : QStringList{runDir} + resolvedTensorboardFolders(runDir))
+        tensorboard.addFolder(folder, true);
+    if (auto resumed = tensorboard.resume(workspace.database()); !resumed && catchUp.error.isEmpty())
+        catchUp.error = resumed.error();
+    else if (auto polled = tensorboard.poll(true); !polled && catchUp.error.isEmpty())
+        catchUp.error = polled.error();
+    catchUp.hasTensorboard = tensorboard.stats().files > 0;
+    catchUp.tensorboardPoints = tensorboard.stats().points;
+    return catchUp;
+}
+
+QJsonObject withIngestFigures(QJsonObject summary, const IngestCatchUp &catchUp)
+{
+    QJsonObject ingest = summary.value(QStringLiteral("ingest")).toObject();
+    ingest.insert(QStringLiteral("points"), qint64(catchUp.stored));
+    ingest.insert(QStringLiteral("malformed_lines"), qint64(catchUp.malformedLines));
+    ingest.insert(QStringLiteral("malformed_examples"), QJsonArray::fromStringList(catchUp.malformedExamples));
+    if (catchUp.hasTensorboard)
+        ingest.insert(QStringLiteral("tensorboard_points"), qint64(catchUp.tensorboardPoints));
+    if (catchUp.error.isEmpty()) {
+        ingest.remove(QStringLiteral("incomplete"));
+        ingest.remove(QStringLiteral("error"));
+    } else {
+        ingest.insert(QStringLiteral("error"), catchUp.error);
+        ingest.insert(QStringLiteral("incomplete"), QJsonObject{{QStringLiteral("stored"), qint64(catchUp.stored)},
+                                                                {QStringLiteral("total"), qint64(std::max(catchUp.total, catchUp.stored))},
+                                                                {QStringLiteral("reason"), catchUp.error}});
+    }
+    summary.insert(QStringLiteral("ingest"), ingest);
+    return summary;
+}
 
 bool isAbandoned(const Workspace &workspace, const RunRecord &run)
 {
@@ -51,45 +139,79 @@ Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter
             continue;
         }
 
-        MetricIngester ingester(run.id, runDir, writer);
-        QString ingestError;
-        if (auto resumed = ingester.resume(workspace.database()); !resumed)
-            ingestError = resumed.error();
-        else if (auto polled = ingester.poll(true); !polled)
-            ingestError = polled.error();
-        if (auto written = ingester.waitForWrites(); !written && ingestError.isEmpty())
-            ingestError = written.error();
-        const IngestStats stats = ingester.stats();
-        // Event files too, from where the supervisor's ingestion committed (the folders spec.yaml recorded).
-        TensorBoardIngester tensorboard(run.id, writer);
-        for (const QString &folder : QStringList{runDir} + resolvedTensorboardFolders(runDir))
-            tensorboard.addFolder(folder, true);
-        if (auto resumed = tensorboard.resume(workspace.database()); !resumed && ingestError.isEmpty())
-            ingestError = resumed.error();
-        else if (auto polled = tensorboard.poll(true); !polled && ingestError.isEmpty())
-            ingestError = polled.error();
-
-        const QString detail = record
-            ? QStringLiteral("the Trainyard process that supervised it (pid %1) ended without finishing it").arg(record->pid)
-            : QStringLiteral("its supervisor left no record: %1").arg(record.error());
-        QJsonObject ingest{{QStringLiteral("points"), qint64(stats.points)},
-                           {QStringLiteral("malformed_lines"), qint64(stats.malformedLines)},
-                           {QStringLiteral("malformed_examples"), QJsonArray::fromStringList(stats.malformedExamples)}};
-        if (tensorboard.stats().files > 0)
-            ingest.insert(QStringLiteral("tensorboard_points"), qint64(tensorboard.stats().points));
-        if (!ingestError.isEmpty())
-            ingest.insert(QStringLiteral("error"), ingestError);
-        const QJsonObject summary{{QStringLiteral("status"), QStringLiteral("lost")},
-                                  {QStringLiteral("lost_because"), detail},
-                                  {QStringLiteral("first_failure"), QJsonValue(QJsonValue::Null)},
-                                  {QStringLiteral("ingest"), ingest}};
-        (void)writer.setExitSummary(run.id, QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)));
-        auto marked = writer.recordStatus(run.id, RunStatus::Lost, QDateTime::currentDateTimeUtc(), detail).get();
+        const IngestCatchUp catchUp = catchUpIngestion(workspace, writer, run.id);
+        // The end its supervisor could not record, else lost.
+        PendingOutcome outcome;
+        if (auto pending = readPendingOutcome(runDir)) {
+            outcome = *pending;
+        } else {
+            outcome.detail = record ? QStringLiteral("the Trainyard process that supervised it (pid %1) ended without finishing it").arg(record->pid)
+                                    : QStringLiteral("its supervisor left no record: %1").arg(record.error());
+            outcome.at = QDateTime::currentDateTimeUtc();
+            outcome.summary = QJsonObject{{QStringLiteral("status"), QStringLiteral("lost")},
+                                          {QStringLiteral("lost_because"), outcome.detail},
+                                          {QStringLiteral("first_failure"), QJsonValue(QJsonValue::Null)}};
+        }
+        const QJsonObject summary = withIngestFigures(outcome.summary, catchUp);
+        auto marked = writer.recordEnd(run.id, outcome.status, outcome.at, outcome.detail,
+                                       QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)))
+                          .get();
         if (!marked)
             return fail(marked.error());
+        QFile::remove(runDir + QLatin1Char('/') + QLatin1String(kPendingOutcomeFileName));
         recovered << run.id;
     }
     return recovered;
+}
+
+Result<QList<RepairedRun>> repairIncompleteRuns(const Workspace &workspace, StoreWriter &writer, const QString &runId)
+{
+    auto connection = workspace.database().connect();
+    if (!connection)
+        return fail(connection.error());
+    QList<RunRecord> candidates;
+    if (!runId.isEmpty()) {
+        auto run = runqueries::findRun(connection.value(), runId);
+        if (!run)
+            return fail(run.error());
+        if (isActive(run->status))
+            return fail(QStringLiteral("run %1 is %2: its supervisor ingests its metrics; repair a run once it has ended")
+                            .arg(run->id, toString(run->status)));
+        candidates << run.value();
+    } else {
+        // Only the runs whose summary says so (a scan of one column; this runs at every start of a writing Trainyard).
+        auto select = connection->prepare("SELECT id FROM runs WHERE exit_summary LIKE '%\"incomplete\"%'");
+        if (!select)
+            return fail(select.error());
+        QStringList ids;
+        for (;;) {
+            auto row = select->step();
+            if (!row)
+                return fail(row.error());
+            if (!row.value())
+                break;
+            ids << select->columnText(0);
+        }
+        for (const QString &id : ids) {
+            auto run = runqueries::findRun(connection.value(), id);
+            if (run && !isActive(run->status) && !run->metricsIncomplete().isEmpty())
+                candidates << run.value();
+        }
+    }
+    QList<RepairedRun> repaired;
+    for (const RunRecord &run : candidates) {
+        QJsonObject summary = QJsonDocument::fromJson(run.exitSummary.toUtf8()).object();
+        RepairedRun result;
+        result.runId = run.id;
+        result.storedBefore = summary.value(QStringLiteral("ingest")).toObject().value(QStringLiteral("points")).toInteger();
+        result.catchUp = catchUpIngestion(workspace, writer, run.id);
+        summary = withIngestFigures(summary, result.catchUp);
+        auto updated = writer.setExitSummary(run.id, QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact))).get();
+        if (!updated && result.catchUp.error.isEmpty())
+            result.catchUp.error = updated.error();
+        repaired << result;
+    }
+    return repaired;
 }
 
 } // namespace trainyard

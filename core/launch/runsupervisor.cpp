@@ -6,6 +6,7 @@
 #include "ingest/tensorboardingester.h"
 #include "launch/localrunner.h"
 #include "launch/provenance.h"
+#include "launch/runrecovery.h"
 #include "launch/slurmbackend.h"
 #include "launch/supervisorrecord.h"
 #include "store/storewriter.h"
@@ -14,6 +15,7 @@
 #include "tracking/trackingserver.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -21,69 +23,126 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace trainyard {
 
-// Lives on the ingest thread: polls the run's files and drains them at the end.
+// Lives on the ingest thread: polls the run's files and drains them at the end. A store error (a database locked by
+// another process, a full disk) never stops ingestion while the run lives: what was not committed is read again from
+// the committed progress, after a back-off that doubles up to kRetryMaxMs.
 class IngestWorker : public QObject {
     Q_OBJECT
 public:
     // TensorBoard's folders are scanned once every this many polls: a recursive listing of the run folder costs more
     // than reading a metrics file.
     static constexpr int kTensorBoardPollEvery = 4;
+    static constexpr int kRetryFirstMs = 250;
+    static constexpr int kRetryMaxMs = 30000;
 
     IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database, const QStringList &tensorboardFolders)
-        : m_ingester(runId, std::move(runDir), writer), m_tensorboard(std::move(runId), writer), m_database(database)
+        : m_runId(runId), m_runDir(runDir), m_writer(writer), m_ingester(runId, std::move(runDir), writer),
+          m_tensorboard(std::move(runId), writer), m_database(database)
     {
         for (const QString &folder : tensorboardFolders)
             m_tensorboard.addFolder(folder, true);
+        m_clock.start();
     }
 
     IngestStats stats() const { return m_ingester.stats(); }
     TensorBoardStats tensorboardStats() const { return m_tensorboard.stats(); }
 
+signals:
+    // After drain: the store error that remains (empty when every point is in) and how many points the run's files
+    // hold in all (stored + missing).
+    void drained(const QString &error, qint64 totalPoints);
+
 public slots:
     void start()
     {
-        if (auto resumed = m_ingester.resume(m_database); !resumed)
-            m_error = resumed.error();
-        else if (auto tensorboard = m_tensorboard.resume(m_database); !tensorboard)
-            m_error = tensorboard.error();
+        m_needsRewind = true; // the first "rewind" loads the committed progress
         m_timer = new QTimer(this);
-        connect(m_timer, &QTimer::timeout, this, [this] { pollOnce(false); });
+        connect(m_timer, &QTimer::timeout, this, [this] {
+            if (m_clock.elapsed() >= m_retryAtMs)
+                pollOnce(false);
+        });
         m_timer->start(RunSupervisor::kIngestPollMs);
     }
 
-    // Called (blocking) when the ranks are gone: reads everything left, waits for the commits.
-    QString drain()
+    // When the ranks are gone: reads everything left and waits for the commits, retrying store errors for up to
+    // retryMs; then emits drained().
+    void drain(int retryMs)
     {
         if (m_timer)
             m_timer->stop();
-        pollOnce(true);
-        if (auto written = m_ingester.waitForWrites(); !written && m_error.isEmpty())
-            m_error = written.error();
-        return m_error;
+        QElapsedTimer waited;
+        waited.start();
+        while (!pollOnce(true) && waited.elapsed() < retryMs)
+            QThread::msleep(quint64(std::clamp<qint64>(m_retryAtMs - m_clock.elapsed(), 10, retryMs - waited.elapsed())));
+        if (!m_error.isEmpty())
+            (void)m_ingester.rewind(m_database); // its stats are then what is stored, never what was only queued
+        qint64 total = m_ingester.stats().points;
+        if (!m_error.isEmpty()) {
+            // What the files hold past the committed progress, parsed and not written.
+            MetricIngester counter(m_runId, m_runDir, m_writer);
+            counter.setCountOnly(true);
+            if (counter.resume(m_database) && counter.poll(true))
+                total = counter.stats().points;
+        }
+        emit drained(m_error, total);
     }
 
 private:
-    void pollOnce(bool final)
+    // One round; true when it went through (everything read so far is queued, or with `final` committed).
+    bool pollOnce(bool final)
     {
-        if (!m_error.isEmpty())
-            return;
-        if (auto polled = m_ingester.poll(final); !polled)
-            m_error = polled.error();
-        if (final || ++m_polls % kTensorBoardPollEvery == 0) {
-            if (auto polled = m_tensorboard.poll(final); !polled && m_error.isEmpty())
-                m_error = polled.error();
+        if (m_needsRewind) {
+            if (auto rewound = m_ingester.rewind(m_database); !rewound)
+                return noteFailure(rewound.error());
+            m_needsRewind = false;
         }
+        if (auto polled = m_ingester.poll(final); !polled)
+            return noteFailure(polled.error());
+        if (final) {
+            if (auto written = m_ingester.waitForWrites(); !written)
+                return noteFailure(written.error());
+        }
+        if (final || ++m_polls % kTensorBoardPollEvery == 0) {
+            // The TensorBoard ingester reads again from its committed offsets after a failed commit by itself.
+            if (auto polled = m_tensorboard.poll(final); !polled)
+                return noteFailure(polled.error(), false);
+        }
+        if (!m_error.isEmpty())
+            qWarning("run %s: metrics are being stored again", qPrintable(m_runId));
+        m_error.clear();
+        m_failures = 0;
+        return true;
     }
 
+    bool noteFailure(const QString &error, bool rewindMetrics = true)
+    {
+        if (m_error.isEmpty())
+            qWarning("run %s: storing its metrics failed (%s); retrying, nothing is lost", qPrintable(m_runId), qPrintable(error));
+        m_error = error;
+        m_needsRewind = m_needsRewind || rewindMetrics;
+        ++m_failures;
+        m_retryAtMs = m_clock.elapsed() + std::min<qint64>(kRetryMaxMs, qint64(kRetryFirstMs) << std::min(m_failures - 1, 10));
+        return false;
+    }
+
+    QString m_runId;
+    QString m_runDir;
+    StoreWriter &m_writer;
     MetricIngester m_ingester;
     TensorBoardIngester m_tensorboard;
     Database m_database;
     QTimer *m_timer = nullptr;
+    QElapsedTimer m_clock;
     QString m_error;
+    bool m_needsRewind = false;
+    int m_failures = 0;
+    qint64 m_retryAtMs = 0;
     int m_polls = 0;
 };
 
@@ -113,6 +172,11 @@ QStringList resolvedTensorboardFolders(const QString &runDir)
 }
 
 Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
+{
+    return writeFileAtomically(runDir + QStringLiteral("/spec.yaml"), resolvedSpecText(runDir, launch));
+}
+
+QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch)
 {
     const LaunchRequest &request = launch.request;
     YAML::Emitter out;
@@ -242,8 +306,7 @@ Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
         out << YAML::EndSeq;
     }
     out << YAML::EndMap;
-
-    return writeFileAtomically(runDir + QStringLiteral("/spec.yaml"), QByteArray(out.c_str()) + '\n');
+    return QByteArray(out.c_str()) + '\n';
 }
 
 NewRun newRunFor(const LocalLaunch &launch)
@@ -379,6 +442,7 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
     connect(&supervisor->m_ingestThread, &QThread::finished, supervisor->m_ingestWorker, &QObject::deleteLater);
+    connect(supervisor->m_ingestWorker, &IngestWorker::drained, supervisor.get(), &RunSupervisor::onIngestDrained);
     supervisor->m_ingestThread.setObjectName(QStringLiteral("ingest-") + request.runId);
     supervisor->m_ingestThread.start();
 
@@ -489,8 +553,15 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
 {
     m_cancelCheck.stop();
     m_telemetryTimer.stop();
-    QString ingestError;
-    QMetaObject::invokeMethod(m_ingestWorker, &IngestWorker::drain, Qt::BlockingQueuedConnection, &ingestError);
+    m_outcome = outcome;
+    // Asynchronously: the drain may retry a store error for a while, and this thread may be the window's.
+    QMetaObject::invokeMethod(m_ingestWorker, [worker = m_ingestWorker] { worker->drain(kDrainRetryMs); }, Qt::QueuedConnection);
+}
+
+void RunSupervisor::onIngestDrained(const QString &drainError, qint64 totalPoints)
+{
+    QString ingestError = drainError;
+    m_pointsInFiles = totalPoints;
     // What the ranks logged through the MLflow API and the server journaled is committed before the summary counts it.
     if (m_tracking) {
         if (auto committed = m_tracking->commitJournaled(); !committed && ingestError.isEmpty())
@@ -499,6 +570,7 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
     const IngestStats stats = m_ingestWorker->stats();
     m_ingestError = ingestError;
 
+    const RunOutcome &outcome = m_outcome;
     QJsonObject summary = outcome.toJson();
     QJsonObject ingest{{QStringLiteral("points"), qint64(stats.points)},
                        {QStringLiteral("malformed_lines"), qint64(stats.malformedLines)},
@@ -510,8 +582,14 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
         ingest.insert(QStringLiteral("tensorboard_damaged_records"), qint64(tensorboard.damagedRecords));
         ingest.insert(QStringLiteral("tensorboard_damage_examples"), QJsonArray::fromStringList(tensorboard.damageExamples));
     }
-    if (!ingestError.isEmpty())
+    if (!ingestError.isEmpty()) {
+        // Points only count once stored; the rest is ingested later from the committed progress (`trainyard repair`,
+        // or the next Trainyard that starts).
         ingest.insert(QStringLiteral("error"), ingestError);
+        ingest.insert(QStringLiteral("incomplete"), QJsonObject{{QStringLiteral("stored"), qint64(stats.points)},
+                                                                {QStringLiteral("total"), std::max<qint64>(totalPoints, stats.points)},
+                                                                {QStringLiteral("reason"), ingestError}});
+    }
     summary.insert(QStringLiteral("ingest"), ingest);
     // Whether the run's GPUs were sampled, and if not why ("NVML not found: ..."): a run page without GPU charts
     // says so through this.
@@ -519,15 +597,53 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
         summary.insert(QStringLiteral("gpu_telemetry"), m_gpuTelemetry ? QStringLiteral("nvml")
                                                         : m_telemetry ? QStringLiteral("none: ") + m_gpuTelemetryUnavailable
                                                                       : QStringLiteral("none: the run ended before the first sample"));
-    (void)m_writer.setExitSummary(m_runId, QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)));
-    const QString detail = outcome.firstFailure ? outcome.firstFailure->message : QString();
-    auto recorded = m_writer.recordStatus(m_runId, outcome.status, QDateTime::currentDateTimeUtc(), detail).get();
-    if (!recorded)
-        qWarning("cannot record the end of run %s: %s", qPrintable(m_runId), qPrintable(recorded.error()));
-    QFile::remove(cancelRequestPath(m_request.runDir));
-    m_finished = true;
-    emit statusChanged(outcome.status, detail);
-    emit finished(outcome);
+    m_endSummary = QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact));
+    m_endDetail = outcome.firstFailure ? outcome.firstFailure->message : QString();
+    m_endAt = QDateTime::currentDateTimeUtc();
+    // The end is first kept in the run folder: if the store cannot take it before we give up (or this process dies),
+    // the next Trainyard records it from there instead of marking the run lost.
+    const QJsonObject pending{{QStringLiteral("status"), toString(outcome.status)},
+                              {QStringLiteral("detail"), m_endDetail},
+                              {QStringLiteral("at_ms"), m_endAt.toMSecsSinceEpoch()},
+                              {QStringLiteral("exit_summary"), summary}};
+    if (auto kept = writeFileAtomically(m_request.runDir + QLatin1Char('/') + QLatin1String(kPendingOutcomeFileName),
+                                        QJsonDocument(pending).toJson(QJsonDocument::Compact));
+        !kept)
+        qWarning("run %s: %s", qPrintable(m_runId), qPrintable(kept.error()));
+    m_endClock.start();
+    recordEnd();
+}
+
+void RunSupervisor::recordEnd()
+{
+    auto recorded = m_writer.recordEnd(m_runId, m_outcome.status, m_endAt, m_endDetail, m_endSummary).share();
+    // Waited for without blocking this thread: a locked database makes one try last up to the busy timeout.
+    auto *poll = new QTimer(this);
+    connect(poll, &QTimer::timeout, this, [this, poll, recorded] {
+        if (recorded.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+            return;
+        poll->deleteLater();
+        const Result<void> &result = recorded.get();
+        if (!result) {
+            ++m_endFailures;
+            if (m_endClock.elapsed() < kEndRecordRetryMs) {
+                if (m_endFailures == 1)
+                    qWarning("run %s: cannot record its end yet (%s); retrying", qPrintable(m_runId), qPrintable(result.error()));
+                const int backoff = std::min(30000, 250 << std::min(m_endFailures - 1, 7));
+                QTimer::singleShot(backoff, this, &RunSupervisor::recordEnd);
+                return;
+            }
+            qWarning("run %s: cannot record its end (%s); it is kept in %s/%s for the next Trainyard", qPrintable(m_runId),
+                     qPrintable(result.error()), qPrintable(m_request.runDir), kPendingOutcomeFileName);
+        } else {
+            QFile::remove(m_request.runDir + QLatin1Char('/') + QLatin1String(kPendingOutcomeFileName));
+        }
+        QFile::remove(cancelRequestPath(m_request.runDir));
+        m_finished = true;
+        emit statusChanged(m_outcome.status, m_endDetail);
+        emit finished(m_outcome);
+    });
+    poll->start(20);
 }
 
 } // namespace trainyard

@@ -12,6 +12,7 @@
 #include "spec/runparams.h"
 #include "result.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QStringList>
 #include <QThread>
@@ -56,6 +57,10 @@ public:
     static constexpr int kIngestPollMs = 250;
     static constexpr int kCancelCheckMs = 250;
     static constexpr int kTelemetryIntervalMs = 1000;
+    // After the ranks are gone: how long a store error is retried before the run's missing points are left to
+    // `trainyard repair` (the exit summary then says "metrics incomplete"), and how long recording the run's end is.
+    static constexpr int kDrainRetryMs = 20000;
+    static constexpr int kEndRecordRetryMs = 120000;
 
     // Creates the run (store row, folder, spec.yaml, supervisor.json) and starts its ranks.
     static Result<std::unique_ptr<RunSupervisor>> launch(const Workspace &workspace, StoreWriter &writer, LocalLaunch launch,
@@ -77,6 +82,8 @@ public:
     std::int64_t mlflowPoints() const;
     // Why ingestion stopped, once the run has finished; empty when every point is in.
     const QString &ingestError() const { return m_ingestError; }
+    // Once finished: the points its metrics files (or log) and system.jsonl hold, stored or not.
+    std::int64_t pointsInFiles() const { return m_pointsInFiles; }
     bool isFinished() const { return m_finished; }
 
 signals:
@@ -88,6 +95,9 @@ signals:
 private:
     RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, Backend *backend, QObject *parent);
     void onRunnerFinished(const RunOutcome &outcome);
+    void onIngestDrained(const QString &drainError, qint64 totalPoints);
+    // Records the run's end (status and exit summary, one transaction), retrying with back-off while the store fails.
+    void recordEnd();
     void checkCancelRequest();
     void sampleTelemetry();
 
@@ -105,6 +115,13 @@ private:
     qint64 m_telemetrySample = 0;
     bool m_finished = false;
     QString m_ingestError;
+    RunOutcome m_outcome;
+    std::int64_t m_pointsInFiles = 0;
+    QString m_endSummary;
+    QString m_endDetail;
+    QDateTime m_endAt;
+    QElapsedTimer m_endClock;
+    int m_endFailures = 0;
     std::unique_ptr<TrackingService> m_tracking; // the MLflow API of this run's ranks
 };
 
@@ -125,5 +142,7 @@ QStringList resolvedTensorboardFolders(const QString &runDir);
 
 // Writes the resolved launch as spec.yaml in the run folder.
 Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch);
+// What writeResolvedSpec writes.
+QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch);
 
 } // namespace trainyard

@@ -2,11 +2,19 @@
 // the queue at once never lose or double a run.
 #include "queue/runqueue.h"
 
+#include "atomicfile.h"
 #include "store/sqlite.h"
 #include "store/storewriter.h"
 #include "store/workspace.h"
 
 #include <QDir>
+#include <QFileInfo>
+#include <QSet>
+
+#include <cerrno>
+#include <cstring>
+
+#include <sys/stat.h>
 #include <algorithm>
 
 namespace trainyard::runqueue {
@@ -66,50 +74,109 @@ Result<QString> createSweep(StoreWriter &writer, const QString &name, const QByt
         .get();
 }
 
-Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const LocalLaunch &launch, const QString &sweepId)
+Result<QStringList> enqueueMany(const Workspace &workspace, StoreWriter &writer, const QList<LocalLaunch> &launches,
+                                const QString &sweepId)
 {
-    NewRun row = newRunFor(launch);
-    row.host = QString();
-    row.initialStatus = RunStatus::Queued;
-    auto runId = writer.createRun(row).get();
-    if (!runId)
-        return fail(runId.error());
-    const QString runDir = workspace.runDir(runId.value());
-    // The spec is written before the run is queued: a scheduler that finds the run finds its spec.
-    Result<void> prepared = QDir().mkpath(runDir) ? writeResolvedSpec(runDir, launch)
-                                                  : Result<void>(fail(QStringLiteral("cannot create run folder %1").arg(runDir)));
-    if (!prepared) {
-        (void)writer.recordStatus(runId.value(), RunStatus::Failed, QDateTime::currentDateTimeUtc(), prepared.error()).get();
-        return fail(prepared.error());
+    // 1. Each run's folder and resolved spec first, under an id chosen now, made durable with one sync rather than one
+    // per file (a crash here leaves folders no run refers to, and no run).
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QList<NewRun> rows;
+    rows.reserve(launches.size());
+    QSet<QString> chosen;
+    QStringList written;
+    const auto removeWritten = [&] {
+        for (const QString &id : std::as_const(written))
+            QDir(workspace.runDir(id)).removeRecursively();
+    };
+    for (const LocalLaunch &launch : launches) {
+        NewRun row = newRunFor(launch);
+        row.host = QString();
+        row.initialStatus = RunStatus::Queued;
+        row.createdAt = now;
+        row.sweepId = sweepId;
+        // mkdir, not mkpath: an existing folder (another run's) is never written into; another id is drawn.
+        QString runDir;
+        int made = -1;
+        do {
+            row.id = makeRunId(now);
+            runDir = workspace.runDir(row.id);
+            made = chosen.contains(row.id) ? -1 : ::mkdir(QFile::encodeName(runDir).constData(), 0777);
+        } while (made != 0 && (chosen.contains(row.id) || errno == EEXIST));
+        chosen.insert(row.id);
+        if (made != 0) {
+            const QString error = QStringLiteral("cannot create run folder %1: %2").arg(runDir, QString::fromLocal8Bit(std::strerror(errno)));
+            removeWritten();
+            return fail(error);
+        }
+        written << row.id;
+        // Written in place: no run refers to the folder until the transaction below commits.
+        QFile spec(runDir + QStringLiteral("/spec.yaml"));
+        const QByteArray text = resolvedSpecText(runDir, launch);
+        if (!spec.open(QIODevice::WriteOnly) || spec.write(text) != text.size() || !spec.flush()) {
+            const QString error = QStringLiteral("cannot write %1: %2").arg(spec.fileName(), spec.errorString());
+            removeWritten();
+            return fail(error);
+        }
+        rows << row;
     }
-    const int gpus = int(launch.request.gpus.size());
+    if (!rows.isEmpty()) {
+        if (auto synced = syncFileSystem(workspace.runDir(rows.first().id)); !synced) {
+            removeWritten();
+            return fail(synced.error());
+        }
+    }
+
+    // 2. The runs and their places in the queue, in one transaction: all of them are queued, or none is.
+    const QString runsDir = workspace.runsDir();
     auto queued = writer
-                      .submit<bool>([id = runId.value(), gpus, sweepId](SqliteConnection &connection) -> Result<bool> {
-                          if (!sweepId.isEmpty()) {
-                              auto parent = connection.prepare("UPDATE runs SET sweep_id = ? WHERE id = ?");
-                              if (!parent)
-                                  return fail(parent.error());
-                              parent->bind(1, sweepId);
-                              parent->bind(2, id);
-                              if (auto done = parent->run(); !done)
+                      .submit<QStringList>([rows, launches, runsDir](SqliteConnection &connection) -> Result<QStringList> {
+                          auto last = connection.prepare("SELECT coalesce(max(position), 0) FROM queue");
+                          auto insert = connection.prepare("INSERT INTO queue (run_id, position, gpus, enqueued_ms) VALUES (?, ?, ?, ?)");
+                          if (!last || !insert)
+                              return fail(!last ? last.error() : insert.error());
+                          auto row = last->step();
+                          if (!row)
+                              return fail(row.error());
+                          const std::int64_t base = last->columnInt(0);
+                          QStringList ids;
+                          ids.reserve(rows.size());
+                          for (qsizetype i = 0; i < rows.size(); ++i) {
+                              auto id = insertNewRun(connection, rows[i]);
+                              if (!id)
+                                  return fail(id.error());
+                              if (id.value() != rows[i].id) {
+                                  // Another process took the id meanwhile (same second, same random digits): move the folder.
+                                  const QString from = runsDir + QLatin1Char('/') + rows[i].id;
+                                  const QString to = runsDir + QLatin1Char('/') + id.value();
+                                  if (!QDir().rename(from, to))
+                                      return fail(QStringLiteral("cannot move run folder %1 to %2").arg(from, to));
+                                  if (auto rewritten = writeResolvedSpec(to, launches[i]); !rewritten)
+                                      return fail(rewritten.error());
+                              }
+                              insert->bind(1, id.value());
+                              insert->bind(2, std::int64_t(base + 1 + i));
+                              insert->bind(3, std::int64_t(launches[i].request.gpus.size()));
+                              insert->bind(4, std::int64_t(rows[i].createdAt.toMSecsSinceEpoch()));
+                              if (auto done = insert->run(); !done)
                                   return fail(done.error());
+                              ids << id.value();
                           }
-                          auto insert = connection.prepare(
-                              "INSERT INTO queue (run_id, position, gpus, enqueued_ms)"
-                              " VALUES (?, (SELECT coalesce(max(position), 0) + 1 FROM queue), ?, ?)");
-                          if (!insert)
-                              return fail(insert.error());
-                          insert->bind(1, id);
-                          insert->bind(2, std::int64_t(gpus));
-                          insert->bind(3, std::int64_t(QDateTime::currentMSecsSinceEpoch()));
-                          if (auto done = insert->run(); !done)
-                              return fail(done.error());
-                          return true;
+                          return ids;
                       })
                       .get();
-    if (!queued)
+    if (!queued) {
+        removeWritten();
         return fail(queued.error());
-    return runId.value();
+    }
+    return queued.value();
+}
+
+Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const LocalLaunch &launch, const QString &sweepId)
+{
+    auto ids = enqueueMany(workspace, writer, {launch}, sweepId);
+    if (!ids)
+        return fail(ids.error());
+    return ids->first();
 }
 
 Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer, const RunSpec &spec, const QByteArray &specText,
@@ -130,7 +197,10 @@ Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer
         return fail(sweepId.error());
     queued.sweepId = sweepId.value();
     const LocalLaunch base = spec.toLocalLaunch();
-    const int width = int(QString::number(points->size()).size());
+    // NAME-01, NAME-02, ...: at least two digits, more when the sweep needs them, so that names sort in order.
+    const int width = std::max(2, int(QString::number(points->size()).size()));
+    QList<LocalLaunch> children;
+    children.reserve(points->size());
     for (qsizetype i = 0; i < points->size(); ++i) {
         LocalLaunch child = base;
         child.name = QStringLiteral("%1-%2").arg(queued.name).arg(i + 1, width, 10, QLatin1Char('0'));
@@ -139,12 +209,13 @@ Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer
         for (const RunParam &param : child.typedParams)
             child.params << qMakePair(param.name, param.value);
         child.tags << QStringLiteral("sweep:") + queued.name;
-        auto runId = enqueue(workspace, writer, child, queued.sweepId);
-        if (!runId)
-            return fail(runId.error());
-        queued.runIds << runId.value();
+        children << child;
         queued.labels << points->at(i).label;
     }
+    auto runIds = enqueueMany(workspace, writer, children, queued.sweepId);
+    if (!runIds)
+        return fail(runIds.error());
+    queued.runIds = runIds.value();
     return queued;
 }
 

@@ -2,6 +2,8 @@
 // seeded sweep makes the same runs on every machine and compiler.
 #include "spec/sweep.h"
 
+#include <QHash>
+
 #include <cmath>
 #include <random>
 
@@ -109,7 +111,20 @@ Result<QList<SweepPoint>> expandSweep(const QList<RunParam> &baseParams, const S
         samples << QList<QPair<QString, QString>>{};
     const QStringList seeds = sweep.seeds.isEmpty() ? QStringList{QString()} : sweep.seeds;
 
+    // Each axis's type once: deciding it reads every value of the axis, which per point made a sweep quadratic.
+    QList<ParamType> gridTypes;
+    for (const auto &axis : sweep.grid)
+        gridTypes << typeOfValues(axis.second);
+    QHash<QString, ParamType> randomTypes;
+    for (const RandomAxis &axis : sweep.random) {
+        randomTypes.insert(axis.param, axis.distribution == RandomAxis::Distribution::Int      ? ParamType::Int
+                                       : axis.distribution == RandomAxis::Distribution::Choice ? typeOfValues(axis.choices)
+                                                                                               : ParamType::Float);
+    }
+    const ParamType seedType = typeOfValues(sweep.seeds);
+
     QList<SweepPoint> points;
+    points.reserve(qsizetype(total));
     // Grid points in odometer order: the last axis turns fastest.
     QList<qsizetype> odometer(sweep.grid.size(), 0);
     for (;;) {
@@ -121,21 +136,17 @@ Result<QList<SweepPoint>> expandSweep(const QList<RunParam> &baseParams, const S
                 for (qsizetype axis = 0; axis < sweep.grid.size(); ++axis) {
                     const auto &[name, values] = sweep.grid[axis];
                     const QString value = values[odometer[axis]];
-                    if (auto set = setParam(point.params, name, value, typeOfValues(values)); !set)
+                    if (auto set = setParam(point.params, name, value, gridTypes[axis]); !set)
                         return fail(set.error());
                     label << name + QLatin1Char('=') + value;
                 }
                 for (const auto &[name, value] : sample) {
-                    const auto axis = std::find_if(sweep.random.begin(), sweep.random.end(), [&](const RandomAxis &a) { return a.param == name; });
-                    const ParamType type = axis->distribution == RandomAxis::Distribution::Int      ? ParamType::Int
-                                           : axis->distribution == RandomAxis::Distribution::Choice ? typeOfValues(axis->choices)
-                                                                                                    : ParamType::Float;
-                    if (auto set = setParam(point.params, name, value, type); !set)
+                    if (auto set = setParam(point.params, name, value, randomTypes.value(name)); !set)
                         return fail(set.error());
                     label << name + QLatin1Char('=') + value;
                 }
                 if (!seed.isEmpty()) {
-                    if (auto set = setParam(point.params, sweep.seedParam, seed, typeOfValues(sweep.seeds)); !set)
+                    if (auto set = setParam(point.params, sweep.seedParam, seed, seedType); !set)
                         return fail(set.error());
                     label << sweep.seedParam + QLatin1Char('=') + seed;
                 }

@@ -34,8 +34,27 @@ Result<QList<IngestProgress>> loadIngestProgress(SqliteConnection &connection, c
     }
 }
 
-Result<void> saveIngestProgress(SqliteConnection &connection, const QString &runId, const IngestProgress &progress)
+Result<void> saveIngestProgress(SqliteConnection &connection, const QString &runId, const IngestProgress &progress,
+                                std::optional<std::int64_t> continuesFrom)
 {
+    if (continuesFrom) {
+        auto current = connection.cached("SELECT byte_offset FROM ingest_progress WHERE run_id = ? AND file = ?");
+        if (!current)
+            return fail(current.error());
+        (*current)->bind(1, runId);
+        (*current)->bind(2, progress.file);
+        auto row = (*current)->step();
+        if (!row)
+            return fail(row.error());
+        const std::int64_t stored = row.value() ? (*current)->columnInt(0) : 0;
+        (*current)->reset();
+        if (stored != *continuesFrom)
+            return fail(QStringLiteral("ingestion of %1 is stored up to byte %2, but these points continue from byte %3: an earlier batch "
+                                       "was not stored")
+                            .arg(progress.file)
+                            .arg(stored)
+                            .arg(*continuesFrom));
+    }
     auto statement = connection.prepare(
         "INSERT INTO ingest_progress (run_id, file, byte_offset, line_number, points, malformed_lines, malformed_examples)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, file) DO UPDATE SET byte_offset = ?3,"

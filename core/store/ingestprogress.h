@@ -8,6 +8,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <optional>
 
 namespace trainyard {
 
@@ -23,7 +24,10 @@ struct IngestProgress {
 };
 
 Result<QList<IngestProgress>> loadIngestProgress(SqliteConnection &connection, const QString &runId);
-// Inserts or updates the row of progress.file; meant to run in the transaction that stores the points.
-Result<void> saveIngestProgress(SqliteConnection &connection, const QString &runId, const IngestProgress &progress);
+// Inserts or updates the row of progress.file; meant to run in the transaction that stores the points. With
+// `continuesFrom`, fails unless the stored offset is that one (0: no row yet): a batch whose points follow a batch that
+// was never stored must not move the offset past that batch's lines.
+Result<void> saveIngestProgress(SqliteConnection &connection, const QString &runId, const IngestProgress &progress,
+                                std::optional<std::int64_t> continuesFrom = std::nullopt);
 
 } // namespace trainyard

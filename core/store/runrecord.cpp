@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRandomGenerator>
 
 #include <array>
@@ -74,6 +76,24 @@ std::optional<qint64> RunRecord::durationSeconds(const QDateTime &now) const
         return std::nullopt;
     const QDateTime end = endedAt.isValid() ? endedAt : (isTerminal(status) ? startedAt : now);
     return std::max<qint64>(0, startedAt.secsTo(end));
+}
+
+QString RunRecord::metricsIncomplete() const
+{
+    if (!exitSummary.contains(QLatin1String("\"incomplete\""))) // cheap: `ls` asks this of 100,000 runs
+        return {};
+    const QJsonObject incomplete = QJsonDocument::fromJson(exitSummary.toUtf8())
+                                       .object()
+                                       .value(QStringLiteral("ingest"))
+                                       .toObject()
+                                       .value(QStringLiteral("incomplete"))
+                                       .toObject();
+    if (incomplete.isEmpty())
+        return {};
+    return QStringLiteral("metrics incomplete: %1 of %2 points stored (%3)")
+        .arg(incomplete.value(QStringLiteral("stored")).toInteger())
+        .arg(incomplete.value(QStringLiteral("total")).toInteger())
+        .arg(incomplete.value(QStringLiteral("reason")).toString());
 }
 
 QString makeRunId(const QDateTime &createdAt)

@@ -42,6 +42,10 @@ struct RunRecord {
     QString host;
     QString backend;
     QString exitSummary; // JSON object text, empty until the run ended
+
+    // "metrics incomplete: N of M points stored (reason)" while the exit summary says some of the run's points are not
+    // in the store yet (a store error during the run; `trainyard repair` ingests them); empty otherwise.
+    QString metricsIncomplete() const;
     QStringList tags;    // sorted
     QString sweepId;     // the sweep the run belongs to, if any
     QMap<QString, QString> params;            // as recorded at launch (typed values as text)
@@ -66,6 +70,7 @@ struct RunTimeline {
 };
 
 struct NewRun {
+    QString id;          // an id chosen beforehand (makeRunId), used when free; otherwise the writer draws one
     QString name;
     QStringList command;
     QString cwd;
@@ -80,6 +85,7 @@ struct NewRun {
     int gpus = 0;        // GPUs it holds while active (0: CPU only)
     QString source;      // an imported run's origin (a TensorBoard folder, an MLflow run folder); unique when set
     QString notes;       // the spec's `notes:`; stored as MLflow's run description tag (kNotesTag)
+    QString sweepId;     // the sweep it belongs to (a queued sweep's runs)
 };
 
 // A run's notes are MLflow's run description: the `mlflow.note.content` tag, so the MLflow API serves them as such.

@@ -98,15 +98,17 @@ void StoreWriter::flush()
 Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
 {
     const QDateTime createdAt = run.createdAt.isValid() ? run.createdAt : QDateTime::currentDateTimeUtc();
-    auto insertRun = connection.prepare(
+    // Cached statements: a sweep creates thousands of runs in one transaction.
+    auto cachedInsertRun = connection.cached(
         "INSERT OR IGNORE INTO runs (id, name, status, created_ms, command, cwd, host, backend, user, project, gpus,"
-        " queued_ms, first_active_ms, active_since_ms, started_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (!insertRun)
-        return fail(insertRun.error());
+        " queued_ms, first_active_ms, active_since_ms, started_ms, sweep_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!cachedInsertRun)
+        return fail(cachedInsertRun.error());
+    SqliteStatement *insertRun = cachedInsertRun.value();
     // Ids carry random digits; on the rare collision (many runs in one second) draw another.
     QString id;
     for (int attempt = 0; attempt < kRunIdAttempts && id.isEmpty(); ++attempt) {
-        const QString candidate = makeRunId(createdAt);
+        const QString candidate = attempt == 0 && !run.id.isEmpty() ? run.id : makeRunId(createdAt);
         insertRun->bind(1, candidate);
         insertRun->bind(2, run.name.isEmpty() ? candidate : run.name);
         insertRun->bind(3, toString(run.initialStatus));
@@ -132,6 +134,10 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
         // A run created already running (by the tracking API or an import) started when it was created.
         bindOptional(15, run.initialStatus == RunStatus::Running ? std::optional<std::int64_t>(createdAt.toMSecsSinceEpoch())
                                                                  : std::nullopt);
+        if (run.sweepId.isEmpty())
+            insertRun->bindNull(16);
+        else
+            insertRun->bind(16, run.sweepId);
         if (auto inserted = insertRun->run(); !inserted)
             return fail(inserted.error());
         if (sqlite3_changes(connection.handle()) == 1)
@@ -140,18 +146,20 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
     if (id.isEmpty())
         return fail(QStringLiteral("could not find a free run id after %1 attempts").arg(kRunIdAttempts));
 
-    auto insertTag = connection.prepare("INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)");
-    if (!insertTag)
-        return fail(insertTag.error());
+    auto cachedInsertTag = connection.cached("INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)");
+    if (!cachedInsertTag)
+        return fail(cachedInsertTag.error());
+    SqliteStatement *insertTag = cachedInsertTag.value();
     for (const QString &tag : run.tags) {
         insertTag->bind(1, id);
         insertTag->bind(2, tag);
         if (auto inserted = insertTag->run(); !inserted)
             return fail(inserted.error());
     }
-    auto insertParam = connection.prepare("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)");
-    if (!insertParam)
-        return fail(insertParam.error());
+    auto cachedInsertParam = connection.cached("INSERT OR REPLACE INTO params (run_id, key, value) VALUES (?, ?, ?)");
+    if (!cachedInsertParam)
+        return fail(cachedInsertParam.error());
+    SqliteStatement *insertParam = cachedInsertParam.value();
     for (const auto &[key, value] : run.params) {
         insertParam->bind(1, id);
         insertParam->bind(2, key);
@@ -159,9 +167,10 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
         if (auto inserted = insertParam->run(); !inserted)
             return fail(inserted.error());
     }
-    auto insertEvent = connection.prepare("INSERT INTO events (run_id, ts_ms, from_status, to_status) VALUES (?, ?, NULL, ?)");
-    if (!insertEvent)
-        return fail(insertEvent.error());
+    auto cachedInsertEvent = connection.cached("INSERT INTO events (run_id, ts_ms, from_status, to_status) VALUES (?, ?, NULL, ?)");
+    if (!cachedInsertEvent)
+        return fail(cachedInsertEvent.error());
+    SqliteStatement *insertEvent = cachedInsertEvent.value();
     insertEvent->bind(1, id);
     insertEvent->bind(2, std::int64_t(createdAt.toMSecsSinceEpoch()));
     insertEvent->bind(3, toString(run.initialStatus));
@@ -283,6 +292,21 @@ std::future<Result<void>> StoreWriter::setExitSummary(const QString &runId, cons
         update->bind(1, exitSummaryJson);
         update->bind(2, runId);
         return update->run();
+    });
+}
+
+std::future<Result<void>> StoreWriter::recordEnd(const QString &runId, RunStatus status, const QDateTime &at, const QString &detail,
+                                                  const QString &exitSummaryJson)
+{
+    return submit<void>([=](SqliteConnection &connection) -> Result<void> {
+        auto update = connection.prepare("UPDATE runs SET exit_summary = ? WHERE id = ?");
+        if (!update)
+            return fail(update.error());
+        update->bind(1, exitSummaryJson);
+        update->bind(2, runId);
+        if (auto updated = update->run(); !updated)
+            return updated;
+        return applyRunStatus(connection, runId, status, at.toMSecsSinceEpoch(), detail);
     });
 }
 

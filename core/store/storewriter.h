@@ -46,6 +46,9 @@ public:
     std::future<Result<void>> recordStatus(const QString &runId, RunStatus status, const QDateTime &at,
                                            const QString &detail = {});
     std::future<Result<void>> setExitSummary(const QString &runId, const QString &exitSummaryJson);
+    // A run's end in one transaction: its final status and its exit summary, both or neither.
+    std::future<Result<void>> recordEnd(const QString &runId, RunStatus status, const QDateTime &at, const QString &detail,
+                                        const QString &exitSummaryJson);
     // The argv that really runs (after param templates were applied).
     std::future<Result<void>> setCommand(const QString &runId, const QStringList &command);
 

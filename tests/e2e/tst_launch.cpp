@@ -1,15 +1,19 @@
 // trainyard launch with real processes (and real torch at /usr/bin/python3): the contract, failures,
 // teardown, restarts, hangs, kill -9 of Trainyard, and metric ingestion from files and stdout.
 #include "spec/runspec.h"
+#include "store/sqlite.h"
+#include "store/workspace.h"
 #include "support/testworkspace.h"
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -419,6 +423,124 @@ private slots:
         const int expected = int(((200000 * 14) + (64 << 20)) / (1 << 20)) + 1;
         QCOMPARE(pieces, expected);
         QVERIFY2(longest < (1 << 20) + 200, qPrintable(QString::number(longest)));
+    }
+
+    // Issue 15, defect 1: another process holding the database's write lock for longer than the busy timeout (10 s)
+    // while a run logs: before, ingestion stopped for good at the first failed commit and the summary counted points
+    // never stored. Now the writer retries with back-off from the committed progress, and every point is stored.
+    void storeLockedLongerThanTheBusyTimeoutLosesNothing()
+    {
+        const QString script = QStringLiteral(
+            "import json, os, time\n"
+            "with open(os.environ['TRAINYARD_METRICS_FILE'], 'w') as out:\n"
+            "    for chunk in range(40):\n"
+            "        for step in range(chunk * 1000, chunk * 1000 + 1000):\n"
+            "            out.write(json.dumps({'step': step, 'loss': 1.0 / (step + 1)}) + '\\n')\n"
+            "        out.flush()\n"
+            "        time.sleep(0.1)\n");
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment());
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--quiet", "--", kPython, "-c", script});
+        QVERIFY(launcher.waitForStarted());
+        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
+        const QString runId = runs().first();
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(runDir(runId) + "/metrics.rank0.jsonl").size() > 0, 10000);
+
+        auto workspace = Workspace::open(m_workspace->path());
+        QVERIFY(workspace.ok());
+        auto lock = workspace->database().connect();
+        QVERIFY(lock.ok());
+        QVERIFY(lock->execute("BEGIN EXCLUSIVE").ok());
+        QTest::qWait(13000); // the run ends meanwhile; its commits wait 10 s each, fail, and are retried
+        QVERIFY(lock->execute("ROLLBACK").ok());
+
+        QVERIFY(launcher.waitForFinished(60000));
+        QVERIFY2(launcher.exitCode() == 0, launcher.readAllStandardError().constData());
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
+        QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 40000);
+        QVERIFY(run[QStringLiteral("metrics_incomplete")].isNull());
+        QVERIFY(!run[QStringLiteral("ingest")].toObject().contains(QStringLiteral("incomplete")));
+        QVERIFY(!QFile::exists(runDir(runId) + "/outcome.json"));
+    }
+
+    // Issue 15, defect 1, on a full disk: the run's points could not be stored; the summary said 42,956 points, the
+    // run `succeeded` and nothing said otherwise, and nothing was ever ingested later. Now the run says "metrics
+    // incomplete: N of M points stored (reason)" in show, show --json and ls until the next Trainyard (or `trainyard
+    // repair`) stores the rest from the committed progress. The tmpfs is mounted here: root only.
+    void fullDiskLeavesTheRunMarkedIncompleteUntilRepaired()
+    {
+        const QString mountPoint = m_workspace->path() + QStringLiteral("/small");
+        QVERIFY(QDir().mkpath(mountPoint));
+        QProcess mount;
+        mount.start(QStringLiteral("mount"), {"-t", "tmpfs", "-o", "size=8m", "tmpfs", mountPoint});
+        if (!mount.waitForFinished(10000) || mount.exitStatus() != QProcess::NormalExit || mount.exitCode() != 0)
+            QSKIP(qPrintable(QStringLiteral("needs root to mount a small tmpfs (%1)").arg(QString::fromLocal8Bit(mount.readAllStandardError()).trimmed())));
+        const auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mountPoint}); });
+        const QMap<QString, QString> small{{"TRAINYARD_HOME", mountPoint}};
+        const QString filler = mountPoint + QStringLiteral("/filler");
+        // The rank logs 30,000 points, then fills the disk and waits, so that no commit can succeed.
+        const QString script = QStringLiteral(
+            "import json, os, time\n"
+            "with open(os.environ['TRAINYARD_METRICS_FILE'], 'w') as out:\n"
+            "    for step in range(30000):\n"
+            "        out.write(json.dumps({'step': step, 'loss': 1.0 / (step + 1)}) + '\\n')\n"
+            "try:\n"
+            "    with open('%1', 'wb') as f:\n"
+            "        while True:\n"
+            "            f.write(b'x' * 65536); f.flush()\n"
+            "except OSError:\n"
+            "    pass\n"
+            "time.sleep(1.5)\n").arg(filler);
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment(small));
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--quiet", "--", kPython, "-c", script});
+        QVERIFY(launcher.waitForStarted());
+        QByteArray errors;
+        // Ingestion retries for a while after the ranks end, then the end of the run cannot be recorded either.
+        QTRY_VERIFY_WITH_TIMEOUT((errors += launcher.readAllStandardError()).contains("cannot record its end yet"), 60000);
+        QVERIFY2(errors.contains("storing its metrics failed"), errors.constData());
+        QVERIFY(QFile::remove(filler));
+        QVERIFY(launcher.waitForFinished(60000));
+        // The run succeeded, its metrics are not all in: the launcher says so and exits 1.
+        const QString said = QString::fromUtf8(launcher.readAllStandardOutput());
+        QVERIFY2(launcher.exitCode() == 1 && said.contains(QStringLiteral(" succeeded after ")) && said.contains(QStringLiteral("metrics incomplete: ")),
+                 qPrintable(said + QString::fromUtf8(errors + launcher.readAllStandardError())));
+        const QString runId = QDir(mountPoint + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).value(0);
+
+        const auto showRun = [&] {
+            return QJsonDocument::fromJson(trainyard({"show", runId, "--json"}, small).out.toUtf8()).object();
+        };
+        QJsonObject run = showRun();
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
+        const QJsonObject incomplete = run[QStringLiteral("ingest")].toObject()[QStringLiteral("incomplete")].toObject();
+        const qint64 stored = incomplete[QStringLiteral("stored")].toInteger();
+        const qint64 total = incomplete[QStringLiteral("total")].toInteger();
+        QVERIFY2(stored < 30000 && total >= 30000, qPrintable(QString::number(stored) + " of " + QString::number(total)));
+        // The summary counts only what is stored.
+        QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("points")].toInteger(), stored);
+        const QString note = run[QStringLiteral("metrics_incomplete")].toString();
+        QVERIFY2(note.startsWith(QStringLiteral("metrics incomplete: %1 of %2 points stored (").arg(stored).arg(total)), qPrintable(note));
+        QVERIFY2(note.contains(QStringLiteral("full")), qPrintable(note));
+        QVERIFY(trainyard({"show", runId}, small).out.contains(QStringLiteral("WARNING    ") + note));
+        QVERIFY(trainyard({"ls"}, small).out.contains(QStringLiteral("succeeded (metrics incomplete)")));
+        QVERIFY(QJsonDocument::fromJson(trainyard({"ls", "--json"}, small).out.toUtf8()).array().at(0).toObject()[QStringLiteral("metrics_incomplete")].toString() == note);
+
+        // The next Trainyard that writes stores the rest, from the committed progress: each point once.
+        const Outcome next = trainyard({"launch", "--quiet", "--", "/bin/true"}, small);
+        QCOMPARE(next.exitCode, 0);
+        QVERIFY2(next.err.contains(QStringLiteral("run %1: its missing metrics are stored now").arg(runId)), qPrintable(next.err));
+        run = showRun();
+        QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 30000);
+        QVERIFY(run[QStringLiteral("metrics_incomplete")].isNull());
+        QVERIFY(run[QStringLiteral("ingest")].toObject()[QStringLiteral("points")].toInteger() >= 30000);
+        // `trainyard repair` finds nothing left to do.
+        const Outcome repaired = trainyard({"repair", runId, "--json"}, small);
+        QCOMPARE(repaired.exitCode, 0);
+        const QJsonObject again = QJsonDocument::fromJson(repaired.out.toUtf8()).object()[QStringLiteral("runs")].toArray().at(0).toObject();
+        QCOMPARE(again[QStringLiteral("complete")].toBool(), true);
+        QCOMPARE(again[QStringLiteral("stored")].toInteger(), again[QStringLiteral("stored_before")].toInteger());
     }
 
     void malformedMetricLinesAreCountedAndGoodOnesStored()

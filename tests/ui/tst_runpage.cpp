@@ -151,6 +151,26 @@ private slots:
         QCOMPARE(names, (QStringList{QStringLiteral("model.pt"), QStringLiteral("plots")}));
     }
 
+    // Issue 15, defect 1: a run whose points a store error kept out says so on its page.
+    void incompleteMetricsAreShownOnTheRunPage()
+    {
+        test::TestWorkspace workspace;
+        const QString runId = workspace.addRun(QStringLiteral("partly-stored"), RunStatus::Succeeded);
+        const QString summary = QStringLiteral(
+            "{\"status\":\"succeeded\",\"ingest\":{\"points\":120,\"incomplete\":{\"stored\":120,\"total\":500,"
+            "\"reason\":\"database or disk is full\"}}}");
+        QVERIFY(workspace.writer().setExitSummary(runId, summary).get().ok());
+        // The page alone: a window would first repair the run (every Trainyard that writes does, at its start).
+        auto page = std::make_unique<RunPage>(workspace.workspace().database().path(), runId, workspace.workspace().runDir(runId));
+        page->show();
+        auto *note = page->findChild<QLabel *>(QStringLiteral("runMetricsIncomplete"));
+        QVERIFY(note);
+        QTRY_VERIFY_WITH_TIMEOUT(!note->isHidden(), 5000);
+        QVERIFY2(note->text().contains(QStringLiteral("metrics incomplete: 120 of 500 points stored (database or disk is full)")),
+                 qPrintable(note->text()));
+        QVERIFY(note->text().contains(QStringLiteral("trainyard repair ") + runId));
+    }
+
     void newRunDialogValidatesAsYouType()
     {
         NewRunDialog dialog;

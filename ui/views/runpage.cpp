@@ -38,6 +38,7 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
       m_title(new QLabel(this)),
       m_status(new QLabel(this)),
       m_failure(new QLabel(this)),
+      m_metricsIncomplete(new QLabel(this)),
       m_provenance(new QLabel(this)),
       m_systemTags(new QLabel(this)),
       m_artifacts(new QFileSystemModel(this)),
@@ -57,6 +58,11 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     m_failure->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_failure->setStyleSheet(QStringLiteral("QLabel { background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; padding: 6px; }"));
     m_failure->hide();
+    m_metricsIncomplete->setObjectName(QStringLiteral("runMetricsIncomplete"));
+    m_metricsIncomplete->setWordWrap(true);
+    m_metricsIncomplete->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_metricsIncomplete->setStyleSheet(QStringLiteral("QLabel { background: #fff4e5; color: #7a4b00; border: 1px solid #f3d19e; padding: 6px; }"));
+    m_metricsIncomplete->hide();
     m_cancel->setEnabled(false);
     connect(m_cancel, &QPushButton::clicked, this, [this] { emit cancelRequested(m_runId); });
 
@@ -143,6 +149,7 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     layout->addLayout(header);
     layout->addWidget(m_systemTags);
     layout->addWidget(m_failure);
+    layout->addWidget(m_metricsIncomplete);
     layout->addWidget(splitter, 1);
 
     connect(m_follower, &RunFollower::runChanged, this, &RunPage::showRun);
@@ -197,6 +204,14 @@ void RunPage::showRun(const RunRecord &run)
         m_failure->show();
     } else {
         m_failure->hide();
+    }
+    if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty()) {
+        m_metricsIncomplete->setText(tr("Some metrics are not stored yet: %1. Run `trainyard repair %2` once the store can be "
+                                        "written again (any Trainyard that starts also does it).")
+                                         .arg(incomplete, run.id));
+        m_metricsIncomplete->show();
+    } else {
+        m_metricsIncomplete->hide();
     }
 }
 

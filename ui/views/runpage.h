@@ -56,6 +56,7 @@ private:
     QLabel *m_title;
     QLabel *m_status;
     QLabel *m_failure;
+    QLabel *m_metricsIncomplete;
     QLabel *m_provenance;
     QLabel *m_systemTags; // the MLflow client's mlflow.* tags, apart from the run's own
     QFileSystemModel *m_artifacts; // <run>/artifacts, read by the model's own thread
