@@ -194,6 +194,8 @@ bool isStepKey(std::string_view key)
 // Reads a number at text[pos...]: decimal with optional exponent, or nan/inf; advances pos.
 bool readNumber(std::string_view text, std::size_t &pos, double &value)
 {
+    if (pos >= text.size())
+        return false; // "loss=" at the end of a line (found by fuzz_stdoutmetric: it read past the line)
     const std::size_t start = pos;
     std::size_t end = pos;
     if (end < text.size() && (text[end] == '-' || text[end] == '+'))
@@ -250,7 +252,10 @@ bool parseStdoutMetricLine(std::string_view line, ParsedMetricLine &out)
             continue;
         pos = afterNumber;
         if (isStepKey(key)) {
-            if (!std::isfinite(value) || value != std::floor(value))
+            // An integer a 64-bit step holds (2^63 itself does not: converting it would be undefined; found by
+            // fuzz_stdoutmetric, kept in tests/fuzz/crashes/).
+            constexpr double kStepLimit = 9223372036854775808.0; // 2^63
+            if (!std::isfinite(value) || value != std::floor(value) || value >= kStepLimit || value < -kStepLimit)
                 continue;
             out.step = std::int64_t(value);
             hasStep = true;

@@ -508,7 +508,8 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
             for (const auto &[variable, param] : entries.value()) {
                 if (const QString problem = environmentNameProblem(variable); !problem.isEmpty())
                     return reader.at(env, QStringLiteral("'param_passing.env': %1").arg(problem));
-                if (!std::any_of(spec.params.begin(), spec.params.end(), [&](const RunParam &p) { return p.name == param; }))
+                const QString &wanted = param; // clang 14 cannot capture a structured binding
+                if (!std::any_of(spec.params.begin(), spec.params.end(), [&](const RunParam &p) { return p.name == wanted; }))
                     return reader.at(env, QStringLiteral("'param_passing.env': %1 takes param '%2', which does not exist").arg(variable, param));
                 spec.paramPassing.envFromParam.insert(variable, param);
             }

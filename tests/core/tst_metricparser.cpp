@@ -111,6 +111,11 @@ private slots:
         QTest::newRow("fractional step") << QByteArray("step=1.5 loss=2") << "";
         QTest::newRow("units are not values") << QByteArray("step=1 time=12ms loss=3") << "step=1 loss=3";
         QTest::newRow("prose") << QByteArray("Epoch 3 finished in 12 seconds") << "";
+        // Found by fuzz_stdoutmetric: 2^63 (what 9223372036854775807 reads as) was converted to a step (undefined).
+        // Found by fuzz_stdoutmetric: a line ending in "key=" read one byte past its end.
+        QTest::newRow("nothing after the equals sign") << QByteArray("step=1 loss=") << "";
+        QTest::newRow("step past 64 bits") << QByteArray("step=9223372036854775807 x=1") << "";
+        QTest::newRow("largest exact step") << QByteArray("step=9007199254740992 x=1") << "step=9007199254740992 x=1";
     }
     void parsesStdoutLines()
     {
