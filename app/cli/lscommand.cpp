@@ -300,7 +300,7 @@ int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams 
         // A run the store calls active whose launcher and ranks are gone is shown as what it is (recovery, at the
         // next start of a Trainyard that writes, will record it so).
         if (isActive(run.status) && workspace->has_value() && isAbandoned(workspace->value(), run))
-            run.status = RunStatus::Lost;
+            run.status = abandonedRunStatus(workspace->value(), run);
         if (!filter.matches(run))
             return true;
         if (json) {

@@ -79,7 +79,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     // Trainyard that writes records it so).
     const bool abandoned = isAbandoned(found->workspace, found->run);
     if (abandoned)
-        found->run.status = RunStatus::Lost;
+        found->run.status = abandonedRunStatus(found->workspace, found->run);
     const RunRecord &run = found->run;
     auto connection = found->workspace.database().connect();
     if (!connection)

@@ -115,6 +115,12 @@ bool isAbandoned(const Workspace &workspace, const RunRecord &run)
     return !(record && (record->isAlive() || record->ranksAlive()));
 }
 
+RunStatus abandonedRunStatus(const Workspace &workspace, const RunRecord &run)
+{
+    const auto pending = readPendingOutcome(workspace.runDir(run.id));
+    return pending ? pending->status : RunStatus::Lost;
+}
+
 Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter &writer)
 {
     auto connection = workspace.database().connect();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "result.h"
+#include "store/runrecord.h"
 
 #include <QJsonObject>
 #include <QStringList>
@@ -45,6 +46,8 @@ Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter
 // what recovery would close as lost. Reads the run folder and /proc only, so read-only commands (ls, show) can
 // report such a run as lost at once, without writing.
 bool isAbandoned(const Workspace &workspace, const RunRecord &run);
+// What recovery will record for an abandoned run: the status its supervisor left in outcome.json, else `lost`.
+RunStatus abandonedRunStatus(const Workspace &workspace, const RunRecord &run);
 
 struct RepairedRun {
     QString runId;

@@ -8,6 +8,8 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include <QSet>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -172,8 +174,75 @@ private:
 
 } // namespace
 
+namespace {
+
+// The first byte that is not part of valid UTF-8, as 1-based line and column; nullopt when the text is valid.
+std::optional<std::pair<int, int>> firstInvalidUtf8(const QByteArray &text)
+{
+    int line = 1;
+    int column = 1;
+    const auto *bytes = reinterpret_cast<const unsigned char *>(text.constData());
+    const qsizetype size = text.size();
+    for (qsizetype i = 0; i < size;) {
+        const unsigned char lead = bytes[i];
+        int length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+        if (length == 0 || i + length > size)
+            return std::pair{line, column};
+        std::uint32_t codePoint = length == 1 ? lead : lead & (0x7f >> length);
+        for (int k = 1; k < length; ++k) {
+            if ((bytes[i + k] & 0xc0) != 0x80)
+                return std::pair{line, column};
+            codePoint = (codePoint << 6) | (bytes[i + k] & 0x3f);
+        }
+        // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8 either.
+        constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (codePoint < kSmallest[length] || (codePoint >= 0xd800 && codePoint <= 0xdfff) || codePoint > 0x10ffff)
+            return std::pair{line, column};
+        if (lead == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+        i += length;
+    }
+    return std::nullopt;
+}
+
+// A key given twice in one mapping, anywhere in the document (yaml-cpp keeps one of them silently).
+std::optional<QString> findDuplicateKey(const YAML::Node &node, const QString &sourceName)
+{
+    if (node.IsMap()) {
+        QSet<QString> seen;
+        for (const auto &entry : node) {
+            if (entry.first.IsScalar()) {
+                const QString key = QString::fromStdString(entry.first.Scalar());
+                if (seen.contains(key))
+                    return QStringLiteral("%1:%2:%3: '%4' is given twice in the same mapping")
+                        .arg(sourceName)
+                        .arg(entry.first.Mark().line + 1)
+                        .arg(entry.first.Mark().column + 1)
+                        .arg(key);
+                seen.insert(key);
+            }
+            if (auto inner = findDuplicateKey(entry.second, sourceName))
+                return inner;
+        }
+    } else if (node.IsSequence()) {
+        for (const auto &element : node) {
+            if (auto inner = findDuplicateKey(element, sourceName))
+                return inner;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, const QString &baseDir)
 {
+    if (const auto invalid = firstInvalidUtf8(yaml))
+        return fail(QStringLiteral("%1:%2:%3: not UTF-8 text (a run spec is UTF-8)").arg(sourceName).arg(invalid->first).arg(invalid->second));
     YAML::Node root;
     try {
         root = YAML::Load(yaml.toStdString());
@@ -187,6 +256,8 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
     const SpecReader reader(sourceName);
     if (!root.IsMap())
         return fail(QStringLiteral("%1:1:1: a run spec must be a mapping with at least 'command'").arg(sourceName));
+    if (const auto duplicate = findDuplicateKey(root, sourceName))
+        return fail(*duplicate);
     if (auto known = reader.onlyKnownKeys(root, kTopLevelKeys, {}); !known)
         return fail(known.error());
 
@@ -199,6 +270,11 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
         return fail(commandList.error());
     if (commandList->isEmpty())
         return reader.at(command, QStringLiteral("'command' must name a program"));
+    // A NUL ends a C string: the program would get less than the run records (issue 15).
+    for (qsizetype i = 0; i < commandList->size(); ++i) {
+        if (commandList->at(i).contains(QChar(0)))
+            return reader.at(command[std::size_t(i)], QStringLiteral("'command' element %1 holds a NUL byte, which no program can receive").arg(i + 1));
+    }
     spec.command = commandList.value();
 
 #define TRAINYARD_READ(node, target, call)                                                                              \

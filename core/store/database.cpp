@@ -11,7 +11,11 @@
 #include <QThread>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <optional>
+
+#include <unistd.h>
 
 namespace trainyard {
 
@@ -170,6 +174,18 @@ Result<void> Database::inspect(const QString &path)
                             .arg(path, volume.rootPath())
                             .arg(volume.bytesAvailable())
                             .arg(facts.error()));
+        // A WAL database whose folder cannot be written (a read-only file system, a folder without write permission)
+        // cannot be opened either: its -shm file cannot be made. Named as such, with the file (issue 15).
+        const QString folder = QFileInfo(path).absolutePath();
+        if (volume.isValid() && volume.isReadOnly())
+            return fail(QStringLiteral("cannot open %1: the file system holding it (%2) is mounted read-only, and SQLite needs to "
+                                       "write its -shm and -wal files next to it; remount it read-write or copy the workspace. The "
+                                       "database was left untouched (%3).")
+                            .arg(path, volume.rootPath(), facts.error()));
+        if (::access(QFile::encodeName(folder).constData(), W_OK) != 0)
+            return fail(QStringLiteral("cannot open %1: its folder %2 cannot be written (%3), and SQLite needs to write its -shm and "
+                                       "-wal files there. The database was left untouched (%4).")
+                            .arg(path, folder, QString::fromLocal8Bit(std::strerror(errno)), facts.error()));
         return fail(QStringLiteral("%1 is damaged and cannot be read (%2); it was left untouched.")
                         .arg(path, facts.error()));
     }

@@ -283,28 +283,28 @@ std::future<Result<void>> StoreWriter::setCommand(const QString &runId, const QS
     });
 }
 
+namespace {
+Result<void> updateExitSummary(SqliteConnection &connection, const QString &runId, const QString &exitSummaryJson)
+{
+    auto update = connection.prepare("UPDATE runs SET exit_summary = ? WHERE id = ?");
+    if (!update)
+        return fail(update.error());
+    update->bind(1, exitSummaryJson);
+    update->bind(2, runId);
+    return update->run();
+}
+} // namespace
+
 std::future<Result<void>> StoreWriter::setExitSummary(const QString &runId, const QString &exitSummaryJson)
 {
-    return submit<void>([=](SqliteConnection &connection) -> Result<void> {
-        auto update = connection.prepare("UPDATE runs SET exit_summary = ? WHERE id = ?");
-        if (!update)
-            return fail(update.error());
-        update->bind(1, exitSummaryJson);
-        update->bind(2, runId);
-        return update->run();
-    });
+    return submit<void>([=](SqliteConnection &connection) { return updateExitSummary(connection, runId, exitSummaryJson); });
 }
 
 std::future<Result<void>> StoreWriter::recordEnd(const QString &runId, RunStatus status, const QDateTime &at, const QString &detail,
                                                   const QString &exitSummaryJson)
 {
     return submit<void>([=](SqliteConnection &connection) -> Result<void> {
-        auto update = connection.prepare("UPDATE runs SET exit_summary = ? WHERE id = ?");
-        if (!update)
-            return fail(update.error());
-        update->bind(1, exitSummaryJson);
-        update->bind(2, runId);
-        if (auto updated = update->run(); !updated)
+        if (auto updated = updateExitSummary(connection, runId, exitSummaryJson); !updated)
             return updated;
         return applyRunStatus(connection, runId, status, at.toMSecsSinceEpoch(), detail);
     });

@@ -479,6 +479,32 @@ private slots:
         auto reopened = Database::open(path);
         QVERIFY2(reopened, reopened ? "" : qPrintable(reopened.error()));
     }
+
+    // A database on a read-only file system was called damaged, naming the SQL it failed in (issue 15, defect 14).
+    // Its error names the file and the mount; the file is unchanged. Root only (mount, remount).
+    void readOnlyFileSystemIsNamedNotDamaged()
+    {
+        QTemporaryDir dir;
+        const QString mountPoint = dir.filePath(QStringLiteral("ro"));
+        QVERIFY(QDir().mkpath(mountPoint));
+        if (QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), QStringLiteral("size=4m"),
+                                                         QStringLiteral("tmpfs"), mountPoint}) != 0)
+            QSKIP("needs root to mount a tmpfs");
+        const auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {mountPoint}); });
+        const QString path = mountPoint + QStringLiteral("/trainyard.db");
+        {
+            auto database = Database::open(path);
+            QVERIFY2(database, database ? "" : qPrintable(database.error()));
+        }
+        const QByteArray before = test::sha256OfFile(path);
+        QCOMPARE(QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-o"), QStringLiteral("remount,ro"), mountPoint}), 0);
+        auto refused = Database::open(path);
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().startsWith(QStringLiteral("cannot open %1: the file system holding it (%2) is mounted read-only").arg(path, mountPoint)),
+                 qPrintable(refused.error()));
+        QVERIFY2(!refused.error().contains(QStringLiteral("damaged")), qPrintable(refused.error()));
+        QCOMPARE(test::sha256OfFile(path), before);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestDatabase)

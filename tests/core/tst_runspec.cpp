@@ -446,6 +446,12 @@ param_passing:
         QTest::newRow("nccl unknown key") << QByteArray("command: [a]\nnccl:\n  p2p: true\n") << "spec.yaml:3:3: unknown key 'p2p' in 'nccl'";
         QTest::newRow("bad yaml") << QByteArray("command: [a\n") << "spec.yaml:2:1: not valid YAML";
         QTest::newRow("not a mapping") << QByteArray("- a\n- b\n") << "spec.yaml:1:1: a run spec must be a mapping";
+        // Issue 15, defect 14: these were accepted silently.
+        QTest::newRow("latin-1 byte") << QByteArray("command: [a]\nname: caf\xe9\n") << "spec.yaml:2:10: not UTF-8 text";
+        QTest::newRow("overlong utf-8") << QByteArray("command: [a]\nname: \xc0\xaf\n") << "spec.yaml:2:7: not UTF-8 text";
+        QTest::newRow("duplicate top-level key") << QByteArray("command: [a]\nname: x\nname: y\n") << "spec.yaml:3:1: 'name' is given twice in the same mapping";
+        QTest::newRow("duplicate nested key") << QByteArray("command: [a]\nparams:\n  lr: 0.1\n  lr: 0.2\n") << "spec.yaml:4:3: 'lr' is given twice in the same mapping";
+        QTest::newRow("NUL in command") << QByteArray("command: [python3, \"train\\0.py\"]\n") << "spec.yaml:1:20: 'command' element 2 holds a NUL byte";
     }
     void errorsNameLineColumnAndExpectedType()
     {
