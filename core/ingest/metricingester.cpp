@@ -387,6 +387,16 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
     }
 }
 
+std::int64_t MetricIngester::pointsInFiles(const QString &runId, const QString &runDir, StoreWriter &writer, const Database &database,
+                                           std::int64_t fallback)
+{
+    MetricIngester counter(runId, runDir, writer);
+    counter.setCountOnly(true);
+    if (!counter.resume(database) || !counter.poll(true))
+        return fallback;
+    return counter.stats().points;
+}
+
 Result<void> MetricIngester::rewind(const Database &database)
 {
     (void)waitForWrites(); // its error is why we rewind
@@ -405,10 +415,8 @@ Result<void> MetricIngester::rewind(const Database &database)
 
 Result<void> MetricIngester::submit(std::unique_ptr<Batch> batch)
 {
-    if (m_countOnly) {
-        m_counted += std::int64_t(batch->rows.size());
+    if (m_countOnly)
         return {};
-    }
     // Each file's points continue from where the previous batch left it; the store checks that it did get there.
     batch->continuesFrom.clear();
     for (const FileCursor &cursor : batch->progress) {

@@ -53,9 +53,12 @@ public:
     // and loads the committed progress again, so that the next poll reads again from there. Nothing is lost or doubled:
     // points and the offsets they came from commit in one transaction.
     Result<void> rewind(const Database &database);
-    // Parses as poll does but writes nothing: for counting what is in the files past the committed progress.
+    // Parses as poll does (stats() counts the points) but writes nothing.
     void setCountOnly(bool countOnly) { m_countOnly = countOnly; }
-    std::int64_t countedPoints() const { return m_counted; }
+    // The points the run's files hold in all: those committed, plus those past the committed progress (parsed, not
+    // written). `fallback` when the committed progress cannot be read.
+    static std::int64_t pointsInFiles(const QString &runId, const QString &runDir, StoreWriter &writer, const Database &database,
+                                      std::int64_t fallback);
 
     // Thread-safe snapshot.
     IngestStats stats() const;
@@ -99,7 +102,6 @@ private:
     IngestStats m_stats;
     bool m_metricsMode = false;
     bool m_countOnly = false;
-    std::int64_t m_counted = 0;
 };
 
 } // namespace trainyard

@@ -65,13 +65,8 @@ IngestCatchUp catchUpIngestion(const Workspace &workspace, StoreWriter &writer, 
     catchUp.total = stats.points;
     catchUp.malformedLines = stats.malformedLines;
     catchUp.malformedExamples = stats.malformedExamples;
-    if (!catchUp.error.isEmpty()) {
-        // What is still missing: the files parsed from the committed progress, nothing written.
-        MetricIngester counter(runId, runDir, writer);
-        counter.setCountOnly(true);
-        if (counter.resume(workspace.database()) && counter.poll(true))
-            catchUp.total = counter.stats().points;
-    }
+    if (!catchUp.error.isEmpty())
+        catchUp.total = MetricIngester::pointsInFiles(runId, runDir, writer, workspace.database(), catchUp.stored);
 
     // Event files too, from where the last ingestion committed (the folders spec.yaml recorded).
     TensorBoardIngester tensorboard(runId, writer);

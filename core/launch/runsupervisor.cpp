@@ -61,7 +61,7 @@ signals:
 public slots:
     void start()
     {
-        m_needsRewind = true; // the first "rewind" loads the committed progress
+        m_needsRewind = true; // the first "rewind" loads the committed progress (and the first poll TensorBoard's)
         m_timer = new QTimer(this);
         connect(m_timer, &QTimer::timeout, this, [this] {
             if (m_clock.elapsed() >= m_retryAtMs)
@@ -82,15 +82,8 @@ public slots:
             QThread::msleep(quint64(std::clamp<qint64>(m_retryAtMs - m_clock.elapsed(), 10, retryMs - waited.elapsed())));
         if (!m_error.isEmpty())
             (void)m_ingester.rewind(m_database); // its stats are then what is stored, never what was only queued
-        qint64 total = m_ingester.stats().points;
-        if (!m_error.isEmpty()) {
-            // What the files hold past the committed progress, parsed and not written.
-            MetricIngester counter(m_runId, m_runDir, m_writer);
-            counter.setCountOnly(true);
-            if (counter.resume(m_database) && counter.poll(true))
-                total = counter.stats().points;
-        }
-        emit drained(m_error, total);
+        const qint64 stored = m_ingester.stats().points;
+        emit drained(m_error, m_error.isEmpty() ? stored : MetricIngester::pointsInFiles(m_runId, m_runDir, m_writer, m_database, stored));
     }
 
 private:
@@ -101,6 +94,11 @@ private:
             if (auto rewound = m_ingester.rewind(m_database); !rewound)
                 return noteFailure(rewound.error());
             m_needsRewind = false;
+        }
+        if (!m_tensorboardResumed) {
+            if (auto resumed = m_tensorboard.resume(m_database); !resumed)
+                return noteFailure(resumed.error(), false);
+            m_tensorboardResumed = true;
         }
         if (auto polled = m_ingester.poll(final); !polled)
             return noteFailure(polled.error());
@@ -141,6 +139,7 @@ private:
     QElapsedTimer m_clock;
     QString m_error;
     bool m_needsRewind = false;
+    bool m_tensorboardResumed = false;
     int m_failures = 0;
     qint64 m_retryAtMs = 0;
     int m_polls = 0;
