@@ -192,6 +192,16 @@ private slots:
         QCOMPARE(model.data(model.index(0, RunTableModel::NameColumn), RunTableModel::RunIdRole).toString(), QStringLiteral("a"));
         QCOMPARE(model.headerData(RunTableModel::StatusColumn, Qt::Horizontal).toString(), QStringLiteral("Status"));
         QVERIFY(RunTableModel::statusColor(RunStatus::Failed) != RunTableModel::statusColor(RunStatus::Succeeded));
+
+        // A run whose points a store error kept out says so in the table too (issue 15), as `ls` does; it sorts as
+        // its status.
+        RunRecord partial = makeRun("p", "partly", RunStatus::Succeeded, 0, 10);
+        partial.exitSummary = QStringLiteral("{\"ingest\":{\"points\":1,\"incomplete\":{\"stored\":1,\"total\":9,\"reason\":\"disk full\"}}}");
+        model.setRuns({partial});
+        const QModelIndex status = model.index(0, RunTableModel::StatusColumn);
+        QCOMPARE(model.data(status).toString(), QStringLiteral("succeeded (metrics incomplete)"));
+        QCOMPARE(model.data(status, RunTableModel::SortRole).toString(), QStringLiteral("succeeded"));
+        QVERIFY(model.data(status, Qt::ToolTipRole).toString().startsWith(QStringLiteral("metrics incomplete: 1 of 9 points stored (disk full)")));
     }
 
     void activeRunDurationRunsOnTheClock()

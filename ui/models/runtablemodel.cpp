@@ -305,6 +305,8 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
     const RunRecord &run = *m_runs.at(index.row());
     if (role == RunIdRole)
         return run.id;
+    if (role == Qt::DisplayRole && index.column() == StatusColumn && !run.metricsIncomplete().isEmpty())
+        return tr("%1 (metrics incomplete)").arg(toString(run.status)); // as `ls` shows it; the tooltip says how many
     if (role == Qt::DisplayRole || role == SortRole)
         return cellValue(run, index.column(), role, m_extraColumns, now());
     switch (index.column()) {
@@ -319,6 +321,10 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
             return statusColor(run.status);
         if (role == Qt::DecorationRole)
             return statusColor(run.status); // drawn by the delegate as a solid swatch
+        if (role == Qt::ToolTipRole) {
+            if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty())
+                return tr("%1\n`trainyard repair %2` stores the rest").arg(incomplete, run.id);
+        }
         break;
     case StartedColumn:
     case TagsColumn:

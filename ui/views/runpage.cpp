@@ -206,8 +206,8 @@ void RunPage::showRun(const RunRecord &run)
         m_failure->hide();
     }
     if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty()) {
-        m_metricsIncomplete->setText(tr("Some metrics are not stored yet: %1. Run `trainyard repair %2` once the store can be "
-                                        "written again (any Trainyard that starts also does it).")
+        m_metricsIncomplete->setText(tr("Warning — %1. `trainyard repair %2` stores the rest once the store can be written again; "
+                                        "any Trainyard that starts does it too.")
                                          .arg(incomplete, run.id));
         m_metricsIncomplete->show();
     } else {
