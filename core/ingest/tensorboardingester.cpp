@@ -19,6 +19,7 @@
 #include <deque>
 #include <future>
 #include <unordered_map>
+#include <utility>
 
 namespace trainyard {
 
@@ -114,6 +115,7 @@ struct TensorBoardIngester::Pending {
     std::map<QString, MetricChunkPoints> pointsByKey;
     QList<KeyValue> hparams;
     std::vector<IngestProgress> progress;
+    std::vector<std::int64_t> continuesFrom; // per progress entry: the offset the store must hold before this commit
     std::int64_t points = 0;
 };
 
@@ -136,8 +138,9 @@ std::future<Result<void>> TensorBoardIngester::submit(Pending pending)
             if (auto stored = trackingstore::replaceParams(connection, runId, pending->hparams); !stored)
                 return stored;
         }
-        for (const IngestProgress &progress : pending->progress)
-            if (auto saved = saveIngestProgress(connection, runId, progress); !saved)
+        // A commit that follows one that failed is refused: its offsets would skip the failed one's records.
+        for (std::size_t i = 0; i < pending->progress.size(); ++i)
+            if (auto saved = saveIngestProgress(connection, runId, pending->progress[i], pending->continuesFrom[i]); !saved)
                 return saved;
         return {};
     });
@@ -189,6 +192,7 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
         if (size <= cursor.offset)
             continue;
         FileCursor next = cursor;
+        std::int64_t queuedOffset = cursor.offset; // where this file's last commit handed to the writer ends
         // The points of a tag in this file, found by the decoder's pointer for it (no string built per scalar).
         std::unordered_map<const std::string *, MetricChunkPoints *> seriesOfTag;
         qint64 at = cursor.offset;
@@ -253,6 +257,7 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
                 // Commit what is read so far while the rest is decoded: the writer and this thread work side by side.
                 next.offset = at;
                 pending.progress.push_back(progressOf(next));
+                pending.continuesFrom.push_back(std::exchange(queuedOffset, next.offset));
                 inFlight.push_back(submit(std::move(pending)));
                 pending = {};
                 seriesOfTag.clear();
@@ -263,6 +268,7 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
         for (qsizetype i = cursor.examples.size(); i < next.examples.size(); ++i)
             found.damageExamples << next.examples[i];
         pending.progress.push_back(progressOf(next));
+        pending.continuesFrom.push_back(queuedOffset);
         updates.emplace_back(&cursor, next);
     }
     if (!pending.progress.empty())
