@@ -181,19 +181,10 @@ Result<QList<RepairedRun>> repairIncompleteRuns(const Workspace &workspace, Stor
         candidates << run.value();
     } else {
         // Only the runs whose summary says so (a scan of one column; this runs at every start of a writing Trainyard).
-        auto select = connection->prepare("SELECT id FROM runs WHERE exit_summary LIKE '%\"incomplete\"%'");
-        if (!select)
-            return fail(select.error());
-        QStringList ids;
-        for (;;) {
-            auto row = select->step();
-            if (!row)
-                return fail(row.error());
-            if (!row.value())
-                break;
-            ids << select->columnText(0);
-        }
-        for (const QString &id : ids) {
+        auto ids = connection->queryTexts("SELECT id FROM runs WHERE exit_summary LIKE '%\"incomplete\"%'");
+        if (!ids)
+            return fail(ids.error());
+        for (const QString &id : ids.value()) {
             auto run = runqueries::findRun(connection.value(), id);
             if (run && !isActive(run->status) && !run->metricsIncomplete().isEmpty())
                 candidates << run.value();

@@ -23,18 +23,7 @@ namespace {
 
 Result<QStringList> orderedIds(SqliteConnection &connection)
 {
-    auto select = connection.prepare("SELECT run_id FROM queue ORDER BY position, enqueued_ms, run_id");
-    if (!select)
-        return fail(select.error());
-    QStringList ids;
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return ids;
-        ids << select->columnText(0);
-    }
+    return connection.queryTexts("SELECT run_id FROM queue ORDER BY position, enqueued_ms, run_id");
 }
 
 Result<void> renumber(SqliteConnection &connection, const QStringList &ids)

@@ -93,6 +93,22 @@ Result<std::int64_t> SqliteConnection::queryInt(const char *sql)
     return statement->columnInt(0);
 }
 
+Result<QStringList> SqliteConnection::queryTexts(const char *sql)
+{
+    auto statement = prepare(sql);
+    if (!statement)
+        return fail(statement.error());
+    QStringList texts;
+    for (;;) {
+        auto row = statement->step();
+        if (!row)
+            return fail(row.error());
+        if (!row.value())
+            return texts;
+        texts << statement->columnText(0);
+    }
+}
+
 std::int64_t SqliteConnection::lastInsertRowId() const { return sqlite3_last_insert_rowid(m_db.get()); }
 
 int SqliteConnection::changes() const { return sqlite3_changes(m_db.get()); }

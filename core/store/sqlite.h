@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -37,6 +38,8 @@ public:
     Result<SqliteStatement *> cached(const char *sql);
     // Reads a single integer (a PRAGMA or COUNT(*)).
     Result<std::int64_t> queryInt(const char *sql);
+    // Reads the first column of every row as text (a list of ids).
+    Result<QStringList> queryTexts(const char *sql);
 
     std::int64_t lastInsertRowId() const;
     bool inTransaction() const; // an explicit transaction is open
