@@ -209,9 +209,22 @@ std::optional<std::pair<int, int>> firstInvalidUtf8(const QByteArray &text)
     return std::nullopt;
 }
 
-// A key given twice in one mapping, anywhere in the document (yaml-cpp keeps one of them silently).
-std::optional<QString> findDuplicateKey(const YAML::Node &node, const QString &sourceName)
+// A key given twice in one mapping, anywhere in the document (yaml-cpp keeps one of them silently). Aliases make the
+// document a graph that may loop (`a: &x [*x]`, found by fuzz_runspec) or grow exponentially: the walk stops with an
+// error past kMaxSpecDepth levels or kMaxSpecNodes nodes, far beyond any real spec.
+constexpr int kMaxSpecDepth = 32;
+constexpr int kMaxSpecNodes = 100000;
+
+std::optional<QString> findDuplicateKey(const YAML::Node &node, const QString &sourceName, int depth, int &nodesLeft)
 {
+    if (depth > kMaxSpecDepth || --nodesLeft < 0)
+        return QStringLiteral("%1:%2:%3: the spec nests deeper than %4 levels or holds more than %5 values (an alias that refers "
+                              "to itself?)")
+            .arg(sourceName)
+            .arg(node.Mark().line + 1)
+            .arg(node.Mark().column + 1)
+            .arg(kMaxSpecDepth)
+            .arg(kMaxSpecNodes);
     if (node.IsMap()) {
         QSet<QString> seen;
         for (const auto &entry : node) {
@@ -225,12 +238,12 @@ std::optional<QString> findDuplicateKey(const YAML::Node &node, const QString &s
                         .arg(key);
                 seen.insert(key);
             }
-            if (auto inner = findDuplicateKey(entry.second, sourceName))
+            if (auto inner = findDuplicateKey(entry.second, sourceName, depth + 1, nodesLeft))
                 return inner;
         }
     } else if (node.IsSequence()) {
         for (const auto &element : node) {
-            if (auto inner = findDuplicateKey(element, sourceName))
+            if (auto inner = findDuplicateKey(element, sourceName, depth + 1, nodesLeft))
                 return inner;
         }
     }
@@ -256,7 +269,8 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
     const SpecReader reader(sourceName);
     if (!root.IsMap())
         return fail(QStringLiteral("%1:1:1: a run spec must be a mapping with at least 'command'").arg(sourceName));
-    if (const auto duplicate = findDuplicateKey(root, sourceName))
+    int nodesLeft = kMaxSpecNodes;
+    if (const auto duplicate = findDuplicateKey(root, sourceName, 0, nodesLeft))
         return fail(*duplicate);
     if (auto known = reader.onlyKnownKeys(root, kTopLevelKeys, {}); !known)
         return fail(known.error());

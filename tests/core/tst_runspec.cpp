@@ -451,6 +451,8 @@ param_passing:
         QTest::newRow("overlong utf-8") << QByteArray("command: [a]\nname: \xc0\xaf\n") << "spec.yaml:2:7: not UTF-8 text";
         QTest::newRow("duplicate top-level key") << QByteArray("command: [a]\nname: x\nname: y\n") << "spec.yaml:3:1: 'name' is given twice in the same mapping";
         QTest::newRow("duplicate nested key") << QByteArray("command: [a]\nparams:\n  lr: 0.1\n  lr: 0.2\n") << "spec.yaml:4:3: 'lr' is given twice in the same mapping";
+        // Found by fuzz_runspec: an alias that refers to itself sent the duplicate-key check into endless recursion.
+        QTest::newRow("alias of itself") << QByteArray("command: [a]\nparams: &x [*x]\n") << "spec.yaml:2:9: the spec nests deeper than 32 levels";
         QTest::newRow("NUL in command") << QByteArray("command: [python3, \"train\\0.py\"]\n") << "spec.yaml:1:20: 'command' element 2 holds a NUL byte";
     }
     void errorsNameLineColumnAndExpectedType()
