@@ -41,7 +41,8 @@ std::variant<Invocation, QString> parseInvocation(const QStringList &arguments)
     parser.setOptionsAfterPositionalArgumentsMode(QCommandLineParser::ParseAsPositionalArguments);
     parser.addOption(cli::workspaceOption());
     parser.addOption(QCommandLineOption({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show help.")));
-    parser.addOption(QCommandLineOption({QStringLiteral("v"), QStringLiteral("version")}, QStringLiteral("Show the version.")));
+    parser.addOption(
+        QCommandLineOption({QStringLiteral("v"), QStringLiteral("version")}, QStringLiteral("Show the version.")));
     if (!parser.parse(arguments))
         return parser.errorText();
     Invocation invocation;
@@ -121,7 +122,8 @@ int main(int argc, char **argv)
     setApplicationIdentity();
     QTextStream out(stdout);
     QTextStream err(stderr);
-    const int exitCode = subcommand->run(invocation.subcommandArguments, invocation.workspaceDir, cli::Streams{out, err});
+    const int exitCode =
+        subcommand->run(invocation.subcommandArguments, invocation.workspaceDir, cli::Streams{out, err});
     out.flush();
     err.flush();
     return exitCode;

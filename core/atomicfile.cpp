@@ -24,7 +24,8 @@ Result<void> writeFileReplacing(const QString &path, const QByteArray &content)
 {
     const QString temporary = path + QStringLiteral(".partial");
     QFile file(temporary);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(content) != content.size() || !file.flush()) {
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(content) != content.size()
+        || !file.flush()) {
         const QString error = file.errorString();
         file.remove();
         return fail(QStringLiteral("cannot write %1: %2").arg(path, error));

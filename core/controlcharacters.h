@@ -24,7 +24,8 @@ inline std::optional<qsizetype> firstControlCharacter(const QString &text)
 inline Result<void> refuseControlCharacters(const QString &text, const QString &what)
 {
     if (const auto at = firstControlCharacter(text))
-        return fail(QStringLiteral("%1 contains a control character (U+%2 at position %3); such characters are not allowed here")
+        return fail(QStringLiteral(
+                        "%1 contains a control character (U+%2 at position %3); such characters are not allowed here")
                         .arg(what)
                         .arg(text.at(*at).unicode(), 4, 16, QLatin1Char('0'))
                         .arg(*at + 1));

@@ -61,11 +61,21 @@ void JsonWriter::escaped(const char *utf8, qsizetype length)
     for (qsizetype i = 0; i < length; ++i) {
         const unsigned char c = static_cast<unsigned char>(utf8[i]);
         switch (c) {
-        case '"': m_buffer.append("\\\""); break;
-        case '\\': m_buffer.append("\\\\"); break;
-        case '\n': m_buffer.append("\\n"); break;
-        case '\r': m_buffer.append("\\r"); break;
-        case '\t': m_buffer.append("\\t"); break;
+        case '"':
+            m_buffer.append("\\\"");
+            break;
+        case '\\':
+            m_buffer.append("\\\\");
+            break;
+        case '\n':
+            m_buffer.append("\\n");
+            break;
+        case '\r':
+            m_buffer.append("\\r");
+            break;
+        case '\t':
+            m_buffer.append("\\t");
+            break;
         default:
             if (c < 0x20) {
                 char code[8];

@@ -28,7 +28,11 @@ public:
     JsonWriter &raw(const QByteArray &json);
     QByteArray take() { return std::move(m_buffer); }
     const QByteArray &buffer() const { return m_buffer; }
-    void clear() { m_buffer.clear(); m_needComma = false; }
+    void clear()
+    {
+        m_buffer.clear();
+        m_needComma = false;
+    }
     void reserve(qsizetype bytes) { m_buffer.reserve(bytes); }
 
 private:

@@ -74,9 +74,10 @@ void showWarning(QWidget *parent, const QString &title, const QString &text)
 // What the runs page says while the first list is read (runsFound: how many runs there are, -1 before that is known).
 QString loadingText(qsizetype runsFound)
 {
-    return runsFound < 0 ? QObject::tr("<h2>Loading runs…</h2>")
-                         : QObject::tr("<h2>Loading runs…</h2><p>%1 runs found, reading their tags, params and metrics.</p>")
-                               .arg(QLocale().toString(qlonglong(runsFound)));
+    return runsFound < 0
+        ? QObject::tr("<h2>Loading runs…</h2>")
+        : QObject::tr("<h2>Loading runs…</h2><p>%1 runs found, reading their tags, params and metrics.</p>")
+              .arg(QLocale().toString(qlonglong(runsFound)));
 }
 
 QString emptyStateText()
@@ -95,24 +96,13 @@ QString emptyStateText()
 } // namespace
 
 MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
-    : QMainWindow(parent),
-      m_workspaceRoot(workspace.root()),
-      m_databasePath(workspace.database().path()),
-      m_runsModel(new RunTableModel(this)),
-      m_tabs(new QTabWidget(this)),
-      m_sortedRuns(new RunFilterProxy(this)),
-      m_filterEdit(new QLineEdit(this)),
-      m_filterError(new QLabel(this)),
-      m_columnsMenu(new QMenu(this)),
-      m_pages(new QStackedWidget(this)),
-      m_runsView(new QTableView(m_pages)),
-      m_emptyState(new QLabel(m_pages)),
-      m_queueModel(new QueueModel(this)),
-      m_queueView(new QueueView(workspace.root(), m_queueModel, this)),
-      m_sweepView(new SweepView(this)),
-      m_watcher(new RunListWatcher(workspace.database().path(), this)),
-      m_launchHost(new LaunchHost(workspace, this)),
-      m_serveSwitch(new MlflowServeSwitch(workspace, this)),
+    : QMainWindow(parent), m_workspaceRoot(workspace.root()), m_databasePath(workspace.database().path()),
+      m_runsModel(new RunTableModel(this)), m_tabs(new QTabWidget(this)), m_sortedRuns(new RunFilterProxy(this)),
+      m_filterEdit(new QLineEdit(this)), m_filterError(new QLabel(this)), m_columnsMenu(new QMenu(this)),
+      m_pages(new QStackedWidget(this)), m_runsView(new QTableView(m_pages)), m_emptyState(new QLabel(m_pages)),
+      m_queueModel(new QueueModel(this)), m_queueView(new QueueView(workspace.root(), m_queueModel, this)),
+      m_sweepView(new SweepView(this)), m_watcher(new RunListWatcher(workspace.database().path(), this)),
+      m_launchHost(new LaunchHost(workspace, this)), m_serveSwitch(new MlflowServeSwitch(workspace, this)),
       m_importMenu(new HistoryImportMenu(workspace, this))
 {
     setWindowTitle(tr("Trainyard — %1").arg(workspace.root()));
@@ -142,7 +132,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
 
     // The runs page: the filter box, the column chooser and CSV export above the table.
     m_filterEdit->setObjectName(QStringLiteral("runFilter"));
-    m_filterEdit->setPlaceholderText(tr("Filter runs, e.g.  status:failed tag:baseline lr>=1e-3 loss.min<0.2 name~resnet"));
+    m_filterEdit->setPlaceholderText(
+        tr("Filter runs, e.g.  status:failed tag:baseline lr>=1e-3 loss.min<0.2 name~resnet"));
     m_filterEdit->setClearButtonEnabled(true);
     m_filterError->setObjectName(QStringLiteral("runFilterError"));
     m_filterError->setStyleSheet(QStringLiteral("color: #c62828; font-family: monospace"));
@@ -156,7 +147,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     connect(m_columnsMenu, &QMenu::aboutToShow, this, &MainWindow::fillColumnsMenu);
     auto exportCsv = new QPushButton(tr("Export CSV…"), this);
     connect(exportCsv, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export runs"), QStringLiteral("runs.csv"), tr("CSV (*.csv)"));
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export runs"), QStringLiteral("runs.csv"), tr("CSV (*.csv)"));
         if (!path.isEmpty())
             (void)exportRunsCsv(path);
     });
@@ -221,21 +213,29 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     });
     toolbar->addAction(tr("Compose…"), this, [this] { openCompose(); })
         ->setToolTip(tr("Compose a run spec as a form and as YAML; launch it or queue its sweep"));
-    toolbar->addAction(tr("Clone with changes"), this, [this] {
-        const QModelIndex current = m_runsView->currentIndex();
-        if (current.isValid())
-            cloneWithChanges(current.data(RunTableModel::RunIdRole).toString());
-    })->setToolTip(tr("Open the compose panel with the selected run's spec, showing what you change"));
-    toolbar->addAction(tr("Backends…"), this, [this] {
-        BackendsDialog dialog(m_workspaceRoot, this);
-        dialog.exec();
-        if (m_compose)
-            m_compose->refreshBackends();
-    })->setToolTip(tr("Cluster profiles (Slurm through slurmrestd) runs can launch on"));
+    toolbar
+        ->addAction(tr("Clone with changes"), this,
+                    [this] {
+                        const QModelIndex current = m_runsView->currentIndex();
+                        if (current.isValid())
+                            cloneWithChanges(current.data(RunTableModel::RunIdRole).toString());
+                    })
+        ->setToolTip(tr("Open the compose panel with the selected run's spec, showing what you change"));
+    toolbar
+        ->addAction(tr("Backends…"), this,
+                    [this] {
+                        BackendsDialog dialog(m_workspaceRoot, this);
+                        dialog.exec();
+                        if (m_compose)
+                            m_compose->refreshBackends();
+                    })
+        ->setToolTip(tr("Cluster profiles (Slurm through slurmrestd) runs can launch on"));
     toolbar->addAction(tr("Throughput"), this, [this] { openThroughput(); })
-        ->setToolTip(tr("The leads' review: outcomes per day, GPU-hours, failure causes, queue wait, time to first step"));
+        ->setToolTip(
+            tr("The leads' review: outcomes per day, GPU-hours, failure causes, queue wait, time to first step"));
     toolbar->addAction(tr("GPU preflight"), this, [this] { openPreflight(); })
-        ->setToolTip(tr("Are the GPUs and their links healthy? NCCL collectives checked and timed, against the link's bandwidth"));
+        ->setToolTip(tr(
+            "Are the GPUs and their links healthy? NCCL collectives checked and timed, against the link's bandwidth"));
     auto importButton = new QToolButton(this);
     importButton->setObjectName(QStringLiteral("importButton"));
     importButton->setText(tr("Import"));
@@ -244,12 +244,13 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     importButton->setMenu(m_importMenu);
     toolbar->addWidget(importButton);
     toolbar->addAction(m_serveSwitch->action());
-    connect(m_importMenu, &HistoryImportMenu::imported, this, [this](const QString &summary, const QStringList &problems) {
-        statusBar()->showMessage(summary, 10000);
-        m_watcher->refresh();
-        if (!problems.isEmpty())
-            showWarning(this, tr("Import"), summary + QStringLiteral("\n\n") + problems.join(QLatin1Char('\n')));
-    });
+    connect(
+        m_importMenu, &HistoryImportMenu::imported, this, [this](const QString &summary, const QStringList &problems) {
+            statusBar()->showMessage(summary, 10000);
+            m_watcher->refresh();
+            if (!problems.isEmpty())
+                showWarning(this, tr("Import"), summary + QStringLiteral("\n\n") + problems.join(QLatin1Char('\n')));
+        });
     connect(m_importMenu, &HistoryImportMenu::importFailed, this,
             [this](const QString &message) { showWarning(this, tr("Import failed"), message); });
     auto serving = new QLabel(this);
@@ -359,7 +360,8 @@ QFuture<QString> MainWindow::exportRunsCsv(const QString &path)
     connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, path, rows] {
         const QString error = watcher->result();
         statusBar()->showMessage(error.isEmpty() ? tr("Exported %n run(s) to %1", nullptr, rows).arg(path)
-                                                 : tr("Cannot export runs: %1").arg(error), 10000);
+                                                 : tr("Cannot export runs: %1").arg(error),
+                                 10000);
         watcher->deleteLater();
     });
     watcher->setFuture(done);
@@ -431,7 +433,8 @@ ThroughputView *MainWindow::openThroughput()
 {
     if (!m_throughput) {
         m_throughput = new ThroughputView(m_workspaceRoot, m_tabs);
-        connect(m_throughput, &ThroughputView::openRunRequested, this, [this](const QString &runId) { openRunPage(runId); });
+        connect(m_throughput, &ThroughputView::openRunRequested, this,
+                [this](const QString &runId) { openRunPage(runId); });
         m_tabs->addTab(m_throughput, tr("Throughput"));
     }
     m_tabs->setCurrentWidget(m_throughput);
@@ -472,10 +475,13 @@ ComposePanel *MainWindow::openCompose()
                 auto writer = StoreWriter::start(workspace->database());
                 if (!writer)
                     return tr("Cannot queue the sweep: %1").arg(writer.error());
-                auto queued = runqueue::enqueueSweep(workspace.value(), *writer.value(), spec, yaml, QStringLiteral("sweep"));
+                auto queued =
+                    runqueue::enqueueSweep(workspace.value(), *writer.value(), spec, yaml, QStringLiteral("sweep"));
                 if (!queued)
                     return tr("Cannot queue the sweep: %1").arg(queued.error());
-                return tr("Queued %1 runs of sweep %2; `trainyard queue work` starts them").arg(queued->runIds.size()).arg(queued->name);
+                return tr("Queued %1 runs of sweep %2; `trainyard queue work` starts them")
+                    .arg(queued->runIds.size())
+                    .arg(queued->name);
             }));
         });
         m_tabs->addTab(m_compose, tr("Compose"));
@@ -504,10 +510,7 @@ void MainWindow::cloneWithChanges(const QString &runId)
     }));
 }
 
-void MainWindow::updateCompareRuns()
-{
-    m_compare->setRuns(runsById(selectedRunIds()));
-}
+void MainWindow::updateCompareRuns() { m_compare->setRuns(runsById(selectedRunIds())); }
 
 void MainWindow::applyFilter(const QString &query)
 {

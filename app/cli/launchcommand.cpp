@@ -38,10 +38,7 @@ std::optional<int> parseSecondsAsMs(const QString &text)
     return ok ? durationMs(seconds) : std::nullopt;
 }
 
-QString formatValue(double value)
-{
-    return QString::number(value, 'g', 5);
-}
+QString formatValue(double value) { return QString::number(value, 'g', 5); }
 
 int usageError(Streams streams, const QCommandLineParser &parser, const QString &message)
 {
@@ -55,38 +52,80 @@ int usageError(Streams streams, const QCommandLineParser &parser, const QString 
 int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Launch COMMAND on N ranks of this machine with torchrun's environment contract.\n"
-        "Usage: trainyard launch [options] -- COMMAND ARGS...\n"
-        "       trainyard launch [options] SPEC.yaml   (options override the spec's values)"));
-    const QCommandLineOption nproc(QStringLiteral("nproc-per-node"), QStringLiteral("Ranks to start (default: the number of --gpus, else 1)."), QStringLiteral("N"));
-    const QCommandLineOption gpus(QStringLiteral("gpus"), QStringLiteral("GPUs for the run, e.g. 0,2 (sets CUDA_VISIBLE_DEVICES)."), QStringLiteral("LIST"));
-    const QCommandLineOption maxRestarts(QStringLiteral("max-restarts"), QStringLiteral("Restart the whole group up to K times after a failure (default 0)."), QStringLiteral("K"));
-    const QCommandLineOption hangTimeout(QStringLiteral("hang-timeout"), QStringLiteral("Declare a hang after S seconds with no output and no metric from any rank (default: off)."), QStringLiteral("S"));
-    const QCommandLineOption grace(QStringLiteral("grace"), QStringLiteral("Seconds between SIGTERM and SIGKILL when tearing ranks down (default 5)."), QStringLiteral("S"));
-    const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Run name (default: the run id)."), QStringLiteral("NAME"));
-    const QCommandLineOption tag(QStringLiteral("tag"), QStringLiteral("Tag the run (repeatable)."), QStringLiteral("T"));
-    const QCommandLineOption env(QStringLiteral("env"), QStringLiteral("Set an environment variable for every rank (repeatable)."), QStringLiteral("K=V"));
-    const QCommandLineOption cwd(QStringLiteral("cwd"), QStringLiteral("Working folder of the ranks (default: the current folder)."), QStringLiteral("DIR"));
-    const QCommandLineOption shell(QStringLiteral("shell"), QStringLiteral("Run the command through /bin/sh -c (default: exec the argv directly)."));
-    const QCommandLineOption quiet(QStringLiteral("quiet"), QStringLiteral("Do not echo rank output; print only status lines."));
-    const QCommandLineOption strategy(QStringLiteral("strategy"),
-                                      QStringLiteral("ddp (default), zero1, zero2, zero3, fsdp-full-shard, fsdp-shard-grad-op or fsdp-hybrid-shard: "
-                                                     "sets TRAINYARD_STRATEGY and Accelerate's FSDP variables or a DeepSpeed config."),
-                                      QStringLiteral("S"));
-    const QCommandLineOption precision(QStringLiteral("precision"), QStringLiteral("fp32, bf16-mixed (default) or fp16-mixed."), QStringLiteral("P"));
-    const QCommandLineOption offload(QStringLiteral("offload"), QStringLiteral("CPU offload for sharded strategies: none, optimizer, params or both."), QStringLiteral("WHAT"));
-    const QCommandLineOption ncclDebug(QStringLiteral("nccl-debug"), QStringLiteral("NCCL_DEBUG (VERSION, WARN, INFO, TRACE), with a per-rank NCCL_DEBUG_FILE in the run folder."), QStringLiteral("LEVEL"));
-    const QCommandLineOption ncclSubsys(QStringLiteral("nccl-debug-subsys"), QStringLiteral("NCCL_DEBUG_SUBSYS, e.g. INIT,COLL."), QStringLiteral("LIST"));
-    const QCommandLineOption ncclAsync(QStringLiteral("nccl-async-error-handling"), QStringLiteral("TORCH_NCCL_ASYNC_ERROR_HANDLING (0-3)."), QStringLiteral("N"));
-    const QCommandLineOption ncclTrace(QStringLiteral("nccl-trace-buffer-size"), QStringLiteral("TORCH_NCCL_TRACE_BUFFER_SIZE (flight recorder entries)."), QStringLiteral("N"));
+    parser.setApplicationDescription(
+        QStringLiteral("Launch COMMAND on N ranks of this machine with torchrun's environment contract.\n"
+                       "Usage: trainyard launch [options] -- COMMAND ARGS...\n"
+                       "       trainyard launch [options] SPEC.yaml   (options override the spec's values)"));
+    const QCommandLineOption nproc(QStringLiteral("nproc-per-node"),
+                                   QStringLiteral("Ranks to start (default: the number of --gpus, else 1)."),
+                                   QStringLiteral("N"));
+    const QCommandLineOption gpus(QStringLiteral("gpus"),
+                                  QStringLiteral("GPUs for the run, e.g. 0,2 (sets CUDA_VISIBLE_DEVICES)."),
+                                  QStringLiteral("LIST"));
+    const QCommandLineOption maxRestarts(
+        QStringLiteral("max-restarts"),
+        QStringLiteral("Restart the whole group up to K times after a failure (default 0)."), QStringLiteral("K"));
+    const QCommandLineOption hangTimeout(
+        QStringLiteral("hang-timeout"),
+        QStringLiteral("Declare a hang after S seconds with no output and no metric from any rank (default: off)."),
+        QStringLiteral("S"));
+    const QCommandLineOption grace(
+        QStringLiteral("grace"),
+        QStringLiteral("Seconds between SIGTERM and SIGKILL when tearing ranks down (default 5)."),
+        QStringLiteral("S"));
+    const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Run name (default: the run id)."),
+                                  QStringLiteral("NAME"));
+    const QCommandLineOption tag(QStringLiteral("tag"), QStringLiteral("Tag the run (repeatable)."),
+                                 QStringLiteral("T"));
+    const QCommandLineOption env(QStringLiteral("env"),
+                                 QStringLiteral("Set an environment variable for every rank (repeatable)."),
+                                 QStringLiteral("K=V"));
+    const QCommandLineOption cwd(QStringLiteral("cwd"),
+                                 QStringLiteral("Working folder of the ranks (default: the current folder)."),
+                                 QStringLiteral("DIR"));
+    const QCommandLineOption shell(
+        QStringLiteral("shell"),
+        QStringLiteral("Run the command through /bin/sh -c (default: exec the argv directly)."));
+    const QCommandLineOption quiet(QStringLiteral("quiet"),
+                                   QStringLiteral("Do not echo rank output; print only status lines."));
+    const QCommandLineOption strategy(
+        QStringLiteral("strategy"),
+        QStringLiteral("ddp (default), zero1, zero2, zero3, fsdp-full-shard, fsdp-shard-grad-op or fsdp-hybrid-shard: "
+                       "sets TRAINYARD_STRATEGY and Accelerate's FSDP variables or a DeepSpeed config."),
+        QStringLiteral("S"));
+    const QCommandLineOption precision(
+        QStringLiteral("precision"), QStringLiteral("fp32, bf16-mixed (default) or fp16-mixed."), QStringLiteral("P"));
+    const QCommandLineOption offload(
+        QStringLiteral("offload"),
+        QStringLiteral("CPU offload for sharded strategies: none, optimizer, params or both."), QStringLiteral("WHAT"));
+    const QCommandLineOption ncclDebug(
+        QStringLiteral("nccl-debug"),
+        QStringLiteral("NCCL_DEBUG (VERSION, WARN, INFO, TRACE), with a per-rank NCCL_DEBUG_FILE in the run folder."),
+        QStringLiteral("LEVEL"));
+    const QCommandLineOption ncclSubsys(QStringLiteral("nccl-debug-subsys"),
+                                        QStringLiteral("NCCL_DEBUG_SUBSYS, e.g. INIT,COLL."), QStringLiteral("LIST"));
+    const QCommandLineOption ncclAsync(QStringLiteral("nccl-async-error-handling"),
+                                       QStringLiteral("TORCH_NCCL_ASYNC_ERROR_HANDLING (0-3)."), QStringLiteral("N"));
+    const QCommandLineOption ncclTrace(QStringLiteral("nccl-trace-buffer-size"),
+                                       QStringLiteral("TORCH_NCCL_TRACE_BUFFER_SIZE (flight recorder entries)."),
+                                       QStringLiteral("N"));
     const QCommandLineOption ncclP2p(QStringLiteral("nccl-p2p-disable"), QStringLiteral("NCCL_P2P_DISABLE=1."));
     const QCommandLineOption ncclIb(QStringLiteral("nccl-ib-disable"), QStringLiteral("NCCL_IB_DISABLE=1."));
-    const QCommandLineOption ncclIfname(QStringLiteral("nccl-socket-ifname"), QStringLiteral("NCCL_SOCKET_IFNAME, e.g. eth0 or ^lo."), QStringLiteral("IF"));
-    const QCommandLineOption backendOption(QStringLiteral("backend"), QStringLiteral("Where to run: local (default) or a backend profile (trainyard backend ls), e.g. a Slurm cluster."), QStringLiteral("NAME"));
-    const QCommandLineOption nodes(QStringLiteral("nodes"), QStringLiteral("Nodes of a cluster backend (default: the spec's, else 1); one agent per node starts --nproc-per-node ranks."), QStringLiteral("N"));
-    for (const QCommandLineOption &option : {backendOption, nodes, nproc, gpus, maxRestarts, hangTimeout, grace, name, tag, env, cwd, shell, quiet, strategy, precision, offload,
-                                             ncclDebug, ncclSubsys, ncclAsync, ncclTrace, ncclP2p, ncclIb, ncclIfname})
+    const QCommandLineOption ncclIfname(QStringLiteral("nccl-socket-ifname"),
+                                        QStringLiteral("NCCL_SOCKET_IFNAME, e.g. eth0 or ^lo."), QStringLiteral("IF"));
+    const QCommandLineOption backendOption(
+        QStringLiteral("backend"),
+        QStringLiteral(
+            "Where to run: local (default) or a backend profile (trainyard backend ls), e.g. a Slurm cluster."),
+        QStringLiteral("NAME"));
+    const QCommandLineOption nodes(QStringLiteral("nodes"),
+                                   QStringLiteral("Nodes of a cluster backend (default: the spec's, else 1); one agent "
+                                                  "per node starts --nproc-per-node ranks."),
+                                   QStringLiteral("N"));
+    for (const QCommandLineOption &option :
+         {backendOption, nodes,      nproc,     gpus,      maxRestarts, hangTimeout, grace,     name,
+          tag,           env,        cwd,       shell,     quiet,       strategy,    precision, offload,
+          ncclDebug,     ncclSubsys, ncclAsync, ncclTrace, ncclP2p,     ncclIb,      ncclIfname})
         parser.addOption(option);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("launch"), arguments, streams))
         return *exit;
@@ -104,16 +143,20 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
             return reportFailure(streams, QStringLiteral("launch"), spec.error());
         // Launching only the base run of a sweep would quietly drop the rest of it.
         if (!spec->sweep.isEmpty())
-            return reportFailure(streams, QStringLiteral("launch"),
-                                 QStringLiteral("%1 has a 'sweep' section (%2 runs); `trainyard launch` runs one spec. See the runs "
-                                                "with `trainyard sweep --list %1`, or remove 'sweep' to launch the base run.")
-                                     .arg(positional.first()).arg(spec->sweep.runCount()));
+            return reportFailure(
+                streams, QStringLiteral("launch"),
+                QStringLiteral("%1 has a 'sweep' section (%2 runs); `trainyard launch` runs one spec. See the runs "
+                               "with `trainyard sweep --list %1`, or remove 'sweep' to launch the base run.")
+                    .arg(positional.first())
+                    .arg(spec->sweep.runCount()));
         launch = spec->toLocalLaunch();
         backendName = spec->backend;
     } else {
         launch.request.command = positional;
         if (launch.request.command.isEmpty())
-            return usageError(streams, parser, QStringLiteral("no command given: put it after --, e.g. trainyard launch -- python3 train.py, or give a run spec file"));
+            return usageError(streams, parser,
+                              QStringLiteral("no command given: put it after --, e.g. trainyard launch -- python3 "
+                                             "train.py, or give a run spec file"));
         launch.request.cwd = QDir::currentPath();
     }
     LaunchRequest &request = launch.request;
@@ -124,7 +167,9 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (parser.isSet(gpus)) {
         const auto list = parseGpuList(parser.value(gpus));
         if (!list || list->isEmpty())
-            return usageError(streams, parser, QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices").arg(parser.value(gpus)));
+            return usageError(streams, parser,
+                              QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices")
+                                  .arg(parser.value(gpus)));
         request.gpus = *list;
         request.nprocPerNode = int(request.gpus.size());
     }
@@ -132,34 +177,50 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         bool ok = false;
         request.nprocPerNode = parser.value(nproc).toInt(&ok);
         if (!ok || request.nprocPerNode < 1 || request.nprocPerNode > 1024)
-            return usageError(streams, parser, QStringLiteral("--nproc-per-node '%1' is not a number of ranks between 1 and 1024").arg(parser.value(nproc)));
+            return usageError(streams, parser,
+                              QStringLiteral("--nproc-per-node '%1' is not a number of ranks between 1 and 1024")
+                                  .arg(parser.value(nproc)));
         if (!request.gpus.isEmpty() && request.nprocPerNode != request.gpus.size())
-            return usageError(streams, parser, QStringLiteral("--nproc-per-node %1 does not match the %2 GPUs of --gpus %3 (one rank per GPU)")
-                                                   .arg(request.nprocPerNode).arg(request.gpus.size()).arg(parser.value(gpus)));
+            return usageError(
+                streams, parser,
+                QStringLiteral("--nproc-per-node %1 does not match the %2 GPUs of --gpus %3 (one rank per GPU)")
+                    .arg(request.nprocPerNode)
+                    .arg(request.gpus.size())
+                    .arg(parser.value(gpus)));
     }
     if (parser.isSet(maxRestarts)) {
         bool ok = false;
         request.maxRestarts = parser.value(maxRestarts).toInt(&ok);
         if (!ok || request.maxRestarts < 0)
-            return usageError(streams, parser, QStringLiteral("--max-restarts '%1' is not a count of 0 or more").arg(parser.value(maxRestarts)));
+            return usageError(
+                streams, parser,
+                QStringLiteral("--max-restarts '%1' is not a count of 0 or more").arg(parser.value(maxRestarts)));
     }
     if (parser.isSet(hangTimeout)) {
         const auto ms = parseSecondsAsMs(parser.value(hangTimeout));
         if (!ms || *ms <= 0)
-            return usageError(streams, parser, QStringLiteral("--hang-timeout '%1' is not a positive number of seconds, at most %2 (a week)").arg(parser.value(hangTimeout)).arg(kMaxDurationS));
+            return usageError(
+                streams, parser,
+                QStringLiteral("--hang-timeout '%1' is not a positive number of seconds, at most %2 (a week)")
+                    .arg(parser.value(hangTimeout))
+                    .arg(kMaxDurationS));
         request.hangTimeoutMs = *ms;
     }
     if (parser.isSet(grace)) {
         const auto graceMs = parseSecondsAsMs(parser.value(grace));
         if (!graceMs)
-            return usageError(streams, parser, QStringLiteral("--grace '%1' is not a number of seconds from 0 to %2 (a week)").arg(parser.value(grace)).arg(kMaxDurationS));
+            return usageError(streams, parser,
+                              QStringLiteral("--grace '%1' is not a number of seconds from 0 to %2 (a week)")
+                                  .arg(parser.value(grace))
+                                  .arg(kMaxDurationS));
         request.graceMs = *graceMs;
     }
     for (const QString &pair : parser.values(env)) {
         const qsizetype equals = pair.indexOf(QLatin1Char('='));
         if (equals <= 0)
             return usageError(streams, parser, QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
-        for (const QString &problem : {environmentNameProblem(pair.left(equals)), environmentValueProblem(pair.mid(equals + 1))})
+        for (const QString &problem :
+             {environmentNameProblem(pair.left(equals)), environmentValueProblem(pair.mid(equals + 1))})
             if (!problem.isEmpty())
                 return usageError(streams, parser, QStringLiteral("--env: %1").arg(problem));
         request.env.insert(pair.left(equals), pair.mid(equals + 1));
@@ -167,19 +228,25 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (parser.isSet(strategy)) {
         const auto chosen = parseStrategy(parser.value(strategy));
         if (!chosen)
-            return usageError(streams, parser, QStringLiteral("--strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, fsdp-shard-grad-op, fsdp-hybrid-shard").arg(parser.value(strategy)));
+            return usageError(streams, parser,
+                              QStringLiteral("--strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, "
+                                             "fsdp-shard-grad-op, fsdp-hybrid-shard")
+                                  .arg(parser.value(strategy)));
         launch.strategy.strategy = *chosen;
     }
     if (parser.isSet(precision)) {
         const auto chosen = parsePrecision(parser.value(precision));
         if (!chosen)
-            return usageError(streams, parser, QStringLiteral("--precision '%1' is not one of fp32, bf16-mixed, fp16-mixed").arg(parser.value(precision)));
+            return usageError(streams, parser,
+                              QStringLiteral("--precision '%1' is not one of fp32, bf16-mixed, fp16-mixed")
+                                  .arg(parser.value(precision)));
         launch.strategy.precision = *chosen;
     }
     if (parser.isSet(offload)) {
         const QString what = parser.value(offload);
         if (!QStringList{"none", "optimizer", "params", "both"}.contains(what))
-            return usageError(streams, parser, QStringLiteral("--offload '%1' is not one of none, optimizer, params, both").arg(what));
+            return usageError(streams, parser,
+                              QStringLiteral("--offload '%1' is not one of none, optimizer, params, both").arg(what));
         launch.strategy.offloadOptimizer = what == QLatin1String("optimizer") || what == QLatin1String("both");
         launch.strategy.offloadParameters = what == QLatin1String("params") || what == QLatin1String("both");
     }
@@ -187,17 +254,23 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (parser.isSet(ncclDebug)) {
         nccl.level = parser.value(ncclDebug).toUpper();
         if (!QStringList{"VERSION", "WARN", "INFO", "TRACE"}.contains(nccl.level))
-            return usageError(streams, parser, QStringLiteral("--nccl-debug '%1' is not one of VERSION, WARN, INFO, TRACE").arg(parser.value(ncclDebug)));
+            return usageError(streams, parser,
+                              QStringLiteral("--nccl-debug '%1' is not one of VERSION, WARN, INFO, TRACE")
+                                  .arg(parser.value(ncclDebug)));
     }
     if (parser.isSet(ncclSubsys))
         nccl.subsystems = parser.value(ncclSubsys);
-    for (const auto &[option, target, maximum] : {std::tuple{ncclAsync, &nccl.asyncErrorHandling, 3}, std::tuple{ncclTrace, &nccl.traceBufferSize, 1 << 30}}) {
+    for (const auto &[option, target, maximum] :
+         {std::tuple{ncclAsync, &nccl.asyncErrorHandling, 3}, std::tuple{ncclTrace, &nccl.traceBufferSize, 1 << 30}}) {
         if (!parser.isSet(option))
             continue;
         bool ok = false;
         *target = parser.value(option).toInt(&ok);
         if (!ok || *target < 0 || *target > maximum)
-            return usageError(streams, parser, QStringLiteral("--%1 '%2' is not an integer from 0 to %3").arg(option.names().first(), parser.value(option)).arg(maximum));
+            return usageError(streams, parser,
+                              QStringLiteral("--%1 '%2' is not an integer from 0 to %3")
+                                  .arg(option.names().first(), parser.value(option))
+                                  .arg(maximum));
     }
     nccl.p2pDisable = nccl.p2pDisable || parser.isSet(ncclP2p);
     nccl.ibDisable = nccl.ibDisable || parser.isSet(ncclIb);
@@ -213,10 +286,15 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         bool ok = false;
         request.nnodes = parser.value(nodes).toInt(&ok);
         if (!ok || request.nnodes < 1 || request.nnodes > 4096)
-            return usageError(streams, parser, QStringLiteral("--nodes '%1' is not a number of nodes between 1 and 4096").arg(parser.value(nodes)));
+            return usageError(
+                streams, parser,
+                QStringLiteral("--nodes '%1' is not a number of nodes between 1 and 4096").arg(parser.value(nodes)));
     }
     if (backendName == QLatin1String("local") && request.nnodes != 1)
-        return usageError(streams, parser, QStringLiteral("%1 nodes need a cluster backend: add --backend PROFILE (trainyard backend ls)").arg(request.nnodes));
+        return usageError(
+            streams, parser,
+            QStringLiteral("%1 nodes need a cluster backend: add --backend PROFILE (trainyard backend ls)")
+                .arg(request.nnodes));
 
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)
@@ -233,8 +311,9 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (auto repaired = repairIncompleteRuns(workspace.value(), *writer.value()); repaired) {
         for (const RepairedRun &run : repaired.value())
             streams.err << "trainyard: run " << run.runId << ": "
-                        << (run.catchUp.error.isEmpty() ? QStringLiteral("its missing metrics are stored now")
-                                                        : QStringLiteral("metrics still incomplete (%1)").arg(run.catchUp.error))
+                        << (run.catchUp.error.isEmpty()
+                                ? QStringLiteral("its missing metrics are stored now")
+                                : QStringLiteral("metrics still incomplete (%1)").arg(run.catchUp.error))
                         << '\n';
     }
 
@@ -246,17 +325,22 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
         return reportFailure(streams, QStringLiteral("launch"), supervisor.error());
     RunSupervisor &run = *supervisor.value();
     const QString runId = run.runId();
-    streams.out << "run " << runId << (launch.name.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(launch.name)) << ": "
-                << request.nprocPerNode << " rank" << (request.nprocPerNode == 1 ? "" : "s")
-                << (onCluster ? QStringLiteral(" per node on %1 node(s) of %2").arg(request.nnodes).arg(backendName) : QString())
+    streams.out << "run " << runId << (launch.name.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(launch.name))
+                << ": " << request.nprocPerNode << " rank" << (request.nprocPerNode == 1 ? "" : "s")
+                << (onCluster ? QStringLiteral(" per node on %1 node(s) of %2").arg(request.nnodes).arg(backendName)
+                              : QString())
                 << " of " << request.command.join(QLatin1Char(' ')) << "\n"
                 << "run " << runId << ": folder " << run.runDir() << "\n";
     if (onCluster) {
         QFile record(QDir(run.runDir()).filePath(QLatin1String(kSlurmJobFileName)));
         if (record.open(QIODevice::ReadOnly))
             streams.out << "run " << runId << ": queued as Slurm job "
-                        << QJsonDocument::fromJson(record.readAll()).object().value(QStringLiteral("job_id")).toVariant().toLongLong() << " on "
-                        << backendName << "\n";
+                        << QJsonDocument::fromJson(record.readAll())
+                               .object()
+                               .value(QStringLiteral("job_id"))
+                               .toVariant()
+                               .toLongLong()
+                        << " on " << backendName << "\n";
     }
     streams.out.flush();
 
@@ -271,7 +355,8 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (onCluster) {
         QObject::connect(&run, &RunSupervisor::statusChanged, &run, [&](RunStatus status, const QString &detail) {
             if (!isTerminal(status)) {
-                streams.out << "run " << runId << ": " << toString(status) << (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail) << '\n';
+                streams.out << "run " << runId << ": " << toString(status)
+                            << (detail.isEmpty() ? QString() : QStringLiteral(": ") + detail) << '\n';
                 streams.out.flush();
             }
         });
@@ -282,7 +367,8 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
             streams.out << "run " << runId << ": " << (signalNumber == SIGINT ? "Ctrl-C" : "signal received")
                         << ", canceling: stopping every rank\n";
         else
-            streams.out << "run " << runId << ": still stopping ranks (grace period " << request.graceMs / 1000.0 << " s)\n";
+            streams.out << "run " << runId << ": still stopping ranks (grace period " << request.graceMs / 1000.0
+                        << " s)\n";
         streams.out.flush();
         cancelRequested = true;
         run.cancel();
@@ -313,8 +399,9 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     QObject::connect(&run, &RunSupervisor::finished, &run, [&](const RunOutcome &outcome) {
         statusTimer.stop();
         const IngestStats stats = run.ingestStats();
-        streams.out << "run " << runId << " " << toString(outcome.status) << " after " << clock.elapsed() / 1000.0 << " s ("
-                    << outcome.attempts << " attempt" << (outcome.attempts == 1 ? "" : "s") << ", " << stats.points + run.trackedPoints() << " metric points";
+        streams.out << "run " << runId << " " << toString(outcome.status) << " after " << clock.elapsed() / 1000.0
+                    << " s (" << outcome.attempts << " attempt" << (outcome.attempts == 1 ? "" : "s") << ", "
+                    << stats.points + run.trackedPoints() << " metric points";
         if (stats.malformedLines > 0)
             streams.out << ", " << stats.malformedLines << " malformed lines";
         streams.out << ")\n";
@@ -324,13 +411,14 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
             streams.out << "run " << runId << ": malformed: " << example << '\n';
         if (!run.ingestError().isEmpty())
             streams.out << "run " << runId << ": metrics incomplete: " << stats.points << " of "
-                        << std::max<std::int64_t>(run.pointsInFiles(), stats.points) << " points stored (" << run.ingestError()
-                        << "); `trainyard repair " << runId << "` stores the rest once the store can be written\n";
+                        << std::max<std::int64_t>(run.pointsInFiles(), stats.points) << " points stored ("
+                        << run.ingestError() << "); `trainyard repair " << runId
+                        << "` stores the rest once the store can be written\n";
         streams.out.flush();
         exitCode = outcome.status == RunStatus::Succeeded && run.ingestError().isEmpty() ? kExitOk
-                 : outcome.status == RunStatus::Succeeded ? kExitFailure
-                 : outcome.status == RunStatus::Canceled  ? kExitCanceled
-                                                          : kExitFailure;
+            : outcome.status == RunStatus::Succeeded                                     ? kExitFailure
+            : outcome.status == RunStatus::Canceled                                      ? kExitCanceled
+                                                                                         : kExitFailure;
         QCoreApplication::exit(exitCode);
     });
     QCoreApplication::exec();
@@ -338,4 +426,3 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
 }
 
 } // namespace trainyard::cli
-

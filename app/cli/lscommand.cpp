@@ -128,7 +128,7 @@ class StreamingTable {
 public:
     explicit StreamingTable(QTextStream &out) : m_out(out)
     {
-        m_held << QStringList{QStringLiteral("ID"), QStringLiteral("NAME"), QStringLiteral("STATUS"),
+        m_held << QStringList{QStringLiteral("ID"),      QStringLiteral("NAME"),     QStringLiteral("STATUS"),
                               QStringLiteral("STARTED"), QStringLiteral("DURATION"), QStringLiteral("TAGS")};
     }
 
@@ -138,8 +138,11 @@ public:
         const QDateTime started = run.startedAt.isValid() ? run.startedAt : run.createdAt;
         const bool incomplete = !run.metricsIncomplete().isEmpty();
         m_incomplete += incomplete;
-        QStringList row{run.id, run.name, toString(run.status) + (incomplete ? QStringLiteral(" (metrics incomplete)") : QString()),
-                        started.isValid() ? started.toTimeZone(m_zone).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : QStringLiteral("-"),
+        QStringList row{run.id,
+                        run.name,
+                        toString(run.status) + (incomplete ? QStringLiteral(" (metrics incomplete)") : QString()),
+                        started.isValid() ? started.toTimeZone(m_zone).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                                          : QStringLiteral("-"),
                         duration ? QStringLiteral("%1s").arg(*duration) : QStringLiteral("-"),
                         run.tags.join(QLatin1Char(','))};
         for (QString &cell : row) {
@@ -232,17 +235,20 @@ bool filterNeedsDetails(const RunFilter &filter)
 int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
-    const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print the runs as JSON: an array, one run a line."));
+    const QCommandLineOption jsonOption(QStringLiteral("json"),
+                                        QStringLiteral("Print the runs as JSON: an array, one run a line."));
     const QCommandLineOption limitOption(QStringLiteral("limit"), QStringLiteral("Print at most N runs (the newest)."),
                                          QStringLiteral("N"));
-    const QCommandLineOption filterOption(QStringLiteral("filter"),
-                                          QStringLiteral("Only runs matching QUERY, in the window's filter language "
-                                                         "(e.g. 'status:failed tag:baseline lr>=1e-3 loss.min<0.2'; docs/QUERIES.md)."),
-                                          QStringLiteral("QUERY"));
-    const QCommandLineOption sinceOption(QStringLiteral("since"),
-                                         QStringLiteral("Only runs created since DATE: YYYY-MM-DD, an ISO 8601 time, or an age "
-                                                        "such as 30m, 12h, 7d, 2w."),
-                                         QStringLiteral("DATE"));
+    const QCommandLineOption filterOption(
+        QStringLiteral("filter"),
+        QStringLiteral("Only runs matching QUERY, in the window's filter language "
+                       "(e.g. 'status:failed tag:baseline lr>=1e-3 loss.min<0.2'; docs/QUERIES.md)."),
+        QStringLiteral("QUERY"));
+    const QCommandLineOption sinceOption(
+        QStringLiteral("since"),
+        QStringLiteral("Only runs created since DATE: YYYY-MM-DD, an ISO 8601 time, or an age "
+                       "such as 30m, 12h, 7d, 2w."),
+        QStringLiteral("DATE"));
     parser.addOptions({jsonOption, limitOption, filterOption, sinceOption});
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("ls"), arguments, streams))
         return *exit;
@@ -259,7 +265,8 @@ int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams 
         bool ok = false;
         const qlonglong value = parser.value(limitOption).toLongLong(&ok);
         if (!ok || value < 1)
-            return usageError(QStringLiteral("--limit '%1' is not a positive whole number").arg(parser.value(limitOption)));
+            return usageError(
+                QStringLiteral("--limit '%1' is not a positive whole number").arg(parser.value(limitOption)));
         limit = qsizetype(value);
     }
     RunFilter filter;
@@ -275,9 +282,10 @@ int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams 
     if (parser.isSet(sinceOption)) {
         const auto since = parseSince(parser.value(sinceOption), now);
         if (!since)
-            return usageError(QStringLiteral("--since '%1' is not a date: give YYYY-MM-DD, an ISO 8601 time, or an age such "
-                                             "as 30m, 12h, 7d, 2w")
-                                  .arg(parser.value(sinceOption)));
+            return usageError(
+                QStringLiteral("--since '%1' is not a date: give YYYY-MM-DD, an ISO 8601 time, or an age such "
+                               "as 30m, 12h, 7d, 2w")
+                    .arg(parser.value(sinceOption)));
         options.createdSinceMs = since->toMSecsSinceEpoch();
     }
 

@@ -25,24 +25,36 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
         "Check the GPUs and NCCL of this machine before a long run: collectives over the chosen GPUs, checked for\n"
         "correctness, with algorithm and bus bandwidth per size (nccl-tests' definitions).\n"
         "Results are kept in the workspace (--history lists them).\n"
-        "Exit codes: 0 healthy, 1 a check failed (wrong results, a hang, slower than the link), 2 a wrong command line,\n"
+        "Exit codes: 0 healthy, 1 a check failed (wrong results, a hang, slower than the link), 2 a wrong command "
+        "line,\n"
         "3 no CUDA device or no NCCL here."));
-    const QCommandLineOption gpus(QStringLiteral("gpus"), QStringLiteral("GPUs to use, e.g. 0,1 (default: all)."), QStringLiteral("LIST"));
-    const QCommandLineOption ops(QStringLiteral("ops"), QStringLiteral("Collectives: all_reduce,all_gather,reduce_scatter,broadcast (default: all)."),
-                                 QStringLiteral("LIST"), QStringLiteral("all_reduce,all_gather,reduce_scatter,broadcast"));
-    const QCommandLineOption minBytes(QStringLiteral("min-bytes"), QStringLiteral("Smallest size (default 8)."), QStringLiteral("SIZE"), QStringLiteral("8"));
-    const QCommandLineOption maxBytes(QStringLiteral("max-bytes"), QStringLiteral("Largest size (default 1G)."), QStringLiteral("SIZE"), QStringLiteral("1GiB"));
-    const QCommandLineOption iters(QStringLiteral("iters"), QStringLiteral("Timed iterations per size (default 20)."), QStringLiteral("N"), QStringLiteral("20"));
-    const QCommandLineOption timeout(QStringLiteral("timeout"), QStringLiteral("Seconds before a collective counts as hung (default 30)."), QStringLiteral("S"), QStringLiteral("30"));
+    const QCommandLineOption gpus(QStringLiteral("gpus"), QStringLiteral("GPUs to use, e.g. 0,1 (default: all)."),
+                                  QStringLiteral("LIST"));
+    const QCommandLineOption ops(
+        QStringLiteral("ops"),
+        QStringLiteral("Collectives: all_reduce,all_gather,reduce_scatter,broadcast (default: all)."),
+        QStringLiteral("LIST"), QStringLiteral("all_reduce,all_gather,reduce_scatter,broadcast"));
+    const QCommandLineOption minBytes(QStringLiteral("min-bytes"), QStringLiteral("Smallest size (default 8)."),
+                                      QStringLiteral("SIZE"), QStringLiteral("8"));
+    const QCommandLineOption maxBytes(QStringLiteral("max-bytes"), QStringLiteral("Largest size (default 1G)."),
+                                      QStringLiteral("SIZE"), QStringLiteral("1GiB"));
+    const QCommandLineOption iters(QStringLiteral("iters"), QStringLiteral("Timed iterations per size (default 20)."),
+                                   QStringLiteral("N"), QStringLiteral("20"));
+    const QCommandLineOption timeout(QStringLiteral("timeout"),
+                                     QStringLiteral("Seconds before a collective counts as hung (default 30)."),
+                                     QStringLiteral("S"), QStringLiteral("30"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print the result as JSON (no table)."));
-    const QCommandLineOption noSave(QStringLiteral("no-save"), QStringLiteral("Do not keep the result in the workspace's preflight history."));
-    const QCommandLineOption history(QStringLiteral("history"), QStringLiteral("List the stored results, newest first (with --json: all of them)."));
+    const QCommandLineOption noSave(QStringLiteral("no-save"),
+                                    QStringLiteral("Do not keep the result in the workspace's preflight history."));
+    const QCommandLineOption history(
+        QStringLiteral("history"), QStringLiteral("List the stored results, newest first (with --json: all of them)."));
     for (const QCommandLineOption &option : {gpus, ops, minBytes, maxBytes, iters, timeout, json, noSave, history})
         parser.addOption(option);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("preflight"), arguments, streams))
         return *exit;
     const auto usage = [&](const QString &message) {
-        streams.err << "trainyard preflight: " << message << "\n\n" << subcommandHelp(parser, QStringLiteral("preflight"));
+        streams.err << "trainyard preflight: " << message << "\n\n"
+                    << subcommandHelp(parser, QStringLiteral("preflight"));
         return kExitUsage;
     };
     if (!parser.positionalArguments().isEmpty())
@@ -51,7 +63,8 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
         return printPreflightHistory(resolveWorkspaceRoot(parser, workspaceBefore), parser.isSet(json), streams);
     for (const QString &name : parser.value(ops).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         if (!parseCollective(name.trimmed()))
-            return usage(QStringLiteral("--ops: '%1' is not one of all_reduce, all_gather, reduce_scatter, broadcast").arg(name));
+            return usage(QStringLiteral("--ops: '%1' is not one of all_reduce, all_gather, reduce_scatter, broadcast")
+                             .arg(name));
     }
     // Sizes: "8", "1G", "64MiB"; a bare G/M/K is taken as binary, as nccl-tests does.
     const auto size = [](QString text) {
@@ -65,7 +78,8 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
     if (!smallest)
         return usage(QStringLiteral("--min-bytes '%1' is not a size such as 8, 64K or 1G").arg(parser.value(minBytes)));
     if (!largest || *largest < *smallest)
-        return usage(QStringLiteral("--max-bytes '%1' is not a size of at least --min-bytes").arg(parser.value(maxBytes)));
+        return usage(
+            QStringLiteral("--max-bytes '%1' is not a size of at least --min-bytes").arg(parser.value(maxBytes)));
     bool ok = false;
     if (const int count = parser.value(iters).toInt(&ok); !ok || count < 1)
         return usage(QStringLiteral("--iters '%1' is not a positive integer").arg(parser.value(iters)));
@@ -83,7 +97,8 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
     if (parser.isSet(gpus)) {
         const auto list = parseGpuList(parser.value(gpus));
         if (!list || list->isEmpty())
-            return usage(QStringLiteral("--gpus '%1' is not a list of GPU numbers such as 0,1,2 or 0-3").arg(parser.value(gpus)));
+            return usage(QStringLiteral("--gpus '%1' is not a list of GPU numbers such as 0,1,2 or 0-3")
+                             .arg(parser.value(gpus)));
         options.gpus = *list;
     }
 
@@ -151,8 +166,10 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
     if (parser.isSet(json))
         streams.out << QJsonDocument(result->toJson()).toJson();
     else
-        streams.out << "\nGPUs: " << result->deviceNames.join(QStringLiteral(", ")) << "\nlink: " << result->link.description << '\n'
-                    << result->verdict << '\n' << (savedTo.isEmpty() ? QString() : QStringLiteral("saved in the history of %1\n").arg(savedTo));
+        streams.out << "\nGPUs: " << result->deviceNames.join(QStringLiteral(", "))
+                    << "\nlink: " << result->link.description << '\n'
+                    << result->verdict << '\n'
+                    << (savedTo.isEmpty() ? QString() : QStringLiteral("saved in the history of %1\n").arg(savedTo));
     return result->healthy ? kExitOk : kExitFailure;
 }
 
@@ -183,7 +200,8 @@ int printPreflightHistory(const QString &root, bool json, Streams streams)
         streams.out << "no preflight results in " << root << " yet: run trainyard preflight on a machine with GPUs\n";
     for (const PreflightRecord &record : records)
         streams.out << record.startedAt.toString(Qt::ISODate) << "  " << record.host << "  "
-                    << (record.healthy ? QStringLiteral("healthy") : QStringLiteral("NOT HEALTHY")) << "  " << record.verdict << '\n';
+                    << (record.healthy ? QStringLiteral("healthy") : QStringLiteral("NOT HEALTHY")) << "  "
+                    << record.verdict << '\n';
     return kExitOk;
 }
 

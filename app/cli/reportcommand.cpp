@@ -42,9 +42,16 @@ QString formatSeconds(const std::optional<double> &seconds)
 
 QString figuresLine(const ReportFigures &f)
 {
-    return QStringLiteral("%1 launched, %2 started, %3 succeeded, %4 failed, %5 canceled, %6 lost, %7 unfinished; success rate %8; "
+    return QStringLiteral("%1 launched, %2 started, %3 succeeded, %4 failed, %5 canceled, %6 lost, %7 unfinished; "
+                          "success rate %8; "
                           "%9 GPU-hours; %10 restarts")
-        .arg(f.launched).arg(f.started).arg(f.succeeded).arg(f.failed).arg(f.canceled).arg(f.lost).arg(f.unfinished)
+        .arg(f.launched)
+        .arg(f.started)
+        .arg(f.succeeded)
+        .arg(f.failed)
+        .arg(f.canceled)
+        .arg(f.lost)
+        .arg(f.unfinished)
         .arg(f.successRate() ? QString::number(*f.successRate() * 100, 'f', 1) + QLatin1Char('%') : QStringLiteral("-"))
         .arg(QString::number(f.gpuHours, 'f', 1))
         .arg(f.restarts);
@@ -55,20 +62,28 @@ QString figuresLine(const ReportFigures &f)
 int runReport(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "How fast the runs of this workspace turn GPU time into results: outcomes per day and week, GPU-hours, success rate,\n"
-        "failure causes, queue wait, time to first metric step, restarts; from the recorded state changes (docs/REPORT.md)."));
-    const QCommandLineOption since(QStringLiteral("since"), QStringLiteral("Runs launched on or after DATE (YYYY-MM-DD, UTC, or an ISO time)."), QStringLiteral("DATE"));
-    const QCommandLineOption until(QStringLiteral("until"), QStringLiteral("Runs launched before DATE."), QStringLiteral("DATE"));
-    const QCommandLineOption by(QStringLiteral("by"), QStringLiteral("Group by project, user, tag, backend or host."), QStringLiteral("WHAT"));
-    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Everything as JSON: total, days, weeks, groups."));
-    const QCommandLineOption csv(QStringLiteral("csv"), QStringLiteral("The group table as CSV (one row per day without --by)."));
+    parser.setApplicationDescription(QStringLiteral("How fast the runs of this workspace turn GPU time into results: "
+                                                    "outcomes per day and week, GPU-hours, success rate,\n"
+                                                    "failure causes, queue wait, time to first metric step, restarts; "
+                                                    "from the recorded state changes (docs/REPORT.md)."));
+    const QCommandLineOption since(QStringLiteral("since"),
+                                   QStringLiteral("Runs launched on or after DATE (YYYY-MM-DD, UTC, or an ISO time)."),
+                                   QStringLiteral("DATE"));
+    const QCommandLineOption until(QStringLiteral("until"), QStringLiteral("Runs launched before DATE."),
+                                   QStringLiteral("DATE"));
+    const QCommandLineOption by(QStringLiteral("by"), QStringLiteral("Group by project, user, tag, backend or host."),
+                                QStringLiteral("WHAT"));
+    const QCommandLineOption json(QStringLiteral("json"),
+                                  QStringLiteral("Everything as JSON: total, days, weeks, groups."));
+    const QCommandLineOption csv(QStringLiteral("csv"),
+                                 QStringLiteral("The group table as CSV (one row per day without --by)."));
     for (const QCommandLineOption &option : {since, until, by, json, csv})
         parser.addOption(option);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("report"), arguments, streams))
         return *exit;
     if (!parser.positionalArguments().isEmpty())
-        return reportUsage(streams, parser, QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+        return reportUsage(streams, parser,
+                           QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
     if (parser.isSet(json) && parser.isSet(csv))
         return reportUsage(streams, parser, QStringLiteral("give --json or --csv, not both"));
     ReportQuery query;
@@ -77,7 +92,9 @@ int runReport(const QStringList &arguments, const QString &workspaceBefore, Stre
             continue;
         const auto time = parseReportTime(parser.value(option));
         if (!time)
-            return reportUsage(streams, parser, QStringLiteral("--%1 '%2' is not a date (YYYY-MM-DD) or ISO time").arg(option.names().first(), parser.value(option)));
+            return reportUsage(streams, parser,
+                               QStringLiteral("--%1 '%2' is not a date (YYYY-MM-DD) or ISO time")
+                                   .arg(option.names().first(), parser.value(option)));
         *target = *time;
     }
     if (query.since.isValid() && query.until.isValid() && query.since >= query.until)
@@ -85,7 +102,9 @@ int runReport(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (parser.isSet(by)) {
         const auto grouping = parseGrouping(parser.value(by));
         if (!grouping || *grouping == ReportGrouping::None)
-            return reportUsage(streams, parser, QStringLiteral("--by '%1' is not one of project, user, tag, backend, host").arg(parser.value(by)));
+            return reportUsage(
+                streams, parser,
+                QStringLiteral("--by '%1' is not one of project, user, tag, backend, host").arg(parser.value(by)));
         query.by = *grouping;
     }
     query.now = QDateTime::currentDateTimeUtc();
@@ -114,23 +133,33 @@ int runReport(const QStringList &arguments, const QString &workspaceBefore, Stre
         return kExitOk;
     }
     const ReportFigures &total = report.total;
-    streams.out << "Runs launched " << (query.since.isValid() ? query.since.toString(Qt::ISODate) : QStringLiteral("from the first"))
-                << " until " << (query.until.isValid() ? query.until.toString(Qt::ISODate) : QStringLiteral("now")) << " in " << root << '\n';
+    streams.out << "Runs launched "
+                << (query.since.isValid() ? query.since.toString(Qt::ISODate) : QStringLiteral("from the first"))
+                << " until " << (query.until.isValid() ? query.until.toString(Qt::ISODate) : QStringLiteral("now"))
+                << " in " << root << '\n';
     streams.out << "  " << figuresLine(total) << '\n';
-    streams.out << "  queue wait: median " << formatSeconds(total.queueWait.medianS) << ", p90 " << formatSeconds(total.queueWait.p90S) << " ("
-                << total.queueWait.count << " runs)\n";
+    streams.out << "  queue wait: median " << formatSeconds(total.queueWait.medianS) << ", p90 "
+                << formatSeconds(total.queueWait.p90S) << " (" << total.queueWait.count << " runs)\n";
     streams.out << "  time to first metric step: median " << formatSeconds(total.timeToFirstStep.medianS) << ", p90 "
                 << formatSeconds(total.timeToFirstStep.p90S) << " (" << total.timeToFirstStep.count << " runs)\n";
     streams.out << "  GPU utilisation: "
-                << (total.gpuUtilizationPercent ? QString::number(*total.gpuUtilizationPercent, 'f', 1) + QLatin1Char('%')
-                                                : QStringLiteral("no GPU telemetry in these runs"))
+                << (total.gpuUtilizationPercent
+                        ? QString::number(*total.gpuUtilizationPercent, 'f', 1) + QLatin1Char('%')
+                        : QStringLiteral("no GPU telemetry in these runs"))
                 << '\n';
     QStringList causes;
     for (const auto &[cause, count] : total.failureCauses)
         causes << QStringLiteral("%1 %2").arg(cause).arg(count);
-    streams.out << "  failure causes: " << (causes.isEmpty() ? QStringLiteral("none") : causes.join(QStringLiteral(", "))) << "\n\n";
-    streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n").arg(QStringLiteral("day"), -10).arg(QStringLiteral("launched"), 9).arg(QStringLiteral("succeeded"), 10)
-                       .arg(QStringLiteral("failed"), 7).arg(QStringLiteral("canceled"), 9).arg(QStringLiteral("GPU-h"), 9).arg(QStringLiteral("wait p90"), 10);
+    streams.out << "  failure causes: "
+                << (causes.isEmpty() ? QStringLiteral("none") : causes.join(QStringLiteral(", "))) << "\n\n";
+    streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
+                       .arg(QStringLiteral("day"), -10)
+                       .arg(QStringLiteral("launched"), 9)
+                       .arg(QStringLiteral("succeeded"), 10)
+                       .arg(QStringLiteral("failed"), 7)
+                       .arg(QStringLiteral("canceled"), 9)
+                       .arg(QStringLiteral("GPU-h"), 9)
+                       .arg(QStringLiteral("wait p90"), 10);
     for (const ReportPeriod &day : report.days)
         streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
                            .arg(day.start.toString(Qt::ISODate), -10)

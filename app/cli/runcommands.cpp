@@ -88,7 +88,10 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     auto metrics = metricqueries::keySummaries(connection.value(), run.id);
     auto tracked = trackingstore::findTrackedRun(connection.value(), run.id);
     if (!events || !metrics || !tracked)
-        return reportFailure(streams, QStringLiteral("show"), !events ? events.error() : !metrics ? metrics.error() : tracked.error());
+        return reportFailure(streams, QStringLiteral("show"),
+                             !events        ? events.error()
+                                 : !metrics ? metrics.error()
+                                            : tracked.error());
     // Tags set through the MLflow API (key-value); the client's system tags (mlflow.*) are shown apart from the run's tags.
     QList<KeyValue> keyValueTags;
     if (tracked->has_value())
@@ -111,31 +114,36 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     if (parser.isSet(json)) {
         QJsonArray eventArray;
         for (const RunEvent &event : events.value()) {
-            QJsonObject object{{QStringLiteral("at"), isoTimeOrNull(event.at)},
-                               {QStringLiteral("from"), event.fromStatus.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(event.fromStatus)},
-                               {QStringLiteral("to"), event.toStatus}};
+            QJsonObject object{
+                {QStringLiteral("at"), isoTimeOrNull(event.at)},
+                {QStringLiteral("from"),
+                 event.fromStatus.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(event.fromStatus)},
+                {QStringLiteral("to"), event.toStatus}};
             if (!event.detail.isEmpty())
                 object.insert(QStringLiteral("detail"), event.detail);
             eventArray.append(object);
         }
         QJsonObject metricObject;
         for (const MetricKeySummary &key : metrics.value()) {
-            metricObject.insert(key.key, QJsonObject{{QStringLiteral("points"), qint64(key.points)},
-                                                     {QStringLiteral("first_step"), qint64(key.firstStep)},
-                                                     {QStringLiteral("last_step"), qint64(key.lastStep)},
-                                                     {QStringLiteral("last"), numberOrText(key.lastValue)},
-                                                     {QStringLiteral("min"), numberOrText(key.minValue)},
-                                                     {QStringLiteral("max"), numberOrText(key.maxValue)}});
+            metricObject.insert(key.key,
+                                QJsonObject{{QStringLiteral("points"), qint64(key.points)},
+                                            {QStringLiteral("first_step"), qint64(key.firstStep)},
+                                            {QStringLiteral("last_step"), qint64(key.lastStep)},
+                                            {QStringLiteral("last"), numberOrText(key.lastValue)},
+                                            {QStringLiteral("min"), numberOrText(key.minValue)},
+                                            {QStringLiteral("max"), numberOrText(key.maxValue)}});
         }
         QJsonObject object = runJson(run, QDateTime::currentDateTimeUtc());
         object.remove(QStringLiteral("exit_summary")); // its parts are given below, by name
         object.insert(QStringLiteral("attempts"), attempts);
         object.insert(QStringLiteral("run_dir"), found->workspace.runDir(run.id));
-        object.insert(QStringLiteral("first_failure"), firstFailure.isObject() ? firstFailure : QJsonValue(QJsonValue::Null));
+        object.insert(QStringLiteral("first_failure"),
+                      firstFailure.isObject() ? firstFailure : QJsonValue(QJsonValue::Null));
         object.insert(QStringLiteral("failures"), summary.value(QStringLiteral("failures")).toArray());
         object.insert(QStringLiteral("ingest"), summary.value(QStringLiteral("ingest")).toObject());
         const QString incomplete = run.metricsIncomplete();
-        object.insert(QStringLiteral("metrics_incomplete"), incomplete.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(incomplete));
+        object.insert(QStringLiteral("metrics_incomplete"),
+                      incomplete.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(incomplete));
         object.insert(QStringLiteral("gpu_telemetry"), summary.value(QStringLiteral("gpu_telemetry")));
         object.insert(QStringLiteral("metrics"), metricObject);
         object.insert(QStringLiteral("events"), eventArray);
@@ -149,16 +157,22 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         object.insert(QStringLiteral("mlflow_tags"), mlflowTags);
         object.insert(QStringLiteral("artifacts"), QJsonArray::fromStringList(artifacts));
         const auto provenance = loadProvenance(found->workspace.runDir(run.id));
-        object.insert(QStringLiteral("git"), provenance ? QJsonValue(provenance->toJson()) : QJsonValue(QJsonValue::Null));
+        object.insert(QStringLiteral("git"),
+                      provenance ? QJsonValue(provenance->toJson()) : QJsonValue(QJsonValue::Null));
         streams.out << QJsonDocument(object).toJson(QJsonDocument::Indented);
         return kExitOk;
     }
 
     streams.out << "run        " << run.id << "  " << printableText(run.name) << '\n'
-                << "status     " << toString(run.status) << (abandoned ? " (its launcher and ranks are gone)" : "") << '\n'
+                << "status     " << toString(run.status) << (abandoned ? " (its launcher and ranks are gone)" : "")
+                << '\n'
                 << "attempts   " << attempts << '\n'
-                << "started    " << (run.startedAt.isValid() ? run.startedAt.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-")) << '\n'
-                << "ended      " << (run.endedAt.isValid() ? run.endedAt.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-")) << '\n'
+                << "started    "
+                << (run.startedAt.isValid() ? run.startedAt.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-"))
+                << '\n'
+                << "ended      "
+                << (run.endedAt.isValid() ? run.endedAt.toLocalTime().toString(Qt::ISODate) : QStringLiteral("-"))
+                << '\n'
                 << "duration   " << (duration ? QStringLiteral("%1 s").arg(*duration) : QStringLiteral("-")) << '\n'
                 << "command    " << run.command.join(QLatin1Char(' ')) << '\n'
                 << "cwd        " << run.cwd << '\n'
@@ -166,7 +180,8 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                 << "tags       " << printableText(run.tags.join(QStringLiteral(", "))) << '\n'
                 << "folder     " << found->workspace.runDir(run.id) << '\n';
     if (const QString notes = run.systemTags.value(QString::fromLatin1(kNotesTag)); !notes.isEmpty())
-        streams.out << "notes      " << QString(notes).replace(QLatin1Char('\n'), QStringLiteral("\n           ")) << '\n';
+        streams.out << "notes      " << QString(notes).replace(QLatin1Char('\n'), QStringLiteral("\n           "))
+                    << '\n';
     if (!run.params.isEmpty()) {
         QStringList params;
         for (auto it = run.params.constBegin(); it != run.params.constEnd(); ++it)
@@ -183,14 +198,20 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         streams.out << "artifact   " << artifact << '\n';
     if (const auto provenance = loadProvenance(found->workspace.runDir(run.id)))
         streams.out << "git        " << provenance->commit.left(12) << " on " << provenance->branch
-                    << (provenance->dirty ? QStringLiteral(", dirty (uncommitted changes in git.diff)") : QStringLiteral(", clean")) << '\n';
+                    << (provenance->dirty ? QStringLiteral(", dirty (uncommitted changes in git.diff)")
+                                          : QStringLiteral(", clean"))
+                    << '\n';
     if (firstFailure.isObject()) {
         const QJsonObject failure = firstFailure.toObject();
         streams.out << "failure    rank " << failure.value(QStringLiteral("rank")).toInt() << ", "
-                    << failure.value(QStringLiteral("cause")).toString() << ": " << failure.value(QStringLiteral("message")).toString() << '\n';
+                    << failure.value(QStringLiteral("cause")).toString() << ": "
+                    << failure.value(QStringLiteral("message")).toString() << '\n';
     }
     if (const QString telemetry = summary.value(QStringLiteral("gpu_telemetry")).toString(); !telemetry.isEmpty())
-        streams.out << "gpu stats  " << (telemetry == QLatin1String("nvml") ? QStringLiteral("sampled by NVML once a second (sys/gpu<N>/...)") : telemetry)
+        streams.out << "gpu stats  "
+                    << (telemetry == QLatin1String("nvml")
+                            ? QStringLiteral("sampled by NVML once a second (sys/gpu<N>/...)")
+                            : telemetry)
                     << '\n';
     const QJsonObject ingest = summary.value(QStringLiteral("ingest")).toObject();
     if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty())
@@ -203,8 +224,9 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     if (!metrics->isEmpty()) {
         streams.out << "metrics\n";
         for (const MetricKeySummary &key : metrics.value())
-            streams.out << "  " << key.key.leftJustified(24) << " " << key.points << " points, steps " << key.firstStep << ".." << key.lastStep
-                        << ", last " << key.lastValue << ", min " << key.minValue << ", max " << key.maxValue << '\n';
+            streams.out << "  " << key.key.leftJustified(24) << " " << key.points << " points, steps " << key.firstStep
+                        << ".." << key.lastStep << ", last " << key.lastValue << ", min " << key.minValue << ", max "
+                        << key.maxValue << '\n';
     }
     return kExitOk;
 }
@@ -265,7 +287,8 @@ void printNewLines(QList<LogSource> &sources, bool prefixRank, QTextStream &out)
     });
     for (const Line &line : lines) {
         if (prefixRank)
-            out << "[rank " << line.rank << (line.attempt > 0 ? QStringLiteral(" attempt %1").arg(line.attempt) : QString()) << "] ";
+            out << "[rank " << line.rank
+                << (line.attempt > 0 ? QStringLiteral(" attempt %1").arg(line.attempt) : QString()) << "] ";
         out << QString::fromUtf8(line.text) << '\n';
     }
     out.flush();
@@ -277,7 +300,8 @@ int runLogs(const QStringList &arguments, const QString &workspaceBefore, Stream
 {
     QCommandLineParser parser;
     const QCommandLineOption rank(QStringLiteral("rank"), QStringLiteral("Only this rank's log."), QStringLiteral("N"));
-    const QCommandLineOption follow(QStringLiteral("follow"), QStringLiteral("Keep printing new lines until the run ends."));
+    const QCommandLineOption follow(QStringLiteral("follow"),
+                                    QStringLiteral("Keep printing new lines until the run ends."));
     parser.addOption(rank);
     parser.addOption(follow);
     parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name."));
@@ -290,7 +314,8 @@ int runLogs(const QStringList &arguments, const QString &workspaceBefore, Stream
         bool ok = false;
         rankFilter = parser.value(rank).toInt(&ok);
         if (!ok || *rankFilter < 0)
-            return usage(streams, parser, QStringLiteral("logs"), QStringLiteral("--rank '%1' is not a rank number").arg(parser.value(rank)));
+            return usage(streams, parser, QStringLiteral("logs"),
+                         QStringLiteral("--rank '%1' is not a rank number").arg(parser.value(rank)));
     }
     auto found = findRunForCommand(parser, workspaceBefore);
     if (!found)
@@ -298,9 +323,11 @@ int runLogs(const QStringList &arguments, const QString &workspaceBefore, Stream
     const QString runDir = found->workspace.runDir(found->run.id);
     QList<LogSource> sources = logSources(runDir, rankFilter);
     if (sources.isEmpty() && !parser.isSet(follow)) {
-        return reportFailure(streams, QStringLiteral("logs"),
-                             rankFilter ? QStringLiteral("run %1 has no log for rank %2 in %3").arg(found->run.id).arg(*rankFilter).arg(runDir)
-                                        : QStringLiteral("run %1 has no rank logs in %2").arg(found->run.id, runDir));
+        return reportFailure(
+            streams, QStringLiteral("logs"),
+            rankFilter
+                ? QStringLiteral("run %1 has no log for rank %2 in %3").arg(found->run.id).arg(*rankFilter).arg(runDir)
+                : QStringLiteral("run %1 has no rank logs in %2").arg(found->run.id, runDir));
     }
     const bool prefixRank = !rankFilter.has_value();
     printNewLines(sources, prefixRank, streams.out);
@@ -315,7 +342,8 @@ int runLogs(const QStringList &arguments, const QString &workspaceBefore, Stream
         const bool over = !run || isTerminal(run->status);
         // New attempts bring new files.
         for (LogSource &fresh : logSources(runDir, rankFilter)) {
-            const bool known = std::any_of(sources.begin(), sources.end(), [&](const LogSource &s) { return s.path == fresh.path; });
+            const bool known =
+                std::any_of(sources.begin(), sources.end(), [&](const LogSource &s) { return s.path == fresh.path; });
             if (!known)
                 sources << fresh;
         }
@@ -358,17 +386,28 @@ int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Str
         if (!keys.contains(positional[1]))
             return reportFailure(streams, QStringLiteral("metrics"),
                                  QStringLiteral("run %1 has no metric '%2' (it has: %3)")
-                                     .arg(found->run.id, positional[1], keys.isEmpty() ? QStringLiteral("none") : keys.join(QStringLiteral(", "))));
+                                     .arg(found->run.id, positional[1],
+                                          keys.isEmpty() ? QStringLiteral("none") : keys.join(QStringLiteral(", "))));
         keys = {positional[1]};
     }
 
     if (!parser.isSet(json) && !parser.isSet(csv)) {
-        streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6\n").arg(QStringLiteral("KEY"), -24).arg(QStringLiteral("POINTS"), 8)
-                           .arg(QStringLiteral("LAST STEP"), 10).arg(QStringLiteral("LAST"), 12).arg(QStringLiteral("MIN"), 12).arg(QStringLiteral("MAX"), 12);
+        streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6\n")
+                           .arg(QStringLiteral("KEY"), -24)
+                           .arg(QStringLiteral("POINTS"), 8)
+                           .arg(QStringLiteral("LAST STEP"), 10)
+                           .arg(QStringLiteral("LAST"), 12)
+                           .arg(QStringLiteral("MIN"), 12)
+                           .arg(QStringLiteral("MAX"), 12);
         for (const MetricKeySummary &summary : summaries.value()) {
             if (keys.contains(summary.key))
-                streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6\n").arg(summary.key, -24).arg(summary.points, 8).arg(summary.lastStep, 10)
-                                   .arg(summary.lastValue, 12, 'g', 6).arg(summary.minValue, 12, 'g', 6).arg(summary.maxValue, 12, 'g', 6);
+                streams.out << QStringLiteral("%1 %2 %3 %4 %5 %6\n")
+                                   .arg(summary.key, -24)
+                                   .arg(summary.points, 8)
+                                   .arg(summary.lastStep, 10)
+                                   .arg(summary.lastValue, 12, 'g', 6)
+                                   .arg(summary.minValue, 12, 'g', 6)
+                                   .arg(summary.maxValue, 12, 'g', 6);
         }
         return kExitOk;
     }
@@ -389,9 +428,11 @@ int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Str
         } else {
             QJsonArray array;
             for (const MetricPoint &point : points.value())
-                array.append(QJsonObject{{QStringLiteral("step"), qint64(point.step)},
-                                         {QStringLiteral("value"), numberOrText(point.value)},
-                                         {QStringLiteral("ts"), point.tsMs ? QJsonValue(*point.tsMs / 1000.0) : QJsonValue(QJsonValue::Null)}});
+                array.append(
+                    QJsonObject{{QStringLiteral("step"), qint64(point.step)},
+                                {QStringLiteral("value"), numberOrText(point.value)},
+                                {QStringLiteral("ts"),
+                                 point.tsMs ? QJsonValue(*point.tsMs / 1000.0) : QJsonValue(QJsonValue::Null)}});
             object.insert(key, array);
         }
     }
@@ -413,7 +454,8 @@ int runCancel(const QStringList &arguments, const QString &workspaceBefore, Stre
         return reportFailure(streams, QStringLiteral("cancel"), found.error());
     const RunRecord &run = found->run;
     if (isTerminal(run.status))
-        return reportFailure(streams, QStringLiteral("cancel"), QStringLiteral("run %1 already ended: %2").arg(run.id, toString(run.status)));
+        return reportFailure(streams, QStringLiteral("cancel"),
+                             QStringLiteral("run %1 already ended: %2").arg(run.id, toString(run.status)));
     if (run.status == RunStatus::Queued) {
         // Still in the local queue: taken out and canceled there, as `queue cancel` does. A run the queue no longer
         // holds (a worker just took it, or a cluster run waiting in Slurm) is canceled through its supervisor below.
@@ -426,7 +468,8 @@ int runCancel(const QStringList &arguments, const QString &workspaceBefore, Stre
         auto queue = runqueue::list(connection.value());
         if (!queue)
             return reportFailure(streams, QStringLiteral("cancel"), queue.error());
-        const bool inQueue = std::any_of(queue->cbegin(), queue->cend(), [&](const QueuedRun &queued) { return queued.runId == run.id; });
+        const bool inQueue = std::any_of(queue->cbegin(), queue->cend(),
+                                         [&](const QueuedRun &queued) { return queued.runId == run.id; });
         if (inQueue) {
             if (auto canceled = runqueue::cancel(*writer.value(), run.id)) {
                 streams.out << "run " << run.id << " canceled (it was queued)\n";
@@ -441,12 +484,14 @@ int runCancel(const QStringList &arguments, const QString &workspaceBefore, Stre
         auto writer = StoreWriter::start(found->workspace.database());
         if (writer)
             (void)recoverAbandonedRuns(found->workspace, *writer.value());
-        return reportFailure(streams, QStringLiteral("cancel"),
-                             QStringLiteral("run %1 has no live Trainyard process supervising it; it was marked lost").arg(run.id));
+        return reportFailure(
+            streams, QStringLiteral("cancel"),
+            QStringLiteral("run %1 has no live Trainyard process supervising it; it was marked lost").arg(run.id));
     }
     QFile request(cancelRequestPath(runDir));
     if (!request.open(QIODevice::WriteOnly))
-        return reportFailure(streams, QStringLiteral("cancel"), QStringLiteral("cannot write %1: %2").arg(request.fileName(), request.errorString()));
+        return reportFailure(streams, QStringLiteral("cancel"),
+                             QStringLiteral("cannot write %1: %2").arg(request.fileName(), request.errorString()));
     request.close();
 
     auto connection = found->workspace.database().connect();
@@ -461,7 +506,9 @@ int runCancel(const QStringList &arguments, const QString &workspaceBefore, Stre
             return current->status == RunStatus::Canceled ? kExitOk : kExitFailure;
         }
         if (waited.elapsed() > kCancelWaitMs)
-            return reportFailure(streams, QStringLiteral("cancel"), QStringLiteral("run %1 did not stop within %2 s").arg(run.id).arg(waited.elapsed() / 1000));
+            return reportFailure(
+                streams, QStringLiteral("cancel"),
+                QStringLiteral("run %1 did not stop within %2 s").arg(run.id).arg(waited.elapsed() / 1000));
         QThread::msleep(kFollowPollMs);
     }
 }
@@ -469,11 +516,13 @@ int runCancel(const QStringList &arguments, const QString &workspaceBefore, Stre
 int runRepair(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Store the points a run's files hold that a store error kept out of the store (a locked database, a full disk):\n"
-        "from the progress committed with the points, so nothing is doubled. Without RUN: every ended run whose metrics\n"
-        "are incomplete. Exits 1 while points are still missing."));
-    parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name (optional)."), QStringLiteral("[RUN]"));
+    parser.setApplicationDescription(QStringLiteral("Store the points a run's files hold that a store error kept out "
+                                                    "of the store (a locked database, a full disk):\n"
+                                                    "from the progress committed with the points, so nothing is "
+                                                    "doubled. Without RUN: every ended run whose metrics\n"
+                                                    "are incomplete. Exits 1 while points are still missing."));
+    parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name (optional)."),
+                                 QStringLiteral("[RUN]"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print what was repaired as JSON."));
     parser.addOption(json);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("repair"), arguments, streams))
@@ -506,15 +555,16 @@ int runRepair(const QStringList &arguments, const QString &workspaceBefore, Stre
                                 {QStringLiteral("stored"), qint64(catchUp.stored)},
                                 {QStringLiteral("total"), qint64(std::max(catchUp.total, catchUp.stored))},
                                 {QStringLiteral("complete"), catchUp.error.isEmpty()},
-                                {QStringLiteral("error"), catchUp.error.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(catchUp.error)}});
+                                {QStringLiteral("error"),
+                                 catchUp.error.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(catchUp.error)}});
         if (parser.isSet(json))
             continue;
         if (catchUp.error.isEmpty())
-            streams.out << "run " << run.runId << ": " << catchUp.stored << " points stored (" << (catchUp.stored - run.storedBefore)
-                        << " added); its metrics are complete\n";
+            streams.out << "run " << run.runId << ": " << catchUp.stored << " points stored ("
+                        << (catchUp.stored - run.storedBefore) << " added); its metrics are complete\n";
         else
-            streams.out << "run " << run.runId << ": metrics incomplete: " << catchUp.stored << " of " << std::max(catchUp.total, catchUp.stored)
-                        << " points stored (" << catchUp.error << ")\n";
+            streams.out << "run " << run.runId << ": metrics incomplete: " << catchUp.stored << " of "
+                        << std::max(catchUp.total, catchUp.stored) << " points stored (" << catchUp.error << ")\n";
     }
     if (parser.isSet(json))
         streams.out << QJsonDocument(QJsonObject{{QStringLiteral("runs"), runs}}).toJson(QJsonDocument::Indented);

@@ -14,10 +14,12 @@ int runServe(const QStringList &arguments, const QString &workspaceBefore, Strea
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Serve the workspace through MLflow's REST tracking API on 127.0.0.1, so that a script that logs with MLflow\n"
-        "(mlflow, Lightning's MLFlowLogger, Hugging Face's report_to=\"mlflow\", Accelerate) logs into Trainyard runs.\n"
+        "(mlflow, Lightning's MLFlowLogger, Hugging Face's report_to=\"mlflow\", Accelerate) logs into Trainyard "
+        "runs.\n"
         "Set the two variables it prints in the script's environment. Every request needs the workspace's token.\n"
         "Stops on Ctrl-C or SIGTERM with everything committed. See docs/MLFLOW.md."));
-    parser.addOption(QCommandLineOption(QStringLiteral("port"), QStringLiteral("The port (default 5000, MLflow's; 0: any free port)."),
+    parser.addOption(QCommandLineOption(QStringLiteral("port"),
+                                        QStringLiteral("The port (default 5000, MLflow's; 0: any free port)."),
                                         QStringLiteral("P"), QStringLiteral("5000")));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("serve"), arguments, streams))
         return *exit;
@@ -29,7 +31,8 @@ int runServe(const QStringList &arguments, const QString &workspaceBefore, Strea
     bool ok = false;
     const uint port = parser.value(QStringLiteral("port")).toUInt(&ok);
     if (!ok || port > 65535) {
-        streams.err << "trainyard serve: --port takes a number from 0 to 65535, not " << parser.value(QStringLiteral("port")) << "\n\n"
+        streams.err << "trainyard serve: --port takes a number from 0 to 65535, not "
+                    << parser.value(QStringLiteral("port")) << "\n\n"
                     << subcommandHelp(parser, QStringLiteral("serve"));
         return kExitUsage;
     }
@@ -56,8 +59,8 @@ int runServe(const QStringList &arguments, const QString &workspaceBefore, Strea
         QCoreApplication::quit();
     });
     QCoreApplication::exec();
-    service->reset();      // finishes the request in progress, then stops accepting
-    (*writer)->flush();    // everything answered is committed
+    service->reset();   // finishes the request in progress, then stops accepting
+    (*writer)->flush(); // everything answered is committed
     streams.out << "trainyard serve: stopped (signal " << received << "), everything committed\n";
     return kExitOk;
 }

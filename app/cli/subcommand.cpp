@@ -9,23 +9,43 @@ namespace trainyard::cli {
 const QList<Subcommand> &subcommands()
 {
     static const QList<Subcommand> table = {
-        {QStringLiteral("launch"), QStringLiteral("Launch a command on N ranks here or on a cluster: launch [options] -- COMMAND ARGS..."), runLaunch},
-        {QStringLiteral("ls"), QStringLiteral("List the runs of the workspace, newest first [--json --limit N --filter QUERY --since DATE]"), runLs},
-        {QStringLiteral("show"), QStringLiteral("Show a run: status, attempts, first failure, metrics [--json]"), runShow},
+        {QStringLiteral("launch"),
+         QStringLiteral("Launch a command on N ranks here or on a cluster: launch [options] -- COMMAND ARGS..."),
+         runLaunch},
+        {QStringLiteral("ls"),
+         QStringLiteral("List the runs of the workspace, newest first [--json --limit N --filter QUERY --since DATE]"),
+         runLs},
+        {QStringLiteral("show"), QStringLiteral("Show a run: status, attempts, first failure, metrics [--json]"),
+         runShow},
         {QStringLiteral("logs"), QStringLiteral("Print a run's rank logs [--rank N] [--follow]"), runLogs},
         {QStringLiteral("metrics"), QStringLiteral("Print a run's metrics [KEY] [--json | --csv]"), runMetrics},
         {QStringLiteral("cancel"), QStringLiteral("Cancel a run (running, or queued)"), runCancel},
-        {QStringLiteral("repair"), QStringLiteral("Store the metric points a store error kept out: repair [RUN] [--json]"), runRepair},
-        {QStringLiteral("preflight"), QStringLiteral("Check the GPUs and NCCL links: checked collectives, bandwidth per size, a verdict; --history"), runPreflight},
+        {QStringLiteral("repair"),
+         QStringLiteral("Store the metric points a store error kept out: repair [RUN] [--json]"), runRepair},
+        {QStringLiteral("preflight"),
+         QStringLiteral("Check the GPUs and NCCL links: checked collectives, bandwidth per size, a verdict; --history"),
+         runPreflight},
         {QStringLiteral("queue"), QStringLiteral("The local run queue: ls, mv, pause, resume, cancel, work"), runQueue},
-        {QStringLiteral("sweep"), QStringLiteral("The runs a spec's sweep makes: grid, random search, seeds (--list, --json)"), runSweep},
-        {QStringLiteral("plan"), QStringLiteral("Will it fit? Per-GPU memory under DDP, FSDP or ZeRO [--json]"), runPlan},
-        {QStringLiteral("report"), QStringLiteral("Throughput review: outcomes, GPU-hours, failure causes, queue wait [--since --until --by] [--json | --csv]"), runReport},
-        {QStringLiteral("export"), QStringLiteral("Write this workspace's runs and metrics to one bundle file"), runExport},
-        {QStringLiteral("import"), QStringLiteral("Merge another workspace or bundle, a TensorBoard logdir (--tensorboard) or an MLflow store (--mlflow) into this one (idempotent)"), runImport},
-        {QStringLiteral("serve"), QStringLiteral("Serve the workspace through MLflow's tracking API on 127.0.0.1 [--port P]"), runServe},
-        {QStringLiteral("backend"), QStringLiteral("Cluster profiles (Slurm through slurmrestd): add, ls, test, rm"), runBackend},
-        {QStringLiteral("agent"), QStringLiteral("One node's ranks of a multi-node run (started by srun inside a Slurm job)"), runAgent},
+        {QStringLiteral("sweep"),
+         QStringLiteral("The runs a spec's sweep makes: grid, random search, seeds (--list, --json)"), runSweep},
+        {QStringLiteral("plan"), QStringLiteral("Will it fit? Per-GPU memory under DDP, FSDP or ZeRO [--json]"),
+         runPlan},
+        {QStringLiteral("report"),
+         QStringLiteral("Throughput review: outcomes, GPU-hours, failure causes, queue wait [--since --until --by] "
+                        "[--json | --csv]"),
+         runReport},
+        {QStringLiteral("export"), QStringLiteral("Write this workspace's runs and metrics to one bundle file"),
+         runExport},
+        {QStringLiteral("import"),
+         QStringLiteral("Merge another workspace or bundle, a TensorBoard logdir (--tensorboard) or an MLflow store "
+                        "(--mlflow) into this one (idempotent)"),
+         runImport},
+        {QStringLiteral("serve"),
+         QStringLiteral("Serve the workspace through MLflow's tracking API on 127.0.0.1 [--port P]"), runServe},
+        {QStringLiteral("backend"), QStringLiteral("Cluster profiles (Slurm through slurmrestd): add, ls, test, rm"),
+         runBackend},
+        {QStringLiteral("agent"),
+         QStringLiteral("One node's ranks of a multi-node run (started by srun inside a Slurm job)"), runAgent},
     };
     return table;
 }
@@ -41,9 +61,10 @@ const Subcommand *findSubcommand(const QString &name)
 
 QCommandLineOption workspaceOption()
 {
-    return QCommandLineOption(QStringLiteral("workspace"),
-                              QStringLiteral("Workspace folder (default: $TRAINYARD_HOME, else $XDG_DATA_HOME/trainyard)."),
-                              QStringLiteral("DIR"));
+    return QCommandLineOption(
+        QStringLiteral("workspace"),
+        QStringLiteral("Workspace folder (default: $TRAINYARD_HOME, else $XDG_DATA_HOME/trainyard)."),
+        QStringLiteral("DIR"));
 }
 
 QString subcommandHelp(const QCommandLineParser &parser, const QString &name)
@@ -56,8 +77,8 @@ QString subcommandHelp(const QCommandLineParser &parser, const QString &name)
     return help;
 }
 
-std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QString &name, const QStringList &arguments,
-                                            Streams streams)
+std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QString &name,
+                                            const QStringList &arguments, Streams streams)
 {
     parser.setApplicationDescription(findSubcommand(name) ? findSubcommand(name)->summary : QString());
     parser.addOption(workspaceOption());
@@ -78,7 +99,8 @@ std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QS
 
 QString resolveWorkspaceRoot(const QCommandLineParser &parser, const QString &workspaceBefore)
 {
-    const QString fromCommandLine = parser.isSet(QStringLiteral("workspace")) ? parser.value(QStringLiteral("workspace")) : workspaceBefore;
+    const QString fromCommandLine =
+        parser.isSet(QStringLiteral("workspace")) ? parser.value(QStringLiteral("workspace")) : workspaceBefore;
     return Workspace::resolveRoot(Workspace::sourcesFromEnvironment(fromCommandLine));
 }
 
@@ -116,19 +138,19 @@ int reportFailure(Streams streams, const QString &command, const QString &messag
 
 QString usageText()
 {
-    QString text = QStringLiteral(
-        "Usage: trainyard [--workspace DIR] [COMMAND [ARGS...]]\n"
-        "\n"
-        "Compose, launch, watch and compare ML training runs.\n"
-        "With no command, opens the Trainyard window on the workspace.\n"
-        "\n"
-        "Options:\n"
-        "  --workspace DIR  Workspace folder (default: $TRAINYARD_HOME, else $XDG_DATA_HOME/trainyard,\n"
-        "                   else ~/.local/share/trainyard). Accepted by every command.\n"
-        "  -h, --help       Show this help.\n"
-        "  -v, --version    Show the version.\n"
-        "\n"
-        "Commands:\n");
+    QString text =
+        QStringLiteral("Usage: trainyard [--workspace DIR] [COMMAND [ARGS...]]\n"
+                       "\n"
+                       "Compose, launch, watch and compare ML training runs.\n"
+                       "With no command, opens the Trainyard window on the workspace.\n"
+                       "\n"
+                       "Options:\n"
+                       "  --workspace DIR  Workspace folder (default: $TRAINYARD_HOME, else $XDG_DATA_HOME/trainyard,\n"
+                       "                   else ~/.local/share/trainyard). Accepted by every command.\n"
+                       "  -h, --help       Show this help.\n"
+                       "  -v, --version    Show the version.\n"
+                       "\n"
+                       "Commands:\n");
     for (const Subcommand &subcommand : subcommands())
         text += QStringLiteral("  %1%2\n").arg(subcommand.name.leftJustified(17), subcommand.summary);
     text += QStringLiteral("\nRun 'trainyard COMMAND --help' for the options of a command.\n");

@@ -43,8 +43,8 @@ QCommandLineOption workspaceOption();
 
 // Parses a sub-command's arguments. On --help prints help to out and returns kExitOk; on a bad option
 // prints the error and usage to err and returns kExitUsage; otherwise returns nullopt to go on.
-std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QString &name, const QStringList &arguments,
-                                            Streams streams);
+std::optional<int> parseSubcommandArguments(QCommandLineParser &parser, const QString &name,
+                                            const QStringList &arguments, Streams streams);
 
 // The parser's help text with "Usage: trainyard NAME [options]" as its first line.
 QString subcommandHelp(const QCommandLineParser &parser, const QString &name);

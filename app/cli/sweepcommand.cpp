@@ -18,18 +18,18 @@ namespace trainyard::cli {
 int runSweep(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Queues the runs of a spec's 'sweep' section (grid axes, random search, seeds) as one sweep.\n"
-        "They start when `trainyard queue work` (or the window) has GPUs or CPU slots for them."));
+    parser.setApplicationDescription(
+        QStringLiteral("Queues the runs of a spec's 'sweep' section (grid axes, random search, seeds) as one sweep.\n"
+                       "They start when `trainyard queue work` (or the window) has GPUs or CPU slots for them."));
     parser.addPositionalArgument(QStringLiteral("SPEC.yaml"), QStringLiteral("A run spec with a 'sweep' section."));
-    const QCommandLineOption list(QStringLiteral("list"), QStringLiteral("Only print the runs, one a line; queue nothing."));
+    const QCommandLineOption list(QStringLiteral("list"),
+                                  QStringLiteral("Only print the runs, one a line; queue nothing."));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("With --list: print the runs as JSON."));
     parser.addOption(list);
     parser.addOption(json);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("sweep"), arguments, streams))
         return *exit;
-    if (parser.positionalArguments().size() != 1)
-    {
+    if (parser.positionalArguments().size() != 1) {
         streams.err << "trainyard sweep: give one spec file, e.g. trainyard sweep --list sweep.yaml\n\n"
                     << subcommandHelp(parser, QStringLiteral("sweep"));
         return kExitUsage;
@@ -39,7 +39,8 @@ int runSweep(const QStringList &arguments, const QString &workspaceBefore, Strea
     if (!spec)
         return reportFailure(streams, QStringLiteral("sweep"), spec.error());
     if (spec->sweep.isEmpty())
-        return reportFailure(streams, QStringLiteral("sweep"), QStringLiteral("%1 has no 'sweep' section (grid, random or seeds)").arg(path));
+        return reportFailure(streams, QStringLiteral("sweep"),
+                             QStringLiteral("%1 has no 'sweep' section (grid, random or seeds)").arg(path));
     auto points = expandSweep(spec->params, spec->sweep);
     if (!points)
         return reportFailure(streams, QStringLiteral("sweep"), QStringLiteral("%1: %2").arg(path, points.error()));
@@ -58,7 +59,9 @@ int runSweep(const QStringList &arguments, const QString &workspaceBefore, Strea
             return reportFailure(streams, QStringLiteral("sweep"), queued.error());
         for (qsizetype i = 0; i < queued->runIds.size(); ++i)
             streams.out << QStringLiteral("queued %1  %2\n").arg(queued->runIds[i], queued->labels[i]);
-        streams.out << QStringLiteral("%1: %2 runs queued; `trainyard queue work` starts them\n").arg(queued->sweepId).arg(queued->runIds.size());
+        streams.out << QStringLiteral("%1: %2 runs queued; `trainyard queue work` starts them\n")
+                           .arg(queued->sweepId)
+                           .arg(queued->runIds.size());
         return kExitOk;
     }
     if (parser.isSet(json)) {
@@ -69,7 +72,8 @@ int runSweep(const QStringList &arguments, const QString &workspaceBefore, Strea
                 params.insert(param.name, param.value);
             runs.append(QJsonObject{{QStringLiteral("label"), point.label}, {QStringLiteral("params"), params}});
         }
-        streams.out << QJsonDocument(QJsonObject{{QStringLiteral("runs"), runs}, {QStringLiteral("count"), runs.size()}})
+        streams.out << QJsonDocument(
+                           QJsonObject{{QStringLiteral("runs"), runs}, {QStringLiteral("count"), runs.size()}})
                            .toJson(QJsonDocument::Indented);
         return kExitOk;
     }

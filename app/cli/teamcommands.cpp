@@ -10,14 +10,16 @@ namespace trainyard::cli {
 int runExport(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Write a consistent snapshot of this workspace's runs, events and metrics to one file (a bundle), even while runs\n"
-        "are being written; `trainyard import BUNDLE` merges it into another workspace. Logs stay in the run folders."));
+    parser.setApplicationDescription(QStringLiteral("Write a consistent snapshot of this workspace's runs, events and "
+                                                    "metrics to one file (a bundle), even while runs\n"
+                                                    "are being written; `trainyard import BUNDLE` merges it into "
+                                                    "another workspace. Logs stay in the run folders."));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("export"), arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() != 1) {
-        streams.err << "trainyard export: give the bundle file to write, e.g. trainyard export alice-2026-11.trainyard\n\n"
-                    << subcommandHelp(parser, QStringLiteral("export"));
+        streams.err
+            << "trainyard export: give the bundle file to write, e.g. trainyard export alice-2026-11.trainyard\n\n"
+            << subcommandHelp(parser, QStringLiteral("export"));
         return kExitUsage;
     }
     const QString root = resolveWorkspaceRoot(parser, workspaceBefore);
@@ -36,14 +38,14 @@ namespace {
 
 int printHistoryImport(Streams streams, const QString &what, const QString &source, const HistoryImportResult &result)
 {
-    streams.out << "imported " << result.runsCreated << " run(s) from " << what << " " << source << " (" << result.runsAlreadyPresent
-                << " already here";
+    streams.out << "imported " << result.runsCreated << " run(s) from " << what << " " << source << " ("
+                << result.runsAlreadyPresent << " already here";
     if (what == QLatin1String("TensorBoard logdir"))
         streams.out << ", read on from where the last import stopped";
     streams.out << "; " << result.points << " new metric points";
     if (result.skippedHistograms + result.skippedImages + result.skippedOther > 0)
-        streams.out << "; skipped for now: " << result.skippedHistograms << " histograms, " << result.skippedImages << " images, "
-                    << result.skippedOther << " other values";
+        streams.out << "; skipped for now: " << result.skippedHistograms << " histograms, " << result.skippedImages
+                    << " images, " << result.skippedOther << " other values";
     streams.out << ")\n";
     for (const QString &problem : result.problems)
         streams.err << "trainyard import: " << problem << '\n';
@@ -57,17 +59,23 @@ int printHistoryImport(Streams streams, const QString &what, const QString &sour
 int runImport(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Merge another workspace (its folder) or a bundle from `trainyard export` into this one: runs it does not have,\n"
-        "by id, with their tags, params, state changes, sweeps and metrics. Importing again adds nothing; the source is\n"
-        "never written to.\n"
-        "With --tensorboard, every folder under LOGDIR holding TensorBoard event files becomes a run (docs/TENSORBOARD.md);\n"
-        "with --mlflow, every run of an MLflow file store (an mlruns/ folder) does (docs/MLFLOW.md). Both are idempotent."));
-    const QCommandLineOption tensorboard(QStringLiteral("tensorboard"), QStringLiteral("PATH is a TensorBoard logdir."));
-    const QCommandLineOption mlflow(QStringLiteral("mlflow"), QStringLiteral("PATH is an MLflow file store (mlruns/)."));
+    parser.setApplicationDescription(QStringLiteral("Merge another workspace (its folder) or a bundle from `trainyard "
+                                                    "export` into this one: runs it does not have,\n"
+                                                    "by id, with their tags, params, state changes, sweeps and "
+                                                    "metrics. Importing again adds nothing; the source is\n"
+                                                    "never written to.\n"
+                                                    "With --tensorboard, every folder under LOGDIR holding TensorBoard "
+                                                    "event files becomes a run (docs/TENSORBOARD.md);\n"
+                                                    "with --mlflow, every run of an MLflow file store (an mlruns/ "
+                                                    "folder) does (docs/MLFLOW.md). Both are idempotent."));
+    const QCommandLineOption tensorboard(QStringLiteral("tensorboard"),
+                                         QStringLiteral("PATH is a TensorBoard logdir."));
+    const QCommandLineOption mlflow(QStringLiteral("mlflow"),
+                                    QStringLiteral("PATH is an MLflow file store (mlruns/)."));
     parser.addOption(tensorboard);
     parser.addOption(mlflow);
-    parser.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("Workspace folder, bundle file, logdir or mlruns folder."));
+    parser.addPositionalArgument(QStringLiteral("PATH"),
+                                 QStringLiteral("Workspace folder, bundle file, logdir or mlruns folder."));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("import"), arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() != 1) {
@@ -76,7 +84,8 @@ int runImport(const QStringList &arguments, const QString &workspaceBefore, Stre
         return kExitUsage;
     }
     if (parser.isSet(tensorboard) && parser.isSet(mlflow)) {
-        streams.err << "trainyard import: --tensorboard and --mlflow exclude each other\n\n" << subcommandHelp(parser, QStringLiteral("import"));
+        streams.err << "trainyard import: --tensorboard and --mlflow exclude each other\n\n"
+                    << subcommandHelp(parser, QStringLiteral("import"));
         return kExitUsage;
     }
     auto workspace = openWorkspace(parser, workspaceBefore);
@@ -91,15 +100,17 @@ int runImport(const QStringList &arguments, const QString &workspaceBefore, Stre
                                                   : importMlflowStore(*workspace, **writer, source);
         if (!imported)
             return reportFailure(streams, QStringLiteral("import"), imported.error());
-        return printHistoryImport(streams, parser.isSet(tensorboard) ? QStringLiteral("TensorBoard logdir") : QStringLiteral("MLflow store"),
-                                  source, *imported);
+        return printHistoryImport(
+            streams, parser.isSet(tensorboard) ? QStringLiteral("TensorBoard logdir") : QStringLiteral("MLflow store"),
+            source, *imported);
     }
     auto imported = importWorkspace(*workspace, source);
     if (!imported)
         return reportFailure(streams, QStringLiteral("import"), imported.error());
-    streams.out << "imported " << imported->runsImported << " run(s) from " << source << " (" << imported->runsAlreadyPresent
-                << " already here, left as they are; " << imported->events << " state changes, " << imported->metricChunks
-                << " metric chunks, " << imported->sweeps << " sweeps)\n";
+    streams.out << "imported " << imported->runsImported << " run(s) from " << source << " ("
+                << imported->runsAlreadyPresent << " already here, left as they are; " << imported->events
+                << " state changes, " << imported->metricChunks << " metric chunks, " << imported->sweeps
+                << " sweeps)\n";
     return kExitOk;
 }
 

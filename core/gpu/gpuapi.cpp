@@ -17,7 +17,8 @@ void resolveInto(const SharedLibrary &library, const char *symbol, Function &tar
 
 QString incomplete(const SharedLibrary &library, const QStringList &missing)
 {
-    return QStringLiteral("%1 lacks %2: it is older than Trainyard needs").arg(library.loadedName(), missing.join(QStringLiteral(", ")));
+    return QStringLiteral("%1 lacks %2: it is older than Trainyard needs")
+        .arg(library.loadedName(), missing.join(QStringLiteral(", ")));
 }
 
 } // namespace
@@ -30,14 +31,16 @@ QString ncclInstallHint()
 
 const QStringList &cudaRuntimeLibraryNames()
 {
-    static const QStringList names = {QStringLiteral("libcudart.so.13"), QStringLiteral("libcudart.so.12"), QStringLiteral("libcudart.so"),
-                                      QStringLiteral("/usr/local/cuda/lib64/libcudart.so.13"), QStringLiteral("/usr/local/cuda/lib64/libcudart.so")};
+    static const QStringList names = {
+        QStringLiteral("libcudart.so.13"), QStringLiteral("libcudart.so.12"), QStringLiteral("libcudart.so"),
+        QStringLiteral("/usr/local/cuda/lib64/libcudart.so.13"), QStringLiteral("/usr/local/cuda/lib64/libcudart.so")};
     return names;
 }
 
 const QStringList &ncclLibraryNames()
 {
-    static const QStringList names = {QStringLiteral("libnccl.so.2"), QStringLiteral("/usr/local/cuda/lib64/libnccl.so.2"),
+    static const QStringList names = {QStringLiteral("libnccl.so.2"),
+                                      QStringLiteral("/usr/local/cuda/lib64/libnccl.so.2"),
                                       QStringLiteral("/usr/local/cuda/lib/libnccl.so.2")};
     return names;
 }
@@ -79,7 +82,9 @@ Result<CudaRuntimeApi> CudaRuntimeApi::load()
 
 QString CudaRuntimeApi::describe(const char *call, CudaError error) const
 {
-    return QStringLiteral("%1: %2 (%3)").arg(QLatin1String(call), QString::fromLatin1(getErrorString(error))).arg(error);
+    return QStringLiteral("%1: %2 (%3)")
+        .arg(QLatin1String(call), QString::fromLatin1(getErrorString(error)))
+        .arg(error);
 }
 
 Result<NcclApi> NcclApi::load()
@@ -105,7 +110,8 @@ Result<NcclApi> NcclApi::load()
     if (!missing.isEmpty())
         return fail(incomplete(*library, missing));
     if (api.getVersion(&api.m_version) != gpuapi::kNcclSuccess || api.m_version < int(gpuapi::kNcclConfigVersion))
-        return fail(QStringLiteral("NCCL %1 (%2) is too old: %3").arg(api.versionText(), library->loadedName(), ncclInstallHint()));
+        return fail(QStringLiteral("NCCL %1 (%2) is too old: %3")
+                        .arg(api.versionText(), library->loadedName(), ncclInstallHint()));
     api.m_library = std::make_shared<SharedLibrary>(std::move(library.value()));
     return api;
 }
@@ -117,14 +123,17 @@ QString NcclApi::versionText() const
 
 QString NcclApi::describe(const char *call, NcclResult result, NcclComm comm) const
 {
-    QString text = QStringLiteral("%1: %2 (%3)").arg(QLatin1String(call), QString::fromLatin1(getErrorString(result))).arg(result);
+    QString text =
+        QStringLiteral("%1: %2 (%3)").arg(QLatin1String(call), QString::fromLatin1(getErrorString(result))).arg(result);
     if (const char *last = getLastError(comm); last && *last)
         text += QStringLiteral(": ") + QString::fromLocal8Bit(last);
     return text;
 }
 
 struct NvmlApi::Session {
-    Session(SharedLibrary loaded, NvmlReturn (*shutdownFunction)()) : library(std::move(loaded)), shutdown(shutdownFunction) {}
+    Session(SharedLibrary loaded, NvmlReturn (*shutdownFunction)())
+        : library(std::move(loaded)), shutdown(shutdownFunction)
+    { }
     Session(const Session &) = delete;
     Session &operator=(const Session &) = delete;
     SharedLibrary library;
@@ -161,7 +170,8 @@ Result<NvmlApi> NvmlApi::load()
     if (!missing.isEmpty())
         return fail(incomplete(*library, missing));
     if (const NvmlReturn started = api.init(); started != gpuapi::kNvmlSuccess)
-        return fail(QStringLiteral("NVML (%1) could not start: %2").arg(library->loadedName(), QString::fromLatin1(api.errorString(started))));
+        return fail(QStringLiteral("NVML (%1) could not start: %2")
+                        .arg(library->loadedName(), QString::fromLatin1(api.errorString(started))));
     api.m_session = std::make_shared<Session>(std::move(library.value()), api.shutdown);
     return api;
 }

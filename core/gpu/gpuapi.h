@@ -15,17 +15,17 @@
 namespace trainyard {
 
 namespace gpuapi {
-using CudaError = int;       // cudaError_t
-using CudaStream = void *;   // cudaStream_t
-using CudaEvent = void *;    // cudaEvent_t
+using CudaError = int;     // cudaError_t
+using CudaStream = void *; // cudaStream_t
+using CudaEvent = void *;  // cudaEvent_t
 inline constexpr CudaError kCudaSuccess = 0;
 inline constexpr CudaError kCudaErrorNotReady = 600;
 inline constexpr int kCudaMemcpyHostToDevice = 1;
 inline constexpr int kCudaMemcpyDeviceToHost = 2;
 inline constexpr unsigned kCudaStreamNonBlocking = 1;
 
-using NcclResult = int;      // ncclResult_t
-using NcclComm = void *;     // ncclComm_t
+using NcclResult = int;  // ncclResult_t
+using NcclComm = void *; // ncclComm_t
 inline constexpr NcclResult kNcclSuccess = 0;
 inline constexpr NcclResult kNcclInProgress = 7;
 inline constexpr int kNcclFloat32 = 7; // ncclFloat32
@@ -44,12 +44,12 @@ struct NcclConfig214 {
 inline constexpr unsigned int kNcclConfigMagic = 0xcafebeef;
 inline constexpr unsigned int kNcclConfigVersion = 21400;
 
-using NvmlReturn = int;      // nvmlReturn_t
-using NvmlDevice = void *;   // nvmlDevice_t
+using NvmlReturn = int;    // nvmlReturn_t
+using NvmlDevice = void *; // nvmlDevice_t
 inline constexpr NvmlReturn kNvmlSuccess = 0;
-inline constexpr int kNvmlTemperatureGpu = 0; // NVML_TEMPERATURE_GPU
-inline constexpr int kNvmlClockSm = 1;        // NVML_CLOCK_SM
-inline constexpr int kNvmlClockMem = 2;       // NVML_CLOCK_MEM
+inline constexpr int kNvmlTemperatureGpu = 0;   // NVML_TEMPERATURE_GPU
+inline constexpr int kNvmlClockSm = 1;          // NVML_CLOCK_SM
+inline constexpr int kNvmlClockMem = 2;         // NVML_CLOCK_MEM
 inline constexpr unsigned kNvmlMaxNvLinks = 18; // NVML_NVLINK_MAX_LINKS
 struct NvmlUtilization {
     unsigned int gpu;

@@ -56,11 +56,12 @@ struct Erased<R (*)(Arguments...)> {
     using type = ErasedT<R> (*)(ErasedT<Arguments>...);
 };
 
-#define TRAINYARD_SAME_SIGNATURE(member, vendorFunction)                                                                         \
-    static_assert(std::is_same_v<decltype(member), ErasedT<decltype(&vendorFunction)>>, #vendorFunction " differs from gpuapi.h")
+#define TRAINYARD_SAME_SIGNATURE(member, vendorFunction)                                                               \
+    static_assert(std::is_same_v<decltype(member), ErasedT<decltype(&vendorFunction)>>,                                \
+                  #vendorFunction " differs from gpuapi.h")
 // For a C function that the C++ header overloads: the C overload, named by its vendor signature, must exist.
-#define TRAINYARD_SAME_C_OVERLOAD(member, vendorFunction, vendorSignature)                                                      \
-    static_assert(std::is_same_v<decltype(member), ErasedT<decltype(static_cast<vendorSignature>(&vendorFunction))>>,            \
+#define TRAINYARD_SAME_C_OVERLOAD(member, vendorFunction, vendorSignature)                                             \
+    static_assert(std::is_same_v<decltype(member), ErasedT<decltype(static_cast<vendorSignature>(&vendorFunction))>>,  \
                   #vendorFunction " differs from gpuapi.h")
 
 TRAINYARD_SAME_SIGNATURE(CudaRuntimeApi::runtimeGetVersion, ::cudaRuntimeGetVersion);
@@ -103,7 +104,8 @@ static_assert(kCudaStreamNonBlocking == cudaStreamNonBlocking);
 static_assert(kNcclSuccess == ncclSuccess && kNcclInProgress == ncclInProgress);
 static_assert(kNcclFloat32 == ncclFloat32 && kNcclSum == ncclSum);
 static_assert(sizeof(NcclUniqueId) == sizeof(ncclUniqueId));
-static_assert(offsetof(NcclConfig214, size) == offsetof(ncclConfig_t, size) && offsetof(NcclConfig214, magic) == offsetof(ncclConfig_t, magic)
+static_assert(offsetof(NcclConfig214, size) == offsetof(ncclConfig_t, size)
+              && offsetof(NcclConfig214, magic) == offsetof(ncclConfig_t, magic)
               && offsetof(NcclConfig214, version) == offsetof(ncclConfig_t, version)
               && offsetof(NcclConfig214, blocking) == offsetof(ncclConfig_t, blocking));
 static_assert(sizeof(NcclConfig214) <= sizeof(ncclConfig_t));

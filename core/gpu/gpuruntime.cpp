@@ -26,11 +26,14 @@ GpuStatus probeGpus()
         (void)cuda->driverGetVersion(&driver);
         status.cudaRuntime = QStringLiteral("CUDA runtime %1 (%2), driver supports %3")
                                  .arg(cudaVersionText(runtime), cuda->libraryName(),
-                                      driver > 0 ? QStringLiteral("CUDA %1").arg(cudaVersionText(driver)) : QStringLiteral("nothing: no NVIDIA driver"));
+                                      driver > 0 ? QStringLiteral("CUDA %1").arg(cudaVersionText(driver))
+                                                 : QStringLiteral("nothing: no NVIDIA driver"));
         if (const gpuapi::CudaError error = cuda->getDeviceCount(&count); error != gpuapi::kCudaSuccess || count == 0) {
-            status.deviceMessage = QStringLiteral("no CUDA device found%1")
-                                       .arg(error != gpuapi::kCudaSuccess ? QStringLiteral(" (%1)").arg(cuda->describe("cudaGetDeviceCount", error))
-                                                                          : QString());
+            status.deviceMessage =
+                QStringLiteral("no CUDA device found%1")
+                    .arg(error != gpuapi::kCudaSuccess
+                             ? QStringLiteral(" (%1)").arg(cuda->describe("cudaGetDeviceCount", error))
+                             : QString());
         } else {
             status.deviceCount = count;
             status.cudaAvailable = true;

@@ -21,7 +21,9 @@ Result<GpuTelemetry> GpuTelemetry::open(const QList<int> &gpus)
             return fail(QStringLiteral("GPU %1: %2").arg(gpu).arg(cuda->describe("cudaDeviceGetPCIBusId", error)));
         NvmlDevice device = nullptr;
         if (const NvmlReturn found = nvml->deviceGetHandleByPciBusId(busId, &device); found != kNvmlSuccess)
-            return fail(QStringLiteral("GPU %1 (%2): %3").arg(gpu).arg(QLatin1String(busId), nvml->describe("nvmlDeviceGetHandleByPciBusId", found)));
+            return fail(QStringLiteral("GPU %1 (%2): %3")
+                            .arg(gpu)
+                            .arg(QLatin1String(busId), nvml->describe("nvmlDeviceGetHandleByPciBusId", found)));
         devices.append({gpu, device});
     }
     return GpuTelemetry(std::move(nvml.value()), std::move(devices));

@@ -11,7 +11,7 @@
 namespace trainyard {
 
 struct GpuSample {
-    int gpu = 0;                       // the CUDA ordinal the run was given
+    int gpu = 0; // the CUDA ordinal the run was given
     std::optional<double> utilizationPercent;
     std::optional<double> memoryUsedMiB;
     std::optional<double> powerWatts;
@@ -31,7 +31,9 @@ public:
     QList<GpuSample> sample() const;
 
 private:
-    GpuTelemetry(NvmlApi nvml, QList<QPair<int, gpuapi::NvmlDevice>> devices) : m_nvml(std::move(nvml)), m_devices(std::move(devices)) {}
+    GpuTelemetry(NvmlApi nvml, QList<QPair<int, gpuapi::NvmlDevice>> devices)
+        : m_nvml(std::move(nvml)), m_devices(std::move(devices))
+    { }
 
     NvmlApi m_nvml;
     QList<QPair<int, gpuapi::NvmlDevice>> m_devices;

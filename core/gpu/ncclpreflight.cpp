@@ -45,10 +45,13 @@ struct StepShape {
 StepShape shapeOf(const Step &step, int ranks)
 {
     switch (step.op) {
-    case CollectiveOp::AllGather: return {step.elements / ranks, step.elements};
-    case CollectiveOp::ReduceScatter: return {step.elements, step.elements / ranks};
+    case CollectiveOp::AllGather:
+        return {step.elements / ranks, step.elements};
+    case CollectiveOp::ReduceScatter:
+        return {step.elements, step.elements / ranks};
     case CollectiveOp::AllReduce:
-    case CollectiveOp::Broadcast: break;
+    case CollectiveOp::Broadcast:
+        break;
     }
     return {step.elements, step.elements};
 }
@@ -61,8 +64,10 @@ float expectedValue(const Step &step, int ranks, int rank, std::int64_t i)
 {
     const std::int64_t rankSum = std::int64_t(ranks) * (ranks + 1) / 2;
     switch (step.op) {
-    case CollectiveOp::AllReduce: return float(rankSum * (1 + i % 7));
-    case CollectiveOp::Broadcast: return inputValue(0, i); // root 0
+    case CollectiveOp::AllReduce:
+        return float(rankSum * (1 + i % 7));
+    case CollectiveOp::Broadcast:
+        return inputValue(0, i); // root 0
     case CollectiveOp::AllGather: {
         const std::int64_t piece = step.elements / ranks;
         return inputValue(int(i / piece), i % piece);
@@ -77,11 +82,11 @@ float expectedValue(const Step &step, int ranks, int rank, std::int64_t i)
 
 // State every GPU's thread shares.
 struct Session {
-    Session(int ranks, const std::vector<Step> &planned, const std::function<void(const PreflightMeasurement &)> &report)
+    Session(int ranks, const std::vector<Step> &planned,
+            const std::function<void(const PreflightMeasurement &)> &report)
         : steps(planned), progress(report), seconds(planned.size(), std::vector<double>(std::size_t(ranks), 0)),
           wrong(planned.size(), std::vector<std::int64_t>(std::size_t(ranks), 0)), barrier(ranks, Completion{this})
-    {
-    }
+    { }
 
     // Runs once per barrier phase: after the step every GPU has finished, it becomes a measurement.
     struct Completion {
@@ -122,8 +127,8 @@ struct Session {
 
     const std::vector<Step> &steps;
     const std::function<void(const PreflightMeasurement &)> &progress;
-    std::vector<std::vector<double>> seconds;       // [step][rank]
-    std::vector<std::vector<std::int64_t>> wrong;   // [step][rank]
+    std::vector<std::vector<double>> seconds;     // [step][rank]
+    std::vector<std::vector<std::int64_t>> wrong; // [step][rank]
     QList<PreflightMeasurement> measurements;
     std::size_t nextStep = 0;
     std::atomic<bool> aborted{false};
@@ -135,11 +140,11 @@ struct Session {
 // One GPU's thread: its device, stream, events, buffers and communicator, released in its destructor.
 class RankWorker {
 public:
-    RankWorker(const CudaRuntimeApi &cuda, const NcclApi &nccl, Session &session, int rank, int ranks, int device, const NcclUniqueId &id,
-               const PreflightOptions &options)
-        : m_cuda(cuda), m_nccl(nccl), m_session(session), m_rank(rank), m_ranks(ranks), m_device(device), m_id(id), m_options(options)
-    {
-    }
+    RankWorker(const CudaRuntimeApi &cuda, const NcclApi &nccl, Session &session, int rank, int ranks, int device,
+               const NcclUniqueId &id, const PreflightOptions &options)
+        : m_cuda(cuda), m_nccl(nccl), m_session(session), m_rank(rank), m_ranks(ranks), m_device(device), m_id(id),
+          m_options(options)
+    { }
     ~RankWorker() { release(); }
 
     void run()
@@ -198,7 +203,8 @@ private:
 
     Clock::time_point deadline() const
     {
-        return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(m_options.timeoutSeconds));
+        return Clock::now()
+            + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(m_options.timeoutSeconds));
     }
 
     // Calls `poll` (true: done) until it is done, fails, another GPU failed, or --timeout passes.
@@ -223,7 +229,8 @@ private:
         return pollUntilDone(what, [&]() -> Result<bool> {
             NcclResult state = kNcclSuccess;
             if (const NcclResult queried = m_nccl.commGetAsyncError(m_comm, &state); queried != kNcclSuccess)
-                return fail(QStringLiteral("%1, %2: %3").arg(where(), what, m_nccl.describe("ncclCommGetAsyncError", queried, m_comm)));
+                return fail(QStringLiteral("%1, %2: %3")
+                                .arg(where(), what, m_nccl.describe("ncclCommGetAsyncError", queried, m_comm)));
             if (state != kNcclSuccess && state != kNcclInProgress)
                 return fail(QStringLiteral("%1, %2: %3").arg(where(), what, m_nccl.describe(call, state, m_comm)));
             return state == kNcclSuccess;
@@ -238,7 +245,8 @@ private:
             NcclResult state = kNcclSuccess;
             (void)m_nccl.commGetAsyncError(m_comm, &state);
             if (state != kNcclSuccess && state != kNcclInProgress)
-                return fail(QStringLiteral("%1, %2: %3").arg(where(), what, m_nccl.describe("ncclCommGetAsyncError", state, m_comm)));
+                return fail(QStringLiteral("%1, %2: %3")
+                                .arg(where(), what, m_nccl.describe("ncclCommGetAsyncError", state, m_comm)));
             if (queried != kCudaSuccess && queried != kCudaErrorNotReady)
                 return fail(cudaCall("cudaStreamQuery", queried).error());
             return queried == kCudaSuccess;
@@ -254,7 +262,9 @@ private:
             return sent;
         if (auto received = cudaCall("cudaMalloc", m_cuda.malloc(&m_receive, bufferBytes)); !received)
             return received;
-        if (auto made = cudaCall("cudaStreamCreateWithFlags", m_cuda.streamCreateWithFlags(&m_stream, kCudaStreamNonBlocking)); !made)
+        if (auto made =
+                cudaCall("cudaStreamCreateWithFlags", m_cuda.streamCreateWithFlags(&m_stream, kCudaStreamNonBlocking));
+            !made)
             return made;
         if (auto made = cudaCall("cudaEventCreate", m_cuda.eventCreate(&m_begin)); !made)
             return made;
@@ -269,10 +279,14 @@ private:
     {
         const std::size_t n = std::size_t(count);
         switch (step.op) {
-        case CollectiveOp::AllReduce: return m_nccl.allReduce(send, receive, n, kNcclFloat32, kNcclSum, m_comm, m_stream);
-        case CollectiveOp::AllGather: return m_nccl.allGather(send, receive, n, kNcclFloat32, m_comm, m_stream);
-        case CollectiveOp::ReduceScatter: return m_nccl.reduceScatter(send, receive, n, kNcclFloat32, kNcclSum, m_comm, m_stream);
-        case CollectiveOp::Broadcast: return m_nccl.broadcast(send, receive, n, kNcclFloat32, 0, m_comm, m_stream);
+        case CollectiveOp::AllReduce:
+            return m_nccl.allReduce(send, receive, n, kNcclFloat32, kNcclSum, m_comm, m_stream);
+        case CollectiveOp::AllGather:
+            return m_nccl.allGather(send, receive, n, kNcclFloat32, m_comm, m_stream);
+        case CollectiveOp::ReduceScatter:
+            return m_nccl.reduceScatter(send, receive, n, kNcclFloat32, kNcclSum, m_comm, m_stream);
+        case CollectiveOp::Broadcast:
+            return m_nccl.broadcast(send, receive, n, kNcclFloat32, 0, m_comm, m_stream);
         }
         return kNcclSuccess;
     }
@@ -287,7 +301,9 @@ private:
             piece.resize(std::size_t(size));
             for (std::int64_t i = 0; i < size; ++i)
                 piece[std::size_t(i)] = value(first + i);
-            if (auto copied = cudaCall("cudaMemcpy", m_cuda.memcpy(target + first * 4, piece.data(), std::size_t(size) * 4, kCudaMemcpyHostToDevice));
+            if (auto copied = cudaCall(
+                    "cudaMemcpy",
+                    m_cuda.memcpy(target + first * 4, piece.data(), std::size_t(size) * 4, kCudaMemcpyHostToDevice));
                 !copied)
                 return copied;
         }
@@ -303,7 +319,9 @@ private:
         for (std::int64_t first = 0; first < count; first += kCheckPieceElements) {
             const std::int64_t size = std::min(kCheckPieceElements, count - first);
             piece.resize(std::size_t(size));
-            if (auto copied = cudaCall("cudaMemcpy", m_cuda.memcpy(piece.data(), source + first * 4, std::size_t(size) * 4, kCudaMemcpyDeviceToHost));
+            if (auto copied = cudaCall(
+                    "cudaMemcpy",
+                    m_cuda.memcpy(piece.data(), source + first * 4, std::size_t(size) * 4, kCudaMemcpyDeviceToHost));
                 !copied)
                 return fail(copied.error());
             for (std::int64_t i = 0; i < size; ++i)
@@ -315,7 +333,10 @@ private:
     Result<void> runStep(std::size_t index, const Step &step)
     {
         const StepShape shape = shapeOf(step, m_ranks);
-        const QString what = QStringLiteral("%1 of %2 bytes%3").arg(collectiveName(step.op)).arg(step.bytes).arg(step.inPlace ? QStringLiteral(" in place") : QString());
+        const QString what = QStringLiteral("%1 of %2 bytes%3")
+                                 .arg(collectiveName(step.op))
+                                 .arg(step.bytes)
+                                 .arg(step.inPlace ? QStringLiteral(" in place") : QString());
         auto *sendBuffer = static_cast<char *>(m_send);
         auto *receiveBuffer = static_cast<char *>(m_receive);
         // In place, as nccl-tests lays it out: one buffer, a rank's piece of the gathered or scattered whole.
@@ -332,7 +353,8 @@ private:
         const std::int64_t count = step.op == CollectiveOp::AllGather ? shape.sendElements : shape.receiveElements;
 
         // Checked once on known inputs.
-        if (auto filled = fill(send, shape.sendElements, [this](std::int64_t i) { return inputValue(m_rank, i); }); !filled)
+        if (auto filled = fill(send, shape.sendElements, [this](std::int64_t i) { return inputValue(m_rank, i); });
+            !filled)
             return filled;
         if (auto enqueued = ncclCall("nccl collective", enqueue(step, send, receive, count), what); !enqueued)
             return enqueued;
@@ -357,7 +379,8 @@ private:
         if (auto done = waitForStream(m_stream, what); !done)
             return done;
         float milliseconds = 0;
-        if (auto timed = cudaCall("cudaEventElapsedTime", m_cuda.eventElapsedTime(&milliseconds, m_begin, m_end)); !timed)
+        if (auto timed = cudaCall("cudaEventElapsedTime", m_cuda.eventElapsedTime(&milliseconds, m_begin, m_end));
+            !timed)
             return timed;
         m_session.seconds[index][std::size_t(m_rank)] = double(milliseconds) / 1000.0 / m_options.iterations;
         return {};
@@ -365,7 +388,9 @@ private:
 
     Result<void> finish()
     {
-        if (auto finalized = ncclCall("ncclCommFinalize", m_nccl.commFinalize(m_comm), QStringLiteral("finalizing the communicator")); !finalized)
+        if (auto finalized = ncclCall("ncclCommFinalize", m_nccl.commFinalize(m_comm),
+                                      QStringLiteral("finalizing the communicator"));
+            !finalized)
             return finalized;
         const NcclResult destroyed = m_nccl.commDestroy(m_comm);
         m_comm = nullptr;
@@ -444,14 +469,16 @@ void describeDevices(const CudaRuntimeApi &cuda, PreflightResult &result)
     QStringList busIds;
     for (int device : result.gpus) {
         char busId[64] = {};
-        busIds << (cuda.deviceGetPciBusId(busId, int(sizeof(busId)), device) == kCudaSuccess ? QString::fromLatin1(busId)
-                                                                                                   : QStringLiteral("GPU %1").arg(device));
+        busIds << (cuda.deviceGetPciBusId(busId, int(sizeof(busId)), device) == kCudaSuccess
+                       ? QString::fromLatin1(busId)
+                       : QStringLiteral("GPU %1").arg(device));
     }
     result.deviceNames = busIds;
     auto nvml = NvmlApi::load();
     if (!nvml) {
         result.link.kind = result.gpus.size() == 1 ? GpuLinkInfo::Kind::None : GpuLinkInfo::Kind::Unknown;
-        result.link.description = result.gpus.size() == 1 ? QStringLiteral("one GPU") : QStringLiteral("unknown (%1)").arg(nvml.error());
+        result.link.description =
+            result.gpus.size() == 1 ? QStringLiteral("one GPU") : QStringLiteral("unknown (%1)").arg(nvml.error());
         return;
     }
     int minLinks = std::numeric_limits<int>::max(), nvLinkVersion = 0;
@@ -475,7 +502,8 @@ void describeDevices(const CudaRuntimeApi &cuda, PreflightResult &result)
         }
         minLinks = std::min(minLinks, links);
         unsigned generation = 0, width = 0;
-        if (nvml->deviceGetCurrPcieLinkGeneration(device, &generation) == kNvmlSuccess && nvml->deviceGetCurrPcieLinkWidth(device, &width) == kNvmlSuccess) {
+        if (nvml->deviceGetCurrPcieLinkGeneration(device, &generation) == kNvmlSuccess
+            && nvml->deviceGetCurrPcieLinkWidth(device, &width) == kNvmlSuccess) {
             minGeneration = std::min(minGeneration, generation);
             minWidth = std::min(minWidth, width);
         }
@@ -507,10 +535,14 @@ QString sizeText(double bytes)
 QString linkKindName(GpuLinkInfo::Kind kind)
 {
     switch (kind) {
-    case GpuLinkInfo::Kind::None: return QStringLiteral("none");
-    case GpuLinkInfo::Kind::NvLink: return QStringLiteral("nvlink");
-    case GpuLinkInfo::Kind::Pcie: return QStringLiteral("pcie");
-    case GpuLinkInfo::Kind::Unknown: break;
+    case GpuLinkInfo::Kind::None:
+        return QStringLiteral("none");
+    case GpuLinkInfo::Kind::NvLink:
+        return QStringLiteral("nvlink");
+    case GpuLinkInfo::Kind::Pcie:
+        return QStringLiteral("pcie");
+    case GpuLinkInfo::Kind::Unknown:
+        break;
     }
     return QStringLiteral("unknown");
 }
@@ -559,14 +591,16 @@ void judgePreflight(PreflightResult &result)
     for (const PreflightMeasurement &m : result.measurements) {
         if (m.wrongElements > 0) {
             result.verdict = QStringLiteral("wrong results: %1 of %2%3 gave %4 wrong element(s) over %5 GPU(s)")
-                                 .arg(collectiveName(m.op), sizeText(double(m.bytes)), m.inPlace ? QStringLiteral(" in place") : QString())
+                                 .arg(collectiveName(m.op), sizeText(double(m.bytes)),
+                                      m.inPlace ? QStringLiteral(" in place") : QString())
                                  .arg(m.wrongElements)
                                  .arg(result.gpus.size());
             return;
         }
     }
     if (result.measurements.isEmpty()) {
-        result.verdict = QStringLiteral("nothing measured: no size between --min-bytes and --max-bytes gives each GPU an element");
+        result.verdict =
+            QStringLiteral("nothing measured: no size between --min-bytes and --max-bytes gives each GPU an element");
         return;
     }
     const PreflightMeasurement *peak = &result.measurements.first();
@@ -575,14 +609,17 @@ void judgePreflight(PreflightResult &result)
             peak = &m;
     if (result.gpus.size() <= 1) {
         result.healthy = true;
-        result.verdict = QStringLiteral("healthy: every collective gave correct results on one GPU (no link between GPUs to measure)");
+        result.verdict = QStringLiteral(
+            "healthy: every collective gave correct results on one GPU (no link between GPUs to measure)");
         return;
     }
-    const QString peakText = QStringLiteral("peak bus bandwidth %1 GB/s (%2, %3)")
-                                 .arg(QString::number(peak->busGBs, 'f', 1), collectiveName(peak->op), sizeText(double(peak->bytes)));
+    const QString peakText =
+        QStringLiteral("peak bus bandwidth %1 GB/s (%2, %3)")
+            .arg(QString::number(peak->busGBs, 'f', 1), collectiveName(peak->op), sizeText(double(peak->bytes)));
     if (result.link.expectedBusGBs <= 0) {
         result.healthy = true;
-        result.verdict = QStringLiteral("correct results; %1; link class %2, so no expectation to compare with").arg(peakText, result.link.description);
+        result.verdict = QStringLiteral("correct results; %1; link class %2, so no expectation to compare with")
+                             .arg(peakText, result.link.description);
         return;
     }
     const double threshold = result.link.expectedBusGBs * result.link.healthyFraction;
@@ -591,13 +628,16 @@ void judgePreflight(PreflightResult &result)
         result.verdict = QStringLiteral("healthy: correct results; %1, as expected of %2 (at least %3 GB/s)")
                              .arg(peakText, result.link.description, QString::number(threshold, 'f', 0));
     } else {
-        result.verdict = QStringLiteral("slow: %1, below the %2 GB/s expected of %3; check NCCL_P2P_DISABLE, NCCL_DEBUG=INFO's transport lines "
-                                        "and the topology (nvidia-smi topo -m)")
-                             .arg(peakText, QString::number(threshold, 'f', 0), result.link.description);
+        result.verdict =
+            QStringLiteral(
+                "slow: %1, below the %2 GB/s expected of %3; check NCCL_P2P_DISABLE, NCCL_DEBUG=INFO's transport lines "
+                "and the topology (nvidia-smi topo -m)")
+                .arg(peakText, QString::number(threshold, 'f', 0), result.link.description);
     }
 }
 
-Result<PreflightResult> runNcclPreflight(const PreflightOptions &options, const std::function<void(const PreflightMeasurement &)> &progress)
+Result<PreflightResult> runNcclPreflight(const PreflightOptions &options,
+                                         const std::function<void(const PreflightMeasurement &)> &progress)
 {
     auto cuda = CudaRuntimeApi::load();
     if (!cuda)
@@ -605,7 +645,9 @@ Result<PreflightResult> runNcclPreflight(const PreflightOptions &options, const 
     int deviceCount = 0;
     if (const CudaError counted = cuda->getDeviceCount(&deviceCount); counted != kCudaSuccess || deviceCount == 0)
         return fail(QStringLiteral("no CUDA device found%1")
-                        .arg(counted != kCudaSuccess ? QStringLiteral(" (%1)").arg(cuda->describe("cudaGetDeviceCount", counted)) : QString()));
+                        .arg(counted != kCudaSuccess
+                                 ? QStringLiteral(" (%1)").arg(cuda->describe("cudaGetDeviceCount", counted))
+                                 : QString()));
     auto nccl = NcclApi::load();
     if (!nccl)
         return fail(nccl.error());
@@ -621,7 +663,10 @@ Result<PreflightResult> runNcclPreflight(const PreflightOptions &options, const 
             result.gpus << device;
     for (int device : result.gpus)
         if (device < 0 || device >= deviceCount)
-            return fail(QStringLiteral("GPU %1 does not exist: this machine has %2 CUDA device(s), 0 to %3").arg(device).arg(deviceCount).arg(deviceCount - 1));
+            return fail(QStringLiteral("GPU %1 does not exist: this machine has %2 CUDA device(s), 0 to %3")
+                            .arg(device)
+                            .arg(deviceCount)
+                            .arg(deviceCount - 1));
     describeDevices(*cuda, result);
 
     const int ranks = int(result.gpus.size());
@@ -668,10 +713,11 @@ QJsonObject PreflightResult::toJson() const
         {QStringLiteral("devices"), names},
         {QStringLiteral("nccl"), nccl},
         {QStringLiteral("cuda_runtime"), cudaRuntime},
-        {QStringLiteral("link"), QJsonObject{{QStringLiteral("kind"), linkKindName(link.kind)},
-                                             {QStringLiteral("description"), link.description},
-                                             {QStringLiteral("expected_busbw_gbs"), link.expectedBusGBs},
-                                             {QStringLiteral("healthy_fraction"), link.healthyFraction}}},
+        {QStringLiteral("link"),
+         QJsonObject{{QStringLiteral("kind"), linkKindName(link.kind)},
+                     {QStringLiteral("description"), link.description},
+                     {QStringLiteral("expected_busbw_gbs"), link.expectedBusGBs},
+                     {QStringLiteral("healthy_fraction"), link.healthyFraction}}},
         {QStringLiteral("measurements"), rows},
         {QStringLiteral("error"), error},
         {QStringLiteral("healthy"), healthy},
@@ -694,7 +740,8 @@ Result<PreflightResult> PreflightResult::fromJson(const QJsonObject &object)
     result.cudaRuntime = object.value(QStringLiteral("cuda_runtime")).toString();
     const QJsonObject link = object.value(QStringLiteral("link")).toObject();
     const QString kind = link.value(QStringLiteral("kind")).toString();
-    for (GpuLinkInfo::Kind candidate : {GpuLinkInfo::Kind::None, GpuLinkInfo::Kind::NvLink, GpuLinkInfo::Kind::Pcie, GpuLinkInfo::Kind::Unknown})
+    for (GpuLinkInfo::Kind candidate :
+         {GpuLinkInfo::Kind::None, GpuLinkInfo::Kind::NvLink, GpuLinkInfo::Kind::Pcie, GpuLinkInfo::Kind::Unknown})
         if (linkKindName(candidate) == kind)
             result.link.kind = candidate;
     result.link.description = link.value(QStringLiteral("description")).toString();
@@ -704,7 +751,8 @@ Result<PreflightResult> PreflightResult::fromJson(const QJsonObject &object)
         const QJsonObject row = value.toObject();
         const auto op = parseCollective(row.value(QStringLiteral("op")).toString());
         if (!op)
-            return fail(QStringLiteral("a preflight measurement of an unknown collective '%1'").arg(row.value(QStringLiteral("op")).toString()));
+            return fail(QStringLiteral("a preflight measurement of an unknown collective '%1'")
+                            .arg(row.value(QStringLiteral("op")).toString()));
         PreflightMeasurement m;
         m.op = *op;
         m.bytes = row.value(QStringLiteral("bytes")).toInteger();

@@ -20,11 +20,12 @@ namespace trainyard {
 
 struct PreflightOptions {
     QList<int> gpus; // CUDA device ordinals (as CUDA_VISIBLE_DEVICES shows them); empty: every device
-    QList<CollectiveOp> ops = {CollectiveOp::AllReduce, CollectiveOp::AllGather, CollectiveOp::ReduceScatter, CollectiveOp::Broadcast};
+    QList<CollectiveOp> ops = {CollectiveOp::AllReduce, CollectiveOp::AllGather, CollectiveOp::ReduceScatter,
+                               CollectiveOp::Broadcast};
     std::int64_t minBytes = 8;
     std::int64_t maxBytes = std::int64_t(1) << 30;
-    int iterations = 20;       // timed, per size
-    int warmupIterations = 5;  // untimed, per size
+    int iterations = 20;        // timed, per size
+    int warmupIterations = 5;   // untimed, per size
     double timeoutSeconds = 30; // for any one wait: communicator start, one size's check or timing, finalize
 };
 
@@ -34,7 +35,7 @@ struct PreflightMeasurement {
     std::int64_t bytes = 0;    // S as nccl-tests reports it (the whole buffer)
     std::int64_t elements = 0; // float32 elements in S
     bool inPlace = false;
-    double seconds = 0;        // one iteration, the slowest GPU's
+    double seconds = 0; // one iteration, the slowest GPU's
     double algorithmGBs = 0;
     double busGBs = 0;
     std::int64_t wrongElements = 0; // over every GPU's output
@@ -44,8 +45,8 @@ struct PreflightMeasurement {
 struct GpuLinkInfo {
     enum class Kind { None, NvLink, Pcie, Unknown };
     Kind kind = Kind::Unknown;
-    QString description;      // "NVLink 4, 18 links per GPU", "PCIe Gen4 x16", "one GPU", "unknown (NVML not found ...)"
-    double expectedBusGBs = 0; // what the link carries one way, per GPU; 0 where unknown or one GPU
+    QString description; // "NVLink 4, 18 links per GPU", "PCIe Gen4 x16", "one GPU", "unknown (NVML not found ...)"
+    double expectedBusGBs = 0;  // what the link carries one way, per GPU; 0 where unknown or one GPU
     double healthyFraction = 0; // the verdict's threshold: at least this share of expectedBusGBs
 };
 QString linkKindName(GpuLinkInfo::Kind kind);

@@ -29,7 +29,7 @@ public:
     }
 
 private:
-    SharedLibrary(void *handle, QString name) : m_handle(handle), m_name(std::move(name)) {}
+    SharedLibrary(void *handle, QString name) : m_handle(handle), m_name(std::move(name)) { }
     void *lookup(const char *symbol) const;
 
     void *m_handle = nullptr;

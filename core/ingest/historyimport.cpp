@@ -49,12 +49,14 @@ Result<double> firstWallTimeOf(const QString &path)
 
 QDateTime timeFromSeconds(double seconds)
 {
-    return seconds > 0 ? QDateTime::fromMSecsSinceEpoch(std::llround(seconds * 1000.0), Qt::UTC) : QDateTime::currentDateTimeUtc();
+    return seconds > 0 ? QDateTime::fromMSecsSinceEpoch(std::llround(seconds * 1000.0), Qt::UTC)
+                       : QDateTime::currentDateTimeUtc();
 }
 
 } // namespace
 
-Result<HistoryImportResult> importTensorBoardLogdir(const Workspace &workspace, StoreWriter &writer, const QString &logdir)
+Result<HistoryImportResult> importTensorBoardLogdir(const Workspace &workspace, StoreWriter &writer,
+                                                    const QString &logdir)
 {
     const QFileInfo rootInfo(logdir);
     if (!rootInfo.isDir())
@@ -132,13 +134,15 @@ Result<HistoryImportResult> importTensorBoardLogdir(const Workspace &workspace, 
         result.skippedOther += after.audio + after.otherTensors;
         if (!existing->has_value()) {
             const double lastWallTime = after.lastWallTime > 0 ? after.lastWallTime : firstWallTime;
-            if (auto ended = writer.recordStatus(runId, RunStatus::Succeeded, timeFromSeconds(lastWallTime)).get(); !ended)
+            if (auto ended = writer.recordStatus(runId, RunStatus::Succeeded, timeFromSeconds(lastWallTime)).get();
+                !ended)
                 return fail(ended.error());
         }
         result.runIds << runId;
     }
     if (result.runIds.isEmpty())
-        return fail(QStringLiteral("nothing imported from %1:\n  %2").arg(logdir, result.problems.join(QStringLiteral("\n  "))));
+        return fail(QStringLiteral("nothing imported from %1:\n  %2")
+                        .arg(logdir, result.problems.join(QStringLiteral("\n  "))));
     return result;
 }
 
@@ -168,7 +172,10 @@ Result<YAML::Node> loadYaml(const QString &path)
             return fail(QStringLiteral("%1: not a YAML mapping").arg(path));
         return node;
     } catch (const YAML::Exception &error) {
-        return fail(QStringLiteral("%1:%2:%3: %4").arg(path).arg(error.mark.line + 1).arg(error.mark.column + 1)
+        return fail(QStringLiteral("%1:%2:%3: %4")
+                        .arg(path)
+                        .arg(error.mark.line + 1)
+                        .arg(error.mark.column + 1)
                         .arg(QString::fromStdString(error.msg)));
     }
 }
@@ -253,7 +260,9 @@ Result<void> readMetricFiles(const QString &folder, std::vector<TrackedMetric> &
             }
             if (!tsOk || !valueOk || !stepOk)
                 return fail(QStringLiteral("%1:%2: expected \"timestamp value step\", got \"%3\"")
-                                .arg(path).arg(lineNumber).arg(QString::fromUtf8(line.left(80))));
+                                .arg(path)
+                                .arg(lineNumber)
+                                .arg(QString::fromUtf8(line.left(80))));
             metrics.push_back(std::move(metric));
         }
     }
@@ -327,7 +336,8 @@ Result<HistoryImportResult> importMlflowStore(const Workspace &workspace, StoreW
         }
     }
     if (experiments == 0)
-        return fail(QStringLiteral("%1 holds no MLflow experiment folder (<id>/meta.yaml): is it an mlruns/ folder?").arg(storeDir));
+        return fail(QStringLiteral("%1 holds no MLflow experiment folder (<id>/meta.yaml): is it an mlruns/ folder?")
+                        .arg(storeDir));
 
     auto reader = workspace.database().connect();
     if (!reader)
@@ -351,7 +361,8 @@ Result<HistoryImportResult> importMlflowStore(const Workspace &workspace, StoreW
         run.cwd = files.folder;
         run.source = source;
         run.initialStatus = files.status == 2 ? RunStatus::Queued : RunStatus::Running;
-        run.createdAt = files.startMs > 0 ? QDateTime::fromMSecsSinceEpoch(files.startMs, Qt::UTC) : QDateTime::currentDateTimeUtc();
+        run.createdAt = files.startMs > 0 ? QDateTime::fromMSecsSinceEpoch(files.startMs, Qt::UTC)
+                                          : QDateTime::currentDateTimeUtc();
         for (const KeyValue &tag : files.tags)
             if (tag.key == QLatin1String("mlflow.source.name"))
                 run.command = {tag.value};

@@ -20,7 +20,7 @@ struct HistoryImportResult {
     int runsAlreadyPresent = 0; // found by their source; event files read on from where the last import stopped
     std::int64_t points = 0;    // points stored by this import
     std::int64_t damagedRecords = 0;
-    QStringList problems;       // damaged records and files that are not event files, each naming its file
+    QStringList problems; // damaged records and files that are not event files, each naming its file
     std::int64_t skippedHistograms = 0;
     std::int64_t skippedImages = 0;
     std::int64_t skippedOther = 0; // audio, text, non-scalar tensors
@@ -31,7 +31,8 @@ struct HistoryImportResult {
 // path below the logdir, project the logdir's name, backend `tensorboard`, status succeeded, its times those of its
 // first and last events, hparams as params. A file whose first record is not a TensorBoard event is reported and left
 // out; an error only when nothing could be imported.
-Result<HistoryImportResult> importTensorBoardLogdir(const Workspace &workspace, StoreWriter &writer, const QString &logdir);
+Result<HistoryImportResult> importTensorBoardLogdir(const Workspace &workspace, StoreWriter &writer,
+                                                    const QString &logdir);
 
 // Imports an MLflow file store (the folder holding experiment folders, usually mlruns/): each experiment becomes a
 // project, each run a run (backend `mlflow`, its status, times, params, tags and every metric line). The whole store is

@@ -34,7 +34,8 @@ std::int64_t findNewline(int fd, std::int64_t from, std::int64_t size)
     constexpr std::size_t kBlock = 1 << 20;
     std::string block(kBlock, '\0');
     for (std::int64_t offset = from; offset < size;) {
-        const ssize_t got = ::pread(fd, block.data(), std::size_t(std::min<std::int64_t>(size - offset, kBlock)), offset);
+        const ssize_t got =
+            ::pread(fd, block.data(), std::size_t(std::min<std::int64_t>(size - offset, kBlock)), offset);
         if (got <= 0)
             return -1;
         if (const void *found = std::memchr(block.data(), '\n', std::size_t(got)))
@@ -47,7 +48,8 @@ std::int64_t findNewline(int fd, std::int64_t from, std::int64_t size)
 // An owned file descriptor.
 class ReadOnlyFile {
 public:
-    explicit ReadOnlyFile(const QString &path) : m_fd(::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC)) {}
+    explicit ReadOnlyFile(const QString &path) : m_fd(::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC))
+    { }
     ~ReadOnlyFile()
     {
         if (m_fd >= 0)
@@ -88,7 +90,11 @@ struct MetricIngester::Batch {
     std::uint32_t keyIndex(int rank, std::string_view key)
     {
         // Lines repeat their keys in the same order: try the one after the last hit first.
-        const auto matches = [&](std::uint32_t i) { return rawKeys[i].size() == key.size() + prefixLength(rank) && std::string_view(rawKeys[i]).substr(prefixLength(rank)) == key && (rank == 0 || std::string_view(rawKeys[i]).substr(0, prefixLength(rank)) == prefix(rank)); };
+        const auto matches = [&](std::uint32_t i) {
+            return rawKeys[i].size() == key.size() + prefixLength(rank)
+                && std::string_view(rawKeys[i]).substr(prefixLength(rank)) == key
+                && (rank == 0 || std::string_view(rawKeys[i]).substr(0, prefixLength(rank)) == prefix(rank));
+        };
         const auto n = std::uint32_t(rawKeys.size());
         for (std::uint32_t probe = 0; probe < n; ++probe) {
             const std::uint32_t i = (hint + probe) % n;
@@ -156,8 +162,7 @@ Result<void> insertRows(SqliteConnection &connection, std::vector<MetricIngester
 MetricIngester::MetricIngester(QString runId, QString runDir, StoreWriter &writer)
     : m_runId(std::move(runId)), m_runDir(std::move(runDir)), m_writer(writer),
       m_keyIds(std::make_shared<QHash<QString, std::int64_t>>()), m_batch(newBatch())
-{
-}
+{ }
 
 MetricIngester::~MetricIngester() { (void)waitForWrites(); }
 
@@ -216,7 +221,8 @@ QStringList MetricIngester::currentFiles(bool &metricsMode) const
     // No metrics file: rank 0's output, attempt by attempt.
     QStringList logs = dir.entryList({QStringLiteral("rank0.log"), QStringLiteral("rank0.attempt*.log")}, QDir::Files);
     std::sort(logs.begin(), logs.end(), [](const QString &a, const QString &b) {
-        return parseRankLogFileName(a).value_or(RankLogName{}).attempt < parseRankLogFileName(b).value_or(RankLogName{}).attempt;
+        return parseRankLogFileName(a).value_or(RankLogName{}).attempt
+            < parseRankLogFileName(b).value_or(RankLogName{}).attempt;
     });
     return logs + system;
 }
@@ -254,7 +260,9 @@ Result<std::int64_t> MetricIngester::ingestFile(FileCursor &cursor, bool final)
     const off_t size = ::lseek(file.fd(), 0, SEEK_END);
     if (size < cursor.offset) {
         return fail(QStringLiteral("%1 shrank from %2 to %3 bytes while being ingested; it must only be appended to")
-                        .arg(path).arg(cursor.offset).arg(qint64(size)));
+                        .arg(path)
+                        .arg(cursor.offset)
+                        .arg(qint64(size)));
     }
     std::int64_t queued = 0;
     std::string buffer;
@@ -301,11 +309,12 @@ Result<std::int64_t> MetricIngester::ingestFile(FileCursor &cursor, bool final)
                 break; // still being written: skipped when it ends
             ++cursor.lineNumber;
             const std::int64_t lineBytes = (newline < 0 ? size : newline) - chunkBase;
-            countMalformed(cursor, QStringLiteral("%1:%2: line of %3 bytes, over the %4 MiB a metric line may have; skipped")
-                                       .arg(cursor.name)
-                                       .arg(cursor.lineNumber)
-                                       .arg(lineBytes)
-                                       .arg(kMaxReadBytes >> 20));
+            countMalformed(cursor,
+                           QStringLiteral("%1:%2: line of %3 bytes, over the %4 MiB a metric line may have; skipped")
+                               .arg(cursor.name)
+                               .arg(cursor.lineNumber)
+                               .arg(lineBytes)
+                               .arg(kMaxReadBytes >> 20));
             cursor.offset = newline < 0 ? size : newline + 1;
             m_batch->recordProgress(cursor);
             continue;
@@ -339,7 +348,8 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
     if (cursor.isLog) {
         constexpr std::size_t stampLength = kLogStampLength;
         if (line.size() > stampLength + 1 && line[stampLength - 1] == 'Z' && line[stampLength] == ' ') {
-            const QDateTime stamp = QDateTime::fromString(QString::fromLatin1(line.data(), stampLength), Qt::ISODateWithMs);
+            const QDateTime stamp =
+                QDateTime::fromString(QString::fromLatin1(line.data(), stampLength), Qt::ISODateWithMs);
             if (stamp.isValid()) {
                 tsMs = stamp.toMSecsSinceEpoch();
                 hasTs = true;
@@ -360,11 +370,12 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
         parsed = m_jsonParser.parse(line, capacity, m_line, m_error);
         // A malformed line is counted (with file:line); so is a kept line that had a member dropped.
         if (!parsed || !m_line.rejected.empty()) {
-            const QString example = QStringLiteral("%1:%2: %3: %4")
-                                        .arg(cursor.name)
-                                        .arg(cursor.lineNumber)
-                                        .arg(QString::fromStdString(parsed ? m_line.rejected : m_error),
-                                             QString::fromUtf8(line.data(), qsizetype(std::min<std::size_t>(line.size(), 120))));
+            const QString example =
+                QStringLiteral("%1:%2: %3: %4")
+                    .arg(cursor.name)
+                    .arg(cursor.lineNumber)
+                    .arg(QString::fromStdString(parsed ? m_line.rejected : m_error),
+                         QString::fromUtf8(line.data(), qsizetype(std::min<std::size_t>(line.size(), 120))));
             countMalformed(cursor, example);
             if (!parsed)
                 return;
@@ -383,12 +394,13 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
         m_stats.latestStep = m_line.step;
         m_stats.latestValues.clear();
         for (const MetricValue &value : m_line.values)
-            m_stats.latestValues.append({QString::fromUtf8(value.key.data(), qsizetype(value.key.size())), value.value});
+            m_stats.latestValues.append(
+                {QString::fromUtf8(value.key.data(), qsizetype(value.key.size())), value.value});
     }
 }
 
-std::int64_t MetricIngester::pointsInFiles(const QString &runId, const QString &runDir, StoreWriter &writer, const Database &database,
-                                           std::int64_t fallback)
+std::int64_t MetricIngester::pointsInFiles(const QString &runId, const QString &runDir, StoreWriter &writer,
+                                           const Database &database, std::int64_t fallback)
 {
     MetricIngester counter(runId, runDir, writer);
     counter.setCountOnly(true);
@@ -427,40 +439,42 @@ Result<void> MetricIngester::submit(std::unique_ptr<Batch> batch)
     auto keyIds = m_keyIds;
     const QString runId = m_runId;
     auto failed = m_writeFailed;
-    m_inFlight.push_back(m_writer.submit<void>([shared, keyIds, runId, failed](SqliteConnection &connection) -> Result<void> {
-        // After a failed batch none queued behind it may commit: its offsets would skip the failed batch's lines.
-        // (The writer runs operations in order on one thread.)
-        if (*failed)
-            return fail(QStringLiteral("not written: an earlier batch of this run's points failed"));
-        const auto failure = [&failed](Error error) {
-            *failed = true;
-            return error;
-        };
-        // Key ids: cached across batches; this lambda only ever runs on the writer thread.
-        std::vector<std::int64_t> ids(shared->keys.size());
-        for (std::size_t i = 0; i < shared->keys.size(); ++i) {
-            const QString &key = shared->keys[i];
-            auto cached = keyIds->constFind(key);
-            if (cached != keyIds->constEnd()) {
-                ids[i] = *cached;
-                continue;
+    m_inFlight.push_back(
+        m_writer.submit<void>([shared, keyIds, runId, failed](SqliteConnection &connection) -> Result<void> {
+            // After a failed batch none queued behind it may commit: its offsets would skip the failed batch's lines.
+            // (The writer runs operations in order on one thread.)
+            if (*failed)
+                return fail(QStringLiteral("not written: an earlier batch of this run's points failed"));
+            const auto failure = [&failed](Error error) {
+                *failed = true;
+                return error;
+            };
+            // Key ids: cached across batches; this lambda only ever runs on the writer thread.
+            std::vector<std::int64_t> ids(shared->keys.size());
+            for (std::size_t i = 0; i < shared->keys.size(); ++i) {
+                const QString &key = shared->keys[i];
+                auto cached = keyIds->constFind(key);
+                if (cached != keyIds->constEnd()) {
+                    ids[i] = *cached;
+                    continue;
+                }
+                auto id = metricKeyId(connection, runId, key);
+                if (!id)
+                    return failure(fail(id.error()));
+                ids[i] = id.value();
+                keyIds->insert(key, ids[i]);
             }
-            auto id = metricKeyId(connection, runId, key);
-            if (!id)
-                return failure(fail(id.error()));
-            ids[i] = id.value();
-            keyIds->insert(key, ids[i]);
-        }
-        if (auto inserted = insertRows(connection, shared->rows, ids); !inserted)
-            return failure(fail(inserted.error()));
-        for (std::size_t i = 0; i < shared->progress.size(); ++i) {
-            const FileCursor &cursor = shared->progress[i];
-            const IngestProgress progress{cursor.name, cursor.offset, cursor.lineNumber, cursor.points, cursor.malformed, cursor.examples};
-            if (auto stored = saveIngestProgress(connection, runId, progress, shared->continuesFrom[i]); !stored)
-                return failure(fail(stored.error()));
-        }
-        return {};
-    }));
+            if (auto inserted = insertRows(connection, shared->rows, ids); !inserted)
+                return failure(fail(inserted.error()));
+            for (std::size_t i = 0; i < shared->progress.size(); ++i) {
+                const FileCursor &cursor = shared->progress[i];
+                const IngestProgress progress{cursor.name,   cursor.offset,    cursor.lineNumber,
+                                              cursor.points, cursor.malformed, cursor.examples};
+                if (auto stored = saveIngestProgress(connection, runId, progress, shared->continuesFrom[i]); !stored)
+                    return failure(fail(stored.error()));
+            }
+            return {};
+        }));
     while (m_inFlight.size() > kMaxWritesInFlight) {
         Result<void> written = m_inFlight.front().get();
         m_inFlight.pop_front();

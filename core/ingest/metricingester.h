@@ -57,8 +57,8 @@ public:
     void setCountOnly(bool countOnly) { m_countOnly = countOnly; }
     // The points the run's files hold in all: those committed, plus those past the committed progress (parsed, not
     // written). `fallback` when the committed progress cannot be read.
-    static std::int64_t pointsInFiles(const QString &runId, const QString &runDir, StoreWriter &writer, const Database &database,
-                                      std::int64_t fallback);
+    static std::int64_t pointsInFiles(const QString &runId, const QString &runDir, StoreWriter &writer,
+                                      const Database &database, std::int64_t fallback);
 
     // Thread-safe snapshot.
     IngestStats stats() const;
@@ -75,6 +75,7 @@ private:
         std::int64_t malformed = 0;
         QStringList examples;
     };
+
 public:
     struct Batch; // points parsed from the files, waiting to be written (defined in the .cpp)
 

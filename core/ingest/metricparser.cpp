@@ -18,7 +18,7 @@ struct JsonMetricParser::State {
     std::string scratch;
 };
 
-JsonMetricParser::JsonMetricParser() : m_state(std::make_unique<State>()) {}
+JsonMetricParser::JsonMetricParser() : m_state(std::make_unique<State>()) { }
 JsonMetricParser::~JsonMetricParser() = default;
 
 namespace {
@@ -108,7 +108,8 @@ bool JsonMetricParser::parse(std::string_view line, std::size_t capacity, Parsed
             if (nonFiniteFromString(std::string_view(value), number))
                 out.values.push_back({key, number});
             break;
-        default: break; // booleans, nulls, arrays and objects are not metric values
+        default:
+            break; // booleans, nulls, arrays and objects are not metric values
         }
     }
     if (!hasStep) {
@@ -123,8 +124,9 @@ bool JsonMetricParser::parseMemberByMember(std::string_view line, ParsedMetricLi
     using namespace simdjson;
     // `line` is padded here: parse() copied it into scratch unless its buffer already had the padding.
     ondemand::document document;
-    if (auto code = m_state->memberParser.iterate(padded_string_view(line.data(), line.size(), line.size() + SIMDJSON_PADDING))
-                        .get(document);
+    if (auto code =
+            m_state->memberParser.iterate(padded_string_view(line.data(), line.size(), line.size() + SIMDJSON_PADDING))
+                .get(document);
         code != SUCCESS) {
         error = error_message(code);
         return false;
@@ -139,7 +141,8 @@ bool JsonMetricParser::parseMemberByMember(std::string_view line, ParsedMetricLi
         std::string_view key;
         ondemand::value value;
         ondemand::json_type type;
-        if (field.unescaped_key().get(key) != SUCCESS || field.value().get(value) != SUCCESS || value.type().get(type) != SUCCESS) {
+        if (field.unescaped_key().get(key) != SUCCESS || field.value().get(value) != SUCCESS
+            || value.type().get(type) != SUCCESS) {
             error = "not a JSON object";
             return false;
         }

@@ -55,8 +55,7 @@ struct TensorBoardIngester::FileCursor {
 
 TensorBoardIngester::TensorBoardIngester(QString runId, StoreWriter &writer)
     : m_runId(std::move(runId)), m_writer(writer), m_keyIds(std::make_shared<QHash<QString, std::int64_t>>())
-{
-}
+{ }
 
 TensorBoardIngester::~TensorBoardIngester() = default;
 
@@ -121,29 +120,31 @@ struct TensorBoardIngester::Pending {
 
 std::future<Result<void>> TensorBoardIngester::submit(Pending pending)
 {
-    return m_writer.submit<void>([runId = m_runId, keyIds = m_keyIds, pending = std::make_shared<Pending>(std::move(pending))](
-                                     SqliteConnection &connection) -> Result<void> {
-        for (const auto &[key, series] : pending->pointsByKey) {
-            auto id = keyIds->constFind(key);
-            if (id == keyIds->constEnd()) {
-                auto created = metricKeyId(connection, runId, key);
-                if (!created)
-                    return fail(created.error());
-                id = keyIds->insert(key, *created);
+    return m_writer.submit<void>(
+        [runId = m_runId, keyIds = m_keyIds,
+         pending = std::make_shared<Pending>(std::move(pending))](SqliteConnection &connection) -> Result<void> {
+            for (const auto &[key, series] : pending->pointsByKey) {
+                auto id = keyIds->constFind(key);
+                if (id == keyIds->constEnd()) {
+                    auto created = metricKeyId(connection, runId, key);
+                    if (!created)
+                        return fail(created.error());
+                    id = keyIds->insert(key, *created);
+                }
+                if (auto inserted = insertMetricPoints(connection, *id, series); !inserted)
+                    return inserted;
             }
-            if (auto inserted = insertMetricPoints(connection, *id, series); !inserted)
-                return inserted;
-        }
-        if (!pending->hparams.isEmpty()) {
-            if (auto stored = trackingstore::replaceParams(connection, runId, pending->hparams); !stored)
-                return stored;
-        }
-        // A commit that follows one that failed is refused: its offsets would skip the failed one's records.
-        for (std::size_t i = 0; i < pending->progress.size(); ++i)
-            if (auto saved = saveIngestProgress(connection, runId, pending->progress[i], pending->continuesFrom[i]); !saved)
-                return saved;
-        return {};
-    });
+            if (!pending->hparams.isEmpty()) {
+                if (auto stored = trackingstore::replaceParams(connection, runId, pending->hparams); !stored)
+                    return stored;
+            }
+            // A commit that follows one that failed is refused: its offsets would skip the failed one's records.
+            for (std::size_t i = 0; i < pending->progress.size(); ++i)
+                if (auto saved = saveIngestProgress(connection, runId, pending->progress[i], pending->continuesFrom[i]);
+                    !saved)
+                    return saved;
+            return {};
+        });
 }
 
 Result<std::int64_t> TensorBoardIngester::poll(bool final)
@@ -204,11 +205,13 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
             if (bytes.isEmpty())
                 break;
             const bool reachedEnd = at + bytes.size() >= size;
-            const TfRecordScan scan = scanTfRecords(bytes.constData(), std::size_t(bytes.size()), at, final && reachedEnd);
+            const TfRecordScan scan =
+                scanTfRecords(bytes.constData(), std::size_t(bytes.size()), at, final && reachedEnd);
             for (const TfRecordDamage &damage : scan.damage) {
                 ++next.damaged;
                 if (next.examples.size() < kMaxExamples)
-                    next.examples << QStringLiteral("%1 at offset %2: %3").arg(path).arg(damage.offset).arg(damage.what);
+                    next.examples
+                        << QStringLiteral("%1 at offset %2: %3").arg(path).arg(damage.offset).arg(damage.what);
             }
             TfEventBatch batch;
             for (const TfRecord &record : scan.records) {
@@ -217,7 +220,8 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
                 if (auto decoded = m_decoder.decode(record.data, batch); !decoded) {
                     ++next.damaged;
                     if (next.examples.size() < kMaxExamples)
-                        next.examples << QStringLiteral("%1 at offset %2: %3").arg(path).arg(record.offset).arg(decoded.error());
+                        next.examples
+                            << QStringLiteral("%1 at offset %2: %3").arg(path).arg(record.offset).arg(decoded.error());
                     continue;
                 }
                 ++next.records;
@@ -227,7 +231,8 @@ Result<std::int64_t> TensorBoardIngester::poll(bool final)
                         series = &pending.pointsByKey[keyPrefix + QString::fromStdString(*scalar.tag)];
                     series->steps.push_back(scalar.step);
                     series->values.push_back(scalar.value);
-                    series->tsMs.push_back(scalar.wallTime > 0 ? std::int64_t(std::llround(scalar.wallTime * 1000.0)) : kNoTimestamp);
+                    series->tsMs.push_back(scalar.wallTime > 0 ? std::int64_t(std::llround(scalar.wallTime * 1000.0))
+                                                               : kNoTimestamp);
                 }
                 next.points += std::int64_t(batch.scalars.size());
                 pending.points += std::int64_t(batch.scalars.size());

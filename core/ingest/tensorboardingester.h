@@ -28,9 +28,9 @@ bool isTfEventsFileName(const QString &fileName);
 struct TensorBoardStats {
     std::int64_t points = 0;
     std::int64_t files = 0;
-    std::int64_t damagedRecords = 0;   // bad CRC, impossible length, not an Event
-    QStringList damageExamples;        // the first few, "file at offset N: what"
-    std::int64_t histograms = 0;       // counted and skipped
+    std::int64_t damagedRecords = 0; // bad CRC, impossible length, not an Event
+    QStringList damageExamples;      // the first few, "file at offset N: what"
+    std::int64_t histograms = 0;     // counted and skipped
     std::int64_t images = 0;
     std::int64_t audio = 0;
     std::int64_t otherTensors = 0;
@@ -78,7 +78,7 @@ private:
     std::map<QString, std::unique_ptr<FileCursor>> m_cursors;
     TfEventDecoder m_decoder;
     std::shared_ptr<QHash<QString, std::int64_t>> m_keyIds; // touched only on the writer thread
-    std::optional<Database> m_database; // from resume(): read again after a failed commit
+    std::optional<Database> m_database;                     // from resume(): read again after a failed commit
     bool m_needsResume = false;
     mutable QMutex m_statsMutex;
     TensorBoardStats m_stats;

@@ -133,7 +133,7 @@ struct TfEventDecoder::Messages {
     tb::HParamsPluginData hparams;
 };
 
-TfEventDecoder::TfEventDecoder() : m_messages(std::make_unique<Messages>()) {}
+TfEventDecoder::TfEventDecoder() : m_messages(std::make_unique<Messages>()) { }
 
 TfEventDecoder::~TfEventDecoder() = default;
 

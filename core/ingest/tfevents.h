@@ -22,7 +22,7 @@ namespace trainyard {
 struct TfScalar {
     const std::string *tag = nullptr; // owned by the decoder, the same pointer for the same tag as long as it lives
     std::int64_t step = 0;
-    double value = 0;   // a float32 value widened exactly
+    double value = 0;    // a float32 value widened exactly
     double wallTime = 0; // seconds since the epoch
 };
 
@@ -34,7 +34,7 @@ struct TfEventBatch {
     std::int64_t audio = 0;
     std::int64_t otherTensors = 0; // text, non-scalar tensors, and values of plugins Trainyard does not read
     std::int64_t events = 0;
-    double firstWallTime = 0;      // 0 until an event with a wall time was decoded
+    double firstWallTime = 0; // 0 until an event with a wall time was decoded
     double lastWallTime = 0;
 };
 

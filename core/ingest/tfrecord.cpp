@@ -89,8 +89,9 @@ std::uint32_t crc32cWithTable(const void *data, std::size_t size)
         std::uint32_t low;
         std::memcpy(&low, bytes, 4);
         low ^= crc;
-        crc = tables[7][low & 0xff] ^ tables[6][(low >> 8) & 0xff] ^ tables[5][(low >> 16) & 0xff] ^ tables[4][low >> 24]
-              ^ tables[3][bytes[4]] ^ tables[2][bytes[5]] ^ tables[1][bytes[6]] ^ tables[0][bytes[7]];
+        crc = tables[7][low & 0xff] ^ tables[6][(low >> 8) & 0xff] ^ tables[5][(low >> 16) & 0xff]
+            ^ tables[4][low >> 24] ^ tables[3][bytes[4]] ^ tables[2][bytes[5]] ^ tables[1][bytes[6]]
+            ^ tables[0][bytes[7]];
         bytes += 8;
         size -= 8;
     }
@@ -121,7 +122,8 @@ TfRecordScan scanTfRecords(const char *data, std::size_t size, std::int64_t base
     while (at < size) {
         if (size - at < kTfRecordHeaderBytes) {
             if (atEndOfFile) {
-                scan.damage.push_back({baseOffset + std::int64_t(at), QStringLiteral("a truncated record header at the end of the file")});
+                scan.damage.push_back({baseOffset + std::int64_t(at),
+                                       QStringLiteral("a truncated record header at the end of the file")});
                 at = size;
             } else {
                 scan.incompleteTail = true;
@@ -151,8 +153,9 @@ TfRecordScan scanTfRecords(const char *data, std::size_t size, std::int64_t base
         const std::size_t total = kTfRecordHeaderBytes + std::size_t(length) + kTfRecordFooterBytes;
         if (size - at < total) {
             if (atEndOfFile) {
-                scan.damage.push_back({baseOffset + std::int64_t(at),
-                                       QStringLiteral("a record of %1 bytes cut off by the end of the file").arg(length)});
+                scan.damage.push_back(
+                    {baseOffset + std::int64_t(at),
+                     QStringLiteral("a record of %1 bytes cut off by the end of the file").arg(length)});
                 at = size;
             } else {
                 scan.incompleteTail = true;
@@ -161,7 +164,8 @@ TfRecordScan scanTfRecords(const char *data, std::size_t size, std::int64_t base
         }
         const char *payload = header + kTfRecordHeaderBytes;
         if (maskedCrc32c(payload, std::size_t(length)) != readLittle32(payload + length))
-            scan.damage.push_back({baseOffset + std::int64_t(at), QStringLiteral("a record of %1 bytes whose data CRC does not match").arg(length)});
+            scan.damage.push_back({baseOffset + std::int64_t(at),
+                                   QStringLiteral("a record of %1 bytes whose data CRC does not match").arg(length)});
         else
             scan.records.push_back({baseOffset + std::int64_t(at), std::string_view(payload, std::size_t(length))});
         at += total;

@@ -23,8 +23,8 @@ inline constexpr std::size_t kTfRecordFooterBytes = 4;  // the data's CRC
 inline constexpr std::uint64_t kMaxTfRecordBytes = 256u << 20;
 
 struct TfRecord {
-    std::int64_t offset = 0;    // of the header, in the file
-    std::string_view data;      // points into the scanned buffer
+    std::int64_t offset = 0; // of the header, in the file
+    std::string_view data;   // points into the scanned buffer
 };
 
 struct TfRecordDamage {

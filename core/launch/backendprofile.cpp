@@ -32,16 +32,18 @@ QString where(const QString &path, const YAML::Node &node)
 }
 
 const QStringList kProfileKeys = {
-    QStringLiteral("kind"), QStringLiteral("url"), QStringLiteral("user"), QStringLiteral("token_file"),
-    QStringLiteral("partition"), QStringLiteral("account"), QStringLiteral("time_limit_min"), QStringLiteral("cpus_per_task"),
-    QStringLiteral("gpus_per_node"), QStringLiteral("sbatch"), QStringLiteral("trainyard"), QStringLiteral("env"),
+    QStringLiteral("kind"),           QStringLiteral("url"),           QStringLiteral("user"),
+    QStringLiteral("token_file"),     QStringLiteral("partition"),     QStringLiteral("account"),
+    QStringLiteral("time_limit_min"), QStringLiteral("cpus_per_task"), QStringLiteral("gpus_per_node"),
+    QStringLiteral("sbatch"),         QStringLiteral("trainyard"),     QStringLiteral("env"),
     QStringLiteral("poll_s"),
 };
 
 Result<BackendProfile> readProfile(const QString &path, const QString &name, const YAML::Node &node)
 {
     if (!node.IsMap())
-        return fail(QStringLiteral("%1: profile '%2' must be a mapping (url, user, token_file, ...)").arg(where(path, node), name));
+        return fail(QStringLiteral("%1: profile '%2' must be a mapping (url, user, token_file, ...)")
+                        .arg(where(path, node), name));
     BackendProfile profile;
     profile.name = name;
     try {
@@ -71,7 +73,8 @@ Result<BackendProfile> readProfile(const QString &path, const QString &name, con
         text("trainyard", profile.trainyardPath);
         if (const YAML::Node sbatch = node["sbatch"]) {
             if (!sbatch.IsSequence())
-                return fail(QStringLiteral("%1: 'sbatch' must be a list of options such as --qos=high").arg(where(path, sbatch)));
+                return fail(QStringLiteral("%1: 'sbatch' must be a list of options such as --qos=high")
+                                .arg(where(path, sbatch)));
             for (const auto &option : sbatch)
                 profile.job.sbatchOptions << qs(option);
         }
@@ -85,7 +88,10 @@ Result<BackendProfile> readProfile(const QString &path, const QString &name, con
             profile.pollIntervalMs = int(poll.as<double>() * 1000);
     } catch (const YAML::Exception &error) {
         return fail(QStringLiteral("%1:%2:%3: profile '%4': %5")
-                        .arg(path).arg(error.mark.line + 1).arg(error.mark.column + 1).arg(name, QString::fromStdString(error.msg)));
+                        .arg(path)
+                        .arg(error.mark.line + 1)
+                        .arg(error.mark.column + 1)
+                        .arg(name, QString::fromStdString(error.msg)));
     }
     if (auto valid = validateBackendProfile(profile); !valid)
         return fail(QStringLiteral("%1: %2").arg(where(path, node), valid.error()));
@@ -117,23 +123,32 @@ Result<void> validateBackendProfile(const BackendProfile &profile)
 {
     static const QRegularExpression namePattern(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"));
     if (!namePattern.match(profile.name).hasMatch())
-        return fail(QStringLiteral("profile name '%1' must be letters, digits, '.', '_' or '-' (at most 64)").arg(profile.name));
+        return fail(QStringLiteral("profile name '%1' must be letters, digits, '.', '_' or '-' (at most 64)")
+                        .arg(profile.name));
     if (profile.name == QLatin1String("local"))
         return fail(QStringLiteral("'local' is this machine's backend; pick another profile name"));
     if (profile.kind != QLatin1String("slurm"))
-        return fail(QStringLiteral("profile '%1': kind '%2' is not known (known: slurm)").arg(profile.name, profile.kind));
+        return fail(
+            QStringLiteral("profile '%1': kind '%2' is not known (known: slurm)").arg(profile.name, profile.kind));
     const QUrl url(profile.url, QUrl::StrictMode);
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) || url.host().isEmpty())
-        return fail(QStringLiteral("profile '%1': url '%2' is not an http(s) address such as http://login1:6820").arg(profile.name, profile.url));
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+        || url.host().isEmpty())
+        return fail(QStringLiteral("profile '%1': url '%2' is not an http(s) address such as http://login1:6820")
+                        .arg(profile.name, profile.url));
     if (!url.password().isEmpty()) // it would be sent, and shown by `backend ls`; the token is the credential
-        return fail(QStringLiteral("profile '%1': url '%2' carries a password; give the address alone (the token is the credential)")
-                        .arg(profile.name, url.toDisplayString(QUrl::RemovePassword)));
+        return fail(
+            QStringLiteral(
+                "profile '%1': url '%2' carries a password; give the address alone (the token is the credential)")
+                .arg(profile.name, url.toDisplayString(QUrl::RemovePassword)));
     if (profile.user.isEmpty())
-        return fail(QStringLiteral("profile '%1': 'user' (the cluster user the token belongs to) is missing").arg(profile.name));
+        return fail(QStringLiteral("profile '%1': 'user' (the cluster user the token belongs to) is missing")
+                        .arg(profile.name));
     if (profile.tokenFile.isEmpty() || !QFileInfo(profile.tokenFile).isAbsolute())
-        return fail(QStringLiteral("profile '%1': 'token_file' must be an absolute path (got '%2')").arg(profile.name, profile.tokenFile));
+        return fail(QStringLiteral("profile '%1': 'token_file' must be an absolute path (got '%2')")
+                        .arg(profile.name, profile.tokenFile));
     if (profile.job.timeLimitMinutes < 0 || profile.job.cpusPerTask < 0 || profile.job.gpusPerNode < 0)
-        return fail(QStringLiteral("profile '%1': time_limit_min, cpus_per_task and gpus_per_node must not be negative").arg(profile.name));
+        return fail(QStringLiteral("profile '%1': time_limit_min, cpus_per_task and gpus_per_node must not be negative")
+                        .arg(profile.name));
     if (profile.pollIntervalMs < 100)
         return fail(QStringLiteral("profile '%1': poll_s must be at least 0.1").arg(profile.name));
     // Every field reaches slurmrestd's headers, the job description or the job script.
@@ -170,7 +185,11 @@ Result<QList<BackendProfile>> loadBackendProfiles(const QString &workspaceRoot)
     try {
         root = YAML::Load(file.readAll().toStdString());
     } catch (const YAML::Exception &error) {
-        return fail(QStringLiteral("%1:%2:%3: %4").arg(path).arg(error.mark.line + 1).arg(error.mark.column + 1).arg(QString::fromStdString(error.msg)));
+        return fail(QStringLiteral("%1:%2:%3: %4")
+                        .arg(path)
+                        .arg(error.mark.line + 1)
+                        .arg(error.mark.column + 1)
+                        .arg(QString::fromStdString(error.msg)));
     }
     QList<BackendProfile> profiles;
     if (!root || root.IsNull())
@@ -197,15 +216,18 @@ Result<BackendProfile> findBackendProfile(const QString &workspaceRoot, const QS
             return profile;
         names << profile.name;
     }
-    return fail(QStringLiteral("backend '%1' is not defined in %2 (%3); add it with `trainyard backend add %1 --url URL --user USER --token-file FILE`")
+    return fail(QStringLiteral("backend '%1' is not defined in %2 (%3); add it with `trainyard backend add %1 --url "
+                               "URL --user USER --token-file FILE`")
                     .arg(name, backendProfilesPath(workspaceRoot),
-                         names.isEmpty() ? QStringLiteral("no profiles yet") : QStringLiteral("profiles: ") + names.join(QStringLiteral(", "))));
+                         names.isEmpty() ? QStringLiteral("no profiles yet")
+                                         : QStringLiteral("profiles: ") + names.join(QStringLiteral(", "))));
 }
 
 Result<void> saveBackendProfiles(const QString &workspaceRoot, const QList<BackendProfile> &profiles)
 {
     YAML::Emitter out;
-    out << YAML::Comment("Trainyard backend profiles (trainyard backend add|ls|test|rm). Tokens live in their own 0600 files.");
+    out << YAML::Comment(
+        "Trainyard backend profiles (trainyard backend add|ls|test|rm). Tokens live in their own 0600 files.");
     out << YAML::BeginMap;
     for (const BackendProfile &profile : profiles) {
         if (auto valid = validateBackendProfile(profile); !valid)
@@ -288,22 +310,25 @@ Result<void> removeBackendProfile(const QString &workspaceRoot, const QString &n
 Result<QByteArray> readBackendToken(const BackendProfile &profile)
 {
     const QByteArray path = QFile::encodeName(profile.tokenFile);
-    struct stat info {};
+    struct stat info { };
     if (::stat(path.constData(), &info) != 0)
-        return fail(QStringLiteral("backend '%1': cannot read token file %2: %3").arg(profile.name, profile.tokenFile, QString::fromLocal8Bit(std::strerror(errno))));
+        return fail(QStringLiteral("backend '%1': cannot read token file %2: %3")
+                        .arg(profile.name, profile.tokenFile, QString::fromLocal8Bit(std::strerror(errno))));
     if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0)
         return fail(QStringLiteral("backend '%1': token file %2 can be read by others (mode %3); run `chmod 600 %2`")
                         .arg(profile.name, profile.tokenFile, QString::number(info.st_mode & 0777, 8)));
     QFile file(profile.tokenFile);
     if (!file.open(QIODevice::ReadOnly))
-        return fail(QStringLiteral("backend '%1': cannot read token file %2: %3").arg(profile.name, profile.tokenFile, file.errorString()));
+        return fail(QStringLiteral("backend '%1': cannot read token file %2: %3")
+                        .arg(profile.name, profile.tokenFile, file.errorString()));
     QByteArray token = file.readAll().trimmed();
     if (token.startsWith("SLURM_JWT="))
         token = token.mid(10); // as `scontrol token` prints it
     if (token.isEmpty())
         return fail(QStringLiteral("backend '%1': token file %2 is empty").arg(profile.name, profile.tokenFile));
     if (token.contains('\n') || token.contains('\r'))
-        return fail(QStringLiteral("backend '%1': token file %2 holds more than one line").arg(profile.name, profile.tokenFile));
+        return fail(QStringLiteral("backend '%1': token file %2 holds more than one line")
+                        .arg(profile.name, profile.tokenFile));
     return token;
 }
 
@@ -314,14 +339,16 @@ Result<void> writeTokenFile(const QString &path, const QByteArray &token)
     const QByteArray temporary = QFile::encodeName(path + QStringLiteral(".new"));
     const int fd = ::open(temporary.constData(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
-        return fail(QStringLiteral("cannot write token file %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
+        return fail(
+            QStringLiteral("cannot write token file %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
     ::fchmod(fd, 0600); // whatever the umask or an older file said
     const QByteArray content = token.trimmed() + '\n';
     const bool written = ::write(fd, content.constData(), size_t(content.size())) == content.size() && ::fsync(fd) == 0;
     ::close(fd);
     if (!written || ::rename(temporary.constData(), QFile::encodeName(path).constData()) != 0) {
         ::unlink(temporary.constData());
-        return fail(QStringLiteral("cannot write token file %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
+        return fail(
+            QStringLiteral("cannot write token file %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
     }
     return {};
 }

@@ -16,7 +16,7 @@
 namespace trainyard {
 
 struct BackendProfile {
-    QString name;          // what `backend:` in a spec and `--backend` name
+    QString name; // what `backend:` in a spec and `--backend` name
     QString kind = QStringLiteral("slurm");
     QString url;           // slurmrestd, e.g. http://login1:6820
     QString user;          // the cluster user the token belongs to

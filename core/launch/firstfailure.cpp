@@ -13,10 +13,12 @@ QString signalName(int signal)
 {
     const char *description = strsignal(signal);
     static const QHash<int, QString> names = {
-        {SIGHUP, QStringLiteral("SIGHUP")},   {SIGINT, QStringLiteral("SIGINT")},   {SIGQUIT, QStringLiteral("SIGQUIT")},
-        {SIGILL, QStringLiteral("SIGILL")},   {SIGABRT, QStringLiteral("SIGABRT")}, {SIGBUS, QStringLiteral("SIGBUS")},
-        {SIGFPE, QStringLiteral("SIGFPE")},   {SIGKILL, QStringLiteral("SIGKILL")}, {SIGSEGV, QStringLiteral("SIGSEGV")},
-        {SIGPIPE, QStringLiteral("SIGPIPE")}, {SIGTERM, QStringLiteral("SIGTERM")}, {SIGUSR1, QStringLiteral("SIGUSR1")},
+        {SIGHUP, QStringLiteral("SIGHUP")},   {SIGINT, QStringLiteral("SIGINT")},
+        {SIGQUIT, QStringLiteral("SIGQUIT")}, {SIGILL, QStringLiteral("SIGILL")},
+        {SIGABRT, QStringLiteral("SIGABRT")}, {SIGBUS, QStringLiteral("SIGBUS")},
+        {SIGFPE, QStringLiteral("SIGFPE")},   {SIGKILL, QStringLiteral("SIGKILL")},
+        {SIGSEGV, QStringLiteral("SIGSEGV")}, {SIGPIPE, QStringLiteral("SIGPIPE")},
+        {SIGTERM, QStringLiteral("SIGTERM")}, {SIGUSR1, QStringLiteral("SIGUSR1")},
         {SIGUSR2, QStringLiteral("SIGUSR2")},
     };
     const QString name = names.value(signal, QStringLiteral("signal %1").arg(signal));
@@ -29,7 +31,8 @@ namespace {
 const QRegularExpression &pythonExceptionLine()
 {
     static const QRegularExpression pattern(
-        QStringLiteral("^((?:[A-Za-z_][A-Za-z0-9_]*\\.)*[A-Za-z_][A-Za-z0-9_]*(?:Error|Exception|Exit|Interrupt|Warning|Failure))(?::\\s*(.*))?$"));
+        QStringLiteral("^((?:[A-Za-z_][A-Za-z0-9_]*\\.)*[A-Za-z_][A-Za-z0-9_]*(?:Error|Exception|Exit|Interrupt|"
+                       "Warning|Failure))(?::\\s*(.*))?$"));
     return pattern;
 }
 
@@ -52,8 +55,8 @@ bool containsAny(const QString &text, std::initializer_list<const char *> needle
 
 } // namespace
 
-FirstFailure classifyFailure(int rank, std::optional<int> exitCode, std::optional<int> signal, const QStringList &logTail,
-                             bool oomKillerFired)
+FirstFailure classifyFailure(int rank, std::optional<int> exitCode, std::optional<int> signal,
+                             const QStringList &logTail, bool oomKillerFired)
 {
     FirstFailure failure;
     failure.rank = rank;
@@ -86,8 +89,9 @@ FirstFailure classifyFailure(int rank, std::optional<int> exitCode, std::optiona
         return QStringLiteral("exit code %1").arg(exitCode.value_or(-1));
     };
 
-    if (containsAny(tail, {"CUDA out of memory", "OutOfMemoryError", "CUBLAS_STATUS_ALLOC_FAILED", "cudaErrorMemoryAllocation",
-                           "out of memory; tried to allocate"})) {
+    if (containsAny(tail,
+                    {"CUDA out of memory", "OutOfMemoryError", "CUBLAS_STATUS_ALLOC_FAILED",
+                     "cudaErrorMemoryAllocation", "out of memory; tried to allocate"})) {
         failure.cause = QStringLiteral("cuda-oom");
         QString detail = exceptionMessage;
         if (detail.isEmpty()) {
@@ -98,10 +102,12 @@ FirstFailure classifyFailure(int rank, std::optional<int> exitCode, std::optiona
                 }
             }
         }
-        failure.message = QStringLiteral("CUDA out of memory on rank %1 (%2): %3").arg(rank).arg(endedBy(), detail.left(300));
-    } else if (containsAny(tail, {"NCCL error", "ncclInternalError", "ncclSystemError", "ncclUnhandledCudaError",
-                                  "ncclRemoteError", "ncclInvalidUsage", "Watchdog caught collective operation timeout",
-                                  "NCCL communicator was aborted", "NCCL timeout", "ProcessGroupNCCL"})) {
+        failure.message =
+            QStringLiteral("CUDA out of memory on rank %1 (%2): %3").arg(rank).arg(endedBy(), detail.left(300));
+    } else if (containsAny(tail,
+                           {"NCCL error", "ncclInternalError", "ncclSystemError", "ncclUnhandledCudaError",
+                            "ncclRemoteError", "ncclInvalidUsage", "Watchdog caught collective operation timeout",
+                            "NCCL communicator was aborted", "NCCL timeout", "ProcessGroupNCCL"})) {
         failure.cause = QStringLiteral("nccl");
         QString detail;
         for (qsizetype i = lines.size() - 1; i >= 0; --i) {
@@ -117,14 +123,21 @@ FirstFailure classifyFailure(int rank, std::optional<int> exitCode, std::optiona
                               .arg(endedBy(), detail.left(300));
     } else if (!exceptionType.isEmpty()) {
         failure.cause = QStringLiteral("python-exception");
-        failure.message = QStringLiteral("%1: %2 (rank %3, %4)").arg(exceptionType, exceptionMessage.left(300)).arg(rank).arg(endedBy());
+        failure.message = QStringLiteral("%1: %2 (rank %3, %4)")
+                              .arg(exceptionType, exceptionMessage.left(300))
+                              .arg(rank)
+                              .arg(endedBy());
     } else if (signal && *signal == SIGKILL) {
         failure.cause = oomKillerFired ? QStringLiteral("oom-killer") : QStringLiteral("signal");
         failure.message = oomKillerFired
-            ? QStringLiteral("rank %1 was killed by SIGKILL from the kernel's OOM killer (the cgroup's oom_kill count rose): "
-                             "the machine ran out of host memory").arg(rank)
-            : QStringLiteral("rank %1 was killed by SIGKILL from outside Trainyard; the kernel's OOM killer does this when "
-                             "host memory runs out (check dmesg)").arg(rank);
+            ? QStringLiteral(
+                  "rank %1 was killed by SIGKILL from the kernel's OOM killer (the cgroup's oom_kill count rose): "
+                  "the machine ran out of host memory")
+                  .arg(rank)
+            : QStringLiteral(
+                  "rank %1 was killed by SIGKILL from outside Trainyard; the kernel's OOM killer does this when "
+                  "host memory runs out (check dmesg)")
+                  .arg(rank);
     } else if (signal) {
         failure.cause = QStringLiteral("signal");
         failure.message = QStringLiteral("rank %1 was killed by %2").arg(rank).arg(signalName(*signal));
@@ -133,10 +146,11 @@ FirstFailure classifyFailure(int rank, std::optional<int> exitCode, std::optiona
         QString lastLine;
         for (qsizetype i = lines.size() - 1; i >= 0 && lastLine.isEmpty(); --i)
             lastLine = lines[i];
-        failure.message = QStringLiteral("rank %1 exited with code %2%3")
-                              .arg(rank)
-                              .arg(exitCode.value_or(-1))
-                              .arg(lastLine.isEmpty() ? QString() : QStringLiteral("; last output: ") + lastLine.left(200));
+        failure.message =
+            QStringLiteral("rank %1 exited with code %2%3")
+                .arg(rank)
+                .arg(exitCode.value_or(-1))
+                .arg(lastLine.isEmpty() ? QString() : QStringLiteral("; last output: ") + lastLine.left(200));
     }
     return failure;
 }

@@ -12,7 +12,7 @@ namespace trainyard {
 class LaunchHost::Worker : public QObject {
     Q_OBJECT
 public:
-    explicit Worker(Workspace workspace) : m_workspace(std::move(workspace)) {}
+    explicit Worker(Workspace workspace) : m_workspace(std::move(workspace)) { }
 
     QAtomicInt active{0};
 
@@ -110,12 +110,14 @@ LaunchHost::~LaunchHost()
 
 void LaunchHost::launch(const LocalLaunch &launch)
 {
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, launch] { worker->launch(launch); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker, [worker = m_worker, launch] { worker->launch(launch); }, Qt::QueuedConnection);
 }
 
 void LaunchHost::cancel(const QString &runId)
 {
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, runId] { worker->cancel(runId); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker, [worker = m_worker, runId] { worker->cancel(runId); }, Qt::QueuedConnection);
 }
 
 int LaunchHost::activeRuns() const { return m_worker->active.loadRelaxed(); }

@@ -95,7 +95,8 @@ QJsonObject RunOutcome::toJson() const
     return QJsonObject{
         {QStringLiteral("status"), toString(status)},
         {QStringLiteral("attempts"), attempts},
-        {QStringLiteral("first_failure"), firstFailure ? QJsonValue(firstFailure->toJson()) : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("first_failure"),
+         firstFailure ? QJsonValue(firstFailure->toJson()) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("failures"), allFailures},
     };
 }
@@ -194,7 +195,8 @@ void LocalRunner::startAttempt()
         rank->localRank = localRank;
         rank->globalRank = globalRank(m_request, localRank);
         rank->lastActivityMs = m_clock.elapsed();
-        rank->log = std::make_unique<QFile>(m_request.runDir + QLatin1Char('/') + rankLogFileName(rank->globalRank, m_attempt));
+        rank->log =
+            std::make_unique<QFile>(m_request.runDir + QLatin1Char('/') + rankLogFileName(rank->globalRank, m_attempt));
         if (!rank->log->open(QIODevice::WriteOnly | QIODevice::Truncate))
             qWarning("cannot write %s: %s", qPrintable(rank->log->fileName()), qPrintable(rank->log->errorString()));
 
@@ -202,7 +204,8 @@ void LocalRunner::startAttempt()
         QProcess &process = *rank->process;
         process.setProcessChannelMode(QProcess::MergedChannels);
         process.setStandardInputFile(QProcess::nullDevice());
-        process.setProcessEnvironment(rankEnvironment(parentEnvironment, m_request, {localRank, m_attempt, masterPort}));
+        process.setProcessEnvironment(
+            rankEnvironment(parentEnvironment, m_request, {localRank, m_attempt, masterPort}));
         if (!m_request.cwd.isEmpty())
             process.setWorkingDirectory(m_request.cwd);
         // In the child, before exec: die with the supervisor, and join the run's process group so that
@@ -332,7 +335,8 @@ void LocalRunner::onRankExited(RankProcess &rank, std::optional<int> exitCode, s
 
     const bool failed = signal.has_value() || exitCode.value_or(0) != 0;
     if (failed && !m_attemptFailure && !m_tearingDown && !m_canceling) {
-        FirstFailure failure = classifyFailure(rank.globalRank, exitCode, signal, rank.tail, oomKillerFiredSinceStart());
+        FirstFailure failure =
+            classifyFailure(rank.globalRank, exitCode, signal, rank.tail, oomKillerFiredSinceStart());
         if (rank.failedToStart) {
             failure.cause = QStringLiteral("start");
             failure.message = rank.tail.value(rank.tail.size() - 1);
@@ -364,7 +368,8 @@ void LocalRunner::escalateTeardown()
     signalRun(SIGKILL);
 }
 
-QList<pid_t> signalTargets(pid_t group, const QList<QPair<pid_t, pid_t>> &liveRanksAndGroups, const QSet<pid_t> &escaped)
+QList<pid_t> signalTargets(pid_t group, const QList<QPair<pid_t, pid_t>> &liveRanksAndGroups,
+                           const QSet<pid_t> &escaped)
 {
     QList<pid_t> targets;
     if (group > 1)
@@ -411,7 +416,8 @@ void LocalRunner::trackEscapedProcesses()
             continue;
         // A child of ours that is no rank: an orphan of a run that came to us as subreaper (or a process of another
         // run of this process, or a helper of our own: those are told apart by their group and environment).
-        const bool ours = (m_processGroup > 1 && entry.group == m_processGroup) || belongsToRun(entry.pid, m_request.runId);
+        const bool ours =
+            (m_processGroup > 1 && entry.group == m_processGroup) || belongsToRun(entry.pid, m_request.runId);
         if (!ours)
             continue;
         if (!entry.isLive()) {
@@ -461,7 +467,8 @@ void LocalRunner::killLeftovers()
     int killed = 0;
     for (const ProcessEntry &entry : readProcessTable()) {
         // By pid, from what /proc lists now: once a group has emptied its number may be reused.
-        if (entry.isLive() && ((m_processGroup > 1 && entry.group == m_processGroup) || m_escaped.contains(entry.pid))) {
+        if (entry.isLive()
+            && ((m_processGroup > 1 && entry.group == m_processGroup) || m_escaped.contains(entry.pid))) {
             ::kill(entry.pid, SIGKILL);
             ++killed;
         }

@@ -22,16 +22,17 @@ namespace trainyard {
 
 // Whom a teardown signal is sent to, so that each process of a run gets it once: the rank group (as -group), each
 // live rank that left the group (pid, its current group), and each escaped process outside the group.
-QList<pid_t> signalTargets(pid_t group, const QList<QPair<pid_t, pid_t>> &liveRanksAndGroups, const QSet<pid_t> &escaped);
+QList<pid_t> signalTargets(pid_t group, const QList<QPair<pid_t, pid_t>> &liveRanksAndGroups,
+                           const QSet<pid_t> &escaped);
 
 class LocalRunner : public Backend {
     Q_OBJECT
 public:
-    static constexpr int kStackDumpWaitMs = 2000; // after SIGUSR1, before tearing a hung run down
-    static constexpr int kLogTailLines = 200;     // kept per rank to classify a failure
+    static constexpr int kStackDumpWaitMs = 2000;  // after SIGUSR1, before tearing a hung run down
+    static constexpr int kLogTailLines = 200;      // kept per rank to classify a failure
     static constexpr int kLogTailLineChars = 4096; // of each of them
 
-    static constexpr int kEscapeScanMs = 1000;    // how often descendants that left the rank group are looked for
+    static constexpr int kEscapeScanMs = 1000; // how often descendants that left the rank group are looked for
 
     explicit LocalRunner(QObject *parent = nullptr);
     // Kills whatever is still running (SIGKILL to the process group and to processes that left it).

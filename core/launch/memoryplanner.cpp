@@ -20,9 +20,9 @@ constexpr double kFragmentationShare = 0.05;
 constexpr int kGatheredLayers = 2;
 
 struct StateBytes {
-    double parameter;   // per parameter, as kept for compute (2 for mixed precision, 4 for fp32)
-    double gradient;    // per parameter
-    double optimizer;   // per parameter: the ZeRO paper's K
+    double parameter; // per parameter, as kept for compute (2 for mixed precision, 4 for fp32)
+    double gradient;  // per parameter
+    double optimizer; // per parameter: the ZeRO paper's K
 };
 
 // ZeRO paper, section 3.1: mixed-precision Adam keeps fp16 parameters and gradients (2 + 2 bytes) and
@@ -34,9 +34,15 @@ StateBytes stateBytes(Precision precision, OptimizerKind optimizer)
     double moments = 0;
     switch (optimizer) {
     case OptimizerKind::Adam:
-    case OptimizerKind::AdamW: moments = 8; break;       // momentum + variance, fp32
-    case OptimizerKind::SgdMomentum: moments = 4; break; // momentum, fp32
-    case OptimizerKind::Sgd: moments = 0; break;
+    case OptimizerKind::AdamW:
+        moments = 8;
+        break; // momentum + variance, fp32
+    case OptimizerKind::SgdMomentum:
+        moments = 4;
+        break; // momentum, fp32
+    case OptimizerKind::Sgd:
+        moments = 0;
+        break;
     }
     return mixed ? StateBytes{2, 2, master + moments} : StateBytes{4, 4, moments};
 }
@@ -51,13 +57,18 @@ struct ShardingOf {
 ShardingOf shardingOf(ShardingStrategy strategy)
 {
     switch (strategy) {
-    case ShardingStrategy::Ddp: return {};
-    case ShardingStrategy::Zero1: return {true, false, false, false};
+    case ShardingStrategy::Ddp:
+        return {};
+    case ShardingStrategy::Zero1:
+        return {true, false, false, false};
     case ShardingStrategy::Zero2:
-    case ShardingStrategy::FsdpShardGradOp: return {true, true, false, false};
+    case ShardingStrategy::FsdpShardGradOp:
+        return {true, true, false, false};
     case ShardingStrategy::Zero3:
-    case ShardingStrategy::FsdpFullShard: return {true, true, true, false};
-    case ShardingStrategy::FsdpHybridShard: return {true, true, true, true};
+    case ShardingStrategy::FsdpFullShard:
+        return {true, true, true, false};
+    case ShardingStrategy::FsdpHybridShard:
+        return {true, true, true, true};
     }
     return {};
 }
@@ -67,7 +78,8 @@ ShardingOf shardingOf(ShardingStrategy strategy)
 // layer's activations while it is recomputed. The output logits (fp32 for the loss) add 4·s·b·V.
 void estimateActivations(const TransformerShape &shape, Precision precision, double &without, double &with)
 {
-    const double s = shape.seqLen, b = shape.microBatch, h = shape.hidden, a = shape.heads, L = shape.layers, V = shape.vocab;
+    const double s = shape.seqLen, b = shape.microBatch, h = shape.hidden, a = shape.heads, L = shape.layers,
+                 V = shape.vocab;
     const double widen = precision == Precision::Fp32 ? 2.0 : 1.0; // 4-byte instead of 2-byte activations
     const double perLayer = s * b * h * (34.0 + 5.0 * a * s / h) * widen;
     const double logits = 4.0 * s * b * V;
@@ -82,9 +94,9 @@ struct Candidate {
     bool offloadParameters;
 };
 constexpr std::array kCandidates = {
-    Candidate{ShardingStrategy::Ddp, false, false},         Candidate{ShardingStrategy::Zero1, false, false},
-    Candidate{ShardingStrategy::Zero2, false, false},       Candidate{ShardingStrategy::FsdpHybridShard, false, false},
-    Candidate{ShardingStrategy::Zero3, false, false},       Candidate{ShardingStrategy::Zero3, true, false},
+    Candidate{ShardingStrategy::Ddp, false, false},   Candidate{ShardingStrategy::Zero1, false, false},
+    Candidate{ShardingStrategy::Zero2, false, false}, Candidate{ShardingStrategy::FsdpHybridShard, false, false},
+    Candidate{ShardingStrategy::Zero3, false, false}, Candidate{ShardingStrategy::Zero3, true, false},
     Candidate{ShardingStrategy::Zero3, true, true},
 };
 
@@ -105,15 +117,18 @@ MemoryPlan planOne(const PlanInput &input)
     const bool parametersOffloaded = input.offloadParameters && sharding.parameters;
     plan.parameters = parametersOffloaded ? 0 : bytes.parameter * psi / (sharding.parameters ? n : 1);
     if (input.shape) {
-        estimateActivations(*input.shape, input.precision, plan.activationsWithoutCheckpointing, plan.activationsWithCheckpointing);
+        estimateActivations(*input.shape, input.precision, plan.activationsWithoutCheckpointing,
+                            plan.activationsWithCheckpointing);
         plan.activationsEstimated = true;
-        plan.activations = input.activationCheckpointing ? plan.activationsWithCheckpointing : plan.activationsWithoutCheckpointing;
+        plan.activations =
+            input.activationCheckpointing ? plan.activationsWithCheckpointing : plan.activationsWithoutCheckpointing;
     }
     // Overhead: the CUDA context and communication buffers, the full parameters of the layers a sharded
     // model gathers at a time, and the allocator's fragmentation.
     double gathered = 0;
     if (sharding.parameters && (n > 1 || parametersOffloaded)) {
-        const double layerParameters = input.shape ? 12.0 * input.shape->hidden * double(input.shape->hidden) : psi / 24.0;
+        const double layerParameters =
+            input.shape ? 12.0 * input.shape->hidden * double(input.shape->hidden) : psi / 24.0;
         gathered = std::min(psi, kGatheredLayers * layerParameters) * bytes.parameter;
     }
     const double states = plan.parameters + plan.gradients + plan.optimizerState + plan.activations;
@@ -158,13 +173,20 @@ MemoryPlan planMemory(const PlanInput &input)
 QString strategyName(ShardingStrategy strategy)
 {
     switch (strategy) {
-    case ShardingStrategy::Ddp: return QStringLiteral("ddp");
-    case ShardingStrategy::Zero1: return QStringLiteral("zero1");
-    case ShardingStrategy::Zero2: return QStringLiteral("zero2");
-    case ShardingStrategy::Zero3: return QStringLiteral("zero3");
-    case ShardingStrategy::FsdpFullShard: return QStringLiteral("fsdp-full-shard");
-    case ShardingStrategy::FsdpShardGradOp: return QStringLiteral("fsdp-shard-grad-op");
-    case ShardingStrategy::FsdpHybridShard: return QStringLiteral("fsdp-hybrid-shard");
+    case ShardingStrategy::Ddp:
+        return QStringLiteral("ddp");
+    case ShardingStrategy::Zero1:
+        return QStringLiteral("zero1");
+    case ShardingStrategy::Zero2:
+        return QStringLiteral("zero2");
+    case ShardingStrategy::Zero3:
+        return QStringLiteral("zero3");
+    case ShardingStrategy::FsdpFullShard:
+        return QStringLiteral("fsdp-full-shard");
+    case ShardingStrategy::FsdpShardGradOp:
+        return QStringLiteral("fsdp-shard-grad-op");
+    case ShardingStrategy::FsdpHybridShard:
+        return QStringLiteral("fsdp-hybrid-shard");
     }
     return {};
 }
@@ -172,8 +194,9 @@ QString strategyName(ShardingStrategy strategy)
 std::optional<ShardingStrategy> parseStrategy(const QString &text)
 {
     const QString key = text.toLower().replace(QLatin1Char('_'), QLatin1Char('-'));
-    for (ShardingStrategy strategy : {ShardingStrategy::Ddp, ShardingStrategy::Zero1, ShardingStrategy::Zero2, ShardingStrategy::Zero3,
-                                      ShardingStrategy::FsdpFullShard, ShardingStrategy::FsdpShardGradOp, ShardingStrategy::FsdpHybridShard}) {
+    for (ShardingStrategy strategy :
+         {ShardingStrategy::Ddp, ShardingStrategy::Zero1, ShardingStrategy::Zero2, ShardingStrategy::Zero3,
+          ShardingStrategy::FsdpFullShard, ShardingStrategy::FsdpShardGradOp, ShardingStrategy::FsdpHybridShard}) {
         if (key == strategyName(strategy))
             return strategy;
     }
@@ -189,9 +212,12 @@ std::optional<ShardingStrategy> parseStrategy(const QString &text)
 QString precisionName(Precision precision)
 {
     switch (precision) {
-    case Precision::Fp32: return QStringLiteral("fp32");
-    case Precision::Bf16Mixed: return QStringLiteral("bf16-mixed");
-    case Precision::Fp16Mixed: return QStringLiteral("fp16-mixed");
+    case Precision::Fp32:
+        return QStringLiteral("fp32");
+    case Precision::Bf16Mixed:
+        return QStringLiteral("bf16-mixed");
+    case Precision::Fp16Mixed:
+        return QStringLiteral("fp16-mixed");
     }
     return {};
 }
@@ -208,17 +234,22 @@ std::optional<Precision> parsePrecision(const QString &text)
 QString optimizerName(OptimizerKind optimizer)
 {
     switch (optimizer) {
-    case OptimizerKind::Adam: return QStringLiteral("adam");
-    case OptimizerKind::AdamW: return QStringLiteral("adamw");
-    case OptimizerKind::SgdMomentum: return QStringLiteral("sgd-momentum");
-    case OptimizerKind::Sgd: return QStringLiteral("sgd");
+    case OptimizerKind::Adam:
+        return QStringLiteral("adam");
+    case OptimizerKind::AdamW:
+        return QStringLiteral("adamw");
+    case OptimizerKind::SgdMomentum:
+        return QStringLiteral("sgd-momentum");
+    case OptimizerKind::Sgd:
+        return QStringLiteral("sgd");
     }
     return {};
 }
 
 std::optional<OptimizerKind> parseOptimizer(const QString &text)
 {
-    for (OptimizerKind optimizer : {OptimizerKind::Adam, OptimizerKind::AdamW, OptimizerKind::SgdMomentum, OptimizerKind::Sgd}) {
+    for (OptimizerKind optimizer :
+         {OptimizerKind::Adam, OptimizerKind::AdamW, OptimizerKind::SgdMomentum, OptimizerKind::Sgd}) {
         if (text.toLower() == optimizerName(optimizer))
             return optimizer;
     }
@@ -227,8 +258,9 @@ std::optional<OptimizerKind> parseOptimizer(const QString &text)
 
 std::optional<double> parseByteSize(const QString &text)
 {
-    static const QRegularExpression pattern(QStringLiteral("^\\s*([0-9]*\\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\\s*([KMGT]i?B|B)?\\s*$"),
-                                            QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression pattern(
+        QStringLiteral("^\\s*([0-9]*\\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\\s*([KMGT]i?B|B)?\\s*$"),
+        QRegularExpression::CaseInsensitiveOption);
     const auto match = pattern.match(text);
     if (!match.hasMatch())
         return std::nullopt;
@@ -246,8 +278,9 @@ std::optional<double> parseByteSize(const QString &text)
 
 std::optional<double> parseCount(const QString &text)
 {
-    static const QRegularExpression pattern(QStringLiteral("^\\s*([0-9]*\\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\\s*([KMBT])?\\s*$"),
-                                            QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression pattern(
+        QStringLiteral("^\\s*([0-9]*\\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\\s*([KMBT])?\\s*$"),
+        QRegularExpression::CaseInsensitiveOption);
     const auto match = pattern.match(text);
     if (!match.hasMatch())
         return std::nullopt;
@@ -255,7 +288,8 @@ std::optional<double> parseCount(const QString &text)
     const QString unit = match.captured(2).toUpper();
     const double scale = unit.isEmpty() ? 1 : std::pow(1000.0, int(QStringLiteral("KMBT").indexOf(unit)) + 1);
     const double count = number * scale;
-    return std::isfinite(count) && count >= 1 && count <= kMaxParameterCount ? std::optional<double>(count) : std::nullopt;
+    return std::isfinite(count) && count >= 1 && count <= kMaxParameterCount ? std::optional<double>(count)
+                                                                             : std::nullopt;
 }
 
 QString formatBytes(double bytes) { return QStringLiteral("%1 GiB").arg(bytes / kGiB, 0, 'f', 2); }
@@ -266,11 +300,12 @@ QJsonObject MemoryPlan::toJson(const PlanInput &input) const
     const auto integer = [](double value) {
         return std::abs(value) < 9007199254740992.0 ? QJsonValue(qint64(std::llround(value))) : QJsonValue(value);
     };
-    QJsonObject perGpu{{QStringLiteral("parameters"), integer(parameters)},
-                       {QStringLiteral("gradients"), integer(gradients)},
-                       {QStringLiteral("optimizer_state"), integer(optimizerState)},
-                       {QStringLiteral("activations"), activationsEstimated ? integer(activations) : QJsonValue(QJsonValue::Null)},
-                       {QStringLiteral("overhead"), integer(overhead)}};
+    QJsonObject perGpu{
+        {QStringLiteral("parameters"), integer(parameters)},
+        {QStringLiteral("gradients"), integer(gradients)},
+        {QStringLiteral("optimizer_state"), integer(optimizerState)},
+        {QStringLiteral("activations"), activationsEstimated ? integer(activations) : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("overhead"), integer(overhead)}};
     QJsonObject object{
         {QStringLiteral("parameter_count"), integer(parameterCount)},
         {QStringLiteral("strategy"), strategyName(input.strategy)},
@@ -283,13 +318,15 @@ QJsonObject MemoryPlan::toJson(const PlanInput &input) const
         {QStringLiteral("sharding_degree"), shardingDegree},
         {QStringLiteral("bytes_per_gpu"), perGpu},
         {QStringLiteral("activations"),
-         activationsEstimated ? QJsonValue(QJsonObject{{QStringLiteral("with_checkpointing"), integer(activationsWithCheckpointing)},
-                                                       {QStringLiteral("without_checkpointing"), integer(activationsWithoutCheckpointing)}})
+         activationsEstimated ? QJsonValue(
+             QJsonObject{{QStringLiteral("with_checkpointing"), integer(activationsWithCheckpointing)},
+                         {QStringLiteral("without_checkpointing"), integer(activationsWithoutCheckpointing)}})
                               : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("total_bytes"), integer(total)},
         {QStringLiteral("capacity_bytes"), integer(capacity)},
         {QStringLiteral("fits"), fits},
-        {QStringLiteral("least_sharded_fit"), leastShardedFit ? QJsonValue(*leastShardedFit) : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("least_sharded_fit"),
+         leastShardedFit ? QJsonValue(*leastShardedFit) : QJsonValue(QJsonValue::Null)},
     };
     return object;
 }

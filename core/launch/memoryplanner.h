@@ -30,8 +30,8 @@ struct TransformerShape {
 };
 
 struct PlanInput {
-    std::optional<double> parameters;            // either this...
-    std::optional<TransformerShape> shape;       // ...or this (which also gives activations)
+    std::optional<double> parameters;      // either this...
+    std::optional<TransformerShape> shape; // ...or this (which also gives activations)
     Precision precision = Precision::Bf16Mixed;
     OptimizerKind optimizer = OptimizerKind::Adam;
     ShardingStrategy strategy = ShardingStrategy::Ddp;
@@ -50,10 +50,10 @@ struct MemoryPlan {
     double parameters = 0;
     double gradients = 0;
     double optimizerState = 0;
-    double activations = 0;                 // the one counted in the total (per activationCheckpointing)
+    double activations = 0; // the one counted in the total (per activationCheckpointing)
     double activationsWithCheckpointing = 0;
     double activationsWithoutCheckpointing = 0;
-    bool activationsEstimated = false;      // false when only a parameter count was given
+    bool activationsEstimated = false; // false when only a parameter count was given
     double overhead = 0;
     double total = 0;
     double capacity = 0;

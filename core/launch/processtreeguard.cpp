@@ -49,15 +49,15 @@ bool readMessage(int fd, Message &message) noexcept
 
 [[noreturn]] void runWatchdog(int readFd) noexcept
 {
-    struct sigaction ignore {};
+    struct sigaction ignore { };
     ignore.sa_handler = SIG_IGN;
     for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU})
         ::sigaction(signal, &ignore, nullptr);
     sigset_t none;
     ::sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::setsid();                 // out of the terminal's process group: Ctrl-C reaches the launcher, not this
-    (void)::chdir("/");         // holds no mount busy
+    ::setsid();         // out of the terminal's process group: Ctrl-C reaches the launcher, not this
+    (void)::chdir("/"); // holds no mount busy
     ::prctl(PR_SET_NAME, "trainyard-guard");
     const int devNull = ::open("/dev/null", O_RDWR);
     if (devNull >= 0) {
@@ -75,8 +75,10 @@ bool readMessage(int fd, Message &message) noexcept
     int count = 0;
     Message message{};
     while (readMessage(readFd, message)) {
-        const bool group = message.operation == ProcessTreeGuard::kWatchGroup || message.operation == ProcessTreeGuard::kForgetGroup;
-        const bool watch = message.operation == ProcessTreeGuard::kWatchGroup || message.operation == ProcessTreeGuard::kWatchProcess;
+        const bool group =
+            message.operation == ProcessTreeGuard::kWatchGroup || message.operation == ProcessTreeGuard::kForgetGroup;
+        const bool watch =
+            message.operation == ProcessTreeGuard::kWatchGroup || message.operation == ProcessTreeGuard::kWatchProcess;
         if (message.id <= 1)
             continue; // never pid 1, never "every process" (kill(-1))
         int found = -1;
@@ -127,8 +129,7 @@ ProcessTreeGuard::~ProcessTreeGuard()
         return;
     ::close(m_writeFd);
     int status = 0;
-    while (::waitpid(m_watchdog, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(m_watchdog, &status, 0) < 0 && errno == EINTR) { }
 }
 
 void ProcessTreeGuard::send(Operation operation, pid_t id)

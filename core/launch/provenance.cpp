@@ -26,7 +26,7 @@ QString projectNameFor(const QString &folder)
 {
     // Walking up to a .git entry is what git does, without starting a process per run (a sweep queues thousands).
     QDir dir(QFileInfo(folder).absoluteFilePath());
-    for (QDir probe = dir;; ) {
+    for (QDir probe = dir;;) {
         if (QFileInfo::exists(probe.filePath(QStringLiteral(".git"))))
             return probe.dirName();
         if (!probe.cdUp())
@@ -54,7 +54,8 @@ GitOutput git(const QString &folder, const QStringList &arguments)
         process.waitForFinished();
         return {};
     }
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, QString::fromUtf8(process.readAllStandardOutput())};
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            QString::fromUtf8(process.readAllStandardOutput())};
 }
 
 } // namespace
@@ -89,7 +90,8 @@ Result<std::optional<GitProvenance>> captureGitProvenance(const QString &folder)
     const GitOutput commit = git(folder, {QStringLiteral("rev-parse"), QStringLiteral("HEAD")});
     if (commit.exitCode != 0)
         return std::optional<GitProvenance>(); // a repository without a commit yet
-    const GitOutput branch = git(folder, {QStringLiteral("rev-parse"), QStringLiteral("--abbrev-ref"), QStringLiteral("HEAD")});
+    const GitOutput branch =
+        git(folder, {QStringLiteral("rev-parse"), QStringLiteral("--abbrev-ref"), QStringLiteral("HEAD")});
     const GitOutput status = git(folder, {QStringLiteral("status"), QStringLiteral("--porcelain")});
     if (root.exitCode != 0 || branch.exitCode != 0 || status.exitCode != 0)
         return fail(QStringLiteral("git failed in %1 while recording the run's provenance").arg(folder));
@@ -108,7 +110,9 @@ Result<std::optional<GitProvenance>> captureGitProvenance(const QString &folder)
 
 Result<void> saveProvenance(const GitProvenance &provenance, const QString &runDir)
 {
-    if (auto written = writeFileAtomically(runDir + QStringLiteral("/provenance.json"), QJsonDocument(provenance.toJson()).toJson()); !written)
+    if (auto written = writeFileAtomically(runDir + QStringLiteral("/provenance.json"),
+                                           QJsonDocument(provenance.toJson()).toJson());
+        !written)
         return written;
     if (provenance.dirty)
         return writeFileAtomically(runDir + QStringLiteral("/git.diff"), provenance.diff.toUtf8());

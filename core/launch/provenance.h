@@ -16,7 +16,7 @@ struct GitProvenance {
     QString commit;
     QString branch; // "HEAD" when detached
     bool dirty = false;
-    QString diff;   // git diff HEAD (tracked files), empty when clean
+    QString diff; // git diff HEAD (tracked files), empty when clean
 
     QJsonObject toJson() const;
     static std::optional<GitProvenance> fromJson(const QJsonObject &object);

@@ -21,7 +21,10 @@ std::optional<QList<int>> parseGpuList(const QString &text)
     return gpus;
 }
 
-int globalRank(const LaunchRequest &request, int localRank) { return request.nodeRank * request.nprocPerNode + localRank; }
+int globalRank(const LaunchRequest &request, int localRank)
+{
+    return request.nodeRank * request.nprocPerNode + localRank;
+}
 
 int worldSize(const LaunchRequest &request) { return request.nnodes * request.nprocPerNode; }
 

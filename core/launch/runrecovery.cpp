@@ -94,9 +94,10 @@ QJsonObject withIngestFigures(QJsonObject summary, const IngestCatchUp &catchUp)
         ingest.remove(QStringLiteral("error"));
     } else {
         ingest.insert(QStringLiteral("error"), catchUp.error);
-        ingest.insert(QStringLiteral("incomplete"), QJsonObject{{QStringLiteral("stored"), qint64(catchUp.stored)},
-                                                                {QStringLiteral("total"), qint64(std::max(catchUp.total, catchUp.stored))},
-                                                                {QStringLiteral("reason"), catchUp.error}});
+        ingest.insert(QStringLiteral("incomplete"),
+                      QJsonObject{{QStringLiteral("stored"), qint64(catchUp.stored)},
+                                  {QStringLiteral("total"), qint64(std::max(catchUp.total, catchUp.stored))},
+                                  {QStringLiteral("reason"), catchUp.error}});
     }
     summary.insert(QStringLiteral("ingest"), ingest);
     return summary;
@@ -135,8 +136,8 @@ Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter
         // Its supervisor is gone, so what still lives of its rank group is an orphan (its watchdog kills them, unless
         // it was killed too): kill it before closing the run, so that nothing of it outlives the run's end.
         if (record && record->ranksAlive() && !record->killRanks(kOrphanKillWaitMs)) {
-            qWarning("run %s: processes of its rank group %d are still alive after SIGKILL; left active", qPrintable(run.id),
-                     int(record->processGroup));
+            qWarning("run %s: processes of its rank group %d are still alive after SIGKILL; left active",
+                     qPrintable(run.id), int(record->processGroup));
             continue;
         }
 
@@ -146,16 +147,19 @@ Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter
         if (auto pending = readPendingOutcome(runDir)) {
             outcome = *pending;
         } else {
-            outcome.detail = record ? QStringLiteral("the Trainyard process that supervised it (pid %1) ended without finishing it").arg(record->pid)
-                                    : QStringLiteral("its supervisor left no record: %1").arg(record.error());
+            outcome.detail = record
+                ? QStringLiteral("the Trainyard process that supervised it (pid %1) ended without finishing it")
+                      .arg(record->pid)
+                : QStringLiteral("its supervisor left no record: %1").arg(record.error());
             outcome.at = QDateTime::currentDateTimeUtc();
             outcome.summary = QJsonObject{{QStringLiteral("status"), QStringLiteral("lost")},
                                           {QStringLiteral("lost_because"), outcome.detail},
                                           {QStringLiteral("first_failure"), QJsonValue(QJsonValue::Null)}};
         }
         const QJsonObject summary = withIngestFigures(outcome.summary, catchUp);
-        auto marked = writer.recordEnd(run.id, outcome.status, outcome.at, outcome.detail,
-                                       QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)))
+        auto marked = writer
+                          .recordEnd(run.id, outcome.status, outcome.at, outcome.detail,
+                                     QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)))
                           .get();
         if (!marked)
             return fail(marked.error());
@@ -176,8 +180,9 @@ Result<QList<RepairedRun>> repairIncompleteRuns(const Workspace &workspace, Stor
         if (!run)
             return fail(run.error());
         if (isActive(run->status))
-            return fail(QStringLiteral("run %1 is %2: its supervisor ingests its metrics; repair a run once it has ended")
-                            .arg(run->id, toString(run->status)));
+            return fail(
+                QStringLiteral("run %1 is %2: its supervisor ingests its metrics; repair a run once it has ended")
+                    .arg(run->id, toString(run->status)));
         candidates << run.value();
     } else {
         // Only the runs whose summary says so (a scan of one column; this runs at every start of a writing Trainyard).
@@ -195,10 +200,13 @@ Result<QList<RepairedRun>> repairIncompleteRuns(const Workspace &workspace, Stor
         QJsonObject summary = QJsonDocument::fromJson(run.exitSummary.toUtf8()).object();
         RepairedRun result;
         result.runId = run.id;
-        result.storedBefore = summary.value(QStringLiteral("ingest")).toObject().value(QStringLiteral("points")).toInteger();
+        result.storedBefore =
+            summary.value(QStringLiteral("ingest")).toObject().value(QStringLiteral("points")).toInteger();
         result.catchUp = catchUpIngestion(workspace, writer, run.id);
         summary = withIngestFigures(summary, result.catchUp);
-        auto updated = writer.setExitSummary(run.id, QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact))).get();
+        auto updated =
+            writer.setExitSummary(run.id, QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)))
+                .get();
         if (!updated && result.catchUp.error.isEmpty())
             result.catchUp.error = updated.error();
         repaired << result;

@@ -56,6 +56,7 @@ struct RepairedRun {
 };
 // `trainyard repair [RUN]`: catches up the ingestion of the ended run `runId`, or of every ended run whose exit summary
 // says its metrics are incomplete, and updates their exit summaries.
-Result<QList<RepairedRun>> repairIncompleteRuns(const Workspace &workspace, StoreWriter &writer, const QString &runId = {});
+Result<QList<RepairedRun>> repairIncompleteRuns(const Workspace &workspace, StoreWriter &writer,
+                                                const QString &runId = {});
 
 } // namespace trainyard

@@ -41,7 +41,8 @@ public:
     static constexpr int kRetryFirstMs = 250;
     static constexpr int kRetryMaxMs = 30000;
 
-    IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database, const QStringList &tensorboardFolders)
+    IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database,
+                 const QStringList &tensorboardFolders)
         : m_runId(runId), m_runDir(runDir), m_writer(writer), m_ingester(runId, std::move(runDir), writer),
           m_tensorboard(std::move(runId), writer), m_database(database)
     {
@@ -79,11 +80,15 @@ public slots:
         QElapsedTimer waited;
         waited.start();
         while (!pollOnce(true) && waited.elapsed() < retryMs)
-            QThread::msleep(quint64(std::clamp<qint64>(m_retryAtMs - m_clock.elapsed(), 10, retryMs - waited.elapsed())));
+            QThread::msleep(
+                quint64(std::clamp<qint64>(m_retryAtMs - m_clock.elapsed(), 10, retryMs - waited.elapsed())));
         if (!m_error.isEmpty())
             (void)m_ingester.rewind(m_database); // its stats are then what is stored, never what was only queued
         const qint64 stored = m_ingester.stats().points;
-        emit drained(m_error, m_error.isEmpty() ? stored : MetricIngester::pointsInFiles(m_runId, m_runDir, m_writer, m_database, stored));
+        emit drained(m_error,
+                     m_error.isEmpty()
+                         ? stored
+                         : MetricIngester::pointsInFiles(m_runId, m_runDir, m_writer, m_database, stored));
     }
 
 private:
@@ -121,11 +126,13 @@ private:
     bool noteFailure(const QString &error, bool rewindMetrics = true)
     {
         if (m_error.isEmpty())
-            qWarning("run %s: storing its metrics failed (%s); retrying, nothing is lost", qPrintable(m_runId), qPrintable(error));
+            qWarning("run %s: storing its metrics failed (%s); retrying, nothing is lost", qPrintable(m_runId),
+                     qPrintable(error));
         m_error = error;
         m_needsRewind = m_needsRewind || rewindMetrics;
         ++m_failures;
-        m_retryAtMs = m_clock.elapsed() + std::min<qint64>(kRetryMaxMs, qint64(kRetryFirstMs) << std::min(m_failures - 1, 10));
+        m_retryAtMs =
+            m_clock.elapsed() + std::min<qint64>(kRetryMaxMs, qint64(kRetryFirstMs) << std::min(m_failures - 1, 10));
         return false;
     }
 
@@ -247,9 +254,9 @@ QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch)
     out << YAML::Key << "precision" << YAML::Value << precisionName(launch.strategy.precision).toStdString();
     out << YAML::Key << "offload" << YAML::Value
         << (launch.strategy.offloadOptimizer && launch.strategy.offloadParameters ? "both"
-            : launch.strategy.offloadOptimizer                                     ? "optimizer"
-            : launch.strategy.offloadParameters                                    ? "params"
-                                                                                   : "none");
+                : launch.strategy.offloadOptimizer                                ? "optimizer"
+                : launch.strategy.offloadParameters                               ? "params"
+                                                                                  : "none");
     out << YAML::EndMap;
     const NcclDebugOptions &nccl = request.nccl;
     out << YAML::Key << "nccl" << YAML::Value << YAML::BeginMap;
@@ -266,7 +273,8 @@ QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch)
     if (!nccl.socketIfname.isEmpty())
         out << YAML::Key << "socket_ifname" << YAML::Value << nccl.socketIfname.toStdString();
     out << YAML::EndMap;
-    out << YAML::Key << "backend" << YAML::Value << (launch.cluster ? launch.cluster->name.toStdString() : std::string("local"));
+    out << YAML::Key << "backend" << YAML::Value
+        << (launch.cluster ? launch.cluster->name.toStdString() : std::string("local"));
     if (launch.cluster) {
         const SlurmJobSettings &job = launch.cluster->job;
         out << YAML::Key << "slurm" << YAML::Value << YAML::BeginMap;
@@ -323,12 +331,14 @@ NewRun newRunFor(const LocalLaunch &launch)
             row.params << qMakePair(param.name, param.value);
     row.user = currentUserName();
     row.project = launch.project.isEmpty() ? projectNameFor(launch.request.cwd) : launch.project;
-    row.gpus = launch.cluster ? launch.request.nnodes * launch.cluster->job.gpusPerNode : int(launch.request.gpus.size());
+    row.gpus =
+        launch.cluster ? launch.request.nnodes * launch.cluster->job.gpusPerNode : int(launch.request.gpus.size());
     return row;
 }
 
-Result<std::unique_ptr<TrackingService>> startTrackingFor(const Workspace &workspace, StoreWriter &writer, const QString &runId,
-                                                         const QString &project, QMap<QString, QString> &env)
+Result<std::unique_ptr<TrackingService>> startTrackingFor(const Workspace &workspace, StoreWriter &writer,
+                                                          const QString &runId, const QString &project,
+                                                          QMap<QString, QString> &env)
 {
     auto connection = workspace.database().connect();
     if (!connection)
@@ -342,12 +352,13 @@ Result<std::unique_ptr<TrackingService>> startTrackingFor(const Workspace &works
     env.insert(QStringLiteral("MLFLOW_TRACKING_URI"), (*service)->uri());
     env.insert(QStringLiteral("MLFLOW_TRACKING_TOKEN"), QString::fromLatin1((*service)->token()));
     env.insert(QStringLiteral("MLFLOW_RUN_ID"), runId);
-    env.insert(QStringLiteral("MLFLOW_EXPERIMENT_ID"), QString::number(experiment->has_value() ? (*experiment)->id : 0));
+    env.insert(QStringLiteral("MLFLOW_EXPERIMENT_ID"),
+               QString::number(experiment->has_value() ? (*experiment)->id : 0));
     return service;
 }
 
 Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &workspace, StoreWriter &writer,
-                                                              LocalLaunch launch, QObject *parent)
+                                                             LocalLaunch launch, QObject *parent)
 {
     LaunchRequest &request = launch.request;
     if (request.command.isEmpty())
@@ -364,7 +375,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         launch.cluster = std::move(profile).value();
     }
     if (!launch.cluster && request.nnodes != 1)
-        return fail(QStringLiteral("%1 nodes need a cluster backend; the local backend runs on one node").arg(request.nnodes));
+        return fail(
+            QStringLiteral("%1 nodes need a cluster backend; the local backend runs on one node").arg(request.nnodes));
 
     // Who launched it and for which project, like a queued run (the tracking API finds the project's experiment).
     NewRun row = newRunFor(launch);
@@ -418,7 +430,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     if (!launch.cluster && !request.env.contains(QStringLiteral("MLFLOW_TRACKING_URI"))) {
         auto started = startTrackingFor(workspace, writer, request.runId, row.project, request.env);
         if (!started)
-            qWarning("run %s: no MLflow tracking API for its ranks: %s", qPrintable(request.runId), qPrintable(started.error()));
+            qWarning("run %s: no MLflow tracking API for its ranks: %s", qPrintable(request.runId),
+                     qPrintable(started.error()));
         else
             tracking = std::move(started).value();
     }
@@ -436,8 +449,9 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     }
     std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, backend, parent));
     supervisor->m_tracking = std::move(tracking);
-    supervisor->m_ingestWorker = new IngestWorker(request.runId, request.runDir, writer, workspace.database(),
-                                                  tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir));
+    supervisor->m_ingestWorker =
+        new IngestWorker(request.runId, request.runDir, writer, workspace.database(),
+                         tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir));
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
     connect(&supervisor->m_ingestThread, &QThread::finished, supervisor->m_ingestWorker, &QObject::deleteLater);
@@ -446,16 +460,17 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     supervisor->m_ingestThread.start();
 
     RunSupervisor *raw = supervisor.get();
-    connect(backend, &Backend::statusChanged, raw, [raw, backend](RunStatus status, const QDateTime &at, const QString &detail) {
-        if (auto *runner = qobject_cast<LocalRunner *>(backend); runner && status == RunStatus::Running) {
-            // Each attempt has its own process group: keep supervisor.json current for `cancel` and recovery.
-            SupervisorRecord record = SupervisorRecord::forThisProcess();
-            record.processGroup = runner->processGroup();
-            (void)record.write(raw->m_request.runDir);
-        }
-        (void)raw->m_writer.recordStatus(raw->m_runId, status, at, detail);
-        emit raw->statusChanged(status, detail);
-    });
+    connect(backend, &Backend::statusChanged, raw,
+            [raw, backend](RunStatus status, const QDateTime &at, const QString &detail) {
+                if (auto *runner = qobject_cast<LocalRunner *>(backend); runner && status == RunStatus::Running) {
+                    // Each attempt has its own process group: keep supervisor.json current for `cancel` and recovery.
+                    SupervisorRecord record = SupervisorRecord::forThisProcess();
+                    record.processGroup = runner->processGroup();
+                    (void)record.write(raw->m_request.runDir);
+                }
+                (void)raw->m_writer.recordStatus(raw->m_runId, status, at, detail);
+                emit raw->statusChanged(status, detail);
+            });
     connect(backend, &Backend::logLine, raw, &RunSupervisor::logLine);
     connect(backend, &Backend::finished, raw, &RunSupervisor::onRunnerFinished);
 
@@ -469,7 +484,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     return supervisor;
 }
 
-RunSupervisor::RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, Backend *backend, QObject *parent)
+RunSupervisor::RunSupervisor(QString runId, LaunchRequest request, StoreWriter &writer, Backend *backend,
+                             QObject *parent)
     : QObject(parent), m_runId(std::move(runId)), m_request(std::move(request)), m_writer(writer), m_backend(backend)
 {
     m_backend->setParent(this);
@@ -554,7 +570,8 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
     m_telemetryTimer.stop();
     m_outcome = outcome;
     // Asynchronously: the drain may retry a store error for a while, and this thread may be the window's.
-    QMetaObject::invokeMethod(m_ingestWorker, [worker = m_ingestWorker] { worker->drain(kDrainRetryMs); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_ingestWorker, [worker = m_ingestWorker] { worker->drain(kDrainRetryMs); }, Qt::QueuedConnection);
 }
 
 void RunSupervisor::onIngestDrained(const QString &drainError, qint64 totalPoints)
@@ -579,23 +596,26 @@ void RunSupervisor::onIngestDrained(const QString &drainError, qint64 totalPoint
     if (tensorboard.files > 0) {
         ingest.insert(QStringLiteral("tensorboard_points"), qint64(tensorboard.points));
         ingest.insert(QStringLiteral("tensorboard_damaged_records"), qint64(tensorboard.damagedRecords));
-        ingest.insert(QStringLiteral("tensorboard_damage_examples"), QJsonArray::fromStringList(tensorboard.damageExamples));
+        ingest.insert(QStringLiteral("tensorboard_damage_examples"),
+                      QJsonArray::fromStringList(tensorboard.damageExamples));
     }
     if (!ingestError.isEmpty()) {
         // Points only count once stored; the rest is ingested later from the committed progress (`trainyard repair`,
         // or the next Trainyard that starts).
         ingest.insert(QStringLiteral("error"), ingestError);
-        ingest.insert(QStringLiteral("incomplete"), QJsonObject{{QStringLiteral("stored"), qint64(stats.points)},
-                                                                {QStringLiteral("total"), std::max<qint64>(totalPoints, stats.points)},
-                                                                {QStringLiteral("reason"), ingestError}});
+        ingest.insert(QStringLiteral("incomplete"),
+                      QJsonObject{{QStringLiteral("stored"), qint64(stats.points)},
+                                  {QStringLiteral("total"), std::max<qint64>(totalPoints, stats.points)},
+                                  {QStringLiteral("reason"), ingestError}});
     }
     summary.insert(QStringLiteral("ingest"), ingest);
     // Whether the run's GPUs were sampled, and if not why ("NVML not found: ..."): a run page without GPU charts
     // says so through this.
     if (!m_request.gpus.isEmpty())
-        summary.insert(QStringLiteral("gpu_telemetry"), m_gpuTelemetry ? QStringLiteral("nvml")
-                                                        : m_telemetry ? QStringLiteral("none: ") + m_gpuTelemetryUnavailable
-                                                                      : QStringLiteral("none: the run ended before the first sample"));
+        summary.insert(QStringLiteral("gpu_telemetry"),
+                       m_gpuTelemetry    ? QStringLiteral("nvml")
+                           : m_telemetry ? QStringLiteral("none: ") + m_gpuTelemetryUnavailable
+                                         : QStringLiteral("none: the run ended before the first sample"));
     m_endSummary = QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact));
     m_endDetail = outcome.firstFailure ? outcome.firstFailure->message : QString();
     m_endAt = QDateTime::currentDateTimeUtc();
@@ -627,13 +647,15 @@ void RunSupervisor::recordEnd()
             ++m_endFailures;
             if (m_endClock.elapsed() < kEndRecordRetryMs) {
                 if (m_endFailures == 1)
-                    qWarning("run %s: cannot record its end yet (%s); retrying", qPrintable(m_runId), qPrintable(result.error()));
+                    qWarning("run %s: cannot record its end yet (%s); retrying", qPrintable(m_runId),
+                             qPrintable(result.error()));
                 const int backoff = std::min(30000, 250 << std::min(m_endFailures - 1, 7));
                 QTimer::singleShot(backoff, this, &RunSupervisor::recordEnd);
                 return;
             }
-            qWarning("run %s: cannot record its end (%s); it is kept in %s/%s for the next Trainyard", qPrintable(m_runId),
-                     qPrintable(result.error()), qPrintable(m_request.runDir), kPendingOutcomeFileName);
+            qWarning("run %s: cannot record its end (%s); it is kept in %s/%s for the next Trainyard",
+                     qPrintable(m_runId), qPrintable(result.error()), qPrintable(m_request.runDir),
+                     kPendingOutcomeFileName);
         } else {
             QFile::remove(m_request.runDir + QLatin1Char('/') + QLatin1String(kPendingOutcomeFileName));
         }

@@ -32,7 +32,7 @@ struct LocalLaunch {
     QString name;
     QString project; // empty: the git repository (or folder) the command runs in
     QStringList tags;
-    QString notes;   // the spec's free text, kept with the run
+    QString notes; // the spec's free text, kept with the run
     // Folders of TensorBoard event files to tail besides the run folder (the spec's `tensorboard:`; relative to the
     // run's cwd, {run_dir} expands).
     QStringList tensorboardDirs;
@@ -63,8 +63,8 @@ public:
     static constexpr int kEndRecordRetryMs = 120000;
 
     // Creates the run (store row, folder, spec.yaml, supervisor.json) and starts its ranks.
-    static Result<std::unique_ptr<RunSupervisor>> launch(const Workspace &workspace, StoreWriter &writer, LocalLaunch launch,
-                                                         QObject *parent = nullptr);
+    static Result<std::unique_ptr<RunSupervisor>> launch(const Workspace &workspace, StoreWriter &writer,
+                                                         LocalLaunch launch, QObject *parent = nullptr);
     ~RunSupervisor() override;
 
     const QString &runId() const { return m_runId; }
@@ -130,8 +130,9 @@ NewRun newRunFor(const LocalLaunch &launch);
 
 // Starts a tracking server for a launched run's ranks and sets MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, MLFLOW_RUN_ID
 // and MLFLOW_EXPERIMENT_ID (the project's experiment) in env.
-Result<std::unique_ptr<TrackingService>> startTrackingFor(const Workspace &workspace, StoreWriter &writer, const QString &runId,
-                                                         const QString &project, QMap<QString, QString> &env);
+Result<std::unique_ptr<TrackingService>> startTrackingFor(const Workspace &workspace, StoreWriter &writer,
+                                                          const QString &runId, const QString &project,
+                                                          QMap<QString, QString> &env);
 
 // The folders whose TensorBoard event files a run's ingestion tails: the run folder (and its sub-folders), then each
 // of the spec's `tensorboard:` folders resolved against cwd.

@@ -25,13 +25,15 @@ Result<void> SlurmBackend::submit(const LaunchRequest &request)
 {
     m_request = request;
     if (request.nnodes > 1 && request.maxRestarts > 0)
-        return fail(QStringLiteral("max_restarts %1 on %2 nodes: restarts are not coordinated across the nodes of a Slurm job; "
-                                   "use 0 (or one node)")
-                        .arg(request.maxRestarts).arg(request.nnodes));
+        return fail(
+            QStringLiteral("max_restarts %1 on %2 nodes: restarts are not coordinated across the nodes of a Slurm job; "
+                           "use 0 (or one node)")
+                .arg(request.maxRestarts)
+                .arg(request.nnodes));
     const QString trainyardPath =
         m_profile.trainyardPath.isEmpty() ? QCoreApplication::applicationFilePath() : m_profile.trainyardPath;
-    auto submission = buildSlurmSubmission(request, m_profile.job, QStringLiteral("trainyard-") + request.runId, trainyardPath,
-                                           m_profile.jobEnvironment);
+    auto submission = buildSlurmSubmission(request, m_profile.job, QStringLiteral("trainyard-") + request.runId,
+                                           trainyardPath, m_profile.jobEnvironment);
     if (!submission)
         return fail(submission.error());
     const QDir runDir(request.runDir);
@@ -39,7 +41,8 @@ Result<void> SlurmBackend::submit(const LaunchRequest &request)
                                            QJsonDocument(launchRequestToJson(request)).toJson());
         !written)
         return written;
-    if (auto written = writeFileAtomically(runDir.filePath(QLatin1String(kSlurmScriptFileName)), submission->script); !written)
+    if (auto written = writeFileAtomically(runDir.filePath(QLatin1String(kSlurmScriptFileName)), submission->script);
+        !written)
         return written;
 
     auto jobId = m_client.submit(submission->body);
@@ -57,7 +60,9 @@ Result<void> SlurmBackend::submit(const LaunchRequest &request)
                        QStringLiteral("Slurm job %1 submitted to %2%3")
                            .arg(m_jobId)
                            .arg(m_profile.name,
-                                m_profile.job.partition.isEmpty() ? QString() : QStringLiteral(" (partition %1)").arg(m_profile.job.partition)));
+                                m_profile.job.partition.isEmpty()
+                                    ? QString()
+                                    : QStringLiteral(" (partition %1)").arg(m_profile.job.partition)));
     m_pollTimer.start(m_profile.pollIntervalMs);
     QTimer::singleShot(std::min(500, m_profile.pollIntervalMs), this, &SlurmBackend::poll);
     return {};
@@ -96,7 +101,9 @@ void SlurmBackend::poll()
         if (now - m_lastContactMs > kLostContactMs)
             finishWith(RunStatus::Failed,
                        QStringLiteral("lost contact with Slurm job %1 for %2 s: %3 (the job may still run; see squeue)")
-                           .arg(m_jobId).arg(kLostContactMs / 1000).arg(m_lastPollError),
+                           .arg(m_jobId)
+                           .arg(kLostContactMs / 1000)
+                           .arg(m_lastPollError),
                        std::nullopt);
         return;
     }
@@ -104,7 +111,8 @@ void SlurmBackend::poll()
     const RunStatus status = runStatusForSlurmState(job->state);
     if (status == RunStatus::Running && !m_reportedRunning) {
         m_reportedRunning = true;
-        emit statusChanged(RunStatus::Running, job->startTime.isValid() ? job->startTime : QDateTime::currentDateTimeUtc(),
+        emit statusChanged(RunStatus::Running,
+                           job->startTime.isValid() ? job->startTime : QDateTime::currentDateTimeUtc(),
                            QStringLiteral("Slurm job %1 running on %2").arg(m_jobId).arg(job->nodes));
     }
     m_lastState = job->state;
@@ -113,7 +121,8 @@ void SlurmBackend::poll()
     if (!m_reportedRunning && job->startTime.isValid() && status != RunStatus::Canceled) {
         // Started and ended between two polls: the running span still belongs in the run's history.
         m_reportedRunning = true;
-        emit statusChanged(RunStatus::Running, job->startTime, QStringLiteral("Slurm job %1 running on %2").arg(m_jobId).arg(job->nodes));
+        emit statusChanged(RunStatus::Running, job->startTime,
+                           QStringLiteral("Slurm job %1 running on %2").arg(m_jobId).arg(job->nodes));
     }
     finishWith(status, status == RunStatus::Succeeded ? QString() : describeSlurmEnd(*job), *job);
 }
@@ -179,7 +188,10 @@ void SlurmBackend::finishWith(RunStatus status, const QString &message, const st
         if (output.open(QIODevice::ReadOnly)) {
             QStringList lines = QString::fromUtf8(output.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
             if (!lines.isEmpty())
-                failure.message += QStringLiteral("; slurm-%1.out ends: %2").arg(m_jobId).arg(lines.mid(std::max<qsizetype>(0, lines.size() - 3)).join(QStringLiteral(" | ")));
+                failure.message +=
+                    QStringLiteral("; slurm-%1.out ends: %2")
+                        .arg(m_jobId)
+                        .arg(lines.mid(std::max<qsizetype>(0, lines.size() - 3)).join(QStringLiteral(" | ")));
         }
         failure.at = job && job->endTime.isValid() ? job->endTime : QDateTime::currentDateTimeUtc();
         if (job) {

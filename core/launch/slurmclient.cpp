@@ -44,8 +44,8 @@ QString describeErrors(const QJsonArray &errors)
         const QString text = error.value(QStringLiteral("error")).toString();
         const QString description = error.value(QStringLiteral("description")).toString();
         QString part = description.isEmpty() || description == text ? text
-                       : text.isEmpty()                              ? description
-                                                                     : text + QStringLiteral(": ") + description;
+            : text.isEmpty()                                        ? description
+                                                                    : text + QStringLiteral(": ") + description;
         if (part.isEmpty())
             part = QString::fromUtf8(QJsonDocument(error).toJson(QJsonDocument::Compact));
         parts << part;
@@ -101,7 +101,8 @@ Result<SlurmClient::Response> SlurmClient::request(const char *method, const QSt
     // A CR or LF in the user or token would start a header of its own.
     if (auto clean = refuseControlCharacters(m_endpoint.user, QStringLiteral("the Slurm user name")); !clean)
         return fail(QStringLiteral("cannot %1: %2").arg(what, clean.error()));
-    if (auto clean = refuseControlCharacters(QString::fromUtf8(m_endpoint.token), QStringLiteral("the Slurm token")); !clean)
+    if (auto clean = refuseControlCharacters(QString::fromUtf8(m_endpoint.token), QStringLiteral("the Slurm token"));
+        !clean)
         return fail(QStringLiteral("cannot %1: %2").arg(what, clean.error()));
     std::unique_ptr<curl_slist, HeaderListDeleter> headers;
     const auto addHeader = [&headers](const QByteArray &line) {
@@ -134,8 +135,10 @@ Result<SlurmClient::Response> SlurmClient::request(const char *method, const QSt
 
     const CURLcode code = curl_easy_perform(curl);
     if (code != CURLE_OK) {
-        const QString detail = curlMessage[0] ? QString::fromUtf8(curlMessage) : QString::fromUtf8(curl_easy_strerror(code));
-        return fail(QStringLiteral("cannot %1: slurmrestd at %2 cannot be reached: %3").arg(what, m_endpoint.baseUrl, detail));
+        const QString detail =
+            curlMessage[0] ? QString::fromUtf8(curlMessage) : QString::fromUtf8(curl_easy_strerror(code));
+        return fail(
+            QStringLiteral("cannot %1: slurmrestd at %2 cannot be reached: %3").arg(what, m_endpoint.baseUrl, detail));
     }
     Response response;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.httpStatus);
@@ -150,7 +153,9 @@ Result<SlurmClient::Response> SlurmClient::request(const char *method, const QSt
     if (httpOk && errors.isEmpty() && document.isObject())
         return response;
 
-    QString message = QStringLiteral("cannot %1: slurmrestd at %2 answered HTTP %3").arg(what, m_endpoint.baseUrl).arg(response.httpStatus);
+    QString message = QStringLiteral("cannot %1: slurmrestd at %2 answered HTTP %3")
+                          .arg(what, m_endpoint.baseUrl)
+                          .arg(response.httpStatus);
     if (!errors.isEmpty())
         message += QStringLiteral(": ") + errors;
     else if (!document.isObject())
@@ -168,13 +173,15 @@ Result<QString> SlurmClient::ping() const
     auto response = request("GET", QStringLiteral("/ping"), {}, QStringLiteral("reach the cluster"));
     if (!response)
         return fail(response.error());
-    const QJsonObject slurm = response->body.value(QStringLiteral("meta")).toObject().value(QStringLiteral("Slurm")).toObject();
+    const QJsonObject slurm =
+        response->body.value(QStringLiteral("meta")).toObject().value(QStringLiteral("Slurm")).toObject();
     const QString release = slurm.value(QStringLiteral("release")).toString();
     const QJsonArray pings = response->body.value(QStringLiteral("pings")).toArray();
     QStringList controllers;
     for (const QJsonValue &value : pings) {
         const QJsonObject ping = value.toObject();
-        controllers << QStringLiteral("%1 %2").arg(ping.value(QStringLiteral("hostname")).toString(), ping.value(QStringLiteral("ping")).toString());
+        controllers << QStringLiteral("%1 %2").arg(ping.value(QStringLiteral("hostname")).toString(),
+                                                   ping.value(QStringLiteral("ping")).toString());
     }
     QString text = QStringLiteral("Slurm %1").arg(release.isEmpty() ? QStringLiteral("(version not given)") : release);
     if (!controllers.isEmpty())
@@ -193,8 +200,12 @@ Result<qint64> SlurmClient::submit(const QJsonObject &body) const
         const qint64 stray = answered.value(QStringLiteral("job_id")).toVariant().toLongLong();
         if (stray > 0) {
             const bool canceled = cancel(stray).ok();
-            return fail(response.error() + (canceled ? QStringLiteral(" (Slurm had queued it as job %1; Trainyard canceled that job)").arg(stray)
-                                                     : QStringLiteral(" (Slurm had queued it as job %1 and it could not be canceled: scancel %1)").arg(stray)));
+            return fail(
+                response.error()
+                + (canceled
+                       ? QStringLiteral(" (Slurm had queued it as job %1; Trainyard canceled that job)").arg(stray)
+                       : QStringLiteral(" (Slurm had queued it as job %1 and it could not be canceled: scancel %1)")
+                             .arg(stray)));
         }
         return fail(response.error());
     }
@@ -206,18 +217,22 @@ Result<qint64> SlurmClient::submit(const QJsonObject &body) const
 
 Result<SlurmJobInfo> SlurmClient::job(qint64 jobId) const
 {
-    auto response = request("GET", QStringLiteral("/job/%1").arg(jobId), {}, QStringLiteral("read Slurm job %1").arg(jobId));
+    auto response =
+        request("GET", QStringLiteral("/job/%1").arg(jobId), {}, QStringLiteral("read Slurm job %1").arg(jobId));
     if (!response)
         return fail(response.error());
     const QJsonArray jobs = response->body.value(QStringLiteral("jobs")).toArray();
     if (jobs.isEmpty())
-        return fail(QStringLiteral("cannot read Slurm job %1: slurmrestd at %2 does not know it").arg(jobId).arg(m_endpoint.baseUrl));
+        return fail(QStringLiteral("cannot read Slurm job %1: slurmrestd at %2 does not know it")
+                        .arg(jobId)
+                        .arg(m_endpoint.baseUrl));
     return parseSlurmJob(jobs.first().toObject());
 }
 
 Result<void> SlurmClient::cancel(qint64 jobId) const
 {
-    auto response = request("DELETE", QStringLiteral("/job/%1").arg(jobId), {}, QStringLiteral("cancel Slurm job %1").arg(jobId));
+    auto response =
+        request("DELETE", QStringLiteral("/job/%1").arg(jobId), {}, QStringLiteral("cancel Slurm job %1").arg(jobId));
     if (!response)
         return fail(response.error());
     return {};

@@ -14,9 +14,9 @@
 namespace trainyard {
 
 struct SlurmEndpoint {
-    QString baseUrl;   // http://host:6820, no trailing path
-    QString user;      // X-SLURM-USER-NAME
-    QByteArray token;  // X-SLURM-USER-TOKEN; never logged or put in a message
+    QString baseUrl;  // http://host:6820, no trailing path
+    QString user;     // X-SLURM-USER-NAME
+    QByteArray token; // X-SLURM-USER-TOKEN; never logged or put in a message
     int connectTimeoutMs = 5000;
     int timeoutMs = 15000;
 };
@@ -24,9 +24,9 @@ struct SlurmEndpoint {
 // One job as slurmrestd describes it.
 struct SlurmJobInfo {
     qint64 jobId = 0;
-    QString state;   // PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY...
-    QString reason;  // state_reason: why it waits or ended (e.g. Resources, Priority, None)
-    QString nodes;   // e.g. n[1-2]
+    QString state;  // PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY...
+    QString reason; // state_reason: why it waits or ended (e.g. Resources, Priority, None)
+    QString nodes;  // e.g. n[1-2]
     QString batchHost;
     std::optional<int> exitCode;   // when it ended with an exit status
     std::optional<int> exitSignal; // when it ended by a signal

@@ -23,22 +23,28 @@ QString shellQuote(const QString &word)
 // "64G" -> 65536 (MiB, Slurm's unit for memory); K, M, G, T suffixes, M when none.
 std::optional<qint64> parseSlurmMemoryMiB(const QString &text)
 {
-    static const QRegularExpression pattern(QStringLiteral("^(\\d+)([KMGT]?)B?$"), QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression pattern(QStringLiteral("^(\\d+)([KMGT]?)B?$"),
+                                            QRegularExpression::CaseInsensitiveOption);
     const auto match = pattern.match(text.trimmed());
     if (!match.hasMatch())
         return std::nullopt;
     const qint64 value = match.captured(1).toLongLong();
-    switch (match.captured(2).toUpper().isEmpty() ? QChar('M').unicode() : match.captured(2).toUpper().at(0).unicode()) {
-    case 'K': return (value + 1023) / 1024;
-    case 'G': return value * 1024;
-    case 'T': return value * 1024 * 1024;
-    default: return value;
+    switch (match.captured(2).toUpper().isEmpty() ? QChar('M').unicode()
+                                                  : match.captured(2).toUpper().at(0).unicode()) {
+    case 'K':
+        return (value + 1023) / 1024;
+    case 'G':
+        return value * 1024;
+    case 'T':
+        return value * 1024 * 1024;
+    default:
+        return value;
     }
 }
 
 struct SbatchOption {
-    QString name;       // without the leading --
-    QString field;      // job-description field
+    QString name;  // without the leading --
+    QString field; // job-description field
     enum class Kind { Text, Integer, MemoryMiB, Flag, NegatedFlag } kind;
 };
 
@@ -103,7 +109,8 @@ Result<void> applySbatchOption(const QString &optionText, QJsonObject &job)
     if (text.startsWith(QLatin1String("#SBATCH")))
         text = text.mid(7).trimmed();
     if (!text.startsWith(QLatin1String("--")))
-        return fail(QStringLiteral("sbatch option %1 must be written --name=value (e.g. --qos=high)").arg(quoted(optionText)));
+        return fail(
+            QStringLiteral("sbatch option %1 must be written --name=value (e.g. --qos=high)").arg(quoted(optionText)));
     const qsizetype equals = text.indexOf(QLatin1Char('='));
     const QString name = text.mid(2, equals < 0 ? -1 : equals - 2);
     const QString value = equals < 0 ? QString() : text.mid(equals + 1);
@@ -116,7 +123,9 @@ Result<void> applySbatchOption(const QString &optionText, QJsonObject &job)
             return fail(flag ? QStringLiteral("sbatch option --%1 takes no value").arg(name)
                              : QStringLiteral("sbatch option --%1 needs a value: --%1=VALUE").arg(name));
         switch (option.kind) {
-        case Kind::Text: job.insert(option.field, value); break;
+        case Kind::Text:
+            job.insert(option.field, value);
+            break;
         case Kind::Integer: {
             bool ok = false;
             const int number = value.toInt(&ok);
@@ -128,12 +137,17 @@ Result<void> applySbatchOption(const QString &optionText, QJsonObject &job)
         case Kind::MemoryMiB: {
             const auto mib = parseSlurmMemoryMiB(value);
             if (!mib)
-                return fail(QStringLiteral("sbatch option --%1: '%2' is not a memory size such as 64G or 4096M").arg(name, value));
+                return fail(QStringLiteral("sbatch option --%1: '%2' is not a memory size such as 64G or 4096M")
+                                .arg(name, value));
             job.insert(option.field, *mib);
             break;
         }
-        case Kind::Flag: job.insert(option.field, true); break;
-        case Kind::NegatedFlag: job.insert(option.field, false); break;
+        case Kind::Flag:
+            job.insert(option.field, true);
+            break;
+        case Kind::NegatedFlag:
+            job.insert(option.field, false);
+            break;
         }
         return {};
     }
@@ -146,11 +160,13 @@ Result<SlurmSubmission> buildSlurmSubmission(const LaunchRequest &request, const
                                              const QMap<QString, QString> &jobEnvironment)
 {
     if (request.runDir.isEmpty() || !request.runDir.startsWith(QLatin1Char('/')))
-        return fail(QStringLiteral("the run folder '%1' must be an absolute path on a file system every node sees").arg(request.runDir));
+        return fail(QStringLiteral("the run folder '%1' must be an absolute path on a file system every node sees")
+                        .arg(request.runDir));
     if (request.nnodes < 1 || request.nprocPerNode < 1)
         return fail(QStringLiteral("a Slurm job needs at least one node and one rank per node"));
     if (!request.gpus.isEmpty())
-        return fail(QStringLiteral("resources.gpus picks GPUs of this machine; on Slurm ask for GPUs per node with slurm.gpus_per_node"));
+        return fail(QStringLiteral(
+            "resources.gpus picks GPUs of this machine; on Slurm ask for GPUs per node with slurm.gpus_per_node"));
 
     QJsonObject job{
         {QStringLiteral("name"), jobName},
@@ -199,25 +215,34 @@ Result<SlurmSubmission> buildSlurmSubmission(const LaunchRequest &request, const
         environment.insert(QStringLiteral("PATH"), QStringLiteral("/usr/local/bin:/usr/bin:/bin"));
     job.insert(QStringLiteral("environment"), environment);
 
-    QStringList srun{QStringLiteral("srun"), QStringLiteral("--nodes=%1").arg(request.nnodes), QStringLiteral("--ntasks-per-node=1"),
-                     QStringLiteral("--kill-on-bad-exit=1"), QStringLiteral("--unbuffered")};
+    QStringList srun{QStringLiteral("srun"), QStringLiteral("--nodes=%1").arg(request.nnodes),
+                     QStringLiteral("--ntasks-per-node=1"), QStringLiteral("--kill-on-bad-exit=1"),
+                     QStringLiteral("--unbuffered")};
     // Since Slurm 22.05 srun does not take --cpus-per-task from the job: say it again.
     if (settings.cpusPerTask > 0)
         srun << QStringLiteral("--cpus-per-task=%1").arg(settings.cpusPerTask);
-    srun << shellQuote(trainyardPath) << QStringLiteral("agent") << QStringLiteral("--run-dir") << shellQuote(request.runDir);
+    srun << shellQuote(trainyardPath) << QStringLiteral("agent") << QStringLiteral("--run-dir")
+         << shellQuote(request.runDir);
 
     // A control character in any value would break out of its line of the script (a newline in a partition is a
     // command of its own): refused, whatever let it through.
     for (const QString &value : QStringList{jobName, request.runDir, trainyardPath} + directives)
-        if (auto clean = refuseControlCharacters(value, QStringLiteral("the job script's '%1'").arg(value.simplified())); !clean)
+        if (auto clean =
+                refuseControlCharacters(value, QStringLiteral("the job script's '%1'").arg(value.simplified()));
+            !clean)
             return fail(clean.error());
     for (auto it = jobEnvironment.constBegin(); it != jobEnvironment.constEnd(); ++it)
-        if (auto clean = refuseControlCharacters(it.key() + it.value(), QStringLiteral("the job's environment variable %1").arg(it.key().simplified())); !clean)
+        if (auto clean = refuseControlCharacters(
+                it.key() + it.value(), QStringLiteral("the job's environment variable %1").arg(it.key().simplified()));
+            !clean)
             return fail(clean.error());
 
     QString script = QStringLiteral("#!/bin/bash\n");
-    script += QStringLiteral("# Trainyard run %1: one `trainyard agent` per node starts %2 rank(s) there (%3 in all).\n")
-                  .arg(request.runId).arg(request.nprocPerNode).arg(request.nprocPerNode * request.nnodes);
+    script +=
+        QStringLiteral("# Trainyard run %1: one `trainyard agent` per node starts %2 rank(s) there (%3 in all).\n")
+            .arg(request.runId)
+            .arg(request.nprocPerNode)
+            .arg(request.nprocPerNode * request.nnodes);
     script += QStringLiteral("# slurmrestd takes these settings from the job description sent with this script; the\n"
                              "# #SBATCH lines say the same, so that `sbatch` on this file runs the same job.\n");
     for (const QString &directive : directives)
@@ -235,8 +260,9 @@ RunStatus runStatusForSlurmState(const QString &state)
     if (state == QLatin1String("PENDING") || state == QLatin1String("REQUEUED") || state == QLatin1String("SUSPENDED")
         || state.isEmpty())
         return RunStatus::Queued;
-    if (state == QLatin1String("RUNNING") || state == QLatin1String("CONFIGURING") || state == QLatin1String("COMPLETING")
-        || state == QLatin1String("RESIZING") || state == QLatin1String("SIGNALING") || state == QLatin1String("STAGE_OUT"))
+    if (state == QLatin1String("RUNNING") || state == QLatin1String("CONFIGURING")
+        || state == QLatin1String("COMPLETING") || state == QLatin1String("RESIZING")
+        || state == QLatin1String("SIGNALING") || state == QLatin1String("STAGE_OUT"))
         return RunStatus::Running;
     if (state == QLatin1String("COMPLETED"))
         return RunStatus::Succeeded;
@@ -286,13 +312,14 @@ QJsonObject launchRequestToJson(const LaunchRequest &request)
         {QStringLiteral("grace_ms"), request.graceMs},
         {QStringLiteral("master_port"), request.masterPort},
         {QStringLiteral("env"), env},
-        {QStringLiteral("nccl"), QJsonObject{{QStringLiteral("debug"), nccl.level},
-                                             {QStringLiteral("debug_subsys"), nccl.subsystems},
-                                             {QStringLiteral("async_error_handling"), nccl.asyncErrorHandling},
-                                             {QStringLiteral("trace_buffer_size"), nccl.traceBufferSize},
-                                             {QStringLiteral("p2p_disable"), nccl.p2pDisable},
-                                             {QStringLiteral("ib_disable"), nccl.ibDisable},
-                                             {QStringLiteral("socket_ifname"), nccl.socketIfname}}},
+        {QStringLiteral("nccl"),
+         QJsonObject{{QStringLiteral("debug"), nccl.level},
+                     {QStringLiteral("debug_subsys"), nccl.subsystems},
+                     {QStringLiteral("async_error_handling"), nccl.asyncErrorHandling},
+                     {QStringLiteral("trace_buffer_size"), nccl.traceBufferSize},
+                     {QStringLiteral("p2p_disable"), nccl.p2pDisable},
+                     {QStringLiteral("ib_disable"), nccl.ibDisable},
+                     {QStringLiteral("socket_ifname"), nccl.socketIfname}}},
     };
 }
 

@@ -36,8 +36,8 @@ QStringList supportedSbatchOptions();
 Result<void> applySbatchOption(const QString &option, QJsonObject &job);
 
 struct SlurmSubmission {
-    QByteArray script;  // also written to the run folder as slurm-job.sh
-    QJsonObject body;   // {"script": ..., "job": {...}} for POST /job/submit
+    QByteArray script; // also written to the run folder as slurm-job.sh
+    QJsonObject body;  // {"script": ..., "job": {...}} for POST /job/submit
 };
 
 // The run folder must be on a file system every node sees: the agents write logs and metrics there.

@@ -20,9 +20,12 @@ void setDefault(QMap<QString, QString> &env, const char *name, const QString &va
 QString mixedPrecisionName(Precision precision)
 {
     switch (precision) {
-    case Precision::Fp32: return QStringLiteral("no");
-    case Precision::Bf16Mixed: return QStringLiteral("bf16");
-    case Precision::Fp16Mixed: return QStringLiteral("fp16");
+    case Precision::Fp32:
+        return QStringLiteral("no");
+    case Precision::Bf16Mixed:
+        return QStringLiteral("bf16");
+    case Precision::Fp16Mixed:
+        return QStringLiteral("fp16");
     }
     return QStringLiteral("no");
 }
@@ -30,20 +33,28 @@ QString mixedPrecisionName(Precision precision)
 int zeroStage(ShardingStrategy strategy)
 {
     switch (strategy) {
-    case ShardingStrategy::Zero1: return 1;
-    case ShardingStrategy::Zero2: return 2;
-    case ShardingStrategy::Zero3: return 3;
-    default: return 0;
+    case ShardingStrategy::Zero1:
+        return 1;
+    case ShardingStrategy::Zero2:
+        return 2;
+    case ShardingStrategy::Zero3:
+        return 3;
+    default:
+        return 0;
     }
 }
 
 QString fsdpShardingStrategy(ShardingStrategy strategy)
 {
     switch (strategy) {
-    case ShardingStrategy::FsdpFullShard: return QStringLiteral("FULL_SHARD");
-    case ShardingStrategy::FsdpShardGradOp: return QStringLiteral("SHARD_GRAD_OP");
-    case ShardingStrategy::FsdpHybridShard: return QStringLiteral("HYBRID_SHARD");
-    default: return {};
+    case ShardingStrategy::FsdpFullShard:
+        return QStringLiteral("FULL_SHARD");
+    case ShardingStrategy::FsdpShardGradOp:
+        return QStringLiteral("SHARD_GRAD_OP");
+    case ShardingStrategy::FsdpHybridShard:
+        return QStringLiteral("HYBRID_SHARD");
+    default:
+        return {};
     }
 }
 
@@ -71,8 +82,10 @@ Result<void> applyStrategy(const StrategyChoice &choice, const QString &runDir, 
     if (stage == 0)
         return {}; // DDP: torch.distributed and the contract's variables are all it needs
 
-    const auto offloadTo = [](bool offload) { return QJsonObject{{QStringLiteral("device"), offload ? QStringLiteral("cpu") : QStringLiteral("none")},
-                                                                 {QStringLiteral("pin_memory"), offload}}; };
+    const auto offloadTo = [](bool offload) {
+        return QJsonObject{{QStringLiteral("device"), offload ? QStringLiteral("cpu") : QStringLiteral("none")},
+                           {QStringLiteral("pin_memory"), offload}};
+    };
     QJsonObject zero{{QStringLiteral("stage"), stage},
                      {QStringLiteral("overlap_comm"), true},
                      {QStringLiteral("contiguous_gradients"), true},

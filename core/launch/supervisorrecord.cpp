@@ -85,7 +85,8 @@ bool SupervisorRecord::ranksAlive() const
         return false;
     // kill(-group, 0) would also count zombies, which linger until init reaps them.
     const std::vector<ProcessEntry> table = readProcessTable();
-    return std::any_of(table.begin(), table.end(), [&](const ProcessEntry &entry) { return entry.isLive() && entry.group == processGroup; });
+    return std::any_of(table.begin(), table.end(),
+                       [&](const ProcessEntry &entry) { return entry.isLive() && entry.group == processGroup; });
 }
 
 bool SupervisorRecord::killRanks(int waitMs) const

@@ -34,13 +34,20 @@ bool compareNumbers(double actual, RunFilter::Op op, double wanted)
     if (std::isnan(actual))
         return false;
     switch (op) {
-    case RunFilter::Op::Equal: return actual == wanted;
-    case RunFilter::Op::NotEqual: return actual != wanted;
-    case RunFilter::Op::Less: return actual < wanted;
-    case RunFilter::Op::LessEqual: return actual <= wanted;
-    case RunFilter::Op::Greater: return actual > wanted;
-    case RunFilter::Op::GreaterEqual: return actual >= wanted;
-    case RunFilter::Op::Contains: return false;
+    case RunFilter::Op::Equal:
+        return actual == wanted;
+    case RunFilter::Op::NotEqual:
+        return actual != wanted;
+    case RunFilter::Op::Less:
+        return actual < wanted;
+    case RunFilter::Op::LessEqual:
+        return actual <= wanted;
+    case RunFilter::Op::Greater:
+        return actual > wanted;
+    case RunFilter::Op::GreaterEqual:
+        return actual >= wanted;
+    case RunFilter::Op::Contains:
+        return false;
     }
     return false;
 }
@@ -48,10 +55,14 @@ bool compareNumbers(double actual, RunFilter::Op op, double wanted)
 bool compareText(const QString &actual, RunFilter::Op op, const QString &wanted)
 {
     switch (op) {
-    case RunFilter::Op::Equal: return actual.compare(wanted, Qt::CaseInsensitive) == 0;
-    case RunFilter::Op::NotEqual: return actual.compare(wanted, Qt::CaseInsensitive) != 0;
-    case RunFilter::Op::Contains: return actual.contains(wanted, Qt::CaseInsensitive);
-    default: return false;
+    case RunFilter::Op::Equal:
+        return actual.compare(wanted, Qt::CaseInsensitive) == 0;
+    case RunFilter::Op::NotEqual:
+        return actual.compare(wanted, Qt::CaseInsensitive) != 0;
+    case RunFilter::Op::Contains:
+        return actual.contains(wanted, Qt::CaseInsensitive);
+    default:
+        return false;
     }
 }
 
@@ -113,15 +124,18 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
             term.negated = true;
             ++i;
             if (i >= n || query[i].isSpace())
-                return failWith(i - 1, 1, QStringLiteral("column %1: '%2' must be followed by a term to exclude, e.g. -tag:debug")
-                                             .arg(i).arg(query[i - 1]));
+                return failWith(i - 1, 1,
+                                QStringLiteral("column %1: '%2' must be followed by a term to exclude, e.g. -tag:debug")
+                                    .arg(i)
+                                    .arg(query[i - 1]));
         }
         // The field (or a bare word): up to an operator, a space or a quote.
         const int fieldStart = i;
         if (query[i] == u'"') { // a quoted bare word: "two words"
             auto text = readQuoted();
             if (!text)
-                return failWith(fieldStart, n - fieldStart, QStringLiteral("column %1: the quote opened here is never closed").arg(fieldStart + 1));
+                return failWith(fieldStart, n - fieldStart,
+                                QStringLiteral("column %1: the quote opened here is never closed").arg(fieldStart + 1));
             term.field = Field::Text;
             term.value = *text;
             filter.m_terms << term;
@@ -138,16 +152,21 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
             continue;
         }
         if (query[i] == u'"')
-            return failWith(i, 1, QStringLiteral("column %1: a quote cannot start inside a word; put a space or an operator before it").arg(i + 1));
+            return failWith(
+                i, 1,
+                QStringLiteral("column %1: a quote cannot start inside a word; put a space or an operator before it")
+                    .arg(i + 1));
         // The operator.
         const int opStart = i;
         while (i < n && isOperatorChar(query[i]))
             ++i;
         const QString opToken = query.mid(opStart, i - opStart);
         static const QList<QPair<QString, Op>> kOps = {
-            {QStringLiteral(":"), Op::Equal},     {QStringLiteral("="), Op::Equal},      {QStringLiteral("=="), Op::Equal},
-            {QStringLiteral("!="), Op::NotEqual}, {QStringLiteral("~"), Op::Contains},   {QStringLiteral("<"), Op::Less},
-            {QStringLiteral("<="), Op::LessEqual}, {QStringLiteral(">"), Op::Greater},   {QStringLiteral(">="), Op::GreaterEqual},
+            {QStringLiteral(":"), Op::Equal},         {QStringLiteral("="), Op::Equal},
+            {QStringLiteral("=="), Op::Equal},        {QStringLiteral("!="), Op::NotEqual},
+            {QStringLiteral("~"), Op::Contains},      {QStringLiteral("<"), Op::Less},
+            {QStringLiteral("<="), Op::LessEqual},    {QStringLiteral(">"), Op::Greater},
+            {QStringLiteral(">="), Op::GreaterEqual},
         };
         bool knownOp = false;
         for (const auto &[text, op] : kOps) {
@@ -158,57 +177,71 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
         }
         if (!knownOp)
             return failWith(opStart, int(opToken.size()),
-                            QStringLiteral("column %1: unknown operator '%2' (use : = != ~ < <= > >=)").arg(opStart + 1).arg(opToken));
+                            QStringLiteral("column %1: unknown operator '%2' (use : = != ~ < <= > >=)")
+                                .arg(opStart + 1)
+                                .arg(opToken));
         if (field.isEmpty())
-            return failWith(opStart, int(opToken.size()),
-                            QStringLiteral("column %1: '%2' needs a field before it, e.g. lr%2...").arg(opStart + 1).arg(opToken));
+            return failWith(
+                opStart, int(opToken.size()),
+                QStringLiteral("column %1: '%2' needs a field before it, e.g. lr%2...").arg(opStart + 1).arg(opToken));
         // The value: a quoted string or up to the next space.
         const int valueStart = i;
         if (i < n && query[i] == u'"') {
             auto text = readQuoted();
             if (!text)
-                return failWith(valueStart, n - valueStart, QStringLiteral("column %1: the quote opened here is never closed").arg(valueStart + 1));
+                return failWith(valueStart, n - valueStart,
+                                QStringLiteral("column %1: the quote opened here is never closed").arg(valueStart + 1));
             term.value = *text;
         } else {
             while (i < n && !query[i].isSpace())
                 ++i;
             term.value = query.mid(valueStart, i - valueStart);
             if (term.value.isEmpty())
-                return failWith(opStart, int(opToken.size()),
-                                QStringLiteral("column %1: expected a value after '%2%3'").arg(opStart + 1).arg(field, opToken));
+                return failWith(
+                    opStart, int(opToken.size()),
+                    QStringLiteral("column %1: expected a value after '%2%3'").arg(opStart + 1).arg(field, opToken));
         }
         term.number = toNumber(term.value);
 
         const QString lower = field.toLower();
-        const bool ordering = term.op == Op::Less || term.op == Op::LessEqual || term.op == Op::Greater || term.op == Op::GreaterEqual;
-        if (lower == u"status" || lower == u"tag" || lower == u"name" || lower == u"id" || lower == u"host" || lower == u"backend") {
+        const bool ordering =
+            term.op == Op::Less || term.op == Op::LessEqual || term.op == Op::Greater || term.op == Op::GreaterEqual;
+        if (lower == u"status" || lower == u"tag" || lower == u"name" || lower == u"id" || lower == u"host"
+            || lower == u"backend") {
             term.field = lower == u"status" ? Field::Status
-                       : lower == u"tag"    ? Field::Tag
-                       : lower == u"name"   ? Field::Name
-                       : lower == u"id"     ? Field::Id
-                       : lower == u"host"   ? Field::Host
+                : lower == u"tag"           ? Field::Tag
+                : lower == u"name"          ? Field::Name
+                : lower == u"id"            ? Field::Id
+                : lower == u"host"          ? Field::Host
                                             : Field::Backend;
             if (ordering)
-                return failWith(opStart, int(opToken.size()),
-                                QStringLiteral("column %1: '%2' cannot be compared with '%3'; use : (is), != (is not) or ~ (contains)")
-                                    .arg(opStart + 1).arg(field, opToken));
+                return failWith(
+                    opStart, int(opToken.size()),
+                    QStringLiteral(
+                        "column %1: '%2' cannot be compared with '%3'; use : (is), != (is not) or ~ (contains)")
+                        .arg(opStart + 1)
+                        .arg(field, opToken));
             if (term.field == Field::Status && term.op != Op::Contains) {
                 int offset = valueStart;
                 for (const QString &part : term.value.split(u',')) {
                     auto status = runStatusFromString(part.toLower());
                     if (!status)
-                        return failWith(offset, int(part.size()),
-                                        QStringLiteral("column %1: unknown status '%2' (queued, starting, running, restarting, "
-                                                       "succeeded, failed, canceled, lost)").arg(offset + 1).arg(part));
+                        return failWith(
+                            offset, int(part.size()),
+                            QStringLiteral("column %1: unknown status '%2' (queued, starting, running, restarting, "
+                                           "succeeded, failed, canceled, lost)")
+                                .arg(offset + 1)
+                                .arg(part));
                     term.statuses << *status;
                     offset += int(part.size()) + 1;
                 }
             }
         } else {
             // A metric statistic (key.min, key.max, key.last, key.count) or else a param.
-            static const QList<QPair<QString, MetricStat>> kStats = {
-                {QStringLiteral(".last"), MetricStat::Last}, {QStringLiteral(".min"), MetricStat::Min},
-                {QStringLiteral(".max"), MetricStat::Max}, {QStringLiteral(".count"), MetricStat::Count}};
+            static const QList<QPair<QString, MetricStat>> kStats = {{QStringLiteral(".last"), MetricStat::Last},
+                                                                     {QStringLiteral(".min"), MetricStat::Min},
+                                                                     {QStringLiteral(".max"), MetricStat::Max},
+                                                                     {QStringLiteral(".count"), MetricStat::Count}};
             term.field = Field::Param;
             term.key = field;
             for (const auto &[suffix, stat] : kStats) {
@@ -219,11 +252,14 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
                 }
             }
             if (term.field == Field::Metric && term.op == Op::Contains)
-                return failWith(opStart, 1, QStringLiteral("column %1: a metric is a number: compare it with = != < <= > >=").arg(opStart + 1));
+                return failWith(
+                    opStart, 1,
+                    QStringLiteral("column %1: a metric is a number: compare it with = != < <= > >=").arg(opStart + 1));
             if ((term.field == Field::Metric || ordering) && !term.number)
                 return failWith(valueStart, int(term.value.size()),
                                 QStringLiteral("column %1: expected a number after '%2%3', got '%4'")
-                                    .arg(valueStart + 1).arg(field, opToken, term.value));
+                                    .arg(valueStart + 1)
+                                    .arg(field, opToken, term.value));
         }
         filter.m_terms << term;
     }
@@ -238,7 +274,8 @@ bool RunFilter::matches(const RunRecord &run) const
         bool holds = false;
         switch (term.field) {
         case Field::Text:
-            holds = run.name.contains(term.value, Qt::CaseInsensitive) || run.id.contains(term.value, Qt::CaseInsensitive);
+            holds =
+                run.name.contains(term.value, Qt::CaseInsensitive) || run.id.contains(term.value, Qt::CaseInsensitive);
             break;
         case Field::Status:
             if (term.op == Op::Contains)
@@ -254,10 +291,19 @@ bool RunFilter::matches(const RunRecord &run) const
                     holds = holds || compareText(tag, term.op, term.value);
             }
             break;
-        case Field::Name: holds = compareText(run.name, term.op, term.value); break;
-        case Field::Id: holds = term.op == Op::Equal ? run.id.startsWith(term.value, Qt::CaseInsensitive) : compareText(run.id, term.op, term.value); break;
-        case Field::Host: holds = compareText(run.host, term.op, term.value); break;
-        case Field::Backend: holds = compareText(run.backend, term.op, term.value); break;
+        case Field::Name:
+            holds = compareText(run.name, term.op, term.value);
+            break;
+        case Field::Id:
+            holds = term.op == Op::Equal ? run.id.startsWith(term.value, Qt::CaseInsensitive)
+                                         : compareText(run.id, term.op, term.value);
+            break;
+        case Field::Host:
+            holds = compareText(run.host, term.op, term.value);
+            break;
+        case Field::Backend:
+            holds = compareText(run.backend, term.op, term.value);
+            break;
         case Field::Param: {
             auto found = run.params.constFind(term.key);
             if (found == run.params.constEnd())
@@ -276,8 +322,8 @@ bool RunFilter::matches(const RunRecord &run) const
             if (found == run.metrics.constEnd())
                 break;
             const double actual = term.stat == MetricStat::Last ? found->last
-                                : term.stat == MetricStat::Min  ? found->min
-                                : term.stat == MetricStat::Max  ? found->max
+                : term.stat == MetricStat::Min                  ? found->min
+                : term.stat == MetricStat::Max                  ? found->max
                                                                 : double(found->count);
             holds = compareNumbers(actual, term.op, *term.number);
             break;

@@ -21,7 +21,7 @@ public:
     struct Term {
         bool negated = false;
         Field field = Field::Text;
-        QString key;                // the param or metric key
+        QString key; // the param or metric key
         MetricStat stat = MetricStat::Last;
         Op op = Op::Contains;
         QString value;
@@ -33,7 +33,7 @@ public:
     struct ParseError {
         int position = 0; // 0-based column of the offending token
         int length = 1;
-        QString message;  // names the token and what was expected
+        QString message;                             // names the token and what was expected
         QString display(const QString &query) const; // the message, the query, and a caret line under the token
     };
 

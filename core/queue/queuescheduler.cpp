@@ -36,10 +36,11 @@ Result<std::unique_ptr<QueueScheduler>> QueueScheduler::start(const Workspace &w
         qint64 pid = 0;
         QString host, application;
         lock->getLockInfo(&pid, &host, &application);
-        return fail(QStringLiteral("the queue of %1 is already being worked by process %2 on %3; one scheduler per workspace")
-                        .arg(workspace.root())
-                        .arg(pid)
-                        .arg(host));
+        return fail(
+            QStringLiteral("the queue of %1 is already being worked by process %2 on %3; one scheduler per workspace")
+                .arg(workspace.root())
+                .arg(pid)
+                .arg(host));
     }
     auto connection = workspace.database().connect();
     if (!connection)
@@ -87,7 +88,8 @@ void QueueScheduler::tick()
                 const QString message = m_settings.gpus.isEmpty()
                     ? QStringLiteral("needs %1 GPUs; no CUDA device found on this machine").arg(queued.gpus)
                     : QStringLiteral("needs %1 GPUs; the queue has %2").arg(queued.gpus).arg(m_settings.gpus.size());
-                (void)m_writer.recordStatus(queued.runId, RunStatus::Failed, QDateTime::currentDateTimeUtc(), message).get();
+                (void)m_writer.recordStatus(queued.runId, RunStatus::Failed, QDateTime::currentDateTimeUtc(), message)
+                    .get();
                 emit runFailedToStart(queued.runId, message);
             }
             continue;

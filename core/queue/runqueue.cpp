@@ -93,7 +93,8 @@ Result<QStringList> enqueueMany(const Workspace &workspace, StoreWriter &writer,
         } while (made != 0 && (chosen.contains(row.id) || errno == EEXIST));
         chosen.insert(row.id);
         if (made != 0) {
-            const QString error = QStringLiteral("cannot create run folder %1: %2").arg(runDir, QString::fromLocal8Bit(std::strerror(errno)));
+            const QString error = QStringLiteral("cannot create run folder %1: %2")
+                                      .arg(runDir, QString::fromLocal8Bit(std::strerror(errno)));
             removeWritten();
             return fail(error);
         }
@@ -117,42 +118,44 @@ Result<QStringList> enqueueMany(const Workspace &workspace, StoreWriter &writer,
 
     // 2. The runs and their places in the queue, in one transaction: all of them are queued, or none is.
     const QString runsDir = workspace.runsDir();
-    auto queued = writer
-                      .submit<QStringList>([rows, launches, runsDir](SqliteConnection &connection) -> Result<QStringList> {
-                          auto last = connection.prepare("SELECT coalesce(max(position), 0) FROM queue");
-                          auto insert = connection.prepare("INSERT INTO queue (run_id, position, gpus, enqueued_ms) VALUES (?, ?, ?, ?)");
-                          if (!last || !insert)
-                              return fail(!last ? last.error() : insert.error());
-                          auto row = last->step();
-                          if (!row)
-                              return fail(row.error());
-                          const std::int64_t base = last->columnInt(0);
-                          QStringList ids;
-                          ids.reserve(rows.size());
-                          for (qsizetype i = 0; i < rows.size(); ++i) {
-                              auto id = insertNewRun(connection, rows[i]);
-                              if (!id)
-                                  return fail(id.error());
-                              if (id.value() != rows[i].id) {
-                                  // Another process took the id meanwhile (same second, same random digits): move the folder.
-                                  const QString from = runsDir + QLatin1Char('/') + rows[i].id;
-                                  const QString to = runsDir + QLatin1Char('/') + id.value();
-                                  if (!QDir().rename(from, to))
-                                      return fail(QStringLiteral("cannot move run folder %1 to %2").arg(from, to));
-                                  if (auto rewritten = writeResolvedSpec(to, launches[i]); !rewritten)
-                                      return fail(rewritten.error());
-                              }
-                              insert->bind(1, id.value());
-                              insert->bind(2, std::int64_t(base + 1 + i));
-                              insert->bind(3, std::int64_t(launches[i].request.gpus.size()));
-                              insert->bind(4, std::int64_t(rows[i].createdAt.toMSecsSinceEpoch()));
-                              if (auto done = insert->run(); !done)
-                                  return fail(done.error());
-                              ids << id.value();
-                          }
-                          return ids;
-                      })
-                      .get();
+    auto queued =
+        writer
+            .submit<QStringList>([rows, launches, runsDir](SqliteConnection &connection) -> Result<QStringList> {
+                auto last = connection.prepare("SELECT coalesce(max(position), 0) FROM queue");
+                auto insert =
+                    connection.prepare("INSERT INTO queue (run_id, position, gpus, enqueued_ms) VALUES (?, ?, ?, ?)");
+                if (!last || !insert)
+                    return fail(!last ? last.error() : insert.error());
+                auto row = last->step();
+                if (!row)
+                    return fail(row.error());
+                const std::int64_t base = last->columnInt(0);
+                QStringList ids;
+                ids.reserve(rows.size());
+                for (qsizetype i = 0; i < rows.size(); ++i) {
+                    auto id = insertNewRun(connection, rows[i]);
+                    if (!id)
+                        return fail(id.error());
+                    if (id.value() != rows[i].id) {
+                        // Another process took the id meanwhile (same second, same random digits): move the folder.
+                        const QString from = runsDir + QLatin1Char('/') + rows[i].id;
+                        const QString to = runsDir + QLatin1Char('/') + id.value();
+                        if (!QDir().rename(from, to))
+                            return fail(QStringLiteral("cannot move run folder %1 to %2").arg(from, to));
+                        if (auto rewritten = writeResolvedSpec(to, launches[i]); !rewritten)
+                            return fail(rewritten.error());
+                    }
+                    insert->bind(1, id.value());
+                    insert->bind(2, std::int64_t(base + 1 + i));
+                    insert->bind(3, std::int64_t(launches[i].request.gpus.size()));
+                    insert->bind(4, std::int64_t(rows[i].createdAt.toMSecsSinceEpoch()));
+                    if (auto done = insert->run(); !done)
+                        return fail(done.error());
+                    ids << id.value();
+                }
+                return ids;
+            })
+            .get();
     if (!queued) {
         removeWritten();
         return fail(queued.error());
@@ -160,7 +163,8 @@ Result<QStringList> enqueueMany(const Workspace &workspace, StoreWriter &writer,
     return queued.value();
 }
 
-Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const LocalLaunch &launch, const QString &sweepId)
+Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const LocalLaunch &launch,
+                        const QString &sweepId)
 {
     auto ids = enqueueMany(workspace, writer, {launch}, sweepId);
     if (!ids)
@@ -168,14 +172,16 @@ Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const L
     return ids->first();
 }
 
-Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer, const RunSpec &spec, const QByteArray &specText,
-                                 const QString &fallbackName)
+Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer, const RunSpec &spec,
+                                 const QByteArray &specText, const QString &fallbackName)
 {
     // The queue starts runs on this machine; a sweep's runs on a cluster would need Slurm's queue instead.
     if (spec.backend != QLatin1String("local"))
-        return fail(QStringLiteral("the sweep's runs go to the local queue, but the spec names backend '%1': sweeps on a cluster "
-                                   "backend are not supported yet (launch each run with `trainyard launch`, or set backend: local)")
-                        .arg(spec.backend));
+        return fail(
+            QStringLiteral(
+                "the sweep's runs go to the local queue, but the spec names backend '%1': sweeps on a cluster "
+                "backend are not supported yet (launch each run with `trainyard launch`, or set backend: local)")
+                .arg(spec.backend));
     auto points = expandSweep(spec.params, spec.sweep);
     if (!points)
         return fail(points.error());
@@ -309,7 +315,10 @@ Result<void> cancel(StoreWriter &writer, const QString &runId)
         return fail(taken.error());
     if (!taken.value())
         return notQueued(runId);
-    return writer.recordStatus(runId, RunStatus::Canceled, QDateTime::currentDateTimeUtc(), QStringLiteral("canceled while queued")).get();
+    return writer
+        .recordStatus(runId, RunStatus::Canceled, QDateTime::currentDateTimeUtc(),
+                      QStringLiteral("canceled while queued"))
+        .get();
 }
 
 } // namespace trainyard::runqueue

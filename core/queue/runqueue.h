@@ -48,8 +48,8 @@ struct QueuedSweep {
     QStringList runIds;
     QStringList labels; // what the sweep set in each run, e.g. "lr=0.01 seed=1"
 };
-Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer, const RunSpec &spec, const QByteArray &specText,
-                                 const QString &fallbackName);
+Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer, const RunSpec &spec,
+                                 const QByteArray &specText, const QString &fallbackName);
 
 // The queue, in order.
 Result<QList<QueuedRun>> list(SqliteConnection &connection);

@@ -63,13 +63,24 @@ struct FiguresBuilder {
         ++figures.launched;
         figures.started += run.firstActiveMs.has_value();
         switch (run.outcome) {
-        case Outcome::Succeeded: ++figures.succeeded; break;
-        case Outcome::Failed: ++figures.failed, ++causes[run.cause]; break;
-        case Outcome::Canceled: ++figures.canceled; break;
-        case Outcome::Lost: ++figures.lost; break;
-        case Outcome::Unfinished: ++figures.unfinished; break;
+        case Outcome::Succeeded:
+            ++figures.succeeded;
+            break;
+        case Outcome::Failed:
+            ++figures.failed, ++causes[run.cause];
+            break;
+        case Outcome::Canceled:
+            ++figures.canceled;
+            break;
+        case Outcome::Lost:
+            ++figures.lost;
+            break;
+        case Outcome::Unfinished:
+            ++figures.unfinished;
+            break;
         }
-        const std::int64_t active = run.activeMs + (run.activeSinceMs ? std::max<std::int64_t>(0, nowMs - *run.activeSinceMs) : 0);
+        const std::int64_t active =
+            run.activeMs + (run.activeSinceMs ? std::max<std::int64_t>(0, nowMs - *run.activeSinceMs) : 0);
         gpuMs += std::int64_t(run.gpus) * active;
         figures.restarts += run.restarts;
         if (run.queuedMs && run.firstActiveMs)
@@ -89,8 +100,9 @@ struct FiguresBuilder {
             figures.gpuUtilizationPercent = utilizationSum / double(utilizationSamples);
         for (auto it = causes.cbegin(); it != causes.cend(); ++it)
             figures.failureCauses.append({it.key(), it.value()});
-        std::sort(figures.failureCauses.begin(), figures.failureCauses.end(),
-                  [](const auto &a, const auto &b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+        std::sort(figures.failureCauses.begin(), figures.failureCauses.end(), [](const auto &a, const auto &b) {
+            return a.second != b.second ? a.second > b.second : a.first < b.first;
+        });
         return figures;
     }
 };
@@ -109,7 +121,10 @@ QDate weekOf(std::int64_t ms)
     return day.addDays(1 - day.dayOfWeek());
 }
 
-std::int64_t rangeStartMs(const ReportQuery &query) { return query.since.isValid() ? query.since.toMSecsSinceEpoch() : std::numeric_limits<std::int64_t>::min(); }
+std::int64_t rangeStartMs(const ReportQuery &query)
+{
+    return query.since.isValid() ? query.since.toMSecsSinceEpoch() : std::numeric_limits<std::int64_t>::min();
+}
 std::int64_t rangeEndMs(const ReportQuery &query)
 {
     return query.until.isValid() ? query.until.toMSecsSinceEpoch() : std::numeric_limits<std::int64_t>::max();
@@ -122,12 +137,17 @@ std::int64_t nowMsOf(const ReportQuery &query)
 QString groupColumn(ReportGrouping grouping)
 {
     switch (grouping) {
-    case ReportGrouping::Project: return QStringLiteral("r.project");
-    case ReportGrouping::User: return QStringLiteral("r.user");
-    case ReportGrouping::Backend: return QStringLiteral("r.backend");
-    case ReportGrouping::Host: return QStringLiteral("r.host");
+    case ReportGrouping::Project:
+        return QStringLiteral("r.project");
+    case ReportGrouping::User:
+        return QStringLiteral("r.user");
+    case ReportGrouping::Backend:
+        return QStringLiteral("r.backend");
+    case ReportGrouping::Host:
+        return QStringLiteral("r.host");
     case ReportGrouping::Tag:
-    case ReportGrouping::None: break;
+    case ReportGrouping::None:
+        break;
     }
     return QStringLiteral("''");
 }
@@ -142,13 +162,15 @@ Result<std::vector<RunRow>> readRuns(SqliteConnection &connection, const ReportQ
 {
     const QString groupExpression = groupColumn(query.by);
     // A failed run's cause is its first failure's; a run that failed before it had ranks has no exit summary.
-    const QString sql = QStringLiteral(
-        "SELECT r.id, r.created_ms, r.status, r.gpus, r.active_ms, r.active_since_ms, r.queued_ms, r.first_active_ms,"
-        " r.first_metric_ms, r.restarts, r.gpu_util_sum, r.gpu_util_samples,"
-        " CASE WHEN r.status = 'failed' THEN coalesce(json_extract(r.exit_summary, '$.first_failure.cause'),"
-        "   CASE WHEN r.exit_summary IS NULL OR r.exit_summary = '' THEN 'launch' ELSE 'unknown' END) ELSE '' END,"
-        " %1 FROM runs r WHERE +r.created_ms >= ?1 AND +r.created_ms < ?2")
-                            .arg(groupExpression);
+    const QString sql =
+        QStringLiteral(
+            "SELECT r.id, r.created_ms, r.status, r.gpus, r.active_ms, r.active_since_ms, r.queued_ms, "
+            "r.first_active_ms,"
+            " r.first_metric_ms, r.restarts, r.gpu_util_sum, r.gpu_util_samples,"
+            " CASE WHEN r.status = 'failed' THEN coalesce(json_extract(r.exit_summary, '$.first_failure.cause'),"
+            "   CASE WHEN r.exit_summary IS NULL OR r.exit_summary = '' THEN 'launch' ELSE 'unknown' END) ELSE '' END,"
+            " %1 FROM runs r WHERE +r.created_ms >= ?1 AND +r.created_ms < ?2")
+            .arg(groupExpression);
     auto select = connection.prepare(sql.toUtf8().constData());
     if (!select)
         return fail(select.error());
@@ -282,37 +304,55 @@ QString csvField(const QString &text)
 
 QString figuresCsv(const ReportFigures &f)
 {
-    return QStringList{QString::number(f.launched), QString::number(f.started), QString::number(f.succeeded), QString::number(f.failed),
-                       QString::number(f.canceled), QString::number(f.lost), QString::number(f.unfinished), csvNumber(f.successRate()),
-                       QString::number(f.gpuHours, 'g', 10), QString::number(f.restarts), csvNumber(f.queueWait.medianS),
-                       csvNumber(f.queueWait.p90S), csvNumber(f.timeToFirstStep.medianS), csvNumber(f.timeToFirstStep.p90S),
-                       csvNumber(f.gpuUtilizationPercent), csvField(f.failureCauses.isEmpty() ? QString() : f.failureCauses.first().first)}
+    return QStringList{QString::number(f.launched),
+                       QString::number(f.started),
+                       QString::number(f.succeeded),
+                       QString::number(f.failed),
+                       QString::number(f.canceled),
+                       QString::number(f.lost),
+                       QString::number(f.unfinished),
+                       csvNumber(f.successRate()),
+                       QString::number(f.gpuHours, 'g', 10),
+                       QString::number(f.restarts),
+                       csvNumber(f.queueWait.medianS),
+                       csvNumber(f.queueWait.p90S),
+                       csvNumber(f.timeToFirstStep.medianS),
+                       csvNumber(f.timeToFirstStep.p90S),
+                       csvNumber(f.gpuUtilizationPercent),
+                       csvField(f.failureCauses.isEmpty() ? QString() : f.failureCauses.first().first)}
         .join(QLatin1Char(','));
 }
 
-const QString kFiguresHeader = QStringLiteral("launched,started,succeeded,failed,canceled,lost,unfinished,success_rate,gpu_hours,restarts,"
-                                              "queue_wait_median_s,queue_wait_p90_s,first_step_median_s,first_step_p90_s,"
-                                              "gpu_utilization_percent,top_failure_cause");
+const QString kFiguresHeader =
+    QStringLiteral("launched,started,succeeded,failed,canceled,lost,unfinished,success_rate,gpu_hours,restarts,"
+                   "queue_wait_median_s,queue_wait_p90_s,first_step_median_s,first_step_p90_s,"
+                   "gpu_utilization_percent,top_failure_cause");
 
 } // namespace
 
 QString groupingName(ReportGrouping grouping)
 {
     switch (grouping) {
-    case ReportGrouping::None: return QStringLiteral("none");
-    case ReportGrouping::Project: return QStringLiteral("project");
-    case ReportGrouping::User: return QStringLiteral("user");
-    case ReportGrouping::Tag: return QStringLiteral("tag");
-    case ReportGrouping::Backend: return QStringLiteral("backend");
-    case ReportGrouping::Host: return QStringLiteral("host");
+    case ReportGrouping::None:
+        return QStringLiteral("none");
+    case ReportGrouping::Project:
+        return QStringLiteral("project");
+    case ReportGrouping::User:
+        return QStringLiteral("user");
+    case ReportGrouping::Tag:
+        return QStringLiteral("tag");
+    case ReportGrouping::Backend:
+        return QStringLiteral("backend");
+    case ReportGrouping::Host:
+        return QStringLiteral("host");
     }
     return {};
 }
 
 std::optional<ReportGrouping> parseGrouping(const QString &text)
 {
-    for (ReportGrouping grouping : {ReportGrouping::None, ReportGrouping::Project, ReportGrouping::User, ReportGrouping::Tag,
-                                    ReportGrouping::Backend, ReportGrouping::Host})
+    for (ReportGrouping grouping : {ReportGrouping::None, ReportGrouping::Project, ReportGrouping::User,
+                                    ReportGrouping::Tag, ReportGrouping::Backend, ReportGrouping::Host})
         if (groupingName(grouping) == text)
             return grouping;
     return std::nullopt;
@@ -331,7 +371,8 @@ DurationStats DurationStats::of(std::vector<std::int64_t> millis)
         return double(millis[index]);
     };
     const double upper = nth(n / 2);
-    const double lower = n % 2 ? upper : double(*std::max_element(millis.begin(), millis.begin() + std::ptrdiff_t(n / 2)));
+    const double lower =
+        n % 2 ? upper : double(*std::max_element(millis.begin(), millis.begin() + std::ptrdiff_t(n / 2)));
     stats.medianS = (lower + upper) / 2 / 1000.0;
     const std::size_t rank = std::max<std::size_t>(std::size_t(std::ceil(0.9 * double(n))), 1); // nearest rank, 1-based
     stats.p90S = nth(rank - 1) / 1000.0;
@@ -410,8 +451,10 @@ QJsonObject ThroughputReport::toJson() const
         groupArray.append(object);
     }
     return QJsonObject{
-        {QStringLiteral("since"), query.since.isValid() ? QJsonValue(query.since.toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null)},
-        {QStringLiteral("until"), query.until.isValid() ? QJsonValue(query.until.toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("since"),
+         query.since.isValid() ? QJsonValue(query.since.toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("until"),
+         query.until.isValid() ? QJsonValue(query.until.toString(Qt::ISODate)) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("by"), groupingName(query.by)},
         {QStringLiteral("total"), figuresJson(total)},
         {QStringLiteral("days"), dayArray},
@@ -437,8 +480,8 @@ QString ThroughputReport::daysCsv() const
     return csv;
 }
 
-Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &query, const QDate &day, const QString &outcome,
-                               const QString &group)
+Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &query, const QDate &day,
+                               const QString &outcome, const QString &group)
 {
     auto rows = readRuns(connection, query);
     if (!rows)
@@ -470,7 +513,9 @@ Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &
         }
         matches.emplace_back(run.createdMs, run.id);
     }
-    std::sort(matches.begin(), matches.end(), [](const auto &a, const auto &b) { return a.first != b.first ? a.first > b.first : a.second > b.second; });
+    std::sort(matches.begin(), matches.end(), [](const auto &a, const auto &b) {
+        return a.first != b.first ? a.first > b.first : a.second > b.second;
+    });
     QStringList ids;
     for (const auto &[created, id] : matches)
         ids << QString::fromUtf8(id);

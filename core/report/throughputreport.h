@@ -29,7 +29,7 @@ struct ReportQuery {
     QDateTime since; // runs launched at or after (invalid: from the first run)
     QDateTime until; // runs launched before (invalid: up to now)
     ReportGrouping by = ReportGrouping::None;
-    QDateTime now;   // for the active time of runs still running (invalid: the current time)
+    QDateTime now; // for the active time of runs still running (invalid: the current time)
 };
 
 // Median (the mean of the two middle values for an even count) and 90th percentile (nearest rank), seconds.
@@ -50,9 +50,9 @@ struct ReportFigures {
     std::int64_t unfinished = 0; // queued or active at `now`
     double gpuHours = 0;
     std::int64_t restarts = 0;
-    DurationStats queueWait;       // first queued -> first active
-    DurationStats timeToFirstStep; // first active -> first training metric point
-    std::optional<double> gpuUtilizationPercent; // mean over GPU telemetry samples, where telemetry exists
+    DurationStats queueWait;                           // first queued -> first active
+    DurationStats timeToFirstStep;                     // first active -> first training metric point
+    std::optional<double> gpuUtilizationPercent;       // mean over GPU telemetry samples, where telemetry exists
     QList<QPair<QString, std::int64_t>> failureCauses; // most frequent first
 
     // succeeded / (succeeded + failed + lost); canceled runs are a choice, not a failure. nullopt before any ended.
@@ -72,7 +72,7 @@ struct ReportGroup {
 struct ThroughputReport {
     ReportQuery query;
     ReportFigures total;
-    QList<ReportPeriod> days;  // every day of the range with a launched run, oldest first
+    QList<ReportPeriod> days; // every day of the range with a launched run, oldest first
     QList<ReportPeriod> weeks;
     QList<ReportGroup> groups; // by the query's grouping, most GPU-hours first; empty for None
 
@@ -87,7 +87,7 @@ Result<ThroughputReport> computeThroughputReport(SqliteConnection &connection, c
 
 // The runs behind one bar: launched on `day` (invalid: any day of the range), with `outcome` (a run status
 // name, "unfinished", "failed:CAUSE", or empty for any) and in `group` (empty for any). Newest first.
-Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &query, const QDate &day, const QString &outcome,
-                               const QString &group);
+Result<QStringList> runsBehind(SqliteConnection &connection, const ReportQuery &query, const QDate &day,
+                               const QString &outcome, const QString &group);
 
 } // namespace trainyard

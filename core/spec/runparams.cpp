@@ -12,16 +12,22 @@ namespace trainyard {
 QString paramTypeName(ParamType type)
 {
     switch (type) {
-    case ParamType::Int: return QStringLiteral("int");
-    case ParamType::Float: return QStringLiteral("float");
-    case ParamType::Bool: return QStringLiteral("bool");
-    case ParamType::String: return QStringLiteral("string");
-    case ParamType::Choice: return QStringLiteral("choice");
+    case ParamType::Int:
+        return QStringLiteral("int");
+    case ParamType::Float:
+        return QStringLiteral("float");
+    case ParamType::Bool:
+        return QStringLiteral("bool");
+    case ParamType::String:
+        return QStringLiteral("string");
+    case ParamType::Choice:
+        return QStringLiteral("choice");
     }
     return {};
 }
 
-Result<QString> substituteParams(const QString &text, const QList<RunParam> &params, const QMap<QString, QString> &extra)
+Result<QString> substituteParams(const QString &text, const QList<RunParam> &params,
+                                 const QMap<QString, QString> &extra)
 {
     static const QRegularExpression placeholder(QStringLiteral("\\{([A-Za-z_][A-Za-z0-9_.-]*)\\}"));
     QString result;
@@ -34,7 +40,8 @@ Result<QString> substituteParams(const QString &text, const QList<RunParam> &par
         if (extra.contains(name)) {
             value = extra.value(name);
         } else {
-            const auto found = std::find_if(params.begin(), params.end(), [&](const RunParam &param) { return param.name == name; });
+            const auto found =
+                std::find_if(params.begin(), params.end(), [&](const RunParam &param) { return param.name == name; });
             if (found == params.end())
                 return fail(QStringLiteral("'{%1}' in \"%2\" names no param").arg(name, text));
             value = found->value;
@@ -50,10 +57,14 @@ namespace {
 QJsonValue jsonValue(const RunParam &param)
 {
     switch (param.type) {
-    case ParamType::Int: return param.value.toLongLong();
-    case ParamType::Float: return param.value.toDouble();
-    case ParamType::Bool: return param.value == QLatin1String("true");
-    default: return param.value;
+    case ParamType::Int:
+        return param.value.toLongLong();
+    case ParamType::Float:
+        return param.value.toDouble();
+    case ParamType::Bool:
+        return param.value == QLatin1String("true");
+    default:
+        return param.value;
     }
 }
 
@@ -69,7 +80,8 @@ Result<ResolvedParams> resolveParams(const QList<RunParam> &params, const ParamP
         resolved.extraArguments << argument.value();
     }
     for (auto it = passing.envFromParam.constBegin(); it != passing.envFromParam.constEnd(); ++it) {
-        const auto found = std::find_if(params.begin(), params.end(), [&](const RunParam &param) { return param.name == it.value(); });
+        const auto found =
+            std::find_if(params.begin(), params.end(), [&](const RunParam &param) { return param.name == it.value(); });
         if (found == params.end())
             return fail(QStringLiteral("env: %1 takes param '%2', which does not exist").arg(it.key(), it.value()));
         resolved.extraEnvironment.insert(it.key(), found->value);
@@ -95,7 +107,8 @@ Result<ResolvedParams> resolveParams(const QList<RunParam> &params, const ParamP
             resolved.configContent = QByteArray(out.c_str()) + '\n';
         }
         if (!passing.configArgTemplate.isEmpty()) {
-            auto argument = substituteParams(passing.configArgTemplate, params, {{QStringLiteral("path"), resolved.configPath}});
+            auto argument =
+                substituteParams(passing.configArgTemplate, params, {{QStringLiteral("path"), resolved.configPath}});
             if (!argument)
                 return fail(QStringLiteral("config_file.arg: %1").arg(argument.error()));
             resolved.extraArguments << argument.value();

@@ -22,10 +22,10 @@ struct RunParam {
 };
 
 struct ParamPassing {
-    QStringList argsTemplate;           // each item appended to the command, {name} replaced
+    QStringList argsTemplate;            // each item appended to the command, {name} replaced
     QMap<QString, QString> envFromParam; // VARIABLE -> param name
-    QString configFile;                 // file name in the run folder ("" = none); .json or .yaml
-    QString configArgTemplate;          // e.g. "--config={path}"; appended when set
+    QString configFile;                  // file name in the run folder ("" = none); .json or .yaml
+    QString configArgTemplate;           // e.g. "--config={path}"; appended when set
 };
 
 QString paramTypeName(ParamType type);
@@ -40,6 +40,7 @@ struct ResolvedParams {
 Result<ResolvedParams> resolveParams(const QList<RunParam> &params, const ParamPassing &passing, const QString &runDir);
 
 // Replaces {name} in text with the param's value; unknown names are an error naming them.
-Result<QString> substituteParams(const QString &text, const QList<RunParam> &params, const QMap<QString, QString> &extra = {});
+Result<QString> substituteParams(const QString &text, const QList<RunParam> &params,
+                                 const QMap<QString, QString> &extra = {});
 
 } // namespace trainyard

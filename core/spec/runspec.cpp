@@ -24,14 +24,17 @@ QString environmentNameProblem(const QString &name)
     if (name.contains(QLatin1Char('=')))
         return QStringLiteral("environment variable name '%1' contains '=' (the name ends at the first '=')").arg(name);
     if (const auto at = firstControlCharacter(name))
-        return QStringLiteral("environment variable name '%1' contains a control character (position %2)").arg(name.simplified()).arg(*at + 1);
+        return QStringLiteral("environment variable name '%1' contains a control character (position %2)")
+            .arg(name.simplified())
+            .arg(*at + 1);
     return {};
 }
 
 QString environmentValueProblem(const QString &value)
 {
     if (value.contains(QChar(0)))
-        return QStringLiteral("an environment variable's value cannot hold a NUL character (position %1)").arg(value.indexOf(QChar(0)) + 1);
+        return QStringLiteral("an environment variable's value cannot hold a NUL character (position %1)")
+            .arg(value.indexOf(QChar(0)) + 1);
     return {};
 }
 
@@ -44,22 +47,40 @@ std::optional<int> durationMs(double seconds)
 
 namespace {
 
-const QStringList kTopLevelKeys = {QStringLiteral("name"),         QStringLiteral("command"), QStringLiteral("shell"),
-                                   QStringLiteral("cwd"),          QStringLiteral("env"),     QStringLiteral("params"),
-                                   QStringLiteral("resources"),    QStringLiteral("backend"), QStringLiteral("strategy"),
-                                   QStringLiteral("nccl"),           QStringLiteral("param_passing"),
+const QStringList kTopLevelKeys = {QStringLiteral("name"),
+                                   QStringLiteral("command"),
+                                   QStringLiteral("shell"),
+                                   QStringLiteral("cwd"),
+                                   QStringLiteral("env"),
+                                   QStringLiteral("params"),
+                                   QStringLiteral("resources"),
+                                   QStringLiteral("backend"),
+                                   QStringLiteral("strategy"),
+                                   QStringLiteral("nccl"),
+                                   QStringLiteral("param_passing"),
                                    QStringLiteral("max_restarts"),
-                                   QStringLiteral("hang_timeout_s"), QStringLiteral("grace_s"), QStringLiteral("tags"),
-                                   QStringLiteral("notes"),        QStringLiteral("sweep"),   QStringLiteral("slurm"),
-                                   QStringLiteral("model"),   QStringLiteral("project"), QStringLiteral("tensorboard")};
-const QStringList kSlurmKeys = {QStringLiteral("partition"), QStringLiteral("account"), QStringLiteral("time_limit_min"),
-                                QStringLiteral("cpus_per_task"), QStringLiteral("gpus_per_node"), QStringLiteral("sbatch")};
-const QStringList kModelKeys = {QStringLiteral("params"), QStringLiteral("layers"), QStringLiteral("hidden"), QStringLiteral("heads"),
-                                QStringLiteral("vocab"), QStringLiteral("seq_len"), QStringLiteral("micro_batch"),
-                                QStringLiteral("optimizer"), QStringLiteral("gpu_memory"), QStringLiteral("activation_checkpointing")};
-const QStringList kSweepKeys = {QStringLiteral("grid"), QStringLiteral("random"), QStringLiteral("seeds"), QStringLiteral("seed_param")};
+                                   QStringLiteral("hang_timeout_s"),
+                                   QStringLiteral("grace_s"),
+                                   QStringLiteral("tags"),
+                                   QStringLiteral("notes"),
+                                   QStringLiteral("sweep"),
+                                   QStringLiteral("slurm"),
+                                   QStringLiteral("model"),
+                                   QStringLiteral("project"),
+                                   QStringLiteral("tensorboard")};
+const QStringList kSlurmKeys = {QStringLiteral("partition"),      QStringLiteral("account"),
+                                QStringLiteral("time_limit_min"), QStringLiteral("cpus_per_task"),
+                                QStringLiteral("gpus_per_node"),  QStringLiteral("sbatch")};
+const QStringList kModelKeys = {QStringLiteral("params"),      QStringLiteral("layers"),
+                                QStringLiteral("hidden"),      QStringLiteral("heads"),
+                                QStringLiteral("vocab"),       QStringLiteral("seq_len"),
+                                QStringLiteral("micro_batch"), QStringLiteral("optimizer"),
+                                QStringLiteral("gpu_memory"),  QStringLiteral("activation_checkpointing")};
+const QStringList kSweepKeys = {QStringLiteral("grid"), QStringLiteral("random"), QStringLiteral("seeds"),
+                                QStringLiteral("seed_param")};
 const QStringList kRandomKeys = {QStringLiteral("samples"), QStringLiteral("seed"), QStringLiteral("params")};
-const QStringList kRandomAxisKeys = {QStringLiteral("distribution"), QStringLiteral("min"), QStringLiteral("max"), QStringLiteral("choice")};
+const QStringList kRandomAxisKeys = {QStringLiteral("distribution"), QStringLiteral("min"), QStringLiteral("max"),
+                                     QStringLiteral("choice")};
 const QStringList kResourceKeys = {QStringLiteral("nodes"), QStringLiteral("ranks_per_node"), QStringLiteral("gpus")};
 const QStringList kParamKeys = {QStringLiteral("type"), QStringLiteral("value"), QStringLiteral("choices")};
 // The .json and .yaml files Trainyard itself writes in a run folder (core/launch, core/store): a params file of the
@@ -70,14 +91,18 @@ const QStringList kReservedRunFiles = {QStringLiteral("spec.yaml"),       QStrin
                                        QStringLiteral("agent.json")};
 const QStringList kPassingKeys = {QStringLiteral("args"), QStringLiteral("env"), QStringLiteral("config_file")};
 const QStringList kConfigFileKeys = {QStringLiteral("path"), QStringLiteral("arg")};
-const QStringList kNcclKeys = {QStringLiteral("debug"), QStringLiteral("debug_subsys"), QStringLiteral("async_error_handling"),
-                               QStringLiteral("trace_buffer_size"), QStringLiteral("p2p_disable"), QStringLiteral("ib_disable"),
+const QStringList kNcclKeys = {QStringLiteral("debug"),
+                               QStringLiteral("debug_subsys"),
+                               QStringLiteral("async_error_handling"),
+                               QStringLiteral("trace_buffer_size"),
+                               QStringLiteral("p2p_disable"),
+                               QStringLiteral("ib_disable"),
                                QStringLiteral("socket_ifname")};
 const QStringList kStrategyKeys = {QStringLiteral("name"), QStringLiteral("precision"), QStringLiteral("offload")};
 
 class SpecReader {
 public:
-    SpecReader(QString source) : m_source(std::move(source)) {}
+    SpecReader(QString source) : m_source(std::move(source)) { }
 
     Error at(const YAML::Node &node, const QString &message) const
     {
@@ -122,7 +147,11 @@ public:
         if (value < 0)
             return at(node, QStringLiteral("%1 must not be negative (got %2)").arg(what).arg(value));
         if (!durationMs(value))
-            return at(node, QStringLiteral("%1 must be at most %2 seconds (a week; got %3)").arg(what).arg(kMaxDurationS).arg(value));
+            return at(node,
+                      QStringLiteral("%1 must be at most %2 seconds (a week; got %3)")
+                          .arg(what)
+                          .arg(kMaxDurationS)
+                          .arg(value));
         return value;
     }
 
@@ -162,8 +191,10 @@ public:
         for (const auto &entry : map) {
             const QString key = QString::fromStdString(entry.first.Scalar());
             if (!known.contains(key))
-                return at(entry.first, QStringLiteral("unknown key '%1'%2 (known: %3)")
-                                           .arg(key, where.isEmpty() ? QString() : QStringLiteral(" in ") + where, known.join(QStringLiteral(", "))));
+                return at(entry.first,
+                          QStringLiteral("unknown key '%1'%2 (known: %3)")
+                              .arg(key, where.isEmpty() ? QString() : QStringLiteral(" in ") + where,
+                                   known.join(QStringLiteral(", "))));
         }
         return {};
     }
@@ -218,8 +249,9 @@ constexpr int kMaxSpecNodes = 100000;
 std::optional<QString> findDuplicateKey(const YAML::Node &node, const QString &sourceName, int depth, int &nodesLeft)
 {
     if (depth > kMaxSpecDepth || --nodesLeft < 0)
-        return QStringLiteral("%1:%2:%3: the spec nests deeper than %4 levels or holds more than %5 values (an alias that refers "
-                              "to itself?)")
+        return QStringLiteral(
+                   "%1:%2:%3: the spec nests deeper than %4 levels or holds more than %5 values (an alias that refers "
+                   "to itself?)")
             .arg(sourceName)
             .arg(node.Mark().line + 1)
             .arg(node.Mark().column + 1)
@@ -255,7 +287,10 @@ std::optional<QString> findDuplicateKey(const YAML::Node &node, const QString &s
 Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, const QString &baseDir)
 {
     if (const auto invalid = firstInvalidUtf8(yaml))
-        return fail(QStringLiteral("%1:%2:%3: not UTF-8 text (a run spec is UTF-8)").arg(sourceName).arg(invalid->first).arg(invalid->second));
+        return fail(QStringLiteral("%1:%2:%3: not UTF-8 text (a run spec is UTF-8)")
+                        .arg(sourceName)
+                        .arg(invalid->first)
+                        .arg(invalid->second));
     YAML::Node root;
     try {
         root = YAML::Load(yaml.toStdString());
@@ -287,16 +322,18 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
     // A NUL ends a C string: the program would get less than the run records (issue 15).
     for (qsizetype i = 0; i < commandList->size(); ++i) {
         if (commandList->at(i).contains(QChar(0)))
-            return reader.at(command[std::size_t(i)], QStringLiteral("'command' element %1 holds a NUL byte, which no program can receive").arg(i + 1));
+            return reader.at(
+                command[std::size_t(i)],
+                QStringLiteral("'command' element %1 holds a NUL byte, which no program can receive").arg(i + 1));
     }
     spec.command = commandList.value();
 
-#define TRAINYARD_READ(node, target, call)                                                                              \
-    if (const YAML::Node n = (node); n) {                                                                               \
-        auto value = call;                                                                                              \
-        if (!value)                                                                                                     \
-            return fail(value.error());                                                                                 \
-        target = value.value();                                                                                         \
+#define TRAINYARD_READ(node, target, call)                                                                             \
+    if (const YAML::Node n = (node); n) {                                                                              \
+        auto value = call;                                                                                             \
+        if (!value)                                                                                                    \
+            return fail(value.error());                                                                                \
+        target = value.value();                                                                                        \
     }
     TRAINYARD_READ(root["name"], spec.name, reader.string(n, QStringLiteral("'name'")))
     TRAINYARD_READ(root["project"], spec.project, reader.string(n, QStringLiteral("'project'")))
@@ -327,7 +364,8 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
         if (auto known = reader.onlyKnownKeys(resources, kResourceKeys, QStringLiteral("'resources'")); !known)
             return fail(known.error());
         TRAINYARD_READ(resources["nodes"], spec.nodes, reader.integer(n, QStringLiteral("'resources.nodes'"), 1))
-        TRAINYARD_READ(resources["ranks_per_node"], spec.ranksPerNode, reader.integer(n, QStringLiteral("'resources.ranks_per_node'"), 1))
+        TRAINYARD_READ(resources["ranks_per_node"], spec.ranksPerNode,
+                       reader.integer(n, QStringLiteral("'resources.ranks_per_node'"), 1))
         if (const YAML::Node gpus = resources["gpus"]) {
             if (!gpus.IsSequence())
                 return reader.at(gpus, QStringLiteral("'resources.gpus' must be a list of GPU indices, e.g. [0, 2]"));
@@ -336,13 +374,17 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 if (!index)
                     return fail(index.error());
                 if (spec.gpus.contains(index.value()))
-                    return reader.at(gpu, QStringLiteral("GPU %1 is listed twice in 'resources.gpus'").arg(index.value()));
+                    return reader.at(gpu,
+                                     QStringLiteral("GPU %1 is listed twice in 'resources.gpus'").arg(index.value()));
                 spec.gpus << index.value();
             }
             if (!spec.gpus.isEmpty() && !resources["ranks_per_node"])
                 spec.ranksPerNode = int(spec.gpus.size());
             if (!spec.gpus.isEmpty() && spec.gpus.size() != spec.ranksPerNode)
-                return reader.at(gpus, QStringLiteral("%1 GPUs for %2 ranks per node; give one rank per GPU").arg(spec.gpus.size()).arg(spec.ranksPerNode));
+                return reader.at(gpus,
+                                 QStringLiteral("%1 GPUs for %2 ranks per node; give one rank per GPU")
+                                     .arg(spec.gpus.size())
+                                     .arg(spec.ranksPerNode));
         }
     }
     if (const YAML::Node strategy = root["strategy"]) {
@@ -359,7 +401,10 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
             return fail(name.error());
         const auto parsed = parseStrategy(name.value());
         if (!parsed)
-            return reader.at(nameNode, QStringLiteral("strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, fsdp-shard-grad-op, fsdp-hybrid-shard").arg(name.value()));
+            return reader.at(nameNode,
+                             QStringLiteral("strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, "
+                                            "fsdp-shard-grad-op, fsdp-hybrid-shard")
+                                 .arg(name.value()));
         spec.strategy.strategy = *parsed;
         if (strategy.IsMap()) {
             if (const YAML::Node precision = strategy["precision"]) {
@@ -368,7 +413,9 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                     return fail(text.error());
                 const auto value = parsePrecision(text.value());
                 if (!value)
-                    return reader.at(precision, QStringLiteral("precision '%1' is not one of fp32, bf16-mixed, fp16-mixed").arg(text.value()));
+                    return reader.at(
+                        precision,
+                        QStringLiteral("precision '%1' is not one of fp32, bf16-mixed, fp16-mixed").arg(text.value()));
                 spec.strategy.precision = *value;
             }
             if (const YAML::Node offload = strategy["offload"]) {
@@ -376,31 +423,42 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 if (!text)
                     return fail(text.error());
                 if (!QStringList{"none", "optimizer", "params", "both"}.contains(text.value()))
-                    return reader.at(offload, QStringLiteral("offload '%1' is not one of none, optimizer, params, both").arg(text.value()));
-                spec.strategy.offloadOptimizer = text.value() == QLatin1String("optimizer") || text.value() == QLatin1String("both");
-                spec.strategy.offloadParameters = text.value() == QLatin1String("params") || text.value() == QLatin1String("both");
+                    return reader.at(
+                        offload,
+                        QStringLiteral("offload '%1' is not one of none, optimizer, params, both").arg(text.value()));
+                spec.strategy.offloadOptimizer =
+                    text.value() == QLatin1String("optimizer") || text.value() == QLatin1String("both");
+                spec.strategy.offloadParameters =
+                    text.value() == QLatin1String("params") || text.value() == QLatin1String("both");
             }
         }
     }
     if (const YAML::Node nccl = root["nccl"]) {
         if (!nccl.IsMap())
-            return reader.at(nccl, QStringLiteral("'nccl' must be a mapping (debug, debug_subsys, async_error_handling, ...)"));
+            return reader.at(
+                nccl, QStringLiteral("'nccl' must be a mapping (debug, debug_subsys, async_error_handling, ...)"));
         if (auto known = reader.onlyKnownKeys(nccl, kNcclKeys, QStringLiteral("'nccl'")); !known)
             return fail(known.error());
         TRAINYARD_READ(nccl["debug"], spec.nccl.level, reader.string(n, QStringLiteral("'nccl.debug'")))
         spec.nccl.level = spec.nccl.level.toUpper();
         if (!spec.nccl.level.isEmpty() && !QStringList{"VERSION", "WARN", "INFO", "TRACE"}.contains(spec.nccl.level))
             return reader.at(nccl["debug"], QStringLiteral("'nccl.debug' must be one of VERSION, WARN, INFO, TRACE"));
-        TRAINYARD_READ(nccl["debug_subsys"], spec.nccl.subsystems, reader.string(n, QStringLiteral("'nccl.debug_subsys'")))
-        TRAINYARD_READ(nccl["async_error_handling"], spec.nccl.asyncErrorHandling, reader.integer(n, QStringLiteral("'nccl.async_error_handling'"), 0))
-        TRAINYARD_READ(nccl["trace_buffer_size"], spec.nccl.traceBufferSize, reader.integer(n, QStringLiteral("'nccl.trace_buffer_size'"), 0))
-        TRAINYARD_READ(nccl["p2p_disable"], spec.nccl.p2pDisable, reader.boolean(n, QStringLiteral("'nccl.p2p_disable'")))
+        TRAINYARD_READ(nccl["debug_subsys"], spec.nccl.subsystems,
+                       reader.string(n, QStringLiteral("'nccl.debug_subsys'")))
+        TRAINYARD_READ(nccl["async_error_handling"], spec.nccl.asyncErrorHandling,
+                       reader.integer(n, QStringLiteral("'nccl.async_error_handling'"), 0))
+        TRAINYARD_READ(nccl["trace_buffer_size"], spec.nccl.traceBufferSize,
+                       reader.integer(n, QStringLiteral("'nccl.trace_buffer_size'"), 0))
+        TRAINYARD_READ(nccl["p2p_disable"], spec.nccl.p2pDisable,
+                       reader.boolean(n, QStringLiteral("'nccl.p2p_disable'")))
         TRAINYARD_READ(nccl["ib_disable"], spec.nccl.ibDisable, reader.boolean(n, QStringLiteral("'nccl.ib_disable'")))
-        TRAINYARD_READ(nccl["socket_ifname"], spec.nccl.socketIfname, reader.string(n, QStringLiteral("'nccl.socket_ifname'")))
+        TRAINYARD_READ(nccl["socket_ifname"], spec.nccl.socketIfname,
+                       reader.string(n, QStringLiteral("'nccl.socket_ifname'")))
     }
     if (const YAML::Node params = root["params"]) {
         if (!params.IsMap())
-            return reader.at(params, QStringLiteral("'params' must be a mapping of names to values or to {type, value, choices}"));
+            return reader.at(
+                params, QStringLiteral("'params' must be a mapping of names to values or to {type, value, choices}"));
         for (const auto &entry : params) {
             RunParam param;
             auto name = reader.scalar(entry.first, QStringLiteral("a param name"));
@@ -415,19 +473,25 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                     return fail(known.error());
                 const YAML::Node typeNode = entry.second["type"];
                 if (!typeNode)
-                    return reader.at(entry.second, QStringLiteral("%1' needs a 'type' (int, float, bool, string, choice)").arg(where));
+                    return reader.at(
+                        entry.second,
+                        QStringLiteral("%1' needs a 'type' (int, float, bool, string, choice)").arg(where));
                 if (!valueNode)
                     return reader.at(entry.second, QStringLiteral("%1' needs a 'value'").arg(where));
                 const QString type = QString::fromStdString(typeNode.Scalar());
                 const QStringList types{"int", "float", "bool", "string", "choice"};
                 if (!typeNode.IsScalar() || !types.contains(type))
-                    return reader.at(typeNode, QStringLiteral("%1.type' must be one of int, float, bool, string, choice").arg(where));
+                    return reader.at(
+                        typeNode,
+                        QStringLiteral("%1.type' must be one of int, float, bool, string, choice").arg(where));
                 param.type = ParamType(types.indexOf(type));
                 if (param.type == ParamType::Choice) {
-                    auto choices = entry.second["choices"] ? reader.stringList(entry.second["choices"], where + QStringLiteral(".choices'"))
-                                                           : Result<QStringList>(fail(QString()));
+                    auto choices = entry.second["choices"]
+                        ? reader.stringList(entry.second["choices"], where + QStringLiteral(".choices'"))
+                        : Result<QStringList>(fail(QString()));
                     if (!choices || choices->isEmpty())
-                        return reader.at(entry.second, QStringLiteral("%1' is a choice: give its 'choices' as a list").arg(where));
+                        return reader.at(entry.second,
+                                         QStringLiteral("%1' is a choice: give its 'choices' as a list").arg(where));
                     param.choices = choices.value();
                 }
             }
@@ -450,19 +514,29 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 ok = true;
             }
             switch (param.type) {
-            case ParamType::Int: (void)param.value.toLongLong(&ok); break;
-            case ParamType::Float: ok = std::isfinite(param.value.toDouble(&ok)) && ok; break;
+            case ParamType::Int:
+                (void)param.value.toLongLong(&ok);
+                break;
+            case ParamType::Float:
+                ok = std::isfinite(param.value.toDouble(&ok)) && ok;
+                break;
             case ParamType::Bool:
                 ok = YAML::convert<bool>::decode(valueNode, flag);
                 param.value = flag ? QStringLiteral("true") : QStringLiteral("false");
                 break;
-            case ParamType::Choice: ok = param.choices.contains(param.value); break;
-            case ParamType::String: break;
+            case ParamType::Choice:
+                ok = param.choices.contains(param.value);
+                break;
+            case ParamType::String:
+                break;
             }
             if (!ok) {
-                return reader.at(valueNode, param.type == ParamType::Choice
-                                                ? QStringLiteral("%1' is '%2', not one of its choices (%3)").arg(where, param.value, param.choices.join(QStringLiteral(", ")))
-                                                : QStringLiteral("%1' must be of type %2 (got '%3')").arg(where, paramTypeName(param.type), param.value));
+                return reader.at(valueNode,
+                                 param.type == ParamType::Choice
+                                     ? QStringLiteral("%1' is '%2', not one of its choices (%3)")
+                                           .arg(where, param.value, param.choices.join(QStringLiteral(", ")))
+                                     : QStringLiteral("%1' must be of type %2 (got '%3')")
+                                           .arg(where, paramTypeName(param.type), param.value));
             }
             spec.params << param;
         }
@@ -483,7 +557,8 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 if (!values)
                     return fail(values.error());
                 if (values->isEmpty())
-                    return reader.at(axis.second, QStringLiteral("'sweep.grid.%1' needs at least one value").arg(name.value()));
+                    return reader.at(axis.second,
+                                     QStringLiteral("'sweep.grid.%1' needs at least one value").arg(name.value()));
                 spec.sweep.grid << qMakePair(name.value(), values.value());
             }
         }
@@ -494,14 +569,16 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 return fail(known.error());
             if (!random["samples"])
                 return reader.at(random, QStringLiteral("'sweep.random' needs 'samples' (how many runs to draw)"));
-            TRAINYARD_READ(random["samples"], spec.sweep.samples, reader.integer(n, QStringLiteral("'sweep.random.samples'"), 1))
+            TRAINYARD_READ(random["samples"], spec.sweep.samples,
+                           reader.integer(n, QStringLiteral("'sweep.random.samples'"), 1))
             int seed = 0;
             TRAINYARD_READ(random["seed"], seed, reader.integer(n, QStringLiteral("'sweep.random.seed'"), 0))
             spec.sweep.randomSeed = std::uint64_t(seed);
             const YAML::Node axes = random["params"];
             if (!axes || !axes.IsMap() || axes.size() == 0)
-                return reader.at(axes ? axes : random, QStringLiteral("'sweep.random.params' must map param names to "
-                                                                      "{distribution, min, max} or {choice: [...]}"));
+                return reader.at(axes ? axes : random,
+                                 QStringLiteral("'sweep.random.params' must map param names to "
+                                                "{distribution, min, max} or {choice: [...]}"));
             for (const auto &entry : axes) {
                 RandomAxis axis;
                 auto name = reader.scalar(entry.first, QStringLiteral("a param name in 'sweep.random.params'"));
@@ -510,7 +587,9 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 axis.param = name.value();
                 const QString where = QStringLiteral("'sweep.random.params.%1").arg(axis.param);
                 if (!entry.second.IsMap())
-                    return reader.at(entry.second, QStringLiteral("%1' must be {distribution, min, max} or {choice: [...]}").arg(where));
+                    return reader.at(
+                        entry.second,
+                        QStringLiteral("%1' must be {distribution, min, max} or {choice: [...]}").arg(where));
                 if (auto known = reader.onlyKnownKeys(entry.second, kRandomAxisKeys, where + QLatin1Char('\'')); !known)
                     return fail(known.error());
                 if (const YAML::Node choice = entry.second["choice"]) {
@@ -524,17 +603,25 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 } else {
                     const YAML::Node distribution = entry.second["distribution"];
                     const QStringList names{"uniform", "log_uniform", "int"};
-                    if (!distribution || !distribution.IsScalar() || !names.contains(QString::fromStdString(distribution.Scalar())))
-                        return reader.at(distribution ? distribution : entry.second,
-                                         QStringLiteral("%1.distribution' must be one of uniform, log_uniform, int (or give 'choice')").arg(where));
-                    axis.distribution = RandomAxis::Distribution(names.indexOf(QString::fromStdString(distribution.Scalar())));
+                    if (!distribution || !distribution.IsScalar()
+                        || !names.contains(QString::fromStdString(distribution.Scalar())))
+                        return reader.at(
+                            distribution ? distribution : entry.second,
+                            QStringLiteral(
+                                "%1.distribution' must be one of uniform, log_uniform, int (or give 'choice')")
+                                .arg(where));
+                    axis.distribution =
+                        RandomAxis::Distribution(names.indexOf(QString::fromStdString(distribution.Scalar())));
                     for (const char *bound : {"min", "max"}) {
                         const YAML::Node node = entry.second[bound];
                         bool ok = false;
-                        const QString text = node && node.IsScalar() ? QString::fromStdString(node.Scalar()) : QString();
+                        const QString text =
+                            node && node.IsScalar() ? QString::fromStdString(node.Scalar()) : QString();
                         const double value = text.toDouble(&ok);
                         if (!ok || !std::isfinite(value))
-                            return reader.at(node ? node : entry.second, QStringLiteral("%1.%2' must be a number").arg(where, QLatin1String(bound)));
+                            return reader.at(
+                                node ? node : entry.second,
+                                QStringLiteral("%1.%2' must be a number").arg(where, QLatin1String(bound)));
                         (bound[1] == 'i' ? axis.min : axis.max) = value;
                         if (axis.distribution == RandomAxis::Distribution::Int) {
                             // Exact, to the ends of the 64-bit range; 1e3 is a whole number too.
@@ -545,17 +632,29 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                                 whole = true;
                             }
                             if (!whole)
-                                return reader.at(node, QStringLiteral("%1.%2' must be a whole number from -2^63 to 2^63-1 for an int distribution (got %3)")
-                                                           .arg(where, QLatin1String(bound), text));
+                                return reader.at(node,
+                                                 QStringLiteral("%1.%2' must be a whole number from -2^63 to 2^63-1 "
+                                                                "for an int distribution (got %3)")
+                                                     .arg(where, QLatin1String(bound), text));
                             (bound[1] == 'i' ? axis.minInt : axis.maxInt) = integer;
                         }
                     }
                     if (axis.distribution == RandomAxis::Distribution::Int && !(axis.minInt < axis.maxInt))
-                        return reader.at(entry.second["max"], QStringLiteral("%1': max (%2) must be above min (%3)").arg(where).arg(axis.maxInt).arg(axis.minInt));
+                        return reader.at(entry.second["max"],
+                                         QStringLiteral("%1': max (%2) must be above min (%3)")
+                                             .arg(where)
+                                             .arg(axis.maxInt)
+                                             .arg(axis.minInt));
                     if (!(axis.min < axis.max))
-                        return reader.at(entry.second["max"], QStringLiteral("%1': max (%2) must be above min (%3)").arg(where).arg(axis.max).arg(axis.min));
+                        return reader.at(entry.second["max"],
+                                         QStringLiteral("%1': max (%2) must be above min (%3)")
+                                             .arg(where)
+                                             .arg(axis.max)
+                                             .arg(axis.min));
                     if (axis.distribution == RandomAxis::Distribution::LogUniform && axis.min <= 0)
-                        return reader.at(entry.second["min"], QStringLiteral("%1': a log_uniform min must be above 0 (got %2)").arg(where).arg(axis.min));
+                        return reader.at(
+                            entry.second["min"],
+                            QStringLiteral("%1': a log_uniform min must be above 0 (got %2)").arg(where).arg(axis.min));
                 }
                 spec.sweep.random << axis;
             }
@@ -574,9 +673,13 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                     spec.sweep.seeds << QString::number(i);
             }
         }
-        TRAINYARD_READ(sweep["seed_param"], spec.sweep.seedParam, reader.string(n, QStringLiteral("'sweep.seed_param'")))
+        TRAINYARD_READ(sweep["seed_param"], spec.sweep.seedParam,
+                       reader.string(n, QStringLiteral("'sweep.seed_param'")))
         if (spec.sweep.runCount() > kMaxSweepRuns)
-            return reader.at(sweep, QStringLiteral("the sweep makes %1 runs; at most %2 in one sweep").arg(spec.sweep.runCount()).arg(kMaxSweepRuns));
+            return reader.at(sweep,
+                             QStringLiteral("the sweep makes %1 runs; at most %2 in one sweep")
+                                 .arg(spec.sweep.runCount())
+                                 .arg(kMaxSweepRuns));
         // Every value is checked against its param's type now, so a bad sweep never launches anything.
         if (auto expanded = expandSweep(spec.params, spec.sweep); !expanded)
             return reader.at(sweep, expanded.error());
@@ -586,7 +689,8 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
             return reader.at(passing, QStringLiteral("'param_passing' must be a mapping (args, env, config_file)"));
         if (auto known = reader.onlyKnownKeys(passing, kPassingKeys, QStringLiteral("'param_passing'")); !known)
             return fail(known.error());
-        TRAINYARD_READ(passing["args"], spec.paramPassing.argsTemplate, reader.stringList(n, QStringLiteral("'param_passing.args'")))
+        TRAINYARD_READ(passing["args"], spec.paramPassing.argsTemplate,
+                       reader.stringList(n, QStringLiteral("'param_passing.args'")))
         for (const QString &argument : spec.paramPassing.argsTemplate) {
             if (auto substituted = substituteParams(argument, spec.params); !substituted)
                 return reader.at(passing["args"], QStringLiteral("'param_passing.args': %1").arg(substituted.error()));
@@ -599,41 +703,62 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 if (const QString problem = environmentNameProblem(variable); !problem.isEmpty())
                     return reader.at(env, QStringLiteral("'param_passing.env': %1").arg(problem));
                 const QString &wanted = param; // clang 14 cannot capture a structured binding
-                if (!std::any_of(spec.params.begin(), spec.params.end(), [&](const RunParam &p) { return p.name == wanted; }))
-                    return reader.at(env, QStringLiteral("'param_passing.env': %1 takes param '%2', which does not exist").arg(variable, param));
+                if (!std::any_of(spec.params.begin(), spec.params.end(),
+                                 [&](const RunParam &p) { return p.name == wanted; }))
+                    return reader.at(env,
+                                     QStringLiteral("'param_passing.env': %1 takes param '%2', which does not exist")
+                                         .arg(variable, param));
                 spec.paramPassing.envFromParam.insert(variable, param);
             }
         }
         if (const YAML::Node config = passing["config_file"]) {
             if (!config.IsMap())
                 return reader.at(config, QStringLiteral("'param_passing.config_file' must be a mapping (path, arg)"));
-            if (auto known = reader.onlyKnownKeys(config, kConfigFileKeys, QStringLiteral("'param_passing.config_file'")); !known)
+            if (auto known =
+                    reader.onlyKnownKeys(config, kConfigFileKeys, QStringLiteral("'param_passing.config_file'"));
+                !known)
                 return fail(known.error());
-            TRAINYARD_READ(config["path"], spec.paramPassing.configFile, reader.string(n, QStringLiteral("'param_passing.config_file.path'")))
-            TRAINYARD_READ(config["arg"], spec.paramPassing.configArgTemplate, reader.string(n, QStringLiteral("'param_passing.config_file.arg'")))
+            TRAINYARD_READ(config["path"], spec.paramPassing.configFile,
+                           reader.string(n, QStringLiteral("'param_passing.config_file.path'")))
+            TRAINYARD_READ(config["arg"], spec.paramPassing.configArgTemplate,
+                           reader.string(n, QStringLiteral("'param_passing.config_file.arg'")))
             const QString &file = spec.paramPassing.configFile;
-            if (file.isEmpty() || file.contains(QLatin1Char('/')) || !(file.endsWith(QLatin1String(".json")) || file.endsWith(QLatin1String(".yaml"))))
-                return reader.at(config, QStringLiteral("'param_passing.config_file.path' must be a file name ending in .json or .yaml (it is written in the run folder)"));
+            if (file.isEmpty() || file.contains(QLatin1Char('/'))
+                || !(file.endsWith(QLatin1String(".json")) || file.endsWith(QLatin1String(".yaml"))))
+                return reader.at(config,
+                                 QStringLiteral("'param_passing.config_file.path' must be a file name ending in .json "
+                                                "or .yaml (it is written in the run folder)"));
             if (kReservedRunFiles.contains(file))
-                return reader.at(config["path"], QStringLiteral("'param_passing.config_file.path' cannot be '%1': Trainyard writes that file in the run "
-                                                                 "folder (reserved: %2)")
-                                                     .arg(file, kReservedRunFiles.join(QStringLiteral(", "))));
+                return reader.at(
+                    config["path"],
+                    QStringLiteral(
+                        "'param_passing.config_file.path' cannot be '%1': Trainyard writes that file in the run "
+                        "folder (reserved: %2)")
+                        .arg(file, kReservedRunFiles.join(QStringLiteral(", "))));
         }
     }
     if (const YAML::Node slurm = root["slurm"]) {
         if (!slurm.IsMap())
-            return reader.at(slurm, QStringLiteral("'slurm' must be a mapping (partition, account, time_limit_min, cpus_per_task, gpus_per_node, sbatch)"));
+            return reader.at(slurm,
+                             QStringLiteral("'slurm' must be a mapping (partition, account, time_limit_min, "
+                                            "cpus_per_task, gpus_per_node, sbatch)"));
         if (auto known = reader.onlyKnownKeys(slurm, kSlurmKeys, QStringLiteral("'slurm'")); !known)
             return fail(known.error());
         TRAINYARD_READ(slurm["partition"], spec.slurm.partition, reader.string(n, QStringLiteral("'slurm.partition'")))
         TRAINYARD_READ(slurm["account"], spec.slurm.account, reader.string(n, QStringLiteral("'slurm.account'")))
-        TRAINYARD_READ(slurm["time_limit_min"], spec.slurm.timeLimitMinutes, reader.integer(n, QStringLiteral("'slurm.time_limit_min'"), 1))
-        TRAINYARD_READ(slurm["cpus_per_task"], spec.slurm.cpusPerTask, reader.integer(n, QStringLiteral("'slurm.cpus_per_task'"), 1))
-        TRAINYARD_READ(slurm["gpus_per_node"], spec.slurm.gpusPerNode, reader.integer(n, QStringLiteral("'slurm.gpus_per_node'"), 0))
-        TRAINYARD_READ(slurm["sbatch"], spec.slurm.sbatchOptions, reader.stringList(n, QStringLiteral("'slurm.sbatch'")))
+        TRAINYARD_READ(slurm["time_limit_min"], spec.slurm.timeLimitMinutes,
+                       reader.integer(n, QStringLiteral("'slurm.time_limit_min'"), 1))
+        TRAINYARD_READ(slurm["cpus_per_task"], spec.slurm.cpusPerTask,
+                       reader.integer(n, QStringLiteral("'slurm.cpus_per_task'"), 1))
+        TRAINYARD_READ(slurm["gpus_per_node"], spec.slurm.gpusPerNode,
+                       reader.integer(n, QStringLiteral("'slurm.gpus_per_node'"), 0))
+        TRAINYARD_READ(slurm["sbatch"], spec.slurm.sbatchOptions,
+                       reader.stringList(n, QStringLiteral("'slurm.sbatch'")))
         // These reach the job script and the job description: a newline would be a line of the script of its own.
-        for (const auto &[key, value] : {std::pair{"partition", spec.slurm.partition}, std::pair{"account", spec.slurm.account}})
-            if (auto clean = refuseControlCharacters(value, QStringLiteral("'slurm.%1'").arg(QLatin1String(key))); !clean)
+        for (const auto &[key, value] :
+             {std::pair{"partition", spec.slurm.partition}, std::pair{"account", spec.slurm.account}})
+            if (auto clean = refuseControlCharacters(value, QStringLiteral("'slurm.%1'").arg(QLatin1String(key)));
+                !clean)
                 return reader.at(slurm[key], clean.error());
         QJsonObject scratch;
         for (const QString &option : spec.slurm.sbatchOptions) {
@@ -645,7 +770,9 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
     }
     if (const YAML::Node model = root["model"]) {
         if (!model.IsMap())
-            return reader.at(model, QStringLiteral("'model' must be a mapping (params, or layers/hidden/heads/vocab/seq_len/micro_batch; optimizer, gpu_memory)"));
+            return reader.at(model,
+                             QStringLiteral("'model' must be a mapping (params, or "
+                                            "layers/hidden/heads/vocab/seq_len/micro_batch; optimizer, gpu_memory)"));
         if (auto known = reader.onlyKnownKeys(model, kModelKeys, QStringLiteral("'model'")); !known)
             return fail(known.error());
         if (const YAML::Node params = model["params"]) {
@@ -654,19 +781,25 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 return fail(text.error());
             const auto count = parseCount(*text);
             if (!count || *count <= 0)
-                return reader.at(params, QStringLiteral("'model.params' must be a parameter count such as 7.5e9, 7B or 350M"));
+                return reader.at(params,
+                                 QStringLiteral("'model.params' must be a parameter count such as 7.5e9, 7B or 350M"));
             spec.model.parameters = *count;
         }
-        if (model["layers"] || model["hidden"] || model["heads"] || model["vocab"] || model["seq_len"] || model["micro_batch"]) {
+        if (model["layers"] || model["hidden"] || model["heads"] || model["vocab"] || model["seq_len"]
+            || model["micro_batch"]) {
             TransformerShape shape;
             TRAINYARD_READ(model["layers"], shape.layers, reader.integer(n, QStringLiteral("'model.layers'"), 1))
             TRAINYARD_READ(model["hidden"], shape.hidden, reader.integer(n, QStringLiteral("'model.hidden'"), 1))
             TRAINYARD_READ(model["heads"], shape.heads, reader.integer(n, QStringLiteral("'model.heads'"), 1))
             TRAINYARD_READ(model["vocab"], shape.vocab, reader.integer(n, QStringLiteral("'model.vocab'"), 1))
             TRAINYARD_READ(model["seq_len"], shape.seqLen, reader.integer(n, QStringLiteral("'model.seq_len'"), 1))
-            TRAINYARD_READ(model["micro_batch"], shape.microBatch, reader.integer(n, QStringLiteral("'model.micro_batch'"), 1))
+            TRAINYARD_READ(model["micro_batch"], shape.microBatch,
+                           reader.integer(n, QStringLiteral("'model.micro_batch'"), 1))
             if (!shape.layers || !shape.hidden || !shape.heads || !shape.vocab || !shape.seqLen || !shape.microBatch)
-                return reader.at(model, QStringLiteral("a transformer shape needs all of layers, hidden, heads, vocab, seq_len and micro_batch"));
+                return reader.at(
+                    model,
+                    QStringLiteral(
+                        "a transformer shape needs all of layers, hidden, heads, vocab, seq_len and micro_batch"));
             if (spec.model.parameters)
                 return reader.at(model, QStringLiteral("give either 'model.params' or a transformer shape, not both"));
             spec.model.shape = shape;
@@ -677,7 +810,8 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 return fail(text.error());
             const auto kind = parseOptimizer(*text);
             if (!kind)
-                return reader.at(optimizer, QStringLiteral("'model.optimizer' must be adam, adamw, sgd-momentum or sgd"));
+                return reader.at(optimizer,
+                                 QStringLiteral("'model.optimizer' must be adam, adamw, sgd-momentum or sgd"));
             spec.model.optimizer = *kind;
         }
         if (const YAML::Node memory = model["gpu_memory"]) {
@@ -697,11 +831,19 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
 #undef TRAINYARD_READ
     const bool local = spec.backend == QLatin1String("local");
     if (local && spec.nodes != 1)
-        return reader.at(root["resources"]["nodes"], QStringLiteral("%1 nodes need a cluster backend (backend: PROFILE); the local backend runs on one node").arg(spec.nodes));
+        return reader.at(
+            root["resources"]["nodes"],
+            QStringLiteral("%1 nodes need a cluster backend (backend: PROFILE); the local backend runs on one node")
+                .arg(spec.nodes));
     if (local && root["slurm"])
-        return reader.at(root["slurm"], QStringLiteral("'slurm' settings need a Slurm backend: set 'backend' to a profile name (trainyard backend ls)"));
+        return reader.at(
+            root["slurm"],
+            QStringLiteral(
+                "'slurm' settings need a Slurm backend: set 'backend' to a profile name (trainyard backend ls)"));
     if (!local && !spec.gpus.isEmpty())
-        return reader.at(root["resources"]["gpus"], QStringLiteral("'resources.gpus' picks GPUs of this machine; on a cluster ask for 'slurm.gpus_per_node'"));
+        return reader.at(
+            root["resources"]["gpus"],
+            QStringLiteral("'resources.gpus' picks GPUs of this machine; on a cluster ask for 'slurm.gpus_per_node'"));
     spec.cwd = QDir::cleanPath(QDir(baseDir).absoluteFilePath(spec.cwd.isEmpty() ? QStringLiteral(".") : spec.cwd));
     return spec;
 }

@@ -50,14 +50,14 @@ struct RunSpec {
     bool shell = false;
     QString cwd; // absolute after loading: relative paths are taken from the spec file's folder
     QMap<QString, QString> env;
-    QList<RunParam> params;     // typed; a plain `name: value` gets the type its value reads as
-    ParamPassing paramPassing;  // how they reach the program
+    QList<RunParam> params;    // typed; a plain `name: value` gets the type its value reads as
+    ParamPassing paramPassing; // how they reach the program
     int nodes = 1;
     int ranksPerNode = 1;
     QList<int> gpus;
     QString backend = QStringLiteral("local"); // or the name of a backend profile of the workspace
-    SlurmJobSettings slurm; // the `slurm:` section: overrides the profile's job settings
-    ModelSpec model;        // the `model:` section, for the memory plan
+    SlurmJobSettings slurm;                    // the `slurm:` section: overrides the profile's job settings
+    ModelSpec model;                           // the `model:` section, for the memory plan
     StrategyChoice strategy;
     NcclDebugOptions nccl;
     int maxRestarts = 0;
@@ -73,7 +73,6 @@ struct RunSpec {
     // The memory plan's input (nullopt without a `model:` section).
     std::optional<PlanInput> planInput() const;
 };
-
 
 Result<RunSpec> loadRunSpec(const QString &path);
 // `sourceName` is what messages call the text (a path); `baseDir` anchors a relative cwd.

@@ -12,25 +12,27 @@ bool SpecForm::operator==(const SpecForm &other) const
         if (a.size() != b.size())
             return false;
         for (qsizetype i = 0; i < a.size(); ++i)
-            if (a[i].name != b[i].name || a[i].type != b[i].type || a[i].value != b[i].value || a[i].choices != b[i].choices)
+            if (a[i].name != b[i].name || a[i].type != b[i].type || a[i].value != b[i].value
+                || a[i].choices != b[i].choices)
                 return false;
         return true;
     };
     const auto sameSweep = [](const SweepSpec &a, const SweepSpec &b) {
-        if (a.grid != b.grid || a.samples != b.samples || a.randomSeed != b.randomSeed || a.seeds != b.seeds ||
-            a.seedParam != b.seedParam || a.random.size() != b.random.size())
+        if (a.grid != b.grid || a.samples != b.samples || a.randomSeed != b.randomSeed || a.seeds != b.seeds
+            || a.seedParam != b.seedParam || a.random.size() != b.random.size())
             return false;
         for (qsizetype i = 0; i < a.random.size(); ++i)
-            if (a.random[i].param != b.random[i].param || a.random[i].distribution != b.random[i].distribution ||
-                a.random[i].min != b.random[i].min || a.random[i].max != b.random[i].max || a.random[i].choices != b.random[i].choices
-                || a.random[i].minInt != b.random[i].minInt || a.random[i].maxInt != b.random[i].maxInt)
+            if (a.random[i].param != b.random[i].param || a.random[i].distribution != b.random[i].distribution
+                || a.random[i].min != b.random[i].min || a.random[i].max != b.random[i].max
+                || a.random[i].choices != b.random[i].choices || a.random[i].minInt != b.random[i].minInt
+                || a.random[i].maxInt != b.random[i].maxInt)
                 return false;
         return true;
     };
-    return sameSweep(sweep, other.sweep) && name == other.name && command == other.command && cwd == other.cwd && backend == other.backend && nodes == other.nodes &&
-           ranksPerNode == other.ranksPerNode &&
-           gpus == other.gpus && maxRestarts == other.maxRestarts && hangTimeoutS == other.hangTimeoutS && tags == other.tags &&
-           notes == other.notes && sameParams(params, other.params) && nccl == other.nccl;
+    return sameSweep(sweep, other.sweep) && name == other.name && command == other.command && cwd == other.cwd
+        && backend == other.backend && nodes == other.nodes && ranksPerNode == other.ranksPerNode && gpus == other.gpus
+        && maxRestarts == other.maxRestarts && hangTimeoutS == other.hangTimeoutS && tags == other.tags
+        && notes == other.notes && sameParams(params, other.params) && nccl == other.nccl;
 }
 
 SpecForm formFromSpec(const RunSpec &spec)
@@ -122,7 +124,9 @@ Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
     try {
         root = yaml.trimmed().isEmpty() ? YAML::Node(YAML::NodeType::Map) : YAML::Load(yaml.toStdString());
     } catch (const YAML::Exception &error) {
-        return fail(QStringLiteral("%1:%2: not valid YAML: %3").arg(error.mark.line + 1).arg(error.mark.column + 1)
+        return fail(QStringLiteral("%1:%2: not valid YAML: %3")
+                        .arg(error.mark.line + 1)
+                        .arg(error.mark.column + 1)
                         .arg(QString::fromStdString(error.msg)));
     }
     if (!root.IsMap())
@@ -130,8 +134,10 @@ Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
     setOrRemove(root, "name", !form.name.isEmpty(), YAML::Node(form.name.toStdString()));
     root["command"] = stringSequence(form.command);
     setOrRemove(root, "cwd", !form.cwd.isEmpty(), YAML::Node(form.cwd.toStdString()));
-    YAML::Node resources = root["resources"] && root["resources"].IsMap() ? root["resources"] : YAML::Node(YAML::NodeType::Map);
-    setOrRemove(root, "backend", form.backend != QLatin1String("local") && !form.backend.isEmpty(), YAML::Node(form.backend.toStdString()));
+    YAML::Node resources =
+        root["resources"] && root["resources"].IsMap() ? root["resources"] : YAML::Node(YAML::NodeType::Map);
+    setOrRemove(root, "backend", form.backend != QLatin1String("local") && !form.backend.isEmpty(),
+                YAML::Node(form.backend.toStdString()));
     setOrRemove(resources, "nodes", form.nodes != 1, YAML::Node(form.nodes));
     resources["ranks_per_node"] = form.ranksPerNode;
     YAML::Node gpus(YAML::NodeType::Sequence);
@@ -159,11 +165,13 @@ Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
     YAML::Node nccl = root["nccl"] && root["nccl"].IsMap() ? root["nccl"] : YAML::Node(YAML::NodeType::Map);
     setOrRemove(nccl, "debug", !form.nccl.level.isEmpty(), YAML::Node(form.nccl.level.toStdString()));
     setOrRemove(nccl, "debug_subsys", !form.nccl.subsystems.isEmpty(), YAML::Node(form.nccl.subsystems.toStdString()));
-    setOrRemove(nccl, "async_error_handling", form.nccl.asyncErrorHandling >= 0, YAML::Node(form.nccl.asyncErrorHandling));
+    setOrRemove(nccl, "async_error_handling", form.nccl.asyncErrorHandling >= 0,
+                YAML::Node(form.nccl.asyncErrorHandling));
     setOrRemove(nccl, "trace_buffer_size", form.nccl.traceBufferSize >= 0, YAML::Node(form.nccl.traceBufferSize));
     setOrRemove(nccl, "p2p_disable", form.nccl.p2pDisable, YAML::Node(true));
     setOrRemove(nccl, "ib_disable", form.nccl.ibDisable, YAML::Node(true));
-    setOrRemove(nccl, "socket_ifname", !form.nccl.socketIfname.isEmpty(), YAML::Node(form.nccl.socketIfname.toStdString()));
+    setOrRemove(nccl, "socket_ifname", !form.nccl.socketIfname.isEmpty(),
+                YAML::Node(form.nccl.socketIfname.toStdString()));
     setOrRemove(root, "nccl", nccl.size() > 0, nccl);
     YAML::Emitter out;
     out << root;
@@ -202,7 +210,8 @@ QStringList changedFields(const RunSpec &parent, const RunSpec &child)
         changed << QStringLiteral("strategy");
     if (a.nccl != b.nccl)
         changed << QStringLiteral("nccl");
-    if (parent.sweep.runCount() != child.sweep.runCount() || parent.sweep.grid != child.sweep.grid || parent.sweep.seeds != child.sweep.seeds)
+    if (parent.sweep.runCount() != child.sweep.runCount() || parent.sweep.grid != child.sweep.grid
+        || parent.sweep.seeds != child.sweep.seeds)
         changed << QStringLiteral("sweep");
     QStringList names;
     for (const RunParam &p : a.params + b.params)

@@ -26,7 +26,7 @@ struct SpecForm {
     QStringList tags;
     QString notes;
     QList<RunParam> params;
-    SweepSpec sweep; // its axes, edited in the form's axes table
+    SweepSpec sweep;       // its axes, edited in the form's axes table
     NcclDebugOptions nccl; // the `nccl:` switches
     bool operator==(const SpecForm &other) const;
 };

@@ -33,17 +33,27 @@ Result<void> setParam(QList<RunParam> &params, const QString &name, const QStrin
             continue;
         bool ok = true;
         switch (param.type) {
-        case ParamType::Int: (void)value.toLongLong(&ok); break;
-        case ParamType::Float: ok = std::isfinite(value.toDouble(&ok)) && ok; break;
-        case ParamType::Bool: ok = value == u"true" || value == u"false"; break;
-        case ParamType::Choice: ok = param.choices.contains(value); break;
-        case ParamType::String: break;
+        case ParamType::Int:
+            (void)value.toLongLong(&ok);
+            break;
+        case ParamType::Float:
+            ok = std::isfinite(value.toDouble(&ok)) && ok;
+            break;
+        case ParamType::Bool:
+            ok = value == u"true" || value == u"false";
+            break;
+        case ParamType::Choice:
+            ok = param.choices.contains(value);
+            break;
+        case ParamType::String:
+            break;
         }
         if (!ok)
             return fail(param.type == ParamType::Choice
                             ? QStringLiteral("sweep value '%1' of param '%2' is not one of its choices (%3)")
                                   .arg(value, name, param.choices.join(QStringLiteral(", ")))
-                            : QStringLiteral("sweep value '%1' of param '%2' is not of its type %3").arg(value, name, paramTypeName(param.type)));
+                            : QStringLiteral("sweep value '%1' of param '%2' is not of its type %3")
+                                  .arg(value, name, paramTypeName(param.type)));
         param.value = value;
         return {};
     }
@@ -86,7 +96,9 @@ Result<QList<SweepPoint>> expandSweep(const QList<RunParam> &baseParams, const S
             const double u = unit(generator);
             QString value;
             switch (axis.distribution) {
-            case RandomAxis::Distribution::Uniform: value = formatSample(axis.min + u * (axis.max - axis.min)); break;
+            case RandomAxis::Distribution::Uniform:
+                value = formatSample(axis.min + u * (axis.max - axis.min));
+                break;
             case RandomAxis::Distribution::LogUniform:
                 value = formatSample(std::exp(std::log(axis.min) + u * (std::log(axis.max) - std::log(axis.min))));
                 break;
@@ -100,7 +112,8 @@ Result<QList<SweepPoint>> expandSweep(const QList<RunParam> &baseParams, const S
                 break;
             }
             case RandomAxis::Distribution::Choice:
-                value = axis.choices.at(std::min<qsizetype>(axis.choices.size() - 1, qsizetype(u * double(axis.choices.size()))));
+                value = axis.choices.at(
+                    std::min<qsizetype>(axis.choices.size() - 1, qsizetype(u * double(axis.choices.size()))));
                 break;
             }
             sample << qMakePair(axis.param, value);
@@ -117,9 +130,10 @@ Result<QList<SweepPoint>> expandSweep(const QList<RunParam> &baseParams, const S
         gridTypes << typeOfValues(axis.second);
     QHash<QString, ParamType> randomTypes;
     for (const RandomAxis &axis : sweep.random) {
-        randomTypes.insert(axis.param, axis.distribution == RandomAxis::Distribution::Int      ? ParamType::Int
-                                       : axis.distribution == RandomAxis::Distribution::Choice ? typeOfValues(axis.choices)
-                                                                                               : ParamType::Float);
+        randomTypes.insert(axis.param,
+                           axis.distribution == RandomAxis::Distribution::Int          ? ParamType::Int
+                               : axis.distribution == RandomAxis::Distribution::Choice ? typeOfValues(axis.choices)
+                                                                                       : ParamType::Float);
     }
     const ParamType seedType = typeOfValues(sweep.seeds);
 

@@ -31,7 +31,7 @@ struct SweepSpec {
     int samples = 0;                         // random samples (0: no random search)
     std::uint64_t randomSeed = 0;
     QList<RandomAxis> random;
-    QStringList seeds;                       // values of the seed param, one run each
+    QStringList seeds; // values of the seed param, one run each
     QString seedParam = QStringLiteral("seed");
 
     bool isEmpty() const { return grid.isEmpty() && samples == 0 && seeds.isEmpty(); }

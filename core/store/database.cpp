@@ -89,18 +89,20 @@ Result<void> judge(const QString &path, const FileFacts &facts)
     if (isNew)
         return {};
     if (facts.applicationId != schema::kApplicationId) {
-        return fail(QStringLiteral("%1 is an SQLite database but not a Trainyard workspace (application id %2, tables: %3); "
-                                   "it was left untouched. Choose another workspace with --workspace.")
-                        .arg(path)
-                        .arg(facts.applicationId)
-                        .arg(facts.tables.isEmpty() ? QStringLiteral("none") : facts.tables.join(QStringLiteral(", "))));
+        return fail(
+            QStringLiteral("%1 is an SQLite database but not a Trainyard workspace (application id %2, tables: %3); "
+                           "it was left untouched. Choose another workspace with --workspace.")
+                .arg(path)
+                .arg(facts.applicationId)
+                .arg(facts.tables.isEmpty() ? QStringLiteral("none") : facts.tables.join(QStringLiteral(", "))));
     }
     if (facts.userVersion > schema::kCurrentVersion) {
-        return fail(QStringLiteral("%1 was written by a newer Trainyard (schema version %2); this Trainyard understands "
-                                   "schema versions up to %3. It was left untouched: upgrade Trainyard to open it.")
-                        .arg(path)
-                        .arg(facts.userVersion)
-                        .arg(schema::kCurrentVersion));
+        return fail(
+            QStringLiteral("%1 was written by a newer Trainyard (schema version %2); this Trainyard understands "
+                           "schema versions up to %3. It was left untouched: upgrade Trainyard to open it.")
+                .arg(path)
+                .arg(facts.userVersion)
+                .arg(schema::kCurrentVersion));
     }
     return {};
 }
@@ -169,8 +171,9 @@ Result<void> Database::inspect(const QString &path)
         // nothing of the file itself. A full disk is named as such.
         const QStorageInfo volume(QFileInfo(path).absolutePath());
         if (volume.isValid() && volume.bytesAvailable() < kFullDiskBytes)
-            return fail(QStringLiteral("cannot read %1: the disk holding it (%2) is full (%3 bytes free); free some space and try "
-                                       "again. The database was left untouched (%4).")
+            return fail(QStringLiteral(
+                            "cannot read %1: the disk holding it (%2) is full (%3 bytes free); free some space and try "
+                            "again. The database was left untouched (%4).")
                             .arg(path, volume.rootPath())
                             .arg(volume.bytesAvailable())
                             .arg(facts.error()));
@@ -178,16 +181,20 @@ Result<void> Database::inspect(const QString &path)
         // cannot be opened either: its -shm file cannot be made. Named as such, with the file (issue 15).
         const QString folder = QFileInfo(path).absolutePath();
         if (volume.isValid() && volume.isReadOnly())
-            return fail(QStringLiteral("cannot open %1: the file system holding it (%2) is mounted read-only, and SQLite needs to "
-                                       "write its -shm and -wal files next to it; remount it read-write or copy the workspace. The "
-                                       "database was left untouched (%3).")
-                            .arg(path, volume.rootPath(), facts.error()));
+            return fail(
+                QStringLiteral(
+                    "cannot open %1: the file system holding it (%2) is mounted read-only, and SQLite needs to "
+                    "write its -shm and -wal files next to it; remount it read-write or copy the workspace. The "
+                    "database was left untouched (%3).")
+                    .arg(path, volume.rootPath(), facts.error()));
         if (::access(QFile::encodeName(folder).constData(), W_OK) != 0)
-            return fail(QStringLiteral("cannot open %1: its folder %2 cannot be written (%3), and SQLite needs to write its -shm and "
-                                       "-wal files there. The database was left untouched (%4).")
-                            .arg(path, folder, QString::fromLocal8Bit(std::strerror(errno)), facts.error()));
-        return fail(QStringLiteral("%1 is damaged and cannot be read (%2); it was left untouched.")
-                        .arg(path, facts.error()));
+            return fail(
+                QStringLiteral(
+                    "cannot open %1: its folder %2 cannot be written (%3), and SQLite needs to write its -shm and "
+                    "-wal files there. The database was left untouched (%4).")
+                    .arg(path, folder, QString::fromLocal8Bit(std::strerror(errno)), facts.error()));
+        return fail(
+            QStringLiteral("%1 is damaged and cannot be read (%2); it was left untouched.").arg(path, facts.error()));
     }
     return judge(path, facts.value());
 }
@@ -218,7 +225,8 @@ Result<Database> Database::open(const QString &path)
         auto row = walMode->step();
         if (row && row.value() && walMode->columnText(0) == QLatin1String("wal"))
             break;
-        const QString error = row ? QStringLiteral("the journal mode stayed '%1'").arg(walMode->columnText(0)) : row.error();
+        const QString error =
+            row ? QStringLiteral("the journal mode stayed '%1'").arg(walMode->columnText(0)) : row.error();
         if (switching.elapsed() > kWalSwitchPatienceMs)
             return fail(QStringLiteral("cannot switch %1 to WAL mode: %2").arg(path, error));
         QThread::msleep(10 + 10 * std::min(attempt, 10));

@@ -25,7 +25,7 @@ public:
     int schemaVersion() const { return m_schemaVersion; }
 
 private:
-    Database(QString path, int schemaVersion) : m_path(std::move(path)), m_schemaVersion(schemaVersion) {}
+    Database(QString path, int schemaVersion) : m_path(std::move(path)), m_schemaVersion(schemaVersion) { }
 
     QString m_path;
     int m_schemaVersion;

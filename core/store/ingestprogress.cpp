@@ -10,8 +10,8 @@ namespace trainyard {
 
 Result<QList<IngestProgress>> loadIngestProgress(SqliteConnection &connection, const QString &runId)
 {
-    auto statement = connection.prepare(
-        "SELECT file, byte_offset, line_number, points, malformed_lines, malformed_examples FROM ingest_progress WHERE run_id = ?");
+    auto statement = connection.prepare("SELECT file, byte_offset, line_number, points, malformed_lines, "
+                                        "malformed_examples FROM ingest_progress WHERE run_id = ?");
     if (!statement)
         return fail(statement.error());
     statement->bind(1, runId);
@@ -49,14 +49,17 @@ Result<void> saveIngestProgress(SqliteConnection &connection, const QString &run
         const std::int64_t stored = row.value() ? (*current)->columnInt(0) : 0;
         (*current)->reset();
         if (stored != *continuesFrom)
-            return fail(QStringLiteral("ingestion of %1 is stored up to byte %2, but these points continue from byte %3: an earlier batch "
-                                       "was not stored")
-                            .arg(progress.file)
-                            .arg(stored)
-                            .arg(*continuesFrom));
+            return fail(
+                QStringLiteral(
+                    "ingestion of %1 is stored up to byte %2, but these points continue from byte %3: an earlier batch "
+                    "was not stored")
+                    .arg(progress.file)
+                    .arg(stored)
+                    .arg(*continuesFrom));
     }
     auto statement = connection.prepare(
-        "INSERT INTO ingest_progress (run_id, file, byte_offset, line_number, points, malformed_lines, malformed_examples)"
+        "INSERT INTO ingest_progress (run_id, file, byte_offset, line_number, points, malformed_lines, "
+        "malformed_examples)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, file) DO UPDATE SET byte_offset = ?3,"
         " line_number = ?4, points = ?5, malformed_lines = ?6, malformed_examples = ?7");
     if (!statement)
@@ -67,7 +70,8 @@ Result<void> saveIngestProgress(SqliteConnection &connection, const QString &run
     statement->bind(4, progress.lineNumber);
     statement->bind(5, progress.points);
     statement->bind(6, progress.malformedLines);
-    statement->bind(7, QJsonDocument(QJsonArray::fromStringList(progress.malformedExamples)).toJson(QJsonDocument::Compact));
+    statement->bind(
+        7, QJsonDocument(QJsonArray::fromStringList(progress.malformedExamples)).toJson(QJsonDocument::Compact));
     return statement->run();
 }
 

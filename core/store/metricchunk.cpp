@@ -35,9 +35,9 @@ Result<void> insertMetricChunk(SqliteConnection &connection, std::int64_t keyId,
         if (ts != kNoTimestamp)
             firstTs = std::min(firstTs, ts);
     if (firstTs != std::numeric_limits<std::int64_t>::max()) {
-        auto cachedStatement = connection.cached(
-            "UPDATE runs SET first_metric_ms = ?2 WHERE id = (SELECT run_id FROM metric_keys WHERE id = ?1 AND key NOT LIKE 'sys/%')"
-            " AND (first_metric_ms IS NULL OR first_metric_ms > ?2)");
+        auto cachedStatement = connection.cached("UPDATE runs SET first_metric_ms = ?2 WHERE id = (SELECT run_id FROM "
+                                                 "metric_keys WHERE id = ?1 AND key NOT LIKE 'sys/%')"
+                                                 " AND (first_metric_ms IS NULL OR first_metric_ms > ?2)");
         if (!cachedStatement)
             return fail(cachedStatement.error());
         SqliteStatement *update = cachedStatement.value();
@@ -88,9 +88,9 @@ Result<void> insertMetricChunkRow(SqliteConnection &connection, std::int64_t key
         }
         anyTimestamp = anyTimestamp || tsMs[i] != kNoTimestamp;
     }
-    auto cachedStatement = connection.cached(
-        "INSERT INTO metric_chunks (key_id, point_count, min_step, max_step, min_value, max_value, last_step, last_value,"
-        " steps, vals, ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    auto cachedStatement = connection.cached("INSERT INTO metric_chunks (key_id, point_count, min_step, max_step, "
+                                             "min_value, max_value, last_step, last_value,"
+                                             " steps, vals, ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
     if (!cachedStatement)
         return fail(cachedStatement.error());
     SqliteStatement *statement = cachedStatement.value();
@@ -121,7 +121,8 @@ Result<void> insertMetricPoints(SqliteConnection &connection, std::int64_t keyId
     for (std::size_t start = 0; start < points.steps.size(); start += kMaxPointsPerChunk) {
         const std::size_t count = std::min(kMaxPointsPerChunk, points.steps.size() - start);
         if (auto inserted = insertMetricChunk(connection, keyId, std::span(points.steps).subspan(start, count),
-                                              std::span(points.values).subspan(start, count), std::span(points.tsMs).subspan(start, count));
+                                              std::span(points.values).subspan(start, count),
+                                              std::span(points.tsMs).subspan(start, count));
             !inserted)
             return inserted;
     }
@@ -154,8 +155,8 @@ Result<std::int64_t> metricKeyId(SqliteConnection &connection, const QString &ru
     return id;
 }
 
-void decodeMetricChunk(const void *steps, int stepsBytes, const void *values, int valuesBytes, const void *tsMs, int tsBytes,
-                       QList<MetricPoint> &out)
+void decodeMetricChunk(const void *steps, int stepsBytes, const void *values, int valuesBytes, const void *tsMs,
+                       int tsBytes, QList<MetricPoint> &out)
 {
     const std::size_t count = std::size_t(std::min(stepsBytes, valuesBytes)) / 8;
     const bool hasTs = tsMs && std::size_t(tsBytes) / 8 >= count;

@@ -25,8 +25,8 @@ inline constexpr std::size_t kMaxPointsPerChunk = 8192;
 
 struct MetricChunkPoints {
     std::vector<std::int64_t> steps;
-    std::vector<double> values;      // NaN kept as NaN (the packed form stores doubles bit for bit)
-    std::vector<std::int64_t> tsMs;  // kNoTimestamp where a point has none
+    std::vector<double> values;     // NaN kept as NaN (the packed form stores doubles bit for bit)
+    std::vector<std::int64_t> tsMs; // kNoTimestamp where a point has none
 };
 
 // Inserts the points (in their order) as one chunk row of key_id and folds them into the key's pyramid; keeps
@@ -43,7 +43,7 @@ Result<void> insertMetricChunkRow(SqliteConnection &connection, std::int64_t key
 Result<std::int64_t> metricKeyId(SqliteConnection &connection, const QString &runId, const QString &key);
 
 // Decodes the packed columns of a chunk row.
-void decodeMetricChunk(const void *steps, int stepsBytes, const void *values, int valuesBytes, const void *tsMs, int tsBytes,
-                       QList<MetricPoint> &out);
+void decodeMetricChunk(const void *steps, int stepsBytes, const void *values, int valuesBytes, const void *tsMs,
+                       int tsBytes, QList<MetricPoint> &out);
 
 } // namespace trainyard

@@ -19,7 +19,6 @@ struct RawPoint {
     std::int64_t tsMs;
 };
 
-
 std::int64_t timestampOrNone(const SqliteStatement &statement, int column)
 {
     return statement.isNull(column) ? kNoTimestamp : statement.columnInt(column);
@@ -75,7 +74,7 @@ Result<const std::vector<RawPoint> *> readPoints(SqliteConnection &connection, s
 // step falls in the same pixel share a bucket.
 class BucketBuilder {
 public:
-    BucketBuilder(MetricEnvelope &envelope, int pixels) : m_envelope(envelope), m_pixels(pixels) {}
+    BucketBuilder(MetricEnvelope &envelope, int pixels) : m_envelope(envelope), m_pixels(pixels) { }
 
     void add(std::int64_t lo, std::int64_t hi, const BinSummary &summary)
     {
@@ -105,11 +104,12 @@ private:
     int m_lastPixel = -1;
 };
 
-Result<void> readBins(SqliteConnection &connection, std::int64_t keyId, int level, std::int64_t firstBin, std::int64_t lastBin,
-                      const MetricEnvelope &envelope, BucketBuilder &builder)
+Result<void> readBins(SqliteConnection &connection, std::int64_t keyId, int level, std::int64_t firstBin,
+                      std::int64_t lastBin, const MetricEnvelope &envelope, BucketBuilder &builder)
 {
     auto select = connection.prepare(
-        "SELECT bin, n, finite_n, total, min_value, max_value, first_step, first_value, first_ts, last_step, last_value,"
+        "SELECT bin, n, finite_n, total, min_value, max_value, first_step, first_value, first_ts, last_step, "
+        "last_value,"
         " last_ts FROM metric_bins WHERE key_id = ? AND level = ? AND bin BETWEEN ? AND ? ORDER BY bin");
     if (!select)
         return fail(select.error());
@@ -153,7 +153,8 @@ Result<void> fillEnvelope(SqliteConnection &connection, std::int64_t keyId, cons
     const int baseLevel = base.value();
     const int topLevel = baseLevel + kBinLevelStride * (kBinLevelCount - 1);
 
-    auto range = connection.prepare("SELECT min(first_step), max(last_step) FROM metric_bins WHERE key_id = ? AND level = ?");
+    auto range =
+        connection.prepare("SELECT min(first_step), max(last_step) FROM metric_bins WHERE key_id = ? AND level = ?");
     if (!range)
         return fail(range.error());
     range->bind(1, keyId);

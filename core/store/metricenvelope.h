@@ -32,8 +32,8 @@ struct MetricEnvelope {
     std::int64_t toStep = -1;
     std::int64_t seriesFirstStep = 0;
     std::int64_t seriesLastStep = -1;
-    bool fullResolution = false; // one bucket per step: the range holds no more points than pixels
-    int level = -1;              // the pyramid level read, -1 when computed from the points
+    bool fullResolution = false;         // one bucket per step: the range holds no more points than pixels
+    int level = -1;                      // the pyramid level read, -1 when computed from the points
     std::vector<EnvelopeBucket> buckets; // ascending, disjoint intervals
     bool empty() const { return buckets.empty(); }
 };

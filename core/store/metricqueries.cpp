@@ -50,16 +50,18 @@ Result<void> appendChunkPoints(SqliteStatement &statement, QList<MetricPoint> &p
     const void *values = statement.columnBlob(1, valueBytes);
     const void *timestamps = statement.columnBlob(2, tsBytes);
     if (!steps || !values || stepBytes != valueBytes || stepBytes % 8 != 0)
-        return fail(QStringLiteral("a metric chunk is damaged (steps %1 bytes, values %2 bytes)").arg(stepBytes).arg(valueBytes));
+        return fail(QStringLiteral("a metric chunk is damaged (steps %1 bytes, values %2 bytes)")
+                        .arg(stepBytes)
+                        .arg(valueBytes));
     decodeMetricChunk(steps, stepBytes, values, valueBytes, timestamps, tsBytes, points);
     return {};
 }
 
 Result<QList<MetricPoint>> series(SqliteConnection &connection, const QString &runId, const QString &key)
 {
-    auto statement = connection.prepare(
-        "SELECT c.steps, c.vals, c.ts FROM metric_chunks c JOIN metric_keys k ON k.id = c.key_id"
-        " WHERE k.run_id = ? AND k.key = ? ORDER BY c.id");
+    auto statement =
+        connection.prepare("SELECT c.steps, c.vals, c.ts FROM metric_chunks c JOIN metric_keys k ON k.id = c.key_id"
+                           " WHERE k.run_id = ? AND k.key = ? ORDER BY c.id");
     if (!statement)
         return fail(statement.error());
     statement->bind(1, runId);
@@ -75,14 +77,15 @@ Result<QList<MetricPoint>> series(SqliteConnection &connection, const QString &r
             return fail(decoded.error());
     }
     // Step order; points of one step keep the order they were written in.
-    std::stable_sort(points.begin(), points.end(), [](const MetricPoint &a, const MetricPoint &b) { return a.step < b.step; });
+    std::stable_sort(points.begin(), points.end(),
+                     [](const MetricPoint &a, const MetricPoint &b) { return a.step < b.step; });
     return points;
 }
 
 Result<std::int64_t> pointCount(SqliteConnection &connection, const QString &runId)
 {
-    auto statement = connection.prepare(
-        "SELECT coalesce(sum(point_count), 0) FROM metric_chunks WHERE key_id IN (SELECT id FROM metric_keys WHERE run_id = ?)");
+    auto statement = connection.prepare("SELECT coalesce(sum(point_count), 0) FROM metric_chunks WHERE key_id IN "
+                                        "(SELECT id FROM metric_keys WHERE run_id = ?)");
     if (!statement)
         return fail(statement.error());
     statement->bind(1, runId);

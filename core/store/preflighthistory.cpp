@@ -10,10 +10,12 @@ namespace trainyard {
 
 Result<std::int64_t> savePreflightRecord(SqliteConnection &connection, const QJsonObject &result)
 {
-    const QDateTime startedAt = QDateTime::fromString(result.value(QStringLiteral("started_at")).toString(), Qt::ISODateWithMs);
+    const QDateTime startedAt =
+        QDateTime::fromString(result.value(QStringLiteral("started_at")).toString(), Qt::ISODateWithMs);
     if (!startedAt.isValid())
         return fail(QStringLiteral("a preflight result without a valid started_at cannot be stored"));
-    auto insert = connection.prepare("INSERT INTO preflight_results (started_ms, host, healthy, verdict, result) VALUES (?, ?, ?, ?, ?)");
+    auto insert = connection.prepare(
+        "INSERT INTO preflight_results (started_ms, host, healthy, verdict, result) VALUES (?, ?, ?, ?, ?)");
     if (!insert)
         return fail(insert.error());
     insert->bind(1, std::int64_t(startedAt.toMSecsSinceEpoch()));
@@ -31,13 +33,16 @@ Result<std::int64_t> storePreflightRecord(const Database &database, const QJsonO
     auto writer = StoreWriter::start(database);
     if (!writer)
         return fail(writer.error());
-    return writer.value()->submit<std::int64_t>([result](SqliteConnection &connection) { return savePreflightRecord(connection, result); }).get();
+    return writer.value()
+        ->submit<std::int64_t>(
+            [result](SqliteConnection &connection) { return savePreflightRecord(connection, result); })
+        .get();
 }
 
 Result<QList<PreflightRecord>> loadPreflightRecords(SqliteConnection &connection, int limit)
 {
-    auto select = connection.prepare(
-        "SELECT id, started_ms, host, healthy, verdict, result FROM preflight_results ORDER BY started_ms DESC, id DESC LIMIT ?");
+    auto select = connection.prepare("SELECT id, started_ms, host, healthy, verdict, result FROM preflight_results "
+                                     "ORDER BY started_ms DESC, id DESC LIMIT ?");
     if (!select)
         return fail(select.error());
     select->bind(1, std::int64_t(limit));

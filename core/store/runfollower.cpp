@@ -20,8 +20,7 @@ class RunFollowerWorker : public QObject {
 public:
     RunFollowerWorker(QString databasePath, QString runId, QString runDir)
         : m_databasePath(std::move(databasePath)), m_runId(std::move(runId)), m_runDir(std::move(runDir))
-    {
-    }
+    { }
 
 public slots:
     void start()
@@ -84,7 +83,8 @@ private:
             if (!row || !row.value())
                 break;
             m_lastChunkId = statement->columnInt(3);
-            if (auto decoded = metricqueries::appendChunkPoints(statement.value(), points[statement->columnText(4)]); !decoded)
+            if (auto decoded = metricqueries::appendChunkPoints(statement.value(), points[statement->columnText(4)]);
+                !decoded)
                 emit readFailed(decoded.error());
         }
         if (!points.isEmpty())
@@ -96,7 +96,8 @@ private:
         // Rank output (with receive stamps) and NCCL debug files (NCCL writes them itself, without stamps).
         const QString readAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
         QList<RankLogLine> lines;
-        const QStringList names = QDir(m_runDir).entryList({QStringLiteral("rank*.log"), QStringLiteral("nccl.rank*.log")}, QDir::Files, QDir::Name);
+        const QStringList names = QDir(m_runDir).entryList(
+            {QStringLiteral("rank*.log"), QStringLiteral("nccl.rank*.log")}, QDir::Files, QDir::Name);
         for (const QString &name : names) {
             const auto parsed = parseRankLogFileName(name);
             if (!parsed)
@@ -113,7 +114,8 @@ private:
             offset += end + 1;
             for (const QByteArray &raw : data.left(end).split('\n')) {
                 const QString line = QString::fromUtf8(raw);
-                RankLogLine entry{parsed->rank, parsed->attempt, line.left(kLogStampLength), line.mid(kLogStampLength + 1), nccl};
+                RankLogLine entry{parsed->rank, parsed->attempt, line.left(kLogStampLength),
+                                  line.mid(kLogStampLength + 1), nccl};
                 if (nccl) {
                     entry.stamp = readAt;
                     entry.text = line;

@@ -16,7 +16,7 @@ namespace trainyard {
 class RunListReader : public QObject {
     Q_OBJECT
 public:
-    explicit RunListReader(QString databasePath) : m_databasePath(std::move(databasePath)) {}
+    explicit RunListReader(QString databasePath) : m_databasePath(std::move(databasePath)) { }
 
 public slots:
     void start()
@@ -72,8 +72,7 @@ public slots:
             emitInChunks(std::move(change.value()));
             // Later reads are a few runs: the pages the whole read cached (up to 64 MiB) go back.
             (void)m_connection->execute("PRAGMA cache_size = -4096; PRAGMA shrink_memory;");
-        }
-        else if (!change->isEmpty())
+        } else if (!change->isEmpty())
             emit runsRead(change.value());
 
         // The queue changes without the runs changing (a move, a pause): it has its own sequence.

@@ -17,8 +17,8 @@ namespace trainyard::runqueries {
 
 namespace {
 
-#define TRAINYARD_RUN_SELECT_LIST                                                                                   \
-    "SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host, backend, exit_summary,"           \
+#define TRAINYARD_RUN_SELECT_LIST                                                                                      \
+    "SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host, backend, exit_summary,"            \
     " coalesce(sweep_id, '')"
 constexpr const char *kRunColumns = TRAINYARD_RUN_SELECT_LIST " FROM runs";
 // The run's columns and its tags as a JSON array (column 12), read with its row through the tags' primary key.
@@ -170,7 +170,9 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs,
     if (auto read = forEachRunRow(
             connection, runs, indexById, "SELECT run_id, key, value FROM run_tags WHERE key LIKE 'mlflow.%'",
             "SELECT run_id, key, value FROM run_tags WHERE run_id = ?1 AND key LIKE 'mlflow.%'", {},
-            [&](qsizetype i, const SqliteStatement &row) { runs[i].systemTags.insert(pool.text(row, 1), pool.text(row, 2)); });
+            [&](qsizetype i, const SqliteStatement &row) {
+                runs[i].systemTags.insert(pool.text(row, 1), pool.text(row, 2));
+            });
         !read)
         return read;
 
@@ -184,23 +186,24 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs,
         "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value FROM metric_keys k"
         " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 WHERE k.run_id = ?1 ORDER BY k.id, b.bin",
         bindTopLevel, [&](qsizetype i, const SqliteStatement &row) {
-        auto &metrics = runs[i].metrics;
-        const QString key = pool.text(row, 1);
-        const bool first = !metrics.contains(key);
-        RunMetricSummary &summary = metrics[key];
-        const double minValue = row.columnDoubleOrNaN(3), maxValue = row.columnDoubleOrNaN(4), lastValue = row.columnDoubleOrNaN(5);
-        if (first) {
-            summary = {row.columnInt(2), lastValue, minValue, maxValue};
-            return;
-        }
-        // Bins come in step order, so a later bin's last point is the later one.
-        summary.count += row.columnInt(2);
-        summary.last = lastValue;
-        if (!std::isnan(minValue))
-            summary.min = std::isnan(summary.min) ? minValue : std::min(summary.min, minValue);
-        if (!std::isnan(maxValue))
-            summary.max = std::isnan(summary.max) ? maxValue : std::max(summary.max, maxValue);
-    });
+            auto &metrics = runs[i].metrics;
+            const QString key = pool.text(row, 1);
+            const bool first = !metrics.contains(key);
+            RunMetricSummary &summary = metrics[key];
+            const double minValue = row.columnDoubleOrNaN(3), maxValue = row.columnDoubleOrNaN(4),
+                         lastValue = row.columnDoubleOrNaN(5);
+            if (first) {
+                summary = {row.columnInt(2), lastValue, minValue, maxValue};
+                return;
+            }
+            // Bins come in step order, so a later bin's last point is the later one.
+            summary.count += row.columnInt(2);
+            summary.last = lastValue;
+            if (!std::isnan(minValue))
+                summary.min = std::isnan(summary.min) ? minValue : std::min(summary.min, minValue);
+            if (!std::isnan(maxValue))
+                summary.max = std::isnan(summary.max) ? maxValue : std::max(summary.max, maxValue);
+        });
 }
 
 } // namespace
@@ -241,7 +244,8 @@ Result<std::int64_t> changeSequence(SqliteConnection &connection, ChangeSequence
 }
 
 Result<RunListChange> readRunListChanges(SqliteConnection &connection, std::optional<std::int64_t> since,
-                                         const std::function<void(qsizetype)> &runsFound, std::optional<qsizetype> newestOnly)
+                                         const std::function<void(qsizetype)> &runsFound,
+                                         std::optional<qsizetype> newestOnly)
 {
     auto snapshot = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
     if (!snapshot)
@@ -367,15 +371,19 @@ Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixO
     if (!runs)
         return fail(runs.error());
     if (runs->isEmpty())
-        return fail(QStringLiteral("no run matches \"%1\" (give a run id, a unique id prefix or a name)").arg(idPrefixOrName));
+        return fail(
+            QStringLiteral("no run matches \"%1\" (give a run id, a unique id prefix or a name)").arg(idPrefixOrName));
     // An exact id first, then an exact name (the newest run of that name), then a unique id prefix: a run named
     // "2026" is found by its name although every id of the year starts so.
-    const auto isPrefixOnly = [&](const RunRecord &run) { return run.id != idPrefixOrName && run.name != idPrefixOrName; };
+    const auto isPrefixOnly = [&](const RunRecord &run) {
+        return run.id != idPrefixOrName && run.name != idPrefixOrName;
+    };
     if (runs->size() > 1 && isPrefixOnly(runs->at(0))) {
         QStringList ids;
         for (const RunRecord &run : runs.value())
             ids << run.id;
-        return fail(QStringLiteral("\"%1\" matches several runs (%2...); give more of the id").arg(idPrefixOrName, ids.join(QStringLiteral(", "))));
+        return fail(QStringLiteral("\"%1\" matches several runs (%2...); give more of the id")
+                        .arg(idPrefixOrName, ids.join(QStringLiteral(", "))));
     }
     QList<RunRecord> one{runs->at(0)};
     if (auto detailed = attachDetails(connection, one, pool); !detailed)
@@ -397,8 +405,8 @@ Result<QList<RunEvent>> events(SqliteConnection &connection, const QString &runI
             return fail(row.error());
         if (!row.value())
             return result;
-        result << RunEvent{QDateTime::fromMSecsSinceEpoch(statement->columnInt(0), Qt::UTC),
-                           statement->columnText(1), statement->columnText(2), statement->columnText(3)};
+        result << RunEvent{QDateTime::fromMSecsSinceEpoch(statement->columnInt(0), Qt::UTC), statement->columnText(1),
+                           statement->columnText(2), statement->columnText(3)};
     }
 }
 

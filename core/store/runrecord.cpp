@@ -99,7 +99,8 @@ QString RunRecord::metricsIncomplete() const
 QString makeRunId(const QDateTime &createdAt)
 {
     const quint32 suffix = QRandomGenerator::global()->bounded(0x1000000u);
-    return createdAt.toUTC().toString(QStringLiteral("yyyyMMdd-HHmmss-")) + QStringLiteral("%1").arg(suffix, 6, 16, QLatin1Char('0'));
+    return createdAt.toUTC().toString(QStringLiteral("yyyyMMdd-HHmmss-"))
+        + QStringLiteral("%1").arg(suffix, 6, 16, QLatin1Char('0'));
 }
 
 bool RunMetricSummary::operator==(const RunMetricSummary &other) const

@@ -46,11 +46,11 @@ struct RunRecord {
     // "metrics incomplete: N of M points stored (reason)" while the exit summary says some of the run's points are not
     // in the store yet (a store error during the run; `trainyard repair` ingests them); empty otherwise.
     QString metricsIncomplete() const;
-    QStringList tags;    // sorted
-    QString sweepId;     // the sweep the run belongs to, if any
-    QMap<QString, QString> params;            // as recorded at launch (typed values as text)
-    QMap<QString, QString> systemTags;        // the MLflow client's mlflow.* tags, kept apart from the run's tags
-    QMap<QString, RunMetricSummary> metrics;  // every metric key of the run
+    QStringList tags;                        // sorted
+    QString sweepId;                         // the sweep the run belongs to, if any
+    QMap<QString, QString> params;           // as recorded at launch (typed values as text)
+    QMap<QString, QString> systemTags;       // the MLflow client's mlflow.* tags, kept apart from the run's tags
+    QMap<QString, RunMetricSummary> metrics; // every metric key of the run
 
     // Seconds from start to end (or to `now` while active); nullopt before the run started.
     std::optional<qint64> durationSeconds(const QDateTime &now) const;
@@ -70,7 +70,7 @@ struct RunTimeline {
 };
 
 struct NewRun {
-    QString id;          // an id chosen beforehand (makeRunId), used when free; otherwise the writer draws one
+    QString id; // an id chosen beforehand (makeRunId), used when free; otherwise the writer draws one
     QString name;
     QStringList command;
     QString cwd;

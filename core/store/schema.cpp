@@ -109,7 +109,8 @@ CREATE TABLE ingest_progress (
 Result<void> convertPointsToChunks(SqliteConnection &connection)
 {
     constexpr std::size_t kPointsPerConvertedChunk = 4096;
-    auto select = connection.prepare("SELECT key_id, step, value, ts_ms FROM metric_points ORDER BY key_id, step, rowid");
+    auto select =
+        connection.prepare("SELECT key_id, step, value, ts_ms FROM metric_points ORDER BY key_id, step, rowid");
     if (!select)
         return fail(select.error());
     std::int64_t currentKey = -1;
@@ -211,8 +212,8 @@ CREATE INDEX metric_keys_by_key ON metric_keys(key, run_id);
 Result<void> computeRunTimelines(SqliteConnection &connection)
 {
     auto select = connection.prepare("SELECT run_id, ts_ms, to_status FROM events ORDER BY run_id, ts_ms, id");
-    auto update = connection.prepare(
-        "UPDATE runs SET queued_ms = ?2, first_active_ms = ?3, active_ms = ?4, active_since_ms = ?5, restarts = ?6 WHERE id = ?1");
+    auto update = connection.prepare("UPDATE runs SET queued_ms = ?2, first_active_ms = ?3, active_ms = ?4, "
+                                     "active_since_ms = ?5, restarts = ?6 WHERE id = ?1");
     if (!select || !update)
         return fail(!select ? select.error() : update.error());
     RunTimeline timeline;
@@ -252,9 +253,9 @@ Result<void> computeRunTimelines(SqliteConnection &connection)
     }
     if (auto flushed = flush(); !flushed)
         return flushed;
-    return connection.execute(
-        "UPDATE runs SET first_metric_ms = (SELECT min(b.first_ts) FROM metric_bins b JOIN metric_keys k ON k.id = b.key_id"
-        " WHERE k.run_id = runs.id AND k.key NOT LIKE 'sys/%' AND b.first_ts IS NOT NULL)");
+    return connection.execute("UPDATE runs SET first_metric_ms = (SELECT min(b.first_ts) FROM metric_bins b JOIN "
+                              "metric_keys k ON k.id = b.key_id"
+                              " WHERE k.run_id = runs.id AND k.key NOT LIKE 'sys/%' AND b.first_ts IS NOT NULL)");
 }
 
 // Version 7: each run's GPU utilisation samples (their sum and count, over every sys/gpu<N>/util... key), kept
@@ -339,7 +340,8 @@ INSERT OR IGNORE INTO experiments (name, created_ms, updated_ms)
 // deleted leaves its id in run_list_removals with the sequence of its removal. `queue` is bumped by any change to
 // the queue. Triggers keep both current whichever process writes; a commit that touches no list column (telemetry
 // sums, first_metric_ms, lower pyramid levels) bumps nothing. 24 = kBinLevelStride * (kBinLevelCount - 1): the top level.
-static_assert(kBinLevelStride * (kBinLevelCount - 1) == 24, "version 10's triggers name the top pyramid level as bin_base + 24");
+static_assert(kBinLevelStride * (kBinLevelCount - 1) == 24,
+              "version 10's triggers name the top pyramid level as bin_base + 24");
 constexpr const char *kVersion10 = R"sql(
 CREATE TABLE change_sequences (
     name   TEXT PRIMARY KEY,

@@ -14,7 +14,7 @@ constexpr int kBusyTimeoutMs = 10000;
 
 void SqliteConnection::Closer::operator()(sqlite3 *db) const { sqlite3_close_v2(db); }
 
-SqliteConnection::SqliteConnection(sqlite3 *db, QString path) : m_db(db), m_path(std::move(path)) {}
+SqliteConnection::SqliteConnection(sqlite3 *db, QString path) : m_db(db), m_path(std::move(path)) { }
 
 struct SqliteConnection::StatementCache {
     std::unordered_map<const char *, SqliteStatement> statements;
@@ -43,9 +43,15 @@ Result<SqliteConnection> SqliteConnection::open(const QString &path, Mode mode)
 {
     int flags = SQLITE_OPEN_NOMUTEX;
     switch (mode) {
-    case Mode::ReadOnly: flags |= SQLITE_OPEN_READONLY; break;
-    case Mode::ReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
-    case Mode::ReadWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+    case Mode::ReadOnly:
+        flags |= SQLITE_OPEN_READONLY;
+        break;
+    case Mode::ReadWrite:
+        flags |= SQLITE_OPEN_READWRITE;
+        break;
+    case Mode::ReadWriteCreate:
+        flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        break;
     }
     sqlite3 *db = nullptr;
     const QByteArray encodedPath = path.toUtf8();
@@ -119,7 +125,7 @@ QString SqliteConnection::lastError() const { return QString::fromUtf8(sqlite3_e
 
 void SqliteStatement::Finalizer::operator()(sqlite3_stmt *statement) const { sqlite3_finalize(statement); }
 
-SqliteStatement::SqliteStatement(sqlite3_stmt *statement, sqlite3 *db) : m_statement(statement), m_db(db) {}
+SqliteStatement::SqliteStatement(sqlite3_stmt *statement, sqlite3 *db) : m_statement(statement), m_db(db) { }
 
 SqliteStatement::~SqliteStatement() = default;
 
@@ -151,7 +157,8 @@ Result<bool> SqliteStatement::step()
         return false;
     const QString message = QString::fromUtf8(sqlite3_errmsg(m_db));
     sqlite3_reset(m_statement.get());
-    return fail(QStringLiteral("%1 (in \"%2\")").arg(message, QString::fromUtf8(sqlite3_sql(m_statement.get())).simplified()));
+    return fail(
+        QStringLiteral("%1 (in \"%2\")").arg(message, QString::fromUtf8(sqlite3_sql(m_statement.get())).simplified()));
 }
 
 Result<void> SqliteStatement::run()

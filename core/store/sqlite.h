@@ -116,7 +116,7 @@ public:
     Result<void> commit();
 
 private:
-    explicit SqliteTransaction(SqliteConnection *connection) : m_connection(connection) {}
+    explicit SqliteTransaction(SqliteConnection *connection) : m_connection(connection) { }
     SqliteConnection *m_connection;
 };
 

@@ -25,7 +25,7 @@ Result<std::unique_ptr<StoreWriter>> StoreWriter::start(const Database &database
     return writer;
 }
 
-StoreWriter::StoreWriter(SqliteConnection connection) : m_connection(std::move(connection)) {}
+StoreWriter::StoreWriter(SqliteConnection connection) : m_connection(std::move(connection)) { }
 
 StoreWriter::~StoreWriter()
 {
@@ -132,8 +132,10 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
         bindOptional(13, timeline.firstActiveMs);
         bindOptional(14, timeline.activeSinceMs);
         // A run created already running (by the tracking API or an import) started when it was created.
-        bindOptional(15, run.initialStatus == RunStatus::Running ? std::optional<std::int64_t>(createdAt.toMSecsSinceEpoch())
-                                                                 : std::nullopt);
+        bindOptional(15,
+                     run.initialStatus == RunStatus::Running
+                         ? std::optional<std::int64_t>(createdAt.toMSecsSinceEpoch())
+                         : std::nullopt);
         if (run.sweepId.isEmpty())
             insertRun->bindNull(16);
         else
@@ -167,7 +169,8 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
         if (auto inserted = insertParam->run(); !inserted)
             return fail(inserted.error());
     }
-    auto cachedInsertEvent = connection.cached("INSERT INTO events (run_id, ts_ms, from_status, to_status) VALUES (?, ?, NULL, ?)");
+    auto cachedInsertEvent =
+        connection.cached("INSERT INTO events (run_id, ts_ms, from_status, to_status) VALUES (?, ?, NULL, ?)");
     if (!cachedInsertEvent)
         return fail(cachedInsertEvent.error());
     SqliteStatement *insertEvent = cachedInsertEvent.value();
@@ -197,7 +200,8 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
     }
     // Every project is an MLflow experiment too (docs/MLFLOW.md): the tracking API lists and finds it by name.
     if (!run.project.isEmpty()) {
-        if (auto ensured = trackingstore::ensureExperiment(connection, run.project, createdAt.toMSecsSinceEpoch()); !ensured)
+        if (auto ensured = trackingstore::ensureExperiment(connection, run.project, createdAt.toMSecsSinceEpoch());
+            !ensured)
             return fail(ensured.error());
     }
     return id;
@@ -231,7 +235,8 @@ Result<void> applyRunStatus(SqliteConnection &connection, const QString &runId, 
         " ended_ms = CASE WHEN ?5 THEN ?4 ELSE ended_ms END,"
         " queued_ms = CASE WHEN ?7 AND queued_ms IS NULL THEN ?4 ELSE queued_ms END,"
         " first_active_ms = CASE WHEN ?6 AND first_active_ms IS NULL THEN ?4 ELSE first_active_ms END,"
-        " active_ms = CASE WHEN NOT ?6 AND active_since_ms IS NOT NULL THEN active_ms + max(0, ?4 - active_since_ms) ELSE active_ms END,"
+        " active_ms = CASE WHEN NOT ?6 AND active_since_ms IS NOT NULL THEN active_ms + max(0, ?4 - active_since_ms) "
+        "ELSE active_ms END,"
         " active_since_ms = CASE WHEN ?6 THEN coalesce(active_since_ms, ?4) ELSE NULL END,"
         " restarts = restarts + ?8"
         " WHERE id = ?1");
@@ -248,8 +253,8 @@ Result<void> applyRunStatus(SqliteConnection &connection, const QString &runId, 
     if (auto updated = update->run(); !updated)
         return updated;
 
-    auto insertEvent = connection.prepare(
-        "INSERT INTO events (run_id, ts_ms, from_status, to_status, detail) VALUES (?, ?, ?, ?, ?)");
+    auto insertEvent =
+        connection.prepare("INSERT INTO events (run_id, ts_ms, from_status, to_status, detail) VALUES (?, ?, ?, ?, ?)");
     if (!insertEvent)
         return fail(insertEvent.error());
     insertEvent->bind(1, runId);
@@ -267,7 +272,8 @@ std::future<Result<void>> StoreWriter::recordStatus(const QString &runId, RunSta
                                                     const QString &detail)
 {
     const std::int64_t atMs = at.toMSecsSinceEpoch();
-    return submit<void>([=](SqliteConnection &connection) { return applyRunStatus(connection, runId, status, atMs, detail); });
+    return submit<void>(
+        [=](SqliteConnection &connection) { return applyRunStatus(connection, runId, status, atMs, detail); });
 }
 
 std::future<Result<void>> StoreWriter::setCommand(const QString &runId, const QStringList &command)
@@ -297,11 +303,12 @@ Result<void> updateExitSummary(SqliteConnection &connection, const QString &runI
 
 std::future<Result<void>> StoreWriter::setExitSummary(const QString &runId, const QString &exitSummaryJson)
 {
-    return submit<void>([=](SqliteConnection &connection) { return updateExitSummary(connection, runId, exitSummaryJson); });
+    return submit<void>(
+        [=](SqliteConnection &connection) { return updateExitSummary(connection, runId, exitSummaryJson); });
 }
 
-std::future<Result<void>> StoreWriter::recordEnd(const QString &runId, RunStatus status, const QDateTime &at, const QString &detail,
-                                                  const QString &exitSummaryJson)
+std::future<Result<void>> StoreWriter::recordEnd(const QString &runId, RunStatus status, const QDateTime &at,
+                                                 const QString &detail, const QString &exitSummaryJson)
 {
     return submit<void>([=](SqliteConnection &connection) -> Result<void> {
         if (auto updated = updateExitSummary(connection, runId, exitSummaryJson); !updated)

@@ -47,8 +47,8 @@ public:
                                            const QString &detail = {});
     std::future<Result<void>> setExitSummary(const QString &runId, const QString &exitSummaryJson);
     // A run's end in one transaction: its final status and its exit summary, both or neither.
-    std::future<Result<void>> recordEnd(const QString &runId, RunStatus status, const QDateTime &at, const QString &detail,
-                                        const QString &exitSummaryJson);
+    std::future<Result<void>> recordEnd(const QString &runId, RunStatus status, const QDateTime &at,
+                                        const QString &detail, const QString &exitSummaryJson);
     // The argv that really runs (after param templates were applied).
     std::future<Result<void>> setCommand(const QString &runId, const QStringList &command);
 
@@ -61,7 +61,7 @@ signals:
 
 private:
     struct PendingWrite {
-        std::function<bool(SqliteConnection &)> apply;             // true on success
+        std::function<bool(SqliteConnection &)> apply;            // true on success
         std::function<void(const QString &commitError)> complete; // empty commitError when committed
     };
 
@@ -84,19 +84,18 @@ std::future<Result<T>> StoreWriter::submit(std::function<Result<T>(SqliteConnect
     auto promise = std::make_shared<std::promise<Result<T>>>();
     auto outcome = std::make_shared<std::optional<Result<T>>>();
     std::future<Result<T>> future = promise->get_future();
-    enqueue(PendingWrite{
-        [operation = std::move(operation), outcome](SqliteConnection &connection) {
-            outcome->emplace(operation(connection));
-            return outcome->value().ok();
-        },
-        [promise, outcome](const QString &commitError) {
-            if (!commitError.isEmpty() && outcome->has_value() && outcome->value().ok())
-                promise->set_value(fail(commitError));
-            else if (outcome->has_value())
-                promise->set_value(std::move(outcome->value()));
-            else
-                promise->set_value(fail(commitError));
-        }});
+    enqueue(PendingWrite{[operation = std::move(operation), outcome](SqliteConnection &connection) {
+                             outcome->emplace(operation(connection));
+                             return outcome->value().ok();
+                         },
+                         [promise, outcome](const QString &commitError) {
+                             if (!commitError.isEmpty() && outcome->has_value() && outcome->value().ok())
+                                 promise->set_value(fail(commitError));
+                             else if (outcome->has_value())
+                                 promise->set_value(std::move(outcome->value()));
+                             else
+                                 promise->set_value(fail(commitError));
+                         }});
     return future;
 }
 

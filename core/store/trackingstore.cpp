@@ -100,9 +100,9 @@ Result<std::optional<TrackingExperiment>> firstOf(Result<QList<TrackingExperimen
     return std::optional<TrackingExperiment>(experiments->first());
 }
 
-constexpr const char *kRunColumns =
-    "SELECT r.id, r.name, r.status, r.backend, r.user, coalesce(e.id, 0), coalesce(r.started_ms, r.created_ms), r.ended_ms"
-    " FROM runs r LEFT JOIN experiments e ON e.name = r.project";
+constexpr const char *kRunColumns = "SELECT r.id, r.name, r.status, r.backend, r.user, coalesce(e.id, 0), "
+                                    "coalesce(r.started_ms, r.created_ms), r.ended_ms"
+                                    " FROM runs r LEFT JOIN experiments e ON e.name = r.project";
 
 // Fills a run's params, tags and latest metrics.
 Result<void> readRunData(SqliteConnection &connection, TrackedRun &run)
@@ -116,7 +116,8 @@ Result<void> readRunData(SqliteConnection &connection, TrackedRun &run)
         return fail(tags.error());
     run.tags = std::move(tags).value();
     // A launched run's plain tags (no "=") are tags with an empty value to the API.
-    auto plain = readPairs(connection, "SELECT tag, '' FROM tags WHERE run_id = ? AND instr(tag, '=') = 0 ORDER BY tag", run.id);
+    auto plain =
+        readPairs(connection, "SELECT tag, '' FROM tags WHERE run_id = ? AND instr(tag, '=') = 0 ORDER BY tag", run.id);
     if (!plain)
         return fail(plain.error());
     QSet<QString> keys;
@@ -140,8 +141,8 @@ Result<void> readRunData(SqliteConnection &connection, TrackedRun &run)
             return fail(row.error());
         if (!row.value())
             return {};
-        run.metrics.append({latest->columnText(0), latest->columnDoubleOrNaN(1), latest->isNull(3) ? 0 : latest->columnInt(3),
-                            latest->columnInt(2)});
+        run.metrics.append({latest->columnText(0), latest->columnDoubleOrNaN(1),
+                            latest->isNull(3) ? 0 : latest->columnInt(3), latest->columnInt(2)});
     }
 }
 
@@ -259,11 +260,12 @@ Result<std::int64_t> ensureExperiment(SqliteConnection &connection, const QStrin
     return id;
 }
 
-Result<std::int64_t> createExperiment(SqliteConnection &connection, const QString &name, const QString &artifactLocation,
-                                      const QList<KeyValue> &tags, std::int64_t nowMs)
+Result<std::int64_t> createExperiment(SqliteConnection &connection, const QString &name,
+                                      const QString &artifactLocation, const QList<KeyValue> &tags, std::int64_t nowMs)
 {
     if (name.trimmed().isEmpty())
-        return failWithCode(mlflowcode::kInvalidParameterValue, QStringLiteral("Invalid experiment name: '%1'").arg(name));
+        return failWithCode(mlflowcode::kInvalidParameterValue,
+                            QStringLiteral("Invalid experiment name: '%1'").arg(name));
     auto insert = connection.prepare(
         "INSERT INTO experiments (name, artifact_location, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?3)"
         " ON CONFLICT (name) DO NOTHING");
@@ -278,7 +280,8 @@ Result<std::int64_t> createExperiment(SqliteConnection &connection, const QStrin
         return failWithCode(mlflowcode::kResourceAlreadyExists,
                             QStringLiteral("Experiment '%1' already exists.").arg(name));
     const std::int64_t id = connection.lastInsertRowId();
-    auto insertTag = connection.prepare("INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)");
+    auto insertTag =
+        connection.prepare("INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)");
     if (!insertTag)
         return fail(insertTag.error());
     for (const KeyValue &tag : tags) {
@@ -331,15 +334,17 @@ Result<void> logParams(SqliteConnection &connection, const QString &runId, const
         auto row = existing.step();
         if (!row)
             return fail(row.error());
-        const std::optional<QString> stored = row.value() ? std::optional<QString>(existing.columnText(0)) : std::nullopt;
+        const std::optional<QString> stored =
+            row.value() ? std::optional<QString>(existing.columnText(0)) : std::nullopt;
         existing.reset();
         if (stored) {
             if (*stored == param.value)
                 continue;
-            return failWithCode(mlflowcode::kInvalidParameterValue,
-                                QStringLiteral("Changing param values is not allowed. Param with key='%1' was already logged "
-                                               "with value='%2' for run ID='%3'. Attempted logging new value '%4'.")
-                                    .arg(param.key, *stored, runId, param.value));
+            return failWithCode(
+                mlflowcode::kInvalidParameterValue,
+                QStringLiteral("Changing param values is not allowed. Param with key='%1' was already logged "
+                               "with value='%2' for run ID='%3'. Attempted logging new value '%4'.")
+                    .arg(param.key, *stored, runId, param.value));
         }
         (*insert)->bind(1, runId);
         (*insert)->bind(2, param.key);
@@ -431,7 +436,8 @@ Result<void> deleteTag(SqliteConnection &connection, const QString &runId, const
     if (!row)
         return fail(row.error());
     if (!row.value())
-        return failWithCode(mlflowcode::kResourceDoesNotExist, QStringLiteral("No tag with name: %1 in run with id %2").arg(key, runId));
+        return failWithCode(mlflowcode::kResourceDoesNotExist,
+                            QStringLiteral("No tag with name: %1 in run with id %2").arg(key, runId));
     return removeTag(connection, runId, key);
 }
 
@@ -511,8 +517,9 @@ Result<std::int64_t> journalOffset(SqliteConnection &connection, const QString &
 
 Result<void> saveJournalOffset(SqliteConnection &connection, const QString &journal, std::int64_t offset)
 {
-    auto upsert = connection.cached("INSERT INTO tracking_journals (name, committed_offset) VALUES (?1, ?2)"
-                                    " ON CONFLICT (name) DO UPDATE SET committed_offset = max(committed_offset, excluded.committed_offset)");
+    auto upsert = connection.cached(
+        "INSERT INTO tracking_journals (name, committed_offset) VALUES (?1, ?2)"
+        " ON CONFLICT (name) DO UPDATE SET committed_offset = max(committed_offset, excluded.committed_offset)");
     if (!upsert)
         return fail(upsert.error());
     (*upsert)->bind(1, journal);

@@ -60,8 +60,8 @@ struct TrackedRun {
     std::int64_t startMs = 0;
     std::optional<std::int64_t> endMs;
     QList<KeyValue> params;
-    QList<KeyValue> tags;          // MLflow's key-value tags, system (mlflow.*) ones included
-    QList<TrackedMetric> metrics;  // the latest point of each key (highest step; of those, the last written)
+    QList<KeyValue> tags;         // MLflow's key-value tags, system (mlflow.*) ones included
+    QList<TrackedMetric> metrics; // the latest point of each key (highest step; of those, the last written)
 };
 
 // Where a run with this backend takes its status from the tracking API's runs/update (an MLflow run started by a
@@ -83,8 +83,8 @@ Result<std::optional<QString>> runIdForSource(SqliteConnection &connection, cons
 // Writes, on the writer's connection.
 // The experiment of a project, created when it does not exist yet.
 Result<std::int64_t> ensureExperiment(SqliteConnection &connection, const QString &name, std::int64_t nowMs);
-Result<std::int64_t> createExperiment(SqliteConnection &connection, const QString &name, const QString &artifactLocation,
-                                      const QList<KeyValue> &tags, std::int64_t nowMs);
+Result<std::int64_t> createExperiment(SqliteConnection &connection, const QString &name,
+                                      const QString &artifactLocation, const QList<KeyValue> &tags, std::int64_t nowMs);
 // A run created through the API, with its MLflow tags; run.project names its experiment.
 Result<QString> createTrackedRun(SqliteConnection &connection, const NewRun &run, const QList<KeyValue> &tags);
 // The run's backend; RESOURCE_DOES_NOT_EXIST when there is no such run.

@@ -21,11 +21,13 @@ Result<void> ensureWritableFolder(const QString &path, const char *what)
     std::error_code error;
     std::filesystem::create_directories(std::filesystem::path(path.toStdString()), error);
     if (error)
-        return fail(QStringLiteral("cannot create %1 %2: %3").arg(QLatin1String(what), path, QString::fromStdString(error.message())));
+        return fail(QStringLiteral("cannot create %1 %2: %3")
+                        .arg(QLatin1String(what), path, QString::fromStdString(error.message())));
     if (!QFileInfo(path).isDir())
         return fail(QStringLiteral("%1 %2 is not a folder").arg(QLatin1String(what), path));
     if (::access(QFile::encodeName(path).constData(), W_OK | X_OK) != 0)
-        return fail(QStringLiteral("%1 %2 is not writable: %3").arg(QLatin1String(what), path, QString::fromLocal8Bit(strerror(errno))));
+        return fail(QStringLiteral("%1 %2 is not writable: %3")
+                        .arg(QLatin1String(what), path, QString::fromLocal8Bit(strerror(errno))));
     return {};
 }
 } // namespace
@@ -52,7 +54,10 @@ QString Workspace::resolveRoot(const Sources &sources)
     return QDir::cleanPath(QDir::current().absoluteFilePath(root));
 }
 
-QString Workspace::databasePathFor(const QString &root) { return root + QLatin1Char('/') + QLatin1String(kDatabaseFileName); }
+QString Workspace::databasePathFor(const QString &root)
+{
+    return root + QLatin1Char('/') + QLatin1String(kDatabaseFileName);
+}
 
 Result<Workspace> Workspace::open(const QString &root)
 {
@@ -62,7 +67,8 @@ Result<Workspace> Workspace::open(const QString &root)
         return fail(verdict.error());
     if (auto folder = ensureWritableFolder(root, "workspace folder"); !folder)
         return fail(folder.error());
-    if (auto runs = ensureWritableFolder(root + QLatin1Char('/') + QLatin1String(kRunsFolderName), "runs folder"); !runs)
+    if (auto runs = ensureWritableFolder(root + QLatin1Char('/') + QLatin1String(kRunsFolderName), "runs folder");
+        !runs)
         return fail(runs.error());
     auto database = Database::open(databasePath);
     if (!database)

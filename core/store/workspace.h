@@ -38,7 +38,7 @@ public:
     const Database &database() const { return m_database; }
 
 private:
-    Workspace(QString root, Database database) : m_root(std::move(root)), m_database(std::move(database)) {}
+    Workspace(QString root, Database database) : m_root(std::move(root)), m_database(std::move(database)) { }
 
     QString m_root;
     Database m_database;

@@ -16,12 +16,16 @@ namespace trainyard {
 
 namespace {
 
-QString sqlQuoted(const QString &text) { return QLatin1Char('\'') + QString(text).replace(QLatin1Char('\''), QStringLiteral("''")) + QLatin1Char('\''); }
+QString sqlQuoted(const QString &text)
+{
+    return QLatin1Char('\'') + QString(text).replace(QLatin1Char('\''), QStringLiteral("''")) + QLatin1Char('\'');
+}
 
 // The columns of a table in this database, minus `skip`.
 Result<QStringList> columnsOf(SqliteConnection &connection, const QString &table, const QStringList &skip = {})
 {
-    auto info = connection.prepare(QStringLiteral("SELECT name FROM pragma_table_info(%1)").arg(sqlQuoted(table)).toUtf8().constData());
+    auto info = connection.prepare(
+        QStringLiteral("SELECT name FROM pragma_table_info(%1)").arg(sqlQuoted(table)).toUtf8().constData());
     if (!info)
         return fail(info.error());
     QStringList columns;
@@ -56,7 +60,8 @@ Result<void> exportBundle(const Workspace &workspace, const QString &bundlePath)
     auto connection = workspace.database().connect();
     if (!connection)
         return fail(connection.error());
-    if (auto done = connection->execute(QStringLiteral("VACUUM INTO %1").arg(sqlQuoted(target)).toUtf8().constData()); !done) {
+    if (auto done = connection->execute(QStringLiteral("VACUUM INTO %1").arg(sqlQuoted(target)).toUtf8().constData());
+        !done) {
         QFile::remove(target);
         return fail(QStringLiteral("cannot write the bundle %1: %2").arg(target, done.error()));
     }
@@ -66,9 +71,11 @@ Result<void> exportBundle(const Workspace &workspace, const QString &bundlePath)
 Result<ImportSummary> importWorkspace(const Workspace &workspace, const QString &source)
 {
     const QFileInfo info(source);
-    const QString sourceDb = info.isDir() ? Workspace::databasePathFor(info.absoluteFilePath()) : info.absoluteFilePath();
+    const QString sourceDb =
+        info.isDir() ? Workspace::databasePathFor(info.absoluteFilePath()) : info.absoluteFilePath();
     if (!QFileInfo(sourceDb).isFile())
-        return fail(QStringLiteral("%1 is neither a workspace folder nor a Trainyard bundle (no %2)").arg(source, sourceDb));
+        return fail(
+            QStringLiteral("%1 is neither a workspace folder nor a Trainyard bundle (no %2)").arg(source, sourceDb));
 
     // A private copy (with its write-ahead log, if the source has one): opening the source itself, even read-only,
     // would leave -shm and -wal files beside it, and an older source would have to be upgraded in place.
@@ -95,90 +102,108 @@ Result<ImportSummary> importWorkspace(const Workspace &workspace, const QString 
     auto destination = workspace.database().connect();
     if (!destination)
         return fail(destination.error());
-    if (QFileInfo(sourceDb).canonicalFilePath() == QFileInfo(Workspace::databasePathFor(workspace.root())).canonicalFilePath())
+    if (QFileInfo(sourceDb).canonicalFilePath()
+        == QFileInfo(Workspace::databasePathFor(workspace.root())).canonicalFilePath())
         return fail(QStringLiteral("%1 is this workspace itself").arg(source));
     return [&](SqliteConnection &connection) -> Result<ImportSummary> {
-            if (auto attached = connection.execute(QStringLiteral("ATTACH DATABASE %1 AS src").arg(sqlQuoted(copy)).toUtf8().constData()); !attached)
-                return fail(attached.error());
-            const auto detach = qScopeGuard([&connection] { (void)connection.execute("DETACH DATABASE src"); });
-            auto transaction = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Immediate);
-            if (!transaction)
-                return fail(transaction.error());
-            ImportSummary summary;
-            const auto step = [&](const QString &sql) -> Result<std::int64_t> { return run(connection, sql); };
+        if (auto attached = connection.execute(
+                QStringLiteral("ATTACH DATABASE %1 AS src").arg(sqlQuoted(copy)).toUtf8().constData());
+            !attached)
+            return fail(attached.error());
+        const auto detach = qScopeGuard([&connection] { (void)connection.execute("DETACH DATABASE src"); });
+        auto transaction = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Immediate);
+        if (!transaction)
+            return fail(transaction.error());
+        ImportSummary summary;
+        const auto step = [&](const QString &sql) -> Result<std::int64_t> { return run(connection, sql); };
 
-            // The runs this workspace does not have yet, by id.
-            if (auto made = step(QStringLiteral("CREATE TEMP TABLE import_runs AS SELECT id FROM src.runs WHERE id NOT IN (SELECT id FROM main.runs)")); !made)
-                return fail(made.error());
-            const auto dropTemp = qScopeGuard([&connection] { (void)connection.execute("DROP TABLE IF EXISTS temp.import_runs"); });
-            auto total = connection.queryInt("SELECT count(*) FROM src.runs");
-            auto fresh = connection.queryInt("SELECT count(*) FROM temp.import_runs");
-            if (!total || !fresh)
-                return fail(!total ? total.error() : fresh.error());
-            summary.runsImported = *fresh;
-            summary.runsAlreadyPresent = *total - *fresh;
+        // The runs this workspace does not have yet, by id.
+        if (auto made = step(QStringLiteral(
+                "CREATE TEMP TABLE import_runs AS SELECT id FROM src.runs WHERE id NOT IN (SELECT id FROM main.runs)"));
+            !made)
+            return fail(made.error());
+        const auto dropTemp =
+            qScopeGuard([&connection] { (void)connection.execute("DROP TABLE IF EXISTS temp.import_runs"); });
+        auto total = connection.queryInt("SELECT count(*) FROM src.runs");
+        auto fresh = connection.queryInt("SELECT count(*) FROM temp.import_runs");
+        if (!total || !fresh)
+            return fail(!total ? total.error() : fresh.error());
+        summary.runsImported = *fresh;
+        summary.runsAlreadyPresent = *total - *fresh;
 
-            const auto copyRows = [&](const QString &table, const QString &where, const QStringList &skip = {}) -> Result<std::int64_t> {
-                auto columns = columnsOf(connection, table, skip);
-                if (!columns)
-                    return fail(columns.error());
-                const QString list = columns->join(QStringLiteral(", "));
-                return step(QStringLiteral("INSERT OR IGNORE INTO main.%1 (%2) SELECT %2 FROM src.%1 WHERE %3").arg(table, list, where));
-            };
-            auto sweeps = copyRows(QStringLiteral("sweeps"),
-                                   QStringLiteral("id IN (SELECT sweep_id FROM src.runs WHERE id IN (SELECT id FROM temp.import_runs))"));
-            if (!sweeps)
-                return fail(sweeps.error());
-            summary.sweeps = *sweeps;
-            const QString ofImportedRuns = QStringLiteral("run_id IN (SELECT id FROM temp.import_runs)");
-            // A history both workspaces imported (the same TensorBoard folder) stays with this workspace's run: the
-            // incoming run keeps its points but forgets where it came from (runs.source is unique). The copy is ours.
-            if (auto forgotten = step(QStringLiteral("UPDATE src.runs SET source = NULL WHERE source IN (SELECT source FROM main.runs)")); !forgotten)
-                return fail(forgotten.error());
-            for (const auto &[table, where] : {std::pair{QStringLiteral("runs"), QStringLiteral("id IN (SELECT id FROM temp.import_runs)")},
-                                               std::pair{QStringLiteral("tags"), ofImportedRuns},
-                                               std::pair{QStringLiteral("params"), ofImportedRuns},
-                                               std::pair{QStringLiteral("run_tags"), ofImportedRuns}}) {
-                if (auto copied = copyRows(table, where); !copied)
-                    return fail(copied.error());
-            }
-            // Every project is an MLflow experiment: the imported runs' projects become experiments here too.
-            if (auto experiments = step(QStringLiteral(
-                    "INSERT OR IGNORE INTO main.experiments (name, artifact_location, lifecycle_stage, created_ms, updated_ms)"
-                    " SELECT r.project, coalesce(e.artifact_location, ''), coalesce(e.lifecycle_stage, 'active'), min(r.created_ms),"
-                    " max(r.created_ms) FROM src.runs r LEFT JOIN src.experiments e ON e.name = r.project"
-                    " WHERE r.id IN (SELECT id FROM temp.import_runs) AND r.project <> '' GROUP BY r.project"));
-                !experiments)
-                return fail(experiments.error());
-            auto events = copyRows(QStringLiteral("events"), ofImportedRuns + QStringLiteral(" ORDER BY id"), {QStringLiteral("id")});
-            if (!events)
-                return fail(events.error());
-            summary.events = *events;
-            if (auto keys = copyRows(QStringLiteral("metric_keys"), ofImportedRuns + QStringLiteral(" ORDER BY id"), {QStringLiteral("id")}); !keys)
-                return fail(keys.error());
+        const auto copyRows = [&](const QString &table, const QString &where,
+                                  const QStringList &skip = {}) -> Result<std::int64_t> {
+            auto columns = columnsOf(connection, table, skip);
+            if (!columns)
+                return fail(columns.error());
+            const QString list = columns->join(QStringLiteral(", "));
+            return step(QStringLiteral("INSERT OR IGNORE INTO main.%1 (%2) SELECT %2 FROM src.%1 WHERE %3")
+                            .arg(table, list, where));
+        };
+        auto sweeps = copyRows(
+            QStringLiteral("sweeps"),
+            QStringLiteral("id IN (SELECT sweep_id FROM src.runs WHERE id IN (SELECT id FROM temp.import_runs))"));
+        if (!sweeps)
+            return fail(sweeps.error());
+        summary.sweeps = *sweeps;
+        const QString ofImportedRuns = QStringLiteral("run_id IN (SELECT id FROM temp.import_runs)");
+        // A history both workspaces imported (the same TensorBoard folder) stays with this workspace's run: the
+        // incoming run keeps its points but forgets where it came from (runs.source is unique). The copy is ours.
+        if (auto forgotten = step(
+                QStringLiteral("UPDATE src.runs SET source = NULL WHERE source IN (SELECT source FROM main.runs)"));
+            !forgotten)
+            return fail(forgotten.error());
+        for (const auto &[table, where] :
+             {std::pair{QStringLiteral("runs"), QStringLiteral("id IN (SELECT id FROM temp.import_runs)")},
+              std::pair{QStringLiteral("tags"), ofImportedRuns}, std::pair{QStringLiteral("params"), ofImportedRuns},
+              std::pair{QStringLiteral("run_tags"), ofImportedRuns}}) {
+            if (auto copied = copyRows(table, where); !copied)
+                return fail(copied.error());
+        }
+        // Every project is an MLflow experiment: the imported runs' projects become experiments here too.
+        if (auto experiments = step(QStringLiteral(
+                "INSERT OR IGNORE INTO main.experiments (name, artifact_location, lifecycle_stage, created_ms, "
+                "updated_ms)"
+                " SELECT r.project, coalesce(e.artifact_location, ''), coalesce(e.lifecycle_stage, 'active'), "
+                "min(r.created_ms),"
+                " max(r.created_ms) FROM src.runs r LEFT JOIN src.experiments e ON e.name = r.project"
+                " WHERE r.id IN (SELECT id FROM temp.import_runs) AND r.project <> '' GROUP BY r.project"));
+            !experiments)
+            return fail(experiments.error());
+        auto events =
+            copyRows(QStringLiteral("events"), ofImportedRuns + QStringLiteral(" ORDER BY id"), {QStringLiteral("id")});
+        if (!events)
+            return fail(events.error());
+        summary.events = *events;
+        if (auto keys = copyRows(QStringLiteral("metric_keys"), ofImportedRuns + QStringLiteral(" ORDER BY id"),
+                                 {QStringLiteral("id")});
+            !keys)
+            return fail(keys.error());
 
-            // Chunks and bins follow their key: the source key's (run, name) is the key here.
-            const QString keyMap = QStringLiteral(" FROM src.%1 x JOIN src.metric_keys sk ON sk.id = x.key_id"
-                                                  " JOIN main.metric_keys nk ON nk.run_id = sk.run_id AND nk.key = sk.key"
-                                                  " WHERE sk.run_id IN (SELECT id FROM temp.import_runs)");
-            for (const QString &table : {QStringLiteral("metric_chunks"), QStringLiteral("metric_bins")}) {
-                auto columns = columnsOf(connection, table, {QStringLiteral("id"), QStringLiteral("key_id")});
-                if (!columns)
-                    return fail(columns.error());
-                QStringList selected;
-                for (const QString &column : *columns)
-                    selected << QStringLiteral("x.") + column;
-                auto copied = step(QStringLiteral("INSERT INTO main.%1 (key_id, %2) SELECT nk.id, %3").arg(table, columns->join(QStringLiteral(", ")),
-                                                                                                          selected.join(QStringLiteral(", ")))
-                                   + keyMap.arg(table) + (table == QLatin1String("metric_chunks") ? QStringLiteral(" ORDER BY x.id") : QString()));
-                if (!copied)
-                    return fail(copied.error());
-                if (table == QLatin1String("metric_chunks"))
-                    summary.metricChunks = *copied;
-            }
-            if (auto committed = transaction->commit(); !committed)
-                return fail(committed.error());
-            return summary;
+        // Chunks and bins follow their key: the source key's (run, name) is the key here.
+        const QString keyMap = QStringLiteral(" FROM src.%1 x JOIN src.metric_keys sk ON sk.id = x.key_id"
+                                              " JOIN main.metric_keys nk ON nk.run_id = sk.run_id AND nk.key = sk.key"
+                                              " WHERE sk.run_id IN (SELECT id FROM temp.import_runs)");
+        for (const QString &table : {QStringLiteral("metric_chunks"), QStringLiteral("metric_bins")}) {
+            auto columns = columnsOf(connection, table, {QStringLiteral("id"), QStringLiteral("key_id")});
+            if (!columns)
+                return fail(columns.error());
+            QStringList selected;
+            for (const QString &column : *columns)
+                selected << QStringLiteral("x.") + column;
+            auto copied =
+                step(QStringLiteral("INSERT INTO main.%1 (key_id, %2) SELECT nk.id, %3")
+                         .arg(table, columns->join(QStringLiteral(", ")), selected.join(QStringLiteral(", ")))
+                     + keyMap.arg(table)
+                     + (table == QLatin1String("metric_chunks") ? QStringLiteral(" ORDER BY x.id") : QString()));
+            if (!copied)
+                return fail(copied.error());
+            if (table == QLatin1String("metric_chunks"))
+                summary.metricChunks = *copied;
+        }
+        if (auto committed = transaction->commit(); !committed)
+            return fail(committed.error());
+        return summary;
     }(*destination);
 }
 

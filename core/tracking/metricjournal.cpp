@@ -48,8 +48,11 @@ Result<std::unique_ptr<MetricJournal>> MetricJournal::create(const QString &work
     if (!QDir().mkpath(folder.path()))
         return fail(QStringLiteral("cannot create %1").arg(folder.path()));
     std::unique_ptr<MetricJournal> journal(new MetricJournal);
-    journal->m_serverId = QStringLiteral("%1-%2").arg(QCoreApplication::applicationPid()).arg(QRandomGenerator::system()->generate(), 8, 16, QLatin1Char('0'));
-    journal->m_lock = std::make_unique<QLockFile>(folder.filePath(QStringLiteral("journal-%1.lock").arg(journal->m_serverId)));
+    journal->m_serverId = QStringLiteral("%1-%2")
+                              .arg(QCoreApplication::applicationPid())
+                              .arg(QRandomGenerator::system()->generate(), 8, 16, QLatin1Char('0'));
+    journal->m_lock =
+        std::make_unique<QLockFile>(folder.filePath(QStringLiteral("journal-%1.lock").arg(journal->m_serverId)));
     if (!journal->m_lock->tryLock(0))
         return fail(QStringLiteral("cannot lock %1").arg(journal->m_lock->fileName()));
     journal->m_file.setFileName(folder.filePath(QStringLiteral("unused")));
@@ -100,7 +103,8 @@ Result<qint64> MetricJournal::append(const QString &runId, std::span<const Track
     const quint32 payload = quint32(record.size() - 4);
     std::memcpy(record.data(), &payload, 4);
     if (m_file.write(record) != record.size())
-        return fail(QStringLiteral("cannot append to the tracking journal %1: %2").arg(m_file.fileName(), m_file.errorString()));
+        return fail(QStringLiteral("cannot append to the tracking journal %1: %2")
+                        .arg(m_file.fileName(), m_file.errorString()));
     m_size += record.size();
     return m_size;
 }
@@ -160,41 +164,46 @@ Result<std::int64_t> MetricJournal::recoverAbandoned(const Workspace &workspace,
     const QDir folder(QDir(workspace.root()).filePath(QLatin1String(kJournalFolder)));
     std::int64_t recovered = 0;
     for (const QString &name : folder.entryList({QLatin1String(kJournalPattern)}, QDir::Files, QDir::Name)) {
-        const QString serverId = name.mid(8, name.lastIndexOf(QLatin1Char('-')) - 8); // journal-<server>-<generation>.bin
+        const QString serverId =
+            name.mid(8, name.lastIndexOf(QLatin1Char('-')) - 8); // journal-<server>-<generation>.bin
         QLockFile lock(folder.filePath(QStringLiteral("journal-%1.lock").arg(serverId)));
         if (!lock.tryLock(0))
             continue; // its server is alive (a stale lock of a dead process is taken over)
         QFile file(folder.filePath(name));
         if (!file.open(QIODevice::ReadOnly))
-            return fail(QStringLiteral("cannot read the tracking journal %1: %2").arg(file.fileName(), file.errorString()));
+            return fail(
+                QStringLiteral("cannot read the tracking journal %1: %2").arg(file.fileName(), file.errorString()));
         const QByteArray bytes = file.readAll();
-        auto committed = writer
-                             .submit<std::int64_t>([&](SqliteConnection &connection) -> Result<std::int64_t> {
-                                 auto offset = trackingstore::journalOffset(connection, name);
-                                 if (!offset)
-                                     return offset;
-                                 std::int64_t points = 0;
-                                 for (auto &[recordEnd, record] : decode(bytes, std::min<qint64>(*offset, bytes.size()))) {
-                                     // A run deleted since is skipped; every other failure keeps the journal for a later try.
-                                     if (!trackingstore::requireRun(connection, record.runId))
-                                         continue;
-                                     if (auto logged = trackingstore::logMetrics(connection, record.runId, record.metrics); !logged)
-                                         return fail(logged.error());
-                                     points += std::int64_t(record.metrics.size());
-                                 }
-                                 if (auto forgotten = trackingstore::forgetJournal(connection, name); !forgotten)
-                                     return fail(forgotten.error());
-                                 return points;
-                             })
-                             .get();
+        auto committed =
+            writer
+                .submit<std::int64_t>([&](SqliteConnection &connection) -> Result<std::int64_t> {
+                    auto offset = trackingstore::journalOffset(connection, name);
+                    if (!offset)
+                        return offset;
+                    std::int64_t points = 0;
+                    for (auto &[recordEnd, record] : decode(bytes, std::min<qint64>(*offset, bytes.size()))) {
+                        // A run deleted since is skipped; every other failure keeps the journal for a later try.
+                        if (!trackingstore::requireRun(connection, record.runId))
+                            continue;
+                        if (auto logged = trackingstore::logMetrics(connection, record.runId, record.metrics); !logged)
+                            return fail(logged.error());
+                        points += std::int64_t(record.metrics.size());
+                    }
+                    if (auto forgotten = trackingstore::forgetJournal(connection, name); !forgotten)
+                        return fail(forgotten.error());
+                    return points;
+                })
+                .get();
         if (!committed)
-            return fail(QStringLiteral("cannot commit the tracking journal %1: %2").arg(file.fileName(), committed.error()));
+            return fail(
+                QStringLiteral("cannot commit the tracking journal %1: %2").arg(file.fileName(), committed.error()));
         file.close();
         QFile::remove(file.fileName());
         lock.unlock();
         recovered += *committed;
         if (*committed > 0)
-            qCInfo(lcTracking, "committed %lld points a stopped tracking server had journaled (%s)", (long long)*committed, qPrintable(name));
+            qCInfo(lcTracking, "committed %lld points a stopped tracking server had journaled (%s)",
+                   (long long)*committed, qPrintable(name));
     }
     return recovered;
 }

@@ -14,15 +14,12 @@ namespace trainyard {
 
 namespace {
 
-Error invalid(const QString &message)
-{
-    return failWithCode(mlflowcode::kInvalidParameterValue, message);
-}
+Error invalid(const QString &message) { return failWithCode(mlflowcode::kInvalidParameterValue, message); }
 
 // Reads one clause after another from the filter text; `m_at` is the position of the next character.
 class FilterReader {
 public:
-    explicit FilterReader(const QString &text) : m_text(text) {}
+    explicit FilterReader(const QString &text) : m_text(text) { }
 
     void skipSpace()
     {
@@ -64,7 +61,8 @@ public:
         while (m_at < m_text.size() && m_text[m_at] != quote)
             ++m_at;
         if (m_at >= m_text.size())
-            return invalid(QStringLiteral("Invalid filter: unterminated %1 starting at column %2").arg(quote).arg(start));
+            return invalid(
+                QStringLiteral("Invalid filter: unterminated %1 starting at column %2").arg(quote).arg(start));
         return std::optional<QString>(m_text.mid(start, m_at++ - start));
     }
 
@@ -85,7 +83,8 @@ public:
         for (const char *symbol : kSymbols) {
             if (m_text.mid(m_at, qsizetype(std::strlen(symbol))) == QLatin1String(symbol)) {
                 m_at += qsizetype(std::strlen(symbol));
-                return QString::fromLatin1(symbol) == QLatin1String("<>") ? QStringLiteral("!=") : QString::fromLatin1(symbol);
+                return QString::fromLatin1(symbol) == QLatin1String("<>") ? QStringLiteral("!=")
+                                                                          : QString::fromLatin1(symbol);
             }
         }
         const qsizetype before = m_at;
@@ -113,7 +112,8 @@ Result<MlflowIdentifier> identifierFrom(FilterReader &reader)
     QString prefix = reader.word();
     QString key;
     if (prefix.isEmpty())
-        return invalid(QStringLiteral("Invalid filter at column %1: expected an identifier such as metrics.loss").arg(column));
+        return invalid(
+            QStringLiteral("Invalid filter at column %1: expected an identifier such as metrics.loss").arg(column));
     const qsizetype dot = prefix.indexOf(QLatin1Char('.'));
     if (dot >= 0) {
         key = prefix.mid(dot + 1);
@@ -123,7 +123,8 @@ Result<MlflowIdentifier> identifierFrom(FilterReader &reader)
             if (!quotedKey)
                 return fail(quotedKey.error());
             if (!quotedKey->has_value())
-                return invalid(QStringLiteral("Invalid filter at column %1: '%2.' needs a key").arg(column).arg(prefix));
+                return invalid(
+                    QStringLiteral("Invalid filter at column %1: '%2.' needs a key").arg(column).arg(prefix));
             key = **quotedKey;
         }
     } else {
@@ -144,18 +145,23 @@ Result<MlflowIdentifier> identifierFrom(FilterReader &reader)
         identifier.kind = MlflowIdentifier::Kind::Attribute;
     else
         return invalid(QStringLiteral("Invalid entity type '%1' at column %2. Valid values are "
-                                      "['metric', 'parameter', 'tag', 'attribute']").arg(prefix).arg(column));
+                                      "['metric', 'parameter', 'tag', 'attribute']")
+                           .arg(prefix)
+                           .arg(column));
     if (identifier.kind == MlflowIdentifier::Kind::Attribute) {
-        static const QStringList kAttributes{QStringLiteral("status"), QStringLiteral("run_name"), QStringLiteral("run_id"),
-                                             QStringLiteral("user_id"), QStringLiteral("artifact_uri"), QStringLiteral("start_time"),
-                                             QStringLiteral("end_time"), QStringLiteral("created"), QStringLiteral("name"),
-                                             QStringLiteral("experiment_id"), QStringLiteral("lifecycle_stage")};
+        static const QStringList kAttributes{
+            QStringLiteral("status"),        QStringLiteral("run_name"),       QStringLiteral("run_id"),
+            QStringLiteral("user_id"),       QStringLiteral("artifact_uri"),   QStringLiteral("start_time"),
+            QStringLiteral("end_time"),      QStringLiteral("created"),        QStringLiteral("name"),
+            QStringLiteral("experiment_id"), QStringLiteral("lifecycle_stage")};
         identifier.key = identifier.key.toLower();
         if (identifier.key == QLatin1String("created"))
             identifier.key = QStringLiteral("start_time");
         if (!kAttributes.contains(identifier.key))
             return invalid(QStringLiteral("Invalid attribute key '%1' at column %2. Valid keys are %3")
-                               .arg(key).arg(column).arg(kAttributes.join(QStringLiteral(", "))));
+                               .arg(key)
+                               .arg(column)
+                               .arg(kAttributes.join(QStringLiteral(", "))));
     }
     return identifier;
 }
@@ -175,27 +181,37 @@ Result<MlflowClause> clauseFrom(FilterReader &reader)
     const qsizetype column = reader.position();
     clause.comparator = reader.comparator();
     if (clause.comparator.isEmpty())
-        return invalid(QStringLiteral("Invalid filter at column %1: expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN)")
-                           .arg(column));
+        return invalid(
+            QStringLiteral("Invalid filter at column %1: expected a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN)")
+                .arg(column));
     const bool numericSide = identifier->kind == MlflowIdentifier::Kind::Metric
-                             || (identifier->kind == MlflowIdentifier::Kind::Attribute && isNumericAttribute(identifier->key));
-    const bool ordering = clause.comparator.startsWith(QLatin1Char('<')) || clause.comparator.startsWith(QLatin1Char('>'));
-    if (numericSide && (clause.comparator == QLatin1String("LIKE") || clause.comparator == QLatin1String("ILIKE")
-                        || clause.comparator.endsWith(QLatin1String("IN"))))
-        return invalid(QStringLiteral("Invalid comparator '%1' for %2 at column %3: only =, !=, <, <=, >, >= compare numbers")
-                           .arg(clause.comparator, identifier->key).arg(column));
+        || (identifier->kind == MlflowIdentifier::Kind::Attribute && isNumericAttribute(identifier->key));
+    const bool ordering =
+        clause.comparator.startsWith(QLatin1Char('<')) || clause.comparator.startsWith(QLatin1Char('>'));
+    if (numericSide
+        && (clause.comparator == QLatin1String("LIKE") || clause.comparator == QLatin1String("ILIKE")
+            || clause.comparator.endsWith(QLatin1String("IN"))))
+        return invalid(
+            QStringLiteral("Invalid comparator '%1' for %2 at column %3: only =, !=, <, <=, >, >= compare numbers")
+                .arg(clause.comparator, identifier->key)
+                .arg(column));
     if (!numericSide && ordering)
-        return invalid(QStringLiteral("Invalid comparator '%1' for '%2' at column %3: only =, !=, LIKE, ILIKE (and IN for run_id) "
-                                      "compare text").arg(clause.comparator, identifier->key).arg(column));
+        return invalid(
+            QStringLiteral("Invalid comparator '%1' for '%2' at column %3: only =, !=, LIKE, ILIKE (and IN for run_id) "
+                           "compare text")
+                .arg(clause.comparator, identifier->key)
+                .arg(column));
     if (clause.comparator.endsWith(QLatin1String("IN"))) {
         if (!reader.consume(QLatin1Char('(')))
-            return invalid(QStringLiteral("Invalid filter at column %1: IN needs a list in parentheses").arg(reader.position()));
+            return invalid(
+                QStringLiteral("Invalid filter at column %1: IN needs a list in parentheses").arg(reader.position()));
         do {
             auto value = reader.quoted();
             if (!value)
                 return fail(value.error());
             if (!value->has_value())
-                return invalid(QStringLiteral("Invalid filter at column %1: expected a quoted string").arg(reader.position()));
+                return invalid(
+                    QStringLiteral("Invalid filter at column %1: expected a quoted string").arg(reader.position()));
             clause.texts.append(**value);
         } while (reader.consume(QLatin1Char(',')));
         if (!reader.consume(QLatin1Char(')')))
@@ -214,11 +230,13 @@ Result<MlflowClause> clauseFrom(FilterReader &reader)
         clause.number = text.toDouble(&ok);
         if (!ok)
             return invalid(QStringLiteral("Invalid filter at column %1: expected a number for %2, got '%3'")
-                               .arg(valueColumn).arg(identifier->key, text));
+                               .arg(valueColumn)
+                               .arg(identifier->key, text));
         clause.numeric = true;
     } else if (!value->has_value()) {
         return invalid(QStringLiteral("Invalid filter at column %1: the value for '%2' must be a quoted string, got %3")
-                           .arg(valueColumn).arg(identifier->key, text));
+                           .arg(valueColumn)
+                           .arg(identifier->key, text));
     }
     clause.texts = {text};
     return clause;
@@ -315,9 +333,10 @@ bool likeMatches(const QString &text, const QString &pattern, bool caseInsensiti
         else
             expression += QRegularExpression::escape(QString(c));
     }
-    QRegularExpression regex(QRegularExpression::anchoredPattern(expression),
-                             (caseInsensitive ? QRegularExpression::CaseInsensitiveOption : QRegularExpression::NoPatternOption)
-                                 | QRegularExpression::DotMatchesEverythingOption);
+    QRegularExpression regex(
+        QRegularExpression::anchoredPattern(expression),
+        (caseInsensitive ? QRegularExpression::CaseInsensitiveOption : QRegularExpression::NoPatternOption)
+            | QRegularExpression::DotMatchesEverythingOption);
     return regex.match(text).hasMatch();
 }
 
@@ -329,7 +348,9 @@ Result<MlflowFilter> MlflowFilter::parse(const QString &filter)
         if (!parsed.m_clauses.isEmpty()) {
             const qsizetype column = reader.position();
             if (reader.word().toUpper() != QLatin1String("AND"))
-                return invalid(QStringLiteral("Invalid filter at column %1: clauses are joined by AND (OR is not supported)").arg(column));
+                return invalid(
+                    QStringLiteral("Invalid filter at column %1: clauses are joined by AND (OR is not supported)")
+                        .arg(column));
         }
         auto clause = clauseFrom(reader);
         if (!clause)
@@ -379,10 +400,12 @@ bool MlflowFilter::matches(const TrackingExperiment &experiment) const
         std::optional<QString> value;
         if (clause.identifier.kind == MlflowIdentifier::Kind::Tag)
             value = pairValue(experiment.tags, clause.identifier.key);
-        else if (clause.identifier.kind == MlflowIdentifier::Kind::Attribute && clause.identifier.key == QLatin1String("name"))
+        else if (clause.identifier.kind == MlflowIdentifier::Kind::Attribute
+                 && clause.identifier.key == QLatin1String("name"))
             value = experiment.name;
         if (clause.numeric) {
-            const double time = clause.identifier.key == QLatin1String("start_time") ? double(experiment.createdMs) : double(experiment.updatedMs);
+            const double time = clause.identifier.key == QLatin1String("start_time") ? double(experiment.createdMs)
+                                                                                     : double(experiment.updatedMs);
             if (!compareNumber(time, clause))
                 return false;
             continue;
@@ -406,7 +429,8 @@ Result<QList<MlflowOrder>> parseMlflowOrderBy(const QStringList &orderBy)
         if (direction == QLatin1String("DESC"))
             item.ascending = false;
         else if (!direction.isEmpty() && direction != QLatin1String("ASC"))
-            return invalid(QStringLiteral("Invalid order_by clause '%1': the direction must be ASC or DESC").arg(entry));
+            return invalid(
+                QStringLiteral("Invalid order_by clause '%1': the direction must be ASC or DESC").arg(entry));
         if (!reader.atEnd())
             return invalid(QStringLiteral("Invalid order_by clause '%1'").arg(entry));
         order.append(item);

@@ -20,7 +20,6 @@ Error missingParameter(const char *name)
     return invalidParameter(QStringLiteral("Missing value for required parameter '%1'.").arg(QLatin1String(name)));
 }
 
-
 // Readers of one field of a request object, each accepting what MLflow's clients send.
 Result<std::optional<QString>> optionalString(simdjson::dom::object object, const char *name)
 {
@@ -60,7 +59,8 @@ Result<std::optional<std::int64_t>> optionalInt64(simdjson::dom::object object, 
     if (!element.get_int64().get(integer))
         return std::optional<std::int64_t>(integer);
     std::uint64_t unsignedInteger = 0;
-    if (!element.get_uint64().get(unsignedInteger) && unsignedInteger <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+    if (!element.get_uint64().get(unsignedInteger)
+        && unsignedInteger <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
         return std::optional<std::int64_t>(std::int64_t(unsignedInteger));
     double real = 0;
     if (!element.get_double().get(real) && std::trunc(real) == real && std::abs(real) < 9.2e18)
@@ -139,8 +139,9 @@ Result<QStringList> stringList(simdjson::dom::object object, const char *name)
         else if (!item.get_int64().get(integer))
             strings.append(QString::number(integer));
         else
-            return invalidParameter(QStringLiteral("Invalid value for parameter '%1' supplied: expected a list of strings")
-                                        .arg(QLatin1String(name)));
+            return invalidParameter(
+                QStringLiteral("Invalid value for parameter '%1' supplied: expected a list of strings")
+                    .arg(QLatin1String(name)));
     }
     return strings;
 }
@@ -148,15 +149,18 @@ Result<QStringList> stringList(simdjson::dom::object object, const char *name)
 Result<void> checkKey(const QString &key, const char *what)
 {
     if (key.isEmpty())
-        return invalidParameter(QStringLiteral("Missing value for required parameter 'key' of a %1.").arg(QLatin1String(what)));
+        return invalidParameter(
+            QStringLiteral("Missing value for required parameter 'key' of a %1.").arg(QLatin1String(what)));
     if (key.size() > kMaxKeyLength)
         return invalidParameter(QStringLiteral("%1 key '%2' had length %3, which exceeded length limit of %4")
                                     .arg(QLatin1String(what), key.left(40) + QStringLiteral("..."))
                                     .arg(key.size())
                                     .arg(kMaxKeyLength));
     if (key.startsWith(QLatin1Char('/')) || key.split(QLatin1Char('/')).contains(QStringLiteral("..")))
-        return invalidParameter(QStringLiteral("Invalid %1 name: '%2'. Names may be treated as files in certain cases, and "
-                                               "must not resolve to other names when treated as such.").arg(QLatin1String(what), key));
+        return invalidParameter(
+            QStringLiteral("Invalid %1 name: '%2'. Names may be treated as files in certain cases, and "
+                           "must not resolve to other names when treated as such.")
+                .arg(QLatin1String(what), key));
     return {};
 }
 
@@ -190,8 +194,9 @@ Result<QList<KeyValue>> keyValues(simdjson::dom::object object, const char *name
     for (simdjson::dom::element item : *items) {
         simdjson::dom::object entry;
         if (item.get_object().get(entry))
-            return invalidParameter(QStringLiteral("Invalid value for parameter '%1' supplied: expected a list of objects")
-                                        .arg(QLatin1String(name)));
+            return invalidParameter(
+                QStringLiteral("Invalid value for parameter '%1' supplied: expected a list of objects")
+                    .arg(QLatin1String(name)));
         auto pair = keyValueFrom(entry, what, maxValueLength);
         if (!pair)
             return fail(pair.error());

@@ -72,7 +72,8 @@ Reply errorReply(const QString &code, const QString &message)
 // A failed Result's message as a reply: "CODE: message" keeps its code, anything else is an internal error.
 Reply errorReply(const QString &failure)
 {
-    static const QRegularExpression kCoded(QStringLiteral("^([A-Z_]+): (.*)$"), QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression kCoded(QStringLiteral("^([A-Z_]+): (.*)$"),
+                                           QRegularExpression::DotMatchesEverythingOption);
     const auto match = kCoded.match(failure);
     if (match.hasMatch())
         return errorReply(match.captured(1), match.captured(2));
@@ -102,10 +103,12 @@ std::optional<RunStatus> statusFromMlflow(const QString &status)
 // A run name for a run created without one, as MLflow makes them ("calm-heron-417").
 QString generatedRunName()
 {
-    static const char *const kAdjectives[] = {"amber", "brisk", "calm", "deft", "eager", "fair", "gentle", "hardy", "keen", "lucid",
-                                              "merry", "noble", "placid", "quick", "rapid", "steady", "tidy", "vivid", "witty", "zesty"};
-    static const char *const kNouns[] = {"badger", "crane", "dolphin", "falcon", "gecko", "heron", "ibis", "jackal", "koala", "lynx",
-                                         "marten", "newt", "otter", "panda", "quail", "raven", "stork", "tapir", "viper", "wren"};
+    static const char *const kAdjectives[] = {"amber", "brisk",  "calm",  "deft",  "eager", "fair",   "gentle",
+                                              "hardy", "keen",   "lucid", "merry", "noble", "placid", "quick",
+                                              "rapid", "steady", "tidy",  "vivid", "witty", "zesty"};
+    static const char *const kNouns[] = {"badger", "crane", "dolphin", "falcon", "gecko", "heron", "ibis",
+                                         "jackal", "koala", "lynx",    "marten", "newt",  "otter", "panda",
+                                         "quail",  "raven", "stork",   "tapir",  "viper", "wren"};
     auto *random = QRandomGenerator::global();
     return QStringLiteral("%1-%2-%3")
         .arg(QLatin1String(kAdjectives[random->bounded(int(std::size(kAdjectives)))]),
@@ -145,7 +148,7 @@ std::set<std::int64_t> sampledSteps(const std::vector<std::int64_t> &sortedSteps
 } // namespace
 
 struct TrackingServer::Endpoints {
-    explicit Endpoints(TrackingServer &owner) : server(owner) {}
+    explicit Endpoints(TrackingServer &owner) : server(owner) { }
     TrackingServer &server;
     simdjson::dom::parser parser;
 
@@ -240,8 +243,12 @@ struct TrackingServer::Endpoints {
             return errorReply(offset.error());
         const std::int64_t limit = maxResults->value_or(kDefaultMaxResults);
         if (limit < 1 || limit > kMaxSearchResults)
-            return errorReply(invalidParameter(QStringLiteral("Invalid value %1 for parameter 'max_results' supplied: it must be "
-                                                              "between 1 and %2").arg(limit).arg(kMaxSearchResults)).message);
+            return errorReply(
+                invalidParameter(QStringLiteral("Invalid value %1 for parameter 'max_results' supplied: it must be "
+                                                "between 1 and %2")
+                                     .arg(limit)
+                                     .arg(kMaxSearchResults))
+                    .message);
         auto connection = server.reader();
         if (!connection)
             return errorReply(connection.error());
@@ -272,19 +279,24 @@ struct TrackingServer::Endpoints {
         auto startTime = optionalInt64(request, "start_time");
         auto tags = keyValues(request, "tags", "tag", kMaxTagValueLength);
         if (!experimentId || !user || !runName || !startTime || !tags)
-            return errorReply(!experimentId ? experimentId.error() : !user ? user.error() : !runName ? runName.error()
-                                                                        : !startTime ? startTime.error() : tags.error());
+            return errorReply(!experimentId    ? experimentId.error()
+                                  : !user      ? user.error()
+                                  : !runName   ? runName.error()
+                                  : !startTime ? startTime.error()
+                                               : tags.error());
         const QString experiment = experimentId->value_or(QStringLiteral("0"));
         bool ok = false;
         const qlonglong experimentNumber = experiment.toLongLong(&ok);
         auto connection = server.reader();
         if (!connection)
             return errorReply(connection.error());
-        auto found = ok ? trackingstore::experimentById(**connection, experimentNumber) : Result<std::optional<TrackingExperiment>>(std::nullopt);
+        auto found = ok ? trackingstore::experimentById(**connection, experimentNumber)
+                        : Result<std::optional<TrackingExperiment>>(std::nullopt);
         if (!found)
             return errorReply(found.error());
         if (!found->has_value())
-            return errorReply(QLatin1String(mlflowcode::kResourceDoesNotExist), QStringLiteral("No Experiment with id=%1 exists").arg(experiment));
+            return errorReply(QLatin1String(mlflowcode::kResourceDoesNotExist),
+                              QStringLiteral("No Experiment with id=%1 exists").arg(experiment));
         NewRun run;
         run.name = runName->value_or(QString());
         for (const KeyValue &tag : *tags) {
@@ -296,14 +308,16 @@ struct TrackingServer::Endpoints {
         if (run.name.isEmpty())
             run.name = generatedRunName();
         QList<KeyValue> allTags = *tags;
-        if (std::none_of(allTags.begin(), allTags.end(), [](const KeyValue &tag) { return tag.key == QLatin1String("mlflow.runName"); }))
+        if (std::none_of(allTags.begin(), allTags.end(),
+                         [](const KeyValue &tag) { return tag.key == QLatin1String("mlflow.runName"); }))
             allTags.append({QStringLiteral("mlflow.runName"), run.name});
         run.backend = QLatin1String(kMlflowBackend);
         run.host = QSysInfo::machineHostName();
         run.user = user->value_or(QString());
         run.project = (*found)->name;
         run.initialStatus = RunStatus::Running;
-        run.createdAt = startTime->has_value() ? QDateTime::fromMSecsSinceEpoch(**startTime, Qt::UTC) : QDateTime::currentDateTimeUtc();
+        run.createdAt = startTime->has_value() ? QDateTime::fromMSecsSinceEpoch(**startTime, Qt::UTC)
+                                               : QDateTime::currentDateTimeUtc();
         auto created = write<QString>([&](SqliteConnection &writerConnection) {
             return trackingstore::createTrackedRun(writerConnection, run, allTags);
         });
@@ -322,7 +336,8 @@ struct TrackingServer::Endpoints {
         if (!run)
             return errorReply(run.error());
         if (!run->has_value())
-            return errorReply(QLatin1String(mlflowcode::kResourceDoesNotExist), QStringLiteral("Run '%1' not found").arg(runId));
+            return errorReply(QLatin1String(mlflowcode::kResourceDoesNotExist),
+                              QStringLiteral("Run '%1' not found").arg(runId));
         JsonWriter json;
         json.beginObject().key(field);
         if (infoOnly)
@@ -352,13 +367,20 @@ struct TrackingServer::Endpoints {
         auto endTime = optionalInt64(request, "end_time");
         auto runName = optionalString(request, "run_name");
         if (!runId || !status || !endTime || !runName)
-            return errorReply(!runId ? runId.error() : !status ? status.error() : !endTime ? endTime.error() : runName.error());
+            return errorReply(!runId         ? runId.error()
+                                  : !status  ? status.error()
+                                  : !endTime ? endTime.error()
+                                             : runName.error());
         std::optional<RunStatus> newStatus;
         if (status->has_value()) {
             newStatus = statusFromMlflow(**status);
             if (!newStatus)
-                return errorReply(invalidParameter(QStringLiteral("Invalid value '%1' for parameter 'status' supplied: expected one of "
-                                                                  "RUNNING, SCHEDULED, FINISHED, FAILED, KILLED").arg(**status)).message);
+                return errorReply(
+                    invalidParameter(
+                        QStringLiteral("Invalid value '%1' for parameter 'status' supplied: expected one of "
+                                       "RUNNING, SCHEDULED, FINISHED, FAILED, KILLED")
+                            .arg(**status))
+                        .message);
         }
         const std::int64_t atMs = endTime->value_or(QDateTime::currentMSecsSinceEpoch());
         const QString name = runName->value_or(QString());
@@ -367,7 +389,9 @@ struct TrackingServer::Endpoints {
             if (!backend)
                 return fail(backend.error());
             if (!name.isEmpty()) {
-                if (auto renamed = trackingstore::setTags(connection, *runId, {{QStringLiteral("mlflow.runName"), name}}); !renamed)
+                if (auto renamed =
+                        trackingstore::setTags(connection, *runId, {{QStringLiteral("mlflow.runName"), name}});
+                    !renamed)
                     return renamed;
             }
             // A launched run's status is its supervisor's; only a run the API created takes it from the client.
@@ -432,7 +456,9 @@ struct TrackingServer::Endpoints {
         auto param = keyValueFrom(request, "param", kMaxParamValueLength);
         if (!param)
             return errorReply(param.error());
-        return writeToRun(*runId, [&](SqliteConnection &connection) { return trackingstore::logParams(connection, *runId, {*param}); });
+        return writeToRun(*runId, [&](SqliteConnection &connection) {
+            return trackingstore::logParams(connection, *runId, {*param});
+        });
     }
 
     Reply setTag(simdjson::dom::object request)
@@ -443,7 +469,8 @@ struct TrackingServer::Endpoints {
         auto tag = keyValueFrom(request, "tag", kMaxTagValueLength);
         if (!tag)
             return errorReply(tag.error());
-        return writeToRun(*runId, [&](SqliteConnection &connection) { return trackingstore::setTags(connection, *runId, {*tag}); });
+        return writeToRun(
+            *runId, [&](SqliteConnection &connection) { return trackingstore::setTags(connection, *runId, {*tag}); });
     }
 
     Reply deleteTag(simdjson::dom::object request)
@@ -452,14 +479,20 @@ struct TrackingServer::Endpoints {
         auto key = requiredString(request, "key");
         if (!runId || !key)
             return errorReply(!runId ? runId.error() : key.error());
-        return writeToRun(*runId, [&](SqliteConnection &connection) { return trackingstore::deleteTag(connection, *runId, *key); });
+        return writeToRun(
+            *runId, [&](SqliteConnection &connection) { return trackingstore::deleteTag(connection, *runId, *key); });
     }
 
     Reply logBatch(simdjson::dom::object request, qsizetype requestBytes)
     {
         if (requestBytes > kMaxBatchRequestBytes)
-            return errorReply(invalidParameter(QStringLiteral("Batched logging API requests must be at most %1 bytes, got a request of "
-                                                              "%2 bytes").arg(kMaxBatchRequestBytes).arg(requestBytes)).message);
+            return errorReply(
+                invalidParameter(
+                    QStringLiteral("Batched logging API requests must be at most %1 bytes, got a request of "
+                                   "%2 bytes")
+                        .arg(kMaxBatchRequestBytes)
+                        .arg(requestBytes))
+                    .message);
         auto runId = runIdOf(request);
         if (!runId)
             return errorReply(runId.error());
@@ -469,9 +502,13 @@ struct TrackingServer::Endpoints {
         if (!metricItems || !params || !tags)
             return errorReply(!metricItems ? metricItems.error() : !params ? params.error() : tags.error());
         const auto tooMany = [](qsizetype count, int limit, const char *what) {
-            return errorReply(invalidParameter(QStringLiteral("A batch logging request can contain at most %1 %2. Got %3 %2. Please "
-                                                              "split up %2 across multiple requests and try again.")
-                                                   .arg(limit).arg(QLatin1String(what)).arg(count)).message);
+            return errorReply(
+                invalidParameter(QStringLiteral("A batch logging request can contain at most %1 %2. Got %3 %2. Please "
+                                                "split up %2 across multiple requests and try again.")
+                                     .arg(limit)
+                                     .arg(QLatin1String(what))
+                                     .arg(count))
+                    .message);
         };
         if (qsizetype(metricItems->size()) > kMaxBatchMetrics)
             return tooMany(qsizetype(metricItems->size()), kMaxBatchMetrics, "metrics");
@@ -488,7 +525,10 @@ struct TrackingServer::Endpoints {
         for (simdjson::dom::element item : *metricItems) {
             simdjson::dom::object entry;
             if (item.get_object().get(entry))
-                return errorReply(invalidParameter(QStringLiteral("Invalid value for parameter 'metrics' supplied: expected a list of objects")).message);
+                return errorReply(
+                    invalidParameter(
+                        QStringLiteral("Invalid value for parameter 'metrics' supplied: expected a list of objects"))
+                        .message);
             auto metric = metricFrom(entry, now);
             if (!metric)
                 return errorReply(metric.error());
@@ -513,7 +553,8 @@ struct TrackingServer::Endpoints {
         return emptyReply();
     }
 
-    Result<QList<TrackedRun>> searchableRuns(simdjson::dom::object request, QList<MlflowOrder> &order, MlflowFilter &filter)
+    Result<QList<TrackedRun>> searchableRuns(simdjson::dom::object request, QList<MlflowOrder> &order,
+                                             MlflowFilter &filter)
     {
         auto experimentIds = stringList(request, "experiment_ids");
         auto filterText = optionalString(request, "filter");
@@ -552,8 +593,12 @@ struct TrackingServer::Endpoints {
             return errorReply(!maxResults ? maxResults.error() : pageToken.error());
         const std::int64_t limit = maxResults->value_or(kDefaultMaxResults);
         if (limit < 1 || limit > kMaxSearchResults)
-            return errorReply(invalidParameter(QStringLiteral("Invalid value %1 for parameter 'max_results' supplied: it must be "
-                                                              "between 1 and %2").arg(limit).arg(kMaxSearchResults)).message);
+            return errorReply(
+                invalidParameter(QStringLiteral("Invalid value %1 for parameter 'max_results' supplied: it must be "
+                                                "between 1 and %2")
+                                     .arg(limit)
+                                     .arg(kMaxSearchResults))
+                    .message);
         auto offset = offsetOf(*pageToken);
         if (!offset)
             return errorReply(offset.error());
@@ -588,7 +633,10 @@ struct TrackingServer::Endpoints {
         auto maxResults = optionalInt64(request, "max_results");
         auto pageToken = optionalString(request, "page_token");
         if (!runId || !key || !maxResults || !pageToken)
-            return errorReply(!runId ? runId.error() : !key ? key.error() : !maxResults ? maxResults.error() : pageToken.error());
+            return errorReply(!runId            ? runId.error()
+                                  : !key        ? key.error()
+                                  : !maxResults ? maxResults.error()
+                                                : pageToken.error());
         auto offset = offsetOf(*pageToken);
         if (!offset)
             return errorReply(offset.error());
@@ -626,21 +674,37 @@ struct TrackingServer::Endpoints {
         auto endStep = optionalInt64(request, "end_step");
         auto maxResults = optionalInt64(request, "max_results");
         if (!runIds || !key || !startStep || !endStep || !maxResults)
-            return errorReply(!runIds ? runIds.error() : !key ? key.error() : !startStep ? startStep.error()
-                                                                      : !endStep ? endStep.error() : maxResults.error());
+            return errorReply(!runIds          ? runIds.error()
+                                  : !key       ? key.error()
+                                  : !startStep ? startStep.error()
+                                  : !endStep   ? endStep.error()
+                                               : maxResults.error());
         if (runIds->isEmpty())
             return errorReply(missingParameter("run_ids").message);
         if (runIds->size() > kMaxBulkRuns)
-            return errorReply(invalidParameter(QStringLiteral("GetMetricHistoryBulkInterval request must specify at most %1 run_ids. "
-                                                              "Received %2 run_ids.").arg(kMaxBulkRuns).arg(runIds->size())).message);
+            return errorReply(
+                invalidParameter(QStringLiteral("GetMetricHistoryBulkInterval request must specify at most %1 run_ids. "
+                                                "Received %2 run_ids.")
+                                     .arg(kMaxBulkRuns)
+                                     .arg(runIds->size()))
+                    .message);
         if (startStep->has_value() != endStep->has_value())
-            return errorReply(invalidParameter(QStringLiteral("If either start step or end step are specified, both must be specified.")).message);
+            return errorReply(
+                invalidParameter(
+                    QStringLiteral("If either start step or end step are specified, both must be specified."))
+                    .message);
         if (startStep->has_value() && **startStep > **endStep)
-            return errorReply(invalidParameter(QStringLiteral("end_step must be greater than start_step. Found start_step=%1 and end_step=%2.")
-                                                   .arg(**startStep).arg(**endStep)).message);
+            return errorReply(
+                invalidParameter(
+                    QStringLiteral("end_step must be greater than start_step. Found start_step=%1 and end_step=%2.")
+                        .arg(**startStep)
+                        .arg(**endStep))
+                    .message);
         const std::int64_t limit = maxResults->value_or(kDefaultBulkMaxResults);
         if (limit < 1 || limit > kMaxBulkMaxResults)
-            return errorReply(invalidParameter(QStringLiteral("max_results must be between 1 and %1.").arg(kMaxBulkMaxResults)).message);
+            return errorReply(
+                invalidParameter(QStringLiteral("max_results must be between 1 and %1.").arg(kMaxBulkMaxResults))
+                    .message);
         auto connection = server.reader();
         if (!connection)
             return errorReply(connection.error());
@@ -661,8 +725,18 @@ struct TrackingServer::Endpoints {
             for (const MetricPoint &point : *points) {
                 if (!kept.count(point.step))
                     continue;
-                json.beginObject().key("key").string(*key).key("value").number(point.value).key("timestamp").integer(point.tsMs.value_or(0))
-                    .key("step").integer(point.step).key("run_id").string(runId).endObject();
+                json.beginObject()
+                    .key("key")
+                    .string(*key)
+                    .key("value")
+                    .number(point.value)
+                    .key("timestamp")
+                    .integer(point.tsMs.value_or(0))
+                    .key("step")
+                    .integer(point.step)
+                    .key("run_id")
+                    .string(runId)
+                    .endObject();
             }
         }
         json.endArray().endObject();
@@ -682,7 +756,8 @@ TrackingServer::TrackingServer(Workspace workspace, StoreWriter &writer, QByteAr
     if (auto journal = MetricJournal::create(m_workspace.root()); journal)
         m_journal = std::move(journal).value();
     else
-        qCWarning(lcTracking, "no metric journal, every request commits before it is answered: %s", qPrintable(journal.error()));
+        qCWarning(lcTracking, "no metric journal, every request commits before it is answered: %s",
+                  qPrintable(journal.error()));
 }
 
 // One batch of journaled points on its way into the store.
@@ -696,7 +771,8 @@ struct TrackingServer::CommitInFlight {
 TrackingServer::~TrackingServer()
 {
     if (auto committed = commitJournaled(); !committed)
-        qCWarning(lcTracking, "points stay in the tracking journal for the next server: %s", qPrintable(committed.error()));
+        qCWarning(lcTracking, "points stay in the tracking journal for the next server: %s",
+                  qPrintable(committed.error()));
 }
 
 Result<void> TrackingServer::journal(const QString &runId, std::vector<TrackedMetric> metrics)
@@ -704,9 +780,11 @@ Result<void> TrackingServer::journal(const QString &runId, std::vector<TrackedMe
     if (!m_journal) {
         // No journal (its folder could not be written): commit now, as the request waits.
         const std::int64_t count = std::int64_t(metrics.size());
-        auto written = m_writer.submit<void>([runId, metrics = std::move(metrics)](SqliteConnection &connection) {
-                                   return trackingstore::logMetrics(connection, runId, metrics);
-                               }).get();
+        auto written = m_writer
+                           .submit<void>([runId, metrics = std::move(metrics)](SqliteConnection &connection) {
+                               return trackingstore::logMetrics(connection, runId, metrics);
+                           })
+                           .get();
         if (written)
             m_pointsStored += count;
         return written;
@@ -738,13 +816,13 @@ void TrackingServer::submitPending()
     batch->points = m_pendingPoints;
     batch->journal = m_journal->name();
     batch->offset = m_pendingOffset;
-    batch->committed = m_writer.submit<void>(
-        [pending = std::move(m_pending), journal = batch->journal, offset = batch->offset](SqliteConnection &connection) -> Result<void> {
-            for (auto it = pending.constBegin(); it != pending.constEnd(); ++it)
-                if (auto logged = trackingstore::logMetrics(connection, it.key(), it.value()); !logged)
-                    return logged;
-            return trackingstore::saveJournalOffset(connection, journal, offset);
-        });
+    batch->committed = m_writer.submit<void>([pending = std::move(m_pending), journal = batch->journal,
+                                              offset = batch->offset](SqliteConnection &connection) -> Result<void> {
+        for (auto it = pending.constBegin(); it != pending.constEnd(); ++it)
+            if (auto logged = trackingstore::logMetrics(connection, it.key(), it.value()); !logged)
+                return logged;
+        return trackingstore::saveJournalOffset(connection, journal, offset);
+    });
     m_pending.clear();
     m_pendingPoints = 0;
     m_inFlight.push_back(std::move(batch));
@@ -759,7 +837,8 @@ Result<void> TrackingServer::collectCommits(bool wait)
             break;
         if (auto committed = batch.committed.get(); !committed) {
             // The points stay in the journal: the next server of the workspace commits them (recoverAbandoned).
-            qCWarning(lcTracking, "cannot commit %lld journaled points: %s", (long long)batch.points, qPrintable(committed.error()));
+            qCWarning(lcTracking, "cannot commit %lld journaled points: %s", (long long)batch.points,
+                      qPrintable(committed.error()));
             if (outcome)
                 outcome = fail(committed.error());
         } else {
@@ -797,10 +876,12 @@ TrackingServer::Reply TrackingServer::call(const QString &endpoint, const QByteA
     simdjson::dom::element root;
     if (const auto error = m_endpoints->parser.parse(padded).get(root))
         return errorReply(QStringLiteral("MALFORMED_REQUEST"),
-                          QStringLiteral("The request body is not valid JSON: %1").arg(QLatin1String(simdjson::error_message(error))));
+                          QStringLiteral("The request body is not valid JSON: %1")
+                              .arg(QLatin1String(simdjson::error_message(error))));
     simdjson::dom::object request;
     if (root.get_object().get(request))
-        return errorReply(QStringLiteral("MALFORMED_REQUEST"), QStringLiteral("The request body must be a JSON object"));
+        return errorReply(QStringLiteral("MALFORMED_REQUEST"),
+                          QStringLiteral("The request body must be a JSON object"));
     Endpoints &e = *m_endpoints;
     if (endpoint == QLatin1String("runs/log-batch"))
         return e.logBatch(request, arguments.size());
@@ -832,7 +913,8 @@ TrackingServer::Reply TrackingServer::call(const QString &endpoint, const QByteA
         return e.createExperiment(request);
     if (endpoint == QLatin1String("experiments/search"))
         return e.searchExperiments(request);
-    return errorReply(QStringLiteral("ENDPOINT_NOT_FOUND"), QStringLiteral("No API endpoint %1 in Trainyard's MLflow API").arg(endpoint));
+    return errorReply(QStringLiteral("ENDPOINT_NOT_FOUND"),
+                      QStringLiteral("No API endpoint %1 in Trainyard's MLflow API").arg(endpoint));
 }
 
 bool TrackingServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
@@ -841,7 +923,8 @@ bool TrackingServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     QHttpServerResponder responder = makeResponder(request, socket);
     const auto respond = [&](const Reply &reply) {
-        responder.write(reply.body, QByteArrayLiteral("application/json"), QHttpServerResponder::StatusCode(reply.status));
+        responder.write(reply.body, QByteArrayLiteral("application/json"),
+                        QHttpServerResponder::StatusCode(reply.status));
     };
     QByteArray authorization;
     for (const auto &[name, value] : request.headers())
@@ -854,8 +937,10 @@ bool TrackingServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
     for (qsizetype i = 0; authorized && i < expected.size(); ++i)
         difference |= static_cast<unsigned char>(authorization[i] ^ expected[i]);
     if (!authorized || difference != 0) {
-        respond(errorReply(QStringLiteral("UNAUTHENTICATED"),
-                           QStringLiteral("Missing or wrong bearer token: set MLFLOW_TRACKING_TOKEN to the token `trainyard serve` printed")));
+        respond(errorReply(
+            QStringLiteral("UNAUTHENTICATED"),
+            QStringLiteral(
+                "Missing or wrong bearer token: set MLFLOW_TRACKING_TOKEN to the token `trainyard serve` printed")));
         return true;
     }
     const QString path = request.url().path();
@@ -876,9 +961,9 @@ bool TrackingServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
 
 void TrackingServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
 {
-    makeResponder(request, socket).write(errorReply(QStringLiteral("ENDPOINT_NOT_FOUND"), QStringLiteral("No API endpoint")).body,
-                                         QByteArrayLiteral("application/json"), QHttpServerResponder::StatusCode::NotFound);
+    makeResponder(request, socket)
+        .write(errorReply(QStringLiteral("ENDPOINT_NOT_FOUND"), QStringLiteral("No API endpoint")).body,
+               QByteArrayLiteral("application/json"), QHttpServerResponder::StatusCode::NotFound);
 }
-
 
 } // namespace trainyard

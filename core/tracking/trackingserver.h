@@ -101,7 +101,8 @@ class TrackingService {
 public:
     // Starts a server for the workspace on 127.0.0.1:port (0: a free port) on its own thread. A port in use is an
     // error naming the port.
-    static Result<std::unique_ptr<TrackingService>> start(const Workspace &workspace, StoreWriter &writer, quint16 port = 0);
+    static Result<std::unique_ptr<TrackingService>> start(const Workspace &workspace, StoreWriter &writer,
+                                                          quint16 port = 0);
     // Stops the server; requests in progress finish first.
     ~TrackingService();
 

@@ -25,7 +25,8 @@ Result<QByteArray> loadOrCreateTrackingToken(const QString &workspaceRoot)
             return fail(QStringLiteral("cannot read the tracking token %1: %2").arg(path, file.errorString()));
         const QByteArray token = file.readAll().trimmed();
         if (token.size() < 32)
-            return fail(QStringLiteral("the tracking token in %1 is too short; delete the file to make a new one").arg(path));
+            return fail(
+                QStringLiteral("the tracking token in %1 is too short; delete the file to make a new one").arg(path));
         return token;
     }
     QByteArray random(32, Qt::Uninitialized);
@@ -38,7 +39,8 @@ Result<QByteArray> loadOrCreateTrackingToken(const QString &workspaceRoot)
     return token;
 }
 
-Result<std::unique_ptr<TrackingService>> TrackingService::start(const Workspace &workspace, StoreWriter &writer, quint16 port)
+Result<std::unique_ptr<TrackingService>> TrackingService::start(const Workspace &workspace, StoreWriter &writer,
+                                                                quint16 port)
 {
     auto token = loadOrCreateTrackingToken(workspace.root());
     if (!token)
@@ -78,7 +80,8 @@ Result<std::unique_ptr<TrackingService>> TrackingService::start(const Workspace 
 TrackingService::~TrackingService()
 {
     if (m_server) {
-        QMetaObject::invokeMethod(m_server, [server = m_server] { delete server; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_server, [server = m_server] { delete server; }, Qt::BlockingQueuedConnection);
         m_server = nullptr;
     }
     m_thread.quit();
@@ -90,7 +93,8 @@ Result<void> TrackingService::commitJournaled()
     if (!m_server)
         return {};
     Result<void> outcome;
-    QMetaObject::invokeMethod(m_server, [&] { outcome = m_server->commitJournaled(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_server, [&] { outcome = m_server->commitJournaled(); }, Qt::BlockingQueuedConnection);
     return outcome;
 }
 

@@ -94,8 +94,8 @@ int main(int argc, char **argv)
                     steps[i] = start + std::int64_t(i);
                     values[i] = valueAt(r, steps[i], random);
                 }
-                (void)insertMetricChunk(connection.value(), keyId, std::span(steps).first(size), std::span(values).first(size),
-                                        std::span(timestamps).first(size));
+                (void)insertMetricChunk(connection.value(), keyId, std::span(steps).first(size),
+                                        std::span(values).first(size), std::span(timestamps).first(size));
             }
         }
         (void)transaction->commit();
@@ -105,7 +105,8 @@ int main(int argc, char **argv)
         auto connection = workspace->database().connect();
         runs = runqueries::listRuns(connection.value()).value();
     }
-    std::printf("%d runs x %lld points, one chart about 1,250 pixels wide\n\n", runCount, static_cast<long long>(points));
+    std::printf("%d runs x %lld points, one chart about 1,250 pixels wide\n\n", runCount,
+                static_cast<long long>(points));
 
     // Ours: the compare view.
     CompareView view(workspace->database().path());
@@ -149,7 +150,8 @@ int main(int argc, char **argv)
         } else {
             ourFrames.push_back(ms);
             for (const ChartSeries &series : chart->series())
-                if (series.envelope.fromStep > std::int64_t(x0) || series.envelope.toStep < std::int64_t(x0 + double(points) / 10)) {
+                if (series.envelope.fromStep > std::int64_t(x0)
+                    || series.envelope.toStep < std::int64_t(x0 + double(points) / 10)) {
                     ++framesWithStaleData;
                     break;
                 }
@@ -158,8 +160,9 @@ int main(int argc, char **argv)
     }
     const FrameTimes ours = summarize(ourFrames);
     if (qEnvironmentVariableIsSet("BENCH_SKIP_BASELINE")) {
-        std::printf("ours: first frame %.1f ms, pan frame %.1f ms (p95 %.1f) over %zu painted frames, %d frames coalesced\n",
-                    ourFirstFrame, ours.mean, ours.p95, ourFrames.size(), framesWithoutPaint);
+        std::printf(
+            "ours: first frame %.1f ms, pan frame %.1f ms (p95 %.1f) over %zu painted frames, %d frames coalesced\n",
+            ourFirstFrame, ours.mean, ours.p95, ourFrames.size(), framesWithoutPaint);
         return 0;
     }
 
@@ -194,12 +197,13 @@ int main(int argc, char **argv)
     const FrameTimes qt = summarize(qtFrames);
 
     std::printf("%-44s %14s %14s %14s\n", "", "first frame ms", "pan frame ms", "pan fps");
-    std::printf("%-44s %14.1f %8.1f (p95 %.1f) %8.0f\n", "Trainyard compare view (envelopes)", ourFirstFrame, ours.mean, ours.p95,
-                1000.0 / ours.mean);
-    std::printf("%-44s %14.1f %8.1f (p95 %.1f) %8.1f\n", "QtCharts QLineSeries, every point", qtFirstFrame, qt.mean, qt.p95,
-                1000.0 / qt.mean);
-    std::printf("\npanning: 120 moves, %zu painted frames (%d moves coalesced into the next frame while envelopes arrived), "
-                "%d frames drawn while a range past the prefetch margin was loading (drawn from the envelope held)\n",
-                ourFrames.size(), framesWithoutPaint, framesWithStaleData);
+    std::printf("%-44s %14.1f %8.1f (p95 %.1f) %8.0f\n", "Trainyard compare view (envelopes)", ourFirstFrame, ours.mean,
+                ours.p95, 1000.0 / ours.mean);
+    std::printf("%-44s %14.1f %8.1f (p95 %.1f) %8.1f\n", "QtCharts QLineSeries, every point", qtFirstFrame, qt.mean,
+                qt.p95, 1000.0 / qt.mean);
+    std::printf(
+        "\npanning: 120 moves, %zu painted frames (%d moves coalesced into the next frame while envelopes arrived), "
+        "%d frames drawn while a range past the prefetch margin was loading (drawn from the envelope held)\n",
+        ourFrames.size(), framesWithoutPaint, framesWithStaleData);
     return 0;
 }

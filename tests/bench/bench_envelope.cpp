@@ -104,8 +104,8 @@ int main(int argc, char **argv)
                     values[i] = std::exp(-double(steps[i]) / double(points)) + 0.05 * random.generateDouble();
                     timestamps[i] = 1'700'000'000'000 + steps[i] * 100;
                 }
-                (void)insertMetricChunk(connection.value(), keyId, std::span(steps).first(size), std::span(values).first(size),
-                                        std::span(timestamps).first(size));
+                (void)insertMetricChunk(connection.value(), keyId, std::span(steps).first(size),
+                                        std::span(values).first(size), std::span(timestamps).first(size));
             }
             (void)transaction->commit();
         }
@@ -120,8 +120,9 @@ int main(int argc, char **argv)
             std::size_t pyramidBuckets = 0, scanBuckets = 0;
             (void)metricqueries::envelope(connection.value(), keyId, EnvelopeRequest{c.from, c.to, kPixels}); // warm
             const double pyramid = medianMs(15, [&](int) {
-                pyramidBuckets = metricqueries::envelope(connection.value(), keyId, EnvelopeRequest{c.from, c.to, kPixels})
-                                     ->buckets.size();
+                pyramidBuckets =
+                    metricqueries::envelope(connection.value(), keyId, EnvelopeRequest{c.from, c.to, kPixels})
+                        ->buckets.size();
             });
             const double scan = medianMs(points >= 10'000'000 ? 3 : 7, [&](int) {
                 scanBuckets = fullScanEnvelope(connection.value(), keyId, c.from, c.to);

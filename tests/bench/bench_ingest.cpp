@@ -38,9 +38,11 @@ int main(int argc, char **argv)
         file.open(QIODevice::WriteOnly);
         QByteArray buffer;
         for (int step = 0; step < lines; ++step) {
-            buffer += "{\"step\":" + QByteArray::number(step) + ",\"ts\":" + QByteArray::number(1764000000.0 + step * 0.01, 'f', 3);
+            buffer += "{\"step\":" + QByteArray::number(step)
+                + ",\"ts\":" + QByteArray::number(1764000000.0 + step * 0.01, 'f', 3);
             for (int key = 0; key < keys; ++key)
-                buffer += ",\"metric_" + QByteArray::number(key) + "\":" + QByteArray::number(1.0 / (step + key + 1), 'g', 17);
+                buffer += ",\"metric_" + QByteArray::number(key)
+                    + "\":" + QByteArray::number(1.0 / (step + key + 1), 'g', 17);
             buffer += "}\n";
             if (buffer.size() > (1 << 20)) {
                 file.write(buffer);
@@ -61,7 +63,8 @@ int main(int argc, char **argv)
             return 1;
         }
         if (ingester.stats().points != points) {
-            std::fprintf(stderr, "ingested %lld points, expected %lld\n", (long long)ingester.stats().points, (long long)points);
+            std::fprintf(stderr, "ingested %lld points, expected %lld\n", (long long)ingester.stats().points,
+                         (long long)points);
             return 1;
         }
     }
@@ -71,8 +74,9 @@ int main(int argc, char **argv)
     // the textbook layout (a row per point, indexed by key and step), same batch size, same database settings.
     auto baselineWorkspace = Workspace::open(dir.path() + QStringLiteral("/raw"));
     auto connection = baselineWorkspace->database().connect();
-    (void)connection->execute("CREATE TABLE raw_points (key_id INTEGER NOT NULL, step INTEGER NOT NULL, value REAL, ts_ms INTEGER);"
-                              "CREATE INDEX raw_points_by_key_step ON raw_points(key_id, step);");
+    (void)connection->execute(
+        "CREATE TABLE raw_points (key_id INTEGER NOT NULL, step INTEGER NOT NULL, value REAL, ts_ms INTEGER);"
+        "CREATE INDEX raw_points_by_key_step ON raw_points(key_id, step);");
     timer.restart();
     {
         auto insert = connection->prepare("INSERT INTO raw_points (key_id, step, value, ts_ms) VALUES (?, ?, ?, ?)");

@@ -90,15 +90,17 @@ int main(int argc, char **argv)
         request.runDir = dir.path() + (ignoreTerm ? QStringLiteral("/stubborn") : QStringLiteral("/polite"));
         request.useShell = true;
         const QString ignore = ignoreTerm ? QStringLiteral("trap '' TERM;") : QString();
-        request.command = QStringList{ignore, QStringLiteral("if [ \"$RANK\" = 3 ]; then sleep 0.3; exit 1; fi; exec sleep 60")};
+        request.command =
+            QStringList{ignore, QStringLiteral("if [ \"$RANK\" = 3 ]; then sleep 0.3; exit 1; fi; exec sleep 60")};
         request.nprocPerNode = 8;
         request.graceMs = kGraceMs;
         RunOutcome outcome;
         QDateTime finishedAt;
         runToEnd(request, &outcome, &finishedAt);
         const qint64 teardownMs = outcome.firstFailure ? outcome.firstFailure->at.msecsTo(finishedAt) : -1;
-        std::printf("%-36s %10lld ms (goal: at most %d ms)\n", ignoreTerm ? "ranks ignore SIGTERM (SIGKILL)" : "ranks exit on SIGTERM",
-                    (long long)teardownMs, kGraceMs + 500);
+        std::printf("%-36s %10lld ms (goal: at most %d ms)\n",
+                    ignoreTerm ? "ranks ignore SIGTERM (SIGKILL)" : "ranks exit on SIGTERM", (long long)teardownMs,
+                    kGraceMs + 500);
     }
     return 0;
 }

@@ -40,7 +40,8 @@ std::int64_t loadAllRowsReport(SqliteConnection &connection, std::int64_t nowMs)
         int restarts = 0;
     };
     QHash<QString, Run> runs;
-    auto select = connection.prepare("SELECT id, created_ms, gpus, status, user, exit_summary, first_metric_ms FROM runs");
+    auto select =
+        connection.prepare("SELECT id, created_ms, gpus, status, user, exit_summary, first_metric_ms FROM runs");
     while (select->step().value()) {
         Run &run = runs[select->columnText(0)];
         run.createdMs = select->columnInt(1);
@@ -48,7 +49,12 @@ std::int64_t loadAllRowsReport(SqliteConnection &connection, std::int64_t nowMs)
         run.status = select->columnText(3);
         run.user = select->columnText(4);
         if (run.status == QLatin1String("failed"))
-            run.cause = QJsonDocument::fromJson(select->columnText(5).toUtf8()).object().value(QStringLiteral("first_failure")).toObject().value(QStringLiteral("cause")).toString();
+            run.cause = QJsonDocument::fromJson(select->columnText(5).toUtf8())
+                            .object()
+                            .value(QStringLiteral("first_failure"))
+                            .toObject()
+                            .value(QStringLiteral("cause"))
+                            .toString();
         if (!select->isNull(6))
             run.firstMetric = select->columnInt(6);
     }
@@ -57,7 +63,8 @@ std::int64_t loadAllRowsReport(SqliteConnection &connection, std::int64_t nowMs)
         Run &run = runs[events->columnText(0)];
         const std::int64_t at = events->columnInt(1);
         const QString status = events->columnText(2);
-        const bool active = status == QLatin1String("starting") || status == QLatin1String("running") || status == QLatin1String("restarting");
+        const bool active = status == QLatin1String("starting") || status == QLatin1String("running")
+            || status == QLatin1String("restarting");
         run.restarts += status == QLatin1String("restarting");
         if (active) {
             if (!run.firstActive)
@@ -81,7 +88,8 @@ std::int64_t loadAllRowsReport(SqliteConnection &connection, std::int64_t nowMs)
     for (auto it = runs.cbegin(); it != runs.cend(); ++it) {
         const Run &run = it.value();
         const double hours = run.gpus * double(run.activeMs + (run.since ? nowMs - *run.since : 0)) / 3.6e6;
-        for (Figures *figures : {&total, &days[QDateTime::fromMSecsSinceEpoch(run.createdMs, Qt::UTC).date()], &users[run.user]}) {
+        for (Figures *figures :
+             {&total, &days[QDateTime::fromMSecsSinceEpoch(run.createdMs, Qt::UTC).date()], &users[run.user]}) {
             ++figures->launched;
             figures->succeeded += run.status == QLatin1String("succeeded");
             figures->failed += run.status == QLatin1String("failed");
@@ -151,7 +159,8 @@ int main(int argc, char **argv)
             times.push_back(clock.nsecsElapsed() / 1e6);
             launched = report->total.launched;
         }
-        std::printf("%-44s %10.1f %10lld\n", qPrintable(QStringLiteral("time lines, by %1").arg(groupingName(grouping))), medianOf(times),
+        std::printf("%-44s %10.1f %10lld\n",
+                    qPrintable(QStringLiteral("time lines, by %1").arg(groupingName(grouping))), medianOf(times),
                     static_cast<long long>(launched));
     }
     std::vector<double> times;
@@ -161,6 +170,7 @@ int main(int argc, char **argv)
         launched = loadAllRowsReport(*connection, now.toMSecsSinceEpoch());
         times.push_back(clock.nsecsElapsed() / 1e6);
     }
-    std::printf("%-44s %10.1f %10lld\n", "baseline: load every row, fold the events", medianOf(times), static_cast<long long>(launched));
+    std::printf("%-44s %10.1f %10lld\n", "baseline: load every row, fold the events", medianOf(times),
+                static_cast<long long>(launched));
     return 0;
 }

@@ -131,7 +131,8 @@ double cpuSeconds()
 {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 // --live-writer DATABASE RUN SECONDS: commits one metric point to RUN four times a second, as a live run's ingester does.
@@ -147,12 +148,15 @@ int liveWriter(const QString &databasePath, const QString &runId, int seconds)
         const std::int64_t step = 1000 + i;
         const double value = 1.0 / (i + 1);
         const std::int64_t ts = QDateTime::currentMSecsSinceEpoch();
-        (void)writer.value()->submit<void>([&](SqliteConnection &connection) -> Result<void> {
-            auto keyId = metricKeyId(connection, runId, QStringLiteral("loss"));
-            if (!keyId)
-                return fail(keyId.error());
-            return insertMetricChunk(connection, *keyId, std::span(&step, 1), std::span(&value, 1), std::span(&ts, 1));
-        }).get();
+        (void)writer.value()
+            ->submit<void>([&](SqliteConnection &connection) -> Result<void> {
+                auto keyId = metricKeyId(connection, runId, QStringLiteral("loss"));
+                if (!keyId)
+                    return fail(keyId.error());
+                return insertMetricChunk(connection, *keyId, std::span(&step, 1), std::span(&value, 1),
+                                         std::span(&ts, 1));
+            })
+            .get();
         QThread::msleep(250);
     }
     return 0;
@@ -174,7 +178,8 @@ int main(int argc, char **argv)
 {
     if (argc == 5 && QByteArray(argv[1]) == "--live-writer") {
         QCoreApplication app(argc, argv);
-        return liveWriter(QString::fromLocal8Bit(argv[2]), QString::fromLocal8Bit(argv[3]), QByteArray(argv[4]).toInt());
+        return liveWriter(QString::fromLocal8Bit(argv[2]), QString::fromLocal8Bit(argv[3]),
+                          QByteArray(argv[4]).toInt());
     }
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
         qputenv("QT_QPA_PLATFORM", "offscreen");
@@ -201,8 +206,8 @@ int main(int argc, char **argv)
         const auto runs = test::generateTeamRuns(*writer.value(), count, 42, kStart);
         if (test::addLabDetails(*writer.value(), runs, std::min(kSweepRuns, count / 2)).isEmpty())
             return 1;
-        std::printf("generated %d runs (params, a %d-run sweep, odd rows) in %.1f s\n", count, std::min(kSweepRuns, count / 2),
-                    clock.elapsed() / 1000.0);
+        std::printf("generated %d runs (params, a %d-run sweep, odd rows) in %.1f s\n", count,
+                    std::min(kSweepRuns, count / 2), clock.elapsed() / 1000.0);
     }
     auto connection = workspace->database().connect();
     const std::int64_t runCount = connection->queryInt("SELECT count(*) FROM runs").value();
@@ -211,8 +216,9 @@ int main(int argc, char **argv)
 
     // The baseline: every run row, one plain query, every column read.
     const double baselineMs = medianMs(3, [&] {
-        auto select = connection->prepare("SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host,"
-                                          " backend, exit_summary, sweep_id FROM runs");
+        auto select =
+            connection->prepare("SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host,"
+                                " backend, exit_summary, sweep_id FROM runs");
         const int columns = 12; // every column the run list shows
         std::size_t bytes = 0;
         while (select->step().value())
@@ -221,15 +227,18 @@ int main(int argc, char **argv)
         if (bytes == 0)
             std::printf("(no bytes read)\n");
     });
-    const double fullReadMs = medianMs(3, [&] { (void)runqueries::readRunListChanges(connection.value(), std::nullopt); });
+    const double fullReadMs =
+        medianMs(3, [&] { (void)runqueries::readRunListChanges(connection.value(), std::nullopt); });
     std::int64_t sequence = runqueries::changeSequence(connection.value(), ChangeSequence::RunList).value();
     const double noChangeMs = medianMs(5, [&] { (void)runqueries::readRunListChanges(connection.value(), sequence); });
     const double lsMs = trainyardMs({QStringLiteral("ls"), QStringLiteral("--workspace"), root});
-    const double lsJsonMs = trainyardMs({QStringLiteral("ls"), QStringLiteral("--json"), QStringLiteral("--workspace"), root});
-    const double lsFilterMs = trainyardMs({QStringLiteral("ls"), QStringLiteral("--filter"), QStringLiteral("status:failed lr>=1e-3"),
-                                           QStringLiteral("--workspace"), root});
-    const double lsLimitMs = trainyardMs({QStringLiteral("ls"), QStringLiteral("--limit"), QStringLiteral("50"),
-                                          QStringLiteral("--workspace"), root});
+    const double lsJsonMs =
+        trainyardMs({QStringLiteral("ls"), QStringLiteral("--json"), QStringLiteral("--workspace"), root});
+    const double lsFilterMs =
+        trainyardMs({QStringLiteral("ls"), QStringLiteral("--filter"), QStringLiteral("status:failed lr>=1e-3"),
+                     QStringLiteral("--workspace"), root});
+    const double lsLimitMs = trainyardMs(
+        {QStringLiteral("ls"), QStringLiteral("--limit"), QStringLiteral("50"), QStringLiteral("--workspace"), root});
 
     // The window: first rows, and the UI thread's longest stall while it loads.
     const double rssBefore = residentMiB();
@@ -248,7 +257,8 @@ int main(int argc, char **argv)
 
     // One run's status change: from the commit to the row shown, and the watcher's read of it alone.
     QString changedId;
-    for (int row = window.runsModel()->rowCount() / 2; changedId.isEmpty() && row < window.runsModel()->rowCount(); ++row)
+    for (int row = window.runsModel()->rowCount() / 2; changedId.isEmpty() && row < window.runsModel()->rowCount();
+         ++row)
         if (window.runsModel()->runAt(row).status == RunStatus::Succeeded)
             changedId = window.runsModel()->runAt(row).id;
     sequence = runqueries::changeSequence(connection.value(), ChangeSequence::RunList).value();
@@ -262,7 +272,8 @@ int main(int argc, char **argv)
     });
     const double changeShownMs = double(changeClock.nsecsElapsed()) / 1e6;
     const double changeStallMs = stalls.longestMs();
-    const double changeReadMs = medianMs(5, [&] { (void)runqueries::readRunListChanges(connection.value(), sequence); });
+    const double changeReadMs =
+        medianMs(5, [&] { (void)runqueries::readRunListChanges(connection.value(), sequence); });
 
     // Sorts, a filter, selecting everything shown, CSV of what is shown: each the UI thread's longest stall.
     window.runsModel()->setExtraColumns({{RunTableModel::ExtraColumn::Kind::Param, QStringLiteral("lr")},
@@ -279,11 +290,13 @@ int main(int argc, char **argv)
         {"sort by started", [&] { view->sortByColumn(RunTableModel::StartedColumn, Qt::DescendingOrder); }},
         {"sort by param lr", [&] { view->sortByColumn(lrColumn, Qt::AscendingOrder); }},
         {"sort by loss (last)", [&] { view->sortByColumn(lossColumn, Qt::AscendingOrder); }},
-        {"filter 'status:failed lr>=1e-3'", [&] { window.filterEdit()->setText(QStringLiteral("status:failed lr>=1e-3")); }},
+        {"filter 'status:failed lr>=1e-3'",
+         [&] { window.filterEdit()->setText(QStringLiteral("status:failed lr>=1e-3")); }},
         {"filter 'tag:baseline'", [&] { window.filterEdit()->setText(QStringLiteral("tag:baseline")); }},
         {"clear the filter", [&] { window.filterEdit()->clear(); }},
         {"select all shown", [&] { view->selectAll(); }},
-        {"CSV of what is shown, written", [&] {
+        {"CSV of what is shown, written",
+         [&] {
              QFuture<QString> written = window.exportRunsCsv(dir.filePath(QStringLiteral("runs.csv")));
              waitUntil([&] { return written.isFinished(); });
          }},
@@ -327,7 +340,8 @@ int main(int argc, char **argv)
     // One live run: the window's CPU (this process; the writer is another) over 10 s.
     const QString liveId = window.runsModel()->runAt(0).id;
     QProcess live;
-    live.start(QString::fromLocal8Bit(argv[0]), {QStringLiteral("--live-writer"), Workspace::databasePathFor(root), liveId, QStringLiteral("10")});
+    live.start(QString::fromLocal8Bit(argv[0]),
+               {QStringLiteral("--live-writer"), Workspace::databasePathFor(root), liveId, QStringLiteral("10")});
     live.waitForStarted();
     stalls.stop(); // its 2 ms timer is the bench's, not the window's
     const double cpuBefore = cpuSeconds();
@@ -377,7 +391,8 @@ int main(int argc, char **argv)
         std::printf("%-52s %10.1f\n", name, shownMs);
         std::printf("%-52s %10.1f\n", "  longest UI stall meanwhile", stallMs);
     }
-    std::printf("%-52s %10.1f\n", QByteArray("Sweeps tab shown (a sweep of " + QByteArray::number(sweepRows) + " runs)").constData(),
+    std::printf("%-52s %10.1f\n",
+                QByteArray("Sweeps tab shown (a sweep of " + QByteArray::number(sweepRows) + " runs)").constData(),
                 sweepShownMs);
     std::printf("%-52s %10.1f\n", "  longest UI stall meanwhile", sweepStallMs);
     std::printf("%-52s %10.1f\n", "Throughput page opened, report shown", throughputMs);
@@ -386,9 +401,10 @@ int main(int argc, char **argv)
     std::printf("%-52s %10.1f\n", "trainyard ls --json", lsJsonMs);
     std::printf("%-52s %10.1f\n", "trainyard ls --filter 'status:failed lr>=1e-3'", lsFilterMs);
     std::printf("%-52s %10.1f\n", "trainyard ls --limit 50", lsLimitMs);
-    std::printf("\nthe trainyard window's process: %.0f MiB resident at most while loading, %.0f MiB after 15 s\n", appPeakMiB,
-                appSettledMiB);
-    std::printf("this bench's window: %.0f MiB more resident than before it opened (%.0f MiB before)\n", rssAfter - rssBefore, rssBefore);
+    std::printf("\nthe trainyard window's process: %.0f MiB resident at most while loading, %.0f MiB after 15 s\n",
+                appPeakMiB, appSettledMiB);
+    std::printf("this bench's window: %.0f MiB more resident than before it opened (%.0f MiB before)\n",
+                rssAfter - rssBefore, rssBefore);
     std::printf("window CPU with one live run (4 commits/s), 10 s: %.1f%% of a core\n", liveCpuPercent);
     return 0;
 }

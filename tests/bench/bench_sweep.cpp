@@ -35,7 +35,8 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     QTemporaryDir temporary;
     const QString folder = argc > 1 ? QString::fromLocal8Bit(argv[1]) : temporary.path();
-    std::printf("%-7s %12s %12s %12s %12s %14s\n", "runs", "list ms", "list us/run", "queue ms", "queue us/run", "floor ms");
+    std::printf("%-7s %12s %12s %12s %12s %14s\n", "runs", "list ms", "list us/run", "queue ms", "queue us/run",
+                "floor ms");
     for (int runs : {1000, 4000, 10000}) {
         const QString base = folder + QStringLiteral("/bench-%1").arg(runs);
         QDir(base).removeRecursively();
@@ -68,7 +69,8 @@ int main(int argc, char **argv)
         if (!writer)
             return 1;
         timer.restart();
-        auto queued = runqueue::enqueueSweep(workspace.value(), *writer.value(), spec.value(), sweepSpec(runs), QStringLiteral("bench"));
+        auto queued = runqueue::enqueueSweep(workspace.value(), *writer.value(), spec.value(), sweepSpec(runs),
+                                             QStringLiteral("bench"));
         if (!queued || queued->runIds.size() != runs)
             return std::fprintf(stderr, "%s\n", queued ? "wrong count" : qPrintable(queued.error())), 1;
         const double queueMs = timer.nsecsElapsed() / 1e6;
@@ -86,7 +88,8 @@ int main(int argc, char **argv)
                 return 1;
         }
         const double floorMs = timer.nsecsElapsed() / 1e6;
-        std::printf("%-7d %12.1f %12.2f %12.1f %12.1f %14.1f\n", runs, listMs, listMs * 1000 / runs, queueMs, queueMs * 1000 / runs, floorMs);
+        std::printf("%-7d %12.1f %12.2f %12.1f %12.1f %14.1f\n", runs, listMs, listMs * 1000 / runs, queueMs,
+                    queueMs * 1000 / runs, floorMs);
         std::fflush(stdout);
         QDir(base).removeRecursively();
     }

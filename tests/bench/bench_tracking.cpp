@@ -60,12 +60,13 @@ protected:
         } else if (path.endsWith(QLatin1String("experiments/get"))) {
             body = R"({"experiment": {"experiment_id": "1", "name": "probe", "lifecycle_stage": "active"}})";
         } else if (path.endsWith(QLatin1String("runs/create")) || path.endsWith(QLatin1String("runs/get"))) {
-            body = R"({"run": {"info": {"run_id": "noop", "experiment_id": "1", "status": "RUNNING", "lifecycle_stage": "active"}}})";
+            body =
+                R"({"run": {"info": {"run_id": "noop", "experiment_id": "1", "status": "RUNNING", "lifecycle_stage": "active"}}})";
         }
         makeResponder(request, socket).write(body, "application/json", status);
         return true;
     }
-    void missingHandler(const QHttpServerRequest &, QTcpSocket *) override {}
+    void missingHandler(const QHttpServerRequest &, QTcpSocket *) override { }
 };
 
 struct NoopService {
@@ -89,7 +90,8 @@ struct NoopService {
     }
     ~NoopService()
     {
-        QMetaObject::invokeMethod(server, [s = server] { delete s; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            server, [s = server] { delete s; }, Qt::BlockingQueuedConnection);
         thread.quit();
         thread.wait();
     }
@@ -120,8 +122,9 @@ double probeSeconds(const QString &uri, const QByteArray &token, int round)
     probe.setProcessEnvironment(environment);
     QElapsedTimer clock;
     clock.start();
-    probe.start(QStringLiteral("/usr/bin/python3"), {realClients + QStringLiteral("/mlflow_probe.py"), uri, QStringLiteral("--experiment"),
-                                                     QStringLiteral("probe-%1").arg(round), QStringLiteral("--run-name"), QStringLiteral("bench")});
+    probe.start(QStringLiteral("/usr/bin/python3"),
+                {realClients + QStringLiteral("/mlflow_probe.py"), uri, QStringLiteral("--experiment"),
+                 QStringLiteral("probe-%1").arg(round), QStringLiteral("--run-name"), QStringLiteral("bench")});
     if (!probe.waitForFinished(300000) || probe.exitCode() != 0) {
         std::fprintf(stderr, "probe failed: %s\n", probe.readAllStandardError().right(2000).constData());
         return -1;
@@ -136,8 +139,9 @@ QByteArray batchBody(const QString &runId, int firstStep, int keys, int stepsPer
         for (int key = 0; key < keys; ++key) {
             if (step != firstStep || key)
                 body += ',';
-            body += "{\"key\":\"metric_" + QByteArray::number(key) + "\",\"value\":" + QByteArray::number(1.0 / (step + key + 1), 'g', 17)
-                    + ",\"timestamp\":" + QByteArray::number(1700000000000LL + step) + ",\"step\":" + QByteArray::number(step) + "}";
+            body += "{\"key\":\"metric_" + QByteArray::number(key)
+                + "\",\"value\":" + QByteArray::number(1.0 / (step + key + 1), 'g', 17) + ",\"timestamp\":"
+                + QByteArray::number(1700000000000LL + step) + ",\"step\":" + QByteArray::number(step) + "}";
         }
     body += "]}";
     return body;
@@ -168,7 +172,8 @@ int main(int argc, char **argv)
             noopSeconds.push_back(probeSeconds(noop.uri(), {}, round));
             oursSeconds.push_back(probeSeconds(ours->uri(), ours->token(), round));
         }
-        std::printf("| real MLflow 2.12.2 client probe (~720 requests), median of %d | %.2f s | no-op server %.2f s (ratio %.2f) |\n",
+        std::printf("| real MLflow 2.12.2 client probe (~720 requests), median of %d | %.2f s | no-op server %.2f s "
+                    "(ratio %.2f) |\n",
                     probeRounds, median(oursSeconds), median(noopSeconds), median(oursSeconds) / median(noopSeconds));
     } else {
         std::printf("| real MLflow client probe | skipped: ../shared/realclients is absent | |\n");
@@ -177,9 +182,12 @@ int main(int argc, char **argv)
     // 2. log-batch throughput, 1000 metrics (10 keys x 100 steps) per request, one keep-alive connection.
     const auto createRun = [](test::HttpClient &client) {
         return client.post(QStringLiteral("runs/create"), R"({"experiment_id": "0"})")
-            .json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")].toString();
+            .json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")]
+            .toString();
     };
-    const int kBatches = 300, kKeys = qEnvironmentVariableIntValue("BENCH_KEYS") ? qEnvironmentVariableIntValue("BENCH_KEYS") : 10, kStepsPerBatch = 1000 / kKeys;
+    const int kBatches = 300,
+              kKeys = qEnvironmentVariableIntValue("BENCH_KEYS") ? qEnvironmentVariableIntValue("BENCH_KEYS") : 10,
+              kStepsPerBatch = 1000 / kKeys;
     const auto batchRate = [&](test::HttpClient &client, const QString &runId) {
         std::vector<QByteArray> bodies;
         for (int batch = 0; batch < kBatches; ++batch)
@@ -196,24 +204,25 @@ int main(int argc, char **argv)
     test::HttpClient oursClient(ours->uri(), ours->token());
     test::HttpClient noopClient(noop.uri(), {});
     if (sections.contains('2')) {
-    const QString batchRun = createRun(oursClient);
-    const double oursRate = batchRate(oursClient, batchRun);
-    const double noopRate = batchRate(noopClient, QStringLiteral("noop"));
-    std::printf("| log-batch, 1000 metrics a request, C++ libcurl keep-alive (%d requests) | %.0f points/s | no-op server %.0f points/s |\n",
-                kBatches, oursRate, noopRate);
-    // The same requests handled without HTTP (TrackingServer::call): what parsing and the store cost.
-    TrackingServer direct(space.workspace(), space.writer(), ours->token());
-    const QString directRun = createRun(oursClient);
-    std::vector<QByteArray> bodies;
-    for (int batch = 0; batch < kBatches; ++batch)
-        bodies.push_back(batchBody(directRun, batch * kStepsPerBatch, kKeys, kStepsPerBatch));
-    QElapsedTimer clock;
-    clock.start();
-    for (const QByteArray &body : bodies)
-        direct.call(QStringLiteral("runs/log-batch"), body);
-    (void)direct.commitJournaled();
-    std::printf("| log-batch handled without HTTP (TrackingServer::call) | %.0f points/s | |\n",
-                double(kBatches * kKeys * kStepsPerBatch) / (double(clock.nsecsElapsed()) / 1e9));
+        const QString batchRun = createRun(oursClient);
+        const double oursRate = batchRate(oursClient, batchRun);
+        const double noopRate = batchRate(noopClient, QStringLiteral("noop"));
+        std::printf("| log-batch, 1000 metrics a request, C++ libcurl keep-alive (%d requests) | %.0f points/s | no-op "
+                    "server %.0f points/s |\n",
+                    kBatches, oursRate, noopRate);
+        // The same requests handled without HTTP (TrackingServer::call): what parsing and the store cost.
+        TrackingServer direct(space.workspace(), space.writer(), ours->token());
+        const QString directRun = createRun(oursClient);
+        std::vector<QByteArray> bodies;
+        for (int batch = 0; batch < kBatches; ++batch)
+            bodies.push_back(batchBody(directRun, batch * kStepsPerBatch, kKeys, kStepsPerBatch));
+        QElapsedTimer clock;
+        clock.start();
+        for (const QByteArray &body : bodies)
+            direct.call(QStringLiteral("runs/log-batch"), body);
+        (void)direct.commitJournaled();
+        std::printf("| log-batch handled without HTTP (TrackingServer::call) | %.0f points/s | |\n",
+                    double(kBatches * kKeys * kStepsPerBatch) / (double(clock.nsecsElapsed()) / 1e9));
     }
 
     // 3. Single log-metric round trips.
@@ -221,8 +230,8 @@ int main(int argc, char **argv)
     const auto roundTrips = [&](test::HttpClient &client, const QString &runId) {
         std::vector<double> millis;
         for (int step = 0; step < kSingles; ++step) {
-            const QByteArray body = "{\"run_id\":\"" + runId.toUtf8() + "\",\"key\":\"single\",\"value\":0.5,\"timestamp\":1,\"step\":"
-                                    + QByteArray::number(step) + "}";
+            const QByteArray body = "{\"run_id\":\"" + runId.toUtf8()
+                + "\",\"key\":\"single\",\"value\":0.5,\"timestamp\":1,\"step\":" + QByteArray::number(step) + "}";
             QElapsedTimer clock;
             clock.start();
             client.post(QStringLiteral("runs/log-metric"), body);
@@ -231,33 +240,37 @@ int main(int argc, char **argv)
         return millis;
     };
     if (sections.contains('3')) {
-    const auto oursTrips = roundTrips(oursClient, createRun(oursClient));
-    const auto noopTrips = roundTrips(noopClient, QStringLiteral("noop"));
-    std::printf("| log-metric round trip (%d requests) | median %.3f ms, p99 %.3f ms | no-op server median %.3f ms, p99 %.3f ms |\n", kSingles,
-                median(oursTrips), percentile(oursTrips, 0.99), median(noopTrips), percentile(noopTrips, 0.99));
+        const auto oursTrips = roundTrips(oursClient, createRun(oursClient));
+        const auto noopTrips = roundTrips(noopClient, QStringLiteral("noop"));
+        std::printf("| log-metric round trip (%d requests) | median %.3f ms, p99 %.3f ms | no-op server median %.3f "
+                    "ms, p99 %.3f ms |\n",
+                    kSingles, median(oursTrips), percentile(oursTrips, 0.99), median(noopTrips),
+                    percentile(noopTrips, 0.99));
     }
 
     // 4. get-history of 100,000 points of one key (the batch run's metric_0 has 30,000: log another 100,000).
     if (sections.contains('4')) {
-    const QString historyRun = createRun(oursClient);
-    for (int batch = 0; batch < 100; ++batch)
-        oursClient.post(QStringLiteral("runs/log-batch"), batchBody(historyRun, batch * 1000, 1, 1000));
-    TrackingServer direct(space.workspace(), space.writer(), ours->token());
-    const QByteArray query = "{\"run_id\":\"" + historyRun.toUtf8() + "\",\"metric_key\":\"metric_0\"}";
-    std::vector<double> serverSide, overHttp;
-    qsizetype points = 0;
-    for (int round = 0; round < 5; ++round) {
-        QElapsedTimer clock;
-        clock.start();
-        const auto reply = direct.call(QStringLiteral("metrics/get-history"), query);
-        serverSide.push_back(double(clock.nsecsElapsed()) / 1e6);
-        clock.restart();
-        const auto http = oursClient.get(QStringLiteral("metrics/get-history"), QStringLiteral("run_id=%1&metric_key=metric_0").arg(historyRun));
-        overHttp.push_back(double(clock.nsecsElapsed()) / 1e6);
-        points = QJsonDocument::fromJson(http.body).object()[QStringLiteral("metrics")].toArray().size();
-    }
-    std::printf("| get-history of %lld points, median of 5 | server side %.1f ms | over HTTP with libcurl %.1f ms |\n", (long long)points,
-                median(serverSide), median(overHttp));
+        const QString historyRun = createRun(oursClient);
+        for (int batch = 0; batch < 100; ++batch)
+            oursClient.post(QStringLiteral("runs/log-batch"), batchBody(historyRun, batch * 1000, 1, 1000));
+        TrackingServer direct(space.workspace(), space.writer(), ours->token());
+        const QByteArray query = "{\"run_id\":\"" + historyRun.toUtf8() + "\",\"metric_key\":\"metric_0\"}";
+        std::vector<double> serverSide, overHttp;
+        qsizetype points = 0;
+        for (int round = 0; round < 5; ++round) {
+            QElapsedTimer clock;
+            clock.start();
+            const auto reply = direct.call(QStringLiteral("metrics/get-history"), query);
+            serverSide.push_back(double(clock.nsecsElapsed()) / 1e6);
+            clock.restart();
+            const auto http = oursClient.get(QStringLiteral("metrics/get-history"),
+                                             QStringLiteral("run_id=%1&metric_key=metric_0").arg(historyRun));
+            overHttp.push_back(double(clock.nsecsElapsed()) / 1e6);
+            points = QJsonDocument::fromJson(http.body).object()[QStringLiteral("metrics")].toArray().size();
+        }
+        std::printf(
+            "| get-history of %lld points, median of 5 | server side %.1f ms | over HTTP with libcurl %.1f ms |\n",
+            (long long)points, median(serverSide), median(overHttp));
     }
     if (!sections.contains('5'))
         return 0;
@@ -307,7 +320,8 @@ int main(int argc, char **argv)
         }
         importRates.push_back(double(imported->points) / (double(clock.nsecsElapsed()) / 1e9));
     }
-    std::printf("| event-file import, 2,000,000 scalars in one file, median of 3 | %.0f scalars/s (%.0f%% of decoding alone) | read and "
+    std::printf("| event-file import, 2,000,000 scalars in one file, median of 3 | %.0f scalars/s (%.0f%% of decoding "
+                "alone) | read and "
                 "decode only %.0f scalars/s |\n",
                 median(importRates), 100.0 * median(importRates) / median(decodeRates), median(decodeRates));
     return 0;

@@ -51,9 +51,11 @@ std::int64_t queryInt(const QString &path, const char *sql)
 constexpr const char *kUndoVersion10 =
     "DROP TRIGGER run_list_run_inserted; DROP TRIGGER run_list_run_updated; DROP TRIGGER run_list_run_deleted;"
     " DROP TRIGGER run_list_tag_inserted; DROP TRIGGER run_list_tag_deleted; DROP TRIGGER run_list_param_inserted;"
-    " DROP TRIGGER run_list_param_updated; DROP TRIGGER run_list_param_deleted; DROP TRIGGER run_list_system_tag_inserted;"
+    " DROP TRIGGER run_list_param_updated; DROP TRIGGER run_list_param_deleted; DROP TRIGGER "
+    "run_list_system_tag_inserted;"
     " DROP TRIGGER run_list_system_tag_updated; DROP TRIGGER run_list_system_tag_deleted;"
-    " DROP TRIGGER run_list_summary_inserted; DROP TRIGGER run_list_summary_updated; DROP TRIGGER run_list_summary_rebased;"
+    " DROP TRIGGER run_list_summary_inserted; DROP TRIGGER run_list_summary_updated; DROP TRIGGER "
+    "run_list_summary_rebased;"
     " DROP TRIGGER run_list_summary_key_deleted; DROP TRIGGER queue_row_inserted; DROP TRIGGER queue_row_updated;"
     " DROP TRIGGER queue_row_deleted; DROP TABLE run_list_removals; DROP INDEX runs_by_list_seq;"
     " ALTER TABLE runs DROP COLUMN list_seq; DROP TABLE change_sequences;";
@@ -81,8 +83,10 @@ private slots:
         QVERIFY(mode.ok());
         QVERIFY(mode->step().ok());
         QCOMPARE(mode->columnText(0), QStringLiteral("wal"));
-        for (const char *table : {"runs", "params", "tags", "events", "metric_keys", "metric_chunks", "ingest_progress"}) {
-            const QByteArray sql = QByteArray("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'";
+        for (const char *table :
+             {"runs", "params", "tags", "events", "metric_keys", "metric_chunks", "ingest_progress"}) {
+            const QByteArray sql =
+                QByteArray("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + table + "'";
             QCOMPARE(queryInt(path, sql.constData()), std::int64_t(1));
         }
         // Reopening an up-to-date database changes nothing.
@@ -132,7 +136,8 @@ private slots:
         // The version-2 point rows became one chunk, values and times intact, and the old table is gone.
         QCOMPARE(queryInt(path, "SELECT count(*) FROM metric_chunks"), std::int64_t(1));
         QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name='metric_points'"), std::int64_t(0));
-        auto loss = metricqueries::series(connection.value(), QStringLiteral("20261101-090000-0001"), QStringLiteral("loss"));
+        auto loss =
+            metricqueries::series(connection.value(), QStringLiteral("20261101-090000-0001"), QStringLiteral("loss"));
         QVERIFY(loss.ok());
         QCOMPARE(loss->size(), 3);
         QCOMPARE(loss->at(1).step, std::int64_t(1));
@@ -140,7 +145,8 @@ private slots:
         QCOMPARE(loss->at(2).tsMs, std::optional<std::int64_t>(1761987608000));
         // Version 4 built the pyramid from the converted chunk: every level holds all three points.
         QCOMPARE(queryInt(path, "SELECT count(DISTINCT level) FROM metric_bins"), std::int64_t(kBinLevelCount));
-        QCOMPARE(queryInt(path, "SELECT min(n) FROM metric_bins WHERE level = (SELECT max(level) FROM metric_bins)"), std::int64_t(3));
+        QCOMPARE(queryInt(path, "SELECT min(n) FROM metric_bins WHERE level = (SELECT max(level) FROM metric_bins)"),
+                 std::int64_t(3));
         auto lossEnvelope = metricqueries::envelope(connection.value(), QStringLiteral("20261101-090000-0001"),
                                                     QStringLiteral("loss"), EnvelopeRequest{});
         QVERIFY(lossEnvelope.ok());
@@ -157,8 +163,8 @@ private slots:
         // fails half way, and the single transaction must leave the file exactly as it was.
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("trainyard.db"));
-        QVERIFY(makeDatabase(path, fixtureSql(QStringLiteral("schema-v1.sql"))
-                                       + QStringLiteral("CREATE TABLE runs_by_status(x);")));
+        QVERIFY(makeDatabase(
+            path, fixtureSql(QStringLiteral("schema-v1.sql")) + QStringLiteral("CREATE TABLE runs_by_status(x);")));
         const QByteArray before = test::sha256OfFile(path);
         auto database = Database::open(path);
         QVERIFY(!database.ok());
@@ -174,10 +180,11 @@ private slots:
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("trainyard.db"));
         const int future = schema::kCurrentVersion + 1;
-        QVERIFY(makeDatabase(path, QStringLiteral("PRAGMA application_id = %1; CREATE TABLE runs(id TEXT); "
-                                                  "CREATE TABLE future_things(x); PRAGMA user_version = %2;")
-                                       .arg(schema::kApplicationId)
-                                       .arg(future)));
+        QVERIFY(makeDatabase(path,
+                             QStringLiteral("PRAGMA application_id = %1; CREATE TABLE runs(id TEXT); "
+                                            "CREATE TABLE future_things(x); PRAGMA user_version = %2;")
+                                 .arg(schema::kApplicationId)
+                                 .arg(future)));
         const QByteArray before = test::sha256OfFile(path);
         auto database = Database::open(path);
         QVERIFY(!database.ok());
@@ -218,7 +225,10 @@ private slots:
     {
         QTemporaryDir dir;
         const QString path = dir.filePath(QStringLiteral("trainyard.db"));
-        QVERIFY(makeDatabase(path, QStringLiteral("CREATE TABLE moz_bookmarks(id INTEGER, url TEXT); INSERT INTO moz_bookmarks VALUES (1, 'x');")));
+        QVERIFY(makeDatabase(
+            path,
+            QStringLiteral(
+                "CREATE TABLE moz_bookmarks(id INTEGER, url TEXT); INSERT INTO moz_bookmarks VALUES (1, 'x');")));
         const QByteArray before = test::sha256OfFile(path);
         auto database = Database::open(path);
         QVERIFY(!database.ok());
@@ -304,18 +314,22 @@ private slots:
             // Undo versions 9, 8 and 7: no tracking tables, no preflight history, no utilisation columns, version 6's index back.
             QVERIFY(connection->execute(kUndoVersion10));
             QVERIFY(connection->execute(kUndoVersion9));
-            QVERIFY(connection->execute("DROP TABLE preflight_results; ALTER TABLE runs DROP COLUMN gpu_util_sum;"
-                                        " ALTER TABLE runs DROP COLUMN gpu_util_samples;"
-                                        " CREATE INDEX metric_keys_by_key ON metric_keys(key, run_id); PRAGMA user_version = 6;")
-                        .ok());
+            QVERIFY(
+                connection
+                    ->execute("DROP TABLE preflight_results; ALTER TABLE runs DROP COLUMN gpu_util_sum;"
+                              " ALTER TABLE runs DROP COLUMN gpu_util_samples;"
+                              " CREATE INDEX metric_keys_by_key ON metric_keys(key, run_id); PRAGMA user_version = 6;")
+                    .ok());
         }
         auto reopened = Database::open(path);
         QVERIFY2(reopened.ok(), reopened ? "" : qPrintable(reopened.error()));
         QCOMPARE(reopened->schemaVersion(), schema::kCurrentVersion);
         QCOMPARE(utilization(busy), std::pair(210.0, std::int64_t(3)));
         QCOMPARE(utilization(idle), std::pair(0.0, std::int64_t(0)));
-        QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'metric_keys_by_key'"), std::int64_t(0));
-        QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'preflight_results'"), std::int64_t(1));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'metric_keys_by_key'"),
+                 std::int64_t(0));
+        QCOMPARE(queryInt(path, "SELECT count(*) FROM sqlite_master WHERE name = 'preflight_results'"),
+                 std::int64_t(1));
     }
 
     void readerSeesConsistentSnapshotWhileWriterCommits()
@@ -330,8 +344,10 @@ private slots:
 
         // The writer is half way through a transaction that adds runs and events.
         QVERIFY(writer->execute("BEGIN IMMEDIATE").ok());
-        QVERIFY(writer->execute("INSERT INTO runs (id, name, status, created_ms, command, cwd) "
-                                "VALUES ('r2', 'second', 'running', 2000000000000, '[]', '/')").ok());
+        QVERIFY(writer
+                    ->execute("INSERT INTO runs (id, name, status, created_ms, command, cwd) "
+                              "VALUES ('r2', 'second', 'running', 2000000000000, '[]', '/')")
+                    .ok());
 
         // A reader is not blocked and does not see uncommitted rows.
         auto during = runqueries::listRuns(reader.value());
@@ -371,7 +387,10 @@ private slots:
         auto connection = workspace.workspace().database().connect();
         QVERIFY(connection);
         auto execute = [&](const QString &sql) {
-            return workspace.writer().submit<void>([sql](SqliteConnection &db) { return db.execute(sql.toUtf8().constData()); }).get().ok();
+            return workspace.writer()
+                .submit<void>([sql](SqliteConnection &db) { return db.execute(sql.toUtf8().constData()); })
+                .get()
+                .ok();
         };
         const auto idsOf = [](const RunListChange &change) {
             QStringList ids;
@@ -403,8 +422,10 @@ private slots:
         since = status->sequence;
 
         // Columns the list does not show, and telemetry: nothing.
-        QVERIFY(execute(QStringLiteral("UPDATE runs SET gpu_util_sum = gpu_util_sum + 50, gpu_util_samples = gpu_util_samples + 1,"
-                                       " first_metric_ms = 7 WHERE id = '%1'").arg(b)));
+        QVERIFY(execute(
+            QStringLiteral("UPDATE runs SET gpu_util_sum = gpu_util_sum + 50, gpu_util_samples = gpu_util_samples + 1,"
+                           " first_metric_ms = 7 WHERE id = '%1'")
+                .arg(b)));
         auto unshown = runqueries::readRunListChanges(connection.value(), since);
         QVERIFY(unshown && unshown->isEmpty());
 
@@ -420,7 +441,8 @@ private slots:
         // A tag on one run, a param on another, an mlflow.* tag on a third; a plain key-value tag is not shown.
         QVERIFY(execute(QStringLiteral("INSERT INTO tags (run_id, tag) VALUES ('%1', 'new')").arg(a)));
         QVERIFY(execute(QStringLiteral("INSERT INTO params (run_id, key, value) VALUES ('%1', 'lr', '0.1')").arg(b)));
-        QVERIFY(execute(QStringLiteral("INSERT INTO run_tags (run_id, key, value) VALUES ('%1', 'mlflow.user', 'ann')").arg(c)));
+        QVERIFY(execute(
+            QStringLiteral("INSERT INTO run_tags (run_id, key, value) VALUES ('%1', 'mlflow.user', 'ann')").arg(c)));
         auto details = runqueries::readRunListChanges(connection.value(), since);
         QVERIFY(details);
         QStringList all{a, b, c};
@@ -438,7 +460,8 @@ private slots:
         QCOMPARE(removed->removed, QStringList{c});
         QVERIFY(removed->upserted.isEmpty());
         QCOMPARE(runqueries::changeSequence(connection.value(), ChangeSequence::Queue).value(), queueBefore.value());
-        QVERIFY(execute(QStringLiteral("INSERT INTO queue (run_id, position, gpus, enqueued_ms) VALUES ('%1', 1, 0, 0)").arg(a)));
+        QVERIFY(execute(
+            QStringLiteral("INSERT INTO queue (run_id, position, gpus, enqueued_ms) VALUES ('%1', 1, 0, 0)").arg(a)));
         QVERIFY(runqueries::changeSequence(connection.value(), ChangeSequence::Queue).value() > queueBefore.value());
     }
 
@@ -450,10 +473,12 @@ private slots:
         const QString mountPoint = dir.filePath(QStringLiteral("small"));
         QVERIFY(QDir().mkpath(mountPoint));
         QProcess mount;
-        mount.start(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), QStringLiteral("size=2m"),
-                                              QStringLiteral("tmpfs"), mountPoint});
+        mount.start(QStringLiteral("mount"),
+                    {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), QStringLiteral("size=2m"),
+                     QStringLiteral("tmpfs"), mountPoint});
         if (!mount.waitForFinished(10000) || mount.exitStatus() != QProcess::NormalExit || mount.exitCode() != 0)
-            QSKIP(qPrintable(QStringLiteral("needs root to mount a small tmpfs (%1)").arg(QString::fromLocal8Bit(mount.readAllStandardError()).trimmed())));
+            QSKIP(qPrintable(QStringLiteral("needs root to mount a small tmpfs (%1)")
+                                 .arg(QString::fromLocal8Bit(mount.readAllStandardError()).trimmed())));
         const auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {mountPoint}); });
         const QString path = mountPoint + QStringLiteral("/trainyard.db");
         {
@@ -465,8 +490,7 @@ private slots:
             QFile fill(mountPoint + QStringLiteral("/fill"));
             QVERIFY(fill.open(QIODevice::WriteOnly));
             const QByteArray block(4096, '\0');
-            while (fill.write(block) == block.size() && fill.flush()) {
-            }
+            while (fill.write(block) == block.size() && fill.flush()) { }
         }
         auto refused = Database::open(path);
         QVERIFY(!refused);
@@ -487,8 +511,10 @@ private slots:
         QTemporaryDir dir;
         const QString mountPoint = dir.filePath(QStringLiteral("ro"));
         QVERIFY(QDir().mkpath(mountPoint));
-        if (QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), QStringLiteral("size=4m"),
-                                                         QStringLiteral("tmpfs"), mountPoint}) != 0)
+        if (QProcess::execute(QStringLiteral("mount"),
+                              {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                               QStringLiteral("size=4m"), QStringLiteral("tmpfs"), mountPoint})
+            != 0)
             QSKIP("needs root to mount a tmpfs");
         const auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {mountPoint}); });
         const QString path = mountPoint + QStringLiteral("/trainyard.db");
@@ -497,10 +523,14 @@ private slots:
             QVERIFY2(database, database ? "" : qPrintable(database.error()));
         }
         const QByteArray before = test::sha256OfFile(path);
-        QCOMPARE(QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-o"), QStringLiteral("remount,ro"), mountPoint}), 0);
+        QCOMPARE(QProcess::execute(QStringLiteral("mount"),
+                                   {QStringLiteral("-o"), QStringLiteral("remount,ro"), mountPoint}),
+                 0);
         auto refused = Database::open(path);
         QVERIFY(!refused);
-        QVERIFY2(refused.error().startsWith(QStringLiteral("cannot open %1: the file system holding it (%2) is mounted read-only").arg(path, mountPoint)),
+        QVERIFY2(refused.error().startsWith(
+                     QStringLiteral("cannot open %1: the file system holding it (%2) is mounted read-only")
+                         .arg(path, mountPoint)),
                  qPrintable(refused.error()));
         QVERIFY2(!refused.error().contains(QStringLiteral("damaged")), qPrintable(refused.error()));
         QCOMPARE(test::sha256OfFile(path), before);

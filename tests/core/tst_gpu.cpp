@@ -55,9 +55,9 @@ private slots:
         QTest::addColumn<double>("algorithmGBs");
         QTest::addColumn<double>("busGBs");
         // S = 1e9 bytes in 10 ms: algbw 100 GB/s; busbw = 100 x factor.
-        QTest::newRow("all_reduce, 8 ranks") << "all_reduce" << 8 << 1e9 << 0.01 << 100.0 << 175.0;  // 2*7/8
-        QTest::newRow("all_reduce, 2 ranks") << "all_reduce" << 2 << 1e9 << 0.01 << 100.0 << 100.0;  // 2*1/2
-        QTest::newRow("all_gather, 4 ranks") << "all_gather" << 4 << 1e9 << 0.01 << 100.0 << 75.0;   // 3/4
+        QTest::newRow("all_reduce, 8 ranks") << "all_reduce" << 8 << 1e9 << 0.01 << 100.0 << 175.0; // 2*7/8
+        QTest::newRow("all_reduce, 2 ranks") << "all_reduce" << 2 << 1e9 << 0.01 << 100.0 << 100.0; // 2*1/2
+        QTest::newRow("all_gather, 4 ranks") << "all_gather" << 4 << 1e9 << 0.01 << 100.0 << 75.0;  // 3/4
         QTest::newRow("reduce_scatter, 8 ranks") << "reduce_scatter" << 8 << 1e9 << 0.01 << 100.0 << 87.5;
         QTest::newRow("broadcast, 8 ranks") << "broadcast" << 8 << 1e9 << 0.01 << 100.0 << 100.0;
         QTest::newRow("all_reduce, 1 rank") << "all_reduce" << 1 << 8e6 << 0.001 << 8.0 << 0.0;
@@ -125,15 +125,30 @@ private slots:
         QTest::addColumn<bool>("healthy");
         QTest::addColumn<QString>("verdictStart");
         QTest::addColumn<QString>("verdictContains");
-        QTest::newRow("NVLink at 82% of 450") << 8 << 370.0 << "nvlink" << qint64(0) << "" << true << "healthy: correct results; peak bus bandwidth 370.0 GB/s (all_reduce, 1 GiB)" << "NVLink 4, 18 links per GPU (at least 225 GB/s)";
-        QTest::newRow("NVLink slow") << 8 << 40.0 << "nvlink" << qint64(0) << "" << false << "slow: peak bus bandwidth 40.0 GB/s" << "below the 225 GB/s expected of NVLink 4";
-        QTest::newRow("PCIe Gen4 x16 at 40%") << 2 << 12.7 << "pcie" << qint64(0) << "" << true << "healthy" << "PCIe Gen4 x16 (at least 13 GB/s)";
-        QTest::newRow("PCIe Gen4 x16 slow") << 2 << 5.0 << "pcie" << qint64(0) << "" << false << "slow" << "NCCL_P2P_DISABLE";
-        QTest::newRow("wrong results") << 4 << 370.0 << "nvlink" << qint64(12) << "" << false << "wrong results: all_reduce of 1 MiB gave 12 wrong element(s) over 4 GPU(s)" << "";
-        QTest::newRow("a hang") << 4 << 0.0 << "nvlink" << qint64(0) << "GPU 2 (rank 2): all_reduce of 67108864 bytes did not complete within 30 s"
-                                << false << "failed: GPU 2 (rank 2): all_reduce" << "within 30 s";
-        QTest::newRow("one GPU") << 1 << 0.0 << "none" << qint64(0) << "" << true << "healthy: every collective gave correct results on one GPU" << "no link";
-        QTest::newRow("link unknown") << 2 << 20.0 << "unknown" << qint64(0) << "" << true << "correct results; peak bus bandwidth 20.0 GB/s" << "no expectation";
+        QTest::newRow("NVLink at 82% of 450")
+            << 8 << 370.0 << "nvlink" << qint64(0) << "" << true
+            << "healthy: correct results; peak bus bandwidth 370.0 GB/s (all_reduce, 1 GiB)"
+            << "NVLink 4, 18 links per GPU (at least 225 GB/s)";
+        QTest::newRow("NVLink slow") << 8 << 40.0 << "nvlink" << qint64(0) << "" << false
+                                     << "slow: peak bus bandwidth 40.0 GB/s"
+                                     << "below the 225 GB/s expected of NVLink 4";
+        QTest::newRow("PCIe Gen4 x16 at 40%") << 2 << 12.7 << "pcie" << qint64(0) << "" << true << "healthy"
+                                              << "PCIe Gen4 x16 (at least 13 GB/s)";
+        QTest::newRow("PCIe Gen4 x16 slow") << 2 << 5.0 << "pcie" << qint64(0) << "" << false << "slow"
+                                            << "NCCL_P2P_DISABLE";
+        QTest::newRow("wrong results") << 4 << 370.0 << "nvlink" << qint64(12) << "" << false
+                                       << "wrong results: all_reduce of 1 MiB gave 12 wrong element(s) over 4 GPU(s)"
+                                       << "";
+        QTest::newRow("a hang") << 4 << 0.0 << "nvlink" << qint64(0)
+                                << "GPU 2 (rank 2): all_reduce of 67108864 bytes did not complete within 30 s" << false
+                                << "failed: GPU 2 (rank 2): all_reduce"
+                                << "within 30 s";
+        QTest::newRow("one GPU") << 1 << 0.0 << "none" << qint64(0) << "" << true
+                                 << "healthy: every collective gave correct results on one GPU"
+                                 << "no link";
+        QTest::newRow("link unknown") << 2 << 20.0 << "unknown" << qint64(0) << "" << true
+                                      << "correct results; peak bus bandwidth 20.0 GB/s"
+                                      << "no expectation";
     }
     void verdictFromResultsAndLink()
     {
@@ -184,7 +199,8 @@ private slots:
         older.startedAt = result.startedAt.addDays(-3);
         judgePreflight(older);
         QVERIFY(savePreflightRecord(*connection, result.toJson()).ok());
-        QVERIFY(storePreflightRecord(workspace.workspace().database(), older.toJson()).ok()); // through a writer of its own
+        QVERIFY(
+            storePreflightRecord(workspace.workspace().database(), older.toJson()).ok()); // through a writer of its own
         auto refused = savePreflightRecord(*connection, QJsonObject{{QStringLiteral("host"), QStringLiteral("x")}});
         QVERIFY(!refused.ok());
         QVERIFY2(refused.error().contains(QStringLiteral("started_at")), qPrintable(refused.error()));
@@ -224,9 +240,11 @@ private slots:
             QSKIP("this machine has a CUDA device; the no-device messages are checked on machines without one");
         }
         QCOMPARE(status.deviceCount, 0);
-        QVERIFY2(status.deviceMessage.startsWith(QStringLiteral("no CUDA device found")), qPrintable(status.deviceMessage));
+        QVERIFY2(status.deviceMessage.startsWith(QStringLiteral("no CUDA device found")),
+                 qPrintable(status.deviceMessage));
         if (!status.ncclAvailable)
-            QVERIFY2(status.nccl.startsWith(QStringLiteral("NCCL not found: install")) || status.nccl.contains(QStringLiteral("too old")),
+            QVERIFY2(status.nccl.startsWith(QStringLiteral("NCCL not found: install"))
+                         || status.nccl.contains(QStringLiteral("too old")),
                      qPrintable(status.nccl));
         if (!status.nvmlAvailable)
             QVERIFY2(status.nvml.startsWith(QStringLiteral("NVML")), qPrintable(status.nvml));

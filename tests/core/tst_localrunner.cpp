@@ -79,7 +79,8 @@ private slots:
         QCOMPARE(value("NCCL_SOCKET_IFNAME"), QStringLiteral("^lo"));
         // Off by default: none of them is set.
         const QProcessEnvironment plain = rankEnvironment({}, LaunchRequest{}, {0, 0, 1});
-        for (const char *name : {"NCCL_DEBUG", "NCCL_DEBUG_FILE", "NCCL_P2P_DISABLE", "TORCH_NCCL_ASYNC_ERROR_HANDLING"})
+        for (const char *name :
+             {"NCCL_DEBUG", "NCCL_DEBUG_FILE", "NCCL_P2P_DISABLE", "TORCH_NCCL_ASYNC_ERROR_HANDLING"})
             QVERIFY2(!plain.contains(QLatin1String(name)), name);
     }
 
@@ -96,7 +97,8 @@ private slots:
                 QVERIFY(nccl.has_value() && nccl->nccl && nccl->rank == rank && nccl->attempt == attempt);
             }
         }
-        for (const char *other : {"metrics.rank0.jsonl", "rank.log", "rank0.attempt.log", "xrank0.log", "rank0.log.bak"})
+        for (const char *other :
+             {"metrics.rank0.jsonl", "rank.log", "rank0.attempt.log", "xrank0.log", "rank0.log.bak"})
             QVERIFY2(!parseRankLogFileName(QLatin1String(other)).has_value(), other);
     }
 
@@ -140,15 +142,19 @@ private slots:
 
     void processTableFollowsDescendants()
     {
-        const std::vector<ProcessEntry> table{{10, 1, 10, 10, 'S', 0}, {11, 10, 10, 10, 'S', 0}, {12, 11, 12, 12, 'S', 0},
-                                              {13, 12, 12, 12, 'Z', 0}, {20, 1, 20, 20, 'S', 0}};
+        const std::vector<ProcessEntry> table{{10, 1, 10, 10, 'S', 0},
+                                              {11, 10, 10, 10, 'S', 0},
+                                              {12, 11, 12, 12, 'S', 0},
+                                              {13, 12, 12, 12, 'Z', 0},
+                                              {20, 1, 20, 20, 'S', 0}};
         const std::vector<ProcessEntry> below = descendantsOf(table, {10});
         QList<pid_t> pids;
         for (const ProcessEntry &entry : below)
             pids << entry.pid;
         std::sort(pids.begin(), pids.end());
         QCOMPARE(pids, (QList<pid_t>{11, 12, 13}));
-        const auto zombie = std::find_if(below.begin(), below.end(), [](const ProcessEntry &entry) { return entry.pid == 13; });
+        const auto zombie =
+            std::find_if(below.begin(), below.end(), [](const ProcessEntry &entry) { return entry.pid == 13; });
         QVERIFY(zombie != below.end() && !zombie->isLive());
         // This process is in /proc, with its group and session.
         const auto self = readProcessEntry(::getpid());
@@ -159,31 +165,44 @@ private slots:
 
     void classifiesFailures_data()
     {
-        QTest::addColumn<int>("exitCode");  // -1: none
-        QTest::addColumn<int>("signal");    // 0: none
+        QTest::addColumn<int>("exitCode"); // -1: none
+        QTest::addColumn<int>("signal");   // 0: none
         QTest::addColumn<QStringList>("tail");
         QTest::addColumn<bool>("oomKiller");
         QTest::addColumn<QString>("cause");
         QTest::addColumn<QString>("message");
         const QStringList traceback{"Traceback (most recent call last):", "  File \"train.py\", line 3, in <module>",
                                     "    main()", "KeyError: 'labels'"};
-        QTest::newRow("python exception") << 1 << 0 << traceback << false << "python-exception" << "KeyError: 'labels' (rank 2, exit code 1)";
+        QTest::newRow("python exception") << 1 << 0 << traceback << false << "python-exception"
+                                          << "KeyError: 'labels' (rank 2, exit code 1)";
         QTest::newRow("dotted exception, stamped lines")
             << 1 << 0
-            << QStringList{"2026-11-24T18:03:03.123Z Traceback (most recent call last):", "2026-11-24T18:03:03.124Z   File \"x.py\"",
+            << QStringList{"2026-11-24T18:03:03.123Z Traceback (most recent call last):",
+                           "2026-11-24T18:03:03.124Z   File \"x.py\"",
                            "2026-11-24T18:03:03.125Z torch.distributed.DistBackendError: connection reset"}
-            << false << "python-exception" << "torch.distributed.DistBackendError: connection reset (rank 2, exit code 1)";
-        QTest::newRow("cuda oom") << 1 << 0
-                                  << QStringList{"Traceback (most recent call last):", "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB"}
-                                  << false << "cuda-oom" << "CUDA out of memory on rank 2 (exit code 1): CUDA out of memory. Tried to allocate 20.00 MiB";
-        QTest::newRow("nccl error") << 1 << 0 << QStringList{"RuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1269, unhandled system error"}
-                                    << false << "nccl" << "NCCL error on rank 2 (exit code 1): RuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1269, unhandled system error";
-        QTest::newRow("segfault") << -1 << int(SIGSEGV) << QStringList{"step 4"} << false << "signal" << "rank 2 was killed by SIGSEGV, Segmentation fault";
+            << false << "python-exception"
+            << "torch.distributed.DistBackendError: connection reset (rank 2, exit code 1)";
+        QTest::newRow("cuda oom")
+            << 1 << 0
+            << QStringList{"Traceback (most recent call last):",
+                           "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 20.00 MiB"}
+            << false << "cuda-oom"
+            << "CUDA out of memory on rank 2 (exit code 1): CUDA out of memory. Tried to allocate 20.00 MiB";
+        QTest::newRow("nccl error")
+            << 1 << 0 << QStringList{"RuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1269, unhandled system error"}
+            << false << "nccl"
+            << "NCCL error on rank 2 (exit code 1): RuntimeError: NCCL error in: ProcessGroupNCCL.cpp:1269, unhandled "
+               "system error";
+        QTest::newRow("segfault") << -1 << int(SIGSEGV) << QStringList{"step 4"} << false << "signal"
+                                  << "rank 2 was killed by SIGSEGV, Segmentation fault";
         QTest::newRow("sigkill, oom killer") << -1 << int(SIGKILL) << QStringList{} << true << "oom-killer"
-                                             << "rank 2 was killed by SIGKILL from the kernel's OOM killer (the cgroup's oom_kill count rose): the machine ran out of host memory";
+                                             << "rank 2 was killed by SIGKILL from the kernel's OOM killer (the "
+                                                "cgroup's oom_kill count rose): the machine ran out of host memory";
         QTest::newRow("sigkill from outside") << -1 << int(SIGKILL) << QStringList{} << false << "signal"
-                                              << "rank 2 was killed by SIGKILL from outside Trainyard; the kernel's OOM killer does this when host memory runs out (check dmesg)";
-        QTest::newRow("plain exit") << 3 << 0 << QStringList{"fatal: no data", ""} << false << "exit" << "rank 2 exited with code 3; last output: fatal: no data";
+                                              << "rank 2 was killed by SIGKILL from outside Trainyard; the kernel's "
+                                                 "OOM killer does this when host memory runs out (check dmesg)";
+        QTest::newRow("plain exit") << 3 << 0 << QStringList{"fatal: no data", ""} << false << "exit"
+                                    << "rank 2 exited with code 3; last output: fatal: no data";
     }
     void classifiesFailures()
     {
@@ -193,8 +212,9 @@ private slots:
         QFETCH(bool, oomKiller);
         QFETCH(QString, cause);
         QFETCH(QString, message);
-        const FirstFailure failure = classifyFailure(2, exitCode >= 0 ? std::optional<int>(exitCode) : std::nullopt,
-                                                     signal > 0 ? std::optional<int>(signal) : std::nullopt, tail, oomKiller);
+        const FirstFailure failure =
+            classifyFailure(2, exitCode >= 0 ? std::optional<int>(exitCode) : std::nullopt,
+                            signal > 0 ? std::optional<int>(signal) : std::nullopt, tail, oomKiller);
         QCOMPARE(failure.cause, cause);
         QCOMPARE(failure.message, message);
         QCOMPARE(failure.rank, 2);

@@ -73,7 +73,8 @@ private slots:
     void oneGpuMakesEveryStrategyTheSame()
     {
         const double ddp = modelStates(planMemory(zeroPaperInput(1e9, 1, ShardingStrategy::Ddp)));
-        for (ShardingStrategy strategy : {ShardingStrategy::Zero1, ShardingStrategy::Zero2, ShardingStrategy::Zero3, ShardingStrategy::FsdpFullShard})
+        for (ShardingStrategy strategy : {ShardingStrategy::Zero1, ShardingStrategy::Zero2, ShardingStrategy::Zero3,
+                                          ShardingStrategy::FsdpFullShard})
             QCOMPARE(modelStates(planMemory(zeroPaperInput(1e9, 1, strategy))), ddp);
         QCOMPARE(ddp, 16e9);
     }

@@ -55,8 +55,8 @@ BinSummary bruteForce(const std::vector<Point> &points, std::int64_t lo, std::in
 }
 
 // Writes the points in chunks of random sizes, as ingestion batches of any size would.
-void insertPoints(SqliteConnection &connection, std::int64_t keyId, const std::vector<Point> &points, QRandomGenerator &random,
-                  int maxChunk)
+void insertPoints(SqliteConnection &connection, std::int64_t keyId, const std::vector<Point> &points,
+                  QRandomGenerator &random, int maxChunk)
 {
     auto transaction = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Immediate);
     QVERIFY(transaction.ok());
@@ -88,8 +88,8 @@ void checkEnvelope(const MetricEnvelope &envelope, const std::vector<Point> &poi
         previousHi = bucket.hiStep;
         const BinSummary expected = bruteForce(points, bucket.loStep, bucket.hiStep);
         const BinSummary &actual = bucket.summary;
-        const QByteArray where = context + " bucket [" + QByteArray::number(qint64(bucket.loStep)) + ", " +
-                                 QByteArray::number(qint64(bucket.hiStep)) + "]";
+        const QByteArray where = context + " bucket [" + QByteArray::number(qint64(bucket.loStep)) + ", "
+            + QByteArray::number(qint64(bucket.hiStep)) + "]";
         QVERIFY2(actual.count > 0, where.constData());
         QCOMPARE(actual.count, expected.count);
         QCOMPARE(actual.finiteCount, expected.finiteCount);
@@ -108,8 +108,9 @@ void checkEnvelope(const MetricEnvelope &envelope, const std::vector<Point> &poi
             QCOMPARE(bucket.loStep, bucket.hiStep);
     }
     const std::int64_t inRange = bruteForce(points, from, to).count;
-    QVERIFY2(total == inRange, (context + " total " + QByteArray::number(qint64(total)) + " of " +
-                                QByteArray::number(qint64(inRange))).constData());
+    QVERIFY2(total == inRange,
+             (context + " total " + QByteArray::number(qint64(total)) + " of " + QByteArray::number(qint64(inRange)))
+                 .constData());
     if (envelope.fullResolution)
         QVERIFY(inRange <= pixels);
     else
@@ -125,12 +126,18 @@ std::vector<Point> makeSeries(Shape shape, int count, QRandomGenerator &random)
     std::int64_t step = std::int64_t(random.bounded(1000)) - 500; // negative steps are allowed too
     for (int i = 0; i < count; ++i) {
         switch (shape) {
-        case Shape::Dense: step += 1; break;
-        case Shape::Sparse: step += 1 + random.bounded(900); break;
+        case Shape::Dense:
+            step += 1;
+            break;
+        case Shape::Sparse:
+            step += 1 + random.bounded(900);
+            break;
         case Shape::Restarted: // resumed from a checkpoint: steps go back and repeat
             step += (i > 0 && random.bounded(2000) == 0) ? -std::int64_t(random.bounded(3000)) : 1;
             break;
-        case Shape::Bursty: step += random.bounded(5) == 0 ? 0 : 1 + random.bounded(3); break; // repeated steps
+        case Shape::Bursty:
+            step += random.bounded(5) == 0 ? 0 : 1 + random.bounded(3);
+            break; // repeated steps
         }
         double value = random.generateDouble() * 10 - 5;
         if (random.bounded(500) == 0)
@@ -183,7 +190,8 @@ private slots:
 
         // The whole series at several widths.
         for (int pixels : {1, 7, 640, 2000}) {
-            auto whole = metricqueries::envelope(connection.value(), runId, QStringLiteral("loss"), EnvelopeRequest{{}, {}, pixels});
+            auto whole = metricqueries::envelope(connection.value(), runId, QStringLiteral("loss"),
+                                                 EnvelopeRequest{{}, {}, pixels});
             QVERIFY(whole.ok());
             QCOMPARE(whole->seriesFirstStep, first);
             QCOMPARE(whole->seriesLastStep, last);
@@ -196,7 +204,8 @@ private slots:
         for (int trial = 0; trial < 60; ++trial) {
             const std::int64_t span = last - first + 1;
             std::int64_t from = first + std::int64_t(random.bounded(quint64(span)));
-            std::int64_t width = trial % 4 == 0 ? span : std::int64_t(random.bounded(quint64(trial % 3 == 0 ? 50 : span))) + 1;
+            std::int64_t width =
+                trial % 4 == 0 ? span : std::int64_t(random.bounded(quint64(trial % 3 == 0 ? 50 : span))) + 1;
             if (trial % 10 == 9)
                 from -= 1000; // starts before the series
             const std::int64_t to = from + width - 1;
@@ -206,8 +215,8 @@ private slots:
             QCOMPARE(result->fromStep, from);
             QCOMPARE(result->toStep, to);
             checkEnvelope(result.value(), points, from, to, pixels,
-                          "range [" + QByteArray::number(qint64(from)) + ", " + QByteArray::number(qint64(to)) + "] at " +
-                              QByteArray::number(pixels));
+                          "range [" + QByteArray::number(qint64(from)) + ", " + QByteArray::number(qint64(to)) + "] at "
+                              + QByteArray::number(pixels));
             if (QTest::currentTestFailed())
                 return;
             pyramidUsed = pyramidUsed || result->level >= 0;
@@ -309,7 +318,8 @@ private slots:
             zooms.push_back({kSpikeStep - width + 1, kSpikeStep, 1000});             // spike at the right edge
         }
         for (const Zoom &zoom : zooms) {
-            auto result = metricqueries::envelope(connection.value(), keyId.value(), EnvelopeRequest{zoom.from, zoom.to, zoom.pixels});
+            auto result = metricqueries::envelope(connection.value(), keyId.value(),
+                                                  EnvelopeRequest{zoom.from, zoom.to, zoom.pixels});
             QVERIFY(result.ok());
             int holding = 0;
             double highestElsewhere = 0;
@@ -321,8 +331,8 @@ private slots:
                     highestElsewhere = std::max(highestElsewhere, bucket.summary.maxValue);
                 }
             }
-            const QByteArray context = "zoom [" + QByteArray::number(qint64(zoom.from)) + ", " +
-                                       QByteArray::number(qint64(zoom.to)) + "]";
+            const QByteArray context =
+                "zoom [" + QByteArray::number(qint64(zoom.from)) + ", " + QByteArray::number(qint64(zoom.to)) + "]";
             QVERIFY2(holding == 1, context.constData());
             QVERIFY2(highestElsewhere < 1.0, context.constData());
             QVERIFY2(result->buckets.size() <= std::size_t(zoom.pixels), context.constData());

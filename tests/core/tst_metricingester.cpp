@@ -84,7 +84,8 @@ private slots:
         const auto stats = ingester.stats();
         QCOMPARE(stats.malformedLines, std::int64_t(1));
         QCOMPARE(stats.malformedExamples.size(), 1);
-        QVERIFY2(stats.malformedExamples.first().startsWith(QStringLiteral("metrics.rank0.jsonl:2: \"huge\": 1e400 is out of range")),
+        QVERIFY2(stats.malformedExamples.first().startsWith(
+                     QStringLiteral("metrics.rank0.jsonl:2: \"huge\": 1e400 is out of range")),
                  qPrintable(stats.malformedExamples.first()));
     }
 
@@ -108,7 +109,8 @@ private slots:
         QCOMPARE(storedPoints(workspace, runId), std::int64_t(2));
         const auto stats = ingester.stats();
         QCOMPARE(stats.malformedLines, std::int64_t(1));
-        QVERIFY2(stats.malformedExamples.value(0).startsWith(QStringLiteral("metrics.rank0.jsonl:2: line of %1 bytes").arg(longLine.size() + 2)),
+        QVERIFY2(stats.malformedExamples.value(0).startsWith(
+                     QStringLiteral("metrics.rank0.jsonl:2: line of %1 bytes").arg(longLine.size() + 2)),
                  qPrintable(stats.malformedExamples.value(0)));
         QCOMPARE(stats.latestStep, std::int64_t(2));
     }
@@ -123,7 +125,11 @@ private slots:
         constexpr int kLines = 150000; // 3 keys each: 450,000 points, more than two batches
         QByteArray data;
         for (int step = 0; step < kLines; ++step)
-            data += QStringLiteral("{\"step\":%1,\"loss\":%2,\"lr\":0.001,\"acc\":%3}\n").arg(step).arg(1.0 / (step + 1)).arg(step % 100).toUtf8();
+            data += QStringLiteral("{\"step\":%1,\"loss\":%2,\"lr\":0.001,\"acc\":%3}\n")
+                        .arg(step)
+                        .arg(1.0 / (step + 1))
+                        .arg(step % 100)
+                        .toUtf8();
         append(metrics, data.left(data.size() / 2 + 7)); // stop in the middle of a line
         {
             MetricIngester first(runId, dir, workspace.writer());
@@ -166,7 +172,8 @@ private slots:
         QFile::resize(metrics, 5);
         auto polled = ingester.poll();
         QVERIFY(!polled.ok());
-        QVERIFY2(polled.error().contains(metrics) && polled.error().contains(QStringLiteral("shrank")), qPrintable(polled.error()));
+        QVERIFY2(polled.error().contains(metrics) && polled.error().contains(QStringLiteral("shrank")),
+                 qPrintable(polled.error()));
     }
 };
 

@@ -12,7 +12,9 @@ QString describe(const ParsedMetricLine &line)
 {
     QStringList parts{QStringLiteral("step=%1").arg(line.step)};
     for (const MetricValue &value : line.values)
-        parts << QStringLiteral("%1=%2").arg(QString::fromUtf8(value.key.data(), qsizetype(value.key.size()))).arg(value.value);
+        parts << QStringLiteral("%1=%2")
+                     .arg(QString::fromUtf8(value.key.data(), qsizetype(value.key.size())))
+                     .arg(value.value);
     if (line.hasTimestamp)
         parts << QStringLiteral("ts=%1").arg(line.timestampS, 0, 'f', 3);
     return parts.join(QLatin1Char(' '));
@@ -27,17 +29,33 @@ private slots:
         QTest::addColumn<QByteArray>("line");
         QTest::addColumn<QString>("expected"); // empty: malformed
         QTest::addColumn<QString>("error");
-        QTest::newRow("protocol example") << QByteArray(R"({"step": 12, "loss": 0.31, "lr": 3e-4})") << "step=12 loss=0.31 lr=0.0003" << "";
-        QTest::newRow("with ts") << QByteArray(R"({"ts": 1764000000.25, "step": 1, "loss": 2})") << "step=1 loss=2 ts=1764000000.250" << "";
-        QTest::newRow("non-finite strings") << QByteArray(R"({"step": 3, "loss": "nan", "g": "-inf", "h": "inf"})") << "step=3 loss=nan g=-inf h=inf" << "";
-        QTest::newRow("text and nested ignored") << QByteArray(R"({"step": 4, "tag": "x", "cfg": {"a": 1}, "l": [1, 2], "ok": true, "acc": 0.5})") << "step=4 acc=0.5" << "";
-        QTest::newRow("escaped key") << QByteArray(R"({"step": 5, "val\/loss": 1.5})") << "step=5 val/loss=1.5" << "";
-        QTest::newRow("no step") << QByteArray(R"({"loss": 0.9})") << "" << "no integer \"step\"";
-        QTest::newRow("float step") << QByteArray(R"({"step": 1.5, "loss": 0.9})") << "" << "\"step\" is not an integer";
-        QTest::newRow("not an object") << QByteArray(R"([1, 2, 3])") << "" << "not a JSON object";
-        QTest::newRow("cut short") << QByteArray(R"({"step": 4, "loss": 0.7,)") << "" << "";
-        QTest::newRow("text") << QByteArray("loss went up") << "" << "";
-        QTest::newRow("trailing garbage") << QByteArray(R"({"step": 1, "loss": 1} extra)") << "" << "";
+        QTest::newRow("protocol example")
+            << QByteArray(R"({"step": 12, "loss": 0.31, "lr": 3e-4})") << "step=12 loss=0.31 lr=0.0003"
+            << "";
+        QTest::newRow("with ts") << QByteArray(R"({"ts": 1764000000.25, "step": 1, "loss": 2})")
+                                 << "step=1 loss=2 ts=1764000000.250"
+                                 << "";
+        QTest::newRow("non-finite strings")
+            << QByteArray(R"({"step": 3, "loss": "nan", "g": "-inf", "h": "inf"})") << "step=3 loss=nan g=-inf h=inf"
+            << "";
+        QTest::newRow("text and nested ignored")
+            << QByteArray(R"({"step": 4, "tag": "x", "cfg": {"a": 1}, "l": [1, 2], "ok": true, "acc": 0.5})")
+            << "step=4 acc=0.5"
+            << "";
+        QTest::newRow("escaped key") << QByteArray(R"({"step": 5, "val\/loss": 1.5})") << "step=5 val/loss=1.5"
+                                     << "";
+        QTest::newRow("no step") << QByteArray(R"({"loss": 0.9})") << ""
+                                 << "no integer \"step\"";
+        QTest::newRow("float step") << QByteArray(R"({"step": 1.5, "loss": 0.9})") << ""
+                                    << "\"step\" is not an integer";
+        QTest::newRow("not an object") << QByteArray(R"([1, 2, 3])") << ""
+                                       << "not a JSON object";
+        QTest::newRow("cut short") << QByteArray(R"({"step": 4, "loss": 0.7,)") << ""
+                                   << "";
+        QTest::newRow("text") << QByteArray("loss went up") << ""
+                              << "";
+        QTest::newRow("trailing garbage") << QByteArray(R"({"step": 1, "loss": 1} extra)") << ""
+                                          << "";
     }
     void parsesJsonLines()
     {
@@ -50,7 +68,8 @@ private slots:
         // Exercise both the padded path (capacity to spare) and the copying path (none).
         QByteArray padded = line + QByteArray(kJsonPadding, '\0');
         for (std::size_t capacity : {std::size_t(padded.size()), std::size_t(line.size())}) {
-            const bool ok = parser.parse(std::string_view(padded.constData(), std::size_t(line.size())), capacity, parsed, message);
+            const bool ok =
+                parser.parse(std::string_view(padded.constData(), std::size_t(line.size())), capacity, parsed, message);
             QCOMPARE(ok, !expected.isEmpty());
             if (ok)
                 QCOMPARE(describe(parsed), expected);
@@ -68,14 +87,19 @@ private slots:
         QTest::addColumn<QByteArray>("line");
         QTest::addColumn<QString>("expected");
         QTest::addColumn<QString>("rejected");
-        QTest::newRow("1e400 beside 1e308") << QByteArray(R"({"step": 14, "big": 1e308, "huge": 1e400})") << "step=14 big=1e+308"
-                                           << "\"huge\": 1e400 is out of range";
+        QTest::newRow("1e400 beside 1e308")
+            << QByteArray(R"({"step": 14, "big": 1e308, "huge": 1e400})") << "step=14 big=1e+308"
+            << "\"huge\": 1e400 is out of range";
         QTest::newRow("negative, first") << QByteArray(R"({"tiny": -1e999, "step": 3, "loss": 0.5, "ts": 1764000000})")
-                                         << "step=3 loss=0.5 ts=1764000000.000" << "\"tiny\": -1e999 is out of range";
-        QTest::newRow("two out of range") << QByteArray(R"({"step": 1, "a": 1e400, "b": 2, "c": 2e400})") << "step=1 b=2"
-                                          << "\"a\": 1e400 is out of range; \"c\": 2e400 is out of range";
-        QTest::newRow("integer past 64 bits") << QByteArray(R"({"step": 2, "n": 123456789012345678901234567890, "loss": 0.25})")
-                                              << "step=2 n=1.23457e+29 loss=0.25" << "";
+                                         << "step=3 loss=0.5 ts=1764000000.000"
+                                         << "\"tiny\": -1e999 is out of range";
+        QTest::newRow("two out of range")
+            << QByteArray(R"({"step": 1, "a": 1e400, "b": 2, "c": 2e400})") << "step=1 b=2"
+            << "\"a\": 1e400 is out of range; \"c\": 2e400 is out of range";
+        QTest::newRow("integer past 64 bits")
+            << QByteArray(R"({"step": 2, "n": 123456789012345678901234567890, "loss": 0.25})")
+            << "step=2 n=1.23457e+29 loss=0.25"
+            << "";
     }
     void keepsTheGoodMembersOfALineWithANumberOutOfRange()
     {
@@ -87,14 +111,16 @@ private slots:
         std::string message;
         QByteArray padded = line + QByteArray(kJsonPadding, '\0');
         for (std::size_t capacity : {std::size_t(padded.size()), std::size_t(line.size())}) {
-            QVERIFY2(parser.parse(std::string_view(padded.constData(), std::size_t(line.size())), capacity, parsed, message),
-                     message.c_str());
+            QVERIFY2(
+                parser.parse(std::string_view(padded.constData(), std::size_t(line.size())), capacity, parsed, message),
+                message.c_str());
             QCOMPARE(describe(parsed), expected);
             QCOMPARE(QString::fromStdString(parsed.rejected), rejected);
         }
         // A step out of range is still a malformed line.
         const QByteArray badStep = R"({"step": 1e400, "loss": 1})";
-        QVERIFY(!parser.parse(std::string_view(badStep.constData(), std::size_t(badStep.size())), std::size_t(badStep.size()), parsed, message));
+        QVERIFY(!parser.parse(std::string_view(badStep.constData(), std::size_t(badStep.size())),
+                              std::size_t(badStep.size()), parsed, message));
         QCOMPARE(QString::fromStdString(message), QStringLiteral("\"step\" is not an integer"));
     }
 

@@ -27,17 +27,19 @@ const QDateTime kNow(QDate(2026, 11, 10), QTime(12, 0), Qt::UTC);
 
 bool isEndState(const QString &status)
 {
-    return status == QLatin1String("succeeded") || status == QLatin1String("failed") || status == QLatin1String("canceled")
-        || status == QLatin1String("lost");
+    return status == QLatin1String("succeeded") || status == QLatin1String("failed")
+        || status == QLatin1String("canceled") || status == QLatin1String("lost");
 }
 bool isActiveState(const QString &status)
 {
-    return status == QLatin1String("starting") || status == QLatin1String("running") || status == QLatin1String("restarting");
+    return status == QLatin1String("starting") || status == QLatin1String("running")
+        || status == QLatin1String("restarting");
 }
 
 // The figures of a set of runs, straight from their events.
 struct Expected {
-    std::int64_t launched = 0, started = 0, succeeded = 0, failed = 0, canceled = 0, lost = 0, unfinished = 0, restarts = 0;
+    std::int64_t launched = 0, started = 0, succeeded = 0, failed = 0, canceled = 0, lost = 0, unfinished = 0,
+                 restarts = 0;
     double gpuHours = 0;
     std::vector<std::int64_t> waits, firstSteps;
     std::map<QString, std::int64_t> causes;
@@ -126,10 +128,13 @@ QString compare(const QString &what, const ReportFigures &got, const Expected &w
     check("queue wait p90", got.queueWait.p90S.value_or(-1), p90(want.waits).value_or(-1));
     check("first step median", got.timeToFirstStep.medianS.value_or(-1), median(want.firstSteps).value_or(-1));
     check("first step p90", got.timeToFirstStep.p90S.value_or(-1), p90(want.firstSteps).value_or(-1));
-    const std::optional<double> utilization = want.utilizationSamples ? std::optional<double>(want.utilizationSum / want.utilizationSamples) : std::nullopt;
+    const std::optional<double> utilization =
+        want.utilizationSamples ? std::optional<double>(want.utilizationSum / want.utilizationSamples) : std::nullopt;
     if (utilization.has_value() != got.gpuUtilizationPercent.has_value()
         || (utilization && std::abs(*utilization - *got.gpuUtilizationPercent) > 1e-9))
-        wrong << QStringLiteral("gpu utilisation %1 != %2").arg(got.gpuUtilizationPercent.value_or(-1)).arg(utilization.value_or(-1));
+        wrong << QStringLiteral("gpu utilisation %1 != %2")
+                     .arg(got.gpuUtilizationPercent.value_or(-1))
+                     .arg(utilization.value_or(-1));
     std::map<QString, std::int64_t> causes;
     for (const auto &[cause, count] : got.failureCauses)
         causes[cause] = count;
@@ -196,12 +201,23 @@ private slots:
             weeks[day.addDays(1 - day.dayOfWeek())].add(run);
             QStringList names;
             switch (query.by) {
-            case ReportGrouping::User: names << run.user; break;
-            case ReportGrouping::Project: names << run.project; break;
-            case ReportGrouping::Backend: names << run.backend; break;
-            case ReportGrouping::Host: names << run.host; break;
-            case ReportGrouping::Tag: names = run.tags.isEmpty() ? QStringList{QStringLiteral("(no tag)")} : run.tags; break;
-            case ReportGrouping::None: break;
+            case ReportGrouping::User:
+                names << run.user;
+                break;
+            case ReportGrouping::Project:
+                names << run.project;
+                break;
+            case ReportGrouping::Backend:
+                names << run.backend;
+                break;
+            case ReportGrouping::Host:
+                names << run.host;
+                break;
+            case ReportGrouping::Tag:
+                names = run.tags.isEmpty() ? QStringList{QStringLiteral("(no tag)")} : run.tags;
+                break;
+            case ReportGrouping::None:
+                break;
             }
             for (const QString &name : names)
                 groups[name].add(run);
@@ -217,7 +233,8 @@ private slots:
         QCOMPARE(report->weeks.size(), qsizetype(weeks.size()));
         for (const ReportPeriod &week : report->weeks) {
             QCOMPARE(week.start.dayOfWeek(), 1);
-            problem = compare(QStringLiteral("week of ") + week.start.toString(Qt::ISODate), week.figures, weeks.at(week.start));
+            problem = compare(QStringLiteral("week of ") + week.start.toString(Qt::ISODate), week.figures,
+                              weeks.at(week.start));
             QVERIFY2(problem.isEmpty(), qPrintable(problem));
         }
         QCOMPARE(report->groups.size(), qsizetype(groups.size()));
@@ -271,8 +288,9 @@ private slots:
         test::TestWorkspace lead;
         QVERIFY(lead.isValid());
         lead.addRun(QStringLiteral("leads-own-run"), RunStatus::Succeeded);
-        const char *const counts[] = {"SELECT count(*) FROM events", "SELECT count(*) FROM tags", "SELECT count(*) FROM params",
-                                      "SELECT count(*) FROM metric_keys", "SELECT count(*) FROM metric_chunks", "SELECT count(*) FROM metric_bins"};
+        const char *const counts[] = {"SELECT count(*) FROM events",        "SELECT count(*) FROM tags",
+                                      "SELECT count(*) FROM params",        "SELECT count(*) FROM metric_keys",
+                                      "SELECT count(*) FROM metric_chunks", "SELECT count(*) FROM metric_bins"};
         std::vector<std::int64_t> before;
         {
             auto connection = lead.workspace().database().connect();
@@ -293,7 +311,8 @@ private slots:
         QVERIFY2(third, third ? "" : qPrintable(third.error()));
         QCOMPARE(third->runsImported, 0);
         QCOMPARE(test::sha256OfFile(bundle), bundleHash);
-        QVERIFY(!QFileInfo::exists(bundle + QStringLiteral("-wal")) && !QFileInfo::exists(bundle + QStringLiteral("-shm")));
+        QVERIFY(!QFileInfo::exists(bundle + QStringLiteral("-wal"))
+                && !QFileInfo::exists(bundle + QStringLiteral("-shm")));
 
         auto connection = lead.workspace().database().connect();
         QVERIFY(connection);
@@ -314,7 +333,8 @@ private slots:
 
         const auto refused = importWorkspace(lead.workspace(), scratch.filePath(QStringLiteral("missing")));
         QVERIFY(!refused);
-        QVERIFY2(refused.error().contains(QStringLiteral("neither a workspace folder nor a Trainyard bundle")), qPrintable(refused.error()));
+        QVERIFY2(refused.error().contains(QStringLiteral("neither a workspace folder nor a Trainyard bundle")),
+                 qPrintable(refused.error()));
         QVERIFY(!importWorkspace(lead.workspace(), lead.root()).ok()); // itself
     }
 

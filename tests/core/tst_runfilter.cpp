@@ -9,8 +9,8 @@ using namespace trainyard;
 
 namespace {
 
-RunRecord makeRun(const QString &id, const QString &name, RunStatus status, QStringList tags, QMap<QString, QString> params,
-                  QMap<QString, RunMetricSummary> metrics)
+RunRecord makeRun(const QString &id, const QString &name, RunStatus status, QStringList tags,
+                  QMap<QString, QString> params, QMap<QString, RunMetricSummary> metrics)
 {
     RunRecord run;
     run.id = id;
@@ -33,7 +33,8 @@ QList<RunRecord> sampleRuns()
         makeRun("20261102-090000-bbbbbb", "resnet50-lr-high", RunStatus::Failed, {"sweep"},
                 {{"lr", "0.1"}, {"optimizer", "sgd"}, {"amp", "false"}}, {{"loss", {40, nan, 0.9, 5.0}}}),
         makeRun("20261103-090000-cccccc", "vit-small", RunStatus::Running, {"vision", "debug"},
-                {{"lr", "3e-4"}, {"optimizer", "adamw"}}, {{"loss", {10, 0.5, 0.45, 3.0}}, {"val/acc", {2, 0.7, 0.6, 0.7}}}),
+                {{"lr", "3e-4"}, {"optimizer", "adamw"}},
+                {{"loss", {10, 0.5, 0.45, 3.0}}, {"val/acc", {2, 0.7, 0.6, 0.7}}}),
         makeRun("20261104-090000-dddddd", "bert base", RunStatus::Canceled, {}, {}, {}),
     };
 }
@@ -66,10 +67,12 @@ private slots:
         QTest::newRow("blank") << "   " << all;
         QTest::newRow("status") << "status:failed" << QStringList{"resnet50-lr-high"};
         QTest::newRow("status list") << "status:failed,canceled" << QStringList{"resnet50-lr-high", "bert base"};
-        QTest::newRow("status not") << "status!=running" << QStringList{"resnet50-baseline", "resnet50-lr-high", "bert base"};
+        QTest::newRow("status not") << "status!=running"
+                                    << QStringList{"resnet50-baseline", "resnet50-lr-high", "bert base"};
         QTest::newRow("tag") << "tag:vision" << QStringList{"resnet50-baseline", "vit-small"};
         QTest::newRow("tag and status") << "tag:vision status:running" << QStringList{"vit-small"};
-        QTest::newRow("negated tag") << "-tag:debug" << QStringList{"resnet50-baseline", "resnet50-lr-high", "bert base"};
+        QTest::newRow("negated tag") << "-tag:debug"
+                                     << QStringList{"resnet50-baseline", "resnet50-lr-high", "bert base"};
         QTest::newRow("name contains") << "name~resnet" << QStringList{"resnet50-baseline", "resnet50-lr-high"};
         QTest::newRow("name is, quoted") << "name:\"bert base\"" << QStringList{"bert base"};
         QTest::newRow("bare word") << "vit" << QStringList{"vit-small"};
@@ -79,15 +82,16 @@ private slots:
         QTest::newRow("numeric param equal, other spelling") << "lr=1e-3" << QStringList{"resnet50-baseline"};
         QTest::newRow("param less") << "lr<0.001" << QStringList{"vit-small"};
         QTest::newRow("string param") << "optimizer:adamw" << QStringList{"resnet50-baseline", "vit-small"};
-        QTest::newRow("param not equal skips runs without it") << "optimizer!=sgd" << QStringList{"resnet50-baseline", "vit-small"};
+        QTest::newRow("param not equal skips runs without it")
+            << "optimizer!=sgd" << QStringList{"resnet50-baseline", "vit-small"};
         QTest::newRow("bool param") << "amp:true" << QStringList{"resnet50-baseline"};
         QTest::newRow("metric min") << "loss.min<0.2" << QStringList{"resnet50-baseline"};
         QTest::newRow("metric last skips NaN") << "loss.last>0" << QStringList{"resnet50-baseline", "vit-small"};
         QTest::newRow("metric max") << "loss.max>=3" << QStringList{"resnet50-lr-high", "vit-small"};
         QTest::newRow("metric count") << "loss.count>20" << QStringList{"resnet50-baseline", "resnet50-lr-high"};
         QTest::newRow("metric key with slash") << "val/acc.max>0.65" << QStringList{"vit-small"};
-        QTest::newRow("the issue's example") << "status:succeeded tag:baseline lr>=1e-3 loss.min<0.2 name~resnet"
-                                            << QStringList{"resnet50-baseline"};
+        QTest::newRow("the issue's example")
+            << "status:succeeded tag:baseline lr>=1e-3 loss.min<0.2 name~resnet" << QStringList{"resnet50-baseline"};
         QTest::newRow("backend and host") << "backend:local host~gpu" << all;
     }
 

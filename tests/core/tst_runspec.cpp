@@ -73,7 +73,8 @@ param_passing:
         QCOMPARE(paramTypeName(spec->params[5].type), QStringLiteral("int"));
         auto resolved = resolveParams(spec->params, spec->paramPassing, QStringLiteral("/runs/r1"));
         QVERIFY(resolved.ok());
-        QCOMPARE(resolved->extraArguments, (QStringList{"--lr=3e-4", "--layers=50", "--opt=sgd", "--config=/runs/r1/params.json"}));
+        QCOMPARE(resolved->extraArguments,
+                 (QStringList{"--lr=3e-4", "--layers=50", "--opt=sgd", "--config=/runs/r1/params.json"}));
         QCOMPARE(resolved->extraEnvironment.value(QStringLiteral("AMP")), QStringLiteral("true"));
         const QJsonObject config = QJsonDocument::fromJson(resolved->configContent).object();
         QCOMPARE(config[QStringLiteral("lr")].toDouble(), 3e-4);
@@ -86,17 +87,32 @@ param_passing:
     {
         QTest::addColumn<QByteArray>("yaml");
         QTest::addColumn<QString>("message");
-        QTest::newRow("int") << QByteArray("command: [a]\nparams:\n  layers: {type: int, value: fifty}\n") << "p.yaml:3:30: 'params.layers' must be of type int (got 'fifty')";
-        QTest::newRow("float") << QByteArray("command: [a]\nparams:\n  lr: {type: float, value: fast}\n") << "p.yaml:3:28: 'params.lr' must be of type float (got 'fast')";
-        QTest::newRow("choice") << QByteArray("command: [a]\nparams:\n  opt: {type: choice, choices: [adam], value: sgd}\n") << "p.yaml:3:47: 'params.opt' is 'sgd', not one of its choices (adam)";
-        QTest::newRow("no type") << QByteArray("command: [a]\nparams:\n  lr: {value: 1}\n") << "p.yaml:3:7: 'params.lr' needs a 'type'";
-        QTest::newRow("bad type") << QByteArray("command: [a]\nparams:\n  lr: {type: number, value: 1}\n") << "p.yaml:3:14: 'params.lr.type' must be one of";
-        QTest::newRow("unknown in args") << QByteArray("command: [a]\nparams: {lr: 1}\nparam_passing:\n  args: [\"--lr={lrr}\"]\n") << "p.yaml:4:9: 'param_passing.args': '{lrr}'";
-        QTest::newRow("unknown in env") << QByteArray("command: [a]\nparams: {lr: 1}\nparam_passing:\n  env: {LR: rate}\n") << "p.yaml:4:8: 'param_passing.env': LR takes param 'rate'";
-        QTest::newRow("config path") << QByteArray("command: [a]\nparam_passing:\n  config_file: {path: /etc/x.json}\n") << "p.yaml:3:16: 'param_passing.config_file.path' must be a file name";
+        QTest::newRow("int") << QByteArray("command: [a]\nparams:\n  layers: {type: int, value: fifty}\n")
+                             << "p.yaml:3:30: 'params.layers' must be of type int (got 'fifty')";
+        QTest::newRow("float") << QByteArray("command: [a]\nparams:\n  lr: {type: float, value: fast}\n")
+                               << "p.yaml:3:28: 'params.lr' must be of type float (got 'fast')";
+        QTest::newRow("choice") << QByteArray(
+            "command: [a]\nparams:\n  opt: {type: choice, choices: [adam], value: sgd}\n")
+                                << "p.yaml:3:47: 'params.opt' is 'sgd', not one of its choices (adam)";
+        QTest::newRow("no type") << QByteArray("command: [a]\nparams:\n  lr: {value: 1}\n")
+                                 << "p.yaml:3:7: 'params.lr' needs a 'type'";
+        QTest::newRow("bad type") << QByteArray("command: [a]\nparams:\n  lr: {type: number, value: 1}\n")
+                                  << "p.yaml:3:14: 'params.lr.type' must be one of";
+        QTest::newRow("unknown in args") << QByteArray(
+            "command: [a]\nparams: {lr: 1}\nparam_passing:\n  args: [\"--lr={lrr}\"]\n")
+                                         << "p.yaml:4:9: 'param_passing.args': '{lrr}'";
+        QTest::newRow("unknown in env") << QByteArray(
+            "command: [a]\nparams: {lr: 1}\nparam_passing:\n  env: {LR: rate}\n")
+                                        << "p.yaml:4:8: 'param_passing.env': LR takes param 'rate'";
+        QTest::newRow("config path") << QByteArray("command: [a]\nparam_passing:\n  config_file: {path: /etc/x.json}\n")
+                                     << "p.yaml:3:16: 'param_passing.config_file.path' must be a file name";
         // Trainyard's own files in the run folder are not a params file's to overwrite (issue 15, defect 4).
-        QTest::newRow("config is the spec") << QByteArray("command: [a]\nparam_passing:\n  config_file: {path: spec.yaml}\n") << "p.yaml:3:23: 'param_passing.config_file.path' cannot be 'spec.yaml': Trainyard writes that file";
-        QTest::newRow("config is the supervisor record") << QByteArray("command: [a]\nparam_passing:\n  config_file:\n    path: supervisor.json\n") << "p.yaml:4:11: 'param_passing.config_file.path' cannot be 'supervisor.json'";
+        QTest::newRow("config is the spec")
+            << QByteArray("command: [a]\nparam_passing:\n  config_file: {path: spec.yaml}\n")
+            << "p.yaml:3:23: 'param_passing.config_file.path' cannot be 'spec.yaml': Trainyard writes that file";
+        QTest::newRow("config is the supervisor record")
+            << QByteArray("command: [a]\nparam_passing:\n  config_file:\n    path: supervisor.json\n")
+            << "p.yaml:4:11: 'param_passing.config_file.path' cannot be 'supervisor.json'";
     }
     void paramErrorsNameLineColumnAndExpectedType()
     {
@@ -194,7 +210,8 @@ param_passing:
         QCOMPARE(wideValues.size(), 50);
         QVERIFY2(negative > 10 && negative < 40, qPrintable(QString::number(negative)));
         // A fraction is not an int bound.
-        auto fraction = parseRunSpec("command: [a]\nsweep:\n  random:\n    samples: 2\n    params:\n      n: {distribution: int, min: 0.5, max: 4}\n",
+        auto fraction = parseRunSpec("command: [a]\nsweep:\n  random:\n    samples: 2\n    params:\n      n: "
+                                     "{distribution: int, min: 0.5, max: 4}\n",
                                      QStringLiteral("f.yaml"), QStringLiteral("/tmp"));
         QVERIFY(!fraction.ok());
         QVERIFY2(fraction.error().contains(QStringLiteral("must be a whole number")), qPrintable(fraction.error()));
@@ -205,23 +222,35 @@ param_passing:
     {
         QTest::addColumn<QByteArray>("yaml");
         QTest::addColumn<QString>("message");
-        QTest::newRow("unknown key") << QByteArray("command: [a]\nsweep:\n  grids: {lr: [1]}\n") << "w.yaml:3:3: unknown key 'grids' in 'sweep'";
-        QTest::newRow("grid not a list") << QByteArray("command: [a]\nsweep:\n  grid: {lr: 0.1}\n") << "w.yaml:3:14: 'sweep.grid.lr' must be a list";
-        QTest::newRow("empty axis") << QByteArray("command: [a]\nsweep:\n  grid: {lr: []}\n") << "w.yaml:3:14: 'sweep.grid.lr' needs at least one value";
-        QTest::newRow("value of the wrong type") << QByteArray("command: [a]\nparams: {layers: 3}\nsweep:\n  grid: {layers: [2, many]}\n")
-                                                << "w.yaml:4:3: sweep value 'many' of param 'layers' is not of its type int";
-        QTest::newRow("not a choice") << QByteArray("command: [a]\nparams:\n  opt: {type: choice, choices: [adam], value: adam}\nsweep:\n  grid: {opt: [sgd]}\n")
-                                     << "w.yaml:5:3: sweep value 'sgd' of param 'opt' is not one of its choices (adam)";
-        QTest::newRow("no samples") << QByteArray("command: [a]\nsweep:\n  random: {params: {lr: {distribution: uniform, min: 0, max: 1}}}\n")
-                                   << "w.yaml:3:11: 'sweep.random' needs 'samples'";
-        QTest::newRow("bad distribution") << QByteArray("command: [a]\nsweep:\n  random:\n    samples: 3\n    params:\n      lr: {distribution: normal, min: 0, max: 1}\n")
-                                         << "w.yaml:6:26: 'sweep.random.params.lr.distribution' must be one of uniform, log_uniform, int";
-        QTest::newRow("log of zero") << QByteArray("command: [a]\nsweep:\n  random:\n    samples: 3\n    params:\n      lr: {distribution: log_uniform, min: 0, max: 1}\n")
-                                    << "w.yaml:6:44: 'sweep.random.params.lr': a log_uniform min must be above 0";
-        QTest::newRow("max below min") << QByteArray("command: [a]\nsweep:\n  random:\n    samples: 3\n    params:\n      lr: {distribution: uniform, min: 2, max: 1}\n")
-                                      << "w.yaml:6:48: 'sweep.random.params.lr': max (1) must be above min (2)";
-        QTest::newRow("seeds") << QByteArray("command: [a]\nsweep:\n  seeds: 0\n") << "w.yaml:3:10: 'sweep.seeds' (a count, or a list of seeds) must be at least 1";
-        QTest::newRow("too many") << QByteArray("command: [a]\nsweep:\n  seeds: 20000\n") << "w.yaml:3:3: the sweep makes 20000 runs; at most 10000";
+        QTest::newRow("unknown key") << QByteArray("command: [a]\nsweep:\n  grids: {lr: [1]}\n")
+                                     << "w.yaml:3:3: unknown key 'grids' in 'sweep'";
+        QTest::newRow("grid not a list") << QByteArray("command: [a]\nsweep:\n  grid: {lr: 0.1}\n")
+                                         << "w.yaml:3:14: 'sweep.grid.lr' must be a list";
+        QTest::newRow("empty axis") << QByteArray("command: [a]\nsweep:\n  grid: {lr: []}\n")
+                                    << "w.yaml:3:14: 'sweep.grid.lr' needs at least one value";
+        QTest::newRow("value of the wrong type")
+            << QByteArray("command: [a]\nparams: {layers: 3}\nsweep:\n  grid: {layers: [2, many]}\n")
+            << "w.yaml:4:3: sweep value 'many' of param 'layers' is not of its type int";
+        QTest::newRow("not a choice") << QByteArray(
+            "command: [a]\nparams:\n  opt: {type: choice, choices: [adam], value: adam}\nsweep:\n  grid: {opt: "
+            "[sgd]}\n") << "w.yaml:5:3: sweep value 'sgd' of param 'opt' is not one of its choices (adam)";
+        QTest::newRow("no samples") << QByteArray(
+            "command: [a]\nsweep:\n  random: {params: {lr: {distribution: uniform, min: 0, max: 1}}}\n")
+                                    << "w.yaml:3:11: 'sweep.random' needs 'samples'";
+        QTest::newRow("bad distribution")
+            << QByteArray("command: [a]\nsweep:\n  random:\n    samples: 3\n    params:\n      lr: {distribution: "
+                          "normal, min: 0, max: 1}\n")
+            << "w.yaml:6:26: 'sweep.random.params.lr.distribution' must be one of uniform, log_uniform, int";
+        QTest::newRow("log of zero") << QByteArray("command: [a]\nsweep:\n  random:\n    samples: 3\n    params:\n     "
+                                                   " lr: {distribution: log_uniform, min: 0, max: 1}\n")
+                                     << "w.yaml:6:44: 'sweep.random.params.lr': a log_uniform min must be above 0";
+        QTest::newRow("max below min") << QByteArray("command: [a]\nsweep:\n  random:\n    samples: 3\n    params:\n   "
+                                                     "   lr: {distribution: uniform, min: 2, max: 1}\n")
+                                       << "w.yaml:6:48: 'sweep.random.params.lr': max (1) must be above min (2)";
+        QTest::newRow("seeds") << QByteArray("command: [a]\nsweep:\n  seeds: 0\n")
+                               << "w.yaml:3:10: 'sweep.seeds' (a count, or a list of seeds) must be at least 1";
+        QTest::newRow("too many") << QByteArray("command: [a]\nsweep:\n  seeds: 20000\n")
+                                  << "w.yaml:3:3: the sweep makes 20000 runs; at most 10000";
     }
 
     void sweepErrorsNameLineAndColumn()
@@ -248,18 +277,25 @@ param_passing:
         form.params = {RunParam{QStringLiteral("lr"), ParamType::Float, QStringLiteral("0.0003"), {}},
                        RunParam{QStringLiteral("layers"), ParamType::Int, QStringLiteral("50"), {}},
                        RunParam{QStringLiteral("amp"), ParamType::Bool, QStringLiteral("true"), {}},
-                       RunParam{QStringLiteral("opt"), ParamType::Choice, QStringLiteral("adamw"), {QStringLiteral("adamw"), QStringLiteral("sgd")}}};
+                       RunParam{QStringLiteral("opt"),
+                                ParamType::Choice,
+                                QStringLiteral("adamw"),
+                                {QStringLiteral("adamw"), QStringLiteral("sgd")}}};
         form.sweep.grid = {qMakePair(QStringLiteral("lr"), QStringList{QStringLiteral("0.1"), QStringLiteral("0.01")})};
         form.sweep.samples = 4;
         form.sweep.randomSeed = 9;
-        form.sweep.random = {RandomAxis{QStringLiteral("dropout"), RandomAxis::Distribution::Uniform, 0, 0.5, {}},
-                             RandomAxis{QStringLiteral("opt"), RandomAxis::Distribution::Choice, 0, 1, {QStringLiteral("sgd")}}};
+        form.sweep.random = {
+            RandomAxis{QStringLiteral("dropout"), RandomAxis::Distribution::Uniform, 0, 0.5, {}},
+            RandomAxis{QStringLiteral("opt"), RandomAxis::Distribution::Choice, 0, 1, {QStringLiteral("sgd")}}};
         form.sweep.seeds = {QStringLiteral("1"), QStringLiteral("2")};
-        form.nccl = NcclDebugOptions{QStringLiteral("INFO"), QStringLiteral("INIT,COLL"), 3, 2000, true, false, QStringLiteral("eth0")};
+        form.nccl = NcclDebugOptions{QStringLiteral("INFO"), QStringLiteral("INIT,COLL"), 3, 2000, true, false,
+                                     QStringLiteral("eth0")};
         auto yaml = applyForm({}, form);
         QVERIFY(yaml.ok());
         auto spec = parseRunSpec(yaml.value(), QStringLiteral("form.yaml"), QStringLiteral("/tmp"));
-        QVERIFY2(spec.ok(), qPrintable(spec.ok() ? QString() : spec.error() + QLatin1Char('\n') + QString::fromUtf8(yaml.value())));
+        QVERIFY2(
+            spec.ok(),
+            qPrintable(spec.ok() ? QString() : spec.error() + QLatin1Char('\n') + QString::fromUtf8(yaml.value())));
         QVERIFY(formFromSpec(spec.value()) == form);
         QCOMPARE(spec->sweep.runCount(), 2 * 4 * 2);
         QCOMPARE(spec->nccl.socketIfname, QStringLiteral("eth0"));
@@ -296,10 +332,12 @@ param_passing:
         QCOMPARE(child->nccl.level, QStringLiteral("INFO"));
         // Turning the NCCL switches off in the form removes the `nccl:` map, and the change is named.
         form.nccl = NcclDebugOptions{};
-        auto quiet = parseRunSpec(applyForm(parentYaml, form).value(), QStringLiteral("quiet.yaml"), QStringLiteral("/tmp"));
+        auto quiet =
+            parseRunSpec(applyForm(parentYaml, form).value(), QStringLiteral("quiet.yaml"), QStringLiteral("/tmp"));
         QVERIFY(quiet.ok());
         QVERIFY(quiet->nccl == NcclDebugOptions{});
-        QCOMPARE(changedFields(parent.value(), quiet.value()), (QStringList{QStringLiteral("nccl"), QStringLiteral("params.lr")}));
+        QCOMPARE(changedFields(parent.value(), quiet.value()),
+                 (QStringList{QStringLiteral("nccl"), QStringLiteral("params.lr")}));
         // A YAML that does not parse is an error with its position, and the text is not touched.
         auto broken = applyForm("name: [unclosed\n", form);
         QVERIFY(!broken.ok());
@@ -311,15 +349,18 @@ param_passing:
         auto named = parseRunSpec("command: [a]\nstrategy: zero3\n", QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
         QVERIFY(named.ok());
         QCOMPARE(strategyName(named->strategy.strategy), QStringLiteral("zero3"));
-        auto mapped = parseRunSpec("command: [a]\nstrategy: {name: fsdp-full-shard, precision: fp16-mixed, offload: both}\n",
-                                   QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        auto mapped =
+            parseRunSpec("command: [a]\nstrategy: {name: fsdp-full-shard, precision: fp16-mixed, offload: both}\n",
+                         QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
         QVERIFY2(mapped.ok(), mapped ? "" : qPrintable(mapped.error()));
         QCOMPARE(strategyName(mapped->strategy.strategy), QStringLiteral("fsdp-full-shard"));
         QCOMPARE(precisionName(mapped->strategy.precision), QStringLiteral("fp16-mixed"));
         QVERIFY(mapped->strategy.offloadOptimizer && mapped->strategy.offloadParameters);
-        auto bad = parseRunSpec("command: [a]\nstrategy: {name: zero4}\n", QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        auto bad =
+            parseRunSpec("command: [a]\nstrategy: {name: zero4}\n", QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
         QVERIFY(!bad.ok());
-        QVERIFY2(bad.error().startsWith(QStringLiteral("s.yaml:2:18: strategy 'zero4' is not one of")), qPrintable(bad.error()));
+        QVERIFY2(bad.error().startsWith(QStringLiteral("s.yaml:2:18: strategy 'zero4' is not one of")),
+                 qPrintable(bad.error()));
     }
 
     void resolvedSpecOfARunReadsBack()
@@ -365,13 +406,14 @@ param_passing:
 
     void clusterSpecsCarryBackendSlurmSettingsAndModel()
     {
-        const QByteArray yaml = "name: big\n"
-                                "command: [python3, train.py]\n"
-                                "backend: lab\n"
-                                "resources: {nodes: 4, ranks_per_node: 8}\n"
-                                "strategy: {name: zero3, precision: bf16-mixed}\n"
-                                "slurm: {partition: gpu, time_limit_min: 90, gpus_per_node: 8, sbatch: [--qos=high, --mem=512G]}\n"
-                                "model: {params: 7.5B, optimizer: adamw, gpu_memory: 80GiB}\n";
+        const QByteArray yaml =
+            "name: big\n"
+            "command: [python3, train.py]\n"
+            "backend: lab\n"
+            "resources: {nodes: 4, ranks_per_node: 8}\n"
+            "strategy: {name: zero3, precision: bf16-mixed}\n"
+            "slurm: {partition: gpu, time_limit_min: 90, gpus_per_node: 8, sbatch: [--qos=high, --mem=512G]}\n"
+            "model: {params: 7.5B, optimizer: adamw, gpu_memory: 80GiB}\n";
         auto spec = parseRunSpec(yaml, QStringLiteral("spec.yaml"), QStringLiteral("/tmp"));
         QVERIFY2(spec, spec ? "" : qPrintable(spec.error()));
         QCOMPARE(spec->backend, QStringLiteral("lab"));
@@ -415,45 +457,83 @@ param_passing:
         QTest::addColumn<QString>("message");
         QTest::newRow("unknown key") << QByteArray("name: x\ncomand: [a]\n") << "spec.yaml:2:1: unknown key 'comand'";
         QTest::newRow("missing command") << QByteArray("name: x\n") << "spec.yaml:1:1: missing 'command'";
-        QTest::newRow("command not a list") << QByteArray("command: python3 train.py\n") << "spec.yaml:1:10: 'command' must be a list of strings";
-        QTest::newRow("empty command") << QByteArray("command: []\n") << "spec.yaml:1:10: 'command' must name a program";
-        QTest::newRow("ranks not integer") << QByteArray("command: [a]\nresources:\n  ranks_per_node: two\n") << "spec.yaml:3:19: 'resources.ranks_per_node' must be an integer";
-        QTest::newRow("ranks below 1") << QByteArray("command: [a]\nresources: {ranks_per_node: 0}\n") << "spec.yaml:2:29: 'resources.ranks_per_node' must be at least 1 (got 0)";
-        QTest::newRow("unknown resource") << QByteArray("command: [a]\nresources:\n  gpu: [0]\n") << "spec.yaml:3:3: unknown key 'gpu' in 'resources'";
-        QTest::newRow("shell not bool") << QByteArray("command: [a]\nshell: sometimes\n") << "spec.yaml:2:8: 'shell' must be true or false";
-        QTest::newRow("negative grace") << QByteArray("command: [a]\ngrace_s: -1\n") << "spec.yaml:2:10: 'grace_s' must not be negative (got -1)";
+        QTest::newRow("command not a list")
+            << QByteArray("command: python3 train.py\n") << "spec.yaml:1:10: 'command' must be a list of strings";
+        QTest::newRow("empty command") << QByteArray("command: []\n")
+                                       << "spec.yaml:1:10: 'command' must name a program";
+        QTest::newRow("ranks not integer") << QByteArray("command: [a]\nresources:\n  ranks_per_node: two\n")
+                                           << "spec.yaml:3:19: 'resources.ranks_per_node' must be an integer";
+        QTest::newRow("ranks below 1") << QByteArray("command: [a]\nresources: {ranks_per_node: 0}\n")
+                                       << "spec.yaml:2:29: 'resources.ranks_per_node' must be at least 1 (got 0)";
+        QTest::newRow("unknown resource") << QByteArray("command: [a]\nresources:\n  gpu: [0]\n")
+                                          << "spec.yaml:3:3: unknown key 'gpu' in 'resources'";
+        QTest::newRow("shell not bool") << QByteArray("command: [a]\nshell: sometimes\n")
+                                        << "spec.yaml:2:8: 'shell' must be true or false";
+        QTest::newRow("negative grace") << QByteArray("command: [a]\ngrace_s: -1\n")
+                                        << "spec.yaml:2:10: 'grace_s' must not be negative (got -1)";
         // Durations past a week used to overflow into negative milliseconds (issue 15, defect 5).
-        QTest::newRow("grace past a week") << QByteArray("command: [a]\ngrace_s: 3000000\n") << "spec.yaml:2:10: 'grace_s' must be at most 604800 seconds (a week; got 3e+06)";
-        QTest::newRow("hang timeout 1e300") << QByteArray("command: [a]\nhang_timeout_s: 1e300\n") << "spec.yaml:2:17: 'hang_timeout_s' must be at most 604800 seconds";
-        QTest::newRow("env name with =") << QByteArray("command: [a]\nenv: {\"A=B\": x}\n") << "spec.yaml:2:6: 'env': environment variable name 'A=B' contains '='";
-        QTest::newRow("env name empty") << QByteArray("command: [a]\nenv: {\"\": x}\n") << "spec.yaml:2:6: 'env': an environment variable needs a name";
-        QTest::newRow("env value with NUL") << QByteArray("command: [a]\nenv: {A: \"x\\0y\"}\n") << "spec.yaml:2:10: 'env.A': an environment variable's value cannot hold a NUL";
-        QTest::newRow("env not a map") << QByteArray("command: [a]\nenv: [A=1]\n") << "spec.yaml:2:6: 'env' must be a mapping of names to values";
-        QTest::newRow("gpus vs ranks") << QByteArray("command: [a]\nresources: {ranks_per_node: 4, gpus: [0, 1]}\n") << "spec.yaml:2:38: 2 GPUs for 4 ranks per node";
-        QTest::newRow("duplicate gpu") << QByteArray("command: [a]\nresources: {gpus: [1, 1]}\n") << "spec.yaml:2:23: GPU 1 is listed twice";
-        QTest::newRow("nodes on local") << QByteArray("command: [a]\nresources: {nodes: 2}\n") << "spec.yaml:2:20: 2 nodes need a cluster backend";
-        QTest::newRow("slurm on local") << QByteArray("command: [a]\nslurm: {partition: gpu}\n") << "spec.yaml:2:8: 'slurm' settings need a Slurm backend";
-        QTest::newRow("local gpus on cluster") << QByteArray("command: [a]\nbackend: lab\nresources: {gpus: [0]}\n") << "spec.yaml:3:19: 'resources.gpus' picks GPUs of this machine";
-        QTest::newRow("newline in partition") << QByteArray("command: [a]\nbackend: lab\nslurm: {partition: \"gpu\\ntouch pwned #\"}\n") << "spec.yaml:3:20: 'slurm.partition' contains a control character (U+000a at position 4)";
-        QTest::newRow("unknown slurm key") << QByteArray("command: [a]\nbackend: lab\nslurm: {queue: gpu}\n") << "spec.yaml:3:9: unknown key 'queue' in 'slurm'";
-        QTest::newRow("unsupported sbatch") << QByteArray("command: [a]\nbackend: lab\nslurm: {sbatch: [--exclusive]}\n") << "spec.yaml:3:17: sbatch option --exclusive is not one Trainyard can pass";
-        QTest::newRow("bad sbatch memory") << QByteArray("command: [a]\nbackend: lab\nslurm: {sbatch: [--mem=lots]}\n") << "spec.yaml:3:17: sbatch option --mem: 'lots' is not a memory size";
-        QTest::newRow("model without size") << QByteArray("command: [a]\nmodel: {optimizer: adam}\n") << "spec.yaml:2:8: 'model' needs 'params' or a transformer shape";
-        QTest::newRow("model half a shape") << QByteArray("command: [a]\nmodel: {layers: 2, hidden: 64}\n") << "spec.yaml:2:8: a transformer shape needs all of";
-        QTest::newRow("model bad params") << QByteArray("command: [a]\nmodel: {params: many}\n") << "spec.yaml:2:17: 'model.params' must be a parameter count";
-        QTest::newRow("model bad memory") << QByteArray("command: [a]\nmodel: {params: 7B, gpu_memory: big}\n") << "spec.yaml:2:33: 'model.gpu_memory' must be a size";
-        QTest::newRow("nccl level") << QByteArray("command: [a]\nnccl: {debug: LOUD}\n") << "spec.yaml:2:15: 'nccl.debug' must be one of";
-        QTest::newRow("nccl unknown key") << QByteArray("command: [a]\nnccl:\n  p2p: true\n") << "spec.yaml:3:3: unknown key 'p2p' in 'nccl'";
+        QTest::newRow("grace past a week")
+            << QByteArray("command: [a]\ngrace_s: 3000000\n")
+            << "spec.yaml:2:10: 'grace_s' must be at most 604800 seconds (a week; got 3e+06)";
+        QTest::newRow("hang timeout 1e300") << QByteArray("command: [a]\nhang_timeout_s: 1e300\n")
+                                            << "spec.yaml:2:17: 'hang_timeout_s' must be at most 604800 seconds";
+        QTest::newRow("env name with =") << QByteArray("command: [a]\nenv: {\"A=B\": x}\n")
+                                         << "spec.yaml:2:6: 'env': environment variable name 'A=B' contains '='";
+        QTest::newRow("env name empty") << QByteArray("command: [a]\nenv: {\"\": x}\n")
+                                        << "spec.yaml:2:6: 'env': an environment variable needs a name";
+        QTest::newRow("env value with NUL")
+            << QByteArray("command: [a]\nenv: {A: \"x\\0y\"}\n")
+            << "spec.yaml:2:10: 'env.A': an environment variable's value cannot hold a NUL";
+        QTest::newRow("env not a map") << QByteArray("command: [a]\nenv: [A=1]\n")
+                                       << "spec.yaml:2:6: 'env' must be a mapping of names to values";
+        QTest::newRow("gpus vs ranks") << QByteArray("command: [a]\nresources: {ranks_per_node: 4, gpus: [0, 1]}\n")
+                                       << "spec.yaml:2:38: 2 GPUs for 4 ranks per node";
+        QTest::newRow("duplicate gpu") << QByteArray("command: [a]\nresources: {gpus: [1, 1]}\n")
+                                       << "spec.yaml:2:23: GPU 1 is listed twice";
+        QTest::newRow("nodes on local") << QByteArray("command: [a]\nresources: {nodes: 2}\n")
+                                        << "spec.yaml:2:20: 2 nodes need a cluster backend";
+        QTest::newRow("slurm on local") << QByteArray("command: [a]\nslurm: {partition: gpu}\n")
+                                        << "spec.yaml:2:8: 'slurm' settings need a Slurm backend";
+        QTest::newRow("local gpus on cluster") << QByteArray("command: [a]\nbackend: lab\nresources: {gpus: [0]}\n")
+                                               << "spec.yaml:3:19: 'resources.gpus' picks GPUs of this machine";
+        QTest::newRow("newline in partition")
+            << QByteArray("command: [a]\nbackend: lab\nslurm: {partition: \"gpu\\ntouch pwned #\"}\n")
+            << "spec.yaml:3:20: 'slurm.partition' contains a control character (U+000a at position 4)";
+        QTest::newRow("unknown slurm key") << QByteArray("command: [a]\nbackend: lab\nslurm: {queue: gpu}\n")
+                                           << "spec.yaml:3:9: unknown key 'queue' in 'slurm'";
+        QTest::newRow("unsupported sbatch")
+            << QByteArray("command: [a]\nbackend: lab\nslurm: {sbatch: [--exclusive]}\n")
+            << "spec.yaml:3:17: sbatch option --exclusive is not one Trainyard can pass";
+        QTest::newRow("bad sbatch memory") << QByteArray("command: [a]\nbackend: lab\nslurm: {sbatch: [--mem=lots]}\n")
+                                           << "spec.yaml:3:17: sbatch option --mem: 'lots' is not a memory size";
+        QTest::newRow("model without size") << QByteArray("command: [a]\nmodel: {optimizer: adam}\n")
+                                            << "spec.yaml:2:8: 'model' needs 'params' or a transformer shape";
+        QTest::newRow("model half a shape") << QByteArray("command: [a]\nmodel: {layers: 2, hidden: 64}\n")
+                                            << "spec.yaml:2:8: a transformer shape needs all of";
+        QTest::newRow("model bad params") << QByteArray("command: [a]\nmodel: {params: many}\n")
+                                          << "spec.yaml:2:17: 'model.params' must be a parameter count";
+        QTest::newRow("model bad memory") << QByteArray("command: [a]\nmodel: {params: 7B, gpu_memory: big}\n")
+                                          << "spec.yaml:2:33: 'model.gpu_memory' must be a size";
+        QTest::newRow("nccl level") << QByteArray("command: [a]\nnccl: {debug: LOUD}\n")
+                                    << "spec.yaml:2:15: 'nccl.debug' must be one of";
+        QTest::newRow("nccl unknown key")
+            << QByteArray("command: [a]\nnccl:\n  p2p: true\n") << "spec.yaml:3:3: unknown key 'p2p' in 'nccl'";
         QTest::newRow("bad yaml") << QByteArray("command: [a\n") << "spec.yaml:2:1: not valid YAML";
         QTest::newRow("not a mapping") << QByteArray("- a\n- b\n") << "spec.yaml:1:1: a run spec must be a mapping";
         // Issue 15, defect 14: these were accepted silently.
-        QTest::newRow("latin-1 byte") << QByteArray("command: [a]\nname: caf\xe9\n") << "spec.yaml:2:10: not UTF-8 text";
-        QTest::newRow("overlong utf-8") << QByteArray("command: [a]\nname: \xc0\xaf\n") << "spec.yaml:2:7: not UTF-8 text";
-        QTest::newRow("duplicate top-level key") << QByteArray("command: [a]\nname: x\nname: y\n") << "spec.yaml:3:1: 'name' is given twice in the same mapping";
-        QTest::newRow("duplicate nested key") << QByteArray("command: [a]\nparams:\n  lr: 0.1\n  lr: 0.2\n") << "spec.yaml:4:3: 'lr' is given twice in the same mapping";
+        QTest::newRow("latin-1 byte") << QByteArray("command: [a]\nname: caf\xe9\n")
+                                      << "spec.yaml:2:10: not UTF-8 text";
+        QTest::newRow("overlong utf-8") << QByteArray("command: [a]\nname: \xc0\xaf\n")
+                                        << "spec.yaml:2:7: not UTF-8 text";
+        QTest::newRow("duplicate top-level key") << QByteArray("command: [a]\nname: x\nname: y\n")
+                                                 << "spec.yaml:3:1: 'name' is given twice in the same mapping";
+        QTest::newRow("duplicate nested key") << QByteArray("command: [a]\nparams:\n  lr: 0.1\n  lr: 0.2\n")
+                                              << "spec.yaml:4:3: 'lr' is given twice in the same mapping";
         // Found by fuzz_runspec: an alias that refers to itself sent the duplicate-key check into endless recursion.
-        QTest::newRow("alias of itself") << QByteArray("command: [a]\nparams: &x [*x]\n") << "spec.yaml:2:9: the spec nests deeper than 32 levels";
-        QTest::newRow("NUL in command") << QByteArray("command: [python3, \"train\\0.py\"]\n") << "spec.yaml:1:20: 'command' element 2 holds a NUL byte";
+        QTest::newRow("alias of itself") << QByteArray("command: [a]\nparams: &x [*x]\n")
+                                         << "spec.yaml:2:9: the spec nests deeper than 32 levels";
+        QTest::newRow("NUL in command") << QByteArray("command: [python3, \"train\\0.py\"]\n")
+                                        << "spec.yaml:1:20: 'command' element 2 holds a NUL byte";
     }
     void errorsNameLineColumnAndExpectedType()
     {

@@ -20,7 +20,8 @@ LaunchRequest twoNodeRequest()
     LaunchRequest request;
     request.runId = QStringLiteral("20261124-120000-abcdef");
     request.runDir = QStringLiteral("/shared/ws/runs/20261124-120000-abcdef");
-    request.command = {QStringLiteral("/usr/bin/python3"), QStringLiteral("train.py"), QStringLiteral("--name"), QStringLiteral("it's")};
+    request.command = {QStringLiteral("/usr/bin/python3"), QStringLiteral("train.py"), QStringLiteral("--name"),
+                       QStringLiteral("it's")};
     request.cwd = QStringLiteral("/shared/code");
     request.nprocPerNode = 4;
     request.nnodes = 2;
@@ -58,20 +59,24 @@ private slots:
         settings.cpusPerTask = 32;
         settings.gpusPerNode = 4;
         settings.sbatchOptions = {QStringLiteral("--qos=high"), QStringLiteral("--mem=256G")};
-        const QMap<QString, QString> environment{{QStringLiteral("TRAINYARD_PYTHON_DIR"), QStringLiteral("/opt/ty/python")}};
-        auto submission = buildSlurmSubmission(twoNodeRequest(), settings, QStringLiteral("trainyard-run"), QStringLiteral("/opt/my tools/trainyard"), environment);
+        const QMap<QString, QString> environment{
+            {QStringLiteral("TRAINYARD_PYTHON_DIR"), QStringLiteral("/opt/ty/python")}};
+        auto submission = buildSlurmSubmission(twoNodeRequest(), settings, QStringLiteral("trainyard-run"),
+                                               QStringLiteral("/opt/my tools/trainyard"), environment);
         QVERIFY2(submission, submission ? "" : qPrintable(submission.error()));
 
         const QString script = QString::fromUtf8(submission->script);
         QVERIFY(script.startsWith(QStringLiteral("#!/bin/bash\n")));
-        for (const QString &directive : {QStringLiteral("#SBATCH --nodes=2\n"), QStringLiteral("#SBATCH --ntasks-per-node=1\n"),
-                                         QStringLiteral("#SBATCH --cpus-per-task=32\n"), QStringLiteral("#SBATCH --gpus-per-node=4\n"),
-                                         QStringLiteral("#SBATCH --time=120\n"), QStringLiteral("#SBATCH --partition=gpu\n"),
-                                         QStringLiteral("#SBATCH --account=ml-team\n"), QStringLiteral("#SBATCH --qos=high\n"),
-                                         QStringLiteral("#SBATCH --mem=256G\n")})
+        for (const QString &directive :
+             {QStringLiteral("#SBATCH --nodes=2\n"), QStringLiteral("#SBATCH --ntasks-per-node=1\n"),
+              QStringLiteral("#SBATCH --cpus-per-task=32\n"), QStringLiteral("#SBATCH --gpus-per-node=4\n"),
+              QStringLiteral("#SBATCH --time=120\n"), QStringLiteral("#SBATCH --partition=gpu\n"),
+              QStringLiteral("#SBATCH --account=ml-team\n"), QStringLiteral("#SBATCH --qos=high\n"),
+              QStringLiteral("#SBATCH --mem=256G\n")})
             QVERIFY2(script.contains(directive), qPrintable(directive + script));
-        QVERIFY2(script.contains(QStringLiteral("exec srun --nodes=2 --ntasks-per-node=1 --kill-on-bad-exit=1 --unbuffered --cpus-per-task=32 "
-                                                "'/opt/my tools/trainyard' agent --run-dir /shared/ws/runs/20261124-120000-abcdef\n")),
+        QVERIFY2(script.contains(QStringLiteral(
+                     "exec srun --nodes=2 --ntasks-per-node=1 --kill-on-bad-exit=1 --unbuffered --cpus-per-task=32 "
+                     "'/opt/my tools/trainyard' agent --run-dir /shared/ws/runs/20261124-120000-abcdef\n")),
                  qPrintable(script));
 
         // slurmrestd ignores #SBATCH lines: the same settings go in the job description.
@@ -88,7 +93,8 @@ private slots:
         QCOMPARE(job.value(QStringLiteral("qos")).toString(), QStringLiteral("high"));
         QCOMPARE(job.value(QStringLiteral("memory_per_node")).toInteger(), 256 * 1024);
         QCOMPARE(job.value(QStringLiteral("current_working_directory")).toString(), twoNodeRequest().runDir);
-        QCOMPARE(job.value(QStringLiteral("standard_output")).toString(), twoNodeRequest().runDir + QStringLiteral("/slurm-%j.out"));
+        QCOMPARE(job.value(QStringLiteral("standard_output")).toString(),
+                 twoNodeRequest().runDir + QStringLiteral("/slurm-%j.out"));
         const QJsonObject env = job.value(QStringLiteral("environment")).toObject();
         QCOMPARE(env.value(QStringLiteral("TRAINYARD_PYTHON_DIR")).toString(), QStringLiteral("/opt/ty/python"));
         QCOMPARE(env.value(QStringLiteral("PATH")).toString(), QStringLiteral("/usr/local/bin:/usr/bin:/bin"));
@@ -98,9 +104,11 @@ private slots:
     {
         LaunchRequest relative = twoNodeRequest();
         relative.runDir = QStringLiteral("runs/x");
-        auto refused = buildSlurmSubmission(relative, {}, QStringLiteral("j"), QStringLiteral("/usr/bin/trainyard"), {});
+        auto refused =
+            buildSlurmSubmission(relative, {}, QStringLiteral("j"), QStringLiteral("/usr/bin/trainyard"), {});
         QVERIFY(!refused);
-        QVERIFY2(refused.error().contains(QStringLiteral("must be an absolute path on a file system every node sees")), qPrintable(refused.error()));
+        QVERIFY2(refused.error().contains(QStringLiteral("must be an absolute path on a file system every node sees")),
+                 qPrintable(refused.error()));
 
         LaunchRequest withGpus = twoNodeRequest();
         withGpus.gpus = {0, 1, 2, 3};
@@ -110,16 +118,20 @@ private slots:
 
         SlurmJobSettings badOption;
         badOption.sbatchOptions = {QStringLiteral("--exclusive")};
-        refused = buildSlurmSubmission(twoNodeRequest(), badOption, QStringLiteral("j"), QStringLiteral("/usr/bin/trainyard"), {});
+        refused = buildSlurmSubmission(twoNodeRequest(), badOption, QStringLiteral("j"),
+                                       QStringLiteral("/usr/bin/trainyard"), {});
         QVERIFY(!refused);
-        QVERIFY2(refused.error().contains(QStringLiteral("--exclusive is not one Trainyard can pass")), qPrintable(refused.error()));
+        QVERIFY2(refused.error().contains(QStringLiteral("--exclusive is not one Trainyard can pass")),
+                 qPrintable(refused.error()));
 
         // A newline in a value is never written into the script, whatever let it through (issue 15, defect 8).
         SlurmJobSettings injected;
         injected.partition = QStringLiteral("gpu\ntouch pwned #");
-        refused = buildSlurmSubmission(twoNodeRequest(), injected, QStringLiteral("j"), QStringLiteral("/usr/bin/trainyard"), {});
+        refused = buildSlurmSubmission(twoNodeRequest(), injected, QStringLiteral("j"),
+                                       QStringLiteral("/usr/bin/trainyard"), {});
         QVERIFY(!refused);
-        QVERIFY2(refused.error().contains(QStringLiteral("contains a control character (U+000a")), qPrintable(refused.error()));
+        QVERIFY2(refused.error().contains(QStringLiteral("contains a control character (U+000a")),
+                 qPrintable(refused.error()));
         refused = buildSlurmSubmission(twoNodeRequest(), {}, QStringLiteral("j"), QStringLiteral("/usr/bin/trainyard"),
                                        {{QStringLiteral("A"), QStringLiteral("x\ntouch pwned")}});
         QVERIFY(!refused);
@@ -129,7 +141,8 @@ private slots:
         SlurmClient client({QStringLiteral("http://127.0.0.1:1"), QStringLiteral("alice\r\nX-Injected: 1"), "token"});
         auto answered = client.ping();
         QVERIFY(!answered);
-        QVERIFY2(answered.error().contains(QStringLiteral("the Slurm user name contains a control character")), qPrintable(answered.error()));
+        QVERIFY2(answered.error().contains(QStringLiteral("the Slurm user name contains a control character")),
+                 qPrintable(answered.error()));
     }
 
     void sbatchOptionsBecomeJobFields_data()
@@ -137,16 +150,26 @@ private slots:
         QTest::addColumn<QString>("option");
         QTest::addColumn<QString>("field");
         QTest::addColumn<QJsonValue>("value");
-        QTest::newRow("comment") << "--comment=nightly eval" << "comment" << QJsonValue(QStringLiteral("nightly eval"));
-        QTest::newRow("as #SBATCH line") << "#SBATCH --qos=low" << "qos" << QJsonValue(QStringLiteral("low"));
-        QTest::newRow("constraint") << "--constraint=a100&ib" << "constraints" << QJsonValue(QStringLiteral("a100&ib"));
-        QTest::newRow("mem in G") << "--mem=64G" << "memory_per_node" << QJsonValue(65536);
-        QTest::newRow("mem in MiB") << "--mem=4096" << "memory_per_node" << QJsonValue(4096);
-        QTest::newRow("mem in K rounds up") << "--mem-per-cpu=1500K" << "memory_per_cpu" << QJsonValue(2);
-        QTest::newRow("mem per gpu in T") << "--mem-per-gpu=1T" << "memory_per_gpu" << QJsonValue(1024 * 1024);
-        QTest::newRow("nice") << "--nice=10" << "nice" << QJsonValue(10);
-        QTest::newRow("requeue") << "--requeue" << "requeue" << QJsonValue(true);
-        QTest::newRow("no requeue") << "--no-requeue" << "requeue" << QJsonValue(false);
+        QTest::newRow("comment") << "--comment=nightly eval"
+                                 << "comment" << QJsonValue(QStringLiteral("nightly eval"));
+        QTest::newRow("as #SBATCH line") << "#SBATCH --qos=low"
+                                         << "qos" << QJsonValue(QStringLiteral("low"));
+        QTest::newRow("constraint") << "--constraint=a100&ib"
+                                    << "constraints" << QJsonValue(QStringLiteral("a100&ib"));
+        QTest::newRow("mem in G") << "--mem=64G"
+                                  << "memory_per_node" << QJsonValue(65536);
+        QTest::newRow("mem in MiB") << "--mem=4096"
+                                    << "memory_per_node" << QJsonValue(4096);
+        QTest::newRow("mem in K rounds up") << "--mem-per-cpu=1500K"
+                                            << "memory_per_cpu" << QJsonValue(2);
+        QTest::newRow("mem per gpu in T") << "--mem-per-gpu=1T"
+                                          << "memory_per_gpu" << QJsonValue(1024 * 1024);
+        QTest::newRow("nice") << "--nice=10"
+                              << "nice" << QJsonValue(10);
+        QTest::newRow("requeue") << "--requeue"
+                                 << "requeue" << QJsonValue(true);
+        QTest::newRow("no requeue") << "--no-requeue"
+                                    << "requeue" << QJsonValue(false);
     }
     void sbatchOptionsBecomeJobFields()
     {
@@ -163,12 +186,19 @@ private slots:
     {
         QTest::addColumn<QString>("option");
         QTest::addColumn<QString>("message");
-        QTest::newRow("unsupported") << "--exclusive" << "sbatch option --exclusive is not one Trainyard can pass through slurmrestd; supported: --qos";
-        QTest::newRow("short form") << "-p gpu" << "sbatch option '-p gpu' must be written --name=value";
-        QTest::newRow("missing value") << "--qos" << "sbatch option --qos needs a value";
-        QTest::newRow("flag with value") << "--requeue=yes" << "sbatch option --requeue takes no value";
-        QTest::newRow("bad number") << "--nice=low" << "sbatch option --nice: 'low' is not a whole number";
-        QTest::newRow("bad memory") << "--mem=1.5G" << "sbatch option --mem: '1.5G' is not a memory size";
+        QTest::newRow("unsupported")
+            << "--exclusive"
+            << "sbatch option --exclusive is not one Trainyard can pass through slurmrestd; supported: --qos";
+        QTest::newRow("short form") << "-p gpu"
+                                    << "sbatch option '-p gpu' must be written --name=value";
+        QTest::newRow("missing value") << "--qos"
+                                       << "sbatch option --qos needs a value";
+        QTest::newRow("flag with value") << "--requeue=yes"
+                                         << "sbatch option --requeue takes no value";
+        QTest::newRow("bad number") << "--nice=low"
+                                    << "sbatch option --nice: 'low' is not a whole number";
+        QTest::newRow("bad memory") << "--mem=1.5G"
+                                    << "sbatch option --mem: '1.5G' is not a memory size";
     }
     void badSbatchOptionsAreNamed()
     {
@@ -186,19 +216,32 @@ private slots:
         QTest::addColumn<QString>("state");
         QTest::addColumn<QString>("status");
         QTest::addColumn<bool>("final");
-        QTest::newRow("pending") << "PENDING" << "queued" << false;
-        QTest::newRow("requeued") << "REQUEUED" << "queued" << false;
-        QTest::newRow("configuring") << "CONFIGURING" << "running" << false;
-        QTest::newRow("running") << "RUNNING" << "running" << false;
-        QTest::newRow("completing") << "COMPLETING" << "running" << false;
-        QTest::newRow("completed") << "COMPLETED" << "succeeded" << true;
-        QTest::newRow("cancelled") << "CANCELLED" << "canceled" << true;
-        QTest::newRow("failed") << "FAILED" << "failed" << true;
-        QTest::newRow("timeout") << "TIMEOUT" << "failed" << true;
-        QTest::newRow("node fail") << "NODE_FAIL" << "failed" << true;
-        QTest::newRow("oom") << "OUT_OF_MEMORY" << "failed" << true;
-        QTest::newRow("preempted") << "PREEMPTED" << "failed" << true;
-        QTest::newRow("boot fail") << "BOOT_FAIL" << "failed" << true;
+        QTest::newRow("pending") << "PENDING"
+                                 << "queued" << false;
+        QTest::newRow("requeued") << "REQUEUED"
+                                  << "queued" << false;
+        QTest::newRow("configuring") << "CONFIGURING"
+                                     << "running" << false;
+        QTest::newRow("running") << "RUNNING"
+                                 << "running" << false;
+        QTest::newRow("completing") << "COMPLETING"
+                                    << "running" << false;
+        QTest::newRow("completed") << "COMPLETED"
+                                   << "succeeded" << true;
+        QTest::newRow("cancelled") << "CANCELLED"
+                                   << "canceled" << true;
+        QTest::newRow("failed") << "FAILED"
+                                << "failed" << true;
+        QTest::newRow("timeout") << "TIMEOUT"
+                                 << "failed" << true;
+        QTest::newRow("node fail") << "NODE_FAIL"
+                                   << "failed" << true;
+        QTest::newRow("oom") << "OUT_OF_MEMORY"
+                             << "failed" << true;
+        QTest::newRow("preempted") << "PREEMPTED"
+                                   << "failed" << true;
+        QTest::newRow("boot fail") << "BOOT_FAIL"
+                                   << "failed" << true;
     }
     void slurmStatesMapToRunStates()
     {
@@ -212,10 +255,14 @@ private slots:
     void jobAnswersAreRead()
     {
         // As slurmrestd 22.05 (openapi v0.0.38) answers GET /job/N, trimmed to the fields read.
-        QJsonObject timedOut{{QStringLiteral("job_id"), 42}, {QStringLiteral("job_state"), QStringLiteral("TIMEOUT")},
-                             {QStringLiteral("state_reason"), QStringLiteral("TimeLimit")}, {QStringLiteral("nodes"), QStringLiteral("gpu[01-02]")},
-                             {QStringLiteral("batch_host"), QStringLiteral("gpu01")}, {QStringLiteral("exit_code"), 15},
-                             {QStringLiteral("submit_time"), 1795561993}, {QStringLiteral("start_time"), 1795561995},
+        QJsonObject timedOut{{QStringLiteral("job_id"), 42},
+                             {QStringLiteral("job_state"), QStringLiteral("TIMEOUT")},
+                             {QStringLiteral("state_reason"), QStringLiteral("TimeLimit")},
+                             {QStringLiteral("nodes"), QStringLiteral("gpu[01-02]")},
+                             {QStringLiteral("batch_host"), QStringLiteral("gpu01")},
+                             {QStringLiteral("exit_code"), 15},
+                             {QStringLiteral("submit_time"), 1795561993},
+                             {QStringLiteral("start_time"), 1795561995},
                              {QStringLiteral("end_time"), 1795565595}};
         const SlurmJobInfo job = parseSlurmJob(timedOut);
         QCOMPARE(job.jobId, 42);
@@ -224,14 +271,16 @@ private slots:
         QCOMPARE(job.exitSignal.value_or(-1), 15); // a wait status: SIGTERM in the low bits
         QCOMPARE(job.submitTime, QDateTime::fromSecsSinceEpoch(1795561993, Qt::UTC));
         QCOMPARE(job.startTime, QDateTime::fromSecsSinceEpoch(1795561995, Qt::UTC));
-        QCOMPARE(describeSlurmEnd(job), QStringLiteral("Slurm job 42 ended TIMEOUT by signal 15 (reason TimeLimit) on gpu[01-02]"));
+        QCOMPARE(describeSlurmEnd(job),
+                 QStringLiteral("Slurm job 42 ended TIMEOUT by signal 15 (reason TimeLimit) on gpu[01-02]"));
 
         QJsonObject failed = timedOut;
         failed.insert(QStringLiteral("job_state"), QStringLiteral("FAILED"));
         failed.insert(QStringLiteral("exit_code"), 2 << 8);
         failed.insert(QStringLiteral("state_reason"), QStringLiteral("NonZeroExitCode"));
         QCOMPARE(parseSlurmJob(failed).exitCode.value_or(-1), 2);
-        QCOMPARE(describeSlurmEnd(parseSlurmJob(failed)), QStringLiteral("Slurm job 42 ended FAILED with exit code 2 (reason NonZeroExitCode) on gpu[01-02]"));
+        QCOMPARE(describeSlurmEnd(parseSlurmJob(failed)),
+                 QStringLiteral("Slurm job 42 ended FAILED with exit code 2 (reason NonZeroExitCode) on gpu[01-02]"));
 
         // A pending job reports its expected start in start_time: not a start.
         QJsonObject pending = timedOut;
@@ -261,7 +310,8 @@ private slots:
         QCOMPARE(back->nccl.traceBufferSize, -1);
         QCOMPARE(back->nccl.socketIfname, QStringLiteral("^lo"));
 
-        auto broken = launchRequestFromJson(QJsonObject{{QStringLiteral("run_dir"), QStringLiteral("/x")}}, QStringLiteral("/x/agent.json"));
+        auto broken = launchRequestFromJson(QJsonObject{{QStringLiteral("run_dir"), QStringLiteral("/x")}},
+                                            QStringLiteral("/x/agent.json"));
         QVERIFY(!broken);
         QCOMPARE(broken.error(), QStringLiteral("/x/agent.json: 'command' is missing or of the wrong type"));
     }
@@ -308,7 +358,8 @@ private slots:
         QCOMPARE(loadBackendProfiles(workspace.path())->size(), 1);
         const auto missing = findBackendProfile(workspace.path(), QStringLiteral("lab"));
         QVERIFY(!missing);
-        QVERIFY2(missing.error().contains(QStringLiteral("backend 'lab' is not defined")) && missing.error().contains(QStringLiteral("profiles: other")),
+        QVERIFY2(missing.error().contains(QStringLiteral("backend 'lab' is not defined"))
+                     && missing.error().contains(QStringLiteral("profiles: other")),
                  qPrintable(missing.error()));
     }
 
@@ -316,18 +367,31 @@ private slots:
     {
         QTest::addColumn<QByteArray>("yaml");
         QTest::addColumn<QString>("message");
-        QTest::newRow("unknown key") << QByteArray("lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  partiton: gpu\n") << "backends.yaml:5:3: unknown key 'partiton' in profile 'lab'";
-        QTest::newRow("bad url") << QByteArray("lab:\n  url: login1:6820\n  user: u\n  token_file: /t\n") << "backends.yaml:2:3: profile 'lab': url 'login1:6820' is not an http(s) address";
-        QTest::newRow("no user") << QByteArray("lab:\n  url: http://a:1\n  token_file: /t\n") << "backends.yaml:2:3: profile 'lab': 'user'";
-        QTest::newRow("relative token") << QByteArray("lab:\n  url: http://a:1\n  user: u\n  token_file: t.token\n") << "backends.yaml:2:3: profile 'lab': 'token_file' must be an absolute path";
-        QTest::newRow("local name") << QByteArray("local:\n  url: http://a:1\n  user: u\n  token_file: /t\n") << "backends.yaml:2:3: 'local' is this machine's backend";
-        QTest::newRow("bad sbatch") << QByteArray("lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  sbatch: [--exclusive]\n") << "backends.yaml:2:3: profile 'lab': sbatch option --exclusive";
-        QTest::newRow("not a number") << QByteArray("lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  gpus_per_node: eight\n") << "backends.yaml:5:18: profile 'lab'";
+        QTest::newRow("unknown key") << QByteArray(
+            "lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  partiton: gpu\n")
+                                     << "backends.yaml:5:3: unknown key 'partiton' in profile 'lab'";
+        QTest::newRow("bad url") << QByteArray("lab:\n  url: login1:6820\n  user: u\n  token_file: /t\n")
+                                 << "backends.yaml:2:3: profile 'lab': url 'login1:6820' is not an http(s) address";
+        QTest::newRow("no user") << QByteArray("lab:\n  url: http://a:1\n  token_file: /t\n")
+                                 << "backends.yaml:2:3: profile 'lab': 'user'";
+        QTest::newRow("relative token") << QByteArray("lab:\n  url: http://a:1\n  user: u\n  token_file: t.token\n")
+                                        << "backends.yaml:2:3: profile 'lab': 'token_file' must be an absolute path";
+        QTest::newRow("local name") << QByteArray("local:\n  url: http://a:1\n  user: u\n  token_file: /t\n")
+                                    << "backends.yaml:2:3: 'local' is this machine's backend";
+        QTest::newRow("bad sbatch") << QByteArray(
+            "lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  sbatch: [--exclusive]\n")
+                                    << "backends.yaml:2:3: profile 'lab': sbatch option --exclusive";
+        QTest::newRow("not a number") << QByteArray(
+            "lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  gpus_per_node: eight\n")
+                                      << "backends.yaml:5:18: profile 'lab'";
         // Control characters would become a header of their own, or a line of the job script (issue 15, defect 8).
-        QTest::newRow("header injection") << QByteArray("lab:\n  url: http://a:1\n  user: \"alice\\r\\nX-Injected: 1\"\n  token_file: /t\n")
-                                          << "backends.yaml:2:3: profile 'lab': 'user' contains a control character (U+000d at position 6)";
-        QTest::newRow("script injection") << QByteArray("lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  partition: \"gpu\\ntouch pwned #\"\n")
-                                          << "backends.yaml:2:3: profile 'lab': 'partition' contains a control character (U+000a at position 4)";
+        QTest::newRow("header injection")
+            << QByteArray("lab:\n  url: http://a:1\n  user: \"alice\\r\\nX-Injected: 1\"\n  token_file: /t\n")
+            << "backends.yaml:2:3: profile 'lab': 'user' contains a control character (U+000d at position 6)";
+        QTest::newRow("script injection")
+            << QByteArray(
+                   "lab:\n  url: http://a:1\n  user: u\n  token_file: /t\n  partition: \"gpu\\ntouch pwned #\"\n")
+            << "backends.yaml:2:3: profile 'lab': 'partition' contains a control character (U+000a at position 4)";
     }
     void badProfilesAreNamed()
     {
@@ -349,7 +413,8 @@ private slots:
         profile.tokenFile = writeFile(dir.filePath(QStringLiteral("open.token")), "SLURM_JWT=eyJ.secret.sig\n", 0644);
         auto token = readBackendToken(profile);
         QVERIFY(!token);
-        QVERIFY2(token.error().contains(QStringLiteral("can be read by others (mode 644); run `chmod 600")), qPrintable(token.error()));
+        QVERIFY2(token.error().contains(QStringLiteral("can be read by others (mode 644); run `chmod 600")),
+                 qPrintable(token.error()));
         QVERIFY(!token.error().contains(QStringLiteral("secret")));
 
         ::chmod(QFile::encodeName(profile.tokenFile).constData(), 0600);
@@ -362,7 +427,7 @@ private slots:
 
         const QString written = dir.filePath(QStringLiteral("tokens/lab.token"));
         QVERIFY(writeTokenFile(written, "abc.def.ghi"));
-        struct stat info {};
+        struct stat info { };
         QCOMPARE(::stat(QFile::encodeName(written).constData(), &info), 0);
         QCOMPARE(int(info.st_mode & 0777), 0600);
         profile.tokenFile = written;
@@ -378,12 +443,14 @@ private slots:
         const SlurmClient client(endpoint);
         const auto pinged = client.ping();
         QVERIFY(!pinged);
-        QVERIFY2(pinged.error().startsWith(QStringLiteral("cannot reach the cluster: slurmrestd at http://127.0.0.1:9 cannot be reached: ")),
+        QVERIFY2(pinged.error().startsWith(
+                     QStringLiteral("cannot reach the cluster: slurmrestd at http://127.0.0.1:9 cannot be reached: ")),
                  qPrintable(pinged.error()));
         QVERIFY(!pinged.error().contains(QStringLiteral("secret-token")));
         const auto submitted = client.submit(QJsonObject{});
         QVERIFY(!submitted);
-        QVERIFY(submitted.error().startsWith(QStringLiteral("cannot submit the job: slurmrestd at http://127.0.0.1:9 cannot be reached")));
+        QVERIFY(submitted.error().startsWith(
+            QStringLiteral("cannot submit the job: slurmrestd at http://127.0.0.1:9 cannot be reached")));
     }
 };
 

@@ -42,7 +42,8 @@ private slots:
         QCOMPARE(stored->tags, (QStringList{"amp", "baseline"}));
         QCOMPARE(toString(stored->status), toString(RunStatus::Queued));
         QCOMPARE(stored->createdAt, run.createdAt);
-        QCOMPARE(connection->queryInt("SELECT count(*) FROM params WHERE key='lr' AND value='0.001'").value(), std::int64_t(1));
+        QCOMPARE(connection->queryInt("SELECT count(*) FROM params WHERE key='lr' AND value='0.001'").value(),
+                 std::int64_t(1));
     }
 
     void statusChangesSetTimesAndEvents()
@@ -53,7 +54,10 @@ private slots:
         const QString id = workspace.addRun(QStringLiteral("r"), RunStatus::Queued, {}, t0);
         QVERIFY(workspace.writer().recordStatus(id, RunStatus::Starting, t0.addSecs(2)).get().ok());
         QVERIFY(workspace.writer().recordStatus(id, RunStatus::Running, t0.addSecs(3)).get().ok());
-        QVERIFY(workspace.writer().recordStatus(id, RunStatus::Restarting, t0.addSecs(10), QStringLiteral("rank 1 failed")).get().ok());
+        QVERIFY(workspace.writer()
+                    .recordStatus(id, RunStatus::Restarting, t0.addSecs(10), QStringLiteral("rank 1 failed"))
+                    .get()
+                    .ok());
         QVERIFY(workspace.writer().recordStatus(id, RunStatus::Running, t0.addSecs(12)).get().ok());
         QVERIFY(workspace.writer().recordStatus(id, RunStatus::Failed, t0.addSecs(60)).get().ok());
 
@@ -69,16 +73,19 @@ private slots:
         QStringList transitions;
         for (const RunEvent &event : events.value())
             transitions << event.fromStatus + QStringLiteral("->") + event.toStatus;
-        QCOMPARE(transitions, (QStringList{"->queued", "queued->starting", "starting->running", "running->restarting",
-                                           "restarting->running", "running->failed"}));
+        QCOMPARE(transitions,
+                 (QStringList{"->queued", "queued->starting", "starting->running", "running->restarting",
+                              "restarting->running", "running->failed"}));
         QCOMPARE(events->at(3).detail, QStringLiteral("rank 1 failed"));
     }
 
     void unknownRunIsAnErrorNamingIt()
     {
         test::TestWorkspace workspace;
-        auto result = workspace.writer().recordStatus(QStringLiteral("no-such-run"), RunStatus::Running,
-                                                      QDateTime::currentDateTimeUtc()).get();
+        auto result =
+            workspace.writer()
+                .recordStatus(QStringLiteral("no-such-run"), RunStatus::Running, QDateTime::currentDateTimeUtc())
+                .get();
         QVERIFY(!result.ok());
         QVERIFY(result.error().contains(QStringLiteral("no-such-run")));
     }
@@ -89,7 +96,8 @@ private slots:
         std::vector<std::future<Result<void>>> results;
         auto insertTag = [](QString tag) {
             return [tag](SqliteConnection &connection) -> Result<void> {
-                auto statement = connection.prepare("INSERT INTO runs (id, name, status, created_ms, command, cwd) VALUES (?, 'n', 'queued', 0, '[]', '/')");
+                auto statement = connection.prepare("INSERT INTO runs (id, name, status, created_ms, command, cwd) "
+                                                    "VALUES (?, 'n', 'queued', 0, '[]', '/')");
                 if (!statement)
                     return fail(statement.error());
                 statement->bind(1, tag);

@@ -84,8 +84,10 @@ private:
     }
     QString sampleFile(const QString &variant)
     {
-        const QStringList files = QDir(samplesDir() + QLatin1Char('/') + variant).entryList({QStringLiteral("events.out.tfevents.*")}, QDir::Files);
-        return files.isEmpty() ? QString() : samplesDir() + QLatin1Char('/') + variant + QLatin1Char('/') + files.first();
+        const QStringList files = QDir(samplesDir() + QLatin1Char('/') + variant)
+                                      .entryList({QStringLiteral("events.out.tfevents.*")}, QDir::Files);
+        return files.isEmpty() ? QString()
+                               : samplesDir() + QLatin1Char('/') + variant + QLatin1Char('/') + files.first();
     }
 
 private slots:
@@ -101,7 +103,8 @@ private slots:
             byte = char(QRandomGenerator::global()->bounded(256));
         for (int start = 0; start < 9; ++start)
             for (int length : {0, 1, 7, 8, 9, 63, 64, 65, 4090})
-                QCOMPARE(crc32c(random.constData() + start, std::size_t(length)), crc32cWithTable(random.constData() + start, std::size_t(length)));
+                QCOMPARE(crc32c(random.constData() + start, std::size_t(length)),
+                         crc32cWithTable(random.constData() + start, std::size_t(length)));
     }
 
     void scanWaitsForAnIncompleteRecordAndSkipsDamage()
@@ -140,16 +143,20 @@ private slots:
     void realWritersEveryEncodingImportedExactly()
     {
         if (!QFile::exists(samplesDir() + QStringLiteral("/expected.json")))
-            QSKIP("../shared/realclients is absent: the real TensorBoard writers' samples are there (docs/TENSORBOARD.md)");
+            QSKIP("../shared/realclients is absent: the real TensorBoard writers' samples are there "
+                  "(docs/TENSORBOARD.md)");
         TestWorkspace space;
         QTemporaryDir logdir;
-        QVERIFY(QProcess::execute(QStringLiteral("cp"), {QStringLiteral("-r"), samplesDir() + QStringLiteral("/."), logdir.path()}) == 0);
+        QVERIFY(QProcess::execute(QStringLiteral("cp"),
+                                  {QStringLiteral("-r"), samplesDir() + QStringLiteral("/."), logdir.path()})
+                == 0);
         auto imported = importTensorBoardLogdir(space.workspace(), space.writer(), logdir.path());
         QVERIFY2(imported, imported ? "" : qPrintable(imported.error()));
         QCOMPARE(imported->runsCreated, 9);
         QVERIFY2(imported->problems.isEmpty(), qPrintable(imported->problems.join(QLatin1Char('\n'))));
 
-        const QJsonObject expected = QJsonDocument::fromJson(readAll(logdir.filePath(QStringLiteral("expected.json")))).object();
+        const QJsonObject expected =
+            QJsonDocument::fromJson(readAll(logdir.filePath(QStringLiteral("expected.json")))).object();
         auto connection = space.workspace().database().connect();
         std::int64_t compared = 0;
         for (const QJsonValue &variantValue : expected[QStringLiteral("variants")].toArray()) {
@@ -168,8 +175,11 @@ private slots:
                     QCOMPARE(stored[i].step, row[0].toInteger());
                     const double want = expectedValue(row[2]); // value_stored
                     QVERIFY2((std::isnan(want) && std::isnan(stored[i].value)) || stored[i].value == want,
-                             qPrintable(QStringLiteral("%1 %2 step %3: %4 != %5").arg(variant[QStringLiteral("variant")].toString(), key.key())
-                                            .arg(stored[i].step).arg(stored[i].value).arg(want)));
+                             qPrintable(QStringLiteral("%1 %2 step %3: %4 != %5")
+                                            .arg(variant[QStringLiteral("variant")].toString(), key.key())
+                                            .arg(stored[i].step)
+                                            .arg(stored[i].value)
+                                            .arg(want)));
                     if (!row[3].isNull())
                         QCOMPARE(stored[i].tsMs.value_or(0), std::llround(row[3].toDouble() * 1000.0));
                     ++compared;
@@ -257,8 +267,9 @@ private slots:
         QVERIFY(imported);
         QCOMPARE(imported->damagedRecords, 1);
         QCOMPARE(imported->problems.size(), 1);
-        QVERIFY2(imported->problems.first().contains(QStringLiteral("events.out.tfevents.2.host at offset %1").arg(offset)),
-                 qPrintable(imported->problems.first()));
+        QVERIFY2(
+            imported->problems.first().contains(QStringLiteral("events.out.tfevents.2.host at offset %1").arg(offset)),
+            qPrintable(imported->problems.first()));
         QCOMPARE(imported->points, 2006); // every scalar but the damaged one
     }
 
@@ -273,8 +284,10 @@ private slots:
         constexpr int kSteps = 200000;
         QByteArray buffer;
         for (int step = 0; step < kSteps; ++step) {
-            buffer += test::tensorboardScalarRecord(step, "a/fairly/long/tag/name/for/loss", float(step), 1700000000.0 + step);
-            buffer += test::tensorboardScalarRecord(step, "a/fairly/long/tag/name/for/acc", float(-step), 1700000000.0 + step);
+            buffer += test::tensorboardScalarRecord(step, "a/fairly/long/tag/name/for/loss", float(step),
+                                                    1700000000.0 + step);
+            buffer += test::tensorboardScalarRecord(step, "a/fairly/long/tag/name/for/acc", float(-step),
+                                                    1700000000.0 + step);
         }
         QVERIFY(buffer.size() > TensorBoardIngester::kMaxReadBytes);
         file.write(buffer);
@@ -284,7 +297,8 @@ private slots:
         QVERIFY(imported);
         QCOMPARE(imported->points, 2 * kSteps);
         QCOMPARE(imported->damagedRecords, 0);
-        const QList<MetricPoint> loss = series(space, imported->runIds.first(), QStringLiteral("a/fairly/long/tag/name/for/loss"));
+        const QList<MetricPoint> loss =
+            series(space, imported->runIds.first(), QStringLiteral("a/fairly/long/tag/name/for/loss"));
         QCOMPARE(loss.size(), kSteps);
         for (int step = 0; step < kSteps; step += 997)
             QCOMPARE(loss[step].value, double(step));
@@ -294,14 +308,17 @@ private slots:
     void notAnEventFileIsRefusedByName()
     {
         QTemporaryDir logdir;
-        QVERIFY(writeAll(logdir.filePath(QStringLiteral("events.out.tfevents.3.host")), "this is a text file, not TFRecord\n"));
+        QVERIFY(writeAll(logdir.filePath(QStringLiteral("events.out.tfevents.3.host")),
+                         "this is a text file, not TFRecord\n"));
         TestWorkspace space;
         auto imported = importTensorBoardLogdir(space.workspace(), space.writer(), logdir.path());
         QVERIFY(!imported);
-        QVERIFY2(imported.error().contains(QStringLiteral("events.out.tfevents.3.host: not a TensorBoard event file")), qPrintable(imported.error()));
+        QVERIFY2(imported.error().contains(QStringLiteral("events.out.tfevents.3.host: not a TensorBoard event file")),
+                 qPrintable(imported.error()));
         auto connection = space.workspace().database().connect();
         QVERIFY(runqueries::listRuns(*connection)->isEmpty());
-        QVERIFY(!importTensorBoardLogdir(space.workspace(), space.writer(), logdir.filePath(QStringLiteral("missing"))));
+        QVERIFY(
+            !importTensorBoardLogdir(space.workspace(), space.writer(), logdir.filePath(QStringLiteral("missing"))));
         QTemporaryDir empty;
         auto nothing = importTensorBoardLogdir(space.workspace(), space.writer(), empty.path());
         QVERIFY(!nothing);
@@ -321,9 +338,10 @@ private slots:
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         environment.insert(QStringLiteral("PYTHONPATH"), realClientsDir() + QStringLiteral("/mlflow-src"));
         probe.setProcessEnvironment(environment);
-        probe.start(QStringLiteral("/usr/bin/python3"), {realClientsDir() + QStringLiteral("/mlflow_probe.py"), QStringLiteral("file://") + store,
-                                                         QStringLiteral("--experiment"), QStringLiteral("lab"), QStringLiteral("--edge-cases"),
-                                                         QStringLiteral("--expect-json"), expectPath});
+        probe.start(QStringLiteral("/usr/bin/python3"),
+                    {realClientsDir() + QStringLiteral("/mlflow_probe.py"), QStringLiteral("file://") + store,
+                     QStringLiteral("--experiment"), QStringLiteral("lab"), QStringLiteral("--edge-cases"),
+                     QStringLiteral("--expect-json"), expectPath});
         QVERIFY(probe.waitForFinished(180000));
         QVERIFY2(probe.exitCode() == 0, probe.readAllStandardError().right(2000).constData());
         const QJsonObject expect = QJsonDocument::fromJson(readAll(expectPath)).object();

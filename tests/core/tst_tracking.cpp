@@ -64,7 +64,8 @@ private:
     }
     QString createRun(const QString &experimentId, const QString &name = {})
     {
-        QJsonObject body{{QStringLiteral("experiment_id"), experimentId}, {QStringLiteral("user_id"), QStringLiteral("alice")},
+        QJsonObject body{{QStringLiteral("experiment_id"), experimentId},
+                         {QStringLiteral("user_id"), QStringLiteral("alice")},
                          {QStringLiteral("start_time"), 1700000000000LL}};
         if (!name.isEmpty())
             body.insert(QStringLiteral("run_name"), name);
@@ -130,19 +131,24 @@ private slots:
 
     void experimentsAreProjects()
     {
-        auto missing = m_client->get(QStringLiteral("experiments/get-by-name"), QStringLiteral("experiment_name=vision"));
+        auto missing =
+            m_client->get(QStringLiteral("experiments/get-by-name"), QStringLiteral("experiment_name=vision"));
         QCOMPARE(missing.status, 404L);
-        QCOMPARE(missing.json().value(QStringLiteral("error_code")).toString(), QStringLiteral("RESOURCE_DOES_NOT_EXIST"));
+        QCOMPARE(missing.json().value(QStringLiteral("error_code")).toString(),
+                 QStringLiteral("RESOURCE_DOES_NOT_EXIST"));
 
         const QString id = createExperiment(QStringLiteral("vision"));
         QVERIFY(!id.isEmpty() && id != QLatin1String("0"));
         auto again = m_client->post(QStringLiteral("experiments/create"), R"({"name": "vision"})");
         QCOMPARE(again.status, 400L);
-        QCOMPARE(again.json().value(QStringLiteral("error_code")).toString(), QStringLiteral("RESOURCE_ALREADY_EXISTS"));
+        QCOMPARE(again.json().value(QStringLiteral("error_code")).toString(),
+                 QStringLiteral("RESOURCE_ALREADY_EXISTS"));
 
-        auto byName = m_client->get(QStringLiteral("experiments/get-by-name"), QStringLiteral("experiment_name=vision")).json();
+        auto byName =
+            m_client->get(QStringLiteral("experiments/get-by-name"), QStringLiteral("experiment_name=vision")).json();
         QCOMPARE(byName[QStringLiteral("experiment")][QStringLiteral("experiment_id")].toString(), id);
-        QCOMPARE(byName[QStringLiteral("experiment")][QStringLiteral("lifecycle_stage")].toString(), QStringLiteral("active"));
+        QCOMPARE(byName[QStringLiteral("experiment")][QStringLiteral("lifecycle_stage")].toString(),
+                 QStringLiteral("active"));
         auto byId = m_client->get(QStringLiteral("experiments/get"), QStringLiteral("experiment_id=") + id).json();
         QCOMPARE(byId[QStringLiteral("experiment")][QStringLiteral("name")].toString(), QStringLiteral("vision"));
         QCOMPARE(m_client->get(QStringLiteral("experiments/get"), QStringLiteral("experiment_id=999")).status, 404L);
@@ -152,7 +158,9 @@ private slots:
         launched.name = QStringLiteral("launched");
         launched.project = QStringLiteral("nlp");
         QVERIFY(m_space->writer().createRun(launched).get());
-        auto search = m_client->post(QStringLiteral("experiments/search"), R"({"filter": "name LIKE '%l%'", "max_results": 10})").json();
+        auto search =
+            m_client->post(QStringLiteral("experiments/search"), R"({"filter": "name LIKE '%l%'", "max_results": 10})")
+                .json();
         QStringList names;
         for (const QJsonValue &experiment : search[QStringLiteral("experiments")].toArray())
             names << experiment[QStringLiteral("name")].toString();
@@ -164,8 +172,11 @@ private slots:
         const QString run = createRun(createExperiment(QStringLiteral("e")), QStringLiteral("round-trip"));
         QVERIFY(!run.isEmpty());
         // int64 fields as numbers or strings; NaN and infinities as strings; a step of 10^12.
-        const QByteArray single = QStringLiteral(R"({"run_id": "%1", "key": "loss", "value": 0.5, "timestamp": "1700000000123", "step": "7"})")
-                                      .arg(run).toUtf8();
+        const QByteArray single =
+            QStringLiteral(
+                R"({"run_id": "%1", "key": "loss", "value": 0.5, "timestamp": "1700000000123", "step": "7"})")
+                .arg(run)
+                .toUtf8();
         auto logged = m_client->post(QStringLiteral("runs/log-metric"), single);
         QCOMPARE(logged.status, 200L);
         QCOMPARE(logged.body, QByteArray("{}"));
@@ -175,7 +186,9 @@ private slots:
             {"key": "loss", "value": "-Infinity", "timestamp": 1700000000400, "step": 10},
             {"key": "loss", "value": 0.25, "timestamp": 1700000000500, "step": 1000000000000},
             {"key": "acc", "value": 3, "timestamp": 1700000000600}],
-            "params": [{"key": "lr", "value": "0.001"}], "tags": [{"key": "team", "value": "vision"}]})").arg(run).toUtf8();
+            "params": [{"key": "lr", "value": "0.001"}], "tags": [{"key": "team", "value": "vision"}]})")
+                                     .arg(run)
+                                     .toUtf8();
         QCOMPARE(m_client->post(QStringLiteral("runs/log-batch"), batch).status, 200L);
 
         const QList<MetricPoint> stored = storedSeries(run, QStringLiteral("loss"));
@@ -187,8 +200,10 @@ private slots:
         QCOMPARE(stored[3].value, -INFINITY);
         QCOMPARE(stored[4].step, 1000000000000LL);
 
-        auto history = m_client->get(QStringLiteral("metrics/get-history"),
-                                     QStringLiteral("run_uuid=%1&run_id=%1&metric_key=loss&max_results=25000").arg(run)).json();
+        auto history = m_client
+                           ->get(QStringLiteral("metrics/get-history"),
+                                 QStringLiteral("run_uuid=%1&run_id=%1&metric_key=loss&max_results=25000").arg(run))
+                           .json();
         const QJsonArray metrics = history[QStringLiteral("metrics")].toArray();
         QCOMPARE(metrics.size(), 5);
         QCOMPARE(metrics[1][QStringLiteral("value")].toString(), QStringLiteral("NaN"));
@@ -198,20 +213,28 @@ private slots:
         QCOMPARE(metrics[4][QStringLiteral("step")].toInteger(), 1000000000000LL);
 
         // Pages follow next_page_token to the end, every point once.
-        auto page = m_client->get(QStringLiteral("metrics/get-history"), QStringLiteral("run_id=%1&metric_key=loss&max_results=2").arg(run)).json();
+        auto page = m_client
+                        ->get(QStringLiteral("metrics/get-history"),
+                              QStringLiteral("run_id=%1&metric_key=loss&max_results=2").arg(run))
+                        .json();
         QCOMPARE(page[QStringLiteral("metrics")].toArray().size(), 2);
         const QString token = page[QStringLiteral("next_page_token")].toString();
         QVERIFY(!token.isEmpty());
-        auto rest = m_client->get(QStringLiteral("metrics/get-history"),
-                                  QStringLiteral("run_id=%1&metric_key=loss&max_results=10&page_token=%2").arg(run, token)).json();
+        auto rest = m_client
+                        ->get(QStringLiteral("metrics/get-history"),
+                              QStringLiteral("run_id=%1&metric_key=loss&max_results=10&page_token=%2").arg(run, token))
+                        .json();
         QCOMPARE(rest[QStringLiteral("metrics")].toArray().size(), 3);
         QVERIFY(!rest.contains(QStringLiteral("next_page_token")));
 
-        auto got = m_client->get(QStringLiteral("runs/get"), QStringLiteral("run_id=") + run).json()[QStringLiteral("run")].toObject();
+        auto got = m_client->get(QStringLiteral("runs/get"), QStringLiteral("run_id=") + run)
+                       .json()[QStringLiteral("run")]
+                       .toObject();
         QCOMPARE(got[QStringLiteral("info")][QStringLiteral("run_name")].toString(), QStringLiteral("round-trip"));
         QCOMPARE(got[QStringLiteral("info")][QStringLiteral("status")].toString(), QStringLiteral("RUNNING"));
         QCOMPARE(got[QStringLiteral("info")][QStringLiteral("start_time")].toInteger(), 1700000000000LL);
-        QVERIFY(got[QStringLiteral("info")][QStringLiteral("artifact_uri")].toString().startsWith(QStringLiteral("file://")));
+        QVERIFY(got[QStringLiteral("info")][QStringLiteral("artifact_uri")].toString().startsWith(
+            QStringLiteral("file://")));
         QJsonObject latest;
         for (const QJsonValue &metric : got[QStringLiteral("data")][QStringLiteral("metrics")].toArray())
             latest.insert(metric[QStringLiteral("key")].toString(), metric.toObject());
@@ -236,17 +259,23 @@ private slots:
         const QString run = createRun(QStringLiteral("0"));
         const auto param = [&](const QString &value) {
             return m_client->post(QStringLiteral("runs/log-parameter"),
-                                  QStringLiteral(R"({"run_id": "%1", "run_uuid": "%1", "key": "lr", "value": "%2"})").arg(run, value).toUtf8());
+                                  QStringLiteral(R"({"run_id": "%1", "run_uuid": "%1", "key": "lr", "value": "%2"})")
+                                      .arg(run, value)
+                                      .toUtf8());
         };
         QCOMPARE(param(QStringLiteral("0.1")).status, 200L);
         QCOMPARE(param(QStringLiteral("0.1")).status, 200L);
         const auto changed = param(QStringLiteral("0.2"));
         QCOMPARE(changed.status, 400L);
-        QCOMPARE(changed.json().value(QStringLiteral("error_code")).toString(), QStringLiteral("INVALID_PARAMETER_VALUE"));
+        QCOMPARE(changed.json().value(QStringLiteral("error_code")).toString(),
+                 QStringLiteral("INVALID_PARAMETER_VALUE"));
         QVERIFY(changed.json().value(QStringLiteral("message")).toString().contains(QStringLiteral("'0.1'")));
         // A batch with a changed param stores none of its metrics.
-        const auto batch = m_client->post(QStringLiteral("runs/log-batch"), QStringLiteral(R"({"run_id": "%1",
-            "metrics": [{"key": "m", "value": 1, "timestamp": 1, "step": 1}], "params": [{"key": "lr", "value": "0.3"}]})").arg(run).toUtf8());
+        const auto batch = m_client->post(QStringLiteral("runs/log-batch"),
+                                          QStringLiteral(R"({"run_id": "%1",
+            "metrics": [{"key": "m", "value": 1, "timestamp": 1, "step": 1}], "params": [{"key": "lr", "value": "0.3"}]})")
+                                              .arg(run)
+                                              .toUtf8());
         QCOMPARE(batch.status, 400L);
         QCOMPARE(pointCount(run), 0);
         auto connection = m_space->workspace().database().connect();
@@ -275,18 +304,25 @@ private slots:
         const QString run = createRun(QStringLiteral("0"));
         QJsonArray metricItems, paramItems, tagItems;
         for (int i = 0; i < metrics; ++i)
-            metricItems.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("m")}, {QStringLiteral("value"), i},
-                                           {QStringLiteral("timestamp"), 1}, {QStringLiteral("step"), i}});
+            metricItems.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("m")},
+                                           {QStringLiteral("value"), i},
+                                           {QStringLiteral("timestamp"), 1},
+                                           {QStringLiteral("step"), i}});
         for (int i = 0; i < params; ++i)
-            paramItems.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("p%1").arg(i)}, {QStringLiteral("value"), QStringLiteral("v")}});
+            paramItems.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("p%1").arg(i)},
+                                          {QStringLiteral("value"), QStringLiteral("v")}});
         for (int i = 0; i < tags; ++i)
-            tagItems.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("t%1").arg(i)}, {QStringLiteral("value"), QStringLiteral("v")}});
-        const QJsonObject body{{QStringLiteral("run_id"), run}, {QStringLiteral("metrics"), metricItems},
-                               {QStringLiteral("params"), paramItems}, {QStringLiteral("tags"), tagItems}};
+            tagItems.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("t%1").arg(i)},
+                                        {QStringLiteral("value"), QStringLiteral("v")}});
+        const QJsonObject body{{QStringLiteral("run_id"), run},
+                               {QStringLiteral("metrics"), metricItems},
+                               {QStringLiteral("params"), paramItems},
+                               {QStringLiteral("tags"), tagItems}};
         const auto reply = m_client->post(QStringLiteral("runs/log-batch"), QJsonDocument(body).toJson());
         QCOMPARE(reply.status, accepted ? 200L : 400L);
         if (!accepted) {
-            QCOMPARE(reply.json().value(QStringLiteral("error_code")).toString(), QStringLiteral("INVALID_PARAMETER_VALUE"));
+            QCOMPARE(reply.json().value(QStringLiteral("error_code")).toString(),
+                     QStringLiteral("INVALID_PARAMETER_VALUE"));
             QVERIFY(reply.json().value(QStringLiteral("message")).toString().contains(QStringLiteral("at most")));
         }
         QCOMPARE(pointCount(run), accepted ? metrics : 0);
@@ -296,10 +332,12 @@ private slots:
     {
         const QString run = createRun(QStringLiteral("0"));
         const QByteArray body = QStringLiteral(R"({"run_id": "%1", "tags": [{"key": "big", "value": "%2"}]})")
-                                    .arg(run, QString(1100000, QLatin1Char('x'))).toUtf8();
+                                    .arg(run, QString(1100000, QLatin1Char('x')))
+                                    .toUtf8();
         const auto reply = m_client->post(QStringLiteral("runs/log-batch"), body);
         QCOMPARE(reply.status, 400L);
-        QCOMPARE(reply.json().value(QStringLiteral("error_code")).toString(), QStringLiteral("INVALID_PARAMETER_VALUE"));
+        QCOMPARE(reply.json().value(QStringLiteral("error_code")).toString(),
+                 QStringLiteral("INVALID_PARAMETER_VALUE"));
     }
 
     void badInputGetsMlflowErrors_data()
@@ -308,26 +346,36 @@ private slots:
         QTest::addColumn<QByteArray>("body");
         QTest::addColumn<long>("status");
         QTest::addColumn<QString>("code");
-        QTest::newRow("malformed JSON") << "runs/log-metric" << QByteArray("{\"run_id\": ") << 400L << "MALFORMED_REQUEST";
+        QTest::newRow("malformed JSON") << "runs/log-metric" << QByteArray("{\"run_id\": ") << 400L
+                                        << "MALFORMED_REQUEST";
         QTest::newRow("not an object") << "runs/log-metric" << QByteArray("[1, 2]") << 400L << "MALFORMED_REQUEST";
         QTest::newRow("unknown run") << "runs/log-metric"
-                                     << QByteArray(R"({"run_id": "nope", "key": "k", "value": 1, "timestamp": 1, "step": 0})") << 404L
-                                     << "RESOURCE_DOES_NOT_EXIST";
-        QTest::newRow("value a word") << "runs/log-metric" << QByteArray(R"({"run_id": "RUN", "key": "k", "value": "high", "timestamp": 1})")
+                                     << QByteArray(
+                                            R"({"run_id": "nope", "key": "k", "value": 1, "timestamp": 1, "step": 0})")
+                                     << 404L << "RESOURCE_DOES_NOT_EXIST";
+        QTest::newRow("value a word") << "runs/log-metric"
+                                      << QByteArray(R"({"run_id": "RUN", "key": "k", "value": "high", "timestamp": 1})")
                                       << 400L << "INVALID_PARAMETER_VALUE";
-        QTest::newRow("step a float") << "runs/log-metric" << QByteArray(R"({"run_id": "RUN", "key": "k", "value": 1, "step": 1.5})")
-                                      << 400L << "INVALID_PARAMETER_VALUE";
-        QTest::newRow("no key") << "runs/log-metric" << QByteArray(R"({"run_id": "RUN", "value": 1})") << 400L << "INVALID_PARAMETER_VALUE";
-        QTest::newRow("key escapes") << "runs/log-metric" << QByteArray(R"({"run_id": "RUN", "key": "../x", "value": 1})") << 400L
+        QTest::newRow("step a float") << "runs/log-metric"
+                                      << QByteArray(R"({"run_id": "RUN", "key": "k", "value": 1, "step": 1.5})") << 400L
+                                      << "INVALID_PARAMETER_VALUE";
+        QTest::newRow("no key") << "runs/log-metric" << QByteArray(R"({"run_id": "RUN", "value": 1})") << 400L
+                                << "INVALID_PARAMETER_VALUE";
+        QTest::newRow("key escapes") << "runs/log-metric"
+                                     << QByteArray(R"({"run_id": "RUN", "key": "../x", "value": 1})") << 400L
                                      << "INVALID_PARAMETER_VALUE";
-        QTest::newRow("metrics not a list") << "runs/log-batch" << QByteArray(R"({"run_id": "RUN", "metrics": [1]})") << 400L
-                                            << "INVALID_PARAMETER_VALUE";
-        QTest::newRow("no run id") << "runs/set-tag" << QByteArray(R"({"key": "a", "value": "b"})") << 400L << "INVALID_PARAMETER_VALUE";
-        QTest::newRow("unknown experiment") << "runs/create" << QByteArray(R"({"experiment_id": "42"})") << 404L << "RESOURCE_DOES_NOT_EXIST";
-        QTest::newRow("bad status") << "runs/update" << QByteArray(R"({"run_id": "RUN", "status": "DONE"})") << 400L << "INVALID_PARAMETER_VALUE";
-        QTest::newRow("unknown endpoint") << "runs/delete" << QByteArray("{}") << 404L << "ENDPOINT_NOT_FOUND";
-        QTest::newRow("bad filter") << "runs/search" << QByteArray(R"({"experiment_ids": ["0"], "filter": "metrics.loss LIKE 'x'"})") << 400L
+        QTest::newRow("metrics not a list") << "runs/log-batch" << QByteArray(R"({"run_id": "RUN", "metrics": [1]})")
+                                            << 400L << "INVALID_PARAMETER_VALUE";
+        QTest::newRow("no run id") << "runs/set-tag" << QByteArray(R"({"key": "a", "value": "b"})") << 400L
+                                   << "INVALID_PARAMETER_VALUE";
+        QTest::newRow("unknown experiment")
+            << "runs/create" << QByteArray(R"({"experiment_id": "42"})") << 404L << "RESOURCE_DOES_NOT_EXIST";
+        QTest::newRow("bad status") << "runs/update" << QByteArray(R"({"run_id": "RUN", "status": "DONE"})") << 400L
                                     << "INVALID_PARAMETER_VALUE";
+        QTest::newRow("unknown endpoint") << "runs/delete" << QByteArray("{}") << 404L << "ENDPOINT_NOT_FOUND";
+        QTest::newRow("bad filter") << "runs/search"
+                                    << QByteArray(R"({"experiment_ids": ["0"], "filter": "metrics.loss LIKE 'x'"})")
+                                    << 400L << "INVALID_PARAMETER_VALUE";
         QTest::newRow("missing tag") << "runs/delete-tag" << QByteArray(R"({"run_id": "RUN", "key": "never"})") << 404L
                                      << "RESOURCE_DOES_NOT_EXIST";
     }
@@ -350,18 +398,25 @@ private slots:
     void statusFollowsUpdateOnlyForApiRuns()
     {
         const QString apiRun = createRun(QStringLiteral("0"));
-        auto finished = m_client->post(QStringLiteral("runs/update"),
-                                       QStringLiteral(R"({"run_id": "%1", "status": "FINISHED", "end_time": 1700000009000})").arg(apiRun).toUtf8());
+        auto finished =
+            m_client->post(QStringLiteral("runs/update"),
+                           QStringLiteral(R"({"run_id": "%1", "status": "FINISHED", "end_time": 1700000009000})")
+                               .arg(apiRun)
+                               .toUtf8());
         QCOMPARE(finished.status, 200L);
-        QCOMPARE(finished.json()[QStringLiteral("run_info")][QStringLiteral("status")].toString(), QStringLiteral("FINISHED"));
+        QCOMPARE(finished.json()[QStringLiteral("run_info")][QStringLiteral("status")].toString(),
+                 QStringLiteral("FINISHED"));
         QCOMPARE(finished.json()[QStringLiteral("run_info")][QStringLiteral("end_time")].toInteger(), 1700000009000LL);
         const QString killed = createRun(QStringLiteral("0"));
-        m_client->post(QStringLiteral("runs/update"), QStringLiteral(R"({"run_id": "%1", "status": "KILLED"})").arg(killed).toUtf8());
+        m_client->post(QStringLiteral("runs/update"),
+                       QStringLiteral(R"({"run_id": "%1", "status": "KILLED"})").arg(killed).toUtf8());
         const QString failed = createRun(QStringLiteral("0"));
-        m_client->post(QStringLiteral("runs/update"), QStringLiteral(R"({"run_id": "%1", "status": "FAILED"})").arg(failed).toUtf8());
+        m_client->post(QStringLiteral("runs/update"),
+                       QStringLiteral(R"({"run_id": "%1", "status": "FAILED"})").arg(failed).toUtf8());
         // A launched run's status belongs to its supervisor.
         const QString launched = m_space->addRun(QStringLiteral("launched"), RunStatus::Running);
-        m_client->post(QStringLiteral("runs/update"), QStringLiteral(R"({"run_id": "%1", "status": "FINISHED"})").arg(launched).toUtf8());
+        m_client->post(QStringLiteral("runs/update"),
+                       QStringLiteral(R"({"run_id": "%1", "status": "FINISHED"})").arg(launched).toUtf8());
 
         auto connection = m_space->workspace().database().connect();
         QCOMPARE(toString(runqueries::findRun(*connection, apiRun)->status), toString(RunStatus::Succeeded));
@@ -374,8 +429,9 @@ private slots:
     {
         const QString run = createRun(QStringLiteral("0"));
         const auto tag = [&](const QString &key, const QString &value) {
-            return m_client->post(QStringLiteral("runs/set-tag"),
-                                  QStringLiteral(R"({"run_id": "%1", "key": "%2", "value": "%3"})").arg(run, key, value).toUtf8());
+            return m_client->post(
+                QStringLiteral("runs/set-tag"),
+                QStringLiteral(R"({"run_id": "%1", "key": "%2", "value": "%3"})").arg(run, key, value).toUtf8());
         };
         QCOMPARE(tag(QStringLiteral("mlflow.user"), QStringLiteral("alice")).status, 200L);
         QCOMPARE(tag(QStringLiteral("team"), QStringLiteral("vision")).status, 200L);
@@ -387,7 +443,11 @@ private slots:
         QCOMPARE(record->name, QStringLiteral("renamed"));
         auto tracked = trackingstore::findTrackedRun(*connection, run);
         QVERIFY(tracked->value().tags.contains(KeyValue{QStringLiteral("mlflow.user"), QStringLiteral("alice")}));
-        QCOMPARE(m_client->post(QStringLiteral("runs/delete-tag"), QStringLiteral(R"({"run_id": "%1", "key": "team"})").arg(run).toUtf8()).status, 200L);
+        QCOMPARE(m_client
+                     ->post(QStringLiteral("runs/delete-tag"),
+                            QStringLiteral(R"({"run_id": "%1", "key": "team"})").arg(run).toUtf8())
+                     .status,
+                 200L);
         QVERIFY(runqueries::findRun(*connection, run)->tags.isEmpty());
     }
 
@@ -420,14 +480,21 @@ private slots:
                              {QStringLiteral("run_name"), QString(QChar('a' + i))},
                              {QStringLiteral("start_time"), 1700000000000LL + i * 1000}};
             const QString run = m_client->post(QStringLiteral("runs/create"), QJsonDocument(body).toJson())
-                                    .json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")].toString();
+                                    .json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")]
+                                    .toString();
             ids << run;
-            m_client->post(QStringLiteral("runs/log-batch"), QStringLiteral(R"({"run_id": "%1", "metrics": [{"key": "loss", "value": %2,
+            m_client->post(QStringLiteral("runs/log-batch"),
+                           QStringLiteral(R"({"run_id": "%1", "metrics": [{"key": "loss", "value": %2,
                 "timestamp": 1, "step": 1}], "params": [{"key": "lr", "value": "%3"}], "tags": [{"key": "team", "value": "%4"}]})")
-                                                                 .arg(run).arg(losses[i]).arg(QLatin1String(lrs[i]), QLatin1String(teams[i])).toUtf8());
+                               .arg(run)
+                               .arg(losses[i])
+                               .arg(QLatin1String(lrs[i]), QLatin1String(teams[i]))
+                               .toUtf8());
         }
-        m_client->post(QStringLiteral("runs/update"), QStringLiteral(R"({"run_id": "%1", "status": "FINISHED"})").arg(ids[0]).toUtf8());
-        const QJsonObject request{{QStringLiteral("experiment_ids"), QJsonArray{experiment}}, {QStringLiteral("filter"), filter}};
+        m_client->post(QStringLiteral("runs/update"),
+                       QStringLiteral(R"({"run_id": "%1", "status": "FINISHED"})").arg(ids[0]).toUtf8());
+        const QJsonObject request{{QStringLiteral("experiment_ids"), QJsonArray{experiment}},
+                                  {QStringLiteral("filter"), filter}};
         const auto reply = m_client->post(QStringLiteral("runs/search"), QJsonDocument(request).toJson());
         QCOMPARE(reply.status, 200L);
         QStringList found;
@@ -442,16 +509,21 @@ private slots:
         for (int i = 0; i < 5; ++i) {
             const QString run = createRun(experiment, QStringLiteral("r%1").arg(i));
             m_client->post(QStringLiteral("runs/log-metric"),
-                           QStringLiteral(R"({"run_id": "%1", "key": "acc", "value": %2, "timestamp": 1, "step": 0})").arg(run).arg((i * 3) % 5).toUtf8());
+                           QStringLiteral(R"({"run_id": "%1", "key": "acc", "value": %2, "timestamp": 1, "step": 0})")
+                               .arg(run)
+                               .arg((i * 3) % 5)
+                               .toUtf8());
         }
         QStringList names;
         QString token;
         do {
-            QJsonObject request{{QStringLiteral("experiment_ids"), QJsonArray{experiment}}, {QStringLiteral("max_results"), 2},
+            QJsonObject request{{QStringLiteral("experiment_ids"), QJsonArray{experiment}},
+                                {QStringLiteral("max_results"), 2},
                                 {QStringLiteral("order_by"), QJsonArray{QStringLiteral("metrics.acc DESC")}}};
             if (!token.isEmpty())
                 request.insert(QStringLiteral("page_token"), token);
-            const QJsonObject page = m_client->post(QStringLiteral("runs/search"), QJsonDocument(request).toJson()).json();
+            const QJsonObject page =
+                m_client->post(QStringLiteral("runs/search"), QJsonDocument(request).toJson()).json();
             QVERIFY(page[QStringLiteral("runs")].toArray().size() <= 2);
             for (const QJsonValue &run : page[QStringLiteral("runs")].toArray())
                 names << run[QStringLiteral("info")][QStringLiteral("run_name")].toString();
@@ -470,14 +542,22 @@ private slots:
             runs << run;
             QJsonArray metrics;
             for (int step = 0; step < 1000; ++step)
-                metrics.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("loss")}, {QStringLiteral("value"), step * 0.5},
-                                           {QStringLiteral("timestamp"), 5}, {QStringLiteral("step"), step}});
-            QCOMPARE(m_client->post(QStringLiteral("runs/log-batch"),
-                                    QJsonDocument(QJsonObject{{QStringLiteral("run_id"), run}, {QStringLiteral("metrics"), metrics}}).toJson()).status,
+                metrics.append(QJsonObject{{QStringLiteral("key"), QStringLiteral("loss")},
+                                           {QStringLiteral("value"), step * 0.5},
+                                           {QStringLiteral("timestamp"), 5},
+                                           {QStringLiteral("step"), step}});
+            QCOMPARE(m_client
+                         ->post(QStringLiteral("runs/log-batch"),
+                                QJsonDocument(
+                                    QJsonObject{{QStringLiteral("run_id"), run}, {QStringLiteral("metrics"), metrics}})
+                                    .toJson())
+                         .status,
                      200L);
         }
-        const auto reply = m_client->get(QStringLiteral("metrics/get-history-bulk-interval"),
-                                         QStringLiteral("run_ids=%1&run_ids=%2&metric_key=loss&start_step=100&end_step=599&max_results=50").arg(runs[0], runs[1]));
+        const auto reply = m_client->get(
+            QStringLiteral("metrics/get-history-bulk-interval"),
+            QStringLiteral("run_ids=%1&run_ids=%2&metric_key=loss&start_step=100&end_step=599&max_results=50")
+                .arg(runs[0], runs[1]));
         QCOMPARE(reply.status, 200L);
         const QJsonArray metrics = reply.json()[QStringLiteral("metrics")].toArray();
         QCOMPARE(metrics.size(), 100);
@@ -500,7 +580,8 @@ private slots:
         {
             auto journal = MetricJournal::create(m_space->root());
             QVERIFY(journal);
-            std::vector<TrackedMetric> first{{QStringLiteral("loss"), 0.5, 1000, 1}, {QStringLiteral("loss"), std::nan(""), 1001, 2}};
+            std::vector<TrackedMetric> first{{QStringLiteral("loss"), 0.5, 1000, 1},
+                                             {QStringLiteral("loss"), std::nan(""), 1001, 2}};
             std::vector<TrackedMetric> second{{QStringLiteral("acc"), 0.75, 1002, 2}};
             QVERIFY((*journal)->append(run, first));
             auto size = (*journal)->append(run, second);
@@ -527,8 +608,12 @@ private slots:
     void liveServersJournalIsNotTaken()
     {
         const QString run = createRun(QStringLiteral("0"));
-        QCOMPARE(m_client->post(QStringLiteral("runs/log-metric"),
-                                QStringLiteral(R"({"run_id": "%1", "key": "k", "value": 1, "timestamp": 1, "step": 0})").arg(run).toUtf8()).status,
+        QCOMPARE(m_client
+                     ->post(QStringLiteral("runs/log-metric"),
+                            QStringLiteral(R"({"run_id": "%1", "key": "k", "value": 1, "timestamp": 1, "step": 0})")
+                                .arg(run)
+                                .toUtf8())
+                     .status,
                  200L);
         auto second = TrackingService::start(m_space->workspace(), m_space->writer());
         QVERIFY(second);
@@ -539,9 +624,12 @@ private slots:
     void workspaceImportKeepsTagsAndExperiments()
     {
         const QString run = createRun(createExperiment(QStringLiteral("merged-exp")), QStringLiteral("merged"));
-        QCOMPARE(m_client->post(QStringLiteral("runs/set-tag"),
-                                QStringLiteral(R"({"run_id": "%1", "key": "mlflow.user", "value": "bob"})").arg(run).toUtf8()).status,
-                 200L);
+        QCOMPARE(
+            m_client
+                ->post(QStringLiteral("runs/set-tag"),
+                       QStringLiteral(R"({"run_id": "%1", "key": "mlflow.user", "value": "bob"})").arg(run).toUtf8())
+                .status,
+            200L);
         QVERIFY(m_service->commitJournaled());
         TestWorkspace other;
         auto imported = importWorkspace(other.workspace(), m_space->root());
@@ -591,10 +679,11 @@ private slots:
         environment.insert(QStringLiteral("MLFLOW_HTTP_REQUEST_MAX_RETRIES"), QStringLiteral("0"));
         environment.insert(QStringLiteral("MLFLOW_TRACKING_TOKEN"), QString::fromLatin1(m_service->token()));
         probe.setProcessEnvironment(environment);
-        probe.start(QStringLiteral("/usr/bin/python3"), {realClientsDir() + QStringLiteral("/mlflow_probe.py"), m_service->uri(),
-                                                         QStringLiteral("--experiment"), QStringLiteral("probe-exp"), QStringLiteral("--run-name"),
-                                                         QStringLiteral("probe-run"), QStringLiteral("--edge-cases"), QStringLiteral("--readback"),
-                                                         QStringLiteral("--expect-json"), expectPath});
+        probe.start(QStringLiteral("/usr/bin/python3"),
+                    {realClientsDir() + QStringLiteral("/mlflow_probe.py"), m_service->uri(),
+                     QStringLiteral("--experiment"), QStringLiteral("probe-exp"), QStringLiteral("--run-name"),
+                     QStringLiteral("probe-run"), QStringLiteral("--edge-cases"), QStringLiteral("--readback"),
+                     QStringLiteral("--expect-json"), expectPath});
         QVERIFY(probe.waitForFinished(120000));
         QVERIFY2(probe.exitCode() == 0, probe.readAllStandardError().right(3000).constData());
         QFile expectFile(expectPath);
@@ -622,7 +711,8 @@ private slots:
             QVERIFY2(index < stored[key].size(), qPrintable(key));
             const MetricPoint &got = stored[key][index];
             QCOMPARE(got.step, point[1].toInteger());
-            QVERIFY2(sameDouble(got.value, jsonDouble(point[2])), qPrintable(QStringLiteral("%1@%2").arg(key).arg(got.step)));
+            QVERIFY2(sameDouble(got.value, jsonDouble(point[2])),
+                     qPrintable(QStringLiteral("%1@%2").arg(key).arg(got.step)));
             if (!point[3].isNull())
                 QCOMPARE(got.tsMs.value_or(0), point[3].toInteger());
         }

@@ -19,12 +19,30 @@ private slots:
         QTest::addColumn<QString>("trainyardHome");
         QTest::addColumn<QString>("xdgDataHome");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("flag wins") << "/w/flag" << "/w/home" << "/w/xdg" << "/w/flag";
-        QTest::newRow("TRAINYARD_HOME next") << "" << "/w/home" << "/w/xdg" << "/w/home";
-        QTest::newRow("XDG_DATA_HOME next") << "" << "" << "/w/xdg" << "/w/xdg/trainyard";
-        QTest::newRow("~/.local/share last") << "" << "" << "" << "/users/ada/.local/share/trainyard";
-        QTest::newRow("relative XDG ignored") << "" << "" << "rel/xdg" << "/users/ada/.local/share/trainyard";
-        QTest::newRow("path cleaned") << "/w/flag/../other/" << "" << "" << "/w/other";
+        QTest::newRow("flag wins") << "/w/flag"
+                                   << "/w/home"
+                                   << "/w/xdg"
+                                   << "/w/flag";
+        QTest::newRow("TRAINYARD_HOME next") << ""
+                                             << "/w/home"
+                                             << "/w/xdg"
+                                             << "/w/home";
+        QTest::newRow("XDG_DATA_HOME next") << ""
+                                            << ""
+                                            << "/w/xdg"
+                                            << "/w/xdg/trainyard";
+        QTest::newRow("~/.local/share last") << ""
+                                             << ""
+                                             << ""
+                                             << "/users/ada/.local/share/trainyard";
+        QTest::newRow("relative XDG ignored") << ""
+                                              << ""
+                                              << "rel/xdg"
+                                              << "/users/ada/.local/share/trainyard";
+        QTest::newRow("path cleaned") << "/w/flag/../other/"
+                                      << ""
+                                      << ""
+                                      << "/w/other";
     }
     void resolvesRootByPriority()
     {
@@ -46,7 +64,8 @@ private slots:
     {
         qputenv("TRAINYARD_HOME", "/from/env");
         QCOMPARE(Workspace::resolveRoot(Workspace::sourcesFromEnvironment({})), QStringLiteral("/from/env"));
-        QCOMPARE(Workspace::resolveRoot(Workspace::sourcesFromEnvironment(QStringLiteral("/flag"))), QStringLiteral("/flag"));
+        QCOMPARE(Workspace::resolveRoot(Workspace::sourcesFromEnvironment(QStringLiteral("/flag"))),
+                 QStringLiteral("/flag"));
         qunsetenv("TRAINYARD_HOME");
     }
 

@@ -49,7 +49,8 @@ private:
         serve.start(QStringLiteral(TRAINYARD_BINARY), {"serve", "--port", "0"});
         QVERIFY(serve.waitForStarted());
         QString banner;
-        QTRY_VERIFY_WITH_TIMEOUT((banner += QString::fromUtf8(serve.readAllStandardOutput())).contains(QStringLiteral("Ctrl-C")), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            (banner += QString::fromUtf8(serve.readAllStandardOutput())).contains(QStringLiteral("Ctrl-C")), 10000);
         uri = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_URI=(\\S+)")).match(banner).captured(1);
         token = QRegularExpression(QStringLiteral("MLFLOW_TRACKING_TOKEN=(\\S+)")).match(banner).captured(1);
     }
@@ -91,16 +92,22 @@ private slots:
         QTest::newRow("unknown ls option") << QStringList{"ls", "--frobnicate"} << "frobnicate";
         QTest::newRow("stray ls argument") << QStringList{"ls", "extra"} << "extra";
         QTest::newRow("workspace without value") << QStringList{"ls", "--workspace"} << "workspace";
-        QTest::newRow("grace past a week") << QStringList{"launch", "--grace", "3000000", "--", "/bin/true"} << "--grace '3000000' is not a number of seconds from 0 to 604800";
-        QTest::newRow("env name with =") << QStringList{"launch", "--env", "=B", "--", "/bin/true"} << "--env '=B' is not KEY=VALUE";
+        QTest::newRow("grace past a week") << QStringList{"launch", "--grace", "3000000", "--", "/bin/true"}
+                                           << "--grace '3000000' is not a number of seconds from 0 to 604800";
+        QTest::newRow("env name with =") << QStringList{"launch", "--env", "=B", "--", "/bin/true"}
+                                         << "--env '=B' is not KEY=VALUE";
         QTest::newRow("agent without run dir") << QStringList{"agent"} << "--run-dir is required";
-        QTest::newRow("plan params 1e300") << QStringList{"plan", "--params", "1e300", "--json"} << "--params '1e300' is not a count such as 7.5e9 or 350M (from 1 to 1e15)";
-        QTest::newRow("ls limit zero") << QStringList{"ls", "--limit", "0"} << "--limit '0' is not a positive whole number";
-        QTest::newRow("ls since not a date") << QStringList{"ls", "--since", "soonish"} << "--since 'soonish' is not a date";
+        QTest::newRow("plan params 1e300") << QStringList{"plan", "--params", "1e300", "--json"}
+                                           << "--params '1e300' is not a count such as 7.5e9 or 350M (from 1 to 1e15)";
+        QTest::newRow("ls limit zero") << QStringList{"ls", "--limit", "0"}
+                                       << "--limit '0' is not a positive whole number";
+        QTest::newRow("ls since not a date")
+            << QStringList{"ls", "--since", "soonish"} << "--since 'soonish' is not a date";
         QTest::newRow("ls bad filter") << QStringList{"ls", "--filter", "lr>>1"} << "unknown operator '>>'";
         QTest::newRow("serve port not a number") << QStringList{"serve", "--port", "http"} << "--port takes a number";
         QTest::newRow("serve port too large") << QStringList{"serve", "--port", "70000"} << "70000";
-        QTest::newRow("import both kinds") << QStringList{"import", "--tensorboard", "--mlflow", "x"} << "exclude each other";
+        QTest::newRow("import both kinds")
+            << QStringList{"import", "--tensorboard", "--mlflow", "x"} << "exclude each other";
     }
     void badCommandLinesExitTwoWithUsage()
     {
@@ -132,20 +139,28 @@ private slots:
         QVERIFY2(uri.startsWith(QStringLiteral("http://127.0.0.1:")), qPrintable(uri));
         QCOMPARE(token.size(), 64);
         test::HttpClient client(uri, token.toLatin1());
-        const auto created = client.post(QStringLiteral("runs/create"), R"({"experiment_id": "0", "run_name": "by-hand"})");
+        const auto created =
+            client.post(QStringLiteral("runs/create"), R"({"experiment_id": "0", "run_name": "by-hand"})");
         QCOMPARE(created.status, 200L);
-        const QString runId = created.json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")].toString();
-        QCOMPARE(client.post(QStringLiteral("runs/log-metric"),
-                             QStringLiteral(R"({"run_id": "%1", "key": "loss", "value": 0.5, "timestamp": 1, "step": 3})").arg(runId).toUtf8())
+        const QString runId =
+            created.json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")].toString();
+        QCOMPARE(client
+                     .post(QStringLiteral("runs/log-metric"),
+                           QStringLiteral(R"({"run_id": "%1", "key": "loss", "value": 0.5, "timestamp": 1, "step": 3})")
+                               .arg(runId)
+                               .toUtf8())
                      .status,
                  200L);
         ::kill(pid_t(serve.processId()), SIGTERM);
         QVERIFY(serve.waitForFinished(10000));
         QCOMPARE(serve.exitCode(), 0);
-        QVERIFY2(QDir(m_home->path() + QStringLiteral("/data/trainyard/tracking")).entryList({QStringLiteral("journal-*.bin")}).isEmpty(),
+        QVERIFY2(QDir(m_home->path() + QStringLiteral("/data/trainyard/tracking"))
+                     .entryList({QStringLiteral("journal-*.bin")})
+                     .isEmpty(),
                  "a clean stop leaves no journal behind");
         QVERIFY(QString::fromUtf8(serve.readAllStandardOutput()).contains(QStringLiteral("everything committed")));
-        QVERIFY2(!QString::fromUtf8(serve.readAllStandardError()).contains(token), "the token is never printed on stderr");
+        QVERIFY2(!QString::fromUtf8(serve.readAllStandardError()).contains(token),
+                 "the token is never printed on stderr");
 
         const Outcome ls = runTrainyard({"ls", "--json"}, m_environment);
         const QJsonArray runs = QJsonDocument::fromJson(ls.out.toUtf8()).array();
@@ -174,8 +189,9 @@ private slots:
         environment.insert(QStringLiteral("MLFLOW_HTTP_REQUEST_MAX_RETRIES"), QStringLiteral("0"));
         environment.insert(QStringLiteral("MLFLOW_TRACKING_TOKEN"), token);
         probe.setProcessEnvironment(environment);
-        probe.start(QStringLiteral("/usr/bin/python3"), {realClients + QStringLiteral("/mlflow_probe.py"), uri, "--experiment", "cli-exp",
-                                                         "--run-name", "cli-run", "--edge-cases", "--readback", "--fail"});
+        probe.start(QStringLiteral("/usr/bin/python3"),
+                    {realClients + QStringLiteral("/mlflow_probe.py"), uri, "--experiment", "cli-exp", "--run-name",
+                     "cli-run", "--edge-cases", "--readback", "--fail"});
         QVERIFY(probe.waitForFinished(120000));
         QVERIFY2(probe.exitCode() == 0, probe.readAllStandardError().right(3000).constData());
         QVERIFY(QString::fromUtf8(probe.readAllStandardOutput()).contains(QStringLiteral("readback OK")));
@@ -183,16 +199,20 @@ private slots:
         environment.insert(QStringLiteral("MLFLOW_TRACKING_TOKEN"), QStringLiteral("wrong"));
         QProcess intruder;
         intruder.setProcessEnvironment(environment);
-        intruder.start(QStringLiteral("/usr/bin/python3"), {realClients + QStringLiteral("/mlflow_probe.py"), uri, "--experiment", "intruder"});
+        intruder.start(QStringLiteral("/usr/bin/python3"),
+                       {realClients + QStringLiteral("/mlflow_probe.py"), uri, "--experiment", "intruder"});
         QVERIFY(intruder.waitForFinished(120000));
         QVERIFY(intruder.exitCode() != 0);
-        QVERIFY2(QString::fromUtf8(intruder.readAllStandardError()).contains(QStringLiteral("UNAUTHENTICATED")), "the client says why");
+        QVERIFY2(QString::fromUtf8(intruder.readAllStandardError()).contains(QStringLiteral("UNAUTHENTICATED")),
+                 "the client says why");
         ::kill(pid_t(serve.processId()), SIGTERM);
         QVERIFY(serve.waitForFinished(10000));
-        const QJsonArray runs = QJsonDocument::fromJson(runTrainyard({"ls", "--json"}, m_environment).out.toUtf8()).array();
+        const QJsonArray runs =
+            QJsonDocument::fromJson(runTrainyard({"ls", "--json"}, m_environment).out.toUtf8()).array();
         QCOMPARE(runs.size(), 1);
         QCOMPARE(runs[0][QStringLiteral("name")].toString(), QStringLiteral("cli-run"));
-        QCOMPARE(runs[0][QStringLiteral("status")].toString(), QStringLiteral("failed")); // --fail: the client sent FAILED
+        QCOMPARE(runs[0][QStringLiteral("status")].toString(),
+                 QStringLiteral("failed")); // --fail: the client sent FAILED
     }
 
     // kill -9 of `trainyard serve` right after it answered: nothing it answered is lost; the next server commits it.
@@ -204,12 +224,18 @@ private slots:
         if (QTest::currentTestFailed())
             return;
         test::HttpClient client(uri, token.toLatin1());
-        const QString runId = client.post(QStringLiteral("runs/create"), R"({"experiment_id": "0", "run_name": "killed"})")
-                                  .json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")].toString();
+        const QString runId =
+            client.post(QStringLiteral("runs/create"), R"({"experiment_id": "0", "run_name": "killed"})")
+                .json()[QStringLiteral("run")][QStringLiteral("info")][QStringLiteral("run_id")]
+                .toString();
         QJsonArray metrics;
         for (int step = 0; step < 500; ++step)
-            metrics.append(QJsonObject{{"key", "loss"}, {"value", step * 0.5}, {"timestamp", 1700000000000LL + step}, {"step", step}});
-        QCOMPARE(client.post(QStringLiteral("runs/log-batch"), QJsonDocument(QJsonObject{{"run_id", runId}, {"metrics", metrics}}).toJson()).status,
+            metrics.append(QJsonObject{
+                {"key", "loss"}, {"value", step * 0.5}, {"timestamp", 1700000000000LL + step}, {"step", step}});
+        QCOMPARE(client
+                     .post(QStringLiteral("runs/log-batch"),
+                           QJsonDocument(QJsonObject{{"run_id", runId}, {"metrics", metrics}}).toJson())
+                     .status,
                  200L);
         ::kill(pid_t(serve.processId()), SIGKILL);
         QVERIFY(serve.waitForFinished(10000));
@@ -220,7 +246,8 @@ private slots:
         QCOMPARE(secondToken, token);
         ::kill(pid_t(again.processId()), SIGTERM);
         QVERIFY(again.waitForFinished(10000));
-        const QJsonObject stored = QJsonDocument::fromJson(runTrainyard({"metrics", runId, "--json"}, m_environment).out.toUtf8()).object();
+        const QJsonObject stored =
+            QJsonDocument::fromJson(runTrainyard({"metrics", runId, "--json"}, m_environment).out.toUtf8()).object();
         QCOMPARE(stored[QStringLiteral("loss")].toArray().size(), 500);
         QCOMPARE(stored[QStringLiteral("loss")].toArray()[499][QStringLiteral("value")].toDouble(), 249.5);
     }
@@ -235,21 +262,30 @@ private slots:
         for (int step = 0; step < 10; ++step)
             file.write(test::tensorboardScalarRecord(step, "train/loss", 0.25f * float(step), 1700000000.0 + step));
         file.close();
-        const Outcome first = runTrainyard({"import", "--tensorboard", logdir.filePath(QStringLiteral("exp"))}, m_environment);
+        const Outcome first =
+            runTrainyard({"import", "--tensorboard", logdir.filePath(QStringLiteral("exp"))}, m_environment);
         QVERIFY2(first.exitCode == 0, qPrintable(first.err));
-        QVERIFY2(first.out.contains(QStringLiteral("imported 1 run(s)")) && first.out.contains(QStringLiteral("10 new metric points")), qPrintable(first.out));
-        const Outcome again = runTrainyard({"import", "--tensorboard", logdir.filePath(QStringLiteral("exp"))}, m_environment);
-        QVERIFY2(again.out.contains(QStringLiteral("imported 0 run(s)")) && again.out.contains(QStringLiteral("1 already here")), qPrintable(again.out));
-        const QJsonArray runs = QJsonDocument::fromJson(runTrainyard({"ls", "--json"}, m_environment).out.toUtf8()).array();
+        QVERIFY2(first.out.contains(QStringLiteral("imported 1 run(s)"))
+                     && first.out.contains(QStringLiteral("10 new metric points")),
+                 qPrintable(first.out));
+        const Outcome again =
+            runTrainyard({"import", "--tensorboard", logdir.filePath(QStringLiteral("exp"))}, m_environment);
+        QVERIFY2(again.out.contains(QStringLiteral("imported 0 run(s)"))
+                     && again.out.contains(QStringLiteral("1 already here")),
+                 qPrintable(again.out));
+        const QJsonArray runs =
+            QJsonDocument::fromJson(runTrainyard({"ls", "--json"}, m_environment).out.toUtf8()).array();
         QCOMPARE(runs.size(), 1);
         QCOMPARE(runs[0][QStringLiteral("name")].toString(), QStringLiteral("run-a"));
         QCOMPARE(runs[0][QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
         QCOMPARE(runs[0][QStringLiteral("started_at")].toString(), QStringLiteral("2023-11-14T22:13:20.000Z"));
 
-        const Outcome missing = runTrainyard({"import", "--tensorboard", logdir.filePath(QStringLiteral("nope"))}, m_environment);
+        const Outcome missing =
+            runTrainyard({"import", "--tensorboard", logdir.filePath(QStringLiteral("nope"))}, m_environment);
         QCOMPARE(missing.exitCode, 1);
         QVERIFY(missing.err.contains(logdir.filePath(QStringLiteral("nope"))));
-        const Outcome noStore = runTrainyard({"import", "--mlflow", logdir.filePath(QStringLiteral("exp"))}, m_environment);
+        const Outcome noStore =
+            runTrainyard({"import", "--mlflow", logdir.filePath(QStringLiteral("exp"))}, m_environment);
         QCOMPARE(noStore.exitCode, 1);
         QVERIFY2(noStore.err.contains(QStringLiteral("run-a/meta.yaml: missing")), qPrintable(noStore.err));
     }
@@ -259,7 +295,8 @@ private slots:
         test::TestWorkspace workspace;
         QVERIFY(workspace.isValid());
         const QDateTime t0 = QDateTime::fromMSecsSinceEpoch(1764000000000, Qt::UTC);
-        const QString older = workspace.addRun(QStringLiteral("older"), RunStatus::Succeeded, {QStringLiteral("baseline")}, t0);
+        const QString older =
+            workspace.addRun(QStringLiteral("older"), RunStatus::Succeeded, {QStringLiteral("baseline")}, t0);
         const QString newer = workspace.addRun(QStringLiteral("newer"), RunStatus::Failed, {}, t0.addSecs(3600));
         workspace.writer().flush();
 
@@ -314,7 +351,8 @@ private slots:
                                     {{QStringLiteral("lr"), QString::number(0.001 * (i + 1))}});
         QVERIFY(workspace.addPoints(ids[1], QStringLiteral("loss"), {0, 1}, {0.9, 0.1}));
         const auto listed = [&](const QStringList &options) {
-            const Outcome outcome = runTrainyard(QStringList{"ls", "--json", "--workspace", workspace.root()} + options, m_environment);
+            const Outcome outcome =
+                runTrainyard(QStringList{"ls", "--json", "--workspace", workspace.root()} + options, m_environment);
             QStringList found;
             if (outcome.exitCode != 0)
                 return QStringList{QStringLiteral("exit %1: %2").arg(outcome.exitCode).arg(outcome.err)};
@@ -332,7 +370,8 @@ private slots:
         QCOMPARE(listed({"--since", "2026-11-23"}), (QStringList{ids[4], ids[3]}));
         QCOMPARE(listed({"--since", "2026-11-22T12:00:00Z"}), (QStringList{ids[4], ids[3], ids[2]}));
         QCOMPARE(listed({"--since", "1d"}), QStringList{}); // all older than a day (the clock is 2026-12 or later)
-        const Outcome none = runTrainyard({"ls", "--json", "--filter", "name~nothing-like-this", "--workspace", workspace.root()}, m_environment);
+        const Outcome none = runTrainyard(
+            {"ls", "--json", "--filter", "name~nothing-like-this", "--workspace", workspace.root()}, m_environment);
         QCOMPARE(none.exitCode, 0);
         QCOMPARE(none.out.trimmed(), QStringLiteral("[]"));
 
@@ -365,7 +404,9 @@ private slots:
         QVERIFY2(!shown.out.contains(QChar(0x1b)), qPrintable(shown.out));
         QVERIFY2(shown.out.contains(QStringLiteral("evil\\x1b[31mred\\nsecond line")), qPrintable(shown.out));
         const Outcome json = runTrainyard({"ls", "--json", "--workspace", workspace.root()}, m_environment);
-        QCOMPARE(QJsonDocument::fromJson(json.out.toUtf8()).array().first().toObject()[QStringLiteral("name")].toString(), name);
+        QCOMPARE(
+            QJsonDocument::fromJson(json.out.toUtf8()).array().first().toObject()[QStringLiteral("name")].toString(),
+            name);
 
         // A run named like the start of every id (its year) is found by its name (the newest of that name), not
         // refused as an ambiguous id prefix; a bare prefix of several ids still is.
@@ -391,12 +432,16 @@ private slots:
             for (int i = 0; i < 4; ++i) {
                 auto process = std::make_unique<QProcess>();
                 process->setProcessEnvironment(m_environment);
-                process->start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--quiet", "--workspace", workspace, "--", "/bin/true"});
+                process->start(QStringLiteral(TRAINYARD_BINARY),
+                               {"launch", "--quiet", "--workspace", workspace, "--", "/bin/true"});
                 launches.push_back(std::move(process));
             }
             for (auto &process : launches) {
                 QVERIFY(process->waitForFinished(60000));
-                QVERIFY2(process->exitCode() == 0, qPrintable(QStringLiteral("round %1: %2").arg(round).arg(QString::fromLocal8Bit(process->readAllStandardError()))));
+                QVERIFY2(process->exitCode() == 0,
+                         qPrintable(QStringLiteral("round %1: %2")
+                                        .arg(round)
+                                        .arg(QString::fromLocal8Bit(process->readAllStandardError()))));
             }
             const Outcome listed = runTrainyard({"ls", "--json", "--workspace", workspace}, m_environment);
             QCOMPARE(QJsonDocument::fromJson(listed.out.toUtf8()).array().size(), 4);
@@ -429,8 +474,10 @@ private slots:
         const Outcome table = runTrainyard({"ls", "--workspace", workspace.root()}, m_environment);
         QVERIFY2(table.out.split(QLatin1Char('\n')).value(1).contains(QStringLiteral("lost")), qPrintable(table.out));
         const Outcome shown = runTrainyard({"show", created.value(), "--workspace", workspace.root()}, m_environment);
-        QVERIFY2(shown.out.contains(QStringLiteral("status     lost (its launcher and ranks are gone)")), qPrintable(shown.out));
-        const Outcome json = runTrainyard({"ls", "--json", "--filter", "status:lost", "--workspace", workspace.root()}, m_environment);
+        QVERIFY2(shown.out.contains(QStringLiteral("status     lost (its launcher and ranks are gone)")),
+                 qPrintable(shown.out));
+        const Outcome json =
+            runTrainyard({"ls", "--json", "--filter", "status:lost", "--workspace", workspace.root()}, m_environment);
         QCOMPARE(QJsonDocument::fromJson(json.out.toUtf8()).array().size(), 1);
         // Nothing written: the store still says running, with its one event.
         auto connection = workspace.workspace().database().connect();
@@ -440,17 +487,18 @@ private slots:
 
     void planGivesBytesPerGpuAndAVerdict()
     {
-        const Outcome outcome = runTrainyard({"plan", "--params", "7.5e9", "--nodes", "8", "--nproc-per-node", "8", "--strategy", "zero3",
-                                              "--precision", "bf16-mixed", "--optimizer", "adam", "--gpu-memory", "80GiB", "--json"},
-                                             m_environment);
+        const Outcome outcome =
+            runTrainyard({"plan", "--params", "7.5e9", "--nodes", "8", "--nproc-per-node", "8", "--strategy", "zero3",
+                          "--precision", "bf16-mixed", "--optimizer", "adam", "--gpu-memory", "80GiB", "--json"},
+                         m_environment);
         QCOMPARE(outcome.exitCode, 0);
         const QJsonObject plan = QJsonDocument::fromJson(outcome.out.toUtf8()).object();
         QCOMPARE(plan[QStringLiteral("world_size")].toInt(), 64);
         QCOMPARE(plan[QStringLiteral("strategy")].toString(), QStringLiteral("zero3"));
         const QJsonObject bytes = plan[QStringLiteral("bytes_per_gpu")].toObject();
         // 16 bytes per parameter over 64 GPUs: the ZeRO paper's 1.9 GB.
-        const double states = bytes[QStringLiteral("parameters")].toDouble() + bytes[QStringLiteral("gradients")].toDouble()
-            + bytes[QStringLiteral("optimizer_state")].toDouble();
+        const double states = bytes[QStringLiteral("parameters")].toDouble()
+            + bytes[QStringLiteral("gradients")].toDouble() + bytes[QStringLiteral("optimizer_state")].toDouble();
         QCOMPARE(states, 16 * 7.5e9 / 64);
         QVERIFY(bytes[QStringLiteral("activations")].isNull());
         QVERIFY(bytes[QStringLiteral("overhead")].toDouble() > 0);
@@ -459,13 +507,15 @@ private slots:
         QVERIFY(plan[QStringLiteral("fits")].toBool());
         QCOMPARE(plan[QStringLiteral("least_sharded_fit")].toString(), QStringLiteral("zero1"));
 
-        const Outcome shape = runTrainyard({"plan", "--layers", "12", "--hidden", "768", "--heads", "12", "--vocab", "50257", "--seq-len",
-                                            "1024", "--micro-batch", "8", "--gpu-memory", "24GiB", "--json"},
-                                           m_environment);
+        const Outcome shape =
+            runTrainyard({"plan", "--layers", "12", "--hidden", "768", "--heads", "12", "--vocab", "50257", "--seq-len",
+                          "1024", "--micro-batch", "8", "--gpu-memory", "24GiB", "--json"},
+                         m_environment);
         QCOMPARE(shape.exitCode, 0);
         const QJsonObject small = QJsonDocument::fromJson(shape.out.toUtf8()).object();
         QCOMPARE(std::round(small[QStringLiteral("parameter_count")].toDouble() / 1e6), 124.0);
-        QVERIFY(small[QStringLiteral("activations")].toObject()[QStringLiteral("without_checkpointing")].toDouble() > 0);
+        QVERIFY(small[QStringLiteral("activations")].toObject()[QStringLiteral("without_checkpointing")].toDouble()
+                > 0);
 
         const Outcome text = runTrainyard({"plan", "--params", "70e9", "--gpu-memory", "80GiB"}, m_environment);
         QCOMPARE(text.exitCode, 0);
@@ -476,13 +526,22 @@ private slots:
     {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<QString>("named");
-        QTest::newRow("no model") << QStringList{"plan", "--gpu-memory", "80GiB"} << "give either --params or a transformer shape";
-        QTest::newRow("both") << QStringList{"plan", "--params", "1e9", "--layers", "2", "--gpu-memory", "80GiB"} << "give either --params";
-        QTest::newRow("partial shape") << QStringList{"plan", "--layers", "2", "--hidden", "64", "--gpu-memory", "80GiB"} << "needs --heads too";
-        QTest::newRow("bad memory") << QStringList{"plan", "--params", "1e9", "--gpu-memory", "lots"} << "--gpu-memory 'lots'";
+        QTest::newRow("no model") << QStringList{"plan", "--gpu-memory", "80GiB"}
+                                  << "give either --params or a transformer shape";
+        QTest::newRow("both") << QStringList{"plan", "--params", "1e9", "--layers", "2", "--gpu-memory", "80GiB"}
+                              << "give either --params";
+        QTest::newRow("partial shape") << QStringList{"plan", "--layers",     "2",    "--hidden",
+                                                      "64",   "--gpu-memory", "80GiB"}
+                                       << "needs --heads too";
+        QTest::newRow("bad memory") << QStringList{"plan", "--params", "1e9", "--gpu-memory", "lots"}
+                                    << "--gpu-memory 'lots'";
         QTest::newRow("no memory") << QStringList{"plan", "--params", "1e9"} << "give --gpu-memory";
-        QTest::newRow("bad strategy") << QStringList{"plan", "--params", "1e9", "--gpu-memory", "8GB", "--strategy", "zero4"} << "--strategy 'zero4'";
-        QTest::newRow("offload params on ddp") << QStringList{"plan", "--params", "1e9", "--gpu-memory", "8GB", "--offload", "params"} << "shards parameters";
+        QTest::newRow("bad strategy") << QStringList{"plan", "--params",   "1e9",  "--gpu-memory",
+                                                     "8GB",  "--strategy", "zero4"}
+                                      << "--strategy 'zero4'";
+        QTest::newRow("offload params on ddp")
+            << QStringList{"plan", "--params", "1e9", "--gpu-memory", "8GB", "--offload", "params"}
+            << "shards parameters";
     }
     void badPlanInputsExitTwoNamingTheOption()
     {
@@ -503,7 +562,8 @@ private slots:
         spec.write("name: grid\ncommand: [/bin/true]\nparams:\n  lr: 0.1\nsweep:\n  grid:\n    lr: [0.1, 0.01, 0.001]\n"
                    "    batch: [32, 64]\n  seeds: 2\n");
         spec.close();
-        const Outcome listed = runTrainyard({QStringLiteral("sweep"), QStringLiteral("--list"), specPath}, m_environment);
+        const Outcome listed =
+            runTrainyard({QStringLiteral("sweep"), QStringLiteral("--list"), specPath}, m_environment);
         QCOMPARE(listed.exitCode, 0);
         QVERIFY2(listed.out.startsWith(QStringLiteral("12 runs\n")), qPrintable(listed.out));
         QVERIFY(listed.out.contains(QStringLiteral("   1  lr=0.1 batch=32 seed=0\n")));
@@ -512,12 +572,19 @@ private slots:
         QCOMPARE(json.exitCode, 0);
         const QJsonObject root = QJsonDocument::fromJson(json.out.toUtf8()).object();
         QCOMPARE(root.value(QStringLiteral("count")).toInt(), 12);
-        QCOMPARE(root.value(QStringLiteral("runs")).toArray().at(11).toObject().value(QStringLiteral("params")).toObject()
-                     .value(QStringLiteral("batch")).toString(),
+        QCOMPARE(root.value(QStringLiteral("runs"))
+                     .toArray()
+                     .at(11)
+                     .toObject()
+                     .value(QStringLiteral("params"))
+                     .toObject()
+                     .value(QStringLiteral("batch"))
+                     .toString(),
                  QStringLiteral("64"));
         // Launching the spec would run only its base: refused, and nothing is created.
-        const Outcome launched = runTrainyard({QStringLiteral("--workspace"), dir.filePath(QStringLiteral("ws")),
-                                               QStringLiteral("launch"), specPath}, m_environment);
+        const Outcome launched = runTrainyard(
+            {QStringLiteral("--workspace"), dir.filePath(QStringLiteral("ws")), QStringLiteral("launch"), specPath},
+            m_environment);
         QCOMPARE(launched.exitCode, 1);
         QVERIFY2(launched.err.contains(QStringLiteral("has a 'sweep' section (12 runs)")), qPrintable(launched.err));
         QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("ws/trainyard.db"))));
@@ -527,7 +594,8 @@ private slots:
         spec.close();
         const Outcome bad = runTrainyard({QStringLiteral("sweep"), specPath}, m_environment);
         QCOMPARE(bad.exitCode, 1);
-        QVERIFY2(bad.err.contains(specPath + QStringLiteral(":4:3: sweep value 'many' of param 'layers' is not of its type int")),
+        QVERIFY2(bad.err.contains(
+                     specPath + QStringLiteral(":4:3: sweep value 'many' of param 'layers' is not of its type int")),
                  qPrintable(bad.err));
     }
 
@@ -541,20 +609,39 @@ private slots:
         file.write("SLURM_JWT=eyJ.secret.sig\n");
         file.close();
         QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther));
-        const QStringList add{"--workspace", workspace, "backend", "add", "lab", "--url", "http://127.0.0.1:9", "--user", "alice",
-                              "--token-file", token, "--partition", "gpu", "--sbatch", "--qos=high", "--time-limit", "30"};
+        const QStringList add{"--workspace",
+                              workspace,
+                              "backend",
+                              "add",
+                              "lab",
+                              "--url",
+                              "http://127.0.0.1:9",
+                              "--user",
+                              "alice",
+                              "--token-file",
+                              token,
+                              "--partition",
+                              "gpu",
+                              "--sbatch",
+                              "--qos=high",
+                              "--time-limit",
+                              "30"};
 
         // A token others can read is refused, and nothing is written.
         Outcome outcome = runTrainyard(add, m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("can be read by others (mode 644); run `chmod 600 ") + token), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(QStringLiteral("can be read by others (mode 644); run `chmod 600 ") + token),
+                 qPrintable(outcome.err));
         QVERIFY(!QFileInfo::exists(workspace + QStringLiteral("/backends.yaml")));
         QVERIFY(file.setPermissions(QFile::ReadOwner | QFile::WriteOwner));
 
         // An option Trainyard cannot pass to Slurm is refused by name.
-        outcome = runTrainyard(QStringList(add) << "--sbatch" << "--exclusive", m_environment);
+        outcome = runTrainyard(QStringList(add) << "--sbatch"
+                                                << "--exclusive",
+                               m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("sbatch option --exclusive is not one Trainyard can pass")), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(QStringLiteral("sbatch option --exclusive is not one Trainyard can pass")),
+                 qPrintable(outcome.err));
         QVERIFY(!QFileInfo::exists(workspace + QStringLiteral("/backends.yaml")));
 
         // Control characters that would add a header, or a line to the job script, are refused (issue 15, defect 8).
@@ -562,28 +649,38 @@ private slots:
         injected[injected.indexOf(QStringLiteral("alice"))] = QStringLiteral("alice\r\nX-Injected: 1");
         outcome = runTrainyard(injected, m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("'user' contains a control character (U+000d at position 6)")), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(QStringLiteral("'user' contains a control character (U+000d at position 6)")),
+                 qPrintable(outcome.err));
         injected = add;
         injected[injected.indexOf(QStringLiteral("gpu"))] = QStringLiteral("gpu\ntouch pwned #");
         outcome = runTrainyard(injected, m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("'partition' contains a control character (U+000a at position 4)")), qPrintable(outcome.err));
+        QVERIFY2(
+            outcome.err.contains(QStringLiteral("'partition' contains a control character (U+000a at position 4)")),
+            qPrintable(outcome.err));
         QVERIFY(!QFileInfo::exists(workspace + QStringLiteral("/backends.yaml")));
 
         outcome = runTrainyard(add, m_environment);
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
         // The same name again is refused unless --replace says so (it used to replace the profile silently).
-        outcome = runTrainyard(QStringList(add) << "--partition" << "other", m_environment);
+        outcome = runTrainyard(QStringList(add) << "--partition"
+                                                << "other",
+                               m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("backend 'lab' already exists (http://127.0.0.1:9 as alice); give --replace")), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(
+                     QStringLiteral("backend 'lab' already exists (http://127.0.0.1:9 as alice); give --replace")),
+                 qPrintable(outcome.err));
         outcome = runTrainyard(QStringList(add) << "--replace", m_environment);
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
         // A password in the URL is refused: it would be sent and shown (the token is the credential).
         QStringList withPassword = add;
-        withPassword[withPassword.indexOf(QStringLiteral("http://127.0.0.1:9"))] = QStringLiteral("http://alice:hunter2@127.0.0.1:9");
+        withPassword[withPassword.indexOf(QStringLiteral("http://127.0.0.1:9"))] =
+            QStringLiteral("http://alice:hunter2@127.0.0.1:9");
         outcome = runTrainyard(QStringList(withPassword) << "--replace", m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("carries a password")) && !outcome.err.contains(QStringLiteral("hunter2")), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(QStringLiteral("carries a password"))
+                     && !outcome.err.contains(QStringLiteral("hunter2")),
+                 qPrintable(outcome.err));
         outcome = runTrainyard({"--workspace", workspace, "backend", "ls", "--json"}, m_environment);
         QCOMPARE(outcome.exitCode, 0);
         const QJsonArray profiles = QJsonDocument::fromJson(outcome.out.toUtf8()).array();
@@ -599,23 +696,34 @@ private slots:
         // Nothing listens on port 9: the test names the address and exits 1, without printing the token.
         outcome = runTrainyard({"--workspace", workspace, "backend", "test", "lab"}, m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("slurmrestd at http://127.0.0.1:9 cannot be reached")), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(QStringLiteral("slurmrestd at http://127.0.0.1:9 cannot be reached")),
+                 qPrintable(outcome.err));
         QVERIFY(!outcome.err.contains(QStringLiteral("secret")));
 
         // A launch on it fails the same way, and the run it created says why.
-        outcome = runTrainyard({"--workspace", workspace, "launch", "--backend", "lab", "--nodes", "2", "--name", "nowhere", "--", "/bin/true"}, m_environment);
+        outcome = runTrainyard({"--workspace", workspace, "launch", "--backend", "lab", "--nodes", "2", "--name",
+                                "nowhere", "--", "/bin/true"},
+                               m_environment);
         QCOMPARE(outcome.exitCode, 1);
         QVERIFY2(outcome.err.contains(QStringLiteral("cannot be reached")), qPrintable(outcome.err));
         outcome = runTrainyard({"--workspace", workspace, "show", "nowhere", "--json"}, m_environment);
         const QJsonObject run = QJsonDocument::fromJson(outcome.out.toUtf8()).object();
         QCOMPARE(run.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
         QCOMPARE(run.value(QStringLiteral("backend")).toString(), QStringLiteral("lab"));
-        QVERIFY(run.value(QStringLiteral("events")).toArray().last().toObject().value(QStringLiteral("detail")).toString().contains(QStringLiteral("127.0.0.1:9")));
+        QVERIFY(run.value(QStringLiteral("events"))
+                    .toArray()
+                    .last()
+                    .toObject()
+                    .value(QStringLiteral("detail"))
+                    .toString()
+                    .contains(QStringLiteral("127.0.0.1:9")));
 
         // --token-stdin keeps the token in the workspace, mode 0600.
         QProcess stdinAdd;
         stdinAdd.setProcessEnvironment(m_environment);
-        stdinAdd.start(QStringLiteral(TRAINYARD_BINARY), {"--workspace", workspace, "backend", "add", "piped", "--url", "https://h:6820", "--user", "bob", "--token-stdin"});
+        stdinAdd.start(QStringLiteral(TRAINYARD_BINARY),
+                       {"--workspace", workspace, "backend", "add", "piped", "--url", "https://h:6820", "--user", "bob",
+                        "--token-stdin"});
         QVERIFY(stdinAdd.waitForStarted());
         stdinAdd.write("eyJ.piped.sig\n");
         stdinAdd.closeWriteChannel();
@@ -623,7 +731,8 @@ private slots:
         QVERIFY2(stdinAdd.exitCode() == 0, stdinAdd.readAllStandardError().constData());
         const QFileInfo stored(workspace + QStringLiteral("/tokens/piped.token"));
         QVERIFY(stored.exists());
-        QCOMPARE(stored.permissions() & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther), QFile::Permissions());
+        QCOMPARE(stored.permissions() & (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
+                 QFile::Permissions());
 
         outcome = runTrainyard({"--workspace", workspace, "backend", "rm", "piped"}, m_environment);
         QCOMPARE(outcome.exitCode, 0);
@@ -636,10 +745,13 @@ private slots:
     void clusterLaunchOptionsAreChecked()
     {
         QTemporaryDir dir;
-        Outcome outcome = runTrainyard({"--workspace", dir.path(), "launch", "--nodes", "2", "--", "/bin/true"}, m_environment);
+        Outcome outcome =
+            runTrainyard({"--workspace", dir.path(), "launch", "--nodes", "2", "--", "/bin/true"}, m_environment);
         QCOMPARE(outcome.exitCode, 2);
-        QVERIFY2(outcome.err.contains(QStringLiteral("2 nodes need a cluster backend: add --backend PROFILE")), qPrintable(outcome.err));
-        outcome = runTrainyard({"--workspace", dir.path(), "launch", "--backend", "nope", "--", "/bin/true"}, m_environment);
+        QVERIFY2(outcome.err.contains(QStringLiteral("2 nodes need a cluster backend: add --backend PROFILE")),
+                 qPrintable(outcome.err));
+        outcome =
+            runTrainyard({"--workspace", dir.path(), "launch", "--backend", "nope", "--", "/bin/true"}, m_environment);
         QCOMPARE(outcome.exitCode, 1);
         QVERIFY2(outcome.err.contains(QStringLiteral("backend 'nope' is not defined")), qPrintable(outcome.err));
         // Sweeps go to the local queue: a sweep on a cluster backend is refused before anything is queued.
@@ -650,7 +762,8 @@ private slots:
         spec.close();
         outcome = runTrainyard({"--workspace", dir.path(), "sweep", sweepSpec}, m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("sweeps on a cluster backend are not supported yet")), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(QStringLiteral("sweeps on a cluster backend are not supported yet")),
+                 qPrintable(outcome.err));
         outcome = runTrainyard({"--workspace", dir.path(), "ls", "--json"}, m_environment);
         QCOMPARE(QJsonDocument::fromJson(outcome.out.toUtf8()).array().size(), 0);
     }
@@ -663,7 +776,8 @@ private slots:
         const QJsonObject request{
             {QStringLiteral("run_id"), QStringLiteral("agent-test")},
             {QStringLiteral("run_dir"), runDir.path()},
-            {QStringLiteral("command"), QJsonArray{QStringLiteral("echo $RANK $WORLD_SIZE $LOCAL_RANK $NODE_RANK $MASTER_ADDR:$MASTER_PORT")}},
+            {QStringLiteral("command"),
+             QJsonArray{QStringLiteral("echo $RANK $WORLD_SIZE $LOCAL_RANK $NODE_RANK $MASTER_ADDR:$MASTER_PORT")}},
             {QStringLiteral("shell"), true},
             {QStringLiteral("nproc_per_node"), 2},
             {QStringLiteral("nnodes"), 2},
@@ -677,8 +791,9 @@ private slots:
         for (int node = 0; node < 2; ++node) {
             auto *agent = new QProcess(this);
             agent->setProcessEnvironment(m_environment);
-            agent->start(QStringLiteral(TRAINYARD_BINARY), {"agent", "--run-dir", runDir.path(), "--node-rank", QString::number(node),
-                                                             "--master-addr", "127.0.0.1", "--master-port", "29777"});
+            agent->start(QStringLiteral(TRAINYARD_BINARY),
+                         {"agent", "--run-dir", runDir.path(), "--node-rank", QString::number(node), "--master-addr",
+                          "127.0.0.1", "--master-port", "29777"});
             agents << agent;
         }
         for (QProcess *agent : agents) {
@@ -702,11 +817,13 @@ private slots:
         // Outside a Slurm step and without --node-rank, or with no request file, the agent says what is missing.
         Outcome outcome = runTrainyard({"agent", "--run-dir", runDir.path()}, m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("not inside a Slurm job step? give --node-rank")), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(QStringLiteral("not inside a Slurm job step? give --node-rank")),
+                 qPrintable(outcome.err));
         QTemporaryDir empty;
         outcome = runTrainyard({"agent", "--run-dir", empty.path(), "--node-rank", "0"}, m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("cannot read ") + empty.filePath(QStringLiteral("agent.json"))), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(QStringLiteral("cannot read ") + empty.filePath(QStringLiteral("agent.json"))),
+                 qPrintable(outcome.err));
     }
 
     void reportExportAndImportFromTheCommandLine()
@@ -717,18 +834,26 @@ private slots:
         // An absent workspace reports nothing and is not created.
         Outcome outcome = runTrainyard({"--workspace", team, "report", "--json"}, m_environment);
         QCOMPARE(outcome.exitCode, 0);
-        QCOMPARE(QJsonDocument::fromJson(outcome.out.toUtf8()).object().value("total").toObject().value("launched").toInt(), 0);
+        QCOMPARE(
+            QJsonDocument::fromJson(outcome.out.toUtf8()).object().value("total").toObject().value("launched").toInt(),
+            0);
         QVERIFY(!QFileInfo::exists(team));
-        for (const QStringList &bad : {QStringList{"report", "--by", "team"}, QStringList{"report", "--since", "yesterday"},
-                                       QStringList{"report", "--since", "2026-11-02", "--until", "2026-11-01"},
-                                       QStringList{"report", "--json", "--csv"}}) {
+        for (const QStringList &bad :
+             {QStringList{"report", "--by", "team"}, QStringList{"report", "--since", "yesterday"},
+              QStringList{"report", "--since", "2026-11-02", "--until", "2026-11-01"},
+              QStringList{"report", "--json", "--csv"}}) {
             outcome = runTrainyard(QStringList{"--workspace", team} + bad, m_environment);
-            QVERIFY2(outcome.exitCode == 2 && outcome.err.contains(QStringLiteral("Usage:")), qPrintable(bad.join(' ') + outcome.err));
+            QVERIFY2(outcome.exitCode == 2 && outcome.err.contains(QStringLiteral("Usage:")),
+                     qPrintable(bad.join(' ') + outcome.err));
         }
 
         // Two runs (one failing), their report, a bundle, and an import that is idempotent.
-        QVERIFY(runTrainyard({"--workspace", team, "launch", "--quiet", "--tag", "baseline", "--", "/bin/true"}, m_environment).exitCode == 0);
-        QVERIFY(runTrainyard({"--workspace", team, "launch", "--quiet", "--", "/bin/false"}, m_environment).exitCode == 1);
+        QVERIFY(runTrainyard({"--workspace", team, "launch", "--quiet", "--tag", "baseline", "--", "/bin/true"},
+                             m_environment)
+                    .exitCode
+                == 0);
+        QVERIFY(runTrainyard({"--workspace", team, "launch", "--quiet", "--", "/bin/false"}, m_environment).exitCode
+                == 1);
         outcome = runTrainyard({"--workspace", team, "report", "--by", "tag", "--json"}, m_environment);
         QCOMPARE(outcome.exitCode, 0);
         const QJsonObject report = QJsonDocument::fromJson(outcome.out.toUtf8()).object();
@@ -737,10 +862,12 @@ private slots:
         QCOMPARE(total.value("succeeded").toInt(), 1);
         QCOMPARE(total.value("failed").toInt(), 1);
         QCOMPARE(total.value("success_rate").toDouble(), 0.5);
-        QCOMPARE(total.value("failure_causes").toArray().first().toObject().value("cause").toString(), QStringLiteral("exit"));
+        QCOMPARE(total.value("failure_causes").toArray().first().toObject().value("cause").toString(),
+                 QStringLiteral("exit"));
         QCOMPARE(report.value("groups").toArray().size(), 2); // baseline and (no tag)
         outcome = runTrainyard({"--workspace", team, "report", "--csv", "--by", "user"}, m_environment);
-        QVERIFY2(outcome.out.startsWith(QStringLiteral("group,launched,started,succeeded,failed,")) && outcome.out.contains(QStringLiteral("\nall,2,2,1,1,")),
+        QVERIFY2(outcome.out.startsWith(QStringLiteral("group,launched,started,succeeded,failed,"))
+                     && outcome.out.contains(QStringLiteral("\nall,2,2,1,1,")),
                  qPrintable(outcome.out));
 
         const QString bundle = dir.filePath(QStringLiteral("team.trainyard"));
@@ -749,23 +876,32 @@ private slots:
         QCOMPARE(outcome.exitCode, 1);
         QVERIFY2(outcome.err.contains(QStringLiteral("exists already")), qPrintable(outcome.err));
         outcome = runTrainyard({"--workspace", lead, "import", bundle}, m_environment);
-        QVERIFY2(outcome.exitCode == 0 && outcome.out.startsWith(QStringLiteral("imported 2 run(s)")), qPrintable(outcome.out + outcome.err));
+        QVERIFY2(outcome.exitCode == 0 && outcome.out.startsWith(QStringLiteral("imported 2 run(s)")),
+                 qPrintable(outcome.out + outcome.err));
         outcome = runTrainyard({"--workspace", lead, "import", team}, m_environment);
-        QVERIFY2(outcome.exitCode == 0 && outcome.out.startsWith(QStringLiteral("imported 0 run(s)")) && outcome.out.contains(QStringLiteral("2 already here")),
+        QVERIFY2(outcome.exitCode == 0 && outcome.out.startsWith(QStringLiteral("imported 0 run(s)"))
+                     && outcome.out.contains(QStringLiteral("2 already here")),
                  qPrintable(outcome.out));
         outcome = runTrainyard({"--workspace", lead, "report", "--json"}, m_environment);
-        QCOMPARE(QJsonDocument::fromJson(outcome.out.toUtf8()).object().value("total").toObject().value("launched").toInt(), 2);
+        QCOMPARE(
+            QJsonDocument::fromJson(outcome.out.toUtf8()).object().value("total").toObject().value("launched").toInt(),
+            2);
         outcome = runTrainyard({"--workspace", lead, "import", dir.filePath(QStringLiteral("nothing"))}, m_environment);
         QCOMPARE(outcome.exitCode, 1);
-        QVERIFY2(outcome.err.contains(QStringLiteral("neither a workspace folder nor a Trainyard bundle")), qPrintable(outcome.err));
+        QVERIFY2(outcome.err.contains(QStringLiteral("neither a workspace folder nor a Trainyard bundle")),
+                 qPrintable(outcome.err));
     }
 
     void preflightWithoutAGpuSaysSoAndExitsThree()
     {
-        const Outcome outcome = runTrainyard({"preflight", "--gpus", "0,1", "--ops", "all_reduce,broadcast", "--max-bytes", "64M"}, m_environment);
+        const Outcome outcome = runTrainyard(
+            {"preflight", "--gpus", "0,1", "--ops", "all_reduce,broadcast", "--max-bytes", "64M"}, m_environment);
         if (outcome.exitCode != 3)
-            QSKIP("this machine has a CUDA device and NCCL; preflight's no-GPU answer is checked on machines without one");
-        QVERIFY2(outcome.err.contains(QStringLiteral("no CUDA device found")) || outcome.err.contains(QStringLiteral("NCCL")), qPrintable(outcome.err));
+            QSKIP("this machine has a CUDA device and NCCL; preflight's no-GPU answer is checked on machines without "
+                  "one");
+        QVERIFY2(outcome.err.contains(QStringLiteral("no CUDA device found"))
+                     || outcome.err.contains(QStringLiteral("NCCL")),
+                 qPrintable(outcome.err));
         QVERIFY(outcome.out.contains(QStringLiteral("NVML")));
         const Outcome bad = runTrainyard({"preflight", "--ops", "scatter"}, m_environment);
         QCOMPARE(bad.exitCode, 2);
@@ -788,26 +924,33 @@ private slots:
             QVERIFY(workspace.ok());
             auto connection = workspace->database().connect();
             QVERIFY(connection.ok());
-            for (const auto &[day, healthy, verdict] : {std::tuple{1, true, "healthy: correct results; peak bus bandwidth 371.2 GB/s"},
-                                                        std::tuple{2, false, "slow: peak bus bandwidth 40.0 GB/s"}})
-                QVERIFY(savePreflightRecord(*connection, QJsonObject{{"started_at", QDateTime(QDate(2026, 11, day), QTime(8, 0), Qt::UTC).toString(Qt::ISODateWithMs)},
-                                                                     {"host", "gpu-box-1"},
-                                                                     {"healthy", healthy},
-                                                                     {"verdict", verdict},
-                                                                     {"measurements", QJsonArray()}})
-                            .ok());
+            for (const auto &[day, healthy, verdict] :
+                 {std::tuple{1, true, "healthy: correct results; peak bus bandwidth 371.2 GB/s"},
+                  std::tuple{2, false, "slow: peak bus bandwidth 40.0 GB/s"}})
+                QVERIFY(
+                    savePreflightRecord(
+                        *connection,
+                        QJsonObject{{"started_at",
+                                     QDateTime(QDate(2026, 11, day), QTime(8, 0), Qt::UTC).toString(Qt::ISODateWithMs)},
+                                    {"host", "gpu-box-1"},
+                                    {"healthy", healthy},
+                                    {"verdict", verdict},
+                                    {"measurements", QJsonArray()}})
+                        .ok());
         }
         const Outcome listed = runTrainyard({"preflight", "--history", "--workspace", root}, m_environment);
         QCOMPARE(listed.exitCode, 0);
         const QStringList lines = listed.out.trimmed().split(QLatin1Char('\n'));
         QCOMPARE(lines.size(), 2);
-        QVERIFY2(lines.at(0).startsWith(QStringLiteral("2026-11-02T08:00:00Z  gpu-box-1  NOT HEALTHY  slow")), qPrintable(lines.at(0)));
+        QVERIFY2(lines.at(0).startsWith(QStringLiteral("2026-11-02T08:00:00Z  gpu-box-1  NOT HEALTHY  slow")),
+                 qPrintable(lines.at(0)));
         QVERIFY2(lines.at(1).contains(QStringLiteral("healthy  healthy: correct results")), qPrintable(lines.at(1)));
         const Outcome json = runTrainyard({"preflight", "--history", "--json", "--workspace", root}, m_environment);
         QCOMPARE(json.exitCode, 0);
         const QJsonArray array = QJsonDocument::fromJson(json.out.toUtf8()).array();
         QCOMPARE(array.size(), 2);
-        QCOMPARE(array.at(1).toObject().value(QStringLiteral("verdict")).toString(), QStringLiteral("healthy: correct results; peak bus bandwidth 371.2 GB/s"));
+        QCOMPARE(array.at(1).toObject().value(QStringLiteral("verdict")).toString(),
+                 QStringLiteral("healthy: correct results; peak bus bandwidth 371.2 GB/s"));
     }
 
     void lsOnAbsentWorkspaceCreatesNothing()
@@ -841,7 +984,8 @@ private slots:
         const QByteArray before = test::sha256OfFile(database);
 
         // Both the command line and the window refuse it.
-        for (const QStringList &arguments : {QStringList{"ls", "--workspace", root}, QStringList{"--workspace", root}}) {
+        for (const QStringList &arguments :
+             {QStringList{"ls", "--workspace", root}, QStringList{"--workspace", root}}) {
             const Outcome outcome = runTrainyard(arguments, m_environment);
             QCOMPARE(outcome.exitCode, 1);
             QVERIFY2(outcome.err.contains(database), qPrintable(outcome.err));

@@ -56,26 +56,31 @@ private:
     {
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
         environment.insert(QStringLiteral("TRAINYARD_HOME"), m_workspace->path());
-        environment.insert(QStringLiteral("TRAINYARD_PYTHON_DIR"), QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/python"));
+        environment.insert(QStringLiteral("TRAINYARD_PYTHON_DIR"),
+                           QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/python"));
         for (auto it = extra.constBegin(); it != extra.constEnd(); ++it)
             environment.insert(it.key(), it.value());
         return environment;
     }
 
-    Outcome trainyard(const QStringList &arguments, const QMap<QString, QString> &extra = {}, int timeoutMs = 120000) const
+    Outcome trainyard(const QStringList &arguments, const QMap<QString, QString> &extra = {},
+                      int timeoutMs = 120000) const
     {
         return test::runTrainyard(arguments, environment(extra), timeoutMs);
     }
 
     static QString runIdFrom(const Outcome &outcome)
     {
-        const auto match = QRegularExpression(QStringLiteral("^run ([0-9]{8}-[0-9]{6}-[0-9a-f]{6})")).match(outcome.out);
+        const auto match =
+            QRegularExpression(QStringLiteral("^run ([0-9]{8}-[0-9]{6}-[0-9a-f]{6})")).match(outcome.out);
         return match.hasMatch() ? match.captured(1) : QString();
     }
 
     QJsonObject show(const QString &runId) const
     {
-        return QJsonDocument::fromJson(trainyard({QStringLiteral("show"), runId, QStringLiteral("--json")}).out.toUtf8()).object();
+        return QJsonDocument::fromJson(
+                   trainyard({QStringLiteral("show"), runId, QStringLiteral("--json")}).out.toUtf8())
+            .object();
     }
 
     QString runDir(const QString &runId) const { return m_workspace->path() + QStringLiteral("/runs/") + runId; }
@@ -84,13 +89,17 @@ private:
     void startTwoSleepingRanks(QProcess &launcher, QString &runId, const QMap<QString, QString> &extra = {}) const
     {
         launcher.setProcessEnvironment(environment(extra));
-        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "2", "--grace", "1", "--quiet", "--", kPython,
-                                                          kScripts + "sleep_forever.py"});
+        launcher.start(QStringLiteral(TRAINYARD_BINARY),
+                       {"launch", "--nproc-per-node", "2", "--grace", "1", "--quiet", "--", kPython,
+                        kScripts + "sleep_forever.py"});
         QVERIFY(launcher.waitForStarted());
-        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        const auto runs = [&] {
+            return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        };
         QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
         runId = runs().first();
-        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(runDir(runId) + "/pid.rank0") && QFile::exists(runDir(runId) + "/pid.rank1"), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            QFile::exists(runDir(runId) + "/pid.rank0") && QFile::exists(runDir(runId) + "/pid.rank1"), 20000);
     }
 
 private slots:
@@ -98,8 +107,8 @@ private slots:
 
     void fourRankDdpRunSucceedsWithTheFullContract()
     {
-        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "4", "--name", "ddp4", "--tag", "e2e", "--", kPython,
-                                           kScripts + "ddp_contract.py"});
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "4", "--name", "ddp4", "--tag", "e2e", "--",
+                                           kPython, kScripts + "ddp_contract.py"});
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
         const QString runId = runIdFrom(outcome);
         QVERIFY(QRegularExpression(QStringLiteral("^run \\S+ \\(ddp4\\): 4 ranks of ")).match(outcome.out).hasMatch());
@@ -124,7 +133,8 @@ private slots:
             QCOMPARE(value("OMP_NUM_THREADS"), QStringLiteral("1"));
             QCOMPARE(value("TRAINYARD_RUN_ID"), runId);
             QCOMPARE(value("TRAINYARD_RUN_DIR"), runDir(runId));
-            QCOMPARE(value("TRAINYARD_METRICS_FILE"), runDir(runId) + QStringLiteral("/metrics.rank%1.jsonl").arg(rank));
+            QCOMPARE(value("TRAINYARD_METRICS_FILE"),
+                     runDir(runId) + QStringLiteral("/metrics.rank%1.jsonl").arg(rank));
             QCOMPARE(seen.value(QStringLiteral("dist_rank")).toInt(), rank);
             QCOMPARE(seen.value(QStringLiteral("dist_world")).toInt(), 4);
         }
@@ -148,8 +158,8 @@ private slots:
     {
         constexpr double kGraceS = 1.5;
         // Rank 1 raises at step 3; rank 2 ignores SIGTERM, so only SIGKILL after the grace period stops it.
-        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "3", "--grace", QString::number(kGraceS), "--quiet", "--",
-                                           kPython, kScripts + "fail_at_step.py"},
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "3", "--grace", QString::number(kGraceS),
+                                           "--quiet", "--", kPython, kScripts + "fail_at_step.py"},
                                           {{"FAIL_RANK", "1"}, {"FAIL_STEP", "3"}, {"STUBBORN_RANK", "2"}});
         QCOMPARE(outcome.exitCode, 1);
         const QString runId = runIdFrom(outcome);
@@ -161,26 +171,31 @@ private slots:
         QCOMPARE(failure[QStringLiteral("exit_code")].toInt(), 1);
         QVERIFY(failure[QStringLiteral("signal")].isNull());
         QCOMPARE(failure[QStringLiteral("cause")].toString(), QStringLiteral("python-exception"));
-        QVERIFY2(failure[QStringLiteral("message")].toString().startsWith(QStringLiteral("ValueError: bad batch at step 3")),
-                 qPrintable(failure[QStringLiteral("message")].toString()));
+        QVERIFY2(
+            failure[QStringLiteral("message")].toString().startsWith(QStringLiteral("ValueError: bad batch at step 3")),
+            qPrintable(failure[QStringLiteral("message")].toString()));
         // The rest were gone within grace + 1 s of the failure.
         const QDateTime failedAt = QDateTime::fromString(failure[QStringLiteral("at")].toString(), Qt::ISODateWithMs);
         const QDateTime endedAt = QDateTime::fromString(run[QStringLiteral("ended_at")].toString(), Qt::ISODateWithMs);
         const qint64 teardownMs = failedAt.msecsTo(endedAt);
-        QVERIFY2(teardownMs >= qint64(kGraceS * 1000) - 100, qPrintable(QString::number(teardownMs))); // the stubborn rank needed SIGKILL
+        QVERIFY2(teardownMs >= qint64(kGraceS * 1000) - 100,
+                 qPrintable(QString::number(teardownMs))); // the stubborn rank needed SIGKILL
         QVERIFY2(teardownMs <= qint64(kGraceS * 1000) + 1000, qPrintable(QString::number(teardownMs)));
         for (int rank = 0; rank < 3; ++rank) {
             const qint64 pid = readPid(runDir(runId) + QStringLiteral("/pid.rank%1.attempt0").arg(rank));
             QVERIFY(pid > 0);
-            QVERIFY2(!processAlive(pid), qPrintable(QStringLiteral("rank %1 (pid %2) is still alive").arg(rank).arg(pid)));
+            QVERIFY2(!processAlive(pid),
+                     qPrintable(QStringLiteral("rank %1 (pid %2) is still alive").arg(rank).arg(pid)));
         }
         // Its traceback is in its own log, with receive timestamps.
         QFile log(runDir(runId) + QStringLiteral("/rank1.log"));
         QVERIFY(log.open(QIODevice::ReadOnly));
         const QString text = QString::fromUtf8(log.readAll());
         QVERIFY(text.contains(QStringLiteral("Traceback (most recent call last):")));
-        QVERIFY(QRegularExpression(QStringLiteral("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z step=0"), QRegularExpression::MultilineOption)
-                    .match(text).hasMatch());
+        QVERIFY(QRegularExpression(QStringLiteral("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z step=0"),
+                                   QRegularExpression::MultilineOption)
+                    .match(text)
+                    .hasMatch());
     }
 
     void causesAreClassifiedFromTheLogTail_data()
@@ -189,11 +204,16 @@ private slots:
         QTest::addColumn<QString>("cause");
         QTest::addColumn<QString>("messageContains");
         QTest::newRow("cuda oom") << "Traceback (most recent call last):\n  File \"train.py\", line 9, in <module>\n"
-                                     "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.10 GiB total capacity)\n"
-                                  << "cuda-oom" << "Tried to allocate 2.00 GiB";
-        QTest::newRow("nccl timeout") << "[E ProcessGroupNCCL.cpp:828] [Rank 0] Watchdog caught collective operation timeout: "
-                                         "WorkNCCL(SeqNum=5, OpType=ALLREDUCE, Timeout(ms)=1800000) ran for 1800345 milliseconds before timing out.\n"
-                                      << "nccl" << "NCCL timeout";
+                                     "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU "
+                                     "0; 79.10 GiB total capacity)\n"
+                                  << "cuda-oom"
+                                  << "Tried to allocate 2.00 GiB";
+        QTest::newRow("nccl timeout")
+            << "[E ProcessGroupNCCL.cpp:828] [Rank 0] Watchdog caught collective operation timeout: "
+               "WorkNCCL(SeqNum=5, OpType=ALLREDUCE, Timeout(ms)=1800000) ran for 1800345 milliseconds before timing "
+               "out.\n"
+            << "nccl"
+            << "NCCL timeout";
     }
     void causesAreClassifiedFromTheLogTail()
     {
@@ -205,19 +225,21 @@ private slots:
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(message.toUtf8());
         file.close();
-        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--grace", "1", "--", kPython, kScripts + "print_and_exit.py"},
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--grace", "1", "--", kPython,
+                                           kScripts + "print_and_exit.py"},
                                           {{"MESSAGE_FILE", messageFile}, {"EXIT_CODE", "1"}});
         QCOMPARE(outcome.exitCode, 1);
         const QJsonObject failure = show(runIdFrom(outcome))[QStringLiteral("first_failure")].toObject();
         QCOMPARE(failure[QStringLiteral("cause")].toString(), cause);
         QCOMPARE(failure[QStringLiteral("rank")].toInt(), 0);
-        QVERIFY2(failure[QStringLiteral("message")].toString().contains(messageContains), qPrintable(failure[QStringLiteral("message")].toString()));
+        QVERIFY2(failure[QStringLiteral("message")].toString().contains(messageContains),
+                 qPrintable(failure[QStringLiteral("message")].toString()));
     }
 
     void restartsTheGroupKTimes()
     {
-        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--max-restarts", "2", "--grace", "1", "--quiet", "--",
-                                           kPython, kScripts + "fail_at_step.py"},
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--max-restarts", "2", "--grace", "1",
+                                           "--quiet", "--", kPython, kScripts + "fail_at_step.py"},
                                           {{"FAIL_RANK", "0"}, {"FAIL_STEP", "1"}});
         QCOMPARE(outcome.exitCode, 1);
         const QString runId = runIdFrom(outcome);
@@ -231,7 +253,8 @@ private slots:
         // Each attempt has its own logs and saw its own TORCHELASTIC_RESTART_COUNT.
         for (int attempt = 0; attempt < 3; ++attempt) {
             for (int rank = 0; rank < 2; ++rank) {
-                const QString log = attempt == 0 ? QStringLiteral("rank%1.log").arg(rank) : QStringLiteral("rank%1.attempt%2.log").arg(rank).arg(attempt);
+                const QString log = attempt == 0 ? QStringLiteral("rank%1.log").arg(rank)
+                                                 : QStringLiteral("rank%1.attempt%2.log").arg(rank).arg(attempt);
                 QVERIFY2(QFile::exists(runDir(runId) + QLatin1Char('/') + log), qPrintable(log));
                 QVERIFY(QFile::exists(runDir(runId) + QStringLiteral("/pid.rank%1.attempt%2").arg(rank).arg(attempt)));
             }
@@ -241,8 +264,8 @@ private slots:
 
     void silentRankIsDetectedAsHang()
     {
-        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "3", "--hang-timeout", "2", "--grace", "1", "--quiet", "--",
-                                           kPython, kScripts + "hang.py"},
+        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "3", "--hang-timeout", "2", "--grace", "1",
+                                           "--quiet", "--", kPython, kScripts + "hang.py"},
                                           {{"SILENT_RANK", "1"}});
         QCOMPARE(outcome.exitCode, 1);
         const QString runId = runIdFrom(outcome);
@@ -283,7 +306,11 @@ private slots:
         QVERIFY2(next.err.contains(runId), qPrintable(next.err));
         const QJsonObject run = show(runId);
         QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("lost"));
-        QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 7);
+        QCOMPARE(run[QStringLiteral("metrics")]
+                     .toObject()[QStringLiteral("loss")]
+                     .toObject()[QStringLiteral("points")]
+                     .toInt(),
+                 7);
     }
 
     // Issue 15, defect 2: a rank's children, and one that left the rank group with setsid, outlived a kill -9 of the
@@ -301,20 +328,26 @@ private slots:
                                               "setsid sleep 61 & echo $! > \"$TRAINYARD_RUN_DIR/escaped.pid\"; "
                                               "sleep 62 | cat; echo done");
         QStringList arguments{"launch", "--quiet"};
-        arguments << (viaShellOption ? QStringList{"--shell", "--", script} : QStringList{"--", "/bin/sh", "-c", script});
+        arguments << (viaShellOption ? QStringList{"--shell", "--", script}
+                                     : QStringList{"--", "/bin/sh", "-c", script});
         QProcess launcher;
         launcher.setProcessEnvironment(environment());
         launcher.start(QStringLiteral(TRAINYARD_BINARY), arguments);
         QVERIFY(launcher.waitForStarted());
-        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        const auto runs = [&] {
+            return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        };
         QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
         const QString runId = runs().first();
-        QTRY_VERIFY_WITH_TIMEOUT(readPid(runDir(runId) + "/child.pid") > 0 && readPid(runDir(runId) + "/escaped.pid") > 0, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            readPid(runDir(runId) + "/child.pid") > 0 && readPid(runDir(runId) + "/escaped.pid") > 0, 10000);
         const qint64 child = readPid(runDir(runId) + "/child.pid");
         const qint64 escaped = readPid(runDir(runId) + "/escaped.pid");
         // The launcher finds the one that left the group and says so in the rank's log.
-        QTRY_VERIFY_WITH_TIMEOUT(trainyard({"logs", runId}).out.contains(QStringLiteral("process %1 (sleep) of this run left its process group").arg(escaped)),
-                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            trainyard({"logs", runId})
+                .out.contains(QStringLiteral("process %1 (sleep) of this run left its process group").arg(escaped)),
+            10000);
         QVERIFY(processAlive(child) && processAlive(escaped));
 
         ::kill(pid_t(launcher.processId()), SIGKILL);
@@ -330,9 +363,12 @@ private slots:
         QProcess launcher;
         launcher.setProcessEnvironment(environment());
         launcher.start(QStringLiteral(TRAINYARD_BINARY),
-                       {"launch", "--quiet", "--", "/bin/sh", "-c", "sleep 60 & echo $! > \"$TRAINYARD_RUN_DIR/child.pid\"; wait"});
+                       {"launch", "--quiet", "--", "/bin/sh", "-c",
+                        "sleep 60 & echo $! > \"$TRAINYARD_RUN_DIR/child.pid\"; wait"});
         QVERIFY(launcher.waitForStarted());
-        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        const auto runs = [&] {
+            return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        };
         QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
         const QString runId = runs().first();
         QTRY_VERIFY_WITH_TIMEOUT(readPid(runDir(runId) + "/child.pid") > 0, 10000);
@@ -354,7 +390,8 @@ private slots:
         QVERIFY(launcher.waitForFinished(5000));
         QTest::qWait(300);
         QVERIFY2(processAlive(child), "without the watchdog the rank's child lives on (what recovery is for)");
-        QCOMPARE(show(runId)[QStringLiteral("status")].toString(), QStringLiteral("running")); // read-only: it still runs
+        QCOMPARE(show(runId)[QStringLiteral("status")].toString(),
+                 QStringLiteral("running")); // read-only: it still runs
 
         const Outcome next = trainyard({"launch", "--quiet", "--", "/bin/true"});
         QCOMPARE(next.exitCode, 0);
@@ -369,11 +406,15 @@ private slots:
     {
         QProcess launcher;
         launcher.setProcessEnvironment(environment());
-        const QString rank = QStringLiteral("trap 'echo term >> \"$TRAINYARD_RUN_DIR/terms.$RANK\"' TERM; echo $$ > \"$TRAINYARD_RUN_DIR/pid.rank$RANK\"; "
+        const QString rank = QStringLiteral("trap 'echo term >> \"$TRAINYARD_RUN_DIR/terms.$RANK\"' TERM; echo $$ > "
+                                            "\"$TRAINYARD_RUN_DIR/pid.rank$RANK\"; "
                                             "while :; do sleep 0.05; done");
-        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--nproc-per-node", "3", "--grace", "1", "--quiet", "--shell", "--", rank});
+        launcher.start(QStringLiteral(TRAINYARD_BINARY),
+                       {"launch", "--nproc-per-node", "3", "--grace", "1", "--quiet", "--shell", "--", rank});
         QVERIFY(launcher.waitForStarted());
-        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        const auto runs = [&] {
+            return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        };
         QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
         const QString runId = runs().first();
         for (int r = 0; r < 3; ++r)
@@ -388,7 +429,8 @@ private slots:
         }
 
         // A rank that ends leaving a child behind: the child is killed when the attempt ends.
-        const Outcome leaver = trainyard({"launch", "--quiet", "--", "/bin/sh", "-c", "sleep 60 & echo $! > \"$TRAINYARD_RUN_DIR/child.pid\""});
+        const Outcome leaver = trainyard(
+            {"launch", "--quiet", "--", "/bin/sh", "-c", "sleep 60 & echo $! > \"$TRAINYARD_RUN_DIR/child.pid\""});
         QCOMPARE(leaver.exitCode, 0);
         const qint64 child = readPid(runDir(runIdFrom(leaver)) + "/child.pid");
         QVERIFY(child > 0);
@@ -399,11 +441,11 @@ private slots:
     // line on every read). Now drained as it comes, cut into 1 MiB pieces in the log, none read as a metric line.
     void overLongOutputLineIsDrainedCutAndNeverParsed()
     {
-        const QString script = QStringLiteral(
-            "import sys\n"
-            "sys.stdout.write('loss=9 step=7 ' * 200000)\n"        // 2.8 MB that looks like metrics, no newline
-            "sys.stdout.write('a' * (64 << 20) + '\\n')\n"
-            "print('loss=0.5 step=1', flush=True)\n");
+        const QString script =
+            QStringLiteral("import sys\n"
+                           "sys.stdout.write('loss=9 step=7 ' * 200000)\n" // 2.8 MB that looks like metrics, no newline
+                           "sys.stdout.write('a' * (64 << 20) + '\\n')\n"
+                           "print('loss=0.5 step=1', flush=True)\n");
         const Outcome outcome = trainyard({"launch", "--quiet", "--", kPython, "-c", script});
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err.right(2000)));
         const QString runId = runIdFrom(outcome);
@@ -430,19 +472,21 @@ private slots:
     // never stored. Now the writer retries with back-off from the committed progress, and every point is stored.
     void storeLockedLongerThanTheBusyTimeoutLosesNothing()
     {
-        const QString script = QStringLiteral(
-            "import json, os, time\n"
-            "with open(os.environ['TRAINYARD_METRICS_FILE'], 'w') as out:\n"
-            "    for chunk in range(40):\n"
-            "        for step in range(chunk * 1000, chunk * 1000 + 1000):\n"
-            "            out.write(json.dumps({'step': step, 'loss': 1.0 / (step + 1)}) + '\\n')\n"
-            "        out.flush()\n"
-            "        time.sleep(0.1)\n");
+        const QString script =
+            QStringLiteral("import json, os, time\n"
+                           "with open(os.environ['TRAINYARD_METRICS_FILE'], 'w') as out:\n"
+                           "    for chunk in range(40):\n"
+                           "        for step in range(chunk * 1000, chunk * 1000 + 1000):\n"
+                           "            out.write(json.dumps({'step': step, 'loss': 1.0 / (step + 1)}) + '\\n')\n"
+                           "        out.flush()\n"
+                           "        time.sleep(0.1)\n");
         QProcess launcher;
         launcher.setProcessEnvironment(environment());
         launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--quiet", "--", kPython, "-c", script});
         QVERIFY(launcher.waitForStarted());
-        const auto runs = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot); };
+        const auto runs = [&] {
+            return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        };
         QTRY_VERIFY_WITH_TIMEOUT(!runs().isEmpty(), 10000);
         const QString runId = runs().first();
         QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(runDir(runId) + "/metrics.rank0.jsonl").size() > 0, 10000);
@@ -459,7 +503,11 @@ private slots:
         QVERIFY2(launcher.exitCode() == 0, launcher.readAllStandardError().constData());
         const QJsonObject run = show(runId);
         QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
-        QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 40000);
+        QCOMPARE(run[QStringLiteral("metrics")]
+                     .toObject()[QStringLiteral("loss")]
+                     .toObject()[QStringLiteral("points")]
+                     .toInt(),
+                 40000);
         QVERIFY(run[QStringLiteral("metrics_incomplete")].isNull());
         QVERIFY(!run[QStringLiteral("ingest")].toObject().contains(QStringLiteral("incomplete")));
         QVERIFY(!QFile::exists(runDir(runId) + "/outcome.json"));
@@ -476,36 +524,42 @@ private slots:
         QProcess mount;
         mount.start(QStringLiteral("mount"), {"-t", "tmpfs", "-o", "size=8m", "tmpfs", mountPoint});
         if (!mount.waitForFinished(10000) || mount.exitStatus() != QProcess::NormalExit || mount.exitCode() != 0)
-            QSKIP(qPrintable(QStringLiteral("needs root to mount a small tmpfs (%1)").arg(QString::fromLocal8Bit(mount.readAllStandardError()).trimmed())));
-        const auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mountPoint}); });
+            QSKIP(qPrintable(QStringLiteral("needs root to mount a small tmpfs (%1)")
+                                 .arg(QString::fromLocal8Bit(mount.readAllStandardError()).trimmed())));
+        const auto unmount = qScopeGuard([&] {
+            QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mountPoint});
+        });
         const QMap<QString, QString> small{{"TRAINYARD_HOME", mountPoint}};
         const QString filler = mountPoint + QStringLiteral("/filler");
         // The rank logs 30,000 points, then fills the disk and waits, so that no commit can succeed.
-        const QString script = QStringLiteral(
-            "import json, os, time\n"
-            "with open(os.environ['TRAINYARD_METRICS_FILE'], 'w') as out:\n"
-            "    for step in range(30000):\n"
-            "        out.write(json.dumps({'step': step, 'loss': 1.0 / (step + 1)}) + '\\n')\n"
-            "try:\n"
-            "    with open('%1', 'wb') as f:\n"
-            "        while True:\n"
-            "            f.write(b'x' * 65536); f.flush()\n"
-            "except OSError:\n"
-            "    pass\n"
-            "time.sleep(1.5)\n").arg(filler);
+        const QString script =
+            QStringLiteral("import json, os, time\n"
+                           "with open(os.environ['TRAINYARD_METRICS_FILE'], 'w') as out:\n"
+                           "    for step in range(30000):\n"
+                           "        out.write(json.dumps({'step': step, 'loss': 1.0 / (step + 1)}) + '\\n')\n"
+                           "try:\n"
+                           "    with open('%1', 'wb') as f:\n"
+                           "        while True:\n"
+                           "            f.write(b'x' * 65536); f.flush()\n"
+                           "except OSError:\n"
+                           "    pass\n"
+                           "time.sleep(1.5)\n")
+                .arg(filler);
         QProcess launcher;
         launcher.setProcessEnvironment(environment(small));
         launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--quiet", "--", kPython, "-c", script});
         QVERIFY(launcher.waitForStarted());
         QByteArray errors;
         // Ingestion retries for a while after the ranks end, then the end of the run cannot be recorded either.
-        QTRY_VERIFY_WITH_TIMEOUT((errors += launcher.readAllStandardError()).contains("cannot record its end yet"), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT((errors += launcher.readAllStandardError()).contains("cannot record its end yet"),
+                                 60000);
         QVERIFY2(errors.contains("storing its metrics failed"), errors.constData());
         QVERIFY(QFile::remove(filler));
         QVERIFY(launcher.waitForFinished(60000));
         // The run succeeded, its metrics are not all in: the launcher says so and exits 1.
         const QString said = QString::fromUtf8(launcher.readAllStandardOutput());
-        QVERIFY2(launcher.exitCode() == 1 && said.contains(QStringLiteral(" succeeded after ")) && said.contains(QStringLiteral("metrics incomplete: ")),
+        QVERIFY2(launcher.exitCode() == 1 && said.contains(QStringLiteral(" succeeded after "))
+                     && said.contains(QStringLiteral("metrics incomplete: ")),
                  qPrintable(said + QString::fromUtf8(errors + launcher.readAllStandardError())));
         const QString runId = QDir(mountPoint + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).value(0);
 
@@ -514,31 +568,45 @@ private slots:
         };
         QJsonObject run = showRun();
         QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
-        const QJsonObject incomplete = run[QStringLiteral("ingest")].toObject()[QStringLiteral("incomplete")].toObject();
+        const QJsonObject incomplete =
+            run[QStringLiteral("ingest")].toObject()[QStringLiteral("incomplete")].toObject();
         const qint64 stored = incomplete[QStringLiteral("stored")].toInteger();
         const qint64 total = incomplete[QStringLiteral("total")].toInteger();
-        QVERIFY2(stored < 30000 && total >= 30000, qPrintable(QString::number(stored) + " of " + QString::number(total)));
+        QVERIFY2(stored < 30000 && total >= 30000,
+                 qPrintable(QString::number(stored) + " of " + QString::number(total)));
         // The summary counts only what is stored.
         QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("points")].toInteger(), stored);
         const QString note = run[QStringLiteral("metrics_incomplete")].toString();
-        QVERIFY2(note.startsWith(QStringLiteral("metrics incomplete: %1 of %2 points stored (").arg(stored).arg(total)), qPrintable(note));
+        QVERIFY2(note.startsWith(QStringLiteral("metrics incomplete: %1 of %2 points stored (").arg(stored).arg(total)),
+                 qPrintable(note));
         QVERIFY2(note.contains(QStringLiteral("full")), qPrintable(note));
         QVERIFY(trainyard({"show", runId}, small).out.contains(QStringLiteral("WARNING    ") + note));
         QVERIFY(trainyard({"ls"}, small).out.contains(QStringLiteral("succeeded (metrics incomplete)")));
-        QVERIFY(QJsonDocument::fromJson(trainyard({"ls", "--json"}, small).out.toUtf8()).array().at(0).toObject()[QStringLiteral("metrics_incomplete")].toString() == note);
+        QVERIFY(QJsonDocument::fromJson(trainyard({"ls", "--json"}, small).out.toUtf8())
+                    .array()
+                    .at(0)
+                    .toObject()[QStringLiteral("metrics_incomplete")]
+                    .toString()
+                == note);
 
         // The next Trainyard that writes stores the rest, from the committed progress: each point once.
         const Outcome next = trainyard({"launch", "--quiet", "--", "/bin/true"}, small);
         QCOMPARE(next.exitCode, 0);
-        QVERIFY2(next.err.contains(QStringLiteral("run %1: its missing metrics are stored now").arg(runId)), qPrintable(next.err));
+        QVERIFY2(next.err.contains(QStringLiteral("run %1: its missing metrics are stored now").arg(runId)),
+                 qPrintable(next.err));
         run = showRun();
-        QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 30000);
+        QCOMPARE(run[QStringLiteral("metrics")]
+                     .toObject()[QStringLiteral("loss")]
+                     .toObject()[QStringLiteral("points")]
+                     .toInt(),
+                 30000);
         QVERIFY(run[QStringLiteral("metrics_incomplete")].isNull());
         QVERIFY(run[QStringLiteral("ingest")].toObject()[QStringLiteral("points")].toInteger() >= 30000);
         // `trainyard repair` finds nothing left to do.
         const Outcome repaired = trainyard({"repair", runId, "--json"}, small);
         QCOMPARE(repaired.exitCode, 0);
-        const QJsonObject again = QJsonDocument::fromJson(repaired.out.toUtf8()).object()[QStringLiteral("runs")].toArray().at(0).toObject();
+        const QJsonObject again =
+            QJsonDocument::fromJson(repaired.out.toUtf8()).object()[QStringLiteral("runs")].toArray().at(0).toObject();
         QCOMPARE(again[QStringLiteral("complete")].toBool(), true);
         QCOMPARE(again[QStringLiteral("stored")].toInteger(), again[QStringLiteral("stored_before")].toInteger());
     }
@@ -553,12 +621,14 @@ private slots:
         QCOMPARE(ingest[QStringLiteral("malformed_lines")].toInt(), 3); // not json, no step, cut short
         const QJsonArray examples = ingest[QStringLiteral("malformed_examples")].toArray();
         QCOMPARE(examples.size(), 3);
-        QVERIFY2(examples[0].toString().startsWith(QStringLiteral("metrics.rank0.jsonl:3: ")), qPrintable(examples[0].toString()));
+        QVERIFY2(examples[0].toString().startsWith(QStringLiteral("metrics.rank0.jsonl:3: ")),
+                 qPrintable(examples[0].toString()));
         QVERIFY(examples[1].toString().startsWith(QStringLiteral("metrics.rank0.jsonl:5: no integer \"step\"")));
         QVERIFY(examples[2].toString().startsWith(QStringLiteral("metrics.rank0.jsonl:8: ")));
         QVERIFY(outcome.out.contains(QStringLiteral("3 malformed lines")));
         // 5 good lines: loss at steps 0,1,2(nan),3,5 and acc at 0,1,2,3,5 (the last line had no newline).
-        const QJsonObject metrics = QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
+        const QJsonObject metrics =
+            QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
         const QJsonArray loss = metrics[QStringLiteral("loss")].toArray();
         QCOMPARE(loss.size(), 5);
         QCOMPARE(metrics[QStringLiteral("acc")].toArray().size(), 5);
@@ -579,7 +649,8 @@ private slots:
         const Outcome outcome = trainyard({"launch", "--quiet", "--", kPython, kScripts + "stdout_metrics.py"});
         QCOMPARE(outcome.exitCode, 0);
         const QString runId = runIdFrom(outcome);
-        const QJsonObject metrics = QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
+        const QJsonObject metrics =
+            QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
         QStringList keys = metrics.keys();
         keys.removeIf([](const QString &key) { return key.startsWith(QLatin1String("sys/")); });
         QCOMPARE(keys, (QStringList{"acc", "loss", "lr"}));
@@ -589,7 +660,8 @@ private slots:
         QCOMPARE(loss[3].toObject()[QStringLiteral("value")].toDouble(), 1.25);
         QCOMPARE(metrics[QStringLiteral("acc")].toArray()[5].toObject()[QStringLiteral("value")].toDouble(), 0.5);
         QCOMPARE(metrics[QStringLiteral("lr")].toArray()[0].toObject()[QStringLiteral("value")].toDouble(), 1e-3);
-        QVERIFY(metrics[QStringLiteral("lr")].toArray()[0].toObject()[QStringLiteral("ts")].toDouble() > 1.7e9); // receive time
+        QVERIFY(metrics[QStringLiteral("lr")].toArray()[0].toObject()[QStringLiteral("ts")].toDouble()
+                > 1.7e9); // receive time
 
         const Outcome csv = trainyard({"metrics", runId, "loss", "--csv"});
         QCOMPARE(csv.exitCode, 0);
@@ -603,11 +675,13 @@ private slots:
         const QString mlflowSource = QStringLiteral(TRAINYARD_SOURCE_DIR "/../shared/realclients/mlflow-src");
         if (!QFileInfo::exists(mlflowSource))
             QSKIP("../shared/realclients is absent: the MLflow client this test runs is there (docs/MLFLOW.md)");
-        const Outcome outcome = trainyard({"launch", "--quiet", "--name", "mlflow-script", "--", kPython, kScripts + "mlflow_logging.py", "100"},
-                                          {{"PYTHONPATH", mlflowSource}, {"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0"}});
+        const Outcome outcome = trainyard(
+            {"launch", "--quiet", "--name", "mlflow-script", "--", kPython, kScripts + "mlflow_logging.py", "100"},
+            {{"PYTHONPATH", mlflowSource}, {"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0"}});
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
         const QString runId = runIdFrom(outcome);
-        const QJsonObject metrics = QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
+        const QJsonObject metrics =
+            QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
         const QJsonArray loss = metrics[QStringLiteral("loss")].toArray();
         QCOMPARE(loss.size(), 100);
         for (int step = 0; step < 100; ++step) {
@@ -621,11 +695,13 @@ private slots:
         QCOMPARE(run[QStringLiteral("name")].toString(), QStringLiteral("mlflow-script"));
         QCOMPARE(run[QStringLiteral("params")].toObject()[QStringLiteral("lr")].toString(), QStringLiteral("0.01"));
         QVERIFY(run[QStringLiteral("tags")].toArray().contains(QStringLiteral("team=vision")));
-        QCOMPARE(run[QStringLiteral("mlflow_tags")].toObject()[QStringLiteral("team")].toString(), QStringLiteral("vision"));
+        QCOMPARE(run[QStringLiteral("mlflow_tags")].toObject()[QStringLiteral("team")].toString(),
+                 QStringLiteral("vision"));
         QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("mlflow_points")].toInt(), 120);
         // The closing line counts them with the run's other points (its system telemetry, one sample a second: how
         // many depends on how long the run took on a busy machine).
-        const auto counted = QRegularExpression(QStringLiteral("\\((?:\\d+ attempts?), (\\d+) metric points\\)")).match(outcome.out);
+        const auto counted =
+            QRegularExpression(QStringLiteral("\\((?:\\d+ attempts?), (\\d+) metric points\\)")).match(outcome.out);
         QVERIFY2(counted.hasMatch() && counted.captured(1).toInt() >= 120, qPrintable(outcome.out));
         // Every rank saw the contract's MLflow variables.
         QFile log(runDir(runId) + QStringLiteral("/rank0.log"));
@@ -639,35 +715,45 @@ private slots:
     {
         const QString realClients = QStringLiteral(TRAINYARD_SOURCE_DIR "/../shared/realclients");
         if (!QFileInfo::exists(realClients + QStringLiteral("/tensorboard-src")))
-            QSKIP("../shared/realclients is absent: the TensorBoard writer this test runs is there (docs/TENSORBOARD.md)");
+            QSKIP("../shared/realclients is absent: the TensorBoard writer this test runs is there "
+                  "(docs/TENSORBOARD.md)");
         QTemporaryDir project;
         QFile spec(project.filePath(QStringLiteral("tb.yaml")));
         QVERIFY(spec.open(QIODevice::WriteOnly));
         spec.write(QStringLiteral("name: tb-script\ncommand: [%1, %2, logs/run1, '40']\ntensorboard: [logs]\n")
-                       .arg(kPython, kScripts + QStringLiteral("tensorboard_logging.py")).toUtf8());
+                       .arg(kPython, kScripts + QStringLiteral("tensorboard_logging.py"))
+                       .toUtf8());
         spec.close();
         QProcess launcher;
-        QProcessEnvironment env = environment({{"PYTHONPATH", realClients + "/tensorboard-src:" + realClients + "/tensorboardX-src"}});
+        QProcessEnvironment env =
+            environment({{"PYTHONPATH", realClients + "/tensorboard-src:" + realClients + "/tensorboardX-src"}});
         launcher.setProcessEnvironment(env);
         launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", spec.fileName()});
         QVERIFY(launcher.waitForStarted());
         // While the script sleeps halfway, the first half is already in the run.
         QString runId;
-        QTRY_VERIFY_WITH_TIMEOUT(!(runId = runIdFrom({0, QString::fromUtf8(launcher.peek(4096)), {}})).isEmpty(), 30000);
-        QTRY_VERIFY_WITH_TIMEOUT(show(runId)[QStringLiteral("metrics")].toObject()[QStringLiteral("run1/train/loss")]
-                                         .toObject()[QStringLiteral("points")].toInt() >= 21, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(!(runId = runIdFrom({0, QString::fromUtf8(launcher.peek(4096)), {}})).isEmpty(),
+                                 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(show(runId)[QStringLiteral("metrics")]
+                                         .toObject()[QStringLiteral("run1/train/loss")]
+                                         .toObject()[QStringLiteral("points")]
+                                         .toInt()
+                                     >= 21,
+                                 30000);
         QVERIFY(launcher.waitForFinished(60000));
         QCOMPARE(launcher.exitCode(), 0);
         const QJsonObject run = show(runId);
         QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
-        const QJsonObject metrics = QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
+        const QJsonObject metrics =
+            QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
         const QJsonArray loss = metrics[QStringLiteral("run1/train/loss")].toArray();
         QCOMPARE(loss.size(), 40);
         for (int step = 0; step < 40; ++step)
             QCOMPARE(loss[step].toObject()[QStringLiteral("value")].toDouble(), double(float(1.0 / (step + 1))));
         QCOMPARE(metrics[QStringLiteral("run1/lr")].toArray().size(), 40);
         QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("tensorboard_points")].toInt(), 80);
-        QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("mlflow_points")].toInt(), 0); // no point counted twice
+        QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("mlflow_points")].toInt(),
+                 0); // no point counted twice
     }
 
     void logsInterleaveRanksAndCancelStopsARun()
@@ -730,8 +816,8 @@ private slots:
     {
         QFETCH(QString, strategy);
         const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--", kPython,
-                                           QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), "--steps", "20",
-                                           "--strategy", strategy});
+                                           QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"),
+                                           "--steps", "20", "--strategy", strategy});
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
         const QString runId = runIdFrom(outcome);
         const QJsonObject metrics = show(runId)[QStringLiteral("metrics")].toObject();
@@ -748,9 +834,14 @@ private slots:
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
         const QJsonObject run = show(runIdFrom(outcome));
         QCOMPARE(run[QStringLiteral("name")].toString(), QStringLiteral("readme-first"));
-        QCOMPARE(run[QStringLiteral("tags")].toArray(), (QJsonArray{QStringLiteral("ddp"), QStringLiteral("e2e"), QStringLiteral("example")})); // sorted
+        QCOMPARE(run[QStringLiteral("tags")].toArray(),
+                 (QJsonArray{QStringLiteral("ddp"), QStringLiteral("e2e"), QStringLiteral("example")})); // sorted
         QCOMPARE(run[QStringLiteral("cwd")].toString(), QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples"));
-        QCOMPARE(run[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject()[QStringLiteral("points")].toInt(), 200);
+        QCOMPARE(run[QStringLiteral("metrics")]
+                     .toObject()[QStringLiteral("loss")]
+                     .toObject()[QStringLiteral("points")]
+                     .toInt(),
+                 200);
         // Every point the ranks wrote is stored: 200 steps x 4 metrics (beside the sys/* points Trainyard adds).
         int trainingPoints = 0;
         const QJsonObject metrics = run[QStringLiteral("metrics")].toObject();
@@ -761,7 +852,9 @@ private slots:
         QCOMPARE(trainingPoints, 800);
 
         // A spec that cannot be read launches nothing.
-        const auto runCount = [&] { return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(); };
+        const auto runCount = [&] {
+            return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
+        };
         const qsizetype before = runCount();
         const Outcome bad = trainyard({"launch", QStringLiteral(TRAINYARD_FIXTURES_DIR "/no-such-spec.yaml")});
         QCOMPARE(bad.exitCode, 1);
@@ -777,8 +870,8 @@ private slots:
             return file.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(file.readAll()).object() : QJsonObject();
         };
         // ZeRO stage 2 with optimizer offload: a DeepSpeed config JSON and Accelerate's DeepSpeed variables.
-        Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--strategy", "zero2", "--offload", "optimizer", "--",
-                                     kPython, kScripts + "env_dump.py"});
+        Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--strategy", "zero2", "--offload",
+                                     "optimizer", "--", kPython, kScripts + "env_dump.py"});
         QCOMPARE(outcome.exitCode, 0);
         QString runId = runIdFrom(outcome);
         QJsonObject seen = environmentOf(runId);
@@ -789,13 +882,16 @@ private slots:
         QCOMPARE(configPath, runDir(runId) + QStringLiteral("/deepspeed.json"));
         QFile config(configPath);
         QVERIFY(config.open(QIODevice::ReadOnly));
-        const QJsonObject zero = QJsonDocument::fromJson(config.readAll()).object()[QStringLiteral("zero_optimization")].toObject();
+        const QJsonObject zero =
+            QJsonDocument::fromJson(config.readAll()).object()[QStringLiteral("zero_optimization")].toObject();
         QCOMPARE(zero[QStringLiteral("stage")].toInt(), 2);
-        QCOMPARE(zero[QStringLiteral("offload_optimizer")].toObject()[QStringLiteral("device")].toString(), QStringLiteral("cpu"));
+        QCOMPARE(zero[QStringLiteral("offload_optimizer")].toObject()[QStringLiteral("device")].toString(),
+                 QStringLiteral("cpu"));
         QVERIFY(!seen.contains(QStringLiteral("ACCELERATE_USE_FSDP")));
 
         // FSDP HYBRID_SHARD: Accelerate's FSDP variables, no DeepSpeed config.
-        outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--strategy", "fsdp-hybrid-shard", "--", kPython, kScripts + "env_dump.py"});
+        outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--strategy", "fsdp-hybrid-shard", "--",
+                             kPython, kScripts + "env_dump.py"});
         QCOMPARE(outcome.exitCode, 0);
         runId = runIdFrom(outcome);
         seen = environmentOf(runId);
@@ -808,12 +904,14 @@ private slots:
         outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--", kPython, kScripts + "env_dump.py"});
         seen = environmentOf(runIdFrom(outcome));
         QCOMPARE(seen[QStringLiteral("TRAINYARD_STRATEGY")].toString(), QStringLiteral("ddp"));
-        QVERIFY(!seen.contains(QStringLiteral("ACCELERATE_USE_FSDP")) && !seen.contains(QStringLiteral("ACCELERATE_USE_DEEPSPEED")));
+        QVERIFY(!seen.contains(QStringLiteral("ACCELERATE_USE_FSDP"))
+                && !seen.contains(QStringLiteral("ACCELERATE_USE_DEEPSPEED")));
 
         // NCCL debugging switches reach every rank, with a debug file per rank in the run folder.
-        outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--nccl-debug", "info", "--nccl-debug-subsys", "INIT,COLL",
-                             "--nccl-async-error-handling", "3", "--nccl-p2p-disable", "--nccl-ib-disable", "--nccl-socket-ifname", "lo", "--",
-                             kPython, kScripts + "env_dump.py"});
+        outcome =
+            trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--nccl-debug", "info", "--nccl-debug-subsys",
+                       "INIT,COLL", "--nccl-async-error-handling", "3", "--nccl-p2p-disable", "--nccl-ib-disable",
+                       "--nccl-socket-ifname", "lo", "--", kPython, kScripts + "env_dump.py"});
         QCOMPARE(outcome.exitCode, 0);
         runId = runIdFrom(outcome);
         seen = environmentOf(runId);
@@ -829,17 +927,20 @@ private slots:
         QVERIFY(badLevel.err.contains(QStringLiteral("--nccl-debug 'LOUD'")));
 
         // The example script refuses FSDP without CUDA, with a message saying so.
-        outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--grace", "1", "--strategy", "fsdp-full-shard", "--", kPython,
+        outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--grace", "1", "--strategy",
+                             "fsdp-full-shard", "--", kPython,
                              QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), "--steps", "5"});
         QCOMPARE(outcome.exitCode, 1);
         const QJsonObject failure = show(runIdFrom(outcome))[QStringLiteral("first_failure")].toObject();
-        QVERIFY2(failure[QStringLiteral("message")].toString().contains(QStringLiteral("needs CUDA")), qPrintable(failure[QStringLiteral("message")].toString()));
+        QVERIFY2(failure[QStringLiteral("message")].toString().contains(QStringLiteral("needs CUDA")),
+                 qPrintable(failure[QStringLiteral("message")].toString()));
     }
 
     void systemMetricsFromProcOnACpuRun()
     {
-        const Outcome outcome = trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--", kPython, kScripts + "busy.py"},
-                                          {{"BUSY_SECONDS", "3.5"}});
+        const Outcome outcome =
+            trainyard({"launch", "--nproc-per-node", "2", "--quiet", "--", kPython, kScripts + "busy.py"},
+                      {{"BUSY_SECONDS", "3.5"}});
         QCOMPARE(outcome.exitCode, 0);
         const QString runId = runIdFrom(outcome);
         const QJsonObject metrics = show(runId)[QStringLiteral("metrics")].toObject();
@@ -848,26 +949,33 @@ private slots:
             const QJsonObject rss = metrics[QStringLiteral("sys/rank%1/rss_mib").arg(rank)].toObject();
             QVERIFY2(cpu[QStringLiteral("points")].toInt() >= 2, qPrintable(QJsonDocument(metrics).toJson()));
             // A busy loop on a 2-core machine shared by two ranks: well above idle, at most one core each.
-            QVERIFY2(cpu[QStringLiteral("max")].toDouble() > 30, qPrintable(QString::number(cpu[QStringLiteral("max")].toDouble())));
+            QVERIFY2(cpu[QStringLiteral("max")].toDouble() > 30,
+                     qPrintable(QString::number(cpu[QStringLiteral("max")].toDouble())));
             QVERIFY(cpu[QStringLiteral("max")].toDouble() <= 115);
-            QVERIFY2(rss[QStringLiteral("max")].toDouble() > 64, qPrintable(QString::number(rss[QStringLiteral("max")].toDouble())));
+            QVERIFY2(rss[QStringLiteral("max")].toDouble() > 64,
+                     qPrintable(QString::number(rss[QStringLiteral("max")].toDouble())));
         }
         // The rank's own stdout metric is still read (system metrics do not switch stdout parsing off).
         QCOMPARE(metrics[QStringLiteral("loops")].toObject()[QStringLiteral("points")].toInt(), 1);
         QVERIFY(show(runId)[QStringLiteral("gpu_telemetry")].isNull()); // given no GPUs: nothing to sample
 
         // Given a GPU: NVML samples it where NVML is there; elsewhere the run says why it has no GPU figures.
-        const Outcome onGpu = trainyard({"launch", "--gpus", "0", "--quiet", "--", kPython, kScripts + "busy.py"}, {{"BUSY_SECONDS", "2.5"}});
+        const Outcome onGpu = trainyard({"launch", "--gpus", "0", "--quiet", "--", kPython, kScripts + "busy.py"},
+                                        {{"BUSY_SECONDS", "2.5"}});
         QCOMPARE(onGpu.exitCode, 0);
         const QJsonObject shown = show(runIdFrom(onGpu));
         const QJsonObject gpuMetrics = shown[QStringLiteral("metrics")].toObject();
         const QString telemetry = shown[QStringLiteral("gpu_telemetry")].toString();
         if (telemetry == QLatin1String("nvml")) {
-            QVERIFY2(gpuMetrics[QStringLiteral("sys/gpu0/utilization_percent")].toObject()[QStringLiteral("points")].toInt() >= 1,
-                     qPrintable(QJsonDocument(gpuMetrics).toJson()));
-            QVERIFY(gpuMetrics[QStringLiteral("sys/gpu0/memory_used_mib")].toObject()[QStringLiteral("max")].toDouble() > 0);
+            QVERIFY2(
+                gpuMetrics[QStringLiteral("sys/gpu0/utilization_percent")].toObject()[QStringLiteral("points")].toInt()
+                    >= 1,
+                qPrintable(QJsonDocument(gpuMetrics).toJson()));
+            QVERIFY(gpuMetrics[QStringLiteral("sys/gpu0/memory_used_mib")].toObject()[QStringLiteral("max")].toDouble()
+                    > 0);
         } else {
-            QVERIFY2(telemetry.startsWith(QStringLiteral("none: NVML not found")) || telemetry.startsWith(QStringLiteral("none: NVML (")),
+            QVERIFY2(telemetry.startsWith(QStringLiteral("none: NVML not found"))
+                         || telemetry.startsWith(QStringLiteral("none: NVML (")),
                      qPrintable(telemetry));
             for (const QString &key : gpuMetrics.keys())
                 QVERIFY2(!key.startsWith(QStringLiteral("sys/gpu")), qPrintable(key));
@@ -882,7 +990,8 @@ private slots:
         const auto git = [&](const QStringList &arguments) {
             QProcess process;
             process.setWorkingDirectory(repository);
-            process.start(QStringLiteral("git"), QStringList{"-c", "user.name=Test", "-c", "user.email=test@example.invalid"} + arguments);
+            process.start(QStringLiteral("git"),
+                          QStringList{"-c", "user.name=Test", "-c", "user.email=test@example.invalid"} + arguments);
             process.waitForFinished(10000);
             return QString::fromUtf8(process.readAllStandardOutput()).trimmed();
         };
@@ -917,7 +1026,9 @@ private slots:
         QFile diff(runDir(runId) + QStringLiteral("/git.diff"));
         QVERIFY(diff.open(QIODevice::ReadOnly));
         QVERIFY(diff.readAll().contains("+print('step=1 loss=0.5')  # tuned"));
-        QVERIFY(trainyard({"show", runId}).out.contains(QStringLiteral("git        ") + head.left(12) + QStringLiteral(" on experiment, dirty")));
+        QVERIFY(
+            trainyard({"show", runId})
+                .out.contains(QStringLiteral("git        ") + head.left(12) + QStringLiteral(" on experiment, dirty")));
 
         // Outside a repository there is no provenance, and nothing fails.
         outcome = trainyard({"launch", "--quiet", "--cwd", m_workspace->path(), "--", "/bin/true"});
@@ -930,13 +1041,15 @@ private slots:
         const QString specPath = m_workspace->path() + QStringLiteral("/params.yaml");
         QFile spec(specPath);
         QVERIFY(spec.open(QIODevice::WriteOnly));
-        spec.write(QStringLiteral("command: [%1, %2]\n"
-                                  "params:\n  lr: {type: float, value: 0.001}\n  opt: {type: choice, choices: [adam, sgd], value: adam}\n"
-                                  "param_passing:\n  args: [\"--lr={lr}\", \"--opt={opt}\"]\n  env: {LR: lr}\n"
-                                  "  config_file: {path: params.yaml, arg: \"--config={path}\"}\n"
-                                  "notes: \"lower lr after the spike;\\nsee run 12\"\n")
-                       .arg(kPython, kScripts + QStringLiteral("show_params.py"))
-                       .toUtf8());
+        spec.write(
+            QStringLiteral(
+                "command: [%1, %2]\n"
+                "params:\n  lr: {type: float, value: 0.001}\n  opt: {type: choice, choices: [adam, sgd], value: adam}\n"
+                "param_passing:\n  args: [\"--lr={lr}\", \"--opt={opt}\"]\n  env: {LR: lr}\n"
+                "  config_file: {path: params.yaml, arg: \"--config={path}\"}\n"
+                "notes: \"lower lr after the spike;\\nsee run 12\"\n")
+                .arg(kPython, kScripts + QStringLiteral("show_params.py"))
+                .toUtf8());
         spec.close();
         const Outcome outcome = trainyard({"launch", "--quiet", specPath});
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
@@ -945,7 +1058,8 @@ private slots:
         QVERIFY(seenFile.open(QIODevice::ReadOnly));
         const QJsonObject seen = QJsonDocument::fromJson(seenFile.readAll()).object();
         QCOMPARE(seen[QStringLiteral("argv")].toArray(),
-                 (QJsonArray{"--lr=0.001", "--opt=adam", QStringLiteral("--config=") + runDir(runId) + QStringLiteral("/params.yaml")}));
+                 (QJsonArray{"--lr=0.001", "--opt=adam",
+                             QStringLiteral("--config=") + runDir(runId) + QStringLiteral("/params.yaml")}));
         QCOMPARE(seen[QStringLiteral("LR")].toString(), QStringLiteral("0.001"));
         QVERIFY(seen[QStringLiteral("config")].toString().contains(QStringLiteral("opt: \"adam\"")));
         // The run records its params and the argv that really ran.
@@ -960,7 +1074,8 @@ private slots:
         QVERIFY2(resolved, resolved ? "" : qPrintable(resolved.error()));
         QCOMPARE(resolved->notes, QStringLiteral("lower lr after the spike;\nsee run 12"));
         const Outcome text = trainyard({"show", runId});
-        QVERIFY2(text.out.contains(QStringLiteral("notes      lower lr after the spike;\n           see run 12")), qPrintable(text.out));
+        QVERIFY2(text.out.contains(QStringLiteral("notes      lower lr after the spike;\n           see run 12")),
+                 qPrintable(text.out));
     }
 
     void pythonClientWithoutTrainyardWarnsOnceAndWritesNothing()
@@ -970,9 +1085,11 @@ private slots:
         plain.remove(QStringLiteral("TRAINYARD_METRICS_FILE"));
         python.setProcessEnvironment(plain);
         python.setWorkingDirectory(m_workspace->path());
-        python.start(kPython, {"-c", "import sys; sys.path.insert(0, '" TRAINYARD_SOURCE_DIR "/resources/python'); "
-                                     "import trainyard_log as t; t.log({'loss': 1.0}); t.log({'loss': 0.5}, step=3); "
-                                     "print('enabled', t.enabled())"});
+        python.start(kPython,
+                     {"-c",
+                      "import sys; sys.path.insert(0, '" TRAINYARD_SOURCE_DIR "/resources/python'); "
+                      "import trainyard_log as t; t.log({'loss': 1.0}); t.log({'loss': 0.5}, step=3); "
+                      "print('enabled', t.enabled())"});
         QVERIFY(python.waitForFinished(30000));
         QCOMPARE(python.exitCode(), 0);
         const QString err = QString::fromUtf8(python.readAllStandardError());
@@ -988,11 +1105,14 @@ private slots:
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("named");
         QTest::newRow("no command") << QStringList{"launch", "--nproc-per-node", "2"} << 2 << "no command given";
-        QTest::newRow("bad nproc") << QStringList{"launch", "--nproc-per-node", "zero", "--", "true"} << 2 << "--nproc-per-node 'zero'";
+        QTest::newRow("bad nproc") << QStringList{"launch", "--nproc-per-node", "zero", "--", "true"} << 2
+                                   << "--nproc-per-node 'zero'";
         QTest::newRow("bad gpus") << QStringList{"launch", "--gpus", "0,x", "--", "true"} << 2 << "--gpus '0,x'";
-        QTest::newRow("gpus mismatch") << QStringList{"launch", "--gpus", "0,2", "--nproc-per-node", "4", "--", "true"} << 2 << "does not match the 2 GPUs";
+        QTest::newRow("gpus mismatch") << QStringList{"launch", "--gpus", "0,2", "--nproc-per-node", "4", "--", "true"}
+                                       << 2 << "does not match the 2 GPUs";
         QTest::newRow("bad env") << QStringList{"launch", "--env", "NOEQUALS", "--", "true"} << 2 << "--env 'NOEQUALS'";
-        QTest::newRow("bad hang timeout") << QStringList{"launch", "--hang-timeout", "-3", "--", "true"} << 2 << "--hang-timeout '-3'";
+        QTest::newRow("bad hang timeout")
+            << QStringList{"launch", "--hang-timeout", "-3", "--", "true"} << 2 << "--hang-timeout '-3'";
     }
     void badLaunchCommandLines()
     {
@@ -1007,13 +1127,15 @@ private slots:
 
     void missingProgramFailsWithItsName()
     {
-        const Outcome outcome = trainyard({"launch", "--quiet", "--nproc-per-node", "2", "--max-restarts", "3", "--", "/no/such/program"});
+        const Outcome outcome =
+            trainyard({"launch", "--quiet", "--nproc-per-node", "2", "--max-restarts", "3", "--", "/no/such/program"});
         QCOMPARE(outcome.exitCode, 1);
         const QJsonObject run = show(runIdFrom(outcome));
         QCOMPARE(run[QStringLiteral("attempts")].toInt(), 1); // restarting cannot help a missing program
         const QJsonObject failure = run[QStringLiteral("first_failure")].toObject();
         QCOMPARE(failure[QStringLiteral("cause")].toString(), QStringLiteral("start"));
-        QVERIFY2(failure[QStringLiteral("message")].toString().contains(QStringLiteral("/no/such/program")), qPrintable(failure[QStringLiteral("message")].toString()));
+        QVERIFY2(failure[QStringLiteral("message")].toString().contains(QStringLiteral("/no/such/program")),
+                 qPrintable(failure[QStringLiteral("message")].toString()));
     }
 
 private:

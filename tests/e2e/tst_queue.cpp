@@ -47,7 +47,9 @@ private:
 
     QJsonArray queueList() const
     {
-        return QJsonDocument::fromJson(trainyard({QStringLiteral("queue"), QStringLiteral("ls"), QStringLiteral("--json")}).out.toUtf8()).array();
+        return QJsonDocument::fromJson(
+                   trainyard({QStringLiteral("queue"), QStringLiteral("ls"), QStringLiteral("--json")}).out.toUtf8())
+            .array();
     }
 
     QList<RunRecord> runs() const
@@ -74,8 +76,8 @@ private slots:
         QVERIFY(queued.out.contains(QStringLiteral("12 runs queued")));
         QCOMPARE(queueList().size(), 12);
 
-        const Outcome worked = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--slots"), QStringLiteral("2"),
-                                          QStringLiteral("--until-empty")});
+        const Outcome worked = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--slots"),
+                                          QStringLiteral("2"), QStringLiteral("--until-empty")});
         QVERIFY2(worked.exitCode == 0, qPrintable(worked.out + worked.err));
         QCOMPARE(queueList().size(), 0);
 
@@ -89,7 +91,8 @@ private slots:
         for (const RunRecord &run : all) {
             QCOMPARE(toString(run.status), QStringLiteral("succeeded"));
             QVERIFY(run.tags.contains(QStringLiteral("sweep:grid")));
-            combinations.insert(run.params.value("lr") + "/" + run.params.value("batch") + "/" + run.params.value("seed"));
+            combinations.insert(run.params.value("lr") + "/" + run.params.value("batch") + "/"
+                                + run.params.value("seed"));
             const auto events = runqueries::events(connection.value(), run.id).value();
             QCOMPARE(events.first().toStatus, QStringLiteral("queued"));
             for (const RunEvent &event : events) {
@@ -113,7 +116,8 @@ private slots:
         QCOMPARE(most, 2); // both slots were used, and never more
         // The runs were started in queue order.
         auto sweepRuns = all;
-        std::sort(sweepRuns.begin(), sweepRuns.end(), [](const RunRecord &a, const RunRecord &b) { return a.startedAt < b.startedAt; });
+        std::sort(sweepRuns.begin(), sweepRuns.end(),
+                  [](const RunRecord &a, const RunRecord &b) { return a.startedAt < b.startedAt; });
         QCOMPARE(sweepRuns.first().name, QStringLiteral("grid-01"));
     }
 
@@ -125,7 +129,8 @@ private slots:
         for (int i = 0; i < 100; ++i)
             values += (i ? "," : "") + QByteArray::number(i);
         const QString spec = writeSpec("name: big\ncommand: [/bin/true]\nparams: {index: 0, seed: 0}\n"
-                                       "sweep:\n  grid: {index: [" + values + "]}\n  seeds: 100\n");
+                                       "sweep:\n  grid: {index: ["
+                                       + values + "]}\n  seeds: 100\n");
         const Outcome listed = trainyard({QStringLiteral("sweep"), QStringLiteral("--list"), spec});
         QVERIFY2(listed.exitCode == 0, qPrintable(listed.err));
         const QStringList lines = listed.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
@@ -152,10 +157,12 @@ private slots:
         QFile lastSpec(m_workspace->path() + QStringLiteral("/runs/") + last + QStringLiteral("/spec.yaml"));
         QVERIFY(lastSpec.open(QIODevice::ReadOnly));
         const QByteArray text = lastSpec.readAll();
-        QVERIFY2(text.contains("index: {type: int, value: 99}") && text.contains("seed: {type: int, value: 99}"), text.constData());
+        QVERIFY2(text.contains("index: {type: int, value: 99}") && text.contains("seed: {type: int, value: 99}"),
+                 text.constData());
 
         // A small sweep's runs are NAME-01, NAME-02, ... as the docs say (they were NAME-1).
-        const QString small = writeSpec("name: six\ncommand: [/bin/true]\nparams: {lr: 0.1}\nsweep:\n  grid: {lr: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}\n");
+        const QString small = writeSpec("name: six\ncommand: [/bin/true]\nparams: {lr: 0.1}\nsweep:\n  grid: {lr: "
+                                        "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}\n");
         QCOMPARE(trainyard({QStringLiteral("sweep"), small}).exitCode, 0);
         const QJsonArray after = queueList();
         QCOMPARE(after.size(), 10006);
@@ -167,11 +174,18 @@ private slots:
     {
         // Each rank writes the GPUs it was given; the queue may use GPUs 0, 1 and 2 (named with --gpus, so
         // this runs on a machine without any: nothing here touches a device).
-        const QByteArray command = "command: [/bin/sh, -c, \"echo $CUDA_VISIBLE_DEVICES > $TRAINYARD_RUN_DIR/gpus.$RANK; sleep 0.6\"]\n";
-        QCOMPARE(trainyard({QStringLiteral("sweep"), writeSpec("name: one\n" + command + "resources: {gpus: [0]}\nsweep: {seeds: 4}\n")}).exitCode, 0);
-        QCOMPARE(trainyard({QStringLiteral("sweep"), writeSpec("name: two\n" + command + "resources: {gpus: [5, 6]}\nsweep: {seeds: 1}\n")}).exitCode, 0);
-        const Outcome worked = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--gpus"), QStringLiteral("0,1,2"),
-                                          QStringLiteral("--until-empty")});
+        const QByteArray command =
+            "command: [/bin/sh, -c, \"echo $CUDA_VISIBLE_DEVICES > $TRAINYARD_RUN_DIR/gpus.$RANK; sleep 0.6\"]\n";
+        QCOMPARE(trainyard({QStringLiteral("sweep"),
+                            writeSpec("name: one\n" + command + "resources: {gpus: [0]}\nsweep: {seeds: 4}\n")})
+                     .exitCode,
+                 0);
+        QCOMPARE(trainyard({QStringLiteral("sweep"),
+                            writeSpec("name: two\n" + command + "resources: {gpus: [5, 6]}\nsweep: {seeds: 1}\n")})
+                     .exitCode,
+                 0);
+        const Outcome worked = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--gpus"),
+                                          QStringLiteral("0,1,2"), QStringLiteral("--until-empty")});
         QVERIFY2(worked.exitCode == 0, qPrintable(worked.out + worked.err));
         struct Interval {
             qint64 from, to;
@@ -183,7 +197,8 @@ private slots:
             QFile rank0(m_workspace->path() + QStringLiteral("/runs/") + run.id + QStringLiteral("/gpus.0"));
             QVERIFY(rank0.open(QIODevice::ReadOnly));
             const QStringList gpus = QString::fromUtf8(rank0.readAll()).trimmed().split(QLatin1Char(','));
-            QCOMPARE(gpus.size(), run.name.startsWith(QLatin1String("two")) ? 2 : 1); // the number asked for, not the indices
+            QCOMPARE(gpus.size(),
+                     run.name.startsWith(QLatin1String("two")) ? 2 : 1); // the number asked for, not the indices
             for (const QString &gpu : gpus)
                 QVERIFY2(QStringList({"0", "1", "2"}).contains(gpu), qPrintable(gpu));
             intervals << Interval{run.startedAt.toMSecsSinceEpoch(), run.endedAt.toMSecsSinceEpoch(), gpus};
@@ -194,7 +209,8 @@ private slots:
             for (qsizetype j = i + 1; j < intervals.size(); ++j)
                 if (intervals[i].from < intervals[j].to && intervals[j].from < intervals[i].to)
                     for (const QString &gpu : intervals[i].gpus)
-                        QVERIFY2(!intervals[j].gpus.contains(gpu), qPrintable(QStringLiteral("GPU %1 shared").arg(gpu)));
+                        QVERIFY2(!intervals[j].gpus.contains(gpu),
+                                 qPrintable(QStringLiteral("GPU %1 shared").arg(gpu)));
     }
 
     void queueSurvivesAKilledScheduler()
@@ -220,7 +236,8 @@ private slots:
         QCOMPARE(left.size(), 3);
         QCOMPARE(left.at(0).toObject().value("name").toString(), QStringLiteral("slow-02"));
         QCOMPARE(left.at(2).toObject().value("name").toString(), QStringLiteral("slow-04"));
-        const Outcome worked = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")});
+        const Outcome worked =
+            trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")});
         QVERIFY2(worked.exitCode == 0, qPrintable(worked.out + worked.err));
         QMap<QString, QString> statusByName;
         for (const RunRecord &run : runs())
@@ -243,7 +260,9 @@ private slots:
         QCOMPARE(queue.at(0).toObject().value("id").toString(), third);
         QCOMPARE(queue.at(1).toObject().value("id").toString(), first);
         // A position past the end (even past a 32-bit number) means last, as the docs say.
-        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("mv"), third, QStringLiteral("99999999999")}).exitCode, 0);
+        QCOMPARE(
+            trainyard({QStringLiteral("queue"), QStringLiteral("mv"), third, QStringLiteral("99999999999")}).exitCode,
+            0);
         QCOMPARE(queueList().at(2).toObject().value("id").toString(), third);
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("mv"), third, QStringLiteral("1")}).exitCode, 0);
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("pause"), first}).exitCode, 0);
@@ -252,9 +271,11 @@ private slots:
         // `trainyard cancel` of a queued run cancels it too (it used to call it lost, exit 1 and leave it queued).
         const Outcome canceled = trainyard({QStringLiteral("cancel"), second});
         QCOMPARE(canceled.exitCode, 0);
-        QVERIFY2(canceled.out.contains(QStringLiteral("canceled (it was queued)")), qPrintable(canceled.out + canceled.err));
+        QVERIFY2(canceled.out.contains(QStringLiteral("canceled (it was queued)")),
+                 qPrintable(canceled.out + canceled.err));
         // Work: the paused run stays queued, the other runs.
-        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")}).exitCode, 0);
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")}).exitCode,
+                 0);
         queue = queueList();
         QCOMPARE(queue.size(), 1);
         QCOMPARE(queue.at(0).toObject().value("id").toString(), first);
@@ -265,7 +286,8 @@ private slots:
         QCOMPARE(statusById.value(second), QStringLiteral("canceled"));
         QCOMPARE(statusById.value(first), QStringLiteral("queued"));
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("resume"), first}).exitCode, 0);
-        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")}).exitCode, 0);
+        QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")}).exitCode,
+                 0);
         QCOMPARE(queueList().size(), 0);
         // Bad input: not queued any more, an unknown action, a bad position.
         const Outcome notQueued = trainyard({QStringLiteral("queue"), QStringLiteral("cancel"), third});
@@ -273,9 +295,11 @@ private slots:
         QVERIFY2(notQueued.err.contains(QStringLiteral("is not in the queue")), qPrintable(notQueued.err));
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("shuffle")}).exitCode, 2);
         QCOMPARE(trainyard({QStringLiteral("queue"), QStringLiteral("mv"), first, QStringLiteral("zero")}).exitCode, 2);
-        const Outcome negative = trainyard({QStringLiteral("queue"), QStringLiteral("mv"), first, QStringLiteral("-5")});
+        const Outcome negative =
+            trainyard({QStringLiteral("queue"), QStringLiteral("mv"), first, QStringLiteral("-5")});
         QCOMPARE(negative.exitCode, 2);
-        QVERIFY2(negative.err.contains(QStringLiteral("position '-5' must be a whole number of at least 1")), qPrintable(negative.err));
+        QVERIFY2(negative.err.contains(QStringLiteral("position '-5' must be a whole number of at least 1")),
+                 qPrintable(negative.err));
     }
 
     void oneSchedulerPerWorkspace()
@@ -284,7 +308,8 @@ private slots:
         QCOMPARE(trainyard({QStringLiteral("sweep"), spec}).exitCode, 0);
         QProcess worker;
         worker.setProcessEnvironment(environment());
-        worker.start(QStringLiteral(TRAINYARD_BINARY), {QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")});
+        worker.start(QStringLiteral(TRAINYARD_BINARY),
+                     {QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--until-empty")});
         QVERIFY(worker.waitForStarted());
         QTRY_COMPARE_WITH_TIMEOUT(queueList().size(), 0, 20000);
         const Outcome second = trainyard({QStringLiteral("queue"), QStringLiteral("work")});

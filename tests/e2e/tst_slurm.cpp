@@ -64,7 +64,8 @@ void TestSlurm::initTestCase()
     m_tokenFile = environment.value(QStringLiteral("TRAINYARD_TEST_SLURM_TOKEN_FILE"));
     m_shared = environment.value(QStringLiteral("TRAINYARD_TEST_SLURM_SHARED"));
     if (m_url.isEmpty() || m_user.isEmpty() || m_tokenFile.isEmpty() || m_shared.isEmpty())
-        QFAIL("no Slurm cluster: run this test through tests/slurm/cluster.sh (ctest does), which starts one on loopback");
+        QFAIL("no Slurm cluster: run this test through tests/slurm/cluster.sh (ctest does), which starts one on "
+              "loopback");
     const passwd *account = ::getpwnam(m_user.toLocal8Bit().constData());
     QVERIFY2(account, qPrintable(QStringLiteral("no user %1").arg(m_user)));
     m_uid = account->pw_uid;
@@ -80,9 +81,11 @@ void TestSlurm::initTestCase()
     QFile::remove(m_binary);
     QVERIFY(QFile::copy(QStringLiteral(TRAINYARD_BINARY), m_binary));
     QVERIFY(QFile::copy(QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), m_script));
-    QVERIFY(QFile::copy(QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/python/trainyard_log.py"), m_shared + QStringLiteral("/python/trainyard_log.py")));
-    for (const QString &path : {m_shared + QStringLiteral("/bin"), m_shared + QStringLiteral("/examples"), m_shared + QStringLiteral("/python"),
-                                m_binary, m_script, m_shared + QStringLiteral("/python/trainyard_log.py")})
+    QVERIFY(QFile::copy(QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/python/trainyard_log.py"),
+                        m_shared + QStringLiteral("/python/trainyard_log.py")));
+    for (const QString &path : {m_shared + QStringLiteral("/bin"), m_shared + QStringLiteral("/examples"),
+                                m_shared + QStringLiteral("/python"), m_binary, m_script,
+                                m_shared + QStringLiteral("/python/trainyard_log.py")})
         QCOMPARE(::chown(QFile::encodeName(path).constData(), m_uid, m_gid), 0);
     QCOMPARE(::chmod(QFile::encodeName(m_binary).constData(), 0755), 0);
 
@@ -95,9 +98,11 @@ void TestSlurm::initTestCase()
 
 QStringList TestSlurm::asJobUser(const QStringList &trainyardArguments) const
 {
-    return QStringList{QStringLiteral("--reuid=%1").arg(m_uid), QStringLiteral("--regid=%1").arg(m_gid), QStringLiteral("--init-groups"),
-                       QStringLiteral("env"), QStringLiteral("HOME=") + m_shared, m_binary, QStringLiteral("--workspace"), m_workspace}
-        + trainyardArguments;
+    return QStringList{QStringLiteral("--reuid=%1").arg(m_uid), QStringLiteral("--regid=%1").arg(m_gid),
+                       QStringLiteral("--init-groups"),         QStringLiteral("env"),
+                       QStringLiteral("HOME=") + m_shared,      m_binary,
+                       QStringLiteral("--workspace"),           m_workspace}
+    + trainyardArguments;
 }
 
 Outcome TestSlurm::trainyard(const QStringList &arguments, int timeoutMs) const
@@ -117,10 +122,11 @@ Outcome TestSlurm::trainyard(const QStringList &arguments, int timeoutMs) const
 
 void TestSlurm::addProfile(const QString &name, const QString &url, const QString &tokenFile)
 {
-    const Outcome added = trainyard({QStringLiteral("backend"), QStringLiteral("add"), name, QStringLiteral("--url"), url, QStringLiteral("--user"), m_user,
-                                     QStringLiteral("--token-file"), tokenFile, QStringLiteral("--poll"), QStringLiteral("0.5"),
-                                     QStringLiteral("--trainyard"), m_binary, QStringLiteral("--time-limit"), QStringLiteral("10"),
-                                     QStringLiteral("--env"), QStringLiteral("TRAINYARD_PYTHON_DIR=") + m_shared + QStringLiteral("/python")});
+    const Outcome added = trainyard(
+        {QStringLiteral("backend"), QStringLiteral("add"), name, QStringLiteral("--url"), url, QStringLiteral("--user"),
+         m_user, QStringLiteral("--token-file"), tokenFile, QStringLiteral("--poll"), QStringLiteral("0.5"),
+         QStringLiteral("--trainyard"), m_binary, QStringLiteral("--time-limit"), QStringLiteral("10"),
+         QStringLiteral("--env"), QStringLiteral("TRAINYARD_PYTHON_DIR=") + m_shared + QStringLiteral("/python")});
     QVERIFY2(added.exitCode == 0, qPrintable(added.err));
 }
 
@@ -160,12 +166,13 @@ SlurmClient TestSlurm::client() const
 
 void TestSlurm::twoNodesTwoRanksComplete()
 {
-    const QString spec = writeSpec(QStringLiteral("two-by-two"), QStringLiteral(
-        "name: two-by-two\n"
-        "command: [/usr/bin/python3, %1, --steps, '40']\n"
-        "backend: lab\n"
-        "resources: {nodes: 2, ranks_per_node: 2}\n"
-        "slurm: {cpus_per_task: 1, sbatch: [--comment=trainyard-e2e]}\n").arg(m_script));
+    const QString spec = writeSpec(QStringLiteral("two-by-two"),
+                                   QStringLiteral("name: two-by-two\n"
+                                                  "command: [/usr/bin/python3, %1, --steps, '40']\n"
+                                                  "backend: lab\n"
+                                                  "resources: {nodes: 2, ranks_per_node: 2}\n"
+                                                  "slurm: {cpus_per_task: 1, sbatch: [--comment=trainyard-e2e]}\n")
+                                       .arg(m_script));
     const Outcome launched = trainyard({QStringLiteral("launch"), QStringLiteral("--quiet"), spec});
     QVERIFY2(launched.exitCode == 0, qPrintable(launched.out + launched.err));
     QVERIFY2(launched.out.contains(QStringLiteral("queued as Slurm job")), qPrintable(launched.out));
@@ -182,7 +189,10 @@ void TestSlurm::twoNodesTwoRanksComplete()
         QFile log(runDir + QStringLiteral("/rank%1.log").arg(rank));
         QVERIFY2(log.open(QIODevice::ReadOnly), qPrintable(log.fileName()));
         const QString text = QString::fromUtf8(log.readAll());
-        const auto match = QRegularExpression(QStringLiteral("rank (\\d+)/(\\d+) on cpu \\(gloo\\).*node (\\d+) local rank (\\d+), master (\\S+)")).match(text);
+        const auto match =
+            QRegularExpression(
+                QStringLiteral("rank (\\d+)/(\\d+) on cpu \\(gloo\\).*node (\\d+) local rank (\\d+), master (\\S+)"))
+                .match(text);
         QVERIFY2(match.hasMatch(), qPrintable(text));
         QCOMPARE(match.captured(1).toInt(), rank);
         QCOMPARE(match.captured(2).toInt(), 4);
@@ -193,7 +203,8 @@ void TestSlurm::twoNodesTwoRanksComplete()
     }
     QCOMPARE(ranks.size(), 4);
     QCOMPARE(masters.size(), 1);
-    QVERIFY2(masters.values().first().startsWith(QStringLiteral("127.0.0.1:")), qPrintable(masters.values().first())); // n1's NodeAddr
+    QVERIFY2(masters.values().first().startsWith(QStringLiteral("127.0.0.1:")),
+             qPrintable(masters.values().first())); // n1's NodeAddr
 
     // Its metrics are in the store (the example logs loss at every step from rank 0).
     const QJsonObject loss = run.value(QStringLiteral("metrics")).toObject().value(QStringLiteral("loss")).toObject();
@@ -204,13 +215,15 @@ void TestSlurm::twoNodesTwoRanksComplete()
     QStringList states;
     for (const QJsonValue &event : run.value(QStringLiteral("events")).toArray())
         states << event.toObject().value(QStringLiteral("to")).toString();
-    QVERIFY2(states.contains(QStringLiteral("queued")) && states.contains(QStringLiteral("running")), qPrintable(states.join(',')));
+    QVERIFY2(states.contains(QStringLiteral("queued")) && states.contains(QStringLiteral("running")),
+             qPrintable(states.join(',')));
     QCOMPARE(states.last(), QStringLiteral("succeeded"));
 
     // The job Slurm ran is the one the run folder names, with the spec's extra #SBATCH option.
     QFile record(runDir + QStringLiteral("/slurm.json"));
     QVERIFY(record.open(QIODevice::ReadOnly));
-    const qint64 jobId = QJsonDocument::fromJson(record.readAll()).object().value(QStringLiteral("job_id")).toVariant().toLongLong();
+    const qint64 jobId =
+        QJsonDocument::fromJson(record.readAll()).object().value(QStringLiteral("job_id")).toVariant().toLongLong();
     auto job = client().job(jobId);
     QVERIFY2(job, job ? "" : qPrintable(job.error()));
     QCOMPARE(job->state, QStringLiteral("COMPLETED"));
@@ -220,11 +233,12 @@ void TestSlurm::twoNodesTwoRanksComplete()
 
 void TestSlurm::cancelRunningJob()
 {
-    const QString spec = writeSpec(QStringLiteral("long"), QStringLiteral(
-        "name: long-run\n"
-        "command: [/usr/bin/python3, %1, --steps, '1000000']\n"
-        "backend: lab\n"
-        "resources: {nodes: 2, ranks_per_node: 1}\n").arg(m_script));
+    const QString spec = writeSpec(QStringLiteral("long"),
+                                   QStringLiteral("name: long-run\n"
+                                                  "command: [/usr/bin/python3, %1, --steps, '1000000']\n"
+                                                  "backend: lab\n"
+                                                  "resources: {nodes: 2, ranks_per_node: 1}\n")
+                                       .arg(m_script));
     QProcess launch;
     launch.setWorkingDirectory(m_shared);
     launch.start(QStringLiteral("setpriv"), asJobUser({QStringLiteral("launch"), QStringLiteral("--quiet"), spec}));
@@ -236,11 +250,13 @@ void TestSlurm::cancelRunningJob()
     while (clock.elapsed() < 90000) {
         run = show(QStringLiteral("long-run"));
         runDir = run.value(QStringLiteral("run_dir")).toString();
-        if (run.value(QStringLiteral("status")).toString() == QLatin1String("running") && QFile::exists(runDir + QStringLiteral("/metrics.rank0.jsonl")))
+        if (run.value(QStringLiteral("status")).toString() == QLatin1String("running")
+            && QFile::exists(runDir + QStringLiteral("/metrics.rank0.jsonl")))
             break;
         QTest::qWait(500);
     }
-    QVERIFY2(QFile::exists(runDir + QStringLiteral("/metrics.rank0.jsonl")), qPrintable(run.value(QStringLiteral("status")).toString() + QString::fromUtf8(launch.readAll())));
+    QVERIFY2(QFile::exists(runDir + QStringLiteral("/metrics.rank0.jsonl")),
+             qPrintable(run.value(QStringLiteral("status")).toString() + QString::fromUtf8(launch.readAll())));
 
     const Outcome canceled = trainyard({QStringLiteral("cancel"), QStringLiteral("long-run")});
     QVERIFY2(canceled.exitCode == 0, qPrintable(canceled.err));
@@ -250,7 +266,8 @@ void TestSlurm::cancelRunningJob()
 
     QFile record(runDir + QStringLiteral("/slurm.json"));
     QVERIFY(record.open(QIODevice::ReadOnly));
-    auto job = client().job(QJsonDocument::fromJson(record.readAll()).object().value(QStringLiteral("job_id")).toVariant().toLongLong());
+    auto job = client().job(
+        QJsonDocument::fromJson(record.readAll()).object().value(QStringLiteral("job_id")).toVariant().toLongLong());
     QVERIFY2(job, job ? "" : qPrintable(job.error()));
     QCOMPARE(job->state, QStringLiteral("CANCELLED"));
 }
@@ -268,11 +285,13 @@ void TestSlurm::badTokenFailsTheRunWithTheServersAnswer()
 
     const Outcome tested = trainyard({QStringLiteral("backend"), QStringLiteral("test"), QStringLiteral("badtoken")});
     QCOMPARE(tested.exitCode, 1);
-    QVERIFY2(tested.err.contains(QStringLiteral("answered HTTP")) && tested.err.contains(QStringLiteral("token")), qPrintable(tested.err));
+    QVERIFY2(tested.err.contains(QStringLiteral("answered HTTP")) && tested.err.contains(QStringLiteral("token")),
+             qPrintable(tested.err));
     QVERIFY2(!tested.err.contains(QStringLiteral("not-a-real-token")), "the token must never be printed");
 
-    const Outcome launched = trainyard({QStringLiteral("launch"), QStringLiteral("--backend"), QStringLiteral("badtoken"), QStringLiteral("--name"),
-                                        QStringLiteral("bad-token-run"), QStringLiteral("--"), QStringLiteral("/bin/true")});
+    const Outcome launched = trainyard(
+        {QStringLiteral("launch"), QStringLiteral("--backend"), QStringLiteral("badtoken"), QStringLiteral("--name"),
+         QStringLiteral("bad-token-run"), QStringLiteral("--"), QStringLiteral("/bin/true")});
     QCOMPARE(launched.exitCode, 1);
     QVERIFY2(launched.err.contains(QStringLiteral("cannot submit the job")), qPrintable(launched.err));
     const QJsonObject run = show(QStringLiteral("bad-token-run"));
@@ -286,10 +305,12 @@ void TestSlurm::unreachableSlurmrestdFailsTheRun()
     addProfile(QStringLiteral("nowhere"), QStringLiteral("http://127.0.0.1:9"), m_tokenFile);
     const Outcome tested = trainyard({QStringLiteral("backend"), QStringLiteral("test"), QStringLiteral("nowhere")});
     QCOMPARE(tested.exitCode, 1);
-    QVERIFY2(tested.err.contains(QStringLiteral("slurmrestd at http://127.0.0.1:9 cannot be reached")), qPrintable(tested.err));
+    QVERIFY2(tested.err.contains(QStringLiteral("slurmrestd at http://127.0.0.1:9 cannot be reached")),
+             qPrintable(tested.err));
 
-    const Outcome launched = trainyard({QStringLiteral("launch"), QStringLiteral("--backend"), QStringLiteral("nowhere"), QStringLiteral("--name"),
-                                        QStringLiteral("unreachable-run"), QStringLiteral("--"), QStringLiteral("/bin/true")});
+    const Outcome launched = trainyard(
+        {QStringLiteral("launch"), QStringLiteral("--backend"), QStringLiteral("nowhere"), QStringLiteral("--name"),
+         QStringLiteral("unreachable-run"), QStringLiteral("--"), QStringLiteral("/bin/true")});
     QCOMPARE(launched.exitCode, 1);
     QVERIFY2(launched.err.contains(QStringLiteral("cannot be reached")), qPrintable(launched.err));
     const QJsonObject run = show(QStringLiteral("unreachable-run"));
@@ -300,16 +321,18 @@ void TestSlurm::unreachableSlurmrestdFailsTheRun()
 void TestSlurm::rejectedJobFailsTheRunWithTheServersMessage()
 {
     // Five nodes from a two-node cluster: slurmctld refuses the job at submission.
-    const Outcome launched = trainyard({QStringLiteral("launch"), QStringLiteral("--backend"), QStringLiteral("lab"), QStringLiteral("--nodes"),
-                                        QStringLiteral("5"), QStringLiteral("--name"), QStringLiteral("too-big"), QStringLiteral("--"),
-                                        QStringLiteral("/bin/true")});
+    const Outcome launched = trainyard({QStringLiteral("launch"), QStringLiteral("--backend"), QStringLiteral("lab"),
+                                        QStringLiteral("--nodes"), QStringLiteral("5"), QStringLiteral("--name"),
+                                        QStringLiteral("too-big"), QStringLiteral("--"), QStringLiteral("/bin/true")});
     QCOMPARE(launched.exitCode, 1);
     QVERIFY2(launched.err.contains(QStringLiteral("configuration not available")), qPrintable(launched.err));
     const QJsonObject run = show(QStringLiteral("too-big"));
     QCOMPARE(run.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
-    QVERIFY2(lastEventDetail(run).contains(QStringLiteral("configuration not available")), qPrintable(lastEventDetail(run)));
+    QVERIFY2(lastEventDetail(run).contains(QStringLiteral("configuration not available")),
+             qPrintable(lastEventDetail(run)));
     // Slurm queued the job it refused (it would wait forever); the failed run leaves no such job behind.
-    const auto queued = QRegularExpression(QStringLiteral("queued it as job (\\d+); Trainyard canceled that job")).match(lastEventDetail(run));
+    const auto queued = QRegularExpression(QStringLiteral("queued it as job (\\d+); Trainyard canceled that job"))
+                            .match(lastEventDetail(run));
     QVERIFY2(queued.hasMatch(), qPrintable(lastEventDetail(run)));
     auto job = client().job(queued.captured(1).toLongLong());
     QVERIFY2(job, job ? "" : qPrintable(job.error()));

@@ -62,8 +62,10 @@ private slots:
         QVERIFY(workspace.isValid());
         const QDateTime t0 = QDateTime::currentDateTimeUtc().addSecs(-7200);
         workspace.addRun(QStringLiteral("resnet50-baseline"), RunStatus::Succeeded, {QStringLiteral("baseline")}, t0);
-        workspace.addRun(QStringLiteral("resnet50-lr3e-3"), RunStatus::Failed, {QStringLiteral("sweep")}, t0.addSecs(600));
-        workspace.addRun(QStringLiteral("vit-small-fsdp"), RunStatus::Running, {QStringLiteral("fsdp")}, t0.addSecs(1800));
+        workspace.addRun(QStringLiteral("resnet50-lr3e-3"), RunStatus::Failed, {QStringLiteral("sweep")},
+                         t0.addSecs(600));
+        workspace.addRun(QStringLiteral("vit-small-fsdp"), RunStatus::Running, {QStringLiteral("fsdp")},
+                         t0.addSecs(1800));
         workspace.writer().flush();
 
         QTemporaryDir config;
@@ -87,7 +89,8 @@ private slots:
         const QRgb running = RunTableModel::statusColor(RunStatus::Running).rgb();
         constexpr int kSwatchPixels = 64; // at least an 8x8 solid block per status
         QTRY_VERIFY_WITH_TIMEOUT((grabbed = screen->grabWindow(0).toImage().convertToFormat(QImage::Format_RGB32),
-                                  countPixels(grabbed, succeeded) >= kSwatchPixels && countPixels(grabbed, failed) >= kSwatchPixels
+                                  countPixels(grabbed, succeeded) >= kSwatchPixels
+                                      && countPixels(grabbed, failed) >= kSwatchPixels
                                       && countPixels(grabbed, running) >= kSwatchPixels),
                                  20000);
         QVERIFY2(countDistinctColours(grabbed) > 20, "the window looks blank");

@@ -10,7 +10,9 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
     // protobuf logs each invalid UTF-8 string it meets: thousands of lines a second here.
-    static const bool quiet = (google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char *, int, const std::string &) {}), true);
+    static const bool quiet =
+        (google::protobuf::SetLogHandler([](google::protobuf::LogLevel, const char *, int, const std::string &) {}),
+         true);
     (void)quiet;
     static trainyard::TfEventDecoder decoder;
     const auto *bytes = reinterpret_cast<const char *>(data);

@@ -13,7 +13,8 @@ struct Outcome {
     QString output;
 };
 
-Outcome run(const QString &program, const QStringList &arguments, const QString &workingDirectory = {}, int timeoutMs = 300000)
+Outcome run(const QString &program, const QStringList &arguments, const QString &workingDirectory = {},
+            int timeoutMs = 300000)
 {
     QProcess process;
     process.setProcessChannelMode(QProcess::MergedChannels);
@@ -25,7 +26,8 @@ Outcome run(const QString &program, const QStringList &arguments, const QString 
         process.waitForFinished();
         return {-1, QStringLiteral("%1 did not finish: %2").arg(program, process.errorString())};
     }
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1, QString::fromUtf8(process.readAll())};
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            QString::fromUtf8(process.readAll())};
 }
 
 } // namespace
@@ -38,9 +40,10 @@ private slots:
         const Outcome desktop = run(QStringLiteral("desktop-file-validate"),
                                     {QStringLiteral(TRAINYARD_SOURCE_DIR "/packaging/io.trainyard.Trainyard.desktop")});
         QVERIFY2(desktop.exitCode == 0 && desktop.output.trimmed().isEmpty(), qPrintable(desktop.output));
-        const Outcome metainfo = run(QStringLiteral("appstreamcli"),
-                                     {QStringLiteral("validate"), QStringLiteral("--no-net"), QStringLiteral("--pedantic"),
-                                      QStringLiteral(TRAINYARD_SOURCE_DIR "/packaging/io.trainyard.Trainyard.metainfo.xml")});
+        const Outcome metainfo =
+            run(QStringLiteral("appstreamcli"),
+                {QStringLiteral("validate"), QStringLiteral("--no-net"), QStringLiteral("--pedantic"),
+                 QStringLiteral(TRAINYARD_SOURCE_DIR "/packaging/io.trainyard.Trainyard.metainfo.xml")});
         QVERIFY2(metainfo.exitCode == 0, qPrintable(metainfo.output));
     }
 
@@ -49,7 +52,9 @@ private slots:
         const QString buildDir = QStringLiteral(TRAINYARD_BUILD_DIR);
         const QString outputDir = buildDir + QStringLiteral("/package");
         QDir(outputDir).removeRecursively();
-        const Outcome cpack = run(QStringLiteral("cpack"), {QStringLiteral("-G"), QStringLiteral("DEB"), QStringLiteral("-B"), outputDir}, buildDir);
+        const Outcome cpack =
+            run(QStringLiteral("cpack"), {QStringLiteral("-G"), QStringLiteral("DEB"), QStringLiteral("-B"), outputDir},
+                buildDir);
         QVERIFY2(cpack.exitCode == 0, qPrintable(cpack.output));
         const QStringList debs = QDir(outputDir).entryList({QStringLiteral("*.deb")}, QDir::Files);
         QCOMPARE(debs.size(), 1);
@@ -57,12 +62,14 @@ private slots:
 
         const Outcome contents = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--contents"), deb});
         QCOMPARE(contents.exitCode, 0);
-        for (const char *path : {"./usr/bin/trainyard", "./usr/share/applications/io.trainyard.Trainyard.desktop",
-                                 "./usr/share/metainfo/io.trainyard.Trainyard.metainfo.xml",
-                                 "./usr/share/icons/hicolor/scalable/apps/io.trainyard.Trainyard.svg",
-                                 "./usr/share/trainyard/python/trainyard_log.py", "./usr/share/trainyard/examples/train_ddp.py"})
+        for (const char *path :
+             {"./usr/bin/trainyard", "./usr/share/applications/io.trainyard.Trainyard.desktop",
+              "./usr/share/metainfo/io.trainyard.Trainyard.metainfo.xml",
+              "./usr/share/icons/hicolor/scalable/apps/io.trainyard.Trainyard.svg",
+              "./usr/share/trainyard/python/trainyard_log.py", "./usr/share/trainyard/examples/train_ddp.py"})
             QVERIFY2(contents.output.contains(QLatin1String(path)), path);
-        const Outcome depends = run(QStringLiteral("dpkg-deb"), {QStringLiteral("--field"), deb, QStringLiteral("Depends")});
+        const Outcome depends =
+            run(QStringLiteral("dpkg-deb"), {QStringLiteral("--field"), deb, QStringLiteral("Depends")});
         QVERIFY2(depends.output.contains(QStringLiteral("libqt6widgets6")), qPrintable(depends.output));
         QVERIFY2(depends.output.contains(QStringLiteral("libsqlite3")), qPrintable(depends.output));
 
@@ -71,11 +78,14 @@ private slots:
         const Outcome install = run(QStringLiteral("dpkg"), {QStringLiteral("-i"), deb});
         QVERIFY2(install.exitCode == 0, qPrintable(install.output));
         const Outcome which = run(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("command -v trainyard")});
-        const Outcome version = run(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("cd / && trainyard --version")});
+        const Outcome version =
+            run(QStringLiteral("sh"), {QStringLiteral("-c"), QStringLiteral("cd / && trainyard --version")});
         const Outcome remove = run(QStringLiteral("dpkg"), {QStringLiteral("-r"), QStringLiteral("trainyard")});
         QCOMPARE(which.output.trimmed(), QStringLiteral("/usr/bin/trainyard"));
         QCOMPARE(version.exitCode, 0);
-        QVERIFY2(QRegularExpression(QStringLiteral("^trainyard \\d+\\.\\d+\\.\\d+$")).match(version.output.trimmed()).hasMatch(),
+        QVERIFY2(QRegularExpression(QStringLiteral("^trainyard \\d+\\.\\d+\\.\\d+$"))
+                     .match(version.output.trimmed())
+                     .hasMatch(),
                  qPrintable(version.output));
         QVERIFY2(remove.exitCode == 0, qPrintable(remove.output));
         QVERIFY(!QFileInfo::exists(QStringLiteral("/usr/bin/trainyard")));

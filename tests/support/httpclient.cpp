@@ -33,7 +33,8 @@ HttpResponse HttpClient::post(const QString &endpoint, const QByteArray &jsonBod
 
 HttpResponse HttpClient::get(const QString &endpoint, const QString &query)
 {
-    return perform((m_baseUri + QStringLiteral("/api/2.0/mlflow/") + endpoint + QLatin1Char('?') + query).toUtf8(), nullptr);
+    return perform((m_baseUri + QStringLiteral("/api/2.0/mlflow/") + endpoint + QLatin1Char('?') + query).toUtf8(),
+                   nullptr);
 }
 
 HttpResponse HttpClient::perform(const QByteArray &url, const QByteArray *postBody)

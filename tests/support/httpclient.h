@@ -8,7 +8,7 @@
 namespace trainyard::test {
 
 struct HttpResponse {
-    long status = 0;       // 0 when no reply came
+    long status = 0; // 0 when no reply came
     QByteArray body;
     QString transportError;
     QJsonObject json() const;

@@ -15,9 +15,12 @@ std::vector<GeneratedRun> generateTeamRuns(StoreWriter &writer, int count, std::
 {
     std::mt19937 random(seed);
     const auto pick = [&](const QStringList &options) { return options.at(int(random() % options.size())); };
-    const auto between = [&](std::int64_t low, std::int64_t high) { return low + std::int64_t(random() % std::uint64_t(high - low + 1)); };
+    const auto between = [&](std::int64_t low, std::int64_t high) {
+        return low + std::int64_t(random() % std::uint64_t(high - low + 1));
+    };
     const QStringList users{"alice", "bob", "carol", "dave"}, projects{"vision", "nlp", "rl"}, backends{"local", "lab"},
-        hosts{"ws1", "ws2", "login1"}, tags{"baseline", "ablation", "debug"}, causes{"cuda-oom", "nccl", "python-exception", "hang", "exit"};
+        hosts{"ws1", "ws2", "login1"}, tags{"baseline", "ablation", "debug"},
+        causes{"cuda-oom", "nccl", "python-exception", "hang", "exit"};
     const std::int64_t startMs = start.toMSecsSinceEpoch();
     std::vector<GeneratedRun> runs;
     runs.reserve(std::size_t(count));
@@ -35,7 +38,7 @@ std::vector<GeneratedRun> generateTeamRuns(StoreWriter &writer, int count, std::
         std::int64_t t = run.createdMs;
         run.events.push_back({QStringLiteral("queued"), t});
         const int shape = int(random() % 100);
-        if (shape < 4) { // still queued
+        if (shape < 4) {        // still queued
         } else if (shape < 8) { // failed before any rank started (a refused submission)
             run.events.push_back({QStringLiteral("failed"), t += between(100, 5000)});
         } else if (shape < 11) { // canceled while queued
@@ -95,19 +98,27 @@ std::vector<GeneratedRun> generateTeamRuns(StoreWriter &writer, int count, std::
             writes.push_back(writer.recordStatus(run.id, *runStatusFromString(run.events[e].status),
                                                  QDateTime::fromMSecsSinceEpoch(run.events[e].atMs, Qt::UTC)));
         if (!run.cause.isEmpty())
-            writes.push_back(writer.setExitSummary(run.id, QString::fromUtf8(QJsonDocument(QJsonObject{
-                {QStringLiteral("status"), QStringLiteral("failed")},
-                {QStringLiteral("first_failure"), QJsonObject{{QStringLiteral("cause"), run.cause}, {QStringLiteral("rank"), 0}}}}).toJson(QJsonDocument::Compact))));
-        else if (run.events.back().status != QLatin1String("failed") && isTerminal(*runStatusFromString(run.events.back().status)))
-            writes.push_back(writer.setExitSummary(run.id, QStringLiteral("{\"status\":\"%1\",\"first_failure\":null}").arg(run.events.back().status)));
+            writes.push_back(writer.setExitSummary(
+                run.id,
+                QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("status"), QStringLiteral("failed")},
+                                                            {QStringLiteral("first_failure"),
+                                                             QJsonObject{{QStringLiteral("cause"), run.cause},
+                                                                         {QStringLiteral("rank"), 0}}}})
+                                      .toJson(QJsonDocument::Compact))));
+        else if (run.events.back().status != QLatin1String("failed")
+                 && isTerminal(*runStatusFromString(run.events.back().status)))
+            writes.push_back(writer.setExitSummary(
+                run.id, QStringLiteral("{\"status\":\"%1\",\"first_failure\":null}").arg(run.events.back().status)));
         const auto addPoint = [&](const QString &key, double value, std::int64_t tsMs) {
-            writes.push_back(writer.submit<void>([runId = run.id, key, value, tsMs](SqliteConnection &connection) -> Result<void> {
-                auto keyId = metricKeyId(connection, runId, key);
-                if (!keyId)
-                    return fail(keyId.error());
-                const std::int64_t step = 0;
-                return insertMetricChunk(connection, *keyId, std::span(&step, 1), std::span(&value, 1), std::span(&tsMs, 1));
-            }));
+            writes.push_back(
+                writer.submit<void>([runId = run.id, key, value, tsMs](SqliteConnection &connection) -> Result<void> {
+                    auto keyId = metricKeyId(connection, runId, key);
+                    if (!keyId)
+                        return fail(keyId.error());
+                    const std::int64_t step = 0;
+                    return insertMetricChunk(connection, *keyId, std::span(&step, 1), std::span(&value, 1),
+                                             std::span(&tsMs, 1));
+                }));
         };
         if (run.firstMetricMs)
             addPoint(QStringLiteral("loss"), 1.0, *run.firstMetricMs);
@@ -124,7 +135,8 @@ QString addLabDetails(StoreWriter &writer, const std::vector<GeneratedRun> &runs
     const QString sweepId = QStringLiteral("sweep-lab-%1").arg(sweepRuns);
     auto written = writer.submit<void>([&runs, sweepRuns, sweepId](SqliteConnection &connection) -> Result<void> {
         // The writer runs this in one transaction of its own.
-        auto addSweep = connection.prepare("INSERT OR IGNORE INTO sweeps (id, name, spec, created_ms) VALUES (?, 'lab', '', 0)");
+        auto addSweep =
+            connection.prepare("INSERT OR IGNORE INTO sweeps (id, name, spec, created_ms) VALUES (?, 'lab', '', 0)");
         if (!addSweep)
             return fail(addSweep.error());
         addSweep->bind(1, sweepId);
@@ -140,7 +152,8 @@ QString addLabDetails(StoreWriter &writer, const std::vector<GeneratedRun> &runs
         for (std::size_t i = 0; i < runs.size(); ++i) {
             const QString &id = runs[i].id;
             const QList<QPair<QString, QString>> params{
-                {QStringLiteral("lr"), QString::number(std::pow(10.0, -1.0 - double(random() % 4000) / 1000.0), 'g', 6)},
+                {QStringLiteral("lr"),
+                 QString::number(std::pow(10.0, -1.0 - double(random() % 4000) / 1000.0), 'g', 6)},
                 {QStringLiteral("batch_size"), QString::number(16 << (random() % 6))},
                 {QStringLiteral("optimizer"), optimizers.at(int(random() % 4))},
                 {QStringLiteral("amp"), random() % 2 ? QStringLiteral("true") : QStringLiteral("false")},
@@ -181,10 +194,13 @@ QString addLabDetails(StoreWriter &writer, const std::vector<GeneratedRun> &runs
             QString longName;
             for (int i = 0; longName.size() < 10000; ++i)
                 longName += QStringLiteral("very-long-name-%1-").arg(i);
-            if (auto done = execute(QStringLiteral("UPDATE runs SET name = ?1 WHERE id = ?2"), longName.left(10000), runs[last].id); !done)
+            if (auto done = execute(QStringLiteral("UPDATE runs SET name = ?1 WHERE id = ?2"), longName.left(10000),
+                                    runs[last].id);
+                !done)
                 return done;
-            if (auto done = execute(QStringLiteral("UPDATE runs SET name = ?1 WHERE id = ?2"),
-                                    QStringLiteral("two\nlines \u05e9\u05dc\u05d5\u05dd \U0001F680"), runs[last - 1].id);
+            if (auto done =
+                    execute(QStringLiteral("UPDATE runs SET name = ?1 WHERE id = ?2"),
+                            QStringLiteral("two\nlines \u05e9\u05dc\u05d5\u05dd \U0001F680"), runs[last - 1].id);
                 !done)
                 return done;
             for (int t = 0; t < 1000; ++t) {
@@ -194,12 +210,14 @@ QString addLabDetails(StoreWriter &writer, const std::vector<GeneratedRun> &runs
                 if (auto run = tag->run(); !run)
                     return run;
             }
-            if (auto done = execute(QStringLiteral("UPDATE runs SET status = ?1, started_ms = NULL, ended_ms = NULL WHERE id = ?2"),
-                                    QStringLiteral("running"), runs[last - 3].id);
+            if (auto done = execute(
+                    QStringLiteral("UPDATE runs SET status = ?1, started_ms = NULL, ended_ms = NULL WHERE id = ?2"),
+                    QStringLiteral("running"), runs[last - 3].id);
                 !done)
                 return done;
-            if (auto done = execute(QStringLiteral("UPDATE runs SET status = ?1, started_ms = NULL, ended_ms = NULL WHERE id = ?2"),
-                                    QStringLiteral("succeeded"), runs[last - 4].id);
+            if (auto done = execute(
+                    QStringLiteral("UPDATE runs SET status = ?1, started_ms = NULL, ended_ms = NULL WHERE id = ?2"),
+                    QStringLiteral("succeeded"), runs[last - 4].id);
                 !done)
                 return done;
             if (auto done = execute(QStringLiteral("UPDATE runs SET exit_summary = ?1 WHERE id = ?2"),

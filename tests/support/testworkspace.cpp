@@ -31,8 +31,8 @@ TestWorkspace::TestWorkspace() : m_root(m_dir.path() + QStringLiteral("/workspac
     m_writer = std::move(writer.value());
 }
 
-QString TestWorkspace::addRun(const QString &name, RunStatus status, const QStringList &tags, const QDateTime &createdAt,
-                             const QList<QPair<QString, QString>> &params)
+QString TestWorkspace::addRun(const QString &name, RunStatus status, const QStringList &tags,
+                              const QDateTime &createdAt, const QList<QPair<QString, QString>> &params)
 {
     NewRun run;
     run.params = params;

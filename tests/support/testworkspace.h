@@ -46,10 +46,10 @@ struct CommandOutcome {
     QString out;
     QString err;
 };
-CommandOutcome runTrainyard(const QStringList &arguments, const QProcessEnvironment &environment, int timeoutMs = 120000);
+CommandOutcome runTrainyard(const QStringList &arguments, const QProcessEnvironment &environment,
+                            int timeoutMs = 120000);
 
 } // namespace trainyard::test
-
 
 namespace trainyard::test {
 // One TFRecord-framed TensorBoard Event holding one simple_value scalar, encoded by hand (protobuf wire format), for

@@ -54,7 +54,9 @@ int pixelsNear(const QImage &image, const QColor &color)
         const QRgb *line = reinterpret_cast<const QRgb *>(image.constScanLine(y));
         for (int x = 0; x < image.width(); ++x) {
             const QColor c(line[x]);
-            if (std::abs(c.red() - color.red()) + std::abs(c.green() - color.green()) + std::abs(c.blue() - color.blue()) < 40)
+            if (std::abs(c.red() - color.red()) + std::abs(c.green() - color.green())
+                    + std::abs(c.blue() - color.blue())
+                < 40)
                 ++count;
         }
     }
@@ -73,8 +75,8 @@ struct ThreeRuns {
             {{"lr", "0.001"}, {"optimizer", "adam"}, {"seed", "1"}},
         };
         for (int r = 0; r < 3; ++r) {
-            const QString id = workspace.addRun(QStringLiteral("run-%1").arg(r), RunStatus::Succeeded, {r == 2 ? "b" : "a"}, {},
-                                                params[r]);
+            const QString id = workspace.addRun(QStringLiteral("run-%1").arg(r), RunStatus::Succeeded,
+                                                {r == 2 ? "b" : "a"}, {}, params[r]);
             std::vector<std::int64_t> steps;
             std::vector<double> loss, acc;
             for (int i = 0; i < 20000; ++i) {
@@ -178,7 +180,8 @@ private slots:
             QVERIFY2(pixels > 200, qPrintable(QStringLiteral("run %1: %2 pixels").arg(r).arg(pixels)));
         }
         // Run 5's line is covered by run 30's (its legend swatch may remain: a few pixels at most).
-        QVERIFY2(exactPixels(view.runColors().value(ids[5])) < 150, qPrintable(QString::number(exactPixels(view.runColors().value(ids[5])))));
+        QVERIFY2(exactPixels(view.runColors().value(ids[5])) < 150,
+                 qPrintable(QString::number(exactPixels(view.runColors().value(ids[5])))));
     }
 
     void chartsShowEveryRunInItsOwnColour()
@@ -193,7 +196,8 @@ private slots:
         QCOMPARE(colors.count(), 1);
         QCOMPARE(view.runColors().size(), 3);
         QCOMPARE(QSet<QRgb>({view.runColors().value(data.ids[0]).rgb(), view.runColors().value(data.ids[1]).rgb(),
-                             view.runColors().value(data.ids[2]).rgb()}).size(),
+                             view.runColors().value(data.ids[2]).rgb()})
+                     .size(),
                  3);
         // One chart per key, in key order; every run in each, with its colour.
         const QList<EnvelopeChart *> charts = view.visibleCharts();
@@ -279,7 +283,8 @@ private slots:
         QCOMPARE(extent->second, 1'700'000'000'000.0 + 19999 * 1000.0);
         // Ten minutes of wall time: steps 3000 to 3600, loaded at full resolution.
         loss->zoomTo(1'700'000'000'000.0 + 3000 * 1000.0, 1'700'000'000'000.0 + 3600 * 1000.0);
-        QTRY_VERIFY_WITH_TIMEOUT(loss->series().at(0).envelope.toStep - loss->series().at(0).envelope.fromStep < 5000, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(loss->series().at(0).envelope.toStep - loss->series().at(0).envelope.fromStep < 5000,
+                                 10000);
         waitForLoads(view);
         for (const ChartSeries &series : loss->series()) {
             QVERIFY(series.envelope.fromStep <= 3000 && series.envelope.toStep >= 3600);
@@ -442,12 +447,14 @@ private slots:
         window.show();
         RunTableModel *model = window.runsModel();
         QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        QAbstractItemModelTester proxyTester(window.filteredRuns(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester proxyTester(window.filteredRuns(),
+                                             QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_COMPARE(model->rowCount(), 3);
-        model->setExtraColumns({{RunTableModel::ExtraColumn::Kind::Param, "lr"},
-                                {RunTableModel::ExtraColumn::Kind::MetricMin, "loss"}});
+        model->setExtraColumns(
+            {{RunTableModel::ExtraColumn::Kind::Param, "lr"}, {RunTableModel::ExtraColumn::Kind::MetricMin, "loss"}});
         QCOMPARE(model->columnCount(), int(RunTableModel::ColumnCount) + 2);
-        QCOMPARE(model->headerData(RunTableModel::ColumnCount + 1, Qt::Horizontal).toString(), QStringLiteral("loss (min)"));
+        QCOMPARE(model->headerData(RunTableModel::ColumnCount + 1, Qt::Horizontal).toString(),
+                 QStringLiteral("loss (min)"));
         // Sorting by a param sorts numbers as numbers (0.001 < 0.01 < 0.1).
         RunFilterProxy *proxy = window.filteredRuns();
         proxy->sort(RunTableModel::ColumnCount, Qt::AscendingOrder);
@@ -459,7 +466,8 @@ private slots:
         QVERIFY(window.filterError()->isHidden());
         window.filterEdit()->setText(QStringLiteral("lr>=fast"));
         QVERIFY(!window.filterError()->isHidden());
-        QVERIFY2(window.filterError()->text().contains(QStringLiteral("expected a number after 'lr>=', got 'fast'\n  lr>=fast\n      ^^^^")),
+        QVERIFY2(window.filterError()->text().contains(
+                     QStringLiteral("expected a number after 'lr>=', got 'fast'\n  lr>=fast\n      ^^^^")),
                  qPrintable(window.filterError()->text()));
         QCOMPARE(proxy->rowCount(), 2); // the last good filter stays
         window.filterEdit()->setText(QStringLiteral("loss.min<0.3"));

@@ -90,11 +90,13 @@ private slots:
         ComposePanel panel(workspace.path());
         panel.setYaml(QStringLiteral("command: [python3, train.py]\nresources: {ranks_per_node: zero}\n"));
         QVERIFY(!panel.spec());
-        QVERIFY2(panel.validationMessage().startsWith(QStringLiteral("Line 2, column 29: 'resources.ranks_per_node' must be an integer")),
+        QVERIFY2(panel.validationMessage().startsWith(
+                     QStringLiteral("Line 2, column 29: 'resources.ranks_per_node' must be an integer")),
                  qPrintable(panel.validationMessage()));
         QVERIFY(!panel.launchButton()->isEnabled());
         panel.setYaml(QStringLiteral("command: [python3, train.py]\nparams: {lr: {type: float, value: fast}}\n"));
-        QVERIFY2(panel.validationMessage().contains(QStringLiteral("must be of type float (got 'fast')")), qPrintable(panel.validationMessage()));
+        QVERIFY2(panel.validationMessage().contains(QStringLiteral("must be of type float (got 'fast')")),
+                 qPrintable(panel.validationMessage()));
         panel.setYaml(QStringLiteral("command: [python3, train.py]\n"));
         QVERIFY(panel.launchButton()->isEnabled());
         QCOMPARE(panel.launchButton()->text(), QStringLiteral("Launch"));
@@ -132,7 +134,8 @@ private slots:
         QVERIFY(other.form() == panel.form());
         // A value of the wrong type is caught: lr is a float param.
         axes->item(0, 2)->setText(QStringLiteral("0.1, fast"));
-        QVERIFY2(panel.validationMessage().contains(QStringLiteral("sweep value 'fast' of param 'lr' is not of its type float")),
+        QVERIFY2(panel.validationMessage().contains(
+                     QStringLiteral("sweep value 'fast' of param 'lr' is not of its type float")),
                  qPrintable(panel.validationMessage()));
         QVERIFY(!panel.launchButton()->isEnabled());
     }
@@ -193,7 +196,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(table->model()->index(1, QueueModel::RunColumn).data().toString(), third, 10000);
         table->setCurrentIndex(table->model()->index(1, 0));
         window.queueView()->act(QueueView::Action::Pause);
-        QTRY_COMPARE_WITH_TIMEOUT(table->model()->index(1, QueueModel::StateColumn).data().toString(), QStringLiteral("paused"), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(table->model()->index(1, QueueModel::StateColumn).data().toString(),
+                                  QStringLiteral("paused"), 10000);
         window.queueView()->act(QueueView::Action::Cancel);
         QTRY_COMPARE_WITH_TIMEOUT(queueModel->rowCount(), 5, 10000);
         // One run is launched.
@@ -211,10 +215,12 @@ private slots:
     void sweepTableRanksRunsAndMarksTheBest()
     {
         test::TestWorkspace workspace;
-        auto spec = parseRunSpec("name: lrs\ncommand: [/bin/true]\nparams: {batch: 64}\nsweep: {grid: {lr: [0.1, 0.01, 0.001]}}\n",
-                                 QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        auto spec = parseRunSpec(
+            "name: lrs\ncommand: [/bin/true]\nparams: {batch: 64}\nsweep: {grid: {lr: [0.1, 0.01, 0.001]}}\n",
+            QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
         QVERIFY(spec.ok());
-        auto queued = runqueue::enqueueSweep(workspace.workspace(), workspace.writer(), spec.value(), "", QStringLiteral("x"));
+        auto queued =
+            runqueue::enqueueSweep(workspace.workspace(), workspace.writer(), spec.value(), "", QStringLiteral("x"));
         QVERIFY(queued.ok());
         QCOMPARE(queued->runIds.size(), 3);
         // Losses: lr 0.01 is best; the run with lr 0.001 failed with an even lower loss (not "best": it did not finish).
@@ -223,7 +229,9 @@ private slots:
             const QDateTime now = QDateTime::currentDateTimeUtc();
             (void)workspace.writer().recordStatus(queued->runIds[i], RunStatus::Starting, now).get();
             (void)workspace.writer().recordStatus(queued->runIds[i], RunStatus::Running, now).get();
-            (void)workspace.writer().recordStatus(queued->runIds[i], i == 2 ? RunStatus::Failed : RunStatus::Succeeded, now).get();
+            (void)workspace.writer()
+                .recordStatus(queued->runIds[i], i == 2 ? RunStatus::Failed : RunStatus::Succeeded, now)
+                .get();
             QVERIFY(workspace.addPoints(queued->runIds[i], QStringLiteral("loss"), {0, 1}, {1.0, minima[i]}));
         }
         auto connection = workspace.workspace().database().connect();
@@ -257,12 +265,14 @@ private slots:
         QVERIFY2(panel.planText().contains(QStringLiteral("add a 'model:' section")), qPrintable(panel.planText()));
 
         // 7.5e9 parameters with Adam in bf16 on one 80 GiB GPU: 16 bytes a parameter is 112 GiB of model states.
-        panel.setYaml(QStringLiteral("name: big\ncommand: [/usr/bin/python3, train.py]\nresources: {ranks_per_node: 1}\n"
-                                     "model: {params: 7.5e9, gpu_memory: 80GiB}\n"));
+        panel.setYaml(
+            QStringLiteral("name: big\ncommand: [/usr/bin/python3, train.py]\nresources: {ranks_per_node: 1}\n"
+                           "model: {params: 7.5e9, gpu_memory: 80GiB}\n"));
         QTRY_VERIFY(panel.spec().has_value());
         QVERIFY2(!panel.planFits(), qPrintable(panel.planText()));
         QVERIFY2(panel.planText().contains(QStringLiteral("will NOT fit")), qPrintable(panel.planText()));
-        QVERIFY2(panel.planText().contains(QStringLiteral("under ddp on 1 node(s) x 1 rank(s)")), qPrintable(panel.planText()));
+        QVERIFY2(panel.planText().contains(QStringLiteral("under ddp on 1 node(s) x 1 rank(s)")),
+                 qPrintable(panel.planText()));
         QTest::mouseClick(panel.launchButton(), Qt::LeftButton);
         QCOMPARE(warnings.size(), 1);
         QCOMPARE(launched.count(), 0); // declined: nothing launched
@@ -272,8 +282,9 @@ private slots:
         QCOMPARE(launched.count(), 1); // launching anyway is the user's call
 
         // Sharding over 8 ranks with ZeRO-3 brings it under 80 GiB: the plan follows the edit and stops warning.
-        panel.setYaml(QStringLiteral("name: big\ncommand: [/usr/bin/python3, train.py]\nresources: {ranks_per_node: 8}\n"
-                                     "strategy: zero3\nmodel: {params: 7.5e9, gpu_memory: 80GiB}\n"));
+        panel.setYaml(
+            QStringLiteral("name: big\ncommand: [/usr/bin/python3, train.py]\nresources: {ranks_per_node: 8}\n"
+                           "strategy: zero3\nmodel: {params: 7.5e9, gpu_memory: 80GiB}\n"));
         QTRY_VERIFY(panel.planFits());
         QVERIFY2(panel.planText().contains(QStringLiteral(": fits.")), qPrintable(panel.planText()));
         QTest::mouseClick(panel.launchButton(), Qt::LeftButton);
@@ -304,7 +315,8 @@ private slots:
         panel.nodesBox()->setValue(1);
         panel.backendBox()->setCurrentIndex(0);
         emit panel.backendBox()->activated(0);
-        QVERIFY2(!panel.yaml().contains(QStringLiteral("backend:")) && !panel.yaml().contains(QStringLiteral("nodes:")), qPrintable(panel.yaml()));
+        QVERIFY2(!panel.yaml().contains(QStringLiteral("backend:")) && !panel.yaml().contains(QStringLiteral("nodes:")),
+                 qPrintable(panel.yaml()));
     }
 
     void backendsDialogListsTestsAndSavesProfiles()
@@ -334,10 +346,12 @@ private slots:
         editor.userEdit()->setText(QStringLiteral("bob"));
         editor.tokenEdit()->setText(QStringLiteral("eyJ.pasted.sig"));
         editor.urlEdit()->setText(QStringLiteral("login1:6820"));
-        QVERIFY2(editor.problem(workspace.path()).contains(QStringLiteral("is not an http(s) address")), qPrintable(editor.problem(workspace.path())));
+        QVERIFY2(editor.problem(workspace.path()).contains(QStringLiteral("is not an http(s) address")),
+                 qPrintable(editor.problem(workspace.path())));
         editor.urlEdit()->setText(QStringLiteral("http://login1:6820"));
         editor.sbatchEdit()->setPlainText(QStringLiteral("--qos=high\n--exclusive"));
-        QVERIFY2(editor.problem(workspace.path()).contains(QStringLiteral("--exclusive")), qPrintable(editor.problem(workspace.path())));
+        QVERIFY2(editor.problem(workspace.path()).contains(QStringLiteral("--exclusive")),
+                 qPrintable(editor.problem(workspace.path())));
         editor.sbatchEdit()->setPlainText(QStringLiteral("--qos=high"));
         QCOMPARE(editor.problem(workspace.path()), QString());
         dialog.save(editor.profile(), editor.pastedToken());
@@ -346,7 +360,8 @@ private slots:
         QVERIFY(saved);
         QCOMPARE(saved->tokenFile, storedTokenPath(workspace.path(), QStringLiteral("lab")));
         QCOMPARE(saved->job.sbatchOptions, QStringList{QStringLiteral("--qos=high")});
-        QCOMPARE(QFileInfo(saved->tokenFile).permissions() & (QFile::ReadGroup | QFile::ReadOther), QFile::Permissions());
+        QCOMPARE(QFileInfo(saved->tokenFile).permissions() & (QFile::ReadGroup | QFile::ReadOther),
+                 QFile::Permissions());
         QCOMPARE(*readBackendToken(*saved), QByteArray("eyJ.pasted.sig"));
 
         dialog.remove(QStringLiteral("nowhere"));

@@ -76,8 +76,10 @@ private slots:
         QVERIFY(!window.isShowingEmptyState());
         QVERIFY(window.runsView()->isVisible());
         // Newest first by default.
-        QCOMPARE(window.runsView()->model()->index(0, RunTableModel::NameColumn).data().toString(), QStringLiteral("resnet-amp"));
-        QCOMPARE(window.runsView()->model()->index(1, RunTableModel::StatusColumn).data().toString(), QStringLiteral("succeeded"));
+        QCOMPARE(window.runsView()->model()->index(0, RunTableModel::NameColumn).data().toString(),
+                 QStringLiteral("resnet-amp"));
+        QCOMPARE(window.runsView()->model()->index(1, RunTableModel::StatusColumn).data().toString(),
+                 QStringLiteral("succeeded"));
     }
 
     // Import > TensorBoard logdir: the folder's runs appear in the table, the import running off the UI thread.
@@ -193,7 +195,8 @@ private slots:
         } else {
             generated.emplace();
             QVERIFY(generated->isValid());
-            const auto runs = test::generateTeamRuns(generated->writer(), 100000, 42, QDateTime(QDate(2026, 10, 5), QTime(0, 0), Qt::UTC));
+            const auto runs = test::generateTeamRuns(generated->writer(), 100000, 42,
+                                                     QDateTime(QDate(2026, 10, 5), QTime(0, 0), Qt::UTC));
             QVERIFY(!test::addLabDetails(generated->writer(), runs, 10000).isEmpty());
         }
         const Workspace &workspace = opened ? *opened : generated->workspace();
@@ -237,13 +240,16 @@ private slots:
         const QString runId = window.runsModel()->runAt(window.runsModel()->rowCount() - 1).id;
         auto writer = StoreWriter::start(workspace.database());
         QVERIFY(writer);
-        QVERIFY(writer.value()->submit<void>([runId](SqliteConnection &db) {
-            auto update = db.prepare("UPDATE runs SET status = 'failed' WHERE id = ? AND status <> 'failed'");
-            if (!update)
-                return Result<void>(fail(update.error()));
-            update->bind(1, runId);
-            return update->run();
-        }).get());
+        QVERIFY(writer.value()
+                    ->submit<void>([runId](SqliteConnection &db) {
+                        auto update =
+                            db.prepare("UPDATE runs SET status = 'failed' WHERE id = ? AND status <> 'failed'");
+                        if (!update)
+                            return Result<void>(fail(update.error()));
+                        update->bind(1, runId);
+                        return update->run();
+                    })
+                    .get());
         const int expected = int(connection->queryInt("SELECT count(*) FROM runs WHERE status = 'failed'").value());
         QTRY_COMPARE_WITH_TIMEOUT(window.filteredRuns()->rowCount(), expected, 30000);
     }

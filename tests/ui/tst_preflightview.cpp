@@ -32,11 +32,15 @@ PreflightResult sampleResult(const QDateTime &at, int gpus, const GpuLinkInfo &l
     result.startedAt = at;
     result.host = QStringLiteral("gpu-box-1");
     for (int gpu = 0; gpu < gpus; ++gpu)
-        result.gpus << gpu, result.deviceNames << QStringLiteral("NVIDIA H100 80GB HBM3 (00000000:%1:00.0)").arg(0x18 + 0x10 * gpu, 2, 16);
+        result.gpus << gpu,
+            result.deviceNames
+            << QStringLiteral("NVIDIA H100 80GB HBM3 (00000000:%1:00.0)").arg(0x18 + 0x10 * gpu, 2, 16);
     result.nccl = QStringLiteral("NCCL 2.28.9 (libnccl.so.2)");
     result.link = link;
-    const QList<QPair<CollectiveOp, double>> peaks = {{CollectiveOp::AllReduce, 1.0}, {CollectiveOp::AllGather, 0.93},
-                                                      {CollectiveOp::ReduceScatter, 0.95}, {CollectiveOp::Broadcast, 0.82}};
+    const QList<QPair<CollectiveOp, double>> peaks = {{CollectiveOp::AllReduce, 1.0},
+                                                      {CollectiveOp::AllGather, 0.93},
+                                                      {CollectiveOp::ReduceScatter, 0.95},
+                                                      {CollectiveOp::Broadcast, 0.82}};
     for (const auto &[op, share] : peaks) {
         for (std::int64_t bytes : preflightSizes(1024, std::int64_t(1) << 30)) {
             for (bool inPlace : {false, true}) {
@@ -83,7 +87,8 @@ private slots:
         view.resize(1300, 760);
         view.show();
         QTRY_COMPARE_WITH_TIMEOUT(view.historyList()->count(), 2, 10000);
-        QVERIFY2(view.historyList()->item(0)->text().contains(QStringLiteral("8 GPU(s)  healthy")), qPrintable(view.historyList()->item(0)->text()));
+        QVERIFY2(view.historyList()->item(0)->text().contains(QStringLiteral("8 GPU(s)  healthy")),
+                 qPrintable(view.historyList()->item(0)->text()));
         QVERIFY(view.historyList()->item(1)->text().contains(QStringLiteral("NOT HEALTHY")));
 
         // The newest is shown: one series per collective plus the expected and healthy levels of NVLink 4 x 18.
@@ -98,10 +103,12 @@ private slots:
         auto *allReduce = qobject_cast<QLineSeries *>(view.chart()->chart()->series().at(0));
         QVERIFY(allReduce);
         QCOMPARE(allReduce->count(), int(preflightSizes(1024, std::int64_t(1) << 30).size())); // out of place only
-        QCOMPARE(allReduce->at(allReduce->count() - 1).x(), 30.0); // log2 of 1 GiB
-        QCOMPARE(allReduce->at(allReduce->count() - 1).y(), m_healthy.measurements.at(2 * 20).busGBs); // 1 GiB, out of place
+        QCOMPARE(allReduce->at(allReduce->count() - 1).x(), 30.0);                             // log2 of 1 GiB
+        QCOMPARE(allReduce->at(allReduce->count() - 1).y(),
+                 m_healthy.measurements.at(2 * 20).busGBs); // 1 GiB, out of place
         QVERIFY(view.detailsLabel()->text().contains(QStringLiteral("Link: NVLink 4, 18 links per GPU")));
-        QVERIFY2(view.detailsLabel()->text().contains(QStringLiteral("GPUs: 8 × NVIDIA H100 80GB HBM3")), qPrintable(view.detailsLabel()->text()));
+        QVERIFY2(view.detailsLabel()->text().contains(QStringLiteral("GPUs: 8 × NVIDIA H100 80GB HBM3")),
+                 qPrintable(view.detailsLabel()->text()));
         QVERIFY(view.detailsLabel()->text().contains(QStringLiteral("NCCL 2.28.9")));
 
         if (const QByteArray path = qgetenv("TRAINYARD_SCREENSHOT"); !path.isEmpty()) {
@@ -112,7 +119,8 @@ private slots:
         // The older, slow PCIe result: its verdict says what to check.
         view.historyList()->setCurrentRow(1);
         QCOMPARE(view.verdictLabel()->text(), m_slow.verdict);
-        QVERIFY2(view.verdictLabel()->text().startsWith(QStringLiteral("slow:")), qPrintable(view.verdictLabel()->text()));
+        QVERIFY2(view.verdictLabel()->text().startsWith(QStringLiteral("slow:")),
+                 qPrintable(view.verdictLabel()->text()));
         QVERIFY(view.detailsLabel()->text().contains(QStringLiteral("Link: PCIe Gen4 x16")));
     }
 
@@ -127,7 +135,8 @@ private slots:
         view.runPreflight();
         QVERIFY(finished.wait(30000));
         QCOMPARE(finished.first().first().toBool(), false);
-        QVERIFY2(view.verdictLabel()->text().startsWith(QStringLiteral("No preflight ran: no CUDA device found")), qPrintable(view.verdictLabel()->text()));
+        QVERIFY2(view.verdictLabel()->text().startsWith(QStringLiteral("No preflight ran: no CUDA device found")),
+                 qPrintable(view.verdictLabel()->text()));
         auto connection = m_workspace.workspace().database().connect();
         QCOMPARE(loadPreflightRecords(*connection)->size(), 2);
 

@@ -29,7 +29,7 @@ using namespace trainyard;
 namespace {
 const QString kPython = QStringLiteral("/usr/bin/python3");
 const QString kScripts = QStringLiteral(TRAINYARD_FIXTURES_DIR "/scripts/");
-}
+} // namespace
 
 class TestRunPage : public QObject {
     Q_OBJECT
@@ -50,10 +50,13 @@ private slots:
         environment.insert(QStringLiteral("FAIL_RANK"), QStringLiteral("1"));
         environment.insert(QStringLiteral("FAIL_STEP"), QStringLiteral("4"));
         launch.setProcessEnvironment(environment);
-        launch.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--workspace", workspace.root(), "--quiet", "--grace", "1",
-                                                        "--nproc-per-node", "2", "--", kPython, kScripts + "fail_at_step.py"});
+        launch.start(QStringLiteral(TRAINYARD_BINARY),
+                     {"launch", "--workspace", workspace.root(), "--quiet", "--grace", "1", "--nproc-per-node", "2",
+                      "--", kPython, kScripts + "fail_at_step.py"});
         QVERIFY(launch.waitForFinished(60000));
-        const QString runId = QRegularExpression(QStringLiteral("^run (\\S+?):")).match(QString::fromUtf8(launch.readAllStandardOutput())).captured(1);
+        const QString runId = QRegularExpression(QStringLiteral("^run (\\S+?):"))
+                                  .match(QString::fromUtf8(launch.readAllStandardOutput()))
+                                  .captured(1);
         QVERIFY(!runId.isEmpty());
 
         MainWindow window(workspace.workspace());
@@ -64,7 +67,8 @@ private slots:
         QTRY_VERIFY(page->failureText().contains(QStringLiteral("ValueError: bad batch at step 4")));
         QVERIFY(page->failureText().contains(QStringLiteral("rank 1")));
         // Logs of both ranks, interleaved and prefixed; the chart from rank 0's stdout (no metrics file).
-        QTRY_VERIFY(page->visibleLogText().contains(QStringLiteral("[0] ")) && page->visibleLogText().contains(QStringLiteral("[1] ")));
+        QTRY_VERIFY(page->visibleLogText().contains(QStringLiteral("[0] "))
+                    && page->visibleLogText().contains(QStringLiteral("[1] ")));
         const auto trainingKeys = [page] {
             QStringList keys = page->chartKeys();
             keys.removeIf([](const QString &key) { return key.startsWith(QLatin1String("sys/")); });
@@ -119,10 +123,11 @@ private slots:
         const QString runId = workspace.addRun(QStringLiteral("api-run"), RunStatus::Succeeded);
         QVERIFY(workspace.writer()
                     .submit<void>([runId](SqliteConnection &connection) {
-                        return trackingstore::setTags(connection, runId,
-                                                      {{QStringLiteral("mlflow.user"), QStringLiteral("alice")},
-                                                       {QStringLiteral("mlflow.source.name"), QStringLiteral("train.py")},
-                                                       {QStringLiteral("team"), QStringLiteral("vision")}});
+                        return trackingstore::setTags(
+                            connection, runId,
+                            {{QStringLiteral("mlflow.user"), QStringLiteral("alice")},
+                             {QStringLiteral("mlflow.source.name"), QStringLiteral("train.py")},
+                             {QStringLiteral("team"), QStringLiteral("vision")}});
                     })
                     .get());
         const QString artifacts = workspace.workspace().runDir(runId) + QStringLiteral("/artifacts");
@@ -161,12 +166,14 @@ private slots:
             "\"reason\":\"database or disk is full\"}}}");
         QVERIFY(workspace.writer().setExitSummary(runId, summary).get().ok());
         // The page alone: a window would first repair the run (every Trainyard that writes does, at its start).
-        auto page = std::make_unique<RunPage>(workspace.workspace().database().path(), runId, workspace.workspace().runDir(runId));
+        auto page = std::make_unique<RunPage>(workspace.workspace().database().path(), runId,
+                                              workspace.workspace().runDir(runId));
         page->show();
         auto *note = page->findChild<QLabel *>(QStringLiteral("runMetricsIncomplete"));
         QVERIFY(note);
         QTRY_VERIFY_WITH_TIMEOUT(!note->isHidden(), 5000);
-        QVERIFY2(note->text().contains(QStringLiteral("metrics incomplete: 120 of 500 points stored (database or disk is full)")),
+        QVERIFY2(note->text().contains(
+                     QStringLiteral("metrics incomplete: 120 of 500 points stored (database or disk is full)")),
                  qPrintable(note->text()));
         QVERIFY(note->text().contains(QStringLiteral("trainyard repair ") + runId));
     }
@@ -189,7 +196,8 @@ private slots:
         QVERIFY(gpus);
         gpus->setText(QStringLiteral("0,1"));
         QVERIFY(!launchButton->isEnabled());
-        QVERIFY2(dialog.launch().error().startsWith(QStringLiteral("Ranks: 3 ranks for 2 GPUs")), qPrintable(dialog.launch().error()));
+        QVERIFY2(dialog.launch().error().startsWith(QStringLiteral("Ranks: 3 ranks for 2 GPUs")),
+                 qPrintable(dialog.launch().error()));
         gpus->clear();
         // Strategy and NCCL debugging reach the launch.
         auto *strategy = dialog.findChild<QComboBox *>(QStringLiteral("strategy"));
@@ -232,7 +240,8 @@ private slots:
         QVERIFY(finished.wait(15000));
         QCOMPARE(toString(finished.at(0).at(1).value<RunStatus>()), toString(RunStatus::Canceled));
         QTRY_VERIFY_WITH_TIMEOUT(page->statusText().startsWith(QStringLiteral("canceled")), 5000);
-        QTRY_COMPARE(window.runsView()->model()->index(0, RunTableModel::StatusColumn).data().toString(), QStringLiteral("canceled"));
+        QTRY_COMPARE(window.runsView()->model()->index(0, RunTableModel::StatusColumn).data().toString(),
+                     QStringLiteral("canceled"));
     }
 
 private:

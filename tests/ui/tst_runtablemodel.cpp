@@ -37,8 +37,10 @@ private slots:
     {
         RunTableModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.setRuns({makeRun("a", "alpha", RunStatus::Succeeded, 0, 100), makeRun("b", "beta", RunStatus::Running, 50, 0)});
-        model.setRuns({makeRun("b", "beta", RunStatus::Failed, 50, 30), makeRun("c", "gamma", RunStatus::Queued, 90, 0)});
+        model.setRuns(
+            {makeRun("a", "alpha", RunStatus::Succeeded, 0, 100), makeRun("b", "beta", RunStatus::Running, 50, 0)});
+        model.setRuns(
+            {makeRun("b", "beta", RunStatus::Failed, 50, 30), makeRun("c", "gamma", RunStatus::Queued, 90, 0)});
         model.setRuns({});
         QCOMPARE(model.rowCount(), 0);
     }
@@ -131,7 +133,8 @@ private slots:
         QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QList<RunRecord> runs;
         for (int i = 0; i < 3000; ++i) {
-            RunRecord run = makeRun(QStringLiteral("r%1").arg(i, 4, 10, QLatin1Char('0')), QStringLiteral("n%1").arg((i * 7919) % 3000, 4, 10, QLatin1Char('0')),
+            RunRecord run = makeRun(QStringLiteral("r%1").arg(i, 4, 10, QLatin1Char('0')),
+                                    QStringLiteral("n%1").arg((i * 7919) % 3000, 4, 10, QLatin1Char('0')),
                                     i % 3 ? RunStatus::Succeeded : RunStatus::Failed, i, 10);
             run.params.insert(QStringLiteral("lr"), QString::number(0.0001 * ((i * 31) % 1000)));
             runs << run;
@@ -189,26 +192,31 @@ private slots:
         QCOMPARE(model.data(model.index(0, RunTableModel::DurationColumn), RunTableModel::SortRole).toLongLong(), 3725);
         QCOMPARE(model.data(model.index(0, RunTableModel::StatusColumn), Qt::DecorationRole).value<QColor>(),
                  RunTableModel::statusColor(RunStatus::Failed));
-        QCOMPARE(model.data(model.index(0, RunTableModel::NameColumn), RunTableModel::RunIdRole).toString(), QStringLiteral("a"));
+        QCOMPARE(model.data(model.index(0, RunTableModel::NameColumn), RunTableModel::RunIdRole).toString(),
+                 QStringLiteral("a"));
         QCOMPARE(model.headerData(RunTableModel::StatusColumn, Qt::Horizontal).toString(), QStringLiteral("Status"));
         QVERIFY(RunTableModel::statusColor(RunStatus::Failed) != RunTableModel::statusColor(RunStatus::Succeeded));
 
         // A run whose points a store error kept out says so in the table too (issue 15), as `ls` does; it sorts as
         // its status.
         RunRecord partial = makeRun("p", "partly", RunStatus::Succeeded, 0, 10);
-        partial.exitSummary = QStringLiteral("{\"ingest\":{\"points\":1,\"incomplete\":{\"stored\":1,\"total\":9,\"reason\":\"disk full\"}}}");
+        partial.exitSummary = QStringLiteral(
+            "{\"ingest\":{\"points\":1,\"incomplete\":{\"stored\":1,\"total\":9,\"reason\":\"disk full\"}}}");
         model.setRuns({partial});
         const QModelIndex status = model.index(0, RunTableModel::StatusColumn);
         QCOMPARE(model.data(status).toString(), QStringLiteral("succeeded (metrics incomplete)"));
         QCOMPARE(model.data(status, RunTableModel::SortRole).toString(), QStringLiteral("succeeded"));
-        QVERIFY(model.data(status, Qt::ToolTipRole).toString().startsWith(QStringLiteral("metrics incomplete: 1 of 9 points stored (disk full)")));
+        QVERIFY(model.data(status, Qt::ToolTipRole)
+                    .toString()
+                    .startsWith(QStringLiteral("metrics incomplete: 1 of 9 points stored (disk full)")));
     }
 
     void activeRunDurationRunsOnTheClock()
     {
         RunTableModel model;
         model.setNow(kT0.addSecs(75));
-        model.setRuns({makeRun("a", "alpha", RunStatus::Running, 0, 0), makeRun("q", "queued", RunStatus::Queued, 0, 0)});
+        model.setRuns(
+            {makeRun("a", "alpha", RunStatus::Running, 0, 0), makeRun("q", "queued", RunStatus::Queued, 0, 0)});
         QCOMPARE(model.data(model.index(0, RunTableModel::DurationColumn)).toString(), QStringLiteral("1m 15s"));
         RunRecord queued = makeRun("q", "queued", RunStatus::Queued, 0, 0);
         queued.startedAt = {};
@@ -235,7 +243,8 @@ private slots:
         QFETCH(QStringList, ascendingNames);
         RunTableModel model;
         // Durations 9 s and 100 s: text would sort "100s" before "9s"; the sort role must not.
-        model.setRuns({makeRun("a", "alpha", RunStatus::Succeeded, 300, 9), makeRun("b", "beta", RunStatus::Running, 0, 0),
+        model.setRuns({makeRun("a", "alpha", RunStatus::Succeeded, 300, 9),
+                       makeRun("b", "beta", RunStatus::Running, 0, 0),
                        makeRun("c", "gamma", RunStatus::Failed, 100, 5)});
         model.setNow(kT0.addSecs(100));
         QSortFilterProxyModel proxy;

@@ -89,7 +89,8 @@ private slots:
         QFile csv(out.filePath(QStringLiteral("report.csv")));
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QString text = QString::fromUtf8(csv.readAll());
-        QVERIFY2(text.startsWith(QStringLiteral("group,launched,")) && text.contains(QStringLiteral("\nablation,")) && text.contains(QStringLiteral("\nday,")),
+        QVERIFY2(text.startsWith(QStringLiteral("group,launched,")) && text.contains(QStringLiteral("\nablation,"))
+                     && text.contains(QStringLiteral("\nday,")),
                  qPrintable(text.left(400)));
         QVERIFY(view.exportPng(out.filePath(QStringLiteral("charts.png"))));
         const QImage charts(out.filePath(QStringLiteral("charts.png")));

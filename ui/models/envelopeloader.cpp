@@ -20,10 +20,10 @@ class EnvelopeLoaderWorker : public QObject {
 public:
     EnvelopeLoaderWorker(QString databasePath, std::shared_ptr<EnvelopeLoader::Shared> shared)
         : m_databasePath(std::move(databasePath)), m_shared(std::move(shared))
-    {
-    }
+    { }
 
-    void load(quint64 ticket, const QString &key, const QString &runId, const EnvelopeRequest &range, EnvelopeLoader::Kind kind)
+    void load(quint64 ticket, const QString &key, const QString &runId, const EnvelopeRequest &range,
+              EnvelopeLoader::Kind kind)
     {
         bool superseded = false;
         {
@@ -102,9 +102,10 @@ quint64 EnvelopeLoader::request(const QString &key, const QString &runId, const 
         m_shared->latest.insert(slotOf(key, runId, kind), ticket);
         ++m_shared->pending;
     }
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, ticket, key, runId, range, kind] {
-        worker->load(ticket, key, runId, range, kind);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_worker,
+        [worker = m_worker, ticket, key, runId, range, kind] { worker->load(ticket, key, runId, range, kind); },
+        Qt::QueuedConnection);
     return ticket;
 }
 

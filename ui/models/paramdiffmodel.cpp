@@ -5,7 +5,7 @@
 
 namespace trainyard {
 
-ParamDiffModel::ParamDiffModel(QObject *parent) : QAbstractTableModel(parent) {}
+ParamDiffModel::ParamDiffModel(QObject *parent) : QAbstractTableModel(parent) { }
 
 bool ParamDiffModel::differs(const QString &param) const
 {

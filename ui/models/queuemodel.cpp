@@ -4,7 +4,7 @@
 
 namespace trainyard {
 
-QueueModel::QueueModel(QObject *parent) : QAbstractTableModel(parent) {}
+QueueModel::QueueModel(QObject *parent) : QAbstractTableModel(parent) { }
 
 void QueueModel::setQueue(const QList<QueuedRun> &queue)
 {
@@ -53,12 +53,18 @@ QVariant QueueModel::data(const QModelIndex &index, int role) const
     if (role != Qt::DisplayRole)
         return {};
     switch (index.column()) {
-    case PositionColumn: return run.position;
-    case RunColumn: return run.runId;
-    case NameColumn: return run.name;
-    case GpusColumn: return run.gpus ? QString::number(run.gpus) : tr("CPU slot");
-    case StateColumn: return run.paused ? tr("paused") : tr("waiting");
-    default: return {};
+    case PositionColumn:
+        return run.position;
+    case RunColumn:
+        return run.runId;
+    case NameColumn:
+        return run.name;
+    case GpusColumn:
+        return run.gpus ? QString::number(run.gpus) : tr("CPU slot");
+    case StateColumn:
+        return run.paused ? tr("paused") : tr("waiting");
+    default:
+        return {};
     }
 }
 

@@ -41,7 +41,8 @@ void ReportModel::setReport(const ThroughputReport &report)
     }
     QList<ReportGroup> appended;
     for (const ReportGroup &group : report.groups) {
-        auto existing = std::find_if(m_report.groups.begin(), m_report.groups.end(), [&](const ReportGroup &g) { return g.name == group.name; });
+        auto existing = std::find_if(m_report.groups.begin(), m_report.groups.end(),
+                                     [&](const ReportGroup &g) { return g.name == group.name; });
         if (existing != m_report.groups.end())
             existing->figures = group.figures;
         else
@@ -79,34 +80,50 @@ int ReportModel::columnCount(const QModelIndex &parent) const { return parent.is
 
 QVariant ReportModel::data(const QModelIndex &index, int role) const
 {
-    if (!index.isValid() || index.row() >= rowCount() || (role != Qt::DisplayRole && role != SortRole && role != Qt::TextAlignmentRole))
+    if (!index.isValid() || index.row() >= rowCount()
+        || (role != Qt::DisplayRole && role != SortRole && role != Qt::TextAlignmentRole))
         return {};
     if (role == Qt::TextAlignmentRole)
-        return index.column() == GroupColumn || index.column() == TopCauseColumn ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
-                                                                                 : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        return index.column() == GroupColumn || index.column() == TopCauseColumn
+            ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
+            : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     const ReportFigures &f = figuresAt(index.row());
     const bool display = role == Qt::DisplayRole;
     const auto seconds = [&](const std::optional<double> &value) -> QVariant {
         return display ? QVariant(formatDurationSeconds(value)) : (value ? QVariant(*value) : QVariant());
     };
     switch (Column(index.column())) {
-    case GroupColumn: return index.row() == 0 ? tr("all runs") : m_report.groups.at(index.row() - 1).name;
-    case LaunchedColumn: return qint64(f.launched);
-    case SucceededColumn: return qint64(f.succeeded);
-    case FailedColumn: return qint64(f.failed);
-    case CanceledColumn: return qint64(f.canceled);
+    case GroupColumn:
+        return index.row() == 0 ? tr("all runs") : m_report.groups.at(index.row() - 1).name;
+    case LaunchedColumn:
+        return qint64(f.launched);
+    case SucceededColumn:
+        return qint64(f.succeeded);
+    case FailedColumn:
+        return qint64(f.failed);
+    case CanceledColumn:
+        return qint64(f.canceled);
     case SuccessRateColumn:
         if (!f.successRate())
             return display ? QVariant(QStringLiteral("—")) : QVariant();
-        return display ? QVariant(QString::number(*f.successRate() * 100, 'f', 1) + QLatin1Char('%')) : QVariant(*f.successRate());
-    case GpuHoursColumn: return display ? QVariant(QString::number(f.gpuHours, 'f', 1)) : QVariant(f.gpuHours);
-    case QueueWaitMedianColumn: return seconds(f.queueWait.medianS);
-    case QueueWaitP90Column: return seconds(f.queueWait.p90S);
-    case FirstStepMedianColumn: return seconds(f.timeToFirstStep.medianS);
-    case RestartsColumn: return qint64(f.restarts);
+        return display ? QVariant(QString::number(*f.successRate() * 100, 'f', 1) + QLatin1Char('%'))
+                       : QVariant(*f.successRate());
+    case GpuHoursColumn:
+        return display ? QVariant(QString::number(f.gpuHours, 'f', 1)) : QVariant(f.gpuHours);
+    case QueueWaitMedianColumn:
+        return seconds(f.queueWait.medianS);
+    case QueueWaitP90Column:
+        return seconds(f.queueWait.p90S);
+    case FirstStepMedianColumn:
+        return seconds(f.timeToFirstStep.medianS);
+    case RestartsColumn:
+        return qint64(f.restarts);
     case TopCauseColumn:
-        return f.failureCauses.isEmpty() ? QString() : QStringLiteral("%1 (%2)").arg(f.failureCauses.first().first).arg(f.failureCauses.first().second);
-    case ColumnCount: break;
+        return f.failureCauses.isEmpty()
+            ? QString()
+            : QStringLiteral("%1 (%2)").arg(f.failureCauses.first().first).arg(f.failureCauses.first().second);
+    case ColumnCount:
+        break;
     }
     return {};
 }
@@ -116,19 +133,32 @@ QVariant ReportModel::headerData(int section, Qt::Orientation orientation, int r
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (Column(section)) {
-    case GroupColumn: return m_report.query.by == ReportGrouping::None ? tr("Runs") : groupingName(m_report.query.by);
-    case LaunchedColumn: return tr("Launched");
-    case SucceededColumn: return tr("Succeeded");
-    case FailedColumn: return tr("Failed");
-    case CanceledColumn: return tr("Canceled");
-    case SuccessRateColumn: return tr("Success");
-    case GpuHoursColumn: return tr("GPU-hours");
-    case QueueWaitMedianColumn: return tr("Wait (median)");
-    case QueueWaitP90Column: return tr("Wait (p90)");
-    case FirstStepMedianColumn: return tr("To first step");
-    case RestartsColumn: return tr("Restarts");
-    case TopCauseColumn: return tr("Top failure cause");
-    case ColumnCount: break;
+    case GroupColumn:
+        return m_report.query.by == ReportGrouping::None ? tr("Runs") : groupingName(m_report.query.by);
+    case LaunchedColumn:
+        return tr("Launched");
+    case SucceededColumn:
+        return tr("Succeeded");
+    case FailedColumn:
+        return tr("Failed");
+    case CanceledColumn:
+        return tr("Canceled");
+    case SuccessRateColumn:
+        return tr("Success");
+    case GpuHoursColumn:
+        return tr("GPU-hours");
+    case QueueWaitMedianColumn:
+        return tr("Wait (median)");
+    case QueueWaitP90Column:
+        return tr("Wait (p90)");
+    case FirstStepMedianColumn:
+        return tr("To first step");
+    case RestartsColumn:
+        return tr("Restarts");
+    case TopCauseColumn:
+        return tr("Top failure cause");
+    case ColumnCount:
+        break;
     }
     return {};
 }

@@ -105,7 +105,8 @@ void RunFilterProxy::setSourceModel(QAbstractItemModel *source)
         rebuildProxyRows();
         m_sourceConnections = {
             connect(source, &QAbstractItemModel::rowsInserted, this, &RunFilterProxy::sourceRowsInserted),
-            connect(source, &QAbstractItemModel::rowsAboutToBeRemoved, this, &RunFilterProxy::sourceRowsAboutToBeRemoved),
+            connect(source, &QAbstractItemModel::rowsAboutToBeRemoved, this,
+                    &RunFilterProxy::sourceRowsAboutToBeRemoved),
             connect(source, &QAbstractItemModel::rowsRemoved, this, &RunFilterProxy::sourceRowsRemoved),
             connect(source, &QAbstractItemModel::dataChanged, this, &RunFilterProxy::sourceDataChanged),
             connect(source, &QAbstractItemModel::columnsAboutToBeInserted, this,
@@ -116,16 +117,17 @@ void RunFilterProxy::setSourceModel(QAbstractItemModel *source)
             connect(source, &QAbstractItemModel::columnsRemoved, this, [this] { endRemoveColumns(); }),
             connect(source, &QAbstractItemModel::headerDataChanged, this, &QAbstractItemModel::headerDataChanged),
             connect(source, &QAbstractItemModel::modelAboutToBeReset, this, [this] { beginResetModel(); }),
-            connect(source, &QAbstractItemModel::modelReset, this, [this] {
-                ++m_structureGeneration;
-                m_order.clear();
-                for (int row = 0; row < sourceModel()->rowCount(); ++row)
-                    if (accepts(row))
-                        m_order << row;
-                rebuildProxyRows();
-                endResetModel();
-                scheduleOrder();
-            }),
+            connect(source, &QAbstractItemModel::modelReset, this,
+                    [this] {
+                        ++m_structureGeneration;
+                        m_order.clear();
+                        for (int row = 0; row < sourceModel()->rowCount(); ++row)
+                            if (accepts(row))
+                                m_order << row;
+                        rebuildProxyRows();
+                        endResetModel();
+                        scheduleOrder();
+                    }),
         };
     }
     endResetModel();
@@ -167,15 +169,15 @@ QList<int> RunFilterProxy::computeOrder(const OrderInput &input)
         const RunRecord &run = *input.runs.at(row);
         if (!input.filter.matches(run))
             continue;
-        keyed.emplace_back(input.column < 0 ? SortKey{}
-                                            : SortKey::from(RunTableModel::cellValue(run, input.column, RunTableModel::SortRole,
-                                                                                     input.extraColumns, input.now)),
+        keyed.emplace_back(input.column < 0
+                               ? SortKey{}
+                               : SortKey::from(RunTableModel::cellValue(run, input.column, RunTableModel::SortRole,
+                                                                        input.extraColumns, input.now)),
                            row);
     }
     if (input.column >= 0)
-        std::stable_sort(keyed.begin(), keyed.end(), [&](const auto &a, const auto &b) {
-            return keyBefore(a.first, b.first, input.order);
-        });
+        std::stable_sort(keyed.begin(), keyed.end(),
+                         [&](const auto &a, const auto &b) { return keyBefore(a.first, b.first, input.order); });
     QList<int> order;
     order.reserve(qsizetype(keyed.size()));
     for (const auto &entry : keyed)
@@ -264,8 +266,9 @@ bool RunFilterProxy::lessThan(int sourceLeft, int sourceRight) const
 
 int RunFilterProxy::insertionRow(int sourceRow) const
 {
-    return int(std::upper_bound(m_order.cbegin(), m_order.cend(), sourceRow, [this](int a, int b) { return lessThan(a, b); })
-               - m_order.cbegin());
+    return int(
+        std::upper_bound(m_order.cbegin(), m_order.cend(), sourceRow, [this](int a, int b) { return lessThan(a, b); })
+        - m_order.cbegin());
 }
 
 void RunFilterProxy::placeRow(int sourceRow)
@@ -359,12 +362,15 @@ void RunFilterProxy::sourceRowsRemoved(const QModelIndex &, int first, int last)
     rebuildProxyRows();
 }
 
-void RunFilterProxy::sourceDataChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight, const QList<int> &roles)
+void RunFilterProxy::sourceDataChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight,
+                                       const QList<int> &roles)
 {
     // Decoration and other roles change neither the filter nor the order; nor does a column other than the sort
     // column that the filter cannot see (the duration tick).
-    const bool ordersOrFilters = roles.isEmpty() || roles.contains(Qt::DisplayRole) || roles.contains(RunTableModel::SortRole);
-    const bool onlyDuration = topLeft.column() == RunTableModel::DurationColumn && bottomRight.column() == RunTableModel::DurationColumn;
+    const bool ordersOrFilters =
+        roles.isEmpty() || roles.contains(Qt::DisplayRole) || roles.contains(RunTableModel::SortRole);
+    const bool onlyDuration =
+        topLeft.column() == RunTableModel::DurationColumn && bottomRight.column() == RunTableModel::DurationColumn;
     const bool reorder = ordersOrFilters && !(onlyDuration && m_sortColumn != RunTableModel::DurationColumn);
     const int count = bottomRight.row() - topLeft.row() + 1;
     if (reorder && m_updating)
@@ -373,7 +379,8 @@ void RunFilterProxy::sourceDataChanged(const QModelIndex &topLeft, const QModelI
     if (!reorder || count > kRowsPlacedOneByOne) {
         if (count > kRowsPlacedOneByOne) { // one range over every row shown: the view repaints what it shows
             if (!m_order.isEmpty())
-                emit dataChanged(index(0, topLeft.column()), index(int(m_order.size()) - 1, bottomRight.column()), roles);
+                emit dataChanged(index(0, topLeft.column()), index(int(m_order.size()) - 1, bottomRight.column()),
+                                 roles);
         } else {
             for (int row = topLeft.row(); row <= bottomRight.row(); ++row)
                 if (const int proxyRow = m_proxyRows.value(row, -1); proxyRow >= 0)

@@ -19,9 +19,9 @@ namespace trainyard {
 class RunFilterProxy : public QAbstractProxyModel {
     Q_OBJECT
 public:
-    static constexpr int kSynchronousRows = 5000;     // up to this many runs, sort and filter on the UI thread
-    static constexpr int kRowsPlacedOneByOne = 256;   // changes of up to this many rows are placed one by one
-    static constexpr int kOrderDelayMs = 100;         // a burst of big source changes is sorted once, this long after
+    static constexpr int kSynchronousRows = 5000;   // up to this many runs, sort and filter on the UI thread
+    static constexpr int kRowsPlacedOneByOne = 256; // changes of up to this many rows are placed one by one
+    static constexpr int kOrderDelayMs = 100;       // a burst of big source changes is sorted once, this long after
 
     explicit RunFilterProxy(QObject *parent = nullptr);
     ~RunFilterProxy() override;
@@ -41,8 +41,8 @@ public:
     // The rows shown, in order, with the columns shown, as CSV. csvSnapshot() takes what that needs in O(1) on the
     // UI thread; its toCsv() may then run on any thread.
     struct CsvSnapshot {
-        QList<RunRef> runs;    // the source's runs (shared, not copied)
-        QList<int> order;      // source rows shown, in order
+        QList<RunRef> runs; // the source's runs (shared, not copied)
+        QList<int> order;   // source rows shown, in order
         QList<RunTableModel::ExtraColumn> extraColumns;
         QStringList headers;
         QDateTime now;
@@ -84,7 +84,7 @@ private:
     void scheduleOrder();                  // the same, once a burst of source changes (the first list's chunks) is over
     void applyOrder(QList<int> order);
     void rebuildProxyRows();
-    void placeRow(int sourceRow);          // a changed row: shown, hidden or moved as the filter and sort say
+    void placeRow(int sourceRow); // a changed row: shown, hidden or moved as the filter and sort say
 
     void sourceRowsInserted(const QModelIndex &parent, int first, int last);
     void sourceRowsAboutToBeRemoved(const QModelIndex &parent, int first, int last);
@@ -101,8 +101,8 @@ private:
     QFutureWatcher<QList<int>> *m_worker;
     QTimer *m_orderTimer;
     bool m_updating = false;
-    bool m_orderPending = false;    // another full order is wanted once the running one is done
-    int m_structureGeneration = 0;  // bumped when source rows are inserted or removed
+    bool m_orderPending = false;   // another full order is wanted once the running one is done
+    int m_structureGeneration = 0; // bumped when source rows are inserted or removed
     int m_computingGeneration = 0;
     QSet<int> m_dirtyWhileComputing; // source rows changed since the running computation's snapshot
     QList<QMetaObject::Connection> m_sourceConnections;

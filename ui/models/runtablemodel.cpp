@@ -38,14 +38,22 @@ RunTableModel::RunTableModel(QObject *parent) : QAbstractTableModel(parent), m_d
 QColor RunTableModel::statusColor(RunStatus status)
 {
     switch (status) {
-    case RunStatus::Queued: return QColor(0x75, 0x75, 0x75);
-    case RunStatus::Starting: return QColor(0x00, 0x83, 0x8f);
-    case RunStatus::Running: return QColor(0x15, 0x65, 0xc0);
-    case RunStatus::Restarting: return QColor(0xef, 0x6c, 0x00);
-    case RunStatus::Succeeded: return QColor(0x2e, 0x7d, 0x32);
-    case RunStatus::Failed: return QColor(0xc6, 0x28, 0x28);
-    case RunStatus::Canceled: return QColor(0x6d, 0x4c, 0x41);
-    case RunStatus::Lost: return QColor(0x8e, 0x24, 0xaa);
+    case RunStatus::Queued:
+        return QColor(0x75, 0x75, 0x75);
+    case RunStatus::Starting:
+        return QColor(0x00, 0x83, 0x8f);
+    case RunStatus::Running:
+        return QColor(0x15, 0x65, 0xc0);
+    case RunStatus::Restarting:
+        return QColor(0xef, 0x6c, 0x00);
+    case RunStatus::Succeeded:
+        return QColor(0x2e, 0x7d, 0x32);
+    case RunStatus::Failed:
+        return QColor(0xc6, 0x28, 0x28);
+    case RunStatus::Canceled:
+        return QColor(0x6d, 0x4c, 0x41);
+    case RunStatus::Lost:
+        return QColor(0x8e, 0x24, 0xaa);
     }
     return Qt::black;
 }
@@ -174,10 +182,14 @@ int RunTableModel::columnCount(const QModelIndex &parent) const
 QString RunTableModel::ExtraColumn::title() const
 {
     switch (kind) {
-    case Kind::Param: return key;
-    case Kind::MetricLast: return QStringLiteral("%1 (last)").arg(key);
-    case Kind::MetricMin: return QStringLiteral("%1 (min)").arg(key);
-    case Kind::MetricMax: return QStringLiteral("%1 (max)").arg(key);
+    case Kind::Param:
+        return key;
+    case Kind::MetricLast:
+        return QStringLiteral("%1 (last)").arg(key);
+    case Kind::MetricMin:
+        return QStringLiteral("%1 (min)").arg(key);
+    case Kind::MetricMax:
+        return QStringLiteral("%1 (max)").arg(key);
     }
     return key;
 }
@@ -253,8 +265,10 @@ QVariant RunTableModel::cellValue(const RunRecord &run, int column, int role, co
                                   const QDateTime &now)
 {
     switch (column) {
-    case NameColumn: return run.name;
-    case StatusColumn: return toString(run.status);
+    case NameColumn:
+        return run.name;
+    case StatusColumn:
+        return toString(run.status);
     case StartedColumn: {
         const QDateTime shown = run.startedAt.isValid() ? run.startedAt : run.createdAt;
         if (!shown.isValid())
@@ -271,7 +285,8 @@ QVariant RunTableModel::cellValue(const RunRecord &run, int column, int role, co
             return duration ? *duration : qint64(-1);
         return duration ? formatDuration(*duration) : QString();
     }
-    case TagsColumn: return run.tags.join(QStringLiteral(", "));
+    case TagsColumn:
+        return run.tags.join(QStringLiteral(", "));
     default: {
         const int extra = column - ColumnCount;
         if (extra < 0 || extra >= extraColumns.size())
@@ -289,7 +304,7 @@ QVariant RunTableModel::cellValue(const RunRecord &run, int column, int role, co
         if (found == run.metrics.constEnd())
             return {};
         const double value = extraColumn.kind == ExtraColumn::Kind::MetricLast ? found->last
-                           : extraColumn.kind == ExtraColumn::Kind::MetricMin  ? found->min
+            : extraColumn.kind == ExtraColumn::Kind::MetricMin                 ? found->min
                                                                                : found->max;
         if (role == SortRole)
             return std::isnan(value) ? QVariant() : QVariant(value);
@@ -347,11 +362,16 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case NameColumn: return tr("Name");
-    case StatusColumn: return tr("Status");
-    case StartedColumn: return tr("Started");
-    case DurationColumn: return tr("Duration");
-    case TagsColumn: return tr("Tags");
+    case NameColumn:
+        return tr("Name");
+    case StatusColumn:
+        return tr("Status");
+    case StartedColumn:
+        return tr("Started");
+    case DurationColumn:
+        return tr("Duration");
+    case TagsColumn:
+        return tr("Tags");
     default:
         if (section - ColumnCount >= 0 && section - ColumnCount < m_extraColumns.size())
             return m_extraColumns.at(section - ColumnCount).title();

@@ -45,11 +45,13 @@ struct Answer {
 } // namespace
 
 BackendEditor::BackendEditor(const BackendProfile &profile, QWidget *parent)
-    : QDialog(parent), m_original(profile), m_name(new QLineEdit(profile.name, this)), m_url(new QLineEdit(profile.url, this)),
-      m_user(new QLineEdit(profile.user, this)), m_tokenFile(new QLineEdit(profile.tokenFile, this)), m_token(new QLineEdit(this)),
+    : QDialog(parent), m_original(profile), m_name(new QLineEdit(profile.name, this)),
+      m_url(new QLineEdit(profile.url, this)), m_user(new QLineEdit(profile.user, this)),
+      m_tokenFile(new QLineEdit(profile.tokenFile, this)), m_token(new QLineEdit(this)),
       m_partition(new QLineEdit(profile.job.partition, this)), m_account(new QLineEdit(profile.job.account, this)),
-      m_trainyard(new QLineEdit(profile.trainyardPath, this)), m_timeLimit(new QSpinBox(this)), m_cpus(new QSpinBox(this)),
-      m_gpus(new QSpinBox(this)), m_sbatch(new QPlainTextEdit(profile.job.sbatchOptions.join(QLatin1Char('\n')), this)),
+      m_trainyard(new QLineEdit(profile.trainyardPath, this)), m_timeLimit(new QSpinBox(this)),
+      m_cpus(new QSpinBox(this)), m_gpus(new QSpinBox(this)),
+      m_sbatch(new QPlainTextEdit(profile.job.sbatchOptions.join(QLatin1Char('\n')), this)),
       m_env(new QPlainTextEdit(this))
 {
     setWindowTitle(profile.name.isEmpty() ? tr("New backend profile") : tr("Backend profile %1").arg(profile.name));
@@ -184,8 +186,9 @@ BackendsDialog::BackendsDialog(const QString &workspaceRoot, QWidget *parent)
     connect(removeButton, &QPushButton::clicked, this, [this, selectedName] {
         const QString name = selectedName();
         if (!name.isEmpty()
-            && QMessageBox::question(this, tr("Remove backend"), tr("Remove the profile %1 (and a token kept in the workspace)?").arg(name))
-                   == QMessageBox::Yes)
+            && QMessageBox::question(this, tr("Remove backend"),
+                                     tr("Remove the profile %1 (and a token kept in the workspace)?").arg(name))
+                == QMessageBox::Yes)
             remove(name);
     });
     connect(testButton, &QPushButton::clicked, this, [this, selectedName] {
@@ -199,8 +202,11 @@ BackendsDialog::BackendsDialog(const QString &workspaceRoot, QWidget *parent)
     buttons->addStretch();
     buttons->addWidget(close);
     auto layout = new QVBoxLayout(this);
-    layout->addWidget(new QLabel(tr("Runs whose spec says `backend: NAME` (or `trainyard launch --backend NAME`) go to that cluster. "
-                                    "Profiles live in %1.").arg(backendProfilesPath(workspaceRoot)), this));
+    layout->addWidget(
+        new QLabel(tr("Runs whose spec says `backend: NAME` (or `trainyard launch --backend NAME`) go to that cluster. "
+                      "Profiles live in %1.")
+                       .arg(backendProfilesPath(workspaceRoot)),
+                   this));
     layout->addWidget(m_table, 1);
     layout->addWidget(m_status);
     layout->addLayout(buttons);
@@ -231,7 +237,8 @@ void BackendsDialog::reload()
             m_table->setRowCount(int(m_profiles.size()));
             for (int row = 0; row < m_profiles.size(); ++row) {
                 const BackendProfile &profile = m_profiles.at(row);
-                const QStringList cells{profile.name, profile.url, profile.user, profile.job.partition, profile.tokenFile};
+                const QStringList cells{profile.name, profile.url, profile.user, profile.job.partition,
+                                        profile.tokenFile};
                 for (int column = 0; column < cells.size(); ++column)
                     m_table->setItem(row, column, new QTableWidgetItem(cells.at(column)));
             }

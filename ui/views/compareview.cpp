@@ -121,7 +121,8 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
             [this](int index) { setGroupBy(m_groupByBox->itemData(index).toString()); });
     connect(m_onlyDifferences, &QCheckBox::toggled, m_diffModel, &ParamDiffModel::setOnlyDifferences);
     connect(exportDiff, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export params"), QStringLiteral("params.csv"), tr("CSV (*.csv)"));
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export params"), QStringLiteral("params.csv"), tr("CSV (*.csv)"));
         if (!path.isEmpty())
             (void)QtConcurrent::run([bytes = m_diffModel->toCsv(), path] {
                 QFile file(path);
@@ -281,12 +282,14 @@ void CompareView::setRuns(const QList<RunRecord> &requested)
                         n += b.summary.count;
                     return n;
                 }();
-                if (held.buckets.empty() || held.buckets.size() > std::size_t(4 * kPrefetchFactor * chart->plotWidth())) {
+                if (held.buckets.empty()
+                    || held.buckets.size() > std::size_t(4 * kPrefetchFactor * chart->plotWidth())) {
                     requestWhole(key, run.id);
                 } else {
                     const double pointsPerBucket = std::max(1.0, double(heldPoints) / double(held.buckets.size()));
                     const int pixels = std::max(1, int(std::ceil(double(added) / pointsPerBucket)));
-                    m_loader->request(key, run.id, EnvelopeRequest{held.buckets.back().hiStep + 1, std::nullopt, pixels},
+                    m_loader->request(key, run.id,
+                                      EnvelopeRequest{held.buckets.back().hiStep + 1, std::nullopt, pixels},
                                       EnvelopeLoader::Kind::Tail);
                 }
             }
@@ -305,10 +308,12 @@ void CompareView::requestWhole(const QString &key, const QString &runId)
 {
     const int pixels = kPrefetchFactor * std::max(600, m_charts.value(key) ? m_charts.value(key)->plotWidth() : 600);
     m_requestedPixels.insert(slotOf(key, runId), pixels);
-    m_wholeTickets.insert(slotOf(key, runId), m_loader->request(key, runId, EnvelopeRequest{std::nullopt, std::nullopt, pixels}));
+    m_wholeTickets.insert(slotOf(key, runId),
+                          m_loader->request(key, runId, EnvelopeRequest{std::nullopt, std::nullopt, pixels}));
 }
 
-void CompareView::onLoaded(quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope, int kind)
+void CompareView::onLoaded(quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope,
+                           int kind)
 {
     EnvelopeChart *chart = m_charts.value(key);
     if (!chart)
@@ -343,8 +348,8 @@ void CompareView::repaintLoadedCharts()
     m_chartsToRepaint.clear();
 }
 
-std::optional<std::pair<std::int64_t, std::int64_t>> CompareView::stepRangeFor(const QString &key, const ChartSeries &series,
-                                                                                double x0, double x1) const
+std::optional<std::pair<std::int64_t, std::int64_t>>
+CompareView::stepRangeFor(const QString &key, const ChartSeries &series, double x0, double x1) const
 {
     if (m_mode == XAxisMode::Step)
         return std::pair{std::int64_t(std::floor(x0)), std::int64_t(std::ceil(x1))};

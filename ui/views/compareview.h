@@ -67,18 +67,18 @@ private:
     void applyGroups();
     void repaintLoadedCharts();
     std::optional<std::pair<std::int64_t, std::int64_t>> stepRangeFor(const QString &key, const ChartSeries &series,
-                                                                       double x0, double x1) const;
+                                                                      double x0, double x1) const;
 
     QString m_databasePath;
     EnvelopeLoader *m_loader;
     QList<RunRecord> m_runs;
     QHash<QString, QColor> m_colors;
-    QHash<QString, EnvelopeChart *> m_charts;  // by metric key
+    QHash<QString, EnvelopeChart *> m_charts;   // by metric key
     QHash<QString, MetricEnvelope> m_overviews; // whole-series envelopes, by key + run (for time axes)
     QHash<QString, int> m_requestedPixels;      // by key + run: the resolution of what the chart holds
     QHash<QString, std::int64_t> m_knownCounts; // by key + run: points when last loaded (live runs)
     QHash<QString, quint64> m_wholeTickets;     // by key + run: the pending whole-series request
-    QSet<EnvelopeChart *> m_chartsToRepaint; // removed from here before a chart is deleted
+    QSet<EnvelopeChart *> m_chartsToRepaint;    // removed from here before a chart is deleted
     QTimer *m_repaintTimer = nullptr;
     QSet<QString> m_pinned;
     QString m_keyFilter;

@@ -41,32 +41,34 @@ QString joinCommand(const QStringList &command)
     QStringList quoted;
     for (const QString &argument : command) {
         if (argument.isEmpty() || argument.contains(QRegularExpression(QStringLiteral("[\\s\"']"))))
-            quoted << QLatin1Char('"') + QString(argument).replace(QLatin1Char('"'), QStringLiteral("\"\"\"")) + QLatin1Char('"');
+            quoted << QLatin1Char('"') + QString(argument).replace(QLatin1Char('"'), QStringLiteral("\"\"\""))
+                    + QLatin1Char('"');
         else
             quoted << argument;
     }
     return quoted.join(QLatin1Char(' '));
 }
 
-const QStringList kTypes = {QStringLiteral("int"), QStringLiteral("float"), QStringLiteral("bool"), QStringLiteral("string"),
-                            QStringLiteral("choice")};
+const QStringList kTypes = {QStringLiteral("int"), QStringLiteral("float"), QStringLiteral("bool"),
+                            QStringLiteral("string"), QStringLiteral("choice")};
 
 } // namespace
 
 ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     : QWidget(parent), m_workspaceRoot(workspaceRoot), m_templates(new QComboBox(this)), m_name(new QLineEdit(this)),
-      m_command(new QLineEdit(this)), m_cwd(new QLineEdit(this)), m_backend(new QComboBox(this)), m_nodes(new QSpinBox(this)),
-      m_ranks(new QSpinBox(this)), m_gpus(new QLineEdit(this)),
-      m_restarts(new QSpinBox(this)), m_hangTimeout(new QDoubleSpinBox(this)), m_tags(new QLineEdit(this)), m_notes(new QLineEdit(this)),
-      m_params(new QTableWidget(0, 4, this)), m_axes(new QTableWidget(0, 3, this)), m_samples(new QSpinBox(this)),
-      m_randomSeed(new QSpinBox(this)), m_yaml(new QPlainTextEdit(this)), m_status(new QLabel(this)), m_diff(new QLabel(this)),
-      m_plan(new QLabel(this)),
+      m_command(new QLineEdit(this)), m_cwd(new QLineEdit(this)), m_backend(new QComboBox(this)),
+      m_nodes(new QSpinBox(this)), m_ranks(new QSpinBox(this)), m_gpus(new QLineEdit(this)),
+      m_restarts(new QSpinBox(this)), m_hangTimeout(new QDoubleSpinBox(this)), m_tags(new QLineEdit(this)),
+      m_notes(new QLineEdit(this)), m_params(new QTableWidget(0, 4, this)), m_axes(new QTableWidget(0, 3, this)),
+      m_samples(new QSpinBox(this)), m_randomSeed(new QSpinBox(this)), m_yaml(new QPlainTextEdit(this)),
+      m_status(new QLabel(this)), m_diff(new QLabel(this)), m_plan(new QLabel(this)),
       m_launch(new QPushButton(tr("Launch"), this)), m_parseTimer(new QTimer(this))
 {
     setObjectName(QStringLiteral("composePanel"));
     m_backend->setObjectName(QStringLiteral("specBackend"));
     m_backend->addItem(QStringLiteral("local"));
-    m_backend->setToolTip(tr("local: this machine; or a cluster profile (Backends… in the Workspace menu, `trainyard backend add`)"));
+    m_backend->setToolTip(
+        tr("local: this machine; or a cluster profile (Backends… in the Workspace menu, `trainyard backend add`)"));
     m_nodes->setObjectName(QStringLiteral("specNodes"));
     m_nodes->setRange(1, 4096);
     m_plan->setObjectName(QStringLiteral("specPlan"));
@@ -74,7 +76,8 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     m_plan->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_confirmLaunch = [this](const QString &warning) {
         return QMessageBox::warning(this, tr("The run will not fit"), warning + tr("\n\nLaunch anyway?"),
-                                    QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
+                                    QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+            == QMessageBox::Yes;
     };
     m_ranks->setRange(1, 1024);
     m_restarts->setRange(0, 1000);
@@ -130,15 +133,19 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     // NCCL debugging: the spec's `nccl:` map, as the launch flags set it.
     m_ncclDebug = new QComboBox(this);
     m_ncclDebug->setObjectName(QStringLiteral("ncclDebug"));
-    m_ncclDebug->addItems({tr("off"), QStringLiteral("VERSION"), QStringLiteral("WARN"), QStringLiteral("INFO"), QStringLiteral("TRACE")});
-    m_ncclDebug->setToolTip(tr("NCCL_DEBUG, with each rank's output in nccl.rank<N>.log in the run folder (NCCL_DEBUG_FILE)"));
+    m_ncclDebug->addItems({tr("off"), QStringLiteral("VERSION"), QStringLiteral("WARN"), QStringLiteral("INFO"),
+                           QStringLiteral("TRACE")});
+    m_ncclDebug->setToolTip(
+        tr("NCCL_DEBUG, with each rank's output in nccl.rank<N>.log in the run folder (NCCL_DEBUG_FILE)"));
     m_ncclSubsystems = new QLineEdit(this);
     m_ncclSubsystems->setObjectName(QStringLiteral("ncclSubsystems"));
     m_ncclSubsystems->setPlaceholderText(tr("NCCL_DEBUG_SUBSYS, e.g. INIT,COLL"));
     m_ncclAsyncErrorHandling = new QComboBox(this);
     m_ncclAsyncErrorHandling->setObjectName(QStringLiteral("ncclAsyncErrorHandling"));
-    m_ncclAsyncErrorHandling->addItems({tr("not set"), QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3")});
-    m_ncclAsyncErrorHandling->setToolTip(tr("TORCH_NCCL_ASYNC_ERROR_HANDLING: 0 off, 1 tear down on errors, 2 clean up only, 3 skip clean-up"));
+    m_ncclAsyncErrorHandling->addItems(
+        {tr("not set"), QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3")});
+    m_ncclAsyncErrorHandling->setToolTip(
+        tr("TORCH_NCCL_ASYNC_ERROR_HANDLING: 0 off, 1 tear down on errors, 2 clean up only, 3 skip clean-up"));
     m_ncclTraceBufferSize = new QSpinBox(this);
     m_ncclTraceBufferSize->setObjectName(QStringLiteral("ncclTraceBufferSize"));
     m_ncclTraceBufferSize->setRange(-1, 10000000);
@@ -190,7 +197,9 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
         const QSignalBlocker block(m_axes);
         const int row = m_axes->rowCount();
         m_axes->insertRow(row);
-        m_axes->setItem(row, 0, new QTableWidgetItem(m_params->rowCount() && m_params->item(0, 0) ? m_params->item(0, 0)->text() : QStringLiteral("lr")));
+        m_axes->setItem(row, 0,
+                        new QTableWidgetItem(m_params->rowCount() && m_params->item(0, 0) ? m_params->item(0, 0)->text()
+                                                                                          : QStringLiteral("lr")));
         m_axes->setItem(row, 1, new QTableWidgetItem(QStringLiteral("grid")));
         m_axes->setItem(row, 2, new QTableWidgetItem(QString()));
     });
@@ -256,7 +265,8 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     });
     connect(m_parseTimer, &QTimer::timeout, this, &ComposePanel::yamlEdited);
     connect(saveTemplateButton, &QPushButton::clicked, this, [this] {
-        const QString name = QInputDialog::getText(this, tr("Save as template"), tr("Template name:"), QLineEdit::Normal, m_name->text());
+        const QString name = QInputDialog::getText(this, tr("Save as template"), tr("Template name:"),
+                                                   QLineEdit::Normal, m_name->text());
         if (!name.isEmpty())
             saveTemplate(name);
     });
@@ -305,7 +315,9 @@ SpecForm ComposePanel::form() const
     form.nccl.ibDisable = m_ncclIbDisable->isChecked();
     form.nccl.socketIfname = m_ncclSocketIfname->text().trimmed();
     for (int row = 0; row < m_params->rowCount(); ++row) {
-        const auto text = [&](int column) { return m_params->item(row, column) ? m_params->item(row, column)->text().trimmed() : QString(); };
+        const auto text = [&](int column) {
+            return m_params->item(row, column) ? m_params->item(row, column)->text().trimmed() : QString();
+        };
         if (text(0).isEmpty())
             continue;
         RunParam param;
@@ -320,7 +332,9 @@ SpecForm ComposePanel::form() const
     form.sweep.samples = m_samples->value();
     form.sweep.randomSeed = std::uint64_t(m_randomSeed->value());
     for (int row = 0; row < m_axes->rowCount(); ++row) {
-        const auto text = [&](int column) { return m_axes->item(row, column) ? m_axes->item(row, column)->text().trimmed() : QString(); };
+        const auto text = [&](int column) {
+            return m_axes->item(row, column) ? m_axes->item(row, column)->text().trimmed() : QString();
+        };
         QStringList values;
         for (const QString &value : text(2).split(QLatin1Char(','), Qt::SkipEmptyParts))
             values << value.trimmed();
@@ -376,7 +390,8 @@ void ComposePanel::setForm(const SpecForm &form)
     m_notes->setText(form.notes);
     m_ncclDebug->setCurrentIndex(std::max(0, m_ncclDebug->findText(form.nccl.level)));
     m_ncclSubsystems->setText(form.nccl.subsystems);
-    m_ncclAsyncErrorHandling->setCurrentIndex(std::clamp(form.nccl.asyncErrorHandling + 1, 0, m_ncclAsyncErrorHandling->count() - 1));
+    m_ncclAsyncErrorHandling->setCurrentIndex(
+        std::clamp(form.nccl.asyncErrorHandling + 1, 0, m_ncclAsyncErrorHandling->count() - 1));
     m_ncclTraceBufferSize->setValue(form.nccl.traceBufferSize);
     m_ncclP2pDisable->setChecked(form.nccl.p2pDisable);
     m_ncclIbDisable->setChecked(form.nccl.ibDisable);
@@ -405,12 +420,14 @@ void ComposePanel::setForm(const SpecForm &form)
     static const char *const kKinds[] = {"uniform", "log_uniform", "int", "choice"};
     for (const RandomAxis &axis : form.sweep.random)
         addAxisRow(axis.param, QLatin1String(kKinds[int(axis.distribution)]),
-                   axis.distribution == RandomAxis::Distribution::Choice ? axis.choices.join(QStringLiteral(", "))
-                                                                         : QStringLiteral("%1, %2").arg(axis.min).arg(axis.max));
+                   axis.distribution == RandomAxis::Distribution::Choice
+                       ? axis.choices.join(QStringLiteral(", "))
+                       : QStringLiteral("%1, %2").arg(axis.min).arg(axis.max));
     if (!form.sweep.seeds.isEmpty())
         addAxisRow(form.sweep.seedParam, QStringLiteral("seeds"), form.sweep.seeds.join(QStringLiteral(", ")));
     m_samples->setValue(form.sweep.samples);
-    m_randomSeed->setValue(int(std::min<std::uint64_t>(form.sweep.randomSeed, std::uint64_t(std::numeric_limits<int>::max()))));
+    m_randomSeed->setValue(
+        int(std::min<std::uint64_t>(form.sweep.randomSeed, std::uint64_t(std::numeric_limits<int>::max()))));
     m_syncing = wasSyncing;
 }
 
@@ -460,7 +477,8 @@ void ComposePanel::validate()
         QString message = parsed.error();
         const QRegularExpression position(QStringLiteral("^spec:(\\d+):(\\d+): "));
         if (const auto match = position.match(message); match.hasMatch())
-            message = tr("Line %1, column %2: %3").arg(match.captured(1), match.captured(2), message.mid(match.capturedLength()));
+            message = tr("Line %1, column %2: %3")
+                          .arg(match.captured(1), match.captured(2), message.mid(match.capturedLength()));
         m_error = message;
         m_status->setText(message);
         m_status->setStyleSheet(QStringLiteral("color: #c62828"));
@@ -474,15 +492,17 @@ void ComposePanel::validate()
     }
     m_error.clear();
     const qint64 runs = m_spec->sweep.isEmpty() ? 1 : m_spec->sweep.runCount();
-    m_status->setText(runs == 1 ? tr("Valid: one run.") : tr("Valid: a sweep of %1 runs (queued on Launch).").arg(runs));
+    m_status->setText(runs == 1 ? tr("Valid: one run.")
+                                : tr("Valid: a sweep of %1 runs (queued on Launch).").arg(runs));
     m_status->setStyleSheet(QStringLiteral("color: #2e7d32"));
     m_launch->setEnabled(true);
     m_launch->setText(runs == 1 ? tr("Launch") : tr("Queue %1 runs").arg(runs));
     updatePlan();
     if (m_parent) {
         m_changed = changedFields(*m_parent, *m_spec);
-        m_diff->setText(m_changed.isEmpty() ? tr("Same as %1 so far.").arg(m_parentId)
-                                            : tr("Changed from %1: %2").arg(m_parentId, m_changed.join(QStringLiteral(", "))));
+        m_diff->setText(m_changed.isEmpty()
+                            ? tr("Same as %1 so far.").arg(m_parentId)
+                            : tr("Changed from %1: %2").arg(m_parentId, m_changed.join(QStringLiteral(", "))));
         m_diff->show();
     }
 }
@@ -493,18 +513,23 @@ void ComposePanel::updatePlan()
     m_planFits = true;
     const auto input = m_spec ? m_spec->planInput() : std::nullopt;
     if (!input) {
-        m_plan->setText(tr("Memory plan: add a 'model:' section (params: 7B, or layers/hidden/heads/vocab/seq_len/micro_batch; "
-                           "gpu_memory: 80GiB) to see bytes per GPU under this strategy."));
+        m_plan->setText(
+            tr("Memory plan: add a 'model:' section (params: 7B, or layers/hidden/heads/vocab/seq_len/micro_batch; "
+               "gpu_memory: 80GiB) to see bytes per GPU under this strategy."));
         m_plan->setStyleSheet(QStringLiteral("color: #616161"));
         return;
     }
     const MemoryPlan plan = planMemory(*input);
-    QString text = tr("Memory per GPU under %1 on %2 node(s) x %3 rank(s): %4 (params %5, grads %6, optimizer %7, activations %8, overhead %9)")
-                       .arg(strategyName(input->strategy))
-                       .arg(input->nodes)
-                       .arg(input->ranksPerNode)
-                       .arg(formatBytes(plan.total), formatBytes(plan.parameters), formatBytes(plan.gradients), formatBytes(plan.optimizerState),
-                            plan.activationsEstimated ? formatBytes(plan.activations) : tr("not estimated without a shape"), formatBytes(plan.overhead));
+    QString text =
+        tr("Memory per GPU under %1 on %2 node(s) x %3 rank(s): %4 (params %5, grads %6, optimizer %7, activations %8, "
+           "overhead %9)")
+            .arg(strategyName(input->strategy))
+            .arg(input->nodes)
+            .arg(input->ranksPerNode)
+            .arg(formatBytes(plan.total), formatBytes(plan.parameters), formatBytes(plan.gradients),
+                 formatBytes(plan.optimizerState),
+                 plan.activationsEstimated ? formatBytes(plan.activations) : tr("not estimated without a shape"),
+                 formatBytes(plan.overhead));
     if (plan.capacity <= 0) {
         m_plan->setText(text + tr(". Give model.gpu_memory for a verdict."));
         m_plan->setStyleSheet(QStringLiteral("color: #616161"));
@@ -515,11 +540,13 @@ void ComposePanel::updatePlan()
         text += tr(" of %1: fits.").arg(formatBytes(plan.capacity));
     } else {
         text += tr(" of %1: will NOT fit.").arg(formatBytes(plan.capacity));
-        text += plan.leastShardedFit ? tr(" The least-sharded strategy that fits: %1.").arg(*plan.leastShardedFit)
-                                     : tr(" No strategy fits on these GPUs: add nodes or GPUs, or shrink the micro-batch.");
+        text += plan.leastShardedFit
+            ? tr(" The least-sharded strategy that fits: %1.").arg(*plan.leastShardedFit)
+            : tr(" No strategy fits on these GPUs: add nodes or GPUs, or shrink the micro-batch.");
     }
     m_plan->setText(text);
-    m_plan->setStyleSheet(plan.fits ? QStringLiteral("color: #2e7d32") : QStringLiteral("color: #c62828; font-weight: bold"));
+    m_plan->setStyleSheet(plan.fits ? QStringLiteral("color: #2e7d32")
+                                    : QStringLiteral("color: #c62828; font-weight: bold"));
 }
 
 QString ComposePanel::planText() const { return m_plan->text(); }
@@ -575,7 +602,8 @@ QStringList ComposePanel::templateNames() const
 
 bool ComposePanel::saveTemplate(const QString &name)
 {
-    const QString safe = QString(name).replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]")), QStringLiteral("_"));
+    const QString safe =
+        QString(name).replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]")), QStringLiteral("_"));
     if (!QDir().mkpath(templatesDir()))
         return false;
     QFile file(templatesDir() + QLatin1Char('/') + safe + QStringLiteral(".yaml"));

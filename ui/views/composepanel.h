@@ -58,7 +58,10 @@ public:
     QString planText() const;
     bool planFits() const { return m_planFits; }
     // Asked before launching a run whose plan does not fit (default: a warning dialog); true launches anyway.
-    void setLaunchConfirmation(std::function<bool(const QString &warning)> confirm) { m_confirmLaunch = std::move(confirm); }
+    void setLaunchConfirmation(std::function<bool(const QString &warning)> confirm)
+    {
+        m_confirmLaunch = std::move(confirm);
+    }
     // Reloads the backend choices (local and the workspace's profiles) off the UI thread.
     void refreshBackends();
 

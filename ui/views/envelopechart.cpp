@@ -53,7 +53,8 @@ double labDistance(const Lab &p, const Lab &q) { return std::hypot(p.l - q.l, p.
 // 200 runs in one chart get 200 colours, no two alike.
 std::vector<QRgb> buildPalette(int count)
 {
-    std::vector<QRgb> palette = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f, 0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
+    std::vector<QRgb> palette = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f,
+                                 0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
     std::vector<QRgb> candidates;
     std::vector<Lab> candidateLab;
     for (int r = 0; r < 256; r += 15)
@@ -275,11 +276,13 @@ void EnvelopeChart::userSetRange(double x0, double x1)
     emit xRangeChanged(m_x0, m_x1);
 }
 
-std::optional<std::pair<double, double>> EnvelopeChart::bucketX(const ChartSeries &series, const EnvelopeBucket &bucket) const
+std::optional<std::pair<double, double>> EnvelopeChart::bucketX(const ChartSeries &series,
+                                                                const EnvelopeBucket &bucket) const
 {
     const BinSummary &s = bucket.summary;
     switch (m_mode) {
-    case XAxisMode::Step: return std::pair{double(s.firstStep), double(s.lastStep)};
+    case XAxisMode::Step:
+        return std::pair{double(s.firstStep), double(s.lastStep)};
     case XAxisMode::WallTime:
         if (s.firstTs == kNoTimestamp || s.lastTs == kNoTimestamp)
             return std::nullopt;
@@ -387,7 +390,10 @@ const QList<ChartSeries> EnvelopeChart::drawnSeries() const
     return groups;
 }
 
-QRect EnvelopeChart::plotArea(const QRect &rect) { return rect.adjusted(kMarginLeft, kMarginTop, -kMarginRight, -kMarginBottom); }
+QRect EnvelopeChart::plotArea(const QRect &rect)
+{
+    return rect.adjusted(kMarginLeft, kMarginTop, -kMarginRight, -kMarginBottom);
+}
 
 EnvelopeChart::Plot EnvelopeChart::plotFor(const QRect &rect, const QList<ChartSeries> &drawn) const
 {
@@ -569,7 +575,8 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
         painter.setPen(QColor(0xe4, 0xe4, 0xe4));
         painter.drawLine(QPointF(plot.area.left(), y), QPointF(plot.area.right(), y));
         painter.setPen(QColor(0x50, 0x50, 0x50));
-        const QString label = m_logY ? formatNumber(std::pow(10.0, t)) : formatNumber(std::abs(t) < yStep * 1e-9 ? 0 : t);
+        const QString label =
+            m_logY ? formatNumber(std::pow(10.0, t)) : formatNumber(std::abs(t) < yStep * 1e-9 ? 0 : t);
         painter.drawText(QRectF(rect.left(), y - 8, kMarginLeft - 6, 16), Qt::AlignRight | Qt::AlignVCenter, label);
     }
     const double xStep = niceStep(plot.x1 - plot.x0, std::max(2, plot.area.width() / 110));
@@ -579,12 +586,16 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
         painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
         QString label;
         switch (m_mode) {
-        case XAxisMode::Step: label = formatNumber(t); break;
-        case XAxisMode::WallTime:
-            label = QDateTime::fromMSecsSinceEpoch(qint64(t)).toString(plot.x1 - plot.x0 > 2 * 86400000.0 ? QStringLiteral("MM-dd HH:mm")
-                                                                                                        : QStringLiteral("HH:mm:ss"));
+        case XAxisMode::Step:
+            label = formatNumber(t);
             break;
-        case XAxisMode::RelativeTime: label = formatElapsed(t); break;
+        case XAxisMode::WallTime:
+            label = QDateTime::fromMSecsSinceEpoch(qint64(t)).toString(
+                plot.x1 - plot.x0 > 2 * 86400000.0 ? QStringLiteral("MM-dd HH:mm") : QStringLiteral("HH:mm:ss"));
+            break;
+        case XAxisMode::RelativeTime:
+            label = formatElapsed(t);
+            break;
         }
         painter.setPen(QColor(0x50, 0x50, 0x50));
         painter.drawText(QRectF(x - 50, plot.area.bottom() + 4, 100, 16), Qt::AlignHCenter | Qt::AlignTop, label);
@@ -708,13 +719,20 @@ QStringList EnvelopeChart::hoverLinesFor(const QList<ChartSeries> &drawn) const
         return {};
     QStringList lines;
     switch (m_mode) {
-    case XAxisMode::Step: lines << tr("step %1").arg(qint64(std::llround(*m_hoverX))); break;
-    case XAxisMode::WallTime: lines << QDateTime::fromMSecsSinceEpoch(qint64(*m_hoverX)).toString(Qt::ISODate); break;
-    case XAxisMode::RelativeTime: lines << formatElapsed(*m_hoverX); break;
+    case XAxisMode::Step:
+        lines << tr("step %1").arg(qint64(std::llround(*m_hoverX)));
+        break;
+    case XAxisMode::WallTime:
+        lines << QDateTime::fromMSecsSinceEpoch(qint64(*m_hoverX)).toString(Qt::ISODate);
+        break;
+    case XAxisMode::RelativeTime:
+        lines << formatElapsed(*m_hoverX);
+        break;
     }
     for (const ChartSeries &series : drawn) {
         const auto value = valueAt(series, *m_hoverX);
-        lines << QStringLiteral("%1: %2").arg(series.label, value ? QString::number(*value, 'g', 6) : QStringLiteral("—"));
+        lines << QStringLiteral("%1: %2").arg(series.label,
+                                              value ? QString::number(*value, 'g', 6) : QStringLiteral("—"));
     }
     return lines;
 }
@@ -785,12 +803,14 @@ void EnvelopeChart::contextMenuEvent(QContextMenuEvent *event)
     const QString base = QString(m_title).replace(QLatin1Char('/'), QLatin1Char('_'));
     // Files are written off the UI thread; rendering happens here, where the widgets live.
     menu.addAction(tr("Export PNG…"), this, [this, base] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), base + QStringLiteral(".png"), tr("PNG (*.png)"));
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export chart"), base + QStringLiteral(".png"), tr("PNG (*.png)"));
         if (!path.isEmpty())
             (void)QtConcurrent::run([image = toImage(size() * 2), path] { image.save(path, "PNG"); });
     });
     menu.addAction(tr("Export SVG…"), this, [this, base] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), base + QStringLiteral(".svg"), tr("SVG (*.svg)"));
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export chart"), base + QStringLiteral(".svg"), tr("SVG (*.svg)"));
         if (!path.isEmpty())
             (void)QtConcurrent::run([bytes = toSvg(size()), path] {
                 QFile file(path);
@@ -799,7 +819,8 @@ void EnvelopeChart::contextMenuEvent(QContextMenuEvent *event)
             });
     });
     menu.addAction(tr("Export data as CSV…"), this, [this, base] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart data"), base + QStringLiteral(".csv"), tr("CSV (*.csv)"));
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export chart data"), base + QStringLiteral(".csv"),
+                                                          tr("CSV (*.csv)"));
         if (!path.isEmpty())
             (void)QtConcurrent::run([bytes = toCsv(), path] {
                 QFile file(path);
@@ -850,17 +871,15 @@ QByteArray EnvelopeChart::toCsv() const
 {
     QByteArray csv = "series,step_from,step_to,points,min,max,mean,first_step,first_value,last_step,last_value\n";
     const auto number = [](double v) { return std::isnan(v) ? QByteArray() : QByteArray::number(v, 'g', 17); };
-    const auto quoted = [](const QString &text) {
-        return '"' + text.toUtf8().replace('"', "\"\"") + '"';
-    };
+    const auto quoted = [](const QString &text) { return '"' + text.toUtf8().replace('"', "\"\"") + '"'; };
     for (const ChartSeries &series : drawnSeries()) {
         for (const EnvelopeBucket &bucket : series.envelope.buckets) {
             const BinSummary &s = bucket.summary;
-            csv += quoted(series.label) + ',' + QByteArray::number(qint64(bucket.loStep)) + ',' +
-                   QByteArray::number(qint64(bucket.hiStep)) + ',' + QByteArray::number(qint64(s.count)) + ',' +
-                   number(s.minValue) + ',' + number(s.maxValue) + ',' + number(s.mean()) + ',' +
-                   QByteArray::number(qint64(s.firstStep)) + ',' + number(s.firstValue) + ',' +
-                   QByteArray::number(qint64(s.lastStep)) + ',' + number(s.lastValue) + '\n';
+            csv += quoted(series.label) + ',' + QByteArray::number(qint64(bucket.loStep)) + ','
+                + QByteArray::number(qint64(bucket.hiStep)) + ',' + QByteArray::number(qint64(s.count)) + ','
+                + number(s.minValue) + ',' + number(s.maxValue) + ',' + number(s.mean()) + ','
+                + QByteArray::number(qint64(s.firstStep)) + ',' + number(s.firstValue) + ','
+                + QByteArray::number(qint64(s.lastStep)) + ',' + number(s.lastValue) + '\n';
         }
     }
     return csv;

@@ -102,7 +102,7 @@ private:
     // One series' curve (and a group's band) in the plot: thread-safe, so that many are drawn in parallel.
     void drawSeries(QPainter &painter, const Plot &plot, const ChartSeries &series) const;
     static constexpr int kSeriesPerDrawingWorker = 16; // fewer series a worker are drawn on the UI thread
-    static QRect plotArea(const QRect &rect); // where the curves go, inside the axes and the legend
+    static QRect plotArea(const QRect &rect);          // where the curves go, inside the axes and the legend
     Plot plotFor(const QRect &rect, const QList<ChartSeries> &drawn) const;
     QStringList hoverLinesFor(const QList<ChartSeries> &drawn) const;
     // The series, or the groups when grouped. Const, so iterating the (implicitly shared) result never

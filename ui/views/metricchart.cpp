@@ -12,7 +12,8 @@
 namespace trainyard {
 
 MetricChart::MetricChart(const QString &key, QWidget *parent)
-    : QWidget(parent), m_key(key), m_chart(new QChart), m_series(new QLineSeries), m_xAxis(new QValueAxis), m_yAxis(new QValueAxis)
+    : QWidget(parent), m_key(key), m_chart(new QChart), m_series(new QLineSeries), m_xAxis(new QValueAxis),
+      m_yAxis(new QValueAxis)
 {
     m_chart->setTitle(key);
     m_chart->legend()->hide();

@@ -22,27 +22,19 @@
 namespace trainyard {
 
 NewRunDialog::NewRunDialog(QWidget *parent)
-    : QDialog(parent),
-      m_name(new QLineEdit(this)),
-      m_command(new QLineEdit(this)),
-      m_workingFolder(new QLineEdit(QDir::currentPath(), this)),
-      m_ranks(new QSpinBox(this)),
-      m_gpus(new QLineEdit(this)),
-      m_maxRestarts(new QSpinBox(this)),
-      m_hangTimeout(new QDoubleSpinBox(this)),
-      m_grace(new QDoubleSpinBox(this)),
-      m_tags(new QLineEdit(this)),
-      m_env(new QPlainTextEdit(this)),
-      m_strategy(new QComboBox(this)),
-      m_ncclDebug(new QComboBox(this)),
+    : QDialog(parent), m_name(new QLineEdit(this)), m_command(new QLineEdit(this)),
+      m_workingFolder(new QLineEdit(QDir::currentPath(), this)), m_ranks(new QSpinBox(this)),
+      m_gpus(new QLineEdit(this)), m_maxRestarts(new QSpinBox(this)), m_hangTimeout(new QDoubleSpinBox(this)),
+      m_grace(new QDoubleSpinBox(this)), m_tags(new QLineEdit(this)), m_env(new QPlainTextEdit(this)),
+      m_strategy(new QComboBox(this)), m_ncclDebug(new QComboBox(this)),
       m_ncclP2pDisable(new QCheckBox(tr("NCCL_P2P_DISABLE"), this)),
-      m_ncclIbDisable(new QCheckBox(tr("NCCL_IB_DISABLE"), this)),
-      m_problem(new QLabel(this)),
+      m_ncclIbDisable(new QCheckBox(tr("NCCL_IB_DISABLE"), this)), m_problem(new QLabel(this)),
       m_buttons(new QDialogButtonBox(QDialogButtonBox::Cancel, this))
 {
     setWindowTitle(tr("New local run"));
     setObjectName(QStringLiteral("newRunDialog"));
-    m_command->setPlaceholderText(tr("/usr/bin/python3 train.py --lr 3e-4   (quote arguments with spaces in \"double quotes\")"));
+    m_command->setPlaceholderText(
+        tr("/usr/bin/python3 train.py --lr 3e-4   (quote arguments with spaces in \"double quotes\")"));
     m_name->setPlaceholderText(tr("(the run id)"));
     m_gpus->setObjectName(QStringLiteral("gpus"));
     m_ranks->setRange(1, 1024);
@@ -58,11 +50,13 @@ NewRunDialog::NewRunDialog(QWidget *parent)
     m_env->setPlaceholderText(tr("KEY=VALUE, one per line"));
     m_env->setMaximumHeight(80);
     m_strategy->setObjectName(QStringLiteral("strategy"));
-    for (ShardingStrategy strategy : {ShardingStrategy::Ddp, ShardingStrategy::Zero1, ShardingStrategy::Zero2, ShardingStrategy::Zero3,
-                                      ShardingStrategy::FsdpFullShard, ShardingStrategy::FsdpShardGradOp, ShardingStrategy::FsdpHybridShard})
+    for (ShardingStrategy strategy :
+         {ShardingStrategy::Ddp, ShardingStrategy::Zero1, ShardingStrategy::Zero2, ShardingStrategy::Zero3,
+          ShardingStrategy::FsdpFullShard, ShardingStrategy::FsdpShardGradOp, ShardingStrategy::FsdpHybridShard})
         m_strategy->addItem(strategyName(strategy), int(strategy));
     m_ncclDebug->setObjectName(QStringLiteral("ncclDebug"));
-    m_ncclDebug->addItems({tr("off"), QStringLiteral("VERSION"), QStringLiteral("WARN"), QStringLiteral("INFO"), QStringLiteral("TRACE")});
+    m_ncclDebug->addItems({tr("off"), QStringLiteral("VERSION"), QStringLiteral("WARN"), QStringLiteral("INFO"),
+                           QStringLiteral("TRACE")});
     m_problem->setStyleSheet(QStringLiteral("color: #c62828"));
     m_problem->setWordWrap(true);
 
@@ -121,7 +115,9 @@ Result<LocalLaunch> NewRunDialog::launch() const
     request.gpus = *gpus;
     request.nprocPerNode = m_ranks->value();
     if (!request.gpus.isEmpty() && request.gpus.size() != request.nprocPerNode)
-        return fail(tr("Ranks: %1 ranks for %2 GPUs; give one rank per GPU").arg(request.nprocPerNode).arg(request.gpus.size()));
+        return fail(tr("Ranks: %1 ranks for %2 GPUs; give one rank per GPU")
+                        .arg(request.nprocPerNode)
+                        .arg(request.gpus.size()));
     request.maxRestarts = m_maxRestarts->value();
     request.hangTimeoutMs = int(m_hangTimeout->value() * 1000);
     request.graceMs = int(m_grace->value() * 1000);

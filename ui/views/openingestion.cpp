@@ -26,8 +26,9 @@ MlflowServeSwitch::MlflowServeSwitch(const Workspace &workspace, QObject *parent
 {
     m_action->setObjectName(QStringLiteral("serveMlflowAction"));
     m_action->setCheckable(true);
-    m_action->setToolTip(tr("Serve this workspace through MLflow's tracking API on 127.0.0.1 while the window is open, so scripts "
-                            "started anywhere on this machine log into it (like `trainyard serve`)"));
+    m_action->setToolTip(
+        tr("Serve this workspace through MLflow's tracking API on 127.0.0.1 while the window is open, so scripts "
+           "started anywhere on this machine log into it (like `trainyard serve`)"));
     connect(m_action, &QAction::toggled, this, [this](bool on) {
         QSettings().setValue(QLatin1String(kEnabledKey), on);
         setServing(on);
@@ -97,13 +98,18 @@ HistoryImportMenu::HistoryImportMenu(const Workspace &workspace, QWidget *parent
     : QMenu(tr("Import"), parent), m_workspace(workspace)
 {
     setObjectName(QStringLiteral("importMenu"));
-    addAction(tr("TensorBoard logdir…"), this, [this] {
-        const QString folder = QFileDialog::getExistingDirectory(parentWidget(), tr("Import a TensorBoard logdir"));
-        if (!folder.isEmpty())
-            importTensorBoard(folder);
-    })->setToolTip(tr("Every folder holding events.out.tfevents.* files becomes a run; importing again adds only what is new"));
+    addAction(tr("TensorBoard logdir…"), this,
+              [this] {
+                  const QString folder =
+                      QFileDialog::getExistingDirectory(parentWidget(), tr("Import a TensorBoard logdir"));
+                  if (!folder.isEmpty())
+                      importTensorBoard(folder);
+              })
+        ->setToolTip(tr(
+            "Every folder holding events.out.tfevents.* files becomes a run; importing again adds only what is new"));
     addAction(tr("MLflow store (mlruns)…"), this, [this] {
-        const QString folder = QFileDialog::getExistingDirectory(parentWidget(), tr("Import an MLflow file store (mlruns)"));
+        const QString folder =
+            QFileDialog::getExistingDirectory(parentWidget(), tr("Import an MLflow file store (mlruns)"));
         if (!folder.isEmpty())
             importMlflow(folder);
     })->setToolTip(tr("Every run of every experiment becomes a run; importing again adds nothing"));
@@ -143,7 +149,8 @@ void HistoryImportMenu::runImport(bool tensorboard, const QString &path)
         auto writer = StoreWriter::start(workspace.database());
         if (!writer)
             return {writer.error(), std::nullopt};
-        auto imported = tensorboard ? importTensorBoardLogdir(workspace, **writer, path) : importMlflowStore(workspace, **writer, path);
+        auto imported = tensorboard ? importTensorBoardLogdir(workspace, **writer, path)
+                                    : importMlflowStore(workspace, **writer, path);
         if (!imported)
             return {imported.error(), std::nullopt};
         return {QString(), std::move(imported).value()};

@@ -74,8 +74,9 @@ void setVerdict(QLabel *label, const QString &text, bool healthy)
 } // namespace
 
 PreflightView::PreflightView(const QString &workspaceRoot, QWidget *parent)
-    : QWidget(parent), m_workspaceRoot(workspaceRoot), m_gpus(new QLineEdit(this)), m_run(new QPushButton(tr("Run preflight"), this)),
-      m_verdict(new QLabel(this)), m_details(new QLabel(this)), m_history(new QListWidget(this)), m_chart(new QChartView(this))
+    : QWidget(parent), m_workspaceRoot(workspaceRoot), m_gpus(new QLineEdit(this)),
+      m_run(new QPushButton(tr("Run preflight"), this)), m_verdict(new QLabel(this)), m_details(new QLabel(this)),
+      m_history(new QListWidget(this)), m_chart(new QChartView(this))
 {
     setObjectName(QStringLiteral("preflightView"));
     m_gpus->setPlaceholderText(tr("all GPUs (or e.g. 0,1 or 0-3)"));
@@ -177,7 +178,8 @@ void PreflightView::runPreflight()
     if (!m_gpus->text().trimmed().isEmpty()) {
         const auto gpus = parseGpuList(m_gpus->text());
         if (!gpus || gpus->isEmpty()) {
-            setVerdict(m_verdict, tr("'%1' is not a list of GPU numbers such as 0,1 or 0-3").arg(m_gpus->text()), false);
+            setVerdict(m_verdict, tr("'%1' is not a list of GPU numbers such as 0,1 or 0-3").arg(m_gpus->text()),
+                       false);
             emit preflightFinished(false);
             return;
         }
@@ -190,17 +192,21 @@ void PreflightView::runPreflight()
     showResult(m_live);
     const QString root = m_workspaceRoot;
     // Rows arrive from the GPUs' threads; the relay's queued connection brings them to this thread.
-    std::shared_ptr<PreflightProgressRelay> relay(new PreflightProgressRelay, [](PreflightProgressRelay *r) { r->deleteLater(); });
-    connect(relay.get(), &PreflightProgressRelay::measured, this, &PreflightView::appendMeasurement, Qt::QueuedConnection);
+    std::shared_ptr<PreflightProgressRelay> relay(new PreflightProgressRelay,
+                                                  [](PreflightProgressRelay *r) { r->deleteLater(); });
+    connect(relay.get(), &PreflightProgressRelay::measured, this, &PreflightView::appendMeasurement,
+            Qt::QueuedConnection);
     runOffUiThread(
         this,
         [relay, root, options]() -> Result<PreflightResult> {
-            auto result = runNcclPreflight(options, [&relay](const PreflightMeasurement &m) { emit relay->measured(m); });
+            auto result =
+                runNcclPreflight(options, [&relay](const PreflightMeasurement &m) { emit relay->measured(m); });
             if (!result)
                 return result;
             auto workspace = Workspace::open(root);
             if (!workspace)
-                return fail(QStringLiteral("the preflight ran (%1) but cannot be stored: %2").arg(result->verdict, workspace.error()));
+                return fail(QStringLiteral("the preflight ran (%1) but cannot be stored: %2")
+                                .arg(result->verdict, workspace.error()));
             if (auto saved = storePreflightRecord(workspace->database(), result->toJson()); !saved)
                 return fail(saved.error());
             return result;
@@ -242,7 +248,8 @@ void PreflightView::showResult(const PreflightResult &result)
 
     double smallest = 8, largest = 1 << 30, highest = 1;
     bool any = false;
-    for (CollectiveOp op : {CollectiveOp::AllReduce, CollectiveOp::AllGather, CollectiveOp::ReduceScatter, CollectiveOp::Broadcast}) {
+    for (CollectiveOp op :
+         {CollectiveOp::AllReduce, CollectiveOp::AllGather, CollectiveOp::ReduceScatter, CollectiveOp::Broadcast}) {
         auto series = new QLineSeries;
         series->setName(collectiveName(op));
         series->setPointsVisible(true);
@@ -279,7 +286,8 @@ void PreflightView::showResult(const PreflightResult &result)
             line->attachAxis(bandwidthAxis);
             highest = std::max(highest, level);
         };
-        addLevel(tr("link: %1 GB/s").arg(result.link.expectedBusGBs, 0, 'f', 0), result.link.expectedBusGBs, Qt::DashLine);
+        addLevel(tr("link: %1 GB/s").arg(result.link.expectedBusGBs, 0, 'f', 0), result.link.expectedBusGBs,
+                 Qt::DashLine);
         const double threshold = result.link.expectedBusGBs * result.link.healthyFraction;
         addLevel(tr("healthy from %1 GB/s").arg(threshold, 0, 'f', 0), threshold, Qt::DotLine);
     }

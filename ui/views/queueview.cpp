@@ -31,8 +31,10 @@ QueueView::QueueView(const QString &workspaceRoot, QueueModel *model, QWidget *p
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setStretchLastSection(true);
     auto buttons = new QHBoxLayout;
-    const QList<QPair<QString, Action>> actions = {{tr("Move up"), Action::Up},   {tr("Move down"), Action::Down},
-                                                   {tr("Pause"), Action::Pause},  {tr("Resume"), Action::Resume},
+    const QList<QPair<QString, Action>> actions = {{tr("Move up"), Action::Up},
+                                                   {tr("Move down"), Action::Down},
+                                                   {tr("Pause"), Action::Pause},
+                                                   {tr("Resume"), Action::Resume},
                                                    {tr("Cancel"), Action::Cancel}};
     for (const auto &[text, action] : actions) {
         auto button = new QPushButton(text, this);
@@ -41,7 +43,8 @@ QueueView::QueueView(const QString &workspaceRoot, QueueModel *model, QWidget *p
     }
     buttons->addStretch();
     auto note = new QLabel(tr("Queued runs start when <tt>trainyard queue work</tt> runs on this workspace "
-                              "(see docs/QUEUE.md)."), this);
+                              "(see docs/QUEUE.md)."),
+                           this);
     auto layout = new QVBoxLayout(this);
     layout->addLayout(buttons);
     layout->addWidget(m_table);
@@ -69,11 +72,21 @@ void QueueView::act(Action action)
         if (!writer)
             return;
         switch (action) {
-        case Action::Up: (void)runqueue::move(*writer.value(), run.runId, std::max(1, run.position - 1)); break;
-        case Action::Down: (void)runqueue::move(*writer.value(), run.runId, run.position + 1); break;
-        case Action::Pause: (void)runqueue::setPaused(*writer.value(), run.runId, true); break;
-        case Action::Resume: (void)runqueue::setPaused(*writer.value(), run.runId, false); break;
-        case Action::Cancel: (void)runqueue::cancel(*writer.value(), run.runId); break;
+        case Action::Up:
+            (void)runqueue::move(*writer.value(), run.runId, std::max(1, run.position - 1));
+            break;
+        case Action::Down:
+            (void)runqueue::move(*writer.value(), run.runId, run.position + 1);
+            break;
+        case Action::Pause:
+            (void)runqueue::setPaused(*writer.value(), run.runId, true);
+            break;
+        case Action::Resume:
+            (void)runqueue::setPaused(*writer.value(), run.runId, false);
+            break;
+        case Action::Cancel:
+            (void)runqueue::cancel(*writer.value(), run.runId);
+            break;
         }
     }));
 }

@@ -29,25 +29,15 @@ namespace {
 constexpr int kChartColumns = 2;
 constexpr int kInitialPaneWidth = 600;      // logs and charts start side by side, half and half
 constexpr int kMinimumChartPaneWidth = 360; // one chart stays readable however the splitter is dragged
-}
+} // namespace
 
 RunPage::RunPage(const QString &databasePath, const QString &runId, const QString &runDir, QWidget *parent)
-    : QWidget(parent),
-      m_runId(runId),
-      m_follower(new RunFollower(databasePath, runId, runDir, this)),
-      m_title(new QLabel(this)),
-      m_status(new QLabel(this)),
-      m_failure(new QLabel(this)),
-      m_metricsIncomplete(new QLabel(this)),
-      m_provenance(new QLabel(this)),
-      m_systemTags(new QLabel(this)),
-      m_artifacts(new QFileSystemModel(this)),
-      m_cancel(new QPushButton(tr("Cancel run"), this)),
-      m_rankFilter(new QComboBox(this)),
-      m_follow(new QCheckBox(tr("Follow"), this)),
-      m_search(new QLineEdit(this)),
-      m_log(new QPlainTextEdit(this)),
-      m_charts(new QGridLayout)
+    : QWidget(parent), m_runId(runId), m_follower(new RunFollower(databasePath, runId, runDir, this)),
+      m_title(new QLabel(this)), m_status(new QLabel(this)), m_failure(new QLabel(this)),
+      m_metricsIncomplete(new QLabel(this)), m_provenance(new QLabel(this)), m_systemTags(new QLabel(this)),
+      m_artifacts(new QFileSystemModel(this)), m_cancel(new QPushButton(tr("Cancel run"), this)),
+      m_rankFilter(new QComboBox(this)), m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)),
+      m_log(new QPlainTextEdit(this)), m_charts(new QGridLayout)
 {
     setObjectName(QStringLiteral("runPage:") + runId);
     m_title->setTextFormat(Qt::RichText);
@@ -56,12 +46,14 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     m_failure->setObjectName(QStringLiteral("runFailure"));
     m_failure->setWordWrap(true);
     m_failure->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_failure->setStyleSheet(QStringLiteral("QLabel { background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; padding: 6px; }"));
+    m_failure->setStyleSheet(
+        QStringLiteral("QLabel { background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0; padding: 6px; }"));
     m_failure->hide();
     m_metricsIncomplete->setObjectName(QStringLiteral("runMetricsIncomplete"));
     m_metricsIncomplete->setWordWrap(true);
     m_metricsIncomplete->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_metricsIncomplete->setStyleSheet(QStringLiteral("QLabel { background: #fff4e5; color: #7a4b00; border: 1px solid #f3d19e; padding: 6px; }"));
+    m_metricsIncomplete->setStyleSheet(
+        QStringLiteral("QLabel { background: #fff4e5; color: #7a4b00; border: 1px solid #f3d19e; padding: 6px; }"));
     m_metricsIncomplete->hide();
     m_cancel->setEnabled(false);
     connect(m_cancel, &QPushButton::clicked, this, [this] { emit cancelRequested(m_runId); });
@@ -106,8 +98,11 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     artifactsView->setModel(m_artifacts);
     artifactsView->setRootIndex(m_artifacts->setRootPath(artifactsDir));
     artifactsView->setColumnWidth(0, 320);
-    auto artifactsHint = new QLabel(tr("Files the run saves under <tt>%1</tt> appear here; <tt>mlflow.log_artifact()</tt> copies "
-                                       "them there.").arg(artifactsDir.toHtmlEscaped()), this);
+    auto artifactsHint =
+        new QLabel(tr("Files the run saves under <tt>%1</tt> appear here; <tt>mlflow.log_artifact()</tt> copies "
+                      "them there.")
+                       .arg(artifactsDir.toHtmlEscaped()),
+                   this);
     artifactsHint->setWordWrap(true);
     artifactsHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
     auto artifactsTab = new QWidget(this);
@@ -190,14 +185,16 @@ void RunPage::showRun(const RunRecord &run)
     if (duration)
         status += QStringLiteral(" · ") + formatDuration(*duration);
     m_status->setText(status);
-    m_status->setStyleSheet(QStringLiteral("QLabel { color: %1; font-weight: bold; }").arg(RunTableModel::statusColor(run.status).name()));
+    m_status->setStyleSheet(
+        QStringLiteral("QLabel { color: %1; font-weight: bold; }").arg(RunTableModel::statusColor(run.status).name()));
     m_cancel->setEnabled(!isTerminal(run.status));
 
     const QJsonObject failure = summary.value(QStringLiteral("first_failure")).toObject();
     if (!failure.isEmpty()) {
         m_failure->setText(tr("First failure: rank %1 — %2\n%3")
                                .arg(failure.value(QStringLiteral("rank")).toInt())
-                               .arg(failure.value(QStringLiteral("cause")).toString(), failure.value(QStringLiteral("message")).toString()));
+                               .arg(failure.value(QStringLiteral("cause")).toString(),
+                                    failure.value(QStringLiteral("message")).toString()));
         m_failure->show();
     } else if (run.status == RunStatus::Lost) {
         m_failure->setText(tr("Lost: %1").arg(summary.value(QStringLiteral("lost_because")).toString()));
@@ -206,9 +203,10 @@ void RunPage::showRun(const RunRecord &run)
         m_failure->hide();
     }
     if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty()) {
-        m_metricsIncomplete->setText(tr("Warning — %1. `trainyard repair %2` stores the rest once the store can be written again; "
-                                        "any Trainyard that starts does it too.")
-                                         .arg(incomplete, run.id));
+        m_metricsIncomplete->setText(
+            tr("Warning — %1. `trainyard repair %2` stores the rest once the store can be written again; "
+               "any Trainyard that starts does it too.")
+                .arg(incomplete, run.id));
         m_metricsIncomplete->show();
     } else {
         m_metricsIncomplete->hide();

@@ -58,7 +58,7 @@ private:
     QLabel *m_failure;
     QLabel *m_metricsIncomplete;
     QLabel *m_provenance;
-    QLabel *m_systemTags; // the MLflow client's mlflow.* tags, apart from the run's own
+    QLabel *m_systemTags;          // the MLflow client's mlflow.* tags, apart from the run's own
     QFileSystemModel *m_artifacts; // <run>/artifacts, read by the model's own thread
     QPushButton *m_cancel;
     QComboBox *m_rankFilter;

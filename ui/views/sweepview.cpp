@@ -27,8 +27,8 @@ class SweepTableModel : public QAbstractTableModel {
 public:
     using QAbstractTableModel::QAbstractTableModel;
 
-    void setContent(QStringList headers, const QStringList &params, const QList<RunRecord> &runs, const QString &bestRunId,
-                    const std::function<double(const RunRecord &)> &valueOf)
+    void setContent(QStringList headers, const QStringList &params, const QList<RunRecord> &runs,
+                    const QString &bestRunId, const std::function<double(const RunRecord &)> &valueOf)
     {
         beginResetModel();
         m_headers = std::move(headers);
@@ -47,7 +47,10 @@ public:
     }
 
     int rowCount(const QModelIndex &parent = {}) const override { return parent.isValid() ? 0 : int(m_rows.size()); }
-    int columnCount(const QModelIndex &parent = {}) const override { return parent.isValid() ? 0 : int(m_headers.size()); }
+    int columnCount(const QModelIndex &parent = {}) const override
+    {
+        return parent.isValid() ? 0 : int(m_headers.size());
+    }
     QVariant data(const QModelIndex &index, int role) const override
     {
         if (!index.isValid() || index.row() >= m_rows.size() || index.column() >= m_rows[index.row()].cells.size())
@@ -80,7 +83,8 @@ private:
 
 SweepView::SweepView(QWidget *parent)
     : QWidget(parent), m_sweeps(new QComboBox(this)), m_keys(new QComboBox(this)), m_statistics(new QComboBox(this)),
-      m_direction(new QComboBox(this)), m_summary(new QLabel(this)), m_model(new SweepTableModel(this)), m_table(new QTableView(this))
+      m_direction(new QComboBox(this)), m_summary(new QLabel(this)), m_model(new SweepTableModel(this)),
+      m_table(new QTableView(this))
 {
     setObjectName(QStringLiteral("sweepView"));
     m_statistics->addItems({QStringLiteral("min"), QStringLiteral("last"), QStringLiteral("max")});
@@ -101,7 +105,8 @@ SweepView::SweepView(QWidget *parent)
     layout->addLayout(bar);
     layout->addWidget(m_summary);
     layout->addWidget(m_table);
-    connect(m_sweeps, &QComboBox::activated, this, [this](int index) { setSweep(m_sweeps->itemData(index).toString()); });
+    connect(m_sweeps, &QComboBox::activated, this,
+            [this](int index) { setSweep(m_sweeps->itemData(index).toString()); });
     const auto metricChanged = [this] {
         setMetric(m_keys->currentText(), m_statistics->currentText(), m_direction->currentData().toBool());
     };
@@ -176,7 +181,8 @@ void SweepView::setMetric(const QString &key, const QString &statistic, bool low
 
 void SweepView::rebuild()
 {
-    if (window()->isVisible() && !isVisible()) { // a hidden tab is rebuilt when shown: an unseen live sweep costs nothing
+    if (window()->isVisible()
+        && !isVisible()) { // a hidden tab is rebuilt when shown: an unseen live sweep costs nothing
         m_stale = true;
         return;
     }
@@ -249,9 +255,11 @@ void SweepView::rebuild()
     headers += params;
     headers << QStringLiteral("%1 (%2)").arg(m_key, m_statistic);
     m_model->setContent(std::move(headers), params, runs, m_bestRunId, valueOf);
-    m_summary->setText(runs.isEmpty() ? tr("No sweeps in this workspace yet: queue one with trainyard sweep or the compose panel.")
-                                      : tr("%1 runs; best (★): %2").arg(runs.size()).arg(m_bestRunId.isEmpty() ? tr("none finished yet")
-                                                                                                             : m_bestRunId));
+    m_summary->setText(runs.isEmpty()
+                           ? tr("No sweeps in this workspace yet: queue one with trainyard sweep or the compose panel.")
+                           : tr("%1 runs; best (★): %2")
+                                 .arg(runs.size())
+                                 .arg(m_bestRunId.isEmpty() ? tr("none finished yet") : m_bestRunId));
 }
 
 } // namespace trainyard

@@ -40,8 +40,10 @@ struct Outcome {
     QColor color;
 };
 const Outcome kOutcomes[] = {
-    {"succeeded", "succeeded", QColor(0x2e, 0x7d, 0x32)}, {"failed", "failed", QColor(0xc6, 0x28, 0x28)},
-    {"canceled", "canceled", QColor(0x75, 0x75, 0x75)},   {"lost", "lost", QColor(0x6a, 0x1b, 0x9a)},
+    {"succeeded", "succeeded", QColor(0x2e, 0x7d, 0x32)},
+    {"failed", "failed", QColor(0xc6, 0x28, 0x28)},
+    {"canceled", "canceled", QColor(0x75, 0x75, 0x75)},
+    {"lost", "lost", QColor(0x6a, 0x1b, 0x9a)},
     {"unfinished", "queued or running", QColor(0x15, 0x65, 0xc0)},
 };
 
@@ -82,10 +84,12 @@ void clearChart(QChart *chart)
 
 ThroughputView::ThroughputView(const QString &workspaceRoot, QWidget *parent)
     : QWidget(parent), m_workspaceRoot(workspaceRoot), m_since(new QDateEdit(this)), m_until(new QDateEdit(this)),
-      m_grouping(new QComboBox(this)), m_summary(new QLabel(this)), m_outcomes(makeChartView(tr("Runs launched per day, by outcome"), this)),
+      m_grouping(new QComboBox(this)), m_summary(new QLabel(this)),
+      m_outcomes(makeChartView(tr("Runs launched per day, by outcome"), this)),
       m_gpuHours(makeChartView(tr("GPU-hours by group"), this)), m_causes(makeChartView(tr("Failure causes"), this)),
-      m_trends(makeChartView(tr("Queue wait and time to first step (p90 and median, seconds)"), this)), m_charts(new QWidget(this)),
-      m_model(new ReportModel(this)), m_table(new QTableView(this)), m_runsTitle(new QLabel(this)), m_runs(new QListWidget(this))
+      m_trends(makeChartView(tr("Queue wait and time to first step (p90 and median, seconds)"), this)),
+      m_charts(new QWidget(this)), m_model(new ReportModel(this)), m_table(new QTableView(this)),
+      m_runsTitle(new QLabel(this)), m_runs(new QListWidget(this))
 {
     setObjectName(QStringLiteral("throughputView"));
     const QDate today = QDateTime::currentDateTimeUtc().date();
@@ -95,7 +99,8 @@ ThroughputView::ThroughputView(const QString &workspaceRoot, QWidget *parent)
     }
     m_since->setDate(today.addDays(-27));
     m_until->setDate(today);
-    for (ReportGrouping grouping : {ReportGrouping::Project, ReportGrouping::User, ReportGrouping::Tag, ReportGrouping::Backend, ReportGrouping::Host})
+    for (ReportGrouping grouping : {ReportGrouping::Project, ReportGrouping::User, ReportGrouping::Tag,
+                                    ReportGrouping::Backend, ReportGrouping::Host})
         m_grouping->addItem(groupingName(grouping), int(grouping));
     m_summary->setObjectName(QStringLiteral("throughputSummary"));
     m_summary->setWordWrap(true);
@@ -153,19 +158,21 @@ ThroughputView::ThroughputView(const QString &workspaceRoot, QWidget *parent)
     connect(m_until, &QDateEdit::dateChanged, this, &ThroughputView::refresh);
     connect(m_grouping, &QComboBox::currentIndexChanged, this, &ThroughputView::refresh);
     connect(csvButton, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export the report as CSV"), QStringLiteral("throughput.csv"), tr("CSV (*.csv)"));
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export the report as CSV"),
+                                                          QStringLiteral("throughput.csv"), tr("CSV (*.csv)"));
         if (!path.isEmpty())
             exportCsv(path);
     });
     connect(pngButton, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export the charts as PNG"), QStringLiteral("throughput.png"), tr("PNG (*.png)"));
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export the charts as PNG"),
+                                                          QStringLiteral("throughput.png"), tr("PNG (*.png)"));
         if (!path.isEmpty())
             exportPng(path);
     });
-    connect(m_table, &QTableView::clicked, this, [this](const QModelIndex &index) {
-        showRunsBehind({}, {}, m_model->groupAt(index.row()));
-    });
-    connect(m_runs, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem *item) { emit openRunRequested(item->text()); });
+    connect(m_table, &QTableView::clicked, this,
+            [this](const QModelIndex &index) { showRunsBehind({}, {}, m_model->groupAt(index.row())); });
+    connect(m_runs, &QListWidget::itemDoubleClicked, this,
+            [this](QListWidgetItem *item) { emit openRunRequested(item->text()); });
     refresh();
 }
 
@@ -235,16 +242,22 @@ void ThroughputView::showReport(const ThroughputReport &report)
 {
     m_model->setReport(report);
     const ReportFigures &total = report.total;
-    m_summary->setText(tr("%1 runs launched, %2 succeeded, %3 failed, %4 canceled; success rate %5; %6 GPU-hours; queue wait median %7, "
-                          "p90 %8; time to first step median %9; %10 restarts; GPU utilisation %11.")
-                           .arg(total.launched).arg(total.succeeded).arg(total.failed).arg(total.canceled)
-                           .arg(total.successRate() ? QString::number(*total.successRate() * 100, 'f', 1) + QLatin1Char('%') : QStringLiteral("—"))
-                           .arg(QString::number(total.gpuHours, 'f', 1))
-                           .arg(formatDurationSeconds(total.queueWait.medianS), formatDurationSeconds(total.queueWait.p90S),
-                                formatDurationSeconds(total.timeToFirstStep.medianS))
-                           .arg(total.restarts)
-                           .arg(total.gpuUtilizationPercent ? QString::number(*total.gpuUtilizationPercent, 'f', 1) + QLatin1Char('%')
-                                                            : tr("not recorded (no GPU telemetry)")));
+    m_summary->setText(
+        tr("%1 runs launched, %2 succeeded, %3 failed, %4 canceled; success rate %5; %6 GPU-hours; queue wait median "
+           "%7, "
+           "p90 %8; time to first step median %9; %10 restarts; GPU utilisation %11.")
+            .arg(total.launched)
+            .arg(total.succeeded)
+            .arg(total.failed)
+            .arg(total.canceled)
+            .arg(total.successRate() ? QString::number(*total.successRate() * 100, 'f', 1) + QLatin1Char('%')
+                                     : QStringLiteral("—"))
+            .arg(QString::number(total.gpuHours, 'f', 1))
+            .arg(formatDurationSeconds(total.queueWait.medianS), formatDurationSeconds(total.queueWait.p90S),
+                 formatDurationSeconds(total.timeToFirstStep.medianS))
+            .arg(total.restarts)
+            .arg(total.gpuUtilizationPercent ? QString::number(*total.gpuUtilizationPercent, 'f', 1) + QLatin1Char('%')
+                                             : tr("not recorded (no GPU telemetry)")));
 
     // Outcomes per day: one stacked bar a day; a click lists that day's runs of that outcome.
     QChart *outcomes = m_outcomes->chart();
@@ -273,7 +286,7 @@ void ThroughputView::showReport(const ThroughputReport &report)
     outcomes->addSeries(stacked);
     auto dayAxis = new QBarCategoryAxis;
     dayAxis->append(days);
-    dayAxis->setLabelsAngle(-90); // a month of days fits only upright
+    dayAxis->setLabelsAngle(-90);      // a month of days fits only upright
     dayAxis->setTruncateLabels(false); // QtCharts otherwise cuts an upright label to its width: "…"
     auto countAxis = new QValueAxis;
     countAxis->setRange(0, double(std::max<std::int64_t>(tallest, 1)));
@@ -356,7 +369,8 @@ void ThroughputView::showReport(const ThroughputReport &report)
     const QList<Trend> trendLines = {
         {tr("queue wait p90"), [](const ReportFigures &f) { return f.queueWait.p90S; }, QColor(0xef, 0x6c, 0x00)},
         {tr("queue wait median"), [](const ReportFigures &f) { return f.queueWait.medianS; }, QColor(0xff, 0xb7, 0x4d)},
-        {tr("time to first step median"), [](const ReportFigures &f) { return f.timeToFirstStep.medianS; }, QColor(0x00, 0x83, 0x8f)},
+        {tr("time to first step median"), [](const ReportFigures &f) { return f.timeToFirstStep.medianS; },
+         QColor(0x00, 0x83, 0x8f)},
     };
     auto trendDays = new QValueAxis;
     auto trendSeconds = new QValueAxis;
@@ -379,7 +393,10 @@ void ThroughputView::showReport(const ThroughputReport &report)
         line->attachAxis(trendDays);
         line->attachAxis(trendSeconds);
     }
-    trendDays->setRange(0, std::max<double>(1, report.days.isEmpty() ? 1 : double(report.days.first().start.daysTo(report.days.last().start))));
+    trendDays->setRange(
+        0,
+        std::max<double>(
+            1, report.days.isEmpty() ? 1 : double(report.days.first().start.daysTo(report.days.last().start))));
     trendSeconds->setRange(0, highest * 1.05);
 }
 
@@ -428,9 +445,6 @@ bool ThroughputView::exportCsv(const QString &path) const
     return file.write(content) == content.size();
 }
 
-bool ThroughputView::exportPng(const QString &path)
-{
-    return m_charts->grab().save(path, "PNG");
-}
+bool ThroughputView::exportPng(const QString &path) { return m_charts->grab().save(path, "PNG"); }
 
 } // namespace trainyard
