@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git dpkg-dev file
-  # the fuzz preset: clang with libFuzzer, ASan and UBSan runtimes
-  clang libclang-rt-14-dev
+  # the fuzz preset: clang with libFuzzer, ASan and UBSan runtimes; the format check (tests/check_format.sh)
+  clang libclang-rt-14-dev clang-format
   # Qt 6.4: Core, Gui, Widgets, Sql, Test, Concurrent (qt6-base-dev), Charts, platform plugins
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libqt6opengl6-dev qt6-qpa-plugins libqt6sql6-sqlite libgl-dev libxkbcommon-dev
   # storage, HTTP, JSON, YAML
