@@ -20,25 +20,6 @@ Result<void> writeFileAtomically(const QString &path, const QByteArray &content)
     return {};
 }
 
-Result<void> writeFileReplacing(const QString &path, const QByteArray &content)
-{
-    const QString temporary = path + QStringLiteral(".partial");
-    QFile file(temporary);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(content) != content.size()
-        || !file.flush()) {
-        const QString error = file.errorString();
-        file.remove();
-        return fail(QStringLiteral("cannot write %1: %2").arg(path, error));
-    }
-    file.close();
-    if (::rename(QFile::encodeName(temporary).constData(), QFile::encodeName(path).constData()) != 0) {
-        const QString error = QString::fromLocal8Bit(std::strerror(errno));
-        QFile::remove(temporary);
-        return fail(QStringLiteral("cannot write %1: %2").arg(path, error));
-    }
-    return {};
-}
-
 Result<void> syncFileSystem(const QString &path)
 {
     const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);

@@ -397,9 +397,9 @@ void LocalRunner::signalRun(int signal)
         ::kill(target, signal);
 }
 
-void LocalRunner::trackEscapedProcesses()
+std::vector<ProcessEntry> LocalRunner::trackEscapedProcesses()
 {
-    const std::vector<ProcessEntry> table = readProcessTable();
+    std::vector<ProcessEntry> table = readProcessTable();
     const pid_t self = ::getpid();
     const pid_t watchdog = m_guard ? m_guard->watchdogPid() : 0;
     QSet<pid_t> rankPids;
@@ -459,13 +459,13 @@ void LocalRunner::trackEscapedProcesses()
     m_escaped = live;
     if (m_finished && m_escaped.isEmpty() && ranksAlive() == 0)
         m_escapeTimer.stop();
+    return table;
 }
 
 void LocalRunner::killLeftovers()
 {
-    trackEscapedProcesses();
     int killed = 0;
-    for (const ProcessEntry &entry : readProcessTable()) {
+    for (const ProcessEntry &entry : trackEscapedProcesses()) {
         // By pid, from what /proc lists now: once a group has emptied its number may be reused.
         if (entry.isLive()
             && ((m_processGroup > 1 && entry.group == m_processGroup) || m_escaped.contains(entry.pid))) {

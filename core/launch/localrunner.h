@@ -2,6 +2,7 @@
 #pragma once
 
 #include "launch/backend.h"
+#include "launch/processtable.h"
 #include "launch/processtreeguard.h"
 
 #include <QByteArray>
@@ -61,7 +62,8 @@ private:
     void signalRun(int signal);
     // Finds the ranks' descendants outside the rank group (setsid, setpgid) and orphans of the run adopted by this
     // process (a subreaper), registers them with the watchdog, and reaps the adopted ones that exited.
-    void trackEscapedProcesses();
+    // Returns the process table it read, for a caller that acts on it right after.
+    std::vector<ProcessEntry> trackEscapedProcesses();
     // After the last rank of an attempt exited: SIGKILL to what its ranks left behind.
     void killLeftovers();
     void beginTeardown();
