@@ -6,6 +6,9 @@
 #endif
 
 #include "atomicfile.h"
+#include "launch/speclaunch.h"
+#include "queue/queuewatcher.h"
+#include "runfolder/runfolder.h"
 
 #include "launch/launchhost.h"
 #include "launch/supervisorrecord.h"
@@ -102,6 +105,7 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
       m_pages(new QStackedWidget(this)), m_runsView(new QTableView(m_pages)), m_emptyState(new QLabel(m_pages)),
       m_queueModel(new QueueModel(this)), m_queueView(new QueueView(workspace.root(), m_queueModel, this)),
       m_sweepView(new SweepView(this)), m_watcher(new RunListWatcher(workspace.database().path(), this)),
+      m_queueWatcher(new QueueWatcher(workspace.database().path(), this)),
       m_launchHost(new LaunchHost(workspace, this)), m_serveSwitch(new MlflowServeSwitch(workspace, this)),
       m_importMenu(new HistoryImportMenu(workspace, this))
 {
@@ -247,7 +251,7 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     connect(
         m_importMenu, &HistoryImportMenu::imported, this, [this](const QString &summary, const QStringList &problems) {
             statusBar()->showMessage(summary, 10000);
-            m_watcher->refresh();
+            refreshFromStore();
             if (!problems.isEmpty())
                 showWarning(this, tr("Import"), summary + QStringLiteral("\n\n") + problems.join(QLatin1Char('\n')));
         });
@@ -278,7 +282,7 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
             [this](const QModelIndex &index) { openRunPage(index.data(RunTableModel::RunIdRole).toString()); });
     connect(m_launchHost, &LaunchHost::launched, this, [this](const QString &runId) {
         statusBar()->showMessage(tr("Launched run %1").arg(runId), 5000);
-        m_watcher->refresh();
+        refreshFromStore();
         openRunPage(runId);
     });
     connect(m_launchHost, &LaunchHost::launchFailed, this,
@@ -296,8 +300,10 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         if (!m_watcher->hasRuns())
             m_emptyState->setText(loadingText(runsFound));
     });
-    connect(m_watcher, &RunListWatcher::queueChanged, m_queueModel, &QueueModel::setQueue);
-    connect(m_queueView, &QueueView::changed, m_watcher, &RunListWatcher::refresh);
+    connect(m_queueWatcher, &QueueWatcher::queueChanged, m_queueModel, &QueueModel::setQueue);
+    connect(m_queueView, &QueueView::changed, this, &MainWindow::refreshFromStore);
+    connect(m_queueWatcher, &QueueWatcher::readFailed, this,
+            [this](const QString &message) { statusBar()->showMessage(tr("Cannot read the queue: %1").arg(message)); });
     connect(m_watcher, &RunListWatcher::readFailed, this,
             [this](const QString &message) { statusBar()->showMessage(tr("Cannot read runs: %1").arg(message)); });
     connect(m_runsModel, &QAbstractItemModel::rowsInserted, this, &MainWindow::showRunsOrEmptyState);
@@ -308,6 +314,13 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     showRunsOrEmptyState();
     // Started only now that everything listens: each change is delivered once, the first one complete.
     m_watcher->start();
+    m_queueWatcher->start();
+}
+
+void MainWindow::refreshFromStore()
+{
+    m_watcher->refresh();
+    m_queueWatcher->refresh();
 }
 
 void MainWindow::applyRuns(const RunListChange &change)
@@ -457,7 +470,7 @@ ComposePanel *MainWindow::openCompose()
         m_compose = new ComposePanel(m_workspaceRoot, m_tabs);
         connect(m_compose, &ComposePanel::launchRequested, this, [this](const RunSpec &spec, const QByteArray &yaml) {
             if (spec.sweep.isEmpty()) {
-                m_launchHost->launch(spec.toLocalLaunch());
+                m_launchHost->launch(localLaunchFor(spec));
                 return;
             }
             // A sweep is queued off the UI thread, through its own writer.
@@ -465,7 +478,7 @@ ComposePanel *MainWindow::openCompose()
             auto watcher = new QFutureWatcher<QString>(this);
             connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher] {
                 statusBar()->showMessage(watcher->result(), 10000);
-                m_watcher->refresh();
+                refreshFromStore();
                 watcher->deleteLater();
             });
             watcher->setFuture(QtConcurrent::run([root, spec, yaml]() -> QString {
@@ -493,7 +506,8 @@ ComposePanel *MainWindow::openCompose()
 void MainWindow::cloneWithChanges(const QString &runId)
 {
     // The parent's spec.yaml is read off the UI thread.
-    const QString path = m_workspaceRoot + QStringLiteral("/runs/") + runId + QStringLiteral("/spec.yaml");
+    const QString path =
+        m_workspaceRoot + QStringLiteral("/runs/") + runId + QLatin1Char('/') + QLatin1String(kSpecFileName);
     auto watcher = new QFutureWatcher<QByteArray>(this);
     connect(watcher, &QFutureWatcher<QByteArray>::finished, this, [this, watcher, runId] {
         const QByteArray yaml = watcher->result();

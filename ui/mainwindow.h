@@ -29,6 +29,7 @@ class LaunchHost;
 class MlflowServeSwitch;
 class HistoryImportMenu;
 class RunFilterProxy;
+class QueueWatcher;
 class RunListWatcher;
 class RunPage;
 class RunTableModel;
@@ -83,6 +84,8 @@ protected:
 
 private:
     void showRunsOrEmptyState();
+    // Asks both watchers for a fresh read now (after this process wrote runs or changed the queue).
+    void refreshFromStore();
     void applyRuns(const RunListChange &change);
     QList<RunRecord> runsById(const QStringList &ids) const; // in the order given; unknown ids left out
     void restoreLayout();
@@ -110,6 +113,7 @@ private:
     QueueView *m_queueView;
     SweepView *m_sweepView;
     RunListWatcher *m_watcher;
+    QueueWatcher *m_queueWatcher;
     LaunchHost *m_launchHost;
     MlflowServeSwitch *m_serveSwitch;
     HistoryImportMenu *m_importMenu;

@@ -1,6 +1,7 @@
 // trainyard launch: runs a command on N local ranks and supervises it to the end.
 #include "cli/subcommand.h"
 #include "cli/terminationsignals.h"
+#include "launch/speclaunch.h"
 
 #include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
@@ -149,7 +150,7 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
                                "with `trainyard sweep --list %1`, or remove 'sweep' to launch the base run.")
                     .arg(positional.first())
                     .arg(spec->sweep.runCount()));
-        launch = spec->toLocalLaunch();
+        launch = localLaunchFor(*spec);
         backendName = spec->backend;
     } else {
         launch.request.command = positional;

@@ -4,7 +4,7 @@
 
 #include "ingest/tensorboardingester.h"
 
-#include "launch/rankenvironment.h"
+#include "runfolder/runfolder.h"
 #include "store/database.h"
 #include "store/ingestprogress.h"
 #include "store/metricchunk.h"
@@ -213,7 +213,7 @@ QStringList MetricIngester::currentFiles(bool &metricsMode) const
     const QDir dir(m_runDir);
     // System metrics are always read; they do not decide between metrics files and stdout.
     const QStringList system = dir.entryList({QLatin1String(kSystemMetricsFileName)}, QDir::Files);
-    QStringList metrics = dir.entryList({QStringLiteral("metrics.rank*.jsonl")}, QDir::Files, QDir::Name);
+    QStringList metrics = dir.entryList({QLatin1String(kMetricsFilePattern)}, QDir::Files, QDir::Name);
     if (!metrics.isEmpty() || metricsMode) {
         metricsMode = true;
         return metrics + system;

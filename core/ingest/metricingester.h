@@ -19,9 +19,6 @@
 
 namespace trainyard {
 
-// The run's system metrics (CPU, memory, GPU telemetry), written by the supervisor, read like a metrics file.
-inline constexpr const char *kSystemMetricsFileName = "system.jsonl";
-
 class Database;
 class StoreWriter;
 

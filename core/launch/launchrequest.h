@@ -1,24 +1,14 @@
 // What a backend needs to start the ranks of one run on one node.
 #pragma once
 
+#include "spec/launchoptions.h"
+
 #include <QList>
 #include <QMap>
 #include <QString>
 #include <QStringList>
 
 namespace trainyard {
-
-// NCCL's and PyTorch's debugging switches, set on every rank when asked for.
-struct NcclDebugOptions {
-    QString level;               // NCCL_DEBUG: VERSION, WARN, INFO or TRACE; empty: not set
-    QString subsystems;          // NCCL_DEBUG_SUBSYS, e.g. INIT,COLL
-    int asyncErrorHandling = -1; // TORCH_NCCL_ASYNC_ERROR_HANDLING (0-3); -1: not set
-    int traceBufferSize = -1;    // TORCH_NCCL_TRACE_BUFFER_SIZE; -1: not set
-    bool p2pDisable = false;     // NCCL_P2P_DISABLE=1
-    bool ibDisable = false;      // NCCL_IB_DISABLE=1
-    QString socketIfname;        // NCCL_SOCKET_IFNAME
-    bool operator==(const NcclDebugOptions &) const = default;
-};
 
 struct LaunchRequest {
     QString runId;

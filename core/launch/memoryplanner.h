@@ -3,6 +3,7 @@
 #pragma once
 
 #include "result.h"
+#include "spec/launchoptions.h"
 
 #include <QJsonObject>
 #include <QString>
@@ -11,23 +12,6 @@
 #include <optional>
 
 namespace trainyard {
-
-enum class Precision { Fp32, Bf16Mixed, Fp16Mixed };
-enum class OptimizerKind { Adam, AdamW, SgdMomentum, Sgd };
-enum class ShardingStrategy { Ddp, Zero1, Zero2, Zero3, FsdpFullShard, FsdpShardGradOp, FsdpHybridShard };
-
-struct TransformerShape {
-    int layers = 0;
-    int hidden = 0;
-    int heads = 0;
-    int vocab = 0;
-    int seqLen = 0;
-    int microBatch = 0;
-
-    // Megatron's count: 12·L·h² + 13·L·h + (V + s)·h (attention and MLP weights and biases, layer norms,
-    // token and position embeddings).
-    double parameterCount() const;
-};
 
 struct PlanInput {
     std::optional<double> parameters;      // either this...
@@ -65,19 +49,6 @@ struct MemoryPlan {
 
 MemoryPlan planMemory(const PlanInput &input);
 
-QString strategyName(ShardingStrategy strategy);
-std::optional<ShardingStrategy> parseStrategy(const QString &text);
-std::optional<Precision> parsePrecision(const QString &text);
-std::optional<OptimizerKind> parseOptimizer(const QString &text);
-QString precisionName(Precision precision);
-QString optimizerName(OptimizerKind optimizer);
-// "80GiB", "80 GB", "81920MiB", "8e10" (bytes).
-std::optional<double> parseByteSize(const QString &text);
-// "1.5e9", "7.5B", "350M", "70000000".
-// The largest parameter count a plan takes (a quadrillion; the largest models are a thousandth of it): beyond it,
-// byte counts stop being exact numbers.
-inline constexpr double kMaxParameterCount = 1e15;
-std::optional<double> parseCount(const QString &text);
 QString formatBytes(double bytes);
 
 } // namespace trainyard

@@ -60,26 +60,6 @@ GitOutput git(const QString &folder, const QStringList &arguments)
 
 } // namespace
 
-QJsonObject GitProvenance::toJson() const
-{
-    return QJsonObject{{QStringLiteral("repository"), repositoryRoot},
-                       {QStringLiteral("commit"), commit},
-                       {QStringLiteral("branch"), branch},
-                       {QStringLiteral("dirty"), dirty}};
-}
-
-std::optional<GitProvenance> GitProvenance::fromJson(const QJsonObject &object)
-{
-    if (!object.contains(QStringLiteral("commit")))
-        return std::nullopt;
-    GitProvenance provenance;
-    provenance.repositoryRoot = object.value(QStringLiteral("repository")).toString();
-    provenance.commit = object.value(QStringLiteral("commit")).toString();
-    provenance.branch = object.value(QStringLiteral("branch")).toString();
-    provenance.dirty = object.value(QStringLiteral("dirty")).toBool();
-    return provenance;
-}
-
 Result<std::optional<GitProvenance>> captureGitProvenance(const QString &folder)
 {
     const GitOutput inside = git(folder, {QStringLiteral("rev-parse"), QStringLiteral("--is-inside-work-tree")});
@@ -106,31 +86,6 @@ Result<std::optional<GitProvenance>> captureGitProvenance(const QString &folder)
         provenance.diff = diff.out;
     }
     return std::optional<GitProvenance>(provenance);
-}
-
-Result<void> saveProvenance(const GitProvenance &provenance, const QString &runDir)
-{
-    if (auto written = writeFileAtomically(runDir + QStringLiteral("/provenance.json"),
-                                           QJsonDocument(provenance.toJson()).toJson());
-        !written)
-        return written;
-    if (provenance.dirty)
-        return writeFileAtomically(runDir + QStringLiteral("/git.diff"), provenance.diff.toUtf8());
-    return {};
-}
-
-std::optional<GitProvenance> loadProvenance(const QString &runDir)
-{
-    QFile file(runDir + QStringLiteral("/provenance.json"));
-    if (!file.open(QIODevice::ReadOnly))
-        return std::nullopt;
-    auto provenance = GitProvenance::fromJson(QJsonDocument::fromJson(file.readAll()).object());
-    if (provenance && provenance->dirty) {
-        QFile diff(runDir + QStringLiteral("/git.diff"));
-        if (diff.open(QIODevice::ReadOnly))
-            provenance->diff = QString::fromUtf8(diff.readAll());
-    }
-    return provenance;
 }
 
 } // namespace trainyard

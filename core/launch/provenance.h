@@ -3,6 +3,7 @@
 #pragma once
 
 #include "result.h"
+#include "runfolder/provenancefile.h"
 
 #include <QJsonObject>
 #include <QString>
@@ -11,27 +12,12 @@
 
 namespace trainyard {
 
-struct GitProvenance {
-    QString repositoryRoot;
-    QString commit;
-    QString branch; // "HEAD" when detached
-    bool dirty = false;
-    QString diff; // git diff HEAD (tracked files), empty when clean
-
-    QJsonObject toJson() const;
-    static std::optional<GitProvenance> fromJson(const QJsonObject &object);
-};
-
 // std::nullopt when folder is not inside a git work tree (or git is missing); an error when git fails there.
 Result<std::optional<GitProvenance>> captureGitProvenance(const QString &folder);
 
-// provenance.json (and git.diff when dirty) in the run folder.
 // Who and what a run is for, as the throughput review groups it: the OS user running Trainyard, and the
 // name of the git repository a folder is in (the folder's own name outside one).
 QString currentUserName();
 QString projectNameFor(const QString &folder);
-
-Result<void> saveProvenance(const GitProvenance &provenance, const QString &runDir);
-std::optional<GitProvenance> loadProvenance(const QString &runDir);
 
 } // namespace trainyard

@@ -3,7 +3,6 @@
 
 #include "launch/launchrequest.h"
 
-#include <QRegularExpression>
 #include <QStringList>
 
 namespace trainyard {
@@ -27,29 +26,6 @@ int globalRank(const LaunchRequest &request, int localRank)
 }
 
 int worldSize(const LaunchRequest &request) { return request.nnodes * request.nprocPerNode; }
-
-QString metricsFileName(int globalRank) { return QStringLiteral("metrics.rank%1.jsonl").arg(globalRank); }
-
-QString ncclDebugFileName(int globalRank, int attempt)
-{
-    return attempt == 0 ? QStringLiteral("nccl.rank%1.log").arg(globalRank)
-                        : QStringLiteral("nccl.rank%1.attempt%2.log").arg(globalRank).arg(attempt);
-}
-
-std::optional<RankLogName> parseRankLogFileName(const QString &name)
-{
-    static const QRegularExpression pattern(QStringLiteral("^(nccl\\.)?rank(\\d+)(?:\\.attempt(\\d+))?\\.log$"));
-    const auto match = pattern.match(name);
-    if (!match.hasMatch())
-        return std::nullopt;
-    return RankLogName{match.captured(2).toInt(), match.captured(3).toInt(), !match.captured(1).isEmpty()};
-}
-
-QString rankLogFileName(int globalRank, int attempt)
-{
-    return attempt == 0 ? QStringLiteral("rank%1.log").arg(globalRank)
-                        : QStringLiteral("rank%1.attempt%2.log").arg(globalRank).arg(attempt);
-}
 
 QProcessEnvironment rankEnvironment(const QProcessEnvironment &parent, const LaunchRequest &request,
                                     const RankPlacement &placement)

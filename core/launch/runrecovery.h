@@ -3,6 +3,7 @@
 #pragma once
 
 #include "result.h"
+#include "runfolder/runfolder.h"
 #include "store/runrecord.h"
 
 #include <QJsonObject>
@@ -13,11 +14,6 @@ namespace trainyard {
 class StoreWriter;
 class Workspace;
 struct RunRecord;
-
-// The file in a run folder that holds the run's end (status, detail, exit summary) until the store has recorded it:
-// a supervisor that cannot record the end (a database locked or a disk full for longer than it retries) leaves it
-// for the next Trainyard, so a run's final status is never lost.
-inline constexpr const char *kPendingOutcomeFileName = "outcome.json";
 
 // What catching up a run's ingestion found.
 struct IngestCatchUp {

@@ -2,6 +2,7 @@
 #include "launch/runsupervisor.h"
 
 #include "atomicfile.h"
+#include "runfolder/runfolder.h"
 
 #include "ingest/tensorboardingester.h"
 #include "launch/localrunner.h"
@@ -167,7 +168,8 @@ QStringList resolvedTensorboardFolders(const QString &runDir)
 {
     QStringList folders;
     try {
-        const YAML::Node spec = YAML::LoadFile(QFile::encodeName(runDir + QStringLiteral("/spec.yaml")).toStdString());
+        const YAML::Node spec =
+            YAML::LoadFile(QFile::encodeName(QDir(runDir).filePath(QLatin1String(kSpecFileName))).toStdString());
         if (const YAML::Node list = spec["tensorboard"]; list && list.IsSequence())
             for (const YAML::Node &folder : list)
                 folders << QString::fromStdString(folder.as<std::string>());
@@ -179,7 +181,7 @@ QStringList resolvedTensorboardFolders(const QString &runDir)
 
 Result<void> writeResolvedSpec(const QString &runDir, const LocalLaunch &launch)
 {
-    return writeFileAtomically(runDir + QStringLiteral("/spec.yaml"), resolvedSpecText(runDir, launch));
+    return writeFileAtomically(QDir(runDir).filePath(QLatin1String(kSpecFileName)), resolvedSpecText(runDir, launch));
 }
 
 QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch)

@@ -6,6 +6,8 @@
 #include "launch/launchrequest.h"
 #include "launch/slurmclient.h"
 #include "result.h"
+#include "spec/slurmsettings.h"
+#include "runfolder/runfolder.h"
 #include "store/runrecord.h"
 
 #include <QByteArray>
@@ -15,25 +17,6 @@
 #include <QStringList>
 
 namespace trainyard {
-
-// The job's resources and policy: a backend profile's defaults, overridden by a spec's `slurm:` section.
-struct SlurmJobSettings {
-    QString partition;
-    QString account;
-    int timeLimitMinutes = 0; // 0: the partition's default
-    int cpusPerTask = 0;      // per node (one agent task per node); 0: Slurm's default
-    int gpusPerNode = 0;
-    QStringList sbatchOptions; // extra `#SBATCH` options, e.g. --qos=high (see kSupportedSbatchOptions)
-};
-
-// The profile's job settings with a spec's `slurm:` values over them (its sbatch options appended).
-SlurmJobSettings mergeSlurmSettings(const SlurmJobSettings &profile, const SlurmJobSettings &spec);
-
-// The extra #SBATCH options Trainyard can pass through slurmrestd (which ignores #SBATCH lines in a script).
-QStringList supportedSbatchOptions();
-// Sets the job-description field an option like "--comment=text" or "--mem=64G" stands for; an option
-// outside the supported set, or a bad value, is an error naming it.
-Result<void> applySbatchOption(const QString &option, QJsonObject &job);
 
 struct SlurmSubmission {
     QByteArray script; // also written to the run folder as slurm-job.sh
@@ -57,11 +40,5 @@ QString describeSlurmEnd(const SlurmJobInfo &job);
 // The agent's description of the run (agent.json in the run folder) and back.
 QJsonObject launchRequestToJson(const LaunchRequest &request);
 Result<LaunchRequest> launchRequestFromJson(const QJsonObject &object, const QString &sourceName);
-
-inline constexpr const char *kAgentRequestFileName = "agent.json";
-inline constexpr const char *kSlurmScriptFileName = "slurm-job.sh";
-inline constexpr const char *kSlurmJobFileName = "slurm.json"; // profile, job id, submit time
-// agent.node<N>.json: the outcome of the ranks one agent ran (RunOutcome::toJson).
-QString agentOutcomeFileName(int nodeRank);
 
 } // namespace trainyard

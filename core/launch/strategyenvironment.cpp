@@ -3,6 +3,7 @@
 #include "launch/strategyenvironment.h"
 
 #include "atomicfile.h"
+#include "runfolder/runfolder.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -60,8 +61,6 @@ QString fsdpShardingStrategy(ShardingStrategy strategy)
 
 } // namespace
 
-QString deepSpeedConfigFileName() { return QStringLiteral("deepspeed.json"); }
-
 Result<void> applyStrategy(const StrategyChoice &choice, const QString &runDir, QMap<QString, QString> &env)
 {
     const auto boolean = [](bool value) { return value ? QStringLiteral("true") : QStringLiteral("false"); };
@@ -103,7 +102,7 @@ Result<void> applyStrategy(const StrategyChoice &choice, const QString &runDir, 
         {QStringLiteral("fp16"), QJsonObject{{QStringLiteral("enabled"), choice.precision == Precision::Fp16Mixed}}},
         {QStringLiteral("zero_optimization"), zero},
     };
-    const QString path = runDir + QLatin1Char('/') + deepSpeedConfigFileName();
+    const QString path = runDir + QLatin1Char('/') + QLatin1String(kDeepSpeedConfigFileName);
     if (auto written = writeFileAtomically(path, QJsonDocument(config).toJson(QJsonDocument::Indented)); !written)
         return written;
     setDefault(env, "ACCELERATE_USE_DEEPSPEED", QStringLiteral("true"));

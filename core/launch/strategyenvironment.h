@@ -10,17 +10,8 @@
 
 namespace trainyard {
 
-struct StrategyChoice {
-    ShardingStrategy strategy = ShardingStrategy::Ddp;
-    Precision precision = Precision::Bf16Mixed;
-    bool offloadOptimizer = false;
-    bool offloadParameters = false;
-};
-
 // Adds the strategy's variables to env (TRAINYARD_STRATEGY always) and, for ZeRO stages, writes
 // <runDir>/deepspeed.json. Variables the user set already are left as they are.
 Result<void> applyStrategy(const StrategyChoice &choice, const QString &runDir, QMap<QString, QString> &env);
-
-QString deepSpeedConfigFileName();
 
 } // namespace trainyard

@@ -3,6 +3,7 @@
 
 #include "atomicfile.h"
 #include "launch/processtable.h"
+#include "runfolder/runfolder.h"
 
 #include <QDir>
 #include <QFile>
@@ -21,8 +22,6 @@
 namespace trainyard {
 
 namespace {
-
-constexpr auto kFileName = "/supervisor.json";
 
 qint64 processStartTicks(pid_t pid)
 {
@@ -47,7 +46,7 @@ SupervisorRecord SupervisorRecord::forThisProcess()
 
 Result<SupervisorRecord> SupervisorRecord::read(const QString &runDir)
 {
-    QFile file(runDir + QLatin1String(kFileName));
+    QFile file(runDir + QLatin1Char('/') + QLatin1String(kSupervisorRecordFileName));
     if (!file.open(QIODevice::ReadOnly))
         return fail(QStringLiteral("cannot read %1: %2").arg(file.fileName(), file.errorString()));
     QJsonParseError error;
@@ -68,7 +67,8 @@ Result<void> SupervisorRecord::write(const QString &runDir) const
                              {QStringLiteral("start_ticks"), startTicks},
                              {QStringLiteral("host"), host},
                              {QStringLiteral("process_group"), qint64(processGroup)}};
-    return writeFileAtomically(runDir + QLatin1String(kFileName), QJsonDocument(object).toJson());
+    return writeFileAtomically(runDir + QLatin1Char('/') + QLatin1String(kSupervisorRecordFileName),
+                               QJsonDocument(object).toJson());
 }
 
 bool SupervisorRecord::isAlive() const

@@ -3,8 +3,10 @@
 #include "queue/queuescheduler.h"
 
 #include "launch/runsupervisor.h"
+#include "launch/speclaunch.h"
 #include "launch/supervisorrecord.h"
 #include "queue/runqueue.h"
+#include "runfolder/runfolder.h"
 #include "spec/runspec.h"
 #include "store/sqlite.h"
 #include "store/storewriter.h"
@@ -118,10 +120,10 @@ void QueueScheduler::startRun(const QString &runId, const QList<int> &gpus)
         (void)m_writer.recordStatus(runId, RunStatus::Failed, QDateTime::currentDateTimeUtc(), message).get();
         emit runFailedToStart(runId, message);
     };
-    auto spec = loadRunSpec(QDir(runDir).filePath(QStringLiteral("spec.yaml")));
+    auto spec = loadRunSpec(QDir(runDir).filePath(QLatin1String(kSpecFileName)));
     if (!spec)
         return failStart(spec.error());
-    LocalLaunch launch = spec->toLocalLaunch();
+    LocalLaunch launch = localLaunchFor(*spec);
     launch.existingRunId = runId;
     launch.request.gpus = gpus; // the GPUs it was given, whatever indices the spec listed
     if (!gpus.isEmpty())

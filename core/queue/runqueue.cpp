@@ -3,6 +3,8 @@
 #include "queue/runqueue.h"
 
 #include "atomicfile.h"
+#include "launch/speclaunch.h"
+#include "runfolder/runfolder.h"
 #include "store/sqlite.h"
 #include "store/storewriter.h"
 #include "store/workspace.h"
@@ -100,7 +102,7 @@ Result<QStringList> enqueueMany(const Workspace &workspace, StoreWriter &writer,
         }
         written << row.id;
         // Written in place: no run refers to the folder until the transaction below commits.
-        QFile spec(runDir + QStringLiteral("/spec.yaml"));
+        QFile spec(QDir(runDir).filePath(QLatin1String(kSpecFileName)));
         const QByteArray text = resolvedSpecText(runDir, launch);
         if (!spec.open(QIODevice::WriteOnly) || spec.write(text) != text.size() || !spec.flush()) {
             const QString error = QStringLiteral("cannot write %1: %2").arg(spec.fileName(), spec.errorString());
@@ -191,7 +193,7 @@ Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer
     if (!sweepId)
         return fail(sweepId.error());
     queued.sweepId = sweepId.value();
-    const LocalLaunch base = spec.toLocalLaunch();
+    const LocalLaunch base = localLaunchFor(spec);
     // NAME-01, NAME-02, ...: at least two digits, more when the sweep needs them, so that names sort in order.
     const int width = std::max(2, int(QString::number(points->size()).size()));
     QList<LocalLaunch> children;

@@ -3,6 +3,7 @@
 #include "spec/runspec.h"
 
 #include "controlcharacters.h"
+#include "runfolder/runfolder.h"
 
 #include <QDir>
 #include <QFile>
@@ -83,12 +84,6 @@ const QStringList kRandomAxisKeys = {QStringLiteral("distribution"), QStringLite
                                      QStringLiteral("choice")};
 const QStringList kResourceKeys = {QStringLiteral("nodes"), QStringLiteral("ranks_per_node"), QStringLiteral("gpus")};
 const QStringList kParamKeys = {QStringLiteral("type"), QStringLiteral("value"), QStringLiteral("choices")};
-// The .json and .yaml files Trainyard itself writes in a run folder (core/launch, core/store): a params file of the
-// same name would overwrite the run's record, or hand the program Trainyard's own.
-const QStringList kReservedRunFiles = {QStringLiteral("spec.yaml"),       QStringLiteral("meta.yaml"),
-                                       QStringLiteral("provenance.json"), QStringLiteral("supervisor.json"),
-                                       QStringLiteral("deepspeed.json"),  QStringLiteral("slurm.json"),
-                                       QStringLiteral("agent.json")};
 const QStringList kPassingKeys = {QStringLiteral("args"), QStringLiteral("env"), QStringLiteral("config_file")};
 const QStringList kConfigFileKeys = {QStringLiteral("path"), QStringLiteral("arg")};
 const QStringList kNcclKeys = {QStringLiteral("debug"),
@@ -728,13 +723,13 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
                 return reader.at(config,
                                  QStringLiteral("'param_passing.config_file.path' must be a file name ending in .json "
                                                 "or .yaml (it is written in the run folder)"));
-            if (kReservedRunFiles.contains(file))
+            if (reservedRunFileNames().contains(file))
                 return reader.at(
                     config["path"],
                     QStringLiteral(
                         "'param_passing.config_file.path' cannot be '%1': Trainyard writes that file in the run "
                         "folder (reserved: %2)")
-                        .arg(file, kReservedRunFiles.join(QStringLiteral(", "))));
+                        .arg(file, reservedRunFileNames().join(QStringLiteral(", "))));
         }
     }
     if (const YAML::Node slurm = root["slurm"]) {
@@ -854,54 +849,6 @@ Result<RunSpec> loadRunSpec(const QString &path)
     if (!file.open(QIODevice::ReadOnly))
         return fail(QStringLiteral("cannot read run spec %1: %2").arg(path, file.errorString()));
     return parseRunSpec(file.readAll(), path, QFileInfo(path).absolutePath());
-}
-
-LocalLaunch RunSpec::toLocalLaunch() const
-{
-    LocalLaunch launch;
-    launch.name = name;
-    launch.project = project;
-    launch.tags = tags;
-    launch.notes = notes;
-    launch.tensorboardDirs = tensorboardDirs;
-    for (const RunParam &param : params)
-        launch.params.append({param.name, param.value});
-    launch.typedParams = params;
-    launch.paramPassing = paramPassing;
-    launch.strategy = strategy;
-    launch.request.command = command;
-    launch.request.useShell = shell;
-    launch.request.cwd = cwd;
-    launch.request.env = env;
-    launch.request.nccl = nccl;
-    launch.request.nprocPerNode = ranksPerNode;
-    launch.request.gpus = gpus;
-    launch.request.maxRestarts = maxRestarts;
-    launch.request.hangTimeoutMs = durationMs(hangTimeoutS).value_or(0); // read by the rule: always in range
-    launch.request.graceMs = durationMs(graceS).value_or(0);
-    launch.request.nnodes = nodes;
-    launch.backendName = backend;
-    launch.slurmOverrides = slurm;
-    return launch;
-}
-
-std::optional<PlanInput> RunSpec::planInput() const
-{
-    if (model.isEmpty())
-        return std::nullopt;
-    PlanInput input;
-    input.parameters = model.parameters;
-    input.shape = model.shape;
-    input.optimizer = model.optimizer;
-    input.gpuMemoryBytes = model.gpuMemoryBytes;
-    input.activationCheckpointing = model.activationCheckpointing;
-    input.precision = strategy.precision;
-    input.strategy = strategy.strategy;
-    input.offloadOptimizer = strategy.offloadOptimizer;
-    input.offloadParameters = strategy.offloadParameters;
-    input.ranksPerNode = ranksPerNode;
-    input.nodes = nodes;
-    return input;
 }
 
 } // namespace trainyard

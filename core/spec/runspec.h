@@ -2,10 +2,9 @@
 // spec.yaml holds, resolved). Errors name the file, line and column, and the type that was expected.
 #pragma once
 
-#include "launch/memoryplanner.h"
-#include "launch/runsupervisor.h"
-#include "launch/slurmjob.h"
+#include "spec/launchoptions.h"
 #include "spec/runparams.h"
+#include "spec/slurmsettings.h"
 #include "spec/sweep.h"
 #include "result.h"
 
@@ -68,10 +67,6 @@ struct RunSpec {
     QStringList tensorboardDirs;
     QString notes;
     SweepSpec sweep; // empty unless the spec sweeps
-
-    LocalLaunch toLocalLaunch() const;
-    // The memory plan's input (nullopt without a `model:` section).
-    std::optional<PlanInput> planInput() const;
 };
 
 Result<RunSpec> loadRunSpec(const QString &path);

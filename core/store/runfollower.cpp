@@ -1,8 +1,8 @@
 // The follower's worker remembers the last metric rowid and log offsets it delivered.
 #include "store/runfollower.h"
 
-#include "launch/provenance.h"
-#include "launch/rankenvironment.h"
+#include "runfolder/provenancefile.h"
+#include "runfolder/runfolder.h"
 #include "store/runqueries.h"
 #include "store/sqlite.h"
 

@@ -1,8 +1,7 @@
 // The watcher's worker polls PRAGMA data_version (a cheap check); when it changed it reads the run list's change
-// sequence, and only the runs stamped after the last one it read; the queue likewise by its own sequence.
+// sequence, and only the runs stamped after the last one it read.
 #include "store/runlistwatcher.h"
 
-#include "queue/runqueue.h"
 #include "store/runqueries.h"
 #include "store/sqlite.h"
 
@@ -75,22 +74,6 @@ public slots:
         } else if (!change->isEmpty())
             emit runsRead(change.value());
 
-        // The queue changes without the runs changing (a move, a pause): it has its own sequence.
-        auto queueSequence = runqueries::changeSequence(*m_connection, ChangeSequence::Queue);
-        if (!queueSequence) {
-            emit readFailed(queueSequence.error());
-            return false;
-        }
-        if (m_queueSequence && *m_queueSequence == queueSequence.value())
-            return true;
-        auto queue = runqueue::list(*m_connection);
-        if (!queue) {
-            emit readFailed(queue.error());
-            return false;
-        }
-        // The queue's sequence is read before the queue: a change in between is read again at the next poll.
-        m_queueSequence = queueSequence.value();
-        emit queueRead(queue.value());
         return true;
     }
 
@@ -117,7 +100,6 @@ public slots:
 
 signals:
     void runsRead(const trainyard::RunListChange &change);
-    void queueRead(const QList<trainyard::QueuedRun> &queue);
     void readFailed(const QString &message);
     void loadingProgress(qsizetype runsFound);
 
@@ -140,7 +122,6 @@ private:
     std::optional<SqliteConnection> m_connection;
     std::optional<std::int64_t> m_lastVersion;
     std::optional<std::int64_t> m_runListSequence; // none until the first (complete) list is read
-    std::optional<std::int64_t> m_queueSequence;
     bool m_firstPageSent = false;
     QSet<QString> m_firstPageIds; // the first page's runs, until the whole list says which are gone
 };
@@ -149,7 +130,6 @@ RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
     : QObject(parent), m_reader(new RunListReader(databasePath))
 {
     qRegisterMetaType<trainyard::RunListChange>();
-    qRegisterMetaType<QList<trainyard::QueuedRun>>();
     m_reader->moveToThread(&m_thread);
     connect(&m_thread, &QThread::started, m_reader, &RunListReader::start);
     connect(&m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
@@ -160,7 +140,6 @@ RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
         if (m_pending.size() == 1)
             QTimer::singleShot(0, this, &RunListWatcher::deliverNext);
     });
-    connect(m_reader, &RunListReader::queueRead, this, &RunListWatcher::queueChanged);
     connect(m_reader, &RunListReader::readFailed, this, &RunListWatcher::readFailed);
     connect(m_reader, &RunListReader::loadingProgress, this, [this](qsizetype runsFound) {
         if (!m_hasRuns)

@@ -2,7 +2,6 @@
 // only what changed (the run list's change sequence, schema version 10).
 #pragma once
 
-#include "queue/runqueue.h"
 #include "store/runqueries.h"
 
 #include <QList>
@@ -41,8 +40,6 @@ signals:
     // Delivered on the thread that owns the watcher: the newest kFirstPageRuns runs, the whole list in chunks of
     // kChunkRuns (the last one complete), then only the runs that changed; never an empty change but the first list's.
     void runsChanged(const trainyard::RunListChange &change);
-    // The local queue, in order; only when it changed.
-    void queueChanged(const QList<trainyard::QueuedRun> &queue);
     void readFailed(const QString &message);
     // While the first list is read: how many runs the workspace holds (their details still being read).
     void loadingProgress(qsizetype runsFound);

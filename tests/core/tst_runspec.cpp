@@ -1,5 +1,6 @@
 // Run specs: what they hold, the resolved spec.yaml round trip, and errors with file, line and column.
 #include "launch/runsupervisor.h"
+#include "launch/speclaunch.h"
 #include "spec/runspec.h"
 #include "spec/specedit.h"
 
@@ -43,7 +44,7 @@ notes: first try
         QCOMPARE(spec->hangTimeoutS, 90.0);
         QCOMPARE(spec->graceS, 2.5);
         QCOMPARE(spec->tags, (QStringList{"baseline", "amp"}));
-        const LocalLaunch launch = spec->toLocalLaunch();
+        const LocalLaunch launch = localLaunchFor(*spec);
         QCOMPARE(launch.request.hangTimeoutMs, 90000);
         QCOMPARE(launch.request.graceMs, 2500);
         QCOMPARE(launch.request.nprocPerNode, 2);
@@ -385,7 +386,7 @@ param_passing:
         QVERIFY(writeResolvedSpec(dir.path(), launch).ok());
         auto spec = loadRunSpec(dir.filePath(QStringLiteral("spec.yaml")));
         QVERIFY2(spec.ok(), spec ? "" : qPrintable(spec.error()));
-        const LocalLaunch again = spec->toLocalLaunch();
+        const LocalLaunch again = localLaunchFor(*spec);
         QCOMPARE(again.name, launch.name);
         QCOMPARE(again.tags, launch.tags);
         QCOMPARE(again.params, launch.params);
@@ -422,9 +423,9 @@ param_passing:
         QCOMPARE(spec->slurm.timeLimitMinutes, 90);
         QCOMPARE(spec->slurm.gpusPerNode, 8);
         QCOMPARE(spec->slurm.sbatchOptions, (QStringList{"--qos=high", "--mem=512G"}));
-        QCOMPARE(spec->toLocalLaunch().request.nnodes, 4);
+        QCOMPARE(localLaunchFor(*spec).request.nnodes, 4);
 
-        const auto input = spec->planInput();
+        const auto input = planInputFor(*spec);
         QVERIFY(input.has_value());
         QCOMPARE(*input->parameters, 7.5e9);
         QCOMPARE(input->nodes, 4);
@@ -448,7 +449,7 @@ param_passing:
 
         auto local = parseRunSpec("command: [a]\n", QStringLiteral("spec.yaml"), QStringLiteral("/tmp"));
         QVERIFY(local);
-        QVERIFY(!local->planInput().has_value());
+        QVERIFY(!planInputFor(*local).has_value());
     }
 
     void errorsNameLineColumnAndExpectedType_data()

@@ -1,6 +1,7 @@
 // The compose panel: form and YAML kept in sync both ways, validation as you type with line and column,
 // clone with changes showing what differs, templates in the workspace, and Launch (a run, or a sweep queued).
 #include "mainwindow.h"
+#include "launch/speclaunch.h"
 #include "models/runtablemodel.h"
 #include "queue/runqueue.h"
 #include "store/sqlite.h"
@@ -310,7 +311,7 @@ private slots:
         QVERIFY2(panel.yaml().contains(QStringLiteral("nodes: 2")), qPrintable(panel.yaml()));
         QVERIFY(panel.spec().has_value());
         QCOMPARE(panel.spec()->backend, QStringLiteral("lab"));
-        QCOMPARE(panel.spec()->toLocalLaunch().request.nnodes, 2);
+        QCOMPARE(localLaunchFor(*panel.spec()).request.nnodes, 2);
         // Back to local with one node: the keys go away again.
         panel.nodesBox()->setValue(1);
         panel.backendBox()->setCurrentIndex(0);

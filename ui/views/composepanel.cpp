@@ -5,6 +5,7 @@
 #include "launch/backendprofile.h"
 #include "launch/memoryplanner.h"
 #include "launch/rankenvironment.h"
+#include "launch/speclaunch.h"
 
 #include <QFutureWatcher>
 #include <QMessageBox>
@@ -511,7 +512,7 @@ void ComposePanel::validate()
 void ComposePanel::updatePlan()
 {
     m_planFits = true;
-    const auto input = m_spec ? m_spec->planInput() : std::nullopt;
+    const auto input = m_spec ? planInputFor(*m_spec) : std::nullopt;
     if (!input) {
         m_plan->setText(
             tr("Memory plan: add a 'model:' section (params: 7B, or layers/hidden/heads/vocab/seq_len/micro_batch; "
