@@ -48,93 +48,90 @@ int usageError(Streams streams, const QCommandLineParser &parser, const QString 
     return kExitUsage;
 }
 
-} // namespace
-
-int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
-{
-    QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Launch COMMAND on N ranks of this machine with torchrun's environment contract.\n"
-                       "Usage: trainyard launch [options] -- COMMAND ARGS...\n"
-                       "       trainyard launch [options] SPEC.yaml   (options override the spec's values)"));
-    const QCommandLineOption nproc(QStringLiteral("nproc-per-node"),
+// The options of `trainyard launch`; given with a spec, each one overrides the spec's value.
+struct LaunchOptions {
+    const QCommandLineOption nproc{QStringLiteral("nproc-per-node"),
                                    QStringLiteral("Ranks to start (default: the number of --gpus, else 1)."),
-                                   QStringLiteral("N"));
-    const QCommandLineOption gpus(QStringLiteral("gpus"),
+                                   QStringLiteral("N")};
+    const QCommandLineOption gpus{QStringLiteral("gpus"),
                                   QStringLiteral("GPUs for the run, e.g. 0,2 (sets CUDA_VISIBLE_DEVICES)."),
-                                  QStringLiteral("LIST"));
-    const QCommandLineOption maxRestarts(
+                                  QStringLiteral("LIST")};
+    const QCommandLineOption maxRestarts{
         QStringLiteral("max-restarts"),
-        QStringLiteral("Restart the whole group up to K times after a failure (default 0)."), QStringLiteral("K"));
-    const QCommandLineOption hangTimeout(
+        QStringLiteral("Restart the whole group up to K times after a failure (default 0)."), QStringLiteral("K")};
+    const QCommandLineOption hangTimeout{
         QStringLiteral("hang-timeout"),
         QStringLiteral("Declare a hang after S seconds with no output and no metric from any rank (default: off)."),
-        QStringLiteral("S"));
-    const QCommandLineOption grace(
+        QStringLiteral("S")};
+    const QCommandLineOption grace{
         QStringLiteral("grace"),
         QStringLiteral("Seconds between SIGTERM and SIGKILL when tearing ranks down (default 5)."),
-        QStringLiteral("S"));
-    const QCommandLineOption name(QStringLiteral("name"), QStringLiteral("Run name (default: the run id)."),
-                                  QStringLiteral("NAME"));
-    const QCommandLineOption tag(QStringLiteral("tag"), QStringLiteral("Tag the run (repeatable)."),
-                                 QStringLiteral("T"));
-    const QCommandLineOption env(QStringLiteral("env"),
+        QStringLiteral("S")};
+    const QCommandLineOption name{QStringLiteral("name"), QStringLiteral("Run name (default: the run id)."),
+                                  QStringLiteral("NAME")};
+    const QCommandLineOption tag{QStringLiteral("tag"), QStringLiteral("Tag the run (repeatable)."),
+                                 QStringLiteral("T")};
+    const QCommandLineOption env{QStringLiteral("env"),
                                  QStringLiteral("Set an environment variable for every rank (repeatable)."),
-                                 QStringLiteral("K=V"));
-    const QCommandLineOption cwd(QStringLiteral("cwd"),
+                                 QStringLiteral("K=V")};
+    const QCommandLineOption cwd{QStringLiteral("cwd"),
                                  QStringLiteral("Working folder of the ranks (default: the current folder)."),
-                                 QStringLiteral("DIR"));
-    const QCommandLineOption shell(
+                                 QStringLiteral("DIR")};
+    const QCommandLineOption shell{
         QStringLiteral("shell"),
-        QStringLiteral("Run the command through /bin/sh -c (default: exec the argv directly)."));
-    const QCommandLineOption quiet(QStringLiteral("quiet"),
-                                   QStringLiteral("Do not echo rank output; print only status lines."));
-    const QCommandLineOption strategy(
+        QStringLiteral("Run the command through /bin/sh -c (default: exec the argv directly).")};
+    const QCommandLineOption quiet{QStringLiteral("quiet"),
+                                   QStringLiteral("Do not echo rank output; print only status lines.")};
+    const QCommandLineOption strategy{
         QStringLiteral("strategy"),
         QStringLiteral("ddp (default), zero1, zero2, zero3, fsdp-full-shard, fsdp-shard-grad-op or fsdp-hybrid-shard: "
                        "sets TRAINYARD_STRATEGY and Accelerate's FSDP variables or a DeepSpeed config."),
-        QStringLiteral("S"));
-    const QCommandLineOption precision(
-        QStringLiteral("precision"), QStringLiteral("fp32, bf16-mixed (default) or fp16-mixed."), QStringLiteral("P"));
-    const QCommandLineOption offload(
+        QStringLiteral("S")};
+    const QCommandLineOption precision{
+        QStringLiteral("precision"), QStringLiteral("fp32, bf16-mixed (default) or fp16-mixed."), QStringLiteral("P")};
+    const QCommandLineOption offload{
         QStringLiteral("offload"),
-        QStringLiteral("CPU offload for sharded strategies: none, optimizer, params or both."), QStringLiteral("WHAT"));
-    const QCommandLineOption ncclDebug(
+        QStringLiteral("CPU offload for sharded strategies: none, optimizer, params or both."), QStringLiteral("WHAT")};
+    const QCommandLineOption ncclDebug{
         QStringLiteral("nccl-debug"),
         QStringLiteral("NCCL_DEBUG (VERSION, WARN, INFO, TRACE), with a per-rank NCCL_DEBUG_FILE in the run folder."),
-        QStringLiteral("LEVEL"));
-    const QCommandLineOption ncclSubsys(QStringLiteral("nccl-debug-subsys"),
-                                        QStringLiteral("NCCL_DEBUG_SUBSYS, e.g. INIT,COLL."), QStringLiteral("LIST"));
-    const QCommandLineOption ncclAsync(QStringLiteral("nccl-async-error-handling"),
-                                       QStringLiteral("TORCH_NCCL_ASYNC_ERROR_HANDLING (0-3)."), QStringLiteral("N"));
-    const QCommandLineOption ncclTrace(QStringLiteral("nccl-trace-buffer-size"),
+        QStringLiteral("LEVEL")};
+    const QCommandLineOption ncclSubsys{QStringLiteral("nccl-debug-subsys"),
+                                        QStringLiteral("NCCL_DEBUG_SUBSYS, e.g. INIT,COLL."), QStringLiteral("LIST")};
+    const QCommandLineOption ncclAsync{QStringLiteral("nccl-async-error-handling"),
+                                       QStringLiteral("TORCH_NCCL_ASYNC_ERROR_HANDLING (0-3)."), QStringLiteral("N")};
+    const QCommandLineOption ncclTrace{QStringLiteral("nccl-trace-buffer-size"),
                                        QStringLiteral("TORCH_NCCL_TRACE_BUFFER_SIZE (flight recorder entries)."),
-                                       QStringLiteral("N"));
-    const QCommandLineOption ncclP2p(QStringLiteral("nccl-p2p-disable"), QStringLiteral("NCCL_P2P_DISABLE=1."));
-    const QCommandLineOption ncclIb(QStringLiteral("nccl-ib-disable"), QStringLiteral("NCCL_IB_DISABLE=1."));
-    const QCommandLineOption ncclIfname(QStringLiteral("nccl-socket-ifname"),
-                                        QStringLiteral("NCCL_SOCKET_IFNAME, e.g. eth0 or ^lo."), QStringLiteral("IF"));
-    const QCommandLineOption backendOption(
+                                       QStringLiteral("N")};
+    const QCommandLineOption ncclP2p{QStringLiteral("nccl-p2p-disable"), QStringLiteral("NCCL_P2P_DISABLE=1.")};
+    const QCommandLineOption ncclIb{QStringLiteral("nccl-ib-disable"), QStringLiteral("NCCL_IB_DISABLE=1.")};
+    const QCommandLineOption ncclIfname{QStringLiteral("nccl-socket-ifname"),
+                                        QStringLiteral("NCCL_SOCKET_IFNAME, e.g. eth0 or ^lo."), QStringLiteral("IF")};
+    const QCommandLineOption backendOption{
         QStringLiteral("backend"),
         QStringLiteral(
             "Where to run: local (default) or a backend profile (trainyard backend ls), e.g. a Slurm cluster."),
-        QStringLiteral("NAME"));
-    const QCommandLineOption nodes(QStringLiteral("nodes"),
+        QStringLiteral("NAME")};
+    const QCommandLineOption nodes{QStringLiteral("nodes"),
                                    QStringLiteral("Nodes of a cluster backend (default: the spec's, else 1); one agent "
                                                   "per node starts --nproc-per-node ranks."),
-                                   QStringLiteral("N"));
-    for (const QCommandLineOption &option :
-         {backendOption, nodes,      nproc,     gpus,      maxRestarts, hangTimeout, grace,     name,
-          tag,           env,        cwd,       shell,     quiet,       strategy,    precision, offload,
-          ncclDebug,     ncclSubsys, ncclAsync, ncclTrace, ncclP2p,     ncclIb,      ncclIfname})
-        parser.addOption(option);
-    if (auto exit = parseSubcommandArguments(parser, QStringLiteral("launch"), arguments, streams))
-        return *exit;
+                                   QStringLiteral("N")};
 
-    // Either a spec file (trainyard launch SPEC.yaml), or a command after --. Options given on the command
-    // line override the spec's values.
-    LocalLaunch launch;
-    QString backendName = QStringLiteral("local");
+    void addTo(QCommandLineParser &parser) const
+    {
+        for (const QCommandLineOption &option :
+             {backendOption, nodes,      nproc,     gpus,      maxRestarts, hangTimeout, grace,     name,
+              tag,           env,        cwd,       shell,     quiet,       strategy,    precision, offload,
+              ncclDebug,     ncclSubsys, ncclAsync, ncclTrace, ncclP2p,     ncclIb,      ncclIfname})
+            parser.addOption(option);
+    }
+};
+
+// What the options apply to: the run of a spec file (trainyard launch SPEC.yaml), or the command after --. An exit
+// code when there is none.
+std::optional<int> readLaunchBase(const QCommandLineParser &parser, const QStringList &arguments, Streams streams,
+                                  LocalLaunch &launch, QString &backendName)
+{
     const QStringList positional = parser.positionalArguments();
     const bool specMode = !arguments.contains(QStringLiteral("--")) && positional.size() == 1
         && (positional.first().endsWith(QLatin1String(".yaml")) || positional.first().endsWith(QLatin1String(".yml")));
@@ -160,63 +157,69 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
                                              "train.py, or give a run spec file"));
         launch.request.cwd = QDir::currentPath();
     }
-    LaunchRequest &request = launch.request;
-    if (parser.isSet(shell))
+    return std::nullopt;
+}
+
+// How the ranks run: --shell, --cwd, --gpus, --nproc-per-node, --max-restarts, --hang-timeout, --grace, --env.
+std::optional<int> applyProcessOptions(const QCommandLineParser &parser, const LaunchOptions &options, Streams streams,
+                                       LaunchRequest &request)
+{
+    if (parser.isSet(options.shell))
         request.useShell = true;
-    if (parser.isSet(cwd))
-        request.cwd = QDir(parser.value(cwd)).absolutePath();
-    if (parser.isSet(gpus)) {
-        const auto list = parseGpuList(parser.value(gpus));
+    if (parser.isSet(options.cwd))
+        request.cwd = QDir(parser.value(options.cwd)).absolutePath();
+    if (parser.isSet(options.gpus)) {
+        const auto list = parseGpuList(parser.value(options.gpus));
         if (!list || list->isEmpty())
             return usageError(streams, parser,
                               QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices")
-                                  .arg(parser.value(gpus)));
+                                  .arg(parser.value(options.gpus)));
         request.gpus = *list;
         request.nprocPerNode = int(request.gpus.size());
     }
-    if (parser.isSet(nproc)) {
+    if (parser.isSet(options.nproc)) {
         bool ok = false;
-        request.nprocPerNode = parser.value(nproc).toInt(&ok);
+        request.nprocPerNode = parser.value(options.nproc).toInt(&ok);
         if (!ok || request.nprocPerNode < 1 || request.nprocPerNode > 1024)
             return usageError(streams, parser,
                               QStringLiteral("--nproc-per-node '%1' is not a number of ranks between 1 and 1024")
-                                  .arg(parser.value(nproc)));
+                                  .arg(parser.value(options.nproc)));
         if (!request.gpus.isEmpty() && request.nprocPerNode != request.gpus.size())
             return usageError(
                 streams, parser,
                 QStringLiteral("--nproc-per-node %1 does not match the %2 GPUs of --gpus %3 (one rank per GPU)")
                     .arg(request.nprocPerNode)
                     .arg(request.gpus.size())
-                    .arg(parser.value(gpus)));
+                    .arg(parser.value(options.gpus)));
     }
-    if (parser.isSet(maxRestarts)) {
+    if (parser.isSet(options.maxRestarts)) {
         bool ok = false;
-        request.maxRestarts = parser.value(maxRestarts).toInt(&ok);
+        request.maxRestarts = parser.value(options.maxRestarts).toInt(&ok);
         if (!ok || request.maxRestarts < 0)
-            return usageError(
-                streams, parser,
-                QStringLiteral("--max-restarts '%1' is not a count of 0 or more").arg(parser.value(maxRestarts)));
+            return usageError(streams, parser,
+                              QStringLiteral("--max-restarts '%1' is not a count of 0 or more")
+                                  .arg(parser.value(options.maxRestarts)));
     }
-    if (parser.isSet(hangTimeout)) {
-        const auto ms = parseSecondsAsMs(parser.value(hangTimeout));
+    if (parser.isSet(options.hangTimeout)) {
+        const auto ms = parseSecondsAsMs(parser.value(options.hangTimeout));
         if (!ms || *ms <= 0)
             return usageError(
                 streams, parser,
                 QStringLiteral("--hang-timeout '%1' is not a positive number of seconds, at most %2 (a week)")
-                    .arg(parser.value(hangTimeout))
+                    .arg(parser.value(options.hangTimeout))
                     .arg(kMaxDurationS));
         request.hangTimeoutMs = *ms;
     }
-    if (parser.isSet(grace)) {
-        const auto graceMs = parseSecondsAsMs(parser.value(grace));
+    if (parser.isSet(options.grace)) {
+        const auto graceMs = parseSecondsAsMs(parser.value(options.grace));
         if (!graceMs)
             return usageError(streams, parser,
                               QStringLiteral("--grace '%1' is not a number of seconds from 0 to %2 (a week)")
-                                  .arg(parser.value(grace))
+                                  .arg(parser.value(options.grace))
                                   .arg(kMaxDurationS));
         request.graceMs = *graceMs;
     }
-    for (const QString &pair : parser.values(env)) {
+    for (const QString &pair : parser.values(options.env)) {
         const qsizetype equals = pair.indexOf(QLatin1Char('='));
         if (equals <= 0)
             return usageError(streams, parser, QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
@@ -226,43 +229,56 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
                 return usageError(streams, parser, QStringLiteral("--env: %1").arg(problem));
         request.env.insert(pair.left(equals), pair.mid(equals + 1));
     }
-    if (parser.isSet(strategy)) {
-        const auto chosen = parseStrategy(parser.value(strategy));
+    return std::nullopt;
+}
+
+// --strategy, --precision, --offload.
+std::optional<int> applyStrategyOptions(const QCommandLineParser &parser, const LaunchOptions &options, Streams streams,
+                                        StrategyChoice &choice)
+{
+    if (parser.isSet(options.strategy)) {
+        const auto chosen = parseStrategy(parser.value(options.strategy));
         if (!chosen)
             return usageError(streams, parser,
                               QStringLiteral("--strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, "
                                              "fsdp-shard-grad-op, fsdp-hybrid-shard")
-                                  .arg(parser.value(strategy)));
-        launch.strategy.strategy = *chosen;
+                                  .arg(parser.value(options.strategy)));
+        choice.strategy = *chosen;
     }
-    if (parser.isSet(precision)) {
-        const auto chosen = parsePrecision(parser.value(precision));
+    if (parser.isSet(options.precision)) {
+        const auto chosen = parsePrecision(parser.value(options.precision));
         if (!chosen)
             return usageError(streams, parser,
                               QStringLiteral("--precision '%1' is not one of fp32, bf16-mixed, fp16-mixed")
-                                  .arg(parser.value(precision)));
-        launch.strategy.precision = *chosen;
+                                  .arg(parser.value(options.precision)));
+        choice.precision = *chosen;
     }
-    if (parser.isSet(offload)) {
-        const QString what = parser.value(offload);
+    if (parser.isSet(options.offload)) {
+        const QString what = parser.value(options.offload);
         if (!QStringList{"none", "optimizer", "params", "both"}.contains(what))
             return usageError(streams, parser,
                               QStringLiteral("--offload '%1' is not one of none, optimizer, params, both").arg(what));
-        launch.strategy.offloadOptimizer = what == QLatin1String("optimizer") || what == QLatin1String("both");
-        launch.strategy.offloadParameters = what == QLatin1String("params") || what == QLatin1String("both");
+        choice.offloadOptimizer = what == QLatin1String("optimizer") || what == QLatin1String("both");
+        choice.offloadParameters = what == QLatin1String("params") || what == QLatin1String("both");
     }
-    NcclDebugOptions &nccl = request.nccl;
-    if (parser.isSet(ncclDebug)) {
-        nccl.level = parser.value(ncclDebug).toUpper();
+    return std::nullopt;
+}
+
+// The --nccl-* switches.
+std::optional<int> applyNcclOptions(const QCommandLineParser &parser, const LaunchOptions &options, Streams streams,
+                                    NcclDebugOptions &nccl)
+{
+    if (parser.isSet(options.ncclDebug)) {
+        nccl.level = parser.value(options.ncclDebug).toUpper();
         if (!QStringList{"VERSION", "WARN", "INFO", "TRACE"}.contains(nccl.level))
             return usageError(streams, parser,
                               QStringLiteral("--nccl-debug '%1' is not one of VERSION, WARN, INFO, TRACE")
-                                  .arg(parser.value(ncclDebug)));
+                                  .arg(parser.value(options.ncclDebug)));
     }
-    if (parser.isSet(ncclSubsys))
-        nccl.subsystems = parser.value(ncclSubsys);
-    for (const auto &[option, target, maximum] :
-         {std::tuple{ncclAsync, &nccl.asyncErrorHandling, 3}, std::tuple{ncclTrace, &nccl.traceBufferSize, 1 << 30}}) {
+    if (parser.isSet(options.ncclSubsys))
+        nccl.subsystems = parser.value(options.ncclSubsys);
+    for (const auto &[option, target, maximum] : {std::tuple{options.ncclAsync, &nccl.asyncErrorHandling, 3},
+                                                  std::tuple{options.ncclTrace, &nccl.traceBufferSize, 1 << 30}}) {
         if (!parser.isSet(option))
             continue;
         bool ok = false;
@@ -273,43 +289,50 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
                                   .arg(option.names().first(), parser.value(option))
                                   .arg(maximum));
     }
-    nccl.p2pDisable = nccl.p2pDisable || parser.isSet(ncclP2p);
-    nccl.ibDisable = nccl.ibDisable || parser.isSet(ncclIb);
-    if (parser.isSet(ncclIfname))
-        nccl.socketIfname = parser.value(ncclIfname);
-    if (parser.isSet(name))
-        launch.name = parser.value(name);
-    launch.tags += parser.values(tag);
-    if (parser.isSet(backendOption))
-        backendName = parser.value(backendOption);
+    nccl.p2pDisable = nccl.p2pDisable || parser.isSet(options.ncclP2p);
+    nccl.ibDisable = nccl.ibDisable || parser.isSet(options.ncclIb);
+    if (parser.isSet(options.ncclIfname))
+        nccl.socketIfname = parser.value(options.ncclIfname);
+    return std::nullopt;
+}
+
+// --name, --tag, --backend and --nodes; several nodes need a cluster backend.
+std::optional<int> applyPlacementOptions(const QCommandLineParser &parser, const LaunchOptions &options,
+                                         Streams streams, LocalLaunch &launch, QString &backendName)
+{
+    LaunchRequest &request = launch.request;
+    if (parser.isSet(options.name))
+        launch.name = parser.value(options.name);
+    launch.tags += parser.values(options.tag);
+    if (parser.isSet(options.backendOption))
+        backendName = parser.value(options.backendOption);
     launch.backendName = backendName;
-    if (parser.isSet(nodes)) {
+    if (parser.isSet(options.nodes)) {
         bool ok = false;
-        request.nnodes = parser.value(nodes).toInt(&ok);
+        request.nnodes = parser.value(options.nodes).toInt(&ok);
         if (!ok || request.nnodes < 1 || request.nnodes > 4096)
-            return usageError(
-                streams, parser,
-                QStringLiteral("--nodes '%1' is not a number of nodes between 1 and 4096").arg(parser.value(nodes)));
+            return usageError(streams, parser,
+                              QStringLiteral("--nodes '%1' is not a number of nodes between 1 and 4096")
+                                  .arg(parser.value(options.nodes)));
     }
     if (backendName == QLatin1String("local") && request.nnodes != 1)
         return usageError(
             streams, parser,
             QStringLiteral("%1 nodes need a cluster backend: add --backend PROFILE (trainyard backend ls)")
                 .arg(request.nnodes));
+    return std::nullopt;
+}
 
-    auto workspace = openWorkspace(parser, workspaceBefore);
-    if (!workspace)
-        return reportFailure(streams, QStringLiteral("launch"), workspace.error());
-    auto writer = StoreWriter::start(workspace->database());
-    if (!writer)
-        return reportFailure(streams, QStringLiteral("launch"), writer.error());
-    if (auto recovered = recoverAbandonedRuns(workspace.value(), *writer.value()); !recovered)
+// Before a launch: runs a crashed Trainyard left active are closed, and runs whose metrics a store error kept out are
+// stored now, from their committed progress.
+void tidyWorkspace(const Workspace &workspace, StoreWriter &writer, Streams streams)
+{
+    if (auto recovered = recoverAbandonedRuns(workspace, writer); !recovered)
         streams.err << "trainyard: cannot check for abandoned runs: " << recovered.error() << '\n';
     else if (!recovered->isEmpty())
         streams.err << "trainyard: closed " << recovered->join(QStringLiteral(", "))
                     << " (their Trainyard process had ended; `trainyard show` says how)\n";
-    // Runs whose metrics a store error kept out: stored now, from their committed progress.
-    if (auto repaired = repairIncompleteRuns(workspace.value(), *writer.value()); repaired) {
+    if (auto repaired = repairIncompleteRuns(workspace, writer); repaired) {
         for (const RepairedRun &run : repaired.value())
             streams.err << "trainyard: run " << run.runId << ": "
                         << (run.catchUp.error.isEmpty()
@@ -317,15 +340,14 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
                                 : QStringLiteral("metrics still incomplete (%1)").arg(run.catchUp.error))
                         << '\n';
     }
+}
 
-    // The supervisor resolves the backend profile (and merges the spec's slurm: settings) before it creates the run.
-    const bool onCluster = backendName != QLatin1String("local");
-    TerminationSignals terminationSignals;
-    auto supervisor = RunSupervisor::launch(workspace.value(), *writer.value(), launch);
-    if (!supervisor)
-        return reportFailure(streams, QStringLiteral("launch"), supervisor.error());
-    RunSupervisor &run = *supervisor.value();
+// The run's first lines: its id, ranks and command, its folder, and on a cluster its Slurm job.
+void printRunHeader(Streams streams, const RunSupervisor &run, const LocalLaunch &launch, const QString &backendName)
+{
     const QString runId = run.runId();
+    const LaunchRequest &request = launch.request;
+    const bool onCluster = backendName != QLatin1String("local");
     streams.out << "run " << runId << (launch.name.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(launch.name))
                 << ": " << request.nprocPerNode << " rank" << (request.nprocPerNode == 1 ? "" : "s")
                 << (onCluster ? QStringLiteral(" per node on %1 node(s) of %2").arg(request.nnodes).arg(backendName)
@@ -344,8 +366,14 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
                         << " on " << backendName << "\n";
     }
     streams.out.flush();
+}
 
-    const bool echo = !parser.isSet(quiet);
+// Echoes the ranks' output (unless told not to), a status line every second and the end; a termination signal
+// cancels. Returns the exit code: 0 for a run that succeeded with every metric stored, 130 for a canceled one, else 1.
+int followRun(RunSupervisor &run, const LaunchRequest &request, bool onCluster, bool echo,
+              TerminationSignals &terminationSignals, Streams streams)
+{
+    const QString runId = run.runId();
     QObject::connect(&run, &RunSupervisor::logLine, &run, [&](int rank, int, const QDateTime &, const QString &line) {
         if (echo) {
             streams.out << "[rank " << rank << "] " << line << '\n';
@@ -424,6 +452,51 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     });
     QCoreApplication::exec();
     return exitCode;
+}
+
+} // namespace
+
+int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Launch COMMAND on N ranks of this machine with torchrun's environment contract.\n"
+                       "Usage: trainyard launch [options] -- COMMAND ARGS...\n"
+                       "       trainyard launch [options] SPEC.yaml   (options override the spec's values)"));
+    const LaunchOptions options;
+    options.addTo(parser);
+    if (auto exit = parseSubcommandArguments(parser, QStringLiteral("launch"), arguments, streams))
+        return *exit;
+
+    LocalLaunch launch;
+    QString backendName = QStringLiteral("local");
+    if (auto exit = readLaunchBase(parser, arguments, streams, launch, backendName))
+        return *exit;
+    if (auto exit = applyProcessOptions(parser, options, streams, launch.request))
+        return *exit;
+    if (auto exit = applyStrategyOptions(parser, options, streams, launch.strategy))
+        return *exit;
+    if (auto exit = applyNcclOptions(parser, options, streams, launch.request.nccl))
+        return *exit;
+    if (auto exit = applyPlacementOptions(parser, options, streams, launch, backendName))
+        return *exit;
+
+    auto workspace = openWorkspace(parser, workspaceBefore);
+    if (!workspace)
+        return reportFailure(streams, QStringLiteral("launch"), workspace.error());
+    auto writer = StoreWriter::start(workspace->database());
+    if (!writer)
+        return reportFailure(streams, QStringLiteral("launch"), writer.error());
+    tidyWorkspace(workspace.value(), *writer.value(), streams);
+
+    // The supervisor resolves the backend profile (and merges the spec's slurm: settings) before it creates the run.
+    TerminationSignals terminationSignals;
+    auto supervisor = RunSupervisor::launch(workspace.value(), *writer.value(), launch);
+    if (!supervisor)
+        return reportFailure(streams, QStringLiteral("launch"), supervisor.error());
+    printRunHeader(streams, *supervisor.value(), launch, backendName);
+    return followRun(*supervisor.value(), launch.request, backendName != QLatin1String("local"),
+                     !parser.isSet(options.quiet), terminationSignals, streams);
 }
 
 } // namespace trainyard::cli

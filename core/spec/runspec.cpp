@@ -181,6 +181,22 @@ public:
         return entries;
     }
 
+    // An optional key: when `node` is there, `target` takes what `read` (a reader above, such as &SpecReader::string,
+    // given `what` and its further arguments) makes of it; when it is not, `target` keeps its default.
+    template <typename T, typename Value, typename... Extra>
+    Result<void> optional(const YAML::Node &node, T &target,
+                          Result<Value> (SpecReader::*read)(const YAML::Node &, const QString &, Extra...) const,
+                          const QString &what, Extra... extra) const
+    {
+        if (!node)
+            return {};
+        auto value = (this->*read)(node, what, extra...);
+        if (!value)
+            return fail(value.error());
+        target = std::move(value.value());
+        return {};
+    }
+
     Result<void> onlyKnownKeys(const YAML::Node &map, const QStringList &known, const QString &where) const
     {
         for (const auto &entry : map) {
@@ -277,6 +293,599 @@ std::optional<QString> findDuplicateKey(const YAML::Node &node, const QString &s
     return std::nullopt;
 }
 
+// The first failure among reads made in order, or success. Every read has run, but a spec that fails is dropped
+// whole, so what the later ones wrote does not matter.
+Result<void> firstFailure(std::initializer_list<Result<void>> results)
+{
+    for (const Result<void> &result : results)
+        if (!result)
+            return result;
+    return {};
+}
+
+// `command:`: the program and its arguments, each one a C string (no NUL).
+Result<void> readCommand(const SpecReader &reader, YAML::Node root, const QString &sourceName, RunSpec &spec)
+{
+    const YAML::Node command = root["command"];
+    if (!command)
+        return fail(QStringLiteral("%1:1:1: missing 'command' (a list: program and arguments)").arg(sourceName));
+    auto commandList = reader.stringList(command, QStringLiteral("'command'"));
+    if (!commandList)
+        return fail(commandList.error());
+    if (commandList->isEmpty())
+        return reader.at(command, QStringLiteral("'command' must name a program"));
+    // A NUL ends a C string: the program would get less than the run records (issue 15).
+    for (qsizetype i = 0; i < commandList->size(); ++i) {
+        if (commandList->at(i).contains(QChar(0)))
+            return reader.at(
+                command[std::size_t(i)],
+                QStringLiteral("'command' element %1 holds a NUL byte, which no program can receive").arg(i + 1));
+    }
+    spec.command = commandList.value();
+    return {};
+}
+
+// `env:`: variables every rank gets, each name and value one execve can pass.
+Result<void> readEnv(const SpecReader &reader, const YAML::Node &env, RunSpec &spec)
+{
+    auto entries = reader.stringMap(env, QStringLiteral("'env'"));
+    if (!entries)
+        return fail(entries.error());
+    for (const auto &[key, value] : entries.value()) {
+        if (const QString problem = environmentNameProblem(key); !problem.isEmpty())
+            return reader.at(env, QStringLiteral("'env': %1").arg(problem));
+        if (const QString problem = environmentValueProblem(value); !problem.isEmpty())
+            return reader.at(env[key.toStdString()], QStringLiteral("'env.%1': %2").arg(key, problem));
+        spec.env.insert(key, value);
+    }
+    return {};
+}
+
+// `resources:`: nodes, ranks per node and this machine's GPUs (one rank per GPU).
+Result<void> readResources(const SpecReader &reader, const YAML::Node &resources, RunSpec &spec)
+{
+    if (!resources.IsMap())
+        return reader.at(resources, QStringLiteral("'resources' must be a mapping (nodes, ranks_per_node, gpus)"));
+    if (auto known = reader.onlyKnownKeys(resources, kResourceKeys, QStringLiteral("'resources'")); !known)
+        return fail(known.error());
+    if (auto read = firstFailure({reader.optional(resources["nodes"], spec.nodes, &SpecReader::integer,
+                                                  QStringLiteral("'resources.nodes'"), 1),
+                                  reader.optional(resources["ranks_per_node"], spec.ranksPerNode, &SpecReader::integer,
+                                                  QStringLiteral("'resources.ranks_per_node'"), 1)});
+        !read)
+        return read;
+    if (const YAML::Node gpus = resources["gpus"]) {
+        if (!gpus.IsSequence())
+            return reader.at(gpus, QStringLiteral("'resources.gpus' must be a list of GPU indices, e.g. [0, 2]"));
+        for (const YAML::Node &gpu : gpus) {
+            auto index = reader.integer(gpu, QStringLiteral("every GPU in 'resources.gpus'"), 0);
+            if (!index)
+                return fail(index.error());
+            if (spec.gpus.contains(index.value()))
+                return reader.at(gpu, QStringLiteral("GPU %1 is listed twice in 'resources.gpus'").arg(index.value()));
+            spec.gpus << index.value();
+        }
+        if (!spec.gpus.isEmpty() && !resources["ranks_per_node"])
+            spec.ranksPerNode = int(spec.gpus.size());
+        if (!spec.gpus.isEmpty() && spec.gpus.size() != spec.ranksPerNode)
+            return reader.at(gpus,
+                             QStringLiteral("%1 GPUs for %2 ranks per node; give one rank per GPU")
+                                 .arg(spec.gpus.size())
+                                 .arg(spec.ranksPerNode));
+    }
+    return {};
+}
+
+// `strategy:`: a name (strategy: zero2) or a mapping (name, precision, offload).
+Result<void> readStrategy(const SpecReader &reader, const YAML::Node &strategy, RunSpec &spec)
+{
+    // Either a name (strategy: zero2) or a mapping (name, precision, offload).
+    const YAML::Node nameNode = strategy.IsMap() ? strategy["name"] : strategy;
+    if (strategy.IsMap()) {
+        if (auto known = reader.onlyKnownKeys(strategy, kStrategyKeys, QStringLiteral("'strategy'")); !known)
+            return fail(known.error());
+        if (!nameNode)
+            return reader.at(strategy, QStringLiteral("'strategy' needs a 'name'"));
+    }
+    auto name = reader.string(nameNode, QStringLiteral("'strategy'"));
+    if (!name)
+        return fail(name.error());
+    const auto parsed = parseStrategy(name.value());
+    if (!parsed)
+        return reader.at(nameNode,
+                         QStringLiteral("strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, "
+                                        "fsdp-shard-grad-op, fsdp-hybrid-shard")
+                             .arg(name.value()));
+    spec.strategy.strategy = *parsed;
+    if (strategy.IsMap()) {
+        if (const YAML::Node precision = strategy["precision"]) {
+            auto text = reader.string(precision, QStringLiteral("'strategy.precision'"));
+            if (!text)
+                return fail(text.error());
+            const auto value = parsePrecision(text.value());
+            if (!value)
+                return reader.at(
+                    precision,
+                    QStringLiteral("precision '%1' is not one of fp32, bf16-mixed, fp16-mixed").arg(text.value()));
+            spec.strategy.precision = *value;
+        }
+        if (const YAML::Node offload = strategy["offload"]) {
+            auto text = reader.string(offload, QStringLiteral("'strategy.offload'"));
+            if (!text)
+                return fail(text.error());
+            if (!QStringList{"none", "optimizer", "params", "both"}.contains(text.value()))
+                return reader.at(
+                    offload,
+                    QStringLiteral("offload '%1' is not one of none, optimizer, params, both").arg(text.value()));
+            spec.strategy.offloadOptimizer =
+                text.value() == QLatin1String("optimizer") || text.value() == QLatin1String("both");
+            spec.strategy.offloadParameters =
+                text.value() == QLatin1String("params") || text.value() == QLatin1String("both");
+        }
+    }
+    return {};
+}
+
+// `nccl:`: NCCL's and PyTorch's debugging switches.
+Result<void> readNccl(const SpecReader &reader, const YAML::Node &nccl, RunSpec &spec)
+{
+    if (!nccl.IsMap())
+        return reader.at(nccl,
+                         QStringLiteral("'nccl' must be a mapping (debug, debug_subsys, async_error_handling, ...)"));
+    if (auto known = reader.onlyKnownKeys(nccl, kNcclKeys, QStringLiteral("'nccl'")); !known)
+        return fail(known.error());
+    if (auto read =
+            reader.optional(nccl["debug"], spec.nccl.level, &SpecReader::string, QStringLiteral("'nccl.debug'"));
+        !read)
+        return read;
+    spec.nccl.level = spec.nccl.level.toUpper();
+    if (!spec.nccl.level.isEmpty() && !QStringList{"VERSION", "WARN", "INFO", "TRACE"}.contains(spec.nccl.level))
+        return reader.at(nccl["debug"], QStringLiteral("'nccl.debug' must be one of VERSION, WARN, INFO, TRACE"));
+    if (auto read =
+            firstFailure({reader.optional(nccl["debug_subsys"], spec.nccl.subsystems, &SpecReader::string,
+                                          QStringLiteral("'nccl.debug_subsys'")),
+                          reader.optional(nccl["async_error_handling"], spec.nccl.asyncErrorHandling,
+                                          &SpecReader::integer, QStringLiteral("'nccl.async_error_handling'"), 0),
+                          reader.optional(nccl["trace_buffer_size"], spec.nccl.traceBufferSize, &SpecReader::integer,
+                                          QStringLiteral("'nccl.trace_buffer_size'"), 0),
+                          reader.optional(nccl["p2p_disable"], spec.nccl.p2pDisable, &SpecReader::boolean,
+                                          QStringLiteral("'nccl.p2p_disable'")),
+                          reader.optional(nccl["ib_disable"], spec.nccl.ibDisable, &SpecReader::boolean,
+                                          QStringLiteral("'nccl.ib_disable'")),
+                          reader.optional(nccl["socket_ifname"], spec.nccl.socketIfname, &SpecReader::string,
+                                          QStringLiteral("'nccl.socket_ifname'"))});
+        !read)
+        return read;
+    return {};
+}
+
+// `params:`: typed params; a plain `name: value` gets the type its value reads as.
+Result<void> readParams(const SpecReader &reader, const YAML::Node &params, RunSpec &spec)
+{
+    if (!params.IsMap())
+        return reader.at(params,
+                         QStringLiteral("'params' must be a mapping of names to values or to {type, value, choices}"));
+    for (const auto &entry : params) {
+        RunParam param;
+        auto name = reader.scalar(entry.first, QStringLiteral("a param name"));
+        if (!name)
+            return fail(name.error());
+        param.name = name.value();
+        const QString where = QStringLiteral("'params.%1").arg(param.name);
+        // Initialized once: assigning to a YAML::Node would overwrite the node it refers to.
+        const YAML::Node valueNode = entry.second.IsMap() ? entry.second["value"] : entry.second;
+        if (entry.second.IsMap()) {
+            if (auto known = reader.onlyKnownKeys(entry.second, kParamKeys, where + QLatin1Char('\'')); !known)
+                return fail(known.error());
+            const YAML::Node typeNode = entry.second["type"];
+            if (!typeNode)
+                return reader.at(entry.second,
+                                 QStringLiteral("%1' needs a 'type' (int, float, bool, string, choice)").arg(where));
+            if (!valueNode)
+                return reader.at(entry.second, QStringLiteral("%1' needs a 'value'").arg(where));
+            const QString type = QString::fromStdString(typeNode.Scalar());
+            const QStringList types{"int", "float", "bool", "string", "choice"};
+            if (!typeNode.IsScalar() || !types.contains(type))
+                return reader.at(typeNode,
+                                 QStringLiteral("%1.type' must be one of int, float, bool, string, choice").arg(where));
+            param.type = ParamType(types.indexOf(type));
+            if (param.type == ParamType::Choice) {
+                auto choices = entry.second["choices"]
+                    ? reader.stringList(entry.second["choices"], where + QStringLiteral(".choices'"))
+                    : Result<QStringList>(fail(QString()));
+                if (!choices || choices->isEmpty())
+                    return reader.at(entry.second,
+                                     QStringLiteral("%1' is a choice: give its 'choices' as a list").arg(where));
+                param.choices = choices.value();
+            }
+        }
+        if (!valueNode.IsScalar())
+            return reader.at(valueNode, QStringLiteral("%1' must be a single value").arg(where));
+        param.value = QString::fromStdString(valueNode.Scalar());
+        bool ok = true;
+        bool flag = false;
+        if (!entry.second.IsMap()) {
+            // Shorthand: the type the value reads as.
+            (void)param.value.toLongLong(&ok);
+            if (ok)
+                param.type = ParamType::Int;
+            else if ((void)param.value.toDouble(&ok), ok)
+                param.type = ParamType::Float;
+            else if (YAML::convert<bool>::decode(valueNode, flag))
+                param.type = ParamType::Bool;
+            else
+                param.type = ParamType::String;
+            ok = true;
+        }
+        switch (param.type) {
+        case ParamType::Int:
+            (void)param.value.toLongLong(&ok);
+            break;
+        case ParamType::Float:
+            ok = std::isfinite(param.value.toDouble(&ok)) && ok;
+            break;
+        case ParamType::Bool:
+            ok = YAML::convert<bool>::decode(valueNode, flag);
+            param.value = flag ? QStringLiteral("true") : QStringLiteral("false");
+            break;
+        case ParamType::Choice:
+            ok = param.choices.contains(param.value);
+            break;
+        case ParamType::String:
+            break;
+        }
+        if (!ok) {
+            return reader.at(valueNode,
+                             param.type == ParamType::Choice
+                                 ? QStringLiteral("%1' is '%2', not one of its choices (%3)")
+                                       .arg(where, param.value, param.choices.join(QStringLiteral(", ")))
+                                 : QStringLiteral("%1' must be of type %2 (got '%3')")
+                                       .arg(where, paramTypeName(param.type), param.value));
+        }
+        spec.params << param;
+    }
+    return {};
+}
+
+// `sweep:`: grid, random draws, seeds; every run it makes is checked against the params' types now, so a bad
+// sweep never launches anything. Needs the params read first.
+Result<void> readSweep(const SpecReader &reader, const YAML::Node &sweep, RunSpec &spec)
+{
+    if (!sweep.IsMap())
+        return reader.at(sweep, QStringLiteral("'sweep' must be a mapping (grid, random, seeds, seed_param)"));
+    if (auto known = reader.onlyKnownKeys(sweep, kSweepKeys, QStringLiteral("'sweep'")); !known)
+        return fail(known.error());
+    if (const YAML::Node grid = sweep["grid"]) {
+        if (!grid.IsMap())
+            return reader.at(grid, QStringLiteral("'sweep.grid' must map param names to lists of values"));
+        for (const auto &axis : grid) {
+            auto name = reader.scalar(axis.first, QStringLiteral("a param name in 'sweep.grid'"));
+            if (!name)
+                return fail(name.error());
+            auto values = reader.stringList(axis.second, QStringLiteral("'sweep.grid.%1'").arg(name.value()));
+            if (!values)
+                return fail(values.error());
+            if (values->isEmpty())
+                return reader.at(axis.second,
+                                 QStringLiteral("'sweep.grid.%1' needs at least one value").arg(name.value()));
+            spec.sweep.grid << qMakePair(name.value(), values.value());
+        }
+    }
+    if (const YAML::Node random = sweep["random"]) {
+        if (!random.IsMap())
+            return reader.at(random, QStringLiteral("'sweep.random' must be a mapping (samples, seed, params)"));
+        if (auto known = reader.onlyKnownKeys(random, kRandomKeys, QStringLiteral("'sweep.random'")); !known)
+            return fail(known.error());
+        if (!random["samples"])
+            return reader.at(random, QStringLiteral("'sweep.random' needs 'samples' (how many runs to draw)"));
+        if (auto read = reader.optional(random["samples"], spec.sweep.samples, &SpecReader::integer,
+                                        QStringLiteral("'sweep.random.samples'"), 1);
+            !read)
+            return read;
+        int seed = 0;
+        if (auto read =
+                reader.optional(random["seed"], seed, &SpecReader::integer, QStringLiteral("'sweep.random.seed'"), 0);
+            !read)
+            return read;
+        spec.sweep.randomSeed = std::uint64_t(seed);
+        const YAML::Node axes = random["params"];
+        if (!axes || !axes.IsMap() || axes.size() == 0)
+            return reader.at(axes ? axes : random,
+                             QStringLiteral("'sweep.random.params' must map param names to "
+                                            "{distribution, min, max} or {choice: [...]}"));
+        for (const auto &entry : axes) {
+            RandomAxis axis;
+            auto name = reader.scalar(entry.first, QStringLiteral("a param name in 'sweep.random.params'"));
+            if (!name)
+                return fail(name.error());
+            axis.param = name.value();
+            const QString where = QStringLiteral("'sweep.random.params.%1").arg(axis.param);
+            if (!entry.second.IsMap())
+                return reader.at(entry.second,
+                                 QStringLiteral("%1' must be {distribution, min, max} or {choice: [...]}").arg(where));
+            if (auto known = reader.onlyKnownKeys(entry.second, kRandomAxisKeys, where + QLatin1Char('\'')); !known)
+                return fail(known.error());
+            if (const YAML::Node choice = entry.second["choice"]) {
+                auto choices = reader.stringList(choice, where + QStringLiteral(".choice'"));
+                if (!choices)
+                    return fail(choices.error());
+                if (choices->isEmpty())
+                    return reader.at(choice, QStringLiteral("%1.choice' needs at least one value").arg(where));
+                axis.distribution = RandomAxis::Distribution::Choice;
+                axis.choices = choices.value();
+            } else {
+                const YAML::Node distribution = entry.second["distribution"];
+                const QStringList names{"uniform", "log_uniform", "int"};
+                if (!distribution || !distribution.IsScalar()
+                    || !names.contains(QString::fromStdString(distribution.Scalar())))
+                    return reader.at(
+                        distribution ? distribution : entry.second,
+                        QStringLiteral("%1.distribution' must be one of uniform, log_uniform, int (or give 'choice')")
+                            .arg(where));
+                axis.distribution =
+                    RandomAxis::Distribution(names.indexOf(QString::fromStdString(distribution.Scalar())));
+                for (const char *bound : {"min", "max"}) {
+                    const YAML::Node node = entry.second[bound];
+                    bool ok = false;
+                    const QString text = node && node.IsScalar() ? QString::fromStdString(node.Scalar()) : QString();
+                    const double value = text.toDouble(&ok);
+                    if (!ok || !std::isfinite(value))
+                        return reader.at(node ? node : entry.second,
+                                         QStringLiteral("%1.%2' must be a number").arg(where, QLatin1String(bound)));
+                    (bound[1] == 'i' ? axis.min : axis.max) = value;
+                    if (axis.distribution == RandomAxis::Distribution::Int) {
+                        // Exact, to the ends of the 64-bit range; 1e3 is a whole number too.
+                        bool whole = false;
+                        qint64 integer = text.toLongLong(&whole);
+                        if (!whole && value == std::trunc(value) && std::abs(value) <= 9007199254740992.0) {
+                            integer = qint64(value);
+                            whole = true;
+                        }
+                        if (!whole)
+                            return reader.at(node,
+                                             QStringLiteral("%1.%2' must be a whole number from -2^63 to 2^63-1 "
+                                                            "for an int distribution (got %3)")
+                                                 .arg(where, QLatin1String(bound), text));
+                        (bound[1] == 'i' ? axis.minInt : axis.maxInt) = integer;
+                    }
+                }
+                if (axis.distribution == RandomAxis::Distribution::Int && !(axis.minInt < axis.maxInt))
+                    return reader.at(entry.second["max"],
+                                     QStringLiteral("%1': max (%2) must be above min (%3)")
+                                         .arg(where)
+                                         .arg(axis.maxInt)
+                                         .arg(axis.minInt));
+                if (!(axis.min < axis.max))
+                    return reader.at(
+                        entry.second["max"],
+                        QStringLiteral("%1': max (%2) must be above min (%3)").arg(where).arg(axis.max).arg(axis.min));
+                if (axis.distribution == RandomAxis::Distribution::LogUniform && axis.min <= 0)
+                    return reader.at(
+                        entry.second["min"],
+                        QStringLiteral("%1': a log_uniform min must be above 0 (got %2)").arg(where).arg(axis.min));
+            }
+            spec.sweep.random << axis;
+        }
+    }
+    if (const YAML::Node seeds = sweep["seeds"]) {
+        if (seeds.IsSequence()) {
+            auto list = reader.stringList(seeds, QStringLiteral("'sweep.seeds'"));
+            if (!list)
+                return fail(list.error());
+            spec.sweep.seeds = list.value();
+        } else {
+            auto count = reader.integer(seeds, QStringLiteral("'sweep.seeds' (a count, or a list of seeds)"), 1);
+            if (!count)
+                return fail(count.error());
+            for (int i = 0; i < count.value(); ++i)
+                spec.sweep.seeds << QString::number(i);
+        }
+    }
+    if (auto read = reader.optional(sweep["seed_param"], spec.sweep.seedParam, &SpecReader::string,
+                                    QStringLiteral("'sweep.seed_param'"));
+        !read)
+        return read;
+    if (spec.sweep.runCount() > kMaxSweepRuns)
+        return reader.at(sweep,
+                         QStringLiteral("the sweep makes %1 runs; at most %2 in one sweep")
+                             .arg(spec.sweep.runCount())
+                             .arg(kMaxSweepRuns));
+    // Every value is checked against its param's type now, so a bad sweep never launches anything.
+    if (auto expanded = expandSweep(spec.params, spec.sweep); !expanded)
+        return reader.at(sweep, expanded.error());
+    return {};
+}
+
+// `param_passing:`: how params reach the program (args, env, a config file). Needs the params read first.
+Result<void> readParamPassing(const SpecReader &reader, const YAML::Node &passing, RunSpec &spec)
+{
+    if (!passing.IsMap())
+        return reader.at(passing, QStringLiteral("'param_passing' must be a mapping (args, env, config_file)"));
+    if (auto known = reader.onlyKnownKeys(passing, kPassingKeys, QStringLiteral("'param_passing'")); !known)
+        return fail(known.error());
+    if (auto read = reader.optional(passing["args"], spec.paramPassing.argsTemplate, &SpecReader::stringList,
+                                    QStringLiteral("'param_passing.args'"));
+        !read)
+        return read;
+    for (const QString &argument : spec.paramPassing.argsTemplate) {
+        if (auto substituted = substituteParams(argument, spec.params); !substituted)
+            return reader.at(passing["args"], QStringLiteral("'param_passing.args': %1").arg(substituted.error()));
+    }
+    if (const YAML::Node env = passing["env"]) {
+        auto entries = reader.stringMap(env, QStringLiteral("'param_passing.env'"));
+        if (!entries)
+            return fail(entries.error());
+        for (const auto &[variable, param] : entries.value()) {
+            if (const QString problem = environmentNameProblem(variable); !problem.isEmpty())
+                return reader.at(env, QStringLiteral("'param_passing.env': %1").arg(problem));
+            const QString &wanted = param; // clang 14 cannot capture a structured binding
+            if (!std::any_of(spec.params.begin(), spec.params.end(),
+                             [&](const RunParam &p) { return p.name == wanted; }))
+                return reader.at(env,
+                                 QStringLiteral("'param_passing.env': %1 takes param '%2', which does not exist")
+                                     .arg(variable, param));
+            spec.paramPassing.envFromParam.insert(variable, param);
+        }
+    }
+    if (const YAML::Node config = passing["config_file"]) {
+        if (!config.IsMap())
+            return reader.at(config, QStringLiteral("'param_passing.config_file' must be a mapping (path, arg)"));
+        if (auto known = reader.onlyKnownKeys(config, kConfigFileKeys, QStringLiteral("'param_passing.config_file'"));
+            !known)
+            return fail(known.error());
+        if (auto read =
+                firstFailure({reader.optional(config["path"], spec.paramPassing.configFile, &SpecReader::string,
+                                              QStringLiteral("'param_passing.config_file.path'")),
+                              reader.optional(config["arg"], spec.paramPassing.configArgTemplate, &SpecReader::string,
+                                              QStringLiteral("'param_passing.config_file.arg'"))});
+            !read)
+            return read;
+        const QString &file = spec.paramPassing.configFile;
+        if (file.isEmpty() || file.contains(QLatin1Char('/'))
+            || !(file.endsWith(QLatin1String(".json")) || file.endsWith(QLatin1String(".yaml"))))
+            return reader.at(config,
+                             QStringLiteral("'param_passing.config_file.path' must be a file name ending in .json "
+                                            "or .yaml (it is written in the run folder)"));
+        if (reservedRunFileNames().contains(file))
+            return reader.at(
+                config["path"],
+                QStringLiteral("'param_passing.config_file.path' cannot be '%1': Trainyard writes that file in the run "
+                               "folder (reserved: %2)")
+                    .arg(file, reservedRunFileNames().join(QStringLiteral(", "))));
+    }
+    return {};
+}
+
+// `slurm:`: the job settings over the backend profile's, each of which reaches the job script.
+Result<void> readSlurm(const SpecReader &reader, const YAML::Node &slurm, RunSpec &spec)
+{
+    if (!slurm.IsMap())
+        return reader.at(slurm,
+                         QStringLiteral("'slurm' must be a mapping (partition, account, time_limit_min, "
+                                        "cpus_per_task, gpus_per_node, sbatch)"));
+    if (auto known = reader.onlyKnownKeys(slurm, kSlurmKeys, QStringLiteral("'slurm'")); !known)
+        return fail(known.error());
+    if (auto read = firstFailure({reader.optional(slurm["partition"], spec.slurm.partition, &SpecReader::string,
+                                                  QStringLiteral("'slurm.partition'")),
+                                  reader.optional(slurm["account"], spec.slurm.account, &SpecReader::string,
+                                                  QStringLiteral("'slurm.account'")),
+                                  reader.optional(slurm["time_limit_min"], spec.slurm.timeLimitMinutes,
+                                                  &SpecReader::integer, QStringLiteral("'slurm.time_limit_min'"), 1),
+                                  reader.optional(slurm["cpus_per_task"], spec.slurm.cpusPerTask, &SpecReader::integer,
+                                                  QStringLiteral("'slurm.cpus_per_task'"), 1),
+                                  reader.optional(slurm["gpus_per_node"], spec.slurm.gpusPerNode, &SpecReader::integer,
+                                                  QStringLiteral("'slurm.gpus_per_node'"), 0),
+                                  reader.optional(slurm["sbatch"], spec.slurm.sbatchOptions, &SpecReader::stringList,
+                                                  QStringLiteral("'slurm.sbatch'"))});
+        !read)
+        return read;
+    // These reach the job script and the job description: a newline would be a line of the script of its own.
+    for (const auto &[key, value] :
+         {std::pair{"partition", spec.slurm.partition}, std::pair{"account", spec.slurm.account}})
+        if (auto clean = refuseControlCharacters(value, QStringLiteral("'slurm.%1'").arg(QLatin1String(key))); !clean)
+            return reader.at(slurm[key], clean.error());
+    QJsonObject scratch;
+    for (const QString &option : spec.slurm.sbatchOptions) {
+        if (auto clean = refuseControlCharacters(option, QStringLiteral("'slurm.sbatch' option")); !clean)
+            return reader.at(slurm["sbatch"], clean.error());
+        if (auto applied = applySbatchOption(option, scratch); !applied)
+            return reader.at(slurm["sbatch"], applied.error());
+    }
+    return {};
+}
+
+// `model:`: what the memory planner needs beyond the strategy and resources.
+Result<void> readModel(const SpecReader &reader, const YAML::Node &model, RunSpec &spec)
+{
+    if (!model.IsMap())
+        return reader.at(model,
+                         QStringLiteral("'model' must be a mapping (params, or "
+                                        "layers/hidden/heads/vocab/seq_len/micro_batch; optimizer, gpu_memory)"));
+    if (auto known = reader.onlyKnownKeys(model, kModelKeys, QStringLiteral("'model'")); !known)
+        return fail(known.error());
+    if (const YAML::Node params = model["params"]) {
+        auto text = reader.string(params, QStringLiteral("'model.params'"));
+        if (!text)
+            return fail(text.error());
+        const auto count = parseCount(*text);
+        if (!count || *count <= 0)
+            return reader.at(params,
+                             QStringLiteral("'model.params' must be a parameter count such as 7.5e9, 7B or 350M"));
+        spec.model.parameters = *count;
+    }
+    if (model["layers"] || model["hidden"] || model["heads"] || model["vocab"] || model["seq_len"]
+        || model["micro_batch"]) {
+        TransformerShape shape;
+        if (auto read = firstFailure(
+                {reader.optional(model["layers"], shape.layers, &SpecReader::integer, QStringLiteral("'model.layers'"),
+                                 1),
+                 reader.optional(model["hidden"], shape.hidden, &SpecReader::integer, QStringLiteral("'model.hidden'"),
+                                 1),
+                 reader.optional(model["heads"], shape.heads, &SpecReader::integer, QStringLiteral("'model.heads'"), 1),
+                 reader.optional(model["vocab"], shape.vocab, &SpecReader::integer, QStringLiteral("'model.vocab'"), 1),
+                 reader.optional(model["seq_len"], shape.seqLen, &SpecReader::integer,
+                                 QStringLiteral("'model.seq_len'"), 1),
+                 reader.optional(model["micro_batch"], shape.microBatch, &SpecReader::integer,
+                                 QStringLiteral("'model.micro_batch'"), 1)});
+            !read)
+            return read;
+        if (!shape.layers || !shape.hidden || !shape.heads || !shape.vocab || !shape.seqLen || !shape.microBatch)
+            return reader.at(
+                model,
+                QStringLiteral(
+                    "a transformer shape needs all of layers, hidden, heads, vocab, seq_len and micro_batch"));
+        if (spec.model.parameters)
+            return reader.at(model, QStringLiteral("give either 'model.params' or a transformer shape, not both"));
+        spec.model.shape = shape;
+    }
+    if (const YAML::Node optimizer = model["optimizer"]) {
+        auto text = reader.string(optimizer, QStringLiteral("'model.optimizer'"));
+        if (!text)
+            return fail(text.error());
+        const auto kind = parseOptimizer(*text);
+        if (!kind)
+            return reader.at(optimizer, QStringLiteral("'model.optimizer' must be adam, adamw, sgd-momentum or sgd"));
+        spec.model.optimizer = *kind;
+    }
+    if (const YAML::Node memory = model["gpu_memory"]) {
+        auto text = reader.string(memory, QStringLiteral("'model.gpu_memory'"));
+        if (!text)
+            return fail(text.error());
+        const auto bytes = parseByteSize(*text);
+        if (!bytes || *bytes <= 0)
+            return reader.at(memory, QStringLiteral("'model.gpu_memory' must be a size such as 80GiB"));
+        spec.model.gpuMemoryBytes = *bytes;
+    }
+    if (auto read = reader.optional(model["activation_checkpointing"], spec.model.activationCheckpointing,
+                                    &SpecReader::boolean, QStringLiteral("'model.activation_checkpointing'"));
+        !read)
+        return read;
+    if (spec.model.isEmpty())
+        return reader.at(model, QStringLiteral("'model' needs 'params' or a transformer shape"));
+    return {};
+}
+
+// What the backend can run: one node and no `slurm:` for the local one, no local GPU indices on a cluster.
+Result<void> checkBackendFits(const SpecReader &reader, YAML::Node root, const RunSpec &spec)
+{
+    const bool local = spec.backend == QLatin1String("local");
+    if (local && spec.nodes != 1)
+        return reader.at(
+            root["resources"]["nodes"],
+            QStringLiteral("%1 nodes need a cluster backend (backend: PROFILE); the local backend runs on one node")
+                .arg(spec.nodes));
+    if (local && root["slurm"])
+        return reader.at(
+            root["slurm"],
+            QStringLiteral(
+                "'slurm' settings need a Slurm backend: set 'backend' to a profile name (trainyard backend ls)"));
+    if (!local && !spec.gpus.isEmpty())
+        return reader.at(
+            root["resources"]["gpus"],
+            QStringLiteral("'resources.gpus' picks GPUs of this machine; on a cluster ask for 'slurm.gpus_per_node'"));
+    return {};
+}
+
 } // namespace
 
 Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, const QString &baseDir)
@@ -306,539 +915,39 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
         return fail(known.error());
 
     RunSpec spec;
-    const YAML::Node command = root["command"];
-    if (!command)
-        return fail(QStringLiteral("%1:1:1: missing 'command' (a list: program and arguments)").arg(sourceName));
-    auto commandList = reader.stringList(command, QStringLiteral("'command'"));
-    if (!commandList)
-        return fail(commandList.error());
-    if (commandList->isEmpty())
-        return reader.at(command, QStringLiteral("'command' must name a program"));
-    // A NUL ends a C string: the program would get less than the run records (issue 15).
-    for (qsizetype i = 0; i < commandList->size(); ++i) {
-        if (commandList->at(i).contains(QChar(0)))
-            return reader.at(
-                command[std::size_t(i)],
-                QStringLiteral("'command' element %1 holds a NUL byte, which no program can receive").arg(i + 1));
-    }
-    spec.command = commandList.value();
-
-#define TRAINYARD_READ(node, target, call)                                                                             \
-    if (const YAML::Node n = (node); n) {                                                                              \
-        auto value = call;                                                                                             \
-        if (!value)                                                                                                    \
-            return fail(value.error());                                                                                \
-        target = value.value();                                                                                        \
-    }
-    TRAINYARD_READ(root["name"], spec.name, reader.string(n, QStringLiteral("'name'")))
-    TRAINYARD_READ(root["project"], spec.project, reader.string(n, QStringLiteral("'project'")))
-    TRAINYARD_READ(root["shell"], spec.shell, reader.boolean(n, QStringLiteral("'shell'")))
-    TRAINYARD_READ(root["cwd"], spec.cwd, reader.string(n, QStringLiteral("'cwd'")))
-    TRAINYARD_READ(root["notes"], spec.notes, reader.string(n, QStringLiteral("'notes'")))
-    TRAINYARD_READ(root["backend"], spec.backend, reader.string(n, QStringLiteral("'backend'")))
-    TRAINYARD_READ(root["max_restarts"], spec.maxRestarts, reader.integer(n, QStringLiteral("'max_restarts'"), 0))
-    TRAINYARD_READ(root["hang_timeout_s"], spec.hangTimeoutS, reader.seconds(n, QStringLiteral("'hang_timeout_s'")))
-    TRAINYARD_READ(root["grace_s"], spec.graceS, reader.seconds(n, QStringLiteral("'grace_s'")))
-    TRAINYARD_READ(root["tags"], spec.tags, reader.stringList(n, QStringLiteral("'tags'")))
-    TRAINYARD_READ(root["tensorboard"], spec.tensorboardDirs, reader.stringList(n, QStringLiteral("'tensorboard'")))
-    if (const YAML::Node env = root["env"]) {
-        auto entries = reader.stringMap(env, QStringLiteral("'env'"));
-        if (!entries)
-            return fail(entries.error());
-        for (const auto &[key, value] : entries.value()) {
-            if (const QString problem = environmentNameProblem(key); !problem.isEmpty())
-                return reader.at(env, QStringLiteral("'env': %1").arg(problem));
-            if (const QString problem = environmentValueProblem(value); !problem.isEmpty())
-                return reader.at(env[key.toStdString()], QStringLiteral("'env.%1': %2").arg(key, problem));
-            spec.env.insert(key, value);
+    if (auto read = readCommand(reader, root, sourceName, spec); !read)
+        return fail(read.error());
+    if (auto read = firstFailure(
+            {reader.optional(root["name"], spec.name, &SpecReader::string, QStringLiteral("'name'")),
+             reader.optional(root["project"], spec.project, &SpecReader::string, QStringLiteral("'project'")),
+             reader.optional(root["shell"], spec.shell, &SpecReader::boolean, QStringLiteral("'shell'")),
+             reader.optional(root["cwd"], spec.cwd, &SpecReader::string, QStringLiteral("'cwd'")),
+             reader.optional(root["notes"], spec.notes, &SpecReader::string, QStringLiteral("'notes'")),
+             reader.optional(root["backend"], spec.backend, &SpecReader::string, QStringLiteral("'backend'")),
+             reader.optional(root["max_restarts"], spec.maxRestarts, &SpecReader::integer,
+                             QStringLiteral("'max_restarts'"), 0),
+             reader.optional(root["hang_timeout_s"], spec.hangTimeoutS, &SpecReader::seconds,
+                             QStringLiteral("'hang_timeout_s'")),
+             reader.optional(root["grace_s"], spec.graceS, &SpecReader::seconds, QStringLiteral("'grace_s'")),
+             reader.optional(root["tags"], spec.tags, &SpecReader::stringList, QStringLiteral("'tags'")),
+             reader.optional(root["tensorboard"], spec.tensorboardDirs, &SpecReader::stringList,
+                             QStringLiteral("'tensorboard'"))});
+        !read)
+        return fail(read.error());
+    using SectionReader = Result<void> (*)(const SpecReader &, const YAML::Node &, RunSpec &);
+    // In this order: the sweep and the param passing check against the params.
+    const std::pair<const char *, SectionReader> sections[] = {
+        {"env", readEnv},       {"resources", readResources}, {"strategy", readStrategy},          {"nccl", readNccl},
+        {"params", readParams}, {"sweep", readSweep},         {"param_passing", readParamPassing}, {"slurm", readSlurm},
+        {"model", readModel}};
+    for (const auto &[key, read] : sections) {
+        if (const YAML::Node node = root[key]) {
+            if (auto done = read(reader, node, spec); !done)
+                return fail(done.error());
         }
     }
-    if (const YAML::Node resources = root["resources"]) {
-        if (!resources.IsMap())
-            return reader.at(resources, QStringLiteral("'resources' must be a mapping (nodes, ranks_per_node, gpus)"));
-        if (auto known = reader.onlyKnownKeys(resources, kResourceKeys, QStringLiteral("'resources'")); !known)
-            return fail(known.error());
-        TRAINYARD_READ(resources["nodes"], spec.nodes, reader.integer(n, QStringLiteral("'resources.nodes'"), 1))
-        TRAINYARD_READ(resources["ranks_per_node"], spec.ranksPerNode,
-                       reader.integer(n, QStringLiteral("'resources.ranks_per_node'"), 1))
-        if (const YAML::Node gpus = resources["gpus"]) {
-            if (!gpus.IsSequence())
-                return reader.at(gpus, QStringLiteral("'resources.gpus' must be a list of GPU indices, e.g. [0, 2]"));
-            for (const YAML::Node &gpu : gpus) {
-                auto index = reader.integer(gpu, QStringLiteral("every GPU in 'resources.gpus'"), 0);
-                if (!index)
-                    return fail(index.error());
-                if (spec.gpus.contains(index.value()))
-                    return reader.at(gpu,
-                                     QStringLiteral("GPU %1 is listed twice in 'resources.gpus'").arg(index.value()));
-                spec.gpus << index.value();
-            }
-            if (!spec.gpus.isEmpty() && !resources["ranks_per_node"])
-                spec.ranksPerNode = int(spec.gpus.size());
-            if (!spec.gpus.isEmpty() && spec.gpus.size() != spec.ranksPerNode)
-                return reader.at(gpus,
-                                 QStringLiteral("%1 GPUs for %2 ranks per node; give one rank per GPU")
-                                     .arg(spec.gpus.size())
-                                     .arg(spec.ranksPerNode));
-        }
-    }
-    if (const YAML::Node strategy = root["strategy"]) {
-        // Either a name (strategy: zero2) or a mapping (name, precision, offload).
-        const YAML::Node nameNode = strategy.IsMap() ? strategy["name"] : strategy;
-        if (strategy.IsMap()) {
-            if (auto known = reader.onlyKnownKeys(strategy, kStrategyKeys, QStringLiteral("'strategy'")); !known)
-                return fail(known.error());
-            if (!nameNode)
-                return reader.at(strategy, QStringLiteral("'strategy' needs a 'name'"));
-        }
-        auto name = reader.string(nameNode, QStringLiteral("'strategy'"));
-        if (!name)
-            return fail(name.error());
-        const auto parsed = parseStrategy(name.value());
-        if (!parsed)
-            return reader.at(nameNode,
-                             QStringLiteral("strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, "
-                                            "fsdp-shard-grad-op, fsdp-hybrid-shard")
-                                 .arg(name.value()));
-        spec.strategy.strategy = *parsed;
-        if (strategy.IsMap()) {
-            if (const YAML::Node precision = strategy["precision"]) {
-                auto text = reader.string(precision, QStringLiteral("'strategy.precision'"));
-                if (!text)
-                    return fail(text.error());
-                const auto value = parsePrecision(text.value());
-                if (!value)
-                    return reader.at(
-                        precision,
-                        QStringLiteral("precision '%1' is not one of fp32, bf16-mixed, fp16-mixed").arg(text.value()));
-                spec.strategy.precision = *value;
-            }
-            if (const YAML::Node offload = strategy["offload"]) {
-                auto text = reader.string(offload, QStringLiteral("'strategy.offload'"));
-                if (!text)
-                    return fail(text.error());
-                if (!QStringList{"none", "optimizer", "params", "both"}.contains(text.value()))
-                    return reader.at(
-                        offload,
-                        QStringLiteral("offload '%1' is not one of none, optimizer, params, both").arg(text.value()));
-                spec.strategy.offloadOptimizer =
-                    text.value() == QLatin1String("optimizer") || text.value() == QLatin1String("both");
-                spec.strategy.offloadParameters =
-                    text.value() == QLatin1String("params") || text.value() == QLatin1String("both");
-            }
-        }
-    }
-    if (const YAML::Node nccl = root["nccl"]) {
-        if (!nccl.IsMap())
-            return reader.at(
-                nccl, QStringLiteral("'nccl' must be a mapping (debug, debug_subsys, async_error_handling, ...)"));
-        if (auto known = reader.onlyKnownKeys(nccl, kNcclKeys, QStringLiteral("'nccl'")); !known)
-            return fail(known.error());
-        TRAINYARD_READ(nccl["debug"], spec.nccl.level, reader.string(n, QStringLiteral("'nccl.debug'")))
-        spec.nccl.level = spec.nccl.level.toUpper();
-        if (!spec.nccl.level.isEmpty() && !QStringList{"VERSION", "WARN", "INFO", "TRACE"}.contains(spec.nccl.level))
-            return reader.at(nccl["debug"], QStringLiteral("'nccl.debug' must be one of VERSION, WARN, INFO, TRACE"));
-        TRAINYARD_READ(nccl["debug_subsys"], spec.nccl.subsystems,
-                       reader.string(n, QStringLiteral("'nccl.debug_subsys'")))
-        TRAINYARD_READ(nccl["async_error_handling"], spec.nccl.asyncErrorHandling,
-                       reader.integer(n, QStringLiteral("'nccl.async_error_handling'"), 0))
-        TRAINYARD_READ(nccl["trace_buffer_size"], spec.nccl.traceBufferSize,
-                       reader.integer(n, QStringLiteral("'nccl.trace_buffer_size'"), 0))
-        TRAINYARD_READ(nccl["p2p_disable"], spec.nccl.p2pDisable,
-                       reader.boolean(n, QStringLiteral("'nccl.p2p_disable'")))
-        TRAINYARD_READ(nccl["ib_disable"], spec.nccl.ibDisable, reader.boolean(n, QStringLiteral("'nccl.ib_disable'")))
-        TRAINYARD_READ(nccl["socket_ifname"], spec.nccl.socketIfname,
-                       reader.string(n, QStringLiteral("'nccl.socket_ifname'")))
-    }
-    if (const YAML::Node params = root["params"]) {
-        if (!params.IsMap())
-            return reader.at(
-                params, QStringLiteral("'params' must be a mapping of names to values or to {type, value, choices}"));
-        for (const auto &entry : params) {
-            RunParam param;
-            auto name = reader.scalar(entry.first, QStringLiteral("a param name"));
-            if (!name)
-                return fail(name.error());
-            param.name = name.value();
-            const QString where = QStringLiteral("'params.%1").arg(param.name);
-            // Initialized once: assigning to a YAML::Node would overwrite the node it refers to.
-            const YAML::Node valueNode = entry.second.IsMap() ? entry.second["value"] : entry.second;
-            if (entry.second.IsMap()) {
-                if (auto known = reader.onlyKnownKeys(entry.second, kParamKeys, where + QLatin1Char('\'')); !known)
-                    return fail(known.error());
-                const YAML::Node typeNode = entry.second["type"];
-                if (!typeNode)
-                    return reader.at(
-                        entry.second,
-                        QStringLiteral("%1' needs a 'type' (int, float, bool, string, choice)").arg(where));
-                if (!valueNode)
-                    return reader.at(entry.second, QStringLiteral("%1' needs a 'value'").arg(where));
-                const QString type = QString::fromStdString(typeNode.Scalar());
-                const QStringList types{"int", "float", "bool", "string", "choice"};
-                if (!typeNode.IsScalar() || !types.contains(type))
-                    return reader.at(
-                        typeNode,
-                        QStringLiteral("%1.type' must be one of int, float, bool, string, choice").arg(where));
-                param.type = ParamType(types.indexOf(type));
-                if (param.type == ParamType::Choice) {
-                    auto choices = entry.second["choices"]
-                        ? reader.stringList(entry.second["choices"], where + QStringLiteral(".choices'"))
-                        : Result<QStringList>(fail(QString()));
-                    if (!choices || choices->isEmpty())
-                        return reader.at(entry.second,
-                                         QStringLiteral("%1' is a choice: give its 'choices' as a list").arg(where));
-                    param.choices = choices.value();
-                }
-            }
-            if (!valueNode.IsScalar())
-                return reader.at(valueNode, QStringLiteral("%1' must be a single value").arg(where));
-            param.value = QString::fromStdString(valueNode.Scalar());
-            bool ok = true;
-            bool flag = false;
-            if (!entry.second.IsMap()) {
-                // Shorthand: the type the value reads as.
-                (void)param.value.toLongLong(&ok);
-                if (ok)
-                    param.type = ParamType::Int;
-                else if ((void)param.value.toDouble(&ok), ok)
-                    param.type = ParamType::Float;
-                else if (YAML::convert<bool>::decode(valueNode, flag))
-                    param.type = ParamType::Bool;
-                else
-                    param.type = ParamType::String;
-                ok = true;
-            }
-            switch (param.type) {
-            case ParamType::Int:
-                (void)param.value.toLongLong(&ok);
-                break;
-            case ParamType::Float:
-                ok = std::isfinite(param.value.toDouble(&ok)) && ok;
-                break;
-            case ParamType::Bool:
-                ok = YAML::convert<bool>::decode(valueNode, flag);
-                param.value = flag ? QStringLiteral("true") : QStringLiteral("false");
-                break;
-            case ParamType::Choice:
-                ok = param.choices.contains(param.value);
-                break;
-            case ParamType::String:
-                break;
-            }
-            if (!ok) {
-                return reader.at(valueNode,
-                                 param.type == ParamType::Choice
-                                     ? QStringLiteral("%1' is '%2', not one of its choices (%3)")
-                                           .arg(where, param.value, param.choices.join(QStringLiteral(", ")))
-                                     : QStringLiteral("%1' must be of type %2 (got '%3')")
-                                           .arg(where, paramTypeName(param.type), param.value));
-            }
-            spec.params << param;
-        }
-    }
-    if (const YAML::Node sweep = root["sweep"]) {
-        if (!sweep.IsMap())
-            return reader.at(sweep, QStringLiteral("'sweep' must be a mapping (grid, random, seeds, seed_param)"));
-        if (auto known = reader.onlyKnownKeys(sweep, kSweepKeys, QStringLiteral("'sweep'")); !known)
-            return fail(known.error());
-        if (const YAML::Node grid = sweep["grid"]) {
-            if (!grid.IsMap())
-                return reader.at(grid, QStringLiteral("'sweep.grid' must map param names to lists of values"));
-            for (const auto &axis : grid) {
-                auto name = reader.scalar(axis.first, QStringLiteral("a param name in 'sweep.grid'"));
-                if (!name)
-                    return fail(name.error());
-                auto values = reader.stringList(axis.second, QStringLiteral("'sweep.grid.%1'").arg(name.value()));
-                if (!values)
-                    return fail(values.error());
-                if (values->isEmpty())
-                    return reader.at(axis.second,
-                                     QStringLiteral("'sweep.grid.%1' needs at least one value").arg(name.value()));
-                spec.sweep.grid << qMakePair(name.value(), values.value());
-            }
-        }
-        if (const YAML::Node random = sweep["random"]) {
-            if (!random.IsMap())
-                return reader.at(random, QStringLiteral("'sweep.random' must be a mapping (samples, seed, params)"));
-            if (auto known = reader.onlyKnownKeys(random, kRandomKeys, QStringLiteral("'sweep.random'")); !known)
-                return fail(known.error());
-            if (!random["samples"])
-                return reader.at(random, QStringLiteral("'sweep.random' needs 'samples' (how many runs to draw)"));
-            TRAINYARD_READ(random["samples"], spec.sweep.samples,
-                           reader.integer(n, QStringLiteral("'sweep.random.samples'"), 1))
-            int seed = 0;
-            TRAINYARD_READ(random["seed"], seed, reader.integer(n, QStringLiteral("'sweep.random.seed'"), 0))
-            spec.sweep.randomSeed = std::uint64_t(seed);
-            const YAML::Node axes = random["params"];
-            if (!axes || !axes.IsMap() || axes.size() == 0)
-                return reader.at(axes ? axes : random,
-                                 QStringLiteral("'sweep.random.params' must map param names to "
-                                                "{distribution, min, max} or {choice: [...]}"));
-            for (const auto &entry : axes) {
-                RandomAxis axis;
-                auto name = reader.scalar(entry.first, QStringLiteral("a param name in 'sweep.random.params'"));
-                if (!name)
-                    return fail(name.error());
-                axis.param = name.value();
-                const QString where = QStringLiteral("'sweep.random.params.%1").arg(axis.param);
-                if (!entry.second.IsMap())
-                    return reader.at(
-                        entry.second,
-                        QStringLiteral("%1' must be {distribution, min, max} or {choice: [...]}").arg(where));
-                if (auto known = reader.onlyKnownKeys(entry.second, kRandomAxisKeys, where + QLatin1Char('\'')); !known)
-                    return fail(known.error());
-                if (const YAML::Node choice = entry.second["choice"]) {
-                    auto choices = reader.stringList(choice, where + QStringLiteral(".choice'"));
-                    if (!choices)
-                        return fail(choices.error());
-                    if (choices->isEmpty())
-                        return reader.at(choice, QStringLiteral("%1.choice' needs at least one value").arg(where));
-                    axis.distribution = RandomAxis::Distribution::Choice;
-                    axis.choices = choices.value();
-                } else {
-                    const YAML::Node distribution = entry.second["distribution"];
-                    const QStringList names{"uniform", "log_uniform", "int"};
-                    if (!distribution || !distribution.IsScalar()
-                        || !names.contains(QString::fromStdString(distribution.Scalar())))
-                        return reader.at(
-                            distribution ? distribution : entry.second,
-                            QStringLiteral(
-                                "%1.distribution' must be one of uniform, log_uniform, int (or give 'choice')")
-                                .arg(where));
-                    axis.distribution =
-                        RandomAxis::Distribution(names.indexOf(QString::fromStdString(distribution.Scalar())));
-                    for (const char *bound : {"min", "max"}) {
-                        const YAML::Node node = entry.second[bound];
-                        bool ok = false;
-                        const QString text =
-                            node && node.IsScalar() ? QString::fromStdString(node.Scalar()) : QString();
-                        const double value = text.toDouble(&ok);
-                        if (!ok || !std::isfinite(value))
-                            return reader.at(
-                                node ? node : entry.second,
-                                QStringLiteral("%1.%2' must be a number").arg(where, QLatin1String(bound)));
-                        (bound[1] == 'i' ? axis.min : axis.max) = value;
-                        if (axis.distribution == RandomAxis::Distribution::Int) {
-                            // Exact, to the ends of the 64-bit range; 1e3 is a whole number too.
-                            bool whole = false;
-                            qint64 integer = text.toLongLong(&whole);
-                            if (!whole && value == std::trunc(value) && std::abs(value) <= 9007199254740992.0) {
-                                integer = qint64(value);
-                                whole = true;
-                            }
-                            if (!whole)
-                                return reader.at(node,
-                                                 QStringLiteral("%1.%2' must be a whole number from -2^63 to 2^63-1 "
-                                                                "for an int distribution (got %3)")
-                                                     .arg(where, QLatin1String(bound), text));
-                            (bound[1] == 'i' ? axis.minInt : axis.maxInt) = integer;
-                        }
-                    }
-                    if (axis.distribution == RandomAxis::Distribution::Int && !(axis.minInt < axis.maxInt))
-                        return reader.at(entry.second["max"],
-                                         QStringLiteral("%1': max (%2) must be above min (%3)")
-                                             .arg(where)
-                                             .arg(axis.maxInt)
-                                             .arg(axis.minInt));
-                    if (!(axis.min < axis.max))
-                        return reader.at(entry.second["max"],
-                                         QStringLiteral("%1': max (%2) must be above min (%3)")
-                                             .arg(where)
-                                             .arg(axis.max)
-                                             .arg(axis.min));
-                    if (axis.distribution == RandomAxis::Distribution::LogUniform && axis.min <= 0)
-                        return reader.at(
-                            entry.second["min"],
-                            QStringLiteral("%1': a log_uniform min must be above 0 (got %2)").arg(where).arg(axis.min));
-                }
-                spec.sweep.random << axis;
-            }
-        }
-        if (const YAML::Node seeds = sweep["seeds"]) {
-            if (seeds.IsSequence()) {
-                auto list = reader.stringList(seeds, QStringLiteral("'sweep.seeds'"));
-                if (!list)
-                    return fail(list.error());
-                spec.sweep.seeds = list.value();
-            } else {
-                auto count = reader.integer(seeds, QStringLiteral("'sweep.seeds' (a count, or a list of seeds)"), 1);
-                if (!count)
-                    return fail(count.error());
-                for (int i = 0; i < count.value(); ++i)
-                    spec.sweep.seeds << QString::number(i);
-            }
-        }
-        TRAINYARD_READ(sweep["seed_param"], spec.sweep.seedParam,
-                       reader.string(n, QStringLiteral("'sweep.seed_param'")))
-        if (spec.sweep.runCount() > kMaxSweepRuns)
-            return reader.at(sweep,
-                             QStringLiteral("the sweep makes %1 runs; at most %2 in one sweep")
-                                 .arg(spec.sweep.runCount())
-                                 .arg(kMaxSweepRuns));
-        // Every value is checked against its param's type now, so a bad sweep never launches anything.
-        if (auto expanded = expandSweep(spec.params, spec.sweep); !expanded)
-            return reader.at(sweep, expanded.error());
-    }
-    if (const YAML::Node passing = root["param_passing"]) {
-        if (!passing.IsMap())
-            return reader.at(passing, QStringLiteral("'param_passing' must be a mapping (args, env, config_file)"));
-        if (auto known = reader.onlyKnownKeys(passing, kPassingKeys, QStringLiteral("'param_passing'")); !known)
-            return fail(known.error());
-        TRAINYARD_READ(passing["args"], spec.paramPassing.argsTemplate,
-                       reader.stringList(n, QStringLiteral("'param_passing.args'")))
-        for (const QString &argument : spec.paramPassing.argsTemplate) {
-            if (auto substituted = substituteParams(argument, spec.params); !substituted)
-                return reader.at(passing["args"], QStringLiteral("'param_passing.args': %1").arg(substituted.error()));
-        }
-        if (const YAML::Node env = passing["env"]) {
-            auto entries = reader.stringMap(env, QStringLiteral("'param_passing.env'"));
-            if (!entries)
-                return fail(entries.error());
-            for (const auto &[variable, param] : entries.value()) {
-                if (const QString problem = environmentNameProblem(variable); !problem.isEmpty())
-                    return reader.at(env, QStringLiteral("'param_passing.env': %1").arg(problem));
-                const QString &wanted = param; // clang 14 cannot capture a structured binding
-                if (!std::any_of(spec.params.begin(), spec.params.end(),
-                                 [&](const RunParam &p) { return p.name == wanted; }))
-                    return reader.at(env,
-                                     QStringLiteral("'param_passing.env': %1 takes param '%2', which does not exist")
-                                         .arg(variable, param));
-                spec.paramPassing.envFromParam.insert(variable, param);
-            }
-        }
-        if (const YAML::Node config = passing["config_file"]) {
-            if (!config.IsMap())
-                return reader.at(config, QStringLiteral("'param_passing.config_file' must be a mapping (path, arg)"));
-            if (auto known =
-                    reader.onlyKnownKeys(config, kConfigFileKeys, QStringLiteral("'param_passing.config_file'"));
-                !known)
-                return fail(known.error());
-            TRAINYARD_READ(config["path"], spec.paramPassing.configFile,
-                           reader.string(n, QStringLiteral("'param_passing.config_file.path'")))
-            TRAINYARD_READ(config["arg"], spec.paramPassing.configArgTemplate,
-                           reader.string(n, QStringLiteral("'param_passing.config_file.arg'")))
-            const QString &file = spec.paramPassing.configFile;
-            if (file.isEmpty() || file.contains(QLatin1Char('/'))
-                || !(file.endsWith(QLatin1String(".json")) || file.endsWith(QLatin1String(".yaml"))))
-                return reader.at(config,
-                                 QStringLiteral("'param_passing.config_file.path' must be a file name ending in .json "
-                                                "or .yaml (it is written in the run folder)"));
-            if (reservedRunFileNames().contains(file))
-                return reader.at(
-                    config["path"],
-                    QStringLiteral(
-                        "'param_passing.config_file.path' cannot be '%1': Trainyard writes that file in the run "
-                        "folder (reserved: %2)")
-                        .arg(file, reservedRunFileNames().join(QStringLiteral(", "))));
-        }
-    }
-    if (const YAML::Node slurm = root["slurm"]) {
-        if (!slurm.IsMap())
-            return reader.at(slurm,
-                             QStringLiteral("'slurm' must be a mapping (partition, account, time_limit_min, "
-                                            "cpus_per_task, gpus_per_node, sbatch)"));
-        if (auto known = reader.onlyKnownKeys(slurm, kSlurmKeys, QStringLiteral("'slurm'")); !known)
-            return fail(known.error());
-        TRAINYARD_READ(slurm["partition"], spec.slurm.partition, reader.string(n, QStringLiteral("'slurm.partition'")))
-        TRAINYARD_READ(slurm["account"], spec.slurm.account, reader.string(n, QStringLiteral("'slurm.account'")))
-        TRAINYARD_READ(slurm["time_limit_min"], spec.slurm.timeLimitMinutes,
-                       reader.integer(n, QStringLiteral("'slurm.time_limit_min'"), 1))
-        TRAINYARD_READ(slurm["cpus_per_task"], spec.slurm.cpusPerTask,
-                       reader.integer(n, QStringLiteral("'slurm.cpus_per_task'"), 1))
-        TRAINYARD_READ(slurm["gpus_per_node"], spec.slurm.gpusPerNode,
-                       reader.integer(n, QStringLiteral("'slurm.gpus_per_node'"), 0))
-        TRAINYARD_READ(slurm["sbatch"], spec.slurm.sbatchOptions,
-                       reader.stringList(n, QStringLiteral("'slurm.sbatch'")))
-        // These reach the job script and the job description: a newline would be a line of the script of its own.
-        for (const auto &[key, value] :
-             {std::pair{"partition", spec.slurm.partition}, std::pair{"account", spec.slurm.account}})
-            if (auto clean = refuseControlCharacters(value, QStringLiteral("'slurm.%1'").arg(QLatin1String(key)));
-                !clean)
-                return reader.at(slurm[key], clean.error());
-        QJsonObject scratch;
-        for (const QString &option : spec.slurm.sbatchOptions) {
-            if (auto clean = refuseControlCharacters(option, QStringLiteral("'slurm.sbatch' option")); !clean)
-                return reader.at(slurm["sbatch"], clean.error());
-            if (auto applied = applySbatchOption(option, scratch); !applied)
-                return reader.at(slurm["sbatch"], applied.error());
-        }
-    }
-    if (const YAML::Node model = root["model"]) {
-        if (!model.IsMap())
-            return reader.at(model,
-                             QStringLiteral("'model' must be a mapping (params, or "
-                                            "layers/hidden/heads/vocab/seq_len/micro_batch; optimizer, gpu_memory)"));
-        if (auto known = reader.onlyKnownKeys(model, kModelKeys, QStringLiteral("'model'")); !known)
-            return fail(known.error());
-        if (const YAML::Node params = model["params"]) {
-            auto text = reader.string(params, QStringLiteral("'model.params'"));
-            if (!text)
-                return fail(text.error());
-            const auto count = parseCount(*text);
-            if (!count || *count <= 0)
-                return reader.at(params,
-                                 QStringLiteral("'model.params' must be a parameter count such as 7.5e9, 7B or 350M"));
-            spec.model.parameters = *count;
-        }
-        if (model["layers"] || model["hidden"] || model["heads"] || model["vocab"] || model["seq_len"]
-            || model["micro_batch"]) {
-            TransformerShape shape;
-            TRAINYARD_READ(model["layers"], shape.layers, reader.integer(n, QStringLiteral("'model.layers'"), 1))
-            TRAINYARD_READ(model["hidden"], shape.hidden, reader.integer(n, QStringLiteral("'model.hidden'"), 1))
-            TRAINYARD_READ(model["heads"], shape.heads, reader.integer(n, QStringLiteral("'model.heads'"), 1))
-            TRAINYARD_READ(model["vocab"], shape.vocab, reader.integer(n, QStringLiteral("'model.vocab'"), 1))
-            TRAINYARD_READ(model["seq_len"], shape.seqLen, reader.integer(n, QStringLiteral("'model.seq_len'"), 1))
-            TRAINYARD_READ(model["micro_batch"], shape.microBatch,
-                           reader.integer(n, QStringLiteral("'model.micro_batch'"), 1))
-            if (!shape.layers || !shape.hidden || !shape.heads || !shape.vocab || !shape.seqLen || !shape.microBatch)
-                return reader.at(
-                    model,
-                    QStringLiteral(
-                        "a transformer shape needs all of layers, hidden, heads, vocab, seq_len and micro_batch"));
-            if (spec.model.parameters)
-                return reader.at(model, QStringLiteral("give either 'model.params' or a transformer shape, not both"));
-            spec.model.shape = shape;
-        }
-        if (const YAML::Node optimizer = model["optimizer"]) {
-            auto text = reader.string(optimizer, QStringLiteral("'model.optimizer'"));
-            if (!text)
-                return fail(text.error());
-            const auto kind = parseOptimizer(*text);
-            if (!kind)
-                return reader.at(optimizer,
-                                 QStringLiteral("'model.optimizer' must be adam, adamw, sgd-momentum or sgd"));
-            spec.model.optimizer = *kind;
-        }
-        if (const YAML::Node memory = model["gpu_memory"]) {
-            auto text = reader.string(memory, QStringLiteral("'model.gpu_memory'"));
-            if (!text)
-                return fail(text.error());
-            const auto bytes = parseByteSize(*text);
-            if (!bytes || *bytes <= 0)
-                return reader.at(memory, QStringLiteral("'model.gpu_memory' must be a size such as 80GiB"));
-            spec.model.gpuMemoryBytes = *bytes;
-        }
-        TRAINYARD_READ(model["activation_checkpointing"], spec.model.activationCheckpointing,
-                       reader.boolean(n, QStringLiteral("'model.activation_checkpointing'")))
-        if (spec.model.isEmpty())
-            return reader.at(model, QStringLiteral("'model' needs 'params' or a transformer shape"));
-    }
-#undef TRAINYARD_READ
-    const bool local = spec.backend == QLatin1String("local");
-    if (local && spec.nodes != 1)
-        return reader.at(
-            root["resources"]["nodes"],
-            QStringLiteral("%1 nodes need a cluster backend (backend: PROFILE); the local backend runs on one node")
-                .arg(spec.nodes));
-    if (local && root["slurm"])
-        return reader.at(
-            root["slurm"],
-            QStringLiteral(
-                "'slurm' settings need a Slurm backend: set 'backend' to a profile name (trainyard backend ls)"));
-    if (!local && !spec.gpus.isEmpty())
-        return reader.at(
-            root["resources"]["gpus"],
-            QStringLiteral("'resources.gpus' picks GPUs of this machine; on a cluster ask for 'slurm.gpus_per_node'"));
+    if (auto fits = checkBackendFits(reader, root, spec); !fits)
+        return fail(fits.error());
     spec.cwd = QDir::cleanPath(QDir(baseDir).absoluteFilePath(spec.cwd.isEmpty() ? QStringLiteral(".") : spec.cwd));
     return spec;
 }
