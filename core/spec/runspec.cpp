@@ -459,6 +459,87 @@ Result<void> readNccl(const SpecReader &reader, const YAML::Node &nccl, RunSpec 
     return {};
 }
 
+// One entry of `params:`: `name: value` (typed as the value reads) or `name: {type, value, choices}`.
+Result<RunParam> readParam(const SpecReader &reader, const YAML::Node &keyNode, const YAML::Node &entryNode)
+{
+    RunParam param;
+    auto name = reader.scalar(keyNode, QStringLiteral("a param name"));
+    if (!name)
+        return fail(name.error());
+    param.name = name.value();
+    const QString where = QStringLiteral("'params.%1").arg(param.name);
+    // Initialized once: assigning to a YAML::Node would overwrite the node it refers to.
+    const YAML::Node valueNode = entryNode.IsMap() ? entryNode["value"] : entryNode;
+    if (entryNode.IsMap()) {
+        if (auto known = reader.onlyKnownKeys(entryNode, kParamKeys, where + QLatin1Char('\'')); !known)
+            return fail(known.error());
+        const YAML::Node typeNode = entryNode["type"];
+        if (!typeNode)
+            return reader.at(entryNode,
+                             QStringLiteral("%1' needs a 'type' (int, float, bool, string, choice)").arg(where));
+        if (!valueNode)
+            return reader.at(entryNode, QStringLiteral("%1' needs a 'value'").arg(where));
+        const QString type = QString::fromStdString(typeNode.Scalar());
+        const QStringList types{"int", "float", "bool", "string", "choice"};
+        if (!typeNode.IsScalar() || !types.contains(type))
+            return reader.at(typeNode,
+                             QStringLiteral("%1.type' must be one of int, float, bool, string, choice").arg(where));
+        param.type = ParamType(types.indexOf(type));
+        if (param.type == ParamType::Choice) {
+            auto choices = entryNode["choices"]
+                ? reader.stringList(entryNode["choices"], where + QStringLiteral(".choices'"))
+                : Result<QStringList>(fail(QString()));
+            if (!choices || choices->isEmpty())
+                return reader.at(entryNode, QStringLiteral("%1' is a choice: give its 'choices' as a list").arg(where));
+            param.choices = choices.value();
+        }
+    }
+    if (!valueNode.IsScalar())
+        return reader.at(valueNode, QStringLiteral("%1' must be a single value").arg(where));
+    param.value = QString::fromStdString(valueNode.Scalar());
+    bool ok = true;
+    bool flag = false;
+    if (!entryNode.IsMap()) {
+        // Shorthand: the type the value reads as.
+        (void)param.value.toLongLong(&ok);
+        if (ok)
+            param.type = ParamType::Int;
+        else if ((void)param.value.toDouble(&ok), ok)
+            param.type = ParamType::Float;
+        else if (YAML::convert<bool>::decode(valueNode, flag))
+            param.type = ParamType::Bool;
+        else
+            param.type = ParamType::String;
+        ok = true;
+    }
+    switch (param.type) {
+    case ParamType::Int:
+        (void)param.value.toLongLong(&ok);
+        break;
+    case ParamType::Float:
+        ok = std::isfinite(param.value.toDouble(&ok)) && ok;
+        break;
+    case ParamType::Bool:
+        ok = YAML::convert<bool>::decode(valueNode, flag);
+        param.value = flag ? QStringLiteral("true") : QStringLiteral("false");
+        break;
+    case ParamType::Choice:
+        ok = param.choices.contains(param.value);
+        break;
+    case ParamType::String:
+        break;
+    }
+    if (!ok) {
+        return reader.at(valueNode,
+                         param.type == ParamType::Choice
+                             ? QStringLiteral("%1' is '%2', not one of its choices (%3)")
+                                   .arg(where, param.value, param.choices.join(QStringLiteral(", ")))
+                             : QStringLiteral("%1' must be of type %2 (got '%3')")
+                                   .arg(where, paramTypeName(param.type), param.value));
+    }
+    return param;
+}
+
 // `params:`: typed params; a plain `name: value` gets the type its value reads as.
 Result<void> readParams(const SpecReader &reader, const YAML::Node &params, RunSpec &spec)
 {
@@ -466,83 +547,134 @@ Result<void> readParams(const SpecReader &reader, const YAML::Node &params, RunS
         return reader.at(params,
                          QStringLiteral("'params' must be a mapping of names to values or to {type, value, choices}"));
     for (const auto &entry : params) {
-        RunParam param;
-        auto name = reader.scalar(entry.first, QStringLiteral("a param name"));
+        auto param = readParam(reader, entry.first, entry.second);
+        if (!param)
+            return fail(param.error());
+        spec.params << param.value();
+    }
+    return {};
+}
+
+// `sweep.grid`: param names to lists of values, every combination a run.
+Result<void> readGrid(const SpecReader &reader, const YAML::Node &grid, SweepSpec &sweep)
+{
+    if (!grid.IsMap())
+        return reader.at(grid, QStringLiteral("'sweep.grid' must map param names to lists of values"));
+    for (const auto &axis : grid) {
+        auto name = reader.scalar(axis.first, QStringLiteral("a param name in 'sweep.grid'"));
         if (!name)
             return fail(name.error());
-        param.name = name.value();
-        const QString where = QStringLiteral("'params.%1").arg(param.name);
-        // Initialized once: assigning to a YAML::Node would overwrite the node it refers to.
-        const YAML::Node valueNode = entry.second.IsMap() ? entry.second["value"] : entry.second;
-        if (entry.second.IsMap()) {
-            if (auto known = reader.onlyKnownKeys(entry.second, kParamKeys, where + QLatin1Char('\'')); !known)
-                return fail(known.error());
-            const YAML::Node typeNode = entry.second["type"];
-            if (!typeNode)
-                return reader.at(entry.second,
-                                 QStringLiteral("%1' needs a 'type' (int, float, bool, string, choice)").arg(where));
-            if (!valueNode)
-                return reader.at(entry.second, QStringLiteral("%1' needs a 'value'").arg(where));
-            const QString type = QString::fromStdString(typeNode.Scalar());
-            const QStringList types{"int", "float", "bool", "string", "choice"};
-            if (!typeNode.IsScalar() || !types.contains(type))
-                return reader.at(typeNode,
-                                 QStringLiteral("%1.type' must be one of int, float, bool, string, choice").arg(where));
-            param.type = ParamType(types.indexOf(type));
-            if (param.type == ParamType::Choice) {
-                auto choices = entry.second["choices"]
-                    ? reader.stringList(entry.second["choices"], where + QStringLiteral(".choices'"))
-                    : Result<QStringList>(fail(QString()));
-                if (!choices || choices->isEmpty())
-                    return reader.at(entry.second,
-                                     QStringLiteral("%1' is a choice: give its 'choices' as a list").arg(where));
-                param.choices = choices.value();
+        auto values = reader.stringList(axis.second, QStringLiteral("'sweep.grid.%1'").arg(name.value()));
+        if (!values)
+            return fail(values.error());
+        if (values->isEmpty())
+            return reader.at(axis.second, QStringLiteral("'sweep.grid.%1' needs at least one value").arg(name.value()));
+        sweep.grid << qMakePair(name.value(), values.value());
+    }
+    return {};
+}
+
+// One entry of `sweep.random.params`: {distribution, min, max} or {choice: [...]}.
+Result<RandomAxis> readRandomAxis(const SpecReader &reader, const YAML::Node &keyNode, const YAML::Node &entryNode)
+{
+    RandomAxis axis;
+    auto name = reader.scalar(keyNode, QStringLiteral("a param name in 'sweep.random.params'"));
+    if (!name)
+        return fail(name.error());
+    axis.param = name.value();
+    const QString where = QStringLiteral("'sweep.random.params.%1").arg(axis.param);
+    if (!entryNode.IsMap())
+        return reader.at(entryNode,
+                         QStringLiteral("%1' must be {distribution, min, max} or {choice: [...]}").arg(where));
+    if (auto known = reader.onlyKnownKeys(entryNode, kRandomAxisKeys, where + QLatin1Char('\'')); !known)
+        return fail(known.error());
+    if (const YAML::Node choice = entryNode["choice"]) {
+        auto choices = reader.stringList(choice, where + QStringLiteral(".choice'"));
+        if (!choices)
+            return fail(choices.error());
+        if (choices->isEmpty())
+            return reader.at(choice, QStringLiteral("%1.choice' needs at least one value").arg(where));
+        axis.distribution = RandomAxis::Distribution::Choice;
+        axis.choices = choices.value();
+    } else {
+        const YAML::Node distribution = entryNode["distribution"];
+        const QStringList names{"uniform", "log_uniform", "int"};
+        if (!distribution || !distribution.IsScalar() || !names.contains(QString::fromStdString(distribution.Scalar())))
+            return reader.at(
+                distribution ? distribution : entryNode,
+                QStringLiteral("%1.distribution' must be one of uniform, log_uniform, int (or give 'choice')")
+                    .arg(where));
+        axis.distribution = RandomAxis::Distribution(names.indexOf(QString::fromStdString(distribution.Scalar())));
+        for (const char *bound : {"min", "max"}) {
+            const YAML::Node node = entryNode[bound];
+            bool ok = false;
+            const QString text = node && node.IsScalar() ? QString::fromStdString(node.Scalar()) : QString();
+            const double value = text.toDouble(&ok);
+            if (!ok || !std::isfinite(value))
+                return reader.at(node ? node : entryNode,
+                                 QStringLiteral("%1.%2' must be a number").arg(where, QLatin1String(bound)));
+            (bound[1] == 'i' ? axis.min : axis.max) = value;
+            if (axis.distribution == RandomAxis::Distribution::Int) {
+                // Exact, to the ends of the 64-bit range; 1e3 is a whole number too.
+                bool whole = false;
+                qint64 integer = text.toLongLong(&whole);
+                if (!whole && value == std::trunc(value) && std::abs(value) <= 9007199254740992.0) {
+                    integer = qint64(value);
+                    whole = true;
+                }
+                if (!whole)
+                    return reader.at(node,
+                                     QStringLiteral("%1.%2' must be a whole number from -2^63 to 2^63-1 "
+                                                    "for an int distribution (got %3)")
+                                         .arg(where, QLatin1String(bound), text));
+                (bound[1] == 'i' ? axis.minInt : axis.maxInt) = integer;
             }
         }
-        if (!valueNode.IsScalar())
-            return reader.at(valueNode, QStringLiteral("%1' must be a single value").arg(where));
-        param.value = QString::fromStdString(valueNode.Scalar());
-        bool ok = true;
-        bool flag = false;
-        if (!entry.second.IsMap()) {
-            // Shorthand: the type the value reads as.
-            (void)param.value.toLongLong(&ok);
-            if (ok)
-                param.type = ParamType::Int;
-            else if ((void)param.value.toDouble(&ok), ok)
-                param.type = ParamType::Float;
-            else if (YAML::convert<bool>::decode(valueNode, flag))
-                param.type = ParamType::Bool;
-            else
-                param.type = ParamType::String;
-            ok = true;
-        }
-        switch (param.type) {
-        case ParamType::Int:
-            (void)param.value.toLongLong(&ok);
-            break;
-        case ParamType::Float:
-            ok = std::isfinite(param.value.toDouble(&ok)) && ok;
-            break;
-        case ParamType::Bool:
-            ok = YAML::convert<bool>::decode(valueNode, flag);
-            param.value = flag ? QStringLiteral("true") : QStringLiteral("false");
-            break;
-        case ParamType::Choice:
-            ok = param.choices.contains(param.value);
-            break;
-        case ParamType::String:
-            break;
-        }
-        if (!ok) {
-            return reader.at(valueNode,
-                             param.type == ParamType::Choice
-                                 ? QStringLiteral("%1' is '%2', not one of its choices (%3)")
-                                       .arg(where, param.value, param.choices.join(QStringLiteral(", ")))
-                                 : QStringLiteral("%1' must be of type %2 (got '%3')")
-                                       .arg(where, paramTypeName(param.type), param.value));
-        }
-        spec.params << param;
+        if (axis.distribution == RandomAxis::Distribution::Int && !(axis.minInt < axis.maxInt))
+            return reader.at(
+                entryNode["max"],
+                QStringLiteral("%1': max (%2) must be above min (%3)").arg(where).arg(axis.maxInt).arg(axis.minInt));
+        if (!(axis.min < axis.max))
+            return reader.at(
+                entryNode["max"],
+                QStringLiteral("%1': max (%2) must be above min (%3)").arg(where).arg(axis.max).arg(axis.min));
+        if (axis.distribution == RandomAxis::Distribution::LogUniform && axis.min <= 0)
+            return reader.at(
+                entryNode["min"],
+                QStringLiteral("%1': a log_uniform min must be above 0 (got %2)").arg(where).arg(axis.min));
+    }
+    return axis;
+}
+
+// `sweep.random`: how many runs to draw, the seed, and each param's distribution.
+Result<void> readRandom(const SpecReader &reader, const YAML::Node &random, SweepSpec &sweep)
+{
+    if (!random.IsMap())
+        return reader.at(random, QStringLiteral("'sweep.random' must be a mapping (samples, seed, params)"));
+    if (auto known = reader.onlyKnownKeys(random, kRandomKeys, QStringLiteral("'sweep.random'")); !known)
+        return fail(known.error());
+    if (!random["samples"])
+        return reader.at(random, QStringLiteral("'sweep.random' needs 'samples' (how many runs to draw)"));
+    if (auto read = reader.optional(random["samples"], sweep.samples, &SpecReader::integer,
+                                    QStringLiteral("'sweep.random.samples'"), 1);
+        !read)
+        return read;
+    int seed = 0;
+    if (auto read =
+            reader.optional(random["seed"], seed, &SpecReader::integer, QStringLiteral("'sweep.random.seed'"), 0);
+        !read)
+        return read;
+    sweep.randomSeed = std::uint64_t(seed);
+    const YAML::Node axes = random["params"];
+    if (!axes || !axes.IsMap() || axes.size() == 0)
+        return reader.at(axes ? axes : random,
+                         QStringLiteral("'sweep.random.params' must map param names to "
+                                        "{distribution, min, max} or {choice: [...]}"));
+    for (const auto &entry : axes) {
+        auto axis = readRandomAxis(reader, entry.first, entry.second);
+        if (!axis)
+            return fail(axis.error());
+        sweep.random << axis.value();
     }
     return {};
 }
@@ -556,116 +688,12 @@ Result<void> readSweep(const SpecReader &reader, const YAML::Node &sweep, RunSpe
     if (auto known = reader.onlyKnownKeys(sweep, kSweepKeys, QStringLiteral("'sweep'")); !known)
         return fail(known.error());
     if (const YAML::Node grid = sweep["grid"]) {
-        if (!grid.IsMap())
-            return reader.at(grid, QStringLiteral("'sweep.grid' must map param names to lists of values"));
-        for (const auto &axis : grid) {
-            auto name = reader.scalar(axis.first, QStringLiteral("a param name in 'sweep.grid'"));
-            if (!name)
-                return fail(name.error());
-            auto values = reader.stringList(axis.second, QStringLiteral("'sweep.grid.%1'").arg(name.value()));
-            if (!values)
-                return fail(values.error());
-            if (values->isEmpty())
-                return reader.at(axis.second,
-                                 QStringLiteral("'sweep.grid.%1' needs at least one value").arg(name.value()));
-            spec.sweep.grid << qMakePair(name.value(), values.value());
-        }
+        if (auto read = readGrid(reader, grid, spec.sweep); !read)
+            return read;
     }
     if (const YAML::Node random = sweep["random"]) {
-        if (!random.IsMap())
-            return reader.at(random, QStringLiteral("'sweep.random' must be a mapping (samples, seed, params)"));
-        if (auto known = reader.onlyKnownKeys(random, kRandomKeys, QStringLiteral("'sweep.random'")); !known)
-            return fail(known.error());
-        if (!random["samples"])
-            return reader.at(random, QStringLiteral("'sweep.random' needs 'samples' (how many runs to draw)"));
-        if (auto read = reader.optional(random["samples"], spec.sweep.samples, &SpecReader::integer,
-                                        QStringLiteral("'sweep.random.samples'"), 1);
-            !read)
+        if (auto read = readRandom(reader, random, spec.sweep); !read)
             return read;
-        int seed = 0;
-        if (auto read =
-                reader.optional(random["seed"], seed, &SpecReader::integer, QStringLiteral("'sweep.random.seed'"), 0);
-            !read)
-            return read;
-        spec.sweep.randomSeed = std::uint64_t(seed);
-        const YAML::Node axes = random["params"];
-        if (!axes || !axes.IsMap() || axes.size() == 0)
-            return reader.at(axes ? axes : random,
-                             QStringLiteral("'sweep.random.params' must map param names to "
-                                            "{distribution, min, max} or {choice: [...]}"));
-        for (const auto &entry : axes) {
-            RandomAxis axis;
-            auto name = reader.scalar(entry.first, QStringLiteral("a param name in 'sweep.random.params'"));
-            if (!name)
-                return fail(name.error());
-            axis.param = name.value();
-            const QString where = QStringLiteral("'sweep.random.params.%1").arg(axis.param);
-            if (!entry.second.IsMap())
-                return reader.at(entry.second,
-                                 QStringLiteral("%1' must be {distribution, min, max} or {choice: [...]}").arg(where));
-            if (auto known = reader.onlyKnownKeys(entry.second, kRandomAxisKeys, where + QLatin1Char('\'')); !known)
-                return fail(known.error());
-            if (const YAML::Node choice = entry.second["choice"]) {
-                auto choices = reader.stringList(choice, where + QStringLiteral(".choice'"));
-                if (!choices)
-                    return fail(choices.error());
-                if (choices->isEmpty())
-                    return reader.at(choice, QStringLiteral("%1.choice' needs at least one value").arg(where));
-                axis.distribution = RandomAxis::Distribution::Choice;
-                axis.choices = choices.value();
-            } else {
-                const YAML::Node distribution = entry.second["distribution"];
-                const QStringList names{"uniform", "log_uniform", "int"};
-                if (!distribution || !distribution.IsScalar()
-                    || !names.contains(QString::fromStdString(distribution.Scalar())))
-                    return reader.at(
-                        distribution ? distribution : entry.second,
-                        QStringLiteral("%1.distribution' must be one of uniform, log_uniform, int (or give 'choice')")
-                            .arg(where));
-                axis.distribution =
-                    RandomAxis::Distribution(names.indexOf(QString::fromStdString(distribution.Scalar())));
-                for (const char *bound : {"min", "max"}) {
-                    const YAML::Node node = entry.second[bound];
-                    bool ok = false;
-                    const QString text = node && node.IsScalar() ? QString::fromStdString(node.Scalar()) : QString();
-                    const double value = text.toDouble(&ok);
-                    if (!ok || !std::isfinite(value))
-                        return reader.at(node ? node : entry.second,
-                                         QStringLiteral("%1.%2' must be a number").arg(where, QLatin1String(bound)));
-                    (bound[1] == 'i' ? axis.min : axis.max) = value;
-                    if (axis.distribution == RandomAxis::Distribution::Int) {
-                        // Exact, to the ends of the 64-bit range; 1e3 is a whole number too.
-                        bool whole = false;
-                        qint64 integer = text.toLongLong(&whole);
-                        if (!whole && value == std::trunc(value) && std::abs(value) <= 9007199254740992.0) {
-                            integer = qint64(value);
-                            whole = true;
-                        }
-                        if (!whole)
-                            return reader.at(node,
-                                             QStringLiteral("%1.%2' must be a whole number from -2^63 to 2^63-1 "
-                                                            "for an int distribution (got %3)")
-                                                 .arg(where, QLatin1String(bound), text));
-                        (bound[1] == 'i' ? axis.minInt : axis.maxInt) = integer;
-                    }
-                }
-                if (axis.distribution == RandomAxis::Distribution::Int && !(axis.minInt < axis.maxInt))
-                    return reader.at(entry.second["max"],
-                                     QStringLiteral("%1': max (%2) must be above min (%3)")
-                                         .arg(where)
-                                         .arg(axis.maxInt)
-                                         .arg(axis.minInt));
-                if (!(axis.min < axis.max))
-                    return reader.at(
-                        entry.second["max"],
-                        QStringLiteral("%1': max (%2) must be above min (%3)").arg(where).arg(axis.max).arg(axis.min));
-                if (axis.distribution == RandomAxis::Distribution::LogUniform && axis.min <= 0)
-                    return reader.at(
-                        entry.second["min"],
-                        QStringLiteral("%1': a log_uniform min must be above 0 (got %2)").arg(where).arg(axis.min));
-            }
-            spec.sweep.random << axis;
-        }
     }
     if (const YAML::Node seeds = sweep["seeds"]) {
         if (seeds.IsSequence()) {
