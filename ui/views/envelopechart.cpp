@@ -2,6 +2,8 @@
 // point (the M4 scheme), which at one bucket per pixel is the same picture as drawing every point.
 #include "views/envelopechart.h"
 
+#include "views/chartmath.h"
+
 #include <QBuffer>
 #include <QContextMenuEvent>
 #include <QDateTime>
@@ -24,6 +26,10 @@
 #include <vector>
 
 namespace trainyard {
+
+using chartmath::formatElapsed;
+using chartmath::formatNumber;
+using chartmath::niceStep;
 
 namespace {
 
@@ -121,41 +127,6 @@ constexpr int kMarginTop = 42;
 constexpr int kMarginBottom = 30;
 
 bool finite(double value) { return std::isfinite(value); }
-
-double niceStep(double span, int ticks)
-{
-    if (!(span > 0))
-        return 1;
-    const double raw = span / ticks;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    for (double factor : {1.0, 2.0, 2.5, 5.0, 10.0}) {
-        if (raw <= factor * magnitude)
-            return factor * magnitude;
-    }
-    return 10 * magnitude;
-}
-
-QString formatNumber(double value)
-{
-    const double magnitude = std::abs(value);
-    if (magnitude >= 1e9)
-        return QString::number(value / 1e9, 'g', 4) + QLatin1Char('G');
-    if (magnitude >= 1e6)
-        return QString::number(value / 1e6, 'g', 4) + QLatin1Char('M');
-    if (magnitude >= 1e4)
-        return QString::number(value / 1e3, 'g', 4) + QLatin1Char('k');
-    return QString::number(value, 'g', 4);
-}
-
-QString formatElapsed(double ms)
-{
-    const qint64 seconds = qint64(std::llround(ms / 1000));
-    if (std::abs(seconds) < 60)
-        return QStringLiteral("%1s").arg(seconds);
-    if (std::abs(seconds) < 3600)
-        return QStringLiteral("%1m%2s").arg(seconds / 60).arg(std::abs(seconds % 60), 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1h%2m").arg(seconds / 3600).arg(std::abs((seconds / 60) % 60), 2, 10, QLatin1Char('0'));
-}
 
 } // namespace
 
@@ -333,43 +304,26 @@ const QList<ChartSeries> EnvelopeChart::drawnSeries() const
         if (!order.contains(series.group))
             order << series.group;
     for (int g = 0; g < order.size(); ++g) {
-        struct Column {
-            double meanSum = 0;
-            int members = 0;
-            double lo = INFINITY, hi = -INFINITY;
-        };
-        std::vector<Column> cells{std::size_t(columns)};
+        std::vector<std::vector<chartmath::PlacedBucket>> members;
         for (const ChartSeries &series : m_series) {
             if (series.group != order[g])
                 continue;
-            std::vector<std::pair<double, int>> perColumn(std::size_t(columns), {0.0, 0}); // this run's mean per column
+            std::vector<chartmath::PlacedBucket> &placed = members.emplace_back();
             for (const EnvelopeBucket &bucket : series.envelope.buckets) {
-                const auto x = bucketX(series, bucket);
-                if (!x || bucket.summary.finiteCount == 0)
-                    continue;
-                const double mid = (x->first + x->second) / 2;
-                if (mid < m_x0 || mid > m_x1)
-                    continue;
-                const int c = std::clamp(int((mid - m_x0) / (m_x1 - m_x0) * columns), 0, columns - 1);
-                perColumn[std::size_t(c)].first += bucket.summary.sum;
-                perColumn[std::size_t(c)].second += int(bucket.summary.finiteCount);
-                cells[std::size_t(c)].lo = std::min(cells[std::size_t(c)].lo, bucket.summary.minValue);
-                cells[std::size_t(c)].hi = std::max(cells[std::size_t(c)].hi, bucket.summary.maxValue);
-            }
-            for (int c = 0; c < columns; ++c) {
-                if (perColumn[std::size_t(c)].second) {
-                    cells[std::size_t(c)].meanSum += perColumn[std::size_t(c)].first / perColumn[std::size_t(c)].second;
-                    ++cells[std::size_t(c)].members;
-                }
+                if (const auto x = bucketX(series, bucket))
+                    placed.push_back({(x->first + x->second) / 2, bucket.summary.sum,
+                                      std::int64_t(bucket.summary.finiteCount), bucket.summary.minValue,
+                                      bucket.summary.maxValue});
             }
         }
+        const std::vector<chartmath::GroupColumn> cells = chartmath::aggregateGroup(members, m_x0, m_x1, columns);
         ChartSeries group;
         group.id = QStringLiteral("group:") + order[g];
         group.label = order[g].isEmpty() ? tr("(none)") : order[g];
         group.color = seriesColor(g);
         group.isGroup = true;
         for (int c = 0; c < columns; ++c) {
-            const Column &cell = cells[std::size_t(c)];
+            const chartmath::GroupColumn &cell = cells[std::size_t(c)];
             if (!cell.members)
                 continue;
             const double x = m_x0 + (c + 0.5) / columns * (m_x1 - m_x0);
@@ -382,7 +336,7 @@ const QList<ChartSeries> EnvelopeChart::drawnSeries() const
             s.minValue = cell.lo;
             s.maxValue = cell.hi;
             s.firstStep = s.lastStep = s.firstTs = s.lastTs = xi;
-            s.firstValue = s.lastValue = cell.meanSum / cell.members;
+            s.firstValue = s.lastValue = cell.mean();
             group.envelope.buckets.push_back(bucket);
         }
         groups << group;
@@ -538,9 +492,18 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
     painter.save();
     painter.fillRect(rect, Qt::white);
     painter.setRenderHint(QPainter::Antialiasing, false);
-    const QFontMetrics metrics(painter.font());
+    const QFontMetrics metrics(painter.font()); // the legend's and the hover box's, before the title's bold font
+    drawTitleAndLegend(painter, rect, drawn, metrics);
+    drawAxes(painter, rect, plot);
+    drawCurves(painter, plot, drawn);
+    drawHover(painter, plot, drawn, metrics);
+    painter.restore();
+}
 
-    // Title, pin star and legend.
+// Title, pin star and legend.
+void EnvelopeChart::drawTitleAndLegend(QPainter &painter, const QRect &rect, const QList<ChartSeries> &drawn,
+                                       const QFontMetrics &metrics) const
+{
     QFont titleFont = painter.font();
     titleFont.setBold(true);
     painter.setFont(titleFont);
@@ -566,8 +529,11 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
         painter.setPen(Qt::darkGray);
         painter.drawText(QPoint(legendX, legendY + 12), tr("+%1 more").arg(legend.hidden));
     }
+}
 
-    // Axes and grid.
+// Axes and grid: round ticks, labelled by the x axis's mode.
+void EnvelopeChart::drawAxes(QPainter &painter, const QRect &rect, const Plot &plot) const
+{
     painter.setPen(QColor(0xe4, 0xe4, 0xe4));
     const double yStep = niceStep(plot.y1 - plot.y0, 5);
     for (double t = std::ceil(plot.y0 / yStep) * yStep; t <= plot.y1; t += yStep) {
@@ -602,8 +568,11 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
     }
     painter.setPen(QColor(0x90, 0x90, 0x90));
     painter.drawRect(plot.area);
+}
 
-    // The curves, clipped to the plot.
+// The curves, clipped to the plot.
+void EnvelopeChart::drawCurves(QPainter &painter, const Plot &plot, const QList<ChartSeries> &drawn) const
+{
     painter.setClipRect(plot.area.adjusted(1, 1, 0, 0));
     // The curves are drawn aliased: M4 (first, min, max, last per pixel column) reproduces the picture of
     // every point exactly for aliased lines, and crisp one-pixel lines keep their colour. Only the group
@@ -640,44 +609,47 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
             painter.drawImage(clip.topLeft(), layer);
     }
     painter.setClipping(false);
+}
 
-    // The hover line and every series' value at it.
-    if (m_hoverX && *m_hoverX >= m_x0 && *m_hoverX <= m_x1) {
-        const double x = plot.px(*m_hoverX);
-        painter.setRenderHint(QPainter::Antialiasing, false);
-        painter.setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
-        painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
-        // As many lines as the plot is tall, each at most 300 pixels wide; the rest counted (200 runs, long names).
-        QStringList lines = hoverLinesFor(drawn);
-        const int fitting = std::max(2, (plot.area.height() - 14) / (metrics.height() + 1));
-        if (lines.size() > fitting) {
-            const qsizetype hidden = lines.size() - (fitting - 1);
-            lines = lines.mid(0, fitting - 1);
-            lines << tr("+%1 more").arg(hidden);
-        }
-        for (QString &line : lines)
-            line = metrics.elidedText(line, Qt::ElideMiddle, 300);
-        if (!lines.isEmpty()) {
-            int boxWidth = 0;
-            for (const QString &line : lines)
-                boxWidth = std::max(boxWidth, metrics.horizontalAdvance(line) + 24);
-            const int boxHeight = int(lines.size()) * (metrics.height() + 1) + 8;
-            QRect box(int(x) + 10, plot.area.top() + 6, boxWidth, boxHeight);
-            if (box.right() > plot.area.right())
-                box.moveRight(int(x) - 10);
-            painter.fillRect(box, QColor(255, 255, 255, 230));
-            painter.setPen(QColor(0xa0, 0xa0, 0xa0));
-            painter.drawRect(box);
-            for (int i = 0; i < lines.size(); ++i) {
-                const int y = box.top() + 4 + i * (metrics.height() + 1);
-                if (i > 0 && i - 1 < drawn.size() && !(i + 1 == lines.size() && lines.size() < drawn.size() + 1))
-                    painter.fillRect(QRect(box.left() + 6, y + 3, 9, 9), drawn[i - 1].color);
-                painter.setPen(QColor(0x20, 0x20, 0x20));
-                painter.drawText(QPoint(box.left() + 19, y + metrics.ascent()), lines[i]);
-            }
+// The hover line and every series' value at it.
+void EnvelopeChart::drawHover(QPainter &painter, const Plot &plot, const QList<ChartSeries> &drawn,
+                              const QFontMetrics &metrics) const
+{
+    if (!m_hoverX || *m_hoverX < m_x0 || *m_hoverX > m_x1)
+        return;
+    const double x = plot.px(*m_hoverX);
+    painter.setRenderHint(QPainter::Antialiasing, false);
+    painter.setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
+    painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
+    // As many lines as the plot is tall, each at most 300 pixels wide; the rest counted (200 runs, long names).
+    QStringList lines = hoverLinesFor(drawn);
+    const int fitting = std::max(2, (plot.area.height() - 14) / (metrics.height() + 1));
+    if (lines.size() > fitting) {
+        const qsizetype hidden = lines.size() - (fitting - 1);
+        lines = lines.mid(0, fitting - 1);
+        lines << tr("+%1 more").arg(hidden);
+    }
+    for (QString &line : lines)
+        line = metrics.elidedText(line, Qt::ElideMiddle, 300);
+    if (!lines.isEmpty()) {
+        int boxWidth = 0;
+        for (const QString &line : lines)
+            boxWidth = std::max(boxWidth, metrics.horizontalAdvance(line) + 24);
+        const int boxHeight = int(lines.size()) * (metrics.height() + 1) + 8;
+        QRect box(int(x) + 10, plot.area.top() + 6, boxWidth, boxHeight);
+        if (box.right() > plot.area.right())
+            box.moveRight(int(x) - 10);
+        painter.fillRect(box, QColor(255, 255, 255, 230));
+        painter.setPen(QColor(0xa0, 0xa0, 0xa0));
+        painter.drawRect(box);
+        for (int i = 0; i < lines.size(); ++i) {
+            const int y = box.top() + 4 + i * (metrics.height() + 1);
+            if (i > 0 && i - 1 < drawn.size() && !(i + 1 == lines.size() && lines.size() < drawn.size() + 1))
+                painter.fillRect(QRect(box.left() + 6, y + 3, 9, 9), drawn[i - 1].color);
+            painter.setPen(QColor(0x20, 0x20, 0x20));
+            painter.drawText(QPoint(box.left() + 19, y + metrics.ascent()), lines[i]);
         }
     }
-    painter.restore();
 }
 
 std::pair<std::vector<EnvelopeBucket>::const_iterator, std::vector<EnvelopeBucket>::const_iterator>

@@ -101,6 +101,13 @@ private:
     struct Plot; // the geometry of one render
     // One series' curve (and a group's band) in the plot: thread-safe, so that many are drawn in parallel.
     void drawSeries(QPainter &painter, const Plot &plot, const ChartSeries &series) const;
+    // The parts of render(), in drawing order.
+    void drawTitleAndLegend(QPainter &painter, const QRect &rect, const QList<ChartSeries> &drawn,
+                            const QFontMetrics &metrics) const;
+    void drawAxes(QPainter &painter, const QRect &rect, const Plot &plot) const;
+    void drawCurves(QPainter &painter, const Plot &plot, const QList<ChartSeries> &drawn) const;
+    void drawHover(QPainter &painter, const Plot &plot, const QList<ChartSeries> &drawn,
+                   const QFontMetrics &metrics) const;
     static constexpr int kSeriesPerDrawingWorker = 16; // fewer series a worker are drawn on the UI thread
     static QRect plotArea(const QRect &rect);          // where the curves go, inside the axes and the legend
     Plot plotFor(const QRect &rect, const QList<ChartSeries> &drawn) const;
