@@ -112,6 +112,24 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     setWindowTitle(tr("Trainyard — %1").arg(workspace.root()));
     setObjectName(QStringLiteral("mainWindow"));
 
+    setUpRunsView();
+    setUpTabs(buildRunsPage());
+    buildToolbar();
+    setUpStatusBar();
+    connectRunActions();
+    connectWatchers();
+
+    resize(kDefaultWidth, kDefaultHeight);
+    restoreLayout();
+    showRunsOrEmptyState();
+    // Started only now that everything listens: each change is delivered once, the first one complete.
+    m_watcher->start();
+    m_queueWatcher->start();
+}
+
+// The runs table (sorted and filtered off the UI thread by the proxy) and the page shown while it is empty.
+void MainWindow::setUpRunsView()
+{
     m_sortedRuns->setSourceModel(m_runsModel);
 
     m_runsView->setObjectName(QStringLiteral("runsView"));
@@ -133,8 +151,11 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     m_emptyState->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_emptyState->setAlignment(Qt::AlignCenter);
     m_emptyState->setWordWrap(true);
+}
 
-    // The runs page: the filter box, the column chooser and CSV export above the table.
+// The runs page: the filter box, the column chooser and CSV export above the table.
+QWidget *MainWindow::buildRunsPage()
+{
     m_filterEdit->setObjectName(QStringLiteral("runFilter"));
     m_filterEdit->setPlaceholderText(
         tr("Filter runs, e.g.  status:failed tag:baseline lr>=1e-3 loss.min<0.2 name~resnet"));
@@ -173,6 +194,12 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
             extraColumns << *column;
     m_runsModel->setExtraColumns(extraColumns);
 
+    return runsPage;
+}
+
+// Runs, Queue and Sweeps stay; the tabs opened later (run pages, compare, compose, throughput) close.
+void MainWindow::setUpTabs(QWidget *runsPage)
+{
     m_pages->addWidget(m_emptyState);
     m_pages->addWidget(runsPage);
     m_tabs->setObjectName(QStringLiteral("tabs"));
@@ -199,7 +226,10 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         }
     });
     setCentralWidget(m_tabs);
+}
 
+void MainWindow::buildToolbar()
+{
     QToolBar *toolbar = addToolBar(tr("Runs"));
     toolbar->setObjectName(QStringLiteral("runsToolbar"));
     QAction *newRun = toolbar->addAction(tr("New local run…"), this, &MainWindow::showNewRunDialog);
@@ -257,6 +287,14 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
         });
     connect(m_importMenu, &HistoryImportMenu::importFailed, this,
             [this](const QString &message) { showWarning(this, tr("Import failed"), message); });
+    QAction *compare = toolbar->addAction(tr("Compare"), this, [this] { openCompare(); });
+    compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    compare->setToolTip(tr("Compare the selected runs (Ctrl+D): charts of every metric and their params side by side"));
+}
+
+// The status bar: the workspace, and the MLflow API's address while the window serves it.
+void MainWindow::setUpStatusBar()
+{
     auto serving = new QLabel(this);
     serving->setObjectName(QStringLiteral("servingLabel"));
     serving->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -271,9 +309,12 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     connect(m_serveSwitch, &MlflowServeSwitch::stopped, serving, &QLabel::hide);
     connect(m_serveSwitch, &MlflowServeSwitch::failed, this,
             [this](const QString &message) { showWarning(this, tr("Cannot serve the MLflow API"), message); });
-    QAction *compare = toolbar->addAction(tr("Compare"), this, [this] { openCompare(); });
-    compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
-    compare->setToolTip(tr("Compare the selected runs (Ctrl+D): charts of every metric and their params side by side"));
+    statusBar()->showMessage(tr("Workspace: %1").arg(m_workspaceRoot));
+}
+
+// Opening runs (double-click), following the selection in the compare view, and what a launch from here does.
+void MainWindow::connectRunActions()
+{
     connect(m_runsView->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
         if (m_compare && !selectedRunIds().isEmpty())
             updateCompareRuns();
@@ -287,8 +328,11 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     });
     connect(m_launchHost, &LaunchHost::launchFailed, this,
             [this](const QString &message) { QMessageBox::warning(this, tr("Launch failed"), message); });
-    statusBar()->showMessage(tr("Workspace: %1").arg(workspace.root()));
+}
 
+// The watchers' runs and queue into the models; their progress and failures in the status bar.
+void MainWindow::connectWatchers()
+{
     connect(m_watcher, &RunListWatcher::runsChanged, this, &MainWindow::applyRuns);
     connect(m_sortedRuns, &RunFilterProxy::updatingChanged, this, [this](bool updating) {
         if (updating)
@@ -308,13 +352,6 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
             [this](const QString &message) { statusBar()->showMessage(tr("Cannot read runs: %1").arg(message)); });
     connect(m_runsModel, &QAbstractItemModel::rowsInserted, this, &MainWindow::showRunsOrEmptyState);
     connect(m_runsModel, &QAbstractItemModel::rowsRemoved, this, &MainWindow::showRunsOrEmptyState);
-
-    resize(kDefaultWidth, kDefaultHeight);
-    restoreLayout();
-    showRunsOrEmptyState();
-    // Started only now that everything listens: each change is delivered once, the first one complete.
-    m_watcher->start();
-    m_queueWatcher->start();
 }
 
 void MainWindow::refreshFromStore()

@@ -83,6 +83,15 @@ protected:
     void closeEvent(QCloseEvent *event) override;
 
 private:
+    // The constructor's parts.
+    void setUpRunsView();
+    QWidget *buildRunsPage();
+    void setUpTabs(QWidget *runsPage);
+    void buildToolbar();
+    void setUpStatusBar();
+    void connectRunActions();
+    void connectWatchers();
+
     void showRunsOrEmptyState();
     // Asks both watchers for a fresh read now (after this process wrote runs or changed the queue).
     void refreshFromStore();

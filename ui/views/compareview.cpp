@@ -171,8 +171,33 @@ void CompareView::setRuns(const QList<RunRecord> &requested)
     QList<RunRecord> runs = requested.mid(0, kMaxRuns);
     m_note->setVisible(requested.size() > kMaxRuns);
     m_note->setText(tr("Comparing the first %1 of the %2 selected runs.").arg(kMaxRuns).arg(requested.size()));
+    const bool colorsChanged = assignColors(runs);
+    m_runs = runs;
+    fillGroupByChoices();
 
-    // Colours stay with their runs; a new run takes the first colour no other run has.
+    // One chart per key any of the runs logged.
+    QSet<QString> keys;
+    for (const RunRecord &run : m_runs)
+        for (auto it = run.metrics.cbegin(); it != run.metrics.cend(); ++it)
+            keys.insert(it.key());
+    removeChartsOtherThan(keys);
+    for (const QString &key : keys) {
+        EnvelopeChart *chart = m_charts.value(key);
+        if (!chart)
+            chart = createChart(key);
+        chart->setSeries(seriesFor(chart, key));
+        chart->setGrouped(!m_groupBy.isEmpty());
+    }
+    m_diffModel->setRuns(m_runs);
+    m_diffModel->setRunColors(m_colors);
+    rebuildGrid();
+    if (colorsChanged)
+        emit runColorsChanged(m_colors);
+}
+
+// Colours stay with their runs; a new run takes the first colour no other run has. Whether any colour changed.
+bool CompareView::assignColors(const QList<RunRecord> &runs)
+{
     QHash<QString, QColor> colors;
     QSet<QRgb> taken;
     for (const RunRecord &run : runs)
@@ -189,11 +214,14 @@ void CompareView::setRuns(const QList<RunRecord> &requested)
         colors.insert(run.id, seriesColor(next));
         taken.insert(seriesColor(next).rgb());
     }
-    const bool colorsChanged = colors != m_colors;
+    const bool changed = colors != m_colors;
     m_colors = colors;
-    m_runs = runs;
+    return changed;
+}
 
-    // The group-by choices: tags and every param of these runs.
+// The group-by choices: tags and every param of the runs.
+void CompareView::fillGroupByChoices()
+{
     QStringList params;
     for (const RunRecord &run : m_runs)
         for (auto it = run.params.cbegin(); it != run.params.cend(); ++it)
@@ -210,12 +238,10 @@ void CompareView::setRuns(const QList<RunRecord> &requested)
             m_groupByBox->addItem(tr("Param %1").arg(param), QStringLiteral("param:") + param);
         m_groupByBox->setCurrentIndex(std::max(0, m_groupByBox->findData(currentGroup)));
     }
+}
 
-    // One chart per key any of the runs logged.
-    QSet<QString> keys;
-    for (const RunRecord &run : m_runs)
-        for (auto it = run.metrics.cbegin(); it != run.metrics.cend(); ++it)
-            keys.insert(it.key());
+void CompareView::removeChartsOtherThan(const QSet<QString> &keys)
+{
     for (auto it = m_charts.begin(); it != m_charts.end();) {
         if (!keys.contains(it.key())) {
             m_chartsToRepaint.remove(it.value());
@@ -225,83 +251,87 @@ void CompareView::setRuns(const QList<RunRecord> &requested)
             ++it;
         }
     }
-    for (const QString &key : keys) {
-        EnvelopeChart *chart = m_charts.value(key);
-        if (!chart) {
-            chart = new EnvelopeChart(key, m_gridHost);
-            chart->setXAxisMode(m_mode);
-            chart->setSmoothing(m_smoothing);
-            chart->setLogY(m_logY);
-            chart->setPinned(m_pinned.contains(key));
-            auto debounce = new QTimer(chart);
-            debounce->setSingleShot(true);
-            debounce->setInterval(30);
-            connect(debounce, &QTimer::timeout, this, [this, chart] { loadRange(chart); });
-            // A throttle, not a debounce: while the user keeps panning, the range is re-queried every 30 ms
-            // instead of only once the pointer stops.
-            connect(chart, &EnvelopeChart::xRangeChanged, debounce, [debounce] {
-                if (!debounce->isActive())
-                    debounce->start();
-            });
-            connect(chart, &EnvelopeChart::pinToggled, this, [this, key](bool pinned) { setPinned(key, pinned); });
-            m_charts.insert(key, chart);
+}
+
+// A chart for `key`, following the view's axis, smoothing, log and pin settings; its range re-queried as it moves.
+EnvelopeChart *CompareView::createChart(const QString &key)
+{
+    auto chart = new EnvelopeChart(key, m_gridHost);
+    chart->setXAxisMode(m_mode);
+    chart->setSmoothing(m_smoothing);
+    chart->setLogY(m_logY);
+    chart->setPinned(m_pinned.contains(key));
+    auto debounce = new QTimer(chart);
+    debounce->setSingleShot(true);
+    debounce->setInterval(30);
+    connect(debounce, &QTimer::timeout, this, [this, chart] { loadRange(chart); });
+    // A throttle, not a debounce: while the user keeps panning, the range is re-queried every 30 ms
+    // instead of only once the pointer stops.
+    connect(chart, &EnvelopeChart::xRangeChanged, debounce, [debounce] {
+        if (!debounce->isActive())
+            debounce->start();
+    });
+    connect(chart, &EnvelopeChart::pinToggled, this, [this, key](bool pinned) { setPinned(key, pinned); });
+    m_charts.insert(key, chart);
+    return chart;
+}
+
+// The chart's series: the runs that logged the key, in selection order, keeping what each already holds. A new run's
+// envelope is requested; a live run's new points are loaded.
+QList<ChartSeries> CompareView::seriesFor(EnvelopeChart *chart, const QString &key)
+{
+    QList<ChartSeries> series;
+    const QList<ChartSeries> &existing = chart->series();
+    for (const RunRecord &run : m_runs) {
+        if (!run.metrics.contains(key))
+            continue;
+        ChartSeries s;
+        for (const ChartSeries &old : existing)
+            if (old.id == run.id)
+                s = old;
+        const bool isNew = s.id.isEmpty();
+        s.id = run.id;
+        s.label = run.name;
+        s.color = m_colors.value(run.id);
+        s.group = groupOf(run);
+        s.startMs = (run.startedAt.isValid() ? run.startedAt : run.createdAt).toMSecsSinceEpoch();
+        series << s;
+        const QString slot = slotOf(key, run.id);
+        const std::int64_t count = run.metrics.value(key).count;
+        if (isNew) {
+            m_knownCounts.insert(slot, count);
+            requestWhole(key, run.id);
+        } else if (count > m_knownCounts.value(slot)) {
+            // Live: points arrived since the chart loaded.
+            const std::int64_t added = count - m_knownCounts.value(slot);
+            m_knownCounts.insert(slot, count);
+            loadNewPoints(chart, key, run.id, s.envelope, added);
         }
-        // The chart's series: these runs that logged the key, in selection order.
-        QList<ChartSeries> series;
-        const QList<ChartSeries> &existing = chart->series();
-        for (const RunRecord &run : m_runs) {
-            if (!run.metrics.contains(key))
-                continue;
-            ChartSeries s;
-            for (const ChartSeries &old : existing)
-                if (old.id == run.id)
-                    s = old;
-            const bool isNew = s.id.isEmpty();
-            s.id = run.id;
-            s.label = run.name;
-            s.color = m_colors.value(run.id);
-            s.group = groupOf(run);
-            s.startMs = (run.startedAt.isValid() ? run.startedAt : run.createdAt).toMSecsSinceEpoch();
-            series << s;
-            const QString slot = slotOf(key, run.id);
-            const std::int64_t count = run.metrics.value(key).count;
-            if (isNew) {
-                m_knownCounts.insert(slot, count);
-                requestWhole(key, run.id);
-            } else if (count > m_knownCounts.value(slot)) {
-                // Live: points arrived since the chart loaded. A following chart appends the new steps at
-                // the resolution it holds; one holding far more buckets than pixels is reloaded whole.
-                const std::int64_t added = count - m_knownCounts.value(slot);
-                m_knownCounts.insert(slot, count);
-                if (!chart->followsData())
-                    continue;
-                const MetricEnvelope &held = s.envelope;
-                const std::int64_t heldPoints = [&] {
-                    std::int64_t n = 0;
-                    for (const auto &b : held.buckets)
-                        n += b.summary.count;
-                    return n;
-                }();
-                if (held.buckets.empty()
-                    || held.buckets.size() > std::size_t(4 * kPrefetchFactor * chart->plotWidth())) {
-                    requestWhole(key, run.id);
-                } else {
-                    const double pointsPerBucket = std::max(1.0, double(heldPoints) / double(held.buckets.size()));
-                    const int pixels = std::max(1, int(std::ceil(double(added) / pointsPerBucket)));
-                    m_loader->request(key, run.id,
-                                      EnvelopeRequest{held.buckets.back().hiStep + 1, std::nullopt, pixels},
-                                      EnvelopeLoader::Kind::Tail);
-                }
-            }
-        }
-        chart->setSeries(series);
-        chart->setGrouped(!m_groupBy.isEmpty());
     }
-    m_diffModel->setRuns(m_runs);
-    m_diffModel->setRunColors(m_colors);
-    rebuildGrid();
-    if (colorsChanged)
-        emit runColorsChanged(m_colors);
+    return series;
+}
+
+// A following chart appends the new steps at the resolution it holds; one holding far more buckets than pixels is
+// reloaded whole.
+void CompareView::loadNewPoints(EnvelopeChart *chart, const QString &key, const QString &runId,
+                                const MetricEnvelope &held, std::int64_t added)
+{
+    if (!chart->followsData())
+        return;
+    const std::int64_t heldPoints = [&] {
+        std::int64_t n = 0;
+        for (const auto &b : held.buckets)
+            n += b.summary.count;
+        return n;
+    }();
+    if (held.buckets.empty() || held.buckets.size() > std::size_t(4 * kPrefetchFactor * chart->plotWidth())) {
+        requestWhole(key, runId);
+    } else {
+        const double pointsPerBucket = std::max(1.0, double(heldPoints) / double(held.buckets.size()));
+        const int pixels = std::max(1, int(std::ceil(double(added) / pointsPerBucket)));
+        m_loader->request(key, runId, EnvelopeRequest{held.buckets.back().hiStep + 1, std::nullopt, pixels},
+                          EnvelopeLoader::Kind::Tail);
+    }
 }
 
 void CompareView::requestWhole(const QString &key, const QString &runId)

@@ -59,6 +59,15 @@ signals:
     void loadingFinished();
 
 private:
+    // setRuns's parts.
+    bool assignColors(const QList<RunRecord> &runs);
+    void fillGroupByChoices();
+    void removeChartsOtherThan(const QSet<QString> &keys);
+    EnvelopeChart *createChart(const QString &key);
+    QList<ChartSeries> seriesFor(EnvelopeChart *chart, const QString &key);
+    void loadNewPoints(EnvelopeChart *chart, const QString &key, const QString &runId, const MetricEnvelope &held,
+                       std::int64_t added);
+
     void rebuildGrid();
     void loadRange(EnvelopeChart *chart);
     void requestWhole(const QString &key, const QString &runId);

@@ -65,6 +65,32 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
       m_status(new QLabel(this)), m_diff(new QLabel(this)), m_plan(new QLabel(this)),
       m_launch(new QPushButton(tr("Launch"), this)), m_parseTimer(new QTimer(this))
 {
+    setUpFields();
+    // Created in this order for the tab order: the params' buttons, the template button, the form, the axes' buttons.
+    auto addParam = new QPushButton(tr("Add param"), this);
+    auto removeParam = new QPushButton(tr("Remove param"), this);
+    auto saveTemplateButton = new QPushButton(tr("Save as template…"), this);
+    auto formHost = new QWidget(this);
+    auto formColumn = new QVBoxLayout(formHost);
+    formColumn->addLayout(buildFormRows());
+    formColumn->addWidget(m_params, 1);
+    formColumn->addLayout(paramButtonRow(addParam, removeParam));
+    addSweepAxesEditor(formColumn);
+    layOutPanel(formHost, saveTemplateButton);
+    connectEdits();
+    connectActions(addParam, removeParam, saveTemplateButton);
+    refreshBackends();
+
+    SpecForm start;
+    start.command = {QStringLiteral("/usr/bin/python3"), QStringLiteral("train.py")};
+    start.cwd = QDir::homePath();
+    setForm(start);
+    formEdited();
+}
+
+// The fields' ranges, placeholders, names (for tests and screen readers) and the YAML editor's font.
+void ComposePanel::setUpFields()
+{
     setObjectName(QStringLiteral("composePanel"));
     m_backend->setObjectName(QStringLiteral("specBackend"));
     m_backend->addItem(QStringLiteral("local"));
@@ -110,14 +136,11 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     m_diff->hide();
     m_parseTimer->setSingleShot(true);
     m_parseTimer->setInterval(250);
+}
 
-    auto addParam = new QPushButton(tr("Add param"), this);
-    auto removeParam = new QPushButton(tr("Remove param"), this);
-    auto saveTemplateButton = new QPushButton(tr("Save as template…"), this);
-    m_templates->addItem(tr("Templates…"));
-    m_templates->addItems(templateNames());
-
-    auto formHost = new QWidget(this);
+// The form's rows: the run's fields, then NCCL debugging (the spec's `nccl:` map, as the launch flags set it).
+QFormLayout *ComposePanel::buildFormRows()
+{
     auto formLayout = new QFormLayout;
     formLayout->addRow(tr("Name"), m_name);
     formLayout->addRow(tr("Command"), m_command);
@@ -131,7 +154,6 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     formLayout->addRow(tr("Tags"), m_tags);
     formLayout->addRow(tr("Notes"), m_notes);
 
-    // NCCL debugging: the spec's `nccl:` map, as the launch flags set it.
     m_ncclDebug = new QComboBox(this);
     m_ncclDebug->setObjectName(QStringLiteral("ncclDebug"));
     m_ncclDebug->addItems({tr("off"), QStringLiteral("VERSION"), QStringLiteral("WARN"), QStringLiteral("INFO"),
@@ -176,14 +198,21 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     formLayout->addRow(tr("NCCL debug"), ncclLevelRow);
     formLayout->addRow(tr("Torch NCCL"), ncclTorchRow);
     formLayout->addRow(tr("NCCL transport"), ncclTransportRow);
+    return formLayout;
+}
+
+QHBoxLayout *ComposePanel::paramButtonRow(QPushButton *addParam, QPushButton *removeParam)
+{
     auto paramButtons = new QHBoxLayout;
     paramButtons->addWidget(addParam);
     paramButtons->addWidget(removeParam);
     paramButtons->addStretch();
-    auto formColumn = new QVBoxLayout(formHost);
-    formColumn->addLayout(formLayout);
-    formColumn->addWidget(m_params, 1);
-    formColumn->addLayout(paramButtons);
+    return paramButtons;
+}
+
+// The sweep axes table, its buttons and the random search's sample count and seed.
+void ComposePanel::addSweepAxesEditor(QVBoxLayout *formColumn)
+{
     auto addAxis = new QPushButton(tr("Add sweep axis"), this);
     auto removeAxis = new QPushButton(tr("Remove axis"), this);
     auto axisButtons = new QHBoxLayout;
@@ -213,7 +242,13 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     connect(m_axes, &QTableWidget::itemChanged, this, &ComposePanel::formEdited);
     connect(m_samples, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
     connect(m_randomSeed, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
+}
 
+// Templates on top, the form beside the YAML, then the change summary, the memory plan, the status and Launch.
+void ComposePanel::layOutPanel(QWidget *formHost, QPushButton *saveTemplateButton)
+{
+    m_templates->addItem(tr("Templates…"));
+    m_templates->addItems(templateNames());
     auto splitter = new QSplitter(this);
     splitter->addWidget(formHost);
     splitter->addWidget(m_yaml);
@@ -230,7 +265,11 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     layout->addWidget(m_diff);
     layout->addWidget(m_plan);
     layout->addLayout(bottom);
+}
 
+// Every edit of the form rewrites the YAML; an edit of the YAML is parsed after a pause.
+void ComposePanel::connectEdits()
+{
     for (QLineEdit *edit : {m_name, m_command, m_cwd, m_gpus, m_tags, m_notes, m_ncclSubsystems, m_ncclSocketIfname})
         connect(edit, &QLineEdit::textEdited, this, &ComposePanel::formEdited);
     for (QComboBox *box : {m_ncclDebug, m_ncclAsyncErrorHandling})
@@ -244,6 +283,15 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
     connect(m_restarts, &QSpinBox::valueChanged, this, &ComposePanel::formEdited);
     connect(m_hangTimeout, &QDoubleSpinBox::valueChanged, this, &ComposePanel::formEdited);
     connect(m_params, &QTableWidget::itemChanged, this, &ComposePanel::formEdited);
+    connect(m_yaml, &QPlainTextEdit::textChanged, this, [this] {
+        if (!m_syncing)
+            m_parseTimer->start();
+    });
+    connect(m_parseTimer, &QTimer::timeout, this, &ComposePanel::yamlEdited);
+}
+
+void ComposePanel::connectActions(QPushButton *addParam, QPushButton *removeParam, QPushButton *saveTemplateButton)
+{
     connect(addParam, &QPushButton::clicked, this, [this] {
         const QSignalBlocker block(m_params);
         const int row = m_params->rowCount();
@@ -260,11 +308,6 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
             formEdited();
         }
     });
-    connect(m_yaml, &QPlainTextEdit::textChanged, this, [this] {
-        if (!m_syncing)
-            m_parseTimer->start();
-    });
-    connect(m_parseTimer, &QTimer::timeout, this, &ComposePanel::yamlEdited);
     connect(saveTemplateButton, &QPushButton::clicked, this, [this] {
         const QString name = QInputDialog::getText(this, tr("Save as template"), tr("Template name:"),
                                                    QLineEdit::Normal, m_name->text());
@@ -284,13 +327,6 @@ ComposePanel::ComposePanel(const QString &workspaceRoot, QWidget *parent)
             return;
         emit launchRequested(*m_spec, m_yaml->toPlainText().toUtf8());
     });
-    refreshBackends();
-
-    SpecForm start;
-    start.command = {QStringLiteral("/usr/bin/python3"), QStringLiteral("train.py")};
-    start.cwd = QDir::homePath();
-    setForm(start);
-    formEdited();
 }
 
 SpecForm ComposePanel::form() const

@@ -12,6 +12,9 @@
 #include <optional>
 
 class QDoubleSpinBox;
+class QFormLayout;
+class QHBoxLayout;
+class QVBoxLayout;
 class QCheckBox;
 class QComboBox;
 class QLabel;
@@ -71,6 +74,15 @@ signals:
     void launchRequested(const trainyard::RunSpec &spec, const QByteArray &yaml);
 
 private:
+    // The constructor's parts.
+    void setUpFields();
+    QFormLayout *buildFormRows();
+    QHBoxLayout *paramButtonRow(QPushButton *addParam, QPushButton *removeParam);
+    void addSweepAxesEditor(QVBoxLayout *formColumn);
+    void layOutPanel(QWidget *formHost, QPushButton *saveTemplateButton);
+    void connectEdits();
+    void connectActions(QPushButton *addParam, QPushButton *removeParam, QPushButton *saveTemplateButton);
+
     void formEdited();
     void yamlEdited();
     void validate();

@@ -241,7 +241,16 @@ void ThroughputView::refresh()
 void ThroughputView::showReport(const ThroughputReport &report)
 {
     m_model->setReport(report);
-    const ReportFigures &total = report.total;
+    showSummary(report.total);
+    drawOutcomes(report);
+    drawGpuHours(report);
+    drawFailureCauses(report.total);
+    drawTrends(report);
+}
+
+// The range's figures in one sentence above the charts.
+void ThroughputView::showSummary(const ReportFigures &total)
+{
     m_summary->setText(
         tr("%1 runs launched, %2 succeeded, %3 failed, %4 canceled; success rate %5; %6 GPU-hours; queue wait median "
            "%7, "
@@ -258,8 +267,11 @@ void ThroughputView::showReport(const ThroughputReport &report)
             .arg(total.restarts)
             .arg(total.gpuUtilizationPercent ? QString::number(*total.gpuUtilizationPercent, 'f', 1) + QLatin1Char('%')
                                              : tr("not recorded (no GPU telemetry)")));
+}
 
-    // Outcomes per day: one stacked bar a day; a click lists that day's runs of that outcome.
+// Outcomes per day: one stacked bar a day; a click lists that day's runs of that outcome.
+void ThroughputView::drawOutcomes(const ThroughputReport &report)
+{
     QChart *outcomes = m_outcomes->chart();
     clearChart(outcomes);
     QStringList days;
@@ -295,8 +307,11 @@ void ThroughputView::showReport(const ThroughputReport &report)
     outcomes->addAxis(countAxis, Qt::AlignLeft);
     stacked->attachAxis(dayAxis);
     stacked->attachAxis(countAxis);
+}
 
-    // GPU-hours by group (top 12); a click lists the group's runs.
+// GPU-hours by group (top 12); a click lists the group's runs.
+void ThroughputView::drawGpuHours(const ThroughputReport &report)
+{
     QChart *hours = m_gpuHours->chart();
     clearChart(hours);
     hours->setTitle(tr("GPU-hours by %1").arg(groupingName(report.query.by)));
@@ -326,8 +341,11 @@ void ThroughputView::showReport(const ThroughputReport &report)
     hoursSeries->attachAxis(groupAxis);
     hoursSeries->attachAxis(hoursAxis);
     hours->legend()->hide();
+}
 
-    // Failure causes, most frequent at the top; a click lists the failed runs of that cause.
+// Failure causes, most frequent at the top; a click lists the failed runs of that cause.
+void ThroughputView::drawFailureCauses(const ReportFigures &total)
+{
     QChart *causes = m_causes->chart();
     clearChart(causes);
     auto causeSeries = new QHorizontalBarSeries;
@@ -357,8 +375,11 @@ void ThroughputView::showReport(const ThroughputReport &report)
     causeSeries->attachAxis(causeAxis);
     causeSeries->attachAxis(causeCountAxis);
     causes->legend()->hide();
+}
 
-    // Trends per day: queue wait p90 and median, time to first step median.
+// Trends per day: queue wait p90 and median, time to first step median.
+void ThroughputView::drawTrends(const ThroughputReport &report)
+{
     QChart *trends = m_trends->chart();
     clearChart(trends);
     struct Trend {

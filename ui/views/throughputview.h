@@ -44,6 +44,13 @@ signals:
     void openRunRequested(const QString &runId);
 
 private:
+    // showReport's parts: the summary line and each chart.
+    void showSummary(const ReportFigures &total);
+    void drawOutcomes(const ThroughputReport &report);
+    void drawGpuHours(const ThroughputReport &report);
+    void drawFailureCauses(const ReportFigures &total);
+    void drawTrends(const ThroughputReport &report);
+
     ReportQuery currentQuery() const;
     void showReport(const ThroughputReport &report);
 
