@@ -9,6 +9,7 @@
 #include "launch/speclaunch.h"
 #include "queue/queuewatcher.h"
 #include "runfolder/runfolder.h"
+#include "views/offuithread.h"
 
 #include "launch/launchhost.h"
 #include "launch/supervisorrecord.h"
@@ -33,7 +34,6 @@
 #include <QAction>
 #include <QFile>
 #include <QFileDialog>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QLocale>
@@ -44,7 +44,6 @@
 #include <QMessageBox>
 #include <QTabWidget>
 #include <QToolBar>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <QCloseEvent>
 #include <QHeaderView>
@@ -374,7 +373,7 @@ void MainWindow::applyRuns(const RunListChange &change)
     // The first list passed through the watcher's chunks, copies that are freed now: their pages go back to the system
     // (on a worker: walking the heap takes tens of milliseconds at 100,000 runs).
     if (change.complete)
-        (void)QtConcurrent::run([] { malloc_trim(0); });
+        runInBackground([] { malloc_trim(0); });
 #endif
     showRunsOrEmptyState();
     if (m_compare) { // fresher records of the compared runs: live charts extend
@@ -401,21 +400,14 @@ QFuture<QString> MainWindow::exportRunsCsv(const QString &path)
     // The snapshot is taken here in O(1) (the runs are shared, not copied); the text is made and written off the UI
     // thread, whole or not at all.
     statusBar()->showMessage(tr("Exporting %n run(s) to %1…", nullptr, m_sortedRuns->rowCount()).arg(path));
-    QFuture<QString> done = QtConcurrent::run([snapshot = m_sortedRuns->csvSnapshot(), path]() -> QString {
-        auto written = writeFileAtomically(path, snapshot.toCsv());
-        return written ? QString() : written.error();
-    });
     const int rows = m_sortedRuns->rowCount();
-    auto watcher = new QFutureWatcher<QString>(this);
-    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, path, rows] {
-        const QString error = watcher->result();
-        statusBar()->showMessage(error.isEmpty() ? tr("Exported %n run(s) to %1", nullptr, rows).arg(path)
-                                                 : tr("Cannot export runs: %1").arg(error),
-                                 10000);
-        watcher->deleteLater();
-    });
-    watcher->setFuture(done);
-    return done;
+    return exportOffUiThread(
+        this, path, [snapshot = m_sortedRuns->csvSnapshot()] { return snapshot.toCsv(); },
+        [this, path, rows](const QString &error) {
+            statusBar()->showMessage(error.isEmpty() ? tr("Exported %n run(s) to %1", nullptr, rows).arg(path)
+                                                     : tr("Cannot export runs: %1").arg(error),
+                                     10000);
+        });
 }
 
 MainWindow::~MainWindow() = default;
@@ -439,12 +431,17 @@ void MainWindow::requestCancel(const QString &runId)
 {
     // The cancel-request file reaches the supervisor whichever process runs it (this window or a terminal).
     const QString path = cancelRequestPath(m_workspaceRoot + QStringLiteral("/runs/") + runId);
-    (void)QtConcurrent::run([path] {
-        QFile request(path);
-        if (request.open(QIODevice::WriteOnly))
-            request.close();
-    });
     statusBar()->showMessage(tr("Canceling run %1…").arg(runId), 5000);
+    runOffUiThread(
+        this,
+        [path] {
+            QFile request(path);
+            return request.open(QIODevice::WriteOnly) ? QString() : request.errorString();
+        },
+        [this, runId, path](const QString &error) {
+            if (!error.isEmpty())
+                statusBar()->showMessage(tr("Cannot cancel run %1: %2: %3").arg(runId, path, error), 10000);
+        });
 }
 
 void MainWindow::showNewRunDialog()
@@ -512,27 +509,27 @@ ComposePanel *MainWindow::openCompose()
             }
             // A sweep is queued off the UI thread, through its own writer.
             const QString root = m_workspaceRoot;
-            auto watcher = new QFutureWatcher<QString>(this);
-            connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher] {
-                statusBar()->showMessage(watcher->result(), 10000);
-                refreshFromStore();
-                watcher->deleteLater();
-            });
-            watcher->setFuture(QtConcurrent::run([root, spec, yaml]() -> QString {
-                auto workspace = Workspace::open(root);
-                if (!workspace)
-                    return tr("Cannot queue the sweep: %1").arg(workspace.error());
-                auto writer = StoreWriter::start(workspace->database());
-                if (!writer)
-                    return tr("Cannot queue the sweep: %1").arg(writer.error());
-                auto queued =
-                    runqueue::enqueueSweep(workspace.value(), *writer.value(), spec, yaml, QStringLiteral("sweep"));
-                if (!queued)
-                    return tr("Cannot queue the sweep: %1").arg(queued.error());
-                return tr("Queued %1 runs of sweep %2; `trainyard queue work` starts them")
-                    .arg(queued->runIds.size())
-                    .arg(queued->name);
-            }));
+            runOffUiThread(
+                this,
+                [root, spec, yaml]() -> QString {
+                    auto workspace = Workspace::open(root);
+                    if (!workspace)
+                        return tr("Cannot queue the sweep: %1").arg(workspace.error());
+                    auto writer = StoreWriter::start(workspace->database());
+                    if (!writer)
+                        return tr("Cannot queue the sweep: %1").arg(writer.error());
+                    auto queued =
+                        runqueue::enqueueSweep(workspace.value(), *writer.value(), spec, yaml, QStringLiteral("sweep"));
+                    if (!queued)
+                        return tr("Cannot queue the sweep: %1").arg(queued.error());
+                    return tr("Queued %1 runs of sweep %2; `trainyard queue work` starts them")
+                        .arg(queued->runIds.size())
+                        .arg(queued->name);
+                },
+                [this](const QString &message) {
+                    statusBar()->showMessage(message, 10000);
+                    refreshFromStore();
+                });
         });
         m_tabs->addTab(m_compose, tr("Compose"));
     }
@@ -545,20 +542,19 @@ void MainWindow::cloneWithChanges(const QString &runId)
     // The parent's spec.yaml is read off the UI thread.
     const QString path =
         m_workspaceRoot + QStringLiteral("/runs/") + runId + QLatin1Char('/') + QLatin1String(kSpecFileName);
-    auto watcher = new QFutureWatcher<QByteArray>(this);
-    connect(watcher, &QFutureWatcher<QByteArray>::finished, this, [this, watcher, runId] {
-        const QByteArray yaml = watcher->result();
-        watcher->deleteLater();
-        if (yaml.isEmpty()) {
-            statusBar()->showMessage(tr("Run %1 has no spec.yaml to clone").arg(runId), 8000);
-            return;
-        }
-        openCompose()->cloneFrom(runId, yaml);
-    });
-    watcher->setFuture(QtConcurrent::run([path] {
-        QFile file(path);
-        return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-    }));
+    runOffUiThread(
+        this,
+        [path] {
+            QFile file(path);
+            return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+        },
+        [this, runId](const QByteArray &yaml) {
+            if (yaml.isEmpty()) {
+                statusBar()->showMessage(tr("Run %1 has no spec.yaml to clone").arg(runId), 8000);
+                return;
+            }
+            openCompose()->cloneFrom(runId, yaml);
+        });
 }
 
 void MainWindow::updateCompareRuns() { m_compare->setRuns(runsById(selectedRunIds())); }

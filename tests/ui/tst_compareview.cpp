@@ -418,6 +418,56 @@ private slots:
         QCOMPARE(points, std::int64_t(3 * 20000));
     }
 
+    void exportsWriteFilesAndReportFailures()
+    {
+        // Every export of the compare view (the chart's PNG, SVG and CSV, the params' CSV) writes its file whole off
+        // the UI thread, and says in the view how it went: the path when written, the writer's message when not.
+        ThreeRuns data;
+        CompareView view(data.workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        view.setRuns(loadRuns(data.workspace, data.ids));
+        waitForLoads(view);
+        EnvelopeChart *loss = view.chart(QStringLiteral("loss"));
+        QTemporaryDir out;
+        QSignalSpy finished(loss, &EnvelopeChart::exportFinished);
+        const QString png = out.filePath(QStringLiteral("loss.png"));
+        QCOMPARE(loss->exportTo(png, EnvelopeChart::ExportFormat::Png).result(), QString());
+        QCOMPARE(QImage(png).size(), loss->size() * 2);
+        const QString svg = out.filePath(QStringLiteral("loss.svg"));
+        QCOMPARE(loss->exportTo(svg, EnvelopeChart::ExportFormat::Svg).result(), QString());
+        QFile svgFile(svg);
+        QVERIFY(svgFile.open(QIODevice::ReadOnly) && svgFile.readAll().contains("<svg"));
+        const QString csv = out.filePath(QStringLiteral("loss.csv"));
+        QCOMPARE(loss->exportTo(csv, EnvelopeChart::ExportFormat::Csv).result(), QString());
+        QFile csvFile(csv);
+        QVERIFY(csvFile.open(QIODevice::ReadOnly) && csvFile.readAll() == loss->toCsv());
+        QTRY_COMPARE(finished.count(), 3);
+        QTRY_COMPARE(view.exportStatus(), QStringLiteral("Exported %1").arg(csv));
+
+        // Unwritable: the parent of the path is a file, which no user (root included) can make a folder of.
+        QFile blocker(out.filePath(QStringLiteral("not-a-folder")));
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+        const QString unwritable = out.filePath(QStringLiteral("not-a-folder/loss.png"));
+        const QString chartError = loss->exportTo(unwritable, EnvelopeChart::ExportFormat::Png).result();
+        QVERIFY2(chartError.contains(unwritable), qPrintable(chartError)); // the message names the file
+        QTRY_COMPARE(view.exportStatus(), QStringLiteral("Export failed: %1").arg(chartError));
+        QTRY_COMPARE(finished.count(), 4);
+        QCOMPARE(finished.last().at(1).toString(), chartError);
+
+        const QString paramsPath = out.filePath(QStringLiteral("not-a-folder/params.csv"));
+        const QString paramsError = view.exportParamsCsv(paramsPath).result();
+        QVERIFY2(paramsError.contains(paramsPath), qPrintable(paramsError));
+        QTRY_COMPARE(view.exportStatus(), QStringLiteral("Export failed: %1").arg(paramsError));
+        QVERIFY(!QFileInfo::exists(paramsPath));
+        const QString paramsOk = out.filePath(QStringLiteral("params.csv"));
+        QCOMPARE(view.exportParamsCsv(paramsOk).result(), QString());
+        QFile params(paramsOk);
+        QVERIFY(params.open(QIODevice::ReadOnly) && params.readAll() == view.diffModel()->toCsv());
+        QTRY_COMPARE(view.exportStatus(), QStringLiteral("Exported %1").arg(paramsOk));
+    }
+
     void paramsDiffHighlightsDifferences()
     {
         ThreeRuns data;

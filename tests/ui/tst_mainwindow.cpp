@@ -22,6 +22,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QSettings>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QScopeGuard>
@@ -80,6 +81,29 @@ private slots:
                  QStringLiteral("resnet-amp"));
         QCOMPARE(window.runsView()->model()->index(1, RunTableModel::StatusColumn).data().toString(),
                  QStringLiteral("succeeded"));
+    }
+
+    // Export CSV… writes the table as shown, whole, off the UI thread; an unwritable path gets the writer's message.
+    void exportRunsCsvReportsFailure()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        workspace.addRun(QStringLiteral("resnet-baseline"), RunStatus::Succeeded);
+        MainWindow window(workspace.workspace());
+        window.show();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), 1, 30000);
+        QTRY_VERIFY(!window.filteredRuns()->isUpdating());
+        QTemporaryDir out;
+        const QString good = out.filePath(QStringLiteral("runs.csv"));
+        QCOMPARE(window.exportRunsCsv(good).result(), QString());
+        QFile csv(good);
+        QVERIFY(csv.open(QIODevice::ReadOnly) && csv.readAll().contains("resnet-baseline"));
+        QTRY_COMPARE(window.statusBar()->currentMessage(), QStringLiteral("Exported 1 run(s) to %1").arg(good));
+
+        const QString unwritable = out.filePath(QStringLiteral("runs.csv/runs.csv")); // its parent is a file
+        const QString error = window.exportRunsCsv(unwritable).result();
+        QVERIFY2(error.contains(unwritable), qPrintable(error));
+        QTRY_COMPARE(window.statusBar()->currentMessage(), QStringLiteral("Cannot export runs: %1").arg(error));
     }
 
     // Import > TensorBoard logdir: the folder's runs appear in the table, the import running off the UI thread.

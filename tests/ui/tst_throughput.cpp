@@ -85,16 +85,23 @@ private slots:
         QCOMPARE(view.report().days.size(), 7);
 
         QTemporaryDir out;
-        QVERIFY(view.exportCsv(out.filePath(QStringLiteral("report.csv"))));
+        QCOMPARE(view.exportCsv(out.filePath(QStringLiteral("report.csv"))).result(), QString());
         QFile csv(out.filePath(QStringLiteral("report.csv")));
         QVERIFY(csv.open(QIODevice::ReadOnly));
         const QString text = QString::fromUtf8(csv.readAll());
         QVERIFY2(text.startsWith(QStringLiteral("group,launched,")) && text.contains(QStringLiteral("\nablation,"))
                      && text.contains(QStringLiteral("\nday,")),
                  qPrintable(text.left(400)));
-        QVERIFY(view.exportPng(out.filePath(QStringLiteral("charts.png"))));
+        QCOMPARE(view.exportPng(out.filePath(QStringLiteral("charts.png"))).result(), QString());
         const QImage charts(out.filePath(QStringLiteral("charts.png")));
         QVERIFY(!charts.isNull() && charts.width() > 600);
+        // An unwritable path (its parent is a file) gets the writer's message, naming the file, in the view.
+        const QString unwritable = out.filePath(QStringLiteral("report.csv/again.csv"));
+        const QString error = view.exportCsv(unwritable).result();
+        QVERIFY2(error.contains(unwritable), qPrintable(error));
+        QTRY_COMPARE(view.exportStatus(), QStringLiteral("Export failed: %1").arg(error));
+        const QString pngError = view.exportPng(out.filePath(QStringLiteral("report.csv/charts.png"))).result();
+        QVERIFY2(pngError.contains(QStringLiteral("report.csv/charts.png")), qPrintable(pngError));
 
         if (const QByteArray path = qgetenv("TRAINYARD_SCREENSHOT"); !path.isEmpty()) {
             view.setGrouping(ReportGrouping::User);

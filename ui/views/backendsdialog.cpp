@@ -2,11 +2,11 @@
 #include "views/backendsdialog.h"
 
 #include "launch/slurmclient.h"
+#include "views/offuithread.h"
 
 #include <QDialogButtonBox>
 #include <QFileInfo>
 #include <QFormLayout>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -17,25 +17,12 @@
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <functional>
 
 namespace trainyard {
 
 namespace {
-
-// Runs `work` on a pool thread and hands its result to `done` on this object's thread.
-template <typename T>
-void runOffUiThread(QObject *owner, std::function<T()> work, std::function<void(const T &)> done)
-{
-    auto watcher = new QFutureWatcher<T>(owner);
-    QObject::connect(watcher, &QFutureWatcher<T>::finished, owner, [watcher, done] {
-        done(watcher->result());
-        watcher->deleteLater();
-    });
-    watcher->setFuture(QtConcurrent::run(std::move(work)));
-}
 
 struct Answer {
     QString text;
@@ -225,7 +212,7 @@ void BackendsDialog::showStatus(const QString &text, bool good)
 void BackendsDialog::reload()
 {
     const QString root = m_workspaceRoot;
-    runOffUiThread<Result<QList<BackendProfile>>>(
+    runOffUiThread(
         this, [root] { return loadBackendProfiles(root); },
         [this](const Result<QList<BackendProfile>> &loaded) {
             if (!loaded) {
@@ -258,7 +245,7 @@ void BackendsDialog::editRow(int row)
 void BackendsDialog::save(const BackendProfile &edited, const QByteArray &pastedToken, const QString &replacing)
 {
     const QString root = m_workspaceRoot;
-    runOffUiThread<Answer>(
+    runOffUiThread(
         this,
         [root, edited, pastedToken, replacing]() -> Answer {
             BackendProfile profile = edited;
@@ -287,7 +274,7 @@ void BackendsDialog::save(const BackendProfile &edited, const QByteArray &pasted
 void BackendsDialog::remove(const QString &name)
 {
     const QString root = m_workspaceRoot;
-    runOffUiThread<Answer>(
+    runOffUiThread(
         this,
         [root, name]() -> Answer {
             auto removed = removeBackendProfile(root, name);
@@ -303,7 +290,7 @@ void BackendsDialog::test(const QString &name)
 {
     showStatus(tr("Testing %1…").arg(name), true);
     const QString root = m_workspaceRoot;
-    runOffUiThread<Answer>(
+    runOffUiThread(
         this,
         [root, name]() -> Answer {
             auto profile = findBackendProfile(root, name);

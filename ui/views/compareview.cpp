@@ -4,6 +4,8 @@
 
 #include "models/envelopeloader.h"
 #include "models/paramdiffmodel.h"
+#include "views/exportstatus.h"
+#include "views/offuithread.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -21,9 +23,6 @@
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
-
-#include <QFile>
 
 #include <cmath>
 
@@ -50,8 +49,9 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
     : QWidget(parent), m_databasePath(databasePath), m_loader(new EnvelopeLoader(databasePath, this)),
       m_search(new QLineEdit(this)), m_xAxis(new QComboBox(this)), m_smoothingSlider(new QSlider(Qt::Horizontal, this)),
       m_logYBox(new QCheckBox(tr("Log y"), this)), m_groupByBox(new QComboBox(this)), m_note(new QLabel(this)),
-      m_gridHost(new QWidget(this)), m_grid(new QGridLayout(m_gridHost)), m_diffModel(new ParamDiffModel(this)),
-      m_diffView(new QTableView(this)), m_onlyDifferences(new QCheckBox(tr("Only differences"), this))
+      m_exportStatus(new QLabel(this)), m_gridHost(new QWidget(this)), m_grid(new QGridLayout(m_gridHost)),
+      m_diffModel(new ParamDiffModel(this)), m_diffView(new QTableView(this)),
+      m_onlyDifferences(new QCheckBox(tr("Only differences"), this))
 {
     setObjectName(QStringLiteral("compareView"));
     const QStringList pinned = QSettings().value(QLatin1String(kPinnedKey)).toStringList();
@@ -69,6 +69,7 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
     m_groupByBox->addItem(tr("No grouping"), QString());
     m_note->setStyleSheet(QStringLiteral("color: #8a5a00"));
     m_note->hide();
+    setUpExportStatus(m_exportStatus);
 
     auto controls = new QHBoxLayout;
     controls->addWidget(m_search, 2);
@@ -110,6 +111,7 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
     auto layout = new QVBoxLayout(this);
     layout->addLayout(controls);
     layout->addWidget(m_note);
+    layout->addWidget(m_exportStatus);
     layout->addWidget(splitter);
 
     connect(m_search, &QLineEdit::textChanged, this, &CompareView::setKeyFilter);
@@ -124,11 +126,7 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
         const QString path =
             QFileDialog::getSaveFileName(this, tr("Export params"), QStringLiteral("params.csv"), tr("CSV (*.csv)"));
         if (!path.isEmpty())
-            (void)QtConcurrent::run([bytes = m_diffModel->toCsv(), path] {
-                QFile file(path);
-                if (file.open(QIODevice::WriteOnly))
-                    file.write(bytes);
-            });
+            exportParamsCsv(path);
     });
     connect(m_loader, &EnvelopeLoader::loaded, this,
             [this](quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope,
@@ -147,6 +145,8 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
 
 CompareView::~CompareView() = default;
 
+QString CompareView::exportStatus() const { return m_exportStatus->text(); }
+
 QStringList CompareView::runIds() const
 {
     QStringList ids;
@@ -164,6 +164,18 @@ QList<EnvelopeChart *> CompareView::visibleCharts() const
         if (auto chart = qobject_cast<EnvelopeChart *>(m_grid->itemAt(i)->widget()))
             charts << chart;
     return charts;
+}
+
+QFuture<QString> CompareView::exportParamsCsv(const QString &path)
+{
+    return exportOffUiThread(
+        this, path, [bytes = m_diffModel->toCsv()] { return bytes; },
+        [this, path](const QString &error) { showExportResult(path, error); });
+}
+
+void CompareView::showExportResult(const QString &path, const QString &error)
+{
+    trainyard::showExportResult(m_exportStatus, path, error);
 }
 
 void CompareView::setRuns(const QList<RunRecord> &requested)
@@ -272,6 +284,7 @@ EnvelopeChart *CompareView::createChart(const QString &key)
             debounce->start();
     });
     connect(chart, &EnvelopeChart::pinToggled, this, [this, key](bool pinned) { setPinned(key, pinned); });
+    connect(chart, &EnvelopeChart::exportFinished, this, &CompareView::showExportResult);
     m_charts.insert(key, chart);
     return chart;
 }

@@ -6,6 +6,7 @@
 #include "store/runrecord.h"
 #include "views/envelopechart.h"
 
+#include <QFuture>
 #include <QHash>
 #include <QPointer>
 #include <QSet>
@@ -54,11 +55,17 @@ public:
     void setGroupBy(const QString &spec);
     QStringList groupByChoices() const;
 
+    // The params table as CSV, written off the UI thread whole or not at all; the result (and a chart's export) is
+    // shown above the charts. Returns the error message's future (empty when written).
+    QFuture<QString> exportParamsCsv(const QString &path);
+    QString exportStatus() const;
+
 signals:
     void runColorsChanged(const QHash<QString, QColor> &colors);
     void loadingFinished();
 
 private:
+    void showExportResult(const QString &path, const QString &error);
     // setRuns's parts.
     bool assignColors(const QList<RunRecord> &runs);
     void fillGroupByChoices();
@@ -102,6 +109,7 @@ private:
     QCheckBox *m_logYBox;
     QComboBox *m_groupByBox;
     QLabel *m_note;
+    QLabel *m_exportStatus; // how the last export went
     QWidget *m_gridHost;
     QGridLayout *m_grid;
     ParamDiffModel *m_diffModel;

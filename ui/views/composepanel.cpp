@@ -6,10 +6,9 @@
 #include "launch/memoryplanner.h"
 #include "launch/rankenvironment.h"
 #include "launch/speclaunch.h"
+#include "views/offuithread.h"
 
-#include <QFutureWatcher>
 #include <QMessageBox>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -590,28 +589,28 @@ QString ComposePanel::planText() const { return m_plan->text(); }
 
 void ComposePanel::refreshBackends()
 {
-    auto watcher = new QFutureWatcher<QStringList>(this);
-    connect(watcher, &QFutureWatcher<QStringList>::finished, this, [this, watcher] {
-        const QString current = m_backend->currentText();
-        const QSignalBlocker block(m_backend);
-        m_backend->clear();
-        m_backend->addItem(QStringLiteral("local"));
-        m_backend->addItems(watcher->result());
-        if (m_backend->findText(current) < 0)
-            m_backend->addItem(current);
-        m_backend->setCurrentText(current);
-        watcher->deleteLater();
-        emit backendsLoaded();
-    });
     const QString root = m_workspaceRoot;
-    watcher->setFuture(QtConcurrent::run([root] {
-        QStringList names;
-        if (auto profiles = loadBackendProfiles(root)) {
-            for (const BackendProfile &profile : *profiles)
-                names << profile.name;
-        }
-        return names;
-    }));
+    runOffUiThread(
+        this,
+        [root] {
+            QStringList names;
+            if (auto profiles = loadBackendProfiles(root)) {
+                for (const BackendProfile &profile : *profiles)
+                    names << profile.name;
+            }
+            return names;
+        },
+        [this](const QStringList &names) {
+            const QString current = m_backend->currentText();
+            const QSignalBlocker block(m_backend);
+            m_backend->clear();
+            m_backend->addItem(QStringLiteral("local"));
+            m_backend->addItems(names);
+            if (m_backend->findText(current) < 0)
+                m_backend->addItem(current);
+            m_backend->setCurrentText(current);
+            emit backendsLoaded();
+        });
 }
 
 QString ComposePanel::validationMessage() const { return m_spec ? m_status->text() : m_error; }

@@ -3,6 +3,7 @@
 #include "views/envelopechart.h"
 
 #include "views/chartmath.h"
+#include "views/offuithread.h"
 
 #include <QBuffer>
 #include <QContextMenuEvent>
@@ -773,32 +774,23 @@ void EnvelopeChart::contextMenuEvent(QContextMenuEvent *event)
 {
     QMenu menu(this);
     const QString base = QString(m_title).replace(QLatin1Char('/'), QLatin1Char('_'));
-    // Files are written off the UI thread; rendering happens here, where the widgets live.
     menu.addAction(tr("Export PNG…"), this, [this, base] {
         const QString path =
             QFileDialog::getSaveFileName(this, tr("Export chart"), base + QStringLiteral(".png"), tr("PNG (*.png)"));
         if (!path.isEmpty())
-            (void)QtConcurrent::run([image = toImage(size() * 2), path] { image.save(path, "PNG"); });
+            exportTo(path, ExportFormat::Png);
     });
     menu.addAction(tr("Export SVG…"), this, [this, base] {
         const QString path =
             QFileDialog::getSaveFileName(this, tr("Export chart"), base + QStringLiteral(".svg"), tr("SVG (*.svg)"));
         if (!path.isEmpty())
-            (void)QtConcurrent::run([bytes = toSvg(size()), path] {
-                QFile file(path);
-                if (file.open(QIODevice::WriteOnly))
-                    file.write(bytes);
-            });
+            exportTo(path, ExportFormat::Svg);
     });
     menu.addAction(tr("Export data as CSV…"), this, [this, base] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export chart data"), base + QStringLiteral(".csv"),
                                                           tr("CSV (*.csv)"));
         if (!path.isEmpty())
-            (void)QtConcurrent::run([bytes = toCsv(), path] {
-                QFile file(path);
-                if (file.open(QIODevice::WriteOnly))
-                    file.write(bytes);
-            });
+            exportTo(path, ExportFormat::Csv);
     });
     menu.addSeparator();
     menu.addAction(m_pinned ? tr("Unpin") : tr("Pin to the top"), this, [this] {
@@ -810,6 +802,32 @@ void EnvelopeChart::contextMenuEvent(QContextMenuEvent *event)
         emit xRangeChanged(m_x0, m_x1);
     });
     menu.exec(event->globalPos());
+}
+
+QFuture<QString> EnvelopeChart::exportTo(const QString &path, ExportFormat format)
+{
+    // Rendering happens here, where the widgets live; encoding and writing off the UI thread, whole or not at all.
+    const auto finished = [this, path](const QString &error) { emit exportFinished(path, error); };
+    switch (format) {
+    case ExportFormat::Png:
+        return exportOffUiThread(
+            this, path,
+            [image = toImage(size() * 2)] {
+                QByteArray bytes;
+                QBuffer buffer(&bytes);
+                buffer.open(QIODevice::WriteOnly);
+                image.save(&buffer, "PNG");
+                return bytes;
+            },
+            finished);
+    case ExportFormat::Svg:
+        return exportOffUiThread(
+            this, path, [bytes = toSvg(size())] { return bytes; }, finished);
+    case ExportFormat::Csv:
+        break;
+    }
+    return exportOffUiThread(
+        this, path, [bytes = toCsv()] { return bytes; }, finished);
 }
 
 QImage EnvelopeChart::toImage(const QSize &size) const

@@ -12,6 +12,7 @@
 #include <QByteArray>
 #include <QColor>
 #include <QFontMetrics>
+#include <QFuture>
 #include <QImage>
 #include <QList>
 #include <QString>
@@ -75,6 +76,10 @@ public:
     void setHoverX(std::optional<double> x);
     QStringList hoverLines() const;
 
+    enum class ExportFormat { Png, Svg, Csv };
+    // Writes the chart (PNG at twice its size, SVG) or its data (CSV) to `path` off the UI thread, whole or not at all;
+    // exportFinished says how it went. Returns the error message's future (empty when written).
+    QFuture<QString> exportTo(const QString &path, ExportFormat format);
     QImage toImage(const QSize &size) const;
     QByteArray toSvg(const QSize &size) const;
     QByteArray toCsv() const; // the buckets drawn, per series, with their step intervals
@@ -85,7 +90,8 @@ public:
 signals:
     void xRangeChanged(double x0, double x1); // the user zoomed or panned (or reset)
     void pinToggled(bool pinned);
-    void exportRequested(); // the user asked for the chart's menu
+    void exportRequested();                                         // the user asked for the chart's menu
+    void exportFinished(const QString &path, const QString &error); // error empty: written
 
 protected:
     void paintEvent(QPaintEvent *event) override;

@@ -4,9 +4,9 @@
 #include "ingest/historyimport.h"
 #include "store/storewriter.h"
 #include "tracking/trackingserver.h"
+#include "views/offuithread.h"
 
 #include <QFileDialog>
-#include <QFutureWatcher>
 #include <QPointer>
 #include <QSettings>
 
@@ -48,7 +48,7 @@ void MlflowServeSwitch::setServing(bool serving)
     if (!serving) {
         if (auto running = std::move(m_service)) {
             // Stopping waits for a request in progress and the last commit: not on the UI thread.
-            (void)QtConcurrent::run([last = std::move(running)] {});
+            runInBackground([last = std::move(running)] {});
             emit stopped();
         }
         return;
@@ -57,41 +57,40 @@ void MlflowServeSwitch::setServing(bool serving)
         return;
     m_starting = true;
     const quint16 port = quint16(QSettings().value(QLatin1String(kPortKey), kDefaultPort).toUInt());
-    auto *watcher = new QFutureWatcher<std::shared_ptr<Running>>(this);
     auto error = std::make_shared<QString>();
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, error] {
-        watcher->deleteLater();
-        m_starting = false;
-        std::shared_ptr<Running> running = watcher->result();
-        if (!running) {
-            const QSignalBlocker blocker(m_action);
-            m_action->setChecked(false);
-            emit failed(*error);
-            return;
-        }
-        if (!m_action->isChecked()) { // switched off while starting
-            (void)QtConcurrent::run([last = std::move(running)] {});
-            return;
-        }
-        m_service = running;
-        emit started(m_service->service->uri());
-    });
-    watcher->setFuture(QtConcurrent::run([workspace = m_workspace, port, error]() -> std::shared_ptr<Running> {
-        auto running = std::make_shared<Running>();
-        auto writer = StoreWriter::start(workspace.database());
-        if (!writer) {
-            *error = writer.error();
-            return nullptr;
-        }
-        running->writer = std::move(writer).value();
-        auto service = TrackingService::start(workspace, *running->writer, port);
-        if (!service) {
-            *error = service.error();
-            return nullptr;
-        }
-        running->service = std::move(service).value();
-        return running;
-    }));
+    runOffUiThread(
+        this,
+        [workspace = m_workspace, port, error]() -> std::shared_ptr<Running> {
+            auto running = std::make_shared<Running>();
+            auto writer = StoreWriter::start(workspace.database());
+            if (!writer) {
+                *error = writer.error();
+                return nullptr;
+            }
+            running->writer = std::move(writer).value();
+            auto service = TrackingService::start(workspace, *running->writer, port);
+            if (!service) {
+                *error = service.error();
+                return nullptr;
+            }
+            running->service = std::move(service).value();
+            return running;
+        },
+        [this, error](std::shared_ptr<Running> running) {
+            m_starting = false;
+            if (!running) {
+                const QSignalBlocker blocker(m_action);
+                m_action->setChecked(false);
+                emit failed(*error);
+                return;
+            }
+            if (!m_action->isChecked()) { // switched off while starting
+                runInBackground([last = std::move(running)] {});
+                return;
+            }
+            m_service = running;
+            emit started(m_service->service->uri());
+        });
 }
 
 HistoryImportMenu::HistoryImportMenu(const Workspace &workspace, QWidget *parent)
@@ -129,32 +128,31 @@ struct ImportOutcome {
 
 void HistoryImportMenu::runImport(bool tensorboard, const QString &path)
 {
-    auto *watcher = new QFutureWatcher<ImportOutcome>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, tensorboard, path] {
-        watcher->deleteLater();
-        const ImportOutcome outcome = watcher->result();
-        if (!outcome.result) {
-            emit importFailed(outcome.error);
-            return;
-        }
-        const HistoryImportResult &result = *outcome.result;
-        emit imported(tr("Imported %1 run(s) from %2 %3 (%4 already here, %5 new metric points)")
-                          .arg(result.runsCreated)
-                          .arg(tensorboard ? tr("TensorBoard logdir") : tr("MLflow store"), path)
-                          .arg(result.runsAlreadyPresent)
-                          .arg(result.points),
-                      result.problems);
-    });
-    watcher->setFuture(QtConcurrent::run([workspace = m_workspace, tensorboard, path]() -> ImportOutcome {
-        auto writer = StoreWriter::start(workspace.database());
-        if (!writer)
-            return {writer.error(), std::nullopt};
-        auto imported = tensorboard ? importTensorBoardLogdir(workspace, **writer, path)
-                                    : importMlflowStore(workspace, **writer, path);
-        if (!imported)
-            return {imported.error(), std::nullopt};
-        return {QString(), std::move(imported).value()};
-    }));
+    runOffUiThread(
+        this,
+        [workspace = m_workspace, tensorboard, path]() -> ImportOutcome {
+            auto writer = StoreWriter::start(workspace.database());
+            if (!writer)
+                return {writer.error(), std::nullopt};
+            auto imported = tensorboard ? importTensorBoardLogdir(workspace, **writer, path)
+                                        : importMlflowStore(workspace, **writer, path);
+            if (!imported)
+                return {imported.error(), std::nullopt};
+            return {QString(), std::move(imported).value()};
+        },
+        [this, tensorboard, path](const ImportOutcome &outcome) {
+            if (!outcome.result) {
+                emit importFailed(outcome.error);
+                return;
+            }
+            const HistoryImportResult &result = *outcome.result;
+            emit imported(tr("Imported %1 run(s) from %2 %3 (%4 already here, %5 new metric points)")
+                              .arg(result.runsCreated)
+                              .arg(tensorboard ? tr("TensorBoard logdir") : tr("MLflow store"), path)
+                              .arg(result.runsAlreadyPresent)
+                              .arg(result.points),
+                          result.problems);
+        });
 }
 
 } // namespace trainyard

@@ -3,8 +3,8 @@
 #include "models/queuemodel.h"
 #include "store/storewriter.h"
 #include "store/workspace.h"
+#include "views/offuithread.h"
 
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -12,7 +12,6 @@
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace trainyard {
 
@@ -59,36 +58,34 @@ void QueueView::act(Action action)
     const QModelIndex source = m_sorted->mapToSource(current);
     const QueuedRun run = m_model->runAt(source.row());
     const QString root = m_workspaceRoot;
-    auto watcher = new QFutureWatcher<void>(this);
-    connect(watcher, &QFutureWatcher<void>::finished, this, [this, watcher] {
-        watcher->deleteLater();
-        emit changed();
-    });
-    watcher->setFuture(QtConcurrent::run([root, run, action] {
-        auto workspace = Workspace::open(root);
-        if (!workspace)
-            return;
-        auto writer = StoreWriter::start(workspace->database());
-        if (!writer)
-            return;
-        switch (action) {
-        case Action::Up:
-            (void)runqueue::move(*writer.value(), run.runId, std::max(1, run.position - 1));
-            break;
-        case Action::Down:
-            (void)runqueue::move(*writer.value(), run.runId, run.position + 1);
-            break;
-        case Action::Pause:
-            (void)runqueue::setPaused(*writer.value(), run.runId, true);
-            break;
-        case Action::Resume:
-            (void)runqueue::setPaused(*writer.value(), run.runId, false);
-            break;
-        case Action::Cancel:
-            (void)runqueue::cancel(*writer.value(), run.runId);
-            break;
-        }
-    }));
+    runOffUiThread(
+        this,
+        [root, run, action] {
+            auto workspace = Workspace::open(root);
+            if (!workspace)
+                return;
+            auto writer = StoreWriter::start(workspace->database());
+            if (!writer)
+                return;
+            switch (action) {
+            case Action::Up:
+                (void)runqueue::move(*writer.value(), run.runId, std::max(1, run.position - 1));
+                break;
+            case Action::Down:
+                (void)runqueue::move(*writer.value(), run.runId, run.position + 1);
+                break;
+            case Action::Pause:
+                (void)runqueue::setPaused(*writer.value(), run.runId, true);
+                break;
+            case Action::Resume:
+                (void)runqueue::setPaused(*writer.value(), run.runId, false);
+                break;
+            case Action::Cancel:
+                (void)runqueue::cancel(*writer.value(), run.runId);
+                break;
+            }
+        },
+        [this] { emit changed(); });
 }
 
 } // namespace trainyard

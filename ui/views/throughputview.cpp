@@ -1,11 +1,13 @@
 #include "views/throughputview.h"
 
 #include "models/reportmodel.h"
+#include "views/exportstatus.h"
 #include "views/offuithread.h"
 #include "store/database.h"
 #include "store/sqlite.h"
 #include "store/workspace.h"
 
+#include <QBuffer>
 #include <QBarCategoryAxis>
 #include <QBarSet>
 #include <QChart>
@@ -84,7 +86,7 @@ void clearChart(QChart *chart)
 
 ThroughputView::ThroughputView(const QString &workspaceRoot, QWidget *parent)
     : QWidget(parent), m_workspaceRoot(workspaceRoot), m_since(new QDateEdit(this)), m_until(new QDateEdit(this)),
-      m_grouping(new QComboBox(this)), m_summary(new QLabel(this)),
+      m_grouping(new QComboBox(this)), m_summary(new QLabel(this)), m_exportStatus(new QLabel(this)),
       m_outcomes(makeChartView(tr("Runs launched per day, by outcome"), this)),
       m_gpuHours(makeChartView(tr("GPU-hours by group"), this)), m_causes(makeChartView(tr("Failure causes"), this)),
       m_trends(makeChartView(tr("Queue wait and time to first step (p90 and median, seconds)"), this)),
@@ -103,6 +105,7 @@ ThroughputView::ThroughputView(const QString &workspaceRoot, QWidget *parent)
                                     ReportGrouping::Backend, ReportGrouping::Host})
         m_grouping->addItem(groupingName(grouping), int(grouping));
     m_summary->setObjectName(QStringLiteral("throughputSummary"));
+    setUpExportStatus(m_exportStatus);
     m_summary->setWordWrap(true);
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_table->setModel(m_model);
@@ -151,6 +154,7 @@ ThroughputView::ThroughputView(const QString &workspaceRoot, QWidget *parent)
     auto layout = new QVBoxLayout(this);
     layout->addLayout(bar);
     layout->addWidget(m_summary);
+    layout->addWidget(m_exportStatus);
     layout->addWidget(vertical, 1);
 
     connect(refreshButton, &QPushButton::clicked, this, &ThroughputView::refresh);
@@ -206,7 +210,6 @@ ReportQuery ThroughputView::currentQuery() const
 
 void ThroughputView::refresh()
 {
-    const int generation = ++m_generation;
     const ReportQuery query = currentQuery();
     const QString root = m_workspaceRoot;
     m_summary->setText(tr("Computing…"));
@@ -226,16 +229,15 @@ void ThroughputView::refresh()
                 return fail(connection.error());
             return computeThroughputReport(*connection, query);
         },
-        [this, generation](const Result<ThroughputReport> &computed) {
-            if (generation != m_generation)
-                return; // a newer range or grouping is on its way
+        [this](const Result<ThroughputReport> &computed) {
             if (!computed) {
                 m_summary->setText(tr("Cannot compute the report: %1").arg(computed.error()));
                 return;
             }
             showReport(*computed);
             emit reportReady();
-        });
+        },
+        &m_latestReport);
 }
 
 void ThroughputView::showReport(const ThroughputReport &report)
@@ -456,16 +458,29 @@ void ThroughputView::showRunsBehind(const QDate &day, const QString &outcome, co
         });
 }
 
-bool ThroughputView::exportCsv(const QString &path) const
+QFuture<QString> ThroughputView::exportCsv(const QString &path)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-        return false;
     const ThroughputReport &current = report();
-    const QByteArray content = (current.groupsCsv() + QLatin1Char('\n') + current.daysCsv()).toUtf8();
-    return file.write(content) == content.size();
+    return exportOffUiThread(
+        this, path, [text = current.groupsCsv() + QLatin1Char('\n') + current.daysCsv()] { return text.toUtf8(); },
+        [this, path](const QString &error) { showExportResult(m_exportStatus, path, error); });
 }
 
-bool ThroughputView::exportPng(const QString &path) { return m_charts->grab().save(path, "PNG"); }
+QFuture<QString> ThroughputView::exportPng(const QString &path)
+{
+    // Grabbed here, where the widgets live; encoded and written off the UI thread.
+    return exportOffUiThread(
+        this, path,
+        [image = m_charts->grab().toImage()] {
+            QByteArray bytes;
+            QBuffer buffer(&bytes);
+            buffer.open(QIODevice::WriteOnly);
+            image.save(&buffer, "PNG");
+            return bytes;
+        },
+        [this, path](const QString &error) { showExportResult(m_exportStatus, path, error); });
+}
+
+QString ThroughputView::exportStatus() const { return m_exportStatus->text(); }
 
 } // namespace trainyard

@@ -4,8 +4,10 @@
 #pragma once
 
 #include "report/throughputreport.h"
+#include "views/offuithread.h"
 
 #include <QDate>
+#include <QFuture>
 #include <QWidget>
 
 class QChartView;
@@ -35,8 +37,11 @@ public:
     QListWidget *runsList() const { return m_runs; }
     QChartView *outcomesChart() const { return m_outcomes; }
     const ThroughputReport &report() const;
-    bool exportCsv(const QString &path) const;
-    bool exportPng(const QString &path);
+    // The report's tables (groups, then days) as CSV, and the charts as PNG, written off the UI thread whole or not
+    // at all; how it went is shown under the summary. Each returns the error message's future (empty when written).
+    QFuture<QString> exportCsv(const QString &path);
+    QFuture<QString> exportPng(const QString &path);
+    QString exportStatus() const;
 
 signals:
     void reportReady();
@@ -59,6 +64,7 @@ private:
     QDateEdit *m_until;
     QComboBox *m_grouping;
     QLabel *m_summary;
+    QLabel *m_exportStatus; // how the last export went
     QChartView *m_outcomes;
     QChartView *m_gpuHours;
     QChartView *m_causes;
@@ -68,7 +74,7 @@ private:
     QTableView *m_table;
     QLabel *m_runsTitle;
     QListWidget *m_runs;
-    int m_generation = 0; // a newer request supersedes an older one still running
+    LatestOnly m_latestReport; // a newer range or grouping supersedes a report still being computed
 };
 
 } // namespace trainyard
