@@ -93,10 +93,8 @@ int runAgent(const QStringList &arguments, const QString &, Streams streams)
     const auto failWith = [&](const QString &message) {
         return reportFailure(streams, QStringLiteral("agent"), message);
     };
-    if (!parser.isSet(runDirOption)) { // a wrong command line: exit 2, with the usage
-        streams.err << "trainyard agent: --run-dir is required\n\n" << subcommandHelp(parser, QStringLiteral("agent"));
-        return kExitUsage;
-    }
+    if (!parser.isSet(runDirOption)) // a wrong command line: exit 2, with the usage
+        return usageFailure(streams, parser, QStringLiteral("agent"), QStringLiteral("--run-dir is required"));
 
     const QString runDir = QDir(parser.value(runDirOption)).absolutePath();
     const QString requestPath = QDir(runDir).filePath(QLatin1String(kAgentRequestFileName));

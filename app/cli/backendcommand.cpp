@@ -17,13 +17,6 @@ namespace trainyard::cli {
 
 namespace {
 
-int backendUsage(Streams streams, const QCommandLineParser &parser, const QString &message)
-{
-    streams.err << "trainyard backend: " << message << "\n\n" << subcommandHelp(parser, QStringLiteral("backend"));
-    streams.err.flush();
-    return kExitUsage;
-}
-
 QJsonObject profileJson(const BackendProfile &profile)
 {
     QJsonObject env;
@@ -102,7 +95,8 @@ int runBackend(const QStringList &arguments, const QString &workspaceBefore, Str
         return *exit;
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
-        return backendUsage(streams, parser, QStringLiteral("give an action: add, ls, test or rm"));
+        return usageFailure(streams, parser, QStringLiteral("backend"),
+                            QStringLiteral("give an action: add, ls, test or rm"));
     const QString action = positional.first();
     const QString root = resolveWorkspaceRoot(parser, workspaceBefore);
     const auto failWith = [&](const QString &message) {
@@ -132,7 +126,8 @@ int runBackend(const QStringList &arguments, const QString &workspaceBefore, Str
         return kExitOk;
     }
     if (positional.size() != 2)
-        return backendUsage(streams, parser, QStringLiteral("`backend %1` takes one profile NAME").arg(action));
+        return usageFailure(streams, parser, QStringLiteral("backend"),
+                            QStringLiteral("`backend %1` takes one profile NAME").arg(action));
     const QString name = positional.at(1);
 
     if (action == QLatin1String("rm")) {
@@ -155,14 +150,15 @@ int runBackend(const QStringList &arguments, const QString &workspaceBefore, Str
         return kExitOk;
     }
     if (action != QLatin1String("add"))
-        return backendUsage(streams, parser, QStringLiteral("unknown action '%1': add, ls, test or rm").arg(action));
+        return usageFailure(streams, parser, QStringLiteral("backend"),
+                            QStringLiteral("unknown action '%1': add, ls, test or rm").arg(action));
 
     BackendProfile profile;
     profile.name = name;
     profile.url = parser.value(url);
     profile.user = parser.value(user);
     if (parser.isSet(tokenFile) == parser.isSet(tokenStdin))
-        return backendUsage(streams, parser,
+        return usageFailure(streams, parser, QStringLiteral("backend"),
                             QStringLiteral("give the token with exactly one of --token-file FILE or --token-stdin"));
     profile.tokenFile =
         parser.isSet(tokenFile) ? QFileInfo(parser.value(tokenFile)).absoluteFilePath() : storedTokenPath(root, name);
@@ -178,7 +174,7 @@ int runBackend(const QStringList &arguments, const QString &workspaceBefore, Str
         bool ok = false;
         *target = parser.value(option).toInt(&ok);
         if (!ok || *target < 0)
-            return backendUsage(streams, parser,
+            return usageFailure(streams, parser, QStringLiteral("backend"),
                                 QStringLiteral("--%1 '%2' is not a whole number of 0 or more")
                                     .arg(option.names().first(), parser.value(option)));
     }
@@ -186,15 +182,16 @@ int runBackend(const QStringList &arguments, const QString &workspaceBefore, Str
         bool ok = false;
         const double seconds = parser.value(poll).toDouble(&ok);
         if (!ok || seconds < 0.1 || seconds > 3600)
-            return backendUsage(
-                streams, parser,
+            return usageFailure(
+                streams, parser, QStringLiteral("backend"),
                 QStringLiteral("--poll '%1' is not a number of seconds from 0.1 to 3600").arg(parser.value(poll)));
         profile.pollIntervalMs = int(seconds * 1000);
     }
     for (const QString &pair : parser.values(env)) {
         const qsizetype equals = pair.indexOf(QLatin1Char('='));
         if (equals <= 0)
-            return backendUsage(streams, parser, QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
+            return usageFailure(streams, parser, QStringLiteral("backend"),
+                                QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
         profile.jobEnvironment.insert(pair.left(equals), pair.mid(equals + 1));
     }
     if (auto valid = validateBackendProfile(profile); !valid)

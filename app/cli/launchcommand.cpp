@@ -41,13 +41,6 @@ std::optional<int> parseSecondsAsMs(const QString &text)
 
 QString formatValue(double value) { return QString::number(value, 'g', 5); }
 
-int usageError(Streams streams, const QCommandLineParser &parser, const QString &message)
-{
-    streams.err << "trainyard launch: " << message << "\n\n" << subcommandHelp(parser, QStringLiteral("launch"));
-    streams.err.flush();
-    return kExitUsage;
-}
-
 // The options of `trainyard launch`; given with a spec, each one overrides the spec's value.
 struct LaunchOptions {
     const QCommandLineOption nproc{QStringLiteral("nproc-per-node"),
@@ -152,9 +145,9 @@ std::optional<int> readLaunchBase(const QCommandLineParser &parser, const QStrin
     } else {
         launch.request.command = positional;
         if (launch.request.command.isEmpty())
-            return usageError(streams, parser,
-                              QStringLiteral("no command given: put it after --, e.g. trainyard launch -- python3 "
-                                             "train.py, or give a run spec file"));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("no command given: put it after --, e.g. trainyard launch -- python3 "
+                                               "train.py, or give a run spec file"));
         launch.request.cwd = QDir::currentPath();
     }
     return std::nullopt;
@@ -171,9 +164,9 @@ std::optional<int> applyProcessOptions(const QCommandLineParser &parser, const L
     if (parser.isSet(options.gpus)) {
         const auto list = parseGpuList(parser.value(options.gpus));
         if (!list || list->isEmpty())
-            return usageError(streams, parser,
-                              QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices")
-                                  .arg(parser.value(options.gpus)));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices")
+                                    .arg(parser.value(options.gpus)));
         request.gpus = *list;
         request.nprocPerNode = int(request.gpus.size());
     }
@@ -181,12 +174,12 @@ std::optional<int> applyProcessOptions(const QCommandLineParser &parser, const L
         bool ok = false;
         request.nprocPerNode = parser.value(options.nproc).toInt(&ok);
         if (!ok || request.nprocPerNode < 1 || request.nprocPerNode > 1024)
-            return usageError(streams, parser,
-                              QStringLiteral("--nproc-per-node '%1' is not a number of ranks between 1 and 1024")
-                                  .arg(parser.value(options.nproc)));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--nproc-per-node '%1' is not a number of ranks between 1 and 1024")
+                                    .arg(parser.value(options.nproc)));
         if (!request.gpus.isEmpty() && request.nprocPerNode != request.gpus.size())
-            return usageError(
-                streams, parser,
+            return usageFailure(
+                streams, parser, QStringLiteral("launch"),
                 QStringLiteral("--nproc-per-node %1 does not match the %2 GPUs of --gpus %3 (one rank per GPU)")
                     .arg(request.nprocPerNode)
                     .arg(request.gpus.size())
@@ -196,15 +189,15 @@ std::optional<int> applyProcessOptions(const QCommandLineParser &parser, const L
         bool ok = false;
         request.maxRestarts = parser.value(options.maxRestarts).toInt(&ok);
         if (!ok || request.maxRestarts < 0)
-            return usageError(streams, parser,
-                              QStringLiteral("--max-restarts '%1' is not a count of 0 or more")
-                                  .arg(parser.value(options.maxRestarts)));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--max-restarts '%1' is not a count of 0 or more")
+                                    .arg(parser.value(options.maxRestarts)));
     }
     if (parser.isSet(options.hangTimeout)) {
         const auto ms = parseSecondsAsMs(parser.value(options.hangTimeout));
         if (!ms || *ms <= 0)
-            return usageError(
-                streams, parser,
+            return usageFailure(
+                streams, parser, QStringLiteral("launch"),
                 QStringLiteral("--hang-timeout '%1' is not a positive number of seconds, at most %2 (a week)")
                     .arg(parser.value(options.hangTimeout))
                     .arg(kMaxDurationS));
@@ -213,20 +206,22 @@ std::optional<int> applyProcessOptions(const QCommandLineParser &parser, const L
     if (parser.isSet(options.grace)) {
         const auto graceMs = parseSecondsAsMs(parser.value(options.grace));
         if (!graceMs)
-            return usageError(streams, parser,
-                              QStringLiteral("--grace '%1' is not a number of seconds from 0 to %2 (a week)")
-                                  .arg(parser.value(options.grace))
-                                  .arg(kMaxDurationS));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--grace '%1' is not a number of seconds from 0 to %2 (a week)")
+                                    .arg(parser.value(options.grace))
+                                    .arg(kMaxDurationS));
         request.graceMs = *graceMs;
     }
     for (const QString &pair : parser.values(options.env)) {
         const qsizetype equals = pair.indexOf(QLatin1Char('='));
         if (equals <= 0)
-            return usageError(streams, parser, QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--env '%1' is not KEY=VALUE").arg(pair));
         for (const QString &problem :
              {environmentNameProblem(pair.left(equals)), environmentValueProblem(pair.mid(equals + 1))})
             if (!problem.isEmpty())
-                return usageError(streams, parser, QStringLiteral("--env: %1").arg(problem));
+                return usageFailure(streams, parser, QStringLiteral("launch"),
+                                    QStringLiteral("--env: %1").arg(problem));
         request.env.insert(pair.left(equals), pair.mid(equals + 1));
     }
     return std::nullopt;
@@ -239,25 +234,26 @@ std::optional<int> applyStrategyOptions(const QCommandLineParser &parser, const 
     if (parser.isSet(options.strategy)) {
         const auto chosen = parseStrategy(parser.value(options.strategy));
         if (!chosen)
-            return usageError(streams, parser,
-                              QStringLiteral("--strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, "
-                                             "fsdp-shard-grad-op, fsdp-hybrid-shard")
-                                  .arg(parser.value(options.strategy)));
+            return usageFailure(
+                streams, parser, QStringLiteral("launch"),
+                QStringLiteral("--strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, "
+                               "fsdp-shard-grad-op, fsdp-hybrid-shard")
+                    .arg(parser.value(options.strategy)));
         choice.strategy = *chosen;
     }
     if (parser.isSet(options.precision)) {
         const auto chosen = parsePrecision(parser.value(options.precision));
         if (!chosen)
-            return usageError(streams, parser,
-                              QStringLiteral("--precision '%1' is not one of fp32, bf16-mixed, fp16-mixed")
-                                  .arg(parser.value(options.precision)));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--precision '%1' is not one of fp32, bf16-mixed, fp16-mixed")
+                                    .arg(parser.value(options.precision)));
         choice.precision = *chosen;
     }
     if (parser.isSet(options.offload)) {
         const QString what = parser.value(options.offload);
         if (!QStringList{"none", "optimizer", "params", "both"}.contains(what))
-            return usageError(streams, parser,
-                              QStringLiteral("--offload '%1' is not one of none, optimizer, params, both").arg(what));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--offload '%1' is not one of none, optimizer, params, both").arg(what));
         choice.offloadOptimizer = what == QLatin1String("optimizer") || what == QLatin1String("both");
         choice.offloadParameters = what == QLatin1String("params") || what == QLatin1String("both");
     }
@@ -271,9 +267,9 @@ std::optional<int> applyNcclOptions(const QCommandLineParser &parser, const Laun
     if (parser.isSet(options.ncclDebug)) {
         nccl.level = parser.value(options.ncclDebug).toUpper();
         if (!QStringList{"VERSION", "WARN", "INFO", "TRACE"}.contains(nccl.level))
-            return usageError(streams, parser,
-                              QStringLiteral("--nccl-debug '%1' is not one of VERSION, WARN, INFO, TRACE")
-                                  .arg(parser.value(options.ncclDebug)));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--nccl-debug '%1' is not one of VERSION, WARN, INFO, TRACE")
+                                    .arg(parser.value(options.ncclDebug)));
     }
     if (parser.isSet(options.ncclSubsys))
         nccl.subsystems = parser.value(options.ncclSubsys);
@@ -284,10 +280,10 @@ std::optional<int> applyNcclOptions(const QCommandLineParser &parser, const Laun
         bool ok = false;
         *target = parser.value(option).toInt(&ok);
         if (!ok || *target < 0 || *target > maximum)
-            return usageError(streams, parser,
-                              QStringLiteral("--%1 '%2' is not an integer from 0 to %3")
-                                  .arg(option.names().first(), parser.value(option))
-                                  .arg(maximum));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--%1 '%2' is not an integer from 0 to %3")
+                                    .arg(option.names().first(), parser.value(option))
+                                    .arg(maximum));
     }
     nccl.p2pDisable = nccl.p2pDisable || parser.isSet(options.ncclP2p);
     nccl.ibDisable = nccl.ibDisable || parser.isSet(options.ncclIb);
@@ -311,13 +307,13 @@ std::optional<int> applyPlacementOptions(const QCommandLineParser &parser, const
         bool ok = false;
         request.nnodes = parser.value(options.nodes).toInt(&ok);
         if (!ok || request.nnodes < 1 || request.nnodes > 4096)
-            return usageError(streams, parser,
-                              QStringLiteral("--nodes '%1' is not a number of nodes between 1 and 4096")
-                                  .arg(parser.value(options.nodes)));
+            return usageFailure(streams, parser, QStringLiteral("launch"),
+                                QStringLiteral("--nodes '%1' is not a number of nodes between 1 and 4096")
+                                    .arg(parser.value(options.nodes)));
     }
     if (backendName == QLatin1String("local") && request.nnodes != 1)
-        return usageError(
-            streams, parser,
+        return usageFailure(
+            streams, parser, QStringLiteral("launch"),
             QStringLiteral("%1 nodes need a cluster backend: add --backend PROFILE (trainyard backend ls)")
                 .arg(request.nnodes));
     return std::nullopt;

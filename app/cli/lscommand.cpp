@@ -253,8 +253,7 @@ int runLs(const QStringList &arguments, const QString &workspaceBefore, Streams 
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("ls"), arguments, streams))
         return *exit;
     const auto usageError = [&](const QString &message) {
-        streams.err << "trainyard ls: " << message << "\n\n" << subcommandHelp(parser, QStringLiteral("ls"));
-        return kExitUsage;
+        return usageFailure(streams, parser, QStringLiteral("ls"), message);
     };
     if (!parser.positionalArguments().isEmpty())
         return usageError(QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));

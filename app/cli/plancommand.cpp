@@ -7,15 +7,7 @@
 
 namespace trainyard::cli {
 
-namespace {
-
-int planUsage(Streams streams, const QCommandLineParser &parser, const QString &message)
-{
-    streams.err << "trainyard plan: " << message << "\n\n" << subcommandHelp(parser, QStringLiteral("plan"));
-    return kExitUsage;
-}
-
-} // namespace
+namespace { } // namespace
 
 int runPlan(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
@@ -64,8 +56,8 @@ int runPlan(const QStringList &arguments, const QString &workspaceBefore, Stream
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("plan"), arguments, streams))
         return *exit;
     if (!parser.positionalArguments().isEmpty())
-        return planUsage(streams, parser,
-                         QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+        return usageFailure(streams, parser, QStringLiteral("plan"),
+                            QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
 
     PlanInput input;
     const QList<QCommandLineOption> shapeOptions{layers, hidden, heads, vocab, seqLen, microBatch};
@@ -73,15 +65,15 @@ int runPlan(const QStringList &arguments, const QString &workspaceBefore, Stream
     for (const QCommandLineOption &option : shapeOptions)
         shapeGiven += parser.isSet(option);
     if (parser.isSet(params) == (shapeGiven > 0))
-        return planUsage(streams, parser,
-                         QStringLiteral("give either --params or a transformer shape (--layers --hidden --heads "
-                                        "--vocab --seq-len --micro-batch)"));
+        return usageFailure(streams, parser, QStringLiteral("plan"),
+                            QStringLiteral("give either --params or a transformer shape (--layers --hidden --heads "
+                                           "--vocab --seq-len --micro-batch)"));
     if (parser.isSet(params)) {
         input.parameters = parseCount(parser.value(params));
         if (!input.parameters)
-            return planUsage(streams, parser,
-                             QStringLiteral("--params '%1' is not a count such as 7.5e9 or 350M (from 1 to 1e15)")
-                                 .arg(parser.value(params)));
+            return usageFailure(streams, parser, QStringLiteral("plan"),
+                                QStringLiteral("--params '%1' is not a count such as 7.5e9 or 350M (from 1 to 1e15)")
+                                    .arg(parser.value(params)));
     } else {
         TransformerShape shape;
         const QList<std::pair<QCommandLineOption, int *>> fields{
@@ -91,16 +83,16 @@ int runPlan(const QStringList &arguments, const QString &workspaceBefore, Stream
             bool ok = false;
             *target = parser.value(option).toInt(&ok);
             if (!parser.isSet(option))
-                return planUsage(streams, parser,
-                                 QStringLiteral("a transformer shape needs --%1 too").arg(option.names().first()));
+                return usageFailure(streams, parser, QStringLiteral("plan"),
+                                    QStringLiteral("a transformer shape needs --%1 too").arg(option.names().first()));
             if (!ok || *target < 1)
-                return planUsage(streams, parser,
-                                 QStringLiteral("--%1 '%2' is not a positive integer")
-                                     .arg(option.names().first(), parser.value(option)));
+                return usageFailure(streams, parser, QStringLiteral("plan"),
+                                    QStringLiteral("--%1 '%2' is not a positive integer")
+                                        .arg(option.names().first(), parser.value(option)));
         }
         if (shape.hidden % shape.heads != 0)
-            return planUsage(
-                streams, parser,
+            return usageFailure(
+                streams, parser, QStringLiteral("plan"),
                 QStringLiteral("--hidden %1 is not a multiple of --heads %2").arg(shape.hidden).arg(shape.heads));
         input.shape = shape;
     }
@@ -108,53 +100,54 @@ int runPlan(const QStringList &arguments, const QString &workspaceBefore, Stream
         bool ok = false;
         *target = parser.value(option).toInt(&ok);
         if (!ok || *target < 1)
-            return planUsage(streams, parser,
-                             QStringLiteral("--%1 '%2' is not a positive integer")
-                                 .arg(option.names().first(), parser.value(option)));
+            return usageFailure(streams, parser, QStringLiteral("plan"),
+                                QStringLiteral("--%1 '%2' is not a positive integer")
+                                    .arg(option.names().first(), parser.value(option)));
     }
     const auto chosenStrategy = parseStrategy(parser.value(strategy));
     if (!chosenStrategy)
-        return planUsage(streams, parser,
-                         QStringLiteral("--strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, "
-                                        "fsdp-shard-grad-op, fsdp-hybrid-shard")
-                             .arg(parser.value(strategy)));
+        return usageFailure(streams, parser, QStringLiteral("plan"),
+                            QStringLiteral("--strategy '%1' is not one of ddp, zero1, zero2, zero3, fsdp-full-shard, "
+                                           "fsdp-shard-grad-op, fsdp-hybrid-shard")
+                                .arg(parser.value(strategy)));
     input.strategy = *chosenStrategy;
     const auto chosenPrecision = parsePrecision(parser.value(precision));
     if (!chosenPrecision)
-        return planUsage(
-            streams, parser,
+        return usageFailure(
+            streams, parser, QStringLiteral("plan"),
             QStringLiteral("--precision '%1' is not one of fp32, bf16-mixed, fp16-mixed").arg(parser.value(precision)));
     input.precision = *chosenPrecision;
     const auto chosenOptimizer = parseOptimizer(parser.value(optimizer));
     if (!chosenOptimizer)
-        return planUsage(streams, parser,
-                         QStringLiteral("--optimizer '%1' is not one of adam, adamw, sgd-momentum, sgd")
-                             .arg(parser.value(optimizer)));
+        return usageFailure(streams, parser, QStringLiteral("plan"),
+                            QStringLiteral("--optimizer '%1' is not one of adam, adamw, sgd-momentum, sgd")
+                                .arg(parser.value(optimizer)));
     input.optimizer = *chosenOptimizer;
     if (parser.isSet(offload)) {
         const QString what = parser.value(offload);
         if (what != QLatin1String("optimizer") && what != QLatin1String("params") && what != QLatin1String("both"))
-            return planUsage(streams, parser,
-                             QStringLiteral("--offload '%1' is not one of optimizer, params, both").arg(what));
+            return usageFailure(streams, parser, QStringLiteral("plan"),
+                                QStringLiteral("--offload '%1' is not one of optimizer, params, both").arg(what));
         input.offloadOptimizer = what != QLatin1String("params");
         input.offloadParameters = what != QLatin1String("optimizer");
         const bool shardsParameters = input.strategy == ShardingStrategy::Zero3
             || input.strategy == ShardingStrategy::FsdpFullShard || input.strategy == ShardingStrategy::FsdpHybridShard;
         if (input.offloadParameters && !shardsParameters)
-            return planUsage(
-                streams, parser,
+            return usageFailure(
+                streams, parser, QStringLiteral("plan"),
                 QStringLiteral(
                     "--offload %1 needs a strategy that shards parameters (zero3 or fsdp-full-shard/hybrid-shard)")
                     .arg(what));
     }
     input.activationCheckpointing = parser.isSet(checkpointing);
     if (!parser.isSet(gpuMemory))
-        return planUsage(streams, parser, QStringLiteral("give --gpu-memory, e.g. --gpu-memory 80GiB"));
+        return usageFailure(streams, parser, QStringLiteral("plan"),
+                            QStringLiteral("give --gpu-memory, e.g. --gpu-memory 80GiB"));
     const auto capacity = parseByteSize(parser.value(gpuMemory));
     if (!capacity)
-        return planUsage(streams, parser,
-                         QStringLiteral("--gpu-memory '%1' is not a size such as 80GiB, 40GB or 24576MiB")
-                             .arg(parser.value(gpuMemory)));
+        return usageFailure(streams, parser, QStringLiteral("plan"),
+                            QStringLiteral("--gpu-memory '%1' is not a size such as 80GiB, 40GB or 24576MiB")
+                                .arg(parser.value(gpuMemory)));
     input.gpuMemoryBytes = *capacity;
 
     const MemoryPlan plan = planMemory(input);

@@ -53,9 +53,7 @@ int runPreflight(const QStringList &arguments, const QString &workspaceBefore, S
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("preflight"), arguments, streams))
         return *exit;
     const auto usage = [&](const QString &message) {
-        streams.err << "trainyard preflight: " << message << "\n\n"
-                    << subcommandHelp(parser, QStringLiteral("preflight"));
-        return kExitUsage;
+        return usageFailure(streams, parser, QStringLiteral("preflight"), message);
     };
     if (!parser.positionalArguments().isEmpty())
         return usage(QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));

@@ -26,12 +26,6 @@ namespace trainyard::cli {
 
 namespace {
 
-int queueUsage(Streams streams, const QCommandLineParser &parser, const QString &message)
-{
-    streams.err << "trainyard queue: " << message << "\n\n" << subcommandHelp(parser, QStringLiteral("queue"));
-    return kExitUsage;
-}
-
 int listQueue(const QCommandLineParser &parser, const QString &workspaceBefore, bool json, Streams streams)
 {
     auto workspace = openWorkspace(parser, workspaceBefore);
@@ -195,15 +189,16 @@ int runQueue(const QStringList &arguments, const QString &workspaceBefore, Strea
     if (arguments.contains(QStringLiteral("mv")))
         for (const QString &argument : arguments)
             if (negativeNumber.match(argument).hasMatch())
-                return queueUsage(
-                    streams, parser,
+                return usageFailure(
+                    streams, parser, QStringLiteral("queue"),
                     QStringLiteral("position '%1' must be a whole number of at least 1 (1 = next; past the end = last)")
                         .arg(argument));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("queue"), arguments, streams))
         return *exit;
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty())
-        return queueUsage(streams, parser, QStringLiteral("give an action: ls, mv, pause, resume, cancel or work"));
+        return usageFailure(streams, parser, QStringLiteral("queue"),
+                            QStringLiteral("give an action: ls, mv, pause, resume, cancel or work"));
     const QString action = positional.first();
     if (action == u"ls")
         return listQueue(parser, workspaceBefore, parser.isSet(json), streams);
@@ -212,38 +207,38 @@ int runQueue(const QStringList &arguments, const QString &workspaceBefore, Strea
         const int slotCount = parser.value(slotsOption).toInt(&slotsOk);
         const int maxCount = parser.value(maxConcurrent).toInt(&maxOk);
         if (!slotsOk || slotCount < 1)
-            return queueUsage(
-                streams, parser,
+            return usageFailure(
+                streams, parser, QStringLiteral("queue"),
                 QStringLiteral("--slots '%1' must be a whole number of at least 1").arg(parser.value(slotsOption)));
         if (!maxOk || maxCount < 0)
-            return queueUsage(streams, parser,
-                              QStringLiteral("--max-concurrent '%1' must be a whole number (0: no limit)")
-                                  .arg(parser.value(maxConcurrent)));
+            return usageFailure(streams, parser, QStringLiteral("queue"),
+                                QStringLiteral("--max-concurrent '%1' must be a whole number (0: no limit)")
+                                    .arg(parser.value(maxConcurrent)));
         std::optional<QList<int>> gpuList;
         if (parser.isSet(gpusOption)) {
             gpuList = parseGpuList(parser.value(gpusOption));
             if (!gpuList)
-                return queueUsage(streams, parser,
-                                  QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices")
-                                      .arg(parser.value(gpusOption)));
+                return usageFailure(streams, parser, QStringLiteral("queue"),
+                                    QStringLiteral("--gpus '%1' is not a comma-separated list of distinct GPU indices")
+                                        .arg(parser.value(gpusOption)));
         }
         return work(parser, workspaceBefore, slotCount, maxCount, gpuList, parser.isSet(untilEmpty), streams);
     }
     if (action != u"mv" && action != u"pause" && action != u"resume" && action != u"cancel")
-        return queueUsage(streams, parser,
-                          QStringLiteral("unknown action '%1': ls, mv, pause, resume, cancel or work").arg(action));
+        return usageFailure(streams, parser, QStringLiteral("queue"),
+                            QStringLiteral("unknown action '%1': ls, mv, pause, resume, cancel or work").arg(action));
     if (positional.size() != (action == u"mv" ? 3 : 2))
-        return queueUsage(streams, parser,
-                          action == u"mv"
-                              ? QStringLiteral("mv takes a run and a position, e.g. queue mv 20261124-101500-a1b2c3 1")
-                              : QStringLiteral("%1 takes one run").arg(action));
+        return usageFailure(
+            streams, parser, QStringLiteral("queue"),
+            action == u"mv" ? QStringLiteral("mv takes a run and a position, e.g. queue mv 20261124-101500-a1b2c3 1")
+                            : QStringLiteral("%1 takes one run").arg(action));
     int position = 0;
     if (action == u"mv") {
         bool ok = false;
         const qlonglong requested = positional[2].toLongLong(&ok);
         if (!ok || requested < 1)
-            return queueUsage(
-                streams, parser,
+            return usageFailure(
+                streams, parser, QStringLiteral("queue"),
                 QStringLiteral("position '%1' must be a whole number of at least 1 (1 = next; past the end = last)")
                     .arg(positional[2]));
         position = int(std::min<qlonglong>(requested, std::numeric_limits<int>::max())); // past the end: last

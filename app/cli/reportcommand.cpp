@@ -9,13 +9,6 @@ namespace trainyard::cli {
 
 namespace {
 
-int reportUsage(Streams streams, const QCommandLineParser &parser, const QString &message)
-{
-    streams.err << "trainyard report: " << message << "\n\n" << subcommandHelp(parser, QStringLiteral("report"));
-    streams.err.flush();
-    return kExitUsage;
-}
-
 // "2026-11-01" (midnight UTC) or an ISO date-time.
 std::optional<QDateTime> parseReportTime(const QString &text)
 {
@@ -82,28 +75,30 @@ int runReport(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("report"), arguments, streams))
         return *exit;
     if (!parser.positionalArguments().isEmpty())
-        return reportUsage(streams, parser,
-                           QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+        return usageFailure(streams, parser, QStringLiteral("report"),
+                            QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().first()));
     if (parser.isSet(json) && parser.isSet(csv))
-        return reportUsage(streams, parser, QStringLiteral("give --json or --csv, not both"));
+        return usageFailure(streams, parser, QStringLiteral("report"),
+                            QStringLiteral("give --json or --csv, not both"));
     ReportQuery query;
     for (const auto &[option, target] : {std::pair{since, &query.since}, std::pair{until, &query.until}}) {
         if (!parser.isSet(option))
             continue;
         const auto time = parseReportTime(parser.value(option));
         if (!time)
-            return reportUsage(streams, parser,
-                               QStringLiteral("--%1 '%2' is not a date (YYYY-MM-DD) or ISO time")
-                                   .arg(option.names().first(), parser.value(option)));
+            return usageFailure(streams, parser, QStringLiteral("report"),
+                                QStringLiteral("--%1 '%2' is not a date (YYYY-MM-DD) or ISO time")
+                                    .arg(option.names().first(), parser.value(option)));
         *target = *time;
     }
     if (query.since.isValid() && query.until.isValid() && query.since >= query.until)
-        return reportUsage(streams, parser, QStringLiteral("--since must be before --until"));
+        return usageFailure(streams, parser, QStringLiteral("report"),
+                            QStringLiteral("--since must be before --until"));
     if (parser.isSet(by)) {
         const auto grouping = parseGrouping(parser.value(by));
         if (!grouping || *grouping == ReportGrouping::None)
-            return reportUsage(
-                streams, parser,
+            return usageFailure(
+                streams, parser, QStringLiteral("report"),
                 QStringLiteral("--by '%1' is not one of project, user, tag, backend, host").arg(parser.value(by)));
         query.by = *grouping;
     }

@@ -1,6 +1,7 @@
 // trainyard show / logs / metrics / cancel: reading and stopping one run.
 #include "cli/subcommand.h"
 
+#include "csv.h"
 #include "queue/runqueue.h"
 
 #include "launch/provenance.h"
@@ -42,12 +43,6 @@ QJsonValue numberOrText(double value)
     return value;
 }
 
-int usage(Streams streams, const QCommandLineParser &parser, const QString &command, const QString &message)
-{
-    streams.err << "trainyard " << command << ": " << message << "\n\n" << subcommandHelp(parser, command);
-    return kExitUsage;
-}
-
 } // namespace
 
 // The files under a run's artifacts/ folder (where mlflow.log_artifact copies them), as paths relative to it.
@@ -71,7 +66,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("show"), arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() != 1)
-        return usage(streams, parser, QStringLiteral("show"), QStringLiteral("give exactly one run"));
+        return usageFailure(streams, parser, QStringLiteral("show"), QStringLiteral("give exactly one run"));
     auto found = findRunForCommand(parser, workspaceBefore);
     if (!found)
         return reportFailure(streams, QStringLiteral("show"), found.error());
@@ -308,14 +303,14 @@ int runLogs(const QStringList &arguments, const QString &workspaceBefore, Stream
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("logs"), arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() != 1)
-        return usage(streams, parser, QStringLiteral("logs"), QStringLiteral("give exactly one run"));
+        return usageFailure(streams, parser, QStringLiteral("logs"), QStringLiteral("give exactly one run"));
     std::optional<int> rankFilter;
     if (parser.isSet(rank)) {
         bool ok = false;
         rankFilter = parser.value(rank).toInt(&ok);
         if (!ok || *rankFilter < 0)
-            return usage(streams, parser, QStringLiteral("logs"),
-                         QStringLiteral("--rank '%1' is not a rank number").arg(parser.value(rank)));
+            return usageFailure(streams, parser, QStringLiteral("logs"),
+                                QStringLiteral("--rank '%1' is not a rank number").arg(parser.value(rank)));
     }
     auto found = findRunForCommand(parser, workspaceBefore);
     if (!found)
@@ -367,9 +362,11 @@ int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Str
         return *exit;
     const QStringList positional = parser.positionalArguments();
     if (positional.isEmpty() || positional.size() > 2)
-        return usage(streams, parser, QStringLiteral("metrics"), QStringLiteral("give a run and at most one key"));
+        return usageFailure(streams, parser, QStringLiteral("metrics"),
+                            QStringLiteral("give a run and at most one key"));
     if (parser.isSet(json) && parser.isSet(csv))
-        return usage(streams, parser, QStringLiteral("metrics"), QStringLiteral("--json and --csv exclude each other"));
+        return usageFailure(streams, parser, QStringLiteral("metrics"),
+                            QStringLiteral("--json and --csv exclude each other"));
     auto found = findRunForCommand(parser, workspaceBefore);
     if (!found)
         return reportFailure(streams, QStringLiteral("metrics"), found.error());
@@ -419,9 +416,7 @@ int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Str
         if (!points)
             return reportFailure(streams, QStringLiteral("metrics"), points.error());
         if (parser.isSet(csv)) {
-            const QString quotedKey = key.contains(QLatin1Char(',')) || key.contains(QLatin1Char('"'))
-                ? QLatin1Char('"') + QString(key).replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"')
-                : key;
+            const QString quotedKey = csvField(key);
             for (const MetricPoint &point : points.value())
                 streams.out << quotedKey << ',' << point.step << ',' << QString::number(point.value, 'g', 17) << ','
                             << (point.tsMs ? QString::number(*point.tsMs / 1000.0, 'f', 3) : QString()) << '\n';
@@ -448,7 +443,7 @@ int runCancel(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("cancel"), arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() != 1)
-        return usage(streams, parser, QStringLiteral("cancel"), QStringLiteral("give exactly one run"));
+        return usageFailure(streams, parser, QStringLiteral("cancel"), QStringLiteral("give exactly one run"));
     auto found = findRunForCommand(parser, workspaceBefore);
     if (!found)
         return reportFailure(streams, QStringLiteral("cancel"), found.error());
@@ -528,7 +523,7 @@ int runRepair(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("repair"), arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() > 1)
-        return usage(streams, parser, QStringLiteral("repair"), QStringLiteral("give at most one run"));
+        return usageFailure(streams, parser, QStringLiteral("repair"), QStringLiteral("give at most one run"));
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)
         return reportFailure(streams, QStringLiteral("repair"), workspace.error());

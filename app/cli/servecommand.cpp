@@ -23,19 +23,15 @@ int runServe(const QStringList &arguments, const QString &workspaceBefore, Strea
                                         QStringLiteral("P"), QStringLiteral("5000")));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("serve"), arguments, streams))
         return *exit;
-    if (!parser.positionalArguments().isEmpty()) {
-        streams.err << "trainyard serve: unexpected argument " << parser.positionalArguments().first() << "\n\n"
-                    << subcommandHelp(parser, QStringLiteral("serve"));
-        return kExitUsage;
-    }
+    if (!parser.positionalArguments().isEmpty())
+        return usageFailure(streams, parser, QStringLiteral("serve"),
+                            QStringLiteral("unexpected argument ") + parser.positionalArguments().first());
     bool ok = false;
     const uint port = parser.value(QStringLiteral("port")).toUInt(&ok);
-    if (!ok || port > 65535) {
-        streams.err << "trainyard serve: --port takes a number from 0 to 65535, not "
-                    << parser.value(QStringLiteral("port")) << "\n\n"
-                    << subcommandHelp(parser, QStringLiteral("serve"));
-        return kExitUsage;
-    }
+    if (!ok || port > 65535)
+        return usageFailure(streams, parser, QStringLiteral("serve"),
+                            QStringLiteral("--port takes a number from 0 to 65535, not ")
+                                + parser.value(QStringLiteral("port")));
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)
         return reportFailure(streams, QStringLiteral("serve"), workspace.error());

@@ -136,6 +136,13 @@ int reportFailure(Streams streams, const QString &command, const QString &messag
     return kExitFailure;
 }
 
+int usageFailure(Streams streams, const QCommandLineParser &parser, const QString &command, const QString &message)
+{
+    streams.err << "trainyard " << command << ": " << message << "\n\n" << subcommandHelp(parser, command);
+    streams.err.flush();
+    return kExitUsage;
+}
+
 QString usageText()
 {
     QString text =

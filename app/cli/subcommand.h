@@ -91,5 +91,8 @@ QJsonValue isoTimeOrNull(const QDateTime &time);
 
 // Prints "trainyard NAME: message" on err and returns kExitFailure.
 int reportFailure(Streams streams, const QString &command, const QString &message);
+// A command line that is wrong: "trainyard COMMAND: MESSAGE", a blank line and the command's usage on stderr; returns
+// kExitUsage.
+int usageFailure(Streams streams, const QCommandLineParser &parser, const QString &command, const QString &message);
 
 } // namespace trainyard::cli

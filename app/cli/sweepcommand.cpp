@@ -29,11 +29,9 @@ int runSweep(const QStringList &arguments, const QString &workspaceBefore, Strea
     parser.addOption(json);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("sweep"), arguments, streams))
         return *exit;
-    if (parser.positionalArguments().size() != 1) {
-        streams.err << "trainyard sweep: give one spec file, e.g. trainyard sweep --list sweep.yaml\n\n"
-                    << subcommandHelp(parser, QStringLiteral("sweep"));
-        return kExitUsage;
-    }
+    if (parser.positionalArguments().size() != 1)
+        return usageFailure(streams, parser, QStringLiteral("sweep"),
+                            QStringLiteral("give one spec file, e.g. trainyard sweep --list sweep.yaml"));
     const QString path = parser.positionalArguments().first();
     auto spec = loadRunSpec(path);
     if (!spec)

@@ -16,12 +16,10 @@ int runExport(const QStringList &arguments, const QString &workspaceBefore, Stre
                                                     "another workspace. Logs stay in the run folders."));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("export"), arguments, streams))
         return *exit;
-    if (parser.positionalArguments().size() != 1) {
-        streams.err
-            << "trainyard export: give the bundle file to write, e.g. trainyard export alice-2026-11.trainyard\n\n"
-            << subcommandHelp(parser, QStringLiteral("export"));
-        return kExitUsage;
-    }
+    if (parser.positionalArguments().size() != 1)
+        return usageFailure(
+            streams, parser, QStringLiteral("export"),
+            QStringLiteral("give the bundle file to write, e.g. trainyard export alice-2026-11.trainyard"));
     const QString root = resolveWorkspaceRoot(parser, workspaceBefore);
     auto existing = Workspace::openIfExists(root);
     if (!existing)
@@ -78,16 +76,12 @@ int runImport(const QStringList &arguments, const QString &workspaceBefore, Stre
                                  QStringLiteral("Workspace folder, bundle file, logdir or mlruns folder."));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("import"), arguments, streams))
         return *exit;
-    if (parser.positionalArguments().size() != 1) {
-        streams.err << "trainyard import: give one workspace folder, bundle file, logdir or mlruns folder\n\n"
-                    << subcommandHelp(parser, QStringLiteral("import"));
-        return kExitUsage;
-    }
-    if (parser.isSet(tensorboard) && parser.isSet(mlflow)) {
-        streams.err << "trainyard import: --tensorboard and --mlflow exclude each other\n\n"
-                    << subcommandHelp(parser, QStringLiteral("import"));
-        return kExitUsage;
-    }
+    if (parser.positionalArguments().size() != 1)
+        return usageFailure(streams, parser, QStringLiteral("import"),
+                            QStringLiteral("give one workspace folder, bundle file, logdir or mlruns folder"));
+    if (parser.isSet(tensorboard) && parser.isSet(mlflow))
+        return usageFailure(streams, parser, QStringLiteral("import"),
+                            QStringLiteral("--tensorboard and --mlflow exclude each other"));
     auto workspace = openWorkspace(parser, workspaceBefore);
     if (!workspace)
         return reportFailure(streams, QStringLiteral("import"), workspace.error());

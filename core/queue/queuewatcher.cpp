@@ -2,47 +2,20 @@
 // sequence, and the queue itself only when that moved.
 #include "queue/queuewatcher.h"
 
+#include "store/pollingreader.h"
 #include "store/runqueries.h"
-#include "store/sqlite.h"
-
-#include <QTimer>
 
 #include <optional>
 
 namespace trainyard {
 
-class QueueReader : public QObject {
+class QueueReader : public PollingReader {
     Q_OBJECT
 public:
-    explicit QueueReader(QString databasePath) : m_databasePath(std::move(databasePath)) { }
+    explicit QueueReader(QString databasePath) : PollingReader(std::move(databasePath), QueueWatcher::kPollIntervalMs)
+    { }
 
-public slots:
-    void start()
-    {
-        auto *timer = new QTimer(this);
-        timer->setInterval(QueueWatcher::kPollIntervalMs);
-        connect(timer, &QTimer::timeout, this, &QueueReader::poll);
-        timer->start();
-        poll();
-    }
-
-    void poll()
-    {
-        if (!ensureConnection())
-            return;
-        auto version = runqueries::dataVersion(*m_connection);
-        if (!version) {
-            emit readFailed(version.error());
-            return;
-        }
-        if (m_lastVersion && *m_lastVersion == version.value())
-            return;
-        // Remembered only once read: a read that failed (a busy database) is tried again at the next poll.
-        if (readNow())
-            m_lastVersion = version.value();
-    }
-
-    bool readNow()
+    bool readNow() override
     {
         if (!ensureConnection())
             return false;
@@ -67,57 +40,25 @@ public slots:
 
 signals:
     void queueRead(const QList<trainyard::QueuedRun> &queue);
-    void readFailed(const QString &message);
 
 private:
-    bool ensureConnection()
-    {
-        if (m_connection)
-            return true;
-        auto connection = SqliteConnection::open(m_databasePath, SqliteConnection::Mode::ReadWrite);
-        if (!connection) {
-            emit readFailed(connection.error());
-            return false;
-        }
-        m_connection = std::move(connection.value());
-        return true;
-    }
-
-    QString m_databasePath;
-    std::optional<SqliteConnection> m_connection;
-    std::optional<std::int64_t> m_lastVersion;
     std::optional<std::int64_t> m_sequence;
 };
 
 QueueWatcher::QueueWatcher(const QString &databasePath, QObject *parent)
-    : QObject(parent), m_reader(new QueueReader(databasePath))
+    : QObject(parent), m_reader(new QueueReader(databasePath)),
+      m_readerThread(std::make_unique<ReaderThread>(m_reader, QStringLiteral("queue-watcher")))
 {
     qRegisterMetaType<QList<trainyard::QueuedRun>>();
-    m_reader->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::started, m_reader, &QueueReader::start);
-    connect(&m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
     connect(m_reader, &QueueReader::queueRead, this, &QueueWatcher::queueChanged);
     connect(m_reader, &QueueReader::readFailed, this, &QueueWatcher::readFailed);
-    m_thread.setObjectName(QStringLiteral("queue-watcher"));
 }
 
-QueueWatcher::~QueueWatcher()
-{
-    if (!m_thread.isRunning()) { // never started: the reader's deleteLater would never run
-        delete m_reader;
-        return;
-    }
-    m_thread.quit();
-    m_thread.wait();
-}
+QueueWatcher::~QueueWatcher() = default;
 
-void QueueWatcher::start()
-{
-    if (!m_thread.isRunning())
-        m_thread.start();
-}
+void QueueWatcher::start() { m_readerThread->start(); }
 
-void QueueWatcher::refresh() { QMetaObject::invokeMethod(m_reader, &QueueReader::readNow, Qt::QueuedConnection); }
+void QueueWatcher::refresh() { m_readerThread->refresh(); }
 
 } // namespace trainyard
 

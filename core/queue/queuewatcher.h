@@ -7,11 +7,13 @@
 #include <QList>
 #include <QObject>
 #include <QString>
-#include <QThread>
+
+#include <memory>
 
 namespace trainyard {
 
 class QueueReader;
+class ReaderThread;
 
 class QueueWatcher : public QObject {
     Q_OBJECT
@@ -32,8 +34,8 @@ signals:
     void readFailed(const QString &message);
 
 private:
-    QThread m_thread;
-    QueueReader *m_reader; // lives on m_thread, deleted when it finishes
+    QueueReader *m_reader; // lives on the reader thread, which deletes it
+    std::unique_ptr<ReaderThread> m_readerThread;
 };
 
 } // namespace trainyard

@@ -224,22 +224,19 @@ Result<QList<QueuedRun>> list(SqliteConnection &connection)
     if (!select)
         return fail(select.error());
     QList<QueuedRun> runs;
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        QueuedRun run;
-        run.runId = select->columnText(0);
-        run.name = select->columnText(1);
-        run.gpus = int(select->columnInt(3));
-        run.paused = select->columnInt(4) != 0;
-        run.enqueuedAt = QDateTime::fromMSecsSinceEpoch(select->columnInt(5), Qt::UTC);
-        run.sweepId = select->columnText(6);
-        run.position = int(runs.size()) + 1;
-        runs << run;
-    }
+    if (auto stepped = select->forEachRow([&] {
+            QueuedRun run;
+            run.runId = select->columnText(0);
+            run.name = select->columnText(1);
+            run.gpus = int(select->columnInt(3));
+            run.paused = select->columnInt(4) != 0;
+            run.enqueuedAt = QDateTime::fromMSecsSinceEpoch(select->columnInt(5), Qt::UTC);
+            run.sweepId = select->columnText(6);
+            run.position = int(runs.size()) + 1;
+            runs << run;
+        });
+        !stepped)
+        return fail(stepped.error());
     return runs;
 }
 

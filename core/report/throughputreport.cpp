@@ -2,6 +2,7 @@
 // the total, the days, the weeks and the groups at once.
 #include "report/throughputreport.h"
 
+#include "csv.h"
 #include "store/sqlite.h"
 
 #include <QHash>
@@ -182,31 +183,28 @@ Result<std::vector<RunRow>> readRuns(SqliteConnection &connection, const ReportQ
         return select->columnInt(column);
     };
     std::vector<RunRow> rows;
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        RunRow run;
-        run.id = columnUtf8(*select, 0);
-        run.createdMs = select->columnInt(1);
-        run.outcome = outcomeOf(select->columnText(2));
-        run.gpus = int(select->columnInt(3));
-        run.activeMs = select->columnInt(4);
-        run.activeSinceMs = optionalInt(5);
-        run.queuedMs = optionalInt(6);
-        run.firstActiveMs = optionalInt(7);
-        run.firstMetricMs = optionalInt(8);
-        run.restarts = int(select->columnInt(9));
-        run.gpuUtilizationSum = select->columnDouble(10);
-        run.gpuUtilizationSamples = select->columnInt(11);
-        run.cause = select->columnText(12);
-        run.group = select->columnText(13);
-        if (run.group.isEmpty() && query.by != ReportGrouping::Tag)
-            run.group = kUnnamed;
-        rows.push_back(std::move(run));
-    }
+    if (auto stepped = select->forEachRow([&] {
+            RunRow run;
+            run.id = columnUtf8(*select, 0);
+            run.createdMs = select->columnInt(1);
+            run.outcome = outcomeOf(select->columnText(2));
+            run.gpus = int(select->columnInt(3));
+            run.activeMs = select->columnInt(4);
+            run.activeSinceMs = optionalInt(5);
+            run.queuedMs = optionalInt(6);
+            run.firstActiveMs = optionalInt(7);
+            run.firstMetricMs = optionalInt(8);
+            run.restarts = int(select->columnInt(9));
+            run.gpuUtilizationSum = select->columnDouble(10);
+            run.gpuUtilizationSamples = select->columnInt(11);
+            run.cause = select->columnText(12);
+            run.group = select->columnText(13);
+            if (run.group.isEmpty() && query.by != ReportGrouping::Tag)
+                run.group = kUnnamed;
+            rows.push_back(std::move(run));
+        });
+        !stepped)
+        return fail(stepped.error());
     return rows;
 }
 
@@ -230,26 +228,23 @@ Result<TagMemberships> groupRunsByTag(SqliteConnection &connection, const std::v
     auto select = connection.prepare("SELECT run_id, tag FROM tags");
     if (!select)
         return fail(select.error());
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        int idBytes = 0, tagBytes = 0;
-        const auto *id = static_cast<const char *>(select->columnBlob(0, idBytes));
-        const auto found = rowOfRun.constFind(QByteArray::fromRawData(id, idBytes));
-        if (found == rowOfRun.constEnd())
-            continue; // a run outside the range
-        const auto *tag = static_cast<const char *>(select->columnBlob(1, tagBytes));
-        auto index = tagIndex.constFind(QByteArray::fromRawData(tag, tagBytes));
-        if (index == tagIndex.constEnd()) {
-            index = tagIndex.insert(QByteArray(tag, tagBytes), int(memberships.tags.size()));
-            memberships.tags << QString::fromUtf8(tag, tagBytes);
-        }
-        memberships.entries.emplace_back(*found, *index);
-        tagged[*found] = true;
-    }
+    if (auto stepped = select->forEachRow([&] {
+            int idBytes = 0, tagBytes = 0;
+            const auto *id = static_cast<const char *>(select->columnBlob(0, idBytes));
+            const auto found = rowOfRun.constFind(QByteArray::fromRawData(id, idBytes));
+            if (found == rowOfRun.constEnd())
+                return; // a run outside the range
+            const auto *tag = static_cast<const char *>(select->columnBlob(1, tagBytes));
+            auto index = tagIndex.constFind(QByteArray::fromRawData(tag, tagBytes));
+            if (index == tagIndex.constEnd()) {
+                index = tagIndex.insert(QByteArray(tag, tagBytes), int(memberships.tags.size()));
+                memberships.tags << QString::fromUtf8(tag, tagBytes);
+            }
+            memberships.entries.emplace_back(*found, *index);
+            tagged[*found] = true;
+        });
+        !stepped)
+        return fail(stepped.error());
     const int noTag = int(memberships.tags.size());
     memberships.tags << kNoTag;
     for (std::size_t i = 0; i < rows.size(); ++i)
@@ -294,13 +289,6 @@ QJsonObject figuresJson(const ReportFigures &figures)
 }
 
 QString csvNumber(const std::optional<double> &value) { return value ? QString::number(*value, 'g', 10) : QString(); }
-
-QString csvField(const QString &text)
-{
-    if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) && !text.contains(QLatin1Char('\n')))
-        return text;
-    return QLatin1Char('"') + QString(text).replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
-}
 
 QString figuresCsv(const ReportFigures &f)
 {

@@ -71,14 +71,8 @@ Result<FileFacts> readFacts(SqliteConnection &connection)
     auto tables = connection.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
     if (!tables)
         return fail(tables.error());
-    for (;;) {
-        auto row = tables->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        facts.tables << tables->columnText(0);
-    }
+    if (auto stepped = tables->forEachRow([&] { facts.tables << tables->columnText(0); }); !stepped)
+        return fail(stepped.error());
     return facts;
 }
 

@@ -16,22 +16,20 @@ Result<QList<IngestProgress>> loadIngestProgress(SqliteConnection &connection, c
         return fail(statement.error());
     statement->bind(1, runId);
     QList<IngestProgress> files;
-    for (;;) {
-        auto row = statement->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return files;
-        IngestProgress progress;
-        progress.file = statement->columnText(0);
-        progress.byteOffset = statement->columnInt(1);
-        progress.lineNumber = statement->columnInt(2);
-        progress.points = statement->columnInt(3);
-        progress.malformedLines = statement->columnInt(4);
-        for (const QJsonValue &example : QJsonDocument::fromJson(statement->columnText(5).toUtf8()).array())
-            progress.malformedExamples << example.toString();
-        files << progress;
-    }
+    if (auto stepped = statement->forEachRow([&] {
+            IngestProgress progress;
+            progress.file = statement->columnText(0);
+            progress.byteOffset = statement->columnInt(1);
+            progress.lineNumber = statement->columnInt(2);
+            progress.points = statement->columnInt(3);
+            progress.malformedLines = statement->columnInt(4);
+            for (const QJsonValue &example : QJsonDocument::fromJson(statement->columnText(5).toUtf8()).array())
+                progress.malformedExamples << example.toString();
+            files << progress;
+        });
+        !stepped)
+        return fail(stepped.error());
+    return files;
 }
 
 Result<void> saveIngestProgress(SqliteConnection &connection, const QString &runId, const IngestProgress &progress,

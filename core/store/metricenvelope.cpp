@@ -38,32 +38,30 @@ Result<const std::vector<RawPoint> *> readPoints(SqliteConnection &connection, s
     select->bind(1, keyId);
     select->bind(2, lo);
     select->bind(3, hi);
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        int stepBytes = 0, valueBytes = 0, tsBytes = 0;
-        const auto *steps = static_cast<const char *>(select->columnBlob(0, stepBytes));
-        const auto *values = static_cast<const char *>(select->columnBlob(1, valueBytes));
-        const auto *timestamps = static_cast<const char *>(select->columnBlob(2, tsBytes));
-        if (!steps || !values || stepBytes != valueBytes || stepBytes % 8 != 0)
-            return fail(QStringLiteral("a metric chunk of key %1 is damaged").arg(keyId));
-        const std::size_t count = std::size_t(stepBytes) / 8;
-        const bool hasTs = timestamps && std::size_t(tsBytes) >= count * 8;
-        for (std::size_t i = 0; i < count; ++i) {
-            RawPoint point;
-            std::memcpy(&point.step, steps + i * 8, 8);
-            if (point.step < lo || point.step > hi)
-                continue;
-            std::memcpy(&point.value, values + i * 8, 8);
-            point.tsMs = kNoTimestamp;
-            if (hasTs)
-                std::memcpy(&point.tsMs, timestamps + i * 8, 8);
-            points.push_back(point);
-        }
-    }
+    if (auto stepped = select->forEachRow([&]() -> Result<void> {
+            int stepBytes = 0, valueBytes = 0, tsBytes = 0;
+            const auto *steps = static_cast<const char *>(select->columnBlob(0, stepBytes));
+            const auto *values = static_cast<const char *>(select->columnBlob(1, valueBytes));
+            const auto *timestamps = static_cast<const char *>(select->columnBlob(2, tsBytes));
+            if (!steps || !values || stepBytes != valueBytes || stepBytes % 8 != 0)
+                return fail(QStringLiteral("a metric chunk of key %1 is damaged").arg(keyId));
+            const std::size_t count = std::size_t(stepBytes) / 8;
+            const bool hasTs = timestamps && std::size_t(tsBytes) >= count * 8;
+            for (std::size_t i = 0; i < count; ++i) {
+                RawPoint point;
+                std::memcpy(&point.step, steps + i * 8, 8);
+                if (point.step < lo || point.step > hi)
+                    continue;
+                std::memcpy(&point.value, values + i * 8, 8);
+                point.tsMs = kNoTimestamp;
+                if (hasTs)
+                    std::memcpy(&point.tsMs, timestamps + i * 8, 8);
+                points.push_back(point);
+            }
+            return {};
+        });
+        !stepped)
+        return fail(stepped.error());
     const auto byStep = [](const RawPoint &a, const RawPoint &b) { return a.step < b.step; };
     if (!std::is_sorted(points.begin(), points.end(), byStep))
         std::stable_sort(points.begin(), points.end(), byStep);
@@ -117,12 +115,7 @@ Result<void> readBins(SqliteConnection &connection, std::int64_t keyId, int leve
     select->bind(2, std::int64_t(level));
     select->bind(3, firstBin);
     select->bind(4, lastBin);
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return {};
+    return select->forEachRow([&] {
         const std::int64_t bin = select->columnInt(0);
         BinSummary summary;
         summary.count = select->columnInt(1);
@@ -139,7 +132,7 @@ Result<void> readBins(SqliteConnection &connection, std::int64_t keyId, int leve
         const std::int64_t lo = std::max(envelope.fromStep, binFirstStep(bin, level));
         const std::int64_t hi = std::min(envelope.toStep, binFirstStep(bin + 1, level) - 1);
         builder.add(lo, hi, summary);
-    }
+    });
 }
 
 Result<void> fillEnvelope(SqliteConnection &connection, std::int64_t keyId, const EnvelopeRequest &request,

@@ -25,22 +25,20 @@ Result<QList<MetricKeySummary>> keySummaries(SqliteConnection &connection, const
         return fail(statement.error());
     statement->bind(1, runId);
     QList<MetricKeySummary> summaries;
-    for (;;) {
-        auto row = statement->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return summaries;
-        MetricKeySummary summary;
-        summary.key = statement->columnText(0);
-        summary.points = statement->columnInt(1);
-        summary.firstStep = statement->columnInt(2);
-        summary.lastStep = statement->columnInt(3);
-        summary.minValue = statement->columnDoubleOrNaN(4);
-        summary.maxValue = statement->columnDoubleOrNaN(5);
-        summary.lastValue = statement->columnDoubleOrNaN(6);
-        summaries << summary;
-    }
+    if (auto stepped = statement->forEachRow([&] {
+            MetricKeySummary summary;
+            summary.key = statement->columnText(0);
+            summary.points = statement->columnInt(1);
+            summary.firstStep = statement->columnInt(2);
+            summary.lastStep = statement->columnInt(3);
+            summary.minValue = statement->columnDoubleOrNaN(4);
+            summary.maxValue = statement->columnDoubleOrNaN(5);
+            summary.lastValue = statement->columnDoubleOrNaN(6);
+            summaries << summary;
+        });
+        !stepped)
+        return fail(stepped.error());
+    return summaries;
 }
 
 Result<void> appendChunkPoints(SqliteStatement &statement, QList<MetricPoint> &points)
@@ -67,15 +65,8 @@ Result<QList<MetricPoint>> series(SqliteConnection &connection, const QString &r
     statement->bind(1, runId);
     statement->bind(2, key);
     QList<MetricPoint> points;
-    for (;;) {
-        auto row = statement->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        if (auto decoded = appendChunkPoints(statement.value(), points); !decoded)
-            return fail(decoded.error());
-    }
+    if (auto stepped = statement->forEachRow([&] { return appendChunkPoints(statement.value(), points); }); !stepped)
+        return fail(stepped.error());
     // Step order; points of one step keep the order they were written in.
     std::stable_sort(points.begin(), points.end(),
                      [](const MetricPoint &a, const MetricPoint &b) { return a.step < b.step; });

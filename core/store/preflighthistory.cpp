@@ -47,21 +47,19 @@ Result<QList<PreflightRecord>> loadPreflightRecords(SqliteConnection &connection
         return fail(select.error());
     select->bind(1, std::int64_t(limit));
     QList<PreflightRecord> records;
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return records;
-        PreflightRecord record;
-        record.id = select->columnInt(0);
-        record.startedAt = QDateTime::fromMSecsSinceEpoch(select->columnInt(1), Qt::UTC);
-        record.host = select->columnText(2);
-        record.healthy = select->columnInt(3) != 0;
-        record.verdict = select->columnText(4);
-        record.result = QJsonDocument::fromJson(select->columnText(5).toUtf8()).object();
-        records << record;
-    }
+    if (auto stepped = select->forEachRow([&] {
+            PreflightRecord record;
+            record.id = select->columnInt(0);
+            record.startedAt = QDateTime::fromMSecsSinceEpoch(select->columnInt(1), Qt::UTC);
+            record.host = select->columnText(2);
+            record.healthy = select->columnInt(3) != 0;
+            record.verdict = select->columnText(4);
+            record.result = QJsonDocument::fromJson(select->columnText(5).toUtf8()).object();
+            records << record;
+        });
+        !stepped)
+        return fail(stepped.error());
+    return records;
 }
 
 } // namespace trainyard

@@ -2,8 +2,8 @@
 // sequence, and only the runs stamped after the last one it read.
 #include "store/runlistwatcher.h"
 
+#include "store/pollingreader.h"
 #include "store/runqueries.h"
-#include "store/sqlite.h"
 
 #include <QSet>
 #include <QTimer>
@@ -12,38 +12,14 @@
 
 namespace trainyard {
 
-class RunListReader : public QObject {
+class RunListReader : public PollingReader {
     Q_OBJECT
 public:
-    explicit RunListReader(QString databasePath) : m_databasePath(std::move(databasePath)) { }
+    explicit RunListReader(QString databasePath)
+        : PollingReader(std::move(databasePath), RunListWatcher::kPollIntervalMs)
+    { }
 
-public slots:
-    void start()
-    {
-        m_timer = new QTimer(this);
-        m_timer->setInterval(RunListWatcher::kPollIntervalMs);
-        connect(m_timer, &QTimer::timeout, this, &RunListReader::poll);
-        m_timer->start();
-        poll(); // the first read, remembering the version it read
-    }
-
-    void poll()
-    {
-        if (!ensureConnection())
-            return;
-        auto version = runqueries::dataVersion(*m_connection);
-        if (!version) {
-            emit readFailed(version.error());
-            return;
-        }
-        if (m_lastVersion && *m_lastVersion == version.value())
-            return;
-        // Remembered only once read: a read that failed (a busy database) is tried again at the next poll.
-        if (readNow())
-            m_lastVersion = version.value();
-    }
-
-    bool readNow()
+    bool readNow() override
     {
         if (!ensureConnection())
             return false;
@@ -100,39 +76,19 @@ public slots:
 
 signals:
     void runsRead(const trainyard::RunListChange &change);
-    void readFailed(const QString &message);
     void loadingProgress(qsizetype runsFound);
 
 private:
-    bool ensureConnection()
-    {
-        if (m_connection)
-            return true;
-        auto connection = SqliteConnection::open(m_databasePath, SqliteConnection::Mode::ReadWrite);
-        if (!connection) {
-            emit readFailed(connection.error());
-            return false;
-        }
-        m_connection = std::move(connection.value());
-        return true;
-    }
-
-    QString m_databasePath;
-    QTimer *m_timer = nullptr;
-    std::optional<SqliteConnection> m_connection;
-    std::optional<std::int64_t> m_lastVersion;
     std::optional<std::int64_t> m_runListSequence; // none until the first (complete) list is read
     bool m_firstPageSent = false;
     QSet<QString> m_firstPageIds; // the first page's runs, until the whole list says which are gone
 };
 
 RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
-    : QObject(parent), m_reader(new RunListReader(databasePath))
+    : QObject(parent), m_reader(new RunListReader(databasePath)),
+      m_readerThread(std::make_unique<ReaderThread>(m_reader, QStringLiteral("run-list-watcher")))
 {
     qRegisterMetaType<trainyard::RunListChange>();
-    m_reader->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::started, m_reader, &RunListReader::start);
-    connect(&m_thread, &QThread::finished, m_reader, &QObject::deleteLater);
     // Changes are handed on one per turn of the event loop: chunks that the reader queued back to back would otherwise
     // all be delivered in one go (Qt sends every posted event before it looks at timers or paints).
     connect(m_reader, &RunListReader::runsRead, this, [this](const RunListChange &change) {
@@ -145,18 +101,9 @@ RunListWatcher::RunListWatcher(const QString &databasePath, QObject *parent)
         if (!m_hasRuns)
             emit loadingProgress(runsFound);
     });
-    m_thread.setObjectName(QStringLiteral("run-list-watcher"));
 }
 
-RunListWatcher::~RunListWatcher()
-{
-    if (!m_thread.isRunning()) { // never started: the reader's deleteLater would never run
-        delete m_reader;
-        return;
-    }
-    m_thread.quit();
-    m_thread.wait();
-}
+RunListWatcher::~RunListWatcher() = default;
 
 void RunListWatcher::deliverNext()
 {
@@ -169,13 +116,9 @@ void RunListWatcher::deliverNext()
     emit runsChanged(change);
 }
 
-void RunListWatcher::start()
-{
-    if (!m_thread.isRunning())
-        m_thread.start();
-}
+void RunListWatcher::start() { m_readerThread->start(); }
 
-void RunListWatcher::refresh() { QMetaObject::invokeMethod(m_reader, &RunListReader::readNow, Qt::QueuedConnection); }
+void RunListWatcher::refresh() { m_readerThread->refresh(); }
 
 } // namespace trainyard
 

@@ -8,10 +8,12 @@
 #include <QObject>
 #include <QQueue>
 #include <QString>
-#include <QThread>
+
+#include <memory>
 
 namespace trainyard {
 
+class ReaderThread;
 class RunListReader;
 
 class RunListWatcher : public QObject {
@@ -47,8 +49,8 @@ signals:
 private:
     void deliverNext();
 
-    QThread m_thread;
-    RunListReader *m_reader; // lives on m_thread, deleted when it finishes
+    RunListReader *m_reader; // lives on the reader thread, which deletes it
+    std::unique_ptr<ReaderThread> m_readerThread;
     bool m_hasRuns = false;
     QQueue<RunListChange> m_pending; // read, not yet delivered
 };

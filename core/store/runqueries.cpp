@@ -90,14 +90,9 @@ RunRecord recordFromRow(const SqliteStatement &statement, StringPool &pool)
 Result<QList<RunRecord>> collectRuns(SqliteStatement &statement, StringPool &pool)
 {
     QList<RunRecord> runs;
-    for (;;) {
-        auto row = statement.step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return runs;
-        runs << recordFromRow(statement, pool);
-    }
+    if (auto stepped = statement.forEachRow([&] { runs << recordFromRow(statement, pool); }); !stepped)
+        return fail(stepped.error());
+    return runs;
 }
 
 // Up to this many runs, details are read run by run through the (run_id, ...) primary keys; more, by one scan of
@@ -117,15 +112,13 @@ Result<void> forEachRunRow(SqliteConnection &connection, const QList<RunRecord> 
     if (!statement)
         return fail(statement.error());
     const auto readRows = [&]() -> Result<void> {
-        for (;;) {
-            auto row = statement->step();
-            if (!row)
-                return fail(row.error());
-            if (!row.value())
-                return {};
-            if (auto found = indexById.constFind(statement->columnText(0)); found != indexById.constEnd())
-                onRow(*found, statement.value());
-        }
+        if (auto stepped = statement->forEachRow([&] {
+                if (auto found = indexById.constFind(statement->columnText(0)); found != indexById.constEnd())
+                    onRow(*found, statement.value());
+            });
+            !stepped)
+            return fail(stepped.error());
+        return {};
     };
     if (!oneByOne) {
         if (bind)
@@ -288,14 +281,8 @@ Result<RunListChange> readRunListChanges(SqliteConnection &connection, std::opti
         if (!removals)
             return fail(removals.error());
         removals->bind(1, *since);
-        for (;;) {
-            auto row = removals->step();
-            if (!row)
-                return fail(row.error());
-            if (!row.value())
-                break;
-            change.removed << removals->columnText(0);
-        }
+        if (auto stepped = removals->forEachRow([&] { change.removed << removals->columnText(0); }); !stepped)
+            return fail(stepped.error());
     }
     return change;
 }
@@ -399,15 +386,13 @@ Result<QList<RunEvent>> events(SqliteConnection &connection, const QString &runI
         return fail(statement.error());
     statement->bind(1, runId);
     QList<RunEvent> result;
-    for (;;) {
-        auto row = statement->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return result;
-        result << RunEvent{QDateTime::fromMSecsSinceEpoch(statement->columnInt(0), Qt::UTC), statement->columnText(1),
-                           statement->columnText(2), statement->columnText(3)};
-    }
+    if (auto stepped = statement->forEachRow([&] {
+            result << RunEvent{QDateTime::fromMSecsSinceEpoch(statement->columnInt(0), Qt::UTC),
+                               statement->columnText(1), statement->columnText(2), statement->columnText(3)};
+        });
+        !stepped)
+        return fail(stepped.error());
+    return result;
 }
 
 Result<std::int64_t> dataVersion(SqliteConnection &connection) { return connection.queryInt("PRAGMA data_version"); }

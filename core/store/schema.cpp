@@ -235,22 +235,20 @@ Result<void> computeRunTimelines(SqliteConnection &connection)
         update->bind(6, std::int64_t(timeline.restarts));
         return update->run();
     };
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        const QString runId = select->columnText(0);
-        if (runId != current) {
-            if (auto flushed = flush(); !flushed)
-                return flushed;
-            current = runId;
-            timeline = {};
-        }
-        if (const auto status = runStatusFromString(select->columnText(2)))
-            timeline.apply(*status, select->columnInt(1));
-    }
+    if (auto stepped = select->forEachRow([&]() -> Result<void> {
+            const QString runId = select->columnText(0);
+            if (runId != current) {
+                if (auto flushed = flush(); !flushed)
+                    return flushed;
+                current = runId;
+                timeline = {};
+            }
+            if (const auto status = runStatusFromString(select->columnText(2)))
+                timeline.apply(*status, select->columnInt(1));
+            return {};
+        });
+        !stepped)
+        return stepped;
     if (auto flushed = flush(); !flushed)
         return flushed;
     return connection.execute("UPDATE runs SET first_metric_ms = (SELECT min(b.first_ts) FROM metric_bins b JOIN "
@@ -439,12 +437,7 @@ Result<void> buildMetricBins(SqliteConnection &connection)
     std::vector<std::int64_t> steps;
     std::vector<double> values;
     std::vector<std::int64_t> timestamps;
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return {};
+    return select->forEachRow([&]() -> Result<void> {
         int stepBytes = 0, valueBytes = 0, tsBytes = 0;
         const auto *stepData = static_cast<const char *>(select->columnBlob(1, stepBytes));
         const auto *valueData = static_cast<const char *>(select->columnBlob(2, valueBytes));
@@ -459,9 +452,8 @@ Result<void> buildMetricBins(SqliteConnection &connection)
             if (tsData && std::size_t(tsBytes) >= count * 8)
                 std::memcpy(timestamps.data(), tsData, count * 8);
         }
-        if (auto built = updateMetricBins(connection, select->columnInt(0), steps, values, timestamps); !built)
-            return built;
-    }
+        return updateMetricBins(connection, select->columnInt(0), steps, values, timestamps);
+    });
 }
 
 constexpr Migration kMigrations[] = {

@@ -105,14 +105,9 @@ Result<QStringList> SqliteConnection::queryTexts(const char *sql)
     if (!statement)
         return fail(statement.error());
     QStringList texts;
-    for (;;) {
-        auto row = statement->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return texts;
-        texts << statement->columnText(0);
-    }
+    if (auto stepped = statement->forEachRow([&] { texts << statement->columnText(0); }); !stepped)
+        return fail(stepped.error());
+    return texts;
 }
 
 std::int64_t SqliteConnection::lastInsertRowId() const { return sqlite3_last_insert_rowid(m_db.get()); }

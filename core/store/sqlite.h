@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -79,6 +80,11 @@ public:
 
     // Steps once: true when a row is available, false when done.
     Result<bool> step();
+    // Steps through every row, calling onRow() with the statement on the row (read its columns in onRow). onRow
+    // returns void (every row is read), bool (false stops after this row) or Result<void> (an error stops and is
+    // returned); so is a failed step.
+    template <typename OnRow>
+    Result<void> forEachRow(OnRow &&onRow);
     // Steps to completion of a statement that returns no rows, then resets it for reuse.
     Result<void> run();
     void reset();
@@ -99,6 +105,28 @@ private:
     std::unique_ptr<sqlite3_stmt, Finalizer> m_statement;
     sqlite3 *m_db = nullptr;
 };
+
+template <typename OnRow>
+Result<void> SqliteStatement::forEachRow(OnRow &&onRow)
+{
+    using Returned = std::invoke_result_t<OnRow &>;
+    while (true) {
+        auto row = step();
+        if (!row)
+            return fail(row.error());
+        if (!row.value())
+            return {};
+        if constexpr (std::is_void_v<Returned>) {
+            onRow();
+        } else if constexpr (std::is_same_v<Returned, bool>) {
+            if (!onRow())
+                return {};
+        } else {
+            if (Result<void> done = onRow(); !done)
+                return done;
+        }
+    }
+}
 
 // RAII transaction: rolls back unless commit() succeeded.
 class SqliteTransaction {

@@ -35,14 +35,12 @@ Result<QList<KeyValue>> readPairs(SqliteConnection &connection, const char *sql,
         return fail(select.error());
     select->bind(1, runId);
     QList<KeyValue> pairs;
-    for (;;) {
-        auto row = select->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return pairs;
-        pairs.append({select->columnText(0), select->columnText(1)});
-    }
+    if (auto stepped = select->forEachRow([&] {
+            pairs.append({select->columnText(0), select->columnText(1)});
+        });
+        !stepped)
+        return fail(stepped.error());
+    return pairs;
 }
 
 constexpr const char *kExperimentColumns =
@@ -51,21 +49,18 @@ constexpr const char *kExperimentColumns =
 Result<QList<TrackingExperiment>> readExperiments(SqliteStatement &select)
 {
     QList<TrackingExperiment> found;
-    for (;;) {
-        auto row = select.step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        TrackingExperiment experiment;
-        experiment.id = select.columnInt(0);
-        experiment.name = select.columnText(1);
-        experiment.artifactLocation = select.columnText(2);
-        experiment.lifecycleStage = select.columnText(3);
-        experiment.createdMs = select.columnInt(4);
-        experiment.updatedMs = select.columnInt(5);
-        found.append(experiment);
-    }
+    if (auto stepped = select.forEachRow([&] {
+            TrackingExperiment experiment;
+            experiment.id = select.columnInt(0);
+            experiment.name = select.columnText(1);
+            experiment.artifactLocation = select.columnText(2);
+            experiment.lifecycleStage = select.columnText(3);
+            experiment.createdMs = select.columnInt(4);
+            experiment.updatedMs = select.columnInt(5);
+            found.append(experiment);
+        });
+        !stepped)
+        return fail(stepped.error());
     return found;
 }
 
@@ -78,14 +73,11 @@ Result<QList<TrackingExperiment>> withTags(SqliteConnection &connection, Result<
         return fail(tags.error());
     for (TrackingExperiment &experiment : *experiments) {
         tags->bind(1, experiment.id);
-        for (;;) {
-            auto row = tags->step();
-            if (!row)
-                return fail(row.error());
-            if (!row.value())
-                break;
-            experiment.tags.append({tags->columnText(0), tags->columnText(1)});
-        }
+        if (auto stepped = tags->forEachRow([&] {
+                experiment.tags.append({tags->columnText(0), tags->columnText(1)});
+            });
+            !stepped)
+            return fail(stepped.error());
         tags->reset();
     }
     return experiments;
@@ -135,38 +127,33 @@ Result<void> readRunData(SqliteConnection &connection, TrackedRun &run)
     if (!latest)
         return fail(latest.error());
     latest->bind(1, run.id);
-    for (;;) {
-        auto row = latest->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            return {};
-        run.metrics.append({latest->columnText(0), latest->columnDoubleOrNaN(1),
-                            latest->isNull(3) ? 0 : latest->columnInt(3), latest->columnInt(2)});
-    }
+    if (auto stepped = latest->forEachRow([&] {
+            run.metrics.append({latest->columnText(0), latest->columnDoubleOrNaN(1),
+                                latest->isNull(3) ? 0 : latest->columnInt(3), latest->columnInt(2)});
+        });
+        !stepped)
+        return fail(stepped.error());
+    return {};
 }
 
 Result<QList<TrackedRun>> readRuns(SqliteConnection &connection, SqliteStatement &select)
 {
     QList<TrackedRun> runs;
-    for (;;) {
-        auto row = select.step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        TrackedRun run;
-        run.id = select.columnText(0);
-        run.name = select.columnText(1);
-        run.status = runStatusFromString(select.columnText(2)).value_or(RunStatus::Lost);
-        run.backend = select.columnText(3);
-        run.user = select.columnText(4);
-        run.experimentId = select.columnInt(5);
-        run.startMs = select.columnInt(6);
-        if (!select.isNull(7))
-            run.endMs = select.columnInt(7);
-        runs.append(run);
-    }
+    if (auto stepped = select.forEachRow([&] {
+            TrackedRun run;
+            run.id = select.columnText(0);
+            run.name = select.columnText(1);
+            run.status = runStatusFromString(select.columnText(2)).value_or(RunStatus::Lost);
+            run.backend = select.columnText(3);
+            run.user = select.columnText(4);
+            run.experimentId = select.columnInt(5);
+            run.startMs = select.columnInt(6);
+            if (!select.isNull(7))
+                run.endMs = select.columnInt(7);
+            runs.append(run);
+        });
+        !stepped)
+        return fail(stepped.error());
     for (TrackedRun &run : runs)
         if (auto data = readRunData(connection, run); !data)
             return fail(data.error());

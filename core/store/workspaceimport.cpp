@@ -29,15 +29,12 @@ Result<QStringList> columnsOf(SqliteConnection &connection, const QString &table
     if (!info)
         return fail(info.error());
     QStringList columns;
-    for (;;) {
-        auto row = info->step();
-        if (!row)
-            return fail(row.error());
-        if (!row.value())
-            break;
-        if (!skip.contains(info->columnText(0)))
-            columns << info->columnText(0);
-    }
+    if (auto stepped = info->forEachRow([&] {
+            if (!skip.contains(info->columnText(0)))
+                columns << info->columnText(0);
+        });
+        !stepped)
+        return fail(stepped.error());
     return columns;
 }
 

@@ -1,6 +1,7 @@
 // The throughput review against brute force: 10,000 generated runs with known time lines, every figure of the
 // report (total, each day, each week, groups by user and by tag, a date range) recomputed here from the
 // generator's own events; the runs behind a bar; export and import (twice: nothing doubled; the source untouched).
+#include "csv.h"
 #include "report/throughputreport.h"
 #include "store/sqlite.h"
 #include "store/workspaceimport.h"
@@ -152,6 +153,19 @@ class TestReport : public QObject {
     Q_OBJECT
 
 private slots:
+    // The one CSV quoting every export uses (core/csv.h), as RFC 4180 writes fields.
+    void csvFieldsAsRfc4180()
+    {
+        QCOMPARE(csvField(QStringLiteral("ablation")), QStringLiteral("ablation"));
+        QCOMPARE(csvField(QString()), QString());
+        QCOMPARE(csvField(QStringLiteral("a,b")), QStringLiteral("\"a,b\""));
+        QCOMPARE(csvField(QStringLiteral("say \"hi\"")), QStringLiteral("\"say \"\"hi\"\"\""));
+        QCOMPARE(csvField(QStringLiteral("two\nlines")), QStringLiteral("\"two\nlines\""));
+        QCOMPARE(csvField(QStringLiteral("cr\rhere")), QStringLiteral("\"cr\rhere\""));
+        QCOMPARE(csvField(QStringLiteral("run-0"), CsvQuote::Always), QStringLiteral("\"run-0\""));
+        QCOMPARE(csvField(QStringLiteral("x\"y"), CsvQuote::Always), QStringLiteral("\"x\"\"y\""));
+    }
+
     void initTestCase()
     {
         QVERIFY(m_workspace.isValid());

@@ -1,5 +1,7 @@
 #include "models/paramdiffmodel.h"
 
+#include "csv.h"
+
 #include <QBrush>
 #include <QSet>
 
@@ -118,7 +120,7 @@ QVariant ParamDiffModel::headerData(int section, Qt::Orientation orientation, in
 
 QByteArray ParamDiffModel::toCsv() const
 {
-    const auto quoted = [](const QString &text) { return '"' + text.toUtf8().replace('"', "\"\"") + '"'; };
+    const auto quoted = [](const QString &text) { return csvField(text, CsvQuote::Always).toUtf8(); };
     QByteArray csv = "param";
     for (const RunRecord &run : m_runs)
         csv += ',' + quoted(run.name + QStringLiteral(" (") + run.id + QLatin1Char(')'));

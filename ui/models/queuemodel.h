@@ -2,13 +2,12 @@
 // id as inserts, removals and dataChanged, never a reset; the view sorts by position.
 #pragma once
 
+#include "models/keyedrowmodel.h"
 #include "queue/runqueue.h"
-
-#include <QAbstractTableModel>
 
 namespace trainyard {
 
-class QueueModel : public QAbstractTableModel {
+class QueueModel : public KeyedRowModel<QueuedRun> {
     Q_OBJECT
 public:
     enum Column { PositionColumn, RunColumn, NameColumn, GpusColumn, StateColumn, ColumnCount };
@@ -16,15 +15,14 @@ public:
     explicit QueueModel(QObject *parent = nullptr);
 
     void setQueue(const QList<QueuedRun> &queue);
-    const QueuedRun &runAt(int row) const { return m_runs.at(row); }
+    const QueuedRun &runAt(int row) const { return m_rows.at(row); }
 
-    int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
-    QList<QueuedRun> m_runs;
+    QString keyOfRow(const QueuedRun &row) const override;
 };
 
 } // namespace trainyard

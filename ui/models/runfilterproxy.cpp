@@ -2,6 +2,8 @@
 // thread for big tables, maintained row by row for the few runs a watcher's change touches.
 #include "models/runfilterproxy.h"
 
+#include "csv.h"
+
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
@@ -445,7 +447,7 @@ RunFilterProxy::CsvSnapshot RunFilterProxy::csvSnapshot() const
 
 QByteArray RunFilterProxy::CsvSnapshot::toCsv() const
 {
-    const auto quoted = [](const QString &text) { return '"' + text.toUtf8().replace('"', "\"\"") + '"'; };
+    const auto quoted = [](const QString &text) { return csvField(text, CsvQuote::Always).toUtf8(); };
     QByteArray csv = "id";
     for (const QString &header : headers)
         csv += ',' + quoted(header);

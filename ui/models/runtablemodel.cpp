@@ -29,7 +29,7 @@ QString formatDuration(qint64 seconds)
     return QStringLiteral("%1s").arg(rest);
 }
 
-RunTableModel::RunTableModel(QObject *parent) : QAbstractTableModel(parent), m_durationTimer(new QTimer(this))
+RunTableModel::RunTableModel(QObject *parent) : KeyedRowModel(parent), m_durationTimer(new QTimer(this))
 {
     m_durationTimer->setInterval(kDurationTickMs);
     connect(m_durationTimer, &QTimer::timeout, this, &RunTableModel::tickDurations);
@@ -74,82 +74,25 @@ void RunTableModel::setRuns(const QList<RunRecord> &runs)
 void RunTableModel::applyChange(const RunListChange &change)
 {
     // Rows whose run is gone: those named as removed, or, for a whole list, every run it does not hold.
-    QList<int> gone;
-    for (const QString &id : change.removed)
-        if (const int row = m_rowById.value(id, -1); row >= 0)
-            gone << row;
-    if (change.wholeList && !m_runs.isEmpty()) {
-        // The rows shown that the list does not hold (looked up in the rows shown: often a screenful, not 100,000).
-        QList<bool> kept(m_runs.size(), false);
-        for (const RunRecord &run : change.upserted)
-            if (const int row = m_rowById.value(run.id, -1); row >= 0)
-                kept[row] = true;
-        for (int row = 0; row < m_runs.size(); ++row)
-            if (!kept[row])
-                gone << row;
-    }
-    removeRows(std::move(gone));
-
+    const auto idOf = [](const RunRecord &run) { return run.id; };
+    QList<int> gone = rowsOfKeys(change.removed);
+    if (change.wholeList && !m_rows.isEmpty())
+        gone += rowsNotIn(change.upserted, idOf);
+    removeRowsAt(std::move(gone));
     // Changed runs in place, new runs appended in their incoming order (the view's proxy does the sorting).
     // Many changed rows (details arriving for every run) are announced as one range, not one signal a row.
-    QList<RunRef> added;
-    QList<int> changedRows;
-    for (const RunRecord &run : change.upserted) {
-        const int row = m_rowById.value(run.id, -1);
-        if (row < 0) {
-            added << std::make_shared<const RunRecord>(run);
-            continue;
-        }
-        if (!(run == *m_runs[row])) {
-            m_runs[row] = std::make_shared<const RunRecord>(run);
-            changedRows << row;
-        }
-    }
-    if (changedRows.size() > kRowsAnnouncedOneByOne) {
-        const auto [low, high] = std::minmax_element(changedRows.cbegin(), changedRows.cend());
-        emit dataChanged(index(*low, 0), index(*high, columnCount() - 1));
-    } else {
-        for (int row : std::as_const(changedRows))
-            emit dataChanged(index(row, 0), index(row, columnCount() - 1));
-    }
-    if (!added.isEmpty()) {
-        const int first = int(m_runs.size());
-        beginInsertRows({}, first, first + int(added.size()) - 1);
-        m_runs.append(std::move(added));
-        for (int row = first; row < m_runs.size(); ++row)
-            m_rowById.insert(m_runs[row]->id, row);
-        endInsertRows();
-    }
+    upsertRows(
+        change.upserted, idOf, [](const RunRef &row, const RunRecord &run) { return run == *row; },
+        [](const RunRecord &run) { return std::make_shared<const RunRecord>(run); }, kRowsAnnouncedOneByOne);
     updateDurationTimer();
 }
 
-void RunTableModel::removeRows(QList<int> rows)
-{
-    if (rows.isEmpty())
-        return;
-    std::sort(rows.begin(), rows.end(), std::greater<>());
-    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-    // From the bottom up, contiguous rows at once, so row numbers stay valid.
-    for (qsizetype i = 0; i < rows.size();) {
-        qsizetype j = i;
-        while (j + 1 < rows.size() && rows[j + 1] == rows[j] - 1)
-            ++j;
-        const int firstRow = rows[j], lastRow = rows[i];
-        beginRemoveRows({}, firstRow, lastRow);
-        for (int row = firstRow; row <= lastRow; ++row)
-            m_rowById.remove(m_runs[row]->id);
-        m_runs.remove(firstRow, lastRow - firstRow + 1);
-        endRemoveRows();
-        i = j + 1;
-    }
-    for (int row = rows.last(); row < m_runs.size(); ++row) // rows below the first removed one moved up
-        m_rowById.insert(m_runs[row]->id, row);
-}
+QString RunTableModel::keyOfRow(const RunRef &row) const { return row->id; }
 
 void RunTableModel::updateDurationTimer()
 {
     bool anyActive = false;
-    for (const RunRef &run : m_runs)
+    for (const RunRef &run : m_rows)
         if ((anyActive = isActive(run->status)))
             break;
     if (anyActive && !m_durationTimer->isActive())
@@ -162,8 +105,8 @@ void RunTableModel::tickDurations()
 {
     // One range from the first to the last active run: views repaint what they show, not one signal a run.
     int first = -1, last = -1;
-    for (int row = 0; row < m_runs.size(); ++row) {
-        if (isActive(m_runs[row]->status)) {
+    for (int row = 0; row < m_rows.size(); ++row) {
+        if (isActive(m_rows[row]->status)) {
             first = first < 0 ? row : first;
             last = row;
         }
@@ -171,8 +114,6 @@ void RunTableModel::tickDurations()
     if (first >= 0)
         emit dataChanged(index(first, DurationColumn), index(last, DurationColumn), {Qt::DisplayRole, SortRole});
 }
-
-int RunTableModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_runs.size()); }
 
 int RunTableModel::columnCount(const QModelIndex &parent) const
 {
@@ -231,7 +172,7 @@ void RunTableModel::setExtraColumns(const QList<ExtraColumn> &columns)
 QStringList RunTableModel::paramKeys() const
 {
     QSet<QString> keys;
-    for (const RunRef &run : m_runs)
+    for (const RunRef &run : m_rows)
         for (auto it = run->params.keyBegin(); it != run->params.keyEnd(); ++it)
             keys.insert(*it);
     QStringList sorted(keys.cbegin(), keys.cend());
@@ -242,7 +183,7 @@ QStringList RunTableModel::paramKeys() const
 QStringList RunTableModel::metricKeys() const
 {
     QSet<QString> keys;
-    for (const RunRef &run : m_runs)
+    for (const RunRef &run : m_rows)
         for (auto it = run->metrics.keyBegin(); it != run->metrics.keyEnd(); ++it)
             keys.insert(*it);
     QStringList sorted(keys.cbegin(), keys.cend());
@@ -254,8 +195,8 @@ void RunTableModel::setRunColors(const QHash<QString, QColor> &colors)
 {
     const QHash<QString, QColor> previous = m_runColors;
     m_runColors = colors;
-    for (int row = 0; row < m_runs.size(); ++row) {
-        const QString &id = m_runs[row]->id;
+    for (int row = 0; row < m_rows.size(); ++row) {
+        const QString &id = m_rows[row]->id;
         if (previous.value(id) != colors.value(id))
             emit dataChanged(index(row, NameColumn), index(row, NameColumn), {Qt::DecorationRole});
     }
@@ -317,7 +258,7 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    const RunRecord &run = *m_runs.at(index.row());
+    const RunRecord &run = *m_rows.at(index.row());
     if (role == RunIdRole)
         return run.id;
     if (role == Qt::DisplayRole && index.column() == StatusColumn && !run.metricsIncomplete().isEmpty())

@@ -1,10 +1,10 @@
 // RunTableModel: the runs of a workspace as a table (name, status, started, duration, tags).
 #pragma once
 
+#include "models/keyedrowmodel.h"
 #include "store/runqueries.h"
 #include "store/runrecord.h"
 
-#include <QAbstractTableModel>
 #include <QColor>
 #include <QDateTime>
 #include <QHash>
@@ -21,7 +21,7 @@ namespace trainyard {
 // export) costs pointer copies, and a change on the UI thread while the worker reads never copies the runs.
 using RunRef = std::shared_ptr<const RunRecord>;
 
-class RunTableModel : public QAbstractTableModel {
+class RunTableModel : public KeyedRowModel<RunRef> {
     Q_OBJECT
 public:
     enum Column { NameColumn, StatusColumn, StartedColumn, DurationColumn, TagsColumn, ColumnCount };
@@ -48,10 +48,10 @@ public:
     void applyChange(const RunListChange &change);
     // The whole list, applied as a change with wholeList set.
     void setRuns(const QList<RunRecord> &runs);
-    const RunRecord &runAt(int row) const { return *m_runs.at(row); }
+    const RunRecord &runAt(int row) const { return *m_rows.at(row); }
     // The row of a run, or -1.
-    int rowOfRun(const QString &runId) const { return m_rowById.value(runId, -1); }
-    const QList<RunRef> &runs() const { return m_runs; }
+    int rowOfRun(const QString &runId) const { return rowOfKey(runId); }
+    const QList<RunRef> &runs() const { return m_rows; }
 
     // Columns after the fixed ones, as inserted and removed columns (never a reset).
     void setExtraColumns(const QList<ExtraColumn> &columns);
@@ -71,7 +71,6 @@ public:
                               const QDateTime &now);
     QDateTime now() const;
 
-    int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
@@ -79,11 +78,9 @@ public:
 private:
     void tickDurations();
 
-    void removeRows(QList<int> rows);
+    QString keyOfRow(const RunRef &row) const override;
     void updateDurationTimer();
 
-    QList<RunRef> m_runs;
-    QHash<QString, int> m_rowById;
     QList<ExtraColumn> m_extraColumns;
     QHash<QString, QColor> m_runColors;
     QDateTime m_pinnedNow;

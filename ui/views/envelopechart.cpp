@@ -2,6 +2,7 @@
 // point (the M4 scheme), which at one bucket per pixel is the same picture as drawing every point.
 #include "views/envelopechart.h"
 
+#include "csv.h"
 #include "views/chartmath.h"
 #include "views/offuithread.h"
 
@@ -861,7 +862,7 @@ QByteArray EnvelopeChart::toCsv() const
 {
     QByteArray csv = "series,step_from,step_to,points,min,max,mean,first_step,first_value,last_step,last_value\n";
     const auto number = [](double v) { return std::isnan(v) ? QByteArray() : QByteArray::number(v, 'g', 17); };
-    const auto quoted = [](const QString &text) { return '"' + text.toUtf8().replace('"', "\"\"") + '"'; };
+    const auto quoted = [](const QString &text) { return csvField(text, CsvQuote::Always).toUtf8(); };
     for (const ChartSeries &series : drawnSeries()) {
         for (const EnvelopeBucket &bucket : series.envelope.buckets) {
             const BinSummary &s = bucket.summary;
