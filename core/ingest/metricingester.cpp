@@ -3,6 +3,7 @@
 #include "ingest/metricingester.h"
 
 #include "ingest/tensorboardingester.h"
+#include "logging.h"
 
 #include "runfolder/runfolder.h"
 #include "store/database.h"
@@ -472,7 +473,11 @@ Result<void> MetricIngester::submit(std::unique_ptr<Batch> batch)
                                               cursor.points, cursor.malformed, cursor.examples};
                 if (auto stored = saveIngestProgress(connection, runId, progress, shared->continuesFrom[i]); !stored)
                     return failure(fail(stored.error()));
+                qCDebug(lcIngest, "run %s: %s read to byte %lld (line %lld, %lld points)", qPrintable(runId),
+                        qPrintable(cursor.name), static_cast<long long>(cursor.offset),
+                        static_cast<long long>(cursor.lineNumber), static_cast<long long>(cursor.points));
             }
+            qCDebug(lcIngest, "run %s: %zu point(s) stored", qPrintable(runId), shared->rows.size());
             return {};
         }));
     while (m_inFlight.size() > kMaxWritesInFlight) {

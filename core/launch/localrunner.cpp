@@ -4,6 +4,7 @@
 
 #include "launch/processtable.h"
 #include "launch/rankenvironment.h"
+#include "logging.h"
 
 #include <QDir>
 #include <QFile>
@@ -198,7 +199,8 @@ void LocalRunner::startAttempt()
         rank->log =
             std::make_unique<QFile>(m_request.runDir + QLatin1Char('/') + rankLogFileName(rank->globalRank, m_attempt));
         if (!rank->log->open(QIODevice::WriteOnly | QIODevice::Truncate))
-            qWarning("cannot write %s: %s", qPrintable(rank->log->fileName()), qPrintable(rank->log->errorString()));
+            qCWarning(lcLaunch, "cannot write %s: %s", qPrintable(rank->log->fileName()),
+                      qPrintable(rank->log->errorString()));
 
         rank->process = std::make_unique<QProcess>();
         QProcess &process = *rank->process;
@@ -241,6 +243,8 @@ void LocalRunner::startAttempt()
         else
             process.start(m_request.command.first(), m_request.command.mid(1));
         rank->pid = pid_t(process.processId());
+        qCDebug(lcLaunch, "run %s: attempt %d, rank %d started (pid %d)", qPrintable(m_request.runId), m_attempt,
+                rank->globalRank, int(rank->pid));
         if (localRank == 0 && rank->pid > 0) {
             // The first rank leads the group (setpgid(0, 0) in its child); set it here too, which closes
             // the window in which the second rank could be spawned before the group exists.
@@ -329,6 +333,9 @@ void LocalRunner::onRankExited(RankProcess &rank, std::optional<int> exitCode, s
     if (rank.exited)
         return;
     rank.exited = true;
+    qCDebug(lcLaunch, "run %s: rank %d ended (%s)", qPrintable(m_request.runId), rank.globalRank,
+            signal ? qPrintable(QStringLiteral("signal %1").arg(*signal))
+                   : qPrintable(QStringLiteral("exit code %1").arg(exitCode.value_or(-1))));
     writeLines(rank, QByteArray(), true);
     if (rank.log->isOpen())
         rank.log->close();
@@ -474,7 +481,7 @@ void LocalRunner::killLeftovers()
         }
     }
     if (killed > 0)
-        qWarning("run %s: killed %d process(es) its ranks left behind", qPrintable(m_request.runId), killed);
+        qCWarning(lcLaunch, "run %s: killed %d process(es) its ranks left behind", qPrintable(m_request.runId), killed);
     if (m_guard && m_processGroup > 1)
         m_guard->forgetGroup(m_processGroup);
     // The adopted ones among them become zombies of ours: the next scans reap them.

@@ -2,6 +2,8 @@
 // launcher has threads; their locks are copied held). Everything below the fork is plain system calls.
 #include "launch/processtreeguard.h"
 
+#include "logging.h"
+
 #include <QtGlobal>
 
 #include <cerrno>
@@ -103,8 +105,10 @@ ProcessTreeGuard::ProcessTreeGuard()
     int fds[2];
     // A socket pair rather than a pipe: send() with MSG_NOSIGNAL cannot raise SIGPIPE in the launcher.
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-        qWarning("no process-tree watchdog (socketpair: %s): a run's processes are guarded by their process group only",
-                 strerror(errno));
+        qCWarning(
+            lcLaunch,
+            "no process-tree watchdog (socketpair: %s): a run's processes are guarded by their process group only",
+            strerror(errno));
         return;
     }
     const pid_t child = ::fork();
@@ -114,8 +118,9 @@ ProcessTreeGuard::ProcessTreeGuard()
     }
     ::close(fds[0]);
     if (child < 0) {
-        qWarning("no process-tree watchdog (fork: %s): a run's processes are guarded by their process group only",
-                 strerror(errno));
+        qCWarning(lcLaunch,
+                  "no process-tree watchdog (fork: %s): a run's processes are guarded by their process group only",
+                  strerror(errno));
         ::close(fds[1]);
         return;
     }

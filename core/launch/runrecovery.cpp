@@ -6,6 +6,7 @@
 #include "ingest/tensorboardingester.h"
 #include "launch/runsupervisor.h"
 #include "launch/supervisorrecord.h"
+#include "logging.h"
 #include "store/runqueries.h"
 #include "store/sqlite.h"
 #include "store/storewriter.h"
@@ -136,8 +137,8 @@ Result<QStringList> recoverAbandonedRuns(const Workspace &workspace, StoreWriter
         // Its supervisor is gone, so what still lives of its rank group is an orphan (its watchdog kills them, unless
         // it was killed too): kill it before closing the run, so that nothing of it outlives the run's end.
         if (record && record->ranksAlive() && !record->killRanks(kOrphanKillWaitMs)) {
-            qWarning("run %s: processes of its rank group %d are still alive after SIGKILL; left active",
-                     qPrintable(run.id), int(record->processGroup));
+            qCWarning(lcLaunch, "run %s: processes of its rank group %d are still alive after SIGKILL; left active",
+                      qPrintable(run.id), int(record->processGroup));
             continue;
         }
 

@@ -2,6 +2,7 @@
 #include "launch/runsupervisor.h"
 
 #include "atomicfile.h"
+#include "logging.h"
 #include "runfolder/runfolder.h"
 
 #include "ingest/tensorboardingester.h"
@@ -118,7 +119,7 @@ private:
                 return noteFailure(polled.error(), false);
         }
         if (!m_error.isEmpty())
-            qWarning("run %s: metrics are being stored again", qPrintable(m_runId));
+            qCWarning(lcLaunch, "run %s: metrics are being stored again", qPrintable(m_runId));
         m_error.clear();
         m_failures = 0;
         return true;
@@ -127,8 +128,8 @@ private:
     bool noteFailure(const QString &error, bool rewindMetrics = true)
     {
         if (m_error.isEmpty())
-            qWarning("run %s: storing its metrics failed (%s); retrying, nothing is lost", qPrintable(m_runId),
-                     qPrintable(error));
+            qCWarning(lcLaunch, "run %s: storing its metrics failed (%s); retrying, nothing is lost",
+                      qPrintable(m_runId), qPrintable(error));
         m_error = error;
         m_needsRewind = m_needsRewind || rewindMetrics;
         ++m_failures;
@@ -421,7 +422,7 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     }
     // Where the code came from; a failing git is reported but does not stop the run.
     if (auto provenance = captureGitProvenance(request.cwd); !provenance)
-        qWarning("run %s: %s", qPrintable(request.runId), qPrintable(provenance.error()));
+        qCWarning(lcLaunch, "run %s: %s", qPrintable(request.runId), qPrintable(provenance.error()));
     else if (provenance->has_value())
         (void)saveProvenance(**provenance, request.runDir);
 
@@ -432,8 +433,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     if (!launch.cluster && !request.env.contains(QStringLiteral("MLFLOW_TRACKING_URI"))) {
         auto started = startTrackingFor(workspace, writer, request.runId, row.project, request.env);
         if (!started)
-            qWarning("run %s: no MLflow tracking API for its ranks: %s", qPrintable(request.runId),
-                     qPrintable(started.error()));
+            qCWarning(lcLaunch, "run %s: no MLflow tracking API for its ranks: %s", qPrintable(request.runId),
+                      qPrintable(started.error()));
         else
             tracking = std::move(started).value();
     }
@@ -630,7 +631,7 @@ void RunSupervisor::onIngestDrained(const QString &drainError, qint64 totalPoint
     if (auto kept = writeFileAtomically(m_request.runDir + QLatin1Char('/') + QLatin1String(kPendingOutcomeFileName),
                                         QJsonDocument(pending).toJson(QJsonDocument::Compact));
         !kept)
-        qWarning("run %s: %s", qPrintable(m_runId), qPrintable(kept.error()));
+        qCWarning(lcLaunch, "run %s: %s", qPrintable(m_runId), qPrintable(kept.error()));
     m_endClock.start();
     recordEnd();
 }
@@ -649,15 +650,15 @@ void RunSupervisor::recordEnd()
             ++m_endFailures;
             if (m_endClock.elapsed() < kEndRecordRetryMs) {
                 if (m_endFailures == 1)
-                    qWarning("run %s: cannot record its end yet (%s); retrying", qPrintable(m_runId),
-                             qPrintable(result.error()));
+                    qCWarning(lcLaunch, "run %s: cannot record its end yet (%s); retrying", qPrintable(m_runId),
+                              qPrintable(result.error()));
                 const int backoff = std::min(30000, 250 << std::min(m_endFailures - 1, 7));
                 QTimer::singleShot(backoff, this, &RunSupervisor::recordEnd);
                 return;
             }
-            qWarning("run %s: cannot record its end (%s); it is kept in %s/%s for the next Trainyard",
-                     qPrintable(m_runId), qPrintable(result.error()), qPrintable(m_request.runDir),
-                     kPendingOutcomeFileName);
+            qCWarning(lcLaunch, "run %s: cannot record its end (%s); it is kept in %s/%s for the next Trainyard",
+                      qPrintable(m_runId), qPrintable(result.error()), qPrintable(m_request.runDir),
+                      kPendingOutcomeFileName);
         } else {
             QFile::remove(m_request.runDir + QLatin1Char('/') + QLatin1String(kPendingOutcomeFileName));
         }

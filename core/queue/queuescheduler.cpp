@@ -5,6 +5,7 @@
 #include "launch/runsupervisor.h"
 #include "launch/speclaunch.h"
 #include "launch/supervisorrecord.h"
+#include "logging.h"
 #include "queue/runqueue.h"
 #include "runfolder/runfolder.h"
 #include "spec/runspec.h"
@@ -68,7 +69,7 @@ void QueueScheduler::tick()
         return;
     auto queue = runqueue::list(*m_connection);
     if (!queue) {
-        qWarning("queue: %s", qPrintable(queue.error()));
+        qCWarning(lcQueue, "queue: %s", qPrintable(queue.error()));
         return;
     }
     QList<int> freeGpus = m_settings.gpus;
@@ -115,6 +116,13 @@ void QueueScheduler::startRun(const QString &runId, const QList<int> &gpus)
     auto taken = runqueue::take(m_writer, runId, thisHostName());
     if (!taken || !taken.value())
         return; // canceled or taken by someone else meanwhile
+    if (lcQueue().isDebugEnabled()) {
+        QStringList names;
+        for (int gpu : gpus)
+            names << QString::number(gpu);
+        qCDebug(lcQueue, "starting run %s on %s", qPrintable(runId),
+                gpus.isEmpty() ? "a CPU slot" : qPrintable(QStringLiteral("GPU(s) ") + names.join(QLatin1Char(','))));
+    }
     const QString runDir = m_workspace.runDir(runId);
     const auto failStart = [&](const QString &message) {
         (void)m_writer.recordStatus(runId, RunStatus::Failed, QDateTime::currentDateTimeUtc(), message).get();

@@ -1,6 +1,7 @@
 // The writer thread: drains its queue into one transaction at a time.
 #include "store/storewriter.h"
 
+#include "logging.h"
 #include "store/database.h"
 #include "store/trackingstore.h"
 
@@ -84,6 +85,11 @@ void StoreWriter::commitBatch(std::deque<PendingWrite> &batch)
             }
         }
     }
+    if (commitError.isEmpty())
+        qCDebug(lcStore, "%s: committed %zu operation(s)", qPrintable(m_connection.path()), batch.size());
+    else
+        qCDebug(lcStore, "%s: %zu operation(s) not committed: %s", qPrintable(m_connection.path()), batch.size(),
+                qPrintable(commitError));
     for (PendingWrite &write : batch)
         write.complete(commitError);
     if (commitError.isEmpty())

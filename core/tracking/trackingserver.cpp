@@ -2,6 +2,7 @@
 // on the server's own connection, errors as MLflow's {"error_code", "message"} with its HTTP status.
 #include "tracking/trackingserver.h"
 
+#include "logging.h"
 #include "store/database.h"
 #include "store/metricqueries.h"
 #include "store/sqlite.h"
@@ -923,6 +924,8 @@ bool TrackingServer::handleRequest(const QHttpServerRequest &request, QTcpSocket
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     QHttpServerResponder responder = makeResponder(request, socket);
     const auto respond = [&](const Reply &reply) {
+        qCDebug(lcTracking, "%s %s -> %d", request.method() == QHttpServerRequest::Method::Get ? "GET" : "POST",
+                qPrintable(request.url().path()), reply.status);
         responder.write(reply.body, QByteArrayLiteral("application/json"),
                         QHttpServerResponder::StatusCode(reply.status));
     };

@@ -1,9 +1,13 @@
 // StoreWriter: the single writer thread, its batches, savepoints and run state changes.
+#include "logging.h"
 #include "store/runqueries.h"
 #include "store/storewriter.h"
 #include "support/testworkspace.h"
 
+#include <QLoggingCategory>
+#include <QMutex>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -15,6 +19,65 @@ using namespace trainyard;
 class TestStoreWriter : public QObject {
     Q_OBJECT
 private slots:
+    // One area's debug messages turn on with a logging rule, as QT_LOGGING_RULES sets them; the others stay quiet.
+    void loggingRulesTurnOnOneArea()
+    {
+        struct Captured {
+            QString category;
+            QString message;
+        };
+        static QList<Captured> captured;
+        static QMutex capturedMutex;
+        captured.clear();
+        const QtMessageHandler previous =
+            qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &context, const QString &message) {
+                if (type == QtDebugMsg && QByteArray(context.category).startsWith("trainyard.")) {
+                    const QMutexLocker lock(&capturedMutex);
+                    captured.append({QString::fromLatin1(context.category), message});
+                }
+            });
+        const auto restore = qScopeGuard([previous] {
+            qInstallMessageHandler(previous);
+            QLoggingCategory::setFilterRules(QString());
+        });
+        const auto createRun = [](test::TestWorkspace &workspace) {
+            NewRun run;
+            run.name = QStringLiteral("logged");
+            run.command = {QStringLiteral("python3")};
+            return workspace.writer().createRun(run).get().ok();
+        };
+        const auto messagesOf = [](const QString &category) {
+            const QMutexLocker lock(&capturedMutex);
+            QStringList messages;
+            for (const Captured &entry : std::as_const(captured))
+                if (entry.category == category)
+                    messages << entry.message;
+            return messages;
+        };
+
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        QVERIFY(!lcStore().isDebugEnabled()); // off by default
+        QVERIFY(lcStore().isWarningEnabled());
+        QVERIFY(createRun(workspace));
+        QVERIFY(messagesOf(QStringLiteral("trainyard.store")).isEmpty());
+
+        QLoggingCategory::setFilterRules(QStringLiteral("trainyard.store.debug=true"));
+        QVERIFY(lcStore().isDebugEnabled());
+        QVERIFY(!lcLaunch().isDebugEnabled() && !lcIngest().isDebugEnabled() && !lcUi().isDebugEnabled());
+        QVERIFY(createRun(workspace));
+        const QStringList store = messagesOf(QStringLiteral("trainyard.store"));
+        QVERIFY2(!store.isEmpty() && store.last().endsWith(QStringLiteral("committed 1 operation(s)")),
+                 qPrintable(store.join(QLatin1Char('\n'))));
+        QVERIFY(store.last().startsWith(workspace.workspace().database().path()));
+        QVERIFY(messagesOf(QStringLiteral("trainyard.launch")).isEmpty());
+
+        QLoggingCategory::setFilterRules(QStringLiteral("trainyard.*.debug=false"));
+        const qsizetype before = store.size();
+        QVERIFY(createRun(workspace));
+        QCOMPARE(messagesOf(QStringLiteral("trainyard.store")).size(), before);
+    }
+
     void createRunStoresEverything()
     {
         test::TestWorkspace workspace;

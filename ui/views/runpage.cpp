@@ -1,6 +1,7 @@
 // The run page. All reading happens in RunFollower's thread; this widget only appends what arrives.
 #include "views/runpage.h"
 
+#include "logging.h"
 #include "models/runtablemodel.h"
 #include "views/metricchart.h"
 
@@ -157,7 +158,7 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
         m_provenance->show();
     });
     connect(m_follower, &RunFollower::readFailed, this, [this](const QString &message) {
-        qWarning("run page %s: %s", qPrintable(m_runId), qPrintable(message));
+        qCWarning(lcUi, "run page %s: %s", qPrintable(m_runId), qPrintable(message));
         m_status->setToolTip(tr("Cannot read this run: %1").arg(message));
     });
 }
