@@ -13,91 +13,75 @@ double TransformerShape::parameterCount() const
     return 12.0 * L * h * h + 13.0 * L * h + (double(vocab) + double(seqLen)) * h;
 }
 
-QString strategyName(ShardingStrategy strategy)
+namespace {
+
+// Each value with the name specs and the command line write it in; parsing is the table read backwards.
+template <typename Enum>
+struct Named {
+    Enum value;
+    const char *name;
+};
+
+constexpr Named<ShardingStrategy> kStrategyNames[] = {
+    {ShardingStrategy::Ddp, "ddp"},
+    {ShardingStrategy::Zero1, "zero1"},
+    {ShardingStrategy::Zero2, "zero2"},
+    {ShardingStrategy::Zero3, "zero3"},
+    {ShardingStrategy::FsdpFullShard, "fsdp-full-shard"},
+    {ShardingStrategy::FsdpShardGradOp, "fsdp-shard-grad-op"},
+    {ShardingStrategy::FsdpHybridShard, "fsdp-hybrid-shard"},
+    // Accelerate's names for the FSDP strategies, accepted as well.
+    {ShardingStrategy::FsdpFullShard, "full-shard"},
+    {ShardingStrategy::FsdpShardGradOp, "shard-grad-op"},
+    {ShardingStrategy::FsdpHybridShard, "hybrid-shard"},
+};
+constexpr Named<Precision> kPrecisionNames[] = {
+    {Precision::Fp32, "fp32"},
+    {Precision::Bf16Mixed, "bf16-mixed"},
+    {Precision::Fp16Mixed, "fp16-mixed"},
+};
+constexpr Named<OptimizerKind> kOptimizerNames[] = {
+    {OptimizerKind::Adam, "adam"},
+    {OptimizerKind::AdamW, "adamw"},
+    {OptimizerKind::SgdMomentum, "sgd-momentum"},
+    {OptimizerKind::Sgd, "sgd"},
+};
+
+// The first name of `value` in the table (its own name: aliases come after it).
+template <typename Enum, std::size_t N>
+QString nameOf(const Named<Enum> (&table)[N], Enum value)
 {
-    switch (strategy) {
-    case ShardingStrategy::Ddp:
-        return QStringLiteral("ddp");
-    case ShardingStrategy::Zero1:
-        return QStringLiteral("zero1");
-    case ShardingStrategy::Zero2:
-        return QStringLiteral("zero2");
-    case ShardingStrategy::Zero3:
-        return QStringLiteral("zero3");
-    case ShardingStrategy::FsdpFullShard:
-        return QStringLiteral("fsdp-full-shard");
-    case ShardingStrategy::FsdpShardGradOp:
-        return QStringLiteral("fsdp-shard-grad-op");
-    case ShardingStrategy::FsdpHybridShard:
-        return QStringLiteral("fsdp-hybrid-shard");
-    }
+    for (const Named<Enum> &entry : table)
+        if (entry.value == value)
+            return QLatin1String(entry.name);
     return {};
 }
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> valueNamed(const Named<Enum> (&table)[N], const QString &name)
+{
+    for (const Named<Enum> &entry : table)
+        if (name == QLatin1String(entry.name))
+            return entry.value;
+    return std::nullopt;
+}
+
+} // namespace
+
+QString strategyName(ShardingStrategy strategy) { return nameOf(kStrategyNames, strategy); }
 
 std::optional<ShardingStrategy> parseStrategy(const QString &text)
 {
-    const QString key = text.toLower().replace(QLatin1Char('_'), QLatin1Char('-'));
-    for (ShardingStrategy strategy :
-         {ShardingStrategy::Ddp, ShardingStrategy::Zero1, ShardingStrategy::Zero2, ShardingStrategy::Zero3,
-          ShardingStrategy::FsdpFullShard, ShardingStrategy::FsdpShardGradOp, ShardingStrategy::FsdpHybridShard}) {
-        if (key == strategyName(strategy))
-            return strategy;
-    }
-    if (key == QLatin1String("full-shard"))
-        return ShardingStrategy::FsdpFullShard;
-    if (key == QLatin1String("shard-grad-op"))
-        return ShardingStrategy::FsdpShardGradOp;
-    if (key == QLatin1String("hybrid-shard"))
-        return ShardingStrategy::FsdpHybridShard;
-    return std::nullopt;
+    return valueNamed(kStrategyNames, text.toLower().replace(QLatin1Char('_'), QLatin1Char('-')));
 }
 
-QString precisionName(Precision precision)
-{
-    switch (precision) {
-    case Precision::Fp32:
-        return QStringLiteral("fp32");
-    case Precision::Bf16Mixed:
-        return QStringLiteral("bf16-mixed");
-    case Precision::Fp16Mixed:
-        return QStringLiteral("fp16-mixed");
-    }
-    return {};
-}
+QString precisionName(Precision precision) { return nameOf(kPrecisionNames, precision); }
 
-std::optional<Precision> parsePrecision(const QString &text)
-{
-    for (Precision precision : {Precision::Fp32, Precision::Bf16Mixed, Precision::Fp16Mixed}) {
-        if (text.toLower() == precisionName(precision))
-            return precision;
-    }
-    return std::nullopt;
-}
+std::optional<Precision> parsePrecision(const QString &text) { return valueNamed(kPrecisionNames, text.toLower()); }
 
-QString optimizerName(OptimizerKind optimizer)
-{
-    switch (optimizer) {
-    case OptimizerKind::Adam:
-        return QStringLiteral("adam");
-    case OptimizerKind::AdamW:
-        return QStringLiteral("adamw");
-    case OptimizerKind::SgdMomentum:
-        return QStringLiteral("sgd-momentum");
-    case OptimizerKind::Sgd:
-        return QStringLiteral("sgd");
-    }
-    return {};
-}
+QString optimizerName(OptimizerKind optimizer) { return nameOf(kOptimizerNames, optimizer); }
 
-std::optional<OptimizerKind> parseOptimizer(const QString &text)
-{
-    for (OptimizerKind optimizer :
-         {OptimizerKind::Adam, OptimizerKind::AdamW, OptimizerKind::SgdMomentum, OptimizerKind::Sgd}) {
-        if (text.toLower() == optimizerName(optimizer))
-            return optimizer;
-    }
-    return std::nullopt;
-}
+std::optional<OptimizerKind> parseOptimizer(const QString &text) { return valueNamed(kOptimizerNames, text.toLower()); }
 
 std::optional<double> parseByteSize(const QString &text)
 {
