@@ -851,6 +851,34 @@ private slots:
         }
         QCOMPARE(trainingPoints, 800);
 
+        // The example learns: its loss falls from about 1 to a small fraction of that in the 200 steps.
+        const auto lossOf = [&](const QJsonObject &shown) {
+            return shown[QStringLiteral("metrics")].toObject()[QStringLiteral("loss")].toObject();
+        };
+        const QJsonObject loss = lossOf(run);
+        const double firstRunLast = loss[QStringLiteral("last")].toDouble();
+        QVERIFY2(loss[QStringLiteral("max")].toDouble() > 0.5 && firstRunLast < 0.2
+                     && firstRunLast < loss[QStringLiteral("max")].toDouble() / 4,
+                 qPrintable(QJsonDocument(loss).toJson(QJsonDocument::Compact)));
+        // The learning rate makes a visible difference: at 1e-4 the loss is still high after the same 200 steps.
+        const Outcome slow = trainyard({"launch", "--quiet", "--name", "slow-lr", "--", kPython,
+                                        QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"),
+                                        "--steps", "200", "--lr", "1e-4"});
+        QVERIFY2(slow.exitCode == 0, qPrintable(slow.out + slow.err));
+        const double slowLast = lossOf(show(runIdFrom(slow)))[QStringLiteral("last")].toDouble();
+        QVERIFY2(slowLast > 3 * firstRunLast,
+                 qPrintable(QStringLiteral("lr 1e-4: %1, default: %2").arg(slowLast).arg(firstRunLast)));
+        // And the seed is honoured: another seed starts from other weights and data, so its first loss differs.
+        QList<double> firstLosses;
+        for (const char *seed : {"0", "1"}) {
+            const Outcome seeded = trainyard({"launch", "--quiet", "--", kPython,
+                                              QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"),
+                                              "--steps", "1", "--seed", seed});
+            QVERIFY2(seeded.exitCode == 0, qPrintable(seeded.out + seeded.err));
+            firstLosses << lossOf(show(runIdFrom(seeded)))[QStringLiteral("last")].toDouble();
+        }
+        QVERIFY2(firstLosses[0] != firstLosses[1], qPrintable(QString::number(firstLosses[0])));
+
         // A spec that cannot be read launches nothing.
         const auto runCount = [&] {
             return QDir(m_workspace->path() + "/runs").entryList(QDir::Dirs | QDir::NoDotAndDotDot).size();
