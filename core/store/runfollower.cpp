@@ -54,43 +54,16 @@ public slots:
         } else {
             emit readFailed(run.error());
         }
-        readMetrics();
         readLogs();
     }
 
 signals:
     void runChanged(const trainyard::RunRecord &run);
-    void metricsAppended(const QHash<QString, QList<trainyard::MetricPoint>> &points);
     void logLinesAppended(const QList<trainyard::RankLogLine> &lines);
     void provenanceRead(const QString &summary, const QString &diff);
     void readFailed(const QString &message);
 
 private:
-    void readMetrics()
-    {
-        auto statement = m_connection->prepare(
-            "SELECT c.steps, c.vals, c.ts, c.id, k.key FROM metric_chunks c JOIN metric_keys k ON k.id = c.key_id"
-            " WHERE k.run_id = ? AND c.id > ? ORDER BY c.id LIMIT 2000");
-        if (!statement) {
-            emit readFailed(statement.error());
-            return;
-        }
-        statement->bind(1, m_runId);
-        statement->bind(2, m_lastChunkId);
-        QHash<QString, QList<MetricPoint>> points;
-        for (;;) {
-            auto row = statement->step();
-            if (!row || !row.value())
-                break;
-            m_lastChunkId = statement->columnInt(3);
-            if (auto decoded = metricqueries::appendChunkPoints(statement.value(), points[statement->columnText(4)]);
-                !decoded)
-                emit readFailed(decoded.error());
-        }
-        if (!points.isEmpty())
-            emit metricsAppended(points);
-    }
-
     void readLogs()
     {
         // Rank output (with receive stamps) and NCCL debug files (NCCL writes them itself, without stamps).
@@ -136,7 +109,6 @@ private:
     QString m_runDir;
     std::optional<SqliteConnection> m_connection;
     std::optional<RunRecord> m_lastRun;
-    std::int64_t m_lastChunkId = 0;
     QHash<QString, qint64> m_logOffsets;
 };
 
@@ -144,13 +116,11 @@ RunFollower::RunFollower(const QString &databasePath, const QString &runId, cons
     : QObject(parent), m_worker(new RunFollowerWorker(databasePath, runId, runDir))
 {
     qRegisterMetaType<trainyard::RunRecord>();
-    qRegisterMetaType<QHash<QString, QList<trainyard::MetricPoint>>>();
     qRegisterMetaType<QList<trainyard::RankLogLine>>();
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::started, m_worker, &RunFollowerWorker::start);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_worker, &RunFollowerWorker::runChanged, this, &RunFollower::runChanged);
-    connect(m_worker, &RunFollowerWorker::metricsAppended, this, &RunFollower::metricsAppended);
     connect(m_worker, &RunFollowerWorker::logLinesAppended, this, &RunFollower::logLinesAppended);
     connect(m_worker, &RunFollowerWorker::readFailed, this, &RunFollower::readFailed);
     connect(m_worker, &RunFollowerWorker::provenanceRead, this, &RunFollower::provenanceRead);

@@ -1,8 +1,7 @@
-// RunFollower: follows one run for a run page: its record, new metric points and new log lines, read on a
-// worker thread and delivered incrementally.
+// RunFollower: follows one run for a run page: its record (with its metric summaries, from which the page's charts
+// load what is new) and new log lines, read on a worker thread and delivered incrementally.
 #pragma once
 
-#include "store/metricqueries.h"
 #include "store/runrecord.h"
 
 #include <QHash>
@@ -32,8 +31,6 @@ public:
 
 signals:
     void runChanged(const trainyard::RunRecord &run);
-    // Points added since the last delivery, by metric key, in step order.
-    void metricsAppended(const QHash<QString, QList<trainyard::MetricPoint>> &points);
     void logLinesAppended(const QList<trainyard::RankLogLine> &lines);
     // Once: the run's git provenance as a line ("git 1a2b3c4d5e6f on main, dirty") and its uncommitted diff.
     void provenanceRead(const QString &summary, const QString &diff);

@@ -174,9 +174,9 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs,
     };
     return forEachRunRow(
         connection, runs, indexById,
-        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value FROM metric_keys k"
+        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value, k.id FROM metric_keys k"
         " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 ORDER BY k.id, b.bin",
-        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value FROM metric_keys k"
+        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value, k.id FROM metric_keys k"
         " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 WHERE k.run_id = ?1 ORDER BY k.id, b.bin",
         bindTopLevel, [&](qsizetype i, const SqliteStatement &row) {
             auto &metrics = runs[i].metrics;
@@ -186,7 +186,7 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs,
             const double minValue = row.columnDoubleOrNaN(3), maxValue = row.columnDoubleOrNaN(4),
                          lastValue = row.columnDoubleOrNaN(5);
             if (first) {
-                summary = {row.columnInt(2), lastValue, minValue, maxValue};
+                summary = {row.columnInt(2), lastValue, minValue, maxValue, row.columnInt(6)};
                 return;
             }
             // Bins come in step order, so a later bin's last point is the later one.

@@ -106,7 +106,8 @@ QString makeRunId(const QDateTime &createdAt)
 bool RunMetricSummary::operator==(const RunMetricSummary &other) const
 {
     const auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
-    return count == other.count && same(last, other.last) && same(min, other.min) && same(max, other.max);
+    return count == other.count && same(last, other.last) && same(min, other.min) && same(max, other.max)
+        && keyId == other.keyId;
 }
 
 } // namespace trainyard

@@ -27,6 +27,8 @@ struct RunMetricSummary {
     double last = 0; // NaN when the run logged NaN last (or only NaN for min and max)
     double min = 0;
     double max = 0;
+    // The key's id in the store: a key the run logged earlier has a smaller one (charts order keys by it).
+    std::int64_t keyId = 0;
     bool operator==(const RunMetricSummary &other) const; // NaN equals NaN here: the same summary
 };
 

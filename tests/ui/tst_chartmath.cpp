@@ -86,6 +86,18 @@ private slots:
         QCOMPARE(formatElapsed(ms), text);
     }
 
+    void metricSectionsByPrefix()
+    {
+        QCOMPARE(metricSections(), (QStringList{"train/", "eval/", "perf/", "", "sys/"}));
+        QCOMPARE(metricSectionOf(QStringLiteral("train/loss")), QStringLiteral("train/"));
+        QCOMPARE(metricSectionOf(QStringLiteral("eval/acc/top1")), QStringLiteral("eval/"));
+        QCOMPARE(metricSectionOf(QStringLiteral("perf/step_s")), QStringLiteral("perf/"));
+        QCOMPARE(metricSectionOf(QStringLiteral("sys/rank1/rss_mib")), QStringLiteral("sys/"));
+        QCOMPARE(metricSectionOf(QStringLiteral("loss")), QString());
+        QCOMPARE(metricSectionOf(QStringLiteral("trainer/loss")), QString()); // a prefix is a whole path component
+        QCOMPARE(metricSectionOf(QStringLiteral("val/loss")), QString());
+    }
+
     void groupLineIsTheMeanOfMemberMeans()
     {
         // Two members over x in [0, 100), 4 columns of 25. Member A has two buckets in column 0 (means 1 and 3: its

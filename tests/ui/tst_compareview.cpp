@@ -19,6 +19,8 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QScrollArea>
+#include <QToolButton>
 
 #include <cmath>
 #include <limits>
@@ -199,11 +201,12 @@ private slots:
                              view.runColors().value(data.ids[2]).rgb()})
                      .size(),
                  3);
-        // One chart per key, in key order; every run in each, with its colour.
+        // One chart per key, in the order the keys were first logged (loss, then acc); every run in each, with its
+        // colour.
         const QList<EnvelopeChart *> charts = view.visibleCharts();
         QCOMPARE(charts.size(), 2);
-        QCOMPARE(charts[0]->title(), QStringLiteral("acc"));
-        QCOMPARE(charts[1]->title(), QStringLiteral("loss"));
+        QCOMPARE(charts[0]->title(), QStringLiteral("loss"));
+        QCOMPARE(charts[1]->title(), QStringLiteral("acc"));
         for (EnvelopeChart *chart : charts) {
             QCOMPARE(chart->series().size(), 3);
             for (const ChartSeries &series : chart->series()) {
@@ -230,6 +233,74 @@ private slots:
         QCOMPARE(view.visibleCharts().at(0)->title(), QStringLiteral("loss"));
         QVERIFY(view.visibleCharts().at(0)->isPinned());
         view.setPinned(QStringLiteral("loss"), false);
+    }
+
+    // Charts sit in sections by key prefix, system telemetry collapsed; pinned keys first, then the order first
+    // logged; the grid reflows with the width and never scrolls sideways.
+    void chartsSitInSectionsAndReflow()
+    {
+        test::TestWorkspace workspace;
+        const QString id = workspace.addRun(QStringLiteral("sections"), RunStatus::Succeeded);
+        const std::vector<std::int64_t> steps = {0, 1, 2, 3};
+        const std::vector<double> values = {4, 3, 2, 1};
+        const QStringList logged = {"train/loss",  "sys/rank0/rss_mib", "lr",        "eval/acc", "train/grad_norm",
+                                    "perf/step_s", "sys/gpu0/util",     "train/acc", "epoch"};
+        for (const QString &key : logged)
+            workspace.addPoints(id, key, steps, values, 1'700'000'000'000);
+        CompareView view(workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.setRuns(loadRuns(workspace, {id}));
+        waitForLoads(view);
+        const auto titles = [&view] {
+            QStringList shown;
+            for (EnvelopeChart *chart : view.visibleCharts())
+                shown << chart->title();
+            return shown;
+        };
+        // train/, eval/, perf/, then the others, each in logged order; sys/ collapsed.
+        QCOMPARE(titles(),
+                 (QStringList{"train/loss", "train/grad_norm", "train/acc", "eval/acc", "perf/step_s", "lr", "epoch"}));
+        QVERIFY(view.isSectionCollapsed(QStringLiteral("sys/")));
+        auto *sysHeader = view.findChild<QToolButton *>(QStringLiteral("section:sys/"));
+        QVERIFY(sysHeader && sysHeader->isVisible());
+        QVERIFY2(sysHeader->text().contains(QStringLiteral("(2)")), qPrintable(sysHeader->text()));
+        QVERIFY(!view.chart(QStringLiteral("sys/gpu0/util"))->isVisible());
+        // A click on the header opens it; a search finds charts in a collapsed section.
+        sysHeader->click();
+        QCOMPARE(titles().mid(7), (QStringList{"sys/rank0/rss_mib", "sys/gpu0/util"}));
+        sysHeader->click();
+        QVERIFY(view.isSectionCollapsed(QStringLiteral("sys/")));
+        view.setKeyFilter(QStringLiteral("gpu0"));
+        QCOMPARE(titles(), QStringList{"sys/gpu0/util"});
+        view.setKeyFilter(QString());
+        // A pinned key comes first in its section.
+        view.setPinned(QStringLiteral("train/grad_norm"), true);
+        QCOMPARE(titles().mid(0, 2), (QStringList{"train/grad_norm", "train/loss"}));
+        view.setPinned(QStringLiteral("train/grad_norm"), false);
+
+        // Reflow: three columns at 1300 pixels (the train/ section fills three), one at 500; no chart ever runs past the
+        // visible width. A section with fewer charts than fit does not leave columns empty: the two found by a search,
+        // one in each section, take the whole width each.
+        QTRY_COMPARE(view.chartColumns(), 3);
+        const auto fitsTheWidth = [&view] {
+            const QScrollArea *scroll = view.findChild<QScrollArea *>();
+            for (EnvelopeChart *chart : view.visibleCharts())
+                if (chart->mapTo(scroll->viewport(), QPoint(chart->width(), 0)).x() > scroll->viewport()->width())
+                    return false;
+            return scroll->horizontalScrollBarPolicy() == Qt::ScrollBarAlwaysOff;
+        };
+        QTRY_VERIFY(fitsTheWidth());
+        view.resize(500, 900);
+        QTRY_COMPARE(view.chartColumns(), 1);
+        QTRY_VERIFY(fitsTheWidth());
+        view.resize(1300, 900);
+        QTRY_COMPARE(view.chartColumns(), 3);
+        view.setKeyFilter(QStringLiteral("acc"));
+        QCOMPARE(view.chartColumns(), 1);
+        QTRY_VERIFY(view.chart(QStringLiteral("train/acc"))->width() > 1000);
+        view.setKeyFilter(QString());
     }
 
     void zoomRequeriesAtTheNewRange()

@@ -1,6 +1,8 @@
 // Run page and "New local run" (offscreen), against runs launched for real.
 #include "launch/launchhost.h"
 #include "mainwindow.h"
+#include "views/compareview.h"
+#include "views/envelopechart.h"
 #include "store/metricqueries.h"
 #include "store/sqlite.h"
 #include "store/trackingstore.h"
@@ -80,6 +82,14 @@ private slots:
         auto stored = metricqueries::series(connection.value(), runId, QStringLiteral("loss"));
         QVERIFY(stored.ok() && !stored->isEmpty());
         QTRY_COMPARE(page->chartPointCount(QStringLiteral("loss")), int(stored->size()));
+        // The charts are the compare view's (one component for both), its system telemetry collapsed.
+        auto *metrics = page->findChild<CompareView *>(QStringLiteral("runMetrics"));
+        QVERIFY(metrics);
+        QVERIFY(metrics->chart(QStringLiteral("loss")) && metrics->chart(QStringLiteral("loss"))->isVisible());
+        QVERIFY(metrics->isSectionCollapsed(QStringLiteral("sys/")));
+        for (const QString &key : page->chartKeys())
+            if (key.startsWith(QLatin1String("sys/")))
+                QVERIFY2(!metrics->chart(key)->isVisible(), qPrintable(key));
 
         // The run was launched from this test's folder: when that is inside a git work tree, the page says which commit.
         if (QFile::exists(workspace.workspace().runDir(runId) + QStringLiteral("/provenance.json")))

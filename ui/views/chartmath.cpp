@@ -42,6 +42,20 @@ QString formatElapsed(double ms)
     return QStringLiteral("%1h%2m").arg(seconds / 3600).arg(std::abs((seconds / 60) % 60), 2, 10, QLatin1Char('0'));
 }
 
+QStringList metricSections()
+{
+    return {QStringLiteral("train/"), QStringLiteral("eval/"), QStringLiteral("perf/"), QString(),
+            QStringLiteral("sys/")};
+}
+
+QString metricSectionOf(const QString &key)
+{
+    for (const QString &section : metricSections())
+        if (!section.isEmpty() && key.startsWith(section))
+            return section;
+    return {};
+}
+
 std::vector<GroupColumn> aggregateGroup(const std::vector<std::vector<PlacedBucket>> &members, double x0, double x1,
                                         int columns)
 {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <vector>
@@ -16,6 +17,12 @@ double niceStep(double span, int ticks);
 QString formatNumber(double value);
 // Time since a run's start, from milliseconds: "45s", "12m05s", "3h07m".
 QString formatElapsed(double ms);
+
+// The sections metric charts are grouped in, in the order they are shown: by the key's prefix, keys without one of
+// these prefixes in "" (other metrics), and the system telemetry last.
+QStringList metricSections();
+// The section of a key: "train/", "eval/", "perf/", "sys/", or "" for any other.
+QString metricSectionOf(const QString &key);
 
 // One bucket of a member run, placed on the chart's x axis.
 struct PlacedBucket {

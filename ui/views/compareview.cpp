@@ -4,6 +4,7 @@
 
 #include "models/envelopeloader.h"
 #include "models/paramdiffmodel.h"
+#include "views/chartmath.h"
 #include "views/exportstatus.h"
 #include "views/offuithread.h"
 
@@ -18,6 +19,8 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
+#include <QEvent>
+#include <QToolButton>
 #include <QSlider>
 #include <QSplitter>
 #include <QTableView>
@@ -28,29 +31,25 @@
 
 namespace trainyard {
 
+using chartmath::metricSectionOf;
+using chartmath::metricSections;
+
 namespace {
 constexpr auto kPinnedKey = "compare/pinnedKeys";
-constexpr int kColumns = 2;
+// The narrowest a chart gets before the grid drops to fewer columns.
+constexpr int kMinimumChartWidth = 400;
 constexpr int kPrefetchFactor = 3; // a range query covers the visible range and as much again each side
 
 QString slotOf(const QString &key, const QString &runId) { return key + QChar(0) + runId; }
 
-bool keyOrder(const QString &a, const QString &b)
-{
-    // System telemetry (sys/...) after the run's own metrics.
-    const bool aSystem = a.startsWith(QLatin1String("sys/")), bSystem = b.startsWith(QLatin1String("sys/"));
-    if (aSystem != bSystem)
-        return bSystem;
-    return a < b;
-}
 } // namespace
 
 CompareView::CompareView(const QString &databasePath, QWidget *parent)
     : QWidget(parent), m_databasePath(databasePath), m_loader(new EnvelopeLoader(databasePath, this)),
       m_search(new QLineEdit(this)), m_xAxis(new QComboBox(this)), m_smoothingSlider(new QSlider(Qt::Horizontal, this)),
       m_logYBox(new QCheckBox(tr("Log y"), this)), m_groupByBox(new QComboBox(this)), m_note(new QLabel(this)),
-      m_exportStatus(new QLabel(this)), m_gridHost(new QWidget(this)), m_grid(new QGridLayout(m_gridHost)),
-      m_diffModel(new ParamDiffModel(this)), m_diffView(new QTableView(this)),
+      m_exportStatus(new QLabel(this)), m_gridHost(new QWidget(this)), m_grid(new QGridLayout),
+      m_scroll(new QScrollArea(this)), m_diffModel(new ParamDiffModel(this)), m_diffView(new QTableView(this)),
       m_onlyDifferences(new QCheckBox(tr("Only differences"), this))
 {
     setObjectName(QStringLiteral("compareView"));
@@ -82,9 +81,14 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
     controls->addWidget(m_groupByBox);
 
     m_grid->setSpacing(8);
-    auto scroll = new QScrollArea(this);
-    scroll->setWidgetResizable(true);
-    scroll->setWidget(m_gridHost);
+    auto gridColumn = new QVBoxLayout(m_gridHost);
+    gridColumn->setContentsMargins(0, 0, 0, 0);
+    gridColumn->addLayout(m_grid);
+    m_scroll->setWidgetResizable(true);
+    m_scroll->setWidget(m_gridHost);
+    // The charts reflow with the width instead of scrolling sideways: as many columns as fit (rebuildGrid).
+    m_scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_scroll->viewport()->installEventFilter(this);
 
     m_diffView->setObjectName(QStringLiteral("paramDiff"));
     m_diffView->setModel(m_diffModel);
@@ -102,8 +106,9 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
     diffLayout->addWidget(m_diffView);
 
     auto splitter = new QSplitter(Qt::Vertical, this);
-    splitter->addWidget(scroll);
+    splitter->addWidget(m_scroll);
     splitter->addWidget(diffHost);
+    m_paramsPane = diffHost;
     splitter->setStretchFactor(0, 4);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({750, 170}); // the charts are the point; the params table is a glance
@@ -467,27 +472,107 @@ void CompareView::applyGroups()
     }
 }
 
+int CompareView::columnCount() const { return std::max(1, (m_scroll->viewport()->width() - 8) / kMinimumChartWidth); }
+
+bool CompareView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_scroll->viewport() && event->type() == QEvent::Resize && columnCount() != m_fittingColumns)
+        rebuildGrid();
+    return QWidget::eventFilter(watched, event);
+}
+
+QToolButton *CompareView::sectionHeader(const QString &section)
+{
+    QToolButton *&header = m_sectionHeaders[section];
+    if (!header) {
+        header = new QToolButton(m_gridHost);
+        header->setObjectName(QStringLiteral("section:") + section);
+        header->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+        header->setAutoRaise(true);
+        // As wide as the grid: a tool button's own width (Fixed) would cap the column it sits in.
+        header->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+        header->setStyleSheet(QStringLiteral("QToolButton { font-weight: bold; }"));
+        connect(header, &QToolButton::clicked, this,
+                [this, section] { setSectionCollapsed(section, !m_collapsedSections.contains(section)); });
+    }
+    return header;
+}
+
 void CompareView::rebuildGrid()
 {
     while (m_grid->count() > 0)
         delete m_grid->takeAt(0);
+    // The grid keeps the columns it once had: only the ones in use share the width (set below).
+    m_fittingColumns = columnCount();
+    m_columns = m_fittingColumns;
+    // The order a key was first logged in: the smallest key id any of the runs has for it.
+    QHash<QString, std::int64_t> firstLogged;
+    for (const RunRecord &run : std::as_const(m_runs))
+        for (auto it = run.metrics.cbegin(); it != run.metrics.cend(); ++it)
+            if (auto found = firstLogged.find(it.key()); found == firstLogged.end() || it->keyId < *found)
+                firstLogged.insert(it.key(), it->keyId);
     QStringList keys = m_charts.keys();
-    std::sort(keys.begin(), keys.end(), [this](const QString &a, const QString &b) {
+    std::sort(keys.begin(), keys.end(), [&](const QString &a, const QString &b) {
         const bool pa = m_pinned.contains(a), pb = m_pinned.contains(b);
         if (pa != pb)
             return pa;
-        return keyOrder(a, b);
+        const std::int64_t fa = firstLogged.value(a), fb = firstLogged.value(b);
+        return fa != fb ? fa < fb : a < b;
     });
-    int position = 0;
-    for (const QString &key : keys) {
-        EnvelopeChart *chart = m_charts.value(key);
-        const bool shown = m_keyFilter.isEmpty() || key.contains(m_keyFilter, Qt::CaseInsensitive);
-        chart->setVisible(shown);
-        if (!shown)
+    for (QToolButton *header : std::as_const(m_sectionHeaders))
+        header->hide();
+    QList<QPair<QString, QList<EnvelopeChart *>>> sections;
+    qsizetype widest = 1; // the most charts one open section shows
+    for (const QString &section : metricSections()) {
+        QList<EnvelopeChart *> charts;
+        for (const QString &key : std::as_const(keys)) {
+            EnvelopeChart *chart = m_charts.value(key);
+            if (metricSectionOf(key) != section)
+                continue;
+            const bool matches = m_keyFilter.isEmpty() || key.contains(m_keyFilter, Qt::CaseInsensitive);
+            chart->setVisible(matches);
+            if (matches)
+                charts << chart;
+        }
+        if (charts.isEmpty())
             continue;
-        m_grid->addWidget(chart, position / kColumns, position % kColumns);
-        ++position;
+        if (!(m_collapsedSections.contains(section) && m_keyFilter.isEmpty()))
+            widest = std::max(widest, charts.size());
+        sections.append({section, charts});
     }
+    // As many columns as fit, but no more than a section fills: two charts share the width, not a third of it each.
+    m_columns = std::min(m_columns, int(widest));
+    for (int column = 0; column < std::max(m_grid->columnCount(), m_columns); ++column)
+        m_grid->setColumnStretch(column, column < m_columns ? 1 : 0);
+    int row = 0;
+    for (const auto &[section, charts] : std::as_const(sections)) {
+        // A search shows what it finds in a collapsed section too.
+        const bool collapsed = m_collapsedSections.contains(section) && m_keyFilter.isEmpty();
+        QToolButton *header = sectionHeader(section);
+        header->setArrowType(collapsed ? Qt::RightArrow : Qt::DownArrow);
+        header->setText(
+            QStringLiteral("%1  (%2)").arg(section.isEmpty() ? tr("Other metrics") : section).arg(charts.size()));
+        header->show();
+        m_grid->addWidget(header, row++, 0, 1, m_columns);
+        for (int i = 0; i < charts.size(); ++i) {
+            charts[i]->setVisible(!collapsed);
+            if (!collapsed)
+                m_grid->addWidget(charts[i], row + i / m_columns, i % m_columns);
+        }
+        if (!collapsed)
+            row += int((charts.size() + m_columns - 1) / m_columns);
+    }
+}
+
+void CompareView::setParamsVisible(bool visible) { m_paramsPane->setVisible(visible); }
+
+void CompareView::setSectionCollapsed(const QString &section, bool collapsed)
+{
+    if (collapsed)
+        m_collapsedSections.insert(section);
+    else
+        m_collapsedSections.remove(section);
+    rebuildGrid();
 }
 
 void CompareView::setKeyFilter(const QString &text)

@@ -16,6 +16,8 @@ class QCheckBox;
 class QComboBox;
 class QGridLayout;
 class QLabel;
+class QScrollArea;
+class QToolButton;
 class QLineEdit;
 class QSlider;
 class QTableView;
@@ -42,6 +44,7 @@ public:
 
     QList<EnvelopeChart *> visibleCharts() const; // in grid order
     EnvelopeChart *chart(const QString &key) const { return m_charts.value(key); }
+    QStringList chartKeys() const { return m_charts.keys(); } // every key charted, shown or not
     ParamDiffModel *diffModel() const { return m_diffModel; }
     QTableView *diffView() const { return m_diffView; }
     bool isLoading() const;
@@ -60,6 +63,15 @@ public:
     QFuture<QString> exportParamsCsv(const QString &path);
     QString exportStatus() const;
 
+    // Charts sit in sections by key prefix (chartmath::metricSections): "sys/" starts collapsed. A key search shows
+    // what it finds in a collapsed section too.
+    void setSectionCollapsed(const QString &section, bool collapsed);
+    bool isSectionCollapsed(const QString &section) const { return m_collapsedSections.contains(section); }
+    // How many charts a row holds at the current width (the grid reflows, never scrolls sideways).
+    int chartColumns() const { return m_columns; }
+    // The params table below the charts (the run page, showing one run, has no use for it).
+    void setParamsVisible(bool visible);
+
 signals:
     void runColorsChanged(const QHash<QString, QColor> &colors);
     void loadingFinished();
@@ -76,6 +88,9 @@ private:
                        std::int64_t added);
 
     void rebuildGrid();
+    int columnCount() const;
+    QToolButton *sectionHeader(const QString &section);
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void loadRange(EnvelopeChart *chart);
     void requestWhole(const QString &key, const QString &runId);
     void onLoaded(quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope, int kind);
@@ -112,6 +127,12 @@ private:
     QLabel *m_exportStatus; // how the last export went
     QWidget *m_gridHost;
     QGridLayout *m_grid;
+    QScrollArea *m_scroll;
+    QWidget *m_paramsPane = nullptr;
+    int m_columns = 1;        // the grid's columns now
+    int m_fittingColumns = 1; // how many fit the width (m_columns is fewer when no section fills them)
+    QHash<QString, QToolButton *> m_sectionHeaders;
+    QSet<QString> m_collapsedSections{QStringLiteral("sys/")};
     ParamDiffModel *m_diffModel;
     QTableView *m_diffView;
     QCheckBox *m_onlyDifferences;

@@ -3,12 +3,11 @@
 
 #include "logging.h"
 #include "models/runtablemodel.h"
-#include "views/metricchart.h"
+#include "views/compareview.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFontDatabase>
-#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -19,7 +18,6 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
-#include <QScrollArea>
 #include <QScrollBar>
 #include <QSplitter>
 #include <QVBoxLayout>
@@ -27,9 +25,8 @@
 namespace trainyard {
 
 namespace {
-constexpr int kChartColumns = 2;
 constexpr int kInitialPaneWidth = 600;      // logs and charts start side by side, half and half
-constexpr int kMinimumChartPaneWidth = 360; // one chart stays readable however the splitter is dragged
+constexpr int kMinimumChartPaneWidth = 420; // one chart stays readable however the splitter is dragged
 } // namespace
 
 RunPage::RunPage(const QString &databasePath, const QString &runId, const QString &runDir, QWidget *parent)
@@ -38,7 +35,7 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
       m_metricsIncomplete(new QLabel(this)), m_provenance(new QLabel(this)), m_systemTags(new QLabel(this)),
       m_artifacts(new QFileSystemModel(this)), m_cancel(new QPushButton(tr("Cancel run"), this)),
       m_rankFilter(new QComboBox(this)), m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)),
-      m_log(new QPlainTextEdit(this)), m_charts(new QGridLayout)
+      m_log(new QPlainTextEdit(this)), m_metrics(new CompareView(databasePath, this))
 {
     setObjectName(QStringLiteral("runPage:") + runId);
     m_title->setTextFormat(Qt::RichText);
@@ -118,22 +115,20 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     logPanel->addTab(logTab, tr("Logs"));
     logPanel->addTab(artifactsTab, tr("Artifacts"));
 
-    // Charts: one per metric key, in a grid that grows as keys appear.
-    auto chartHost = new QWidget(this);
-    chartHost->setLayout(m_charts);
-    auto chartScroll = new QScrollArea(this);
-    chartScroll->setWidgetResizable(true);
-    chartScroll->setWidget(chartHost);
+    // Charts: the compare view's, for this one run (sections by key prefix, search, pins, zoom, hover, smoothing,
+    // log y), kept current from the run's metric summaries as points arrive.
+    m_metrics->setObjectName(QStringLiteral("runMetrics"));
+    m_metrics->setParamsVisible(false);
 
     auto splitter = new QSplitter(Qt::Horizontal, this);
     splitter->addWidget(logPanel);
-    splitter->addWidget(chartScroll);
+    splitter->addWidget(m_metrics);
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 1);
     // Without initial sizes the log's large size hint takes nearly all the width and hides the charts.
     splitter->setSizes({kInitialPaneWidth, kInitialPaneWidth});
     splitter->setChildrenCollapsible(false);
-    chartScroll->setMinimumWidth(kMinimumChartPaneWidth);
+    m_metrics->setMinimumWidth(kMinimumChartPaneWidth);
 
     m_systemTags->setObjectName(QStringLiteral("runSystemTags"));
     m_systemTags->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -149,7 +144,6 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     layout->addWidget(splitter, 1);
 
     connect(m_follower, &RunFollower::runChanged, this, &RunPage::showRun);
-    connect(m_follower, &RunFollower::metricsAppended, this, &RunPage::appendMetrics);
     connect(m_follower, &RunFollower::logLinesAppended, this, &RunPage::appendLogLines);
     connect(m_follower, &RunFollower::provenanceRead, this, [this](const QString &summary, const QString &diff) {
         constexpr int kDiffPreviewChars = 4000;
@@ -167,6 +161,7 @@ RunPage::~RunPage() = default;
 
 void RunPage::showRun(const RunRecord &run)
 {
+    m_metrics->setRuns({run}); // a chart per key it logged; only the new points of a key are loaded
     if (!run.systemTags.isEmpty()) {
         QStringList parts;
         for (auto it = run.systemTags.constBegin(); it != run.systemTags.constEnd(); ++it)
@@ -211,20 +206,6 @@ void RunPage::showRun(const RunRecord &run)
         m_metricsIncomplete->show();
     } else {
         m_metricsIncomplete->hide();
-    }
-}
-
-void RunPage::appendMetrics(const QHash<QString, QList<MetricPoint>> &points)
-{
-    for (auto it = points.constBegin(); it != points.constEnd(); ++it) {
-        MetricChart *chart = m_chartsByKey.value(it.key());
-        if (!chart) {
-            chart = new MetricChart(it.key(), this);
-            const int index = int(m_chartsByKey.size());
-            m_charts->addWidget(chart, index / kChartColumns, index % kChartColumns);
-            m_chartsByKey.insert(it.key(), chart);
-        }
-        chart->appendPoints(it.value());
     }
 }
 
@@ -292,14 +273,21 @@ QString RunPage::visibleLogText() const { return m_log->toPlainText(); }
 QString RunPage::provenanceText() const { return m_provenance->isVisibleTo(this) ? m_provenance->text() : QString(); }
 QStringList RunPage::chartKeys() const
 {
-    QStringList keys = m_chartsByKey.keys();
+    QStringList keys;
+    for (const QString &key : m_metrics->chartKeys())
+        keys << key;
     keys.sort();
     return keys;
 }
 int RunPage::chartPointCount(const QString &key) const
 {
-    const MetricChart *chart = m_chartsByKey.value(key);
-    return chart ? chart->pointCount() : 0;
+    const EnvelopeChart *chart = m_metrics->chart(key);
+    if (!chart || chart->series().isEmpty())
+        return 0;
+    std::int64_t points = 0;
+    for (const EnvelopeBucket &bucket : chart->series().first().envelope.buckets)
+        points += bucket.summary.count;
+    return int(points);
 }
 void RunPage::setRankFilter(int rank) { m_rankFilter->setCurrentIndex(std::max(0, m_rankFilter->findData(rank))); }
 void RunPage::setSearchText(const QString &text) { m_search->setText(text); }

@@ -1,7 +1,7 @@
-// RunPage: one run: status and first failure, per-rank logs (rank filter, follow, search), a live chart per metric.
+// RunPage: one run: status and first failure, per-rank logs (rank filter, follow, search), and its metrics in the
+// compare view's charts (sections by key prefix, search, zoom, hover), live.
 #pragma once
 
-#include "store/metricqueries.h"
 #include "store/runfollower.h"
 #include "store/runrecord.h"
 
@@ -10,7 +10,6 @@
 
 class QCheckBox;
 class QComboBox;
-class QGridLayout;
 class QLabel;
 class QFileSystemModel;
 class QLineEdit;
@@ -19,7 +18,7 @@ class QPushButton;
 
 namespace trainyard {
 
-class MetricChart;
+class CompareView;
 
 class RunPage : public QWidget {
     Q_OBJECT
@@ -45,7 +44,6 @@ signals:
 
 private:
     void showRun(const RunRecord &run);
-    void appendMetrics(const QHash<QString, QList<MetricPoint>> &points);
     void appendLogLines(const QList<RankLogLine> &lines);
     bool lineIsShown(const RankLogLine &line) const;
     QString formatLine(const RankLogLine &line) const;
@@ -65,8 +63,7 @@ private:
     QCheckBox *m_follow;
     QLineEdit *m_search;
     QPlainTextEdit *m_log;
-    QGridLayout *m_charts;
-    QHash<QString, MetricChart *> m_chartsByKey;
+    CompareView *m_metrics; // the charts: the compare view's, for this run
     QList<RankLogLine> m_lines;
     QList<int> m_ranks;
     RunStatus m_lastStatus = RunStatus::Queued;
