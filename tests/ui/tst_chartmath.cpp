@@ -3,6 +3,8 @@
 
 #include <QtTest>
 
+#include <QSet>
+
 #include <cmath>
 
 using namespace trainyard;
@@ -67,6 +69,55 @@ private slots:
         QFETCH(double, value);
         QFETCH(QString, text);
         QCOMPARE(formatNumber(value), text);
+    }
+
+    void formatTickDistinguishesNeighbours_data()
+    {
+        QTest::addColumn<double>("value");
+        QTest::addColumn<double>("step");
+        QTest::addColumn<QString>("text");
+        QTest::newRow("quarter") << 0.5 << 0.25 << "0.50";
+        QTest::newRow("whole") << 150.0 << 50.0 << "150";
+        QTest::newRow("zero") << 1e-12 << 0.1 << "0";
+        QTest::newRow("k") << 12500.0 << 2500.0 << "12.5k";
+        QTest::newRow("M") << 3e6 << 1e6 << "3M";
+        QTest::newRow("small step") << 0.00015 << 0.00005 << "1.5e-04";
+        QTest::newRow("huge") << 2e15 << 1e15 << "2e+15";
+        QTest::newRow("negative") << -0.75 << 0.25 << "-0.75";
+    }
+    void formatTickDistinguishesNeighbours()
+    {
+        QFETCH(double, value);
+        QFETCH(double, step);
+        QFETCH(QString, text);
+        QCOMPARE(formatTick(value, step), text);
+    }
+
+    void tickLabelsNeverRepeat()
+    {
+        // Over ranges from 1e-7 to 1e12 wide, offset or not (a loss near 1000.0003): the labels of an axis's ticks
+        // are all different, with the ticks where niceStep puts them.
+        for (double span = 1e-7; span < 1e12; span *= 3.7) {
+            for (double offset : {0.0, 1000.0 * span, -0.3 * span, 1e6}) {
+                const double lo = offset, hi = offset + span;
+                const double step = niceStep(hi - lo, 5);
+                QStringList labels;
+                for (double t = std::ceil(lo / step) * step; t <= hi; t += step)
+                    labels << formatTick(t, step);
+                const QSet<QString> distinct(labels.cbegin(), labels.cend());
+                QVERIFY2(distinct.size() == labels.size(),
+                         qPrintable(QStringLiteral("%1..%2: %3").arg(lo).arg(hi).arg(labels.join(QLatin1Char(' ')))));
+            }
+        }
+    }
+
+    void decimalsWriteTheStepExactly()
+    {
+        QCOMPARE(decimalsFor(10), 0);
+        QCOMPARE(decimalsFor(5), 0);
+        QCOMPARE(decimalsFor(0.5), 1);
+        QCOMPARE(decimalsFor(0.25), 2);
+        QCOMPARE(decimalsFor(2.5e-3), 4);
     }
 
     void formatElapsedReadsAsTime_data()

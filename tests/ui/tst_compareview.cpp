@@ -303,6 +303,40 @@ private slots:
         view.setKeyFilter(QString());
     }
 
+    // Axes: round ticks, none alike, no negative tick for a metric that never goes below 0, whole steps on the step
+    // axis; a range without points says so.
+    void axesAreRoundAndSayWhenEmpty()
+    {
+        test::TestWorkspace workspace;
+        const QString id = workspace.addRun(QStringLiteral("axes"), RunStatus::Succeeded);
+        const std::vector<std::int64_t> steps = {0, 1, 2, 3, 4};
+        workspace.addPoints(id, QStringLiteral("lr"), steps, {3e-3, 2.5e-3, 1.5e-3, 5e-4, 1e-4}, 1'700'000'000'000);
+        workspace.addPoints(id, QStringLiteral("loss"), steps, {1000.0001, 1000.0002, 1000.0003, 1000.0004, 1000.0005},
+                            1'700'000'000'000);
+        CompareView view(workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.setRuns(loadRuns(workspace, {id}));
+        waitForLoads(view);
+        for (const char *key : {"lr", "loss"}) {
+            EnvelopeChart *chart = view.chart(QLatin1String(key));
+            const QStringList y = chart->yTickLabels();
+            QVERIFY2(y.size() >= 3 && QSet<QString>(y.cbegin(), y.cend()).size() == y.size(),
+                     qPrintable(y.join(QLatin1Char(' '))));
+            for (const QString &label : y)
+                QVERIFY2(!label.startsWith(QLatin1Char('-')), qPrintable(y.join(QLatin1Char(' '))));
+            const QStringList x = chart->xTickLabels();
+            QCOMPARE(x.first(), QStringLiteral("0"));
+            for (const QString &label : x)
+                QVERIFY2(!label.contains(QLatin1Char('.')), qPrintable(x.join(QLatin1Char(' ')))); // whole steps
+            QCOMPARE(chart->emptyText(), QString());
+        }
+        EnvelopeChart *lr = view.chart(QStringLiteral("lr"));
+        lr->zoomTo(100, 200);
+        QTRY_COMPARE(lr->emptyText(), QStringLiteral("No points in this range"));
+    }
+
     void zoomRequeriesAtTheNewRange()
     {
         ThreeRuns data;

@@ -16,6 +16,7 @@
 #include <QListWidget>
 #include <QSignalSpy>
 #include <QStackedBarSeries>
+#include <QValueAxis>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -69,6 +70,18 @@ private slots:
             QCOMPARE(qint64(sum), days.at(i).figures.launched);
         }
 
+        // The count axis: whole, round ticks from 0 (no label twice), its top at or above the tallest day.
+        auto *counts = qobject_cast<QValueAxis *>(view.outcomesChart()->chart()->axes(Qt::Vertical).value(0));
+        QVERIFY(counts);
+        QCOMPARE(counts->tickType(), QValueAxis::TicksDynamic);
+        QCOMPARE(counts->min(), 0.0);
+        QVERIFY(counts->tickInterval() >= 1 && counts->tickInterval() == std::round(counts->tickInterval()));
+        QCOMPARE(counts->labelFormat(), QStringLiteral("%.0f"));
+        std::int64_t tallest = 0;
+        for (const ReportPeriod &day : days)
+            tallest = std::max(tallest, day.figures.launched);
+        QVERIFY(counts->max() >= double(tallest) && counts->max() < double(tallest) + counts->tickInterval());
+
         // A click on the "failed" part of a day's bar lists that day's failed runs.
         QSignalSpy listed(&view, &ThroughputView::runsBehindReady);
         emit stacked->barSets().at(1)->clicked(3);
@@ -95,6 +108,12 @@ private slots:
         QCOMPARE(view.exportPng(out.filePath(QStringLiteral("charts.png"))).result(), QString());
         const QImage charts(out.filePath(QStringLiteral("charts.png")));
         QVERIFY(!charts.isNull() && charts.width() > 600);
+        if (const QByteArray path = qgetenv("TRAINYARD_SCREENSHOT"); !path.isEmpty()) {
+            view.setGrouping(ReportGrouping::User);
+            view.setRange(kStart.date(), kStart.date().addDays(27));
+            QTest::qWait(1500);
+            QVERIFY(view.grab().save(QString::fromLocal8Bit(path)));
+        }
         // An unwritable path (its parent is a file) gets the writer's message, naming the file, in the view.
         const QString unwritable = out.filePath(QStringLiteral("report.csv/again.csv"));
         const QString error = view.exportCsv(unwritable).result();
@@ -102,13 +121,27 @@ private slots:
         QTRY_COMPARE(view.exportStatus(), QStringLiteral("Export failed: %1").arg(error));
         const QString pngError = view.exportPng(out.filePath(QStringLiteral("report.csv/charts.png"))).result();
         QVERIFY2(pngError.contains(QStringLiteral("report.csv/charts.png")), qPrintable(pngError));
+    }
 
-        if (const QByteArray path = qgetenv("TRAINYARD_SCREENSHOT"); !path.isEmpty()) {
-            view.setGrouping(ReportGrouping::User);
-            view.setRange(kStart.date(), kStart.date().addDays(27));
-            QTest::qWait(1500);
-            QVERIFY(view.grab().save(QString::fromLocal8Bit(path)));
-        }
+    // A range without runs: each chart says what is missing instead of drawing empty axes.
+    void emptyRangeSaysSo()
+    {
+        ThroughputView view(m_workspace.root());
+        view.resize(1400, 900);
+        view.show();
+        QSignalSpy ready(&view, &ThroughputView::reportReady);
+        view.setRange(QDate(2001, 1, 1), QDate(2001, 1, 7));
+        QTRY_VERIFY_WITH_TIMEOUT(!ready.isEmpty() && view.report().query.since.date() == QDate(2001, 1, 1), 15000);
+        QCOMPARE(view.report().total.launched, 0);
+        QCOMPARE(view.outcomesChart()->chart()->title(),
+                 QStringLiteral("Runs launched per day, by outcome: no runs in this range"));
+        QVERIFY(view.outcomesChart()->chart()->series().isEmpty());
+        QVERIFY(view.outcomesChart()->chart()->axes().isEmpty());
+        const QList<QChartView *> charts = view.findChildren<QChartView *>();
+        QCOMPARE(charts.size(), 4);
+        for (QChartView *chart : charts)
+            QVERIFY2(chart->chart()->title().contains(QStringLiteral(" in this range")),
+                     qPrintable(chart->chart()->title()));
     }
 
     void windowOpensThePageAndARunFromIt()

@@ -32,6 +32,43 @@ QString formatNumber(double value)
     return QString::number(value, 'g', 4);
 }
 
+int decimalsFor(double step)
+{
+    if (!(step > 0) || !std::isfinite(step))
+        return 0;
+    for (int decimals = 0; decimals < 12; ++decimals) {
+        const double scaled = step * std::pow(10.0, decimals);
+        if (std::abs(scaled - std::round(scaled)) <= 1e-6 * scaled)
+            return decimals;
+    }
+    return 12;
+}
+
+QString formatTick(double value, double step)
+{
+    if (!(step > 0) || std::abs(value) < step * 1e-9)
+        return QStringLiteral("0");
+    const double magnitude = std::abs(value);
+    if (magnitude >= 1e15 || step < 1e-3) {
+        // Enough significant digits for neighbours a step apart to differ.
+        const int digits = std::clamp(int(std::floor(std::log10(magnitude)) - std::floor(std::log10(step))), 0, 16);
+        return QString::number(value, 'e', digits);
+    }
+    double scale = 1;
+    QString suffix;
+    if (magnitude >= 1e9) {
+        scale = 1e9;
+        suffix = QStringLiteral("G");
+    } else if (magnitude >= 1e6) {
+        scale = 1e6;
+        suffix = QStringLiteral("M");
+    } else if (magnitude >= 1e4) {
+        scale = 1e3;
+        suffix = QStringLiteral("k");
+    }
+    return QString::number(value / scale, 'f', decimalsFor(step / scale)) + suffix;
+}
+
 QString formatElapsed(double ms)
 {
     const qint64 seconds = qint64(std::llround(ms / 1000));

@@ -15,6 +15,12 @@ namespace trainyard::chartmath {
 double niceStep(double span, int ticks);
 // A tick label: 4 significant digits, with k, M or G from 10,000 up ("12.5k", "3.2M").
 QString formatNumber(double value);
+// An axis label for a tick at `value` on an axis whose ticks are `step` apart: as many decimals as the step needs, so
+// that no two ticks read alike (0.25 apart: "0.25", "0.50"); k, M, G from 10,000 up ("12.5k"); scientific notation
+// on an axis whose step is under 0.001, or for ticks from 1e15 up ("1.5e-05"). A value within a billionth of a step of 0 reads "0".
+QString formatTick(double value, double step);
+// The decimals that write `step` (a niceStep) exactly: 0 for 5 or 10, 1 for 0.5, 2 for 0.25.
+int decimalsFor(double step);
 // Time since a run's start, from milliseconds: "45s", "12m05s", "3h07m".
 QString formatElapsed(double ms);
 

@@ -31,6 +31,7 @@ namespace trainyard {
 
 using chartmath::formatElapsed;
 using chartmath::formatNumber;
+using chartmath::formatTick;
 using chartmath::niceStep;
 
 namespace {
@@ -136,6 +137,7 @@ struct EnvelopeChart::Plot {
     QRect area;
     double x0 = 0, x1 = 1, y0 = 0, y1 = 1; // y in drawn space (log10 when logY)
     bool logY = false;
+    bool empty = false; // no point to draw in the range
     // Pixels per unit, set by finish() once the ranges are known: a multiplication per vertex, not a division
     // (a fifth of a 200-run frame went to dividing).
     double xScale = 1, yScale = 1;
@@ -374,7 +376,8 @@ EnvelopeChart::Plot EnvelopeChart::plotFor(const QRect &rect, const QList<ChartS
             }
         }
     }
-    if (!(lo <= hi)) {
+    plot.empty = !(lo <= hi);
+    if (plot.empty) {
         lo = 0;
         hi = 1;
     }
@@ -382,9 +385,11 @@ EnvelopeChart::Plot EnvelopeChart::plotFor(const QRect &rect, const QList<ChartS
         lo -= 0.5;
         hi += 0.5;
     }
+    // A little room above and below, but never across zero: a learning rate that is never negative gets no
+    // negative ticks.
     const double pad = (hi - lo) * 0.05;
-    plot.y0 = lo - pad;
-    plot.y1 = hi + pad;
+    plot.y0 = !m_logY && lo >= 0 ? std::max(0.0, lo - pad) : lo - pad;
+    plot.y1 = !m_logY && hi <= 0 ? std::min(0.0, hi + pad) : hi + pad;
     plot.finish();
     return plot;
 }
@@ -534,28 +539,26 @@ void EnvelopeChart::drawTitleAndLegend(QPainter &painter, const QRect &rect, con
 }
 
 // Axes and grid: round ticks, labelled by the x axis's mode.
-void EnvelopeChart::drawAxes(QPainter &painter, const QRect &rect, const Plot &plot) const
+QList<EnvelopeChart::Tick> EnvelopeChart::yTicks(const Plot &plot) const
 {
-    painter.setPen(QColor(0xe4, 0xe4, 0xe4));
-    const double yStep = niceStep(plot.y1 - plot.y0, 5);
-    for (double t = std::ceil(plot.y0 / yStep) * yStep; t <= plot.y1; t += yStep) {
-        const double y = plot.area.bottom() - (t - plot.y0) / (plot.y1 - plot.y0) * plot.area.height();
-        painter.setPen(QColor(0xe4, 0xe4, 0xe4));
-        painter.drawLine(QPointF(plot.area.left(), y), QPointF(plot.area.right(), y));
-        painter.setPen(QColor(0x50, 0x50, 0x50));
-        const QString label =
-            m_logY ? formatNumber(std::pow(10.0, t)) : formatNumber(std::abs(t) < yStep * 1e-9 ? 0 : t);
-        painter.drawText(QRectF(rect.left(), y - 8, kMarginLeft - 6, 16), Qt::AlignRight | Qt::AlignVCenter, label);
-    }
-    const double xStep = niceStep(plot.x1 - plot.x0, std::max(2, plot.area.width() / 110));
-    for (double t = std::ceil(plot.x0 / xStep) * xStep; t <= plot.x1; t += xStep) {
-        const double x = plot.px(t);
-        painter.setPen(QColor(0xee, 0xee, 0xee));
-        painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
+    QList<Tick> ticks;
+    const double step = niceStep(plot.y1 - plot.y0, 5);
+    for (double t = std::ceil(plot.y0 / step) * step; t <= plot.y1; t += step)
+        ticks.append({t, m_logY ? formatNumber(std::pow(10.0, t)) : formatTick(t, step)});
+    return ticks;
+}
+
+QList<EnvelopeChart::Tick> EnvelopeChart::xTicks(const Plot &plot) const
+{
+    QList<Tick> ticks;
+    double step = niceStep(plot.x1 - plot.x0, std::max(2, plot.area.width() / 110));
+    if (m_mode == XAxisMode::Step)
+        step = std::max(step, 1.0); // steps are whole numbers: no tick between two of them
+    for (double t = std::ceil(plot.x0 / step) * step; t <= plot.x1; t += step) {
         QString label;
         switch (m_mode) {
         case XAxisMode::Step:
-            label = formatNumber(t);
+            label = formatTick(t, step);
             break;
         case XAxisMode::WallTime:
             label = QDateTime::fromMSecsSinceEpoch(qint64(t)).toString(
@@ -565,11 +568,58 @@ void EnvelopeChart::drawAxes(QPainter &painter, const QRect &rect, const Plot &p
             label = formatElapsed(t);
             break;
         }
+        ticks.append({t, label});
+    }
+    return ticks;
+}
+
+QStringList EnvelopeChart::yTickLabels() const
+{
+    QStringList labels;
+    for (const Tick &tick : yTicks(plotFor(rect(), drawnSeries())))
+        labels << tick.label;
+    return labels;
+}
+
+QStringList EnvelopeChart::xTickLabels() const
+{
+    QStringList labels;
+    for (const Tick &tick : xTicks(plotFor(rect(), drawnSeries())))
+        labels << tick.label;
+    return labels;
+}
+
+QString EnvelopeChart::emptyText() const { return plotFor(rect(), drawnSeries()).empty ? emptyMessage() : QString(); }
+
+QString EnvelopeChart::emptyMessage() const
+{
+    return dataExtent() ? tr("No points in this range") : tr("No points yet");
+}
+
+void EnvelopeChart::drawAxes(QPainter &painter, const QRect &rect, const Plot &plot) const
+{
+    for (const Tick &tick : yTicks(plot)) {
+        const double y = plot.area.bottom() - (tick.value - plot.y0) / (plot.y1 - plot.y0) * plot.area.height();
+        painter.setPen(QColor(0xe4, 0xe4, 0xe4));
+        painter.drawLine(QPointF(plot.area.left(), y), QPointF(plot.area.right(), y));
         painter.setPen(QColor(0x50, 0x50, 0x50));
-        painter.drawText(QRectF(x - 50, plot.area.bottom() + 4, 100, 16), Qt::AlignHCenter | Qt::AlignTop, label);
+        painter.drawText(QRectF(rect.left(), y - 8, kMarginLeft - 6, 16), Qt::AlignRight | Qt::AlignVCenter,
+                         tick.label);
+    }
+    for (const Tick &tick : xTicks(plot)) {
+        const double x = plot.px(tick.value);
+        painter.setPen(QColor(0xee, 0xee, 0xee));
+        painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
+        painter.setPen(QColor(0x50, 0x50, 0x50));
+        painter.drawText(QRectF(x - 50, plot.area.bottom() + 4, 100, 16), Qt::AlignHCenter | Qt::AlignTop, tick.label);
     }
     painter.setPen(QColor(0x90, 0x90, 0x90));
     painter.drawRect(plot.area);
+    if (plot.empty) {
+        // Nothing to draw: say why, rather than show empty axes.
+        painter.setPen(QColor(0x70, 0x70, 0x70));
+        painter.drawText(plot.area, Qt::AlignCenter, emptyMessage());
+    }
 }
 
 // The curves, clipped to the plot.

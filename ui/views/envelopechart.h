@@ -80,6 +80,11 @@ public:
     // Writes the chart (PNG at twice its size, SVG) or its data (CSV) to `path` off the UI thread, whole or not at all;
     // exportFinished says how it went. Returns the error message's future (empty when written).
     QFuture<QString> exportTo(const QString &path, ExportFormat format);
+    // The axes' tick labels as the chart draws them at its size (round ticks, none alike), and what it says instead
+    // of a curve when it has no point in its range ("No points yet", "No points in this range"; empty otherwise).
+    QStringList yTickLabels() const;
+    QStringList xTickLabels() const;
+    QString emptyText() const;
     QImage toImage(const QSize &size) const;
     QByteArray toSvg(const QSize &size) const;
     QByteArray toCsv() const; // the buckets drawn, per series, with their step intervals
@@ -107,6 +112,13 @@ private:
     struct Plot; // the geometry of one render
     // One series' curve (and a group's band) in the plot: thread-safe, so that many are drawn in parallel.
     void drawSeries(QPainter &painter, const Plot &plot, const ChartSeries &series) const;
+    struct Tick {
+        double value;
+        QString label;
+    };
+    QList<Tick> yTicks(const Plot &plot) const;
+    QList<Tick> xTicks(const Plot &plot) const;
+    QString emptyMessage() const;
     // The parts of render(), in drawing order.
     void drawTitleAndLegend(QPainter &painter, const QRect &rect, const QList<ChartSeries> &drawn,
                             const QFontMetrics &metrics) const;

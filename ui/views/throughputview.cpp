@@ -1,6 +1,7 @@
 #include "views/throughputview.h"
 
 #include "models/reportmodel.h"
+#include "views/chartmath.h"
 #include "views/exportstatus.h"
 #include "views/offuithread.h"
 #include "store/database.h"
@@ -74,12 +75,28 @@ QChartView *makeChartView(const QString &title, QWidget *parent)
     return view;
 }
 
-// Replaces a chart's series and axes.
-void clearChart(QChart *chart)
+// Replaces a chart's series and axes, and sets its title: `title`, or, when the chart has nothing to show, what is
+// missing (an empty chart says so instead of drawing empty axes).
+void clearChart(QChart *chart, const QString &title, const QString &missing = {})
 {
     chart->removeAllSeries();
     for (QAbstractAxis *axis : chart->axes())
         chart->removeAxis(axis), delete axis;
+    chart->setTitle(missing.isEmpty() ? title : title + QStringLiteral(": ") + missing);
+}
+
+// A value axis from 0 with round ticks that never repeat a label (chartmath::niceStep): whole numbers for counts,
+// as many decimals as the step needs otherwise.
+void setRoundRange(QValueAxis *axis, double highest, bool counts)
+{
+    double step = chartmath::niceStep(highest > 0 ? highest : 1.0, 5);
+    if (counts)
+        step = std::max(step, 1.0);
+    axis->setRange(0, std::max(step, std::ceil(highest / step) * step));
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0);
+    axis->setTickInterval(step);
+    axis->setLabelFormat(QStringLiteral("%.%1f").arg(counts ? 0 : chartmath::decimalsFor(step)));
 }
 
 } // namespace
@@ -275,7 +292,11 @@ void ThroughputView::showSummary(const ReportFigures &total)
 void ThroughputView::drawOutcomes(const ThroughputReport &report)
 {
     QChart *outcomes = m_outcomes->chart();
-    clearChart(outcomes);
+    const bool anyRun = std::any_of(report.days.cbegin(), report.days.cend(),
+                                    [](const ReportPeriod &day) { return day.figures.launched > 0; });
+    clearChart(outcomes, tr("Runs launched per day, by outcome"), anyRun ? QString() : tr("no runs in this range"));
+    if (!anyRun)
+        return;
     QStringList days;
     for (const ReportPeriod &day : report.days)
         days << day.start.toString(QStringLiteral("MM-dd"));
@@ -303,8 +324,7 @@ void ThroughputView::drawOutcomes(const ThroughputReport &report)
     dayAxis->setLabelsAngle(-90);      // a month of days fits only upright
     dayAxis->setTruncateLabels(false); // QtCharts otherwise cuts an upright label to its width: "…"
     auto countAxis = new QValueAxis;
-    countAxis->setRange(0, double(std::max<std::int64_t>(tallest, 1)));
-    countAxis->setLabelFormat(QStringLiteral("%d"));
+    setRoundRange(countAxis, double(tallest), true);
     outcomes->addAxis(dayAxis, Qt::AlignBottom);
     outcomes->addAxis(countAxis, Qt::AlignLeft);
     stacked->attachAxis(dayAxis);
@@ -315,8 +335,12 @@ void ThroughputView::drawOutcomes(const ThroughputReport &report)
 void ThroughputView::drawGpuHours(const ThroughputReport &report)
 {
     QChart *hours = m_gpuHours->chart();
-    clearChart(hours);
-    hours->setTitle(tr("GPU-hours by %1").arg(groupingName(report.query.by)));
+    const bool anyHours = std::any_of(report.groups.cbegin(), report.groups.cend(),
+                                      [](const ReportGroup &group) { return group.figures.gpuHours > 0; });
+    clearChart(hours, tr("GPU-hours by %1").arg(groupingName(report.query.by)),
+               anyHours ? QString() : tr("no GPU-hours in this range"));
+    if (!anyHours)
+        return;
     auto hoursSeries = new QHorizontalBarSeries;
     auto hoursSet = new QBarSet(tr("GPU-hours"));
     hoursSet->setColor(QColor(0x15, 0x65, 0xc0));
@@ -337,7 +361,7 @@ void ThroughputView::drawGpuHours(const ThroughputReport &report)
     auto groupAxis = new QBarCategoryAxis;
     groupAxis->append(groupNames);
     auto hoursAxis = new QValueAxis;
-    hoursAxis->setRange(0, std::max(mostHours * 1.05, 1.0));
+    setRoundRange(hoursAxis, mostHours, false);
     hours->addAxis(groupAxis, Qt::AlignLeft);
     hours->addAxis(hoursAxis, Qt::AlignBottom);
     hoursSeries->attachAxis(groupAxis);
@@ -349,7 +373,10 @@ void ThroughputView::drawGpuHours(const ThroughputReport &report)
 void ThroughputView::drawFailureCauses(const ReportFigures &total)
 {
     QChart *causes = m_causes->chart();
-    clearChart(causes);
+    clearChart(causes, tr("Failure causes"),
+               total.failureCauses.isEmpty() ? tr("no failed runs in this range") : QString());
+    if (total.failureCauses.isEmpty())
+        return;
     auto causeSeries = new QHorizontalBarSeries;
     auto causeSet = new QBarSet(tr("failed runs"));
     causeSet->setColor(QColor(0xc6, 0x28, 0x28));
@@ -370,8 +397,7 @@ void ThroughputView::drawFailureCauses(const ReportFigures &total)
     auto causeAxis = new QBarCategoryAxis;
     causeAxis->append(causeNames);
     auto causeCountAxis = new QValueAxis;
-    causeCountAxis->setRange(0, double(std::max<std::int64_t>(mostCause, 1)));
-    causeCountAxis->setLabelFormat(QStringLiteral("%d"));
+    setRoundRange(causeCountAxis, double(mostCause), true);
     causes->addAxis(causeAxis, Qt::AlignLeft);
     causes->addAxis(causeCountAxis, Qt::AlignBottom);
     causeSeries->attachAxis(causeAxis);
@@ -383,7 +409,13 @@ void ThroughputView::drawFailureCauses(const ReportFigures &total)
 void ThroughputView::drawTrends(const ThroughputReport &report)
 {
     QChart *trends = m_trends->chart();
-    clearChart(trends);
+    const bool anyTrend = std::any_of(report.days.cbegin(), report.days.cend(), [](const ReportPeriod &day) {
+        return day.figures.queueWait.medianS || day.figures.timeToFirstStep.medianS;
+    });
+    clearChart(trends, tr("Queue wait and time to first step (p90 and median, seconds)"),
+               anyTrend ? QString() : tr("no queued or started runs in this range"));
+    if (!anyTrend)
+        return;
     struct Trend {
         QString name;
         std::function<std::optional<double>(const ReportFigures &)> value;
@@ -397,9 +429,8 @@ void ThroughputView::drawTrends(const ThroughputReport &report)
     };
     auto trendDays = new QValueAxis;
     auto trendSeconds = new QValueAxis;
-    trendDays->setLabelFormat(QStringLiteral("%d"));
     trendDays->setTitleText(tr("day of the range"));
-    double highest = 1;
+    double highest = 0;
     trends->addAxis(trendDays, Qt::AlignBottom);
     trends->addAxis(trendSeconds, Qt::AlignLeft);
     for (const Trend &trend : trendLines) {
@@ -416,11 +447,9 @@ void ThroughputView::drawTrends(const ThroughputReport &report)
         line->attachAxis(trendDays);
         line->attachAxis(trendSeconds);
     }
-    trendDays->setRange(
-        0,
-        std::max<double>(
-            1, report.days.isEmpty() ? 1 : double(report.days.first().start.daysTo(report.days.last().start))));
-    trendSeconds->setRange(0, highest * 1.05);
+    setRoundRange(trendDays,
+                  report.days.isEmpty() ? 1 : double(report.days.first().start.daysTo(report.days.last().start)), true);
+    setRoundRange(trendSeconds, highest, false);
 }
 
 void ThroughputView::showRunsBehind(const QDate &day, const QString &outcome, const QString &group)
