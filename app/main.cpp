@@ -1,6 +1,7 @@
 // trainyard: opens the window when given no command, otherwise runs the command-line sub-command.
 #include "cli/subcommand.h"
 #include "mainwindow.h"
+#include "workspacewindows.h"
 #include "store/workspace.h"
 #include "version.h"
 
@@ -79,15 +80,14 @@ int runWindow(int argc, char **argv, const QString &workspaceDir)
     QApplication::setDesktopFileName(QStringLiteral("io.trainyard.Trainyard"));
 
     const QString root = Workspace::resolveRoot(Workspace::sourcesFromEnvironment(workspaceDir));
-    auto workspace = Workspace::open(root);
-    if (!workspace) {
-        QTextStream(stderr) << "trainyard: " << workspace.error() << '\n';
+    // The window of the workspace; File > Open workspace… replaces it with another workspace's, without a restart.
+    WorkspaceWindows windows;
+    if (auto opened = windows.open(root); !opened) {
+        QTextStream(stderr) << "trainyard: " << opened.error() << '\n';
         if (QGuiApplication::platformName() != QLatin1String("offscreen"))
-            QMessageBox::critical(nullptr, QObject::tr("Trainyard cannot open its workspace"), workspace.error());
+            QMessageBox::critical(nullptr, QObject::tr("Trainyard cannot open its workspace"), opened.error());
         return cli::kExitFailure;
     }
-    MainWindow window(workspace.value());
-    window.show();
     return QApplication::exec();
 }
 

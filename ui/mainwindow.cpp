@@ -3,9 +3,11 @@
 
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <sqlite3.h>
 #endif
 
 #include "atomicfile.h"
+#include "version.h"
 #include "launch/speclaunch.h"
 #include "queue/queuewatcher.h"
 #include "runfolder/runfolder.h"
@@ -44,6 +46,12 @@
 #include <QMessageBox>
 #include <QTabWidget>
 #include <QToolBar>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QUrl>
+#include <QDesktopServices>
+#include <QMenuBar>
 
 #include <QCloseEvent>
 #include <QHeaderView>
@@ -61,6 +69,8 @@ constexpr auto kGeometryKey = "mainWindow/geometry";
 constexpr auto kStateKey = "mainWindow/state";
 constexpr auto kRunsHeaderKey = "mainWindow/runsHeader";
 constexpr auto kExtraColumnsKey = "mainWindow/extraColumns";
+constexpr auto kRecentWorkspacesKey = "workspaces/recent";
+constexpr int kMaxRecentWorkspaces = 8;
 constexpr int kDefaultWidth = 1100;
 constexpr int kDefaultHeight = 700;
 
@@ -114,6 +124,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     setUpRunsView();
     setUpTabs(buildRunsPage());
     buildToolbar();
+    buildMenus();
+    rememberWorkspace(m_workspaceRoot);
     setUpStatusBar();
     connectRunActions();
     connectWatchers();
@@ -233,42 +245,45 @@ void MainWindow::buildToolbar()
     toolbar->setObjectName(QStringLiteral("runsToolbar"));
     QAction *newRun = toolbar->addAction(tr("New local run…"), this, &MainWindow::showNewRunDialog);
     newRun->setShortcut(QKeySequence::New);
+    m_actions.insert(QStringLiteral("newRun"), newRun);
     QAction *openRun = toolbar->addAction(tr("Open run"), this, [this] {
         const QModelIndex current = m_runsView->currentIndex();
         if (current.isValid())
             openRunPage(current.data(RunTableModel::RunIdRole).toString());
     });
     openRun->setShortcut(Qt::Key_Return);
-    toolbar->addAction(tr("Cancel run"), this, [this] {
+    m_actions.insert(QStringLiteral("openRun"), openRun);
+    m_actions.insert(QStringLiteral("cancelRun"), toolbar->addAction(tr("Cancel run"), this, [this] {
         const QModelIndex current = m_runsView->currentIndex();
         if (current.isValid())
             requestCancel(current.data(RunTableModel::RunIdRole).toString());
+    }));
+    QAction *compose = toolbar->addAction(tr("Compose…"), this, [this] { openCompose(); });
+    compose->setToolTip(tr("Compose a run spec as a form and as YAML; launch it or queue its sweep"));
+    m_actions.insert(QStringLiteral("compose"), compose);
+    QAction *clone = toolbar->addAction(tr("Clone with changes"), this, [this] {
+        const QModelIndex current = m_runsView->currentIndex();
+        if (current.isValid())
+            cloneWithChanges(current.data(RunTableModel::RunIdRole).toString());
     });
-    toolbar->addAction(tr("Compose…"), this, [this] { openCompose(); })
-        ->setToolTip(tr("Compose a run spec as a form and as YAML; launch it or queue its sweep"));
-    toolbar
-        ->addAction(tr("Clone with changes"), this,
-                    [this] {
-                        const QModelIndex current = m_runsView->currentIndex();
-                        if (current.isValid())
-                            cloneWithChanges(current.data(RunTableModel::RunIdRole).toString());
-                    })
-        ->setToolTip(tr("Open the compose panel with the selected run's spec, showing what you change"));
-    toolbar
-        ->addAction(tr("Backends…"), this,
-                    [this] {
-                        BackendsDialog dialog(m_workspaceRoot, this);
-                        dialog.exec();
-                        if (m_compose)
-                            m_compose->refreshBackends();
-                    })
-        ->setToolTip(tr("Cluster profiles (Slurm through slurmrestd) runs can launch on"));
-    toolbar->addAction(tr("Throughput"), this, [this] { openThroughput(); })
-        ->setToolTip(
-            tr("The leads' review: outcomes per day, GPU-hours, failure causes, queue wait, time to first step"));
-    toolbar->addAction(tr("GPU preflight"), this, [this] { openPreflight(); })
-        ->setToolTip(tr(
-            "Are the GPUs and their links healthy? NCCL collectives checked and timed, against the link's bandwidth"));
+    clone->setToolTip(tr("Open the compose panel with the selected run's spec, showing what you change"));
+    m_actions.insert(QStringLiteral("clone"), clone);
+    QAction *backends = toolbar->addAction(tr("Backends…"), this, [this] {
+        BackendsDialog dialog(m_workspaceRoot, this);
+        dialog.exec();
+        if (m_compose)
+            m_compose->refreshBackends();
+    });
+    backends->setToolTip(tr("Cluster profiles (Slurm through slurmrestd) runs can launch on"));
+    m_actions.insert(QStringLiteral("backends"), backends);
+    QAction *throughput = toolbar->addAction(tr("Throughput"), this, [this] { openThroughput(); });
+    throughput->setToolTip(
+        tr("The leads' review: outcomes per day, GPU-hours, failure causes, queue wait, time to first step"));
+    m_actions.insert(QStringLiteral("throughput"), throughput);
+    QAction *preflight = toolbar->addAction(tr("GPU preflight"), this, [this] { openPreflight(); });
+    preflight->setToolTip(
+        tr("Are the GPUs and their links healthy? NCCL collectives checked and timed, against the link's bandwidth"));
+    m_actions.insert(QStringLiteral("preflight"), preflight);
     auto importButton = new QToolButton(this);
     importButton->setObjectName(QStringLiteral("importButton"));
     importButton->setText(tr("Import"));
@@ -289,7 +304,161 @@ void MainWindow::buildToolbar()
     QAction *compare = toolbar->addAction(tr("Compare"), this, [this] { openCompare(); });
     compare->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     compare->setToolTip(tr("Compare the selected runs (Ctrl+D): charts of every metric and their params side by side"));
+    m_actions.insert(QStringLiteral("compare"), compare);
 }
+
+// The menu bar, as desktop applications have it: File, Run, View and Help, with the standard shortcuts. The actions
+// are the toolbar's where there is one.
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *openWorkspace = file->addAction(tr("&Open workspace…"), this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Open a workspace"), m_workspaceRoot);
+        if (!folder.isEmpty())
+            emit openWorkspaceRequested(folder);
+    });
+    openWorkspace->setShortcut(QKeySequence::Open);
+    m_actions.insert(QStringLiteral("openWorkspace"), openWorkspace);
+    m_recentMenu = file->addMenu(tr("&Recent workspaces"));
+    m_recentMenu->setObjectName(QStringLiteral("recentWorkspaces"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
+    m_actions.insert(QStringLiteral("newWorkspace"), file->addAction(tr("&New workspace…"), this, [this] {
+        const QString folder = QFileDialog::getExistingDirectory(
+            this, tr("A new workspace: choose or create an empty folder"), QDir::homePath());
+        if (!folder.isEmpty())
+            emit openWorkspaceRequested(folder);
+    }));
+    file->addSeparator();
+    QMenu *import = file->addMenu(tr("&Import"));
+    for (QAction *action : m_importMenu->actions())
+        import->addAction(action);
+    m_actions.insert(QStringLiteral("exportRuns"), file->addAction(tr("&Export runs as CSV…"), this, [this] {
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export runs"), QStringLiteral("runs.csv"), tr("CSV (*.csv)"));
+        if (!path.isEmpty())
+            (void)exportRunsCsv(path);
+    }));
+    file->addSeparator();
+    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+    quit->setMenuRole(QAction::QuitRole);
+    m_actions.insert(QStringLiteral("quit"), quit);
+
+    QMenu *run = menuBar()->addMenu(tr("&Run"));
+    for (const char *name : {"newRun", "compose", "clone", "openRun", "cancelRun"})
+        run->addAction(m_actions.value(QLatin1String(name)));
+    run->addSeparator();
+    run->addAction(m_actions.value(QStringLiteral("backends")));
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    const QList<QPair<QString, int>> fixedTabs = {{tr("&Runs"), 0}, {tr("&Queue"), 1}, {tr("&Sweeps"), 2}};
+    for (const auto &[title, index] : fixedTabs) {
+        const int tab = index; // clang 14 cannot capture a structured binding
+        QAction *show = view->addAction(title, this, [this, tab] { m_tabs->setCurrentIndex(tab); });
+        show->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + tab)));
+        m_actions.insert(QStringLiteral("viewTab%1").arg(tab), show);
+    }
+    QAction *find = view->addAction(tr("&Filter runs"), this, [this] {
+        m_tabs->setCurrentIndex(0);
+        m_filterEdit->setFocus(Qt::ShortcutFocusReason);
+        m_filterEdit->selectAll();
+    });
+    find->setShortcut(QKeySequence::Find);
+    m_actions.insert(QStringLiteral("filter"), find);
+    view->addSeparator();
+    for (const char *name : {"compare", "throughput", "preflight"})
+        view->addAction(m_actions.value(QLatin1String(name)));
+    view->addSeparator();
+    QAction *fullScreen = view->addAction(tr("&Full screen"), this, [this](bool on) {
+        if (on)
+            showFullScreen();
+        else
+            showNormal();
+    });
+    fullScreen->setCheckable(true);
+    fullScreen->setShortcut(QKeySequence::FullScreen);
+    m_actions.insert(QStringLiteral("fullScreen"), fullScreen);
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *guide = help->addAction(tr("&User guide"), this, [this] {
+        const QString path = userGuidePath();
+        if (path.isEmpty() || !QDesktopServices::openUrl(QUrl::fromLocalFile(path)))
+            showWarning(this, tr("User guide"),
+                        tr("The user guide is docs/USER_GUIDE.md in Trainyard's sources%1.")
+                            .arg(path.isEmpty() ? QString() : tr(" (here: %1)").arg(path)));
+    });
+    guide->setShortcut(QKeySequence::HelpContents);
+    m_actions.insert(QStringLiteral("userGuide"), guide);
+    m_actions.insert(QStringLiteral("shortcuts"), help->addAction(tr("&Keyboard shortcuts"), this, [this] {
+        QMessageBox::information(this, tr("Keyboard shortcuts"), shortcutsText());
+    }));
+    QAction *about = help->addAction(tr("&About Trainyard"), this,
+                                     [this] { QMessageBox::about(this, tr("About Trainyard"), aboutText()); });
+    about->setMenuRole(QAction::AboutRole);
+    m_actions.insert(QStringLiteral("about"), about);
+}
+
+QString MainWindow::aboutText()
+{
+    return tr("Trainyard %1\nCompose, launch, watch and compare training runs.\n\nQt %2 (built with %3)\nSQLite %4")
+        .arg(QString::fromLatin1(kVersion), QString::fromLatin1(qVersion()), QStringLiteral(QT_VERSION_STR),
+             QString::fromLatin1(sqlite3_libversion()));
+}
+
+QString MainWindow::shortcutsText() const
+{
+    QStringList lines;
+    for (QMenu *menu : menuBar()->findChildren<QMenu *>()) {
+        for (QAction *action : menu->actions()) {
+            if (!action->shortcut().isEmpty())
+                lines << QStringLiteral("%1\t%2").arg(action->shortcut().toString(QKeySequence::NativeText),
+                                                      QString(action->text()).remove(QLatin1Char('&')));
+        }
+    }
+    lines.removeDuplicates();
+    return lines.join(QLatin1Char('\n'));
+}
+
+QString MainWindow::userGuidePath()
+{
+    // Installed (the .deb's share/doc), or beside the sources the binary was built from.
+    const QStringList candidates = {QCoreApplication::applicationDirPath()
+                                        + QStringLiteral("/../share/doc/trainyard/USER_GUIDE.md"),
+                                    QStringLiteral(TRAINYARD_SOURCE_DIR "/docs/USER_GUIDE.md")};
+    for (const QString &candidate : candidates) {
+        if (QFileInfo::exists(candidate))
+            return QFileInfo(candidate).canonicalFilePath();
+    }
+    return {};
+}
+
+QStringList MainWindow::recentWorkspaces()
+{
+    return QSettings().value(QLatin1String(kRecentWorkspacesKey)).toStringList();
+}
+
+void MainWindow::rememberWorkspace(const QString &root)
+{
+    QStringList recent = recentWorkspaces();
+    recent.removeAll(root);
+    recent.prepend(root);
+    QSettings().setValue(QLatin1String(kRecentWorkspacesKey), recent.mid(0, kMaxRecentWorkspaces));
+}
+
+void MainWindow::fillRecentMenu()
+{
+    m_recentMenu->clear();
+    for (const QString &root : recentWorkspaces()) {
+        QAction *open = m_recentMenu->addAction(root, this, [this, root] { emit openWorkspaceRequested(root); });
+        open->setEnabled(root != m_workspaceRoot);
+    }
+    if (m_recentMenu->isEmpty())
+        m_recentMenu->addAction(tr("(none yet)"))->setEnabled(false);
+}
+
+QAction *MainWindow::action(const QString &name) const { return m_actions.value(name); }
+
+void MainWindow::warn(const QString &title, const QString &text) { showWarning(this, title, text); }
 
 // The status bar: the workspace, and the MLflow API's address while the window serves it.
 void MainWindow::setUpStatusBar()

@@ -5,8 +5,10 @@
 #include "store/runrecord.h"
 
 #include <QFuture>
+#include <QHash>
 #include <QMainWindow>
 
+class QAction;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -79,6 +81,25 @@ public:
     void requestCancel(const QString &runId);
     void showNewRunDialog();
 
+    // The window's actions by name (menus and toolbar share them): newRun, openRun, cancelRun, compose, clone,
+    // backends, throughput, preflight, compare, openWorkspace, newWorkspace, exportRuns, quit, viewTab0-2, filter,
+    // fullScreen, userGuide, shortcuts, about.
+    QAction *action(const QString &name) const;
+    const QString &workspaceRoot() const { return m_workspaceRoot; }
+    // A warning box that does not block (it opens and returns).
+    void warn(const QString &title, const QString &text);
+    // Help > About: the version, and the Qt and SQLite it runs on.
+    static QString aboutText();
+    // Help > Keyboard shortcuts: every menu action that has one.
+    QString shortcutsText() const;
+    // File > Recent workspaces, newest first (the open one included).
+    static QStringList recentWorkspaces();
+    static QString userGuidePath();
+
+signals:
+    // File > Open workspace…, New workspace… or a recent one: the window's owner opens it in place of this window.
+    void openWorkspaceRequested(const QString &root);
+
 protected:
     void closeEvent(QCloseEvent *event) override;
 
@@ -88,6 +109,9 @@ private:
     QWidget *buildRunsPage();
     void setUpTabs(QWidget *runsPage);
     void buildToolbar();
+    void buildMenus();
+    static void rememberWorkspace(const QString &root);
+    void fillRecentMenu();
     void setUpStatusBar();
     void connectRunActions();
     void connectWatchers();
@@ -111,6 +135,8 @@ private:
     QLineEdit *m_filterEdit;
     QLabel *m_filterError;
     QMenu *m_columnsMenu;
+    QMenu *m_recentMenu = nullptr;
+    QHash<QString, QAction *> m_actions;
     CompareView *m_compare = nullptr;
     ThroughputView *m_throughput = nullptr;
     PreflightView *m_preflight = nullptr;

@@ -1,5 +1,6 @@
 // MainWindow (offscreen): empty state, runs arriving live from another writer, remembered layout.
 #include "mainwindow.h"
+#include "workspacewindows.h"
 #include "models/runfilterproxy.h"
 #include "models/runtablemodel.h"
 #include "support/httpclient.h"
@@ -19,6 +20,10 @@
 #include <QElapsedTimer>
 #include <QThread>
 #include <QHeaderView>
+#include <QMenuBar>
+#include <QTabWidget>
+#include <QMessageBox>
+#include <QPointer>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSettings>
@@ -29,6 +34,8 @@
 #include <QTest>
 
 #include <atomic>
+
+#include <sqlite3.h>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -104,6 +111,86 @@ private slots:
         const QString error = window.exportRunsCsv(unwritable).result();
         QVERIFY2(error.contains(unwritable), qPrintable(error));
         QTRY_COMPARE(window.statusBar()->currentMessage(), QStringLiteral("Cannot export runs: %1").arg(error));
+    }
+
+    // The menu bar follows the desktop's conventions: File, Run, View, Help, with the standard shortcuts.
+    void menusAndShortcuts()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        MainWindow window(workspace.workspace());
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QStringList menus;
+        for (QAction *menu : window.menuBar()->actions())
+            menus << menu->text().remove(QLatin1Char('&'));
+        QCOMPARE(menus, (QStringList{"File", "Run", "View", "Help"}));
+        const QList<QPair<const char *, QKeySequence>> shortcuts = {{"openWorkspace", QKeySequence::Open},
+                                                                    {"quit", QKeySequence::Quit},
+                                                                    {"filter", QKeySequence::Find},
+                                                                    {"newRun", QKeySequence::New},
+                                                                    {"fullScreen", QKeySequence::FullScreen},
+                                                                    {"compare", QKeySequence(Qt::CTRL | Qt::Key_D)},
+                                                                    {"viewTab1", QKeySequence(Qt::CTRL | Qt::Key_2)}};
+        for (const auto &[name, keys] : shortcuts) {
+            QAction *action = window.action(QLatin1String(name));
+            QVERIFY2(action, name);
+            QCOMPARE(action->shortcut(), QKeySequence(keys));
+        }
+        for (const char *name : {"newWorkspace", "exportRuns", "compose", "clone", "cancelRun", "throughput",
+                                 "preflight", "userGuide", "shortcuts", "about"})
+            QVERIFY2(window.action(QLatin1String(name)), name);
+        // View > Queue shows the queue; Ctrl+F brings back the runs and the filter box.
+        window.action(QStringLiteral("viewTab1"))->trigger();
+        QCOMPARE(window.findChild<QTabWidget *>(QStringLiteral("tabs"))->currentIndex(), 1); // the Queue tab
+        window.activateWindow();
+        window.action(QStringLiteral("filter"))->trigger();
+        QCOMPARE(window.findChild<QTabWidget *>(QStringLiteral("tabs"))->currentIndex(), 0);
+        QTRY_VERIFY(window.filterEdit()->hasFocus());
+        // Help: About names the version, Qt's and SQLite's; the shortcuts list has every one of them.
+        const QString about = MainWindow::aboutText();
+        QVERIFY2(about.contains(QString::fromLatin1(qVersion()))
+                     && about.contains(QString::fromLatin1(sqlite3_libversion())),
+                 qPrintable(about));
+        const QString keys = window.shortcutsText();
+        for (const QKeySequence &sequence : {QKeySequence(QKeySequence::Open), QKeySequence(Qt::CTRL | Qt::Key_D)})
+            QVERIFY2(keys.contains(sequence.toString(QKeySequence::NativeText)), qPrintable(keys));
+        QVERIFY(!MainWindow::userGuidePath().isEmpty()); // the sources' docs/USER_GUIDE.md in a build tree
+    }
+
+    // File > Open workspace… replaces the window with the other workspace's, in the running application; a folder
+    // that cannot be a workspace leaves the window as it was and says why.
+    void switchingWorkspaceWithoutRestart()
+    {
+        test::TestWorkspace first;
+        test::TestWorkspace second;
+        QVERIFY(first.isValid() && second.isValid());
+        first.addRun(QStringLiteral("in-first"), RunStatus::Succeeded);
+        second.addRun(QStringLiteral("in-second"), RunStatus::Succeeded);
+        WorkspaceWindows windows;
+        QVERIFY(windows.open(first.workspace().root()).ok());
+        QPointer<MainWindow> firstWindow = windows.current();
+        QTRY_COMPARE_WITH_TIMEOUT(firstWindow->runsModel()->rowCount(), 1, 30000);
+
+        emit firstWindow->openWorkspaceRequested(second.workspace().root());
+        QTRY_VERIFY(firstWindow.isNull()); // closed and deleted
+        MainWindow *secondWindow = windows.current();
+        QCOMPARE(secondWindow->workspaceRoot(), second.workspace().root());
+        QVERIFY(secondWindow->isVisible());
+        QTRY_COMPARE_WITH_TIMEOUT(secondWindow->runsModel()->rowCount(), 1, 30000);
+        QCOMPARE(secondWindow->runsModel()->runAt(0).name, QStringLiteral("in-second"));
+        QCOMPARE(MainWindow::recentWorkspaces().mid(0, 2),
+                 (QStringList{second.workspace().root(), first.workspace().root()}));
+
+        QTemporaryDir scratch;
+        QFile notAFolder(scratch.filePath(QStringLiteral("plain-file")));
+        QVERIFY(notAFolder.open(QIODevice::WriteOnly));
+        notAFolder.close();
+        const auto refused = windows.open(notAFolder.fileName());
+        QVERIFY(!refused.ok());
+        QVERIFY2(refused.error().contains(notAFolder.fileName()), qPrintable(refused.error()));
+        QCOMPARE(windows.current(), secondWindow);
+        QTRY_VERIFY(secondWindow->findChild<QMessageBox *>(QStringLiteral("warningBox")));
     }
 
     // Import > TensorBoard logdir: the folder's runs appear in the table, the import running off the UI thread.
