@@ -48,6 +48,18 @@ void waitForLoads(CompareView &view)
     QCoreApplication::processEvents();
 }
 
+// Shows the view at 1300 x 900 with these runs, their envelopes loaded; false if the window never showed.
+bool showLoaded(CompareView &view, test::TestWorkspace &workspace, const QStringList &ids)
+{
+    view.resize(1300, 900);
+    view.show();
+    if (!QTest::qWaitForWindowExposed(&view))
+        return false;
+    view.setRuns(loadRuns(workspace, ids));
+    waitForLoads(view);
+    return true;
+}
+
 // Pixels whose colour is within a small distance of `color`.
 int pixelsNear(const QImage &image, const QColor &color)
 {
@@ -248,11 +260,7 @@ private slots:
         for (const QString &key : logged)
             workspace.addPoints(id, key, steps, values, 1'700'000'000'000);
         CompareView view(workspace.workspace().database().path());
-        view.resize(1300, 900);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        view.setRuns(loadRuns(workspace, {id}));
-        waitForLoads(view);
+        QVERIFY(showLoaded(view, workspace, {id}));
         const auto titles = [&view] {
             QStringList shown;
             for (EnvelopeChart *chart : view.visibleCharts())
@@ -314,11 +322,7 @@ private slots:
         workspace.addPoints(id, QStringLiteral("loss"), steps, {1000.0001, 1000.0002, 1000.0003, 1000.0004, 1000.0005},
                             1'700'000'000'000);
         CompareView view(workspace.workspace().database().path());
-        view.resize(1300, 900);
-        view.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&view));
-        view.setRuns(loadRuns(workspace, {id}));
-        waitForLoads(view);
+        QVERIFY(showLoaded(view, workspace, {id}));
         for (const char *key : {"lr", "loss"}) {
             EnvelopeChart *chart = view.chart(QLatin1String(key));
             const QStringList y = chart->yTickLabels();
