@@ -373,6 +373,9 @@ private slots:
         const QString runId = runs().first();
         QTRY_VERIFY_WITH_TIMEOUT(readPid(runDir(runId) + "/child.pid") > 0, 10000);
         const qint64 child = readPid(runDir(runId) + "/child.pid");
+        // The rank can write its file before the launcher has recorded the attempt's process group (supervisor.json,
+        // written as the run turns running): wait for that, or a kill in between leaves nothing for recovery to find.
+        QTRY_COMPARE_WITH_TIMEOUT(show(runId)[QStringLiteral("status")].toString(), QStringLiteral("running"), 10000);
         // The watchdog is the launcher's child named trainyard-guard.
         qint64 watchdog = 0;
         for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
