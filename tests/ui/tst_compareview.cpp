@@ -533,10 +533,7 @@ private slots:
         // the UI thread, and says in the view how it went: the path when written, the writer's message when not.
         ThreeRuns data;
         CompareView view(data.workspace.workspace().database().path());
-        view.resize(1300, 900);
-        view.show();
-        view.setRuns(loadRuns(data.workspace, data.ids));
-        waitForLoads(view);
+        QVERIFY(showLoaded(view, data.workspace, data.ids));
         EnvelopeChart *loss = view.chart(QStringLiteral("loss"));
         QTemporaryDir out;
         QSignalSpy finished(loss, &EnvelopeChart::exportFinished);

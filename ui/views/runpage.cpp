@@ -273,9 +273,7 @@ QString RunPage::visibleLogText() const { return m_log->toPlainText(); }
 QString RunPage::provenanceText() const { return m_provenance->isVisibleTo(this) ? m_provenance->text() : QString(); }
 QStringList RunPage::chartKeys() const
 {
-    QStringList keys;
-    for (const QString &key : m_metrics->chartKeys())
-        keys << key;
+    QStringList keys = m_metrics->chartKeys();
     keys.sort();
     return keys;
 }
