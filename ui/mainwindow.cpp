@@ -31,6 +31,7 @@
 #include "views/openingestion.h"
 #include "views/queueview.h"
 #include "views/sweepview.h"
+#include "views/runactions.h"
 #include "views/runpage.h"
 
 #include <QAction>
@@ -116,7 +117,7 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
       m_sweepView(new SweepView(this)), m_watcher(new RunListWatcher(workspace.database().path(), this)),
       m_queueWatcher(new QueueWatcher(workspace.database().path(), this)),
       m_launchHost(new LaunchHost(workspace, this)), m_serveSwitch(new MlflowServeSwitch(workspace, this)),
-      m_importMenu(new HistoryImportMenu(workspace, this))
+      m_importMenu(new HistoryImportMenu(workspace, this)), m_runActions(new RunActions(workspace.root(), this))
 {
     setWindowTitle(tr("Trainyard — %1").arg(workspace.root()));
     setObjectName(QStringLiteral("mainWindow"));
@@ -254,9 +255,8 @@ void MainWindow::buildToolbar()
     openRun->setShortcut(Qt::Key_Return);
     m_actions.insert(QStringLiteral("openRun"), openRun);
     m_actions.insert(QStringLiteral("cancelRun"), toolbar->addAction(tr("Cancel run"), this, [this] {
-        const QModelIndex current = m_runsView->currentIndex();
-        if (current.isValid())
-            requestCancel(current.data(RunTableModel::RunIdRole).toString());
+        for (const QString &runId : targetRunIds())
+            requestCancel(runId);
     }));
     QAction *compose = toolbar->addAction(tr("Compose…"), this, [this] { openCompose(); });
     compose->setToolTip(tr("Compose a run spec as a form and as YAML; launch it or queue its sweep"));
@@ -345,8 +345,10 @@ void MainWindow::buildMenus()
     m_actions.insert(QStringLiteral("quit"), quit);
 
     QMenu *run = menuBar()->addMenu(tr("&Run"));
-    for (const char *name : {"newRun", "compose", "clone", "openRun", "cancelRun"})
+    for (const char *name : {"newRun", "compose", "clone", "openRun"})
         run->addAction(m_actions.value(QLatin1String(name)));
+    run->addSeparator();
+    buildHousekeepingActions(run);
     run->addSeparator();
     run->addAction(m_actions.value(QStringLiteral("backends")));
 
@@ -396,6 +398,93 @@ void MainWindow::buildMenus()
                                      [this] { QMessageBox::about(this, tr("About Trainyard"), aboutText()); });
     about->setMenuRole(QAction::AboutRole);
     m_actions.insert(QStringLiteral("about"), about);
+}
+
+// Resume, Cancel, Rename (F2), Edit tags, Edit notes, Archive and Delete (the Delete key), each on the target runs.
+void MainWindow::buildHousekeepingActions(QMenu *runMenu)
+{
+    const auto addRunAction = [&](const char *name, const QString &text, const QKeySequence &shortcut, auto onRuns) {
+        QAction *action = runMenu->addAction(text, this, [this, onRuns] {
+            const QList<RunRecord> runs = runsById(targetRunIds());
+            if (runs.isEmpty())
+                statusBar()->showMessage(tr("Select a run first"), 5000);
+            else
+                onRuns(runs);
+        });
+        action->setShortcut(shortcut);
+        m_actions.insert(QLatin1String(name), action);
+        return action;
+    };
+    addRunAction("resumeRun", tr("Res&ume (paused in the queue)"), {}, [this](const QList<RunRecord> &runs) {
+        const QString root = m_workspaceRoot;
+        const QString runId = runs.first().id;
+        runOffUiThread(
+            this,
+            [root, runId]() -> QString {
+                auto workspace = Workspace::openIfExists(root);
+                if (!workspace || !workspace->has_value())
+                    return tr("the workspace at %1 cannot be opened").arg(root);
+                auto writer = StoreWriter::start(workspace->value().database());
+                if (!writer)
+                    return writer.error();
+                auto resumed = runqueue::setPaused(*writer.value(), runId, false);
+                return resumed ? QString() : resumed.error();
+            },
+            [this, runId](const QString &error) {
+                if (error.isEmpty())
+                    statusBar()->showMessage(tr("Run %1 resumed in the queue").arg(runId), 5000);
+                else
+                    showWarning(this, tr("Resume"), error);
+                refreshFromStore();
+            });
+    });
+    QAction *cancel = m_actions.value(QStringLiteral("cancelRun"));
+    runMenu->addAction(cancel);
+    runMenu->addSeparator();
+    addRunAction("rename", tr("Re&name…"), QKeySequence(Qt::Key_F2),
+                 [this](const QList<RunRecord> &runs) { m_runActions->askRename(runs.first()); });
+    addRunAction("editTags", tr("Edit &tags…"), QKeySequence(Qt::CTRL | Qt::Key_T),
+                 [this](const QList<RunRecord> &runs) { m_runActions->askTags(runs.first()); });
+    addRunAction("editNotes", tr("Edit n&otes…"), {},
+                 [this](const QList<RunRecord> &runs) { openRunPage(runs.first().id)->editNotes(); });
+    addRunAction("archive", tr("&Archive"), {}, [this](const QList<RunRecord> &runs) {
+        // Archive, or bring back when every target is archived already (the action's text says which).
+        const bool allArchived =
+            std::all_of(runs.cbegin(), runs.cend(), [](const RunRecord &run) { return run.isArchived(); });
+        QStringList ids;
+        for (const RunRecord &run : runs)
+            ids << run.id;
+        (void)m_runActions->setArchived(ids, !allArchived);
+    });
+    addRunAction("deleteRuns", tr("&Delete…"), QKeySequence::Delete,
+                 [this](const QList<RunRecord> &runs) { m_runActions->askDelete(runs); });
+    connect(runMenu, &QMenu::aboutToShow, this, &MainWindow::updateArchiveAction);
+    connect(m_runActions, &RunActions::done, this, [this](const QString &message) {
+        statusBar()->showMessage(message, 10000);
+        refreshFromStore();
+    });
+    connect(m_runActions, &RunActions::failed, this, [this](const QString &title, const QString &message) {
+        showWarning(this, title, message);
+        refreshFromStore();
+    });
+}
+
+void MainWindow::updateArchiveAction()
+{
+    const QList<RunRecord> runs = runsById(targetRunIds());
+    const bool allArchived = !runs.isEmpty()
+        && std::all_of(runs.cbegin(), runs.cend(), [](const RunRecord &run) { return run.isArchived(); });
+    m_actions.value(QStringLiteral("archive"))->setText(allArchived ? tr("Un&archive") : tr("&Archive"));
+}
+
+QStringList MainWindow::targetRunIds() const
+{
+    if (auto page = qobject_cast<RunPage *>(m_tabs->currentWidget()))
+        return {page->runId()};
+    QStringList ids = selectedRunIds();
+    if (ids.isEmpty() && m_runsView->currentIndex().isValid())
+        ids << m_runsView->currentIndex().data(RunTableModel::RunIdRole).toString();
+    return ids;
 }
 
 QString MainWindow::aboutText()
@@ -592,6 +681,8 @@ RunPage *MainWindow::openRunPage(const QString &runId)
     }
     auto page = new RunPage(m_databasePath, runId, m_workspaceRoot + QStringLiteral("/runs/") + runId, m_tabs);
     connect(page, &RunPage::cancelRequested, this, &MainWindow::requestCancel);
+    connect(page, &RunPage::notesEdited, m_runActions,
+            [this](const QString &runId, const QString &notes) { (void)m_runActions->setNotes(runId, notes); });
     m_tabs->setCurrentIndex(m_tabs->addTab(page, runId));
     return page;
 }

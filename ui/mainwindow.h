@@ -33,6 +33,7 @@ class HistoryImportMenu;
 class RunFilterProxy;
 class QueueWatcher;
 class RunListWatcher;
+class RunActions;
 class RunPage;
 class RunTableModel;
 class Workspace;
@@ -79,11 +80,15 @@ public:
     RunPage *openRunPage(const QString &runId);
     // Asks the run's supervisor, in this process or another, to cancel it.
     void requestCancel(const QString &runId);
+    // Rename, tags, notes, archive and delete (the Run menu's housekeeping).
+    RunActions *runActions() const { return m_runActions; }
+    // The runs a Run menu action applies to: the open run page's run, else the runs selected in the table.
+    QStringList targetRunIds() const;
     void showNewRunDialog();
 
-    // The window's actions by name (menus and toolbar share them): newRun, openRun, cancelRun, compose, clone,
-    // backends, throughput, preflight, compare, openWorkspace, newWorkspace, exportRuns, quit, viewTab0-2, filter,
-    // fullScreen, userGuide, shortcuts, about.
+    // The window's actions by name (menus and toolbar share them): newRun, openRun, cancelRun, resumeRun, compose,
+    // clone, rename, editTags, editNotes, archive, deleteRuns, backends, throughput, preflight, compare, openWorkspace,
+    // newWorkspace, exportRuns, settings, quit, viewTab0-2, filter, fullScreen, userGuide, shortcuts, about.
     QAction *action(const QString &name) const;
     const QString &workspaceRoot() const { return m_workspaceRoot; }
     // A warning box that does not block (it opens and returns).
@@ -110,6 +115,8 @@ private:
     void setUpTabs(QWidget *runsPage);
     void buildToolbar();
     void buildMenus();
+    void buildHousekeepingActions(QMenu *runMenu);
+    void updateArchiveAction();
     static void rememberWorkspace(const QString &root);
     void fillRecentMenu();
     void setUpStatusBar();
@@ -152,6 +159,7 @@ private:
     LaunchHost *m_launchHost;
     MlflowServeSwitch *m_serveSwitch;
     HistoryImportMenu *m_importMenu;
+    RunActions *m_runActions;
 };
 
 } // namespace trainyard

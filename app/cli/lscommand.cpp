@@ -47,6 +47,7 @@ QJsonObject runJson(const RunRecord &run, const QDateTime &now)
 {
     const auto duration = run.durationSeconds(now);
     QJsonObject object{
+        {QStringLiteral("archived_at"), isoTimeOrNull(run.archivedAt)},
         {QStringLiteral("id"), run.id},
         {QStringLiteral("name"), run.name},
         {QStringLiteral("status"), toString(run.status)},
@@ -90,6 +91,8 @@ void writeRunJson(JsonWriter &json, const RunRecord &run, const QDateTime &now)
 {
     const auto duration = run.durationSeconds(now);
     json.beginObject();
+    json.key("archived_at");
+    writeTime(json, run.archivedAt);
     json.key("backend").string(run.backend);
     json.key("command").beginArray();
     for (const QString &argument : run.command)
@@ -225,7 +228,8 @@ std::optional<QDateTime> parseSince(const QString &text, const QDateTime &now)
 bool filterNeedsDetails(const RunFilter &filter)
 {
     for (const RunFilter::Term &term : filter.terms())
-        if (term.field == RunFilter::Field::Param || term.field == RunFilter::Field::Metric)
+        if (term.field == RunFilter::Field::Param || term.field == RunFilter::Field::Metric
+            || term.field == RunFilter::Field::Notes)
             return true;
     return false;
 }

@@ -174,6 +174,9 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                 << "host       " << run.host << " (" << run.backend << ")\n"
                 << "tags       " << printableText(run.tags.join(QStringLiteral(", "))) << '\n'
                 << "folder     " << found->workspace.runDir(run.id) << '\n';
+    if (run.isArchived())
+        streams.out << "archived   " << run.archivedAt.toLocalTime().toString(Qt::ISODate)
+                    << " (hidden from the default list; `trainyard archive --undo` brings it back)\n";
     if (const QString notes = run.systemTags.value(QString::fromLatin1(kNotesTag)); !notes.isEmpty())
         streams.out << "notes      " << QString(notes).replace(QLatin1Char('\n'), QStringLiteral("\n           "))
                     << '\n';

@@ -61,6 +61,11 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
 int runLogs(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runCancel(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runRename(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runTag(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runNotes(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runArchive(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runRm(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runRepair(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPlan(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPreflight(const QStringList &arguments, const QString &workspaceBefore, Streams streams);

@@ -2,6 +2,7 @@
 // (a regular expression or a generic parser would say "no match" for the whole query).
 #include "query/runfilter.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace trainyard {
@@ -207,12 +208,13 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
         const bool ordering =
             term.op == Op::Less || term.op == Op::LessEqual || term.op == Op::Greater || term.op == Op::GreaterEqual;
         if (lower == u"status" || lower == u"tag" || lower == u"name" || lower == u"id" || lower == u"host"
-            || lower == u"backend") {
+            || lower == u"backend" || lower == u"notes") {
             term.field = lower == u"status" ? Field::Status
                 : lower == u"tag"           ? Field::Tag
                 : lower == u"name"          ? Field::Name
                 : lower == u"id"            ? Field::Id
                 : lower == u"host"          ? Field::Host
+                : lower == u"notes"         ? Field::Notes
                                             : Field::Backend;
             if (ordering)
                 return failWith(
@@ -224,12 +226,17 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
             if (term.field == Field::Status && term.op != Op::Contains) {
                 int offset = valueStart;
                 for (const QString &part : term.value.split(u',')) {
+                    if (part.compare(QLatin1String("archived"), Qt::CaseInsensitive) == 0) {
+                        term.archived = true;
+                        offset += int(part.size()) + 1;
+                        continue;
+                    }
                     auto status = runStatusFromString(part.toLower());
                     if (!status)
                         return failWith(
                             offset, int(part.size()),
                             QStringLiteral("column %1: unknown status '%2' (queued, starting, running, restarting, "
-                                           "succeeded, failed, canceled, lost)")
+                                           "succeeded, failed, canceled, lost, archived)")
                                 .arg(offset + 1)
                                 .arg(part));
                     term.statuses << *status;
@@ -268,8 +275,17 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
     return filter;
 }
 
+bool RunFilter::includesArchived() const
+{
+    return std::any_of(m_terms.cbegin(), m_terms.cend(), [](const Term &term) {
+        return term.field == Field::Status && term.archived && term.op == Op::Equal && !term.negated;
+    });
+}
+
 bool RunFilter::matches(const RunRecord &run) const
 {
+    if (run.isArchived() && !includesArchived())
+        return false;
     for (const Term &term : m_terms) {
         bool holds = false;
         switch (term.field) {
@@ -280,8 +296,9 @@ bool RunFilter::matches(const RunRecord &run) const
         case Field::Status:
             if (term.op == Op::Contains)
                 holds = toString(run.status).contains(term.value, Qt::CaseInsensitive);
-            else
-                holds = term.statuses.contains(run.status) == (term.op == Op::Equal);
+            else // archived is a flag beside the status: status:failed,archived is either
+                holds = (term.statuses.contains(run.status) || (term.archived && run.isArchived()))
+                    == (term.op == Op::Equal);
             break;
         case Field::Tag:
             if (term.op == Op::NotEqual) {
@@ -303,6 +320,9 @@ bool RunFilter::matches(const RunRecord &run) const
             break;
         case Field::Backend:
             holds = compareText(run.backend, term.op, term.value);
+            break;
+        case Field::Notes:
+            holds = compareText(run.notes(), term.op, term.value);
             break;
         case Field::Param: {
             auto found = run.params.constFind(term.key);

@@ -15,7 +15,7 @@ namespace trainyard {
 class RunFilter {
 public:
     enum class Op { Equal, NotEqual, Contains, Less, LessEqual, Greater, GreaterEqual };
-    enum class Field { Text, Status, Tag, Name, Id, Host, Backend, Param, Metric };
+    enum class Field { Text, Status, Tag, Name, Id, Host, Backend, Notes, Param, Metric };
     enum class MetricStat { Last, Min, Max, Count };
 
     struct Term {
@@ -27,6 +27,7 @@ public:
         QString value;
         std::optional<double> number; // the value as a number, when it is one
         QList<RunStatus> statuses;    // status:a,b
+        bool archived = false;        // status:archived (alone or in a list): archived runs match
         int position = 0;             // where the term starts in the query (0-based)
     };
 
@@ -41,7 +42,10 @@ public:
     static RunFilter parse(const QString &query, ParseError *error = nullptr, bool *ok = nullptr);
     static std::optional<RunFilter> tryParse(const QString &query, ParseError &error);
 
+    // Archived runs match only a query that asks for them (status:archived): the default list leaves them out.
     bool matches(const RunRecord &run) const;
+    // True when a term asks for archived runs (status:archived, not negated).
+    bool includesArchived() const;
     bool isEmpty() const { return m_terms.isEmpty(); }
     const QList<Term> &terms() const { return m_terms; }
 

@@ -25,9 +25,9 @@ public:
 public slots:
     void start()
     {
-        auto timer = new QTimer(this);
-        connect(timer, &QTimer::timeout, this, &RunFollowerWorker::poll);
-        timer->start(RunFollower::kPollIntervalMs);
+        m_timer = new QTimer(this);
+        connect(m_timer, &QTimer::timeout, this, &RunFollowerWorker::poll);
+        m_timer->start(RunFollower::kPollIntervalMs);
         if (const auto provenance = loadProvenance(m_runDir))
             emit provenanceRead(QStringLiteral("git %1 on %2%3")
                                     .arg(provenance->commit.left(12), provenance->branch,
@@ -51,6 +51,11 @@ public slots:
                 m_lastRun = run.value();
                 emit runChanged(run.value());
             }
+        } else if (isGone()) {
+            // Deleted (by `trainyard rm` or another window): said once, and nothing more is read.
+            m_timer->stop();
+            emit runRemoved();
+            return;
         } else {
             emit readFailed(run.error());
         }
@@ -62,8 +67,20 @@ signals:
     void logLinesAppended(const QList<trainyard::RankLogLine> &lines);
     void provenanceRead(const QString &summary, const QString &diff);
     void readFailed(const QString &message);
+    void runRemoved();
 
 private:
+    // No row has the run's id any more (a failed read for any other reason is not that).
+    bool isGone()
+    {
+        auto select = m_connection->prepare("SELECT count(*) FROM runs WHERE id = ?");
+        if (!select)
+            return false;
+        select->bind(1, m_runId);
+        auto row = select->step();
+        return row && row.value() && select->columnInt(0) == 0;
+    }
+
     void readLogs()
     {
         // Rank output (with receive stamps) and NCCL debug files (NCCL writes them itself, without stamps).
@@ -110,6 +127,7 @@ private:
     std::optional<SqliteConnection> m_connection;
     std::optional<RunRecord> m_lastRun;
     QHash<QString, qint64> m_logOffsets;
+    QTimer *m_timer = nullptr;
 };
 
 RunFollower::RunFollower(const QString &databasePath, const QString &runId, const QString &runDir, QObject *parent)
@@ -123,6 +141,7 @@ RunFollower::RunFollower(const QString &databasePath, const QString &runId, cons
     connect(m_worker, &RunFollowerWorker::runChanged, this, &RunFollower::runChanged);
     connect(m_worker, &RunFollowerWorker::logLinesAppended, this, &RunFollower::logLinesAppended);
     connect(m_worker, &RunFollowerWorker::readFailed, this, &RunFollower::readFailed);
+    connect(m_worker, &RunFollowerWorker::runRemoved, this, &RunFollower::runRemoved);
     connect(m_worker, &RunFollowerWorker::provenanceRead, this, &RunFollower::provenanceRead);
     m_thread.setObjectName(QStringLiteral("run-follower"));
     m_thread.start();

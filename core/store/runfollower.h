@@ -35,6 +35,8 @@ signals:
     // Once: the run's git provenance as a line ("git 1a2b3c4d5e6f on main, dirty") and its uncommitted diff.
     void provenanceRead(const QString &summary, const QString &diff);
     void readFailed(const QString &message);
+    // The run was deleted while followed; nothing more comes.
+    void runRemoved();
 
 private:
     QThread m_thread;

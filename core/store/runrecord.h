@@ -21,6 +21,9 @@ std::optional<RunStatus> runStatusFromString(const QString &text);
 bool isTerminal(RunStatus status);
 bool isActive(RunStatus status); // starting, running or restarting: time is being spent
 
+// A run's notes are MLflow's run description: the `mlflow.note.content` tag, so the MLflow API serves them as such.
+inline constexpr const char *kNotesTag = "mlflow.note.content";
+
 // A metric's summary over the whole run, from the top level of its pyramid.
 struct RunMetricSummary {
     std::int64_t count = 0;
@@ -48,14 +51,17 @@ struct RunRecord {
     // "metrics incomplete: N of M points stored (reason)" while the exit summary says some of the run's points are not
     // in the store yet (a store error during the run; `trainyard repair` ingests them); empty otherwise.
     QString metricsIncomplete() const;
-    QStringList tags;                        // sorted
-    QString sweepId;                         // the sweep the run belongs to, if any
-    QMap<QString, QString> params;           // as recorded at launch (typed values as text)
-    QMap<QString, QString> systemTags;       // the MLflow client's mlflow.* tags, kept apart from the run's tags
+    QStringList tags;                  // sorted
+    QString sweepId;                   // the sweep the run belongs to, if any
+    QDateTime archivedAt;              // when it was archived; invalid while it is not (the default list hides it)
+    QMap<QString, QString> params;     // as recorded at launch (typed values as text)
+    QMap<QString, QString> systemTags; // the MLflow client's mlflow.* tags, kept apart from the run's tags
     QMap<QString, RunMetricSummary> metrics; // every metric key of the run
 
     // Seconds from start to end (or to `now` while active); nullopt before the run started.
     std::optional<qint64> durationSeconds(const QDateTime &now) const;
+    bool isArchived() const { return archivedAt.isValid(); }
+    QString notes() const { return systemTags.value(QString::fromLatin1(kNotesTag)); }
     bool operator==(const RunRecord &) const = default;
 };
 
@@ -89,9 +95,6 @@ struct NewRun {
     QString notes;       // the spec's `notes:`; stored as MLflow's run description tag (kNotesTag)
     QString sweepId;     // the sweep it belongs to (a queued sweep's runs)
 };
-
-// A run's notes are MLflow's run description: the `mlflow.note.content` tag, so the MLflow API serves them as such.
-inline constexpr const char *kNotesTag = "mlflow.note.content";
 
 // A new run id: creation time to the second in UTC (so ids sort by time) and 6 random hex digits,
 // e.g. 20261124-175012-a3f91c. The writer draws again on the rare collision.

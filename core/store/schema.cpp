@@ -428,6 +428,20 @@ CREATE TRIGGER queue_row_deleted AFTER DELETE ON queue BEGIN
 END;
 )sql";
 
+// Version 11: run housekeeping. A run archived (`trainyard archive`, Run > Archive) keeps every row but leaves the
+// default run list; archived_ms is when, NULL while it is not. The run list's update trigger gains the column, so
+// archiving is seen live by every window. (Renames, tags and notes were list changes already: name, tags and the
+// mlflow.note.content run tag.)
+constexpr const char *kVersion11 = R"sql(
+ALTER TABLE runs ADD COLUMN archived_ms INTEGER;
+DROP TRIGGER run_list_run_updated;
+CREATE TRIGGER run_list_run_updated AFTER UPDATE OF id, name, status, created_ms, started_ms, ended_ms, command, cwd,
+        host, backend, exit_summary, sweep_id, archived_ms ON runs BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.id;
+END;
+)sql";
+
 // Builds the pyramid of every existing key from its chunks, in the order they were written.
 Result<void> buildMetricBins(SqliteConnection &connection)
 {
@@ -467,6 +481,7 @@ constexpr Migration kMigrations[] = {
     {8, kVersion8},
     {9, kVersion9},
     {10, kVersion10},
+    {11, kVersion11},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

@@ -405,7 +405,8 @@ struct TrackingServer::Endpoints {
         return runReply(*runId, "run_info", true);
     }
 
-    // A run the API may log to: checked once on the reader's connection, then remembered (runs are never deleted).
+    // A run the API may log to: checked once on the reader's connection, then remembered. Only an ended run can be
+    // deleted (trainyard rm); points a client still logs to it after that are dropped when the journal commits them.
     QSet<QString> knownRuns;
     Result<void> requireKnownRun(const QString &runId)
     {

@@ -47,6 +47,14 @@ std::int64_t queryInt(const QString &path, const char *sql)
 
 } // namespace
 
+// What schema 11 added, taken away again: a workspace as schema 10 left it.
+constexpr const char *kUndoVersion11 =
+    "DROP TRIGGER run_list_run_updated; ALTER TABLE runs DROP COLUMN archived_ms;"
+    " CREATE TRIGGER run_list_run_updated AFTER UPDATE OF id, name, status, created_ms, started_ms, ended_ms, command,"
+    " cwd, host, backend, exit_summary, sweep_id ON runs BEGIN"
+    " UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';"
+    " UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.id; END;";
+
 // What schema 10 added, taken away again: a workspace as schema 9 left it.
 constexpr const char *kUndoVersion10 =
     "DROP TRIGGER run_list_run_inserted; DROP TRIGGER run_list_run_updated; DROP TRIGGER run_list_run_deleted;"
@@ -268,6 +276,7 @@ private slots:
         const QString path = workspace.workspace().database().path();
         {
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
+            QVERIFY(connection->execute(kUndoVersion11));
             QVERIFY(connection->execute(kUndoVersion10));
             QVERIFY(connection->execute(kUndoVersion9));
             QVERIFY(connection->execute("PRAGMA user_version = 8"));
@@ -312,6 +321,7 @@ private slots:
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
             QVERIFY(connection.ok());
             // Undo versions 9, 8 and 7: no tracking tables, no preflight history, no utilisation columns, version 6's index back.
+            QVERIFY(connection->execute(kUndoVersion11));
             QVERIFY(connection->execute(kUndoVersion10));
             QVERIFY(connection->execute(kUndoVersion9));
             QVERIFY(

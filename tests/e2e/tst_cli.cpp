@@ -108,6 +108,10 @@ private slots:
         QTest::newRow("serve port too large") << QStringList{"serve", "--port", "70000"} << "70000";
         QTest::newRow("import both kinds")
             << QStringList{"import", "--tensorboard", "--mlflow", "x"} << "exclude each other";
+        QTest::newRow("rename without a name") << QStringList{"rename", "abc"} << "give a run and its new name";
+        QTest::newRow("rm without a run") << QStringList{"rm"} << "give at least one run";
+        QTest::newRow("archive without a run") << QStringList{"archive", "--undo"} << "give at least one run";
+        QTest::newRow("notes text and clear") << QStringList{"notes", "abc", "text", "--clear"} << "at most one of";
     }
     void badCommandLinesExitTwoWithUsage()
     {
@@ -419,6 +423,88 @@ private slots:
         const Outcome prefix = runTrainyard({"show", runId.left(3), "--workspace", workspace.root()}, m_environment);
         QCOMPARE(prefix.exitCode, 1);
         QVERIFY2(prefix.err.contains(QStringLiteral("matches several runs")), qPrintable(prefix.err));
+    }
+
+    // Housekeeping from a terminal: rename, tag, notes, archive and rm, with the window's checks; bad input exits 1
+    // naming what was wrong and changes nothing.
+    void housekeepingFromTheCommandLine()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString runId = workspace.addRun(QStringLiteral("first"), RunStatus::Succeeded, {QStringLiteral("old")});
+        const QString running = workspace.addRun(QStringLiteral("busy"), RunStatus::Running);
+        QDir().mkpath(workspace.workspace().runDir(runId));
+        QFile log(workspace.workspace().runDir(runId) + QStringLiteral("/rank0.log"));
+        QVERIFY(log.open(QIODevice::WriteOnly));
+        log.write(QByteArray(2048, 'x'));
+        log.close();
+        const QStringList at = {QStringLiteral("--workspace"), workspace.root()};
+        const auto run = [&](QStringList arguments) { return runTrainyard(arguments << at, m_environment); };
+        const auto shown = [&](const QString &id) {
+            return QJsonDocument::fromJson(run({"show", id, "--json"}).out.toUtf8()).object();
+        };
+
+        Outcome outcome = run({"rename", runId, "lr-1e-3 baseline"});
+        QCOMPARE(outcome.exitCode, 0);
+        QCOMPARE(shown(runId)[QStringLiteral("name")].toString(), QStringLiteral("lr-1e-3 baseline"));
+        outcome = run({"rename", runId, QString(10000, u'n')});
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("at most 200 characters")), qPrintable(outcome.err));
+        outcome = run({"rename", runId, "  "});
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("cannot be empty")), qPrintable(outcome.err));
+        QCOMPARE(shown(runId)[QStringLiteral("name")].toString(), QStringLiteral("lr-1e-3 baseline"));
+
+        outcome = run({"tag", runId, "--add", "baseline", "--add", "resnet", "--remove", "old", "--json"});
+        QCOMPARE(outcome.exitCode, 0);
+        QCOMPARE(QJsonDocument::fromJson(outcome.out.toUtf8()).array().toVariantList(),
+                 QVariantList({QStringLiteral("baseline"), QStringLiteral("resnet")}));
+        outcome = run({"tag", runId, "--add", "a,b"});
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("comma")), qPrintable(outcome.err));
+        outcome = run({"tag", runId, "--add", "two words"});
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("space")), qPrintable(outcome.err));
+        QCOMPARE(run({"tag", runId}).out.trimmed(), QStringLiteral("baseline resnet"));
+
+        QCOMPARE(run({"notes", runId, "diverged after warmup\nretry with lr/2"}).exitCode, 0);
+        QCOMPARE(run({"notes", runId}).out, QStringLiteral("diverged after warmup\nretry with lr/2\n"));
+        QCOMPARE(shown(runId)[QStringLiteral("notes")].toString(),
+                 QStringLiteral("diverged after warmup\nretry with lr/2"));
+        outcome = run({"ls", "--json", "--filter", "notes~warmup"});
+        QCOMPARE(QJsonDocument::fromJson(outcome.out.toUtf8()).array().size(), 1);
+
+        // Archive: gone from the default list, shown by status:archived; a running run is refused.
+        outcome = run({"archive", runId, running});
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("cancel it first")) && outcome.err.contains(running),
+                 qPrintable(outcome.err));
+        QCOMPARE(run({"archive", runId}).exitCode, 0);
+        QJsonArray listed = QJsonDocument::fromJson(run({"ls", "--json"}).out.toUtf8()).array();
+        QCOMPARE(listed.size(), 1);
+        QCOMPARE(listed.first().toObject()[QStringLiteral("id")].toString(), running);
+        listed = QJsonDocument::fromJson(run({"ls", "--json", "--filter", "status:archived"}).out.toUtf8()).array();
+        QCOMPARE(listed.size(), 1);
+        QVERIFY(!listed.first().toObject()[QStringLiteral("archived_at")].toString().isEmpty());
+        QVERIFY2(run({"show", runId}).out.contains(QStringLiteral("archived ")), "show says it is archived");
+        QCOMPARE(run({"archive", "--undo", runId}).exitCode, 0);
+        QCOMPARE(QJsonDocument::fromJson(run({"ls", "--json"}).out.toUtf8()).array().size(), 2);
+
+        // rm: a running run must be canceled first; --dry-run deletes nothing; the real one says what it freed.
+        outcome = run({"rm", running});
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("cancel it first")), qPrintable(outcome.err));
+        outcome = run({"rm", runId, "--dry-run", "--json"});
+        QCOMPARE(outcome.exitCode, 0);
+        QCOMPARE(QJsonDocument::fromJson(outcome.out.toUtf8()).object()[QStringLiteral("bytes_freed")].toInt(), 2048);
+        QVERIFY(QFileInfo::exists(workspace.workspace().runDir(runId)));
+        outcome = run({"rm", runId});
+        QCOMPARE(outcome.exitCode, 0);
+        QVERIFY2(outcome.out.contains(QStringLiteral("freed 2.0 KiB")), qPrintable(outcome.out));
+        QVERIFY(!QFileInfo::exists(workspace.workspace().runDir(runId)));
+        outcome = run({"show", runId});
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(outcome.err.contains(QStringLiteral("no run matches")), qPrintable(outcome.err));
     }
 
     // Four launches creating the same new workspace at once all succeed (issue 15, defect 11: 1 in 80 failed with

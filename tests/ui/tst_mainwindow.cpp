@@ -11,6 +11,7 @@
 #include "support/teamworkspace.h"
 #include "support/testworkspace.h"
 #include "views/openingestion.h"
+#include "views/runpage.h"
 
 #include <QAction>
 #include <QApplication>
@@ -20,6 +21,8 @@
 #include <QElapsedTimer>
 #include <QThread>
 #include <QHeaderView>
+#include <QInputDialog>
+#include <QPushButton>
 #include <QMenuBar>
 #include <QTabWidget>
 #include <QMessageBox>
@@ -156,6 +159,117 @@ private slots:
         for (const QKeySequence &sequence : {QKeySequence(QKeySequence::Open), QKeySequence(Qt::CTRL | Qt::Key_D)})
             QVERIFY2(keys.contains(sequence.toString(QKeySequence::NativeText)), qPrintable(keys));
         QVERIFY(!MainWindow::userGuidePath().isEmpty()); // the sources' docs/USER_GUIDE.md in a build tree
+    }
+
+    // Run > Rename (F2), Edit tags, Archive, Delete and the run page's notes: each asks as a desktop application
+    // does, writes through the writer, and a second window on the same workspace sees it live. Bad input is said in
+    // a warning and changes nothing.
+    void runHousekeepingFromTheRunMenu()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString kept = workspace.addRun(QStringLiteral("kept"), RunStatus::Succeeded);
+        const QString doomed = workspace.addRun(QStringLiteral("doomed"), RunStatus::Failed);
+        const QString running = workspace.addRun(QStringLiteral("running"), RunStatus::Running);
+        const QString folder = workspace.workspace().runDir(doomed);
+        QVERIFY(QDir().mkpath(folder));
+        QFile log(folder + QStringLiteral("/rank0.log"));
+        QVERIFY(log.open(QIODevice::WriteOnly));
+        log.write(QByteArray(3 * 1024 * 1024, 'x'));
+        log.close();
+
+        MainWindow window(workspace.workspace());
+        MainWindow other(workspace.workspace());
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTRY_COMPARE_WITH_TIMEOUT(window.filteredRuns()->rowCount(), 3, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(other.filteredRuns()->rowCount(), 3, 30000);
+        const auto select = [&](const QString &runId) {
+            window.runsView()->clearSelection();
+            for (int row = 0; row < window.filteredRuns()->rowCount(); ++row)
+                if (window.filteredRuns()->index(row, 0).data(RunTableModel::RunIdRole).toString() == runId)
+                    window.runsView()->selectRow(row);
+            return window.targetRunIds() == QStringList{runId};
+        };
+        const auto runIn = [](MainWindow &in, const QString &runId) {
+            const int row = in.runsModel()->rowOfRun(runId);
+            return row < 0 ? RunRecord{} : in.runsModel()->runAt(row);
+        };
+        const auto answer = [&](const char *dialogName, const QString &text) {
+            QInputDialog *dialog = nullptr;
+            QTRY_VERIFY((dialog = window.findChild<QInputDialog *>(QLatin1String(dialogName))));
+            dialog->setTextValue(text);
+            dialog->accept();
+            QTRY_VERIFY(!window.findChild<QInputDialog *>(QLatin1String(dialogName)));
+        };
+        // The text of the warning box the window opened (empty when none opened), closed after reading.
+        const auto warning = [&]() -> QString {
+            QMessageBox *box = nullptr;
+            (void)QTest::qWaitFor([&] { return (box = window.findChild<QMessageBox *>(QStringLiteral("warningBox"))); },
+                                  10000);
+            if (!box)
+                return {};
+            const QString text = box->text();
+            delete box;
+            return text;
+        };
+
+        QCOMPARE(window.action(QStringLiteral("rename"))->shortcut(), QKeySequence(Qt::Key_F2));
+        QCOMPARE(window.action(QStringLiteral("deleteRuns"))->shortcut(), QKeySequence(QKeySequence::Delete));
+        QVERIFY(select(kept));
+        window.action(QStringLiteral("rename"))->trigger();
+        answer("renameDialog", QStringLiteral("kept: lr 3e-4"));
+        QTRY_COMPARE_WITH_TIMEOUT(runIn(other, kept).name, QStringLiteral("kept: lr 3e-4"), 10000);
+        window.action(QStringLiteral("rename"))->trigger();
+        answer("renameDialog", QString(10000, u'n'));
+        QVERIFY(warning().contains(QStringLiteral("at most 200 characters")));
+        QCOMPARE(runIn(window, kept).name, QStringLiteral("kept: lr 3e-4"));
+
+        window.action(QStringLiteral("editTags"))->trigger();
+        answer("tagsDialog", QStringLiteral("baseline  resnet"));
+        QTRY_COMPARE_WITH_TIMEOUT(runIn(other, kept).tags, QStringList({"baseline", "resnet"}), 10000);
+        window.action(QStringLiteral("editTags"))->trigger();
+        answer("tagsDialog", QStringLiteral("a,b"));
+        QVERIFY(warning().contains(QStringLiteral("comma")));
+        QCOMPARE(runIn(window, kept).tags, QStringList({"baseline", "resnet"}));
+
+        // Notes on the run page; the other window's filter finds them.
+        RunPage *page = window.openRunPage(kept);
+        page->setNotesText(QStringLiteral("best so far; try warmup 500"));
+        page->saveNotes();
+        QTRY_COMPARE_WITH_TIMEOUT(runIn(other, kept).notes(), QStringLiteral("best so far; try warmup 500"), 10000);
+        QVERIFY(other.filteredRuns()->setQuery(QStringLiteral("notes~warmup")));
+        QTRY_COMPARE(other.filteredRuns()->rowCount(), 1);
+        QVERIFY(other.filteredRuns()->setQuery(QString()));
+        window.action(QStringLiteral("viewTab0"))->trigger();
+
+        // Archive leaves the default list of both windows; status:archived shows it.
+        QVERIFY(select(kept));
+        window.action(QStringLiteral("archive"))->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(other.filteredRuns()->rowCount(), 2, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.filteredRuns()->rowCount(), 2, 10000);
+        QVERIFY(other.filteredRuns()->setQuery(QStringLiteral("status:archived")));
+        QTRY_COMPARE(other.filteredRuns()->rowCount(), 1);
+
+        // Delete asks once, saying what it frees; the other window drops the run and its open page says so.
+        RunPage *otherPage = other.openRunPage(doomed);
+        QVERIFY(select(doomed));
+        window.action(QStringLiteral("deleteRuns"))->trigger();
+        QMessageBox *confirm = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((confirm = window.findChild<QMessageBox *>(QStringLiteral("confirmDelete"))), 10000);
+        QVERIFY2(confirm->text().contains(QStringLiteral("3.0 MiB")), qPrintable(confirm->text()));
+        QVERIFY(QFileInfo::exists(folder)); // nothing goes before the answer
+        confirm->findChild<QPushButton *>(QStringLiteral("confirmDeleteButton"))->click();
+        QTRY_COMPARE_WITH_TIMEOUT(runIn(other, doomed).id, QString(), 10000);
+        QVERIFY(!QFileInfo::exists(folder));
+        QTRY_VERIFY_WITH_TIMEOUT(otherPage->isRunRemoved(), 10000);
+        QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("3.0 MiB freed")));
+
+        // A running run is refused with the reason; it stays.
+        QVERIFY(select(running));
+        window.action(QStringLiteral("deleteRuns"))->trigger();
+        QVERIFY(warning().contains(QStringLiteral("cancel it first")));
+        QCOMPARE(runIn(window, running).id, running);
     }
 
     // File > Open workspace… replaces the window with the other workspace's, in the running application; a folder

@@ -329,13 +329,19 @@ void RunFilterProxy::sourceRowsInserted(const QModelIndex &, int first, int last
             placeRow(row);
         return;
     }
-    // Many rows (the first list): shown at once at the end when nothing filters them, then sorted in the background.
+    // Many rows (the first list): shown at once at the end when nothing filters them (but the default hiding of
+    // archived runs), then sorted in the background.
     if (m_filter.isEmpty()) {
-        beginInsertRows({}, int(m_order.size()), int(m_order.size()) + count - 1);
+        QList<int> shown;
         for (int row = first; row <= last; ++row)
-            m_order << row;
-        rebuildProxyRows();
-        endInsertRows();
+            if (!runs()->runAt(row).isArchived())
+                shown << row;
+        if (!shown.isEmpty()) {
+            beginInsertRows({}, int(m_order.size()), int(m_order.size() + shown.size()) - 1);
+            m_order << shown;
+            rebuildProxyRows();
+            endInsertRows();
+        }
     }
     scheduleOrder();
 }

@@ -263,6 +263,8 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
         return run.id;
     if (role == Qt::DisplayRole && index.column() == StatusColumn && !run.metricsIncomplete().isEmpty())
         return tr("%1 (metrics incomplete)").arg(toString(run.status)); // as `ls` shows it; the tooltip says how many
+    if (role == Qt::DisplayRole && index.column() == StatusColumn && run.isArchived())
+        return tr("%1 (archived)").arg(toString(run.status)); // shown only under status:archived
     if (role == Qt::DisplayRole || role == SortRole)
         return cellValue(run, index.column(), role, m_extraColumns, now());
     switch (index.column()) {

@@ -33,9 +33,11 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     : QWidget(parent), m_runId(runId), m_follower(new RunFollower(databasePath, runId, runDir, this)),
       m_title(new QLabel(this)), m_status(new QLabel(this)), m_failure(new QLabel(this)),
       m_metricsIncomplete(new QLabel(this)), m_provenance(new QLabel(this)), m_systemTags(new QLabel(this)),
-      m_artifacts(new QFileSystemModel(this)), m_cancel(new QPushButton(tr("Cancel run"), this)),
-      m_rankFilter(new QComboBox(this)), m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)),
-      m_log(new QPlainTextEdit(this)), m_metrics(new CompareView(databasePath, this))
+      m_notesPreview(new QLabel(this)), m_notes(new QPlainTextEdit(this)),
+      m_saveNotes(new QPushButton(tr("Save notes"), this)), m_artifacts(new QFileSystemModel(this)),
+      m_cancel(new QPushButton(tr("Cancel run"), this)), m_rankFilter(new QComboBox(this)),
+      m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)), m_log(new QPlainTextEdit(this)),
+      m_metrics(new CompareView(databasePath, this))
 {
     setObjectName(QStringLiteral("runPage:") + runId);
     m_title->setTextFormat(Qt::RichText);
@@ -114,6 +116,8 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     logPanel->setDocumentMode(true);
     logPanel->addTab(logTab, tr("Logs"));
     logPanel->addTab(artifactsTab, tr("Artifacts"));
+    logPanel->addTab(buildNotesTab(), tr("Notes"));
+    m_sideTabs = logPanel;
 
     // Charts: the compare view's, for this one run (sections by key prefix, search, pins, zoom, hover, smoothing,
     // log y), kept current from the run's metric summaries as points arrive.
@@ -136,8 +140,14 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     m_systemTags->setWordWrap(true);
     m_systemTags->hide();
 
+    m_notesPreview->setObjectName(QStringLiteral("runNotesPreview"));
+    m_notesPreview->setTextFormat(Qt::PlainText);
+    m_notesPreview->setStyleSheet(QStringLiteral("QLabel { font-style: italic; }"));
+    m_notesPreview->hide();
+
     auto layout = new QVBoxLayout(this);
     layout->addLayout(header);
+    layout->addWidget(m_notesPreview);
     layout->addWidget(m_systemTags);
     layout->addWidget(m_failure);
     layout->addWidget(m_metricsIncomplete);
@@ -151,6 +161,7 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
         m_provenance->setToolTip(diff.isEmpty() ? tr("No uncommitted changes") : diff.left(kDiffPreviewChars));
         m_provenance->show();
     });
+    connect(m_follower, &RunFollower::runRemoved, this, &RunPage::showRemoved);
     connect(m_follower, &RunFollower::readFailed, this, [this](const QString &message) {
         qCWarning(lcUi, "run page %s: %s", qPrintable(m_runId), qPrintable(message));
         m_status->setToolTip(tr("Cannot read this run: %1").arg(message));
@@ -159,19 +170,81 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
 
 RunPage::~RunPage() = default;
 
+QWidget *RunPage::buildNotesTab()
+{
+    m_notes->setObjectName(QStringLiteral("runNotes"));
+    m_notes->setPlaceholderText(tr("Notes on this run: what you tried, what you saw. Saved with the run; the runs "
+                                   "filter finds them with notes~text."));
+    m_saveNotes->setObjectName(QStringLiteral("saveNotes"));
+    m_saveNotes->setEnabled(false);
+    connect(m_notes, &QPlainTextEdit::textChanged, this,
+            [this] { m_saveNotes->setEnabled(!m_removed && m_notes->toPlainText() != m_storedNotes); });
+    connect(m_saveNotes, &QPushButton::clicked, this, &RunPage::saveNotes);
+    auto tab = new QWidget(this);
+    auto layout = new QVBoxLayout(tab);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_notes, 1);
+    auto buttons = new QHBoxLayout;
+    buttons->addStretch(1);
+    buttons->addWidget(m_saveNotes);
+    layout->addLayout(buttons);
+    return tab;
+}
+
+QString RunPage::notesText() const { return m_notes->toPlainText(); }
+void RunPage::setNotesText(const QString &text) { m_notes->setPlainText(text); }
+
+void RunPage::saveNotes()
+{
+    if (m_removed)
+        return;
+    m_saveNotes->setEnabled(false);
+    emit notesEdited(m_runId, m_notes->toPlainText());
+}
+
+void RunPage::editNotes()
+{
+    m_sideTabs->setCurrentWidget(m_notes->parentWidget());
+    m_notes->setFocus(Qt::OtherFocusReason);
+}
+
+void RunPage::showRemoved()
+{
+    m_removed = true;
+    m_failure->setText(tr("This run was deleted (from another window or by `trainyard rm`). Its page shows what it "
+                          "last read; close the tab when you are done."));
+    m_failure->show();
+    m_cancel->setEnabled(false);
+    m_saveNotes->setEnabled(false);
+    m_notes->setReadOnly(true);
+    m_status->setText(tr("deleted"));
+}
+
 void RunPage::showRun(const RunRecord &run)
 {
     m_metrics->setRuns({run}); // a chart per key it logged; only the new points of a key are loaded
-    if (!run.systemTags.isEmpty()) {
-        QStringList parts;
-        for (auto it = run.systemTags.constBegin(); it != run.systemTags.constEnd(); ++it)
-            parts << it.key() + QLatin1Char('=') + it.value().left(80);
-        m_systemTags->setText(tr("MLflow: %1").arg(parts.join(QStringLiteral("  ·  "))));
-        m_systemTags->show();
-    }
+    QStringList systemTags;
+    for (auto it = run.systemTags.constBegin(); it != run.systemTags.constEnd(); ++it)
+        if (it.key() != QLatin1String(kNotesTag)) // the notes have their own place
+            systemTags << it.key() + QLatin1Char('=') + it.value().left(80);
+    m_systemTags->setText(tr("MLflow: %1").arg(systemTags.join(QStringLiteral("  ·  "))));
+    m_systemTags->setVisible(!systemTags.isEmpty());
     m_lastStatus = run.status;
-    m_title->setText(QStringLiteral("<b>%1</b> &nbsp; <span style='color:gray'>%2 &middot; %3</span>")
-                         .arg(run.name.toHtmlEscaped(), run.id, run.command.join(QLatin1Char(' ')).toHtmlEscaped()));
+    QString tags;
+    for (const QString &tag : run.tags)
+        tags += QStringLiteral(" <span style='border:1px solid gray'>&nbsp;%1&nbsp;</span>").arg(tag.toHtmlEscaped());
+    m_title->setText(QStringLiteral("<b>%1</b>%2%3 &nbsp; <span style='color:gray'>%4 &middot; %5</span>")
+                         .arg(run.name.toHtmlEscaped(), tags, run.isArchived() ? tr(" <i>(archived)</i>") : QString(),
+                              run.id, run.command.join(QLatin1Char(' ')).toHtmlEscaped()));
+    const QString notes = run.notes();
+    // The editor follows the stored notes unless it holds changes of its own not saved yet.
+    if (m_notes->toPlainText() == m_storedNotes && notes != m_storedNotes)
+        m_notes->setPlainText(notes);
+    m_storedNotes = notes;
+    m_saveNotes->setEnabled(m_notes->toPlainText() != m_storedNotes);
+    m_notesPreview->setText(notes.section(QLatin1Char('\n'), 0, 0).left(200));
+    m_notesPreview->setToolTip(notes);
+    m_notesPreview->setVisible(!notes.isEmpty());
     const auto duration = run.durationSeconds(QDateTime::currentDateTimeUtc());
     const QJsonObject summary = QJsonDocument::fromJson(run.exitSummary.toUtf8()).object();
     const int attempts = summary.value(QStringLiteral("attempts")).toInt(0);

@@ -15,6 +15,7 @@ class QFileSystemModel;
 class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
+class QTabWidget;
 
 namespace trainyard {
 
@@ -38,9 +39,17 @@ public:
     int chartPointCount(const QString &key) const;
     void setRankFilter(int rank); // -1: all ranks
     void setSearchText(const QString &text);
+    // The notes tab: the run's free text, edited here and saved through the window (notesEdited).
+    QString notesText() const;
+    void setNotesText(const QString &text);
+    void saveNotes();
+    void editNotes(); // brings the notes tab forward with the cursor in it
+    // True once the run was deleted while this page showed it (the page says so and stops reading).
+    bool isRunRemoved() const { return m_removed; }
 
 signals:
     void cancelRequested(const QString &runId);
+    void notesEdited(const QString &runId, const QString &notes);
 
 private:
     void showRun(const RunRecord &run);
@@ -48,6 +57,8 @@ private:
     bool lineIsShown(const RankLogLine &line) const;
     QString formatLine(const RankLogLine &line) const;
     void rebuildLogView();
+    void showRemoved();
+    QWidget *buildNotesTab();
 
     QString m_runId;
     RunFollower *m_follower;
@@ -56,7 +67,13 @@ private:
     QLabel *m_failure;
     QLabel *m_metricsIncomplete;
     QLabel *m_provenance;
-    QLabel *m_systemTags;          // the MLflow client's mlflow.* tags, apart from the run's own
+    QLabel *m_systemTags;   // the MLflow client's mlflow.* tags, apart from the run's own
+    QLabel *m_notesPreview; // the notes' first line under the title, when there are notes
+    QPlainTextEdit *m_notes;
+    QPushButton *m_saveNotes;
+    QString m_storedNotes; // as last read: the editor is not overwritten while it holds unsaved changes
+    QTabWidget *m_sideTabs = nullptr;
+    bool m_removed = false;
     QFileSystemModel *m_artifacts; // <run>/artifacts, read by the model's own thread
     QPushButton *m_cancel;
     QComboBox *m_rankFilter;
