@@ -1,5 +1,6 @@
 // The main window: presents the run list that RunListWatcher reads off the UI thread.
 #include "mainwindow.h"
+#include "models/statuscolors.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -53,6 +54,10 @@
 #include <QUrl>
 #include <QDesktopServices>
 #include <QMenuBar>
+#include <QIcon>
+#include <QScreen>
+
+#include <array>
 
 #include <QCloseEvent>
 #include <QHeaderView>
@@ -72,8 +77,9 @@ constexpr auto kRunsHeaderKey = "mainWindow/runsHeader";
 constexpr auto kExtraColumnsKey = "mainWindow/extraColumns";
 constexpr auto kRecentWorkspacesKey = "workspaces/recent";
 constexpr int kMaxRecentWorkspaces = 8;
-constexpr int kDefaultWidth = 1100;
-constexpr int kDefaultHeight = 700;
+// A 1366x768 laptop screen, less a desktop panel and the title bar, holds this whole (MainWindow::defaultSize).
+constexpr int kDefaultWidth = 1240;
+constexpr int kDefaultHeight = 680;
 
 // A warning that does not block: background work reports through it while the window stays live.
 void showWarning(QWidget *parent, const QString &title, const QString &text)
@@ -126,12 +132,13 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     setUpTabs(buildRunsPage());
     buildToolbar();
     buildMenus();
+    setActionIcons();
     rememberWorkspace(m_workspaceRoot);
     setUpStatusBar();
     connectRunActions();
     connectWatchers();
 
-    resize(kDefaultWidth, kDefaultHeight);
+    resize(defaultSize(screen() ? screen()->availableGeometry().size() : QSize(kDefaultWidth, kDefaultHeight)));
     restoreLayout();
     showRunsOrEmptyState();
     // Started only now that everything listens: each change is delivered once, the first one complete.
@@ -173,7 +180,7 @@ QWidget *MainWindow::buildRunsPage()
         tr("Filter runs, e.g.  status:failed tag:baseline lr>=1e-3 loss.min<0.2 name~resnet"));
     m_filterEdit->setClearButtonEnabled(true);
     m_filterError->setObjectName(QStringLiteral("runFilterError"));
-    m_filterError->setStyleSheet(QStringLiteral("color: #c62828; font-family: monospace"));
+    m_filterError->setStyleSheet(textColorStyle(errorTextColor()) + QStringLiteral("; font-family: monospace"));
     m_filterError->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_filterError->setTextFormat(Qt::PlainText);
     m_filterError->hide();
@@ -244,6 +251,8 @@ void MainWindow::buildToolbar()
 {
     QToolBar *toolbar = addToolBar(tr("Runs"));
     toolbar->setObjectName(QStringLiteral("runsToolbar"));
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    toolbar->setIconSize(QSize(16, 16));
     QAction *newRun = toolbar->addAction(tr("New local run…"), this, &MainWindow::showNewRunDialog);
     newRun->setShortcut(QKeySequence::New);
     m_actions.insert(QStringLiteral("newRun"), newRun);
@@ -289,6 +298,7 @@ void MainWindow::buildToolbar()
     importButton->setText(tr("Import"));
     importButton->setToolTip(tr("Bring in history: a TensorBoard logdir or an MLflow store (mlruns)"));
     importButton->setPopupMode(QToolButton::InstantPopup);
+    importButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     importButton->setMenu(m_importMenu);
     toolbar->addWidget(importButton);
     toolbar->addAction(m_serveSwitch->action());
@@ -485,6 +495,38 @@ QStringList MainWindow::targetRunIds() const
     if (ids.isEmpty() && m_runsView->currentIndex().isValid())
         ids << m_runsView->currentIndex().data(RunTableModel::RunIdRole).toString();
     return ids;
+}
+
+QSize MainWindow::defaultSize(const QSize &available)
+{
+    return {std::min(kDefaultWidth, available.width()), std::min(kDefaultHeight, available.height())};
+}
+
+QIcon MainWindow::themedIcon(const QString &themeName, const QString &fallback)
+{
+    return QIcon::fromTheme(themeName, QIcon(QStringLiteral(":/icons/actions/%1.svg").arg(fallback)));
+}
+
+// The desktop theme's icon for each main action (freedesktop icon naming), else the one shipped in resources/.
+void MainWindow::setActionIcons()
+{
+    const QList<std::array<const char *, 3>> icons = {
+        {"newRun", "media-playback-start", "new-run"},
+        {"openRun", "document-open", "open-run"},
+        {"cancelRun", "process-stop", "cancel"},
+        {"compose", "document-edit", "compose"},
+        {"clone", "edit-copy", "clone"},
+        {"compare", "view-statistics", "compare"},
+        {"throughput", "x-office-spreadsheet", "throughput"},
+        {"preflight", "utilities-system-monitor", "preflight"},
+        {"deleteRuns", "edit-delete", "delete"},
+        {"rename", "edit-rename", "rename"},
+    };
+    for (const auto &[name, themeName, fallback] : icons)
+        if (QAction *named = m_actions.value(QLatin1String(name)))
+            named->setIcon(themedIcon(QLatin1String(themeName), QLatin1String(fallback)));
+    if (auto importButton = findChild<QToolButton *>(QStringLiteral("importButton")))
+        importButton->setIcon(themedIcon(QStringLiteral("document-import"), QStringLiteral("import")));
 }
 
 QString MainWindow::aboutText()
@@ -829,7 +871,7 @@ void MainWindow::applyFilter(const QString &query)
     }
     m_filterError->setText(error.display(query)); // plain text in a monospace font: the caret lines up
     m_filterError->show();
-    m_filterEdit->setStyleSheet(QStringLiteral("QLineEdit { border: 1px solid #c62828; }"));
+    m_filterEdit->setStyleSheet(QStringLiteral("QLineEdit { border: 1px solid %1; }").arg(errorTextColor().name()));
 }
 
 void MainWindow::fillColumnsMenu()

@@ -9,6 +9,7 @@
 #include <QMainWindow>
 
 class QAction;
+class QIcon;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -100,6 +101,11 @@ public:
     // File > Recent workspaces, newest first (the open one included).
     static QStringList recentWorkspaces();
     static QString userGuidePath();
+    // The size a window opens at the first time (later, the size it was closed at): 1240x680, or the screen's
+    // available size where that is smaller.
+    static QSize defaultSize(const QSize &available);
+    // The desktop theme's icon `themeName`, else resources/icons/actions/<fallback>.svg.
+    static QIcon themedIcon(const QString &themeName, const QString &fallback);
 
 signals:
     // File > Open workspace…, New workspace… or a recent one: the window's owner opens it in place of this window.
@@ -116,6 +122,7 @@ private:
     void buildToolbar();
     void buildMenus();
     void buildHousekeepingActions(QMenu *runMenu);
+    void setActionIcons();
     void updateArchiveAction();
     static void rememberWorkspace(const QString &root);
     void fillRecentMenu();

@@ -11,6 +11,8 @@
 #include "support/teamworkspace.h"
 #include "support/testworkspace.h"
 #include "views/openingestion.h"
+#include "views/compareview.h"
+#include "views/envelopechart.h"
 #include "views/runpage.h"
 
 #include <QAction>
@@ -21,6 +23,9 @@
 #include <QElapsedTimer>
 #include <QThread>
 #include <QHeaderView>
+#include <QScrollBar>
+#include <QStyle>
+#include <QToolButton>
 #include <QInputDialog>
 #include <QPushButton>
 #include <QMenuBar>
@@ -37,6 +42,7 @@
 #include <QTest>
 
 #include <atomic>
+#include <cmath>
 
 #include <sqlite3.h>
 #include <optional>
@@ -44,6 +50,64 @@
 #include <vector>
 
 using namespace trainyard;
+
+namespace {
+
+// WCAG's relative luminance and contrast ratio (1 to 21; 4.5 is the least for body text).
+double luminance(QColor color)
+{
+    const auto channel = [](double value) {
+        value /= 255.0;
+        return value <= 0.03928 ? value / 12.92 : std::pow((value + 0.055) / 1.055, 2.4);
+    };
+    return 0.2126 * channel(color.red()) + 0.7152 * channel(color.green()) + 0.0722 * channel(color.blue());
+}
+
+double contrast(QColor a, QColor b)
+{
+    const double la = luminance(a), lb = luminance(b);
+    return (std::max(la, lb) + 0.05) / (std::min(la, lb) + 0.05);
+}
+
+// In a region of a grabbed widget: the background (its most frequent colour) and the contrast of the pixel that stands
+// out most from it: the text drawn there, as the user sees it.
+double textContrastIn(const QImage &image, const QRect &region)
+{
+    QHash<QRgb, int> counts;
+    for (int y = region.top(); y <= region.bottom(); ++y)
+        for (int x = region.left(); x <= region.right(); ++x)
+            ++counts[image.pixel(x, y)];
+    QRgb background = 0;
+    int most = -1;
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it)
+        if (it.value() > most) {
+            most = it.value();
+            background = it.key();
+        }
+    double best = 1;
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it)
+        best = std::max(best, contrast(QColor(it.key()), QColor(background)));
+    return best;
+}
+
+// A dark desktop with a custom (orange) accent, as a user may set one.
+QPalette darkPaletteWithAccent()
+{
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+    dark.setColor(QPalette::WindowText, QColor(0xe0, 0xe0, 0xe0));
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+    dark.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+    dark.setColor(QPalette::Text, QColor(0xe0, 0xe0, 0xe0));
+    dark.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
+    dark.setColor(QPalette::ButtonText, QColor(0xe0, 0xe0, 0xe0));
+    dark.setColor(QPalette::PlaceholderText, QColor(0x9e, 0x9e, 0x9e));
+    dark.setColor(QPalette::Highlight, QColor(0xff, 0x6f, 0x00));
+    dark.setColor(QPalette::HighlightedText, Qt::black);
+    return dark;
+}
+
+} // namespace
 
 class TestMainWindow : public QObject {
     Q_OBJECT
@@ -270,6 +334,82 @@ private slots:
         window.action(QStringLiteral("deleteRuns"))->trigger();
         QVERIFY(warning().contains(QStringLiteral("cancel it first")));
         QCOMPARE(runIn(window, running).id, running);
+    }
+
+    // Looks (issue 17, point 6): under a dark palette with a custom accent, every status in the runs table, a selected
+    // row and a chart's text stand out from their background by a contrast of 4.5 or more, measured on the pixels
+    // grabbed; the light palette likewise. The default size fits a 1366x768 screen with every column and the toolbar
+    // in view, and the main actions have icons.
+    void readableInLightAndDarkPalettesAndFitsALaptopScreen()
+    {
+        const QPalette original = QApplication::palette();
+        const QString originalStyle = QApplication::style()->name();
+        auto restore = qScopeGuard([&] {
+            QApplication::setStyle(originalStyle);
+            QApplication::setPalette(original);
+        });
+        QApplication::setStyle(QStringLiteral("Fusion"));
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QList<RunStatus> statuses = {RunStatus::Queued,     RunStatus::Starting,  RunStatus::Running,
+                                           RunStatus::Restarting, RunStatus::Succeeded, RunStatus::Failed,
+                                           RunStatus::Canceled,   RunStatus::Lost};
+        for (RunStatus status : statuses)
+            workspace.addRun(QStringLiteral("run-") + toString(status), status);
+        const QString charted = workspace.addRun(QStringLiteral("charted"), RunStatus::Succeeded);
+        QVERIFY(workspace.addPoints(charted, QStringLiteral("loss"), {0, 1, 2, 3}, {2.0, 1.5, 1.2, 1.0}));
+
+        for (const bool dark : {false, true}) {
+            QApplication::setPalette(dark ? darkPaletteWithAccent() : QApplication::style()->standardPalette());
+            MainWindow window(workspace.workspace());
+            window.resize(MainWindow::defaultSize(QSize(1366, 768 - 64))); // less a panel and a title bar
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            QTRY_COMPARE_WITH_TIMEOUT(window.filteredRuns()->rowCount(), int(statuses.size()) + 1, 30000);
+            QTRY_VERIFY(!window.filteredRuns()->isUpdating());
+            QTableView *table = window.runsView();
+            table->selectRow(0);
+            QApplication::processEvents();
+            const QImage image = table->viewport()->grab().toImage();
+            for (int row = 0; row < window.filteredRuns()->rowCount(); ++row) {
+                const QModelIndex index = window.filteredRuns()->index(row, RunTableModel::StatusColumn);
+                const double measured = textContrastIn(image, table->visualRect(index).adjusted(1, 1, -1, -1));
+                // A selected row is drawn in the palette's own selection colours: as readable as those are.
+                const QPalette &palette = QApplication::palette();
+                const double wanted = row == 0
+                    ? std::min(4.5,
+                               contrast(palette.color(QPalette::Highlight), palette.color(QPalette::HighlightedText))
+                                   - 0.05)
+                    : 4.5;
+                QVERIFY2(
+                    measured >= wanted,
+                    qPrintable(QStringLiteral("%1 palette, status '%2'%3: contrast %4")
+                                   .arg(dark ? "dark" : "light", index.data().toString(), row == 0 ? " (selected)" : "")
+                                   .arg(measured, 0, 'f', 2)));
+            }
+            // Every column in view at the default size, and the whole toolbar (no overflow arrow).
+            QCOMPARE(table->horizontalScrollBar()->maximum(), 0);
+            const auto overflow = window.findChild<QToolButton *>(QStringLiteral("qt_toolbar_ext_button"));
+            QVERIFY(!overflow || !overflow->isVisible());
+            for (const char *name : {"newRun", "cancelRun", "compose", "compare", "deleteRuns"})
+                QVERIFY2(!window.action(QLatin1String(name))->icon().isNull(), name);
+
+            // A chart's title and ticks, in the palette.
+            CompareView *compare = window.openCompare({charted});
+            EnvelopeChart *chart = nullptr;
+            QTRY_VERIFY_WITH_TIMEOUT((chart = compare->chart(QStringLiteral("loss"))) && !chart->series().isEmpty()
+                                         && !chart->series().first().envelope.buckets.empty(),
+                                     30000);
+            QApplication::processEvents();
+            const QImage chartImage = chart->grab().toImage();
+            const double chartContrast = textContrastIn(chartImage, chartImage.rect());
+            QVERIFY2(chartContrast >= 4.5, qPrintable(QString::number(chartContrast)));
+            QCOMPARE(QColor(chartImage.pixel(chartImage.width() - 3, chartImage.height() / 2)),
+                     QApplication::palette().color(QPalette::Base)); // the chart's background is the palette's
+            if (const QString shot = qEnvironmentVariable(dark ? "TRAINYARD_SCREENSHOT_DARK" : "TRAINYARD_SCREENSHOT");
+                !shot.isEmpty())
+                QVERIFY(window.grab().save(shot));
+        }
     }
 
     // File > Open workspace… replaces the window with the other workspace's, in the running application; a folder

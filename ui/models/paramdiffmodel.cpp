@@ -1,4 +1,5 @@
 #include "models/paramdiffmodel.h"
+#include "models/statuscolors.h"
 
 #include "csv.h"
 
@@ -90,7 +91,8 @@ QVariant ParamDiffModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
         return run.params.contains(param) ? run.params.value(param) : QStringLiteral("—");
     case Qt::BackgroundRole:
-        return differs(param) ? QBrush(QColor(0xff, 0xf3, 0xc4)) : QVariant();
+        return differs(param) ? QBrush(isDarkPalette() ? QColor(0x5d, 0x4a, 0x00) : QColor(0xff, 0xf3, 0xc4))
+                              : QVariant();
     case DiffersRole:
         return differs(param);
     case Qt::ToolTipRole:

@@ -35,27 +35,31 @@ RunTableModel::RunTableModel(QObject *parent) : KeyedRowModel(parent), m_duratio
     connect(m_durationTimer, &QTimer::timeout, this, &RunTableModel::tickDurations);
 }
 
-QColor RunTableModel::statusColor(RunStatus status)
+QColor RunTableModel::statusColor(RunStatus status, const QPalette &palette)
 {
+    // Material's 800 shades on a light background, its 300 shades on a dark one: text of either kind stays readable
+    // (a contrast of at least 4.5 against the table's background in both; tst_mainwindow measures it).
+    const bool dark = palette.color(QPalette::Base).lightness() < 128;
+    const auto pick = [dark](QRgb light, QRgb onDark) { return QColor::fromRgb(dark ? onDark : light); };
     switch (status) {
     case RunStatus::Queued:
-        return QColor(0x75, 0x75, 0x75);
+        return pick(0x616161, 0xbdbdbd);
     case RunStatus::Starting:
-        return QColor(0x00, 0x83, 0x8f);
+        return pick(0x006064, 0x4dd0e1);
     case RunStatus::Running:
-        return QColor(0x15, 0x65, 0xc0);
+        return pick(0x1565c0, 0x64b5f6);
     case RunStatus::Restarting:
-        return QColor(0xef, 0x6c, 0x00);
+        return pick(0xb34700, 0xffb74d);
     case RunStatus::Succeeded:
-        return QColor(0x2e, 0x7d, 0x32);
+        return pick(0x2e7d32, 0x81c784);
     case RunStatus::Failed:
-        return QColor(0xc6, 0x28, 0x28);
+        return pick(0xc62828, 0xef9a9a);
     case RunStatus::Canceled:
-        return QColor(0x6d, 0x4c, 0x41);
+        return pick(0x6d4c41, 0xbcaaa4);
     case RunStatus::Lost:
-        return QColor(0x8e, 0x24, 0xaa);
+        return pick(0x8e24aa, 0xce93d8);
     }
-    return Qt::black;
+    return palette.color(QPalette::Text);
 }
 
 void RunTableModel::setNow(const QDateTime &now) { m_pinnedNow = now; }

@@ -6,6 +6,8 @@
 #include "store/runrecord.h"
 
 #include <QColor>
+#include <QGuiApplication>
+#include <QPalette>
 #include <QDateTime>
 #include <QHash>
 #include <QList>
@@ -64,7 +66,8 @@ public:
     // The clock used for the durations of active runs (tests pin it).
     void setNow(const QDateTime &now);
 
-    static QColor statusColor(RunStatus status);
+    // The status's colour, for text and swatches on `palette`'s background (a light or a dark one).
+    static QColor statusColor(RunStatus status, const QPalette &palette = QGuiApplication::palette());
     // A cell's DisplayRole or SortRole value, from the run alone: what data() answers for those roles, and what the
     // sorting proxy and the CSV export compute off the UI thread on a snapshot of the runs.
     static QVariant cellValue(const RunRecord &run, int column, int role, const QList<ExtraColumn> &extraColumns,

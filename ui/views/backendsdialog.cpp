@@ -1,5 +1,6 @@
 // Profiles are small, but their file and the cluster are still read and written on worker threads.
 #include "views/backendsdialog.h"
+#include "models/statuscolors.h"
 
 #include "launch/slurmclient.h"
 #include "views/offuithread.h"
@@ -79,7 +80,7 @@ BackendEditor::BackendEditor(const BackendProfile &profile, QWidget *parent)
     form->addRow(tr("trainyard path"), m_trainyard);
     auto buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel, this);
     auto problemLabel = new QLabel(this);
-    problemLabel->setStyleSheet(QStringLiteral("color: #c62828"));
+    problemLabel->setStyleSheet(textColorStyle(errorTextColor()));
     problemLabel->setWordWrap(true);
     connect(buttons, &QDialogButtonBox::accepted, this, [this, problemLabel] {
         // The workspace root only matters for a pasted token's path; validation needs an absolute one.
@@ -205,7 +206,7 @@ QString BackendsDialog::statusText() const { return m_status->text(); }
 void BackendsDialog::showStatus(const QString &text, bool good)
 {
     m_status->setText(text);
-    m_status->setStyleSheet(good ? QStringLiteral("color: #2e7d32") : QStringLiteral("color: #c62828"));
+    m_status->setStyleSheet(good ? textColorStyle(goodTextColor()) : textColorStyle(errorTextColor()));
     emit statusChanged(text);
 }
 

@@ -1,6 +1,7 @@
 // The compare view's controller: which envelopes each chart needs for the range it shows, asked of the
 // loader (off the UI thread), and the live extension of charts of running runs.
 #include "views/compareview.h"
+#include "models/statuscolors.h"
 
 #include "models/envelopeloader.h"
 #include "models/paramdiffmodel.h"
@@ -66,7 +67,7 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
     m_smoothingSlider->setToolTip(tr("EMA smoothing (the raw curve stays, faint, behind)"));
     m_smoothingSlider->setMaximumWidth(160);
     m_groupByBox->addItem(tr("No grouping"), QString());
-    m_note->setStyleSheet(QStringLiteral("color: #8a5a00"));
+    m_note->setStyleSheet(textColorStyle(warningTextColor()));
     m_note->hide();
     setUpExportStatus(m_exportStatus);
 

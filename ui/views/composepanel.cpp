@@ -1,6 +1,7 @@
 // The compose panel. The YAML text is the spec; the form edits its keys through applyForm, and a YAML edit
 // refills the form once the text parses. m_syncing keeps the two from echoing each other.
 #include "views/composepanel.h"
+#include "models/statuscolors.h"
 
 #include "launch/backendprofile.h"
 #include "launch/memoryplanner.h"
@@ -517,7 +518,7 @@ void ComposePanel::validate()
                           .arg(match.captured(1), match.captured(2), message.mid(match.capturedLength()));
         m_error = message;
         m_status->setText(message);
-        m_status->setStyleSheet(QStringLiteral("color: #c62828"));
+        m_status->setStyleSheet(textColorStyle(errorTextColor()));
         m_launch->setEnabled(false);
         return;
     }
@@ -530,7 +531,7 @@ void ComposePanel::validate()
     const qint64 runs = m_spec->sweep.isEmpty() ? 1 : m_spec->sweep.runCount();
     m_status->setText(runs == 1 ? tr("Valid: one run.")
                                 : tr("Valid: a sweep of %1 runs (queued on Launch).").arg(runs));
-    m_status->setStyleSheet(QStringLiteral("color: #2e7d32"));
+    m_status->setStyleSheet(textColorStyle(goodTextColor()));
     m_launch->setEnabled(true);
     m_launch->setText(runs == 1 ? tr("Launch") : tr("Queue %1 runs").arg(runs));
     updatePlan();
@@ -552,7 +553,7 @@ void ComposePanel::updatePlan()
         m_plan->setText(
             tr("Memory plan: add a 'model:' section (params: 7B, or layers/hidden/heads/vocab/seq_len/micro_batch; "
                "gpu_memory: 80GiB) to see bytes per GPU under this strategy."));
-        m_plan->setStyleSheet(QStringLiteral("color: #616161"));
+        m_plan->setStyleSheet(QString());
         return;
     }
     const MemoryPlan plan = planMemory(*input);
@@ -568,7 +569,7 @@ void ComposePanel::updatePlan()
                  formatBytes(plan.overhead));
     if (plan.capacity <= 0) {
         m_plan->setText(text + tr(". Give model.gpu_memory for a verdict."));
-        m_plan->setStyleSheet(QStringLiteral("color: #616161"));
+        m_plan->setStyleSheet(QString());
         return;
     }
     m_planFits = plan.fits;
@@ -581,8 +582,8 @@ void ComposePanel::updatePlan()
             : tr(" No strategy fits on these GPUs: add nodes or GPUs, or shrink the micro-batch.");
     }
     m_plan->setText(text);
-    m_plan->setStyleSheet(plan.fits ? QStringLiteral("color: #2e7d32")
-                                    : QStringLiteral("color: #c62828; font-weight: bold"));
+    m_plan->setStyleSheet(plan.fits ? textColorStyle(goodTextColor())
+                                    : textColorStyle(errorTextColor()) + QStringLiteral("; font-weight: bold"));
 }
 
 QString ComposePanel::planText() const { return m_plan->text(); }

@@ -490,6 +490,16 @@ void EnvelopeChart::drawSeries(QPainter &painter, const Plot &plot, const ChartS
     flush();
 }
 
+// The chart's inks come from the widget's palette, so that it follows a light or a dark desktop: `share` of the way
+// from the background (Base) to the text colour (0.07 a faint grid line, 0.9 the title).
+QColor EnvelopeChart::ink(double share) const
+{
+    const QColor base = palette().color(QPalette::Base);
+    const QColor text = palette().color(QPalette::Text);
+    const auto mix = [share](int from, int to) { return int(std::lround(from + (to - from) * share)); };
+    return QColor(mix(base.red(), text.red()), mix(base.green(), text.green()), mix(base.blue(), text.blue()));
+}
+
 void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
 {
     // The drawn series (for groups, an aggregation) are computed once a frame and shared by the scale,
@@ -497,7 +507,7 @@ void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
     const QList<ChartSeries> drawn = drawnSeries();
     const Plot plot = plotFor(rect, drawn);
     painter.save();
-    painter.fillRect(rect, Qt::white);
+    painter.fillRect(rect, palette().color(QPalette::Base));
     painter.setRenderHint(QPainter::Antialiasing, false);
     const QFontMetrics metrics(painter.font()); // the legend's and the hover box's, before the title's bold font
     drawTitleAndLegend(painter, rect, drawn, metrics);
@@ -514,7 +524,7 @@ void EnvelopeChart::drawTitleAndLegend(QPainter &painter, const QRect &rect, con
     QFont titleFont = painter.font();
     titleFont.setBold(true);
     painter.setFont(titleFont);
-    painter.setPen(QColor(0x20, 0x20, 0x20));
+    painter.setPen(ink(0.9));
     painter.drawText(QRect(rect.left() + 8, rect.top() + 2, rect.width() - 40, 18), Qt::AlignLeft | Qt::AlignVCenter,
                      m_title);
     painter.drawText(QRect(rect.right() - 28, rect.top() + 2, 22, 18), Qt::AlignCenter,
@@ -528,12 +538,12 @@ void EnvelopeChart::drawTitleAndLegend(QPainter &painter, const QRect &rect, con
     const LegendLayout legend = layOutLegend(labels, metrics, rect.width() - 68);
     for (int i = 0; i < legend.labels.size(); ++i) {
         painter.fillRect(QRect(legendX, legendY + 3, 10, 10), drawn[i].color);
-        painter.setPen(QColor(0x30, 0x30, 0x30));
+        painter.setPen(ink(0.85));
         painter.drawText(QPoint(legendX + 14, legendY + 12), legend.labels[i]);
         legendX += metrics.horizontalAdvance(legend.labels[i]) + 22;
     }
     if (legend.hidden > 0) {
-        painter.setPen(Qt::darkGray);
+        painter.setPen(ink(0.55));
         painter.drawText(QPoint(legendX, legendY + 12), tr("+%1 more").arg(legend.hidden));
     }
 }
@@ -600,24 +610,24 @@ void EnvelopeChart::drawAxes(QPainter &painter, const QRect &rect, const Plot &p
 {
     for (const Tick &tick : yTicks(plot)) {
         const double y = plot.area.bottom() - (tick.value - plot.y0) / (plot.y1 - plot.y0) * plot.area.height();
-        painter.setPen(QColor(0xe4, 0xe4, 0xe4));
+        painter.setPen(ink(0.12));
         painter.drawLine(QPointF(plot.area.left(), y), QPointF(plot.area.right(), y));
-        painter.setPen(QColor(0x50, 0x50, 0x50));
+        painter.setPen(ink(0.7));
         painter.drawText(QRectF(rect.left(), y - 8, kMarginLeft - 6, 16), Qt::AlignRight | Qt::AlignVCenter,
                          tick.label);
     }
     for (const Tick &tick : xTicks(plot)) {
         const double x = plot.px(tick.value);
-        painter.setPen(QColor(0xee, 0xee, 0xee));
+        painter.setPen(ink(0.07));
         painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
-        painter.setPen(QColor(0x50, 0x50, 0x50));
+        painter.setPen(ink(0.7));
         painter.drawText(QRectF(x - 50, plot.area.bottom() + 4, 100, 16), Qt::AlignHCenter | Qt::AlignTop, tick.label);
     }
-    painter.setPen(QColor(0x90, 0x90, 0x90));
+    painter.setPen(ink(0.45));
     painter.drawRect(plot.area);
     if (plot.empty) {
         // Nothing to draw: say why, rather than show empty axes.
-        painter.setPen(QColor(0x70, 0x70, 0x70));
+        painter.setPen(ink(0.55));
         painter.drawText(plot.area, Qt::AlignCenter, emptyMessage());
     }
 }
@@ -671,7 +681,7 @@ void EnvelopeChart::drawHover(QPainter &painter, const Plot &plot, const QList<C
         return;
     const double x = plot.px(*m_hoverX);
     painter.setRenderHint(QPainter::Antialiasing, false);
-    painter.setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
+    painter.setPen(QPen(ink(0.6), 1, Qt::DashLine));
     painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
     // As many lines as the plot is tall, each at most 300 pixels wide; the rest counted (200 runs, long names).
     QStringList lines = hoverLinesFor(drawn);
@@ -691,14 +701,16 @@ void EnvelopeChart::drawHover(QPainter &painter, const Plot &plot, const QList<C
         QRect box(int(x) + 10, plot.area.top() + 6, boxWidth, boxHeight);
         if (box.right() > plot.area.right())
             box.moveRight(int(x) - 10);
-        painter.fillRect(box, QColor(255, 255, 255, 230));
-        painter.setPen(QColor(0xa0, 0xa0, 0xa0));
+        QColor boxFill = palette().color(QPalette::Base);
+        boxFill.setAlpha(230);
+        painter.fillRect(box, boxFill);
+        painter.setPen(ink(0.35));
         painter.drawRect(box);
         for (int i = 0; i < lines.size(); ++i) {
             const int y = box.top() + 4 + i * (metrics.height() + 1);
             if (i > 0 && i - 1 < drawn.size() && !(i + 1 == lines.size() && lines.size() < drawn.size() + 1))
                 painter.fillRect(QRect(box.left() + 6, y + 3, 9, 9), drawn[i - 1].color);
-            painter.setPen(QColor(0x20, 0x20, 0x20));
+            painter.setPen(ink(0.9));
             painter.drawText(QPoint(box.left() + 19, y + metrics.ascent()), lines[i]);
         }
     }

@@ -91,6 +91,8 @@ public:
 
     // Paints the chart into any device (the widget, an image, an SVG generator).
     void render(QPainter &painter, const QRect &rect) const;
+    // A colour `share` of the way from the palette's background to its text (the grid, the axes, the labels).
+    QColor ink(double share) const;
 
 signals:
     void xRangeChanged(double x0, double x1); // the user zoomed or panned (or reset)

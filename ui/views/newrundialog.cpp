@@ -1,5 +1,6 @@
 // The form validates as you type and only enables Launch when the launch it describes is valid.
 #include "views/newrundialog.h"
+#include "models/statuscolors.h"
 
 #include "launch/rankenvironment.h"
 
@@ -57,7 +58,7 @@ NewRunDialog::NewRunDialog(QWidget *parent)
     m_ncclDebug->setObjectName(QStringLiteral("ncclDebug"));
     m_ncclDebug->addItems({tr("off"), QStringLiteral("VERSION"), QStringLiteral("WARN"), QStringLiteral("INFO"),
                            QStringLiteral("TRACE")});
-    m_problem->setStyleSheet(QStringLiteral("color: #c62828"));
+    m_problem->setStyleSheet(textColorStyle(errorTextColor()));
     m_problem->setWordWrap(true);
 
     auto form = new QFormLayout;

@@ -1,4 +1,5 @@
 #include "views/preflightview.h"
+#include "models/statuscolors.h"
 
 #include "launch/rankenvironment.h"
 #include "store/sqlite.h"
@@ -67,8 +68,8 @@ QString countedModels(const QStringList &deviceNames)
 void setVerdict(QLabel *label, const QString &text, bool healthy)
 {
     label->setText(text);
-    label->setStyleSheet(healthy ? QStringLiteral("QLabel { color: #1b7a2e; font-weight: bold; }")
-                                 : QStringLiteral("QLabel { color: #b3261e; font-weight: bold; }"));
+    label->setStyleSheet(QStringLiteral("QLabel { color: %1; font-weight: bold; }")
+                             .arg((healthy ? goodTextColor() : errorTextColor()).name()));
 }
 
 } // namespace
@@ -164,7 +165,7 @@ void PreflightView::showHistory(const QList<PreflightRecord> &records)
     for (const PreflightRecord &record : records) {
         auto item = new QListWidgetItem(historyLine(record), m_history);
         item->setToolTip(record.verdict);
-        item->setForeground(record.healthy ? QColor(0x1b, 0x7a, 0x2e) : QColor(0xb3, 0x26, 0x1e));
+        item->setForeground(record.healthy ? goodTextColor() : errorTextColor());
     }
     if (!records.isEmpty())
         m_history->setCurrentRow(0); // the newest

@@ -136,7 +136,7 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
 
     m_systemTags->setObjectName(QStringLiteral("runSystemTags"));
     m_systemTags->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_systemTags->setStyleSheet(QStringLiteral("QLabel { color: #555; }"));
+    m_systemTags->setForegroundRole(QPalette::PlaceholderText); // quieter than the run's own text, in any palette
     m_systemTags->setWordWrap(true);
     m_systemTags->hide();
 
