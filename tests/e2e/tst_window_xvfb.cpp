@@ -96,9 +96,7 @@ private slots:
         QVERIFY2(countDistinctColours(grabbed) > 20, "the window looks blank");
         // Not the empty-state page: the swatches only exist in the runs table.
 
-        const QByteArray screenshotPath = qgetenv("TRAINYARD_SCREENSHOT");
-        if (!screenshotPath.isEmpty())
-            grabbed.copy(0, 0, 1100, 700).save(QString::fromLocal8Bit(screenshotPath));
+        QVERIFY(test::saveDocsImage(grabbed.copy(0, 0, 1240, 680), QStringLiteral("main-window")));
 
         trainyard.terminate();
         QVERIFY(trainyard.waitForFinished(10000));

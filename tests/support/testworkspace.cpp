@@ -155,4 +155,14 @@ QByteArray tensorboardScalarRecord(std::int64_t step, const QByteArray &tag, flo
     return record;
 }
 
+bool docsImagesWanted() { return !qEnvironmentVariable("TRAINYARD_DOCS_IMAGES").isEmpty(); }
+
+bool saveDocsImage(const QImage &image, const QString &name)
+{
+    const QString folder = qEnvironmentVariable("TRAINYARD_DOCS_IMAGES");
+    if (folder.isEmpty())
+        return true;
+    return !image.isNull() && image.save(folder + QLatin1Char('/') + name + QStringLiteral(".png"));
+}
+
 } // namespace trainyard::test

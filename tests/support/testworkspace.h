@@ -6,6 +6,7 @@
 #include "store/workspace.h"
 
 #include <QByteArray>
+#include <QImage>
 #include <QProcessEnvironment>
 #include <QString>
 #include <QTemporaryDir>
@@ -39,6 +40,12 @@ private:
 };
 
 QByteArray sha256OfFile(const QString &path);
+
+// The documentation's screenshots come from the tests that check what they show: with TRAINYARD_DOCS_IMAGES=DIR set
+// (the `docs_images` build target sets it to docs/images), `image` is saved as DIR/<name>.png. True when saved or
+// not asked for.
+bool saveDocsImage(const QImage &image, const QString &name);
+bool docsImagesWanted();
 
 // The trainyard binary run to completion: its exit code (-1 when it crashed or timed out) and output.
 struct CommandOutcome {

@@ -227,9 +227,7 @@ private slots:
                 QCOMPARE(series.envelope.seriesLastStep, std::int64_t(19999));
             }
         }
-        // TRAINYARD_SCREENSHOT=compare.png saves the view (how docs/images/compare-view.png is made).
-        if (const QByteArray screenshot = qgetenv("TRAINYARD_SCREENSHOT"); !screenshot.isEmpty())
-            QVERIFY(view.grab().save(QString::fromLocal8Bit(screenshot)));
+        QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("compare-view")));
         // The pixels: each run's colour is drawn, in quantity, in the loss chart.
         const QImage image = view.grab().toImage();
         for (const QString &id : data.ids) {

@@ -247,6 +247,12 @@ private slots:
         QCOMPARE(model->index(1, 3).data().toString(), QStringLiteral("0.01"));
         QCOMPARE(view.bestRunId(), queued->runIds[1]);
         QVERIFY(model->index(1, 0).data().toString().startsWith(QStringLiteral("★ ")));
+        if (test::docsImagesWanted()) { // docs/images/sweeps.png
+            view.resize(900, 260);
+            view.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&view));
+            QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("sweeps")));
+        }
         view.setMetric(QStringLiteral("loss"), QStringLiteral("min"), false); // higher is better
         QCOMPARE(model->index(0, 3).data().toString(), QStringLiteral("0.1"));
         QCOMPARE(view.bestRunId(), queued->runIds[0]);

@@ -1,7 +1,7 @@
 // The GPU preflight page offscreen: the history of a workspace holding two sample results (an 8-GPU NVLink box
 // that is healthy, a 2-GPU PCIe box that is slow), the chart of the one picked (a series per collective, the
 // link's expected and healthy levels), its verdict and details; Run preflight on this machine, which has no
-// GPU, saying so; a bad GPU list refused; the window's page opened once. TRAINYARD_SCREENSHOT=path saves the
+// GPU, saying so; a bad GPU list refused; the window's page opened once. TRAINYARD_DOCS_IMAGES=DIR saves the
 // page (docs/images/preflight.png: sample data, not a measurement).
 #include "gpu/gpuruntime.h"
 #include "gpu/ncclpreflight.h"
@@ -111,9 +111,9 @@ private slots:
                  qPrintable(view.detailsLabel()->text()));
         QVERIFY(view.detailsLabel()->text().contains(QStringLiteral("NCCL 2.28.9")));
 
-        if (const QByteArray path = qgetenv("TRAINYARD_SCREENSHOT"); !path.isEmpty()) {
+        if (test::docsImagesWanted()) { // docs/images/preflight.png
             QTest::qWait(300);
-            QVERIFY(view.grab().save(QString::fromLocal8Bit(path)));
+            QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("preflight")));
         }
 
         // The older, slow PCIe result: its verdict says what to check.

@@ -105,12 +105,12 @@ private slots:
         for (const QString &line : matching)
             QVERIFY2(line.contains(QStringLiteral("ValueError")), qPrintable(line));
 
-        // TRAINYARD_SCREENSHOT=page.png saves the page (this is how docs/images/run-page.png is made).
-        if (const QByteArray screenshot = qgetenv("TRAINYARD_SCREENSHOT"); !screenshot.isEmpty()) {
+        // docs/images/run-page.png (test::saveDocsImage).
+        if (test::docsImagesWanted()) {
             window.resize(1280, 720);
             page->setSearchText(QString());
             QTest::qWait(300); // let the chart re-layout at the new size
-            QVERIFY(window.grab().save(QString::fromLocal8Bit(screenshot)));
+            QVERIFY(test::saveDocsImage(window.grab().toImage(), QStringLiteral("run-page")));
         }
 
         // NCCL debug files (NCCL_DEBUG_FILE) show beside the rank logs, marked as such.
