@@ -13,6 +13,7 @@
 #include "views/openingestion.h"
 #include "views/compareview.h"
 #include "views/envelopechart.h"
+#include "views/runactions.h"
 #include "views/runpage.h"
 
 #include <QAction>
@@ -334,6 +335,35 @@ private slots:
         window.action(QStringLiteral("deleteRuns"))->trigger();
         QVERIFY(warning().contains(QStringLiteral("cancel it first")));
         QCOMPARE(runIn(window, running).id, running);
+    }
+
+    // A workspace deleted while its window is open: a housekeeping action says the workspace is gone (it is not
+    // created again, empty, behind the user's back) and the window stays up.
+    void aWorkspaceThatVanishesIsSaidToBeGone()
+    {
+        QTemporaryDir scratch;
+        const QString root = scratch.filePath(QStringLiteral("vanishing"));
+        QString runId;
+        {
+            auto workspace = Workspace::open(root);
+            QVERIFY(workspace.ok());
+            auto writer = StoreWriter::start(workspace->database());
+            NewRun run;
+            run.name = QStringLiteral("soon-gone");
+            run.initialStatus = RunStatus::Succeeded;
+            runId = writer.value()->createRun(run).get().value();
+        }
+        auto workspace = Workspace::open(root);
+        MainWindow window(workspace.value());
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsModel()->rowCount(), 1, 30000);
+        QVERIFY(QDir(root).removeRecursively());
+        QSignalSpy failed(window.runActions(), &RunActions::failed);
+        (void)window.runActions()->rename(runId, QStringLiteral("renamed"));
+        QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
+        QVERIFY2(failed.first().at(1).toString().contains(QStringLiteral("is gone")),
+                 qPrintable(failed.first().at(1).toString()));
+        QVERIFY(!QFileInfo::exists(root));            // not made again
+        QVERIFY(window.runsModel()->rowCount() == 1); // what was shown stays shown
     }
 
     // Looks (issue 17, point 6): under a dark palette with a custom accent, every status in the runs table, a selected
