@@ -14,34 +14,6 @@ namespace trainyard::cli {
 
 namespace {
 
-// The workspace (which must exist) and the runs the positional arguments name, each resolved as `show` resolves one.
-struct FoundRuns {
-    Workspace workspace;
-    QList<RunRecord> runs;
-};
-
-Result<FoundRuns> findRuns(const QCommandLineParser &parser, const QString &workspaceBefore, const QStringList &names)
-{
-    const QString root = resolveWorkspaceRoot(parser, workspaceBefore);
-    auto workspace = Workspace::openIfExists(root);
-    if (!workspace)
-        return fail(workspace.error());
-    if (!workspace->has_value())
-        return fail(QStringLiteral("no workspace at %1 (no runs yet)").arg(root));
-    auto connection = workspace->value().database().connect();
-    if (!connection)
-        return fail(connection.error());
-    QList<RunRecord> runs;
-    for (const QString &name : names) {
-        auto run = runqueries::findRun(connection.value(), name);
-        if (!run)
-            return fail(run.error());
-        if (std::none_of(runs.cbegin(), runs.cend(), [&](const RunRecord &seen) { return seen.id == run->id; }))
-            runs << *run;
-    }
-    return FoundRuns{std::move(workspace->value()), std::move(runs)};
-}
-
 QString dataSize(qint64 bytes) { return QLocale::c().formattedDataSize(bytes, 1); }
 
 } // namespace
@@ -187,12 +159,10 @@ int runArchive(const QStringList &arguments, const QString &workspaceBefore, Str
         return *exit;
     if (parser.positionalArguments().isEmpty())
         return usageFailure(streams, parser, command, QStringLiteral("give at least one run"));
-    auto found = findRuns(parser, workspaceBefore, parser.positionalArguments());
+    auto found = findRunsForCommand(parser, workspaceBefore);
     if (!found)
         return reportFailure(streams, command, found.error());
-    QStringList ids;
-    for (const RunRecord &run : std::as_const(found->runs))
-        ids << run.id;
+    const QStringList ids = found->ids();
     auto writer = StoreWriter::start(found->workspace.database());
     if (!writer)
         return reportFailure(streams, command, writer.error());
@@ -222,12 +192,10 @@ int runRm(const QStringList &arguments, const QString &workspaceBefore, Streams 
         return *exit;
     if (parser.positionalArguments().isEmpty())
         return usageFailure(streams, parser, command, QStringLiteral("give at least one run"));
-    auto found = findRuns(parser, workspaceBefore, parser.positionalArguments());
+    auto found = findRunsForCommand(parser, workspaceBefore);
     if (!found)
         return reportFailure(streams, command, found.error());
-    QStringList ids;
-    for (const RunRecord &run : std::as_const(found->runs))
-        ids << run.id;
+    const QStringList ids = found->ids();
 
     housekeeping::RemovalOutcome outcome;
     if (parser.isSet(dryRun)) {

@@ -119,10 +119,12 @@ Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString 
     return Workspace::open(resolveWorkspaceRoot(parser, workspaceBefore));
 }
 
-Result<FoundRun> findRunForCommand(const QCommandLineParser &parser, const QString &workspaceBefore)
+namespace {
+
+// The workspace a command reads runs from: it must exist already (a read never creates one).
+Result<Workspace> existingWorkspace(const QCommandLineParser &parser, const QString &workspaceBefore)
 {
-    const QStringList positional = parser.positionalArguments();
-    if (positional.isEmpty())
+    if (parser.positionalArguments().isEmpty())
         return fail(QStringLiteral("give a run id (or a unique prefix, or a name)"));
     const QString root = resolveWorkspaceRoot(parser, workspaceBefore);
     auto workspace = Workspace::openIfExists(root);
@@ -130,13 +132,51 @@ Result<FoundRun> findRunForCommand(const QCommandLineParser &parser, const QStri
         return fail(workspace.error());
     if (!workspace->has_value())
         return fail(QStringLiteral("no workspace at %1 (no runs yet)").arg(root));
-    auto connection = workspace->value().database().connect();
+    return std::move(workspace->value());
+}
+
+} // namespace
+
+Result<FoundRuns> findRunsForCommand(const QCommandLineParser &parser, const QString &workspaceBefore)
+{
+    auto workspace = existingWorkspace(parser, workspaceBefore);
+    if (!workspace)
+        return fail(workspace.error());
+    auto connection = workspace->database().connect();
     if (!connection)
         return fail(connection.error());
-    auto run = runqueries::findRun(connection.value(), positional.first());
+    QList<RunRecord> runs;
+    for (const QString &name : parser.positionalArguments()) {
+        auto run = runqueries::findRun(connection.value(), name);
+        if (!run)
+            return fail(run.error());
+        if (std::none_of(runs.cbegin(), runs.cend(), [&](const RunRecord &seen) { return seen.id == run->id; }))
+            runs << *run;
+    }
+    return FoundRuns{std::move(workspace.value()), std::move(runs)};
+}
+
+QStringList FoundRuns::ids() const
+{
+    QStringList ids;
+    for (const RunRecord &run : runs)
+        ids << run.id;
+    return ids;
+}
+
+// The run the first positional argument names (the others are the command's own: a new name, notes).
+Result<FoundRun> findRunForCommand(const QCommandLineParser &parser, const QString &workspaceBefore)
+{
+    auto workspace = existingWorkspace(parser, workspaceBefore);
+    if (!workspace)
+        return fail(workspace.error());
+    auto connection = workspace->database().connect();
+    if (!connection)
+        return fail(connection.error());
+    auto run = runqueries::findRun(connection.value(), parser.positionalArguments().first());
     if (!run)
         return fail(run.error());
-    return FoundRun{std::move(workspace->value()), std::move(run.value())};
+    return FoundRun{std::move(workspace.value()), std::move(run.value())};
 }
 
 int reportFailure(Streams streams, const QString &command, const QString &message)

@@ -86,6 +86,13 @@ struct FoundRun {
     RunRecord run;
 };
 Result<FoundRun> findRunForCommand(const QCommandLineParser &parser, const QString &workspaceBefore);
+// Every run the positional arguments name (each as findRunForCommand finds one; a run named twice counted once).
+struct FoundRuns {
+    Workspace workspace;
+    QList<RunRecord> runs;
+    QStringList ids() const;
+};
+Result<FoundRuns> findRunsForCommand(const QCommandLineParser &parser, const QString &workspaceBefore);
 // The fields of a run that `ls --json` and `show --json` share.
 QJsonObject runJson(const RunRecord &run, const QDateTime &now);
 // Text as a terminal should get it from a run's name, tags or other stored values: control characters (a newline,

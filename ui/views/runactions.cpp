@@ -150,41 +150,44 @@ QString RunActions::deleteQuestion(const QList<housekeeping::RunRemoval> &plan)
     return question + QLatin1Char(' ') + tr("This cannot be undone.");
 }
 
-void RunActions::askRename(const RunRecord &run)
+// A one-line question, opened without blocking; `onAnswer` gets the text when the user accepts.
+void RunActions::askText(const QString &objectName, const QString &title, const QString &label, const QString &value,
+                         const std::function<void(const QString &)> &onAnswer)
 {
     auto dialog = new QInputDialog(m_dialogParent);
-    dialog->setObjectName(QStringLiteral("renameDialog"));
+    dialog->setObjectName(objectName);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    dialog->setWindowTitle(tr("Rename run"));
-    dialog->setLabelText(tr("New name of run %1:").arg(run.id));
-    dialog->setTextValue(run.name);
-    const QString runId = run.id;
-    connect(dialog, &QInputDialog::textValueSelected, this, [this, runId](const QString &name) {
-        // Checked here too, so that a bad name is said at once and nothing is written.
-        if (auto checked = housekeeping::checkRunName(name); !checked)
-            emit failed(tr("Rename"), checked.error());
-        else
-            (void)rename(runId, *checked);
-    });
+    dialog->setWindowTitle(title);
+    dialog->setLabelText(label);
+    dialog->setTextValue(value);
+    connect(dialog, &QInputDialog::textValueSelected, this, onAnswer);
     dialog->open();
+}
+
+void RunActions::askRename(const RunRecord &run)
+{
+    const QString runId = run.id;
+    askText(QStringLiteral("renameDialog"), tr("Rename run"), tr("New name of run %1:").arg(run.id), run.name,
+            [this, runId](const QString &name) {
+                // Checked here too, so that a bad name is said at once and nothing is written.
+                if (auto checked = housekeeping::checkRunName(name); !checked)
+                    emit failed(tr("Rename"), checked.error());
+                else
+                    (void)rename(runId, *checked);
+            });
 }
 
 void RunActions::askTags(const RunRecord &run)
 {
-    auto dialog = new QInputDialog(m_dialogParent);
-    dialog->setObjectName(QStringLiteral("tagsDialog"));
-    dialog->setAttribute(Qt::WA_DeleteOnClose);
-    dialog->setWindowTitle(tr("Edit tags"));
-    dialog->setLabelText(tr("Tags of run %1, separated by spaces (one word each):").arg(run.id));
-    dialog->setTextValue(run.tags.join(QLatin1Char(' ')));
     const QString runId = run.id;
-    connect(dialog, &QInputDialog::textValueSelected, this, [this, runId](const QString &text) {
-        if (auto checked = housekeeping::tagsFromText(text); !checked)
-            emit failed(tr("Edit tags"), checked.error());
-        else
-            (void)setTags(runId, text);
-    });
-    dialog->open();
+    askText(QStringLiteral("tagsDialog"), tr("Edit tags"),
+            tr("Tags of run %1, separated by spaces (one word each):").arg(run.id), run.tags.join(QLatin1Char(' ')),
+            [this, runId](const QString &text) {
+                if (auto checked = housekeeping::tagsFromText(text); !checked)
+                    emit failed(tr("Edit tags"), checked.error());
+                else
+                    (void)setTags(runId, text);
+            });
 }
 
 void RunActions::askDelete(const QList<RunRecord> &runs)

@@ -10,6 +10,8 @@
 #include <QObject>
 #include <QPointer>
 
+#include <functional>
+
 class QWidget;
 
 namespace trainyard {
@@ -41,6 +43,8 @@ signals:
     void failed(const QString &title, const QString &message);
 
 private:
+    void askText(const QString &objectName, const QString &title, const QString &label, const QString &value,
+                 const std::function<void(const QString &)> &onAnswer);
     template <typename Write>
     QFuture<QString> write(const QString &title, const QString &doneMessage, Write work);
 
