@@ -135,6 +135,11 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         object.insert(QStringLiteral("first_failure"),
                       firstFailure.isObject() ? firstFailure : QJsonValue(QJsonValue::Null));
         object.insert(QStringLiteral("failures"), summary.value(QStringLiteral("failures")).toArray());
+        object.insert(QStringLiteral("alerts"), QJsonDocument::fromJson(run.alerts.toUtf8()).array());
+        object.insert(QStringLiteral("stopped_by_alert"),
+                      summary.contains(QStringLiteral("stopped_by_alert"))
+                          ? summary.value(QStringLiteral("stopped_by_alert"))
+                          : QJsonValue(QJsonValue::Null));
         object.insert(QStringLiteral("ingest"), summary.value(QStringLiteral("ingest")).toObject());
         const QString incomplete = run.metricsIncomplete();
         object.insert(QStringLiteral("metrics_incomplete"),
@@ -205,6 +210,11 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                     << failure.value(QStringLiteral("cause")).toString() << ": "
                     << failure.value(QStringLiteral("message")).toString() << '\n';
     }
+    if (const QJsonObject stopped = summary.value(QStringLiteral("stopped_by_alert")).toObject(); !stopped.isEmpty())
+        streams.out << "stopped    by its alert rule: " << stopped.value(QStringLiteral("message")).toString() << '\n';
+    for (const QJsonValue &alert : QJsonDocument::fromJson(run.alerts.toUtf8()).array())
+        streams.out << "alert      " << alert.toObject().value(QStringLiteral("at")).toString() << "  "
+                    << alert.toObject().value(QStringLiteral("message")).toString() << '\n';
     if (const QString telemetry = summary.value(QStringLiteral("gpu_telemetry")).toString(); !telemetry.isEmpty())
         streams.out << "gpu stats  "
                     << (telemetry == QLatin1String("nvml")

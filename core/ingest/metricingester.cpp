@@ -386,8 +386,11 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
             hasTs = true;
         }
     }
-    for (const MetricValue &value : m_line.values)
+    for (const MetricValue &value : m_line.values) {
         batch.rows.push_back({batch.keyIndex(cursor.rank, value.key), m_line.step, value.value, tsMs, hasTs});
+        if (m_observer)
+            m_observer(value.key, m_line.step, value.value);
+    }
     cursor.points += std::int64_t(m_line.values.size());
     QMutexLocker lock(&m_statsMutex);
     m_stats.points += std::int64_t(m_line.values.size());

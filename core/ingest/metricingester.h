@@ -9,6 +9,9 @@
 #include <QHash>
 #include <QMutex>
 #include <QString>
+
+#include <functional>
+#include <string_view>
 #include <QStringList>
 
 #include <atomic>
@@ -52,6 +55,9 @@ public:
     Result<void> rewind(const Database &database);
     // Parses as poll does (stats() counts the points) but writes nothing.
     void setCountOnly(bool countOnly) { m_countOnly = countOnly; }
+    // Called with every point parsed, in file order (a run's alert rules watch them); the key is valid during the call.
+    using PointObserver = std::function<void(std::string_view key, std::int64_t step, double value)>;
+    void setPointObserver(PointObserver observer) { m_observer = std::move(observer); }
     // The points the run's files hold in all: those committed, plus those past the committed progress (parsed, not
     // written). `fallback` when the committed progress cannot be read.
     static std::int64_t pointsInFiles(const QString &runId, const QString &runDir, StoreWriter &writer,
@@ -100,6 +106,7 @@ private:
     IngestStats m_stats;
     bool m_metricsMode = false;
     bool m_countOnly = false;
+    PointObserver m_observer;
 };
 
 } // namespace trainyard

@@ -44,12 +44,17 @@ public:
     static constexpr int kRetryMaxMs = 30000;
 
     IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database,
-                 const QStringList &tensorboardFolders)
+                 const QStringList &tensorboardFolders, const QList<AlertRule> &alerts)
         : m_runId(runId), m_runDir(runDir), m_writer(writer), m_ingester(runId, std::move(runDir), writer),
-          m_tensorboard(std::move(runId), writer), m_database(database)
+          m_tensorboard(std::move(runId), writer), m_database(database), m_alerts(alerts)
     {
         for (const QString &folder : tensorboardFolders)
             m_tensorboard.addFolder(folder, true);
+        if (!m_alerts.isEmpty())
+            m_ingester.setPointObserver([this](std::string_view key, std::int64_t step, double value) {
+                for (const FiredAlert &alert : m_alerts.observe(key, step, value))
+                    emit alertFired(alert);
+            });
         m_clock.start();
     }
 
@@ -60,6 +65,7 @@ signals:
     // After drain: the store error that remains (empty when every point is in) and how many points the run's files
     // hold in all (stored + missing).
     void drained(const QString &error, qint64 totalPoints);
+    void alertFired(const trainyard::FiredAlert &alert);
 
 public slots:
     void start()
@@ -144,6 +150,7 @@ private:
     MetricIngester m_ingester;
     TensorBoardIngester m_tensorboard;
     Database m_database;
+    AlertEvaluator m_alerts;
     QTimer *m_timer = nullptr;
     QElapsedTimer m_clock;
     QString m_error;
@@ -308,6 +315,21 @@ QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch)
     out << YAML::EndSeq;
     if (!launch.notes.isEmpty())
         out << YAML::Key << "notes" << YAML::Value << launch.notes.toStdString();
+    if (!launch.alerts.isEmpty()) {
+        out << YAML::Key << "alerts" << YAML::Value << YAML::BeginSeq;
+        for (const AlertRule &rule : launch.alerts) {
+            out << YAML::Flow << YAML::BeginMap << YAML::Key << "metric" << YAML::Value << rule.metric.toStdString();
+            if (rule.condition == AlertRule::Condition::NotFinite)
+                out << YAML::Key << "when" << YAML::Value << "nan";
+            else
+                out << YAML::Key << (rule.condition == AlertRule::Condition::Below ? "below" : "above") << YAML::Value
+                    << rule.threshold;
+            if (rule.afterStep > 0)
+                out << YAML::Key << "after_step" << YAML::Value << rule.afterStep;
+            out << YAML::Key << "action" << YAML::Value << toString(rule.action).toStdString() << YAML::EndMap;
+        }
+        out << YAML::EndSeq;
+    }
     if (!launch.tensorboardDirs.isEmpty()) {
         // Resolved, so that recovery after a crash tails the same folders.
         out << YAML::Key << "tensorboard" << YAML::Value << YAML::BeginSeq;
@@ -454,11 +476,13 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     supervisor->m_tracking = std::move(tracking);
     supervisor->m_ingestWorker =
         new IngestWorker(request.runId, request.runDir, writer, workspace.database(),
-                         tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir));
+                         tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir), launch.alerts);
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
     connect(&supervisor->m_ingestThread, &QThread::finished, supervisor->m_ingestWorker, &QObject::deleteLater);
     connect(supervisor->m_ingestWorker, &IngestWorker::drained, supervisor.get(), &RunSupervisor::onIngestDrained);
+    qRegisterMetaType<trainyard::FiredAlert>();
+    connect(supervisor->m_ingestWorker, &IngestWorker::alertFired, supervisor.get(), &RunSupervisor::onAlertFired);
     supervisor->m_ingestThread.setObjectName(QStringLiteral("ingest-") + request.runId);
     supervisor->m_ingestThread.start();
 
@@ -567,6 +591,19 @@ std::int64_t RunSupervisor::mlflowPoints() const { return m_tracking ? m_trackin
 
 std::int64_t RunSupervisor::trackedPoints() const { return mlflowPoints() + m_ingestWorker->tensorboardStats().points; }
 
+// Recorded with the run (the window's notifications and `show` read it there); a `stop` rule cancels the run, and the
+// exit summary names the rule as the cause.
+void RunSupervisor::onAlertFired(const FiredAlert &alert)
+{
+    qCWarning(lcLaunch, "run %s: %s", qPrintable(m_runId), qPrintable(alert.message()));
+    (void)m_writer.recordAlert(m_runId, alert.toJson(QDateTime::currentDateTimeUtc()));
+    emit alertFired(alert);
+    if (alert.rule.action == AlertRule::Action::Stop && !m_stoppedBy && !m_finished) {
+        m_stoppedBy = alert;
+        m_backend->cancel();
+    }
+}
+
 void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
 {
     m_cancelCheck.stop();
@@ -619,8 +656,20 @@ void RunSupervisor::onIngestDrained(const QString &drainError, qint64 totalPoint
                        m_gpuTelemetry    ? QStringLiteral("nvml")
                            : m_telemetry ? QStringLiteral("none: ") + m_gpuTelemetryUnavailable
                                          : QStringLiteral("none: the run ended before the first sample"));
+    if (m_stoppedBy)
+        summary.insert(
+            QStringLiteral("stopped_by_alert"),
+            QJsonObject{{QStringLiteral("rule"), m_stoppedBy->rule.describe()},
+                        {QStringLiteral("metric"), m_stoppedBy->rule.metric},
+                        {QStringLiteral("step"), qint64(m_stoppedBy->step)},
+                        {QStringLiteral("value"),
+                         std::isfinite(m_stoppedBy->value) ? QJsonValue(m_stoppedBy->value)
+                                                           : QJsonValue(QString::number(m_stoppedBy->value))},
+                        {QStringLiteral("message"), m_stoppedBy->message()}});
     m_endSummary = QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact));
-    m_endDetail = outcome.firstFailure ? outcome.firstFailure->message : QString();
+    m_endDetail = m_stoppedBy  ? m_stoppedBy->message()
+        : outcome.firstFailure ? outcome.firstFailure->message
+                               : QString();
     m_endAt = QDateTime::currentDateTimeUtc();
     // The end is first kept in the run folder: if the store cannot take it before we give up (or this process dies),
     // the next Trainyard records it from there instead of marking the run lost.

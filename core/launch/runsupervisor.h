@@ -11,6 +11,7 @@
 #include "launch/strategyenvironment.h"
 #include "spec/runparams.h"
 #include "result.h"
+#include "spec/alertrule.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -32,7 +33,8 @@ struct LocalLaunch {
     QString name;
     QString project; // empty: the git repository (or folder) the command runs in
     QStringList tags;
-    QString notes; // the spec's free text, kept with the run
+    QString notes;           // the spec's free text, kept with the run
+    QList<AlertRule> alerts; // the spec's `alerts:`, checked against every point ingested
     // Folders of TensorBoard event files to tail besides the run folder (the spec's `tensorboard:`; relative to the
     // run's cwd, {run_dir} expands).
     QStringList tensorboardDirs;
@@ -89,6 +91,8 @@ public:
 signals:
     void logLine(int rank, int attempt, const QDateTime &at, const QString &line);
     void statusChanged(trainyard::RunStatus status, const QString &detail);
+    // A rule of the run's `alerts:` broke (recorded with the run; a `stop` rule also cancels the run).
+    void alertFired(const trainyard::FiredAlert &alert);
     // After the run's final status, exit summary and every metric point are committed.
     void finished(const trainyard::RunOutcome &outcome);
 
@@ -100,6 +104,7 @@ private:
     void recordEnd();
     void checkCancelRequest();
     void sampleTelemetry();
+    void onAlertFired(const FiredAlert &alert);
 
     QString m_runId;
     LaunchRequest m_request;
@@ -117,6 +122,7 @@ private:
     QString m_ingestError;
     RunOutcome m_outcome;
     std::int64_t m_pointsInFiles = 0;
+    std::optional<FiredAlert> m_stoppedBy; // the `stop` rule that canceled the run
     QString m_endSummary;
     QString m_endDetail;
     QDateTime m_endAt;

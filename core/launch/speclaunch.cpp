@@ -9,6 +9,7 @@ LocalLaunch localLaunchFor(const RunSpec &spec)
     launch.project = spec.project;
     launch.tags = spec.tags;
     launch.notes = spec.notes;
+    launch.alerts = spec.alerts;
     launch.tensorboardDirs = spec.tensorboardDirs;
     for (const RunParam &param : spec.params)
         launch.params.append({param.name, param.value});

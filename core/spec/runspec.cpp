@@ -68,7 +68,10 @@ const QStringList kTopLevelKeys = {QStringLiteral("name"),
                                    QStringLiteral("slurm"),
                                    QStringLiteral("model"),
                                    QStringLiteral("project"),
-                                   QStringLiteral("tensorboard")};
+                                   QStringLiteral("tensorboard"),
+                                   QStringLiteral("alerts")};
+const QStringList kAlertKeys = {QStringLiteral("metric"), QStringLiteral("when"),       QStringLiteral("below"),
+                                QStringLiteral("above"),  QStringLiteral("after_step"), QStringLiteral("action")};
 const QStringList kSlurmKeys = {QStringLiteral("partition"),      QStringLiteral("account"),
                                 QStringLiteral("time_limit_min"), QStringLiteral("cpus_per_task"),
                                 QStringLiteral("gpus_per_node"),  QStringLiteral("sbatch")};
@@ -822,6 +825,81 @@ Result<void> readSlurm(const SpecReader &reader, const YAML::Node &slurm, RunSpe
     return {};
 }
 
+// `alerts:`: a list of rules, each a metric and one condition (when: nan, below: X or above: X), from a step on, with
+// an action (notify, the default, or stop).
+Result<void> readAlerts(const SpecReader &reader, const YAML::Node &alerts, RunSpec &spec)
+{
+    if (!alerts.IsSequence())
+        return reader.at(alerts,
+                         QStringLiteral("'alerts' must be a list of rules, e.g. [{metric: train/loss, when: nan}]"));
+    int index = 0;
+    for (const YAML::Node &node : alerts) {
+        const QString where = QStringLiteral("'alerts[%1]'").arg(index);
+        const auto field = [index](const char *name) {
+            return QStringLiteral("'alerts[%1].%2'").arg(index).arg(QLatin1String(name));
+        };
+        ++index;
+        if (!node.IsMap())
+            return reader.at(node,
+                             QStringLiteral("%1 must be a mapping such as {metric: val/acc, below: 0.1}").arg(where));
+        if (auto known = reader.onlyKnownKeys(node, kAlertKeys, where); !known)
+            return fail(known.error());
+        AlertRule rule;
+        if (!node["metric"])
+            return reader.at(node, QStringLiteral("%1 needs 'metric' (the key it watches)").arg(where));
+        auto metric = reader.string(node["metric"], field("metric"));
+        if (!metric)
+            return fail(metric.error());
+        rule.metric = metric->trimmed();
+        if (rule.metric.isEmpty())
+            return reader.at(node["metric"], QStringLiteral("%1 cannot be empty").arg(field("metric")));
+        const int conditions = int(bool(node["when"])) + int(bool(node["below"])) + int(bool(node["above"]));
+        if (conditions != 1)
+            return reader.at(node,
+                             QStringLiteral("%1 needs exactly one of 'when: nan', 'below: X' or 'above: X' (has %2)")
+                                 .arg(where)
+                                 .arg(conditions));
+        if (const YAML::Node when = node["when"]) {
+            auto text = reader.string(when, field("when"));
+            if (!text)
+                return fail(text.error());
+            if (text->toLower() != u"nan")
+                return reader.at(when,
+                                 QStringLiteral("%1 must be 'nan' (NaN or infinite); for a threshold use "
+                                                "'below: X' or 'above: X'")
+                                     .arg(field("when")));
+            rule.condition = AlertRule::Condition::NotFinite;
+        } else {
+            const YAML::Node bound = node["below"] ? node["below"] : node["above"];
+            rule.condition = node["below"] ? AlertRule::Condition::Below : AlertRule::Condition::Above;
+            bool ok = false;
+            rule.threshold = bound.IsScalar() ? QString::fromStdString(bound.Scalar()).toDouble(&ok) : 0;
+            if (!ok || !std::isfinite(rule.threshold))
+                return reader.at(bound,
+                                 QStringLiteral("%1 must be a number").arg(field(node["below"] ? "below" : "above")));
+        }
+        if (const YAML::Node after = node["after_step"]) {
+            bool ok = false;
+            rule.afterStep = after.IsScalar() ? QString::fromStdString(after.Scalar()).toLongLong(&ok) : 0;
+            if (!ok || rule.afterStep < 0)
+                return reader.at(after,
+                                 QStringLiteral("%1 must be a step, a whole number from 0").arg(field("after_step")));
+        }
+        if (const YAML::Node action = node["action"]) {
+            auto text = reader.string(action, field("action"));
+            if (!text)
+                return fail(text.error());
+            if (*text == u"stop")
+                rule.action = AlertRule::Action::Stop;
+            else if (*text != u"notify")
+                return reader.at(
+                    action, QStringLiteral("%1 must be 'notify' or 'stop' (got '%2')").arg(field("action"), *text));
+        }
+        spec.alerts << rule;
+    }
+    return {};
+}
+
 // `model:`: what the memory planner needs beyond the strategy and resources.
 Result<void> readModel(const SpecReader &reader, const YAML::Node &model, RunSpec &spec)
 {
@@ -967,7 +1045,7 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
     const std::pair<const char *, SectionReader> sections[] = {
         {"env", readEnv},       {"resources", readResources}, {"strategy", readStrategy},          {"nccl", readNccl},
         {"params", readParams}, {"sweep", readSweep},         {"param_passing", readParamPassing}, {"slurm", readSlurm},
-        {"model", readModel}};
+        {"model", readModel},   {"alerts", readAlerts}};
     for (const auto &[key, read] : sections) {
         if (const YAML::Node node = root[key]) {
             if (auto done = read(reader, node, spec); !done)

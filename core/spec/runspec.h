@@ -2,6 +2,7 @@
 // spec.yaml holds, resolved). Errors name the file, line and column, and the type that was expected.
 #pragma once
 
+#include "spec/alertrule.h"
 #include "spec/launchoptions.h"
 #include "spec/runparams.h"
 #include "spec/slurmsettings.h"
@@ -66,7 +67,8 @@ struct RunSpec {
     // Folders of TensorBoard event files the run writes, tailed while it runs (relative to cwd; {run_dir} expands).
     QStringList tensorboardDirs;
     QString notes;
-    SweepSpec sweep; // empty unless the spec sweeps
+    QList<AlertRule> alerts; // `alerts:`, checked on ingestion
+    SweepSpec sweep;         // empty unless the spec sweeps
 };
 
 Result<RunSpec> loadRunSpec(const QString &path);

@@ -19,9 +19,9 @@ namespace {
 
 #define TRAINYARD_RUN_SELECT_LIST                                                                                      \
     "SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host, backend, exit_summary,"            \
-    " coalesce(sweep_id, ''), archived_ms"
+    " coalesce(sweep_id, ''), archived_ms, coalesce(alerts, '')"
 constexpr const char *kRunColumns = TRAINYARD_RUN_SELECT_LIST " FROM runs";
-// The run's columns and its tags as a JSON array (column 13), read with its row through the tags' primary key.
+// The run's columns and its tags as a JSON array (column 14), read with its row through the tags' primary key.
 constexpr const char *kRunColumnsWithTags =
     TRAINYARD_RUN_SELECT_LIST ", (SELECT json_group_array(tag) FROM tags WHERE run_id = runs.id) FROM runs";
 #undef TRAINYARD_RUN_SELECT_LIST
@@ -85,6 +85,7 @@ RunRecord recordFromRow(const SqliteStatement &statement, StringPool &pool)
     run.exitSummary = pool.text(statement, 10);
     run.sweepId = pool.text(statement, 11);
     run.archivedAt = timeFromColumn(statement, 12);
+    run.alerts = statement.columnText(13);
     return run;
 }
 
@@ -323,7 +324,7 @@ Result<void> streamRuns(SqliteConnection &connection, const RunStreamOptions &op
         if (!row.value())
             break;
         RunRecord run = recordFromRow(statement.value(), pool);
-        const QString tags = statement->columnText(13);
+        const QString tags = statement->columnText(14);
         if (tags.size() > 2) { // not "[]"
             const QJsonArray array = QJsonDocument::fromJson(tags.toUtf8()).array();
             for (const QJsonValue &tag : array)

@@ -1,9 +1,11 @@
 // Run statuses and ids.
 #include "store/runrecord.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+
 #include <cmath>
 
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
 
@@ -108,6 +110,11 @@ bool RunMetricSummary::operator==(const RunMetricSummary &other) const
     const auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
     return count == other.count && same(last, other.last) && same(min, other.min) && same(max, other.max)
         && keyId == other.keyId;
+}
+
+qsizetype RunRecord::alertCount() const
+{
+    return alerts.isEmpty() ? 0 : QJsonDocument::fromJson(alerts.toUtf8()).array().size();
 }
 
 } // namespace trainyard

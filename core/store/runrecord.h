@@ -54,6 +54,9 @@ struct RunRecord {
     QStringList tags;                  // sorted
     QString sweepId;                   // the sweep the run belongs to, if any
     QDateTime archivedAt;              // when it was archived; invalid while it is not (the default list hides it)
+    // The alert rules it broke: a JSON array of {at, metric, rule, step, value, action, message}, or empty.
+    QString alerts;
+    qsizetype alertCount() const;
     QMap<QString, QString> params;     // as recorded at launch (typed values as text)
     QMap<QString, QString> systemTags; // the MLflow client's mlflow.* tags, kept apart from the run's tags
     QMap<QString, RunMetricSummary> metrics; // every metric key of the run

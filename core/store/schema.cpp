@@ -428,15 +428,17 @@ CREATE TRIGGER queue_row_deleted AFTER DELETE ON queue BEGIN
 END;
 )sql";
 
-// Version 11: run housekeeping. A run archived (`trainyard archive`, Run > Archive) keeps every row but leaves the
-// default run list; archived_ms is when, NULL while it is not. The run list's update trigger gains the column, so
-// archiving is seen live by every window. (Renames, tags and notes were list changes already: name, tags and the
-// mlflow.note.content run tag.)
+// Version 11: run housekeeping and alerts. A run archived (`trainyard archive`, Run > Archive) keeps every row but
+// leaves the default run list; archived_ms is when, NULL while it is not. `alerts` is the JSON array of the alert
+// rules the run broke (the spec's `alerts:`), in order. The run list's update trigger gains both columns, so archiving
+// and a broken rule are seen live by every window. (Renames, tags and notes were list changes already: name, tags and
+// the mlflow.note.content run tag.)
 constexpr const char *kVersion11 = R"sql(
 ALTER TABLE runs ADD COLUMN archived_ms INTEGER;
+ALTER TABLE runs ADD COLUMN alerts TEXT;
 DROP TRIGGER run_list_run_updated;
 CREATE TRIGGER run_list_run_updated AFTER UPDATE OF id, name, status, created_ms, started_ms, ended_ms, command, cwd,
-        host, backend, exit_summary, sweep_id, archived_ms ON runs BEGIN
+        host, backend, exit_summary, sweep_id, archived_ms, alerts ON runs BEGIN
     UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
     UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.id;
 END;

@@ -282,6 +282,19 @@ std::future<Result<void>> StoreWriter::recordStatus(const QString &runId, RunSta
         [=](SqliteConnection &connection) { return applyRunStatus(connection, runId, status, atMs, detail); });
 }
 
+std::future<Result<void>> StoreWriter::recordAlert(const QString &runId, const QString &alertJson)
+{
+    return submit<void>([runId, alertJson](SqliteConnection &connection) -> Result<void> {
+        auto update = connection.prepare(
+            "UPDATE runs SET alerts = json_insert(coalesce(alerts, '[]'), '$[#]', json(?2)) WHERE id = ?1");
+        if (!update)
+            return fail(update.error());
+        update->bind(1, runId);
+        update->bind(2, alertJson);
+        return update->run();
+    });
+}
+
 std::future<Result<void>> StoreWriter::setCommand(const QString &runId, const QStringList &command)
 {
     const QByteArray argv = QJsonDocument(QJsonArray::fromStringList(command)).toJson(QJsonDocument::Compact);

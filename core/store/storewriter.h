@@ -49,6 +49,8 @@ public:
     // A run's end in one transaction: its final status and its exit summary, both or neither.
     std::future<Result<void>> recordEnd(const QString &runId, RunStatus status, const QDateTime &at,
                                         const QString &detail, const QString &exitSummaryJson);
+    // A broken alert rule, appended to the run's alerts: `alertJson` is one JSON object (see RunRecord::alerts).
+    std::future<Result<void>> recordAlert(const QString &runId, const QString &alertJson);
     // The argv that really runs (after param templates were applied).
     std::future<Result<void>> setCommand(const QString &runId, const QStringList &command);
 

@@ -49,7 +49,7 @@ std::int64_t queryInt(const QString &path, const char *sql)
 
 // What schema 11 added, taken away again: a workspace as schema 10 left it.
 constexpr const char *kUndoVersion11 =
-    "DROP TRIGGER run_list_run_updated; ALTER TABLE runs DROP COLUMN archived_ms;"
+    "DROP TRIGGER run_list_run_updated; ALTER TABLE runs DROP COLUMN archived_ms; ALTER TABLE runs DROP COLUMN alerts;"
     " CREATE TRIGGER run_list_run_updated AFTER UPDATE OF id, name, status, created_ms, started_ms, ended_ms, command,"
     " cwd, host, backend, exit_summary, sweep_id ON runs BEGIN"
     " UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';"

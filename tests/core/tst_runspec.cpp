@@ -11,6 +11,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+#include <limits>
+
 using namespace trainyard;
 
 class TestRunSpec : public QObject {
@@ -452,6 +455,41 @@ param_passing:
         QVERIFY(!planInputFor(*local).has_value());
     }
 
+    // `alerts:` rules: read with their condition, step and action; checked against points as ingestion does.
+    void alertRulesAreReadAndFireOnce()
+    {
+        auto spec = parseRunSpec("command: [a]\n"
+                                 "alerts:\n"
+                                 "  - {metric: train/loss, when: nan}\n"
+                                 "  - {metric: val/acc, below: 0.1, after_step: 1000, action: stop}\n"
+                                 "  - {metric: grad_norm, above: 1e3}\n",
+                                 QStringLiteral("spec.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(spec.ok(), spec ? "" : qPrintable(spec.error()));
+        QCOMPARE(spec->alerts.size(), 3);
+        const AlertRule &nan = spec->alerts[0];
+        QVERIFY(nan.condition == AlertRule::Condition::NotFinite && nan.action == AlertRule::Action::Notify);
+        const AlertRule &acc = spec->alerts[1];
+        QVERIFY(acc.condition == AlertRule::Condition::Below && acc.action == AlertRule::Action::Stop);
+        QCOMPARE(acc.threshold, 0.1);
+        QCOMPARE(acc.afterStep, std::int64_t(1000));
+        QCOMPARE(acc.describe(), QStringLiteral("val/acc below 0.1 after step 1000"));
+        QCOMPARE(spec->alerts[2].threshold, 1000.0);
+
+        AlertEvaluator evaluator(spec->alerts);
+        QVERIFY(evaluator.observe("val/acc", 999, 0.01).isEmpty()); // before after_step
+        QVERIFY(evaluator.observe("val/acc", 1000, 0.5).isEmpty());
+        QVERIFY(evaluator.observe("val/accuracy", 1200, 0.01).isEmpty()); // another key
+        const QList<FiredAlert> fired = evaluator.observe("val/acc", 1200, 0.05);
+        QCOMPARE(fired.size(), 1);
+        QCOMPARE(fired.first().message(),
+                 QStringLiteral("alert: val/acc below 0.1 after step 1000: 0.05 at step 1200 (the run is stopped)"));
+        QVERIFY(evaluator.observe("val/acc", 1300, 0.01).isEmpty()); // once
+        QCOMPARE(evaluator.observe("train/loss", 3, std::numeric_limits<double>::infinity()).size(), 1);
+        QVERIFY(evaluator.observe("train/loss", 4, std::nan("")).isEmpty());
+        QVERIFY(evaluator.observe("grad_norm", 5, std::nan("")).isEmpty()); // NaN is not above anything
+        QCOMPARE(evaluator.observe("grad_norm", 6, 2e3).size(), 1);
+    }
+
     void errorsNameLineColumnAndExpectedType_data()
     {
         QTest::addColumn<QByteArray>("yaml");
@@ -468,6 +506,27 @@ param_passing:
                                        << "spec.yaml:2:29: 'resources.ranks_per_node' must be at least 1 (got 0)";
         QTest::newRow("unknown resource") << QByteArray("command: [a]\nresources:\n  gpu: [0]\n")
                                           << "spec.yaml:3:3: unknown key 'gpu' in 'resources'";
+        QTest::newRow("alerts not a list") << QByteArray("command: [a]\nalerts: {metric: loss}\n")
+                                           << "spec.yaml:2:9: 'alerts' must be a list of rules";
+        QTest::newRow("alert without metric")
+            << QByteArray("command: [a]\nalerts:\n  - {when: nan}\n") << "spec.yaml:3:5: 'alerts[0]' needs 'metric'";
+        QTest::newRow("alert with two conditions")
+            << QByteArray("command: [a]\nalerts:\n  - {metric: loss, below: 1, above: 2}\n")
+            << "spec.yaml:3:5: 'alerts[0]' needs exactly one of 'when: nan', 'below: X' or 'above: X' (has 2)";
+        QTest::newRow("alert threshold not a number")
+            << QByteArray("command: [a]\nalerts:\n  - {metric: loss, below: low}\n")
+            << "spec.yaml:3:27: 'alerts[0].below' must be a number";
+        QTest::newRow("alert when not nan") << QByteArray("command: [a]\nalerts:\n  - {metric: loss, when: high}\n")
+                                            << "spec.yaml:3:26: 'alerts[0].when' must be 'nan'";
+        QTest::newRow("alert unknown action")
+            << QByteArray("command: [a]\nalerts:\n  - {metric: loss, when: nan, action: page}\n")
+            << "spec.yaml:3:39: 'alerts[0].action' must be 'notify' or 'stop' (got 'page')";
+        QTest::newRow("alert negative step")
+            << QByteArray("command: [a]\nalerts:\n  - {metric: loss, when: nan, after_step: -5}\n")
+            << "spec.yaml:3:43: 'alerts[0].after_step' must be a step";
+        QTest::newRow("alert unknown key")
+            << QByteArray("command: [a]\nalerts:\n  - {metric: loss, when: nan, at: 3}\n")
+            << "spec.yaml:3:31: unknown key 'at' in 'alerts[0]'";
         QTest::newRow("shell not bool") << QByteArray("command: [a]\nshell: sometimes\n")
                                         << "spec.yaml:2:8: 'shell' must be true or false";
         QTest::newRow("negative grace") << QByteArray("command: [a]\ngrace_s: -1\n")

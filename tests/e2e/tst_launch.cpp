@@ -6,6 +6,7 @@
 #include "support/testworkspace.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -669,6 +670,64 @@ private slots:
         const Outcome csv = trainyard({"metrics", runId, "loss", "--csv"});
         QCOMPARE(csv.exitCode, 0);
         QVERIFY(csv.out.startsWith(QStringLiteral("key,step,value,ts\nloss,0,2,")));
+    }
+
+    // The spec's `alerts:` are checked as points are ingested: a `when: nan` rule is recorded with the run, and an
+    // `action: stop` rule cancels the run at the step that broke it, the exit summary naming the rule.
+    void alertRulesRecordAndStopTheRun()
+    {
+        QTemporaryDir dir;
+        const QString script = dir.filePath(QStringLiteral("diverge.py"));
+        QFile scriptFile(script);
+        QVERIFY(scriptFile.open(QIODevice::WriteOnly));
+        // loss falls by 0.01 a step (below 0.5 at step 51); acc is NaN once, at step 20 (written "nan", as the Python
+        // client writes it); 2000 steps would take 40 s.
+        scriptFile.write("import json, os, time\n"
+                         "with open(os.environ['TRAINYARD_METRICS_FILE'], 'w') as out:\n"
+                         "    for step in range(2000):\n"
+                         "        acc = 'nan' if step == 20 else 0.5\n"
+                         "        out.write(json.dumps({'step': step, 'loss': 1 - step / 100, 'acc': acc}) + '\\n')\n"
+                         "        out.flush()\n"
+                         "        time.sleep(0.02)\n");
+        scriptFile.close();
+        const QString specPath = dir.filePath(QStringLiteral("spec.yaml"));
+        QFile spec(specPath);
+        QVERIFY(spec.open(QIODevice::WriteOnly));
+        spec.write(QStringLiteral("name: alerting\n"
+                                  "command: [%1, %2]\n"
+                                  "grace_s: 2\n"
+                                  "alerts:\n"
+                                  "  - {metric: acc, when: nan}\n"
+                                  "  - {metric: loss, below: 0.5, after_step: 10, action: stop}\n")
+                       .arg(kPython, script)
+                       .toUtf8());
+        spec.close();
+        QElapsedTimer clock;
+        clock.start();
+        const Outcome outcome = trainyard({"launch", "--quiet", specPath});
+        QVERIFY2(clock.elapsed() < 30000, "the stop rule did not stop the run");
+        const QString runId = runIdFrom(outcome);
+        QVERIFY2(!runId.isEmpty(), qPrintable(outcome.out + outcome.err));
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("canceled"));
+        const QJsonObject stopped = run[QStringLiteral("stopped_by_alert")].toObject();
+        QCOMPARE(stopped[QStringLiteral("metric")].toString(), QStringLiteral("loss"));
+        QCOMPARE(stopped[QStringLiteral("step")].toInt(), 51); // the first step whose loss is below 0.5
+        QCOMPARE(stopped[QStringLiteral("rule")].toString(), QStringLiteral("loss below 0.5 after step 10"));
+        const QJsonArray alerts = run[QStringLiteral("alerts")].toArray();
+        QCOMPARE(alerts.size(), 2);
+        QCOMPARE(alerts[0].toObject()[QStringLiteral("metric")].toString(), QStringLiteral("acc"));
+        QCOMPARE(alerts[0].toObject()[QStringLiteral("step")].toInt(), 20);
+        QCOMPARE(alerts[0].toObject()[QStringLiteral("action")].toString(), QStringLiteral("notify"));
+        QCOMPARE(alerts[1].toObject()[QStringLiteral("action")].toString(), QStringLiteral("stop"));
+        const QString text = trainyard({"show", runId}).out;
+        QVERIFY2(text.contains(QStringLiteral("stopped    by its alert rule: alert: loss below 0.5 after step 10")),
+                 qPrintable(text));
+        // The run's spec.yaml keeps the rules, so that Clone with changes keeps them.
+        auto kept = loadRunSpec(runDir(runId) + QStringLiteral("/spec.yaml"));
+        QVERIFY2(kept.ok(), kept ? "" : qPrintable(kept.error()));
+        QCOMPARE(kept->alerts.size(), 2);
+        QVERIFY(kept->alerts[1].action == AlertRule::Action::Stop);
     }
 
     // A script that logs only through MLflow runs unchanged: mlflow.start_run() continues the launched run (MLFLOW_RUN_ID),
