@@ -16,6 +16,8 @@ packages=(
   qt6-httpserver-dev qt6-websockets-dev libprotobuf-dev protobuf-compiler
   # GUI tests without a display, fonts so text renders offscreen
   xvfb xauth x11-utils fonts-dejavu-core
+  # desktop notifications (QtDBus, in qt6-base-dev) are tested on a session bus of their own (dbus-run-session)
+  dbus-daemon
   # validating the desktop entry and AppStream metadata of the package
   desktop-file-utils appstream
   # end-to-end runs: real PyTorch (CPU, gloo) at /usr/bin/python3

@@ -32,7 +32,10 @@
 #include "views/openingestion.h"
 #include "views/queueview.h"
 #include "views/sweepview.h"
+#include "desktopnotifier.h"
+#include "logging.h"
 #include "views/runactions.h"
+#include "views/settingsdialog.h"
 #include "views/runpage.h"
 
 #include <QAction>
@@ -56,6 +59,7 @@
 #include <QMenuBar>
 #include <QIcon>
 #include <QScreen>
+#include <QSystemTrayIcon>
 
 #include <array>
 
@@ -123,7 +127,8 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
       m_sweepView(new SweepView(this)), m_watcher(new RunListWatcher(workspace.database().path(), this)),
       m_queueWatcher(new QueueWatcher(workspace.database().path(), this)),
       m_launchHost(new LaunchHost(workspace, this)), m_serveSwitch(new MlflowServeSwitch(workspace, this)),
-      m_importMenu(new HistoryImportMenu(workspace, this)), m_runActions(new RunActions(workspace.root(), this))
+      m_importMenu(new HistoryImportMenu(workspace, this)), m_runActions(new RunActions(workspace.root(), this)),
+      m_notifier(new DesktopNotifier(this)), m_notificationSettings(NotificationSettings::load())
 {
     setWindowTitle(tr("Trainyard — %1").arg(workspace.root()));
     setObjectName(QStringLiteral("mainWindow"));
@@ -137,6 +142,7 @@ MainWindow::MainWindow(const Workspace &workspace, QWidget *parent)
     setUpStatusBar();
     connectRunActions();
     connectWatchers();
+    setUpNotifications();
 
     resize(defaultSize(screen() ? screen()->availableGeometry().size() : QSize(kDefaultWidth, kDefaultHeight)));
     restoreLayout();
@@ -349,6 +355,16 @@ void MainWindow::buildMenus()
             (void)exportRunsCsv(path);
     }));
     file->addSeparator();
+    QAction *settings = file->addAction(tr("&Settings…"), this, [this] {
+        auto dialog = new SettingsDialog(m_notificationSettings, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        connect(dialog, &QDialog::accepted, this, [this, dialog] { setNotificationSettings(dialog->settings()); });
+        dialog->open();
+    });
+    settings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    settings->setMenuRole(QAction::PreferencesRole);
+    m_actions.insert(QStringLiteral("settings"), settings);
+    file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
@@ -485,6 +501,46 @@ void MainWindow::updateArchiveAction()
     const bool allArchived = !runs.isEmpty()
         && std::all_of(runs.cbegin(), runs.cend(), [](const RunRecord &run) { return run.isArchived(); });
     m_actions.value(QStringLiteral("archive"))->setText(allArchived ? tr("Un&archive") : tr("&Archive"));
+}
+
+// A click on a desktop notification opens its run; without a notification service, the status bar and the tray say it.
+void MainWindow::setUpNotifications()
+{
+    connect(m_notifier, &DesktopNotifier::activated, this, [this](const QString &runId) {
+        showNormal();
+        raise();
+        activateWindow();
+        openRunPage(runId);
+    });
+    connect(m_notifier, &DesktopNotifier::undelivered, this,
+            [this](const QString &title, const QString &body, const QString &runId, const QString &why) {
+                qCInfo(lcUi, "notification not delivered (%s): %s", qPrintable(why), qPrintable(title));
+                statusBar()->showMessage(QStringLiteral("%1 — %2").arg(title, body), 60000);
+                if (!QSystemTrayIcon::isSystemTrayAvailable())
+                    return;
+                if (!m_tray) {
+                    m_tray = new QSystemTrayIcon(windowIcon(), this);
+                    connect(m_tray, &QSystemTrayIcon::messageClicked, this, [this] {
+                        if (!m_trayRunId.isEmpty())
+                            openRunPage(m_trayRunId);
+                    });
+                    m_tray->show();
+                }
+                m_trayRunId = runId;
+                m_tray->showMessage(title, body);
+            });
+}
+
+void MainWindow::notifyUser(const RunNotification &notification)
+{
+    emit notificationRaised(notification);
+    m_notifier->notify(notification.title, notification.body, notification.runId);
+}
+
+void MainWindow::setNotificationSettings(const NotificationSettings &settings)
+{
+    m_notificationSettings = settings;
+    settings.save();
 }
 
 QStringList MainWindow::targetRunIds() const
@@ -662,6 +718,8 @@ void MainWindow::refreshFromStore()
 void MainWindow::applyRuns(const RunListChange &change)
 {
     m_runsModel->applyChange(change);
+    for (const RunNotification &notification : m_notificationDetector.update(change, m_notificationSettings))
+        notifyUser(notification);
     // The sweeps tab sees the list again only when a sweep run changed, and while the first list arrives in
     // chunks, only once it is complete.
     bool sweepChanged = change.complete || !change.removed.isEmpty();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "store/runqueries.h"
+#include "models/runnotifications.h"
 #include "store/runrecord.h"
 
 #include <QFuture>
@@ -10,6 +11,7 @@
 
 class QAction;
 class QIcon;
+class QSystemTrayIcon;
 class QLabel;
 class QLineEdit;
 class QMenu;
@@ -34,6 +36,7 @@ class HistoryImportMenu;
 class RunFilterProxy;
 class QueueWatcher;
 class RunListWatcher;
+class DesktopNotifier;
 class RunActions;
 class RunPage;
 class RunTableModel;
@@ -107,7 +110,13 @@ public:
     // The desktop theme's icon `themeName`, else resources/icons/actions/<fallback>.svg.
     static QIcon themedIcon(const QString &themeName, const QString &fallback);
 
+    DesktopNotifier *notifier() const { return m_notifier; }
+    const NotificationSettings &notificationSettings() const { return m_notificationSettings; }
+    void setNotificationSettings(const NotificationSettings &settings); // saved, and used from now on
+
 signals:
+    // A notification the window sent (to the desktop, or where there is none to its status bar and tray).
+    void notificationRaised(const trainyard::RunNotification &notification);
     // File > Open workspace…, New workspace… or a recent one: the window's owner opens it in place of this window.
     void openWorkspaceRequested(const QString &root);
 
@@ -124,6 +133,8 @@ private:
     void buildHousekeepingActions(QMenu *runMenu);
     void setActionIcons();
     void updateArchiveAction();
+    void setUpNotifications();
+    void notifyUser(const RunNotification &notification);
     static void rememberWorkspace(const QString &root);
     void fillRecentMenu();
     void setUpStatusBar();
@@ -167,6 +178,11 @@ private:
     MlflowServeSwitch *m_serveSwitch;
     HistoryImportMenu *m_importMenu;
     RunActions *m_runActions;
+    DesktopNotifier *m_notifier;
+    RunNotificationDetector m_notificationDetector;
+    NotificationSettings m_notificationSettings;
+    QSystemTrayIcon *m_tray = nullptr;
+    QString m_trayRunId; // the run the tray's last message is about
 };
 
 } // namespace trainyard

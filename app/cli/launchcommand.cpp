@@ -1,4 +1,5 @@
 // trainyard launch: runs a command on N local ranks and supervises it to the end.
+#include "desktopnotifier.h"
 #include "cli/subcommand.h"
 #include "cli/terminationsignals.h"
 #include "launch/speclaunch.h"
@@ -75,6 +76,9 @@ struct LaunchOptions {
         QStringLiteral("Run the command through /bin/sh -c (default: exec the argv directly).")};
     const QCommandLineOption quiet{QStringLiteral("quiet"),
                                    QStringLiteral("Do not echo rank output; print only status lines.")};
+    const QCommandLineOption notify{QStringLiteral("notify"),
+                                    QStringLiteral("Send a desktop notification when the run ends, and when it breaks "
+                                                   "one of its alert rules (the freedesktop notification service).")};
     const QCommandLineOption strategy{
         QStringLiteral("strategy"),
         QStringLiteral("ddp (default), zero1, zero2, zero3, fsdp-full-shard, fsdp-shard-grad-op or fsdp-hybrid-shard: "
@@ -113,9 +117,9 @@ struct LaunchOptions {
     void addTo(QCommandLineParser &parser) const
     {
         for (const QCommandLineOption &option :
-             {backendOption, nodes,      nproc,     gpus,      maxRestarts, hangTimeout, grace,     name,
-              tag,           env,        cwd,       shell,     quiet,       strategy,    precision, offload,
-              ncclDebug,     ncclSubsys, ncclAsync, ncclTrace, ncclP2p,     ncclIb,      ncclIfname})
+             {backendOption, nodes,      nproc,     gpus,      maxRestarts, hangTimeout, grace,      name,
+              tag,           env,        cwd,       shell,     quiet,       strategy,    precision,  offload,
+              ncclDebug,     ncclSubsys, ncclAsync, ncclTrace, ncclP2p,     ncclIb,      ncclIfname, notify})
             parser.addOption(option);
     }
 };
@@ -366,10 +370,23 @@ void printRunHeader(Streams streams, const RunSupervisor &run, const LocalLaunch
 
 // Echoes the ranks' output (unless told not to), a status line every second and the end; a termination signal
 // cancels. Returns the exit code: 0 for a run that succeeded with every metric stored, 130 for a canceled one, else 1.
-int followRun(RunSupervisor &run, const LaunchRequest &request, bool onCluster, bool echo,
-              TerminationSignals &terminationSignals, Streams streams)
+int followRun(RunSupervisor &run, const LaunchRequest &request, const QString &runName, bool onCluster, bool echo,
+              bool notify, TerminationSignals &terminationSignals, Streams streams)
 {
     const QString runId = run.runId();
+    // --notify: alerts as they fire (without waiting on the bus), and the end, waited for since the process exits next.
+    DesktopNotifier notifier;
+    if (notify) {
+        QObject::connect(&notifier, &DesktopNotifier::undelivered, &run,
+                         [&](const QString &, const QString &, const QString &, const QString &why) {
+                             streams.err << "trainyard launch: --notify: " << why << '\n';
+                             streams.err.flush();
+                         });
+        QObject::connect(&run, &RunSupervisor::alertFired, &run, [&](const FiredAlert &alert) {
+            notifier.notify(QStringLiteral("Alert: %1").arg(runName.isEmpty() ? runId : runName), alert.message(),
+                            runId);
+        });
+    }
     QObject::connect(&run, &RunSupervisor::logLine, &run, [&](int rank, int, const QDateTime &, const QString &line) {
         if (echo) {
             streams.out << "[rank " << rank << "] " << line << '\n';
@@ -440,6 +457,18 @@ int followRun(RunSupervisor &run, const LaunchRequest &request, bool onCluster, 
                         << run.ingestError() << "); `trainyard repair " << runId
                         << "` stores the rest once the store can be written\n";
         streams.out.flush();
+        if (notify) {
+            const QString name = runName.isEmpty() ? runId : runName;
+            const QString body = outcome.firstFailure
+                ? outcome.firstFailure->message
+                : QStringLiteral("%1 after %2 s").arg(toString(outcome.status)).arg(clock.elapsed() / 1000);
+            if (auto sent = DesktopNotifier::notifyAndWait(
+                    QStringLiteral("Run %1: %2").arg(toString(outcome.status), name), body);
+                !sent) {
+                streams.err << "trainyard launch: --notify: " << sent.error() << '\n';
+                streams.err.flush();
+            }
+        }
         exitCode = outcome.status == RunStatus::Succeeded && run.ingestError().isEmpty() ? kExitOk
             : outcome.status == RunStatus::Succeeded                                     ? kExitFailure
             : outcome.status == RunStatus::Canceled                                      ? kExitCanceled
@@ -491,8 +520,8 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
     if (!supervisor)
         return reportFailure(streams, QStringLiteral("launch"), supervisor.error());
     printRunHeader(streams, *supervisor.value(), launch, backendName);
-    return followRun(*supervisor.value(), launch.request, backendName != QLatin1String("local"),
-                     !parser.isSet(options.quiet), terminationSignals, streams);
+    return followRun(*supervisor.value(), launch.request, launch.name, backendName != QLatin1String("local"),
+                     !parser.isSet(options.quiet), parser.isSet(options.notify), terminationSignals, streams);
 }
 
 } // namespace trainyard::cli

@@ -9,6 +9,7 @@
 #include <QComboBox>
 #include <QFontDatabase>
 #include <QHBoxLayout>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QFileSystemModel>
@@ -32,8 +33,8 @@ constexpr int kMinimumChartPaneWidth = 420; // one chart stays readable however 
 RunPage::RunPage(const QString &databasePath, const QString &runId, const QString &runDir, QWidget *parent)
     : QWidget(parent), m_runId(runId), m_follower(new RunFollower(databasePath, runId, runDir, this)),
       m_title(new QLabel(this)), m_status(new QLabel(this)), m_failure(new QLabel(this)),
-      m_metricsIncomplete(new QLabel(this)), m_provenance(new QLabel(this)), m_systemTags(new QLabel(this)),
-      m_notesPreview(new QLabel(this)), m_notes(new QPlainTextEdit(this)),
+      m_metricsIncomplete(new QLabel(this)), m_alerts(new QLabel(this)), m_provenance(new QLabel(this)),
+      m_systemTags(new QLabel(this)), m_notesPreview(new QLabel(this)), m_notes(new QPlainTextEdit(this)),
       m_saveNotes(new QPushButton(tr("Save notes"), this)), m_artifacts(new QFileSystemModel(this)),
       m_cancel(new QPushButton(tr("Cancel run"), this)), m_rankFilter(new QComboBox(this)),
       m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)), m_log(new QPlainTextEdit(this)),
@@ -55,6 +56,12 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     m_metricsIncomplete->setStyleSheet(
         QStringLiteral("QLabel { background: #fff4e5; color: #7a4b00; border: 1px solid #f3d19e; padding: 6px; }"));
     m_metricsIncomplete->hide();
+    m_alerts->setObjectName(QStringLiteral("runAlerts"));
+    m_alerts->setWordWrap(true);
+    m_alerts->setTextFormat(Qt::PlainText);
+    m_alerts->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_alerts->setStyleSheet(m_metricsIncomplete->styleSheet());
+    m_alerts->hide();
     m_cancel->setEnabled(false);
     connect(m_cancel, &QPushButton::clicked, this, [this] { emit cancelRequested(m_runId); });
 
@@ -151,6 +158,7 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     layout->addWidget(m_systemTags);
     layout->addWidget(m_failure);
     layout->addWidget(m_metricsIncomplete);
+    layout->addWidget(m_alerts);
     layout->addWidget(splitter, 1);
 
     connect(m_follower, &RunFollower::runChanged, this, &RunPage::showRun);
@@ -259,7 +267,12 @@ void RunPage::showRun(const RunRecord &run)
     m_cancel->setEnabled(!isTerminal(run.status));
 
     const QJsonObject failure = summary.value(QStringLiteral("first_failure")).toObject();
-    if (!failure.isEmpty()) {
+    const QJsonObject stoppedByAlert = summary.value(QStringLiteral("stopped_by_alert")).toObject();
+    if (!stoppedByAlert.isEmpty()) {
+        m_failure->setText(
+            tr("Stopped by its alert rule — %1").arg(stoppedByAlert.value(QStringLiteral("message")).toString()));
+        m_failure->show();
+    } else if (!failure.isEmpty()) {
         m_failure->setText(tr("First failure: rank %1 — %2\n%3")
                                .arg(failure.value(QStringLiteral("rank")).toInt())
                                .arg(failure.value(QStringLiteral("cause")).toString(),
@@ -271,6 +284,11 @@ void RunPage::showRun(const RunRecord &run)
     } else {
         m_failure->hide();
     }
+    QStringList alerts;
+    for (const QJsonValue &alert : QJsonDocument::fromJson(run.alerts.toUtf8()).array())
+        alerts << alert.toObject().value(QStringLiteral("message")).toString();
+    m_alerts->setText(alerts.join(QLatin1Char('\n')));
+    m_alerts->setVisible(!alerts.isEmpty());
     if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty()) {
         m_metricsIncomplete->setText(
             tr("Warning — %1. `trainyard repair %2` stores the rest once the store can be written again; "
@@ -342,6 +360,7 @@ void RunPage::rebuildLogView()
 
 QString RunPage::statusText() const { return m_status->text(); }
 QString RunPage::failureText() const { return m_failure->isVisibleTo(this) ? m_failure->text() : QString(); }
+QString RunPage::alertsText() const { return m_alerts->isVisibleTo(this) ? m_alerts->text() : QString(); }
 QString RunPage::visibleLogText() const { return m_log->toPlainText(); }
 QString RunPage::provenanceText() const { return m_provenance->isVisibleTo(this) ? m_provenance->text() : QString(); }
 QStringList RunPage::chartKeys() const

@@ -33,6 +33,7 @@ public:
     // For tests and the window: what the page shows now.
     QString statusText() const;
     QString failureText() const;
+    QString alertsText() const; // empty when the run broke no alert rule
     QString visibleLogText() const;
     QString provenanceText() const;
     QStringList chartKeys() const;
@@ -66,6 +67,7 @@ private:
     QLabel *m_status;
     QLabel *m_failure;
     QLabel *m_metricsIncomplete;
+    QLabel *m_alerts; // the alert rules the run broke, one a line
     QLabel *m_provenance;
     QLabel *m_systemTags;   // the MLflow client's mlflow.* tags, apart from the run's own
     QLabel *m_notesPreview; // the notes' first line under the title, when there are notes
