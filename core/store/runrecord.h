@@ -51,14 +51,14 @@ struct RunRecord {
     // "metrics incomplete: N of M points stored (reason)" while the exit summary says some of the run's points are not
     // in the store yet (a store error during the run; `trainyard repair` ingests them); empty otherwise.
     QString metricsIncomplete() const;
-    QStringList tags;                  // sorted
-    QString sweepId;                   // the sweep the run belongs to, if any
-    QDateTime archivedAt;              // when it was archived; invalid while it is not (the default list hides it)
+    QStringList tags;     // sorted
+    QString sweepId;      // the sweep the run belongs to, if any
+    QDateTime archivedAt; // when it was archived; invalid while it is not (the default list hides it)
     // The alert rules it broke: a JSON array of {at, metric, rule, step, value, action, message}, or empty.
     QString alerts;
     qsizetype alertCount() const;
-    QMap<QString, QString> params;     // as recorded at launch (typed values as text)
-    QMap<QString, QString> systemTags; // the MLflow client's mlflow.* tags, kept apart from the run's tags
+    QMap<QString, QString> params;           // as recorded at launch (typed values as text)
+    QMap<QString, QString> systemTags;       // the MLflow client's mlflow.* tags, kept apart from the run's tags
     QMap<QString, RunMetricSummary> metrics; // every metric key of the run
 
     // Seconds from start to end (or to `now` while active); nullopt before the run started.
