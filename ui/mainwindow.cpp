@@ -21,6 +21,7 @@
 #include "models/runtablemodel.h"
 #include "store/runlistwatcher.h"
 #include "store/workspace.h"
+#include "store/workspaceimport.h"
 #include "queue/runqueue.h"
 #include "store/storewriter.h"
 #include "views/backendsdialog.h"
@@ -348,11 +349,19 @@ void MainWindow::buildMenus()
     QMenu *import = file->addMenu(tr("&Import"));
     for (QAction *action : m_importMenu->actions())
         import->addAction(action);
-    m_actions.insert(QStringLiteral("exportRuns"), file->addAction(tr("&Export runs as CSV…"), this, [this] {
+    QMenu *exportMenu = file->addMenu(tr("&Export"));
+    m_actions.insert(QStringLiteral("exportRuns"), exportMenu->addAction(tr("Runs shown, as &CSV…"), this, [this] {
         const QString path =
             QFileDialog::getSaveFileName(this, tr("Export runs"), QStringLiteral("runs.csv"), tr("CSV (*.csv)"));
         if (!path.isEmpty())
             (void)exportRunsCsv(path);
+    }));
+    m_actions.insert(QStringLiteral("exportBundle"), exportMenu->addAction(tr("Workspace &bundle…"), this, [this] {
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export the workspace as one bundle file"),
+                                         QStringLiteral("workspace.trainyard"), tr("Trainyard bundles (*.trainyard)"));
+        if (!path.isEmpty())
+            (void)exportWorkspaceBundle(path);
     }));
     file->addSeparator();
     QAction *settings = file->addAction(tr("&Settings…"), this, [this] {
@@ -751,6 +760,27 @@ QList<RunRecord> MainWindow::runsById(const QStringList &ids) const
         if (const int row = m_runsModel->rowOfRun(id); row >= 0)
             runs << m_runsModel->runAt(row);
     return runs;
+}
+
+QFuture<QString> MainWindow::exportWorkspaceBundle(const QString &path)
+{
+    statusBar()->showMessage(tr("Exporting the workspace to %1…").arg(path));
+    const QString root = m_workspaceRoot;
+    return runOffUiThread(
+        this,
+        [root, path]() -> QString {
+            auto workspace = Workspace::openIfExists(root);
+            if (!workspace || !workspace->has_value())
+                return tr("the workspace at %1 cannot be opened").arg(root);
+            auto exported = exportBundle(workspace->value(), path);
+            return exported ? QString() : exported.error();
+        },
+        [this, path](const QString &error) {
+            if (error.isEmpty())
+                statusBar()->showMessage(tr("Exported the workspace to %1").arg(path), 10000);
+            else
+                showWarning(this, tr("Export"), tr("Cannot export the workspace: %1").arg(error));
+        });
 }
 
 QFuture<QString> MainWindow::exportRunsCsv(const QString &path)

@@ -52,6 +52,9 @@ public:
     // Writes the rows shown, in order, with the columns shown, as CSV to path (off the UI thread); the result is an
     // error message, empty on success.
     QFuture<QString> exportRunsCsv(const QString &path);
+    // File > Export > Workspace bundle…: what `trainyard export` writes (refuses an existing file); the result is an
+    // error message, empty on success.
+    QFuture<QString> exportWorkspaceBundle(const QString &path);
     RunTableModel *runsModel() const { return m_runsModel; }
     bool isShowingEmptyState() const;
     // True until the first run list has arrived: the runs page says it is loading, never that the workspace is empty.

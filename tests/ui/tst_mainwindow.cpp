@@ -205,8 +205,9 @@ private slots:
             QVERIFY2(action, name);
             QCOMPARE(action->shortcut(), QKeySequence(keys));
         }
-        for (const char *name : {"newWorkspace", "exportRuns", "compose", "clone", "cancelRun", "throughput",
-                                 "preflight", "userGuide", "shortcuts", "about"})
+        for (const char *name : {"newWorkspace", "exportRuns", "exportBundle", "settings", "compose", "clone",
+                                 "resumeRun", "cancelRun", "rename", "editTags", "editNotes", "archive", "deleteRuns",
+                                 "throughput", "preflight", "userGuide", "shortcuts", "about"})
             QVERIFY2(window.action(QLatin1String(name)), name);
         // View > Queue shows the queue; Ctrl+F brings back the runs and the filter box.
         window.action(QStringLiteral("viewTab1"))->trigger();
@@ -474,6 +475,34 @@ private slots:
         QVERIFY2(refused.error().contains(notAFolder.fileName()), qPrintable(refused.error()));
         QCOMPARE(windows.current(), secondWindow);
         QTRY_VERIFY(secondWindow->findChild<QMessageBox *>(QStringLiteral("warningBox")));
+    }
+
+    // File > Export > Workspace bundle… and Import > Trainyard workspace or bundle…: the runs of one workspace reach
+    // another's window; a bundle that exists already is not overwritten.
+    void bundleExportedFromOneWindowImportedInAnother()
+    {
+        test::TestWorkspace source;
+        test::TestWorkspace target;
+        QVERIFY(source.isValid() && target.isValid());
+        source.addRun(QStringLiteral("from-alice"), RunStatus::Succeeded);
+        target.addRun(QStringLiteral("already-here"), RunStatus::Succeeded);
+        QTemporaryDir scratch;
+        const QString bundle = scratch.filePath(QStringLiteral("alice.trainyard"));
+        MainWindow exporting(source.workspace());
+        QVERIFY(exporting.action(QStringLiteral("exportBundle")));
+        QCOMPARE(exporting.exportWorkspaceBundle(bundle).result(), QString());
+        QVERIFY(QFileInfo(bundle).size() > 0);
+        const QString again = exporting.exportWorkspaceBundle(bundle).result();
+        QVERIFY2(!again.isEmpty(), "an existing bundle is not overwritten");
+
+        MainWindow importing(target.workspace());
+        QTRY_COMPARE_WITH_TIMEOUT(importing.runsModel()->rowCount(), 1, 30000);
+        QSignalSpy imported(importing.importMenu(), &HistoryImportMenu::imported);
+        importing.importMenu()->importBundle(bundle);
+        QTRY_COMPARE_WITH_TIMEOUT(imported.count(), 1, 30000);
+        QVERIFY2(imported.first().first().toString().contains(QStringLiteral("Imported 1 run(s)")),
+                 qPrintable(imported.first().first().toString()));
+        QTRY_COMPARE_WITH_TIMEOUT(importing.runsModel()->rowCount(), 2, 30000);
     }
 
     // Import > TensorBoard logdir: the folder's runs appear in the table, the import running off the UI thread.

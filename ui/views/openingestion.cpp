@@ -1,5 +1,6 @@
 // The serve switch and the Import menu: core's tracking server and history importers, run off the UI thread.
 #include "views/openingestion.h"
+#include "store/workspaceimport.h"
 
 #include "ingest/historyimport.h"
 #include "store/storewriter.h"
@@ -112,6 +113,35 @@ HistoryImportMenu::HistoryImportMenu(const Workspace &workspace, QWidget *parent
         if (!folder.isEmpty())
             importMlflow(folder);
     })->setToolTip(tr("Every run of every experiment becomes a run; importing again adds nothing"));
+    addAction(tr("Trainyard workspace or bundle…"), this, [this] {
+        const QString file = QFileDialog::getOpenFileName(
+            parentWidget(), tr("Import a Trainyard bundle, or a workspace's trainyard.db"), QString(),
+            tr("Trainyard bundles and databases (*.trainyard *.db);;All files (*)"));
+        if (!file.isEmpty())
+            importBundle(file);
+    })->setToolTip(tr("Merges the runs this workspace does not have yet (what `trainyard import` does)"));
+}
+
+void HistoryImportMenu::importBundle(const QString &source)
+{
+    runOffUiThread(
+        this,
+        [workspace = m_workspace, source]() -> QPair<QString, QString> {
+            auto imported = importWorkspace(workspace, source);
+            if (!imported)
+                return {imported.error(), {}};
+            return {QString(),
+                    tr("Imported %1 run(s) from %2 (%3 already here)")
+                        .arg(imported->runsImported)
+                        .arg(source)
+                        .arg(imported->runsAlreadyPresent)};
+        },
+        [this](const QPair<QString, QString> &outcome) {
+            if (!outcome.first.isEmpty())
+                emit importFailed(outcome.first);
+            else
+                emit imported(outcome.second, {});
+        });
 }
 
 void HistoryImportMenu::importTensorBoard(const QString &logdir) { runImport(true, logdir); }

@@ -53,6 +53,8 @@ public:
     // Imports without asking for the folder (the menu's actions ask); tests call these.
     void importTensorBoard(const QString &logdir);
     void importMlflow(const QString &storeDir);
+    // Another workspace's runs: a bundle (`trainyard export`), a workspace folder or its trainyard.db.
+    void importBundle(const QString &source);
 
 signals:
     void imported(const QString &summary, const QStringList &problems);
