@@ -44,15 +44,15 @@ public:
     static constexpr int kRetryMaxMs = 30000;
 
     IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database,
-                 const QStringList &tensorboardFolders, const QList<AlertRule> &alerts)
+                 const QStringList &tensorboardFolders, std::shared_ptr<AlertEvaluator> alerts)
         : m_runId(runId), m_runDir(runDir), m_writer(writer), m_ingester(runId, std::move(runDir), writer),
-          m_tensorboard(std::move(runId), writer), m_database(database), m_alerts(alerts)
+          m_tensorboard(std::move(runId), writer), m_database(database), m_alerts(std::move(alerts))
     {
         for (const QString &folder : tensorboardFolders)
             m_tensorboard.addFolder(folder, true);
-        if (!m_alerts.isEmpty())
+        if (m_alerts && !m_alerts->isEmpty())
             m_ingester.setPointObserver([this](std::string_view key, std::int64_t step, double value) {
-                for (const FiredAlert &alert : m_alerts.observe(key, step, value))
+                for (const FiredAlert &alert : m_alerts->observe(key, step, value))
                     emit alertFired(alert);
             });
         m_clock.start();
@@ -150,7 +150,7 @@ private:
     MetricIngester m_ingester;
     TensorBoardIngester m_tensorboard;
     Database m_database;
-    AlertEvaluator m_alerts;
+    std::shared_ptr<AlertEvaluator> m_alerts; // shared with the MLflow API's observer
     QTimer *m_timer = nullptr;
     QElapsedTimer m_clock;
     QString m_error;
@@ -474,9 +474,23 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     }
     std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, backend, parent));
     supervisor->m_tracking = std::move(tracking);
+    // The spec's alert rules watch the points of the metrics files and of the MLflow API alike, each rule firing once.
+    auto alerts = std::make_shared<AlertEvaluator>(launch.alerts);
+    if (!launch.alerts.isEmpty() && supervisor->m_tracking) {
+        RunSupervisor *watching = supervisor.get();
+        supervisor->m_tracking->setMetricObserver(
+            [alerts, watching, runId = request.runId](const QString &metricRunId, const QString &key, std::int64_t step,
+                                                      double value) {
+                if (metricRunId != runId)
+                    return;
+                for (const FiredAlert &alert : alerts->observe(key.toStdString(), step, value))
+                    QMetaObject::invokeMethod(
+                        watching, [watching, alert] { watching->onAlertFired(alert); }, Qt::QueuedConnection);
+            });
+    }
     supervisor->m_ingestWorker =
         new IngestWorker(request.runId, request.runDir, writer, workspace.database(),
-                         tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir), launch.alerts);
+                         tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir), alerts);
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
     connect(&supervisor->m_ingestThread, &QThread::finished, supervisor->m_ingestWorker, &QObject::deleteLater);

@@ -75,7 +75,10 @@ QList<FiredAlert> AlertEvaluator::observe(std::string_view key, std::int64_t ste
     QList<FiredAlert> fired;
     for (std::size_t i = 0; i < m_keys.size(); ++i) {
         const AlertRule &rule = m_rules.at(qsizetype(i));
-        if (m_fired[i] || m_keys[i] != key || !rule.isBrokenBy(step, value))
+        if (m_keys[i] != key || !rule.isBrokenBy(step, value))
+            continue;
+        std::lock_guard lock(m_mutex);
+        if (m_fired[i])
             continue;
         m_fired[i] = true;
         fired << FiredAlert{rule, step, value};

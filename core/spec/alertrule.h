@@ -10,6 +10,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,7 +45,8 @@ struct FiredAlert {
     QString toJson(const QDateTime &at) const;
 };
 
-// The rules of one run, each firing once: the first point that breaks it.
+// The rules of one run, each firing once: the first point that breaks it, whichever way the point came (the metrics
+// files' ingester and the MLflow API's server call it from their own threads).
 class AlertEvaluator {
 public:
     explicit AlertEvaluator(QList<AlertRule> rules = {});
@@ -56,6 +58,7 @@ private:
     QList<AlertRule> m_rules;
     std::vector<std::string> m_keys; // each rule's metric, as the parser hands keys over
     std::vector<bool> m_fired;
+    std::mutex m_mutex; // guards m_fired
 };
 
 QString toString(AlertRule::Action action);

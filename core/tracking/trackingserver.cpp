@@ -779,6 +779,9 @@ TrackingServer::~TrackingServer()
 
 Result<void> TrackingServer::journal(const QString &runId, std::vector<TrackedMetric> metrics)
 {
+    if (m_metricObserver)
+        for (const TrackedMetric &metric : metrics)
+            m_metricObserver(runId, metric.key, metric.step, metric.value);
     if (!m_journal) {
         // No journal (its folder could not be written): commit now, as the request waits.
         const std::int64_t count = std::int64_t(metrics.size());

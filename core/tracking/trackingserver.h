@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -52,6 +53,10 @@ public:
     };
 
     TrackingServer(Workspace workspace, StoreWriter &writer, QByteArray token, QObject *parent = nullptr);
+    void setMetricObserver(std::function<void(const QString &, const QString &, std::int64_t, double)> observer)
+    {
+        m_metricObserver = std::move(observer);
+    }
     ~TrackingServer() override;
 
     // One call, without HTTP: `endpoint` is the part after /api/2.0/mlflow/ ("runs/log-batch"), `arguments` the
@@ -72,6 +77,7 @@ private:
 
     Workspace m_workspace;
     StoreWriter &m_writer;
+    std::function<void(const QString &, const QString &, std::int64_t, double)> m_metricObserver;
     QByteArray m_token;
     std::unique_ptr<SqliteConnection> m_reader; // opened on the server's thread at the first read
     // Journaled metric points (metricjournal.h): appended and answered at once, committed in batches.
@@ -112,6 +118,11 @@ public:
     std::int64_t pointsStored() const { return m_server ? m_server->pointsStored() : 0; }
     // Commits what the server journaled and waits for it (a launched run calls this before its summary).
     Result<void> commitJournaled();
+    // Called on the server's thread with every metric point a client logs, before it is answered (a launched run's
+    // alert rules). Set before clients connect.
+    using MetricObserver =
+        std::function<void(const QString &runId, const QString &key, std::int64_t step, double value)>;
+    void setMetricObserver(MetricObserver observer);
 
 private:
     TrackingService() = default;

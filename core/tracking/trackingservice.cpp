@@ -88,6 +88,16 @@ TrackingService::~TrackingService()
     m_thread.wait();
 }
 
+void TrackingService::setMetricObserver(MetricObserver observer)
+{
+    if (!m_server)
+        return;
+    TrackingServer *server = m_server;
+    QMetaObject::invokeMethod(
+        server, [server, observer = std::move(observer)]() mutable { server->setMetricObserver(std::move(observer)); },
+        Qt::BlockingQueuedConnection);
+}
+
 Result<void> TrackingService::commitJournaled()
 {
     if (!m_server)

@@ -769,6 +769,22 @@ private slots:
         QFile log(runDir(runId) + QStringLiteral("/rank0.log"));
         QVERIFY(log.open(QIODevice::ReadOnly));
         QVERIFY(log.readAll().contains(("mlflow run " + runId + " done").toUtf8()));
+        // The spec's alert rules watch what the MLflow API logs too: eval/nan is NaN at step 0.
+        QTemporaryDir dir;
+        QFile spec(dir.filePath(QStringLiteral("spec.yaml")));
+        QVERIFY(spec.open(QIODevice::WriteOnly));
+        spec.write(QStringLiteral("name: mlflow-alerts\ncommand: [%1, %2, \"20\"]\nalerts:\n"
+                                  "  - {metric: eval/nan, when: nan}\n")
+                       .arg(kPython, kScripts + "mlflow_logging.py")
+                       .toUtf8());
+        spec.close();
+        const Outcome alerting = trainyard({"launch", "--quiet", spec.fileName()},
+                                           {{"PYTHONPATH", mlflowSource}, {"MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0"}});
+        QVERIFY2(alerting.exitCode == 0, qPrintable(alerting.err));
+        const QJsonArray alerts = show(runIdFrom(alerting))[QStringLiteral("alerts")].toArray();
+        QCOMPARE(alerts.size(), 1);
+        QCOMPARE(alerts[0].toObject()[QStringLiteral("metric")].toString(), QStringLiteral("eval/nan"));
+        QCOMPARE(alerts[0].toObject()[QStringLiteral("step")].toInt(), 0);
     }
 
     // A script that writes TensorBoard event files (torch's SummaryWriter) into the spec's `tensorboard:` folder: every
