@@ -91,10 +91,10 @@ struct MetricIngester::Batch {
     std::uint32_t keyIndex(int rank, std::string_view key)
     {
         // Lines repeat their keys in the same order: try the one after the last hit first.
+        const std::size_t prefixed = namesItsRank(rank, key) ? 0 : prefixLength(rank);
         const auto matches = [&](std::uint32_t i) {
-            return rawKeys[i].size() == key.size() + prefixLength(rank)
-                && std::string_view(rawKeys[i]).substr(prefixLength(rank)) == key
-                && (rank == 0 || std::string_view(rawKeys[i]).substr(0, prefixLength(rank)) == prefix(rank));
+            return rawKeys[i].size() == key.size() + prefixed && std::string_view(rawKeys[i]).substr(prefixed) == key
+                && (prefixed == 0 || std::string_view(rawKeys[i]).substr(0, prefixed) == prefix(rank));
         };
         const auto n = std::uint32_t(rawKeys.size());
         for (std::uint32_t probe = 0; probe < n; ++probe) {
@@ -104,7 +104,7 @@ struct MetricIngester::Batch {
                 return i;
             }
         }
-        std::string full = rank == 0 ? std::string(key) : prefix(rank) + std::string(key);
+        std::string full = prefixed == 0 ? std::string(key) : prefix(rank) + std::string(key);
         keys.push_back(QString::fromStdString(full));
         rawKeys.push_back(std::move(full));
         hint = n + 1;
@@ -112,6 +112,16 @@ struct MetricIngester::Batch {
     }
 
     static std::string prefix(int rank) { return "rank" + std::to_string(rank) + "/"; }
+    // The Python client's step timing names its rank itself (perf/rank<N>/step_time_ms, from every rank): such a key
+    // of rank N keeps its name, so that every rank's timing sits together under perf/.
+    static bool namesItsRank(int rank, std::string_view key)
+    {
+        constexpr std::string_view kPerfRank = "perf/rank";
+        if (key.substr(0, kPerfRank.size()) != kPerfRank)
+            return false;
+        const std::string own = std::string(kPerfRank) + std::to_string(rank) + "/";
+        return key.substr(0, own.size()) == own;
+    }
     static std::size_t prefixLength(int rank) { return rank == 0 ? 0 : prefix(rank).size(); }
 
     void recordProgress(const FileCursor &cursor)

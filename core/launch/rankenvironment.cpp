@@ -3,6 +3,9 @@
 
 #include "launch/launchrequest.h"
 
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
 #include <QStringList>
 
 namespace trainyard {
@@ -26,6 +29,21 @@ int globalRank(const LaunchRequest &request, int localRank)
 }
 
 int worldSize(const LaunchRequest &request) { return request.nnodes * request.nprocPerNode; }
+
+QString pythonClientDir()
+{
+    // TRAINYARD_PYTHON_DIR first (a copy shared across a cluster's nodes), then the installed package's, then the
+    // sources' the binary was built from.
+    QStringList candidates = {qEnvironmentVariable("TRAINYARD_PYTHON_DIR")};
+    if (QCoreApplication::instance())
+        candidates << QCoreApplication::applicationDirPath() + QStringLiteral("/../share/trainyard/python");
+    candidates << QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/python");
+    for (const QString &candidate : std::as_const(candidates)) {
+        if (!candidate.isEmpty() && QFileInfo::exists(candidate + QStringLiteral("/trainyard_log.py")))
+            return QDir::cleanPath(QFileInfo(candidate).absoluteFilePath());
+    }
+    return {};
+}
 
 QProcessEnvironment rankEnvironment(const QProcessEnvironment &parent, const LaunchRequest &request,
                                     const RankPlacement &placement)
@@ -62,6 +80,15 @@ QProcessEnvironment rankEnvironment(const QProcessEnvironment &parent, const Lau
     set("TRAINYARD_RUN_ID", request.runId);
     set("TRAINYARD_RUN_DIR", request.runDir);
     set("TRAINYARD_METRICS_FILE", request.runDir + QLatin1Char('/') + metricsFileName(rank));
+    // `import trainyard_log` works in every rank without path set-up: the client's folder comes after whatever
+    // PYTHONPATH the user set, so a copy of their own wins.
+    static const QString clientDir = pythonClientDir();
+    if (!clientDir.isEmpty()) {
+        QStringList path = environment.value(QStringLiteral("PYTHONPATH")).split(QLatin1Char(':'), Qt::SkipEmptyParts);
+        if (!path.contains(clientDir))
+            path << clientDir;
+        set("PYTHONPATH", path.join(QLatin1Char(':')));
+    }
     // NCCL debugging: per-rank debug files in the run folder, shown beside the rank logs.
     const NcclDebugOptions &nccl = request.nccl;
     if (!nccl.level.isEmpty()) {

@@ -30,5 +30,7 @@ std::optional<QList<int>> parseGpuList(const QString &text);
 
 int globalRank(const LaunchRequest &request, int localRank);
 int worldSize(const LaunchRequest &request);
+// The folder holding the Python client (trainyard_log.py) the ranks get on their PYTHONPATH; empty when none is found.
+QString pythonClientDir();
 
 } // namespace trainyard

@@ -730,6 +730,49 @@ private slots:
         QVERIFY(kept->alerts[1].action == AlertRule::Action::Stop);
     }
 
+    // Step timing from every rank (issue 18, point 1): the client on the PYTHONPATH the launcher gives each rank (after
+    // the user's own), phases timed within steps, written per rank under perf/rank<N>/ at a bounded rate.
+    void everyRankTimesItsStepsAndPhases()
+    {
+        const Outcome outcome =
+            trainyard({"launch", "--quiet", "--nproc-per-node", "2", "--name", "timed", "--", kPython,
+                       kScripts + "timed_steps.py", "40"},
+                      {{"PYTHONPATH", "/nonexistent/user/dir"}, {"TRAINYARD_PERF_INTERVAL_S", "0.2"}});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
+        const QString runId = runIdFrom(outcome);
+        QFile log(runDir(runId) + QStringLiteral("/rank1.log"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QString output = QString::fromUtf8(log.readAll());
+        QVERIFY2(output.contains(QStringLiteral("path /nonexistent/user/dir:")),
+                 qPrintable(output)); // the user's first
+        const QJsonObject metrics =
+            QJsonDocument::fromJson(trainyard({"metrics", runId, "--json"}).out.toUtf8()).object();
+        const auto mean = [&](const QString &key) {
+            const QJsonArray points = metrics[key].toArray();
+            double sum = 0;
+            for (const QJsonValue &point : points)
+                sum += point.toObject()[QStringLiteral("value")].toDouble();
+            return points.isEmpty() ? -1.0 : sum / double(points.size());
+        };
+        for (const char *key : {"perf/rank0/step_time_ms", "perf/rank1/step_time_ms", "perf/rank0/data_ms",
+                                "perf/rank1/data_ms", "perf/rank0/compute_ms", "perf/rank0/steps"})
+            QVERIFY2(metrics.contains(QLatin1String(key)), key);
+        QVERIFY2(!metrics.contains(QStringLiteral("rank1/perf/rank1/step_time_ms")),
+                 "a rank's own timing keeps its name");
+        QVERIFY(!metrics.contains(QStringLiteral("rank1/loss"))); // rank 1's metrics are still rank 0's to log
+        // Aggregated: far fewer lines than steps, and together they cover every step but the first.
+        const QJsonArray windows = metrics[QStringLiteral("perf/rank0/steps")].toArray();
+        QVERIFY2(windows.size() < 20, qPrintable(QString::number(windows.size())));
+        double covered = 0;
+        for (const QJsonValue &window : windows)
+            covered += window.toObject()[QStringLiteral("value")].toDouble();
+        QCOMPARE(covered, 39.0);
+        // The data phase is at least its sleep, and rank 1's is the longer; each step takes at least its phases.
+        QVERIFY2(mean("perf/rank0/data_ms") >= 10.0, qPrintable(QString::number(mean("perf/rank0/data_ms"))));
+        QVERIFY2(mean("perf/rank1/data_ms") >= 30.0, qPrintable(QString::number(mean("perf/rank1/data_ms"))));
+        QVERIFY(mean("perf/rank1/step_time_ms") >= mean("perf/rank1/data_ms") + mean("perf/rank1/compute_ms") - 0.01);
+    }
+
     // A script that logs only through MLflow runs unchanged: mlflow.start_run() continues the launched run (MLFLOW_RUN_ID),
     // its params, tags and every point land in the Trainyard run; the run's status stays the supervisor's.
     void mlflowScriptLogsIntoTheLaunchedRun()
@@ -920,14 +963,17 @@ private slots:
                      .toObject()[QStringLiteral("points")]
                      .toInt(),
                  200);
-        // Every point the ranks wrote is stored: 200 steps x 4 metrics (beside the sys/* points Trainyard adds).
+        // Every point the ranks wrote is stored: 200 steps x 4 metrics (beside the sys/* points Trainyard adds and the
+        // perf/rank<N>/ step timing the client writes for both ranks).
         int trainingPoints = 0;
         const QJsonObject metrics = run[QStringLiteral("metrics")].toObject();
         for (auto it = metrics.constBegin(); it != metrics.constEnd(); ++it) {
-            if (!it.key().startsWith(QLatin1String("sys/")))
+            if (!it.key().startsWith(QLatin1String("sys/")) && !it.key().startsWith(QLatin1String("perf/")))
                 trainingPoints += it.value().toObject()[QStringLiteral("points")].toInt();
         }
         QCOMPARE(trainingPoints, 800);
+        QVERIFY(metrics.contains(QStringLiteral("perf/rank0/step_time_ms")));
+        QVERIFY(metrics.contains(QStringLiteral("perf/rank1/step_time_ms")));
 
         // The example learns: its loss falls from about 1 to a small fraction of that in the 200 steps.
         const auto lossOf = [&](const QJsonObject &shown) {
