@@ -15,7 +15,7 @@ LAYERS = [
     ["core"],
     ["core/runfolder", "core/gpu"],
     ["core/spec", "core/store"],
-    ["core/query", "core/ingest", "core/tracking", "core/report"],
+    ["core/query", "core/ingest", "core/tracking", "core/report", "core/perf"],
     ["core/launch"],
     ["core/queue"],
     ["ui/models"],

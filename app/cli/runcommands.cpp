@@ -9,6 +9,8 @@
 #include "launch/runrecovery.h"
 #include "launch/supervisorrecord.h"
 #include "queue/runqueue.h"
+#include "perf/perfsummary.h"
+#include "spec/runspec.h"
 #include "store/metricqueries.h"
 #include "store/runqueries.h"
 #include "store/storewriter.h"
@@ -105,6 +107,12 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     }
     const QJsonValue firstFailure = summary.value(QStringLiteral("first_failure"));
     const auto duration = run.durationSeconds(QDateTime::currentDateTimeUtc());
+    // Why is it slow: from the step timing the ranks wrote; how many ranks and whether GPUs, from the run's spec.
+    const auto spec = loadRunSpec(found->workspace.runDir(run.id) + QStringLiteral("/spec.yaml"));
+    auto perf = perf::summarize(connection.value(), run.id, spec ? spec->nodes * spec->ranksPerNode : 0,
+                                spec && !spec->gpus.isEmpty());
+    if (!perf)
+        return reportFailure(streams, QStringLiteral("show"), perf.error());
 
     if (parser.isSet(json)) {
         QJsonArray eventArray;
@@ -136,6 +144,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                       firstFailure.isObject() ? firstFailure : QJsonValue(QJsonValue::Null));
         object.insert(QStringLiteral("failures"), summary.value(QStringLiteral("failures")).toArray());
         object.insert(QStringLiteral("alerts"), QJsonDocument::fromJson(run.alerts.toUtf8()).array());
+        object.insert(QStringLiteral("perf"), perf->toJson());
         object.insert(QStringLiteral("stopped_by_alert"),
                       summary.contains(QStringLiteral("stopped_by_alert"))
                           ? summary.value(QStringLiteral("stopped_by_alert"))
@@ -228,6 +237,11 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         streams.out << "malformed  " << ingest.value(QStringLiteral("malformed_lines")).toInt() << " metric lines\n";
         for (const QJsonValue &example : ingest.value(QStringLiteral("malformed_examples")).toArray())
             streams.out << "           " << example.toString() << '\n';
+    }
+    if (!perf->isEmpty()) {
+        streams.out << "perf\n";
+        for (const QString &line : perf->sentences())
+            streams.out << "  " << line << '\n';
     }
     if (!metrics->isEmpty()) {
         streams.out << "metrics\n";

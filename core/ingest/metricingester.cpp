@@ -16,6 +16,7 @@
 #include <QFile>
 #include <QRegularExpression>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <cstring>
@@ -404,7 +405,11 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
     cursor.points += std::int64_t(m_line.values.size());
     QMutexLocker lock(&m_statsMutex);
     m_stats.points += std::int64_t(m_line.values.size());
-    if (cursor.rank == 0 && !cursor.isSystem && m_line.step >= m_stats.latestStep) {
+    // The status line shows the script's own metrics: the client's step-timing lines (perf/rank<N>/...) are not them.
+    const bool timingLine = !m_line.values.empty()
+        && std::all_of(m_line.values.cbegin(), m_line.values.cend(),
+                       [](const MetricValue &value) { return value.key.substr(0, 5) == "perf/"; });
+    if (cursor.rank == 0 && !cursor.isSystem && !timingLine && m_line.step >= m_stats.latestStep) {
         m_stats.latestStep = m_line.step;
         m_stats.latestValues.clear();
         for (const MetricValue &value : m_line.values)

@@ -771,6 +771,19 @@ private slots:
         QVERIFY2(mean("perf/rank0/data_ms") >= 10.0, qPrintable(QString::number(mean("perf/rank0/data_ms"))));
         QVERIFY2(mean("perf/rank1/data_ms") >= 30.0, qPrintable(QString::number(mean("perf/rank1/data_ms"))));
         QVERIFY(mean("perf/rank1/step_time_ms") >= mean("perf/rank1/data_ms") + mean("perf/rank1/compute_ms") - 0.01);
+
+        // The diagnosis (point 2): rank 1's longer data phase makes it the straggler, and both ranks input-bound.
+        const QJsonObject perf = show(runId)[QStringLiteral("perf")].toObject();
+        QCOMPARE(perf[QStringLiteral("step_time")].toObject()[QStringLiteral("per_rank")].toArray().size(), 2);
+        const QJsonObject straggler = perf[QStringLiteral("straggler")].toObject();
+        QVERIFY2(straggler[QStringLiteral("verdict")].toBool(), qPrintable(QJsonDocument(perf).toJson()));
+        QCOMPARE(straggler[QStringLiteral("ranks")].toArray(), QJsonArray({1}));
+        QVERIFY(straggler[QStringLiteral("slower_percent")].toDouble() > 50);
+        QVERIFY(perf[QStringLiteral("input_bound")].toObject()[QStringLiteral("verdict")].toBool());
+        QCOMPARE(perf[QStringLiteral("mfu")].toObject()[QStringLiteral("reason")].toString(),
+                 QStringLiteral("not applicable: a CPU run"));
+        const QString text = trainyard({"show", runId}).out;
+        QVERIFY2(text.contains(QStringLiteral("straggler: rank 1 is ")), qPrintable(text));
     }
 
     // A script that logs only through MLflow runs unchanged: mlflow.start_run() continues the launched run (MLFLOW_RUN_ID),
