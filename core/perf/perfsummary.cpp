@@ -81,15 +81,17 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
     }
 
     PerfSummary summary;
-    QMap<int, std::vector<Window>> windowsOf;
+    QMap<int, std::vector<Window>> windowsOf, ownWindowsOf;
     for (auto rank = timed.constBegin(); rank != timed.constEnd(); ++rank) {
         const QMap<std::int64_t, double> stepTimes = rank->value(QStringLiteral("step_time"));
         if (stepTimes.isEmpty())
             continue;
-        std::vector<Window> windows;
+        std::vector<Window> windows, ownWindows;
         double stepTotal = 0, dataTotal = 0;
         bool hasData = false;
         const QMap<std::int64_t, double> data = rank->value(QStringLiteral("data"));
+        const QMap<std::int64_t, double> sync = rank->value(QStringLiteral("sync"));
+        const QMap<std::int64_t, double> comm = rank->value(QStringLiteral("comm"));
         for (auto point = stepTimes.constBegin(); point != stepTimes.constEnd(); ++point) {
             const std::int64_t steps = covered.value(rank.key()).value(point.key(), 1);
             windows.push_back({point.key(), point.value(), steps});
@@ -98,6 +100,9 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
                 dataTotal += *phase * double(steps);
                 hasData = true;
             }
+            const double waited = sync.value(point.key(), 0) + comm.value(point.key(), 0);
+            if (sync.contains(point.key()) || comm.contains(point.key()))
+                ownWindows.push_back({point.key(), std::max(0.0, point.value() - waited), steps});
         }
         RankStepTime time;
         time.rank = rank.key();
@@ -107,8 +112,11 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
         time.p90Ms = weightedQuantile(windows, 0.9);
         if (hasData && stepTotal > 0)
             time.dataShare = std::min(1.0, dataTotal / stepTotal);
+        if (!ownWindows.empty())
+            time.ownMedianMs = weightedQuantile(ownWindows, 0.5);
         summary.ranks << time;
         windowsOf.insert(rank.key(), std::move(windows));
+        ownWindowsOf.insert(rank.key(), std::move(ownWindows));
     }
     if (!summary.ranks.isEmpty())
         for (int rank = 0; rank < rankCount; ++rank)
@@ -124,16 +132,21 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
         straggler.reason = summary.ranksWithoutTiming.isEmpty() ? QStringLiteral("one rank: nothing to compare it with")
                                                                 : QStringLiteral("only one rank reports step timing");
     } else {
+        // Where every rank marks the time it waits for the others, its own time is what tells the slow one apart.
+        const bool own = std::all_of(summary.ranks.cbegin(), summary.ranks.cend(),
+                                     [](const RankStepTime &rank) { return rank.ownMedianMs.has_value(); });
+        straggler.basis = own ? QStringLiteral("step time less the sync phase") : QStringLiteral("step time");
+        const auto timeOf = [own](const RankStepTime &rank) { return own ? *rank.ownMedianMs : rank.medianMs; };
         double worst = 0;
         for (const RankStepTime &rank : std::as_const(summary.ranks)) {
             QList<double> others;
             for (const RankStepTime &other : std::as_const(summary.ranks))
                 if (other.rank != rank.rank)
-                    others << other.medianMs;
+                    others << timeOf(other);
             const double othersMedian = median(others);
             if (othersMedian <= 0)
                 continue;
-            const double slower = (rank.medianMs / othersMedian - 1) * 100;
+            const double slower = (timeOf(rank) / othersMedian - 1) * 100;
             if (slower <= thresholds.stragglerPercent)
                 continue;
             straggler.ranks << rank.rank;
@@ -142,7 +155,7 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
                 straggler.slowerPercent = slower;
                 straggler.othersMedianMs = othersMedian;
                 // Since when: the first window of the run of windows, up to the last, that stay over the threshold.
-                const std::vector<Window> &windows = windowsOf.value(rank.rank);
+                const std::vector<Window> &windows = (own ? ownWindowsOf : windowsOf).value(rank.rank);
                 const double limit = othersMedian * (1 + thresholds.stragglerPercent / 100);
                 std::int64_t since = -1;
                 for (auto window = windows.rbegin(); window != windows.rend() && window->meanMs > limit; ++window)
@@ -265,6 +278,7 @@ QJsonObject PerfSummary::toJson() const
                      {QStringLiteral("others_median_ms"), rounded(straggler.othersMedianMs, 3)},
                      {QStringLiteral("since_step"),
                       straggler.sinceStep >= 0 ? QJsonValue(qint64(straggler.sinceStep)) : QJsonValue()},
+                     {QStringLiteral("basis"), straggler.basis},
                      {QStringLiteral("reason"), straggler.reason}}},
         {QStringLiteral("input_bound"),
          QJsonObject{{QStringLiteral("verdict"), inputBound.applies},
@@ -297,9 +311,10 @@ QStringList PerfSummary::sentences() const
         QStringList slow;
         for (int rank : straggler.ranks)
             slow << QString::number(rank);
-        lines << QStringLiteral("straggler: rank %1 is %2% slower than the others (median %3 ms)%4")
+        lines << QStringLiteral("straggler: rank %1 is %2% slower than the others (%3: their median %4 ms)%5")
                      .arg(slow.join(QStringLiteral(", ")))
                      .arg(straggler.slowerPercent, 0, 'f', 0)
+                     .arg(straggler.basis)
                      .arg(straggler.othersMedianMs, 0, 'f', 1)
                      .arg(straggler.sinceStep >= 0 ? QStringLiteral(" since step %1").arg(straggler.sinceStep)
                                                    : QString());

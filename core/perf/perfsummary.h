@@ -29,6 +29,10 @@ struct RankStepTime {
     double medianMs = 0;
     double p90Ms = 0;
     std::optional<double> dataShare; // the `data` phase's share of step time, when the script marks it
+    // The median of step time less the time it waited for the other ranks (a phase named `sync` or `comm`), when the
+    // script marks one: under synchronous data parallelism every rank's step takes as long as the slowest's, and a
+    // straggler is the rank that waits least.
+    std::optional<double> ownMedianMs;
 };
 
 struct StragglerVerdict {
@@ -37,6 +41,7 @@ struct StragglerVerdict {
     double slowerPercent = 0; // the slowest one's median over the others' median, in percent
     double othersMedianMs = 0;
     std::int64_t sinceStep = -1; // from this step on its windows stay over the threshold
+    QString basis;               // "step time", or "step time less the sync phase" (see RankStepTime::ownMedianMs)
     QString reason;              // why there is no verdict (one rank; no timing)
 };
 

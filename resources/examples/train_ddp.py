@@ -10,7 +10,11 @@ at the default learning rate the loss falls from about 1 to about 0.05 in 200 st
   zero1               DDP plus torch's ZeroRedundancyOptimizer (optimizer state sharded, ZeRO stage 1)
   fsdp-full-shard, fsdp-shard-grad-op, fsdp-hybrid-shard
                       FullyShardedDataParallel (needs CUDA), sharding as Accelerate's FSDP_SHARDING_STRATEGY says
-Metrics go to Trainyard through trainyard_log (loss, lr, grad_norm, samples_per_s).
+Metrics go to Trainyard through trainyard_log (loss, lr, grad_norm, and samples: the samples each step trains on,
+whence Trainyard's samples/s). Its phases (data, forward, backward, optimizer, and sync: the wait for the other ranks) are timed on every rank, so
+`trainyard show` says which rank is slow and whether the input is. Two switches make the example slow on purpose:
+  TRAINYARD_EXAMPLE_SLOW_RANK=N    rank N sleeps TRAINYARD_EXAMPLE_SLOW_FACTOR (default 0.3) of its step time more
+  --data-delay-ms MS                every rank sleeps MS in its data phase (an input-bound run)
 
     trainyard launch --nproc-per-node 2 -- /usr/bin/python3 train_ddp.py --steps 50
 """
@@ -43,6 +47,7 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fail-at-step", type=int, default=-1, help="raise an error at this step (to try failure handling)")
     parser.add_argument("--fail-rank", type=int, default=-1, help="the rank that fails (-1: every rank)")
+    parser.add_argument("--data-delay-ms", type=float, default=0.0, help="sleep this long in each step's data phase")
     return parser.parse_args()
 
 
@@ -86,26 +91,38 @@ def main():
           f"node {os.environ.get('NODE_RANK', '0')} local rank {local_rank}, "
           f"master {os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')}", flush=True)
 
+    slow_rank = int(os.environ.get("TRAINYARD_EXAMPLE_SLOW_RANK", "-1"))
+    slow_factor = float(os.environ.get("TRAINYARD_EXAMPLE_SLOW_FACTOR", "0.3"))
     for step in range(args.steps):
         started = time.perf_counter()
-        inputs = torch.randn(args.batch_size, INPUTS, generator=generator)
-        targets = torch.tanh(inputs @ teacher_in) @ teacher_out + 0.05 * torch.randn(args.batch_size, 1, generator=generator)
-        inputs, targets = inputs.to(device), targets.to(device)
+        with trainyard_log.phase("data"):
+            inputs = torch.randn(args.batch_size, INPUTS, generator=generator)
+            targets = torch.tanh(inputs @ teacher_in) @ teacher_out + 0.05 * torch.randn(args.batch_size, 1,
+                                                                                        generator=generator)
+            inputs, targets = inputs.to(device), targets.to(device)
+            if args.data_delay_ms > 0:
+                time.sleep(args.data_delay_ms / 1000.0)
         if step == args.fail_at_step and args.fail_rank in (-1, rank):
             raise RuntimeError(f"injected failure at step {step} on rank {rank}")
-        loss = nn.functional.mse_loss(ddp_model(inputs), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(ddp_model.parameters(), max_norm=10.0)
-        optimizer.step()
-        scheduler.step()
-        # The mean loss over ranks, as every rank sees it after an all_reduce.
+        with trainyard_log.phase("forward"):
+            loss = nn.functional.mse_loss(ddp_model(inputs), targets)
+        with trainyard_log.phase("backward"):
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+        with trainyard_log.phase("optimizer"):
+            grad_norm = torch.nn.utils.clip_grad_norm_(ddp_model.parameters(), max_norm=10.0)
+            optimizer.step()
+            scheduler.step()
+        if rank == slow_rank:  # a straggler on purpose: the others wait for it at the next all_reduce
+            time.sleep(slow_factor * (time.perf_counter() - started))
+        # The mean loss over ranks, as every rank sees it after an all_reduce: where the ranks wait for the slowest
+        # (marked `sync`, so that Trainyard tells waiting from working and names the straggler).
         mean_loss = loss.detach().clone()
-        dist.all_reduce(mean_loss)
+        with trainyard_log.phase("sync"):
+            dist.all_reduce(mean_loss)
         mean_loss /= world
-        elapsed = time.perf_counter() - started
         trainyard_log.log({"loss": mean_loss.item(), "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
-                           "samples_per_s": args.batch_size * world / max(elapsed, 1e-9)}, step=step)
+                           "samples": args.batch_size * world}, step=step)
         if rank == 0 and (step % 10 == 0 or step == args.steps - 1):
             print(f"step={step} loss={mean_loss.item():.5f}", flush=True)
 

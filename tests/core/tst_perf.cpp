@@ -49,9 +49,10 @@ private slots:
         QCOMPARE(summary.straggler.othersMedianMs, 100.0);
         QCOMPARE(summary.straggler.sinceStep, std::int64_t(501));
         QVERIFY(std::abs(summary.straggler.slowerPercent - 24.0) < 1e-9);
-        QVERIFY2(summary.sentences().join('\n').contains(QStringLiteral(
-                     "straggler: rank 3 is 24% slower than the others (median 100.0 ms) since step 501")),
-                 qPrintable(summary.sentences().join('\n')));
+        QVERIFY2(
+            summary.sentences().join('\n').contains(QStringLiteral(
+                "straggler: rank 3 is 24% slower than the others (step time: their median 100.0 ms) since step 501")),
+            qPrintable(summary.sentences().join('\n')));
         const QJsonObject json = summary.toJson();
         QCOMPARE(json[QStringLiteral("straggler")].toObject()[QStringLiteral("since_step")].toInt(), 501);
 
@@ -62,6 +63,23 @@ private slots:
         PerfThresholds strict;
         strict.stragglerPercent = 5;
         QVERIFY(perf::summarizeSeries(timing(4, 20, 100, 100.0, 3, 108.0, 0), 4, false, strict).straggler.applies);
+    }
+
+    // Synchronous data parallelism: every rank's step takes as long as the slowest's; the ranks that wait for it mark
+    // the wait (a `sync` phase), and the rank that waits least is the straggler.
+    void inLockStepTheRankThatWaitsLeastIsTheStraggler()
+    {
+        auto series = timing(4, 10, 10, 130.0); // every rank: 130 ms a step
+        for (int rank = 0; rank < 4; ++rank)
+            for (int w = 0; w < 10; ++w)
+                series[QStringLiteral("perf/rank%1/sync_ms").arg(rank)]
+                    << MetricPoint{10 * (w + 1), rank == 2 ? 1.0 : 31.0, {}}; // rank 2 barely waits
+        const PerfSummary summary = perf::summarizeSeries(series, 4, false);
+        QVERIFY(summary.straggler.applies);
+        QCOMPARE(summary.straggler.ranks, QList<int>({2}));
+        QCOMPARE(summary.straggler.basis, QStringLiteral("step time less the sync phase"));
+        QCOMPARE(*summary.ranks[2].ownMedianMs, 129.0);
+        QVERIFY(std::abs(summary.straggler.slowerPercent - (129.0 / 99.0 - 1) * 100) < 1e-9); // 129 against 99
     }
 
     void oneRankOrNoTimingGivesNoVerdictAndSaysWhy()

@@ -955,9 +955,36 @@ private slots:
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
         const QString runId = runIdFrom(outcome);
         const QJsonObject metrics = show(runId)[QStringLiteral("metrics")].toObject();
-        for (const char *key : {"loss", "lr", "grad_norm", "samples_per_s"})
+        for (const char *key : {"loss", "lr", "grad_norm", "samples"})
             QCOMPARE(metrics[QLatin1String(key)].toObject()[QStringLiteral("points")].toInt(), 20);
         QVERIFY(trainyard({"logs", runId, "--rank", "0"}).out.contains(QStringLiteral("strategy ") + strategy));
+    }
+
+    // The example on 4 real gloo ranks (issue 18, point 5): one rank made slow by the example's switch is named the
+    // straggler although, in lock step, every rank's step takes as long; a data phase that sleeps makes the run
+    // input-bound.
+    void exampleNamesTheStragglerAndTheInputBoundRun()
+    {
+        const QString example = QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py");
+        const Outcome slow =
+            trainyard({"launch", "--quiet", "--nproc-per-node", "4", "--", kPython, example, "--steps", "100"},
+                      {{"TRAINYARD_EXAMPLE_SLOW_RANK", "2"}, {"TRAINYARD_EXAMPLE_SLOW_FACTOR", "1.0"}}, 240000);
+        QVERIFY2(slow.exitCode == 0, qPrintable(slow.out + slow.err));
+        const QJsonObject perf = show(runIdFrom(slow))[QStringLiteral("perf")].toObject();
+        const QJsonObject straggler = perf[QStringLiteral("straggler")].toObject();
+        QVERIFY2(straggler[QStringLiteral("verdict")].toBool(), qPrintable(QJsonDocument(perf).toJson()));
+        QCOMPARE(straggler[QStringLiteral("ranks")].toArray(), QJsonArray({2}));
+        QCOMPARE(straggler[QStringLiteral("basis")].toString(), QStringLiteral("step time less the sync phase"));
+        QCOMPARE(perf[QStringLiteral("step_time")].toObject()[QStringLiteral("per_rank")].toArray().size(), 4);
+        QVERIFY(perf[QStringLiteral("throughput")].toObject()[QStringLiteral("samples_per_s")].toDouble() > 0);
+
+        const Outcome input = trainyard({"launch", "--quiet", "--nproc-per-node", "2", "--", kPython, example,
+                                         "--steps", "40", "--data-delay-ms", "30"});
+        QVERIFY2(input.exitCode == 0, qPrintable(input.out + input.err));
+        const QJsonObject inputPerf = show(runIdFrom(input))[QStringLiteral("perf")].toObject();
+        QVERIFY2(inputPerf[QStringLiteral("input_bound")].toObject()[QStringLiteral("verdict")].toBool(),
+                 qPrintable(QJsonDocument(inputPerf).toJson()));
+        QVERIFY(!inputPerf[QStringLiteral("straggler")].toObject()[QStringLiteral("verdict")].toBool());
     }
 
     void readmeFirstRunFromItsSpec()
