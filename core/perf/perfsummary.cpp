@@ -138,6 +138,7 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
         straggler.basis = own ? QStringLiteral("step time less the sync phase") : QStringLiteral("step time");
         const auto timeOf = [own](const RankStepTime &rank) { return own ? *rank.ownMedianMs : rank.medianMs; };
         double worst = 0;
+        QList<QPair<double, int>> slowness; // (percent slower, rank) of each rank over the threshold
         for (const RankStepTime &rank : std::as_const(summary.ranks)) {
             QList<double> others;
             for (const RankStepTime &other : std::as_const(summary.ranks))
@@ -149,7 +150,7 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
             const double slower = (timeOf(rank) / othersMedian - 1) * 100;
             if (slower <= thresholds.stragglerPercent)
                 continue;
-            straggler.ranks << rank.rank;
+            slowness << qMakePair(slower, rank.rank);
             if (slower > worst) {
                 worst = slower;
                 straggler.slowerPercent = slower;
@@ -163,6 +164,10 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
                 straggler.sinceStep = since;
             }
         }
+        // The slowest first.
+        std::sort(slowness.begin(), slowness.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+        for (const auto &[slower, rank] : std::as_const(slowness))
+            straggler.ranks << rank;
         straggler.applies = !straggler.ranks.isEmpty();
     }
 

@@ -37,7 +37,7 @@ struct RankStepTime {
 
 struct StragglerVerdict {
     bool applies = false;     // false: no straggler, or it cannot be said (`reason`)
-    QList<int> ranks;         // the slow rank(s)
+    QList<int> ranks;         // the slow rank(s), the slowest first
     double slowerPercent = 0; // the slowest one's median over the others' median, in percent
     double othersMedianMs = 0;
     std::int64_t sinceStep = -1; // from this step on its windows stay over the threshold
