@@ -22,6 +22,7 @@
 #include <QSignalSpy>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -167,6 +168,34 @@ private slots:
     }
 
     // Issue 15, defect 1: a run whose points a store error kept out says so on its page.
+    // The Performance tab (issue 18): the verdicts in words, from the ranks' step timing in the store.
+    void performanceTabSaysWhichRankIsSlow()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString runId = workspace.addRun(QStringLiteral("timed"), RunStatus::Succeeded);
+        QVERIFY(workspace.addPoints(runId, QStringLiteral("perf/rank0/step_time_ms"), {10, 20, 30}, {100, 100, 100}));
+        QVERIFY(workspace.addPoints(runId, QStringLiteral("perf/rank1/step_time_ms"), {10, 20, 30}, {101, 99, 100}));
+        QVERIFY(workspace.addPoints(runId, QStringLiteral("perf/rank2/step_time_ms"), {10, 20, 30}, {150, 150, 150}));
+        QVERIFY(workspace.addPoints(runId, QStringLiteral("perf/rank2/data_ms"), {10, 20, 30}, {60, 60, 60}));
+        MainWindow window(workspace.workspace());
+        RunPage *page = window.openRunPage(runId);
+        QTRY_VERIFY_WITH_TIMEOUT(page->performanceText().contains(QStringLiteral("straggler: rank 2 is 50% slower")),
+                                 15000);
+        QVERIFY2(page->performanceText().contains(QStringLiteral("rank 0 100.0 ms")),
+                 qPrintable(page->performanceText()));
+        QVERIFY(page->performanceText().contains(QStringLiteral("MFU: not applicable: a CPU run")));
+        if (test::docsImagesWanted()) { // docs/images/run-performance.png
+            window.resize(1240, 680);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            auto sideTabs = page->findChild<QTabWidget *>(QStringLiteral("runSideTabs"));
+            sideTabs->setCurrentIndex(sideTabs->count() - 1);
+            QTest::qWait(300);
+            QVERIFY(test::saveDocsImage(window.grab().toImage(), QStringLiteral("run-performance")));
+        }
+    }
+
     void incompleteMetricsAreShownOnTheRunPage()
     {
         test::TestWorkspace workspace;

@@ -3,6 +3,9 @@
 
 #include "logging.h"
 #include "models/runtablemodel.h"
+#include "perf/perfsummary.h"
+#include "spec/runspec.h"
+#include "store/sqlite.h"
 #include "views/compareview.h"
 
 #include <QCheckBox>
@@ -21,6 +24,7 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSplitter>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace trainyard {
@@ -35,10 +39,11 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
       m_title(new QLabel(this)), m_status(new QLabel(this)), m_failure(new QLabel(this)),
       m_metricsIncomplete(new QLabel(this)), m_alerts(new QLabel(this)), m_provenance(new QLabel(this)),
       m_systemTags(new QLabel(this)), m_notesPreview(new QLabel(this)), m_notes(new QPlainTextEdit(this)),
-      m_saveNotes(new QPushButton(tr("Save notes"), this)), m_artifacts(new QFileSystemModel(this)),
-      m_cancel(new QPushButton(tr("Cancel run"), this)), m_rankFilter(new QComboBox(this)),
-      m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)), m_log(new QPlainTextEdit(this)),
-      m_metrics(new CompareView(databasePath, this))
+      m_saveNotes(new QPushButton(tr("Save notes"), this)), m_performance(new QLabel(this)),
+      m_performanceTimer(new QTimer(this)), m_databasePath(databasePath), m_runDir(runDir),
+      m_artifacts(new QFileSystemModel(this)), m_cancel(new QPushButton(tr("Cancel run"), this)),
+      m_rankFilter(new QComboBox(this)), m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)),
+      m_log(new QPlainTextEdit(this)), m_metrics(new CompareView(databasePath, this))
 {
     setObjectName(QStringLiteral("runPage:") + runId);
     m_title->setTextFormat(Qt::RichText);
@@ -124,6 +129,18 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     logPanel->addTab(logTab, tr("Logs"));
     logPanel->addTab(artifactsTab, tr("Artifacts"));
     logPanel->addTab(buildNotesTab(), tr("Notes"));
+    m_performance->setObjectName(QStringLiteral("runPerformance"));
+    m_performance->setTextFormat(Qt::PlainText);
+    m_performance->setWordWrap(true);
+    m_performance->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_performance->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_performance->setMargin(6);
+    m_performance->setText(tr("Reading the ranks' step timing…"));
+    logPanel->addTab(m_performance, tr("Performance"));
+    // Recomputed from the store as the run changes, at most every few seconds (a summary reads every perf/ key).
+    m_performanceTimer->setSingleShot(true);
+    m_performanceTimer->setInterval(kPerformanceRefreshMs);
+    connect(m_performanceTimer, &QTimer::timeout, this, &RunPage::refreshPerformance);
     m_sideTabs = logPanel;
 
     // Charts: the compare view's, for this one run (sections by key prefix, search, pins, zoom, hover, smoothing,
@@ -216,6 +233,28 @@ void RunPage::editNotes()
     m_notes->setFocus(Qt::OtherFocusReason);
 }
 
+void RunPage::refreshPerformance()
+{
+    if (m_removed)
+        return;
+    runOffUiThread(
+        this,
+        [databasePath = m_databasePath, runId = m_runId, runDir = m_runDir]() -> QString {
+            auto connection = SqliteConnection::open(databasePath, SqliteConnection::Mode::ReadOnly);
+            if (!connection)
+                return tr("Cannot read the run's step timing: %1").arg(connection.error());
+            const auto spec = loadRunSpec(runDir + QStringLiteral("/spec.yaml"));
+            auto summary = perf::summarize(connection.value(), runId, spec ? spec->nodes * spec->ranksPerNode : 0,
+                                           spec && !spec->gpus.isEmpty());
+            if (!summary)
+                return tr("Cannot read the run's step timing: %1").arg(summary.error());
+            return summary->sentences().join(QLatin1Char('\n'));
+        },
+        [this](const QString &text) { m_performance->setText(text); }, &m_performanceRead);
+}
+
+QString RunPage::performanceText() const { return m_performance->text(); }
+
 void RunPage::showRemoved()
 {
     m_removed = true;
@@ -230,6 +269,8 @@ void RunPage::showRemoved()
 
 void RunPage::showRun(const RunRecord &run)
 {
+    if (!m_performanceTimer->isActive())
+        m_performanceTimer->start();
     m_metrics->setRuns({run}); // a chart per key it logged; only the new points of a key are loaded
     QStringList systemTags;
     for (auto it = run.systemTags.constBegin(); it != run.systemTags.constEnd(); ++it)

@@ -4,6 +4,7 @@
 
 #include "store/runfollower.h"
 #include "store/runrecord.h"
+#include "views/offuithread.h"
 
 #include <QHash>
 #include <QWidget>
@@ -16,6 +17,7 @@ class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QTabWidget;
+class QTimer;
 
 namespace trainyard {
 
@@ -25,6 +27,7 @@ class RunPage : public QWidget {
     Q_OBJECT
 public:
     static constexpr int kMaxLogLines = 200000;
+    static constexpr int kPerformanceRefreshMs = 2000;
 
     RunPage(const QString &databasePath, const QString &runId, const QString &runDir, QWidget *parent = nullptr);
     ~RunPage() override;
@@ -34,6 +37,8 @@ public:
     QString statusText() const;
     QString failureText() const;
     QString alertsText() const; // empty when the run broke no alert rule
+    // The Performance tab's verdicts (step time per rank, straggler, input, throughput, MFU), one a line.
+    QString performanceText() const;
     QString visibleLogText() const;
     QString provenanceText() const;
     QStringList chartKeys() const;
@@ -59,6 +64,7 @@ private:
     QString formatLine(const RankLogLine &line) const;
     void rebuildLogView();
     void showRemoved();
+    void refreshPerformance(); // off the UI thread, at most once per kPerformanceRefreshMs
     QWidget *buildNotesTab();
 
     QString m_runId;
@@ -76,6 +82,11 @@ private:
     QString m_storedNotes; // as last read: the editor is not overwritten while it holds unsaved changes
     QTabWidget *m_sideTabs = nullptr;
     bool m_removed = false;
+    QLabel *m_performance;
+    QTimer *m_performanceTimer;
+    QString m_databasePath;
+    QString m_runDir;
+    LatestOnly m_performanceRead;
     QFileSystemModel *m_artifacts; // <run>/artifacts, read by the model's own thread
     QPushButton *m_cancel;
     QComboBox *m_rankFilter;
