@@ -121,10 +121,12 @@ Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString 
 
 namespace {
 
-// The workspace a command reads runs from: it must exist already (a read never creates one).
-Result<Workspace> existingWorkspace(const QCommandLineParser &parser, const QString &workspaceBefore)
+// The runs `names` name, each as `show` finds one (a run named twice counted once), in the workspace the command
+// reads: it must exist already (a read never creates one).
+Result<FoundRuns> findRunsNamed(const QCommandLineParser &parser, const QString &workspaceBefore,
+                                const QStringList &names)
 {
-    if (parser.positionalArguments().isEmpty())
+    if (names.isEmpty())
         return fail(QStringLiteral("give a run id (or a unique prefix, or a name)"));
     const QString root = resolveWorkspaceRoot(parser, workspaceBefore);
     auto workspace = Workspace::openIfExists(root);
@@ -132,28 +134,25 @@ Result<Workspace> existingWorkspace(const QCommandLineParser &parser, const QStr
         return fail(workspace.error());
     if (!workspace->has_value())
         return fail(QStringLiteral("no workspace at %1 (no runs yet)").arg(root));
-    return std::move(workspace->value());
-}
-
-} // namespace
-
-Result<FoundRuns> findRunsForCommand(const QCommandLineParser &parser, const QString &workspaceBefore)
-{
-    auto workspace = existingWorkspace(parser, workspaceBefore);
-    if (!workspace)
-        return fail(workspace.error());
-    auto connection = workspace->database().connect();
+    auto connection = workspace->value().database().connect();
     if (!connection)
         return fail(connection.error());
     QList<RunRecord> runs;
-    for (const QString &name : parser.positionalArguments()) {
+    for (const QString &name : names) {
         auto run = runqueries::findRun(connection.value(), name);
         if (!run)
             return fail(run.error());
         if (std::none_of(runs.cbegin(), runs.cend(), [&](const RunRecord &seen) { return seen.id == run->id; }))
             runs << *run;
     }
-    return FoundRuns{std::move(workspace.value()), std::move(runs)};
+    return FoundRuns{std::move(workspace->value()), std::move(runs)};
+}
+
+} // namespace
+
+Result<FoundRuns> findRunsForCommand(const QCommandLineParser &parser, const QString &workspaceBefore)
+{
+    return findRunsNamed(parser, workspaceBefore, parser.positionalArguments());
 }
 
 QStringList FoundRuns::ids() const
@@ -167,16 +166,10 @@ QStringList FoundRuns::ids() const
 // The run the first positional argument names (the others are the command's own: a new name, notes).
 Result<FoundRun> findRunForCommand(const QCommandLineParser &parser, const QString &workspaceBefore)
 {
-    auto workspace = existingWorkspace(parser, workspaceBefore);
-    if (!workspace)
-        return fail(workspace.error());
-    auto connection = workspace->database().connect();
-    if (!connection)
-        return fail(connection.error());
-    auto run = runqueries::findRun(connection.value(), parser.positionalArguments().first());
-    if (!run)
-        return fail(run.error());
-    return FoundRun{std::move(workspace.value()), std::move(run.value())};
+    auto found = findRunsNamed(parser, workspaceBefore, parser.positionalArguments().mid(0, 1));
+    if (!found)
+        return fail(found.error());
+    return FoundRun{std::move(found->workspace), std::move(found->runs.first())};
 }
 
 int reportFailure(Streams streams, const QString &command, const QString &message)

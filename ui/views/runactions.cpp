@@ -11,6 +11,8 @@
 #include <QMessageBox>
 #include <QPushButton>
 
+#include <type_traits>
+
 namespace trainyard {
 
 namespace {
@@ -40,28 +42,40 @@ RunActions::RunActions(const QString &workspaceRoot, QWidget *dialogParent)
     : QObject(dialogParent), m_workspaceRoot(workspaceRoot), m_dialogParent(dialogParent)
 { }
 
+// What a write hands back to the UI thread: the error, or the message to say (empty: the caller's).
+struct WriteOutcome {
+    QString error;
+    QString message;
+};
+
 template <typename Write>
 QFuture<QString> RunActions::write(const QString &title, const QString &doneMessage, Write work)
 {
     const QString root = m_workspaceRoot;
-    return runOffUiThread(
+    QFuture<WriteOutcome> written = runOffUiThread(
         this,
-        [root, work = std::move(work), doneMessage]() -> QString {
+        [root, work = std::move(work)]() -> WriteOutcome {
             auto workspace = existingWorkspace(root);
             if (!workspace)
-                return workspace.error();
+                return {workspace.error(), {}};
             auto writer = StoreWriter::start(workspace->database());
             if (!writer)
-                return writer.error();
-            auto written = work(workspace.value(), *writer.value());
-            return written ? QString() : written.error();
-        },
-        [this, title, doneMessage](const QString &error) {
-            if (error.isEmpty())
-                emit done(doneMessage);
+                return {writer.error(), {}};
+            auto result = work(workspace.value(), *writer.value());
+            if (!result)
+                return {result.error(), {}};
+            if constexpr (std::is_same_v<decltype(result), Result<QString>>)
+                return {{}, *result}; // a message only the write can say (what a deletion freed)
             else
-                emit failed(title, error);
+                return {};
+        },
+        [this, title, doneMessage](const WriteOutcome &outcome) {
+            if (outcome.error.isEmpty())
+                emit done(outcome.message.isEmpty() ? doneMessage : outcome.message);
+            else
+                emit failed(title, outcome.error);
         });
+    return written.then([](const WriteOutcome &outcome) { return outcome.error; });
 }
 
 QFuture<QString> RunActions::rename(const QString &runId, const QString &name)
@@ -103,30 +117,18 @@ QFuture<QString> RunActions::setArchived(const QStringList &runIds, bool archive
 
 QFuture<QString> RunActions::remove(const QStringList &runIds, bool keepFiles)
 {
-    auto freed = std::make_shared<qint64>(0);
-    const QString root = m_workspaceRoot;
-    return runOffUiThread(
-        this,
-        [root, runIds, keepFiles, freed]() -> QString {
-            auto workspace = existingWorkspace(root);
-            if (!workspace)
-                return workspace.error();
-            auto writer = StoreWriter::start(workspace->database());
-            if (!writer)
-                return writer.error();
-            auto outcome = housekeeping::deleteRuns(workspace.value(), *writer.value(), runIds, keepFiles);
-            if (!outcome)
-                return outcome.error();
-            for (const housekeeping::RunRemoval &removal : std::as_const(outcome->removed))
-                *freed += removal.folderKept ? 0 : removal.folderBytes;
-            return outcome->problems.join(QLatin1Char('\n'));
-        },
-        [this, runIds, freed](const QString &error) {
-            if (error.isEmpty())
-                emit done(tr("%n run(s) deleted, %1 freed", "", runIds.size()).arg(dataSize(*freed)));
-            else
-                emit failed(tr("Delete"), error);
-        });
+    return write(tr("Delete"), {},
+                 [runIds, keepFiles](const Workspace &workspace, StoreWriter &writer) -> Result<QString> {
+                     auto outcome = housekeeping::deleteRuns(workspace, writer, runIds, keepFiles);
+                     if (!outcome)
+                         return fail(outcome.error());
+                     if (!outcome->problems.isEmpty())
+                         return fail(outcome->problems.join(QLatin1Char('\n')));
+                     qint64 freed = 0;
+                     for (const housekeeping::RunRemoval &removal : std::as_const(outcome->removed))
+                         freed += removal.folderKept ? 0 : removal.folderBytes;
+                     return tr("%n run(s) deleted, %1 freed", "", int(runIds.size())).arg(dataSize(freed));
+                 });
 }
 
 QString RunActions::deleteQuestion(const QList<housekeeping::RunRemoval> &plan)
