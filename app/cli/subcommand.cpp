@@ -30,6 +30,10 @@ const QList<Subcommand> &subcommands()
         {QStringLiteral("rm"),
          QStringLiteral("Delete ended runs: their rows and folders: rm RUN... [--keep-files] [--dry-run] [--json]"),
          runRm},
+        {QStringLiteral("profile"),
+         QStringLiteral("Trace a live run's next steps with torch.profiler: profile RUN [--steps N] [--ranks LIST] "
+                        "[--json]"),
+         runProfile},
         {QStringLiteral("repair"),
          QStringLiteral("Store the metric points a store error kept out: repair [RUN] [--json]"), runRepair},
         {QStringLiteral("preflight"),

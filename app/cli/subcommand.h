@@ -66,6 +66,7 @@ int runTag(const QStringList &arguments, const QString &workspaceBefore, Streams
 int runNotes(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runArchive(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runRm(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runProfile(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runRepair(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPlan(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPreflight(const QStringList &arguments, const QString &workspaceBefore, Streams streams);

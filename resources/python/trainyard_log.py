@@ -15,6 +15,12 @@ consecutive log() calls that advance the step, or from explicit step() calls; ph
 each rank writes the means over the steps since its last write as perf/rank<N>/step_time_ms and
 perf/rank<N>/<phase>_ms, plus perf/rank<N>/steps (how many steps the means cover). A 1 ms step
 does not write a line per step. TRAINYARD_STEP_TIMING=0 turns timing off.
+
+Profiles on demand (`trainyard profile RUN`, or "Profile next N steps" on the run page): Trainyard writes a request
+into $TRAINYARD_RUN_DIR/profile/request.json; each chosen rank notices it at a step boundary (it looks twice a
+second), wraps its next N steps in torch.profiler (CPU, plus CUDA when present), marks each step as ProfilerStep#<step>,
+writes profile/<id>/rank<N>.json (a Chrome trace) and rank<N>.status.json, and goes on. The profiled steps are left out
+of the step timing. Without torch or its profiler the rank says so in its status file and goes on.
 """
 
 import atexit
@@ -41,6 +47,8 @@ try:
 except ValueError:
     _perf_interval = 1.0
 _clock = time.perf_counter
+_PROFILE_POLL_S = 0.5  # how often a rank looks for a profile request
+_MAX_PROFILE_STEPS = 1000
 
 
 def _rank():
@@ -77,25 +85,30 @@ def enabled():
 class _StepTimer:
     """The time between step boundaries and of named phases within them, written as means once an interval."""
 
-    __slots__ = ("last_boundary", "last_step", "explicit", "steps", "total", "phases", "window_start", "prefix")
+    __slots__ = ("last_boundary", "last_step", "steps", "total", "phases", "step_phases", "window_start", "prefix")
 
     def __init__(self):
         self.last_boundary = None  # perf_counter() at the last boundary
         self.last_step = None  # the step the last boundary closed (log()'s step, or a count for step())
-        self.explicit = False  # step() was called: log() no longer marks boundaries
         self.steps = 0  # steps in the current window
         self.total = 0.0  # their summed time (s)
         self.phases = {}  # name -> summed time (s) in the window
+        self.step_phases = {}  # name -> time (s) in the step under way
         self.window_start = None
         self.prefix = "perf/rank%d/" % _rank()
 
-    def boundary(self, step, now):
-        if self.last_boundary is not None:
+    def boundary(self, step, now, excluded=False):
+        # `excluded`: the step that ends here was profiled; its time (and its phases) say nothing of the run's.
+        if self.last_boundary is not None and not excluded:
             self.steps += 1
             self.total += now - self.last_boundary
-        else:  # the first boundary only starts the clock: what came before it is no whole step
+            for name, seconds in self.step_phases.items():
+                self.phases[name] = self.phases.get(name, 0.0) + seconds
+        elif self.last_boundary is None:  # the first boundary only starts the clock: what came before it is no step
             self.window_start = now
             self.phases = {}
+        if self.step_phases:
+            self.step_phases = {}
         self.last_boundary = now
         self.last_step = step
         if self.steps and now - self.window_start >= _perf_interval:
@@ -116,25 +129,197 @@ class _StepTimer:
 _timer = _StepTimer() if _timing else None
 
 
+def _write_json_atomically(path, value):
+    tmp = "%s.tmp-%d" % (path, os.getpid())
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump(value, out)
+    os.replace(tmp, path)
+
+
+class _Profiler:
+    """Answers Trainyard's profile requests: torch.profiler around the next N steps, one Chrome trace per rank."""
+
+    def __init__(self, run_dir):
+        self.request_path = os.path.join(run_dir, "profile", "request.json")
+        self.next_poll = 0.0
+        self.seen_mtime = None
+        self.handled = None  # the id of the last request this rank took up (or refused)
+        self.session = None  # the request under way: dict with the profiler, its step range and files
+        self.step_profiled = False  # the step under way is profiled (or carries the trace's export)
+        self.exports = []  # export threads still writing
+
+    def boundary(self, step, now):
+        """Called at every step boundary (holding _lock); `step` is the step that just ended."""
+        if self.session is not None:
+            self._advance(step)
+        elif self.step_profiled:
+            self.step_profiled = False
+        if now >= self.next_poll and self.session is None:
+            self.next_poll = now + _PROFILE_POLL_S
+            self._poll(step)
+
+    def _poll(self, step):
+        try:
+            mtime = os.stat(self.request_path).st_mtime_ns
+        except OSError:
+            return
+        if mtime == self.seen_mtime:
+            return
+        self.seen_mtime = mtime
+        try:
+            with open(self.request_path, encoding="utf-8") as f:
+                request = json.load(f)
+            request_id = str(request["id"])
+            steps = int(request["steps"])
+            ranks = request.get("ranks")
+            expires_ms = int(request.get("expires_ms", 0))
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # half-written or foreign: the next change of the file is looked at again
+        if request_id == self.handled or not request_id.replace("-", "").isalnum():
+            return
+        if ranks is not None and _rank() not in ranks:
+            return
+        folder = os.path.join(os.path.dirname(self.request_path), request_id)
+        status_path = os.path.join(folder, "rank%d.status.json" % _rank())
+        if os.path.exists(status_path) or (expires_ms and time.time() * 1000 > expires_ms):
+            return  # answered before this process started (a restart), or too late to answer
+        self.handled = request_id
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError:
+            return
+        status = {"rank": _rank(), "request": request_id, "pid": os.getpid()}
+        steps = max(1, min(steps, _MAX_PROFILE_STEPS))
+        try:
+            import torch
+            from torch.profiler import ProfilerActivity, profile, record_function
+        except Exception as error:  # no torch, or a torch without its profiler
+            status.update(state="failed", error="torch.profiler is not available in this rank's Python (%s): %s"
+                          % (sys.executable, error))
+            _write_json_atomically(status_path, status)
+            return
+        try:
+            activities = [ProfilerActivity.CPU]
+            if torch.cuda.is_available():
+                activities.append(ProfilerActivity.CUDA)
+            profiler = profile(activities=activities)
+            profiler.__enter__()
+            first = step + 1
+            marker = record_function("ProfilerStep#%d" % first)
+            marker.__enter__()
+        except Exception as error:
+            status.update(state="failed", error="torch.profiler could not start: %s" % error)
+            _write_json_atomically(status_path, status)
+            return
+        self.session = {"profiler": profiler, "marker": marker, "record_function": record_function,
+                        "remaining": steps, "first": first, "last": first, "folder": folder,
+                        "status_path": status_path, "status": status,
+                        "activities": ["cpu"] + (["cuda"] if len(activities) > 1 else []),
+                        "torch": getattr(torch, "__version__", "?")}
+        self.step_profiled = True
+        status.update(state="profiling", first_step=first, steps=steps, started=round(time.time(), 3))
+        _write_json_atomically(status_path, status)
+
+    def _advance(self, step):
+        session = self.session
+        session["marker"].__exit__(None, None, None)
+        session["last"] = step
+        session["remaining"] -= 1
+        if session["remaining"] > 0:
+            session["marker"] = session["record_function"]("ProfilerStep#%d" % (step + 1))
+            session["marker"].__enter__()
+            return
+        self._finish()
+
+    def _finish(self, marker_open=False):
+        session, self.session = self.session, None
+        self.step_profiled = True  # the step after the last profiled one carries the export
+        if marker_open:
+            session["marker"].__exit__(None, None, None)
+        try:
+            session["profiler"].__exit__(None, None, None)
+        except Exception as error:
+            session["status"].update(state="failed", error="torch.profiler failed to stop: %s" % error)
+            _write_json_atomically(session["status_path"], session["status"])
+            return
+        # The trace is written by a thread, so the steps after the profiled ones go on; it is not a daemon, so a
+        # script that ends meanwhile still leaves the whole trace.
+        export = threading.Thread(target=self._export, args=(session,), name="trainyard-profile-export")
+        export.start()
+        self.exports.append(export)
+
+    @staticmethod
+    def _export(session):
+        status = session["status"]
+        trace_name = "rank%d.json" % _rank()
+        trace_path = os.path.join(session["folder"], trace_name)
+        tmp = trace_path + ".tmp-%d" % os.getpid()
+        try:
+            session["profiler"].export_chrome_trace(tmp)
+            os.replace(tmp, trace_path)
+            status.update(state="done", trace=trace_name, first_step=session["first"], last_step=session["last"],
+                          bytes=os.path.getsize(trace_path), activities=session["activities"],
+                          torch=session["torch"], finished=round(time.time(), 3))
+        except Exception as error:
+            status.update(state="failed", error="the trace could not be written: %s" % error)
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+        _write_json_atomically(session["status_path"], status)
+
+    def at_exit(self):
+        if self.session is not None:  # the script ended before the N steps: the steps profiled so far are kept
+            self.session["status"]["ended_early"] = True
+            self._finish(marker_open=True)
+        for export in self.exports:
+            export.join()
+
+
+_run_dir = os.environ.get("TRAINYARD_RUN_DIR")
+_profiler = _Profiler(_run_dir) if _run_dir and os.environ.get("TRAINYARD_METRICS_FILE") else None
+_boundary_step = None  # the step the last boundary closed
+_explicit_steps = False  # step() was called: log() no longer marks boundaries
+
+
+def _boundary(step, now):
+    """A step ended (the caller holds _lock)."""
+    global _boundary_step
+    _boundary_step = step
+    if _timer is not None:
+        _timer.boundary(step, now, _profiler is not None and _profiler.step_profiled)
+    if _profiler is not None:
+        _profiler.boundary(step, now)
+
+
 @atexit.register
-def _flush_timing():
-    # The steps since the last write are written at exit too (a short run still gets its step times).
-    if _timer is not None and _timer.steps:
-        with _lock:
+def _at_exit():
+    # The steps since the last write are written at exit too (a short run still gets its step times), and a profile
+    # under way is closed and written.
+    with _lock:
+        if _timer is not None and _timer.steps:
             _timer.flush(_clock())
+        if _profiler is not None and _profiler.session is not None:
+            _profiler.at_exit()
+    if _profiler is not None:
+        for export in _profiler.exports:
+            export.join()
+
+
 _phase_name_ok = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
 def step(step=None):
     """Mark the end of a training step (instead of relying on log() calls that advance the step)."""
-    if _timer is None or not os.environ.get("TRAINYARD_METRICS_FILE"):
+    global _explicit_steps
+    if not os.environ.get("TRAINYARD_METRICS_FILE"):
         return
     now = _clock()
     with _lock:
-        _timer.explicit = True
+        _explicit_steps = True
         if step is None:
-            step = (_timer.last_step + 1) if _timer.last_step is not None else 0
-        _timer.boundary(int(step), now)
+            step = (_boundary_step + 1) if _boundary_step is not None else 0
+        _boundary(int(step), now)
 
 
 class phase:
@@ -155,7 +340,7 @@ class phase:
     def __exit__(self, *exc):
         if _timer is not None:
             elapsed = _clock() - self.start
-            phases = _timer.phases
+            phases = _timer.step_phases
             phases[self.name] = phases.get(self.name, 0.0) + elapsed
         return False
 
@@ -205,8 +390,8 @@ def log(metrics, step=None):
         step = int(step)
         _next_step = step + 1
         # Every rank times its steps, whether or not it logs its metrics.
-        if _timer is not None and not _timer.explicit and (_timer.last_step is None or step > _timer.last_step):
-            _timer.boundary(step, now)
+        if not _explicit_steps and (_boundary_step is None or step > _boundary_step):
+            _boundary(step, now)
         if not _all_ranks and _rank() != 0:
             return
         record = {}

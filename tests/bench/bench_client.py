@@ -24,6 +24,8 @@ sys.path.insert(0, os.path.join(here, "..", "..", "resources", "python"))
 scratch = tempfile.mkdtemp(prefix="bench_client-")
 os.environ["TRAINYARD_METRICS_FILE"] = os.path.join(scratch, "metrics.rank1.jsonl")
 os.environ["RANK"] = "1"
+# As under `trainyard launch`: the run folder is set, so every rank also looks for profile requests (twice a second).
+os.environ["TRAINYARD_RUN_DIR"] = scratch
 
 
 def load(timing):

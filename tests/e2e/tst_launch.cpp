@@ -1,5 +1,6 @@
 // trainyard launch with real processes (and real torch at /usr/bin/python3): the contract, failures,
 // teardown, restarts, hangs, kill -9 of Trainyard, and metric ingestion from files and stdout.
+#include "perf/chrometrace.h"
 #include "spec/runspec.h"
 #include "store/sqlite.h"
 #include "store/workspace.h"
@@ -989,6 +990,100 @@ private slots:
         QVERIFY2(inputPerf[QStringLiteral("input_bound")].toObject()[QStringLiteral("verdict")].toBool(),
                  qPrintable(QJsonDocument(inputPerf).toJson()));
         QVERIFY(!inputPerf[QStringLiteral("straggler")].toObject()[QStringLiteral("verdict")].toBool());
+    }
+
+    // Issue 18, point 3: `trainyard profile` on a live run. The chosen rank wraps its next steps in torch.profiler
+    // and writes a Chrome trace with a marker per step; the run goes on and succeeds.
+    void profileALiveRunWritesTracesAndTheRunGoesOn()
+    {
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment());
+        launcher.start(QStringLiteral(TRAINYARD_BINARY),
+                       {"launch", "--quiet", "--name", "profiled", "--nproc-per-node", "2", "--", kPython,
+                        QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), "--steps", "400",
+                        "--data-delay-ms", "15"});
+        QVERIFY(launcher.waitForStarted());
+        // Running, and both ranks' clients have ended steps (their step timing is stored).
+        QTRY_VERIFY_WITH_TIMEOUT(show(QStringLiteral("profiled"))[QStringLiteral("metrics")].toObject().contains(
+                                     QStringLiteral("perf/rank1/step_time_ms")),
+                                 60000);
+        const Outcome profiled = trainyard({"profile", "profiled", "--steps", "3", "--ranks", "1", "--json"});
+        QVERIFY2(profiled.exitCode == 0, qPrintable(profiled.out + profiled.err));
+        const QJsonObject answer = QJsonDocument::fromJson(profiled.out.toUtf8()).object();
+        const QJsonArray results = answer[QStringLiteral("results")].toArray();
+        QCOMPARE(results.size(), 1);
+        const QJsonObject rank1 = results[0].toObject();
+        QCOMPARE(rank1[QStringLiteral("rank")].toInt(), 1);
+        QCOMPARE(rank1[QStringLiteral("state")].toString(), QStringLiteral("done"));
+        QCOMPARE(rank1[QStringLiteral("last_step")].toInt() - rank1[QStringLiteral("first_step")].toInt(), 2);
+        // A valid Chrome trace, holding the three steps and torch's operators.
+        auto trace = ChromeTrace::load(rank1[QStringLiteral("trace")].toString());
+        QVERIFY2(trace, trace ? "" : qPrintable(trace.error()));
+        QCOMPARE(trace->steps().size(), std::size_t(3));
+        QCOMPARE(trace->steps()[0].step, std::int64_t(rank1[QStringLiteral("first_step")].toInt()));
+        QStringList operators;
+        for (const TraceOperator &op : trace->operators())
+            operators << op.name;
+        QVERIFY2(operators.contains(QStringLiteral("aten::addmm")) || operators.contains(QStringLiteral("aten::mm")),
+                 qPrintable(operators.join(' ')));
+        // Only the chosen rank answered.
+        QVERIFY(!QFile::exists(QFileInfo(rank1[QStringLiteral("trace")].toString()).path() + "/rank0.json"));
+
+        QVERIFY(launcher.waitForFinished(120000));
+        QCOMPARE(launcher.exitCode(), 0);
+        const QJsonObject run = show(QStringLiteral("profiled"));
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
+        QCOMPARE(run[QStringLiteral("metrics")]
+                     .toObject()[QStringLiteral("loss")]
+                     .toObject()[QStringLiteral("points")]
+                     .toInt(),
+                 400);
+
+        // The run has ended: a new request is refused, and nothing is written.
+        const Outcome late = trainyard({"profile", "profiled"});
+        QCOMPARE(late.exitCode, 1);
+        QVERIFY2(late.err.contains(QStringLiteral("is succeeded, not running: a profile is taken from a live run")),
+                 qPrintable(late.err));
+    }
+
+    // A rank without the client, and one whose torch has no profiler: each named with what to do; the run is
+    // untouched (it is canceled afterwards by the test).
+    void profileSaysWhichRankHasNoClientAndWhichNoProfiler()
+    {
+        const QString script = QStringLiteral("import os, sys, time\n"
+                                              "if os.environ['RANK'] == '0':\n"
+                                              "    sys.modules['torch'] = None  # this rank's Python has no torch\n"
+                                              "    import trainyard_log\n"
+                                              "    for step in range(3000):\n"
+                                              "        trainyard_log.log({'x': step}, step=step)\n"
+                                              "        time.sleep(0.01)\n"
+                                              "else:\n"
+                                              "    time.sleep(30)  # no client at all\n");
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment());
+        launcher.start(QStringLiteral(TRAINYARD_BINARY),
+                       {"launch", "--quiet", "--name", "unprofilable", "--nproc-per-node", "2", "--grace", "1", "--",
+                        kPython, "-c", script});
+        QVERIFY(launcher.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(show(QStringLiteral("unprofilable"))[QStringLiteral("metrics")].toObject().contains(
+                                     QStringLiteral("perf/rank0/step_time_ms")),
+                                 60000);
+        const Outcome profiled = trainyard({"profile", "unprofilable", "--steps", "2", "--timeout", "4"});
+        QCOMPARE(profiled.exitCode, 1);
+        QVERIFY2(profiled.out.contains(QStringLiteral("rank 0: torch.profiler is not available in this rank's Python")),
+                 qPrintable(profiled.out));
+        QVERIFY2(profiled.out.contains(QStringLiteral(
+                     "rank 1: rank 1 has no Trainyard client; add `import trainyard_log` to the script")),
+                 qPrintable(profiled.out));
+        QVERIFY2(profiled.err.contains(QStringLiteral("2 of 2 rank(s) gave no trace")), qPrintable(profiled.err));
+        // The run goes on as before.
+        QCOMPARE(show(QStringLiteral("unprofilable"))[QStringLiteral("status")].toString(), QStringLiteral("running"));
+        QCOMPARE(trainyard({"cancel", "unprofilable"}).exitCode, 0);
+        QVERIFY(launcher.waitForFinished(30000));
+
+        // Bad command lines change nothing.
+        QCOMPARE(trainyard({"profile", "unprofilable", "--steps", "0"}).exitCode, 2);
+        QCOMPARE(trainyard({"profile", "unprofilable", "--ranks", "7"}).exitCode, 2);
     }
 
     void readmeFirstRunFromItsSpec()

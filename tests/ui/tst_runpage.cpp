@@ -10,6 +10,9 @@
 #include "support/testworkspace.h"
 #include "views/newrundialog.h"
 #include "views/runpage.h"
+#include "perf/profilerequest.h"
+#include "views/tracesview.h"
+#include "views/tracetimeline.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -26,6 +29,7 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWheelEvent>
 
 using namespace trainyard;
 
@@ -185,15 +189,214 @@ private slots:
         QVERIFY2(page->performanceText().contains(QStringLiteral("rank 0 100.0 ms")),
                  qPrintable(page->performanceText()));
         QVERIFY(page->performanceText().contains(QStringLiteral("MFU: not applicable: a CPU run")));
+        // Step time per rank as one chart: a line a rank, with each rank's points.
+        QTRY_COMPARE_WITH_TIMEOUT(page->stepTimeChart()->series().size(), 3, 15000);
+        QCOMPARE(page->stepTimeChart()->series()[2].label, QStringLiteral("rank 2"));
+        QCOMPARE(page->stepTimeChart()->series()[2].envelope.buckets.size(), std::size_t(3));
+        QCOMPARE(page->stepTimeChart()->series()[2].envelope.buckets[0].summary.maxValue, 150.0);
         if (test::docsImagesWanted()) { // docs/images/run-performance.png
             window.resize(1240, 680);
             window.show();
             QVERIFY(QTest::qWaitForWindowExposed(&window));
-            auto sideTabs = page->findChild<QTabWidget *>(QStringLiteral("runSideTabs"));
-            sideTabs->setCurrentIndex(sideTabs->count() - 1);
+            page->showTab(page->stepTimeChart());
             QTest::qWait(300);
             QVERIFY(test::saveDocsImage(window.grab().toImage(), QStringLiteral("run-performance")));
         }
+    }
+
+    // The Traces tab (issue 18, point 3): the profiles a run's ranks wrote, two ranks side by side aligned at the
+    // step both profiled, the top operators of a rank, hover details, and a rank whose trace is cut short said so
+    // while the others open.
+    void tracesTabShowsRanksSideBySide()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString runId = workspace.addRun(QStringLiteral("profiled"), RunStatus::Succeeded);
+        const QString folder = workspace.workspace().runDir(runId) + QStringLiteral("/profile/p1796255440000");
+        QVERIFY(QDir().mkpath(folder));
+        const auto write = [&](const QString &name, const QByteArray &content) {
+            QFile file(folder + QLatin1Char('/') + name);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(content);
+        };
+        write(
+            QStringLiteral("request.json"),
+            R"({"id": "p1796255440000", "steps": 2, "ranks": [0, 1, 2], "requested_ms": 1796255440000, "expires_ms": 1796255560000})");
+        // Rank 1 does the same work as rank 0, but its matmul takes three times as long; its profiler started
+        // earlier, so its step 41 starts later in its own trace: alignment puts both steps at 0.
+        const auto trace = [](double stepStart, double mmDuration) {
+            QByteArray text = "[\n";
+            double at = stepStart;
+            for (int step = 41; step <= 42; ++step) {
+                const double linear = mmDuration + 100;
+                text +=
+                    QString::fromLatin1(
+                        R"({"name": "ProfilerStep#%1", "ph": "X", "ts": %2, "dur": %3, "tid": 1, "pid": "CPU functions", "args": {}},)"
+                        "\n")
+                        .arg(step)
+                        .arg(at)
+                        .arg(linear + 300)
+                        .toUtf8();
+                text +=
+                    QString::fromLatin1(
+                        R"({"name": "aten::linear", "ph": "X", "ts": %1, "dur": %2, "tid": 1, "pid": "CPU functions", "args": {}},)"
+                        "\n")
+                        .arg(at + 10)
+                        .arg(linear)
+                        .toUtf8();
+                text +=
+                    QString::fromLatin1(
+                        R"({"name": "aten::mm", "ph": "X", "ts": %1, "dur": %2, "tid": 1, "pid": "CPU functions", "args": {"Input Dims": [[32, 64]]}},)"
+                        "\n")
+                        .arg(at + 20)
+                        .arg(mmDuration)
+                        .toUtf8();
+                text +=
+                    QString::fromLatin1(
+                        R"({"name": "aten::relu", "ph": "X", "ts": %1, "dur": 150, "tid": 1, "pid": "CPU functions", "args": {}},)"
+                        "\n")
+                        .arg(at + linear + 40)
+                        .toUtf8();
+                text +=
+                    QString::fromLatin1(
+                        R"({"name": "AccumulateGrad", "ph": "X", "ts": %1, "dur": 40, "tid": 2, "pid": "CPU functions", "args": {}})"
+                        "%2\n")
+                        .arg(at + 50)
+                        .arg(step == 42 ? "" : ",")
+                        .toUtf8();
+                at += linear + 400;
+            }
+            return text + "]\n";
+        };
+        write(QStringLiteral("rank0.json"), trace(100, 400));
+        write(QStringLiteral("rank1.json"), trace(5000, 1200));
+        write(QStringLiteral("rank2.json"), trace(100, 400).left(250)); // cut short
+        for (int rank = 0; rank < 3; ++rank)
+            write(QStringLiteral("rank%1.status.json").arg(rank),
+                  QStringLiteral(R"({"state": "done", "trace": "rank%1.json", "first_step": 41, "last_step": 42})")
+                      .arg(rank)
+                      .toUtf8());
+
+        MainWindow window(workspace.workspace());
+        RunPage *page = window.openRunPage(runId);
+        TracesView *traces = page->tracesView();
+        QTRY_COMPARE_WITH_TIMEOUT(traces->timeline()->traces().size(), 2, 15000);
+        QCOMPARE(traces->sessionLabels().size(), 1);
+        QVERIFY2(traces->sessionLabels()[0].contains(QStringLiteral("2 steps (41–42) · ranks 0,1,2")),
+                 qPrintable(traces->sessionLabels()[0]));
+        // The cut trace is named with what is wrong; the two others are open.
+        QVERIFY2(traces->statusText().contains(QStringLiteral("rank2.json is truncated")),
+                 qPrintable(traces->statusText()));
+        QCOMPARE(traces->timeline()->laneLabels(),
+                 (QStringList{QStringLiteral("rank 0 · CPU functions · thread 1"),
+                              QStringLiteral("rank 0 · CPU functions · thread 2"),
+                              QStringLiteral("rank 1 · CPU functions · thread 1"),
+                              QStringLiteral("rank 1 · CPU functions · thread 2")}));
+        QCOMPARE(traces->timeline()->alignedStep(), std::optional<std::int64_t>(41));
+        // Rank 0's operators by self time: mm (2 x 400), relu (2 x 150), linear (2 x 100), AccumulateGrad.
+        QCOMPARE(traces->operatorRank(), 0);
+        QCOMPARE(traces->operatorNames(4),
+                 (QStringList{QStringLiteral("aten::mm"), QStringLiteral("aten::relu"), QStringLiteral("aten::linear"),
+                              QStringLiteral("AccumulateGrad")}));
+
+        // Side by side: the same step's mm starts at the same x in both ranks, and rank 1's is three times as wide.
+        window.resize(1240, 680);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        page->showTab(traces);
+        TraceTimeline *timeline = traces->timeline();
+        QTRY_VERIFY(timeline->isVisible() && timeline->width() > 300);
+        const auto mmOf = [&](int traceIndex) -> TraceTimeline::Hit {
+            const ChromeTrace &t = timeline->traces()[traceIndex].trace;
+            for (std::uint32_t i = 0; i < t.events().size(); ++i)
+                if (t.name(t.events()[i].name) == QLatin1String("aten::mm"))
+                    return {traceIndex, i};
+            return {};
+        };
+        const ChromeTrace &rank0 = timeline->traces()[0].trace;
+        const ChromeTrace &rank1 = timeline->traces()[1].trace;
+        const TraceEvent &mm0 = rank0.events()[mmOf(0).event];
+        const TraceEvent &mm1 = rank1.events()[mmOf(1).event];
+        QCOMPARE(mm0.startUs - rank0.steps()[0].startUs, mm1.startUs - rank1.steps()[0].startUs);
+        QCOMPARE(mm1.durationUs, 3 * mm0.durationUs);
+        const auto point = timeline->pointOf(mmOf(1));
+        QVERIFY(point.has_value());
+        const auto hit = timeline->eventAt(*point);
+        QVERIFY(hit.has_value());
+        QCOMPARE(hit->trace, 1);
+        const QString hover = timeline->describe(*hit);
+        QVERIFY2(hover.startsWith(QStringLiteral("aten::mm\n1.200 ms (self 1.200 ms)")), qPrintable(hover));
+        QVERIFY2(hover.contains(QStringLiteral("rank 1 · CPU functions · thread 1")), qPrintable(hover));
+        QVERIFY2(hover.contains(QStringLiteral("Input Dims")), qPrintable(hover));
+
+        // Zoom with the wheel around the pointer, as on the charts; a double click shows everything again.
+        const double span = timeline->timeTo() - timeline->timeFrom();
+        QWheelEvent wheel(QPointF(*point), timeline->mapToGlobal(QPointF(*point)), QPoint(), QPoint(0, 240),
+                          Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(timeline, &wheel);
+        QVERIFY(timeline->timeTo() - timeline->timeFrom() < span * 0.7);
+        QVERIFY(timeline->eventAt(*point).has_value()); // still under the pointer
+        if (test::docsImagesWanted()) {                 // docs/images/run-traces.png
+            QTest::mouseDClick(timeline, Qt::LeftButton, Qt::NoModifier, *point);
+            QTest::qWait(300);
+            QVERIFY(test::saveDocsImage(window.grab().toImage(), QStringLiteral("run-traces")));
+        }
+        QTest::mouseDClick(timeline, Qt::LeftButton, Qt::NoModifier, *point);
+        QCOMPARE(timeline->timeTo() - timeline->timeFrom(), span);
+        // The profile button asks only a running run.
+        auto button = traces->findChild<QPushButton *>(QStringLiteral("profileButton"));
+        QVERIFY(!button->isEnabled());
+    }
+
+    // The same tab on traces real torch wrote: two ranks' clients answer a request (as under `trainyard launch`, with
+    // the run folder in TRAINYARD_RUN_DIR) and the tab opens both, with torch's operators.
+    void tracesTabOpensTracesTorchWrote()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString runId = workspace.addRun(QStringLiteral("live"), RunStatus::Running);
+        const QString runDir = workspace.workspace().runDir(runId);
+        QVERIFY(QDir().mkpath(runDir));
+        RunRecord run;
+        run.id = runId;
+        run.status = RunStatus::Running;
+        auto request = profiling::request(run, runDir, 2, 3, {}, std::chrono::seconds(60));
+        QVERIFY2(request, request ? "" : qPrintable(request.error()));
+        const QString script = QStringLiteral("import time, torch, trainyard_log\n"
+                                              "model = torch.nn.Linear(32, 32)\n"
+                                              "for step in range(60):\n"
+                                              "    loss = model(torch.randn(8, 32)).pow(2).mean()\n"
+                                              "    loss.backward()\n"
+                                              "    time.sleep(0.02)\n"
+                                              "    trainyard_log.log({'loss': float(loss)}, step=step)\n");
+        std::vector<std::unique_ptr<QProcess>> ranks;
+        for (int rank = 0; rank < 2; ++rank) {
+            auto process = std::make_unique<QProcess>();
+            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+            environment.insert(QStringLiteral("RANK"), QString::number(rank));
+            environment.insert(QStringLiteral("TRAINYARD_RUN_DIR"), runDir);
+            environment.insert(QStringLiteral("TRAINYARD_METRICS_FILE"),
+                               runDir + QStringLiteral("/metrics.rank%1.jsonl").arg(rank));
+            environment.insert(QStringLiteral("PYTHONPATH"), QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/python"));
+            process->setProcessEnvironment(environment);
+            process->setProcessChannelMode(QProcess::MergedChannels);
+            process->start(QStringLiteral("/usr/bin/python3"), {QStringLiteral("-c"), script});
+            ranks.push_back(std::move(process));
+        }
+        for (auto &process : ranks) {
+            QVERIFY(process->waitForFinished(60000));
+            QVERIFY2(process->exitCode() == 0, process->readAll().constData());
+        }
+
+        RunPage page(workspace.workspace().database().path(), runId, runDir);
+        TracesView *traces = page.tracesView();
+        QTRY_COMPARE_WITH_TIMEOUT(traces->timeline()->traces().size(), 2, 15000);
+        QCOMPARE(traces->timeline()->laneLabels().first(), QStringLiteral("rank 0 · CPU functions · thread 1"));
+        QVERIFY(traces->timeline()->alignedStep().has_value()); // both ranks marked their steps
+        QCOMPARE(traces->timeline()->traces()[1].trace.steps().size(), std::size_t(3));
+        const QStringList operators = traces->operatorNames(200);
+        QVERIFY2(operators.contains(QStringLiteral("aten::addmm")), qPrintable(operators.join(' ')));
+        QVERIFY2(traces->statusText().contains(QStringLiteral("2 ranks traced")), qPrintable(traces->statusText()));
     }
 
     void incompleteMetricsAreShownOnTheRunPage()

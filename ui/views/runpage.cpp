@@ -6,7 +6,10 @@
 #include "perf/perfsummary.h"
 #include "spec/runspec.h"
 #include "store/sqlite.h"
+#include "store/metricenvelope.h"
 #include "views/compareview.h"
+#include "views/envelopechart.h"
+#include "views/tracesview.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -40,7 +43,8 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
       m_metricsIncomplete(new QLabel(this)), m_alerts(new QLabel(this)), m_provenance(new QLabel(this)),
       m_systemTags(new QLabel(this)), m_notesPreview(new QLabel(this)), m_notes(new QPlainTextEdit(this)),
       m_saveNotes(new QPushButton(tr("Save notes"), this)), m_performance(new QLabel(this)),
-      m_performanceTimer(new QTimer(this)), m_databasePath(databasePath), m_runDir(runDir),
+      m_performanceTimer(new QTimer(this)), m_stepTimeChart(new EnvelopeChart(tr("step time per rank (ms)"), this)),
+      m_traces(new TracesView(runDir, this)), m_databasePath(databasePath), m_runDir(runDir),
       m_artifacts(new QFileSystemModel(this)), m_cancel(new QPushButton(tr("Cancel run"), this)),
       m_rankFilter(new QComboBox(this)), m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)),
       m_log(new QPlainTextEdit(this)), m_metrics(new CompareView(databasePath, this))
@@ -136,7 +140,17 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     m_performance->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_performance->setMargin(6);
     m_performance->setText(tr("Reading the ranks' step timing…"));
-    logPanel->addTab(m_performance, tr("Performance"));
+    // Step time per rank, one line a rank, above the verdicts.
+    m_stepTimeChart->setObjectName(QStringLiteral("runStepTimeChart"));
+    m_stepTimeChart->setMinimumHeight(220);
+    auto performanceTab = new QWidget(this);
+    auto performanceLayout = new QVBoxLayout(performanceTab);
+    performanceLayout->setContentsMargins(0, 0, 0, 0);
+    performanceLayout->addWidget(m_stepTimeChart, 3);
+    performanceLayout->addWidget(m_performance, 2);
+    logPanel->addTab(performanceTab, tr("Performance"));
+    m_traces->setObjectName(QStringLiteral("runTraces"));
+    logPanel->addTab(m_traces, tr("Traces"));
     // Recomputed from the store as the run changes, at most every few seconds (a summary reads every perf/ key).
     m_performanceTimer->setSingleShot(true);
     m_performanceTimer->setInterval(kPerformanceRefreshMs);
@@ -237,23 +251,50 @@ void RunPage::refreshPerformance()
 {
     if (m_removed)
         return;
+    struct Read {
+        QString text;
+        QList<ChartSeries> stepTimes; // one a rank
+    };
     runOffUiThread(
         this,
-        [databasePath = m_databasePath, runId = m_runId, runDir = m_runDir]() -> QString {
+        [databasePath = m_databasePath, runId = m_runId, runDir = m_runDir]() -> Read {
             auto connection = SqliteConnection::open(databasePath, SqliteConnection::Mode::ReadOnly);
             if (!connection)
-                return tr("Cannot read the run's step timing: %1").arg(connection.error());
+                return {tr("Cannot read the run's step timing: %1").arg(connection.error()), {}};
             const auto spec = loadRunSpec(runDir + QStringLiteral("/spec.yaml"));
             auto summary = perf::summarize(connection.value(), runId, spec ? spec->nodes * spec->ranksPerNode : 0,
                                            spec && !spec->gpus.isEmpty());
             if (!summary)
-                return tr("Cannot read the run's step timing: %1").arg(summary.error());
-            return summary->sentences().join(QLatin1Char('\n'));
+                return {tr("Cannot read the run's step timing: %1").arg(summary.error()), {}};
+            Read read{summary->sentences().join(QLatin1Char('\n')), {}};
+            for (const RankStepTime &rank : summary->ranks) {
+                auto envelope = metricqueries::envelope(connection.value(), runId,
+                                                        QStringLiteral("perf/rank%1/step_time_ms").arg(rank.rank), {});
+                if (!envelope)
+                    continue;
+                ChartSeries series;
+                series.id = series.label = tr("rank %1").arg(rank.rank);
+                series.color = seriesColor(int(read.stepTimes.size()));
+                series.envelope = std::move(envelope.value());
+                read.stepTimes.append(std::move(series));
+            }
+            return read;
         },
-        [this](const QString &text) { m_performance->setText(text); }, &m_performanceRead);
+        [this](const Read &read) {
+            m_performance->setText(read.text);
+            m_stepTimeChart->setSeries(read.stepTimes);
+        },
+        &m_performanceRead);
 }
 
 QString RunPage::performanceText() const { return m_performance->text(); }
+
+void RunPage::showTab(QWidget *tab)
+{
+    for (int i = 0; i < m_sideTabs->count(); ++i)
+        if (m_sideTabs->widget(i) == tab || m_sideTabs->widget(i)->isAncestorOf(tab))
+            m_sideTabs->setCurrentIndex(i);
+}
 
 void RunPage::showRemoved()
 {
@@ -269,6 +310,7 @@ void RunPage::showRemoved()
 
 void RunPage::showRun(const RunRecord &run)
 {
+    m_traces->setRun(run);
     if (!m_performanceTimer->isActive())
         m_performanceTimer->start();
     m_metrics->setRuns({run}); // a chart per key it logged; only the new points of a key are loaded

@@ -22,6 +22,8 @@ class QTimer;
 namespace trainyard {
 
 class CompareView;
+class EnvelopeChart;
+class TracesView;
 
 class RunPage : public QWidget {
     Q_OBJECT
@@ -39,6 +41,9 @@ public:
     QString alertsText() const; // empty when the run broke no alert rule
     // The Performance tab's verdicts (step time per rank, straggler, input, throughput, MFU), one a line.
     QString performanceText() const;
+    EnvelopeChart *stepTimeChart() const { return m_stepTimeChart; }
+    TracesView *tracesView() const { return m_traces; }
+    void showTab(QWidget *tab); // brings one of the side tabs (logs, artifacts, notes, performance, traces) forward
     QString visibleLogText() const;
     QString provenanceText() const;
     QStringList chartKeys() const;
@@ -84,6 +89,8 @@ private:
     bool m_removed = false;
     QLabel *m_performance;
     QTimer *m_performanceTimer;
+    EnvelopeChart *m_stepTimeChart; // perf/rank<N>/step_time_ms, a line a rank
+    TracesView *m_traces;
     QString m_databasePath;
     QString m_runDir;
     LatestOnly m_performanceRead;
