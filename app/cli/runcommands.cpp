@@ -63,12 +63,23 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
 {
     QCommandLineParser parser;
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print the run as JSON."));
+    const QCommandLineOption peakTflops(
+        QStringLiteral("peak-tflops"),
+        QStringLiteral("One GPU's peak TFLOPS for MFU, instead of the peak table's for the GPUs the run used."),
+        QStringLiteral("TFLOPS"));
     parser.addOption(json);
+    parser.addOption(peakTflops);
     parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name."));
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("show"), arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() != 1)
         return usageFailure(streams, parser, QStringLiteral("show"), QStringLiteral("give exactly one run"));
+    bool peakOk = true;
+    const double peakTflopsValue = parser.isSet(peakTflops) ? parser.value(peakTflops).toDouble(&peakOk) : 0;
+    if (parser.isSet(peakTflops) && (!peakOk || !(peakTflopsValue > 0) || peakTflopsValue > 1e6))
+        return usageFailure(streams, parser, QStringLiteral("show"),
+                            QStringLiteral("--peak-tflops must be a GPU's peak in TFLOPS, such as 989.5, not '%1'")
+                                .arg(parser.value(peakTflops)));
     auto found = findRunForCommand(parser, workspaceBefore);
     if (!found)
         return reportFailure(streams, QStringLiteral("show"), found.error());
@@ -107,10 +118,11 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     }
     const QJsonValue firstFailure = summary.value(QStringLiteral("first_failure"));
     const auto duration = run.durationSeconds(QDateTime::currentDateTimeUtc());
-    // Why is it slow: from the step timing the ranks wrote; how many ranks and whether GPUs, from the run's spec.
-    const auto spec = loadRunSpec(found->workspace.runDir(run.id) + QStringLiteral("/spec.yaml"));
-    auto perf = perf::summarize(connection.value(), run.id, spec ? spec->nodes * spec->ranksPerNode : 0,
-                                spec && !spec->gpus.isEmpty());
+    // Why is it slow: from the step timing the ranks wrote; ranks, GPUs and model from the run's spec and gpus.json.
+    PerfContext perfContext = perf::contextFor(found->workspace.runDir(run.id));
+    if (parser.isSet(peakTflops))
+        perfContext.peakTflopsPerGpu = peakTflopsValue;
+    auto perf = perf::summarize(connection.value(), run.id, perfContext);
     if (!perf)
         return reportFailure(streams, QStringLiteral("show"), perf.error());
 

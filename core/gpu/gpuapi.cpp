@@ -169,6 +169,9 @@ Result<NvmlApi> NvmlApi::load()
     resolveInto(*library, "nvmlErrorString", api.errorString, missing);
     if (!missing.isEmpty())
         return fail(incomplete(*library, missing));
+    QStringList optional; // telemetry goes without it
+    resolveInto(*library, "nvmlDeviceGetCurrentClocksThrottleReasons", api.deviceGetCurrentClocksThrottleReasons,
+                optional);
     if (const NvmlReturn started = api.init(); started != gpuapi::kNvmlSuccess)
         return fail(QStringLiteral("NVML (%1) could not start: %2")
                         .arg(library->loadedName(), QString::fromLatin1(api.errorString(started))));

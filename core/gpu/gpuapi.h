@@ -147,6 +147,8 @@ struct NvmlApi {
     NvmlReturn (*deviceGetPowerUsage)(NvmlDevice, unsigned int *) = nullptr; // milliwatts
     NvmlReturn (*deviceGetTemperature)(NvmlDevice, int, unsigned int *) = nullptr;
     NvmlReturn (*deviceGetClockInfo)(NvmlDevice, int, unsigned int *) = nullptr;
+    // Optional (nullptr when the driver's NVML lacks it): the reasons the clocks are held down, a bit mask.
+    NvmlReturn (*deviceGetCurrentClocksThrottleReasons)(NvmlDevice, unsigned long long *) = nullptr;
     NvmlReturn (*deviceGetNvLinkState)(NvmlDevice, unsigned int, int *) = nullptr;
     NvmlReturn (*deviceGetNvLinkVersion)(NvmlDevice, unsigned int, unsigned int *) = nullptr;
     NvmlReturn (*deviceGetCurrPcieLinkGeneration)(NvmlDevice, unsigned int *) = nullptr;

@@ -15,6 +15,7 @@ Result<GpuTelemetry> GpuTelemetry::open(const QList<int> &gpus)
     if (!cuda)
         return fail(cuda.error());
     QList<QPair<int, NvmlDevice>> devices;
+    QList<GpuIdentity> identities;
     for (int gpu : gpus) {
         char busId[64] = {};
         if (const CudaError error = cuda->deviceGetPciBusId(busId, int(sizeof(busId)), gpu); error != kCudaSuccess)
@@ -25,8 +26,12 @@ Result<GpuTelemetry> GpuTelemetry::open(const QList<int> &gpus)
                             .arg(gpu)
                             .arg(QLatin1String(busId), nvml->describe("nvmlDeviceGetHandleByPciBusId", found)));
         devices.append({gpu, device});
+        char name[96] = {};
+        if (nvml->deviceGetName(device, name, sizeof(name)) != kNvmlSuccess)
+            name[0] = '\0';
+        identities.append({gpu, QString::fromUtf8(name), QString::fromLatin1(busId)});
     }
-    return GpuTelemetry(std::move(nvml.value()), std::move(devices));
+    return GpuTelemetry(std::move(nvml.value()), std::move(devices), std::move(identities));
 }
 
 QList<GpuSample> GpuTelemetry::sample() const
@@ -48,11 +53,29 @@ QList<GpuSample> GpuTelemetry::sample() const
             sample.temperatureCelsius = value;
         if (m_nvml.deviceGetClockInfo(device, kNvmlClockSm, &value) == kNvmlSuccess)
             sample.smClockMHz = value;
+        if (unsigned long long reasons = 0; m_nvml.deviceGetCurrentClocksThrottleReasons
+            && m_nvml.deviceGetCurrentClocksThrottleReasons(device, &reasons) == kNvmlSuccess)
+            sample.throttleReasons = reasons;
         if (m_nvml.deviceGetClockInfo(device, kNvmlClockMem, &value) == kNvmlSuccess)
             sample.memoryClockMHz = value;
         samples << sample;
     }
     return samples;
+}
+
+QStringList describeThrottleReasons(unsigned long long reasons)
+{
+    // nvml.h's nvmlClocksThrottleReason* bits (0x1 GPU idle and 0x2 application clocks setting are not slowdowns).
+    static const QList<QPair<unsigned long long, const char *>> kReasons = {
+        {0x4, "software power cap"},         {0x8, "hardware slowdown"},          {0x10, "sync boost"},
+        {0x20, "software thermal slowdown"}, {0x40, "hardware thermal slowdown"}, {0x80, "hardware power brake"},
+        {0x100, "display clock setting"},
+    };
+    QStringList words;
+    for (const auto &[bit, name] : kReasons)
+        if (reasons & bit)
+            words << QLatin1String(name);
+    return words;
 }
 
 } // namespace trainyard

@@ -18,7 +18,20 @@ struct GpuSample {
     std::optional<double> temperatureCelsius;
     std::optional<double> smClockMHz;
     std::optional<double> memoryClockMHz;
+    std::optional<unsigned long long> throttleReasons; // NVML's clocks throttle reasons bit mask
 };
+
+// A GPU of the run as NVML names it: written once to the run folder's gpus.json (the MFU's peak is chosen by name,
+// the straggler verdict names the GPU by its PCI bus id).
+struct GpuIdentity {
+    int gpu = 0;
+    QString name;     // "NVIDIA H100 80GB HBM3"
+    QString pciBusId; // "00000000:41:00.0"
+};
+
+// The throttle reasons in a bit mask, in words ("hardware thermal slowdown", "power cap"); empty for none. The bits
+// are NVML's nvmlClocksThrottleReason* constants (idle and application-clocks settings are not a slowdown).
+QStringList describeThrottleReasons(unsigned long long reasons);
 
 class GpuTelemetry {
 public:
@@ -29,14 +42,16 @@ public:
 
     // One sample per GPU; a figure NVML does not give for a GPU is left out.
     QList<GpuSample> sample() const;
+    const QList<GpuIdentity> &identities() const { return m_identities; }
 
 private:
-    GpuTelemetry(NvmlApi nvml, QList<QPair<int, gpuapi::NvmlDevice>> devices)
-        : m_nvml(std::move(nvml)), m_devices(std::move(devices))
+    GpuTelemetry(NvmlApi nvml, QList<QPair<int, gpuapi::NvmlDevice>> devices, QList<GpuIdentity> identities)
+        : m_nvml(std::move(nvml)), m_devices(std::move(devices)), m_identities(std::move(identities))
     { }
 
     NvmlApi m_nvml;
     QList<QPair<int, gpuapi::NvmlDevice>> m_devices;
+    QList<GpuIdentity> m_identities;
 };
 
 } // namespace trainyard

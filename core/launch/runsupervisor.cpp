@@ -268,6 +268,29 @@ QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch)
                 : launch.strategy.offloadParameters                               ? "params"
                                                                                   : "none");
     out << YAML::EndMap;
+    if (!launch.model.isEmpty()) {
+        const ModelSpec &model = launch.model;
+        out << YAML::Key << "model" << YAML::Value << YAML::BeginMap;
+        if (model.parameters)
+            out << YAML::Key << "params" << YAML::Value << QString::number(*model.parameters, 'g', 17).toStdString();
+        if (model.shape) {
+            out << YAML::Key << "layers" << YAML::Value << model.shape->layers;
+            out << YAML::Key << "hidden" << YAML::Value << model.shape->hidden;
+            out << YAML::Key << "heads" << YAML::Value << model.shape->heads;
+            out << YAML::Key << "vocab" << YAML::Value << model.shape->vocab;
+            out << YAML::Key << "seq_len" << YAML::Value << model.shape->seqLen;
+            out << YAML::Key << "micro_batch" << YAML::Value << model.shape->microBatch;
+        }
+        out << YAML::Key << "optimizer" << YAML::Value << optimizerName(model.optimizer).toStdString();
+        if (model.gpuMemoryBytes > 0)
+            out << YAML::Key << "gpu_memory" << YAML::Value
+                << QString::number(model.gpuMemoryBytes, 'f', 0).toStdString();
+        out << YAML::Key << "activation_checkpointing" << YAML::Value << model.activationCheckpointing;
+        if (model.peakTflops)
+            out << YAML::Key << "peak_tflops" << YAML::Value
+                << QString::number(*model.peakTflops, 'g', 17).toStdString();
+        out << YAML::EndMap;
+    }
     const NcclDebugOptions &nccl = request.nccl;
     out << YAML::Key << "nccl" << YAML::Value << YAML::BeginMap;
     if (!nccl.level.isEmpty())
@@ -540,9 +563,20 @@ void RunSupervisor::sampleTelemetry()
 {
     if (!m_telemetry) {
         m_telemetry = std::make_unique<ProcessTelemetry>();
-        if (auto gpus = GpuTelemetry::open(m_request.gpus))
+        if (auto gpus = GpuTelemetry::open(m_request.gpus)) {
             m_gpuTelemetry = std::move(gpus.value());
-        else
+            // The GPUs by name and PCI bus id, once: the performance summary picks MFU's peak by name and names a
+            // straggler's GPU by its bus id.
+            QJsonArray identities;
+            for (const GpuIdentity &identity : m_gpuTelemetry->identities())
+                identities.append(QJsonObject{{QStringLiteral("gpu"), identity.gpu},
+                                              {QStringLiteral("name"), identity.name},
+                                              {QStringLiteral("pci_bus_id"), identity.pciBusId}});
+            if (auto written = writeFileAtomically(m_request.runDir + QStringLiteral("/gpus.json"),
+                                                   QJsonDocument(identities).toJson(QJsonDocument::Compact));
+                !written)
+                qCWarning(lcLaunch, "%s", qPrintable(written.error()));
+        } else
             m_gpuTelemetryUnavailable = gpus.error();
     }
     auto *runner = qobject_cast<LocalRunner *>(m_backend);
@@ -572,6 +606,8 @@ void RunSupervisor::sampleTelemetry()
             insert("temperature_c", gpu.temperatureCelsius);
             insert("sm_clock_mhz", gpu.smClockMHz);
             insert("memory_clock_mhz", gpu.memoryClockMHz);
+            if (gpu.throttleReasons)
+                line.insert(prefix + QStringLiteral("throttle_reasons"), double(*gpu.throttleReasons));
         }
     }
     QFile file(m_request.runDir + QStringLiteral("/") + QLatin1String(kSystemMetricsFileName));

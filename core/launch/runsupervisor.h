@@ -12,6 +12,7 @@
 #include "spec/runparams.h"
 #include "result.h"
 #include "spec/alertrule.h"
+#include "spec/runspec.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -42,6 +43,7 @@ struct LocalLaunch {
     QList<RunParam> typedParams;
     ParamPassing paramPassing;
     StrategyChoice strategy;
+    ModelSpec model;       // the spec's `model:`, kept in the resolved spec (the memory plan, MFU)
     LaunchRequest request; // runId and runDir are filled in by the supervisor
     QString existingRunId; // a queued run to start (its row and folder exist); empty: create a new run
     // Where it runs: this machine when empty, else the cluster of this profile (its job settings already

@@ -16,6 +16,7 @@ LocalLaunch localLaunchFor(const RunSpec &spec)
     launch.typedParams = spec.params;
     launch.paramPassing = spec.paramPassing;
     launch.strategy = spec.strategy;
+    launch.model = spec.model;
     launch.request.command = spec.command;
     launch.request.useShell = spec.shell;
     launch.request.cwd = spec.cwd;

@@ -1,9 +1,14 @@
 // The performance summary: weighted quantiles of each rank's step-time windows, and the verdicts drawn from them.
 #include "perf/perfsummary.h"
 
+#include "runfolder/runfolder.h"
+#include "spec/runspec.h"
 #include "store/sqlite.h"
 
+#include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocale>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -56,13 +61,202 @@ double rounded(double value, int decimals)
     return std::round(value * scale) / scale;
 }
 
+// The median of a series' values from `sinceMs` on (all of them without a time), or nullopt when it has none.
+std::optional<double> medianSince(const QMap<QString, QList<MetricPoint>> &series, const QString &key,
+                                  std::optional<std::int64_t> sinceMs)
+{
+    const auto points = series.constFind(key);
+    if (points == series.constEnd())
+        return std::nullopt;
+    QList<double> values;
+    for (const MetricPoint &point : *points)
+        if (std::isfinite(point.value) && (!sinceMs || !point.tsMs || *point.tsMs >= *sinceMs))
+            values << point.value;
+    if (values.isEmpty())
+        return std::nullopt;
+    return median(values);
+}
+
+std::optional<double> medianOf(const QList<double> &values)
+{
+    return values.isEmpty() ? std::nullopt : std::optional<double>(median(values));
+}
+
+// 1,410 and 262,144: the group separator, whatever the user's locale (the summary is a report, like `show`).
+QString thousands(double value) { return QLocale(QLocale::English).toString(qint64(std::llround(value))); }
+
+QJsonValue roundedOrNull(const std::optional<double> &value, int decimals)
+{
+    return value ? QJsonValue(rounded(*value, decimals)) : QJsonValue();
+}
+
+// The straggler's GPU beside the others', since the straggler fell behind.
+std::optional<StragglerGpu> stragglerGpu(const QMap<QString, QList<MetricPoint>> &series, const PerfContext &context,
+                                         const StragglerVerdict &straggler)
+{
+    if (!context.gpuRun() || context.nodes != 1 || context.ranksPerNode <= 0 || straggler.ranks.isEmpty())
+        return std::nullopt; // the telemetry is the launching node's: a single-node run's GPUs
+    const int rank = straggler.ranks.first();
+    const int index = rank % context.ranksPerNode;
+    if (index >= context.gpus.size())
+        return std::nullopt;
+    StragglerGpu gpu;
+    gpu.gpu = context.gpus[index];
+    for (const GpuIdentity &identity : context.gpuIdentities)
+        if (identity.gpu == gpu.gpu) {
+            gpu.pciBusId = identity.pciBusId;
+            gpu.name = identity.name;
+        }
+    // Since when: the time of the straggler's first window from its since-step on.
+    std::optional<std::int64_t> sinceMs;
+    for (const MetricPoint &point : series.value(QStringLiteral("perf/rank%1/step_time_ms").arg(rank)))
+        if (point.step >= straggler.sinceStep && point.tsMs) {
+            sinceMs = *point.tsMs - 1000; // the window's line is written at its end, a second or so after its start
+            break;
+        }
+    const auto figure = [&](const char *name, std::optional<double> &mine, std::optional<double> &others) {
+        QList<double> otherMedians;
+        for (int other : context.gpus) {
+            const auto value =
+                medianSince(series, QStringLiteral("sys/gpu%1/%2").arg(other).arg(QLatin1String(name)), sinceMs);
+            if (other == gpu.gpu)
+                mine = value;
+            else if (value)
+                otherMedians << *value;
+        }
+        others = medianOf(otherMedians);
+    };
+    figure("sm_clock_mhz", gpu.smClockMHz, gpu.othersSmClockMHz);
+    figure("temperature_c", gpu.temperatureC, gpu.othersTemperatureC);
+    figure("utilization_percent", gpu.utilizationPercent, gpu.othersUtilizationPercent);
+    unsigned long long reasons = 0;
+    for (const MetricPoint &point : series.value(QStringLiteral("sys/gpu%1/throttle_reasons").arg(gpu.gpu)))
+        if (std::isfinite(point.value) && point.value >= 0 && (!sinceMs || !point.tsMs || *point.tsMs >= *sinceMs))
+            reasons |= static_cast<unsigned long long>(point.value);
+    gpu.throttleReasons = describeThrottleReasons(reasons);
+    return gpu;
+}
+
+MfuEstimate estimateMfu(const PerfContext &context, const Throughput &throughput)
+{
+    MfuEstimate mfu;
+    mfu.precision = gpupeaks::toString(context.precision);
+    if (!context.gpuRun() && !context.peakTflopsPerGpu) {
+        mfu.reason = QStringLiteral("not applicable: a CPU run");
+        return mfu;
+    }
+    std::optional<double> parameters = context.parameters;
+    if (!parameters && context.shape)
+        parameters = context.shape->parameterCount();
+    if (!parameters || *parameters <= 0) {
+        mfu.reason = QStringLiteral("needs the model's size: give model.params (or its transformer shape: layers, "
+                                    "hidden, heads, vocab, seq_len, micro_batch) in the spec");
+        return mfu;
+    }
+    // Training FLOPs per token: 2N forward and 4N backward (Kaplan et al. 2020), plus attention's 12·L·h·s
+    // (PaLM, Chowdhery et al. 2022, appendix B) when the shape is known.
+    mfu.flopsPerToken = 6 * *parameters;
+    if (context.shape) {
+        mfu.flopsPerToken += 12.0 * context.shape->layers * context.shape->hidden * context.shape->seqLen;
+        mfu.attentionTerm = true;
+    }
+    if (!throughput.tokensPerSecond) {
+        mfu.reason = QStringLiteral("needs tokens per second: log `tokens` per step (all ranks' tokens), or give "
+                                    "the model's seq_len and micro_batch in the spec");
+        return mfu;
+    }
+    mfu.tokensPerSecond = *throughput.tokensPerSecond;
+    mfu.gpuCount = context.rankCount > 0 ? context.rankCount : int(context.gpus.size()) * std::max(1, context.nodes);
+    if (mfu.gpuCount <= 0) {
+        mfu.reason = QStringLiteral("needs the number of ranks, which the run's spec does not say");
+        return mfu;
+    }
+    if (context.peakTflopsPerGpu) {
+        mfu.peakTflopsPerGpu = *context.peakTflopsPerGpu;
+        mfu.gpuModel = QStringLiteral("given");
+        mfu.peakSource = QStringLiteral("--peak-tflops or model.peak_tflops");
+    } else {
+        if (context.gpuIdentities.isEmpty() || context.gpuIdentities.first().name.isEmpty()) {
+            mfu.reason = QStringLiteral("needs the GPUs' model, which the run did not record (no NVML when it ran); "
+                                        "pass --peak-tflops");
+            return mfu;
+        }
+        const QString name = context.gpuIdentities.first().name;
+        for (const GpuIdentity &identity : context.gpuIdentities)
+            if (identity.name != name) {
+                mfu.reason = QStringLiteral("the run's GPUs are of different models (%1, %2); pass --peak-tflops")
+                                 .arg(name, identity.name);
+                return mfu;
+            }
+        const auto peak = gpupeaks::find(name);
+        if (!peak) {
+            mfu.reason =
+                QStringLiteral("'%1' is not in the peak table (docs/USER_GUIDE.md); pass --peak-tflops").arg(name);
+            return mfu;
+        }
+        auto value = peak->at(context.precision);
+        if (!value) { // a GPU without that precision's tensor cores (V100 and bf16): its FP16 peak
+            value = peak->fp16;
+            mfu.precision = QStringLiteral("fp16");
+        }
+        mfu.peakTflopsPerGpu = value.value_or(0);
+        mfu.gpuModel = peak->model;
+        mfu.peakSource = peak->source;
+    }
+    if (mfu.peakTflopsPerGpu <= 0) {
+        mfu.reason = QStringLiteral("no peak for %1").arg(mfu.gpuModel);
+        return mfu;
+    }
+    mfu.value = mfu.tokensPerSecond * mfu.flopsPerToken / (mfu.peakTflopsPerGpu * 1e12 * mfu.gpuCount);
+    return mfu;
+}
+
 } // namespace
 
 namespace perf {
 
-PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int rankCount, bool gpus,
+PerfContext simpleContext(int rankCount, bool gpus)
+{
+    PerfContext context;
+    context.rankCount = rankCount;
+    context.ranksPerNode = rankCount;
+    if (gpus)
+        for (int gpu = 0; gpu < std::max(1, rankCount); ++gpu)
+            context.gpus << gpu;
+    return context;
+}
+
+PerfContext contextFor(const QString &runDir)
+{
+    PerfContext context;
+    const auto spec = loadRunSpec(runDir + QLatin1Char('/') + QLatin1String(kSpecFileName));
+    if (!spec)
+        return context;
+    context.nodes = spec->nodes;
+    context.ranksPerNode = spec->ranksPerNode;
+    context.rankCount = spec->nodes * spec->ranksPerNode;
+    context.gpus = spec->gpus;
+    context.parameters = spec->model.parameters;
+    context.shape = spec->model.shape;
+    context.peakTflopsPerGpu = spec->model.peakTflops;
+    context.precision = spec->strategy.precision == Precision::Fp16Mixed ? PeakPrecision::Fp16
+        : spec->strategy.precision == Precision::Fp32                    ? PeakPrecision::Tf32
+                                                                         : PeakPrecision::Bf16;
+    QFile identities(runDir + QStringLiteral("/gpus.json"));
+    if (identities.open(QIODevice::ReadOnly))
+        for (const QJsonValue &value : QJsonDocument::fromJson(identities.readAll()).array()) {
+            const QJsonObject object = value.toObject();
+            context.gpuIdentities.append({object.value(QStringLiteral("gpu")).toInt(),
+                                          object.value(QStringLiteral("name")).toString(),
+                                          object.value(QStringLiteral("pci_bus_id")).toString()});
+        }
+    return context;
+}
+
+PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, const PerfContext &context,
                             const PerfThresholds &thresholds)
 {
+    const int rankCount = context.rankCount;
     static const QRegularExpression kPerfKey(QStringLiteral("^perf/rank(\\d+)/(.+)_ms$"));
     static const QRegularExpression kStepsKey(QStringLiteral("^perf/rank(\\d+)/steps$"));
     // rank -> (step -> steps covered), rank -> (phase -> (step -> mean ms))
@@ -169,6 +363,8 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
         for (const auto &[slower, rank] : std::as_const(slowness))
             straggler.ranks << rank;
         straggler.applies = !straggler.ranks.isEmpty();
+        if (straggler.applies)
+            straggler.gpu = stragglerGpu(series, context, straggler);
     }
 
     // Input-bound: the data phase's share of step time, over the ranks that mark it.
@@ -177,8 +373,27 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
         if (rank.dataShare)
             shares << *rank.dataShare;
     if (shares.isEmpty()) {
-        summary.inputBound.reason = QStringLiteral("no data phase marked (with trainyard_log.phase(\"data\"))");
+        // Without a data phase, on GPUs: idle GPUs while the ranks' processes keep their CPU busy.
+        QList<double> utilization, cpu;
+        for (int gpu : context.gpus)
+            if (const auto value = medianSince(series, QStringLiteral("sys/gpu%1/utilization_percent").arg(gpu), {}))
+                utilization << *value;
+        for (int rank = 0; rank < std::max(rankCount, int(summary.ranks.size())); ++rank)
+            if (const auto value = medianSince(series, QStringLiteral("sys/rank%1/cpu_percent").arg(rank), {}))
+                cpu << *value;
+        if (!utilization.isEmpty() && !cpu.isEmpty()) {
+            summary.inputBound.basis = QStringLiteral("GPU utilisation and CPU");
+            summary.inputBound.gpuUtilizationPercent = median(utilization);
+            summary.inputBound.cpuPercent = median(cpu);
+            summary.inputBound.applies = *summary.inputBound.gpuUtilizationPercent < thresholds.lowGpuUtilization
+                && *summary.inputBound.cpuPercent >= thresholds.saturatedCpuPercent;
+        } else {
+            summary.inputBound.reason = context.gpuRun()
+                ? QStringLiteral("no data phase marked (with trainyard_log.phase(\"data\")) and no GPU telemetry")
+                : QStringLiteral("no data phase marked (with trainyard_log.phase(\"data\"))");
+        }
     } else {
+        summary.inputBound.basis = QStringLiteral("data phase");
         double sum = 0;
         for (double share : std::as_const(shares))
             sum += share;
@@ -216,8 +431,14 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
         }
         return std::nullopt;
     };
-    const std::optional<double> samples = perStep("samples");
-    const std::optional<double> tokens = perStep("tokens");
+    std::optional<double> samples = perStep("samples");
+    std::optional<double> tokens = perStep("tokens");
+    // Neither logged: the spec's micro batch and sequence length, on every (data-parallel) rank.
+    if (!samples && !tokens && context.shape && context.shape->microBatch > 0 && rankCount > 0) {
+        samples = double(context.shape->microBatch) * rankCount;
+        tokens = *samples * context.shape->seqLen;
+        summary.throughput.fromSpec = true;
+    }
     if (stepSeconds > 0) {
         if (samples)
             summary.throughput.samplesPerSecond = *samples / stepSeconds;
@@ -230,21 +451,24 @@ PerfSummary summarizeSeries(const QMap<QString, QList<MetricPoint>> &series, int
         setAside.prepend(QStringLiteral("no step timing to divide by"));
     summary.throughput.reason = setAside.join(QStringLiteral("; "));
 
-    summary.mfu = gpus ? QStringLiteral("not computed yet: the GPUs' peak FLOPs table is still to come (issue 18)")
-                       : QStringLiteral("not applicable: a CPU run");
+    summary.mfu = estimateMfu(context, summary.throughput);
     return summary;
 }
 
-Result<PerfSummary> summarize(SqliteConnection &connection, const QString &runId, int rankCount, bool gpus,
+Result<PerfSummary> summarize(SqliteConnection &connection, const QString &runId, const PerfContext &context,
                               const PerfThresholds &thresholds)
 {
+    static const QRegularExpression kTelemetry(
+        QStringLiteral("^sys/(gpu\\d+/(utilization_percent|sm_clock_mhz|temperature_c|throttle_reasons)|"
+                       "rank\\d+/cpu_percent)$"));
     auto keys = metricqueries::keySummaries(connection, runId);
     if (!keys)
         return fail(keys.error());
     QMap<QString, QList<MetricPoint>> series;
     for (const MetricKeySummary &key : std::as_const(*keys)) {
         const bool wanted = key.key.startsWith(QLatin1String("perf/rank")) || key.key == u"samples"
-            || key.key == u"tokens" || key.key == u"train/samples" || key.key == u"train/tokens";
+            || key.key == u"tokens" || key.key == u"train/samples" || key.key == u"train/tokens"
+            || kTelemetry.match(key.key).hasMatch();
         if (!wanted)
             continue;
         auto points = metricqueries::series(connection, runId, key.key);
@@ -252,7 +476,7 @@ Result<PerfSummary> summarize(SqliteConnection &connection, const QString &runId
             return fail(points.error());
         series.insert(key.key, *points);
     }
-    return summarizeSeries(series, rankCount, gpus, thresholds);
+    return summarizeSeries(series, context, thresholds);
 }
 
 } // namespace perf
@@ -273,6 +497,19 @@ QJsonObject PerfSummary::toJson() const
     QJsonArray slowRanks;
     for (int rank : straggler.ranks)
         slowRanks << rank;
+    QJsonValue stragglerGpuJson;
+    if (straggler.gpu)
+        stragglerGpuJson = QJsonObject{
+            {QStringLiteral("gpu"), straggler.gpu->gpu},
+            {QStringLiteral("pci_bus_id"), straggler.gpu->pciBusId},
+            {QStringLiteral("name"), straggler.gpu->name},
+            {QStringLiteral("sm_clock_mhz"), roundedOrNull(straggler.gpu->smClockMHz, 0)},
+            {QStringLiteral("others_sm_clock_mhz"), roundedOrNull(straggler.gpu->othersSmClockMHz, 0)},
+            {QStringLiteral("temperature_c"), roundedOrNull(straggler.gpu->temperatureC, 1)},
+            {QStringLiteral("others_temperature_c"), roundedOrNull(straggler.gpu->othersTemperatureC, 1)},
+            {QStringLiteral("utilization_percent"), roundedOrNull(straggler.gpu->utilizationPercent, 1)},
+            {QStringLiteral("others_utilization_percent"), roundedOrNull(straggler.gpu->othersUtilizationPercent, 1)},
+            {QStringLiteral("throttle_reasons"), QJsonArray::fromStringList(straggler.gpu->throttleReasons)}};
     return {
         {QStringLiteral("step_time"),
          QJsonObject{{QStringLiteral("per_rank"), perRank}, {QStringLiteral("ranks_without_timing"), silent}}},
@@ -284,16 +521,33 @@ QJsonObject PerfSummary::toJson() const
                      {QStringLiteral("since_step"),
                       straggler.sinceStep >= 0 ? QJsonValue(qint64(straggler.sinceStep)) : QJsonValue()},
                      {QStringLiteral("basis"), straggler.basis},
+                     {QStringLiteral("gpu"), stragglerGpuJson},
                      {QStringLiteral("reason"), straggler.reason}}},
         {QStringLiteral("input_bound"),
          QJsonObject{{QStringLiteral("verdict"), inputBound.applies},
+                     {QStringLiteral("basis"), inputBound.basis},
                      {QStringLiteral("data_share"), rounded(inputBound.dataShare, 4)},
+                     {QStringLiteral("gpu_utilization_percent"), roundedOrNull(inputBound.gpuUtilizationPercent, 1)},
+                     {QStringLiteral("cpu_percent"), roundedOrNull(inputBound.cpuPercent, 1)},
                      {QStringLiteral("reason"), inputBound.reason}}},
         {QStringLiteral("throughput"),
          QJsonObject{{QStringLiteral("samples_per_s"), optionalNumber(throughput.samplesPerSecond)},
                      {QStringLiteral("tokens_per_s"), optionalNumber(throughput.tokensPerSecond)},
+                     {QStringLiteral("from_spec"), throughput.fromSpec},
                      {QStringLiteral("reason"), throughput.reason}}},
-        {QStringLiteral("mfu"), QJsonObject{{QStringLiteral("value"), QJsonValue()}, {QStringLiteral("reason"), mfu}}},
+        {QStringLiteral("mfu"),
+         QJsonObject{
+             {QStringLiteral("value"), roundedOrNull(mfu.value, 5)},
+             {QStringLiteral("flops_per_token"), mfu.flopsPerToken > 0 ? QJsonValue(mfu.flopsPerToken) : QJsonValue()},
+             {QStringLiteral("attention_term"), mfu.attentionTerm},
+             {QStringLiteral("tokens_per_s"), mfu.tokensPerSecond > 0 ? QJsonValue(mfu.tokensPerSecond) : QJsonValue()},
+             {QStringLiteral("peak_tflops_per_gpu"),
+              mfu.peakTflopsPerGpu > 0 ? QJsonValue(mfu.peakTflopsPerGpu) : QJsonValue()},
+             {QStringLiteral("gpus"), mfu.gpuCount},
+             {QStringLiteral("gpu_model"), mfu.gpuModel},
+             {QStringLiteral("precision"), mfu.precision},
+             {QStringLiteral("peak_source"), mfu.peakSource},
+             {QStringLiteral("reason"), mfu.reason}}},
     };
 }
 
@@ -323,11 +577,39 @@ QStringList PerfSummary::sentences() const
                      .arg(straggler.othersMedianMs, 0, 'f', 1)
                      .arg(straggler.sinceStep >= 0 ? QStringLiteral(" since step %1").arg(straggler.sinceStep)
                                                    : QString());
+        if (const auto &gpu = straggler.gpu) {
+            QStringList figures;
+            const auto against = [&](const std::optional<double> &mine, const std::optional<double> &others,
+                                     const QString &unit) {
+                if (mine && others)
+                    figures << QStringLiteral("%1%3 against %2%3 on the others")
+                                   .arg(thousands(*mine), thousands(*others), unit);
+                else if (mine)
+                    figures << thousands(*mine) + unit;
+            };
+            against(gpu->smClockMHz, gpu->othersSmClockMHz, QStringLiteral(" MHz"));
+            against(gpu->temperatureC, gpu->othersTemperatureC, QStringLiteral(" °C"));
+            against(gpu->utilizationPercent, gpu->othersUtilizationPercent, QStringLiteral("% busy"));
+            QString line = QStringLiteral("  its GPU: gpu %1%2")
+                               .arg(gpu->gpu)
+                               .arg(gpu->pciBusId.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(gpu->pciBusId));
+            if (!figures.isEmpty())
+                line += QStringLiteral(" ran at ") + figures.join(QStringLiteral(", "));
+            if (!gpu->throttleReasons.isEmpty())
+                line += QStringLiteral("; NVML says its clocks were held down by: ")
+                    + gpu->throttleReasons.join(QStringLiteral(", "));
+            lines << line;
+        }
     } else {
         lines << QStringLiteral("straggler: none%1")
                      .arg(straggler.reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(straggler.reason));
     }
-    if (inputBound.reason.isEmpty())
+    if (inputBound.reason.isEmpty() && inputBound.gpuUtilizationPercent)
+        lines << QStringLiteral("input: GPUs %1% busy while the ranks use %2% CPU (100: one core)%3")
+                     .arg(*inputBound.gpuUtilizationPercent, 0, 'f', 0)
+                     .arg(inputBound.cpuPercent.value_or(0), 0, 'f', 0)
+                     .arg(inputBound.applies ? QStringLiteral(": input-bound") : QString());
+    else if (inputBound.reason.isEmpty())
         lines << QStringLiteral("input: %1% of step time in the data phase%2")
                      .arg(inputBound.dataShare * 100, 0, 'f', 0)
                      .arg(inputBound.applies ? QStringLiteral(": input-bound") : QString());
@@ -339,11 +621,23 @@ QStringList PerfSummary::sentences() const
             rates << QStringLiteral("%1 samples/s").arg(*throughput.samplesPerSecond, 0, 'f', 1);
         if (throughput.tokensPerSecond)
             rates << QStringLiteral("%1 tokens/s").arg(*throughput.tokensPerSecond, 0, 'f', 0);
-        lines << QStringLiteral("throughput: ") + rates.join(QStringLiteral(", "));
+        lines << QStringLiteral("throughput: ") + rates.join(QStringLiteral(", "))
+                + (throughput.fromSpec ? QStringLiteral(" (from the spec's micro_batch and seq_len on every rank)")
+                                       : QString());
     }
     if (!throughput.reason.isEmpty())
         lines << QStringLiteral("throughput: ") + throughput.reason;
-    lines << QStringLiteral("MFU: ") + mfu;
+    if (mfu.value)
+        lines << QStringLiteral("MFU: %1% (%2 tokens/s x %3 FLOPs/token%4, over %5 x %6 TFLOPS %7: %8, %9)")
+                     .arg(*mfu.value * 100, 0, 'f', 1)
+                     .arg(thousands(mfu.tokensPerSecond))
+                     .arg(mfu.flopsPerToken, 0, 'g', 3)
+                     .arg(mfu.attentionTerm ? QStringLiteral(" with attention") : QString())
+                     .arg(mfu.gpuCount)
+                     .arg(mfu.peakTflopsPerGpu, 0, 'g', 6)
+                     .arg(mfu.precision, mfu.gpuModel, mfu.peakSource);
+    else
+        lines << QStringLiteral("MFU: ") + mfu.reason;
     return lines;
 }
 

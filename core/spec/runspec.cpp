@@ -79,7 +79,8 @@ const QStringList kModelKeys = {QStringLiteral("params"),      QStringLiteral("l
                                 QStringLiteral("hidden"),      QStringLiteral("heads"),
                                 QStringLiteral("vocab"),       QStringLiteral("seq_len"),
                                 QStringLiteral("micro_batch"), QStringLiteral("optimizer"),
-                                QStringLiteral("gpu_memory"),  QStringLiteral("activation_checkpointing")};
+                                QStringLiteral("gpu_memory"),  QStringLiteral("activation_checkpointing"),
+                                QStringLiteral("peak_tflops")};
 const QStringList kSweepKeys = {QStringLiteral("grid"), QStringLiteral("random"), QStringLiteral("seeds"),
                                 QStringLiteral("seed_param")};
 const QStringList kRandomKeys = {QStringLiteral("samples"), QStringLiteral("seed"), QStringLiteral("params")};
@@ -966,6 +967,16 @@ Result<void> readModel(const SpecReader &reader, const YAML::Node &model, RunSpe
                                     &SpecReader::boolean, QStringLiteral("'model.activation_checkpointing'"));
         !read)
         return read;
+    if (const YAML::Node peak = model["peak_tflops"]) {
+        auto text = reader.string(peak, QStringLiteral("'model.peak_tflops'"));
+        if (!text)
+            return fail(text.error());
+        bool ok = false;
+        const double value = text->toDouble(&ok);
+        if (!ok || !(value > 0) || value > 1e6)
+            return reader.at(peak, QStringLiteral("'model.peak_tflops' must be a GPU's peak in TFLOPS, such as 989.5"));
+        spec.model.peakTflops = value;
+    }
     if (spec.model.isEmpty())
         return reader.at(model, QStringLiteral("'model' needs 'params' or a transformer shape"));
     return {};

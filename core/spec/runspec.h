@@ -39,6 +39,7 @@ struct ModelSpec {
     OptimizerKind optimizer = OptimizerKind::Adam;
     double gpuMemoryBytes = 0; // 0: not given (the plan shows bytes, no verdict)
     bool activationCheckpointing = false;
+    std::optional<double> peakTflops; // one GPU's peak for MFU, instead of the table's (`model.peak_tflops`)
 
     bool isEmpty() const { return !parameters && !shape; }
 };

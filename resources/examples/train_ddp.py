@@ -10,8 +10,9 @@ at the default learning rate the loss falls from about 1 to about 0.05 in 200 st
   zero1               DDP plus torch's ZeroRedundancyOptimizer (optimizer state sharded, ZeRO stage 1)
   fsdp-full-shard, fsdp-shard-grad-op, fsdp-hybrid-shard
                       FullyShardedDataParallel (needs CUDA), sharding as Accelerate's FSDP_SHARDING_STRATEGY says
-Metrics go to Trainyard through trainyard_log (loss, lr, grad_norm, and samples: the samples each step trains on,
-whence Trainyard's samples/s). Its phases (data, forward, backward, optimizer, and sync: the wait for the other ranks) are timed on every rank, so
+Metrics go to Trainyard through trainyard_log (loss, lr, grad_norm, and samples and tokens: what each step trains on,
+over all ranks, whence Trainyard's samples/s, tokens/s and, with the model's size in a spec, MFU; each sample is one
+input vector, one position, so tokens = samples). Its phases (data, forward, backward, optimizer, and sync: the wait for the other ranks) are timed on every rank, so
 `trainyard show` says which rank is slow and whether the input is. Two switches make the example slow on purpose:
   TRAINYARD_EXAMPLE_SLOW_RANK=N    rank N sleeps TRAINYARD_EXAMPLE_SLOW_FACTOR (default 0.3) of its step time more
   --data-delay-ms MS                every rank sleeps MS in its data phase (an input-bound run)
@@ -122,7 +123,7 @@ def main():
             dist.all_reduce(mean_loss)
         mean_loss /= world
         trainyard_log.log({"loss": mean_loss.item(), "lr": scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
-                           "samples": args.batch_size * world}, step=step)
+                           "samples": args.batch_size * world, "tokens": args.batch_size * world}, step=step)
         if rank == 0 and (step % 10 == 0 or step == args.steps - 1):
             print(f"step={step} loss={mean_loss.item():.5f}", flush=True)
 

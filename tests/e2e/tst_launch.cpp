@@ -956,7 +956,7 @@ private slots:
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
         const QString runId = runIdFrom(outcome);
         const QJsonObject metrics = show(runId)[QStringLiteral("metrics")].toObject();
-        for (const char *key : {"loss", "lr", "grad_norm", "samples"})
+        for (const char *key : {"loss", "lr", "grad_norm", "samples", "tokens"})
             QCOMPARE(metrics[QLatin1String(key)].toObject()[QStringLiteral("points")].toInt(), 20);
         QVERIFY(trainyard({"logs", runId, "--rank", "0"}).out.contains(QStringLiteral("strategy ") + strategy));
     }
@@ -1086,6 +1086,43 @@ private slots:
         QCOMPARE(trainyard({"profile", "unprofilable", "--ranks", "7"}).exitCode, 2);
     }
 
+    // MFU (issue 18, point 2): a CPU run says "not applicable"; with the model's size in the spec and a peak given,
+    // it is tokens/s x 6 x parameters over the peak of every rank's device, with the numbers it rests on.
+    void mfuFromTheSpecsModelAndAGivenPeak()
+    {
+        QTemporaryDir specs;
+        QFile spec(specs.filePath(QStringLiteral("mfu.yaml")));
+        QVERIFY(spec.open(QIODevice::WriteOnly));
+        spec.write(QStringLiteral("name: mfu-check\n"
+                                  "command: [%1, %2, --steps, '30']\n"
+                                  "resources: {ranks_per_node: 2}\n"
+                                  "model: {params: 18945}\n")
+                       .arg(kPython, QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"))
+                       .toUtf8());
+        spec.close();
+        const Outcome launched = trainyard({"launch", "--quiet", spec.fileName()});
+        QVERIFY2(launched.exitCode == 0, qPrintable(launched.out + launched.err));
+        const QString runId = runIdFrom(launched);
+        const QJsonObject cpu = show(runId)[QStringLiteral("perf")].toObject()[QStringLiteral("mfu")].toObject();
+        QVERIFY(cpu[QStringLiteral("value")].isNull());
+        QCOMPARE(cpu[QStringLiteral("reason")].toString(), QStringLiteral("not applicable: a CPU run"));
+
+        const QJsonObject perf =
+            QJsonDocument::fromJson(trainyard({"show", runId, "--json", "--peak-tflops", "0.05"}).out.toUtf8())
+                .object()[QStringLiteral("perf")]
+                .toObject();
+        const QJsonObject mfu = perf[QStringLiteral("mfu")].toObject();
+        const double tokensPerSecond =
+            perf[QStringLiteral("throughput")].toObject()[QStringLiteral("tokens_per_s")].toDouble();
+        QVERIFY(tokensPerSecond > 0);
+        QCOMPARE(mfu[QStringLiteral("flops_per_token")].toDouble(), 6.0 * 18945);
+        QCOMPARE(mfu[QStringLiteral("gpus")].toInt(), 2);
+        const double expected = tokensPerSecond * 6 * 18945 / (0.05e12 * 2);
+        QVERIFY2(std::abs(mfu[QStringLiteral("value")].toDouble() - expected) < 1e-5,
+                 qPrintable(QJsonDocument(mfu).toJson(QJsonDocument::Compact)));
+        QVERIFY(trainyard({"show", runId, "--peak-tflops", "fast"}).exitCode == 2);
+    }
+
     void readmeFirstRunFromItsSpec()
     {
         // The README's first run as written (200 steps of DDP on two ranks); only the name is overridden.
@@ -1102,7 +1139,7 @@ private slots:
                      .toObject()[QStringLiteral("points")]
                      .toInt(),
                  200);
-        // Every point the ranks wrote is stored: 200 steps x 4 metrics (beside the sys/* points Trainyard adds and the
+        // Every point the ranks wrote is stored: 200 steps x 5 metrics (beside the sys/* points Trainyard adds and the
         // perf/rank<N>/ step timing the client writes for both ranks).
         int trainingPoints = 0;
         const QJsonObject metrics = run[QStringLiteral("metrics")].toObject();
@@ -1110,7 +1147,7 @@ private slots:
             if (!it.key().startsWith(QLatin1String("sys/")) && !it.key().startsWith(QLatin1String("perf/")))
                 trainingPoints += it.value().toObject()[QStringLiteral("points")].toInt();
         }
-        QCOMPARE(trainingPoints, 800);
+        QCOMPARE(trainingPoints, 1000);
         QVERIFY(metrics.contains(QStringLiteral("perf/rank0/step_time_ms")));
         QVERIFY(metrics.contains(QStringLiteral("perf/rank1/step_time_ms")));
 

@@ -261,9 +261,7 @@ void RunPage::refreshPerformance()
             auto connection = SqliteConnection::open(databasePath, SqliteConnection::Mode::ReadOnly);
             if (!connection)
                 return {tr("Cannot read the run's step timing: %1").arg(connection.error()), {}};
-            const auto spec = loadRunSpec(runDir + QStringLiteral("/spec.yaml"));
-            auto summary = perf::summarize(connection.value(), runId, spec ? spec->nodes * spec->ranksPerNode : 0,
-                                           spec && !spec->gpus.isEmpty());
+            auto summary = perf::summarize(connection.value(), runId, perf::contextFor(runDir));
             if (!summary)
                 return {tr("Cannot read the run's step timing: %1").arg(summary.error()), {}};
             Read read{summary->sentences().join(QLatin1Char('\n')), {}};
