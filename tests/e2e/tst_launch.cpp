@@ -1038,6 +1038,21 @@ private slots:
                      .toObject()[QStringLiteral("points")]
                      .toInt(),
                  400);
+        // The profiled steps (and the one that wrote the trace) are left out of rank 1's step timing only: 399 steps
+        // between 400 log() calls on rank 0, four fewer on rank 1.
+        const auto stepsTimed = [&](int rank) {
+            const QString key = QStringLiteral("perf/rank%1/steps").arg(rank);
+            const QJsonArray points =
+                QJsonDocument::fromJson(trainyard({"metrics", "profiled", key, "--json"}).out.toUtf8())
+                    .object()[key]
+                    .toArray();
+            int total = 0;
+            for (const QJsonValue &point : points)
+                total += point.toObject()[QStringLiteral("value")].toInt();
+            return total;
+        };
+        QCOMPARE(stepsTimed(0), 399);
+        QCOMPARE(stepsTimed(1), 395);
 
         // The run has ended: a new request is refused, and nothing is written.
         const Outcome late = trainyard({"profile", "profiled"});

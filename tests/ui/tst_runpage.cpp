@@ -24,6 +24,7 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QRegularExpression>
 #include <QTabWidget>
 #include <QTableView>
@@ -357,11 +358,16 @@ private slots:
         const QString runId = workspace.addRun(QStringLiteral("live"), RunStatus::Running);
         const QString runDir = workspace.workspace().runDir(runId);
         QVERIFY(QDir().mkpath(runDir));
-        RunRecord run;
-        run.id = runId;
-        run.status = RunStatus::Running;
-        auto request = profiling::request(run, runDir, 2, 3, {}, std::chrono::seconds(60));
-        QVERIFY2(request, request ? "" : qPrintable(request.error()));
+        // The page asks, as a user does: "Profile next 3 steps" while the run is running.
+        RunPage page(workspace.workspace().database().path(), runId, runDir);
+        TracesView *traces = page.tracesView();
+        auto button = traces->findChild<QPushButton *>(QStringLiteral("profileButton"));
+        QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled(), 10000);
+        traces->findChild<QSpinBox *>(QStringLiteral("profileSteps"))->setValue(3);
+        QCOMPARE(button->text(), QStringLiteral("Profile next 3 steps"));
+        button->click();
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(runDir + QStringLiteral("/profile/request.json")), 10000);
+        QTRY_VERIFY(traces->statusText().startsWith(QStringLiteral("Asked for 3 steps")));
         const QString script = QStringLiteral("import time, torch, trainyard_log\n"
                                               "model = torch.nn.Linear(32, 32)\n"
                                               "for step in range(60):\n"
@@ -388,8 +394,7 @@ private slots:
             QVERIFY2(process->exitCode() == 0, process->readAll().constData());
         }
 
-        RunPage page(workspace.workspace().database().path(), runId, runDir);
-        TracesView *traces = page.tracesView();
+        // The tab looks for answers while the run runs.
         QTRY_COMPARE_WITH_TIMEOUT(traces->timeline()->traces().size(), 2, 15000);
         QCOMPARE(traces->timeline()->laneLabels().first(), QStringLiteral("rank 0 · CPU functions · thread 1"));
         QVERIFY(traces->timeline()->alignedStep().has_value()); // both ranks marked their steps

@@ -271,14 +271,25 @@ void TracesView::openSelectedSession()
                                                                              : tr("waiting for its next step"));
     }
     if (session.request.id == m_openedSession && traced == m_openedRanks) {
-        if (!m_loading && !problems.isEmpty())
-            m_status->setText(problems.join(QLatin1Char('\n')));
+        if (!m_loading && !problems.isEmpty()) {
+            QStringList lines;
+            if (m_requestPending && index == 0)
+                lines << m_requestMessage;
+            m_status->setText((lines + problems).join(QLatin1Char('\n')));
+        }
         return; // already shown
     }
     m_openedSession = session.request.id;
     m_openedRanks = traced;
     if (traced.isEmpty()) {
-        m_status->setText(problems.isEmpty() ? tr("No trace in this profile.") : problems.join(QLatin1Char('\n')));
+        QStringList lines;
+        if (m_requestPending && index == 0)
+            lines << m_requestMessage;
+        if (!problems.isEmpty())
+            lines << problems;
+        else
+            lines << (session.allAnswered() ? tr("No trace in this profile.") : tr("Waiting for the ranks' answers…"));
+        m_status->setText(lines.join(QLatin1Char('\n')));
         m_timeline->setTraces({});
         m_operators->setRowCount(0);
         return;
