@@ -56,14 +56,24 @@ QString sessionLabel(const ProfileSession &session)
     return label;
 }
 
-QTableWidgetItem *numberItem(double value, int decimals)
-{
-    auto item = new QTableWidgetItem;
-    item->setData(Qt::DisplayRole,
-                  decimals > 0 ? QVariant(QString::number(value, 'f', decimals).toDouble()) : QVariant(qint64(value)));
-    item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    return item;
-}
+// A number shown with fixed decimals ("1.000") that sorts as a number.
+class NumberItem : public QTableWidgetItem {
+public:
+    NumberItem(double value, int decimals) : QTableWidgetItem(QString::number(value, 'f', decimals)), m_value(value)
+    {
+        setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    }
+    bool operator<(const QTableWidgetItem &other) const override
+    {
+        const auto *number = dynamic_cast<const NumberItem *>(&other);
+        return number ? m_value < number->m_value : QTableWidgetItem::operator<(other);
+    }
+
+private:
+    double m_value;
+};
+
+QTableWidgetItem *numberItem(double value, int decimals) { return new NumberItem(value, decimals); }
 
 } // namespace
 
