@@ -492,13 +492,15 @@ void EnvelopeChart::drawSeries(QPainter &painter, const Plot &plot, const ChartS
 
 // The chart's inks come from the widget's palette, so that it follows a light or a dark desktop: `share` of the way
 // from the background (Base) to the text colour (0.07 a faint grid line, 0.9 the title).
-QColor EnvelopeChart::ink(double share) const
+QColor paletteInk(const QPalette &palette, double share)
 {
-    const QColor base = palette().color(QPalette::Base);
-    const QColor text = palette().color(QPalette::Text);
+    const QColor base = palette.color(QPalette::Base);
+    const QColor text = palette.color(QPalette::Text);
     const auto mix = [share](int from, int to) { return int(std::lround(from + (to - from) * share)); };
     return QColor(mix(base.red(), text.red()), mix(base.green(), text.green()), mix(base.blue(), text.blue()));
 }
+
+QColor EnvelopeChart::ink(double share) const { return paletteInk(palette(), share); }
 
 void EnvelopeChart::render(QPainter &painter, const QRect &rect) const
 {

@@ -11,6 +11,7 @@
 
 #include <QByteArray>
 #include <QColor>
+#include <QPalette>
 #include <QFontMetrics>
 #include <QFuture>
 #include <QImage>
@@ -160,6 +161,9 @@ private:
 inline constexpr int kSeriesColors = 200;
 inline constexpr double kMinSeriesColorDistance = 10.0;
 QColor seriesColor(int index);
+// A colour `share` of the way from a palette's background (Base) to its text colour: the inks of the charts and the
+// trace timeline, so that they follow a light or a dark desktop.
+QColor paletteInk(const QPalette &palette, double share);
 // A chart's legend on one line: the runs' labels that fit in `width` pixels (each elided to kLongestLegendLabel
 // pixels), in order, and how many are left for a "+N more" (their values show on hover).
 inline constexpr int kLongestLegendLabel = 180;

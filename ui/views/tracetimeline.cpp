@@ -1,6 +1,7 @@
 #include "views/tracetimeline.h"
 
 #include "views/chartmath.h"
+#include "views/envelopechart.h"
 
 #include <QMouseEvent>
 #include <QPainter>
@@ -175,13 +176,7 @@ int TraceTimeline::rowAt(int y) const
     return y < row.top + row.height ? int(std::prev(it) - m_rows.begin()) : -1;
 }
 
-QColor TraceTimeline::ink(double share) const
-{
-    const QColor base = palette().color(QPalette::Base);
-    const QColor text = palette().color(QPalette::Text);
-    const auto mix = [share](int from, int to) { return int(std::lround(from + (to - from) * share)); };
-    return QColor(mix(base.red(), text.red()), mix(base.green(), text.green()), mix(base.blue(), text.blue()));
-}
+QColor TraceTimeline::ink(double share) const { return paletteInk(palette(), share); }
 
 void TraceTimeline::paintRow(QPainter &painter, const Row &row, const QRect &area) const
 {
