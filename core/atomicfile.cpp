@@ -1,8 +1,10 @@
 // A crash mid-write leaves the previous file (or none), never half of the new one.
 #include "atomicfile.h"
 
+#include <QDir>
 #include <QFile>
 #include <QSaveFile>
+#include <QTemporaryFile>
 
 #include <cerrno>
 #include <cstring>
@@ -30,6 +32,16 @@ Result<void> syncFileSystem(const QString &path)
         return fail(QStringLiteral("cannot flush %1 to disk: %2").arg(path, error));
     }
     ::close(fd);
+    return {};
+}
+
+Result<void> checkFolderWritable(const QString &path)
+{
+    if (!QDir().mkpath(path))
+        return fail(QStringLiteral("cannot create it (is a parent a file, or not writable?)"));
+    QTemporaryFile probe(QDir(path).filePath(QStringLiteral(".trainyard-probe-XXXXXX")));
+    if (!probe.open() || probe.write("x", 1) != 1 || !probe.flush())
+        return fail(QStringLiteral("cannot write in it: %1").arg(probe.errorString()));
     return {};
 }
 

@@ -107,6 +107,9 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
             if (!run.tags.contains(tag.key)) // a launched run's plain tags are listed as tags already
                 keyValueTags.append(tag);
     const QStringList artifacts = listArtifacts(found->workspace.runDir(run.id));
+    auto checkpointList = checkpointsJson(found->workspace, run.id);
+    if (!checkpointList)
+        return reportFailure(streams, QStringLiteral("show"), checkpointList.error());
 
     const QJsonObject summary = QJsonDocument::fromJson(run.exitSummary.toUtf8()).object();
     int attempts = summary.value(QStringLiteral("attempts")).toInt(0);
@@ -177,6 +180,7 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         object.insert(QStringLiteral("notes"), run.systemTags.value(QString::fromLatin1(kNotesTag)));
         object.insert(QStringLiteral("mlflow_tags"), mlflowTags);
         object.insert(QStringLiteral("artifacts"), QJsonArray::fromStringList(artifacts));
+        object.insert(QStringLiteral("checkpoints"), *checkpointList);
         const auto provenance = loadProvenance(found->workspace.runDir(run.id));
         object.insert(QStringLiteral("git"),
                       provenance ? QJsonValue(provenance->toJson()) : QJsonValue(QJsonValue::Null));
@@ -220,6 +224,8 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         streams.out << "mlflow     " << systemTags.join(QStringLiteral(", ")) << '\n';
     for (const QString &artifact : artifacts)
         streams.out << "artifact   " << artifact << '\n';
+    for (const QString &line : checkpointLines(*checkpointList))
+        streams.out << "checkpoint " << line << '\n';
     if (const auto provenance = loadProvenance(found->workspace.runDir(run.id)))
         streams.out << "git        " << provenance->commit.left(12) << " on " << provenance->branch
                     << (provenance->dirty ? QStringLiteral(", dirty (uncommitted changes in git.diff)")

@@ -30,6 +30,8 @@ const QList<Subcommand> &subcommands()
         {QStringLiteral("rm"),
          QStringLiteral("Delete ended runs: their rows and folders: rm RUN... [--keep-files] [--dry-run] [--json]"),
          runRm},
+        {QStringLiteral("checkpoints"),
+         QStringLiteral("A run's checkpoints: step, size, time, metrics at the step [--json]"), runCheckpoints},
         {QStringLiteral("profile"),
          QStringLiteral("Trace a live run's next steps with torch.profiler: profile RUN [--steps N] [--ranks LIST] "
                         "[--json]"),

@@ -3,6 +3,7 @@
 
 #include <QCommandLineOption>
 #include <QCommandLineParser>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -66,6 +67,7 @@ int runTag(const QStringList &arguments, const QString &workspaceBefore, Streams
 int runNotes(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runArchive(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runRm(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
+int runCheckpoints(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runProfile(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runRepair(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
 int runPlan(const QStringList &arguments, const QString &workspaceBefore, Streams streams);
@@ -101,6 +103,11 @@ QJsonObject runJson(const RunRecord &run, const QDateTime &now);
 // drive the terminal.
 QString printableText(const QString &text);
 QJsonValue isoTimeOrNull(const QDateTime &time);
+
+// A run's checkpoints as `checkpoints --json` and `show --json` give them (step, path, bytes, saved_at, source, rank,
+// metrics at the step), and as lines for the text output.
+Result<QJsonArray> checkpointsJson(const Workspace &workspace, const QString &runId);
+QStringList checkpointLines(const QJsonArray &checkpoints);
 
 // Prints "trainyard NAME: message" on err and returns kExitFailure.
 int reportFailure(Streams streams, const QString &command, const QString &message);

@@ -23,6 +23,8 @@ struct LaunchRequest {
     int graceMs = 5000;    // SIGTERM -> SIGKILL
     QMap<QString, QString> env;
     NcclDebugOptions nccl;
+    // Where the ranks save checkpoints ($TRAINYARD_CHECKPOINT_DIR); empty: <runDir>/checkpoints.
+    QString checkpointDir;
 
     // Several nodes (the Slurm agent): this node's place in the job.
     int nodeRank = 0;

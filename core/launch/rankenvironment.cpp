@@ -80,6 +80,8 @@ QProcessEnvironment rankEnvironment(const QProcessEnvironment &parent, const Lau
     set("TRAINYARD_RUN_ID", request.runId);
     set("TRAINYARD_RUN_DIR", request.runDir);
     set("TRAINYARD_METRICS_FILE", request.runDir + QLatin1Char('/') + metricsFileName(rank));
+    set("TRAINYARD_CHECKPOINT_DIR",
+        request.checkpointDir.isEmpty() ? request.runDir + QStringLiteral("/checkpoints") : request.checkpointDir);
     // `import trainyard_log` works in every rank without path set-up: the client's folder comes after whatever
     // PYTHONPATH the user set, so a copy of their own wins.
     static const QString clientDir = pythonClientDir();

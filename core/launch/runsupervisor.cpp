@@ -5,12 +5,15 @@
 #include "logging.h"
 #include "runfolder/runfolder.h"
 
+#include "ingest/checkpointwatcher.h"
 #include "ingest/tensorboardingester.h"
 #include "launch/localrunner.h"
 #include "launch/provenance.h"
 #include "launch/runrecovery.h"
 #include "launch/slurmbackend.h"
 #include "launch/supervisorrecord.h"
+#include "store/checkpoints.h"
+#include "store/sqlite.h"
 #include "store/storewriter.h"
 #include "store/trackingstore.h"
 #include "store/workspace.h"
@@ -44,9 +47,15 @@ public:
     static constexpr int kRetryMaxMs = 30000;
 
     IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database,
-                 const QStringList &tensorboardFolders, std::shared_ptr<AlertEvaluator> alerts)
-        : m_runId(runId), m_runDir(runDir), m_writer(writer), m_ingester(runId, std::move(runDir), writer),
-          m_tensorboard(std::move(runId), writer), m_database(database), m_alerts(std::move(alerts))
+                 const QStringList &tensorboardFolders, std::shared_ptr<AlertEvaluator> alerts,
+                 const QString &checkpointDir)
+        : m_runId(runId), m_runDir(runDir), m_writer(writer), m_ingester(runId, runDir, writer),
+          m_tensorboard(runId, writer),
+          m_checkpoints(runId, runDir, checkpointDir,
+                        qEnvironmentVariableIsSet("TRAINYARD_CHECKPOINT_SETTLE_MS")
+                            ? qEnvironmentVariableIntValue("TRAINYARD_CHECKPOINT_SETTLE_MS")
+                            : CheckpointWatcher::kDefaultSettleMs),
+          m_database(database), m_alerts(std::move(alerts))
     {
         for (const QString &folder : tensorboardFolders)
             m_tensorboard.addFolder(folder, true);
@@ -123,12 +132,43 @@ private:
             // The TensorBoard ingester reads again from its committed offsets after a failed commit by itself.
             if (auto polled = m_tensorboard.poll(final); !polled)
                 return noteFailure(polled.error(), false);
+            recordCheckpoints(final);
         }
         if (!m_error.isEmpty())
             qCWarning(lcLaunch, "run %s: metrics are being stored again", qPrintable(m_runId));
         m_error.clear();
         m_failures = 0;
         return true;
+    }
+
+    // The checkpoints found since the last look, recorded in one write (a failed write is retried at the next look:
+    // the watcher gives them again only when they change, so they are kept until written).
+    void recordCheckpoints(bool final)
+    {
+        const CheckpointWatcher::Changes changes = m_checkpoints.poll(QDateTime::currentMSecsSinceEpoch(), final);
+        m_pendingCheckpoints += changes.found;
+        m_goneCheckpoints += changes.removed;
+        if (m_pendingCheckpoints.isEmpty() && m_goneCheckpoints.isEmpty())
+            return;
+        auto written = m_writer
+                           .submit<void>([found = m_pendingCheckpoints, gone = m_goneCheckpoints,
+                                          runId = m_runId](SqliteConnection &connection) -> Result<void> {
+                               for (const CheckpointRecord &checkpoint : found)
+                                   if (auto recorded = checkpoints::record(connection, checkpoint); !recorded)
+                                       return recorded;
+                               for (const QString &path : gone)
+                                   if (auto forgotten = checkpoints::forget(connection, runId, path); !forgotten)
+                                       return forgotten;
+                               return {};
+                           })
+                           .get();
+        if (!written) {
+            qCWarning(lcLaunch, "run %s: cannot record its checkpoints yet (%s); retrying", qPrintable(m_runId),
+                      qPrintable(written.error()));
+            return;
+        }
+        m_pendingCheckpoints.clear();
+        m_goneCheckpoints.clear();
     }
 
     bool noteFailure(const QString &error, bool rewindMetrics = true)
@@ -149,6 +189,9 @@ private:
     StoreWriter &m_writer;
     MetricIngester m_ingester;
     TensorBoardIngester m_tensorboard;
+    CheckpointWatcher m_checkpoints;
+    QList<CheckpointRecord> m_pendingCheckpoints; // found, not yet written
+    QStringList m_goneCheckpoints;
     Database m_database;
     std::shared_ptr<AlertEvaluator> m_alerts; // shared with the MLflow API's observer
     QTimer *m_timer = nullptr;
@@ -170,6 +213,15 @@ QStringList tensorboardFoldersOf(const QStringList &specDirs, const QString &cwd
     }
     folders.removeDuplicates();
     return folders;
+}
+
+QString checkpointFolderOf(const QString &specDir, const QString &cwd, const QString &runDir)
+{
+    if (specDir.isEmpty())
+        return runDir + QStringLiteral("/checkpoints");
+    QString dir = specDir;
+    dir.replace(QStringLiteral("{run_dir}"), runDir);
+    return QDir::cleanPath(QDir(cwd).absoluteFilePath(dir));
 }
 
 QStringList resolvedTensorboardFolders(const QString &runDir)
@@ -353,6 +405,12 @@ QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch)
         }
         out << YAML::EndSeq;
     }
+    if (!launch.checkpointDir.isEmpty()) {
+        // As the spec wrote it (relative to cwd, {run_dir} unexpanded): a clone of this run saves into its own folder.
+        out << YAML::Key << "checkpoints" << YAML::Value << YAML::BeginMap;
+        out << YAML::Key << "dir" << YAML::Value << launch.checkpointDir.toStdString();
+        out << YAML::EndMap;
+    }
     if (!launch.tensorboardDirs.isEmpty()) {
         // Resolved, so that recovery after a crash tails the same folders.
         out << YAML::Key << "tensorboard" << YAML::Value << YAML::BeginSeq;
@@ -449,6 +507,14 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         return abandon(written.error());
     if (auto applied = applyStrategy(launch.strategy, request.runDir, request.env); !applied)
         return abandon(applied.error());
+    // The checkpoint folder exists and takes files before any rank starts: a rank that cannot save its first
+    // checkpoint hours in is worse than a run that does not start.
+    request.checkpointDir = checkpointFolderOf(launch.checkpointDir, request.cwd, request.runDir);
+    if (!launch.cluster) {
+        if (auto writable = checkFolderWritable(request.checkpointDir); !writable)
+            return abandon(QStringLiteral("the checkpoint folder %1: %2; nothing was launched")
+                               .arg(request.checkpointDir, writable.error()));
+    }
     // Params reach the program as arguments, environment and a config file in the run folder; the run's
     // stored command becomes the argv that really runs.
     if (!launch.typedParams.isEmpty()) {
@@ -511,9 +577,9 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
                         watching, [watching, alert] { watching->onAlertFired(alert); }, Qt::QueuedConnection);
             });
     }
-    supervisor->m_ingestWorker =
-        new IngestWorker(request.runId, request.runDir, writer, workspace.database(),
-                         tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir), alerts);
+    supervisor->m_ingestWorker = new IngestWorker(
+        request.runId, request.runDir, writer, workspace.database(),
+        tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir), alerts, request.checkpointDir);
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
     connect(&supervisor->m_ingestThread, &QThread::finished, supervisor->m_ingestWorker, &QObject::deleteLater);

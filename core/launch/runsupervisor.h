@@ -44,6 +44,7 @@ struct LocalLaunch {
     ParamPassing paramPassing;
     StrategyChoice strategy;
     ModelSpec model;       // the spec's `model:`, kept in the resolved spec (the memory plan, MFU)
+    QString checkpointDir; // the spec's `checkpoints.dir` (relative to cwd, {run_dir} expands); empty: the default
     LaunchRequest request; // runId and runDir are filled in by the supervisor
     QString existingRunId; // a queued run to start (its row and folder exist); empty: create a new run
     // Where it runs: this machine when empty, else the cluster of this profile (its job settings already
@@ -145,6 +146,9 @@ Result<std::unique_ptr<TrackingService>> startTrackingFor(const Workspace &works
 // The folders whose TensorBoard event files a run's ingestion tails: the run folder (and its sub-folders), then each
 // of the spec's `tensorboard:` folders resolved against cwd.
 QStringList tensorboardFoldersOf(const QStringList &specDirs, const QString &cwd, const QString &runDir);
+// The run's checkpoint folder: the spec's `checkpoints.dir` (relative to cwd, {run_dir} expands), or
+// <run folder>/checkpoints.
+QString checkpointFolderOf(const QString &specDir, const QString &cwd, const QString &runDir);
 
 // The resolved `tensorboard:` folders a run's spec.yaml recorded (empty when none or unreadable).
 QStringList resolvedTensorboardFolders(const QString &runDir);

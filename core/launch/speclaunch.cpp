@@ -17,6 +17,7 @@ LocalLaunch localLaunchFor(const RunSpec &spec)
     launch.paramPassing = spec.paramPassing;
     launch.strategy = spec.strategy;
     launch.model = spec.model;
+    launch.checkpointDir = spec.checkpointDir;
     launch.request.command = spec.command;
     launch.request.useShell = spec.shell;
     launch.request.cwd = spec.cwd;

@@ -69,7 +69,8 @@ const QStringList kTopLevelKeys = {QStringLiteral("name"),
                                    QStringLiteral("model"),
                                    QStringLiteral("project"),
                                    QStringLiteral("tensorboard"),
-                                   QStringLiteral("alerts")};
+                                   QStringLiteral("alerts"),
+                                   QStringLiteral("checkpoints")};
 const QStringList kAlertKeys = {QStringLiteral("metric"), QStringLiteral("when"),       QStringLiteral("below"),
                                 QStringLiteral("above"),  QStringLiteral("after_step"), QStringLiteral("action")};
 const QStringList kSlurmKeys = {QStringLiteral("partition"),      QStringLiteral("account"),
@@ -901,6 +902,23 @@ Result<void> readAlerts(const SpecReader &reader, const YAML::Node &alerts, RunS
     return {};
 }
 
+// `checkpoints:`: where the ranks save them (issue 19).
+Result<void> readCheckpoints(const SpecReader &reader, const YAML::Node &checkpoints, RunSpec &spec)
+{
+    if (!checkpoints.IsMap())
+        return reader.at(checkpoints, QStringLiteral("'checkpoints' must be a mapping (dir)"));
+    if (auto known = reader.onlyKnownKeys(checkpoints, {QStringLiteral("dir")}, QStringLiteral("'checkpoints'"));
+        !known)
+        return fail(known.error());
+    if (auto read = reader.optional(checkpoints["dir"], spec.checkpointDir, &SpecReader::string,
+                                    QStringLiteral("'checkpoints.dir'"));
+        !read)
+        return read;
+    if (checkpoints["dir"] && spec.checkpointDir.trimmed().isEmpty())
+        return reader.at(checkpoints["dir"], QStringLiteral("'checkpoints.dir' must name a folder"));
+    return {};
+}
+
 // `model:`: what the memory planner needs beyond the strategy and resources.
 Result<void> readModel(const SpecReader &reader, const YAML::Node &model, RunSpec &spec)
 {
@@ -1056,7 +1074,7 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
     const std::pair<const char *, SectionReader> sections[] = {
         {"env", readEnv},       {"resources", readResources}, {"strategy", readStrategy},          {"nccl", readNccl},
         {"params", readParams}, {"sweep", readSweep},         {"param_passing", readParamPassing}, {"slurm", readSlurm},
-        {"model", readModel},   {"alerts", readAlerts}};
+        {"model", readModel},   {"alerts", readAlerts},       {"checkpoints", readCheckpoints}};
     for (const auto &[key, read] : sections) {
         if (const YAML::Node node = root[key]) {
             if (auto done = read(reader, node, spec); !done)

@@ -69,7 +69,10 @@ struct RunSpec {
     QStringList tensorboardDirs;
     QString notes;
     QList<AlertRule> alerts; // `alerts:`, checked on ingestion
-    SweepSpec sweep;         // empty unless the spec sweeps
+    // `checkpoints: {dir: ...}`: where the ranks save checkpoints, relative to cwd ({run_dir} expands); empty: the
+    // run folder's checkpoints/.
+    QString checkpointDir;
+    SweepSpec sweep; // empty unless the spec sweeps
 };
 
 Result<RunSpec> loadRunSpec(const QString &path);

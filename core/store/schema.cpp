@@ -444,6 +444,25 @@ CREATE TRIGGER run_list_run_updated AFTER UPDATE OF id, name, status, created_ms
 END;
 )sql";
 
+// Version 12: checkpoints (issue 19). One row per checkpoint of a run, keyed by its path: its step (NULL when its
+// name holds none), size, when it was found complete, who said so (the client, the checkpoint folder's watch, the
+// MLflow API), and the metrics the client gave with it. Deleting a run deletes its rows.
+constexpr const char *kVersion12 = R"sql(
+CREATE TABLE checkpoints (
+    id         INTEGER PRIMARY KEY,
+    run_id     TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path       TEXT NOT NULL,
+    step       INTEGER,
+    bytes      INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL,
+    source     TEXT NOT NULL,
+    rank       INTEGER NOT NULL DEFAULT -1,
+    metrics    TEXT,
+    UNIQUE (run_id, path)
+);
+CREATE INDEX checkpoints_by_step ON checkpoints(run_id, step);
+)sql";
+
 // Builds the pyramid of every existing key from its chunks, in the order they were written.
 Result<void> buildMetricBins(SqliteConnection &connection)
 {
@@ -484,6 +503,7 @@ constexpr Migration kMigrations[] = {
     {9, kVersion9},
     {10, kVersion10},
     {11, kVersion11},
+    {12, kVersion12},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

@@ -167,6 +167,9 @@ Result<ImportSummary> importWorkspace(const Workspace &workspace, const QString 
                 " WHERE r.id IN (SELECT id FROM temp.import_runs) AND r.project <> '' GROUP BY r.project"));
             !experiments)
             return fail(experiments.error());
+        if (auto checkpoints = copyRows(QStringLiteral("checkpoints"), ofImportedRuns, {QStringLiteral("id")});
+            !checkpoints)
+            return fail(checkpoints.error());
         auto events =
             copyRows(QStringLiteral("events"), ofImportedRuns + QStringLiteral(" ORDER BY id"), {QStringLiteral("id")});
         if (!events)

@@ -49,11 +49,16 @@ def parse_args():
     parser.add_argument("--fail-at-step", type=int, default=-1, help="raise an error at this step (to try failure handling)")
     parser.add_argument("--fail-rank", type=int, default=-1, help="the rank that fails (-1: every rank)")
     parser.add_argument("--data-delay-ms", type=float, default=0.0, help="sleep this long in each step's data phase")
+    parser.add_argument("--checkpoint-every", type=int, default=0,
+                        help="rank 0 saves a checkpoint every N steps into $TRAINYARD_CHECKPOINT_DIR (0: never)")
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
+    if args.checkpoint_every > 0 and args.strategy.startswith("fsdp"):
+        raise SystemExit("train_ddp.py: --checkpoint-every saves the whole model from rank 0, which FSDP shards; "
+                         "use ddp or zero1 with checkpoints")
     use_cuda = torch.cuda.is_available()
     backend = "nccl" if use_cuda else "gloo"
     dist.init_process_group(backend=backend)
@@ -92,9 +97,23 @@ def main():
           f"node {os.environ.get('NODE_RANK', '0')} local rank {local_rank}, "
           f"master {os.environ.get('MASTER_ADDR')}:{os.environ.get('MASTER_PORT')}", flush=True)
 
+    # Resuming: a checkpoint Trainyard names (a restart, or a run forked from a step) gives the weights, the optimizer
+    # and the step to go on from.
+    first_step = 0
+    resume_from = os.environ.get("TRAINYARD_RESUME_FROM")
+    if resume_from:
+        state = torch.load(resume_from, map_location=device)
+        model.load_state_dict(state["model"])
+        if "optimizer" in state and args.strategy == "ddp":
+            optimizer.load_state_dict(state["optimizer"])
+        first_step = int(state["step"]) + 1
+        for _ in range(first_step):
+            scheduler.step()
+        print(f"rank {rank}: resumed from {resume_from} at step {first_step}", flush=True)
+
     slow_rank = int(os.environ.get("TRAINYARD_EXAMPLE_SLOW_RANK", "-1"))
     slow_factor = float(os.environ.get("TRAINYARD_EXAMPLE_SLOW_FACTOR", "0.3"))
-    for step in range(args.steps):
+    for step in range(first_step, args.steps):
         started = time.perf_counter()
         with trainyard_log.phase("data"):
             inputs = torch.randn(args.batch_size, INPUTS, generator=generator)
@@ -126,6 +145,15 @@ def main():
                            "samples": args.batch_size * world, "tokens": args.batch_size * world}, step=step)
         if rank == 0 and (step % 10 == 0 or step == args.steps - 1):
             print(f"step={step} loss={mean_loss.item():.5f}", flush=True)
+        if rank == 0 and args.checkpoint_every > 0 and (step + 1) % args.checkpoint_every == 0:
+            # Saved under a temporary name and renamed, so that a checkpoint is never seen half-written.
+            path = os.path.join(trainyard_log.checkpoint_dir(), f"step_{step}.pt")
+            state = {"model": model.state_dict(), "step": step}
+            if args.strategy == "ddp":  # a sharded optimizer's state would need every rank to gather it first
+                state["optimizer"] = optimizer.state_dict()
+            torch.save(state, path + ".tmp")
+            os.replace(path + ".tmp", path)
+            trainyard_log.checkpoint(path, step, loss=mean_loss.item())
 
     if args.strategy == "zero1":
         optimizer.consolidate_state_dict(to=0)

@@ -16,6 +16,10 @@ each rank writes the means over the steps since its last write as perf/rank<N>/s
 perf/rank<N>/<phase>_ms, plus perf/rank<N>/steps (how many steps the means cover). A 1 ms step
 does not write a line per step. TRAINYARD_STEP_TIMING=0 turns timing off.
 
+Checkpoints: save them under checkpoint_dir() ($TRAINYARD_CHECKPOINT_DIR, the run folder's checkpoints/ unless the
+spec says otherwise) and Trainyard finds them once they are whole; or say so after saving, anywhere:
+`trainyard_log.checkpoint(path, step, loss=0.31)` (the metrics are kept with the checkpoint).
+
 Profiles on demand (`trainyard profile RUN`, or "Profile next N steps" on the run page): Trainyard writes a request
 into $TRAINYARD_RUN_DIR/profile/request.json; each chosen rank notices it at a step boundary (it looks twice a
 second), wraps its next N steps in torch.profiler (CPU, plus CUDA when present), marks each step as ProfilerStep#<step>,
@@ -34,7 +38,7 @@ import threading
 import time
 import warnings
 
-__all__ = ["log", "configure", "enabled", "step", "phase"]
+__all__ = ["log", "configure", "enabled", "step", "phase", "checkpoint", "checkpoint_dir"]
 
 _lock = threading.Lock()
 _file = None
@@ -400,3 +404,28 @@ def log(metrics, step=None):
                 raise ValueError("trainyard_log.log: '%s' is reserved" % key)
             record[str(key)] = _encode(value)
         _write_line(step, record)
+
+
+def checkpoint_dir():
+    """The folder this run saves its checkpoints in ($TRAINYARD_CHECKPOINT_DIR), created; "checkpoints" without
+    Trainyard."""
+    path = os.environ.get("TRAINYARD_CHECKPOINT_DIR") or "checkpoints"
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def checkpoint(path, step=None, **metrics):
+    """Tell Trainyard that a checkpoint was saved at `path` (a file or a folder), for `step` (default: the last step
+    logged), with the metrics given (loss=0.31). Call it after the save has finished."""
+    run_dir = os.environ.get("TRAINYARD_RUN_DIR")
+    if not run_dir:
+        return
+    if step is None:
+        step = _boundary_step if _boundary_step is not None else max(0, _next_step - 1)
+    record = {"path": os.path.abspath(os.fspath(path)), "step": int(step), "ts": round(time.time(), 3),
+              "rank": _rank(), "metrics": {str(k): _encode(v) for k, v in metrics.items()}}
+    line = json.dumps(record, separators=(",", ":")) + "\n"
+    with _lock:
+        # One write per line, so that Trainyard never reads half of one.
+        with open(os.path.join(run_dir, "checkpoints.rank%d.jsonl" % _rank()), "a", encoding="utf-8") as out:
+            out.write(line)

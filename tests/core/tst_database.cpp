@@ -47,6 +47,9 @@ std::int64_t queryInt(const QString &path, const char *sql)
 
 } // namespace
 
+// What schema 12 added, taken away again: a workspace as schema 11 left it.
+constexpr const char *kUndoVersion12 = "DROP TABLE checkpoints;";
+
 // What schema 11 added, taken away again: a workspace as schema 10 left it.
 constexpr const char *kUndoVersion11 =
     "DROP TRIGGER run_list_run_updated; ALTER TABLE runs DROP COLUMN archived_ms; ALTER TABLE runs DROP COLUMN alerts;"
@@ -276,6 +279,7 @@ private slots:
         const QString path = workspace.workspace().database().path();
         {
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
+            QVERIFY(connection->execute(kUndoVersion12));
             QVERIFY(connection->execute(kUndoVersion11));
             QVERIFY(connection->execute(kUndoVersion10));
             QVERIFY(connection->execute(kUndoVersion9));
@@ -321,6 +325,7 @@ private slots:
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
             QVERIFY(connection.ok());
             // Undo versions 9, 8 and 7: no tracking tables, no preflight history, no utilisation columns, version 6's index back.
+            QVERIFY(connection->execute(kUndoVersion12));
             QVERIFY(connection->execute(kUndoVersion11));
             QVERIFY(connection->execute(kUndoVersion10));
             QVERIFY(connection->execute(kUndoVersion9));

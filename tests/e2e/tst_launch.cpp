@@ -1138,6 +1138,76 @@ private slots:
         QVERIFY(trainyard({"show", runId, "--peak-tflops", "fast"}).exitCode == 2);
     }
 
+    // Issue 19, points 1 and 2: every rank gets TRAINYARD_CHECKPOINT_DIR; the example's checkpoints, declared through
+    // the client, are listed with their step and the run's metrics there; a folder a script writes without the client
+    // is found by its name once whole, a save under way never; a checkpoint folder that cannot be made stops the
+    // launch before any rank starts.
+    void checkpointsAreKnownWithTheirStepsAndMetrics()
+    {
+        const Outcome example =
+            trainyard({"launch", "--quiet", "--name", "saving", "--nproc-per-node", "2", "--", kPython,
+                       QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), "--steps", "60",
+                       "--checkpoint-every", "20"});
+        QVERIFY2(example.exitCode == 0, qPrintable(example.out + example.err));
+        const QString runId = runIdFrom(example);
+        const QJsonObject listed =
+            QJsonDocument::fromJson(trainyard({"checkpoints", runId, "--json"}).out.toUtf8()).object();
+        QCOMPARE(listed[QStringLiteral("checkpoint_dir")].toString(), runDir(runId) + QStringLiteral("/checkpoints"));
+        const QJsonArray saved = listed[QStringLiteral("checkpoints")].toArray();
+        QCOMPARE(saved.size(), 3);
+        for (int i = 0; i < 3; ++i) {
+            const QJsonObject checkpoint = saved[i].toObject();
+            const int step = 20 * i + 19;
+            QCOMPARE(checkpoint[QStringLiteral("step")].toInt(), step);
+            QCOMPARE(checkpoint[QStringLiteral("path")].toString(),
+                     runDir(runId) + QStringLiteral("/checkpoints/step_%1.pt").arg(step));
+            QCOMPARE(checkpoint[QStringLiteral("source")].toString(), QStringLiteral("client"));
+            QVERIFY(checkpoint[QStringLiteral("bytes")].toInteger() > 10000);
+            const QJsonObject metrics = checkpoint[QStringLiteral("metrics")].toObject();
+            QVERIFY2(metrics[QStringLiteral("loss")].isDouble() && metrics[QStringLiteral("lr")].isDouble(),
+                     qPrintable(QJsonDocument(metrics).toJson(QJsonDocument::Compact)));
+        }
+        QCOMPARE(show(runId)[QStringLiteral("checkpoints")].toArray(), saved);
+
+        // Without the client: a Hugging Face style folder is found by its name once its trainer_state.json is there;
+        // a file still being saved is not.
+        const Outcome script = trainyard(
+            {"launch", "--quiet", "--", "/bin/sh", "-c",
+             "test -n \"$TRAINYARD_CHECKPOINT_DIR\" && mkdir -p \"$TRAINYARD_CHECKPOINT_DIR/checkpoint-7\" && "
+             "echo w > \"$TRAINYARD_CHECKPOINT_DIR/checkpoint-7/model.safetensors\" && "
+             "echo {} > \"$TRAINYARD_CHECKPOINT_DIR/checkpoint-7/trainer_state.json\" && "
+             "mkdir -p \"$TRAINYARD_CHECKPOINT_DIR/checkpoint-9\" && "
+             "echo w > \"$TRAINYARD_CHECKPOINT_DIR/checkpoint-9/model.safetensors\" && "
+             "echo half > \"$TRAINYARD_CHECKPOINT_DIR/step_11.pt.tmp\""});
+        QVERIFY2(script.exitCode == 0, qPrintable(script.out + script.err));
+        const QJsonArray found =
+            QJsonDocument::fromJson(trainyard({"checkpoints", runIdFrom(script), "--json"}).out.toUtf8())
+                .object()[QStringLiteral("checkpoints")]
+                .toArray();
+        QCOMPARE(found.size(), 1); // checkpoint-9 lacks its trainer_state.json; step_11.pt.tmp is a save under way
+        QCOMPARE(found[0].toObject()[QStringLiteral("step")].toInt(), 7);
+        QCOMPARE(found[0].toObject()[QStringLiteral("source")].toString(), QStringLiteral("folder"));
+
+        // A checkpoint folder that cannot be made: a clear message, no rank started.
+        QTemporaryDir specs;
+        QFile blocker(specs.filePath(QStringLiteral("a-file")));
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+        QFile spec(specs.filePath(QStringLiteral("bad.yaml")));
+        QVERIFY(spec.open(QIODevice::WriteOnly));
+        spec.write("name: unsavable\ncommand: [/bin/true]\ncheckpoints: {dir: a-file/checkpoints}\n");
+        spec.close();
+        const Outcome refused = trainyard({"launch", "--quiet", spec.fileName()});
+        QVERIFY(refused.exitCode != 0);
+        QVERIFY2(refused.err.contains(
+                     QStringLiteral("the checkpoint folder %1/a-file/checkpoints: cannot create it").arg(specs.path())),
+                 qPrintable(refused.err));
+        QVERIFY2(refused.err.contains(QStringLiteral("nothing was launched")), qPrintable(refused.err));
+        const QJsonObject unsavable = show(QStringLiteral("unsavable"));
+        QCOMPARE(unsavable[QStringLiteral("status")].toString(), QStringLiteral("failed"));
+        QVERIFY(!QFile::exists(runDir(unsavable[QStringLiteral("id")].toString()) + QStringLiteral("/rank0.log")));
+    }
+
     void readmeFirstRunFromItsSpec()
     {
         // The README's first run as written (200 steps of DDP on two ranks); only the name is overridden.

@@ -1,0 +1,122 @@
+// trainyard checkpoints RUN: the checkpoints Trainyard knows of a run (core/store/checkpoints.h), with their step,
+// size, time and the run's metrics at that step; `show` prints the same list.
+#include "cli/subcommand.h"
+
+#include "launch/runsupervisor.h"
+#include "spec/runspec.h"
+#include "store/checkpoints.h"
+#include "store/sqlite.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocale>
+
+namespace trainyard::cli {
+
+Result<QJsonArray> checkpointsJson(const Workspace &workspace, const QString &runId)
+{
+    auto connection = workspace.database().connect();
+    if (!connection)
+        return fail(connection.error());
+    auto found = checkpoints::list(connection.value(), runId);
+    if (!found)
+        return fail(found.error());
+    QList<std::int64_t> steps;
+    for (const CheckpointRecord &checkpoint : *found)
+        if (checkpoint.step)
+            steps << *checkpoint.step;
+    auto metrics = checkpoints::metricsAtSteps(connection.value(), runId, steps);
+    if (!metrics)
+        return fail(metrics.error());
+    QJsonArray array;
+    for (const CheckpointRecord &checkpoint : *found) {
+        // The run's metrics at the step, and what the client gave with the checkpoint over them.
+        QJsonObject atStep = checkpoint.step ? metrics->value(*checkpoint.step) : QJsonObject();
+        for (auto it = checkpoint.metrics.constBegin(); it != checkpoint.metrics.constEnd(); ++it)
+            atStep.insert(it.key(), it.value());
+        array.append(
+            QJsonObject{{QStringLiteral("step"), checkpoint.step ? QJsonValue(qint64(*checkpoint.step)) : QJsonValue()},
+                        {QStringLiteral("path"), checkpoint.path},
+                        {QStringLiteral("bytes"), qint64(checkpoint.bytes)},
+                        {QStringLiteral("saved_at"),
+                         QDateTime::fromMSecsSinceEpoch(checkpoint.createdMs, Qt::UTC).toString(Qt::ISODateWithMs)},
+                        {QStringLiteral("source"), checkpoint.source},
+                        {QStringLiteral("rank"), checkpoint.rank >= 0 ? QJsonValue(checkpoint.rank) : QJsonValue()},
+                        {QStringLiteral("metrics"), atStep}});
+    }
+    return array;
+}
+
+QStringList checkpointLines(const QJsonArray &checkpoints)
+{
+    QStringList lines;
+    for (const QJsonValue &value : checkpoints) {
+        const QJsonObject checkpoint = value.toObject();
+        QStringList metrics;
+        const QJsonObject atStep = checkpoint.value(QStringLiteral("metrics")).toObject();
+        for (auto it = atStep.constBegin(); it != atStep.constEnd(); ++it)
+            metrics << it.key() + QLatin1Char('=')
+                    + (it.value().isDouble() ? QString::number(it.value().toDouble(), 'g', 6)
+                                             : it.value().toVariant().toString());
+        const QJsonValue step = checkpoint.value(QStringLiteral("step"));
+        lines << QStringLiteral("%1  %2  %3  %4%5")
+                     .arg(step.isNull() ? QStringLiteral("-") : QString::number(step.toInteger()), -8)
+                     .arg(QLocale::c().formattedDataSize(checkpoint.value(QStringLiteral("bytes")).toInteger(), 1), -10)
+                     .arg(checkpoint.value(QStringLiteral("saved_at"))
+                              .toString()
+                              .left(19)
+                              .replace(QLatin1Char('T'), QLatin1Char(' ')))
+                     .arg(printableText(checkpoint.value(QStringLiteral("path")).toString()))
+                     .arg(metrics.isEmpty() ? QString()
+                                            : QStringLiteral("  ") + printableText(metrics.join(QLatin1Char(' '))));
+    }
+    return lines;
+}
+
+int runCheckpoints(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
+{
+    const QString command = QStringLiteral("checkpoints");
+    QCommandLineParser parser;
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print the checkpoints as JSON."));
+    parser.addOption(json);
+    parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name."));
+    if (auto exit = parseSubcommandArguments(parser, command, arguments, streams))
+        return *exit;
+    if (parser.positionalArguments().size() != 1)
+        return usageFailure(streams, parser, command, QStringLiteral("give exactly one run"));
+    auto found = findRunForCommand(parser, workspaceBefore);
+    if (!found)
+        return reportFailure(streams, command, found.error());
+    auto list = checkpointsJson(found->workspace, found->run.id);
+    if (!list)
+        return reportFailure(streams, command, list.error());
+    const QString runDir = found->workspace.runDir(found->run.id);
+    const auto spec = loadRunSpec(runDir + QStringLiteral("/spec.yaml"));
+    const QString folder =
+        checkpointFolderOf(spec ? spec->checkpointDir : QString(), spec ? spec->cwd : runDir, runDir);
+    if (parser.isSet(json)) {
+        streams.out << QJsonDocument(QJsonObject{{QStringLiteral("run_id"), found->run.id},
+                                                 {QStringLiteral("checkpoint_dir"), folder},
+                                                 {QStringLiteral("checkpoints"), *list}})
+                           .toJson(QJsonDocument::Indented);
+        return kExitOk;
+    }
+    qint64 bytes = 0;
+    for (const QJsonValue &checkpoint : *list)
+        bytes += checkpoint.toObject().value(QStringLiteral("bytes")).toInteger();
+    streams.out << "run " << found->run.id << " (" << printableText(found->run.name) << "): " << list->size()
+                << " checkpoint" << (list->size() == 1 ? "" : "s") << ", " << QLocale::c().formattedDataSize(bytes, 1)
+                << ", saved in " << printableText(folder) << '\n';
+    if (!list->isEmpty())
+        streams.out << QStringLiteral("%1  %2  %3  %4\n")
+                           .arg(QStringLiteral("STEP"), -8)
+                           .arg(QStringLiteral("SIZE"), -10)
+                           .arg(QStringLiteral("SAVED"), -19)
+                           .arg(QStringLiteral("PATH  METRICS AT THE STEP"));
+    for (const QString &line : checkpointLines(*list))
+        streams.out << line << '\n';
+    return kExitOk;
+}
+
+} // namespace trainyard::cli

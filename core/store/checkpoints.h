@@ -1,0 +1,46 @@
+// Checkpoints: what Trainyard knows of a run's checkpoints (issue 19). A checkpoint is recorded when the script says
+// so through the client (trainyard_log.checkpoint), or when a file or folder whose name holds a step appears, whole,
+// in the run's checkpoint folder (core/ingest/checkpointwatcher). One row per run and path; a path recorded again
+// (the client and the folder watch both saw it) keeps the client's step and metrics.
+#pragma once
+
+#include "result.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QMap>
+#include <QString>
+
+#include <cstdint>
+#include <optional>
+
+namespace trainyard {
+
+class SqliteConnection;
+
+struct CheckpointRecord {
+    QString runId;
+    QString path;                     // absolute
+    std::optional<std::int64_t> step; // none when its name holds no step (listed, never pruned)
+    std::int64_t bytes = 0;           // a folder: everything under it
+    std::int64_t createdMs = 0;       // when it was found complete (or the client said so)
+    QString source;                   // "client", "folder" (the checkpoint folder's watch) or "mlflow"
+    int rank = -1;                    // the rank that said so, -1 when found in the folder
+    QJsonObject metrics;              // what the client gave with it (trainyard_log.checkpoint(..., loss=0.3))
+};
+
+namespace checkpoints {
+
+// Records (or updates) a run's checkpoint, keyed by its path.
+Result<void> record(SqliteConnection &connection, const CheckpointRecord &checkpoint);
+// A run's checkpoints: by step (those without a step last), then by time.
+Result<QList<CheckpointRecord>> list(SqliteConnection &connection, const QString &runId);
+// Forgets a checkpoint (its file is gone).
+Result<void> forget(SqliteConnection &connection, const QString &runId, const QString &path);
+// The run's metrics at each step: every key's value at its last point at or before the step (keys under sys/ and
+// perf/ left out: telemetry, not the model's metrics). A step before a key's first point has no value for it.
+Result<QMap<std::int64_t, QJsonObject>> metricsAtSteps(SqliteConnection &connection, const QString &runId,
+                                                       const QList<std::int64_t> &steps);
+
+} // namespace checkpoints
+} // namespace trainyard
