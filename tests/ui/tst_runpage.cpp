@@ -3,6 +3,7 @@
 #include "mainwindow.h"
 #include "views/compareview.h"
 #include "views/envelopechart.h"
+#include "store/checkpoints.h"
 #include "store/metricqueries.h"
 #include "store/sqlite.h"
 #include "store/trackingstore.h"
@@ -28,6 +29,7 @@
 #include <QRegularExpression>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QWheelEvent>
@@ -402,6 +404,46 @@ private slots:
         const QStringList operators = traces->operatorNames(200);
         QVERIFY2(operators.contains(QStringLiteral("aten::addmm")), qPrintable(operators.join(' ')));
         QVERIFY2(traces->statusText().contains(QStringLiteral("2 ranks traced")), qPrintable(traces->statusText()));
+    }
+
+    // Issue 19, point 2: the run page lists the run's checkpoints with the metrics at their step and marks each on
+    // the charts' step axis.
+    void checkpointsAreListedAndMarkedOnTheCharts()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString runId = workspace.addRun(QStringLiteral("saving"), RunStatus::Succeeded);
+        QVERIFY(workspace.addPoints(runId, QStringLiteral("loss"), {0, 10, 20, 30}, {1.0, 0.5, 0.25, 0.125}));
+        const auto write = [&](const CheckpointRecord &record) {
+            return workspace.writer()
+                .submit<void>([record](SqliteConnection &c) { return checkpoints::record(c, record); })
+                .get()
+                .ok();
+        };
+        const std::int64_t now = QDateTime::currentMSecsSinceEpoch();
+        QVERIFY(
+            write({runId, QStringLiteral("/ck/step_15.pt"), 15, 2048, now - 60000, QStringLiteral("folder"), -1, {}}));
+        QVERIFY(
+            write({runId, QStringLiteral("/ck/last.ckpt"), std::nullopt, 1024, now, QStringLiteral("folder"), -1, {}}));
+        MainWindow window(workspace.workspace());
+        RunPage *page = window.openRunPage(runId);
+        QTRY_COMPARE_WITH_TIMEOUT(page->checkpointRows().size(), 2, 15000);
+        const QStringList first = page->checkpointRows()[0];
+        QCOMPARE(first[0], QStringLiteral("15"));
+        QCOMPARE(first[1], QStringLiteral("2.0 KiB"));
+        QCOMPARE(first[3], QStringLiteral("loss=0.5")); // the last point at or before step 15
+        QCOMPARE(first[4], QStringLiteral("/ck/step_15.pt"));
+        QCOMPARE(page->checkpointRows()[1][0], QStringLiteral("-")); // no step: listed, not marked
+        QTRY_VERIFY(page->charts()->chart(QStringLiteral("loss")) != nullptr);
+        QTRY_COMPARE(page->charts()->chart(QStringLiteral("loss"))->stepMarkers(), QList<double>{15.0});
+        if (test::docsImagesWanted()) { // docs/images/run-checkpoints.png
+            window.resize(1240, 680);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            page->showTab(page->findChild<QTableWidget *>(QStringLiteral("runCheckpoints")));
+            QTest::qWait(300);
+            QVERIFY(test::saveDocsImage(window.grab().toImage(), QStringLiteral("run-checkpoints")));
+        }
     }
 
     void incompleteMetricsAreShownOnTheRunPage()

@@ -271,6 +271,13 @@ void CompareView::removeChartsOtherThan(const QSet<QString> &keys)
     }
 }
 
+void CompareView::setStepMarkers(const QList<double> &steps)
+{
+    m_stepMarkers = steps;
+    for (EnvelopeChart *chart : std::as_const(m_charts))
+        chart->setStepMarkers(steps);
+}
+
 // A chart for `key`, following the view's axis, smoothing, log and pin settings; its range re-queried as it moves.
 EnvelopeChart *CompareView::createChart(const QString &key)
 {
@@ -279,6 +286,7 @@ EnvelopeChart *CompareView::createChart(const QString &key)
     chart->setSmoothing(m_smoothing);
     chart->setLogY(m_logY);
     chart->setPinned(m_pinned.contains(key));
+    chart->setStepMarkers(m_stepMarkers);
     auto debounce = new QTimer(chart);
     debounce->setSingleShot(true);
     debounce->setInterval(30);

@@ -54,6 +54,8 @@ public:
     void setXAxisMode(XAxisMode mode);
     void setSmoothing(double weight);
     void setLogY(bool logY);
+    // Steps marked on every chart's step axis (the run page: the run's checkpoints).
+    void setStepMarkers(const QList<double> &steps);
     // "" (none), "tags", or "param:NAME".
     void setGroupBy(const QString &spec);
     QStringList groupByChoices() const;
@@ -104,7 +106,8 @@ private:
     EnvelopeLoader *m_loader;
     QList<RunRecord> m_runs;
     QHash<QString, QColor> m_colors;
-    QHash<QString, EnvelopeChart *> m_charts;   // by metric key
+    QHash<QString, EnvelopeChart *> m_charts; // by metric key
+    QList<double> m_stepMarkers;
     QHash<QString, MetricEnvelope> m_overviews; // whole-series envelopes, by key + run (for time axes)
     QHash<QString, int> m_requestedPixels;      // by key + run: the resolution of what the chart holds
     QHash<QString, std::int64_t> m_knownCounts; // by key + run: points when last loaded (live runs)

@@ -625,6 +625,18 @@ void EnvelopeChart::drawAxes(QPainter &painter, const QRect &rect, const Plot &p
         painter.setPen(ink(0.7));
         painter.drawText(QRectF(x - 50, plot.area.bottom() + 4, 100, 16), Qt::AlignHCenter | Qt::AlignTop, tick.label);
     }
+    if (m_mode == XAxisMode::Step && !plot.empty) {
+        // Checkpoints: a dashed line at each step in range, a small tick above the plot.
+        QPen dashed(ink(0.4), 1, Qt::DashLine);
+        for (double step : m_stepMarkers) {
+            const double x = plot.px(step);
+            if (x < plot.area.left() || x > plot.area.right())
+                continue;
+            painter.setPen(dashed);
+            painter.drawLine(QPointF(x, plot.area.top()), QPointF(x, plot.area.bottom()));
+            painter.fillRect(QRectF(x - 2, plot.area.top() - 4, 5, 4), ink(0.55));
+        }
+    }
     painter.setPen(ink(0.45));
     painter.drawRect(plot.area);
     if (plot.empty) {
@@ -785,6 +797,14 @@ void EnvelopeChart::paintEvent(QPaintEvent *)
 {
     QPainter painter(this);
     render(painter, rect());
+}
+
+void EnvelopeChart::setStepMarkers(const QList<double> &steps)
+{
+    if (steps == m_stepMarkers)
+        return;
+    m_stepMarkers = steps;
+    update();
 }
 
 void EnvelopeChart::wheelEvent(QWheelEvent *event)

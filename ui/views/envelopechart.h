@@ -58,6 +58,9 @@ public:
     void setGrouped(bool grouped); // one line per group (mean) with a min/max band
     void setPinned(bool pinned);
     bool isPinned() const { return m_pinned; }
+    // Steps marked with a dashed line across the plot (a run's checkpoints), drawn on the step axis only.
+    void setStepMarkers(const QList<double> &steps);
+    const QList<double> &stepMarkers() const { return m_stepMarkers; }
 
     // The visible x range, in steps, ms since the epoch or ms since start (by mode).
     void setXRange(double x0, double x1);
@@ -145,6 +148,7 @@ private:
     QString m_title;
     QList<ChartSeries> m_series;
     XAxisMode m_mode = XAxisMode::Step;
+    QList<double> m_stepMarkers;
     double m_smoothing = 0;
     bool m_logY = false;
     bool m_grouped = false;

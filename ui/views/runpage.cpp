@@ -6,6 +6,7 @@
 #include "perf/perfsummary.h"
 #include "spec/runspec.h"
 #include "store/sqlite.h"
+#include "store/checkpoints.h"
 #include "store/metricenvelope.h"
 #include "views/compareview.h"
 #include "views/envelopechart.h"
@@ -18,6 +19,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QHeaderView>
+#include <QLocale>
+#include <QTableWidget>
 #include <QFileSystemModel>
 #include <QLabel>
 #include <QTabWidget>
@@ -44,7 +48,8 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
       m_systemTags(new QLabel(this)), m_notesPreview(new QLabel(this)), m_notes(new QPlainTextEdit(this)),
       m_saveNotes(new QPushButton(tr("Save notes"), this)), m_performance(new QLabel(this)),
       m_performanceTimer(new QTimer(this)), m_stepTimeChart(new EnvelopeChart(tr("step time per rank (ms)"), this)),
-      m_traces(new TracesView(runDir, this)), m_databasePath(databasePath), m_runDir(runDir),
+      m_traces(new TracesView(runDir, this)), m_checkpointTable(new QTableWidget(this)),
+      m_checkpointsHint(new QLabel(this)), m_databasePath(databasePath), m_runDir(runDir),
       m_artifacts(new QFileSystemModel(this)), m_cancel(new QPushButton(tr("Cancel run"), this)),
       m_rankFilter(new QComboBox(this)), m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)),
       m_log(new QPlainTextEdit(this)), m_metrics(new CompareView(databasePath, this))
@@ -151,10 +156,31 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     logPanel->addTab(performanceTab, tr("Performance"));
     m_traces->setObjectName(QStringLiteral("runTraces"));
     logPanel->addTab(m_traces, tr("Traces"));
+    // Checkpoints: what Trainyard found or was told of, with the metrics at each step.
+    m_checkpointTable->setObjectName(QStringLiteral("runCheckpoints"));
+    m_checkpointTable->setColumnCount(5);
+    m_checkpointTable->setHorizontalHeaderLabels(
+        {tr("Step"), tr("Size"), tr("Saved"), tr("Metrics at the step"), tr("Path")});
+    m_checkpointTable->verticalHeader()->hide();
+    m_checkpointTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_checkpointTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_checkpointTable->horizontalHeader()->setStretchLastSection(true);
+    for (int column = 0; column < 4; ++column)
+        m_checkpointTable->horizontalHeader()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
+    m_checkpointTable->setWordWrap(false);
+    m_checkpointsHint->setWordWrap(true);
+    m_checkpointsHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto checkpointsTab = new QWidget(this);
+    auto checkpointsLayout = new QVBoxLayout(checkpointsTab);
+    checkpointsLayout->setContentsMargins(0, 0, 0, 0);
+    checkpointsLayout->addWidget(m_checkpointsHint);
+    checkpointsLayout->addWidget(m_checkpointTable, 1);
+    logPanel->addTab(checkpointsTab, tr("Checkpoints"));
     // Recomputed from the store as the run changes, at most every few seconds (a summary reads every perf/ key).
     m_performanceTimer->setSingleShot(true);
     m_performanceTimer->setInterval(kPerformanceRefreshMs);
     connect(m_performanceTimer, &QTimer::timeout, this, &RunPage::refreshPerformance);
+    connect(m_performanceTimer, &QTimer::timeout, this, &RunPage::refreshCheckpoints);
     m_sideTabs = logPanel;
 
     // Charts: the compare view's, for this one run (sections by key prefix, search, pins, zoom, hover, smoothing,
@@ -283,6 +309,102 @@ void RunPage::refreshPerformance()
             m_stepTimeChart->setSeries(read.stepTimes);
         },
         &m_performanceRead);
+}
+
+// The run's checkpoints: the Checkpoints tab's table and a marker per step on the charts. The metrics at each step
+// are read again only when the list changed (they read every key's series).
+void RunPage::refreshCheckpoints()
+{
+    if (m_removed)
+        return;
+    struct Read {
+        QString error;
+        QList<CheckpointRecord> checkpoints;
+        QString signature; // the list as read: paths, steps and sizes
+        std::optional<QMap<std::int64_t, QJsonObject>> metrics;
+    };
+    runOffUiThread(
+        this,
+        [databasePath = m_databasePath, runId = m_runId, previous = m_checkpointSignature]() -> Read {
+            Read read;
+            auto connection = SqliteConnection::open(databasePath, SqliteConnection::Mode::ReadOnly);
+            if (!connection)
+                return {connection.error(), {}, {}, {}};
+            auto listed = checkpoints::list(connection.value(), runId);
+            if (!listed)
+                return {listed.error(), {}, {}, {}};
+            read.checkpoints = listed.value();
+            QList<std::int64_t> steps;
+            for (const CheckpointRecord &checkpoint : read.checkpoints) {
+                read.signature += checkpoint.path + QLatin1Char('|') + QString::number(checkpoint.bytes)
+                    + QLatin1Char('|') + QString::number(checkpoint.step.value_or(-1)) + QLatin1Char('\n');
+                if (checkpoint.step)
+                    steps << *checkpoint.step;
+            }
+            if (read.signature != previous) {
+                auto metrics = checkpoints::metricsAtSteps(connection.value(), runId, steps);
+                if (!metrics)
+                    return {metrics.error(), {}, {}, {}};
+                read.metrics = metrics.value();
+            }
+            return read;
+        },
+        [this](const Read &read) {
+            if (!read.error.isEmpty()) {
+                m_checkpointTable->setToolTip(tr("Cannot read the run's checkpoints: %1").arg(read.error));
+                return;
+            }
+            if (!read.metrics)
+                return; // unchanged
+            m_checkpointSignature = read.signature;
+            QList<double> markers;
+            m_checkpointTable->setSortingEnabled(false);
+            m_checkpointTable->setRowCount(int(read.checkpoints.size()));
+            for (int row = 0; row < read.checkpoints.size(); ++row) {
+                const CheckpointRecord &checkpoint = read.checkpoints[row];
+                QJsonObject metrics = checkpoint.step ? read.metrics->value(*checkpoint.step) : QJsonObject();
+                for (auto it = checkpoint.metrics.constBegin(); it != checkpoint.metrics.constEnd(); ++it)
+                    metrics.insert(it.key(), it.value());
+                QStringList shown;
+                for (auto it = metrics.constBegin(); it != metrics.constEnd(); ++it)
+                    shown << it.key() + QLatin1Char('=')
+                            + (it.value().isDouble() ? QString::number(it.value().toDouble(), 'g', 5)
+                                                     : it.value().toVariant().toString());
+                if (checkpoint.step)
+                    markers << double(*checkpoint.step);
+                const QStringList cells = {checkpoint.step ? QString::number(*checkpoint.step) : QStringLiteral("-"),
+                                           QLocale::c().formattedDataSize(checkpoint.bytes, 1),
+                                           QDateTime::fromMSecsSinceEpoch(checkpoint.createdMs)
+                                               .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                                           shown.join(QStringLiteral("  ")), checkpoint.path};
+                for (int column = 0; column < cells.size(); ++column) {
+                    auto item = new QTableWidgetItem(cells[column]);
+                    item->setToolTip(column == 3 ? shown.join(QLatin1Char('\n')) : cells[column]);
+                    m_checkpointTable->setItem(row, column, item);
+                }
+            }
+            m_metrics->setStepMarkers(markers);
+            m_checkpointsHint->setText(
+                read.checkpoints.isEmpty()
+                    ? tr("No checkpoint yet. Checkpoints saved into $TRAINYARD_CHECKPOINT_DIR, or declared with "
+                         "trainyard_log.checkpoint(path, step), are listed here and marked on the charts.")
+                    : (read.checkpoints.size() == 1 ? tr("1 checkpoint")
+                                                    : tr("%1 checkpoints").arg(read.checkpoints.size()))
+                        + tr("; each with a step is a dashed line on the charts' step axis."));
+        },
+        &m_checkpointsRead);
+}
+
+QList<QStringList> RunPage::checkpointRows() const
+{
+    QList<QStringList> rows;
+    for (int row = 0; row < m_checkpointTable->rowCount(); ++row) {
+        QStringList cells;
+        for (int column = 0; column < m_checkpointTable->columnCount(); ++column)
+            cells << (m_checkpointTable->item(row, column) ? m_checkpointTable->item(row, column)->text() : QString());
+        rows << cells;
+    }
+    return rows;
 }
 
 QString RunPage::performanceText() const { return m_performance->text(); }

@@ -17,6 +17,7 @@ class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QTabWidget;
+class QTableWidget;
 class QTimer;
 
 namespace trainyard {
@@ -43,6 +44,9 @@ public:
     QString performanceText() const;
     EnvelopeChart *stepTimeChart() const { return m_stepTimeChart; }
     TracesView *tracesView() const { return m_traces; }
+    // The Checkpoints tab's rows: step, size, saved, metrics at the step, path.
+    QList<QStringList> checkpointRows() const;
+    CompareView *charts() const { return m_metrics; }
     void showTab(QWidget *tab); // brings one of the side tabs (logs, artifacts, notes, performance, traces) forward
     QString visibleLogText() const;
     QString provenanceText() const;
@@ -70,6 +74,7 @@ private:
     void rebuildLogView();
     void showRemoved();
     void refreshPerformance(); // off the UI thread, at most once per kPerformanceRefreshMs
+    void refreshCheckpoints(); // likewise
     QWidget *buildNotesTab();
 
     QString m_runId;
@@ -91,6 +96,10 @@ private:
     QTimer *m_performanceTimer;
     EnvelopeChart *m_stepTimeChart; // perf/rank<N>/step_time_ms, a line a rank
     TracesView *m_traces;
+    QTableWidget *m_checkpointTable;
+    QLabel *m_checkpointsHint;
+    QString m_checkpointSignature; // the list last shown
+    LatestOnly m_checkpointsRead;
     QString m_databasePath;
     QString m_runDir;
     LatestOnly m_performanceRead;
