@@ -2,10 +2,12 @@
 // size, time and the run's metrics at that step; `show` prints the same list.
 #include "cli/subcommand.h"
 
+#include "ingest/checkpointretention.h"
 #include "launch/runsupervisor.h"
 #include "spec/runspec.h"
 #include "store/checkpoints.h"
 #include "store/sqlite.h"
+#include "store/storewriter.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -74,20 +76,104 @@ QStringList checkpointLines(const QJsonArray &checkpoints)
     return lines;
 }
 
+namespace {
+
+// `checkpoints RUN --prune [--dry-run]`: the run's retention rule applied now.
+int pruneCheckpoints(const FoundRun &found, bool dryRun, bool json, Streams streams)
+{
+    const QString command = QStringLiteral("checkpoints");
+    const auto spec = loadRunSpec(found.workspace.runDir(found.run.id) + QStringLiteral("/spec.yaml"));
+    if (!spec || spec->retention.isEmpty())
+        return reportFailure(streams, command,
+                             QStringLiteral("run %1 has no retention rule: its spec needs checkpoints: {keep_last: N} "
+                                            "or {keep_best: {metric, mode, n}}")
+                                 .arg(found.run.id));
+    auto connection = found.workspace.database().connect();
+    if (!connection)
+        return reportFailure(streams, command, connection.error());
+    auto listed = checkpoints::list(connection.value(), found.run.id);
+    if (!listed)
+        return reportFailure(streams, command, listed.error());
+    QList<std::int64_t> steps;
+    for (const CheckpointRecord &checkpoint : *listed)
+        if (checkpoint.step)
+            steps << *checkpoint.step;
+    auto metrics = checkpoints::metricsAtSteps(connection.value(), found.run.id, steps, spec->retention.bestMetric);
+    if (!metrics)
+        return reportFailure(streams, command, metrics.error());
+    const RetentionPlan plan = retention::plan(*listed, spec->retention, *metrics);
+    QStringList deleted, errors;
+    if (!dryRun && !plan.remove.isEmpty()) {
+        const retention::Deleted done = retention::apply(plan);
+        deleted = done.paths;
+        errors = done.errors;
+        auto writer = StoreWriter::start(found.workspace.database());
+        if (!writer)
+            return reportFailure(streams, command, writer.error());
+        auto forgotten =
+            writer.value()
+                ->submit<void>([paths = done.paths, runId = found.run.id](SqliteConnection &c) -> Result<void> {
+                    for (const QString &path : paths)
+                        if (auto forgot = checkpoints::forget(c, runId, path); !forgot)
+                            return forgot;
+                    return {};
+                })
+                .get();
+        if (!forgotten)
+            return reportFailure(streams, command, forgotten.error());
+    }
+    if (json) {
+        QJsonArray keep, remove;
+        for (const CheckpointRecord &checkpoint : plan.keep)
+            keep.append(checkpoint.path);
+        for (const CheckpointRecord &checkpoint : plan.remove)
+            remove.append(checkpoint.path);
+        streams.out << QJsonDocument(QJsonObject{{QStringLiteral("run_id"), found.run.id},
+                                                 {QStringLiteral("dry_run"), dryRun},
+                                                 {QStringLiteral("keep"), keep},
+                                                 {QStringLiteral("delete"), remove},
+                                                 {QStringLiteral("bytes_freed"), qint64(plan.bytesFreed())},
+                                                 {QStringLiteral("errors"), QJsonArray::fromStringList(errors)}})
+                           .toJson(QJsonDocument::Indented);
+    } else {
+        for (const CheckpointRecord &checkpoint : plan.remove)
+            streams.out << (dryRun ? "would delete " : "deleted ") << printableText(checkpoint.path) << " ("
+                        << QLocale::c().formattedDataSize(checkpoint.bytes, 1) << ")\n";
+        streams.out << "run " << found.run.id << ": " << plan.keep.size() << " checkpoint"
+                    << (plan.keep.size() == 1 ? "" : "s") << " kept, " << plan.remove.size()
+                    << (dryRun ? " would go, freeing " : " deleted, freeing ")
+                    << QLocale::c().formattedDataSize(plan.bytesFreed(), 1) << '\n';
+    }
+    for (const QString &error : errors)
+        streams.err << "trainyard checkpoints: " << error << '\n';
+    return errors.isEmpty() ? kExitOk : kExitFailure;
+}
+
+} // namespace
+
 int runCheckpoints(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     const QString command = QStringLiteral("checkpoints");
     QCommandLineParser parser;
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Print the checkpoints as JSON."));
-    parser.addOption(json);
+    const QCommandLineOption prune(QStringLiteral("prune"),
+                                   QStringLiteral("Delete the checkpoints the run's retention rule (checkpoints: "
+                                                  "{keep_last, keep_best}) does not keep."));
+    const QCommandLineOption dryRun(QStringLiteral("dry-run"),
+                                    QStringLiteral("With --prune: say what would be deleted, delete nothing."));
+    parser.addOptions({json, prune, dryRun});
     parser.addPositionalArgument(QStringLiteral("RUN"), QStringLiteral("Run id, unique id prefix, or name."));
     if (auto exit = parseSubcommandArguments(parser, command, arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() != 1)
         return usageFailure(streams, parser, command, QStringLiteral("give exactly one run"));
+    if (parser.isSet(dryRun) && !parser.isSet(prune))
+        return usageFailure(streams, parser, command, QStringLiteral("--dry-run goes with --prune"));
     auto found = findRunForCommand(parser, workspaceBefore);
     if (!found)
         return reportFailure(streams, command, found.error());
+    if (parser.isSet(prune))
+        return pruneCheckpoints(found.value(), parser.isSet(dryRun), parser.isSet(json), streams);
     auto list = checkpointsJson(found->workspace, found->run.id);
     if (!list)
         return reportFailure(streams, command, list.error());

@@ -5,6 +5,7 @@
 #include "logging.h"
 #include "runfolder/runfolder.h"
 
+#include "ingest/checkpointretention.h"
 #include "ingest/checkpointwatcher.h"
 #include "ingest/tensorboardingester.h"
 #include "launch/localrunner.h"
@@ -48,14 +49,14 @@ public:
 
     IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database,
                  const QStringList &tensorboardFolders, std::shared_ptr<AlertEvaluator> alerts,
-                 const QString &checkpointDir)
+                 const QString &checkpointDir, const CheckpointRetention &retention)
         : m_runId(runId), m_runDir(runDir), m_writer(writer), m_ingester(runId, runDir, writer),
           m_tensorboard(runId, writer),
           m_checkpoints(runId, runDir, checkpointDir,
                         qEnvironmentVariableIsSet("TRAINYARD_CHECKPOINT_SETTLE_MS")
                             ? qEnvironmentVariableIntValue("TRAINYARD_CHECKPOINT_SETTLE_MS")
                             : CheckpointWatcher::kDefaultSettleMs),
-          m_database(database), m_alerts(std::move(alerts))
+          m_retention(retention), m_database(database), m_alerts(std::move(alerts))
     {
         for (const QString &folder : tensorboardFolders)
             m_tensorboard.addFolder(folder, true);
@@ -167,8 +168,44 @@ private:
                       qPrintable(written.error()));
             return;
         }
+        const bool recorded = !m_pendingCheckpoints.isEmpty();
         m_pendingCheckpoints.clear();
         m_goneCheckpoints.clear();
+        if (recorded && !m_retention.isEmpty())
+            applyRetention();
+    }
+
+    // The spec's retention rule, once a newer checkpoint is complete: the checkpoints it does not keep are deleted
+    // and forgotten. A failure is reported and tried again with the next checkpoint; nothing else stops.
+    void applyRetention()
+    {
+        auto connection = m_database.connect();
+        if (!connection)
+            return;
+        auto listed = checkpoints::list(connection.value(), m_runId);
+        if (!listed)
+            return;
+        QList<std::int64_t> steps;
+        for (const CheckpointRecord &checkpoint : *listed)
+            if (checkpoint.step)
+                steps << *checkpoint.step;
+        auto metrics = checkpoints::metricsAtSteps(connection.value(), m_runId, steps, m_retention.bestMetric);
+        if (!metrics)
+            return;
+        const RetentionPlan plan = retention::plan(*listed, m_retention, *metrics);
+        if (plan.remove.isEmpty())
+            return;
+        const retention::Deleted deleted = retention::apply(plan);
+        for (const QString &error : deleted.errors)
+            qCWarning(lcLaunch, "run %s: checkpoint retention: %s", qPrintable(m_runId), qPrintable(error));
+        (void)m_writer
+            .submit<void>([paths = deleted.paths, runId = m_runId](SqliteConnection &writing) -> Result<void> {
+                for (const QString &path : paths)
+                    if (auto forgotten = checkpoints::forget(writing, runId, path); !forgotten)
+                        return forgotten;
+                return {};
+            })
+            .get();
     }
 
     bool noteFailure(const QString &error, bool rewindMetrics = true)
@@ -190,6 +227,7 @@ private:
     MetricIngester m_ingester;
     TensorBoardIngester m_tensorboard;
     CheckpointWatcher m_checkpoints;
+    CheckpointRetention m_retention;
     QList<CheckpointRecord> m_pendingCheckpoints; // found, not yet written
     QStringList m_goneCheckpoints;
     Database m_database;
@@ -405,10 +443,19 @@ QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch)
         }
         out << YAML::EndSeq;
     }
-    if (!launch.checkpointDir.isEmpty()) {
+    if (!launch.checkpointDir.isEmpty() || !launch.retention.isEmpty()) {
         // As the spec wrote it (relative to cwd, {run_dir} unexpanded): a clone of this run saves into its own folder.
         out << YAML::Key << "checkpoints" << YAML::Value << YAML::BeginMap;
-        out << YAML::Key << "dir" << YAML::Value << launch.checkpointDir.toStdString();
+        if (!launch.checkpointDir.isEmpty())
+            out << YAML::Key << "dir" << YAML::Value << launch.checkpointDir.toStdString();
+        if (launch.retention.keepLast)
+            out << YAML::Key << "keep_last" << YAML::Value << *launch.retention.keepLast;
+        if (!launch.retention.bestMetric.isEmpty()) {
+            out << YAML::Key << "keep_best" << YAML::Value << YAML::Flow << YAML::BeginMap;
+            out << YAML::Key << "metric" << YAML::Value << launch.retention.bestMetric.toStdString();
+            out << YAML::Key << "mode" << YAML::Value << (launch.retention.bestIsMin ? "min" : "max");
+            out << YAML::Key << "n" << YAML::Value << launch.retention.keepBest << YAML::EndMap;
+        }
         out << YAML::EndMap;
     }
     if (!launch.tensorboardDirs.isEmpty()) {
@@ -577,9 +624,10 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
                         watching, [watching, alert] { watching->onAlertFired(alert); }, Qt::QueuedConnection);
             });
     }
-    supervisor->m_ingestWorker = new IngestWorker(
-        request.runId, request.runDir, writer, workspace.database(),
-        tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir), alerts, request.checkpointDir);
+    supervisor->m_ingestWorker =
+        new IngestWorker(request.runId, request.runDir, writer, workspace.database(),
+                         tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir), alerts,
+                         request.checkpointDir, launch.retention);
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
     connect(&supervisor->m_ingestThread, &QThread::finished, supervisor->m_ingestWorker, &QObject::deleteLater);

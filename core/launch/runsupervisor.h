@@ -45,8 +45,9 @@ struct LocalLaunch {
     StrategyChoice strategy;
     ModelSpec model;       // the spec's `model:`, kept in the resolved spec (the memory plan, MFU)
     QString checkpointDir; // the spec's `checkpoints.dir` (relative to cwd, {run_dir} expands); empty: the default
-    LaunchRequest request; // runId and runDir are filled in by the supervisor
-    QString existingRunId; // a queued run to start (its row and folder exist); empty: create a new run
+    CheckpointRetention retention; // the spec's `checkpoints: {keep_last, keep_best}`
+    LaunchRequest request;         // runId and runDir are filled in by the supervisor
+    QString existingRunId;         // a queued run to start (its row and folder exist); empty: create a new run
     // Where it runs: this machine when empty, else the cluster of this profile (its job settings already
     // merged with the spec's `slurm:` section).
     std::optional<BackendProfile> cluster;

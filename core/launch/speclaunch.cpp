@@ -18,6 +18,7 @@ LocalLaunch localLaunchFor(const RunSpec &spec)
     launch.strategy = spec.strategy;
     launch.model = spec.model;
     launch.checkpointDir = spec.checkpointDir;
+    launch.retention = spec.retention;
     launch.request.command = spec.command;
     launch.request.useShell = spec.shell;
     launch.request.cwd = spec.cwd;

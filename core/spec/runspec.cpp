@@ -902,12 +902,14 @@ Result<void> readAlerts(const SpecReader &reader, const YAML::Node &alerts, RunS
     return {};
 }
 
-// `checkpoints:`: where the ranks save them (issue 19).
+// `checkpoints:`: where the ranks save them, and which are kept (issue 19).
 Result<void> readCheckpoints(const SpecReader &reader, const YAML::Node &checkpoints, RunSpec &spec)
 {
     if (!checkpoints.IsMap())
-        return reader.at(checkpoints, QStringLiteral("'checkpoints' must be a mapping (dir)"));
-    if (auto known = reader.onlyKnownKeys(checkpoints, {QStringLiteral("dir")}, QStringLiteral("'checkpoints'"));
+        return reader.at(checkpoints, QStringLiteral("'checkpoints' must be a mapping (dir, keep_last, keep_best)"));
+    if (auto known = reader.onlyKnownKeys(
+            checkpoints, {QStringLiteral("dir"), QStringLiteral("keep_last"), QStringLiteral("keep_best")},
+            QStringLiteral("'checkpoints'"));
         !known)
         return fail(known.error());
     if (auto read = reader.optional(checkpoints["dir"], spec.checkpointDir, &SpecReader::string,
@@ -916,6 +918,47 @@ Result<void> readCheckpoints(const SpecReader &reader, const YAML::Node &checkpo
         return read;
     if (checkpoints["dir"] && spec.checkpointDir.trimmed().isEmpty())
         return reader.at(checkpoints["dir"], QStringLiteral("'checkpoints.dir' must name a folder"));
+    CheckpointRetention &retention = spec.retention;
+    if (const YAML::Node keepLast = checkpoints["keep_last"]) {
+        int value = 0;
+        if (auto read =
+                reader.optional(keepLast, value, &SpecReader::integer, QStringLiteral("'checkpoints.keep_last'"), 0);
+            !read)
+            return read;
+        retention.keepLast = value;
+    }
+    if (const YAML::Node best = checkpoints["keep_best"]) {
+        if (!best.IsMap())
+            return reader.at(best, QStringLiteral("'checkpoints.keep_best' must be a mapping (metric, mode, n)"));
+        if (auto known =
+                reader.onlyKnownKeys(best, {QStringLiteral("metric"), QStringLiteral("mode"), QStringLiteral("n")},
+                                     QStringLiteral("'checkpoints.keep_best'"));
+            !known)
+            return fail(known.error());
+        QString mode = QStringLiteral("min");
+        retention.keepBest = 1;
+        if (auto read = firstFailure({reader.optional(best["metric"], retention.bestMetric, &SpecReader::string,
+                                                      QStringLiteral("'checkpoints.keep_best.metric'")),
+                                      reader.optional(best["mode"], mode, &SpecReader::string,
+                                                      QStringLiteral("'checkpoints.keep_best.mode'")),
+                                      reader.optional(best["n"], retention.keepBest, &SpecReader::integer,
+                                                      QStringLiteral("'checkpoints.keep_best.n'"), 1)});
+            !read)
+            return read;
+        if (retention.bestMetric.trimmed().isEmpty())
+            return reader.at(best,
+                             QStringLiteral("'checkpoints.keep_best' needs the metric to rank by (metric: val/loss)"));
+        if (mode != QLatin1String("min") && mode != QLatin1String("max"))
+            return reader.at(best["mode"],
+                             QStringLiteral("'checkpoints.keep_best.mode' must be min or max, not '%1'").arg(mode));
+        retention.bestIsMin = mode == QLatin1String("min");
+    }
+    // A rule that keeps nothing would delete every checkpoint as soon as the next one is complete.
+    if (retention.keepLast && *retention.keepLast == 0 && retention.bestMetric.isEmpty())
+        return reader.at(
+            checkpoints["keep_last"],
+            QStringLiteral("'checkpoints.keep_last: 0' without keep_best keeps no checkpoint: each would "
+                           "be deleted as soon as the next is complete (keep at least 1, or add keep_best)"));
     return {};
 }
 

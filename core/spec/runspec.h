@@ -44,6 +44,16 @@ struct ModelSpec {
     bool isEmpty() const { return !parameters && !shape; }
 };
 
+// `checkpoints: {keep_last: N, keep_best: {metric, mode, n}}`: which checkpoints a run keeps once a newer one is
+// complete; the others are deleted. Checkpoints whose name holds no step are never deleted.
+struct CheckpointRetention {
+    std::optional<int> keepLast; // the N newest by step
+    QString bestMetric;          // empty: no keep_best
+    bool bestIsMin = true;       // mode: min (a loss) or max (an accuracy)
+    int keepBest = 0;            // the K best by bestMetric
+    bool isEmpty() const { return !keepLast && bestMetric.isEmpty(); }
+};
+
 struct RunSpec {
     QString name;
     QString project; // for the throughput review; default: the git repository (or folder) of cwd
@@ -72,7 +82,8 @@ struct RunSpec {
     // `checkpoints: {dir: ...}`: where the ranks save checkpoints, relative to cwd ({run_dir} expands); empty: the
     // run folder's checkpoints/.
     QString checkpointDir;
-    SweepSpec sweep; // empty unless the spec sweeps
+    CheckpointRetention retention; // `checkpoints: {keep_last, keep_best}`
+    SweepSpec sweep;               // empty unless the spec sweeps
 };
 
 Result<RunSpec> loadRunSpec(const QString &path);

@@ -79,7 +79,7 @@ Result<void> forget(SqliteConnection &connection, const QString &runId, const QS
 }
 
 Result<QMap<std::int64_t, QJsonObject>> metricsAtSteps(SqliteConnection &connection, const QString &runId,
-                                                       const QList<std::int64_t> &steps)
+                                                       const QList<std::int64_t> &steps, const QString &onlyKey)
 {
     QMap<std::int64_t, QJsonObject> metrics;
     if (steps.isEmpty())
@@ -89,6 +89,8 @@ Result<QMap<std::int64_t, QJsonObject>> metricsAtSteps(SqliteConnection &connect
         return fail(keys.error());
     for (const MetricKeySummary &key : *keys) {
         if (key.key.startsWith(QLatin1String("sys/")) || key.key.startsWith(QLatin1String("perf/")))
+            continue;
+        if (!onlyKey.isEmpty() && key.key != onlyKey)
             continue;
         auto points = metricqueries::series(connection, runId, key.key);
         if (!points)

@@ -39,8 +39,9 @@ Result<QList<CheckpointRecord>> list(SqliteConnection &connection, const QString
 Result<void> forget(SqliteConnection &connection, const QString &runId, const QString &path);
 // The run's metrics at each step: every key's value at its last point at or before the step (keys under sys/ and
 // perf/ left out: telemetry, not the model's metrics). A step before a key's first point has no value for it.
+// `onlyKey`: that key alone (retention ranking by one metric).
 Result<QMap<std::int64_t, QJsonObject>> metricsAtSteps(SqliteConnection &connection, const QString &runId,
-                                                       const QList<std::int64_t> &steps);
+                                                       const QList<std::int64_t> &steps, const QString &onlyKey = {});
 
 } // namespace checkpoints
 } // namespace trainyard

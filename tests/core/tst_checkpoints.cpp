@@ -2,6 +2,7 @@
 // give checkpoints; a checkpoint recorded only once it is whole (settled, a torch.save zip with its end record, a
 // Trainer folder with its trainer_state.json), never while a save is under way; what the client declares, with its
 // metrics; the store's rows and the run's metrics at each step; the spec's `checkpoints:` section.
+#include "ingest/checkpointretention.h"
 #include "ingest/checkpointwatcher.h"
 #include "spec/runspec.h"
 #include "store/checkpoints.h"
@@ -215,6 +216,105 @@ private slots:
         QCOMPARE(checkpoints::list(connection.value(), runId)->size(), 2);
     }
 
+    void retentionKeepsTheLastAndTheBestAndNothingWithoutAStep()
+    {
+        // 30 checkpoints, steps 1, 3, ..., 59; loss falls, with two dips: step 21 (0.05) and step 33 (0.04).
+        QList<CheckpointRecord> saved;
+        for (int i = 0; i < 30; ++i) {
+            const int step = 2 * i + 1;
+            const double loss = step == 21 ? 0.05 : step == 33 ? 0.04 : 1.0 - i * 0.01;
+            saved << CheckpointRecord{QStringLiteral("r"),
+                                      QStringLiteral("/ck/step_%1.pt").arg(step),
+                                      step,
+                                      100,
+                                      1000 + i,
+                                      QStringLiteral("client"),
+                                      0,
+                                      QJsonObject{{"loss", loss}}};
+        }
+        saved << CheckpointRecord{QStringLiteral("r"),
+                                  QStringLiteral("/ck/last.ckpt"),
+                                  std::nullopt,
+                                  100,
+                                  5000,
+                                  QStringLiteral("folder"),
+                                  -1,
+                                  {}};
+        CheckpointRetention rule;
+        rule.keepLast = 3;
+        rule.bestMetric = QStringLiteral("loss");
+        rule.bestIsMin = true;
+        rule.keepBest = 2;
+        RetentionPlan plan = retention::plan(saved, rule, {});
+        QStringList kept = paths(plan.keep);
+        QCOMPARE(kept,
+                 (QStringList{"last.ckpt", "step_21.pt", "step_33.pt", "step_55.pt", "step_57.pt", "step_59.pt"}));
+        QCOMPARE(plan.remove.size(), 25);
+        QCOMPARE(plan.bytesFreed(), std::int64_t(2500));
+
+        // The metric from the run's points when the client gave none; max mode; a protected checkpoint stays.
+        for (CheckpointRecord &checkpoint : saved)
+            checkpoint.metrics = {};
+        QMap<std::int64_t, QJsonObject> accuracy;
+        for (int i = 0; i < 30; ++i)
+            accuracy[2 * i + 1] = QJsonObject{{"acc", 2 * i + 1 == 7 ? 0.99 : 0.5}};
+        rule.keepLast = 1;
+        rule.bestMetric = QStringLiteral("acc");
+        rule.bestIsMin = false;
+        rule.keepBest = 1;
+        plan = retention::plan(saved, rule, accuracy, {QStringLiteral("/ck/step_11.pt")});
+        QCOMPARE(paths(plan.keep), (QStringList{"last.ckpt", "step_11.pt", "step_59.pt", "step_7.pt"}));
+
+        // keep_last alone; and the newest is kept even by a rule of best ones only.
+        CheckpointRetention lastTwo;
+        lastTwo.keepLast = 2;
+        QCOMPARE(paths(retention::plan(saved, lastTwo, {}).keep),
+                 (QStringList{"last.ckpt", "step_57.pt", "step_59.pt"}));
+        CheckpointRetention bestOnly;
+        bestOnly.bestMetric = QStringLiteral("acc");
+        bestOnly.bestIsMin = false;
+        bestOnly.keepBest = 1;
+        QCOMPARE(paths(retention::plan(saved, bestOnly, accuracy).keep),
+                 (QStringList{"last.ckpt", "step_59.pt", "step_7.pt"}));
+        // No rule: everything stays.
+        QCOMPARE(retention::plan(saved, CheckpointRetention{}, {}).remove.size(), 0);
+
+        // Applying deletes files and folders; a path that cannot be deleted is named.
+        QTemporaryDir dir;
+        writeFile(dir.filePath("step_1.pt"), "x");
+        writeFile(dir.filePath("checkpoint-2/model.bin"), "x");
+        RetentionPlan deleting;
+        deleting.remove << CheckpointRecord{QStringLiteral("r"), dir.filePath("step_1.pt"), 1, 1, 0, {}, -1, {}}
+                        << CheckpointRecord{QStringLiteral("r"), dir.filePath("checkpoint-2"), 2, 1, 0, {}, -1, {}};
+        const retention::Deleted done = retention::apply(deleting);
+        QCOMPARE(done.paths.size(), 2);
+        QVERIFY(done.errors.isEmpty());
+        QVERIFY(!QFileInfo::exists(dir.filePath("step_1.pt")) && !QFileInfo::exists(dir.filePath("checkpoint-2")));
+    }
+
+    void retentionRulesThatMakeNoSenseAreRefused()
+    {
+        auto spec =
+            parseRunSpec("command: [x]\ncheckpoints: {keep_last: 3, keep_best: {metric: val/loss, mode: min, n: 2}}\n",
+                         QStringLiteral("run.yaml"), QStringLiteral("/work"));
+        QVERIFY2(spec, spec ? "" : qPrintable(spec.error()));
+        QCOMPARE(spec->retention.keepLast, std::optional<int>(3));
+        QCOMPARE(spec->retention.bestMetric, QStringLiteral("val/loss"));
+        QCOMPARE(spec->retention.keepBest, 2);
+        QVERIFY(spec->retention.bestIsMin);
+        for (const auto &[yaml, message] :
+             {std::pair{"command: [x]\ncheckpoints: {keep_last: 0}\n", "keeps no checkpoint"},
+              std::pair{"command: [x]\ncheckpoints: {keep_last: -1}\n", "keep_last"},
+              std::pair{"command: [x]\ncheckpoints: {keep_best: {mode: min}}\n", "needs the metric to rank by"},
+              std::pair{"command: [x]\ncheckpoints: {keep_best: {metric: loss, mode: lowest}}\n",
+                        "must be min or max, not 'lowest'"},
+              std::pair{"command: [x]\ncheckpoints: {keep_best: {metric: loss, n: 0}}\n", "keep_best.n"}}) {
+            auto bad = parseRunSpec(yaml, QStringLiteral("run.yaml"), QStringLiteral("/work"));
+            QVERIFY2(!bad, yaml);
+            QVERIFY2(bad.error().contains(QLatin1String(message)), qPrintable(bad.error()));
+        }
+    }
+
     void theSpecSaysWhereCheckpointsGo()
     {
         auto spec = parseRunSpec("command: [python3, train.py]\ncheckpoints: {dir: 'ckpt/{run_dir}'}\n",
@@ -222,7 +322,8 @@ private slots:
         QVERIFY2(spec, spec ? "" : qPrintable(spec.error()));
         QCOMPARE(spec->checkpointDir, QStringLiteral("ckpt/{run_dir}"));
         for (const auto &[yaml, message] :
-             {std::pair{"command: [x]\ncheckpoints: ckpt\n", "'checkpoints' must be a mapping (dir)"},
+             {std::pair{"command: [x]\ncheckpoints: ckpt\n",
+                        "'checkpoints' must be a mapping (dir, keep_last, keep_best)"},
               std::pair{"command: [x]\ncheckpoints: {dir: ''}\n", "'checkpoints.dir' must name a folder"},
               std::pair{"command: [x]\ncheckpoints: {folder: x}\n", "folder"}}) {
             auto bad = parseRunSpec(yaml, QStringLiteral("run.yaml"), QStringLiteral("/work"));

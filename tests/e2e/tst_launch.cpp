@@ -16,6 +16,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScopeGuard>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -1206,6 +1207,58 @@ private slots:
         const QJsonObject unsavable = show(QStringLiteral("unsavable"));
         QCOMPARE(unsavable[QStringLiteral("status")].toString(), QStringLiteral("failed"));
         QVERIFY(!QFile::exists(runDir(unsavable[QStringLiteral("id")].toString()) + QStringLiteral("/rank0.log")));
+    }
+
+    // Issue 19, point 3: on a 30-checkpoint run, retention keeps exactly the last 3 and the 2 best by loss (by name),
+    // deleting the others as newer ones complete; --prune --dry-run then has nothing left to delete.
+    void retentionKeepsTheLastAndTheBestCheckpoints()
+    {
+        QTemporaryDir specs;
+        QFile spec(specs.filePath(QStringLiteral("keep.yaml")));
+        QVERIFY(spec.open(QIODevice::WriteOnly));
+        spec.write(QStringLiteral("name: keeping\n"
+                                  "command: [%1, %2, --steps, '60', --checkpoint-every, '2']\n"
+                                  "resources: {ranks_per_node: 2}\n"
+                                  "checkpoints: {keep_last: 3, keep_best: {metric: loss, mode: min, n: 2}}\n")
+                       .arg(kPython, QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"))
+                       .toUtf8());
+        spec.close();
+        const Outcome launched = trainyard({"launch", "--quiet", spec.fileName()});
+        QVERIFY2(launched.exitCode == 0, qPrintable(launched.out + launched.err));
+        const QString runId = runIdFrom(launched);
+
+        // What should stay: steps 55, 57 and 59, and the two lowest losses among the 30 checkpoints' steps (the
+        // example saves after the step whose loss it logs; of two equal, the newer).
+        const QJsonArray loss = QJsonDocument::fromJson(trainyard({"metrics", runId, "loss", "--json"}).out.toUtf8())
+                                    .object()[QStringLiteral("loss")]
+                                    .toArray();
+        QList<std::pair<double, int>> ranked;
+        for (const QJsonValue &point : loss) {
+            const int step = point.toObject()[QStringLiteral("step")].toInt();
+            if (step % 2 == 1)
+                ranked.append({point.toObject()[QStringLiteral("value")].toDouble(), step});
+        }
+        QCOMPARE(ranked.size(), 30);
+        std::stable_sort(ranked.begin(), ranked.end(), [](const auto &a, const auto &b) {
+            return a.first != b.first ? a.first < b.first : a.second > b.second;
+        });
+        QSet<QString> expected{"step_55.pt", "step_57.pt", "step_59.pt"};
+        expected << QStringLiteral("step_%1.pt").arg(ranked[0].second)
+                 << QStringLiteral("step_%1.pt").arg(ranked[1].second);
+        const QStringList left = QDir(runDir(runId) + QStringLiteral("/checkpoints")).entryList(QDir::Files);
+        QCOMPARE(QSet<QString>(left.begin(), left.end()), expected);
+        const QJsonArray listed = QJsonDocument::fromJson(trainyard({"checkpoints", runId, "--json"}).out.toUtf8())
+                                      .object()[QStringLiteral("checkpoints")]
+                                      .toArray();
+        QCOMPARE(listed.size(), expected.size());
+        const Outcome dry = trainyard({"checkpoints", runId, "--prune", "--dry-run"});
+        QCOMPARE(dry.exitCode, 0);
+        QVERIFY2(dry.out.contains(QStringLiteral("0 would go")), qPrintable(dry.out));
+        // A run without a rule cannot be pruned, and says why.
+        const Outcome ruleless = trainyard({"launch", "--quiet", "--", "/bin/true"});
+        const Outcome refused = trainyard({"checkpoints", runIdFrom(ruleless), "--prune"});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains(QStringLiteral("has no retention rule")), qPrintable(refused.err));
     }
 
     void readmeFirstRunFromItsSpec()
