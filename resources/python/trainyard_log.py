@@ -38,7 +38,7 @@ import threading
 import time
 import warnings
 
-__all__ = ["log", "configure", "enabled", "step", "phase", "checkpoint", "checkpoint_dir"]
+__all__ = ["log", "configure", "enabled", "step", "phase", "checkpoint", "checkpoint_dir", "artifact"]
 
 _lock = threading.Lock()
 _file = None
@@ -429,3 +429,29 @@ def checkpoint(path, step=None, **metrics):
         # One write per line, so that Trainyard never reads half of one.
         with open(os.path.join(run_dir, "checkpoints.rank%d.jsonl" % _rank()), "a", encoding="utf-8") as out:
             out.write(line)
+
+
+def artifact(path, name=None):
+    """Keep a copy of a file or folder with the run: it goes to the run folder's artifacts/<name> (default: its own
+    name), written under a temporary name and renamed, so that Trainyard never shows half of it. Returns the copy's
+    path (None without Trainyard)."""
+    import shutil
+    run_dir = os.environ.get("TRAINYARD_RUN_DIR")
+    if not run_dir:
+        return None
+    source = os.fspath(path)
+    name = os.path.basename(os.path.normpath(source)) if name is None else str(name)
+    if not name or name in (".", "..") or "/" in name or name.startswith("."):
+        raise ValueError("trainyard_log.artifact: %r is not a name for an artifact (no '/', not hidden)" % name)
+    folder = os.path.join(run_dir, "artifacts")
+    os.makedirs(folder, exist_ok=True)
+    target = os.path.join(folder, name)
+    partial = os.path.join(folder, ".%s.partial-%d" % (name, os.getpid()))
+    if os.path.isdir(source):
+        shutil.copytree(source, partial)
+    else:
+        shutil.copy2(source, partial)
+    if os.path.isdir(target) and not os.path.islink(target):
+        shutil.rmtree(target)
+    os.replace(partial, target)
+    return target

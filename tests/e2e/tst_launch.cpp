@@ -1261,6 +1261,39 @@ private slots:
         QVERIFY2(refused.err.contains(QStringLiteral("has no retention rule")), qPrintable(refused.err));
     }
 
+    // Issue 19, point 6: trainyard_log.artifact keeps a copy of a file or a folder in the run folder's artifacts/,
+    // whole (never a half-copied name), listed by `show`.
+    void artifactsAreKeptThroughTheClient()
+    {
+        const QString script = QStringLiteral("import os, trainyard_log\n"
+                                              "open('report.txt', 'w').write('all good\\n')\n"
+                                              "os.makedirs('plots', exist_ok=True)\n"
+                                              "open('plots/loss.svg', 'w').write('<svg/>')\n"
+                                              "print(trainyard_log.artifact('report.txt'))\n"
+                                              "trainyard_log.artifact('plots')\n"
+                                              "trainyard_log.artifact('report.txt', name='summary.txt')\n"
+                                              "try:\n"
+                                              "    trainyard_log.artifact('report.txt', name='../escape.txt')\n"
+                                              "except ValueError as error:\n"
+                                              "    print('refused:', error)\n");
+        QTemporaryDir work;
+        QProcess launcher;
+        launcher.setProcessEnvironment(environment());
+        launcher.setWorkingDirectory(work.path());
+        launcher.start(QStringLiteral(TRAINYARD_BINARY), {"launch", "--quiet", "--", kPython, "-c", script});
+        QVERIFY(launcher.waitForFinished(60000));
+        const QString out = QString::fromUtf8(launcher.readAllStandardOutput());
+        QCOMPARE(launcher.exitCode(), 0);
+        Outcome launched;
+        launched.out = out;
+        const QString runId = runIdFrom(launched);
+        const QStringList artifacts = show(runId)[QStringLiteral("artifacts")].toVariant().toStringList();
+        QCOMPARE(artifacts, (QStringList{"plots/loss.svg", "report.txt", "summary.txt"}));
+        QVERIFY(!QFile::exists(runDir(runId) + QStringLiteral("/escape.txt")));
+        QVERIFY(trainyard({"logs", runId})
+                    .out.contains(QStringLiteral("refused: trainyard_log.artifact: '../escape.txt'")));
+    }
+
     void readmeFirstRunFromItsSpec()
     {
         // The README's first run as written (200 steps of DDP on two ranks); only the name is overridden.

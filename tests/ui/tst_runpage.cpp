@@ -16,6 +16,10 @@
 #include "views/tracetimeline.h"
 
 #include <QComboBox>
+#include <QDesktopServices>
+#include <QFileSystemModel>
+#include <QScopeGuard>
+#include <QUrl>
 #include <QDir>
 #include <QTreeView>
 #include <QDialogButtonBox>
@@ -43,6 +47,13 @@ const QString kScripts = QStringLiteral(TRAINYARD_FIXTURES_DIR "/scripts/");
 
 class TestRunPage : public QObject {
     Q_OBJECT
+public slots:
+    // The desktop's "open this folder", caught (QDesktopServices::setUrlHandler) instead of starting a file manager.
+    void folderOpened(const QUrl &url) { m_opened = url; }
+
+private:
+    QUrl m_opened;
+
 private slots:
     void initTestCase()
     {
@@ -444,6 +455,34 @@ private slots:
             QTest::qWait(300);
             QVERIFY(test::saveDocsImage(window.grab().toImage(), QStringLiteral("run-checkpoints")));
         }
+    }
+
+    // Issue 19, point 6: the Artifacts tab opens the folder holding the chosen artifact.
+    void artifactsOpenTheirContainingFolder()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString runId = workspace.addRun(QStringLiteral("kept"), RunStatus::Succeeded);
+        const QString artifacts = workspace.workspace().runDir(runId) + QStringLiteral("/artifacts");
+        QVERIFY(QDir().mkpath(artifacts + QStringLiteral("/plots")));
+        QFile plot(artifacts + QStringLiteral("/plots/loss.svg"));
+        QVERIFY(plot.open(QIODevice::WriteOnly));
+        plot.write("<svg/>");
+        plot.close();
+        QDesktopServices::setUrlHandler(QStringLiteral("file"), this, "folderOpened");
+        const auto unregister = qScopeGuard([] { QDesktopServices::unsetUrlHandler(QStringLiteral("file")); });
+        RunPage page(workspace.workspace().database().path(), runId, workspace.workspace().runDir(runId));
+        auto button = page.findChild<QPushButton *>(QStringLiteral("openArtifactsFolder"));
+        QVERIFY(button);
+        m_opened.clear();
+        button->click();
+        QCOMPARE(m_opened, QUrl::fromLocalFile(artifacts)); // nothing chosen: the artifacts folder
+        auto view = page.findChild<QTreeView *>(QStringLiteral("runArtifacts"));
+        auto model = qobject_cast<QFileSystemModel *>(view->model());
+        QTRY_VERIFY(model->index(artifacts + QStringLiteral("/plots/loss.svg")).isValid());
+        view->setCurrentIndex(model->index(artifacts + QStringLiteral("/plots/loss.svg")));
+        button->click();
+        QCOMPARE(m_opened, QUrl::fromLocalFile(artifacts + QStringLiteral("/plots")));
     }
 
     void incompleteMetricsAreShownOnTheRunPage()

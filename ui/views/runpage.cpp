@@ -13,6 +13,10 @@
 #include "views/tracesview.h"
 
 #include <QCheckBox>
+#include <QDesktopServices>
+#include <QDir>
+#include <QFileInfo>
+#include <QUrl>
 #include <QComboBox>
 #include <QFontDatabase>
 #include <QHBoxLayout>
@@ -120,17 +124,32 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     artifactsView->setRootIndex(m_artifacts->setRootPath(artifactsDir));
     artifactsView->setColumnWidth(0, 320);
     auto artifactsHint =
-        new QLabel(tr("Files the run saves under <tt>%1</tt> appear here; <tt>mlflow.log_artifact()</tt> copies "
-                      "them there.")
+        new QLabel(tr("Files the run saves under <tt>%1</tt> appear here, with their size and time; "
+                      "<tt>trainyard_log.artifact(path)</tt> and <tt>mlflow.log_artifact()</tt> copy them there.")
                        .arg(artifactsDir.toHtmlEscaped()),
                    this);
     artifactsHint->setWordWrap(true);
     artifactsHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Opens the folder holding the chosen artifact (or the artifacts folder) in the desktop's file manager.
+    auto openFolder =
+        new QPushButton(QIcon::fromTheme(QStringLiteral("folder-open")), tr("Open containing folder"), this);
+    openFolder->setObjectName(QStringLiteral("openArtifactsFolder"));
+    connect(openFolder, &QPushButton::clicked, this, [this, artifactsView, artifactsDir] {
+        const QModelIndex chosen = artifactsView->currentIndex();
+        const QString folder =
+            chosen.isValid() ? QFileInfo(m_artifacts->filePath(chosen)).absolutePath() : artifactsDir;
+        QDir().mkpath(folder);
+        QDesktopServices::openUrl(QUrl::fromLocalFile(folder));
+    });
+    auto artifactsButtons = new QHBoxLayout;
+    artifactsButtons->addStretch(1);
+    artifactsButtons->addWidget(openFolder);
     auto artifactsTab = new QWidget(this);
     auto artifactsLayout = new QVBoxLayout(artifactsTab);
     artifactsLayout->setContentsMargins(0, 0, 0, 0);
     artifactsLayout->addWidget(artifactsHint);
     artifactsLayout->addWidget(artifactsView, 1);
+    artifactsLayout->addLayout(artifactsButtons);
 
     auto logPanel = new QTabWidget(this);
     logPanel->setObjectName(QStringLiteral("runSideTabs"));
