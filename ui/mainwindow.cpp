@@ -773,7 +773,14 @@ QFuture<QString> MainWindow::exportWorkspaceBundle(const QString &path)
             if (!workspace || !workspace->has_value())
                 return tr("the workspace at %1 cannot be opened").arg(root);
             auto exported = exportBundle(workspace->value(), path);
-            return exported ? QString() : exported.error();
+            if (!exported)
+                return exported.error();
+            if (!exported->tooLarge.isEmpty())
+                return tr("the bundle is written, without %1 artifact file(s) over the 1 GB a bundle holds per file: "
+                          "%2")
+                    .arg(exported->tooLarge.size())
+                    .arg(exported->tooLarge.join(QStringLiteral(", ")));
+            return QString();
         },
         [this, path](const QString &error) {
             if (error.isEmpty())

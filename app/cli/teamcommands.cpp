@@ -1,9 +1,13 @@
 // trainyard export BUNDLE and trainyard import PATH: a lead's view of a whole team, one workspace at a time.
 #include "cli/subcommand.h"
 
+#include <QLocale>
+
 #include "ingest/historyimport.h"
 #include "store/storewriter.h"
 #include "store/workspaceimport.h"
+
+#include <QLocale>
 
 namespace trainyard::cli {
 
@@ -13,7 +17,12 @@ int runExport(const QStringList &arguments, const QString &workspaceBefore, Stre
     parser.setApplicationDescription(QStringLiteral("Write a consistent snapshot of this workspace's runs, events and "
                                                     "metrics to one file (a bundle), even while runs\n"
                                                     "are being written; `trainyard import BUNDLE` merges it into "
-                                                    "another workspace. Logs stay in the run folders."));
+                                                    "another workspace, with the runs' artifacts unless "
+                                                    "--no-artifacts. Logs stay in the run folders."));
+    const QCommandLineOption noArtifacts(QStringLiteral("no-artifacts"),
+                                         QStringLiteral("Leave the runs' artifacts out of the bundle (it says what it "
+                                                        "left out)."));
+    parser.addOption(noArtifacts);
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("export"), arguments, streams))
         return *exit;
     if (parser.positionalArguments().size() != 1)
@@ -26,9 +35,19 @@ int runExport(const QStringList &arguments, const QString &workspaceBefore, Stre
         return reportFailure(streams, QStringLiteral("export"), existing.error());
     if (!existing->has_value())
         return reportFailure(streams, QStringLiteral("export"), QStringLiteral("no workspace at %1").arg(root));
-    if (auto exported = exportBundle(**existing, parser.positionalArguments().first()); !exported)
+    auto exported = exportBundle(**existing, parser.positionalArguments().first(), !parser.isSet(noArtifacts));
+    if (!exported)
         return reportFailure(streams, QStringLiteral("export"), exported.error());
-    streams.out << "exported " << root << " to " << parser.positionalArguments().first() << '\n';
+    streams.out << "exported " << root << " to " << parser.positionalArguments().first() << " with "
+                << exported->artifacts << " artifact file(s) ("
+                << QLocale::c().formattedDataSize(exported->artifactBytes, 1) << ")\n";
+    if (exported->leftOut > 0)
+        streams.out << "left out " << exported->leftOut << " artifact file(s) ("
+                    << QLocale::c().formattedDataSize(exported->leftOutBytes, 1) << ")"
+                    << (parser.isSet(noArtifacts) ? QStringLiteral(": --no-artifacts")
+                                                  : QStringLiteral(", over the 1 GB a bundle holds per file: ")
+                                + exported->tooLarge.join(QStringLiteral(", ")))
+                    << '\n';
     return kExitOk;
 }
 
@@ -103,8 +122,8 @@ int runImport(const QStringList &arguments, const QString &workspaceBefore, Stre
         return reportFailure(streams, QStringLiteral("import"), imported.error());
     streams.out << "imported " << imported->runsImported << " run(s) from " << source << " ("
                 << imported->runsAlreadyPresent << " already here, left as they are; " << imported->events
-                << " state changes, " << imported->metricChunks << " metric chunks, " << imported->sweeps
-                << " sweeps)\n";
+                << " state changes, " << imported->metricChunks << " metric chunks, " << imported->sweeps << " sweeps, "
+                << imported->artifacts << " artifact files)\n";
     return kExitOk;
 }
 

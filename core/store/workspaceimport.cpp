@@ -2,11 +2,14 @@
 // integer ids (events, metric keys, chunks) get new ids here, and metric rows follow their key by (run, key).
 #include "store/workspaceimport.h"
 
+#include "atomicfile.h"
+
 #include "store/database.h"
 #include "store/sqlite.h"
 #include "store/workspace.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QScopeGuard>
@@ -47,7 +50,7 @@ Result<std::int64_t> run(SqliteConnection &connection, const QString &sql)
 
 } // namespace
 
-Result<void> exportBundle(const Workspace &workspace, const QString &bundlePath)
+Result<ExportSummary> exportBundle(const Workspace &workspace, const QString &bundlePath, bool withArtifacts)
 {
     const QString target = QFileInfo(bundlePath).absoluteFilePath();
     if (QFileInfo::exists(target))
@@ -62,7 +65,65 @@ Result<void> exportBundle(const Workspace &workspace, const QString &bundlePath)
         QFile::remove(target);
         return fail(QStringLiteral("cannot write the bundle %1: %2").arg(target, done.error()));
     }
-    return {};
+    // The runs' artifacts, file by file, into the bundle (the snapshot's runs: those exported).
+    auto failed = [&](const QString &message) -> Error {
+        QFile::remove(target);
+        return fail(QStringLiteral("cannot write the bundle %1: %2").arg(target, message));
+    };
+    auto bundle = SqliteConnection::open(target, SqliteConnection::Mode::ReadWrite);
+    if (!bundle)
+        return failed(bundle.error());
+    ExportSummary summary;
+    QStringList runIds;
+    {
+        auto runs = bundle->prepare("SELECT id FROM runs ORDER BY id");
+        if (!runs)
+            return failed(runs.error());
+        if (auto read = runs->forEachRow([&] { runIds << runs->columnText(0); }); !read)
+            return failed(read.error());
+    }
+    if (auto made = bundle->execute("CREATE TABLE bundle_artifacts (run_id TEXT NOT NULL, path TEXT NOT NULL, "
+                                    "bytes INTEGER NOT NULL, content BLOB NOT NULL, PRIMARY KEY (run_id, path))");
+        !made)
+        return failed(made.error());
+    auto insert = bundle->prepare("INSERT INTO bundle_artifacts (run_id, path, bytes, content) VALUES (?, ?, ?, ?)");
+    if (!insert)
+        return failed(insert.error());
+    constexpr qint64 kMaxBlobBytes = 1000000000; // SQLite's default limit on one value
+    if (auto begun = bundle->execute("BEGIN"); !begun)
+        return failed(begun.error());
+    for (const QString &runId : std::as_const(runIds)) {
+        const QDir artifacts(workspace.runDir(runId) + QStringLiteral("/artifacts"));
+        if (!artifacts.exists())
+            continue;
+        QDirIterator it(artifacts.path(), QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QString file = it.next();
+            const qint64 bytes = it.fileInfo().size();
+            if (!withArtifacts || bytes > kMaxBlobBytes) {
+                ++summary.leftOut;
+                summary.leftOutBytes += bytes;
+                if (withArtifacts)
+                    summary.tooLarge << file;
+                continue;
+            }
+            QFile in(file);
+            if (!in.open(QIODevice::ReadOnly))
+                return failed(QStringLiteral("cannot read %1: %2").arg(file, in.errorString()));
+            const QByteArray content = in.readAll();
+            insert->bind(1, runId);
+            insert->bind(2, artifacts.relativeFilePath(file));
+            insert->bind(3, std::int64_t(content.size()));
+            insert->bindBlob(4, content.constData(), int(content.size()));
+            if (auto stored = insert->run(); !stored)
+                return failed(stored.error());
+            ++summary.artifacts;
+            summary.artifactBytes += content.size();
+        }
+    }
+    if (auto committed = bundle->execute("COMMIT"); !committed)
+        return failed(committed.error());
+    return summary;
 }
 
 Result<ImportSummary> importWorkspace(const Workspace &workspace, const QString &source)
@@ -203,6 +264,33 @@ Result<ImportSummary> importWorkspace(const Workspace &workspace, const QString 
         }
         if (auto committed = transaction->commit(); !committed)
             return fail(committed.error());
+        // A bundle's artifacts, into the folders of the runs imported now (a run already here keeps its own).
+        auto hasArtifacts = connection.queryInt(
+            "SELECT count(*) FROM src.sqlite_master WHERE type = 'table' AND name = 'bundle_artifacts'");
+        if (hasArtifacts && *hasArtifacts > 0) {
+            auto artifacts = connection.prepare("SELECT run_id, path, content FROM src.bundle_artifacts "
+                                                "WHERE run_id IN (SELECT id FROM temp.import_runs)");
+            if (!artifacts)
+                return fail(artifacts.error());
+            auto read = artifacts->forEachRow([&]() -> Result<void> {
+                const QString runId = artifacts->columnText(0);
+                const QString path = QDir::cleanPath(artifacts->columnText(1));
+                // Only paths inside the run's artifacts folder are written.
+                if (path.isEmpty() || QDir::isAbsolutePath(path) || path.startsWith(QLatin1String("..")))
+                    return {};
+                int bytes = 0;
+                const auto *data = static_cast<const char *>(artifacts->columnBlob(2, bytes));
+                const QString file = workspace.runDir(runId) + QStringLiteral("/artifacts/") + path;
+                if (!QDir().mkpath(QFileInfo(file).path()))
+                    return fail(QStringLiteral("cannot create %1").arg(QFileInfo(file).path()));
+                if (auto written = writeFileAtomically(file, QByteArray(data, bytes)); !written)
+                    return fail(written.error());
+                ++summary.artifacts;
+                return {};
+            });
+            if (!read)
+                return fail(QStringLiteral("the runs are imported, but not all their artifacts: %1").arg(read.error()));
+        }
         return summary;
     }(*destination);
 }

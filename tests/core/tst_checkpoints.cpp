@@ -7,6 +7,7 @@
 #include "spec/runspec.h"
 #include "store/checkpoints.h"
 #include "store/sqlite.h"
+#include "store/workspaceimport.h"
 #include "support/testworkspace.h"
 
 #include <QDir>
@@ -313,6 +314,55 @@ private slots:
             QVERIFY2(!bad, yaml);
             QVERIFY2(bad.error().contains(QLatin1String(message)), qPrintable(bad.error()));
         }
+    }
+
+    // Issue 19, point 6: an export bundle carries the runs' artifacts (and checkpoint rows); an import writes them into
+    // the imported runs' folders; --no-artifacts leaves them out and says how many.
+    void bundlesCarryArtifactsOrSayWhatTheyLeftOut()
+    {
+        test::TestWorkspace source;
+        QVERIFY(source.isValid());
+        const QString runId = source.addRun(QStringLiteral("kept"), RunStatus::Succeeded);
+        const QString artifacts = source.workspace().runDir(runId) + QStringLiteral("/artifacts");
+        writeFile(artifacts + "/report.txt", "all good\n");
+        writeFile(artifacts + "/plots/loss.svg", "<svg/>");
+        QVERIFY(source.writer()
+                    .submit<void>([runId](SqliteConnection &c) {
+                        return checkpoints::record(
+                            c, {runId, QStringLiteral("/ck/step_5.pt"), 5, 10, 1, QStringLiteral("folder"), -1, {}});
+                    })
+                    .get());
+        QTemporaryDir scratch;
+        auto carried = exportBundle(source.workspace(), scratch.filePath("with.trainyard"));
+        QVERIFY2(carried, carried ? "" : qPrintable(carried.error()));
+        QCOMPARE(carried->artifacts, std::int64_t(2));
+        QCOMPARE(carried->artifactBytes, std::int64_t(15));
+        QCOMPARE(carried->leftOut, std::int64_t(0));
+        auto bare = exportBundle(source.workspace(), scratch.filePath("without.trainyard"), false);
+        QVERIFY(bare);
+        QCOMPARE(bare->artifacts, std::int64_t(0));
+        QCOMPARE(bare->leftOut, std::int64_t(2));
+        QCOMPARE(bare->leftOutBytes, std::int64_t(15));
+
+        test::TestWorkspace lead;
+        QVERIFY(lead.isValid());
+        auto imported = importWorkspace(lead.workspace(), scratch.filePath("with.trainyard"));
+        QVERIFY2(imported, imported ? "" : qPrintable(imported.error()));
+        QCOMPARE(imported->runsImported, 1);
+        QCOMPARE(imported->artifacts, 2);
+        QFile report(lead.workspace().runDir(runId) + QStringLiteral("/artifacts/report.txt"));
+        QVERIFY(report.open(QIODevice::ReadOnly));
+        QCOMPARE(report.readAll(), QByteArray("all good\n"));
+        QVERIFY(QFileInfo::exists(lead.workspace().runDir(runId) + QStringLiteral("/artifacts/plots/loss.svg")));
+        auto connection = lead.workspace().database().connect();
+        QVERIFY(connection);
+        QCOMPARE(checkpoints::list(connection.value(), runId)->size(), 1);
+
+        test::TestWorkspace other;
+        auto withoutFiles = importWorkspace(other.workspace(), scratch.filePath("without.trainyard"));
+        QVERIFY(withoutFiles);
+        QCOMPARE(withoutFiles->artifacts, 0);
+        QVERIFY(!QFileInfo::exists(other.workspace().runDir(runId) + QStringLiteral("/artifacts")));
     }
 
     void theSpecSaysWhereCheckpointsGo()
