@@ -187,6 +187,8 @@ void LocalRunner::startAttempt()
     m_tearingDown = false;
     m_restartPending = false;
     m_processGroup = 0;
+    if (m_attempt > 0 && m_attemptPreparer)
+        m_attemptPreparer(m_request, m_attempt);
     const int masterPort = m_request.masterPort > 0 ? m_request.masterPort : pickFreePort();
     const QProcessEnvironment parentEnvironment = QProcessEnvironment::systemEnvironment();
     const pid_t supervisor = ::getpid();

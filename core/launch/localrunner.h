@@ -11,6 +11,7 @@
 #include <QStringList>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -48,6 +49,12 @@ public:
     // (global rank, pid) of every rank of the current attempt that is still running.
     QList<QPair<int, pid_t>> liveRanks() const;
     bool isActive() const { return !m_ranks.empty() || m_restartPending; }
+    // Called before each restart attempt (attempt 1 on) starts its ranks, to change what they get (the supervisor
+    // points them at the latest checkpoint: TRAINYARD_RESUME_FROM).
+    void setAttemptPreparer(std::function<void(LaunchRequest &request, int attempt)> preparer)
+    {
+        m_attemptPreparer = std::move(preparer);
+    }
 
 private:
     struct RankProcess;
@@ -74,6 +81,7 @@ private:
     bool oomKillerFiredSinceStart() const;
 
     LaunchRequest m_request;
+    std::function<void(LaunchRequest &, int)> m_attemptPreparer;
     std::vector<std::unique_ptr<RankProcess>> m_ranks;
     pid_t m_processGroup = 0;
     int m_attempt = 0;

@@ -253,6 +253,20 @@ QStringList tensorboardFoldersOf(const QStringList &specDirs, const QString &cwd
     return folders;
 }
 
+std::optional<CheckpointRecord> newestWholeCheckpoint(const QString &runId, const QString &runDir,
+                                                      const QString &checkpointDir)
+{
+    // A watcher of its own, asked once as at a run's end: what the clients declared and what the folder holds, whole.
+    CheckpointWatcher watcher(runId, runDir, checkpointDir);
+    std::optional<CheckpointRecord> newest;
+    for (const CheckpointRecord &checkpoint : watcher.poll(QDateTime::currentMSecsSinceEpoch(), true).found)
+        if (checkpoint.step
+            && (!newest || *checkpoint.step > *newest->step
+                || (*checkpoint.step == *newest->step && checkpoint.createdMs > newest->createdMs)))
+            newest = checkpoint;
+    return newest;
+}
+
 QString checkpointFolderOf(const QString &specDir, const QString &cwd, const QString &runDir)
 {
     if (specDir.isEmpty())
@@ -606,7 +620,25 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
             return abandon(token.error());
         backend = new SlurmBackend(*launch.cluster, *token);
     } else {
-        backend = new LocalRunner;
+        auto *runner = new LocalRunner;
+        // A restart resumes: each new attempt is pointed at the newest whole checkpoint (looked for now, with the
+        // ranks gone, so nothing waits to settle), through TRAINYARD_RESUME_FROM and TRAINYARD_RESUME_STEP.
+        runner->setAttemptPreparer([runId = request.runId, runDir = request.runDir,
+                                    checkpointDir = request.checkpointDir](LaunchRequest &next, int attempt) {
+            next.env.remove(QStringLiteral("TRAINYARD_RESUME_FROM"));
+            next.env.remove(QStringLiteral("TRAINYARD_RESUME_STEP"));
+            const auto latest = newestWholeCheckpoint(runId, runDir, checkpointDir);
+            if (!latest) {
+                qCInfo(lcLaunch, "run %s: attempt %d starts from the beginning (no whole checkpoint with a step)",
+                       qPrintable(runId), attempt + 1);
+                return;
+            }
+            next.env.insert(QStringLiteral("TRAINYARD_RESUME_FROM"), latest->path);
+            next.env.insert(QStringLiteral("TRAINYARD_RESUME_STEP"), QString::number(*latest->step));
+            qCInfo(lcLaunch, "run %s: attempt %d resumes from %s (step %lld)", qPrintable(runId), attempt + 1,
+                   qPrintable(latest->path), static_cast<long long>(*latest->step));
+        });
+        backend = runner;
     }
     std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, backend, parent));
     supervisor->m_tracking = std::move(tracking);

@@ -13,6 +13,7 @@
 #include "result.h"
 #include "spec/alertrule.h"
 #include "spec/runspec.h"
+#include "store/checkpoints.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -150,6 +151,10 @@ QStringList tensorboardFoldersOf(const QStringList &specDirs, const QString &cwd
 // The run's checkpoint folder: the spec's `checkpoints.dir` (relative to cwd, {run_dir} expands), or
 // <run folder>/checkpoints.
 QString checkpointFolderOf(const QString &specDir, const QString &cwd, const QString &runDir);
+// The newest whole checkpoint with a step, of those the run's clients declared and of its checkpoint folder, taken as
+// they are now (what a restart resumes from); nullopt when there is none.
+std::optional<CheckpointRecord> newestWholeCheckpoint(const QString &runId, const QString &runDir,
+                                                      const QString &checkpointDir);
 
 // The resolved `tensorboard:` folders a run's spec.yaml recorded (empty when none or unreadable).
 QStringList resolvedTensorboardFolders(const QString &runDir);

@@ -17,6 +17,10 @@ input vector, one position, so tokens = samples). Its phases (data, forward, bac
   TRAINYARD_EXAMPLE_SLOW_RANK=N    rank N sleeps TRAINYARD_EXAMPLE_SLOW_FACTOR (default 0.3) of its step time more
   --data-delay-ms MS                every rank sleeps MS in its data phase (an input-bound run)
 
+Checkpoints: --checkpoint-every N saves rank 0's model (and, under ddp, optimizer) into $TRAINYARD_CHECKPOINT_DIR
+every N steps and tells Trainyard (trainyard_log.checkpoint); a run given $TRAINYARD_RESUME_FROM (a restart) goes on
+from the step after it. --fail-at-step S with --fail-first-attempt-only fails once, so that a restart resumes.
+
     trainyard launch --nproc-per-node 2 -- /usr/bin/python3 train_ddp.py --steps 50
 """
 
@@ -48,6 +52,8 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fail-at-step", type=int, default=-1, help="raise an error at this step (to try failure handling)")
     parser.add_argument("--fail-rank", type=int, default=-1, help="the rank that fails (-1: every rank)")
+    parser.add_argument("--fail-first-attempt-only", action="store_true",
+                        help="fail at --fail-at-step on the first attempt only (a restart then goes on)")
     parser.add_argument("--data-delay-ms", type=float, default=0.0, help="sleep this long in each step's data phase")
     parser.add_argument("--checkpoint-every", type=int, default=0,
                         help="rank 0 saves a checkpoint every N steps into $TRAINYARD_CHECKPOINT_DIR (0: never)")
@@ -122,7 +128,8 @@ def main():
             inputs, targets = inputs.to(device), targets.to(device)
             if args.data_delay_ms > 0:
                 time.sleep(args.data_delay_ms / 1000.0)
-        if step == args.fail_at_step and args.fail_rank in (-1, rank):
+        first_attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0"
+        if step == args.fail_at_step and args.fail_rank in (-1, rank) and (first_attempt or not args.fail_first_attempt_only):
             raise RuntimeError(f"injected failure at step {step} on rank {rank}")
         with trainyard_log.phase("forward"):
             loss = nn.functional.mse_loss(ddp_model(inputs), targets)

@@ -1294,6 +1294,38 @@ private slots:
                     .out.contains(QStringLiteral("refused: trainyard_log.artifact: '../escape.txt'")));
     }
 
+    // Issue 19, point 4 (in part): with --max-restarts, the next attempt gets TRAINYARD_RESUME_FROM of the newest whole
+    // checkpoint; the example fails at step 60 with checkpoints every 20 steps, resumes from step 59 and succeeds, and
+    // its loss series has no gap and no duplicate step.
+    void aRestartResumesFromTheNewestCheckpoint()
+    {
+        const Outcome outcome =
+            trainyard({"launch", "--quiet", "--name", "resumed", "--nproc-per-node", "2", "--max-restarts", "1", "--",
+                       kPython, QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), "--steps",
+                       "100", "--checkpoint-every", "20", "--fail-at-step", "60", "--fail-first-attempt-only"});
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
+        const QString runId = runIdFrom(outcome);
+        const QJsonObject run = show(runId);
+        QCOMPARE(run[QStringLiteral("status")].toString(), QStringLiteral("succeeded"));
+        QCOMPARE(run[QStringLiteral("attempts")].toInt(), 2);
+        QVERIFY2(
+            trainyard({"logs", runId, "--rank", "1"})
+                .out.contains(
+                    QStringLiteral("rank 1: resumed from %1/checkpoints/step_59.pt at step 60").arg(runDir(runId))),
+            qPrintable(trainyard({"logs", runId, "--rank", "1"}).out.right(2000)));
+        const QJsonArray loss = QJsonDocument::fromJson(trainyard({"metrics", runId, "loss", "--json"}).out.toUtf8())
+                                    .object()[QStringLiteral("loss")]
+                                    .toArray();
+        QList<int> steps;
+        for (const QJsonValue &point : loss)
+            steps << point.toObject()[QStringLiteral("step")].toInt();
+        std::sort(steps.begin(), steps.end());
+        QList<int> expected;
+        for (int step = 0; step < 100; ++step)
+            expected << step;
+        QCOMPARE(steps, expected); // every step once: no gap, no duplicate
+    }
+
     void readmeFirstRunFromItsSpec()
     {
         // The README's first run as written (200 steps of DDP on two ranks); only the name is overridden.
