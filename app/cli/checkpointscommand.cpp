@@ -33,10 +33,7 @@ Result<QJsonArray> checkpointsJson(const Workspace &workspace, const QString &ru
         return fail(metrics.error());
     QJsonArray array;
     for (const CheckpointRecord &checkpoint : *found) {
-        // The run's metrics at the step, and what the client gave with the checkpoint over them.
-        QJsonObject atStep = checkpoint.step ? metrics->value(*checkpoint.step) : QJsonObject();
-        for (auto it = checkpoint.metrics.constBegin(); it != checkpoint.metrics.constEnd(); ++it)
-            atStep.insert(it.key(), it.value());
+        const QJsonObject atStep = checkpoints::metricsOf(checkpoint, *metrics);
         array.append(
             QJsonObject{{QStringLiteral("step"), checkpoint.step ? QJsonValue(qint64(*checkpoint.step)) : QJsonValue()},
                         {QStringLiteral("path"), checkpoint.path},
@@ -55,12 +52,8 @@ QStringList checkpointLines(const QJsonArray &checkpoints)
     QStringList lines;
     for (const QJsonValue &value : checkpoints) {
         const QJsonObject checkpoint = value.toObject();
-        QStringList metrics;
-        const QJsonObject atStep = checkpoint.value(QStringLiteral("metrics")).toObject();
-        for (auto it = atStep.constBegin(); it != atStep.constEnd(); ++it)
-            metrics << it.key() + QLatin1Char('=')
-                    + (it.value().isDouble() ? QString::number(it.value().toDouble(), 'g', 6)
-                                             : it.value().toVariant().toString());
+        const QStringList metrics =
+            checkpoints::describeMetrics(checkpoint.value(QStringLiteral("metrics")).toObject(), 6);
         const QJsonValue step = checkpoint.value(QStringLiteral("step"));
         lines << QStringLiteral("%1  %2  %3  %4%5")
                      .arg(step.isNull() ? QStringLiteral("-") : QString::number(step.toInteger()), -8)

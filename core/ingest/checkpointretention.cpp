@@ -42,9 +42,7 @@ RetentionPlan plan(const QList<CheckpointRecord> &checkpoints, const CheckpointR
     if (!rule.bestMetric.isEmpty() && rule.keepBest > 0) {
         QList<std::pair<double, qsizetype>> ranked;
         for (qsizetype i = 0; i < stepped.size(); ++i) {
-            QJsonValue value = stepped[i].metrics.value(rule.bestMetric);
-            if (!value.isDouble())
-                value = metricsAtSteps.value(*stepped[i].step).value(rule.bestMetric);
+            const QJsonValue value = checkpoints::metricsOf(stepped[i], metricsAtSteps).value(rule.bestMetric);
             if (value.isDouble() && std::isfinite(value.toDouble()))
                 ranked.append({value.toDouble(), i});
         }

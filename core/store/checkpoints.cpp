@@ -111,4 +111,22 @@ Result<QMap<std::int64_t, QJsonObject>> metricsAtSteps(SqliteConnection &connect
     return metrics;
 }
 
+QJsonObject metricsOf(const CheckpointRecord &checkpoint, const QMap<std::int64_t, QJsonObject> &metricsAtSteps)
+{
+    QJsonObject metrics = checkpoint.step ? metricsAtSteps.value(*checkpoint.step) : QJsonObject();
+    for (auto it = checkpoint.metrics.constBegin(); it != checkpoint.metrics.constEnd(); ++it)
+        metrics.insert(it.key(), it.value());
+    return metrics;
+}
+
+QStringList describeMetrics(const QJsonObject &metrics, int precision)
+{
+    QStringList items;
+    for (auto it = metrics.constBegin(); it != metrics.constEnd(); ++it)
+        items << it.key() + QLatin1Char('=')
+                + (it.value().isDouble() ? QString::number(it.value().toDouble(), 'g', precision)
+                                         : it.value().toVariant().toString());
+    return items;
+}
+
 } // namespace trainyard::checkpoints

@@ -10,6 +10,7 @@
 #include <QList>
 #include <QMap>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <optional>
@@ -42,6 +43,11 @@ Result<void> forget(SqliteConnection &connection, const QString &runId, const QS
 // `onlyKey`: that key alone (retention ranking by one metric).
 Result<QMap<std::int64_t, QJsonObject>> metricsAtSteps(SqliteConnection &connection, const QString &runId,
                                                        const QList<std::int64_t> &steps, const QString &onlyKey = {});
+
+// A checkpoint's metrics: the run's at its step, with what the client gave with the checkpoint over them.
+QJsonObject metricsOf(const CheckpointRecord &checkpoint, const QMap<std::int64_t, QJsonObject> &metricsAtSteps);
+// Metrics as "key=value" items, keys in order, numbers to `precision` significant digits.
+QStringList describeMetrics(const QJsonObject &metrics, int precision);
 
 } // namespace checkpoints
 } // namespace trainyard

@@ -381,14 +381,8 @@ void RunPage::refreshCheckpoints()
             m_checkpointTable->setRowCount(int(read.checkpoints.size()));
             for (int row = 0; row < read.checkpoints.size(); ++row) {
                 const CheckpointRecord &checkpoint = read.checkpoints[row];
-                QJsonObject metrics = checkpoint.step ? read.metrics->value(*checkpoint.step) : QJsonObject();
-                for (auto it = checkpoint.metrics.constBegin(); it != checkpoint.metrics.constEnd(); ++it)
-                    metrics.insert(it.key(), it.value());
-                QStringList shown;
-                for (auto it = metrics.constBegin(); it != metrics.constEnd(); ++it)
-                    shown << it.key() + QLatin1Char('=')
-                            + (it.value().isDouble() ? QString::number(it.value().toDouble(), 'g', 5)
-                                                     : it.value().toVariant().toString());
+                const QStringList shown =
+                    checkpoints::describeMetrics(checkpoints::metricsOf(checkpoint, *read.metrics), 5);
                 if (checkpoint.step)
                     markers << double(*checkpoint.step);
                 const QStringList cells = {checkpoint.step ? QString::number(*checkpoint.step) : QStringLiteral("-"),
