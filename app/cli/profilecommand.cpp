@@ -5,7 +5,7 @@
 
 #include "launch/runrecovery.h"
 #include "perf/profilerequest.h"
-#include "spec/runspec.h"
+#include "perf/perfsummary.h"
 #include "store/metricqueries.h"
 #include "store/runqueries.h"
 
@@ -87,8 +87,7 @@ int runProfile(const QStringList &arguments, const QString &workspaceBefore, Str
     if (isAbandoned(found->workspace, run))
         run.status = abandonedRunStatus(found->workspace, run);
     const QString runDir = found->workspace.runDir(run.id);
-    const auto spec = loadRunSpec(runDir + QStringLiteral("/spec.yaml"));
-    const int rankCount = spec ? spec->nodes * spec->ranksPerNode : 0;
+    const int rankCount = perf::contextFor(runDir).rankCount; // 0: not known (no spec)
     auto ranks = profiling::parseRankList(parser.value(ranksOption), rankCount);
     if (!ranks)
         return usageFailure(streams, parser, command, QStringLiteral("--ranks: ") + ranks.error());

@@ -88,6 +88,17 @@ private:
 
     QString runDir(const QString &runId) const { return m_workspace->path() + QStringLiteral("/runs/") + runId; }
 
+    // Writes a spec file `name` with `text` into `folder`; returns its path (empty, and the test failed, if it could not).
+    static QString writeSpec(const QTemporaryDir &folder, const QString &name, const QString &text)
+    {
+        QFile spec(folder.filePath(name));
+        if (!spec.open(QIODevice::WriteOnly) || spec.write(text.toUtf8()) != text.toUtf8().size()) {
+            QTest::qFail(qPrintable(QStringLiteral("cannot write ") + spec.fileName()), __FILE__, __LINE__);
+            return {};
+        }
+        return spec.fileName();
+    }
+
     // Starts `trainyard launch` of two ranks of sleep_forever.py and waits until both ranks are up.
     void startTwoSleepingRanks(QProcess &launcher, QString &runId, const QMap<QString, QString> &extra = {}) const
     {
@@ -1107,16 +1118,15 @@ private slots:
     void mfuFromTheSpecsModelAndAGivenPeak()
     {
         QTemporaryDir specs;
-        QFile spec(specs.filePath(QStringLiteral("mfu.yaml")));
-        QVERIFY(spec.open(QIODevice::WriteOnly));
-        spec.write(QStringLiteral("name: mfu-check\n"
-                                  "command: [%1, %2, --steps, '30']\n"
-                                  "resources: {ranks_per_node: 2}\n"
-                                  "model: {params: 18945}\n")
-                       .arg(kPython, QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"))
-                       .toUtf8());
-        spec.close();
-        const Outcome launched = trainyard({"launch", "--quiet", spec.fileName()});
+        const QString spec =
+            writeSpec(specs, QStringLiteral("mfu.yaml"),
+                      QStringLiteral("name: mfu-check\n"
+                                     "command: [%1, %2, --steps, '30']\n"
+                                     "resources: {ranks_per_node: 2}\n"
+                                     "model: {params: 18945}\n")
+                          .arg(kPython, QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py")));
+        QVERIFY(!spec.isEmpty());
+        const Outcome launched = trainyard({"launch", "--quiet", spec});
         QVERIFY2(launched.exitCode == 0, qPrintable(launched.out + launched.err));
         const QString runId = runIdFrom(launched);
         const QJsonObject cpu = show(runId)[QStringLiteral("perf")].toObject()[QStringLiteral("mfu")].toObject();
@@ -1194,11 +1204,11 @@ private slots:
         QFile blocker(specs.filePath(QStringLiteral("a-file")));
         QVERIFY(blocker.open(QIODevice::WriteOnly));
         blocker.close();
-        QFile spec(specs.filePath(QStringLiteral("bad.yaml")));
-        QVERIFY(spec.open(QIODevice::WriteOnly));
-        spec.write("name: unsavable\ncommand: [/bin/true]\ncheckpoints: {dir: a-file/checkpoints}\n");
-        spec.close();
-        const Outcome refused = trainyard({"launch", "--quiet", spec.fileName()});
+        const QString spec = writeSpec(specs, QStringLiteral("bad.yaml"),
+                                       QStringLiteral("name: unsavable\ncommand: [/bin/true]\n"
+                                                      "checkpoints: {dir: a-file/checkpoints}\n"));
+        QVERIFY(!spec.isEmpty());
+        const Outcome refused = trainyard({"launch", "--quiet", spec});
         QVERIFY(refused.exitCode != 0);
         QVERIFY2(refused.err.contains(
                      QStringLiteral("the checkpoint folder %1/a-file/checkpoints: cannot create it").arg(specs.path())),
@@ -1214,16 +1224,15 @@ private slots:
     void retentionKeepsTheLastAndTheBestCheckpoints()
     {
         QTemporaryDir specs;
-        QFile spec(specs.filePath(QStringLiteral("keep.yaml")));
-        QVERIFY(spec.open(QIODevice::WriteOnly));
-        spec.write(QStringLiteral("name: keeping\n"
-                                  "command: [%1, %2, --steps, '60', --checkpoint-every, '2']\n"
-                                  "resources: {ranks_per_node: 2}\n"
-                                  "checkpoints: {keep_last: 3, keep_best: {metric: loss, mode: min, n: 2}}\n")
-                       .arg(kPython, QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"))
-                       .toUtf8());
-        spec.close();
-        const Outcome launched = trainyard({"launch", "--quiet", spec.fileName()});
+        const QString spec =
+            writeSpec(specs, QStringLiteral("keep.yaml"),
+                      QStringLiteral("name: keeping\n"
+                                     "command: [%1, %2, --steps, '60', --checkpoint-every, '2']\n"
+                                     "resources: {ranks_per_node: 2}\n"
+                                     "checkpoints: {keep_last: 3, keep_best: {metric: loss, mode: min, n: 2}}\n")
+                          .arg(kPython, QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py")));
+        QVERIFY(!spec.isEmpty());
+        const Outcome launched = trainyard({"launch", "--quiet", spec});
         QVERIFY2(launched.exitCode == 0, qPrintable(launched.out + launched.err));
         const QString runId = runIdFrom(launched);
 

@@ -1,6 +1,6 @@
 #include "views/tracesview.h"
 
-#include "spec/runspec.h"
+#include "perf/perfsummary.h"
 #include "views/tracetimeline.h"
 
 #include <QComboBox>
@@ -235,8 +235,7 @@ void TracesView::requestProfile(int steps, const QString &ranks)
     runOffUiThread(
         this,
         [run, runDir = m_runDir, steps, ranks]() -> QString {
-            const auto spec = loadRunSpec(runDir + QStringLiteral("/spec.yaml"));
-            const int rankCount = spec ? spec->nodes * spec->ranksPerNode : 0;
+            const int rankCount = perf::contextFor(runDir).rankCount; // 0: not known (no spec)
             auto chosen = profiling::parseRankList(ranks, rankCount);
             if (!chosen)
                 return tr("Not asked: %1").arg(chosen.error());
