@@ -818,6 +818,7 @@ RunPage *MainWindow::openRunPage(const QString &runId)
     }
     auto page = new RunPage(m_databasePath, runId, m_workspaceRoot + QStringLiteral("/runs/") + runId, m_tabs);
     connect(page, &RunPage::cancelRequested, this, &MainWindow::requestCancel);
+    connect(page, &RunPage::resumeRequested, this, &MainWindow::resumeFromCheckpoint);
     connect(page, &RunPage::notesEdited, m_runActions,
             [this](const QString &runId, const QString &notes) { (void)m_runActions->setNotes(runId, notes); });
     m_tabs->setCurrentIndex(m_tabs->addTab(page, runId));
@@ -932,6 +933,32 @@ ComposePanel *MainWindow::openCompose()
     }
     m_tabs->setCurrentWidget(m_compose);
     return m_compose;
+}
+
+void MainWindow::resumeFromCheckpoint(const QString &runId, qint64 step)
+{
+    // The parent's spec.yaml is read off the UI thread; the compose panel opens with resume_from set.
+    const QString path =
+        m_workspaceRoot + QStringLiteral("/runs/") + runId + QLatin1Char('/') + QLatin1String(kSpecFileName);
+    const QList<RunRecord> found = runsById({runId});
+    const QString name = found.isEmpty() ? runId : found.first().name;
+    runOffUiThread(
+        this,
+        [path] {
+            QFile file(path);
+            return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+        },
+        [this, runId, step, name](const QByteArray &yaml) {
+            if (yaml.isEmpty()) {
+                statusBar()->showMessage(tr("Run %1 has no spec.yaml to resume from").arg(runId), 8000);
+                return;
+            }
+            ComposePanel *compose = openCompose();
+            if (!compose->resumeFrom(runId, yaml, step, name))
+                statusBar()->showMessage(
+                    tr("Cannot resume run %1 from step %2: %3").arg(runId).arg(step).arg(compose->validationMessage()),
+                    10000);
+        });
 }
 
 void MainWindow::cloneWithChanges(const QString &runId)

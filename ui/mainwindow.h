@@ -78,6 +78,7 @@ public:
     // The GPUs' preflight page (history, chart, verdict, a Run button), opened once and brought forward after.
     PreflightView *openPreflight();
     void cloneWithChanges(const QString &runId);
+    void resumeFromCheckpoint(const QString &runId, qint64 step);
 
     // Opens (or brings forward) the compare view with these runs (the selected ones by default).
     CompareView *openCompare(const QStringList &runIds = {});

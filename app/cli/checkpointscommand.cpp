@@ -31,9 +31,13 @@ Result<QJsonArray> checkpointsJson(const Workspace &workspace, const QString &ru
     auto metrics = checkpoints::metricsAtSteps(connection.value(), runId, steps);
     if (!metrics)
         return fail(metrics.error());
+    auto forks = checkpoints::children(connection.value(), runId);
+    if (!forks)
+        return fail(forks.error());
     QJsonArray array;
     for (const CheckpointRecord &checkpoint : *found) {
         const QJsonObject atStep = checkpoints::metricsOf(checkpoint, *metrics);
+        const QStringList children = checkpoint.step ? forks->values(*checkpoint.step) : QStringList();
         array.append(
             QJsonObject{{QStringLiteral("step"), checkpoint.step ? QJsonValue(qint64(*checkpoint.step)) : QJsonValue()},
                         {QStringLiteral("path"), checkpoint.path},
@@ -42,7 +46,8 @@ Result<QJsonArray> checkpointsJson(const Workspace &workspace, const QString &ru
                          QDateTime::fromMSecsSinceEpoch(checkpoint.createdMs, Qt::UTC).toString(Qt::ISODateWithMs)},
                         {QStringLiteral("source"), checkpoint.source},
                         {QStringLiteral("rank"), checkpoint.rank >= 0 ? QJsonValue(checkpoint.rank) : QJsonValue()},
-                        {QStringLiteral("metrics"), atStep}});
+                        {QStringLiteral("metrics"), atStep},
+                        {QStringLiteral("children"), QJsonArray::fromStringList(children)}});
     }
     return array;
 }
@@ -55,7 +60,10 @@ QStringList checkpointLines(const QJsonArray &checkpoints)
         const QStringList metrics =
             checkpoints::describeMetrics(checkpoint.value(QStringLiteral("metrics")).toObject(), 6);
         const QJsonValue step = checkpoint.value(QStringLiteral("step"));
-        lines << QStringLiteral("%1  %2  %3  %4%5")
+        QStringList children;
+        for (const QJsonValue &child : checkpoint.value(QStringLiteral("children")).toArray())
+            children << child.toString();
+        lines << QStringLiteral("%1  %2  %3  %4%5%6")
                      .arg(step.isNull() ? QStringLiteral("-") : QString::number(step.toInteger()), -8)
                      .arg(QLocale::c().formattedDataSize(checkpoint.value(QStringLiteral("bytes")).toInteger(), 1), -10)
                      .arg(checkpoint.value(QStringLiteral("saved_at"))
@@ -64,7 +72,10 @@ QStringList checkpointLines(const QJsonArray &checkpoints)
                               .replace(QLatin1Char('T'), QLatin1Char(' ')))
                      .arg(printableText(checkpoint.value(QStringLiteral("path")).toString()))
                      .arg(metrics.isEmpty() ? QString()
-                                            : QStringLiteral("  ") + printableText(metrics.join(QLatin1Char(' '))));
+                                            : QStringLiteral("  ") + printableText(metrics.join(QLatin1Char(' '))))
+                     .arg(children.isEmpty() ? QString()
+                                             : QStringLiteral("  (kept: %1 started from it)")
+                                                   .arg(printableText(children.join(QStringLiteral(", ")))));
     }
     return lines;
 }
@@ -94,7 +105,10 @@ int pruneCheckpoints(const FoundRun &found, bool dryRun, bool json, Streams stre
     auto metrics = checkpoints::metricsAtSteps(connection.value(), found.run.id, steps, spec->retention.bestMetric);
     if (!metrics)
         return reportFailure(streams, command, metrics.error());
-    const RetentionPlan plan = retention::plan(*listed, spec->retention, *metrics);
+    auto forked = checkpoints::pathsChildrenStartedFrom(connection.value(), found.run.id, *listed);
+    if (!forked)
+        return reportFailure(streams, command, forked.error());
+    const RetentionPlan plan = retention::plan(*listed, spec->retention, *metrics, *forked);
     QStringList deleted, errors;
     if (!dryRun && !plan.remove.isEmpty()) {
         const retention::Deleted done = retention::apply(plan);

@@ -7,12 +7,15 @@
 #include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
 #include "launch/runsupervisor.h"
+#include "runfolder/runfolder.h"
 #include "spec/runspec.h"
+#include "spec/specedit.h"
 #include "store/storewriter.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QElapsedTimer>
@@ -63,6 +66,15 @@ struct LaunchOptions {
         QStringLiteral("S")};
     const QCommandLineOption name{QStringLiteral("name"), QStringLiteral("Run name (default: the run id)."),
                                   QStringLiteral("NAME")};
+    const QCommandLineOption from{
+        QStringLiteral("from"),
+        QStringLiteral("Fork: start from run RUN's checkpoint at STEP with RUN's spec (changed by --param and the "
+                       "other options); the new run is RUN's child."),
+        QStringLiteral("RUN@STEP")};
+    const QCommandLineOption param{QStringLiteral("param"),
+                                   QStringLiteral("Set a param of the spec (or of --from's spec), e.g. lr=0.001 "
+                                                  "(repeatable)."),
+                                   QStringLiteral("NAME=VALUE")};
     const QCommandLineOption tag{QStringLiteral("tag"), QStringLiteral("Tag the run (repeatable)."),
                                  QStringLiteral("T")};
     const QCommandLineOption env{QStringLiteral("env"),
@@ -117,23 +129,69 @@ struct LaunchOptions {
     void addTo(QCommandLineParser &parser) const
     {
         for (const QCommandLineOption &option :
-             {backendOption, nodes,      nproc,     gpus,      maxRestarts, hangTimeout, grace,      name,
-              tag,           env,        cwd,       shell,     quiet,       strategy,    precision,  offload,
-              ncclDebug,     ncclSubsys, ncclAsync, ncclTrace, ncclP2p,     ncclIb,      ncclIfname, notify})
+             {backendOption, nodes,     nproc,   gpus,   maxRestarts, hangTimeout, grace,   name,      tag,
+              env,           cwd,       shell,   quiet,  strategy,    precision,   offload, ncclDebug, ncclSubsys,
+              ncclAsync,     ncclTrace, ncclP2p, ncclIb, ncclIfname,  notify,      from,    param})
             parser.addOption(option);
     }
 };
 
 // What the options apply to: the run of a spec file (trainyard launch SPEC.yaml), or the command after --. An exit
 // code when there is none.
-std::optional<int> readLaunchBase(const QCommandLineParser &parser, const QStringList &arguments, Streams streams,
+std::optional<int> readLaunchBase(const QCommandLineParser &parser, const LaunchOptions &options,
+                                  const QStringList &arguments, const QString &workspaceBefore, Streams streams,
                                   LocalLaunch &launch, QString &backendName)
 {
+    const QString command = QStringLiteral("launch");
     const QStringList positional = parser.positionalArguments();
     const bool specMode = !arguments.contains(QStringLiteral("--")) && positional.size() == 1
         && (positional.first().endsWith(QLatin1String(".yaml")) || positional.first().endsWith(QLatin1String(".yml")));
+    const QStringList paramValues = parser.values(options.param);
+    if (parser.isSet(options.from)) {
+        // A fork: the parent's resolved spec, with the changes asked for, from its checkpoint at the step.
+        if (!positional.isEmpty())
+            return usageFailure(streams, parser, command,
+                                QStringLiteral("--from takes the parent's spec: give no command or spec file (change "
+                                               "it with --param and the other options)"));
+        auto point = parseResumePoint(parser.value(options.from));
+        if (!point)
+            return usageFailure(streams, parser, command, QStringLiteral("--from %1").arg(point.error()));
+        auto parent = findRunsNamed(parser, workspaceBefore, {point->runId});
+        if (!parent)
+            return reportFailure(streams, command, QStringLiteral("--from: %1").arg(parent.error()));
+        const RunRecord &parentRun = parent->runs.first();
+        point->runId = parentRun.id;
+        const QString specPath =
+            parent->workspace.runDir(parentRun.id) + QLatin1Char('/') + QLatin1String(kSpecFileName);
+        QFile file(specPath);
+        if (!file.open(QIODevice::ReadOnly))
+            return reportFailure(streams, command,
+                                 QStringLiteral("--from: run %1 has no spec to start from (%2: %3)")
+                                     .arg(parentRun.id, specPath, file.errorString()));
+        auto forked =
+            forkSpec(file.readAll(), *point, paramValues, QStringLiteral("%1@%2").arg(parentRun.name).arg(point->step));
+        if (!forked)
+            return reportFailure(streams, command, QStringLiteral("--from %1: %2").arg(specPath, forked.error()));
+        auto spec = parseRunSpec(*forked, specPath + QStringLiteral(" (forked)"), QFileInfo(specPath).path());
+        if (!spec)
+            return reportFailure(streams, command, spec.error());
+        launch = localLaunchFor(*spec);
+        backendName = spec->backend;
+        return std::nullopt;
+    }
+    if (!paramValues.isEmpty() && !specMode)
+        return usageFailure(streams, parser, command,
+                            QStringLiteral("--param sets a param of a spec: give a spec file or --from RUN@STEP"));
     if (specMode) {
         auto spec = loadRunSpec(positional.first());
+        if (spec && !paramValues.isEmpty()) { // read again with the params changed
+            QFile file(positional.first());
+            auto changed = file.open(QIODevice::ReadOnly) ? withParamValues(file.readAll(), paramValues)
+                                                          : Result<QByteArray>(fail(file.errorString()));
+            spec = changed
+                ? parseRunSpec(*changed, positional.first(), QFileInfo(positional.first()).absolutePath())
+                : Result<RunSpec>(fail(QStringLiteral("%1: --param: %2").arg(positional.first(), changed.error())));
+        }
         if (!spec)
             return reportFailure(streams, QStringLiteral("launch"), spec.error());
         // Launching only the base run of a sweep would quietly drop the rest of it.
@@ -495,7 +553,7 @@ int runLaunch(const QStringList &arguments, const QString &workspaceBefore, Stre
 
     LocalLaunch launch;
     QString backendName = QStringLiteral("local");
-    if (auto exit = readLaunchBase(parser, arguments, streams, launch, backendName))
+    if (auto exit = readLaunchBase(parser, options, arguments, workspaceBefore, streams, launch, backendName))
         return *exit;
     if (auto exit = applyProcessOptions(parser, options, streams, launch.request))
         return *exit;

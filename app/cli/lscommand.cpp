@@ -60,6 +60,14 @@ QJsonObject runJson(const RunRecord &run, const QDateTime &now)
         {QStringLiteral("host"), run.host},
         {QStringLiteral("backend"), run.backend},
         {QStringLiteral("tags"), QJsonArray::fromStringList(run.tags)},
+        {QStringLiteral("disk_bytes"),
+         run.diskBytes ? QJsonValue(qint64(*run.diskBytes)) : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("parent"),
+         run.parentRunId.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                   : QJsonValue(QJsonObject{{QStringLiteral("run_id"), run.parentRunId},
+                                                            {QStringLiteral("step"),
+                                                             run.parentStep ? QJsonValue(qint64(*run.parentStep))
+                                                                            : QJsonValue(QJsonValue::Null)}})},
     };
     if (!run.exitSummary.isEmpty())
         object.insert(QStringLiteral("exit_summary"), QJsonDocument::fromJson(run.exitSummary.toUtf8()).object());
@@ -101,6 +109,8 @@ void writeRunJson(JsonWriter &json, const RunRecord &run, const QDateTime &now)
     json.key("created_at");
     writeTime(json, run.createdAt);
     json.key("cwd").string(run.cwd);
+    json.key("disk_bytes");
+    run.diskBytes ? json.integer(*run.diskBytes) : json.null();
     json.key("duration_s");
     duration ? json.integer(*duration) : json.null();
     json.key("ended_at");
@@ -112,6 +122,16 @@ void writeRunJson(JsonWriter &json, const RunRecord &run, const QDateTime &now)
     if (const QString incomplete = run.metricsIncomplete(); !incomplete.isEmpty())
         json.key("metrics_incomplete").string(incomplete);
     json.key("name").string(run.name);
+    json.key("parent");
+    if (run.parentRunId.isEmpty()) {
+        json.null();
+    } else {
+        json.beginObject();
+        json.key("run_id").string(run.parentRunId);
+        json.key("step");
+        run.parentStep ? json.integer(*run.parentStep) : json.null();
+        json.endObject();
+    }
     json.key("started_at");
     writeTime(json, run.startedAt);
     json.key("status").string(toString(run.status));

@@ -7,6 +7,9 @@
 #include "launch/provenance.h"
 #include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
+#include "launch/runsupervisor.h"
+#include "runfolder/runfolder.h"
+#include "store/checkpoints.h"
 #include "launch/supervisorrecord.h"
 #include "queue/runqueue.h"
 #include "perf/perfsummary.h"
@@ -23,6 +26,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocale>
 #include <QRegularExpression>
 #include <QThread>
 
@@ -110,6 +114,22 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     auto checkpointList = checkpointsJson(found->workspace, run.id);
     if (!checkpointList)
         return reportFailure(streams, QStringLiteral("show"), checkpointList.error());
+    // Lineage: the runs forked from this one, and what it takes on disk now (its checkpoint folder included).
+    auto forks = checkpoints::children(connection.value(), run.id);
+    if (!forks)
+        return reportFailure(streams, QStringLiteral("show"), forks.error());
+    QJsonArray childrenJson;
+    QStringList childLines;
+    for (auto it = forks->constBegin(); it != forks->constEnd(); ++it) {
+        childrenJson.append(
+            QJsonObject{{QStringLiteral("run_id"), it.value()}, {QStringLiteral("step"), qint64(it.key())}});
+        childLines << QStringLiteral("%1 (from step %2)").arg(it.value()).arg(it.key());
+    }
+    const QString runDir = found->workspace.runDir(run.id);
+    const auto resolvedSpec = loadRunSpec(runDir + QLatin1Char('/') + QLatin1String(kSpecFileName));
+    const QString checkpointDir = checkpointFolderOf(resolvedSpec ? resolvedSpec->checkpointDir : QString(),
+                                                     resolvedSpec ? resolvedSpec->cwd : runDir, runDir);
+    const RunDiskUse disk = measureRunDiskUse(runDir, checkpointDir);
 
     const QJsonObject summary = QJsonDocument::fromJson(run.exitSummary.toUtf8()).object();
     int attempts = summary.value(QStringLiteral("attempts")).toInt(0);
@@ -181,6 +201,13 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
         object.insert(QStringLiteral("mlflow_tags"), mlflowTags);
         object.insert(QStringLiteral("artifacts"), QJsonArray::fromStringList(artifacts));
         object.insert(QStringLiteral("checkpoints"), *checkpointList);
+        object.insert(QStringLiteral("children"), childrenJson);
+        object.insert(QStringLiteral("disk"),
+                      QJsonObject{{QStringLiteral("bytes"), qint64(disk.total())},
+                                  {QStringLiteral("run_folder_bytes"), qint64(disk.runFolderBytes)},
+                                  {QStringLiteral("checkpoint_bytes"), qint64(disk.checkpointBytes)},
+                                  {QStringLiteral("checkpoint_dir"), checkpointDir}});
+        object.insert(QStringLiteral("superseded_metrics"), QJsonArray::fromStringList(run.supersededKeys));
         const auto provenance = loadProvenance(found->workspace.runDir(run.id));
         object.insert(QStringLiteral("git"),
                       provenance ? QJsonValue(provenance->toJson()) : QJsonValue(QJsonValue::Null));
@@ -203,7 +230,22 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                 << "cwd        " << run.cwd << '\n'
                 << "host       " << run.host << " (" << run.backend << ")\n"
                 << "tags       " << printableText(run.tags.join(QStringLiteral(", "))) << '\n'
-                << "folder     " << found->workspace.runDir(run.id) << '\n';
+                << "folder     " << found->workspace.runDir(run.id) << '\n'
+                << "disk       " << QLocale(QLocale::English).formattedDataSize(disk.total(), 1)
+                << QStringLiteral(" (run folder %1, checkpoints %2)")
+                       .arg(QLocale(QLocale::English).formattedDataSize(disk.runFolderBytes, 1),
+                            QLocale(QLocale::English).formattedDataSize(disk.checkpointBytes, 1))
+                << '\n';
+    if (!run.parentRunId.isEmpty())
+        streams.out << "parent     " << run.parentRunId
+                    << (run.parentStep ? QStringLiteral(" at step %1").arg(*run.parentStep) : QString())
+                    << " (forked from its checkpoint)\n";
+    if (!childLines.isEmpty())
+        streams.out << "children   " << childLines.join(QStringLiteral(", ")) << '\n';
+    if (!run.supersededKeys.isEmpty())
+        streams.out << "superseded " << run.supersededKeys.size()
+                    << " key(s) hold what failed attempts logged past the checkpoint the next resumed from ("
+                    << run.supersededKeys.first() << (run.supersededKeys.size() > 1 ? ", ..." : "") << ")\n";
     if (run.isArchived())
         streams.out << "archived   " << run.archivedAt.toLocalTime().toString(Qt::ISODate)
                     << " (hidden from the default list; `trainyard archive --undo` brings it back)\n";
@@ -425,6 +467,9 @@ int runMetrics(const QStringList &arguments, const QString &workspaceBefore, Str
     for (const MetricKeySummary &summary : summaries.value())
         keys << summary.key;
     if (positional.size() == 2) {
+        // A superseded key (what a failed attempt logged past its resume point) is read when named.
+        if (!keys.contains(positional[1]) && found->run.supersededKeys.contains(positional[1]))
+            keys << positional[1];
         if (!keys.contains(positional[1]))
             return reportFailure(streams, QStringLiteral("metrics"),
                                  QStringLiteral("run %1 has no metric '%2' (it has: %3)")

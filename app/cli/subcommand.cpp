@@ -125,10 +125,6 @@ Result<Workspace> openWorkspace(const QCommandLineParser &parser, const QString 
     return Workspace::open(resolveWorkspaceRoot(parser, workspaceBefore));
 }
 
-namespace {
-
-// The runs `names` name, each as `show` finds one (a run named twice counted once), in the workspace the command
-// reads: it must exist already (a read never creates one).
 Result<FoundRuns> findRunsNamed(const QCommandLineParser &parser, const QString &workspaceBefore,
                                 const QStringList &names)
 {
@@ -153,8 +149,6 @@ Result<FoundRuns> findRunsNamed(const QCommandLineParser &parser, const QString 
     }
     return FoundRuns{std::move(workspace->value()), std::move(runs)};
 }
-
-} // namespace
 
 Result<FoundRuns> findRunsForCommand(const QCommandLineParser &parser, const QString &workspaceBefore)
 {

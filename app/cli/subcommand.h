@@ -96,6 +96,10 @@ struct FoundRuns {
     QStringList ids() const;
 };
 Result<FoundRuns> findRunsForCommand(const QCommandLineParser &parser, const QString &workspaceBefore);
+// The runs `names` name, each as `show` finds one (a run named twice counted once), in the workspace the command
+// reads: it must exist already (a read never creates one).
+Result<FoundRuns> findRunsNamed(const QCommandLineParser &parser, const QString &workspaceBefore,
+                                const QStringList &names);
 // The fields of a run that `ls --json` and `show --json` share.
 QJsonObject runJson(const RunRecord &run, const QDateTime &now);
 // Text as a terminal should get it from a run's name, tags or other stored values: control characters (a newline,

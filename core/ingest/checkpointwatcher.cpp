@@ -170,10 +170,16 @@ CheckpointWatcher::Changes CheckpointWatcher::poll(std::int64_t nowMs, bool fina
         sighting.modifiedMs = sighting.recordedModifiedMs = size->modifiedMs;
     }
 
-    // The checkpoint folder's top level.
-    const QDir folder(m_checkpointDir);
+    // The checkpoint folder's top level, and the artifacts' checkpoint folders (where mlflow.log_artifact(path,
+    // "checkpoints") copies a file: the run's artifact_uri is its artifacts/ folder).
     QSet<QString> present;
-    if (folder.exists()) {
+    QList<std::pair<QString, QString>> folders{{m_checkpointDir, QStringLiteral("folder")}};
+    for (const char *name : kArtifactCheckpointFolders)
+        folders.append({m_runDir + QStringLiteral("/artifacts/") + QLatin1String(name), QStringLiteral("mlflow")});
+    for (const auto &[folderPath, source] : folders) {
+        const QDir folder(folderPath);
+        if (!folder.exists())
+            continue;
         for (const QFileInfo &entry :
              folder.entryInfoList(QDir::Files | QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name)) {
             if (!isCandidateName(entry.fileName()))
@@ -204,7 +210,7 @@ CheckpointWatcher::Changes CheckpointWatcher::poll(std::int64_t nowMs, bool fina
             if (!record.step)
                 record.step = stepFromName(entry.fileName());
             if (record.source.isEmpty())
-                record.source = QStringLiteral("folder");
+                record.source = source;
             record.bytes = size->bytes;
             record.createdMs = nowMs;
             sighting.recorded = true;

@@ -1,7 +1,8 @@
 // CheckpointWatcher: finds a run's checkpoints (issue 19) in two places, polled by the run's ingestion thread:
 //   - what the ranks' clients say (trainyard_log.checkpoint(path, step, **metrics) appends a line to
 //     <run folder>/checkpoints.rank<N>.jsonl), recorded once the path exists and is whole;
-//   - what appears at the top of the run's checkpoint folder ($TRAINYARD_CHECKPOINT_DIR): a file or folder is a
+//   - what appears at the top of the run's checkpoint folder ($TRAINYARD_CHECKPOINT_DIR), or of artifacts/checkpoints/
+//     (an MLflow artifact logged under a checkpoint folder): a file or folder is a
 //     checkpoint once it is whole: its size and time have not changed for the settle interval, a zip written by
 //     torch.save has its end record, and a Hugging Face Trainer folder (checkpoint-N/) has its trainer_state.json.
 // The step comes from the client, or from the name: step_1200.pt, checkpoint-1200/ (Hugging Face Trainer),
@@ -24,6 +25,9 @@ namespace trainyard {
 class CheckpointWatcher {
 public:
     static constexpr std::int64_t kDefaultSettleMs = 2000;
+    // Folders under the run's artifacts/ whose entries are checkpoints too (source "mlflow"): what a script logs with
+    // mlflow.log_artifact(path, "checkpoints") lands there, the run's artifact_uri being its artifacts/ folder.
+    static constexpr const char *kArtifactCheckpointFolders[] = {"checkpoints", "checkpoint", "ckpt", "ckpts"};
 
     CheckpointWatcher(QString runId, QString runDir, QString checkpointDir, std::int64_t settleMs = kDefaultSettleMs);
 

@@ -11,9 +11,12 @@
 #include "store/metricchunk.h"
 #include "store/sqlite.h"
 #include "store/storewriter.h"
+#include "store/supersededpoints.h"
 
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -74,6 +77,26 @@ int rankOfFile(const QString &name)
 
 } // namespace
 
+QByteArray resumeMarkerLine(int attempt, std::optional<std::int64_t> resumeStep, std::int64_t atMs)
+{
+    QJsonObject marker{{QStringLiteral("attempt"), attempt},
+                       {QStringLiteral("step"), resumeStep ? QJsonValue(qint64(*resumeStep)) : QJsonValue()},
+                       {QStringLiteral("at_ms"), qint64(atMs)}};
+    return QJsonDocument(QJsonObject{{QStringLiteral("trainyard_resume"), marker}}).toJson(QJsonDocument::Compact)
+        + '\n';
+}
+
+bool metricKeyOfRank(const QString &key, int rank)
+{
+    static const QRegularExpression ranked(QStringLiteral("^(?:perf/)?rank(\\d+)/"));
+    if (key.startsWith(QLatin1String("sys/")))
+        return false;
+    const auto match = ranked.match(key);
+    if (!match.hasMatch())
+        return rank == 0;
+    return match.captured(1).toInt() == rank;
+}
+
 struct MetricIngester::Batch {
     struct Row {
         std::uint32_t key;
@@ -88,6 +111,12 @@ struct MetricIngester::Batch {
     std::vector<FileCursor> progress;
     std::vector<std::int64_t> continuesFrom; // per progress entry: the offset the store must hold before this batch
     std::uint32_t hint = 0;
+    // A resume marker read after the batch's points: applied once they are written, in the same transaction.
+    struct Supersede {
+        int rank = 0;
+        SupersedeRequest request;
+    };
+    std::optional<Supersede> supersede;
 
     std::uint32_t keyIndex(int rank, std::string_view key)
     {
@@ -304,7 +333,7 @@ Result<std::int64_t> MetricIngester::ingestFile(FileCursor &cursor, bool final)
             parseLine(cursor, data.substr(lineStart, lineEnd - lineStart), buffer.size() - lineStart, *m_batch);
             queued += std::int64_t(m_batch->rows.size() - rowsBefore);
             lineStart = std::min(lineEnd + 1, data.size());
-            if (std::int64_t(m_batch->rows.size()) >= kMaxPointsPerBatch) {
+            if (std::int64_t(m_batch->rows.size()) >= kMaxPointsPerBatch || m_batch->supersede) {
                 FileCursor snapshot = cursor;
                 snapshot.offset = chunkBase + std::int64_t(lineStart);
                 m_batch->recordProgress(snapshot);
@@ -337,6 +366,38 @@ Result<std::int64_t> MetricIngester::ingestFile(FileCursor &cursor, bool final)
             break; // only an unfinished line is left
     }
     return queued;
+}
+
+void MetricIngester::readResumeMarker(FileCursor &cursor, std::string_view line, Batch &batch)
+{
+    const QJsonObject marker = QJsonDocument::fromJson(QByteArray(line.data(), qsizetype(line.size())))
+                                   .object()
+                                   .value(QStringLiteral("trainyard_resume"))
+                                   .toObject();
+    const int attempt = marker.value(QStringLiteral("attempt")).toInt(-1);
+    if (attempt < 1) {
+        countMalformed(cursor,
+                       QStringLiteral("%1:%2: a resume marker without its attempt: %3")
+                           .arg(cursor.name)
+                           .arg(cursor.lineNumber)
+                           .arg(QString::fromUtf8(line.data(), qsizetype(std::min<std::size_t>(line.size(), 120)))));
+        return;
+    }
+    Batch::Supersede supersede;
+    supersede.rank = cursor.rank;
+    supersede.request.runId = m_runId;
+    if (const QJsonValue step = marker.value(QStringLiteral("step")); step.isDouble())
+        supersede.request.resumeStep = step.toInteger();
+    supersede.request.beforeMs = marker.value(QStringLiteral("at_ms")).toInteger();
+    supersede.request.attempt = attempt - 1;
+    const int rank = cursor.rank;
+    supersede.request.keyFilter = [rank](const QString &key) { return metricKeyOfRank(key, rank); };
+    batch.supersede = std::move(supersede);
+    if (cursor.rank == 0 && !cursor.isSystem) { // the status line follows the new attempt from here
+        QMutexLocker lock(&m_statsMutex);
+        m_stats.latestStep = -1;
+        m_stats.latestValues.clear();
+    }
 }
 
 void MetricIngester::countMalformed(FileCursor &cursor, const QString &example)
@@ -379,6 +440,10 @@ void MetricIngester::parseLine(FileCursor &cursor, std::string_view line, std::s
             ++leading;
         if (leading == line.size())
             return; // blank lines are not malformed
+        if (line.substr(leading).starts_with(kResumeMarkerPrefix)) {
+            readResumeMarker(cursor, line.substr(leading), batch);
+            return;
+        }
         parsed = m_jsonParser.parse(line, capacity, m_line, m_error);
         // A malformed line is counted (with file:line); so is a kept line that had a member dropped.
         if (!parsed || !m_line.rejected.empty()) {
@@ -485,6 +550,17 @@ Result<void> MetricIngester::submit(std::unique_ptr<Batch> batch)
             }
             if (auto inserted = insertRows(connection, shared->rows, ids); !inserted)
                 return failure(fail(inserted.error()));
+            if (shared->supersede) {
+                auto moved = supersedePoints(connection, shared->supersede->request);
+                if (!moved)
+                    return failure(fail(moved.error()));
+                qCInfo(lcIngest, "run %s: %lld point(s) of rank %d superseded (attempt %d resumed from step %s)",
+                       qPrintable(runId), static_cast<long long>(moved.value()), shared->supersede->rank,
+                       shared->supersede->request.attempt + 2,
+                       shared->supersede->request.resumeStep
+                           ? qPrintable(QString::number(*shared->supersede->request.resumeStep))
+                           : "none");
+            }
             for (std::size_t i = 0; i < shared->progress.size(); ++i) {
                 const FileCursor &cursor = shared->progress[i];
                 const IngestProgress progress{cursor.name,   cursor.offset,    cursor.lineNumber,

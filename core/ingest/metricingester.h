@@ -5,6 +5,7 @@
 #include "ingest/metricparser.h"
 #include "result.h"
 
+#include <QByteArray>
 #include <QDateTime>
 #include <QHash>
 #include <QMutex>
@@ -19,6 +20,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 
 namespace trainyard {
 
@@ -32,6 +34,15 @@ struct IngestStats {
     std::int64_t latestStep = -1;    // rank 0's newest step and its values, for status lines
     QList<QPair<QString, double>> latestValues;
 };
+
+// Between two attempts of a restarted run, the supervisor appends this line to each rank's metrics file: the points the
+// file held before it, past the step the new attempt resumes from, are superseded (store/supersededpoints.h). `attempt`
+// is the new attempt (0-based); `step` is null when it starts from the beginning; `at_ms` is when it was written.
+inline constexpr std::string_view kResumeMarkerPrefix = "{\"trainyard_resume\":";
+QByteArray resumeMarkerLine(int attempt, std::optional<std::int64_t> resumeStep, std::int64_t atMs);
+// Whether a key of the run came from rank `rank`'s metrics file: rank N > 0's keys are rank<N>/... (and its step
+// timing, perf/rank<N>/...); rank 0's are the others, system metrics (sys/) aside.
+bool metricKeyOfRank(const QString &key, int rank);
 
 class MetricIngester {
 public:
@@ -86,6 +97,7 @@ private:
     Result<std::int64_t> ingestFile(FileCursor &cursor, bool final);
     void parseLine(FileCursor &cursor, std::string_view line, std::size_t capacity, Batch &batch);
     void countMalformed(FileCursor &cursor, const QString &example);
+    void readResumeMarker(FileCursor &cursor, std::string_view line, Batch &batch);
     Result<void> submit(std::unique_ptr<Batch> batch);
     std::unique_ptr<Batch> newBatch();
     QStringList currentFiles(bool &metricsMode) const;

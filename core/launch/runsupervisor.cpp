@@ -56,7 +56,7 @@ public:
                         qEnvironmentVariableIsSet("TRAINYARD_CHECKPOINT_SETTLE_MS")
                             ? qEnvironmentVariableIntValue("TRAINYARD_CHECKPOINT_SETTLE_MS")
                             : CheckpointWatcher::kDefaultSettleMs),
-          m_retention(retention), m_database(database), m_alerts(std::move(alerts))
+          m_checkpointDir(checkpointDir), m_retention(retention), m_database(database), m_alerts(std::move(alerts))
     {
         for (const QString &folder : tensorboardFolders)
             m_tensorboard.addFolder(folder, true);
@@ -135,11 +135,34 @@ private:
                 return noteFailure(polled.error(), false);
             recordCheckpoints(final);
         }
+        if (final || m_clock.elapsed() - m_diskMeasuredAtMs >= kDiskMeasureEveryMs)
+            recordDiskUse();
         if (!m_error.isEmpty())
             qCWarning(lcLaunch, "run %s: metrics are being stored again", qPrintable(m_runId));
         m_error.clear();
         m_failures = 0;
         return true;
+    }
+
+    // What the run takes on disk (the runs table's column): measured now and then, written when it changed.
+    void recordDiskUse()
+    {
+        m_diskMeasuredAtMs = m_clock.elapsed();
+        const std::int64_t bytes = measureRunDiskUse(m_runDir, m_checkpointDir).total();
+        if (bytes == m_diskBytes)
+            return;
+        auto written = m_writer
+                           .submit<void>([bytes, runId = m_runId](SqliteConnection &connection) -> Result<void> {
+                               auto update = connection.prepare("UPDATE runs SET disk_bytes = ? WHERE id = ?");
+                               if (!update)
+                                   return fail(update.error());
+                               update->bind(1, bytes);
+                               update->bind(2, runId);
+                               return update->run();
+                           })
+                           .get();
+        if (written)
+            m_diskBytes = bytes;
     }
 
     // The checkpoints found since the last look, recorded in one write (a failed write is retried at the next look:
@@ -190,9 +213,11 @@ private:
             if (checkpoint.step)
                 steps << *checkpoint.step;
         auto metrics = checkpoints::metricsAtSteps(connection.value(), m_runId, steps, m_retention.bestMetric);
-        if (!metrics)
+        // A child run started from a checkpoint of this run: that one stays while the child does.
+        auto forked = checkpoints::pathsChildrenStartedFrom(connection.value(), m_runId, *listed);
+        if (!metrics || !forked)
             return;
-        const RetentionPlan plan = retention::plan(*listed, m_retention, *metrics);
+        const RetentionPlan plan = retention::plan(*listed, m_retention, *metrics, *forked);
         if (plan.remove.isEmpty())
             return;
         const retention::Deleted deleted = retention::apply(plan);
@@ -227,7 +252,11 @@ private:
     MetricIngester m_ingester;
     TensorBoardIngester m_tensorboard;
     CheckpointWatcher m_checkpoints;
+    QString m_checkpointDir;
     CheckpointRetention m_retention;
+    static constexpr qint64 kDiskMeasureEveryMs = 10000;
+    qint64 m_diskMeasuredAtMs = -kDiskMeasureEveryMs; // measured at the first poll
+    std::int64_t m_diskBytes = -1;
     QList<CheckpointRecord> m_pendingCheckpoints; // found, not yet written
     QStringList m_goneCheckpoints;
     Database m_database;
@@ -265,6 +294,33 @@ std::optional<CheckpointRecord> newestWholeCheckpoint(const QString &runId, cons
                 || (*checkpoint.step == *newest->step && checkpoint.createdMs > newest->createdMs)))
             newest = checkpoint;
     return newest;
+}
+
+Result<CheckpointRecord> checkpointToResumeFrom(const Workspace &workspace, const ResumePoint &from)
+{
+    auto connection = workspace.database().connect();
+    if (!connection)
+        return fail(connection.error());
+    return checkpoints::resumableAt(connection.value(), from.runId, from.step);
+}
+
+void appendResumeMarkers(const QString &runDir, int attempt, std::optional<std::int64_t> resumeStep)
+{
+    const QByteArray marker = resumeMarkerLine(attempt, resumeStep, QDateTime::currentMSecsSinceEpoch());
+    const QDir dir(runDir);
+    for (const QString &name : dir.entryList({QLatin1String(kMetricsFilePattern)}, QDir::Files)) {
+        QFile file(dir.filePath(name));
+        if (!file.open(QIODevice::ReadWrite | QIODevice::Append)) {
+            qCWarning(lcLaunch, "%s: cannot mark where attempt %d resumes: %s", qPrintable(file.fileName()),
+                      attempt + 1, qPrintable(file.errorString()));
+            continue;
+        }
+        // A rank killed mid-line left it without its newline: the marker must start a line of its own.
+        QByteArray last;
+        if (file.size() > 0 && file.seek(file.size() - 1))
+            last = file.read(1);
+        file.write(!last.isEmpty() && last != "\n" ? QByteArray("\n") + marker : marker);
+    }
 }
 
 QString checkpointFolderOf(const QString &specDir, const QString &cwd, const QString &runDir)
@@ -356,6 +412,9 @@ QByteArray resolvedSpecText(const QString &runDir, const LocalLaunch &launch)
         }
         out << YAML::EndMap;
     }
+    if (launch.resumeFrom)
+        out << YAML::Key << "resume_from" << YAML::Value
+            << QStringLiteral("%1@%2").arg(launch.resumeFrom->runId).arg(launch.resumeFrom->step).toStdString();
     out << YAML::Key << "resources" << YAML::Value << YAML::BeginMap;
     out << YAML::Key << "nodes" << YAML::Value << request.nnodes;
     out << YAML::Key << "ranks_per_node" << YAML::Value << request.nprocPerNode;
@@ -496,6 +555,10 @@ NewRun newRunFor(const LocalLaunch &launch)
     if (row.params.isEmpty())
         for (const RunParam &param : launch.typedParams)
             row.params << qMakePair(param.name, param.value);
+    if (launch.resumeFrom) {
+        row.parentRunId = launch.resumeFrom->runId;
+        row.parentStep = launch.resumeFrom->step;
+    }
     row.user = currentUserName();
     row.project = launch.project.isEmpty() ? projectNameFor(launch.request.cwd) : launch.project;
     row.gpus =
@@ -545,6 +608,22 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         return fail(
             QStringLiteral("%1 nodes need a cluster backend; the local backend runs on one node").arg(request.nnodes));
 
+    // A fork starts from its parent's checkpoint: it must still be there, or nothing is launched (a queued run that
+    // finds it gone fails with the reason).
+    std::optional<CheckpointRecord> forkCheckpoint;
+    if (launch.resumeFrom) {
+        auto found = checkpointToResumeFrom(workspace, *launch.resumeFrom);
+        if (!found && launch.existingRunId.isEmpty())
+            return fail(QStringLiteral("%1; nothing was launched").arg(found.error()));
+        if (!found) {
+            (void)writer
+                .recordStatus(launch.existingRunId, RunStatus::Failed, QDateTime::currentDateTimeUtc(), found.error())
+                .get();
+            return fail(found.error());
+        }
+        forkCheckpoint = found.value();
+    }
+
     // Who launched it and for which project, like a queued run (the tracking API finds the project's experiment).
     NewRun row = newRunFor(launch);
     row.host = thisHostName();
@@ -578,7 +657,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     }
     // Params reach the program as arguments, environment and a config file in the run folder; the run's
     // stored command becomes the argv that really runs.
-    if (!launch.typedParams.isEmpty()) {
+    QStringList templatedCommand = request.command; // `{checkpoint}` still in it: each attempt applies its own
+    if (!launch.typedParams.isEmpty() || !launch.paramPassing.argsTemplate.isEmpty()) {
         auto resolved = resolveParams(launch.typedParams, launch.paramPassing, request.runDir);
         if (!resolved)
             return abandon(resolved.error());
@@ -586,9 +666,16 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
             if (auto written = writeFileAtomically(resolved->configPath, resolved->configContent); !written)
                 return abandon(written.error());
         }
-        request.command += resolved->extraArguments;
+        templatedCommand += resolved->extraArguments;
         for (auto it = resolved->extraEnvironment.constBegin(); it != resolved->extraEnvironment.constEnd(); ++it)
             request.env.insert(it.key(), it.value());
+    }
+    if (forkCheckpoint) {
+        request.env.insert(QStringLiteral("TRAINYARD_RESUME_FROM"), forkCheckpoint->path);
+        request.env.insert(QStringLiteral("TRAINYARD_RESUME_STEP"), QString::number(*forkCheckpoint->step));
+    }
+    if (templatedCommand != request.command || forkCheckpoint) {
+        request.command = applyCheckpointArguments(templatedCommand, forkCheckpoint ? forkCheckpoint->path : QString());
         if (auto stored = writer.setCommand(request.runId, request.command).get(); !stored)
             return abandon(stored.error());
     }
@@ -623,11 +710,18 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
         auto *runner = new LocalRunner;
         // A restart resumes: each new attempt is pointed at the newest whole checkpoint (looked for now, with the
         // ranks gone, so nothing waits to settle), through TRAINYARD_RESUME_FROM and TRAINYARD_RESUME_STEP.
+        // A fork that fails before its first checkpoint resumes from its parent's again. The metrics files get a
+        // resume marker, so that what the failed attempt logged past the resume step is marked superseded.
         runner->setAttemptPreparer([runId = request.runId, runDir = request.runDir,
-                                    checkpointDir = request.checkpointDir](LaunchRequest &next, int attempt) {
+                                    checkpointDir = request.checkpointDir, templatedCommand,
+                                    forkCheckpoint](LaunchRequest &next, int attempt) {
             next.env.remove(QStringLiteral("TRAINYARD_RESUME_FROM"));
             next.env.remove(QStringLiteral("TRAINYARD_RESUME_STEP"));
-            const auto latest = newestWholeCheckpoint(runId, runDir, checkpointDir);
+            std::optional<CheckpointRecord> latest = newestWholeCheckpoint(runId, runDir, checkpointDir);
+            if (!latest)
+                latest = forkCheckpoint;
+            next.command = applyCheckpointArguments(templatedCommand, latest ? latest->path : QString());
+            appendResumeMarkers(runDir, attempt, latest ? latest->step : std::nullopt);
             if (!latest) {
                 qCInfo(lcLaunch, "run %s: attempt %d starts from the beginning (no whole checkpoint with a step)",
                        qPrintable(runId), attempt + 1);

@@ -47,8 +47,10 @@ struct LocalLaunch {
     ModelSpec model;       // the spec's `model:`, kept in the resolved spec (the memory plan, MFU)
     QString checkpointDir; // the spec's `checkpoints.dir` (relative to cwd, {run_dir} expands); empty: the default
     CheckpointRetention retention; // the spec's `checkpoints: {keep_last, keep_best}`
-    LaunchRequest request;         // runId and runDir are filled in by the supervisor
-    QString existingRunId;         // a queued run to start (its row and folder exist); empty: create a new run
+    // The spec's `resume_from`: the run starts from that run's checkpoint at that step, as its child.
+    std::optional<ResumePoint> resumeFrom;
+    LaunchRequest request; // runId and runDir are filled in by the supervisor
+    QString existingRunId; // a queued run to start (its row and folder exist); empty: create a new run
     // Where it runs: this machine when empty, else the cluster of this profile (its job settings already
     // merged with the spec's `slurm:` section).
     std::optional<BackendProfile> cluster;
@@ -155,6 +157,11 @@ QString checkpointFolderOf(const QString &specDir, const QString &cwd, const QSt
 // they are now (what a restart resumes from); nullopt when there is none.
 std::optional<CheckpointRecord> newestWholeCheckpoint(const QString &runId, const QString &runDir,
                                                       const QString &checkpointDir);
+// The checkpoint a fork starts from (checkpoints::resumableAt in the workspace's store).
+Result<CheckpointRecord> checkpointToResumeFrom(const Workspace &workspace, const ResumePoint &from);
+// Before attempt `attempt` (0-based) starts: a resume marker (ingest/metricingester.h) at the end of each rank's metrics
+// file in the run folder, so that what the failed attempt logged past `resumeStep` is marked superseded.
+void appendResumeMarkers(const QString &runDir, int attempt, std::optional<std::int64_t> resumeStep);
 
 // The resolved `tensorboard:` folders a run's spec.yaml recorded (empty when none or unreadable).
 QStringList resolvedTensorboardFolders(const QString &runDir);

@@ -19,6 +19,7 @@ LocalLaunch localLaunchFor(const RunSpec &spec)
     launch.model = spec.model;
     launch.checkpointDir = spec.checkpointDir;
     launch.retention = spec.retention;
+    launch.resumeFrom = spec.resumeFrom;
     launch.request.command = spec.command;
     launch.request.useShell = spec.shell;
     launch.request.cwd = spec.cwd;

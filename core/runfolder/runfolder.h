@@ -5,6 +5,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
 #include <optional>
 
 namespace trainyard {
@@ -50,6 +51,16 @@ struct RankLogName {
 };
 // Reads the names rankLogFileName and ncclDebugFileName make; nullopt for any other file.
 std::optional<RankLogName> parseRankLogFileName(const QString &name);
+
+// What a run takes on disk: its folder, and its checkpoint folder when that lies outside it (a spec's
+// `checkpoints.dir`). Files are counted by their allocated size (du's figure), each hard link once; symbolic links are
+// not followed.
+struct RunDiskUse {
+    std::int64_t runFolderBytes = 0;
+    std::int64_t checkpointBytes = 0; // under the checkpoint folder, inside the run folder or not
+    std::int64_t total() const;
+};
+RunDiskUse measureRunDiskUse(const QString &runDir, const QString &checkpointDir);
 
 // Every line of rank<N>.log starts with its receive time and a space: "2026-11-24T18:03:03.123Z text".
 inline constexpr int kLogStampLength = 24;

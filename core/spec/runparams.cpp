@@ -52,6 +52,40 @@ Result<QString> substituteParams(const QString &text, const QList<RunParam> &par
     return result + text.mid(last);
 }
 
+QStringList applyCheckpointArguments(const QStringList &arguments, const QString &checkpointPath)
+{
+    const QLatin1String placeholder(kCheckpointPlaceholder);
+    QStringList applied;
+    for (const QString &argument : arguments) {
+        if (!argument.contains(placeholder)) {
+            applied << argument;
+            continue;
+        }
+        if (!checkpointPath.isEmpty()) {
+            applied << QString(argument).replace(placeholder, checkpointPath);
+            continue;
+        }
+        // Not resuming: the argument goes, and with a lone placeholder the flag it is the value of.
+        if (argument == placeholder && !applied.isEmpty() && applied.last().startsWith(QLatin1Char('-'))
+            && !applied.last().contains(QLatin1Char('=')))
+            applied.removeLast();
+    }
+    return applied;
+}
+
+Result<ResumePoint> parseResumePoint(const QString &text)
+{
+    const qsizetype at = text.lastIndexOf(QLatin1Char('@'));
+    if (at <= 0 || at == text.size() - 1)
+        return fail(
+            QStringLiteral("'%1' is not RUN@STEP (a run id, '@', and the step of one of its checkpoints)").arg(text));
+    bool ok = false;
+    const qlonglong step = text.mid(at + 1).toLongLong(&ok);
+    if (!ok || step < 0)
+        return fail(QStringLiteral("'%1': '%2' is not a step (a whole number, 0 or more)").arg(text, text.mid(at + 1)));
+    return ResumePoint{text.left(at), step};
+}
+
 namespace {
 
 QJsonValue jsonValue(const RunParam &param)
@@ -74,7 +108,7 @@ Result<ResolvedParams> resolveParams(const QList<RunParam> &params, const ParamP
 {
     ResolvedParams resolved;
     for (const QString &item : passing.argsTemplate) {
-        auto argument = substituteParams(item, params);
+        auto argument = substituteParams(item, params, kCheckpointPlaceholderValues);
         if (!argument)
             return fail(QStringLiteral("args: %1").arg(argument.error()));
         resolved.extraArguments << argument.value();

@@ -10,6 +10,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <cstdint>
+
 namespace trainyard {
 
 enum class ParamType { Int, Float, Bool, String, Choice };
@@ -29,6 +31,24 @@ struct ParamPassing {
 };
 
 QString paramTypeName(ParamType type);
+
+// `{checkpoint}` in param_passing.args: the path of the checkpoint the run resumes from (a restart's newest, or the
+// fork's). An argument holding it is left out when the run starts from the beginning, and so is a flag just before
+// a lone `{checkpoint}` ("--resume", "{checkpoint}"). resolveParams keeps the placeholder for
+// applyCheckpointArguments, which each attempt applies.
+inline constexpr const char *kCheckpointPlaceholder = "{checkpoint}";
+inline const QMap<QString, QString> kCheckpointPlaceholderValues{
+    {QStringLiteral("checkpoint"), QStringLiteral("{checkpoint}")}};
+QStringList applyCheckpointArguments(const QStringList &arguments, const QString &checkpointPath);
+
+// A run and one of its steps: where a fork starts ("RUN@STEP").
+struct ResumePoint {
+    QString runId;
+    std::int64_t step = 0;
+    bool operator==(const ResumePoint &) const = default;
+};
+// Reads "RUN@STEP"; the error says what is wrong with it.
+Result<ResumePoint> parseResumePoint(const QString &text);
 
 // The command's extra arguments, the extra environment, and the config file's content, for these params.
 struct ResolvedParams {

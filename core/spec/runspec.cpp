@@ -70,7 +70,8 @@ const QStringList kTopLevelKeys = {QStringLiteral("name"),
                                    QStringLiteral("project"),
                                    QStringLiteral("tensorboard"),
                                    QStringLiteral("alerts"),
-                                   QStringLiteral("checkpoints")};
+                                   QStringLiteral("checkpoints"),
+                                   QStringLiteral("resume_from")};
 const QStringList kAlertKeys = {QStringLiteral("metric"), QStringLiteral("when"),       QStringLiteral("below"),
                                 QStringLiteral("above"),  QStringLiteral("after_step"), QStringLiteral("action")};
 const QStringList kSlurmKeys = {QStringLiteral("partition"),      QStringLiteral("account"),
@@ -741,7 +742,7 @@ Result<void> readParamPassing(const SpecReader &reader, const YAML::Node &passin
         !read)
         return read;
     for (const QString &argument : spec.paramPassing.argsTemplate) {
-        if (auto substituted = substituteParams(argument, spec.params); !substituted)
+        if (auto substituted = substituteParams(argument, spec.params, kCheckpointPlaceholderValues); !substituted)
             return reader.at(passing["args"], QStringLiteral("'param_passing.args': %1").arg(substituted.error()));
     }
     if (const YAML::Node env = passing["env"]) {
@@ -962,6 +963,34 @@ Result<void> readCheckpoints(const SpecReader &reader, const YAML::Node &checkpo
     return {};
 }
 
+// `resume_from: RUN@STEP` or `{run: RUN, step: STEP}`: the run starts from that run's checkpoint at that step, as its
+// child (issue 19). Whether the checkpoint exists is checked at launch, against the workspace.
+Result<void> readResumeFrom(const SpecReader &reader, const YAML::Node &node, RunSpec &spec)
+{
+    QString run, step;
+    if (node.IsScalar()) {
+        const QString text = QString::fromStdString(node.Scalar());
+        const qsizetype at = text.lastIndexOf(QLatin1Char('@'));
+        run = text.left(at);
+        step = at < 0 ? QString() : text.mid(at + 1);
+    } else if (node.IsMap()) {
+        if (auto known = reader.onlyKnownKeys(node, {QStringLiteral("run"), QStringLiteral("step")},
+                                              QStringLiteral("'resume_from'"));
+            !known)
+            return fail(known.error());
+        if (auto read = firstFailure(
+                {reader.optional(node["run"], run, &SpecReader::string, QStringLiteral("'resume_from.run'")),
+                 reader.optional(node["step"], step, &SpecReader::string, QStringLiteral("'resume_from.step'"))});
+            !read)
+            return read;
+    }
+    auto parsed = parseResumePoint(run + QLatin1Char('@') + step);
+    if (!parsed)
+        return reader.at(node, QStringLiteral("'resume_from' %1").arg(parsed.error()));
+    spec.resumeFrom = parsed.value();
+    return {};
+}
+
 // `model:`: what the memory planner needs beyond the strategy and resources.
 Result<void> readModel(const SpecReader &reader, const YAML::Node &model, RunSpec &spec)
 {
@@ -1114,10 +1143,18 @@ Result<RunSpec> parseRunSpec(const QByteArray &yaml, const QString &sourceName, 
         return fail(read.error());
     using SectionReader = Result<void> (*)(const SpecReader &, const YAML::Node &, RunSpec &);
     // In this order: the sweep and the param passing check against the params.
-    const std::pair<const char *, SectionReader> sections[] = {
-        {"env", readEnv},       {"resources", readResources}, {"strategy", readStrategy},          {"nccl", readNccl},
-        {"params", readParams}, {"sweep", readSweep},         {"param_passing", readParamPassing}, {"slurm", readSlurm},
-        {"model", readModel},   {"alerts", readAlerts},       {"checkpoints", readCheckpoints}};
+    const std::pair<const char *, SectionReader> sections[] = {{"env", readEnv},
+                                                               {"resources", readResources},
+                                                               {"strategy", readStrategy},
+                                                               {"nccl", readNccl},
+                                                               {"params", readParams},
+                                                               {"sweep", readSweep},
+                                                               {"param_passing", readParamPassing},
+                                                               {"slurm", readSlurm},
+                                                               {"model", readModel},
+                                                               {"alerts", readAlerts},
+                                                               {"checkpoints", readCheckpoints},
+                                                               {"resume_from", readResumeFrom}};
     for (const auto &[key, read] : sections) {
         if (const YAML::Node node = root[key]) {
             if (auto done = read(reader, node, spec); !done)

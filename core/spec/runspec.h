@@ -83,7 +83,9 @@ struct RunSpec {
     // run folder's checkpoints/.
     QString checkpointDir;
     CheckpointRetention retention; // `checkpoints: {keep_last, keep_best}`
-    SweepSpec sweep;               // empty unless the spec sweeps
+    // `resume_from: RUN@STEP`: start from that run's checkpoint at that step, as its child (a fork).
+    std::optional<ResumePoint> resumeFrom;
+    SweepSpec sweep; // empty unless the spec sweeps
 };
 
 Result<RunSpec> loadRunSpec(const QString &path);

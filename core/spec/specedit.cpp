@@ -116,12 +116,11 @@ YAML::Node sweepNode(const SweepSpec &sweep)
     return node;
 }
 
-} // namespace
-
-Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
+Result<YAML::Node> loadSpecRoot(const QByteArray &yaml)
 {
     YAML::Node root;
     try {
+        // A blank text starts a new spec.
         root = yaml.trimmed().isEmpty() ? YAML::Node(YAML::NodeType::Map) : YAML::Load(yaml.toStdString());
     } catch (const YAML::Exception &error) {
         return fail(QStringLiteral("%1:%2: not valid YAML: %3")
@@ -131,6 +130,17 @@ Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
     }
     if (!root.IsMap())
         return fail(QStringLiteral("1:1: a run spec must be a mapping"));
+    return root;
+}
+
+} // namespace
+
+Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form)
+{
+    auto loaded = loadSpecRoot(yaml);
+    if (!loaded)
+        return fail(loaded.error());
+    YAML::Node root = loaded.value();
     setOrRemove(root, "name", !form.name.isEmpty(), YAML::Node(form.name.toStdString()));
     root["command"] = stringSequence(form.command);
     setOrRemove(root, "cwd", !form.cwd.isEmpty(), YAML::Node(form.cwd.toStdString()));
@@ -206,6 +216,8 @@ QStringList changedFields(const RunSpec &parent, const RunSpec &child)
         changed << QStringLiteral("notes");
     if (parent.env != child.env)
         changed << QStringLiteral("env");
+    if (parent.resumeFrom != child.resumeFrom)
+        changed << QStringLiteral("resume_from");
     if (parent.strategy.strategy != child.strategy.strategy)
         changed << QStringLiteral("strategy");
     if (a.nccl != b.nccl)
@@ -229,6 +241,83 @@ QStringList changedFields(const RunSpec &parent, const RunSpec &child)
             changed << QStringLiteral("params.") + name;
     }
     return changed;
+}
+
+namespace {
+
+Result<void> setParamValues(YAML::Node &root, const QStringList &paramValues)
+{
+    YAML::Node params = root["params"];
+    for (const QString &change : paramValues) {
+        const qsizetype equals = change.indexOf(QLatin1Char('='));
+        if (equals <= 0)
+            return fail(QStringLiteral("'%1' is not NAME=VALUE").arg(change));
+        const std::string key = change.left(equals).trimmed().toStdString();
+        const std::string value = change.mid(equals + 1).toStdString();
+        if (!params || !params.IsMap() || !params[key]) {
+            QStringList names;
+            if (params && params.IsMap())
+                for (const auto &entry : params)
+                    names << QString::fromStdString(entry.first.Scalar());
+            return fail(QStringLiteral("the spec has no param '%1' (%2)")
+                            .arg(QString::fromStdString(key),
+                                 names.isEmpty()
+                                     ? QStringLiteral("it has none")
+                                     : QStringLiteral("its params: %1").arg(names.join(QStringLiteral(", ")))));
+        }
+        YAML::Node entry = params[key];
+        if (entry.IsMap()) {
+            entry["value"] = value;
+            continue;
+        }
+        // Shorthand (`lr: 0.003`): the type its old value read as is kept, so a new value is checked against it.
+        const QString old = QString::fromStdString(entry.Scalar());
+        bool number = false, flag = false;
+        (void)old.toLongLong(&number);
+        const char *type = number                      ? "int"
+            : ((void)old.toDouble(&number), number)    ? "float"
+            : YAML::convert<bool>::decode(entry, flag) ? "bool"
+                                                       : "string";
+        YAML::Node typed(YAML::NodeType::Map);
+        typed.SetStyle(YAML::EmitterStyle::Flow);
+        typed["type"] = type;
+        typed["value"] = value;
+        params[key] = typed;
+    }
+    return {};
+}
+
+QByteArray specText(const YAML::Node &root)
+{
+    YAML::Emitter out;
+    out << root;
+    return QByteArray(out.c_str()) + '\n';
+}
+
+} // namespace
+
+Result<QByteArray> withParamValues(const QByteArray &yaml, const QStringList &paramValues)
+{
+    auto root = loadSpecRoot(yaml);
+    if (!root)
+        return fail(root.error());
+    if (auto set = setParamValues(root.value(), paramValues); !set)
+        return fail(set.error());
+    return specText(root.value());
+}
+
+Result<QByteArray> forkSpec(const QByteArray &yaml, const ResumePoint &from, const QStringList &paramValues,
+                            const QString &name)
+{
+    auto root = loadSpecRoot(yaml);
+    if (!root)
+        return fail(root.error());
+    if (auto set = setParamValues(root.value(), paramValues); !set)
+        return fail(set.error());
+    root.value()["resume_from"] = QStringLiteral("%1@%2").arg(from.runId).arg(from.step).toStdString();
+    if (!name.isEmpty())
+        root.value()["name"] = name.toStdString();
+    return specText(root.value());
 }
 
 } // namespace trainyard

@@ -34,6 +34,14 @@ struct SpecForm {
 SpecForm formFromSpec(const RunSpec &spec);
 // The YAML text with the form's fields set (an empty or blank text starts a new spec).
 Result<QByteArray> applyForm(const QByteArray &yaml, const SpecForm &form);
+// The spec with each of `paramValues` (NAME=VALUE) set on a param it has, its type kept (checked when the result is
+// read); the error names a param the spec does not have, with those it has.
+Result<QByteArray> withParamValues(const QByteArray &yaml, const QStringList &paramValues);
+// A fork of a run's spec (its resolved spec.yaml): `resume_from` set to `from`, each of `paramValues` (NAME=VALUE) set
+// on a param the spec has (its type kept; checked when the result is read), and `name` when not empty. The error names
+// a change that does not apply (a param the spec does not have, with those it has).
+Result<QByteArray> forkSpec(const QByteArray &yaml, const ResumePoint &from, const QStringList &paramValues,
+                            const QString &name = {});
 // The fields (YAML keys, e.g. "params.lr", "resources.ranks_per_node") whose values differ.
 QStringList changedFields(const RunSpec &parent, const RunSpec &child);
 

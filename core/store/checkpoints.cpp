@@ -3,6 +3,7 @@
 #include "store/metricqueries.h"
 #include "store/sqlite.h"
 
+#include <QFileInfo>
 #include <QJsonDocument>
 
 #include <algorithm>
@@ -66,6 +67,74 @@ Result<QList<CheckpointRecord>> list(SqliteConnection &connection, const QString
     if (!read)
         return fail(read.error());
     return found;
+}
+
+Result<CheckpointRecord> resumableAt(SqliteConnection &connection, const QString &runId, std::int64_t step)
+{
+    auto known = connection.prepare("SELECT count(*) FROM runs WHERE id = ?");
+    if (!known)
+        return fail(known.error());
+    known->bind(1, runId);
+    if (auto row = known->step(); !row)
+        return fail(row.error());
+    if (known->columnInt(0) == 0)
+        return fail(QStringLiteral("run %1 is not in this workspace (`trainyard ls` lists its runs)").arg(runId));
+    auto all = list(connection, runId);
+    if (!all)
+        return fail(all.error());
+    QStringList steps;
+    QStringList gone;
+    for (const CheckpointRecord &checkpoint : *all) {
+        if (!checkpoint.step)
+            continue;
+        steps << QString::number(*checkpoint.step);
+        if (*checkpoint.step != step)
+            continue;
+        if (QFileInfo::exists(checkpoint.path))
+            return checkpoint;
+        gone << checkpoint.path;
+    }
+    if (!gone.isEmpty())
+        return fail(QStringLiteral("the checkpoint of run %1 at step %2, %3, no longer exists (deleted by retention "
+                                   "or by hand)")
+                        .arg(runId)
+                        .arg(step)
+                        .arg(gone.join(QStringLiteral(", "))));
+    steps.removeDuplicates();
+    return fail(
+        QStringLiteral("run %1 has no checkpoint at step %2 (%3)")
+            .arg(runId)
+            .arg(step)
+            .arg(steps.isEmpty()
+                     ? QStringLiteral("it has none with a step")
+                     : QStringLiteral("its checkpoints are at steps %1").arg(steps.join(QStringLiteral(", ")))));
+}
+
+Result<QMultiMap<std::int64_t, QString>> children(SqliteConnection &connection, const QString &runId)
+{
+    auto statement = connection.prepare(
+        "SELECT parent_step, id FROM runs WHERE parent_run_id = ? AND parent_step IS NOT NULL ORDER BY created_ms, id");
+    if (!statement)
+        return fail(statement.error());
+    statement->bind(1, runId);
+    QMultiMap<std::int64_t, QString> found;
+    if (auto read = statement->forEachRow([&] { found.insert(statement->columnInt(0), statement->columnText(1)); });
+        !read)
+        return fail(read.error());
+    return found;
+}
+
+Result<QSet<QString>> pathsChildrenStartedFrom(SqliteConnection &connection, const QString &runId,
+                                               const QList<CheckpointRecord> &checkpoints)
+{
+    auto forks = children(connection, runId);
+    if (!forks)
+        return fail(forks.error());
+    QSet<QString> paths;
+    for (const CheckpointRecord &checkpoint : checkpoints)
+        if (checkpoint.step && forks->contains(*checkpoint.step))
+            paths.insert(checkpoint.path);
+    return paths;
 }
 
 Result<void> forget(SqliteConnection &connection, const QString &runId, const QString &path)

@@ -9,6 +9,8 @@
 #include <QJsonObject>
 #include <QList>
 #include <QMap>
+#include <QMultiMap>
+#include <QSet>
 #include <QString>
 #include <QStringList>
 
@@ -38,6 +40,15 @@ Result<void> record(SqliteConnection &connection, const CheckpointRecord &checkp
 Result<QList<CheckpointRecord>> list(SqliteConnection &connection, const QString &runId);
 // Forgets a checkpoint (its file is gone).
 Result<void> forget(SqliteConnection &connection, const QString &runId, const QString &path);
+// The checkpoint of `runId` at `step` a new run can start from: one whose file or folder is still there. The error
+// names what is missing: the run, a checkpoint at that step (with the steps it has), or the file (with its path).
+Result<CheckpointRecord> resumableAt(SqliteConnection &connection, const QString &runId, std::int64_t step);
+// The runs forked from `runId`, by the step they started from.
+Result<QMultiMap<std::int64_t, QString>> children(SqliteConnection &connection, const QString &runId);
+// The paths of `checkpoints` (a run's) that retention must keep: those a child run started from.
+Result<QSet<QString>> pathsChildrenStartedFrom(SqliteConnection &connection, const QString &runId,
+                                               const QList<CheckpointRecord> &checkpoints);
+
 // The run's metrics at each step: every key's value at its last point at or before the step (keys under sys/ and
 // perf/ left out: telemetry, not the model's metrics). A step before a key's first point has no value for it.
 // `onlyKey`: that key alone (retention ranking by one metric).

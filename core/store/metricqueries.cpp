@@ -20,7 +20,9 @@ Result<QList<MetricKeySummary>> keySummaries(SqliteConnection &connection, const
     auto statement = connection.prepare(
         "SELECT k.key, sum(c.point_count), min(c.min_step), max(c.max_step), min(c.min_value), max(c.max_value),"
         " (SELECT last_value FROM metric_chunks WHERE key_id = k.id ORDER BY last_step DESC, id DESC LIMIT 1)"
-        " FROM metric_keys k JOIN metric_chunks c ON c.key_id = k.id WHERE k.run_id = ? GROUP BY k.id ORDER BY k.key");
+        " FROM metric_keys k JOIN metric_chunks c ON c.key_id = k.id WHERE k.run_id = ? AND k.superseded_attempt IS "
+        "NULL"
+        " GROUP BY k.id ORDER BY k.key");
     if (!statement)
         return fail(statement.error());
     statement->bind(1, runId);

@@ -19,9 +19,9 @@ namespace {
 
 #define TRAINYARD_RUN_SELECT_LIST                                                                                      \
     "SELECT id, name, status, created_ms, started_ms, ended_ms, command, cwd, host, backend, exit_summary,"            \
-    " coalesce(sweep_id, ''), archived_ms, coalesce(alerts, '')"
+    " coalesce(sweep_id, ''), archived_ms, coalesce(alerts, ''), coalesce(parent_run_id, ''), parent_step, disk_bytes"
 constexpr const char *kRunColumns = TRAINYARD_RUN_SELECT_LIST " FROM runs";
-// The run's columns and its tags as a JSON array (column 14), read with its row through the tags' primary key.
+// The run's columns and its tags as a JSON array (column 17), read with its row through the tags' primary key.
 constexpr const char *kRunColumnsWithTags =
     TRAINYARD_RUN_SELECT_LIST ", (SELECT json_group_array(tag) FROM tags WHERE run_id = runs.id) FROM runs";
 #undef TRAINYARD_RUN_SELECT_LIST
@@ -86,6 +86,11 @@ RunRecord recordFromRow(const SqliteStatement &statement, StringPool &pool)
     run.sweepId = pool.text(statement, 11);
     run.archivedAt = timeFromColumn(statement, 12);
     run.alerts = statement.columnText(13);
+    run.parentRunId = statement.columnText(14);
+    if (!statement.isNull(15))
+        run.parentStep = statement.columnInt(15);
+    if (!statement.isNull(16))
+        run.diskBytes = statement.columnInt(16);
     return run;
 }
 
@@ -176,13 +181,21 @@ Result<void> attachDetails(SqliteConnection &connection, QList<RunRecord> &runs,
     };
     return forEachRunRow(
         connection, runs, indexById,
-        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value, k.id FROM metric_keys k"
-        " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 ORDER BY k.id, b.bin",
-        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value, k.id FROM metric_keys k"
-        " JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 WHERE k.run_id = ?1 ORDER BY k.id, b.bin",
+        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value, k.id, k.superseded_attempt"
+        " FROM metric_keys k JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 ORDER BY k.id, b.bin",
+        "SELECT k.run_id, k.key, b.n, b.min_value, b.max_value, b.last_value, k.id, k.superseded_attempt"
+        " FROM metric_keys k JOIN metric_bins b ON b.key_id = k.id AND b.level = k.bin_base + ?2 WHERE k.run_id = ?1"
+        " ORDER BY k.id, b.bin",
         bindTopLevel, [&](qsizetype i, const SqliteStatement &row) {
-            auto &metrics = runs[i].metrics;
             const QString key = pool.text(row, 1);
+            if (!row.isNull(7)) { // superseded points: not the run's series, listed apart
+                QStringList &superseded = runs[i].supersededKeys;
+                if (const auto at = std::lower_bound(superseded.begin(), superseded.end(), key);
+                    at == superseded.end() || *at != key)
+                    superseded.insert(at, key);
+                return;
+            }
+            auto &metrics = runs[i].metrics;
             const bool first = !metrics.contains(key);
             RunMetricSummary &summary = metrics[key];
             const double minValue = row.columnDoubleOrNaN(3), maxValue = row.columnDoubleOrNaN(4),
@@ -324,7 +337,7 @@ Result<void> streamRuns(SqliteConnection &connection, const RunStreamOptions &op
         if (!row.value())
             break;
         RunRecord run = recordFromRow(statement.value(), pool);
-        const QString tags = statement->columnText(14);
+        const QString tags = statement->columnText(17);
         if (tags.size() > 2) { // not "[]"
             const QJsonArray array = QJsonDocument::fromJson(tags.toUtf8()).array();
             for (const QJsonValue &tag : array)

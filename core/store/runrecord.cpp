@@ -112,6 +112,24 @@ bool RunMetricSummary::operator==(const RunMetricSummary &other) const
         && keyId == other.keyId;
 }
 
+QString supersededKeyName(const QString &key, int attempt)
+{
+    return QStringLiteral("superseded/attempt%1/%2").arg(attempt + 1).arg(key);
+}
+
+std::optional<std::pair<QString, int>> parseSupersededKeyName(const QString &name)
+{
+    static const QLatin1String prefix("superseded/attempt");
+    if (!name.startsWith(prefix))
+        return std::nullopt;
+    const qsizetype slash = name.indexOf(QLatin1Char('/'), prefix.size());
+    bool ok = false;
+    const int attempt = name.mid(prefix.size(), slash - prefix.size()).toInt(&ok);
+    if (slash < 0 || !ok || attempt < 1 || slash + 1 == name.size())
+        return std::nullopt;
+    return std::pair{name.mid(slash + 1), attempt - 1};
+}
+
 qsizetype RunRecord::alertCount() const
 {
     return alerts.isEmpty() ? 0 : QJsonDocument::fromJson(alerts.toUtf8()).array().size();

@@ -59,7 +59,15 @@ struct RunRecord {
     qsizetype alertCount() const;
     QMap<QString, QString> params;           // as recorded at launch (typed values as text)
     QMap<QString, QString> systemTags;       // the MLflow client's mlflow.* tags, kept apart from the run's tags
-    QMap<QString, RunMetricSummary> metrics; // every metric key of the run
+    QMap<QString, RunMetricSummary> metrics; // every metric key of the run (superseded points aside)
+    // The keys holding points a failed attempt logged past the checkpoint the next attempt resumed from
+    // (supersededKeyName), sorted; the charts draw them faint on request.
+    QStringList supersededKeys;
+    // The run this one was forked or resumed from, and the step of the parent's checkpoint it started from.
+    QString parentRunId;
+    std::optional<std::int64_t> parentStep;
+    // What its folder (and a checkpoint folder of its own outside it) held when last measured; nullopt until then.
+    std::optional<std::int64_t> diskBytes;
 
     // Seconds from start to end (or to `now` while active); nullopt before the run started.
     std::optional<qint64> durationSeconds(const QDateTime &now) const;
@@ -97,7 +105,15 @@ struct NewRun {
     QString source;      // an imported run's origin (a TensorBoard folder, an MLflow run folder); unique when set
     QString notes;       // the spec's `notes:`; stored as MLflow's run description tag (kNotesTag)
     QString sweepId;     // the sweep it belongs to (a queued sweep's runs)
+    QString parentRunId; // forked or resumed from this run's checkpoint at parentStep
+    std::optional<std::int64_t> parentStep;
 };
+
+// Where the points of `key` that attempt `attempt` (0-based) logged past the checkpoint the next attempt resumed
+// from are kept: superseded/attempt<N>/<key>, N counted from 1 as the CLI and the window count attempts.
+QString supersededKeyName(const QString &key, int attempt);
+// The key a superseded key's points belong to, and the attempt (0-based) that logged them; nullopt for other keys.
+std::optional<std::pair<QString, int>> parseSupersededKeyName(const QString &name);
 
 // A new run id: creation time to the second in UTC (so ids sort by time) and 6 random hex digits,
 // e.g. 20261124-175012-a3f91c. The writer draws again on the rare collision.

@@ -463,6 +463,26 @@ CREATE TABLE checkpoints (
 CREATE INDEX checkpoints_by_step ON checkpoints(run_id, step);
 )sql";
 
+// Version 13: lineage, disk use and superseded points (issue 19). A run forked or resumed from another run's checkpoint
+// names its parent and the step it started from; disk_bytes is what the run's folder (and a checkpoint folder of its
+// own outside it) held when last measured, NULL until then. A metric key with superseded_attempt set holds the points
+// a failed attempt logged past the checkpoint the next attempt resumed from: they are kept, apart from the series the
+// run followed (key `superseded/attempt<N>/<key>`), and left out of the run's summaries. The run list's update trigger
+// gains the new run columns.
+constexpr const char *kVersion13 = R"sql(
+ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+ALTER TABLE runs ADD COLUMN parent_step INTEGER;
+ALTER TABLE runs ADD COLUMN disk_bytes INTEGER;
+CREATE INDEX runs_by_parent ON runs(parent_run_id) WHERE parent_run_id IS NOT NULL;
+ALTER TABLE metric_keys ADD COLUMN superseded_attempt INTEGER;
+DROP TRIGGER run_list_run_updated;
+CREATE TRIGGER run_list_run_updated AFTER UPDATE OF id, name, status, created_ms, started_ms, ended_ms, command, cwd,
+        host, backend, exit_summary, sweep_id, archived_ms, alerts, parent_run_id, parent_step, disk_bytes ON runs BEGIN
+    UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';
+    UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.id;
+END;
+)sql";
+
 // Builds the pyramid of every existing key from its chunks, in the order they were written.
 Result<void> buildMetricBins(SqliteConnection &connection)
 {
@@ -504,6 +524,7 @@ constexpr Migration kMigrations[] = {
     {10, kVersion10},
     {11, kVersion11},
     {12, kVersion12},
+    {13, kVersion13},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

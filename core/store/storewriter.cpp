@@ -107,7 +107,8 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
     // Cached statements: a sweep creates thousands of runs in one transaction.
     auto cachedInsertRun = connection.cached(
         "INSERT OR IGNORE INTO runs (id, name, status, created_ms, command, cwd, host, backend, user, project, gpus,"
-        " queued_ms, first_active_ms, active_since_ms, started_ms, sweep_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        " queued_ms, first_active_ms, active_since_ms, started_ms, sweep_id, parent_run_id, parent_step)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!cachedInsertRun)
         return fail(cachedInsertRun.error());
     SqliteStatement *insertRun = cachedInsertRun.value();
@@ -146,6 +147,11 @@ Result<QString> insertNewRun(SqliteConnection &connection, const NewRun &run)
             insertRun->bindNull(16);
         else
             insertRun->bind(16, run.sweepId);
+        if (run.parentRunId.isEmpty())
+            insertRun->bindNull(17);
+        else
+            insertRun->bind(17, run.parentRunId);
+        bindOptional(18, run.parentStep);
         if (auto inserted = insertRun->run(); !inserted)
             return fail(inserted.error());
         if (sqlite3_changes(connection.handle()) == 1)

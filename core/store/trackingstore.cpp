@@ -122,7 +122,8 @@ Result<void> readRunData(SqliteConnection &connection, TrackedRun &run)
     // The latest point of each key is the last of its pyramid's highest, right-most bin.
     auto latest = connection.prepare(
         "SELECT k.key, b.last_value, b.last_step, b.last_ts FROM metric_keys k JOIN metric_bins b ON b.key_id = k.id"
-        " WHERE k.run_id = ? AND (b.level, b.bin) = (SELECT level, bin FROM metric_bins WHERE key_id = k.id"
+        " WHERE k.run_id = ? AND k.superseded_attempt IS NULL AND (b.level, b.bin) = (SELECT level, bin FROM "
+        "metric_bins WHERE key_id = k.id"
         " ORDER BY level DESC, bin DESC LIMIT 1) ORDER BY k.key");
     if (!latest)
         return fail(latest.error());

@@ -57,6 +57,9 @@ def parse_args():
     parser.add_argument("--data-delay-ms", type=float, default=0.0, help="sleep this long in each step's data phase")
     parser.add_argument("--checkpoint-every", type=int, default=0,
                         help="rank 0 saves a checkpoint every N steps into $TRAINYARD_CHECKPOINT_DIR (0: never)")
+    parser.add_argument("--resume", default=os.environ.get("TRAINYARD_RESUME_FROM"),
+                        help="checkpoint to go on from (default: $TRAINYARD_RESUME_FROM; a spec passes it with "
+                             "param_passing.args: [\"--resume={checkpoint}\"])")
     return parser.parse_args()
 
 
@@ -106,12 +109,15 @@ def main():
     # Resuming: a checkpoint Trainyard names (a restart, or a run forked from a step) gives the weights, the optimizer
     # and the step to go on from.
     first_step = 0
-    resume_from = os.environ.get("TRAINYARD_RESUME_FROM")
+    resume_from = args.resume
     if resume_from:
         state = torch.load(resume_from, map_location=device)
         model.load_state_dict(state["model"])
         if "optimizer" in state and args.strategy == "ddp":
             optimizer.load_state_dict(state["optimizer"])
+            # The saved state carries the parent's learning rate: a fork with another --lr goes on with its own.
+            for group in optimizer.param_groups:
+                group["lr"] = group["initial_lr"] = args.lr
         first_step = int(state["step"]) + 1
         for _ in range(first_step):
             scheduler.step()

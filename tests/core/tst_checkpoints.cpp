@@ -135,6 +135,15 @@ private slots:
         QVERIFY(QFile::remove(folder + "/step_10.pt"));
         changes = watcher.poll(14000);
         QCOMPARE(changes.removed, QStringList{QDir::cleanPath(folder + "/step_10.pt")});
+
+        // An MLflow artifact under a checkpoint folder (mlflow.log_artifact(path, "checkpoints") copies it into the
+        // run's artifacts/) is a checkpoint too; other artifacts are not.
+        writeFile(run.filePath("artifacts/checkpoints/model_70.pt"), zipLike(30));
+        writeFile(run.filePath("artifacts/plots/step_70.png"), "png");
+        changes = watcher.poll(14100, true);
+        QCOMPARE(paths(changes.found), QStringList{"model_70.pt"});
+        QCOMPARE(changes.found[0].source, QStringLiteral("mlflow"));
+        QCOMPARE(changes.found[0].step, std::optional<std::int64_t>(70));
     }
 
     void whatTheClientDeclaresIsRecordedWithItsMetrics()

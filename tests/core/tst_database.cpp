@@ -47,6 +47,16 @@ std::int64_t queryInt(const QString &path, const char *sql)
 
 } // namespace
 
+// What schema 13 added, taken away again: a workspace as schema 12 left it.
+constexpr const char *kUndoVersion13 =
+    "DROP TRIGGER run_list_run_updated; DROP INDEX runs_by_parent; ALTER TABLE runs DROP COLUMN parent_run_id;"
+    " ALTER TABLE runs DROP COLUMN parent_step; ALTER TABLE runs DROP COLUMN disk_bytes;"
+    " ALTER TABLE metric_keys DROP COLUMN superseded_attempt;"
+    " CREATE TRIGGER run_list_run_updated AFTER UPDATE OF id, name, status, created_ms, started_ms, ended_ms, command,"
+    " cwd, host, backend, exit_summary, sweep_id, archived_ms, alerts ON runs BEGIN"
+    " UPDATE change_sequences SET value = value + 1 WHERE name = 'run_list';"
+    " UPDATE runs SET list_seq = (SELECT value FROM change_sequences WHERE name = 'run_list') WHERE id = NEW.id; END;";
+
 // What schema 12 added, taken away again: a workspace as schema 11 left it.
 constexpr const char *kUndoVersion12 = "DROP TABLE checkpoints;";
 
@@ -279,6 +289,7 @@ private slots:
         const QString path = workspace.workspace().database().path();
         {
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
+            QVERIFY(connection->execute(kUndoVersion13));
             QVERIFY(connection->execute(kUndoVersion12));
             QVERIFY(connection->execute(kUndoVersion11));
             QVERIFY(connection->execute(kUndoVersion10));
@@ -325,6 +336,7 @@ private slots:
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
             QVERIFY(connection.ok());
             // Undo versions 9, 8 and 7: no tracking tables, no preflight history, no utilisation columns, version 6's index back.
+            QVERIFY(connection->execute(kUndoVersion13));
             QVERIFY(connection->execute(kUndoVersion12));
             QVERIFY(connection->execute(kUndoVersion11));
             QVERIFY(connection->execute(kUndoVersion10));

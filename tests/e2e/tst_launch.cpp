@@ -829,6 +829,13 @@ private slots:
         QCOMPARE(run[QStringLiteral("mlflow_tags")].toObject()[QStringLiteral("team")].toString(),
                  QStringLiteral("vision"));
         QCOMPARE(run[QStringLiteral("ingest")].toObject()[QStringLiteral("mlflow_points")].toInt(), 120);
+        // mlflow.log_artifact(path, "checkpoints") put the file in the run's artifacts: it is a checkpoint of the run.
+        const QJsonArray checkpoints = run[QStringLiteral("checkpoints")].toArray();
+        QCOMPARE(checkpoints.size(), 1);
+        QCOMPARE(checkpoints[0].toObject()[QStringLiteral("step")].toInt(), 99);
+        QCOMPARE(checkpoints[0].toObject()[QStringLiteral("source")].toString(), QStringLiteral("mlflow"));
+        QCOMPARE(checkpoints[0].toObject()[QStringLiteral("path")].toString(),
+                 runDir(runId) + QStringLiteral("/artifacts/checkpoints/step_99.pt"));
         // The closing line counts them with the run's other points (its system telemetry, one sample a second: how
         // many depends on how long the run took on a busy machine).
         const auto counted =
@@ -1306,12 +1313,14 @@ private slots:
     // Issue 19, point 4 (in part): with --max-restarts, the next attempt gets TRAINYARD_RESUME_FROM of the newest whole
     // checkpoint; the example fails at step 60 with checkpoints every 20 steps, resumes from step 59 and succeeds, and
     // its loss series has no gap and no duplicate step.
+    // Issue 19, point 4: the first attempt logs steps 0..69 and fails at 70; its newest checkpoint is step 59's. The
+    // restart resumes there, and what the first attempt logged past 59 is kept apart, as superseded.
     void aRestartResumesFromTheNewestCheckpoint()
     {
         const Outcome outcome =
             trainyard({"launch", "--quiet", "--name", "resumed", "--nproc-per-node", "2", "--max-restarts", "1", "--",
                        kPython, QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py"), "--steps",
-                       "100", "--checkpoint-every", "20", "--fail-at-step", "60", "--fail-first-attempt-only"});
+                       "100", "--checkpoint-every", "20", "--fail-at-step", "70", "--fail-first-attempt-only"});
         QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.out + outcome.err));
         const QString runId = runIdFrom(outcome);
         const QJsonObject run = show(runId);
@@ -1333,6 +1342,124 @@ private slots:
         for (int step = 0; step < 100; ++step)
             expected << step;
         QCOMPARE(steps, expected); // every step once: no gap, no duplicate
+        // The first attempt's steps 60..69 are kept, apart, and listed as such.
+        QCOMPARE(
+            run[QStringLiteral("superseded_metrics")].toArray().contains(QStringLiteral("superseded/attempt1/loss")),
+            true);
+        QCOMPARE(run[QStringLiteral("metrics")]
+                     .toObject()[QStringLiteral("loss")]
+                     .toObject()[QStringLiteral("points")]
+                     .toInt(),
+                 100);
+        const QJsonArray tail =
+            QJsonDocument::fromJson(trainyard({"metrics", runId, "superseded/attempt1/loss", "--json"}).out.toUtf8())
+                .object()[QStringLiteral("superseded/attempt1/loss")]
+                .toArray();
+        QList<int> tailSteps;
+        for (const QJsonValue &point : tail)
+            tailSteps << point.toObject()[QStringLiteral("step")].toInt();
+        QCOMPARE(tailSteps, (QList<int>{60, 61, 62, 63, 64, 65, 66, 67, 68, 69}));
+        QVERIFY(trainyard({"show", runId}).out.contains(QStringLiteral("superseded ")));
+        // What the run takes on disk: measured while it ran (the runs list) and by show.
+        QVERIFY(run[QStringLiteral("disk")].toObject()[QStringLiteral("checkpoint_bytes")].toInteger() > 0);
+        const QJsonArray listed = QJsonDocument::fromJson(trainyard({"ls", "--json"}).out.toUtf8()).array();
+        for (const QJsonValue &entry : listed)
+            if (entry.toObject()[QStringLiteral("id")].toString() == runId)
+                QVERIFY(entry.toObject()[QStringLiteral("disk_bytes")].toInteger()
+                        >= run[QStringLiteral("disk")].toObject()[QStringLiteral("checkpoint_bytes")].toInteger());
+    }
+
+    // Issue 19, point 5: a fork from any checkpoint with changed params is one command away, as a child of its parent;
+    // `{checkpoint}` reaches the program's arguments only when there is one; a checkpoint that is gone launches nothing.
+    void aForkFromACheckpointIsAChildWithItsOwnParams()
+    {
+        QTemporaryDir specs;
+        const QString spec =
+            writeSpec(specs, QStringLiteral("parent.yaml"),
+                      QStringLiteral("name: parent\n"
+                                     "command: [%1, %2, --steps, '100', --checkpoint-every, '20']\n"
+                                     "params: {lr: 0.003}\n"
+                                     "param_passing: {args: ['--lr={lr}', '--resume', '{checkpoint}']}\n"
+                                     "checkpoints: {keep_last: 3}\n")
+                          .arg(kPython, QStringLiteral(TRAINYARD_SOURCE_DIR "/resources/examples/train_ddp.py")));
+        QVERIFY(!spec.isEmpty());
+        const Outcome launched = trainyard({"launch", "--quiet", spec});
+        QVERIFY2(launched.exitCode == 0, qPrintable(launched.out + launched.err));
+        const QString parentId = runIdFrom(launched);
+        const QJsonObject parent = show(parentId);
+        QVERIFY(!parent[QStringLiteral("command")].toArray().contains(QStringLiteral("--resume"))); // not resuming
+        const auto runCount = [&] {
+            return QJsonDocument::fromJson(trainyard({"ls", "--json"}).out.toUtf8()).array().size();
+        };
+        const qsizetype before = runCount();
+
+        // Retention kept steps 59, 79 and 99: step 39 is gone from the list, step 79's file is deleted by hand.
+        const Outcome noCheckpoint = trainyard({"launch", "--quiet", "--from", parentId + QStringLiteral("@39")});
+        QCOMPARE(noCheckpoint.exitCode, 1);
+        QVERIFY2(noCheckpoint.err.contains(QStringLiteral("run %1 has no checkpoint at step 39 (its checkpoints are at "
+                                                          "steps 59, 79, 99); nothing was launched")
+                                               .arg(parentId)),
+                 qPrintable(noCheckpoint.err));
+        const QString step79 = runDir(parentId) + QStringLiteral("/checkpoints/step_79.pt");
+        QVERIFY(QFile::remove(step79));
+        const Outcome gone = trainyard({"launch", "--quiet", "--from", parentId + QStringLiteral("@79")});
+        QCOMPARE(gone.exitCode, 1);
+        QVERIFY2(gone.err.contains(
+                     QStringLiteral("the checkpoint of run %1 at step 79, %2, no longer exists").arg(parentId, step79)),
+                 qPrintable(gone.err));
+        const Outcome badParam =
+            trainyard({"launch", "--quiet", "--from", parentId + QStringLiteral("@59"), "--param", "dropout=0.1"});
+        QCOMPARE(badParam.exitCode, 1);
+        QVERIFY2(badParam.err.contains(QStringLiteral("no param 'dropout' (its params: lr)")),
+                 qPrintable(badParam.err));
+        QCOMPARE(trainyard({"launch", "--from", "nostep"}).exitCode, 2);
+        QCOMPARE(runCount(), before); // nothing was launched
+
+        // The fork: from step 59 with another learning rate.
+        const Outcome forked =
+            trainyard({"launch", "--quiet", "--from", parentId + QStringLiteral("@59"), "--param", "lr=0.0005"});
+        QVERIFY2(forked.exitCode == 0, qPrintable(forked.out + forked.err));
+        const QString childId = runIdFrom(forked);
+        const QJsonObject child = show(childId);
+        QCOMPARE(child[QStringLiteral("name")].toString(), QStringLiteral("parent@59"));
+        QCOMPARE(child[QStringLiteral("parent")].toObject()[QStringLiteral("run_id")].toString(), parentId);
+        QCOMPARE(child[QStringLiteral("parent")].toObject()[QStringLiteral("step")].toInt(), 59);
+        QCOMPARE(child[QStringLiteral("params")].toObject()[QStringLiteral("lr")].toString(), QStringLiteral("0.0005"));
+        const QString step59 = runDir(parentId) + QStringLiteral("/checkpoints/step_59.pt");
+        const QJsonArray command = child[QStringLiteral("command")].toArray();
+        QVERIFY2(command.contains(QStringLiteral("--lr=0.0005")) && command.contains(step59),
+                 qPrintable(QJsonDocument(command).toJson(QJsonDocument::Compact)));
+        QVERIFY(trainyard({"logs", childId}).out.contains(QStringLiteral("resumed from %1 at step 60").arg(step59)));
+        // Its series starts after the fork step, and its own learning rate is in force from there.
+        const auto seriesOf = [&](const QString &runId, const QString &key) {
+            QMap<int, double> points;
+            for (const QJsonValue &point :
+                 QJsonDocument::fromJson(trainyard({"metrics", runId, key, "--json"}).out.toUtf8())
+                     .object()[key]
+                     .toArray())
+                points.insert(point.toObject()[QStringLiteral("step")].toInt(),
+                              point.toObject()[QStringLiteral("value")].toDouble());
+            return points;
+        };
+        const QMap<int, double> childLoss = seriesOf(childId, QStringLiteral("loss"));
+        QCOMPARE(childLoss.firstKey(), 60);
+        QCOMPARE(childLoss.lastKey(), 99);
+        QCOMPARE(childLoss.size(), 40);
+        const double parentLr = seriesOf(parentId, QStringLiteral("lr")).value(60);
+        const double childLr = seriesOf(childId, QStringLiteral("lr")).value(60);
+        QVERIFY2(childLr > 0 && qAbs(childLr / parentLr - 0.0005 / 0.003) < 1e-6,
+                 qPrintable(QStringLiteral("lr at step 60: parent %1, child %2").arg(parentLr).arg(childLr)));
+        // Lineage: the parent names its child, its checkpoint says who started from it, `show` says both.
+        const QJsonArray children = show(parentId)[QStringLiteral("children")].toArray();
+        QCOMPARE(children.size(), 1);
+        QCOMPARE(children[0].toObject()[QStringLiteral("run_id")].toString(), childId);
+        QVERIFY(trainyard({"show", childId}).out.contains(QStringLiteral("parent     %1 at step 59").arg(parentId)));
+        QVERIFY(trainyard({"checkpoints", parentId})
+                    .out.contains(QStringLiteral("(kept: %1 started from it)").arg(childId)));
+        // The child's spec records where it started: a clone of it starts there too.
+        QFile childSpec(runDir(childId) + QStringLiteral("/spec.yaml"));
+        QVERIFY(childSpec.open(QIODevice::ReadOnly));
+        QVERIFY(childSpec.readAll().contains(QStringLiteral("resume_from: %1@59").arg(parentId).toUtf8()));
     }
 
     void readmeFirstRunFromItsSpec()

@@ -6,15 +6,18 @@
 #include "store/checkpoints.h"
 #include "store/metricqueries.h"
 #include "store/sqlite.h"
+#include "store/supersededpoints.h"
 #include "store/trackingstore.h"
 #include "models/runtablemodel.h"
 #include "support/testworkspace.h"
+#include "views/composepanel.h"
 #include "views/newrundialog.h"
 #include "views/runpage.h"
 #include "perf/profilerequest.h"
 #include "views/tracesview.h"
 #include "views/tracetimeline.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDesktopServices>
 #include <QFileSystemModel>
@@ -447,6 +450,66 @@ private slots:
         QCOMPARE(page->checkpointRows()[1][0], QStringLiteral("-")); // no step: listed, not marked
         QTRY_VERIFY(page->charts()->chart(QStringLiteral("loss")) != nullptr);
         QTRY_COMPARE(page->charts()->chart(QStringLiteral("loss"))->stepMarkers(), QList<double>{15.0});
+
+        // "Resume from here…": enabled on a checkpoint with a step; the compose panel opens with the run's spec and
+        // that checkpoint set, as a clone of the run.
+        QFile spec(workspace.workspace().runDir(runId) + QStringLiteral("/spec.yaml"));
+        QVERIFY(QDir().mkpath(workspace.workspace().runDir(runId)) && spec.open(QIODevice::WriteOnly));
+        spec.write("name: saving\ncommand: [python3, train.py]\nparams: {lr: {type: float, value: 0.003}}\n");
+        spec.close();
+        QVERIFY(!page->resumeButton()->isEnabled());
+        page->selectCheckpointRow(1); // no step: nothing to resume from
+        QVERIFY(!page->resumeButton()->isEnabled());
+        page->selectCheckpointRow(0);
+        QVERIFY(page->resumeButton()->isEnabled());
+        page->resumeButton()->click();
+        ComposePanel *compose = nullptr;
+        QTRY_VERIFY((compose = window.findChild<ComposePanel *>()) != nullptr);
+        QTRY_VERIFY(compose->yaml().contains(QStringLiteral("resume_from: %1@15").arg(runId)));
+        QVERIFY(compose->yaml().contains(QStringLiteral("name: saving@15")));
+        QTRY_VERIFY(compose->spec().has_value());
+        QCOMPARE(compose->spec()->resumeFrom->step, std::int64_t(15));
+        QVERIFY2(compose->changedFromParent().contains(QStringLiteral("resume_from")),
+                 qPrintable(compose->changedFromParent().join(',')));
+
+        // Lineage and disk use in the runs table, read from the store: a child forked from step 15, measured on disk.
+        NewRun childRow;
+        childRow.name = QStringLiteral("saving@15");
+        childRow.parentRunId = runId;
+        childRow.parentStep = 15;
+        childRow.initialStatus = RunStatus::Running;
+        auto childId = workspace.writer().createRun(childRow).get();
+        QVERIFY(childId);
+        QVERIFY(workspace.writer()
+                    .submit<void>([id = childId.value()](SqliteConnection &c) -> Result<void> {
+                        return c.execute(QStringLiteral("UPDATE runs SET disk_bytes = 3145728 WHERE id = '%1'")
+                                             .arg(id)
+                                             .toUtf8()
+                                             .constData());
+                    })
+                    .get());
+        QAbstractItemModel *runs = window.runsView()->model();
+        const auto rowOf = [&](const QString &id) {
+            for (int row = 0; row < runs->rowCount(); ++row)
+                if (runs->index(row, 0).data(RunTableModel::RunIdRole).toString() == id)
+                    return row;
+            return -1;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(rowOf(childId.value()) >= 0, 10000);
+        QCOMPARE(runs->index(rowOf(childId.value()), RunTableModel::ParentColumn).data().toString(),
+                 runId + QStringLiteral("@15"));
+        QCOMPARE(runs->index(rowOf(childId.value()), RunTableModel::DiskColumn).data().toString(),
+                 QStringLiteral("3.0 MiB"));
+        if (test::docsImagesWanted()) { // docs/images/runs-lineage.png
+            window.resize(1240, 400);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            window.findChild<QTabWidget *>(QStringLiteral("tabs"))->setCurrentIndex(0); // Runs
+            window.runsView()->resizeColumnsToContents();
+            QTest::qWait(300);
+            QVERIFY(test::saveDocsImage(window.grab().toImage(), QStringLiteral("runs-lineage")));
+        }
+        window.openRunPage(runId);
         if (test::docsImagesWanted()) { // docs/images/run-checkpoints.png
             window.resize(1240, 680);
             window.show();
@@ -455,6 +518,67 @@ private slots:
             QTest::qWait(300);
             QVERIFY(test::saveDocsImage(window.grab().toImage(), QStringLiteral("run-checkpoints")));
         }
+    }
+
+    // Issue 19, point 4: a restarted run's charts show the series it followed; "Discarded tails" adds, faint, what the
+    // failed attempt logged past the checkpoint the restart resumed from.
+    void discardedTailsAreDrawnFaintOnRequest()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        const QString runId = workspace.addRun(QStringLiteral("restarted"), RunStatus::Succeeded);
+        std::vector<std::int64_t> steps;
+        std::vector<double> values;
+        for (int step = 0; step < 70; ++step) {
+            steps.push_back(step);
+            values.push_back(step < 60 ? 1.0 - step * 0.01 : 0.4 + (step - 59) * 0.05); // attempt 1 diverged
+        }
+        QVERIFY(workspace.addPoints(runId, QStringLiteral("loss"), steps, values, 1'700'000'000'000));
+        SupersedeRequest request{runId, 59, 1'800'000'000'000, 0, {}};
+        QVERIFY(workspace.writer()
+                    .submit<std::int64_t>([request](SqliteConnection &c) { return supersedePoints(c, request); })
+                    .get());
+        std::vector<std::int64_t> resumed;
+        std::vector<double> resumedValues;
+        for (int step = 60; step < 100; ++step) {
+            resumed.push_back(step);
+            resumedValues.push_back(0.4 - (step - 60) * 0.005);
+        }
+        QVERIFY(workspace.addPoints(runId, QStringLiteral("loss"), resumed, resumedValues));
+
+        RunPage page(workspace.workspace().database().path(), runId, workspace.workspace().runDir(runId));
+        page.resize(1200, 700);
+        page.show();
+        CompareView *charts = page.charts();
+        QTRY_VERIFY(charts->chart(QStringLiteral("loss")) != nullptr);
+        EnvelopeChart *chart = charts->chart(QStringLiteral("loss"));
+        QVERIFY(!charts->chartKeys().contains(QStringLiteral("superseded/attempt1/loss"))); // no chart of its own
+        QTRY_VERIFY(!charts->supersededBox()->isHidden());
+        QCOMPARE(chart->series().size(), 1);
+        QTRY_VERIFY(!chart->series().first().envelope.buckets.empty());
+        QCOMPARE(chart->series().first().envelope.toStep, std::int64_t(99));
+        QVERIFY(!chart->toCsv().contains("discarded"));
+
+        charts->supersededBox()->setChecked(true);
+        QTRY_COMPARE(chart->series().size(), 2);
+        const ChartSeries tail = chart->series().at(1);
+        QCOMPARE(tail.label, QStringLiteral("restarted (attempt 1, discarded)"));
+        QVERIFY(tail.color.alpha() < 255);
+        QCOMPARE(tail.color.rgb(), chart->series().first().color.rgb()); // the run's colour, faint
+        QTRY_VERIFY(!chart->series().at(1).envelope.buckets.empty());
+        QCOMPARE(chart->series().at(1).envelope.fromStep, std::int64_t(60));
+        QCOMPARE(chart->series().at(1).envelope.toStep, std::int64_t(69));
+        // Drawn: at a step of the tail, the faint line is the discarded value (0.7 at 65), above the followed series.
+        chart->setHoverX(65);
+        QVERIFY2(chart->hoverLines().contains(QStringLiteral("restarted (attempt 1, discarded): 0.7")),
+                 qPrintable(chart->hoverLines().join('|')));
+        if (test::docsImagesWanted()) { // docs/images/run-discarded-tail.png
+            chart->setHoverX(std::nullopt);
+            QTest::qWait(300);
+            QVERIFY(test::saveDocsImage(chart->grab().toImage(), QStringLiteral("run-discarded-tail")));
+        }
+        charts->setShowSuperseded(false);
+        QCOMPARE(chart->series().size(), 1);
     }
 
     // Issue 19, point 6: the Artifacts tab opens the folder holding the chosen artifact.

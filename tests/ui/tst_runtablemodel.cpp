@@ -209,6 +209,26 @@ private slots:
         QVERIFY(model.data(status, Qt::ToolTipRole)
                     .toString()
                     .startsWith(QStringLiteral("metrics incomplete: 1 of 9 points stored (disk full)")));
+
+        // Lineage and disk use (issue 19): a fork shows its parent and step; disk use sorts by bytes; a run never
+        // measured shows nothing.
+        RunRecord child = makeRun("c", "child", RunStatus::Succeeded, 0, 10);
+        child.parentRunId = QStringLiteral("20261203-000000-aaaaaa");
+        child.parentStep = 59;
+        child.diskBytes = 1536 * 1024;
+        model.setRuns({child, makeRun("o", "older", RunStatus::Succeeded, 0, 10)});
+        QCOMPARE(model.headerData(RunTableModel::ParentColumn, Qt::Horizontal).toString(), QStringLiteral("Parent"));
+        QCOMPARE(model.headerData(RunTableModel::DiskColumn, Qt::Horizontal).toString(), QStringLiteral("Disk"));
+        QCOMPARE(model.data(model.index(0, RunTableModel::ParentColumn)).toString(),
+                 QStringLiteral("20261203-000000-aaaaaa@59"));
+        QCOMPARE(model.data(model.index(0, RunTableModel::ParentColumn), Qt::ToolTipRole).toString(),
+                 QStringLiteral("Forked from run 20261203-000000-aaaaaa at step 59"));
+        QCOMPARE(model.data(model.index(0, RunTableModel::DiskColumn)).toString(), QStringLiteral("1.5 MiB"));
+        QCOMPARE(model.data(model.index(0, RunTableModel::DiskColumn), RunTableModel::SortRole).toLongLong(),
+                 1536 * 1024);
+        QCOMPARE(model.data(model.index(1, RunTableModel::ParentColumn)).toString(), QString());
+        QCOMPARE(model.data(model.index(1, RunTableModel::DiskColumn)).toString(), QString());
+        QVERIFY(!model.data(model.index(1, RunTableModel::DiskColumn), RunTableModel::SortRole).isValid());
     }
 
     void activeRunDurationRunsOnTheClock()

@@ -2,6 +2,7 @@
 #include "models/runtablemodel.h"
 
 #include <QHash>
+#include <QLocale>
 #include <QSet>
 #include <QTimeZone>
 #include <QTimer>
@@ -232,6 +233,14 @@ QVariant RunTableModel::cellValue(const RunRecord &run, int column, int role, co
     }
     case TagsColumn:
         return run.tags.join(QStringLiteral(", "));
+    case ParentColumn:
+        if (run.parentRunId.isEmpty())
+            return role == SortRole ? QVariant() : QVariant(QString());
+        return run.parentStep ? QStringLiteral("%1@%2").arg(run.parentRunId).arg(*run.parentStep) : run.parentRunId;
+    case DiskColumn:
+        if (role == SortRole)
+            return run.diskBytes ? QVariant(qint64(*run.diskBytes)) : QVariant();
+        return run.diskBytes ? QLocale(QLocale::English).formattedDataSize(*run.diskBytes, 1) : QString();
     default: {
         const int extra = column - ColumnCount;
         if (extra < 0 || extra >= extraColumns.size())
@@ -291,6 +300,18 @@ QVariant RunTableModel::data(const QModelIndex &index, int role) const
     case StartedColumn:
     case TagsColumn:
         break;
+    case ParentColumn:
+        if (role == Qt::ToolTipRole && !run.parentRunId.isEmpty())
+            return run.parentStep ? tr("Forked from run %1 at step %2").arg(run.parentRunId).arg(*run.parentStep)
+                                  : tr("Forked from run %1").arg(run.parentRunId);
+        break;
+    case DiskColumn:
+        if (role == Qt::ToolTipRole)
+            return run.diskBytes ? tr("The run folder and its checkpoints, as last measured while it ran")
+                                 : tr("Not measured: the run has not run under this version of Trainyard");
+        if (role == Qt::TextAlignmentRole)
+            return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
+        break;
     case DurationColumn:
         if (role == Qt::TextAlignmentRole)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
@@ -319,6 +340,10 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
         return tr("Duration");
     case TagsColumn:
         return tr("Tags");
+    case ParentColumn:
+        return tr("Parent");
+    case DiskColumn:
+        return tr("Disk");
     default:
         if (section - ColumnCount >= 0 && section - ColumnCount < m_extraColumns.size())
             return m_extraColumns.at(section - ColumnCount).title();

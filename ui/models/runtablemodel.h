@@ -26,7 +26,16 @@ using RunRef = std::shared_ptr<const RunRecord>;
 class RunTableModel : public KeyedRowModel<RunRef> {
     Q_OBJECT
 public:
-    enum Column { NameColumn, StatusColumn, StartedColumn, DurationColumn, TagsColumn, ColumnCount };
+    enum Column {
+        NameColumn,
+        StatusColumn,
+        StartedColumn,
+        DurationColumn,
+        TagsColumn,
+        ParentColumn, // lineage: the run and step it was forked from
+        DiskColumn,   // what its folder and checkpoints take on disk, as last measured
+        ColumnCount
+    };
     enum Role {
         SortRole = Qt::UserRole + 1, // a value that sorts naturally (times, durations and numbers as numbers)
         RunIdRole,

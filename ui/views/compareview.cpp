@@ -43,14 +43,30 @@ constexpr int kPrefetchFactor = 3; // a range query covers the visible range and
 
 QString slotOf(const QString &key, const QString &runId) { return key + QChar(0) + runId; }
 
+// A superseded tail's series id: "<superseded key>\x1f<run id>"; the tail is loaded from that key of that run.
+constexpr QChar kTailSeparator(0x1f);
+QString tailSeriesId(const QString &supersededKey, const QString &runId)
+{
+    return supersededKey + kTailSeparator + runId;
+}
+// The key and run a series of the chart for `key` is loaded from.
+std::pair<QString, QString> sourceOf(const QString &key, const QString &seriesId)
+{
+    const qsizetype separator = seriesId.indexOf(kTailSeparator);
+    if (separator < 0)
+        return {key, seriesId};
+    return {seriesId.left(separator), seriesId.mid(separator + 1)};
+}
+
 } // namespace
 
 CompareView::CompareView(const QString &databasePath, QWidget *parent)
     : QWidget(parent), m_databasePath(databasePath), m_loader(new EnvelopeLoader(databasePath, this)),
       m_search(new QLineEdit(this)), m_xAxis(new QComboBox(this)), m_smoothingSlider(new QSlider(Qt::Horizontal, this)),
-      m_logYBox(new QCheckBox(tr("Log y"), this)), m_groupByBox(new QComboBox(this)), m_note(new QLabel(this)),
-      m_exportStatus(new QLabel(this)), m_gridHost(new QWidget(this)), m_grid(new QGridLayout),
-      m_scroll(new QScrollArea(this)), m_diffModel(new ParamDiffModel(this)), m_diffView(new QTableView(this)),
+      m_logYBox(new QCheckBox(tr("Log y"), this)), m_supersededBox(new QCheckBox(tr("Discarded tails"), this)),
+      m_groupByBox(new QComboBox(this)), m_note(new QLabel(this)), m_exportStatus(new QLabel(this)),
+      m_gridHost(new QWidget(this)), m_grid(new QGridLayout), m_scroll(new QScrollArea(this)),
+      m_diffModel(new ParamDiffModel(this)), m_diffView(new QTableView(this)),
       m_onlyDifferences(new QCheckBox(tr("Only differences"), this))
 {
     setObjectName(QStringLiteral("compareView"));
@@ -78,6 +94,11 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
     controls->addWidget(new QLabel(tr("Smoothing:"), this));
     controls->addWidget(m_smoothingSlider, 1);
     controls->addWidget(m_logYBox);
+    m_supersededBox->setObjectName(QStringLiteral("showSuperseded"));
+    m_supersededBox->setToolTip(tr("Also draw, faint, what a failed attempt logged past the checkpoint the restart "
+                                   "resumed from (the curves show the series the run followed)"));
+    m_supersededBox->hide();
+    controls->addWidget(m_supersededBox);
     controls->addWidget(new QLabel(tr("Group:"), this));
     controls->addWidget(m_groupByBox);
 
@@ -125,6 +146,7 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
             [this](int index) { setXAxisMode(XAxisMode(m_xAxis->itemData(index).toInt())); });
     connect(m_smoothingSlider, &QSlider::valueChanged, this, [this](int value) { setSmoothing(value / 100.0); });
     connect(m_logYBox, &QCheckBox::toggled, this, &CompareView::setLogY);
+    connect(m_supersededBox, &QCheckBox::toggled, this, &CompareView::setShowSuperseded);
     connect(m_groupByBox, &QComboBox::currentIndexChanged, this,
             [this](int index) { setGroupBy(m_groupByBox->itemData(index).toString()); });
     connect(m_onlyDifferences, &QCheckBox::toggled, m_diffModel, &ParamDiffModel::setOnlyDifferences);
@@ -208,6 +230,18 @@ void CompareView::setRuns(const QList<RunRecord> &requested)
     }
     m_diffModel->setRuns(m_runs);
     m_diffModel->setRunColors(m_colors);
+    bool anySuperseded = false;
+    QList<double> forks;
+    for (const RunRecord &run : m_runs) {
+        anySuperseded = anySuperseded || !run.supersededKeys.isEmpty();
+        if (run.parentStep && !forks.contains(double(*run.parentStep)))
+            forks << double(*run.parentStep);
+    }
+    m_supersededBox->setVisible(anySuperseded);
+    if (forks != m_forkMarkers) {
+        m_forkMarkers = forks;
+        applyStepMarkers();
+    }
     rebuildGrid();
     if (colorsChanged)
         emit runColorsChanged(m_colors);
@@ -274,8 +308,28 @@ void CompareView::removeChartsOtherThan(const QSet<QString> &keys)
 void CompareView::setStepMarkers(const QList<double> &steps)
 {
     m_stepMarkers = steps;
+    applyStepMarkers();
+}
+
+void CompareView::applyStepMarkers()
+{
+    QList<double> steps = m_stepMarkers;
+    for (double fork : std::as_const(m_forkMarkers))
+        if (!steps.contains(fork))
+            steps << fork;
     for (EnvelopeChart *chart : std::as_const(m_charts))
         chart->setStepMarkers(steps);
+}
+
+void CompareView::setShowSuperseded(bool show)
+{
+    if (m_supersededBox->isChecked() != show)
+        m_supersededBox->setChecked(show);
+    if (m_showSuperseded == show)
+        return;
+    m_showSuperseded = show;
+    for (auto it = m_charts.cbegin(); it != m_charts.cend(); ++it)
+        it.value()->setSeries(seriesFor(it.value(), it.key()));
 }
 
 // A chart for `key`, following the view's axis, smoothing, log and pin settings; its range re-queried as it moves.
@@ -286,7 +340,11 @@ EnvelopeChart *CompareView::createChart(const QString &key)
     chart->setSmoothing(m_smoothing);
     chart->setLogY(m_logY);
     chart->setPinned(m_pinned.contains(key));
-    chart->setStepMarkers(m_stepMarkers);
+    QList<double> markers = m_stepMarkers;
+    for (double fork : std::as_const(m_forkMarkers))
+        if (!markers.contains(fork))
+            markers << fork;
+    chart->setStepMarkers(markers);
     auto debounce = new QTimer(chart);
     debounce->setSingleShot(true);
     debounce->setInterval(30);
@@ -335,6 +393,29 @@ QList<ChartSeries> CompareView::seriesFor(EnvelopeChart *chart, const QString &k
             loadNewPoints(chart, key, run.id, s.envelope, added);
         }
     }
+    // Discarded tails, faint, after the runs' own series (not in groups: a group's mean is of followed series).
+    if (!m_showSuperseded || !m_groupBy.isEmpty())
+        return series;
+    for (const RunRecord &run : m_runs) {
+        for (const QString &superseded : run.supersededKeys) {
+            const auto parsed = parseSupersededKeyName(superseded);
+            if (!parsed || parsed->first != key)
+                continue;
+            ChartSeries s;
+            s.id = tailSeriesId(superseded, run.id);
+            for (const ChartSeries &old : existing)
+                if (old.id == s.id)
+                    s = old;
+            const bool isNew = s.envelope.buckets.empty();
+            s.label = tr("%1 (attempt %2, discarded)").arg(run.name).arg(parsed->second + 1);
+            s.color = m_colors.value(run.id);
+            s.color.setAlpha(110);
+            s.startMs = (run.startedAt.isValid() ? run.startedAt : run.createdAt).toMSecsSinceEpoch();
+            series << s;
+            if (isNew)
+                requestWhole(key, s.id);
+        }
+    }
     return series;
 }
 
@@ -361,17 +442,25 @@ void CompareView::loadNewPoints(EnvelopeChart *chart, const QString &key, const 
     }
 }
 
-void CompareView::requestWhole(const QString &key, const QString &runId)
+void CompareView::requestWhole(const QString &key, const QString &seriesId)
 {
     const int pixels = kPrefetchFactor * std::max(600, m_charts.value(key) ? m_charts.value(key)->plotWidth() : 600);
-    m_requestedPixels.insert(slotOf(key, runId), pixels);
-    m_wholeTickets.insert(slotOf(key, runId),
-                          m_loader->request(key, runId, EnvelopeRequest{std::nullopt, std::nullopt, pixels}));
+    m_requestedPixels.insert(slotOf(key, seriesId), pixels);
+    const auto [sourceKey, runId] = sourceOf(key, seriesId);
+    m_wholeTickets.insert(slotOf(key, seriesId),
+                          m_loader->request(sourceKey, runId, EnvelopeRequest{std::nullopt, std::nullopt, pixels}));
 }
 
-void CompareView::onLoaded(quint64 ticket, const QString &key, const QString &runId, const MetricEnvelope &envelope,
-                           int kind)
+void CompareView::onLoaded(quint64 ticket, const QString &loadedKey, const QString &loadedRunId,
+                           const MetricEnvelope &envelope, int kind)
 {
+    // A superseded tail was loaded from its own key: it belongs on its base key's chart.
+    QString key = loadedKey, runId = loadedRunId;
+    if (!m_charts.contains(key))
+        if (const auto parsed = parseSupersededKeyName(loadedKey)) {
+            key = parsed->first;
+            runId = tailSeriesId(loadedKey, loadedRunId);
+        }
     EnvelopeChart *chart = m_charts.value(key);
     if (!chart)
         return;
@@ -455,7 +544,8 @@ void CompareView::loadRange(EnvelopeChart *chart)
         const std::int64_t margin = std::int64_t(span);
         const int pixels = kPrefetchFactor * width;
         m_requestedPixels.insert(slotOf(key, series.id), pixels);
-        m_loader->request(key, series.id, EnvelopeRequest{s0 - margin, s1 + margin, pixels});
+        const auto [sourceKey, runId] = sourceOf(key, series.id);
+        m_loader->request(sourceKey, runId, EnvelopeRequest{s0 - margin, s1 + margin, pixels});
     }
 }
 

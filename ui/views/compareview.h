@@ -54,8 +54,15 @@ public:
     void setXAxisMode(XAxisMode mode);
     void setSmoothing(double weight);
     void setLogY(bool logY);
-    // Steps marked on every chart's step axis (the run page: the run's checkpoints).
+    // Steps marked on every chart's step axis (the run page: the run's checkpoints). A forked run's fork step is
+    // marked too, so that its curve is seen to start there.
     void setStepMarkers(const QList<double> &steps);
+    // "Discarded tails": each restarted run's superseded points (what a failed attempt logged past the checkpoint the
+    // next attempt resumed from) drawn faint beside the series the run followed. Off by default; the box shows only
+    // when a run has such points.
+    void setShowSuperseded(bool show);
+    bool showsSuperseded() const { return m_showSuperseded; }
+    QCheckBox *supersededBox() const { return m_supersededBox; }
     // "" (none), "tags", or "param:NAME".
     void setGroupBy(const QString &spec);
     QStringList groupByChoices() const;
@@ -108,6 +115,9 @@ private:
     QHash<QString, QColor> m_colors;
     QHash<QString, EnvelopeChart *> m_charts; // by metric key
     QList<double> m_stepMarkers;
+    QList<double> m_forkMarkers; // the fork steps of the runs shown
+    bool m_showSuperseded = false;
+    void applyStepMarkers();
     QHash<QString, MetricEnvelope> m_overviews; // whole-series envelopes, by key + run (for time axes)
     QHash<QString, int> m_requestedPixels;      // by key + run: the resolution of what the chart holds
     QHash<QString, std::int64_t> m_knownCounts; // by key + run: points when last loaded (live runs)
@@ -125,6 +135,7 @@ private:
     QComboBox *m_xAxis;
     QSlider *m_smoothingSlider;
     QCheckBox *m_logYBox;
+    QCheckBox *m_supersededBox;
     QComboBox *m_groupByBox;
     QLabel *m_note;
     QLabel *m_exportStatus; // how the last export went

@@ -53,10 +53,11 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
       m_saveNotes(new QPushButton(tr("Save notes"), this)), m_performance(new QLabel(this)),
       m_performanceTimer(new QTimer(this)), m_stepTimeChart(new EnvelopeChart(tr("step time per rank (ms)"), this)),
       m_traces(new TracesView(runDir, this)), m_checkpointTable(new QTableWidget(this)),
-      m_checkpointsHint(new QLabel(this)), m_databasePath(databasePath), m_runDir(runDir),
-      m_artifacts(new QFileSystemModel(this)), m_cancel(new QPushButton(tr("Cancel run"), this)),
-      m_rankFilter(new QComboBox(this)), m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)),
-      m_log(new QPlainTextEdit(this)), m_metrics(new CompareView(databasePath, this))
+      m_resume(new QPushButton(tr("Resume from here…"), this)), m_checkpointsHint(new QLabel(this)),
+      m_databasePath(databasePath), m_runDir(runDir), m_artifacts(new QFileSystemModel(this)),
+      m_cancel(new QPushButton(tr("Cancel run"), this)), m_rankFilter(new QComboBox(this)),
+      m_follow(new QCheckBox(tr("Follow"), this)), m_search(new QLineEdit(this)), m_log(new QPlainTextEdit(this)),
+      m_metrics(new CompareView(databasePath, this))
 {
     setObjectName(QStringLiteral("runPage:") + runId);
     m_title->setTextFormat(Qt::RichText);
@@ -192,8 +193,31 @@ RunPage::RunPage(const QString &databasePath, const QString &runId, const QStrin
     auto checkpointsTab = new QWidget(this);
     auto checkpointsLayout = new QVBoxLayout(checkpointsTab);
     checkpointsLayout->setContentsMargins(0, 0, 0, 0);
-    checkpointsLayout->addWidget(m_checkpointsHint);
+    auto checkpointsHeader = new QHBoxLayout;
+    checkpointsHeader->addWidget(m_checkpointsHint, 1);
+    m_resume->setObjectName(QStringLiteral("resumeFromCheckpoint"));
+    m_resume->setToolTip(tr("Start a new run from the selected checkpoint: the compose panel opens with this run's "
+                            "spec and the checkpoint set; change what you want (say the learning rate) and launch. "
+                            "The new run is this run's child."));
+    m_resume->setEnabled(false);
+    checkpointsHeader->addWidget(m_resume, 0, Qt::AlignTop);
+    checkpointsLayout->addLayout(checkpointsHeader);
     checkpointsLayout->addWidget(m_checkpointTable, 1);
+    const auto selectedStep = [this]() -> std::optional<qint64> {
+        const QList<QTableWidgetItem *> selected = m_checkpointTable->selectedItems();
+        if (selected.isEmpty())
+            return std::nullopt;
+        const QTableWidgetItem *stepItem = m_checkpointTable->item(selected.first()->row(), 0);
+        bool ok = false;
+        const qint64 step = stepItem ? stepItem->text().toLongLong(&ok) : 0;
+        return ok ? std::optional<qint64>(step) : std::nullopt;
+    };
+    connect(m_checkpointTable, &QTableWidget::itemSelectionChanged, this,
+            [this, selectedStep] { m_resume->setEnabled(selectedStep().has_value()); });
+    connect(m_resume, &QPushButton::clicked, this, [this, selectedStep] {
+        if (const auto step = selectedStep())
+            emit resumeRequested(m_runId, *step);
+    });
     logPanel->addTab(checkpointsTab, tr("Checkpoints"));
     // Recomputed from the store as the run changes, at most every few seconds (a summary reads every perf/ key).
     m_performanceTimer->setSingleShot(true);
@@ -407,6 +431,8 @@ void RunPage::refreshCheckpoints()
         },
         &m_checkpointsRead);
 }
+
+void RunPage::selectCheckpointRow(int row) { m_checkpointTable->selectRow(row); }
 
 QList<QStringList> RunPage::checkpointRows() const
 {

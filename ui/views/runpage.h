@@ -46,6 +46,9 @@ public:
     TracesView *tracesView() const { return m_traces; }
     // The Checkpoints tab's rows: step, size, saved, metrics at the step, path.
     QList<QStringList> checkpointRows() const;
+    // "Resume from here…" on the Checkpoints tab: enabled while a checkpoint with a step is selected.
+    QPushButton *resumeButton() const { return m_resume; }
+    void selectCheckpointRow(int row);
     CompareView *charts() const { return m_metrics; }
     void showTab(QWidget *tab); // brings one of the side tabs (logs, artifacts, notes, performance, traces) forward
     QString visibleLogText() const;
@@ -65,6 +68,8 @@ public:
 signals:
     void cancelRequested(const QString &runId);
     void notesEdited(const QString &runId, const QString &notes);
+    // The user asked to start a new run from the run's checkpoint at `step` (the compose panel opens with it set).
+    void resumeRequested(const QString &runId, qint64 step);
 
 private:
     void showRun(const RunRecord &run);
@@ -97,6 +102,7 @@ private:
     EnvelopeChart *m_stepTimeChart; // perf/rank<N>/step_time_ms, a line a rank
     TracesView *m_traces;
     QTableWidget *m_checkpointTable;
+    QPushButton *m_resume;
     QLabel *m_checkpointsHint;
     QString m_checkpointSignature; // the list last shown
     LatestOnly m_checkpointsRead;
