@@ -88,6 +88,27 @@ private:
 
     QString runDir(const QString &runId) const { return m_workspace->path() + QStringLiteral("/runs/") + runId; }
 
+    // A metric of a run as `trainyard metrics RUN KEY --json` prints it: its points in the order printed.
+    QList<std::pair<int, double>> metricPoints(const QString &runId, const QString &key) const
+    {
+        QList<std::pair<int, double>> points;
+        for (const QJsonValue &point :
+             QJsonDocument::fromJson(
+                 trainyard({QStringLiteral("metrics"), runId, key, QStringLiteral("--json")}).out.toUtf8())
+                 .object()[key]
+                 .toArray())
+            points.append({point.toObject()[QStringLiteral("step")].toInt(),
+                           point.toObject()[QStringLiteral("value")].toDouble()});
+        return points;
+    }
+    QList<int> metricSteps(const QString &runId, const QString &key) const
+    {
+        QList<int> steps;
+        for (const auto &[step, value] : metricPoints(runId, key))
+            steps << step;
+        return steps;
+    }
+
     // Writes a spec file `name` with `text` into `folder`; returns its path (empty, and the test failed, if it could not).
     static QString writeSpec(const QTemporaryDir &folder, const QString &name, const QString &text)
     {
@@ -1331,12 +1352,7 @@ private slots:
                 .out.contains(
                     QStringLiteral("rank 1: resumed from %1/checkpoints/step_59.pt at step 60").arg(runDir(runId))),
             qPrintable(trainyard({"logs", runId, "--rank", "1"}).out.right(2000)));
-        const QJsonArray loss = QJsonDocument::fromJson(trainyard({"metrics", runId, "loss", "--json"}).out.toUtf8())
-                                    .object()[QStringLiteral("loss")]
-                                    .toArray();
-        QList<int> steps;
-        for (const QJsonValue &point : loss)
-            steps << point.toObject()[QStringLiteral("step")].toInt();
+        QList<int> steps = metricSteps(runId, QStringLiteral("loss"));
         std::sort(steps.begin(), steps.end());
         QList<int> expected;
         for (int step = 0; step < 100; ++step)
@@ -1351,14 +1367,8 @@ private slots:
                      .toObject()[QStringLiteral("points")]
                      .toInt(),
                  100);
-        const QJsonArray tail =
-            QJsonDocument::fromJson(trainyard({"metrics", runId, "superseded/attempt1/loss", "--json"}).out.toUtf8())
-                .object()[QStringLiteral("superseded/attempt1/loss")]
-                .toArray();
-        QList<int> tailSteps;
-        for (const QJsonValue &point : tail)
-            tailSteps << point.toObject()[QStringLiteral("step")].toInt();
-        QCOMPARE(tailSteps, (QList<int>{60, 61, 62, 63, 64, 65, 66, 67, 68, 69}));
+        QCOMPARE(metricSteps(runId, QStringLiteral("superseded/attempt1/loss")),
+                 (QList<int>{60, 61, 62, 63, 64, 65, 66, 67, 68, 69}));
         QVERIFY(trainyard({"show", runId}).out.contains(QStringLiteral("superseded ")));
         // What the run takes on disk: measured while it ran (the runs list) and by show.
         QVERIFY(run[QStringLiteral("disk")].toObject()[QStringLiteral("checkpoint_bytes")].toInteger() > 0);
@@ -1433,12 +1443,8 @@ private slots:
         // Its series starts after the fork step, and its own learning rate is in force from there.
         const auto seriesOf = [&](const QString &runId, const QString &key) {
             QMap<int, double> points;
-            for (const QJsonValue &point :
-                 QJsonDocument::fromJson(trainyard({"metrics", runId, key, "--json"}).out.toUtf8())
-                     .object()[key]
-                     .toArray())
-                points.insert(point.toObject()[QStringLiteral("step")].toInt(),
-                              point.toObject()[QStringLiteral("value")].toDouble());
+            for (const auto &[step, value] : metricPoints(runId, key))
+                points.insert(step, value);
             return points;
         };
         const QMap<int, double> childLoss = seriesOf(childId, QStringLiteral("loss"));
