@@ -3,6 +3,9 @@
 #include "cli/subcommand.h"
 
 #include "queue/runqueue.h"
+#include "report/sweepreport.h"
+#include "store/runqueries.h"
+#include "store/sqlite.h"
 #include "spec/runspec.h"
 #include "store/storewriter.h"
 
@@ -12,23 +15,198 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSet>
+
+#include <cmath>
 
 namespace trainyard::cli {
+
+namespace {
+
+QJsonValue numberOrNull(std::optional<double> value)
+{
+    return value && std::isfinite(*value) ? QJsonValue(*value) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonObject importanceJson(const ImportanceReport &importance)
+{
+    QJsonArray params;
+    for (const ParamImportance &param : importance.params)
+        params.append(QJsonObject{{QStringLiteral("param"), param.param},
+                                  {QStringLiteral("numeric"), param.numeric},
+                                  {QStringLiteral("distinct_values"), param.distinctValues},
+                                  {QStringLiteral("spearman"), numberOrNull(param.spearman)},
+                                  {QStringLiteral("permutation"), param.permutation},
+                                  {QStringLiteral("share"), param.share},
+                                  {QStringLiteral("better"),
+                                   param.better.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(param.better)}});
+    return QJsonObject{
+        {QStringLiteral("runs_used"), importance.runsUsed},
+        {QStringLiteral("not_enough_data"),
+         importance.notEnoughData.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(importance.notEnoughData)},
+        {QStringLiteral("trees"), importance.trees},
+        {QStringLiteral("forest_r2"), numberOrNull(importance.forestR2)},
+        {QStringLiteral("chance_correlation"), importance.chanceCorrelation},
+        {QStringLiteral("params"), params},
+        {QStringLiteral("not_varied"), QJsonArray::fromStringList(importance.notVaried)},
+        {QStringLiteral("left_out"), QJsonArray::fromStringList(importance.leftOut)}};
+}
+
+// `trainyard sweep report SWEEP`: the best run, and which params shape the metric (report/sweepreport.h).
+int sweepReportCommand(const QCommandLineParser &parser, const QString &workspaceBefore, Streams streams,
+                       const QString &metricKey, const QString &statistic, const QString &mode, bool json)
+{
+    const QString command = QStringLiteral("sweep report");
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() != 2)
+        return usageFailure(streams, parser, QStringLiteral("sweep"),
+                            QStringLiteral("give one sweep: trainyard sweep report SWEEP [--metric KEY]"));
+    if (!statistic.isEmpty() && statistic != u"last" && statistic != u"min" && statistic != u"max")
+        return usageFailure(streams, parser, QStringLiteral("sweep"),
+                            QStringLiteral("--statistic '%1' is not one of last, min, max").arg(statistic));
+    if (!mode.isEmpty() && mode != u"min" && mode != u"max")
+        return usageFailure(streams, parser, QStringLiteral("sweep"),
+                            QStringLiteral("--mode '%1' is not min (a loss) or max (an accuracy)").arg(mode));
+    const QString root = resolveWorkspaceRoot(parser, workspaceBefore);
+    auto workspace = Workspace::openIfExists(root);
+    if (!workspace)
+        return reportFailure(streams, command, workspace.error());
+    if (!workspace->has_value())
+        return reportFailure(streams, command, QStringLiteral("no workspace at %1 (no sweeps yet)").arg(root));
+    auto connection = workspace->value().database().connect();
+    if (!connection)
+        return reportFailure(streams, command, connection.error());
+    auto sweep = runqueries::findSweep(connection.value(), positional[1]);
+    if (!sweep)
+        return reportFailure(streams, command, sweep.error());
+    SweepMetric metric;
+    metric.key = metricKey.isEmpty() ? defaultSweepMetricKey(sweep->runs) : metricKey;
+    metric.lowerIsBetter = mode != u"max";
+    metric.statistic = !statistic.isEmpty() ? statistic
+        : metric.lowerIsBetter              ? QStringLiteral("min")
+                                            : QStringLiteral("max");
+    if (metric.key.isEmpty()) {
+        QSet<QString> keys;
+        for (const RunRecord &run : sweep->runs)
+            for (auto it = run.metrics.keyBegin(); it != run.metrics.keyEnd(); ++it)
+                keys.insert(*it);
+        QStringList sorted(keys.cbegin(), keys.cend());
+        sorted.sort();
+        return reportFailure(
+            streams, command,
+            QStringLiteral("sweep %1 has no loss to rank by: give --metric KEY (its runs logged: %2)")
+                .arg(sweep->id, sorted.isEmpty() ? QStringLiteral("nothing yet") : sorted.join(QStringLiteral(", "))));
+    }
+    auto report = sweepReport(sweep->id, sweep->runs, metric);
+    if (!report)
+        return reportFailure(streams, command, report.error());
+    const ImportanceReport &importance = report->importance;
+    if (json) {
+        QJsonObject best;
+        if (report->best) {
+            QJsonObject params;
+            for (auto it = report->best->params.cbegin(); it != report->best->params.cend(); ++it)
+                params.insert(it.key(), it.value());
+            best = QJsonObject{{QStringLiteral("run_id"), report->best->id},
+                               {QStringLiteral("name"), report->best->name},
+                               {QStringLiteral("value"), report->bestValue},
+                               {QStringLiteral("params"), params}};
+        }
+        streams.out << QJsonDocument(QJsonObject{{QStringLiteral("sweep_id"), sweep->id},
+                                                 {QStringLiteral("name"), sweep->name},
+                                                 {QStringLiteral("metric"), metric.key},
+                                                 {QStringLiteral("statistic"), metric.statistic},
+                                                 {QStringLiteral("mode"), metric.lowerIsBetter ? "min" : "max"},
+                                                 {QStringLiteral("runs"), report->runs},
+                                                 {QStringLiteral("finished"), report->finished},
+                                                 {QStringLiteral("best"),
+                                                  best.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(best)},
+                                                 {QStringLiteral("importance"), importanceJson(importance)}})
+                           .toJson(QJsonDocument::Indented);
+        return kExitOk;
+    }
+    const QString what = QStringLiteral("%1 (%2 of each run; %3 is better)")
+                             .arg(metric.key, metric.statistic,
+                                  metric.lowerIsBetter ? QStringLiteral("lower") : QStringLiteral("higher"));
+    streams.out << "sweep " << printableText(sweep->name) << " (" << sweep->id << "): " << report->runs << " runs, "
+                << report->finished << " finished\n";
+    if (report->best) {
+        QStringList params;
+        for (auto it = report->best->params.cbegin(); it != report->best->params.cend(); ++it)
+            params << it.key() + QLatin1Char('=') + it.value();
+        streams.out << "best       " << report->best->id << " (" << printableText(report->best->name)
+                    << "): " << metric.key << " " << QString::number(report->bestValue, 'g', 6) << "  "
+                    << printableText(params.join(QLatin1Char(' '))) << '\n';
+    }
+    streams.out << "importance for " << what << '\n';
+    if (!importance.notEnoughData.isEmpty()) {
+        streams.out << "  not enough data: " << importance.notEnoughData << '\n';
+    } else if (importance.params.isEmpty()) {
+        streams.out << "  no param varies between the runs used\n";
+    } else {
+        streams.out << QStringLiteral("  %1  %2  %3  %4  %5\n")
+                           .arg(QStringLiteral("PARAM"), -20)
+                           .arg(QStringLiteral("FOREST"), 8)
+                           .arg(QStringLiteral("SHARE"), 6)
+                           .arg(QStringLiteral("SPEARMAN"), 8)
+                           .arg(QStringLiteral("BETTER"));
+        for (const ParamImportance &param : importance.params)
+            streams.out << QStringLiteral("  %1  %2  %3  %4  %5\n")
+                               .arg(printableText(param.param), -20)
+                               .arg(param.permutation, 8, 'f', 3)
+                               .arg(QStringLiteral("%1%").arg(qRound(param.share * 100)), 6)
+                               .arg(param.spearman ? QStringLiteral("%1").arg(*param.spearman, 0, 'f', 2)
+                                                   : QStringLiteral("-"),
+                                    8)
+                               .arg(param.better.isEmpty() ? QStringLiteral("-") : printableText(param.better));
+        streams.out << "  " << importance.runsUsed << " runs; a forest of " << importance.trees << " trees explains "
+                    << (importance.forestR2
+                            ? QStringLiteral("%1%").arg(qRound(std::max(0.0, *importance.forestR2) * 100))
+                            : QStringLiteral("?"))
+                    << " of the metric's variance (out of bag); |Spearman| under "
+                    << QString::number(importance.chanceCorrelation, 'f', 2)
+                    << " is within chance for this many runs\n";
+    }
+    if (!importance.notVaried.isEmpty())
+        streams.out << "not varied " << printableText(importance.notVaried.join(QStringLiteral(", "))) << '\n';
+    for (const QString &line : importance.leftOut)
+        streams.out << "left out   " << printableText(line) << '\n';
+    return kExitOk;
+}
+
+} // namespace
 
 int runSweep(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Queues the runs of a spec's 'sweep' section (grid axes, random search, seeds) as one sweep.\n"
-                       "They start when `trainyard queue work` (or the window) has GPUs or CPU slots for them."));
+                       "They start when `trainyard queue work` (or the window) has GPUs or CPU slots for them.\n"
+                       "trainyard sweep report SWEEP [--metric KEY] [--mode min|max] [--statistic S] [--json]:\n"
+                       "  the sweep's best run and each param's importance for the metric."));
     parser.addPositionalArgument(QStringLiteral("SPEC.yaml"), QStringLiteral("A run spec with a 'sweep' section."));
     const QCommandLineOption list(QStringLiteral("list"),
                                   QStringLiteral("Only print the runs, one a line; queue nothing."));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("With --list: print the runs as JSON."));
+    const QCommandLineOption metric(QStringLiteral("metric"),
+                                    QStringLiteral("report: the metric to rank by (default: val/loss, eval/loss, "
+                                                   "valid/loss or loss, the first the runs logged)."),
+                                    QStringLiteral("KEY"));
+    const QCommandLineOption statistic(QStringLiteral("statistic"),
+                                       QStringLiteral("report: last, min or max of each run's series (default: min "
+                                                      "with --mode min, max with --mode max)."),
+                                       QStringLiteral("STAT"));
+    const QCommandLineOption mode(QStringLiteral("mode"),
+                                  QStringLiteral("report: min (lower is better, the default) or max."),
+                                  QStringLiteral("MODE"));
     parser.addOption(list);
     parser.addOption(json);
+    parser.addOptions({metric, statistic, mode});
     if (auto exit = parseSubcommandArguments(parser, QStringLiteral("sweep"), arguments, streams))
         return *exit;
+    if (parser.positionalArguments().value(0) == u"report")
+        return sweepReportCommand(parser, workspaceBefore, streams, parser.value(metric), parser.value(statistic),
+                                  parser.value(mode), parser.isSet(json));
     if (parser.positionalArguments().size() != 1)
         return usageFailure(streams, parser, QStringLiteral("sweep"),
                             QStringLiteral("give one spec file, e.g. trainyard sweep --list sweep.yaml"));

@@ -393,6 +393,46 @@ Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixO
     return one.at(0);
 }
 
+Result<SweepRuns> findSweep(SqliteConnection &connection, const QString &idPrefixOrName)
+{
+    auto snapshot = SqliteTransaction::begin(connection, SqliteTransaction::Kind::Deferred);
+    if (!snapshot)
+        return fail(snapshot.error());
+    auto sweeps = connection.prepare("SELECT id, name FROM sweeps WHERE id = ?1 OR substr(id, 1, length(?1)) = ?1"
+                                     " OR name = ?1 ORDER BY (id = ?1) DESC, (name = ?1) DESC, created_ms DESC");
+    if (!sweeps)
+        return fail(sweeps.error());
+    sweeps->bind(1, idPrefixOrName);
+    QList<std::pair<QString, QString>> found;
+    if (auto read = sweeps->forEachRow([&] { found.append({sweeps->columnText(0), sweeps->columnText(1)}); }); !read)
+        return fail(read.error());
+    if (found.isEmpty())
+        return fail(QStringLiteral("no sweep matches \"%1\" (give a sweep id, a unique id prefix or a name: the spec "
+                                   "file's name, which its runs are tagged with as sweep:NAME)")
+                        .arg(idPrefixOrName));
+    if (found.size() > 1 && found[0].first != idPrefixOrName && found[0].second != idPrefixOrName) {
+        QStringList ids;
+        for (const auto &[id, name] : found)
+            ids << id;
+        return fail(QStringLiteral("\"%1\" matches several sweeps (%2); give more of the id")
+                        .arg(idPrefixOrName, ids.join(QStringLiteral(", "))));
+    }
+    SweepRuns result{found[0].first, found[0].second, {}};
+    const QByteArray sql = QByteArray(kRunColumns) + " WHERE sweep_id = ?1 ORDER BY created_ms, id";
+    auto statement = connection.prepare(sql.constData());
+    if (!statement)
+        return fail(statement.error());
+    statement->bind(1, result.id);
+    StringPool pool;
+    auto runs = collectRuns(statement.value(), pool);
+    if (!runs)
+        return fail(runs.error());
+    if (auto detailed = attachDetails(connection, runs.value(), pool); !detailed)
+        return fail(detailed.error());
+    result.runs = std::move(runs).value();
+    return result;
+}
+
 Result<QList<RunEvent>> events(SqliteConnection &connection, const QString &runId)
 {
     auto statement = connection.prepare(

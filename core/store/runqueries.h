@@ -56,6 +56,13 @@ Result<void> streamRuns(SqliteConnection &connection, const RunStreamOptions &op
 // A run by full id, or by a unique id prefix or exact name.
 Result<RunRecord> findRun(SqliteConnection &connection, const QString &idPrefixOrName);
 Result<QList<RunEvent>> events(SqliteConnection &connection, const QString &runId);
+// A sweep (by id, unique id prefix or name; an exact id, then the newest of that name) and its runs, oldest first.
+struct SweepRuns {
+    QString id;
+    QString name;
+    QList<RunRecord> runs;
+};
+Result<SweepRuns> findSweep(SqliteConnection &connection, const QString &idPrefixOrName);
 // Changes whenever another connection (any thread or process) commits: a cheap "did anything change?".
 Result<std::int64_t> dataVersion(SqliteConnection &connection);
 

@@ -3,6 +3,7 @@
 #include "store/preflighthistory.h"
 #include "store/runqueries.h"
 #include "store/sqlite.h"
+#include "store/storewriter.h"
 #include "store/workspace.h"
 #include "support/httpclient.h"
 #include "support/testworkspace.h"
@@ -19,6 +20,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -683,6 +686,104 @@ private slots:
         QVERIFY2(bad.err.contains(
                      specPath + QStringLiteral(":4:3: sweep value 'many' of param 'layers' is not of its type int")),
                  qPrintable(bad.err));
+    }
+
+    // Issue 20: `trainyard sweep report` names the best run and ranks the params by importance, on run records whose
+    // answer is known: the loss grows with log10(lr); `width` cycles through values that do nothing.
+    void sweepReportRanksTheParamsThatMatter()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        StoreWriter &writer = workspace.writer();
+        QVERIFY(writer
+                    .submit<void>([](SqliteConnection &c) {
+                        return c.execute("INSERT INTO sweeps (id, name, spec, created_ms) VALUES "
+                                         "('sweep-a', 'lr-search', '', 1), ('sweep-b', 'small', '', 2)");
+                    })
+                    .get());
+        const auto addRun = [&](const QString &sweep, const QString &name, RunStatus status,
+                                const QList<QPair<QString, QString>> &params, std::optional<double> loss) {
+            NewRun row;
+            row.name = name;
+            row.sweepId = sweep;
+            row.params = params;
+            auto id = writer.createRun(row).get();
+            QVERIFY(id);
+            QVERIFY(writer.recordStatus(*id, status, QDateTime::currentDateTimeUtc()).get());
+            if (loss)
+                QVERIFY(workspace.addPoints(*id, QStringLiteral("loss"), {0, 1}, {*loss + 1, *loss}));
+        };
+        const QStringList widths{"32", "64", "128", "256"};
+        for (int i = 0; i < 16; ++i) {
+            const double exponent = -4 + 3.0 * i / 15; // lr from 1e-4 to 1e-1
+            addRun(
+                QStringLiteral("sweep-a"), QStringLiteral("lr-search-%1").arg(i + 1), RunStatus::Succeeded,
+                {{"lr", QString::number(std::pow(10.0, exponent), 'g', 4)}, {"width", widths[i % 4]}, {"epochs", "10"}},
+                exponent + 4 + 0.01 * (i % 3));
+        }
+        addRun(QStringLiteral("sweep-a"), QStringLiteral("crashed"), RunStatus::Failed,
+               {{"lr", "0.5"}, {"width", "32"}, {"epochs", "10"}}, 0.0);
+        addRun(QStringLiteral("sweep-a"), QStringLiteral("diverged"), RunStatus::Succeeded,
+               {{"lr", "0.9"}, {"width", "64"}, {"epochs", "10"}}, std::numeric_limits<double>::quiet_NaN());
+        for (int i = 0; i < 5; ++i)
+            addRun(QStringLiteral("sweep-b"), QStringLiteral("small-%1").arg(i), RunStatus::Succeeded,
+                   {{"lr", QString::number(i)}}, double(i));
+
+        const QString root = workspace.root();
+        Outcome outcome = runTrainyard({"--workspace", root, "sweep", "report", "lr-search", "--json"}, m_environment);
+        QVERIFY2(outcome.exitCode == 0, qPrintable(outcome.err));
+        const QJsonObject report = QJsonDocument::fromJson(outcome.out.toUtf8()).object();
+        QCOMPARE(report["sweep_id"].toString(), QStringLiteral("sweep-a"));
+        QCOMPARE(report["metric"].toString(), QStringLiteral("loss")); // found without --metric
+        QCOMPARE(report["statistic"].toString(), QStringLiteral("min"));
+        QCOMPARE(report["runs"].toInt(), 18);
+        QCOMPARE(report["finished"].toInt(), 17);
+        QCOMPARE(report["best"].toObject()["name"].toString(), QStringLiteral("lr-search-1")); // the lowest lr
+        QCOMPARE(report["best"].toObject()["params"].toObject()["lr"].toString(), QStringLiteral("0.0001"));
+        const QJsonObject importance = report["importance"].toObject();
+        QCOMPARE(importance["runs_used"].toInt(), 16);
+        QCOMPARE(importance["not_varied"].toArray(), QJsonArray{"epochs"});
+        const QJsonArray params = importance["params"].toArray();
+        QCOMPARE(params.size(), 2);
+        QCOMPARE(params[0].toObject()["param"].toString(), QStringLiteral("lr"));
+        QCOMPARE(params[0].toObject()["better"].toString(), QStringLiteral("lower"));
+        QVERIFY(params[0].toObject()["spearman"].toDouble() > 0.95);
+        QVERIFY(params[0].toObject()["share"].toDouble() > 0.8);
+        QCOMPARE(params[1].toObject()["param"].toString(), QStringLiteral("width"));
+        QVERIFY(params[1].toObject()["share"].toDouble() < 0.2);
+        const QJsonArray leftOut = importance["left_out"].toArray();
+        QCOMPARE(leftOut.size(), 2);
+        QVERIFY2(leftOut[0].toString().endsWith(QStringLiteral(": failed")), qPrintable(leftOut[0].toString()));
+        QVERIFY2(leftOut[1].toString().endsWith(QStringLiteral(": the metric is NaN")),
+                 qPrintable(leftOut[1].toString()));
+
+        // The same as text.
+        outcome = runTrainyard({"--workspace", root, "sweep", "report", "sweep-a"}, m_environment);
+        QCOMPARE(outcome.exitCode, 0);
+        QVERIFY2(outcome.out.contains(QStringLiteral("importance for loss (min of each run; lower is better)"))
+                     && QRegularExpression(QStringLiteral("\n  lr +[0-9.]+ +\\d+% +(?:1\\.00|0\\.9\\d) +lower\n"))
+                            .match(outcome.out)
+                            .hasMatch()
+                     && outcome.out.contains(QStringLiteral("not varied epochs")),
+                 qPrintable(outcome.out));
+        // Too few runs, a metric nobody logged, a sweep that does not exist, a bad mode.
+        outcome = runTrainyard({"--workspace", root, "sweep", "report", "small"}, m_environment);
+        QVERIFY2(outcome.exitCode == 0
+                     && outcome.out.contains(
+                         QStringLiteral("not enough data: 5 finished runs with the metric; 8 are needed")),
+                 qPrintable(outcome.out));
+        outcome =
+            runTrainyard({"--workspace", root, "sweep", "report", "lr-search", "--metric", "val/acc"}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY2(
+            outcome.err.contains(QStringLiteral("no run of sweep sweep-a logged 'val/acc' (its runs logged: loss)")),
+            qPrintable(outcome.err));
+        outcome = runTrainyard({"--workspace", root, "sweep", "report", "nope"}, m_environment);
+        QCOMPARE(outcome.exitCode, 1);
+        QVERIFY(outcome.err.contains(QStringLiteral("no sweep matches \"nope\"")));
+        outcome =
+            runTrainyard({"--workspace", root, "sweep", "report", "lr-search", "--mode", "sideways"}, m_environment);
+        QCOMPARE(outcome.exitCode, 2);
     }
 
     void backendProfilesAreAddedListedTestedAndRemoved()

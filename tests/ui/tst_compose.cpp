@@ -213,6 +213,55 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(once(), QStringLiteral("succeeded"), 20000);
     }
 
+    // Issue 20, point 1: below the ranking, which params shape the metric, two ways; computed off the UI thread.
+    void sweepsTabShowsWhichParamsMatter()
+    {
+        test::TestWorkspace workspace;
+        auto spec = parseRunSpec("name: grid\ncommand: [/bin/true]\nparams: {batch: 64}\n"
+                                 "sweep: {grid: {lr: [0.0001, 0.001, 0.01, 0.1], width: [32, 64, 128]}}\n",
+                                 QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(spec.ok());
+        auto queued =
+            runqueue::enqueueSweep(workspace.workspace(), workspace.writer(), spec.value(), "", QStringLiteral("grid"));
+        QVERIFY(queued.ok());
+        QCOMPARE(queued->runIds.size(), 12);
+        auto connection = workspace.workspace().database().connect();
+        auto listed = runqueries::listRuns(connection.value());
+        QVERIFY(listed);
+        // The loss follows log10(lr) alone; width is noise.
+        for (const RunRecord &run : *listed) {
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            (void)workspace.writer().recordStatus(run.id, RunStatus::Starting, now).get();
+            (void)workspace.writer().recordStatus(run.id, RunStatus::Running, now).get();
+            (void)workspace.writer().recordStatus(run.id, RunStatus::Succeeded, now).get();
+            const double loss = std::log10(run.params.value(QStringLiteral("lr")).toDouble()) + 5
+                + 0.01 * run.params.value(QStringLiteral("width")).toDouble() / 128;
+            QVERIFY(workspace.addPoints(run.id, QStringLiteral("loss"), {0, 1}, {loss + 1, loss}));
+        }
+        SweepView view;
+        view.resize(900, 520);
+        view.setRuns(runqueries::listRuns(connection.value()).value());
+        QTRY_VERIFY_WITH_TIMEOUT(!view.isComputingImportance() && view.importanceTable()->rowCount() == 2, 10000);
+        QTableWidget *table = view.importanceTable();
+        QCOMPARE(table->item(0, 0)->text(), QStringLiteral("lr"));
+        QCOMPARE(table->item(0, 4)->text(), QStringLiteral("lower"));
+        QCOMPARE(table->item(0, 3)->text(), QStringLiteral("0.97")); // sqrt(135 / 143): three runs tie on each lr
+        QCOMPARE(table->item(1, 0)->text(), QStringLiteral("width"));
+        QVERIFY(table->item(0, 2)->text().remove('%').toInt() > 80);
+        QVERIFY2(view.importanceText().contains(QStringLiteral("12 finished runs")), qPrintable(view.importanceText()));
+        QVERIFY(view.importanceText().contains(QStringLiteral("Not varied: batch")));
+        if (test::docsImagesWanted()) { // docs/images/sweep-importance.png
+            view.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&view));
+            QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("sweep-importance")));
+        }
+        // Maximising it instead: lr's direction flips.
+        view.setMetric(QStringLiteral("loss"), QStringLiteral("min"), false);
+        QTRY_VERIFY_WITH_TIMEOUT(!view.isComputingImportance() && view.importanceTable()->item(0, 4)
+                                     && view.importanceTable()->item(0, 4)->text() == QStringLiteral("higher"),
+                                 10000);
+    }
+
     void sweepTableRanksRunsAndMarksTheBest()
     {
         test::TestWorkspace workspace;
@@ -247,8 +296,12 @@ private slots:
         QCOMPARE(model->index(1, 3).data().toString(), QStringLiteral("0.01"));
         QCOMPARE(view.bestRunId(), queued->runIds[1]);
         QVERIFY(model->index(1, 0).data().toString().startsWith(QStringLiteral("★ ")));
+        // Two finished runs: too few to say which params matter, and said so.
+        QTRY_VERIFY_WITH_TIMEOUT(view.importanceText().contains(QStringLiteral("not enough data: 2 finished runs")),
+                                 10000);
+        QVERIFY(view.importanceTable()->isHidden());
         if (test::docsImagesWanted()) { // docs/images/sweeps.png
-            view.resize(900, 260);
+            view.resize(900, 300);
             view.show();
             QVERIFY(QTest::qWaitForWindowExposed(&view));
             QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("sweeps")));

@@ -3,13 +3,19 @@
 // itself stale and rebuilds when shown.
 #include "views/sweepview.h"
 
+#include "report/sweepreport.h"
+
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QAbstractTableModel>
 #include <QFont>
+#include <QPainter>
+#include <QStyledItemDelegate>
+#include <QSplitter>
 #include <QTableView>
+#include <QTableWidget>
 #include <QVBoxLayout>
 
 #include <QSet>
@@ -81,10 +87,28 @@ private:
     QList<Row> m_rows;
 };
 
+// The importance table's Share column: a bar of the cell's width times its share (Qt::UserRole), behind the text.
+class ShareBarDelegate : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override
+    {
+        const double share = index.data(Qt::UserRole).toDouble();
+        if (share > 0) {
+            QRect bar = option.rect.adjusted(1, 3, -1, -3);
+            bar.setWidth(std::max(1, int(std::lround(bar.width() * share))));
+            QColor color = option.palette.color(QPalette::Highlight);
+            color.setAlpha(90);
+            painter->fillRect(bar, color);
+        }
+        QStyledItemDelegate::paint(painter, option, index);
+    }
+};
+
 SweepView::SweepView(QWidget *parent)
     : QWidget(parent), m_sweeps(new QComboBox(this)), m_keys(new QComboBox(this)), m_statistics(new QComboBox(this)),
       m_direction(new QComboBox(this)), m_summary(new QLabel(this)), m_model(new SweepTableModel(this)),
-      m_table(new QTableView(this))
+      m_table(new QTableView(this)), m_importanceNote(new QLabel(this)), m_importance(new QTableWidget(this))
 {
     setObjectName(QStringLiteral("sweepView"));
     m_statistics->addItems({QStringLiteral("min"), QStringLiteral("last"), QStringLiteral("max")});
@@ -101,10 +125,37 @@ SweepView::SweepView(QWidget *parent)
     bar->addWidget(m_keys, 1);
     bar->addWidget(m_statistics);
     bar->addWidget(m_direction);
+    // Below the ranking: which params shape the metric, two ways (docs/USER_GUIDE.md, "Which params matter").
+    m_importance->setObjectName(QStringLiteral("paramImportance"));
+    m_importance->setColumnCount(5);
+    m_importance->setHorizontalHeaderLabels(
+        {tr("Param"), tr("Forest importance"), tr("Share"), tr("Spearman ρ"), tr("Better")});
+    m_importance->horizontalHeaderItem(1)->setToolTip(
+        tr("Permutation importance from a random forest fitted to the finished runs: how much its out-of-bag error "
+           "grows when the param is shuffled, as a fraction of the metric's variance"));
+    m_importance->horizontalHeaderItem(3)->setToolTip(
+        tr("Rank correlation between the param and the metric: monotone effects and their sign"));
+    m_importance->verticalHeader()->hide();
+    m_importance->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_importance->horizontalHeader()->setStretchLastSection(true);
+    m_importance->setSelectionMode(QAbstractItemView::NoSelection);
+    m_importance->setItemDelegateForColumn(2, new ShareBarDelegate(m_importance));
+    m_importanceNote->setObjectName(QStringLiteral("paramImportanceNote"));
+    m_importanceNote->setWordWrap(true);
+    auto importancePane = new QWidget(this);
+    auto importanceLayout = new QVBoxLayout(importancePane);
+    importanceLayout->setContentsMargins(0, 0, 0, 0);
+    importanceLayout->addWidget(m_importanceNote);
+    importanceLayout->addWidget(m_importance, 1);
+    auto splitter = new QSplitter(Qt::Vertical, this);
+    splitter->addWidget(m_table);
+    splitter->addWidget(importancePane);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
     auto layout = new QVBoxLayout(this);
     layout->addLayout(bar);
     layout->addWidget(m_summary);
-    layout->addWidget(m_table);
+    layout->addWidget(splitter, 1);
     connect(m_sweeps, &QComboBox::activated, this,
             [this](int index) { setSweep(m_sweeps->itemData(index).toString()); });
     const auto metricChanged = [this] {
@@ -260,6 +311,87 @@ void SweepView::rebuild()
                            : tr("%1 runs; best (★): %2")
                                  .arg(runs.size())
                                  .arg(m_bestRunId.isEmpty() ? tr("none finished yet") : m_bestRunId));
+    refreshImportance(runs);
+}
+
+QString SweepView::importanceText() const { return m_importanceNote->text(); }
+
+void SweepView::refreshImportance(const QList<RunRecord> &runs)
+{
+    // Recomputed only when what it rests on changed: a live sweep's table is rebuilt at every new point.
+    SweepMetric metric{m_key, m_statistic, m_lowerIsBetter};
+    QString signature = m_sweepId + QLatin1Char('|') + m_key + QLatin1Char('|') + m_statistic
+        + (m_lowerIsBetter ? QStringLiteral("|min") : QStringLiteral("|max"));
+    for (const RunRecord &run : runs)
+        if (run.status == RunStatus::Succeeded)
+            signature +=
+                QLatin1Char('|') + run.id + QLatin1Char('=') + QString::number(sweepMetricValue(run, metric), 'g', 17);
+    if (signature == m_importanceSignature)
+        return;
+    m_importanceSignature = signature;
+    if (runs.isEmpty() || m_key.isEmpty()) {
+        m_importance->setRowCount(0);
+        m_importanceNote->setText(QString());
+        return;
+    }
+    m_importancePending = true;
+    m_importanceNote->setText(tr("Parameter importance for %1: computing…").arg(m_key));
+    runOffUiThread(
+        this,
+        [sweepId = m_sweepId, runs, metric]() -> std::pair<QString, std::optional<SweepReport>> {
+            auto report = sweepReport(sweepId, runs, metric);
+            if (!report)
+                return {report.error(), std::nullopt};
+            return {QString(), std::move(report).value()};
+        },
+        [this](const std::pair<QString, std::optional<SweepReport>> &result) {
+            m_importancePending = false;
+            m_importance->setRowCount(0);
+            if (!result.second) {
+                m_importanceNote->setText(result.first);
+                return;
+            }
+            const SweepReport &report = *result.second;
+            const ImportanceReport &importance = report.importance;
+            QString note = tr("<b>Parameter importance for %1</b> (%2 of each run, %3 is better): ")
+                               .arg(report.metric.key.toHtmlEscaped(), report.metric.statistic,
+                                    report.metric.lowerIsBetter ? tr("lower") : tr("higher"));
+            if (!importance.notEnoughData.isEmpty())
+                note += tr("not enough data: %1.").arg(importance.notEnoughData);
+            else if (importance.params.isEmpty())
+                note += tr("no param varies between the finished runs.");
+            else
+                note += tr("%1 finished runs; the forest explains %2% of the metric's variance; |ρ| under %3 is "
+                           "within chance for this many runs.")
+                            .arg(importance.runsUsed)
+                            .arg(qRound(std::max(0.0, importance.forestR2.value_or(0)) * 100))
+                            .arg(importance.chanceCorrelation, 0, 'f', 2);
+            if (!importance.notVaried.isEmpty())
+                note += tr(" Not varied: %1.").arg(importance.notVaried.join(QStringLiteral(", ")).toHtmlEscaped());
+            if (!importance.leftOut.isEmpty())
+                note += tr(" Left out: %1.").arg(importance.leftOut.size());
+            m_importanceNote->setText(note);
+            m_importanceNote->setToolTip(importance.leftOut.join(QLatin1Char('\n')));
+            m_importance->setRowCount(int(importance.params.size()));
+            for (int row = 0; row < importance.params.size(); ++row) {
+                const ParamImportance &param = importance.params[row];
+                const QStringList cells{param.param, QString::number(param.permutation, 'f', 3),
+                                        QStringLiteral("%1%").arg(qRound(param.share * 100)),
+                                        param.spearman ? QString::number(*param.spearman, 'f', 2) : tr("— (a choice)"),
+                                        param.better.isEmpty() ? tr("no clear direction") : param.better};
+                for (int column = 0; column < cells.size(); ++column) {
+                    auto item = new QTableWidgetItem(cells[column]);
+                    if (column == 2) // the share as a bar behind its number (ShareBarDelegate)
+                        item->setData(Qt::UserRole, std::clamp(param.share, 0.0, 1.0));
+                    if (column >= 1 && column <= 3)
+                        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+                    m_importance->setItem(row, column, item);
+                }
+            }
+            m_importance->resizeColumnsToContents();
+            m_importance->setVisible(m_importance->rowCount() > 0); // else the note says why there is nothing
+        },
+        &m_importanceRead);
 }
 
 } // namespace trainyard

@@ -2,6 +2,8 @@
 // metric (a key and last, min or max), sorted best first, with the best finished run marked.
 #pragma once
 
+#include "views/offuithread.h"
+
 #include "models/runtablemodel.h"
 #include "store/runrecord.h"
 
@@ -10,6 +12,7 @@
 class QComboBox;
 class QLabel;
 class QTableView;
+class QTableWidget;
 
 namespace trainyard {
 
@@ -28,6 +31,11 @@ public:
     void setMetric(const QString &key, const QString &statistic, bool lowerIsBetter);
     QTableView *table() const { return m_table; }
     QString bestRunId() const { return m_bestRunId; }
+    // Parameter importance for the metric (report/paramimportance.h), computed off the UI thread when the sweep, the
+    // metric or its finished runs change: rows of param, forest importance, share, Spearman's rho, what is better.
+    QTableWidget *importanceTable() const { return m_importance; }
+    QString importanceText() const; // the note above the rows: runs used, R², or why there is nothing to say
+    bool isComputingImportance() const { return m_importancePending; }
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -50,6 +58,12 @@ private:
     QLabel *m_summary;
     SweepTableModel *m_model;
     QTableView *m_table;
+    QLabel *m_importanceNote;
+    QTableWidget *m_importance;
+    QString m_importanceSignature; // what the shown importance was computed from
+    bool m_importancePending = false;
+    LatestOnly m_importanceRead;
+    void refreshImportance(const QList<RunRecord> &runs);
 };
 
 } // namespace trainyard
