@@ -953,11 +953,9 @@ void MainWindow::resumeFromCheckpoint(const QString &runId, qint64 step)
                 statusBar()->showMessage(tr("Run %1 has no spec.yaml to resume from").arg(runId), 8000);
                 return;
             }
-            ComposePanel *compose = openCompose();
-            if (!compose->resumeFrom(runId, yaml, step, name))
-                statusBar()->showMessage(
-                    tr("Cannot resume run %1 from step %2: %3").arg(runId).arg(step).arg(compose->validationMessage()),
-                    10000);
+            if (const QString error = openCompose()->resumeFrom(runId, yaml, step, name); !error.isEmpty())
+                statusBar()->showMessage(tr("Cannot resume run %1 from step %2: %3").arg(runId).arg(step).arg(error),
+                                         10000);
         });
 }
 

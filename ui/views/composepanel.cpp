@@ -627,18 +627,16 @@ void ComposePanel::cloneFrom(const QString &parentRunId, const QByteArray &paren
     setYaml(QString::fromUtf8(parentYaml));
 }
 
-bool ComposePanel::resumeFrom(const QString &parentRunId, const QByteArray &parentYaml, std::int64_t step,
-                              const QString &parentName)
+QString ComposePanel::resumeFrom(const QString &parentRunId, const QByteArray &parentYaml, std::int64_t step,
+                                 const QString &parentName)
 {
     auto forked =
         forkSpec(parentYaml, ResumePoint{parentRunId, step}, {}, QStringLiteral("%1@%2").arg(parentName).arg(step));
-    if (!forked) {
-        m_error = forked.error();
-        return false;
-    }
+    if (!forked)
+        return forked.error();
     cloneFrom(parentRunId, parentYaml);
     setYaml(QString::fromUtf8(*forked));
-    return true;
+    return {};
 }
 
 QString ComposePanel::templatesDir() const { return m_workspaceRoot + QStringLiteral("/templates"); }

@@ -39,9 +39,9 @@ public:
     // Starts from a run's spec ("clone with changes"): differences from it are shown as you edit.
     void cloneFrom(const QString &parentRunId, const QByteArray &parentYaml);
     // "Resume from here…": the run's spec with `resume_from: RUN@STEP` set, as a clone of it (change the params, then
-    // Launch: the new run is its child). False, with the reason in validationMessage(), when the spec cannot be forked.
-    bool resumeFrom(const QString &parentRunId, const QByteArray &parentYaml, std::int64_t step,
-                    const QString &parentName);
+    // Launch: the new run is its child). Returns why the spec cannot be forked, empty when it was.
+    QString resumeFrom(const QString &parentRunId, const QByteArray &parentYaml, std::int64_t step,
+                       const QString &parentName);
 
     // The spec as it stands, or the error (with its line and column) when it does not parse.
     const std::optional<RunSpec> &spec() const { return m_spec; }
