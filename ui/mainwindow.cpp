@@ -234,6 +234,7 @@ void MainWindow::setUpTabs(QWidget *runsPage)
     m_tabs->addTab(m_pages, tr("Runs"));
     m_tabs->addTab(m_queueView, tr("Queue"));
     m_tabs->addTab(m_sweepView, tr("Sweeps"));
+    connect(m_sweepView, &SweepView::runActivated, this, [this](const QString &runId) { openRunPage(runId); });
     for (int fixed = 0; fixed < 3; ++fixed) // the runs, queue and sweeps tabs stay
         m_tabs->tabBar()->setTabButton(fixed, QTabBar::RightSide, nullptr);
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this](int index) {

@@ -10,6 +10,7 @@
 #include "views/backendsdialog.h"
 #include "views/composepanel.h"
 #include "views/queueview.h"
+#include "views/sweepscatter.h"
 #include "views/sweepview.h"
 #include "store/runqueries.h"
 #include "spec/runspec.h"
@@ -18,6 +19,7 @@
 #include <QComboBox>
 #include <QFileInfo>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableView>
 
 #include <QLabel>
@@ -260,6 +262,111 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!view.isComputingImportance() && view.importanceTable()->item(0, 4)
                                      && view.importanceTable()->item(0, 4)->text() == QStringLiteral("higher"),
                                  10000);
+    }
+
+    // Issue 20, point 1: the scatter plot places each finished run by its param (log axis for lr) and its metric,
+    // colours it by the metric, names it on hover and opens it on a click; two params with the metric as colour.
+    void sweepScatterPlacesRunsAndOpensThem()
+    {
+        test::TestWorkspace workspace;
+        auto spec = parseRunSpec("name: grid\ncommand: [/bin/true]\n"
+                                 "sweep: {grid: {lr: [0.0001, 0.001, 0.01, 0.1], width: [32, 64, 128]}}\n",
+                                 QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(spec.ok());
+        auto queued =
+            runqueue::enqueueSweep(workspace.workspace(), workspace.writer(), spec.value(), "", QStringLiteral("grid"));
+        QVERIFY(queued.ok());
+        auto connection = workspace.workspace().database().connect();
+        QString best, worst;
+        auto listed = runqueries::listRuns(connection.value());
+        QVERIFY(listed);
+        for (const RunRecord &run : *listed) {
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            (void)workspace.writer().recordStatus(run.id, RunStatus::Starting, now).get();
+            (void)workspace.writer().recordStatus(run.id, RunStatus::Running, now).get();
+            (void)workspace.writer().recordStatus(run.id, RunStatus::Succeeded, now).get();
+            const double lr = run.params.value(QStringLiteral("lr")).toDouble();
+            const double width = run.params.value(QStringLiteral("width")).toDouble();
+            QVERIFY(workspace.addPoints(run.id, QStringLiteral("loss"), {0}, {std::log10(lr) + 5 + width / 1280}));
+            if (lr == 0.0001 && width == 32)
+                best = run.id; // loss 1.025
+            if (lr == 0.1 && width == 128)
+                worst = run.id; // loss 4.1
+        }
+        SweepView view;
+        view.resize(900, 700);
+        view.setRuns(runqueries::listRuns(connection.value()).value());
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.findChild<QTabWidget *>(QStringLiteral("sweepAnalysis"))->setCurrentIndex(1);
+        SweepScatter *scatter = view.scatter();
+        QTRY_VERIFY(scatter->isVisible());
+        QCOMPARE(scatter->points().size(), 12);
+        QCOMPARE(scatter->xAxis().title, QStringLiteral("lr"));
+        QVERIFY(scatter->xAxis().log); // 1e-4 to 1e-1: three decades
+        QCOMPARE(scatter->yAxis().title, QStringLiteral("loss (min)"));
+        // Positions: a tenfold lr is one step to the right, equal on the log axis; the lowest loss is lowest.
+        QMap<QString, QPointF> at;
+        for (const SweepScatter::Point &point : scatter->points())
+            at.insert(point.runId, *scatter->pointPosition(point.runId));
+        QVERIFY(at[best].x() < at[worst].x() && at[best].y() > at[worst].y());
+        QMap<double, double> columnOfLr; // the width-32 runs, by lr
+        for (const RunRecord &run : *listed)
+            if (run.params.value(QStringLiteral("width")) == u"32")
+                columnOfLr.insert(run.params.value(QStringLiteral("lr")).toDouble(), at[run.id].x());
+        const QList<double> columns = columnOfLr.values();
+        QCOMPARE(columns.size(), 4);
+        for (int i = 1; i < 3; ++i)
+            QVERIFY2(
+                qAbs((columns[i + 1] - columns[i]) - (columns[i] - columns[i - 1])) < 0.5,
+                qPrintable(
+                    QStringLiteral("%1 %2 %3 %4").arg(columns[0]).arg(columns[1]).arg(columns[2]).arg(columns[3])));
+        // Colours: the best run yellow, the worst dark purple (viridis' ends), read off the drawn pixels.
+        const QImage image = scatter->grab().toImage();
+        // (The worst point's neighbour, width 64, is drawn over part of it, one shade lighter: hence the tolerance.)
+        const auto near = [](const QColor &a, const QColor &b) {
+            return qAbs(a.red() - b.red()) + qAbs(a.green() - b.green()) + qAbs(a.blue() - b.blue()) < 60;
+        };
+        const qreal dpr = image.devicePixelRatio();
+        QVERIFY2(near(image.pixelColor((at[best] * dpr).toPoint()), QColor(0xfd, 0xe7, 0x25)),
+                 qPrintable(image.pixelColor((at[best] * dpr).toPoint()).name()));
+        QVERIFY2(near(image.pixelColor((at[worst] * dpr).toPoint()), QColor(0x44, 0x01, 0x54)),
+                 qPrintable(image.pixelColor((at[worst] * dpr).toPoint()).name()));
+        // Hover names the run; a click opens it.
+        QCOMPARE(scatter->runAt(at[best].toPoint()).value_or(QString()), best);
+        QVERIFY2(scatter->hoverText(best).contains(QStringLiteral("grid-01"))
+                     && scatter->hoverText(best).contains(QStringLiteral("lr: 0.0001"))
+                     && scatter->hoverText(best).contains(QStringLiteral("loss: 1.025")),
+                 qPrintable(scatter->hoverText(best)));
+        QSignalSpy opened(&view, &SweepView::runActivated);
+        QTest::mouseClick(scatter, Qt::LeftButton, {}, at[worst].toPoint());
+        QCOMPARE(opened.size(), 1);
+        QCOMPARE(opened.at(0).at(0).toString(), worst);
+        QVERIFY(!scatter->runAt(QPoint(2, 2)));
+        // The colour bar runs from the best colour at its top to the worst at its bottom.
+        const QRect plot = scatter->rect().adjusted(70, 28, -86, -46);
+        QVERIFY(near(image.pixelColor(QPoint(plot.right() + 23, plot.top() + 3) * dpr), QColor(0xfd, 0xe7, 0x25)));
+        QVERIFY(near(image.pixelColor(QPoint(plot.right() + 23, plot.bottom() - 3) * dpr), QColor(0x44, 0x01, 0x54)));
+        if (test::docsImagesWanted()) { // docs/images/sweep-scatter.png
+            QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("sweep-scatter")));
+        }
+        // CSV: the points drawn.
+        const QList<QByteArray> lines = scatter->toCsv().trimmed().split('\n');
+        QCOMPARE(lines.size(), 13);
+        QCOMPARE(lines[0], QByteArray("run_id,name,lr,loss (min),loss"));
+        // Two params, the metric as colour: width on y, linear (32 to 128 is not two decades).
+        view.setScatterParams(QStringLiteral("lr"), QStringLiteral("width"));
+        QCOMPARE(scatter->yAxis().title, QStringLiteral("width"));
+        QVERIFY(!scatter->yAxis().log && !scatter->yAxis().categorical);
+        QVERIFY(scatter->hoverText(best).contains(QStringLiteral("width: 32")));
+        QVERIFY(scatter->pointPosition(best)->y() > scatter->pointPosition(worst)->y()); // width 32 below 128
+        // A choice gets one slot per value; nothing finished, nothing drawn and said so.
+        const SweepScatter::Axis choice = scatterAxisFor(
+            QStringLiteral("optimizer"), {QStringLiteral("sgd"), QStringLiteral("adam"), QStringLiteral("sgd")});
+        QVERIFY(choice.categorical);
+        QCOMPARE(choice.categories, (QStringList{"adam", "sgd"}));
+        scatter->setData({}, QStringLiteral("loss"), QStringLiteral("min"), true, QStringLiteral("lr"));
+        QCOMPARE(scatter->emptyText(), QStringLiteral("No finished run with loss yet"));
     }
 
     void sweepTableRanksRunsAndMarksTheBest()

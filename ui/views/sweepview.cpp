@@ -4,6 +4,7 @@
 #include "views/sweepview.h"
 
 #include "report/sweepreport.h"
+#include "views/sweepscatter.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -14,6 +15,7 @@
 #include <QPainter>
 #include <QStyledItemDelegate>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -108,7 +110,8 @@ public:
 SweepView::SweepView(QWidget *parent)
     : QWidget(parent), m_sweeps(new QComboBox(this)), m_keys(new QComboBox(this)), m_statistics(new QComboBox(this)),
       m_direction(new QComboBox(this)), m_summary(new QLabel(this)), m_model(new SweepTableModel(this)),
-      m_table(new QTableView(this)), m_importanceNote(new QLabel(this)), m_importance(new QTableWidget(this))
+      m_table(new QTableView(this)), m_scatter(new SweepScatter(this)), m_scatterX(new QComboBox(this)),
+      m_scatterY(new QComboBox(this)), m_importanceNote(new QLabel(this)), m_importance(new QTableWidget(this))
 {
     setObjectName(QStringLiteral("sweepView"));
     m_statistics->addItems({QStringLiteral("min"), QStringLiteral("last"), QStringLiteral("max")});
@@ -147,9 +150,32 @@ SweepView::SweepView(QWidget *parent)
     importanceLayout->setContentsMargins(0, 0, 0, 0);
     importanceLayout->addWidget(m_importanceNote);
     importanceLayout->addWidget(m_importance, 1);
+    // The scatter plot: x a param, y the metric or another param (the metric then as colour).
+    auto scatterPane = new QWidget(this);
+    auto scatterLayout = new QVBoxLayout(scatterPane);
+    scatterLayout->setContentsMargins(0, 0, 0, 0);
+    auto scatterBar = new QHBoxLayout;
+    m_scatterX->setObjectName(QStringLiteral("scatterX"));
+    m_scatterY->setObjectName(QStringLiteral("scatterY"));
+    scatterBar->addWidget(new QLabel(tr("X:"), scatterPane));
+    scatterBar->addWidget(m_scatterX, 1);
+    scatterBar->addWidget(new QLabel(tr("Y:"), scatterPane));
+    scatterBar->addWidget(m_scatterY, 1);
+    scatterBar->addStretch(1);
+    scatterLayout->addLayout(scatterBar);
+    scatterLayout->addWidget(m_scatter, 1);
+    connect(m_scatterX, &QComboBox::activated, this,
+            [this] { setScatterParams(m_scatterX->currentText(), m_scatterY->currentData().toString()); });
+    connect(m_scatterY, &QComboBox::activated, this,
+            [this] { setScatterParams(m_scatterX->currentText(), m_scatterY->currentData().toString()); });
+    connect(m_scatter, &SweepScatter::runActivated, this, &SweepView::runActivated);
+    auto analysis = new QTabWidget(this);
+    analysis->setObjectName(QStringLiteral("sweepAnalysis"));
+    analysis->addTab(importancePane, tr("Which params matter"));
+    analysis->addTab(scatterPane, tr("Scatter"));
     auto splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_table);
-    splitter->addWidget(importancePane);
+    splitter->addWidget(analysis);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
     auto layout = new QVBoxLayout(this);
@@ -312,6 +338,38 @@ void SweepView::rebuild()
                                  .arg(runs.size())
                                  .arg(m_bestRunId.isEmpty() ? tr("none finished yet") : m_bestRunId));
     refreshImportance(runs);
+    // The scatter's choices: the params that vary; its x stays the user's choice while it still varies.
+    m_shownRuns = runs;
+    if (!params.contains(m_scatterXParam))
+        m_scatterXParam = params.value(0);
+    if (!m_scatterYParam.isEmpty() && (!params.contains(m_scatterYParam) || m_scatterYParam == m_scatterXParam))
+        m_scatterYParam.clear();
+    {
+        const QSignalBlocker blockX(m_scatterX), blockY(m_scatterY);
+        m_scatterX->clear();
+        m_scatterX->addItems(params);
+        m_scatterX->setCurrentText(m_scatterXParam);
+        m_scatterY->clear();
+        m_scatterY->addItem(tr("%1 (the metric)").arg(m_key), QString());
+        for (const QString &param : params)
+            m_scatterY->addItem(tr("%1 (coloured by %2)").arg(param, m_key), param);
+        m_scatterY->setCurrentIndex(std::max(0, m_scatterY->findData(m_scatterYParam)));
+    }
+    refreshScatter();
+}
+
+void SweepView::setScatterParams(const QString &xParam, const QString &yParam)
+{
+    m_scatterXParam = xParam;
+    m_scatterYParam = yParam == xParam ? QString() : yParam;
+    m_scatterX->setCurrentText(m_scatterXParam);
+    m_scatterY->setCurrentIndex(std::max(0, m_scatterY->findData(m_scatterYParam)));
+    refreshScatter();
+}
+
+void SweepView::refreshScatter()
+{
+    m_scatter->setData(m_shownRuns, m_key, m_statistic, m_lowerIsBetter, m_scatterXParam, m_scatterYParam);
 }
 
 QString SweepView::importanceText() const { return m_importanceNote->text(); }

@@ -16,6 +16,8 @@ class QTableWidget;
 
 namespace trainyard {
 
+class SweepScatter;
+
 class SweepTableModel;
 
 class SweepView : public QWidget {
@@ -36,6 +38,12 @@ public:
     QTableWidget *importanceTable() const { return m_importance; }
     QString importanceText() const; // the note above the rows: runs used, R², or why there is nothing to say
     bool isComputingImportance() const { return m_importancePending; }
+    // The scatter tab (views/sweepscatter.h): the metric against a param, or two params coloured by the metric.
+    SweepScatter *scatter() const { return m_scatter; }
+    void setScatterParams(const QString &xParam, const QString &yParam = {}); // yParam empty: the metric on y
+
+signals:
+    void runActivated(const QString &runId); // a run was clicked in the scatter plot: open it
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -58,6 +66,12 @@ private:
     QLabel *m_summary;
     SweepTableModel *m_model;
     QTableView *m_table;
+    SweepScatter *m_scatter;
+    QComboBox *m_scatterX;
+    QComboBox *m_scatterY;
+    QString m_scatterXParam, m_scatterYParam;
+    QList<RunRecord> m_shownRuns; // the sweep's runs as last ranked
+    void refreshScatter();
     QLabel *m_importanceNote;
     QTableWidget *m_importance;
     QString m_importanceSignature; // what the shown importance was computed from
