@@ -235,6 +235,7 @@ void MainWindow::setUpTabs(QWidget *runsPage)
     m_tabs->addTab(m_queueView, tr("Queue"));
     m_tabs->addTab(m_sweepView, tr("Sweeps"));
     connect(m_sweepView, &SweepView::runActivated, this, [this](const QString &runId) { openRunPage(runId); });
+    connect(m_sweepView, &SweepView::runsBrushed, this, &MainWindow::selectRuns);
     for (int fixed = 0; fixed < 3; ++fixed) // the runs, queue and sweeps tabs stay
         m_tabs->tabBar()->setTabButton(fixed, QTabBar::RightSide, nullptr);
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, [this](int index) {
@@ -934,6 +935,19 @@ ComposePanel *MainWindow::openCompose()
     }
     m_tabs->setCurrentWidget(m_compose);
     return m_compose;
+}
+
+void MainWindow::selectRuns(const QStringList &runIds)
+{
+    const QSet<QString> wanted(runIds.cbegin(), runIds.cend());
+    QItemSelection selection;
+    for (int row = 0; row < m_sortedRuns->rowCount(); ++row) {
+        const QModelIndex index = m_sortedRuns->index(row, 0);
+        if (wanted.contains(index.data(RunTableModel::RunIdRole).toString()))
+            selection.select(index, index);
+    }
+    m_runsView->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    statusBar()->showMessage(tr("%1 runs selected from the brushed ranges").arg(selection.indexes().size()), 5000);
 }
 
 void MainWindow::resumeFromCheckpoint(const QString &runId, qint64 step)

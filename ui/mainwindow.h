@@ -79,6 +79,8 @@ public:
     PreflightView *openPreflight();
     void cloneWithChanges(const QString &runId);
     void resumeFromCheckpoint(const QString &runId, qint64 step);
+    // Selects these runs in the runs table (those it lists), and nothing else: the parallel coordinates' brushes.
+    void selectRuns(const QStringList &runIds);
 
     // Opens (or brings forward) the compare view with these runs (the selected ones by default).
     CompareView *openCompare(const QStringList &runIds = {});

@@ -10,6 +10,7 @@
 #include "views/backendsdialog.h"
 #include "views/composepanel.h"
 #include "views/queueview.h"
+#include "views/parallelcoordinates.h"
 #include "views/sweepscatter.h"
 #include "views/sweepview.h"
 #include "store/runqueries.h"
@@ -33,6 +34,44 @@
 #include <QTest>
 
 using namespace trainyard;
+
+namespace {
+
+// A finished 4 x 3 grid sweep (lr 1e-4 to 1e-1, width 32 to 128) whose loss is log10(lr) + 5 + width / 1280: lr
+// drives it, width barely. Returns the runs as the store lists them.
+QList<RunRecord> seedGridSweep(test::TestWorkspace &workspace)
+{
+    auto spec = parseRunSpec("name: grid\ncommand: [/bin/true]\n"
+                             "sweep: {grid: {lr: [0.0001, 0.001, 0.01, 0.1], width: [32, 64, 128]}}\n",
+                             QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+    auto queued =
+        runqueue::enqueueSweep(workspace.workspace(), workspace.writer(), spec.value(), "", QStringLiteral("grid"));
+    if (!queued)
+        return {};
+    auto connection = workspace.workspace().database().connect();
+    auto listed = runqueries::listRuns(connection.value());
+    if (!listed)
+        return {};
+    for (const RunRecord &run : *listed) {
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        (void)workspace.writer().recordStatus(run.id, RunStatus::Starting, now).get();
+        (void)workspace.writer().recordStatus(run.id, RunStatus::Running, now).get();
+        (void)workspace.writer().recordStatus(run.id, RunStatus::Succeeded, now).get();
+        const double lr = run.params.value(QStringLiteral("lr")).toDouble();
+        const double width = run.params.value(QStringLiteral("width")).toDouble();
+        (void)workspace.addPoints(run.id, QStringLiteral("loss"), {0}, {std::log10(lr) + 5 + width / 1280});
+    }
+    listed = runqueries::listRuns(connection.value());
+    return listed ? listed.value() : QList<RunRecord>{};
+}
+
+void sendMouse(QWidget *widget, QEvent::Type type, const QPointF &at, Qt::MouseButtons buttons)
+{
+    QMouseEvent event(type, at, widget->mapToGlobal(at), Qt::LeftButton, buttons, Qt::NoModifier);
+    QCoreApplication::sendEvent(widget, &event);
+}
+
+} // namespace
 
 class TestCompose : public QObject {
     Q_OBJECT
@@ -269,28 +308,15 @@ private slots:
     void sweepScatterPlacesRunsAndOpensThem()
     {
         test::TestWorkspace workspace;
-        auto spec = parseRunSpec("name: grid\ncommand: [/bin/true]\n"
-                                 "sweep: {grid: {lr: [0.0001, 0.001, 0.01, 0.1], width: [32, 64, 128]}}\n",
-                                 QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
-        QVERIFY(spec.ok());
-        auto queued =
-            runqueue::enqueueSweep(workspace.workspace(), workspace.writer(), spec.value(), "", QStringLiteral("grid"));
-        QVERIFY(queued.ok());
+        const QList<RunRecord> listed = seedGridSweep(workspace);
+        QCOMPARE(listed.size(), 12);
         auto connection = workspace.workspace().database().connect();
         QString best, worst;
-        auto listed = runqueries::listRuns(connection.value());
-        QVERIFY(listed);
-        for (const RunRecord &run : *listed) {
-            const QDateTime now = QDateTime::currentDateTimeUtc();
-            (void)workspace.writer().recordStatus(run.id, RunStatus::Starting, now).get();
-            (void)workspace.writer().recordStatus(run.id, RunStatus::Running, now).get();
-            (void)workspace.writer().recordStatus(run.id, RunStatus::Succeeded, now).get();
-            const double lr = run.params.value(QStringLiteral("lr")).toDouble();
-            const double width = run.params.value(QStringLiteral("width")).toDouble();
-            QVERIFY(workspace.addPoints(run.id, QStringLiteral("loss"), {0}, {std::log10(lr) + 5 + width / 1280}));
-            if (lr == 0.0001 && width == 32)
+        for (const RunRecord &run : listed) {
+            if (run.params.value(QStringLiteral("lr")) == u"0.0001"
+                && run.params.value(QStringLiteral("width")) == u"32")
                 best = run.id; // loss 1.025
-            if (lr == 0.1 && width == 128)
+            if (run.params.value(QStringLiteral("lr")) == u"0.1" && run.params.value(QStringLiteral("width")) == u"128")
                 worst = run.id; // loss 4.1
         }
         SweepView view;
@@ -311,7 +337,7 @@ private slots:
             at.insert(point.runId, *scatter->pointPosition(point.runId));
         QVERIFY(at[best].x() < at[worst].x() && at[best].y() > at[worst].y());
         QMap<double, double> columnOfLr; // the width-32 runs, by lr
-        for (const RunRecord &run : *listed)
+        for (const RunRecord &run : listed)
             if (run.params.value(QStringLiteral("width")) == u"32")
                 columnOfLr.insert(run.params.value(QStringLiteral("lr")).toDouble(), at[run.id].x());
         const QList<double> columns = columnOfLr.values();
@@ -367,6 +393,80 @@ private slots:
         QCOMPARE(choice.categories, (QStringList{"adam", "sgd"}));
         scatter->setData({}, QStringLiteral("loss"), QStringLiteral("min"), true, QStringLiteral("lr"));
         QCOMPARE(scatter->emptyText(), QStringLiteral("No finished run with loss yet"));
+    }
+
+    // Issue 20, point 1: parallel coordinates; brushing a range on an axis selects exactly the runs inside every
+    // brushed range in the runs table; a click clears an axis's brush; axes move by their titles.
+    void parallelCoordinatesBrushingSelectsTheRunsInRange()
+    {
+        test::TestWorkspace workspace;
+        const QList<RunRecord> runs = seedGridSweep(workspace);
+        QCOMPARE(runs.size(), 12);
+        MainWindow window(workspace.workspace());
+        window.resize(1100, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.findChild<QTabWidget *>(QStringLiteral("tabs"))->setCurrentWidget(window.sweepView());
+        window.sweepView()->findChild<QTabWidget *>(QStringLiteral("sweepAnalysis"))->setCurrentIndex(2);
+        ParallelCoordinates *parallel = window.sweepView()->parallelCoordinates();
+        QTRY_COMPARE_WITH_TIMEOUT(parallel->runIds().size(), 12, 10000);
+        QCOMPARE(parallel->axisTitles(), (QStringList{"lr", "width", "loss (min)"}));
+        QVERIFY(parallel->axis(0).log && !parallel->axis(1).log);
+        const auto idsWhere = [&](const std::function<bool(double lr, double width)> &keep) {
+            QStringList ids;
+            for (const RunRecord &run : runs)
+                if (keep(run.params.value(QStringLiteral("lr")).toDouble(),
+                         run.params.value(QStringLiteral("width")).toDouble()))
+                    ids << run.id;
+            ids.sort();
+            return ids;
+        };
+        const auto sorted = [](QStringList ids) {
+            ids.sort();
+            return ids;
+        };
+        // Drag along the lr axis from 0.02 down to 0.0005: lr 0.001 and 0.01, six runs, selected in the runs table.
+        QSignalSpy brushed(parallel, &ParallelCoordinates::brushChanged);
+        const double x = parallel->axisX(0);
+        sendMouse(parallel, QEvent::MouseButtonPress, {x, parallel->valueY(0, 0.02)}, Qt::LeftButton);
+        sendMouse(parallel, QEvent::MouseMove, {x + 1, parallel->valueY(0, 0.003)}, Qt::LeftButton);
+        sendMouse(parallel, QEvent::MouseMove, {x + 1, parallel->valueY(0, 0.0005)}, Qt::LeftButton);
+        sendMouse(parallel, QEvent::MouseButtonRelease, {x + 1, parallel->valueY(0, 0.0005)}, Qt::NoButton);
+        QCOMPARE(brushed.size(), 1);
+        const QStringList middle = idsWhere([](double lr, double) { return lr == 0.001 || lr == 0.01; });
+        QCOMPARE(sorted(parallel->brushedRunIds()), middle);
+        QCOMPARE(sorted(window.selectedRunIds()), middle);
+        // A second brush, on width 60..130: their intersection.
+        parallel->setBrush(1, std::pair{60.0, 130.0});
+        const QStringList both =
+            idsWhere([](double lr, double width) { return (lr == 0.001 || lr == 0.01) && width > 60; });
+        QCOMPARE(both.size(), 4);
+        QCOMPARE(sorted(parallel->brushedRunIds()), both);
+        QCOMPARE(parallel->toCsv().count(",1\n"), 4);
+        if (test::docsImagesWanted()) { // docs/images/parallel-coordinates.png
+            QTest::qWait(200);
+            QVERIFY(test::saveDocsImage(window.sweepView()->grab().toImage(), QStringLiteral("parallel-coordinates")));
+        }
+        // Brushed runs keep their colour, the others go faint: read off the pixels on the width axis.
+        const QImage image = parallel->grab().toImage();
+        const qreal dpr = image.devicePixelRatio();
+        const QColor outside =
+            image.pixelColor(QPointF(parallel->axisX(1) + 30, parallel->valueY(1, 32)).toPoint() * dpr);
+        QVERIFY2(outside.saturation() < 40, qPrintable(outside.name())); // width-32 lines: faint grey
+        // A click on the lr axis clears its brush: the width brush alone remains.
+        sendMouse(parallel, QEvent::MouseButtonPress, {x, parallel->valueY(0, 0.01)}, Qt::LeftButton);
+        sendMouse(parallel, QEvent::MouseButtonRelease, {x, parallel->valueY(0, 0.01)}, Qt::NoButton);
+        QCOMPARE(brushed.size(), 2);
+        QCOMPARE(sorted(brushed.last().at(0).toStringList()),
+                 idsWhere([](double, double width) { return width > 60; }));
+        QCOMPARE(sorted(window.selectedRunIds()), idsWhere([](double, double width) { return width > 60; }));
+        // Drag the metric's axis by its title to the front; the CSV follows the order.
+        sendMouse(parallel, QEvent::MouseButtonPress, {parallel->axisX(2), 20}, Qt::LeftButton);
+        sendMouse(parallel, QEvent::MouseMove, {parallel->axisX(0) + 2, 20}, Qt::LeftButton);
+        sendMouse(parallel, QEvent::MouseButtonRelease, {parallel->axisX(0) + 2, 20}, Qt::NoButton);
+        QCOMPARE(parallel->axisTitles(), (QStringList{"loss (min)", "lr", "width"}));
+        QVERIFY(parallel->toCsv().startsWith("run_id,name,loss (min),lr,width,in_brush\n"));
+        QCOMPARE(sorted(parallel->brushedRunIds()), idsWhere([](double, double width) { return width > 60; }));
     }
 
     void sweepTableRanksRunsAndMarksTheBest()

@@ -27,8 +27,13 @@ constexpr int kPointRadius = 4;
 constexpr int kHitRadius = 7;
 const QString kUnset = QStringLiteral("(unset)");
 
+// A small, fixed offset per point inside a choice's slot, so that runs with the same value do not hide each other.
+double jitter(std::size_t index) { return (double((index * 37) % 11) - 5) / 20.0; }
+
+} // namespace
+
 // Viridis at five stops (matplotlib's), interpolated in RGB: dark purple for the worst value, yellow for the best.
-QColor viridis(double t)
+QColor viridisColor(double t)
 {
     static const QColor stops[] = {QColor(0x44, 0x01, 0x54), QColor(0x3b, 0x52, 0x8b), QColor(0x21, 0x91, 0x8c),
                                    QColor(0x5e, 0xc9, 0x62), QColor(0xfd, 0xe7, 0x25)};
@@ -40,11 +45,6 @@ QColor viridis(double t)
                             float(a.greenF() + (b.greenF() - a.greenF()) * f),
                             float(a.blueF() + (b.blueF() - a.blueF()) * f));
 }
-
-// A small, fixed offset per point inside a choice's slot, so that runs with the same value do not hide each other.
-double jitter(std::size_t index) { return (double((index * 37) % 11) - 5) / 20.0; }
-
-} // namespace
 
 SweepScatter::Axis scatterAxisFor(const QString &title, const QStringList &values)
 {
@@ -126,7 +126,7 @@ QColor SweepScatter::colorFor(double metric) const
     double t = span > 0 ? (metric - m_metricLo) / span : 1.0;
     if (m_lowerIsBetter)
         t = 1 - t;
-    return viridis(t);
+    return viridisColor(t);
 }
 
 QString SweepScatter::emptyText() const { return m_empty; }
@@ -265,7 +265,7 @@ void SweepScatter::render(QPainter &painter, const QRect &rect) const
     const QRect bar(plot.right() + 16, plot.top(), 14, plot.height());
     for (int y = 0; y < bar.height(); ++y)
         painter.fillRect(QRect(bar.left(), bar.top() + y, bar.width(), 1),
-                         viridis(1.0 - double(y) / std::max(1, bar.height() - 1)));
+                         viridisColor(1.0 - double(y) / std::max(1, bar.height() - 1)));
     painter.setPen(paletteInk(palette(), 0.7));
     painter.setBrush(Qt::NoBrush);
     painter.drawRect(bar);

@@ -90,6 +90,9 @@ private:
     QString m_hovered;
 };
 
+// Viridis (matplotlib's, at five stops): t = 0 dark purple (the worst value), t = 1 yellow (the best).
+QColor viridisColor(double t);
+
 // The axis that draws these values: categorical unless every one reads as a number; log when all are positive and span
 // two decades or more. Exposed for tests.
 SweepScatter::Axis scatterAxisFor(const QString &title, const QStringList &values);

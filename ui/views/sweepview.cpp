@@ -4,6 +4,7 @@
 #include "views/sweepview.h"
 
 #include "report/sweepreport.h"
+#include "views/parallelcoordinates.h"
 #include "views/sweepscatter.h"
 
 #include <QComboBox>
@@ -110,8 +111,9 @@ public:
 SweepView::SweepView(QWidget *parent)
     : QWidget(parent), m_sweeps(new QComboBox(this)), m_keys(new QComboBox(this)), m_statistics(new QComboBox(this)),
       m_direction(new QComboBox(this)), m_summary(new QLabel(this)), m_model(new SweepTableModel(this)),
-      m_table(new QTableView(this)), m_scatter(new SweepScatter(this)), m_scatterX(new QComboBox(this)),
-      m_scatterY(new QComboBox(this)), m_importanceNote(new QLabel(this)), m_importance(new QTableWidget(this))
+      m_table(new QTableView(this)), m_scatter(new SweepScatter(this)), m_parallel(new ParallelCoordinates(this)),
+      m_scatterX(new QComboBox(this)), m_scatterY(new QComboBox(this)), m_importanceNote(new QLabel(this)),
+      m_importance(new QTableWidget(this))
 {
     setObjectName(QStringLiteral("sweepView"));
     m_statistics->addItems({QStringLiteral("min"), QStringLiteral("last"), QStringLiteral("max")});
@@ -173,6 +175,8 @@ SweepView::SweepView(QWidget *parent)
     analysis->setObjectName(QStringLiteral("sweepAnalysis"));
     analysis->addTab(importancePane, tr("Which params matter"));
     analysis->addTab(scatterPane, tr("Scatter"));
+    analysis->addTab(m_parallel, tr("Parallel coordinates"));
+    connect(m_parallel, &ParallelCoordinates::brushChanged, this, &SweepView::runsBrushed);
     auto splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_table);
     splitter->addWidget(analysis);
@@ -370,6 +374,10 @@ void SweepView::setScatterParams(const QString &xParam, const QString &yParam)
 void SweepView::refreshScatter()
 {
     m_scatter->setData(m_shownRuns, m_key, m_statistic, m_lowerIsBetter, m_scatterXParam, m_scatterYParam);
+    QStringList params;
+    for (int i = 0; i < m_scatterX->count(); ++i)
+        params << m_scatterX->itemText(i);
+    m_parallel->setData(m_shownRuns, params, m_key, m_statistic, m_lowerIsBetter);
 }
 
 QString SweepView::importanceText() const { return m_importanceNote->text(); }

@@ -16,6 +16,7 @@ class QTableWidget;
 
 namespace trainyard {
 
+class ParallelCoordinates;
 class SweepScatter;
 
 class SweepTableModel;
@@ -40,10 +41,13 @@ public:
     bool isComputingImportance() const { return m_importancePending; }
     // The scatter tab (views/sweepscatter.h): the metric against a param, or two params coloured by the metric.
     SweepScatter *scatter() const { return m_scatter; }
+    // The parallel coordinates tab (views/parallelcoordinates.h): an axis per varied param and the metric's.
+    ParallelCoordinates *parallelCoordinates() const { return m_parallel; }
     void setScatterParams(const QString &xParam, const QString &yParam = {}); // yParam empty: the metric on y
 
 signals:
-    void runActivated(const QString &runId); // a run was clicked in the scatter plot: open it
+    void runActivated(const QString &runId);     // a run was clicked in the scatter plot: open it
+    void runsBrushed(const QStringList &runIds); // the runs inside the parallel coordinates' brushes (select them)
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -67,6 +71,7 @@ private:
     SweepTableModel *m_model;
     QTableView *m_table;
     SweepScatter *m_scatter;
+    ParallelCoordinates *m_parallel;
     QComboBox *m_scatterX;
     QComboBox *m_scatterY;
     QString m_scatterXParam, m_scatterYParam;
