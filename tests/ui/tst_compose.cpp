@@ -380,6 +380,13 @@ private slots:
         const QList<QByteArray> lines = scatter->toCsv().trimmed().split('\n');
         QCOMPARE(lines.size(), 13);
         QCOMPARE(lines[0], QByteArray("run_id,name,lr,loss (min),loss"));
+        // PNG and SVG exports, written whole off the UI thread.
+        QTemporaryDir exports;
+        QVERIFY(scatter->exportTo(exports.filePath("s.png"), SweepScatter::ExportFormat::Png).result().isEmpty());
+        QVERIFY(scatter->exportTo(exports.filePath("s.svg"), SweepScatter::ExportFormat::Svg).result().isEmpty());
+        QCOMPARE(QImage(exports.filePath("s.png")).size(), scatter->size() * 2);
+        QFile svg(exports.filePath("s.svg"));
+        QVERIFY(svg.open(QIODevice::ReadOnly) && svg.readAll().contains("<title>loss (min) against lr</title>"));
         // Two params, the metric as colour: width on y, linear (32 to 128 is not two decades).
         view.setScatterParams(QStringLiteral("lr"), QStringLiteral("width"));
         QCOMPARE(scatter->yAxis().title, QStringLiteral("width"));
@@ -466,6 +473,15 @@ private slots:
         sendMouse(parallel, QEvent::MouseButtonRelease, {parallel->axisX(0) + 2, 20}, Qt::NoButton);
         QCOMPARE(parallel->axisTitles(), (QStringList{"loss (min)", "lr", "width"}));
         QVERIFY(parallel->toCsv().startsWith("run_id,name,loss (min),lr,width,in_brush\n"));
+        QTemporaryDir exports;
+        QVERIFY(
+            parallel->exportTo(exports.filePath("p.csv"), ParallelCoordinates::ExportFormat::Csv).result().isEmpty());
+        QVERIFY(
+            parallel->exportTo(exports.filePath("p.png"), ParallelCoordinates::ExportFormat::Png).result().isEmpty());
+        QCOMPARE(QImage(exports.filePath("p.png")).size(), parallel->size() * 2);
+        QFile csv(exports.filePath("p.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(csv.readAll(), parallel->toCsv());
         QCOMPARE(sorted(parallel->brushedRunIds()), idsWhere([](double, double width) { return width > 60; }));
     }
 

@@ -2,11 +2,11 @@
 // point (the M4 scheme), which at one bucket per pixel is the same picture as drawing every point.
 #include "views/envelopechart.h"
 
+#include "views/chartexport.h"
+
 #include "csv.h"
 #include "views/chartmath.h"
-#include "views/offuithread.h"
 
-#include <QBuffer>
 #include <QContextMenuEvent>
 #include <QDateTime>
 #include <QFileDialog>
@@ -15,7 +15,6 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
-#include <QSvgGenerator>
 #include <QWheelEvent>
 #include <QThread>
 #include <QtConcurrent/QtConcurrentRun>
@@ -895,51 +894,23 @@ QFuture<QString> EnvelopeChart::exportTo(const QString &path, ExportFormat forma
     const auto finished = [this, path](const QString &error) { emit exportFinished(path, error); };
     switch (format) {
     case ExportFormat::Png:
-        return exportOffUiThread(
-            this, path,
-            [image = toImage(size() * 2)] {
-                QByteArray bytes;
-                QBuffer buffer(&bytes);
-                buffer.open(QIODevice::WriteOnly);
-                image.save(&buffer, "PNG");
-                return bytes;
-            },
-            finished);
+        return exportChartPng(this, path, toImage(size() * 2), finished);
     case ExportFormat::Svg:
-        return exportOffUiThread(
-            this, path, [bytes = toSvg(size())] { return bytes; }, finished);
+        return exportChartBytes(this, path, toSvg(size()), finished);
     case ExportFormat::Csv:
         break;
     }
-    return exportOffUiThread(
-        this, path, [bytes = toCsv()] { return bytes; }, finished);
+    return exportChartBytes(this, path, toCsv(), finished);
 }
 
 QImage EnvelopeChart::toImage(const QSize &size) const
 {
-    QImage image(size, QImage::Format_ARGB32_Premultiplied);
-    image.fill(Qt::white);
-    QPainter painter(&image);
-    const double scale = double(size.width()) / std::max(1, width());
-    painter.scale(scale, scale);
-    render(painter, QRect(QPoint(0, 0), QSize(int(size.width() / scale), int(size.height() / scale))));
-    return image;
+    return renderChartImage([this](QPainter &painter, const QRect &rect) { render(painter, rect); }, size, width());
 }
 
 QByteArray EnvelopeChart::toSvg(const QSize &size) const
 {
-    QBuffer buffer;
-    buffer.open(QIODevice::WriteOnly);
-    QSvgGenerator generator;
-    generator.setOutputDevice(&buffer);
-    generator.setSize(size);
-    generator.setViewBox(QRect(QPoint(0, 0), size));
-    generator.setTitle(m_title);
-    {
-        QPainter painter(&generator);
-        render(painter, QRect(QPoint(0, 0), size));
-    }
-    return buffer.data();
+    return renderChartSvg([this](QPainter &painter, const QRect &rect) { render(painter, rect); }, size, m_title);
 }
 
 QByteArray EnvelopeChart::toCsv() const

@@ -2,17 +2,15 @@
 
 #include "csv.h"
 #include "report/sweepreport.h"
+#include "views/chartexport.h"
 #include "views/chartmath.h"
 #include "views/envelopechart.h"
-#include "views/offuithread.h"
 
-#include <QBuffer>
 #include <QContextMenuEvent>
 #include <QFileDialog>
 #include <QMenu>
 #include <QMouseEvent>
 #include <QPainter>
-#include <QSvgGenerator>
 
 #include <algorithm>
 #include <cmath>
@@ -465,49 +463,20 @@ void ParallelCoordinates::contextMenuEvent(QContextMenuEvent *event)
 QFuture<QString> ParallelCoordinates::exportTo(const QString &path, ExportFormat format)
 {
     const auto finished = [this, path](const QString &error) { emit exportFinished(path, error); };
-    if (format == ExportFormat::Png) {
-        const QImage image = toImage(size() * 2);
-        return exportOffUiThread(
-            this, path,
-            [image] {
-                QByteArray png;
-                QBuffer buffer(&png);
-                buffer.open(QIODevice::WriteOnly);
-                image.save(&buffer, "PNG");
-                return png;
-            },
-            finished);
-    }
-    const QByteArray bytes = format == ExportFormat::Svg ? toSvg(size()) : toCsv();
-    return exportOffUiThread(
-        this, path, [bytes] { return bytes; }, finished);
+    if (format == ExportFormat::Png)
+        return exportChartPng(this, path, toImage(size() * 2), finished);
+    return exportChartBytes(this, path, format == ExportFormat::Svg ? toSvg(size()) : toCsv(), finished);
 }
 
 QImage ParallelCoordinates::toImage(const QSize &size) const
 {
-    QImage image(size, QImage::Format_ARGB32_Premultiplied);
-    image.fill(Qt::white);
-    QPainter painter(&image);
-    const double scale = double(size.width()) / std::max(1, width());
-    painter.scale(scale, scale);
-    render(painter, QRect(QPoint(0, 0), QSize(int(size.width() / scale), int(size.height() / scale))));
-    return image;
+    return renderChartImage([this](QPainter &painter, const QRect &rect) { render(painter, rect); }, size, width());
 }
 
 QByteArray ParallelCoordinates::toSvg(const QSize &size) const
 {
-    QBuffer buffer;
-    buffer.open(QIODevice::WriteOnly);
-    QSvgGenerator generator;
-    generator.setOutputDevice(&buffer);
-    generator.setSize(size);
-    generator.setViewBox(QRect(QPoint(0, 0), size));
-    generator.setTitle(tr("Parallel coordinates"));
-    {
-        QPainter painter(&generator);
-        render(painter, QRect(QPoint(0, 0), size));
-    }
-    return buffer.data();
+    return renderChartSvg([this](QPainter &painter, const QRect &rect) { render(painter, rect); }, size,
+                          tr("Parallel coordinates"));
 }
 
 QByteArray ParallelCoordinates::toCsv() const
