@@ -120,10 +120,19 @@ int work(const QCommandLineParser &parser, const QString &workspaceBefore, int c
                                                       : QStringLiteral(" on GPU ") + names.join(QLatin1Char(',')));
             streams.out.flush();
         });
-    QObject::connect(scheduler->get(), &QueueScheduler::runFinished,
-                     [&](const QString &runId, const RunOutcome &outcome) {
-                         failures += outcome.status != RunStatus::Succeeded;
-                         streams.out << QStringLiteral("%1 %2\n").arg(runId, toString(outcome.status));
+    QObject::connect(
+        scheduler->get(), &QueueScheduler::runFinished, [&](const QString &runId, const RunOutcome &outcome) {
+            // A run its sweep's rule stopped early ended as it should.
+            failures += outcome.status != RunStatus::Succeeded && outcome.status != RunStatus::StoppedEarly;
+            streams.out << QStringLiteral("%1 %2\n").arg(runId, toString(outcome.status));
+            streams.out.flush();
+        });
+    QObject::connect(scheduler->get(), &QueueScheduler::runJudged,
+                     [&](const QString &runId, bool stopped, const QString &comparison) {
+                         streams.out << QStringLiteral("%1 %2: %3\n")
+                                            .arg(runId,
+                                                 stopped ? QStringLiteral("stopped early") : QStringLiteral("goes on"),
+                                                 comparison);
                          streams.out.flush();
                      });
     QObject::connect(

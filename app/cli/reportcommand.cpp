@@ -35,9 +35,8 @@ QString formatSeconds(const std::optional<double> &seconds)
 
 QString figuresLine(const ReportFigures &f)
 {
-    return QStringLiteral("%1 launched, %2 started, %3 succeeded, %4 failed, %5 canceled, %6 lost, %7 unfinished; "
-                          "success rate %8; "
-                          "%9 GPU-hours; %10 restarts")
+    return QStringLiteral("%1 launched, %2 started, %3 succeeded, %4 failed, %5 canceled, %6 lost, %7 unfinished, "
+                          "%11 stopped early; success rate %8; %9 GPU-hours; %10 restarts")
         .arg(f.launched)
         .arg(f.started)
         .arg(f.succeeded)
@@ -47,7 +46,8 @@ QString figuresLine(const ReportFigures &f)
         .arg(f.unfinished)
         .arg(f.successRate() ? QString::number(*f.successRate() * 100, 'f', 1) + QLatin1Char('%') : QStringLiteral("-"))
         .arg(QString::number(f.gpuHours, 'f', 1))
-        .arg(f.restarts);
+        .arg(f.restarts)
+        .arg(f.stoppedEarly);
 }
 
 } // namespace

@@ -184,6 +184,9 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
                       summary.contains(QStringLiteral("stopped_by_alert"))
                           ? summary.value(QStringLiteral("stopped_by_alert"))
                           : QJsonValue(QJsonValue::Null));
+        object.insert(QStringLiteral("stopped_early"),
+                      summary.contains(QStringLiteral("stopped_early")) ? summary.value(QStringLiteral("stopped_early"))
+                                                                        : QJsonValue(QJsonValue::Null));
         object.insert(QStringLiteral("ingest"), summary.value(QStringLiteral("ingest")).toObject());
         const QString incomplete = run.metricsIncomplete();
         object.insert(QStringLiteral("metrics_incomplete"),
@@ -281,6 +284,9 @@ int runShow(const QStringList &arguments, const QString &workspaceBefore, Stream
     }
     if (const QJsonObject stopped = summary.value(QStringLiteral("stopped_by_alert")).toObject(); !stopped.isEmpty())
         streams.out << "stopped    by its alert rule: " << stopped.value(QStringLiteral("message")).toString() << '\n';
+    if (const QJsonObject stopped = summary.value(QStringLiteral("stopped_early")).toObject(); !stopped.isEmpty())
+        streams.out << "stopped    by its sweep's rule: " << stopped.value(QStringLiteral("message")).toString()
+                    << '\n';
     for (const QJsonValue &alert : QJsonDocument::fromJson(run.alerts.toUtf8()).array())
         streams.out << "alert      " << alert.toObject().value(QStringLiteral("at")).toString() << "  "
                     << alert.toObject().value(QStringLiteral("message")).toString() << '\n';

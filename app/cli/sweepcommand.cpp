@@ -8,7 +8,10 @@
 #include "store/sqlite.h"
 #include "spec/runspec.h"
 #include "store/storewriter.h"
+#include "store/sweepstate.h"
 
+#include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 
@@ -52,6 +55,55 @@ QJsonObject importanceJson(const ImportanceReport &importance)
         {QStringLiteral("left_out"), QJsonArray::fromStringList(importance.leftOut)}};
 }
 
+// The sweep's spec as it was queued; nullopt (with a warning) when it no longer parses.
+std::optional<RunSpec> specOfSweep(SqliteConnection &connection, const QString &sweepId)
+{
+    auto row = sweepstate::readSweep(connection, sweepId);
+    if (!row)
+        return std::nullopt;
+    auto spec = parseRunSpec(row->spec, QStringLiteral("the spec of sweep ") + row->name, QDir::currentPath());
+    if (!spec)
+        return std::nullopt;
+    return spec.value();
+}
+
+QJsonObject earlyStoppingJson(const EarlyStoppingReport &report)
+{
+    QJsonArray rungs, stopped;
+    for (const RungCount &rung : report.rungs)
+        rungs.append(QJsonObject{{QStringLiteral("rung"), rung.rung},
+                                 {QStringLiteral("step"), qint64(rung.step)},
+                                 {QStringLiteral("reached"), rung.reached},
+                                 {QStringLiteral("stopped_there"), rung.stoppedThere}});
+    for (const StoppedEarlyRun &run : report.stopped)
+        stopped.append(QJsonObject{
+            {QStringLiteral("run_id"), run.runId},
+            {QStringLiteral("name"), run.name},
+            {QStringLiteral("rung"), run.rung},
+            {QStringLiteral("rung_step"), qint64(run.rungStep)},
+            {QStringLiteral("step"), qint64(run.step)},
+            {QStringLiteral("value"), std::isfinite(run.value) ? QJsonValue(run.value) : QJsonValue()},
+            {QStringLiteral("comparison"), run.comparison},
+            {QStringLiteral("gpus"), run.gpus},
+            {QStringLiteral("hours_used"), run.hoursUsed},
+            {QStringLiteral("steps_done"), qint64(run.stepsDone)},
+            {QStringLiteral("hours_at_full_length"),
+             run.hoursAtFullLength ? QJsonValue(*run.hoursAtFullLength) : QJsonValue()},
+        });
+    return QJsonObject{
+        {QStringLiteral("rule"), report.rule},
+        {QStringLiteral("rungs"), rungs},
+        {QStringLiteral("stopped"), stopped},
+        {QStringLiteral("full_length"), report.fullLength ? QJsonValue(qint64(*report.fullLength)) : QJsonValue()},
+        {QStringLiteral("full_length_from"), report.fullLengthFrom},
+        {QStringLiteral("hours_used"), report.hoursUsed},
+        {QStringLiteral("hours_saved"), report.hoursSaved},
+        {QStringLiteral("gpu_hours_used"), report.gpuHoursUsed},
+        {QStringLiteral("gpu_hours_saved"), report.gpuHoursSaved},
+        {QStringLiteral("notes"), QJsonArray::fromStringList(report.notes)},
+    };
+}
+
 // `trainyard sweep report SWEEP`: the best run, and which params shape the metric (report/sweepreport.h).
 int sweepReportCommand(const QCommandLineParser &parser, const QString &workspaceBefore, Streams streams,
                        const QString &metricKey, const QString &statistic, const QString &mode, bool json)
@@ -79,12 +131,22 @@ int sweepReportCommand(const QCommandLineParser &parser, const QString &workspac
     auto sweep = runqueries::findSweep(connection.value(), positional[1]);
     if (!sweep)
         return reportFailure(streams, command, sweep.error());
+    const std::optional<RunSpec> spec = specOfSweep(connection.value(), sweep->id);
+    // A tpe sweep is ranked by its own metric unless told otherwise.
+    const bool tpe = spec && spec->sweep.method == SweepSpec::Method::Tpe;
     SweepMetric metric;
-    metric.key = metricKey.isEmpty() ? defaultSweepMetricKey(sweep->runs) : metricKey;
-    metric.lowerIsBetter = mode != u"max";
-    metric.statistic = !statistic.isEmpty() ? statistic
-        : metric.lowerIsBetter              ? QStringLiteral("min")
-                                            : QStringLiteral("max");
+    metric.key = !metricKey.isEmpty() ? metricKey
+        : tpe                         ? spec->sweep.objective.metric
+                                      : defaultSweepMetricKey(sweep->runs);
+    metric.lowerIsBetter = mode.isEmpty() && tpe ? !spec->sweep.objective.maximize : mode != u"max";
+    if (statistic.isEmpty() && metricKey.isEmpty() && tpe) {
+        // Keep the objective's statistic: the trials were told that number.
+        metric.statistic = spec->sweep.objective.statistic;
+    }
+    if (!(statistic.isEmpty() && metricKey.isEmpty() && tpe))
+        metric.statistic = !statistic.isEmpty() ? statistic
+            : metric.lowerIsBetter              ? QStringLiteral("min")
+                                                : QStringLiteral("max");
     if (metric.key.isEmpty()) {
         QSet<QString> keys;
         for (const RunRecord &run : sweep->runs)
@@ -100,6 +162,14 @@ int sweepReportCommand(const QCommandLineParser &parser, const QString &workspac
     auto report = sweepReport(sweep->id, sweep->runs, metric);
     if (!report)
         return reportFailure(streams, command, report.error());
+    if (spec && spec->sweep.earlyStop) {
+        auto rungs = sweepstate::rungsOf(connection.value(), sweep->id);
+        auto costs = sweepstate::runCosts(connection.value(), sweep->id, spec->sweep.earlyStop->metric,
+                                          QDateTime::currentMSecsSinceEpoch());
+        if (!rungs || !costs)
+            return reportFailure(streams, command, !rungs ? rungs.error() : costs.error());
+        report->earlyStopping = earlyStoppingReport(*spec->sweep.earlyStop, sweep->runs, *rungs, *costs);
+    }
     const ImportanceReport &importance = report->importance;
     if (json) {
         QJsonObject best;
@@ -112,16 +182,21 @@ int sweepReportCommand(const QCommandLineParser &parser, const QString &workspac
                                {QStringLiteral("value"), report->bestValue},
                                {QStringLiteral("params"), params}};
         }
-        streams.out << QJsonDocument(QJsonObject{{QStringLiteral("sweep_id"), sweep->id},
-                                                 {QStringLiteral("name"), sweep->name},
-                                                 {QStringLiteral("metric"), metric.key},
-                                                 {QStringLiteral("statistic"), metric.statistic},
-                                                 {QStringLiteral("mode"), metric.lowerIsBetter ? "min" : "max"},
-                                                 {QStringLiteral("runs"), report->runs},
-                                                 {QStringLiteral("finished"), report->finished},
-                                                 {QStringLiteral("best"),
-                                                  best.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(best)},
-                                                 {QStringLiteral("importance"), importanceJson(importance)}})
+        streams.out << QJsonDocument(
+                           QJsonObject{{QStringLiteral("sweep_id"), sweep->id},
+                                       {QStringLiteral("name"), sweep->name},
+                                       {QStringLiteral("metric"), metric.key},
+                                       {QStringLiteral("statistic"), metric.statistic},
+                                       {QStringLiteral("mode"), metric.lowerIsBetter ? "min" : "max"},
+                                       {QStringLiteral("runs"), report->runs},
+                                       {QStringLiteral("finished"), report->finished},
+                                       {QStringLiteral("stopped_early"), report->stoppedEarly},
+                                       {QStringLiteral("early_stopping"),
+                                        report->earlyStopping ? QJsonValue(earlyStoppingJson(*report->earlyStopping))
+                                                              : QJsonValue(QJsonValue::Null)},
+                                       {QStringLiteral("best"),
+                                        best.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(best)},
+                                       {QStringLiteral("importance"), importanceJson(importance)}})
                            .toJson(QJsonDocument::Indented);
         return kExitOk;
     }
@@ -129,7 +204,7 @@ int sweepReportCommand(const QCommandLineParser &parser, const QString &workspac
                              .arg(metric.key, metric.statistic,
                                   metric.lowerIsBetter ? QStringLiteral("lower") : QStringLiteral("higher"));
     streams.out << "sweep " << printableText(sweep->name) << " (" << sweep->id << "): " << report->runs << " runs, "
-                << report->finished << " finished\n";
+                << report->finished << " finished, " << report->stoppedEarly << " stopped early\n";
     if (report->best) {
         QStringList params;
         for (auto it = report->best->params.cbegin(); it != report->best->params.cend(); ++it)
@@ -171,6 +246,32 @@ int sweepReportCommand(const QCommandLineParser &parser, const QString &workspac
         streams.out << "not varied " << printableText(importance.notVaried.join(QStringLiteral(", "))) << '\n';
     for (const QString &line : importance.leftOut)
         streams.out << "left out   " << printableText(line) << '\n';
+    if (report->earlyStopping) {
+        const EarlyStoppingReport &stopping = *report->earlyStopping;
+        streams.out << "early stop " << printableText(stopping.rule) << '\n';
+        for (const RungCount &rung : stopping.rungs)
+            streams.out << QStringLiteral("  rung %1 (step %2): %3 reached, %4 stopped there\n")
+                               .arg(rung.rung)
+                               .arg(rung.step)
+                               .arg(rung.reached)
+                               .arg(rung.stoppedThere);
+        streams.out << "stopped    " << stopping.stopped.size() << " run" << (stopping.stopped.size() == 1 ? "" : "s")
+                    << " early\n";
+        for (const StoppedEarlyRun &run : stopping.stopped)
+            streams.out << "  " << run.runId << " (" << printableText(run.name) << ") at rung " << run.rung << ": "
+                        << printableText(run.comparison) << '\n';
+        if (!stopping.stopped.isEmpty() && stopping.fullLength)
+            streams.out << QStringLiteral("saved      %1 GPU-hours, %2 run-hours: at full length (%3 steps, from %4) "
+                                          "the stopped runs would have taken %5 run-hours; they took %6\n")
+                               .arg(stopping.gpuHoursSaved, 0, 'f', 3)
+                               .arg(stopping.hoursSaved, 0, 'f', 3)
+                               .arg(*stopping.fullLength)
+                               .arg(stopping.fullLengthFrom)
+                               .arg(stopping.hoursSaved + stopping.hoursUsed, 0, 'f', 3)
+                               .arg(stopping.hoursUsed, 0, 'f', 3);
+        for (const QString &note : stopping.notes)
+            streams.out << "note       " << printableText(note) << '\n';
+    }
     return kExitOk;
 }
 

@@ -49,22 +49,30 @@ public:
 
     IngestWorker(QString runId, QString runDir, StoreWriter &writer, const Database &database,
                  const QStringList &tensorboardFolders, std::shared_ptr<AlertEvaluator> alerts,
-                 const QString &checkpointDir, const CheckpointRetention &retention)
+                 std::shared_ptr<RungWatcher> rungs, const QString &checkpointDir, const CheckpointRetention &retention)
         : m_runId(runId), m_runDir(runDir), m_writer(writer), m_ingester(runId, runDir, writer),
           m_tensorboard(runId, writer),
           m_checkpoints(runId, runDir, checkpointDir,
                         qEnvironmentVariableIsSet("TRAINYARD_CHECKPOINT_SETTLE_MS")
                             ? qEnvironmentVariableIntValue("TRAINYARD_CHECKPOINT_SETTLE_MS")
                             : CheckpointWatcher::kDefaultSettleMs),
-          m_checkpointDir(checkpointDir), m_retention(retention), m_database(database), m_alerts(std::move(alerts))
+          m_checkpointDir(checkpointDir), m_retention(retention), m_database(database), m_alerts(std::move(alerts)),
+          m_rungs(std::move(rungs))
     {
         for (const QString &folder : tensorboardFolders)
             m_tensorboard.addFolder(folder, true);
-        if (m_alerts && !m_alerts->isEmpty())
-            m_ingester.setPointObserver([this](std::string_view key, std::int64_t step, double value) {
-                for (const FiredAlert &alert : m_alerts->observe(key, step, value))
-                    emit alertFired(alert);
-            });
+        const bool watchAlerts = m_alerts && !m_alerts->isEmpty();
+        const bool watchRungs = m_rungs && !m_rungs->isEmpty();
+        if (watchAlerts || watchRungs)
+            m_ingester.setPointObserver(
+                [this, watchAlerts, watchRungs](std::string_view key, std::int64_t step, double value) {
+                    if (watchAlerts)
+                        for (const FiredAlert &alert : m_alerts->observe(key, step, value))
+                            emit alertFired(alert);
+                    if (watchRungs)
+                        for (const RungArrival &arrival : m_rungs->observe(key, step, value))
+                            emit rungReached(arrival);
+                });
         m_clock.start();
     }
 
@@ -76,6 +84,7 @@ signals:
     // hold in all (stored + missing).
     void drained(const QString &error, qint64 totalPoints);
     void alertFired(const trainyard::FiredAlert &alert);
+    void rungReached(const trainyard::RungArrival &arrival);
 
 public slots:
     void start()
@@ -261,6 +270,7 @@ private:
     QStringList m_goneCheckpoints;
     Database m_database;
     std::shared_ptr<AlertEvaluator> m_alerts; // shared with the MLflow API's observer
+    std::shared_ptr<RungWatcher> m_rungs;     // likewise
     QTimer *m_timer = nullptr;
     QElapsedTimer m_clock;
     QString m_error;
@@ -737,22 +747,30 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     std::unique_ptr<RunSupervisor> supervisor(new RunSupervisor(runId.value(), request, writer, backend, parent));
     supervisor->m_tracking = std::move(tracking);
     // The spec's alert rules watch the points of the metrics files and of the MLflow API alike, each rule firing once.
+    // So does a sweep's early-stopping rule, each rung reached once.
     auto alerts = std::make_shared<AlertEvaluator>(launch.alerts);
-    if (!launch.alerts.isEmpty() && supervisor->m_tracking) {
+    auto rungs = launch.earlyStop ? std::make_shared<RungWatcher>(launch.earlyStop->metric, launch.earlyStop->rungs)
+                                  : std::shared_ptr<RungWatcher>();
+    if ((!launch.alerts.isEmpty() || rungs) && supervisor->m_tracking) {
         RunSupervisor *watching = supervisor.get();
-        supervisor->m_tracking->setMetricObserver(
-            [alerts, watching, runId = request.runId](const QString &metricRunId, const QString &key, std::int64_t step,
+        supervisor->m_tracking->setMetricObserver([alerts, rungs, watching, runId = request.runId](
+                                                      const QString &metricRunId, const QString &key, std::int64_t step,
                                                       double value) {
-                if (metricRunId != runId)
-                    return;
-                for (const FiredAlert &alert : alerts->observe(key.toStdString(), step, value))
+            if (metricRunId != runId)
+                return;
+            const std::string name = key.toStdString();
+            for (const FiredAlert &alert : alerts->observe(name, step, value))
+                QMetaObject::invokeMethod(
+                    watching, [watching, alert] { watching->onAlertFired(alert); }, Qt::QueuedConnection);
+            if (rungs)
+                for (const RungArrival &arrival : rungs->observe(name, step, value))
                     QMetaObject::invokeMethod(
-                        watching, [watching, alert] { watching->onAlertFired(alert); }, Qt::QueuedConnection);
-            });
+                        watching, [watching, arrival] { emit watching->rungReached(arrival); }, Qt::QueuedConnection);
+        });
     }
     supervisor->m_ingestWorker =
         new IngestWorker(request.runId, request.runDir, writer, workspace.database(),
-                         tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir), alerts,
+                         tensorboardFoldersOf(launch.tensorboardDirs, request.cwd, request.runDir), alerts, rungs,
                          request.checkpointDir, launch.retention);
     supervisor->m_ingestWorker->moveToThread(&supervisor->m_ingestThread);
     connect(&supervisor->m_ingestThread, &QThread::started, supervisor->m_ingestWorker, &IngestWorker::start);
@@ -760,6 +778,8 @@ Result<std::unique_ptr<RunSupervisor>> RunSupervisor::launch(const Workspace &wo
     connect(supervisor->m_ingestWorker, &IngestWorker::drained, supervisor.get(), &RunSupervisor::onIngestDrained);
     qRegisterMetaType<trainyard::FiredAlert>();
     connect(supervisor->m_ingestWorker, &IngestWorker::alertFired, supervisor.get(), &RunSupervisor::onAlertFired);
+    qRegisterMetaType<trainyard::RungArrival>();
+    connect(supervisor->m_ingestWorker, &IngestWorker::rungReached, supervisor.get(), &RunSupervisor::rungReached);
     supervisor->m_ingestThread.setObjectName(QStringLiteral("ingest-") + request.runId);
     supervisor->m_ingestThread.start();
 
@@ -863,6 +883,15 @@ RunSupervisor::~RunSupervisor()
 
 void RunSupervisor::cancel() { m_backend->cancel(); }
 
+void RunSupervisor::stopEarly(const QString &message, const QJsonObject &details)
+{
+    if (m_finished || m_stoppedEarly || m_stoppedBy)
+        return;
+    qCInfo(lcLaunch, "run %s: %s", qPrintable(m_runId), qPrintable(message));
+    m_stoppedEarly = std::make_pair(message, details);
+    m_backend->cancel();
+}
+
 void RunSupervisor::checkCancelRequest()
 {
     if (QFile::exists(cancelRequestPath(m_request.runDir))) {
@@ -899,6 +928,11 @@ void RunSupervisor::onRunnerFinished(const RunOutcome &outcome)
     m_cancelCheck.stop();
     m_telemetryTimer.stop();
     m_outcome = outcome;
+    // Stopped by its sweep's rule: neither failed nor canceled. A run that ended on its own first keeps its outcome.
+    if (m_stoppedEarly && outcome.status == RunStatus::Canceled)
+        m_outcome.status = RunStatus::StoppedEarly;
+    else
+        m_stoppedEarly.reset();
     // Asynchronously: the drain may retry a store error for a while, and this thread may be the window's.
     QMetaObject::invokeMethod(
         m_ingestWorker, [worker = m_ingestWorker] { worker->drain(kDrainRetryMs); }, Qt::QueuedConnection);
@@ -956,10 +990,13 @@ void RunSupervisor::onIngestDrained(const QString &drainError, qint64 totalPoint
                          std::isfinite(m_stoppedBy->value) ? QJsonValue(m_stoppedBy->value)
                                                            : QJsonValue(QString::number(m_stoppedBy->value))},
                         {QStringLiteral("message"), m_stoppedBy->message()}});
+    if (m_stoppedEarly)
+        summary.insert(QStringLiteral("stopped_early"), m_stoppedEarly->second);
     m_endSummary = QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact));
-    m_endDetail = m_stoppedBy  ? m_stoppedBy->message()
-        : outcome.firstFailure ? outcome.firstFailure->message
-                               : QString();
+    m_endDetail = m_stoppedEarly ? m_stoppedEarly->first
+        : m_stoppedBy            ? m_stoppedBy->message()
+        : outcome.firstFailure   ? outcome.firstFailure->message
+                                 : QString();
     m_endAt = QDateTime::currentDateTimeUtc();
     // The end is first kept in the run folder: if the store cannot take it before we give up (or this process dies),
     // the next Trainyard records it from there instead of marking the run lost.

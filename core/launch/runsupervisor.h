@@ -12,6 +12,7 @@
 #include "spec/runparams.h"
 #include "result.h"
 #include "spec/alertrule.h"
+#include "spec/rungwatcher.h"
 #include "spec/runspec.h"
 #include "store/checkpoints.h"
 
@@ -47,6 +48,9 @@ struct LocalLaunch {
     ModelSpec model;       // the spec's `model:`, kept in the resolved spec (the memory plan, MFU)
     QString checkpointDir; // the spec's `checkpoints.dir` (relative to cwd, {run_dir} expands); empty: the default
     CheckpointRetention retention; // the spec's `checkpoints: {keep_last, keep_best}`
+    // A sweep run's early-stopping rule: the supervisor reports each rung the run reaches (rungReached); the queue
+    // judges it against the sweep's other runs and may stop it (stopEarly).
+    std::optional<EarlyStopRule> earlyStop;
     // The spec's `resume_from`: the run starts from that run's checkpoint at that step, as its child.
     std::optional<ResumePoint> resumeFrom;
     LaunchRequest request; // runId and runDir are filled in by the supervisor
@@ -79,6 +83,10 @@ public:
     const QString &runId() const { return m_runId; }
     const QString &runDir() const { return m_request.runDir; }
     void cancel();
+    // Stops the run as its sweep's early-stopping rule decided: its ranks are canceled and it ends `stopped-early`,
+    // with `message` as its end detail and `details` as the exit summary's stopped_early (unless it had already
+    // finished on its own).
+    void stopEarly(const QString &message, const QJsonObject &details);
 
     int attempt() const;
     int ranksAlive() const;
@@ -100,6 +108,8 @@ signals:
     void statusChanged(trainyard::RunStatus status, const QString &detail);
     // A rule of the run's `alerts:` broke (recorded with the run; a `stop` rule also cancels the run).
     void alertFired(const trainyard::FiredAlert &alert);
+    // The run first logged its sweep's early-stopping metric at or past a rung's step.
+    void rungReached(const trainyard::RungArrival &arrival);
     // After the run's final status, exit summary and every metric point are committed.
     void finished(const trainyard::RunOutcome &outcome);
 
@@ -129,7 +139,8 @@ private:
     QString m_ingestError;
     RunOutcome m_outcome;
     std::int64_t m_pointsInFiles = 0;
-    std::optional<FiredAlert> m_stoppedBy; // the `stop` rule that canceled the run
+    std::optional<FiredAlert> m_stoppedBy;                         // the `stop` rule that canceled the run
+    std::optional<std::pair<QString, QJsonObject>> m_stoppedEarly; // why the sweep's rule stopped it
     QString m_endSummary;
     QString m_endDetail;
     QDateTime m_endAt;

@@ -5,12 +5,14 @@
 #include "launch/runsupervisor.h"
 #include "launch/speclaunch.h"
 #include "launch/supervisorrecord.h"
+#include "queue/earlystopping.h"
 #include "logging.h"
 #include "queue/runqueue.h"
 #include "runfolder/runfolder.h"
 #include "spec/runspec.h"
 #include "store/sqlite.h"
 #include "store/storewriter.h"
+#include "store/sweepstate.h"
 #include "store/workspace.h"
 
 #include <QDir>
@@ -105,13 +107,73 @@ void QueueScheduler::tick()
         for (int gpu : gpus)
             freeGpus.removeAll(gpu);
         cpuRuns += gpus.isEmpty();
-        startRun(queued.runId, gpus);
+        startRun(queued.runId, queued.sweepId, gpus);
     }
     if (!waiting && m_running.empty())
         emit idle();
 }
 
-void QueueScheduler::startRun(const QString &runId, const QList<int> &gpus)
+std::optional<EarlyStopRule> QueueScheduler::earlyStopRuleOf(const QString &sweepId)
+{
+    if (sweepId.isEmpty())
+        return std::nullopt;
+    if (auto known = m_earlyStopRules.constFind(sweepId); known != m_earlyStopRules.constEnd())
+        return *known;
+    std::optional<EarlyStopRule> rule;
+    if (auto sweep = sweepstate::readSweep(*m_connection, sweepId); !sweep) {
+        qCWarning(lcQueue, "sweep %s: %s", qPrintable(sweepId), qPrintable(sweep.error()));
+    } else if (auto spec =
+                   parseRunSpec(sweep->spec, QStringLiteral("the spec of sweep ") + sweep->name, QDir::currentPath());
+               !spec) {
+        qCWarning(lcQueue, "sweep %s: its early stopping is off: %s", qPrintable(sweepId), qPrintable(spec.error()));
+    } else {
+        rule = spec->sweep.earlyStop;
+    }
+    m_earlyStopRules.insert(sweepId, rule);
+    return rule;
+}
+
+// Records the arrival (the first one at a rung counts: a restarted attempt's second arrival is not judged again),
+// judges it against every value the sweep's runs recorded at that rung, and stops the run when the rule says so.
+void QueueScheduler::judgeRungArrival(const QString &runId, const QString &sweepId, const RungArrival &arrival)
+{
+    const std::optional<EarlyStopRule> rule = earlyStopRuleOf(sweepId);
+    if (!rule)
+        return;
+    auto judged =
+        m_writer
+            .submit<std::optional<EarlyStopDecision>>(
+                [&](SqliteConnection &connection) -> Result<std::optional<EarlyStopDecision>> {
+                    auto recorded = sweepstate::recordRung(connection, sweepId, runId, arrival.rung, arrival.step,
+                                                           arrival.value, QDateTime::currentMSecsSinceEpoch());
+                    if (!recorded)
+                        return fail(recorded.error());
+                    if (!recorded.value())
+                        return std::optional<EarlyStopDecision>();
+                    auto atRung = sweepstate::valuesAtRung(connection, sweepId, arrival.rung);
+                    if (!atRung)
+                        return fail(atRung.error());
+                    return std::optional<EarlyStopDecision>(judgeArrival(*rule, runId, arrival, atRung.value()));
+                })
+            .get();
+    if (!judged) {
+        qCWarning(lcQueue, "run %s: cannot judge its rung %d: %s", qPrintable(runId), arrival.rung + 1,
+                  qPrintable(judged.error()));
+        return;
+    }
+    if (!judged.value())
+        return;
+    const EarlyStopDecision &decision = *judged.value();
+    qCInfo(lcQueue, "run %s: %s: %s", qPrintable(runId), decision.stop ? "stopped" : "goes on",
+           qPrintable(decision.comparison));
+    if (decision.stop) {
+        if (auto running = m_running.find(runId); running != m_running.end())
+            running->second.supervisor->stopEarly(decision.message(), decision.toJson());
+    }
+    emit runJudged(runId, decision.stop, decision.comparison);
+}
+
+void QueueScheduler::startRun(const QString &runId, const QString &sweepId, const QList<int> &gpus)
 {
     auto taken = runqueue::take(m_writer, runId, thisHostName());
     if (!taken || !taken.value())
@@ -134,6 +196,7 @@ void QueueScheduler::startRun(const QString &runId, const QList<int> &gpus)
     LocalLaunch launch = localLaunchFor(*spec);
     launch.existingRunId = runId;
     launch.request.gpus = gpus; // the GPUs it was given, whatever indices the spec listed
+    launch.earlyStop = earlyStopRuleOf(sweepId);
     if (!gpus.isEmpty())
         launch.request.nprocPerNode = std::max(launch.request.nprocPerNode, 1);
     auto supervisor = RunSupervisor::launch(m_workspace, m_writer, std::move(launch), this);
@@ -142,6 +205,8 @@ void QueueScheduler::startRun(const QString &runId, const QList<int> &gpus)
         return;
     }
     RunSupervisor *raw = supervisor.value().get();
+    connect(raw, &RunSupervisor::rungReached, this,
+            [this, runId, sweepId](const RungArrival &arrival) { judgeRungArrival(runId, sweepId, arrival); });
     connect(raw, &RunSupervisor::finished, this, [this, runId](const RunOutcome &outcome) {
         auto node = m_running.find(runId);
         if (node != m_running.end()) {

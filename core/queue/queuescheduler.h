@@ -4,6 +4,8 @@
 #pragma once
 
 #include "launch/backend.h"
+#include "spec/rungwatcher.h"
+#include "spec/sweep.h"
 #include "result.h"
 
 #include <QList>
@@ -47,13 +49,18 @@ signals:
     void runStarted(const QString &runId, const QList<int> &gpus);
     void runFinished(const QString &runId, const trainyard::RunOutcome &outcome);
     void runFailedToStart(const QString &runId, const QString &message);
+    // A run of a sweep with early stopping reached a rung and was judged: `stopped` when the rule ended it.
+    void runJudged(const QString &runId, bool stopped, const QString &comparison);
     // Nothing running and nothing waiting to start (paused runs do not count).
     void idle();
 
 private:
     QueueScheduler(const Workspace &workspace, StoreWriter &writer, QueueSettings settings, QObject *parent);
     void tick();
-    void startRun(const QString &runId, const QList<int> &gpus);
+    void startRun(const QString &runId, const QString &sweepId, const QList<int> &gpus);
+    // The sweep's early-stopping rule, read from its spec once; nullopt when it has none (or no longer parses).
+    std::optional<EarlyStopRule> earlyStopRuleOf(const QString &sweepId);
+    void judgeRungArrival(const QString &runId, const QString &sweepId, const RungArrival &arrival);
 
     struct Running {
         std::unique_ptr<RunSupervisor> supervisor;
@@ -66,6 +73,7 @@ private:
     std::unique_ptr<QLockFile> m_lock;
     std::unique_ptr<SqliteConnection> m_connection;
     std::map<QString, Running> m_running;
+    QHash<QString, std::optional<EarlyStopRule>> m_earlyStopRules; // by sweep id
     QTimer m_timer;
     bool m_stopping = false;
 };

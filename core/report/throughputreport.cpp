@@ -17,7 +17,7 @@ namespace trainyard {
 
 namespace {
 
-enum class Outcome { Succeeded, Failed, Canceled, Lost, Unfinished };
+enum class Outcome { Succeeded, Failed, Canceled, Lost, StoppedEarly, Unfinished };
 
 Outcome outcomeOf(const QString &status)
 {
@@ -29,6 +29,8 @@ Outcome outcomeOf(const QString &status)
         return Outcome::Canceled;
     if (status == QLatin1String("lost"))
         return Outcome::Lost;
+    if (status == QLatin1String("stopped-early"))
+        return Outcome::StoppedEarly;
     return Outcome::Unfinished;
 }
 
@@ -75,6 +77,9 @@ struct FiguresBuilder {
             break;
         case Outcome::Lost:
             ++figures.lost;
+            break;
+        case Outcome::StoppedEarly:
+            ++figures.stoppedEarly;
             break;
         case Outcome::Unfinished:
             ++figures.unfinished;
@@ -277,6 +282,7 @@ QJsonObject figuresJson(const ReportFigures &figures)
         {QStringLiteral("failed"), qint64(figures.failed)},
         {QStringLiteral("canceled"), qint64(figures.canceled)},
         {QStringLiteral("lost"), qint64(figures.lost)},
+        {QStringLiteral("stopped_early"), qint64(figures.stoppedEarly)},
         {QStringLiteral("unfinished"), qint64(figures.unfinished)},
         {QStringLiteral("success_rate"), optionalNumber(figures.successRate())},
         {QStringLiteral("gpu_hours"), figures.gpuHours},
@@ -307,14 +313,15 @@ QString figuresCsv(const ReportFigures &f)
                        csvNumber(f.timeToFirstStep.medianS),
                        csvNumber(f.timeToFirstStep.p90S),
                        csvNumber(f.gpuUtilizationPercent),
-                       csvField(f.failureCauses.isEmpty() ? QString() : f.failureCauses.first().first)}
+                       csvField(f.failureCauses.isEmpty() ? QString() : f.failureCauses.first().first),
+                       QString::number(f.stoppedEarly)}
         .join(QLatin1Char(','));
 }
 
 const QString kFiguresHeader =
     QStringLiteral("launched,started,succeeded,failed,canceled,lost,unfinished,success_rate,gpu_hours,restarts,"
                    "queue_wait_median_s,queue_wait_p90_s,first_step_median_s,first_step_p90_s,"
-                   "gpu_utilization_percent,top_failure_cause");
+                   "gpu_utilization_percent,top_failure_cause,stopped_early");
 
 } // namespace
 

@@ -46,6 +46,7 @@ struct ReportFigures {
     std::int64_t succeeded = 0;
     std::int64_t failed = 0;
     std::int64_t canceled = 0;
+    std::int64_t stoppedEarly = 0; // ended by a sweep's early-stopping rule: neither a success nor a failure
     std::int64_t lost = 0;
     std::int64_t unfinished = 0; // queued or active at `now`
     double gpuHours = 0;

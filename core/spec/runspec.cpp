@@ -83,8 +83,22 @@ const QStringList kModelKeys = {QStringLiteral("params"),      QStringLiteral("l
                                 QStringLiteral("micro_batch"), QStringLiteral("optimizer"),
                                 QStringLiteral("gpu_memory"),  QStringLiteral("activation_checkpointing"),
                                 QStringLiteral("peak_tflops")};
-const QStringList kSweepKeys = {QStringLiteral("grid"), QStringLiteral("random"), QStringLiteral("seeds"),
-                                QStringLiteral("seed_param")};
+const QStringList kSweepKeys = {
+    QStringLiteral("grid"),       QStringLiteral("random"), QStringLiteral("seeds"),
+    QStringLiteral("seed_param"), QStringLiteral("method"), QStringLiteral("trials"),
+    QStringLiteral("parallel"),   QStringLiteral("seed"),   QStringLiteral("startup_trials"),
+    QStringLiteral("params"),     QStringLiteral("metric"), QStringLiteral("early_stop"),
+    QStringLiteral("median_stop")};
+const QStringList kTpeOnlyKeys = {QStringLiteral("trials"), QStringLiteral("parallel"),
+                                  QStringLiteral("seed"),   QStringLiteral("startup_trials"),
+                                  QStringLiteral("params"), QStringLiteral("metric")};
+const QStringList kEnumerateOnlyKeys = {QStringLiteral("grid"), QStringLiteral("random"), QStringLiteral("seeds"),
+                                        QStringLiteral("seed_param")};
+const QStringList kEarlyStopKeys = {QStringLiteral("metric"), QStringLiteral("mode"), QStringLiteral("rungs"),
+                                    QStringLiteral("reduction"), QStringLiteral("max_step")};
+const QStringList kMedianStopKeys = {QStringLiteral("metric"), QStringLiteral("mode"), QStringLiteral("rungs"),
+                                     QStringLiteral("min_runs"), QStringLiteral("max_step")};
+const QStringList kObjectiveKeys = {QStringLiteral("key"), QStringLiteral("mode"), QStringLiteral("statistic")};
 const QStringList kRandomKeys = {QStringLiteral("samples"), QStringLiteral("seed"), QStringLiteral("params")};
 const QStringList kRandomAxisKeys = {QStringLiteral("distribution"), QStringLiteral("min"), QStringLiteral("max"),
                                      QStringLiteral("choice")};
@@ -580,15 +594,16 @@ Result<void> readGrid(const SpecReader &reader, const YAML::Node &grid, SweepSpe
     return {};
 }
 
-// One entry of `sweep.random.params`: {distribution, min, max} or {choice: [...]}.
-Result<RandomAxis> readRandomAxis(const SpecReader &reader, const YAML::Node &keyNode, const YAML::Node &entryNode)
+// One entry of `sweep.random.params` (or a tpe sweep's `sweep.params`): {distribution, min, max} or {choice: [...]}.
+Result<RandomAxis> readRandomAxis(const SpecReader &reader, const YAML::Node &keyNode, const YAML::Node &entryNode,
+                                  const QString &section = QStringLiteral("sweep.random.params"))
 {
     RandomAxis axis;
-    auto name = reader.scalar(keyNode, QStringLiteral("a param name in 'sweep.random.params'"));
+    auto name = reader.scalar(keyNode, QStringLiteral("a param name in '%1'").arg(section));
     if (!name)
         return fail(name.error());
     axis.param = name.value();
-    const QString where = QStringLiteral("'sweep.random.params.%1").arg(axis.param);
+    const QString where = QStringLiteral("'%1.%2").arg(section, axis.param);
     if (!entryNode.IsMap())
         return reader.at(entryNode,
                          QStringLiteral("%1' must be {distribution, min, max} or {choice: [...]}").arg(where));
@@ -685,14 +700,214 @@ Result<void> readRandom(const SpecReader &reader, const YAML::Node &random, Swee
     return {};
 }
 
-// `sweep:`: grid, random draws, seeds; every run it makes is checked against the params' types now, so a bad
-// sweep never launches anything. Needs the params read first.
+// "min" or "max" at `node` (a sweep's `mode:`).
+Result<bool> readMaximize(const SpecReader &reader, const YAML::Node &node, const QString &where)
+{
+    const QString mode = node && node.IsScalar() ? QString::fromStdString(node.Scalar()) : QString();
+    if (mode != u"min" && mode != u"max")
+        return reader.at(node, QStringLiteral("%1 must be min or max (got '%2')").arg(where, mode));
+    return mode == u"max";
+}
+
+// `sweep.early_stop` (ASHA) or `sweep.median_stop`: the metric, its mode, the rungs (steps) and the method's knob.
+Result<EarlyStopRule> readEarlyStop(const SpecReader &reader, const YAML::Node &node, EarlyStopRule::Method method)
+{
+    const bool asha = method == EarlyStopRule::Method::Asha;
+    const QString where = asha ? QStringLiteral("'sweep.early_stop") : QStringLiteral("'sweep.median_stop");
+    if (!node.IsMap())
+        return reader.at(node,
+                         asha ? QStringLiteral("%1' must be a mapping (metric, mode, rungs, reduction)").arg(where)
+                              : QStringLiteral("%1' must be a mapping (metric, mode, rungs, min_runs)").arg(where));
+    if (auto known = reader.onlyKnownKeys(node, asha ? kEarlyStopKeys : kMedianStopKeys, where + QLatin1Char('\''));
+        !known)
+        return fail(known.error());
+    EarlyStopRule rule;
+    rule.method = method;
+    if (!node["metric"])
+        return reader.at(node,
+                         QStringLiteral("%1' needs 'metric' (the key the rungs judge, e.g. val/loss)").arg(where));
+    auto metric = reader.scalar(node["metric"], where + QStringLiteral(".metric'"));
+    if (!metric)
+        return fail(metric.error());
+    rule.metric = metric.value();
+    if (!node["mode"])
+        return reader.at(node, QStringLiteral("%1' needs 'mode' (min or max: which way is better)").arg(where));
+    auto maximize = readMaximize(reader, node["mode"], where + QStringLiteral(".mode'"));
+    if (!maximize)
+        return fail(maximize.error());
+    rule.maximize = maximize.value();
+    const YAML::Node rungs = node["rungs"];
+    if (!rungs || !rungs.IsSequence() || rungs.size() == 0)
+        return reader.at(rungs ? rungs : node,
+                         QStringLiteral("%1.rungs' must be a list of steps, e.g. [100, 300, 900]").arg(where));
+    for (const auto &rungNode : rungs) {
+        bool ok = false;
+        const qint64 step = rungNode.IsScalar() ? QString::fromStdString(rungNode.Scalar()).toLongLong(&ok) : 0;
+        if (!ok || step < 1)
+            return reader.at(rungNode,
+                             QStringLiteral("%1.rungs' must hold whole steps of 1 or more (got '%2')")
+                                 .arg(where,
+                                      rungNode.IsScalar() ? QString::fromStdString(rungNode.Scalar())
+                                                          : QStringLiteral("a list or mapping")));
+        if (!rule.rungs.isEmpty() && step <= rule.rungs.last())
+            return reader.at(
+                rungNode,
+                QStringLiteral("%1.rungs' must increase: %2 follows %3").arg(where).arg(step).arg(rule.rungs.last()));
+        rule.rungs << step;
+    }
+    if (auto read = reader.optional(
+            node[asha ? "reduction" : "min_runs"], asha ? rule.reduction : rule.minRuns, &SpecReader::integer,
+            where + (asha ? QStringLiteral(".reduction'") : QStringLiteral(".min_runs'")), asha ? 2 : 1);
+        !read)
+        return fail(read.error());
+    if (const YAML::Node maxStep = node["max_step"]) {
+        bool ok = false;
+        const qint64 step = maxStep.IsScalar() ? QString::fromStdString(maxStep.Scalar()).toLongLong(&ok) : 0;
+        if (!ok || step < 1)
+            return reader.at(maxStep, QStringLiteral("%1.max_step' must be a whole step of 1 or more").arg(where));
+        // A rung at or past the run's last step never judges anything: the runs end before they reach it.
+        if (rule.rungs.last() >= step)
+            return reader.at(rungs,
+                             QStringLiteral("%1.rungs': rung %2 is not below max_step %3, the run's length: "
+                                            "no run would ever be judged there")
+                                 .arg(where)
+                                 .arg(rule.rungs.last())
+                                 .arg(step));
+        rule.maxStep = step;
+    }
+    return rule;
+}
+
+// A tpe sweep's `metric: {key, mode, statistic}`: what the trials are ranked by.
+Result<SweepObjective> readObjective(const SpecReader &reader, const YAML::Node &node)
+{
+    if (!node.IsMap())
+        return reader.at(node, QStringLiteral("'sweep.metric' must be a mapping: {key: val/loss, mode: min}"));
+    if (auto known = reader.onlyKnownKeys(node, kObjectiveKeys, QStringLiteral("'sweep.metric'")); !known)
+        return fail(known.error());
+    SweepObjective objective;
+    if (!node["key"])
+        return reader.at(node, QStringLiteral("'sweep.metric' needs 'key' (the metric the trials are ranked by)"));
+    auto key = reader.scalar(node["key"], QStringLiteral("'sweep.metric.key'"));
+    if (!key)
+        return fail(key.error());
+    objective.metric = key.value();
+    if (!node["mode"])
+        return reader.at(node, QStringLiteral("'sweep.metric' needs 'mode' (min or max)"));
+    auto maximize = readMaximize(reader, node["mode"], QStringLiteral("'sweep.metric.mode'"));
+    if (!maximize)
+        return fail(maximize.error());
+    objective.maximize = maximize.value();
+    if (const YAML::Node statistic = node["statistic"]) {
+        const QString text = statistic.IsScalar() ? QString::fromStdString(statistic.Scalar()) : QString();
+        if (text != u"last" && text != u"min" && text != u"max")
+            return reader.at(statistic,
+                             QStringLiteral("'sweep.metric.statistic' must be last, min or max (got '%1')").arg(text));
+        objective.statistic = text;
+    }
+    return objective;
+}
+
+// `sweep.method: tpe`: trials, parallel, seed, startup_trials, params (distributions), metric.
+Result<void> readTpeSweep(const SpecReader &reader, const YAML::Node &sweep, SweepSpec &spec)
+{
+    spec.method = SweepSpec::Method::Tpe;
+    for (const QString &key : kEnumerateOnlyKeys)
+        if (const YAML::Node node = sweep[key.toStdString()])
+            return reader.at(node,
+                             QStringLiteral("'sweep.%1' is for grid and random sweeps; a tpe sweep takes "
+                                            "'sweep.params' (each param's distribution)")
+                                 .arg(key));
+    if (!sweep["trials"])
+        return reader.at(sweep, QStringLiteral("a tpe sweep needs 'sweep.trials' (how many runs in all)"));
+    if (auto read =
+            reader.optional(sweep["trials"], spec.trials, &SpecReader::integer, QStringLiteral("'sweep.trials'"), 1);
+        !read)
+        return read;
+    if (spec.trials > kMaxSweepRuns)
+        return reader.at(
+            sweep["trials"],
+            QStringLiteral("'sweep.trials' is %1; at most %2 in one sweep").arg(spec.trials).arg(kMaxSweepRuns));
+    if (auto read = reader.optional(sweep["parallel"], spec.parallel, &SpecReader::integer,
+                                    QStringLiteral("'sweep.parallel'"), 1);
+        !read)
+        return read;
+    if (auto read = reader.optional(sweep["startup_trials"], spec.startupTrials, &SpecReader::integer,
+                                    QStringLiteral("'sweep.startup_trials'"), 0);
+        !read)
+        return read;
+    int seed = 0;
+    if (auto read = reader.optional(sweep["seed"], seed, &SpecReader::integer, QStringLiteral("'sweep.seed'"), 0);
+        !read)
+        return read;
+    spec.randomSeed = std::uint64_t(seed);
+    const YAML::Node axes = sweep["params"];
+    if (!axes || !axes.IsMap() || axes.size() == 0)
+        return reader.at(axes ? axes : sweep,
+                         QStringLiteral("a tpe sweep needs 'sweep.params': param names to "
+                                        "{distribution, min, max} or {choice: [...]}"));
+    for (const auto &entry : axes) {
+        auto axis = readRandomAxis(reader, entry.first, entry.second, QStringLiteral("sweep.params"));
+        if (!axis)
+            return fail(axis.error());
+        spec.space << axis.value();
+    }
+    if (!sweep["metric"])
+        return reader.at(sweep, QStringLiteral("a tpe sweep needs 'sweep.metric': {key: val/loss, mode: min}"));
+    auto objective = readObjective(reader, sweep["metric"]);
+    if (!objective)
+        return fail(objective.error());
+    spec.objective = objective.value();
+    return {};
+}
+
+// `sweep:`: grid, random draws, seeds (or method: tpe and its trials); early stopping. Every run an enumerated sweep
+// makes is checked against the params' types now, so a bad sweep never launches anything. Needs the params read first.
 Result<void> readSweep(const SpecReader &reader, const YAML::Node &sweep, RunSpec &spec)
 {
     if (!sweep.IsMap())
         return reader.at(sweep, QStringLiteral("'sweep' must be a mapping (grid, random, seeds, seed_param)"));
     if (auto known = reader.onlyKnownKeys(sweep, kSweepKeys, QStringLiteral("'sweep'")); !known)
         return fail(known.error());
+    if (sweep["early_stop"] && sweep["median_stop"])
+        return reader.at(sweep["median_stop"],
+                         QStringLiteral("'sweep' has both 'early_stop' (ASHA) and 'median_stop': choose one"));
+    for (const auto &[key, method] : {std::pair{"early_stop", EarlyStopRule::Method::Asha},
+                                      std::pair{"median_stop", EarlyStopRule::Method::Median}}) {
+        if (const YAML::Node node = sweep[key]) {
+            auto rule = readEarlyStop(reader, node, method);
+            if (!rule)
+                return fail(rule.error());
+            spec.sweep.earlyStop = rule.value();
+        }
+    }
+    if (const YAML::Node method = sweep["method"]) {
+        const QString name = method.IsScalar() ? QString::fromStdString(method.Scalar()) : QString();
+        if (name == u"tpe") {
+            if (auto read = readTpeSweep(reader, sweep, spec.sweep); !read)
+                return read;
+            for (const RandomAxis &axis : std::as_const(spec.sweep.space)) {
+                // The params a trial sets are checked against the spec's own types as a grid's values are.
+                QList<RunParam> params = spec.params;
+                const QString probe = axis.distribution == RandomAxis::Distribution::Choice ? axis.choices.first()
+                    : axis.distribution == RandomAxis::Distribution::Int ? QString::number(axis.minInt)
+                                                                         : QString::number(axis.min, 'g', 17);
+                SweepSpec single;
+                single.grid << qMakePair(axis.param, QStringList{probe});
+                if (auto expanded = expandSweep(params, single); !expanded)
+                    return reader.at(sweep["params"], expanded.error());
+            }
+            return {};
+        }
+        if (name != u"grid" && name != u"random")
+            return reader.at(method,
+                             QStringLiteral("'sweep.method' must be tpe (or leave it out for grid and random "
+                                            "sweeps; got '%1')")
+                                 .arg(name));
+    }
+    for (const QString &key : kTpeOnlyKeys)
+        if (const YAML::Node node = sweep[key.toStdString()])
+            return reader.at(node, QStringLiteral("'sweep.%1' is for 'method: tpe' sweeps").arg(key));
     if (const YAML::Node grid = sweep["grid"]) {
         if (auto read = readGrid(reader, grid, spec.sweep); !read)
             return read;

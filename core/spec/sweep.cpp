@@ -65,8 +65,22 @@ QString formatSample(double value) { return QString::number(value, 'g', 6); }
 
 } // namespace
 
+QString EarlyStopRule::describe() const
+{
+    QStringList steps;
+    for (std::int64_t rung : rungs)
+        steps << QString::number(rung);
+    const QString on =
+        QStringLiteral("%1 (%2) at steps %3")
+            .arg(metric, maximize ? QStringLiteral("max") : QStringLiteral("min"), steps.join(QStringLiteral(", ")));
+    return method == Method::Asha ? QStringLiteral("ASHA on %1, keeping 1/%2").arg(on).arg(reduction)
+                                  : QStringLiteral("median stopping on %1").arg(on);
+}
+
 qint64 SweepSpec::runCount() const
 {
+    if (method == Method::Tpe)
+        return trials;
     qint64 count = 1;
     for (const auto &axis : grid)
         count *= std::max<qint64>(1, axis.second.size());
@@ -79,6 +93,8 @@ qint64 SweepSpec::runCount() const
 
 Result<QList<SweepPoint>> expandSweep(const QList<RunParam> &baseParams, const SweepSpec &sweep)
 {
+    if (sweep.method == SweepSpec::Method::Tpe)
+        return fail(QStringLiteral("a tpe sweep's runs are proposed one by one by the queue, not expanded"));
     const qint64 total = sweep.runCount();
     if (total > kMaxSweepRuns)
         return fail(QStringLiteral("the sweep makes %1 runs; at most %2 in one sweep").arg(total).arg(kMaxSweepRuns));

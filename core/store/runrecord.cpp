@@ -19,10 +19,15 @@ struct StatusName {
     const char *name;
 };
 constexpr std::array kStatusNames = {
-    StatusName{RunStatus::Queued, "queued"},       StatusName{RunStatus::Starting, "starting"},
-    StatusName{RunStatus::Running, "running"},     StatusName{RunStatus::Restarting, "restarting"},
-    StatusName{RunStatus::Succeeded, "succeeded"}, StatusName{RunStatus::Failed, "failed"},
-    StatusName{RunStatus::Canceled, "canceled"},   StatusName{RunStatus::Lost, "lost"},
+    StatusName{RunStatus::Queued, "queued"},
+    StatusName{RunStatus::Starting, "starting"},
+    StatusName{RunStatus::Running, "running"},
+    StatusName{RunStatus::Restarting, "restarting"},
+    StatusName{RunStatus::Succeeded, "succeeded"},
+    StatusName{RunStatus::Failed, "failed"},
+    StatusName{RunStatus::Canceled, "canceled"},
+    StatusName{RunStatus::Lost, "lost"},
+    StatusName{RunStatus::StoppedEarly, "stopped-early"},
 };
 } // namespace
 
@@ -47,7 +52,7 @@ std::optional<RunStatus> runStatusFromString(const QString &text)
 bool isTerminal(RunStatus status)
 {
     return status == RunStatus::Succeeded || status == RunStatus::Failed || status == RunStatus::Canceled
-        || status == RunStatus::Lost;
+        || status == RunStatus::Lost || status == RunStatus::StoppedEarly;
 }
 
 bool isActive(RunStatus status)

@@ -13,8 +13,9 @@
 
 namespace trainyard {
 
-// queued -> starting -> running -> {succeeded, failed, canceled, lost}; running -> restarting -> running.
-enum class RunStatus { Queued, Starting, Running, Restarting, Succeeded, Failed, Canceled, Lost };
+// queued -> starting -> running -> {succeeded, failed, canceled, lost, stopped-early}; running -> restarting -> running.
+// stopped-early: a sweep's early-stopping rule (ASHA, median) ended it at a rung; neither failed nor canceled.
+enum class RunStatus { Queued, Starting, Running, Restarting, Succeeded, Failed, Canceled, Lost, StoppedEarly };
 
 QString toString(RunStatus status);
 std::optional<RunStatus> runStatusFromString(const QString &text);

@@ -483,6 +483,37 @@ CREATE TRIGGER run_list_run_updated AFTER UPDATE OF id, name, status, created_ms
 END;
 )sql";
 
+// Version 14: sweeps that stop runs early and propose trials (issue 20). A sweep's method (grid: every run queued at
+// once; tpe: trials proposed one by one by Optuna) and, for a tpe sweep, whether the queue drives it (active), holds it
+// (paused, with the message that says why) or is done. sweep_rungs holds the value each run of a sweep with early
+// stopping had when it reached each rung (the first point of the rule's metric at or past the rung's step; NULL for
+// NaN): the queue judges new arrivals against them, and a restarted queue goes on from them. sweep_trials ties a tpe
+// sweep's Optuna trials to its runs, with what the study was told of each.
+constexpr const char *kVersion14 = R"sql(
+ALTER TABLE sweeps ADD COLUMN method TEXT NOT NULL DEFAULT 'grid';
+ALTER TABLE sweeps ADD COLUMN state TEXT NOT NULL DEFAULT 'active';
+ALTER TABLE sweeps ADD COLUMN message TEXT NOT NULL DEFAULT '';
+CREATE TABLE sweep_rungs (
+    run_id    TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    rung      INTEGER NOT NULL,
+    sweep_id  TEXT NOT NULL REFERENCES sweeps(id),
+    step      INTEGER NOT NULL,
+    value     REAL,
+    at_ms     INTEGER NOT NULL,
+    PRIMARY KEY (run_id, rung)
+) WITHOUT ROWID;
+CREATE INDEX sweep_rungs_by_sweep ON sweep_rungs(sweep_id, rung);
+CREATE TABLE sweep_trials (
+    sweep_id  TEXT NOT NULL REFERENCES sweeps(id),
+    trial     INTEGER NOT NULL,
+    run_id    TEXT REFERENCES runs(id) ON DELETE SET NULL,
+    state     TEXT NOT NULL,
+    value     REAL,
+    PRIMARY KEY (sweep_id, trial)
+) WITHOUT ROWID;
+CREATE INDEX sweep_trials_by_run ON sweep_trials(run_id);
+)sql";
+
 // Builds the pyramid of every existing key from its chunks, in the order they were written.
 Result<void> buildMetricBins(SqliteConnection &connection)
 {
@@ -525,6 +556,7 @@ constexpr Migration kMigrations[] = {
     {11, kVersion11},
     {12, kVersion12},
     {13, kVersion13},
+    {14, kVersion14},
 };
 
 static_assert(std::size(kMigrations) == kCurrentVersion, "one migration per schema version");

@@ -13,7 +13,7 @@ class SqliteConnection;
 namespace trainyard::schema {
 
 // Bumped with every migration; a database whose user_version is higher was written by a newer Trainyard.
-inline constexpr int kCurrentVersion = 13;
+inline constexpr int kCurrentVersion = 14;
 // PRAGMA application_id of a Trainyard workspace ('TYRD'), so a foreign SQLite file is told apart.
 inline constexpr std::int32_t kApplicationId = 0x54595244;
 

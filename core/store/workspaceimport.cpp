@@ -214,7 +214,9 @@ Result<ImportSummary> importWorkspace(const Workspace &workspace, const QString 
         for (const auto &[table, where] :
              {std::pair{QStringLiteral("runs"), QStringLiteral("id IN (SELECT id FROM temp.import_runs)")},
               std::pair{QStringLiteral("tags"), ofImportedRuns}, std::pair{QStringLiteral("params"), ofImportedRuns},
-              std::pair{QStringLiteral("run_tags"), ofImportedRuns}}) {
+              std::pair{QStringLiteral("run_tags"), ofImportedRuns},
+              std::pair{QStringLiteral("sweep_rungs"), ofImportedRuns},
+              std::pair{QStringLiteral("sweep_trials"), ofImportedRuns}}) {
             if (auto copied = copyRows(table, where); !copied)
                 return fail(copied.error());
         }

@@ -23,6 +23,7 @@ const char *mlflowStatus(RunStatus status)
     case RunStatus::Lost:
         return "FAILED";
     case RunStatus::Canceled:
+    case RunStatus::StoppedEarly: // MLflow has no such status; the run's own status says which
         return "KILLED";
     }
     return "FAILED";

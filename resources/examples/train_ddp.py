@@ -4,7 +4,8 @@
 Trains a small MLP to imitate a fixed random "teacher" network (16 inputs, 8 tanh units, one output) on fresh
 random inputs every step, with torch.distributed: gloo on CPU, NCCL when CUDA is present. The task is learnable:
 at the default learning rate the loss falls from about 1 to about 0.05 in 200 steps on CPU; a learning rate of
-1e-4 barely moves it, 1e-1 is unstable, and --seed changes the initial weights and the data drawn. The strategy defaults to $TRAINYARD_STRATEGY
+1e-4 barely moves it, 1e-1 is unstable, --target-noise 1.0 keeps it near 1 (a run clearly worse than the others:
+early stopping's example), and --seed changes the initial weights and the data drawn. The strategy defaults to $TRAINYARD_STRATEGY
 (what `trainyard launch --strategy` or a spec's `strategy:` sets):
   ddp                 DistributedDataParallel
   zero1               DDP plus torch's ZeroRedundancyOptimizer (optimizer state sharded, ZeRO stage 1)
@@ -50,6 +51,9 @@ def parse_args():
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--target-noise", type=float, default=0.05,
+                        help="standard deviation of the noise added to the teacher's targets: the loss cannot fall "
+                             "below about its square, so 1.0 makes a run clearly worse (early stopping's example)")
     parser.add_argument("--fail-at-step", type=int, default=-1, help="raise an error at this step (to try failure handling)")
     parser.add_argument("--fail-rank", type=int, default=-1, help="the rank that fails (-1: every rank)")
     parser.add_argument("--fail-first-attempt-only", action="store_true",
@@ -129,8 +133,8 @@ def main():
         started = time.perf_counter()
         with trainyard_log.phase("data"):
             inputs = torch.randn(args.batch_size, INPUTS, generator=generator)
-            targets = torch.tanh(inputs @ teacher_in) @ teacher_out + 0.05 * torch.randn(args.batch_size, 1,
-                                                                                        generator=generator)
+            targets = torch.tanh(inputs @ teacher_in) @ teacher_out + args.target_noise * torch.randn(
+                args.batch_size, 1, generator=generator)
             inputs, targets = inputs.to(device), targets.to(device)
             if args.data_delay_ms > 0:
                 time.sleep(args.data_delay_ms / 1000.0)

@@ -47,6 +47,11 @@ std::int64_t queryInt(const QString &path, const char *sql)
 
 } // namespace
 
+// What schema 14 added, taken away again: a workspace as schema 13 left it.
+constexpr const char *kUndoVersion14 =
+    "DROP TABLE sweep_trials; DROP TABLE sweep_rungs; ALTER TABLE sweeps DROP COLUMN method;"
+    " ALTER TABLE sweeps DROP COLUMN state; ALTER TABLE sweeps DROP COLUMN message;";
+
 // What schema 13 added, taken away again: a workspace as schema 12 left it.
 constexpr const char *kUndoVersion13 =
     "DROP TRIGGER run_list_run_updated; DROP INDEX runs_by_parent; ALTER TABLE runs DROP COLUMN parent_run_id;"
@@ -289,6 +294,7 @@ private slots:
         const QString path = workspace.workspace().database().path();
         {
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
+            QVERIFY(connection->execute(kUndoVersion14));
             QVERIFY(connection->execute(kUndoVersion13));
             QVERIFY(connection->execute(kUndoVersion12));
             QVERIFY(connection->execute(kUndoVersion11));
@@ -336,6 +342,7 @@ private slots:
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadWrite);
             QVERIFY(connection.ok());
             // Undo versions 9, 8 and 7: no tracking tables, no preflight history, no utilisation columns, version 6's index back.
+            QVERIFY(connection->execute(kUndoVersion14));
             QVERIFY(connection->execute(kUndoVersion13));
             QVERIFY(connection->execute(kUndoVersion12));
             QVERIFY(connection->execute(kUndoVersion11));

@@ -255,6 +255,94 @@ param_passing:
                                << "w.yaml:3:10: 'sweep.seeds' (a count, or a list of seeds) must be at least 1";
         QTest::newRow("too many") << QByteArray("command: [a]\nsweep:\n  seeds: 20000\n")
                                   << "w.yaml:3:3: the sweep makes 20000 runs; at most 10000";
+        // Early stopping (issue 20).
+        const QByteArray grid = "command: [a]\nsweep:\n  grid: {lr: [1, 2]}\n";
+        QTest::newRow("rungs not increasing") << grid + "  early_stop: {metric: loss, mode: min, rungs: [100, 100]}\n"
+                                              << "w.yaml:4:54: 'sweep.early_stop.rungs' must increase: 100 follows 100";
+        QTest::newRow("rung past the length")
+            << grid + "  early_stop: {metric: loss, mode: min, rungs: [100, 900], max_step: 500}\n"
+            << "w.yaml:4:48: 'sweep.early_stop.rungs': rung 900 is not below max_step 500, the run's length";
+        QTest::newRow("rung zero") << grid + "  median_stop: {metric: loss, mode: min, rungs: [0]}\n"
+                                   << "w.yaml:4:50: 'sweep.median_stop.rungs' must hold whole steps of 1 or more";
+        QTest::newRow("no metric") << grid + "  early_stop: {mode: min, rungs: [10]}\n"
+                                   << "w.yaml:4:15: 'sweep.early_stop' needs 'metric'";
+        QTest::newRow("bad mode") << grid + "  early_stop: {metric: loss, mode: lowest, rungs: [10]}\n"
+                                  << "w.yaml:4:36: 'sweep.early_stop.mode' must be min or max (got 'lowest')";
+        QTest::newRow("reduction of one")
+            << grid + "  early_stop: {metric: loss, mode: min, rungs: [10], reduction: 1}\n"
+            << "w.yaml:4:65: 'sweep.early_stop.reduction' must be at least 2";
+        QTest::newRow("both rules")
+            << grid
+                + "  early_stop: {metric: loss, mode: min, rungs: [10]}\n  median_stop: {metric: loss, mode: "
+                  "min, rungs: [10]}\n"
+            << "w.yaml:5:16: 'sweep' has both 'early_stop' (ASHA) and 'median_stop': choose one";
+        // Bayesian search.
+        const QByteArray tpe = "command: [a]\nparams: {lr: 0.1}\nsweep:\n  method: tpe\n";
+        QTest::newRow("tpe without trials") << tpe
+                + "  params: {lr: {distribution: log_uniform, min: 1e-4, max: 1}}\n  metric: {key: loss, mode: min}\n"
+                                            << "w.yaml:4:3: a tpe sweep needs 'sweep.trials'";
+        QTest::newRow("tpe with a grid") << tpe + "  trials: 5\n  grid: {lr: [1]}\n"
+                                         << "w.yaml:6:9: 'sweep.grid' is for grid and random sweeps";
+        QTest::newRow("tpe without a metric")
+            << tpe + "  trials: 5\n  params: {lr: {distribution: log_uniform, min: 1e-4, max: 1}}\n"
+            << "w.yaml:4:3: a tpe sweep needs 'sweep.metric'";
+        QTest::newRow("tpe param of the wrong type")
+            << QByteArray("command: [a]\nparams: {layers: 3}\nsweep:\n  method: tpe\n  trials: 5\n  params: {layers: "
+                          "{choice: [two]}}\n  metric: {key: loss, mode: min}\n")
+            << "w.yaml:6:11: sweep value 'two' of param 'layers' is not of its type int";
+        QTest::newRow("trials on a grid") << grid + "  trials: 5\n"
+                                          << "w.yaml:4:11: 'sweep.trials' is for 'method: tpe' sweeps";
+        QTest::newRow("unknown method") << QByteArray("command: [a]\nsweep:\n  method: bohb\n")
+                                        << "w.yaml:3:11: 'sweep.method' must be tpe";
+    }
+
+    void sweepsReadEarlyStoppingAndBayesianSearch()
+    {
+        auto asha = parseRunSpec("command: [a]\nsweep:\n  grid: {lr: [1, 2]}\n  early_stop: {metric: val/loss, mode: "
+                                 "min, rungs: [100, 300, 900], reduction: 3}\n",
+                                 QStringLiteral("w.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(asha, asha ? "" : qPrintable(asha.error()));
+        const EarlyStopRule rule = asha->sweep.earlyStop.value();
+        QCOMPARE(rule.method, EarlyStopRule::Method::Asha);
+        QCOMPARE(rule.metric, QStringLiteral("val/loss"));
+        QCOMPARE(rule.rungs, (QList<std::int64_t>{100, 300, 900}));
+        QCOMPARE(rule.reduction, 3);
+        QVERIFY(!rule.maximize);
+        QCOMPARE(rule.describe(), QStringLiteral("ASHA on val/loss (min) at steps 100, 300, 900, keeping 1/3"));
+        QCOMPARE(asha->sweep.runCount(), 2);
+
+        auto median = parseRunSpec("command: [a]\nsweep:\n  seeds: 4\n  median_stop: {metric: acc, mode: max, rungs: "
+                                   "[50], min_runs: 2, max_step: 200}\n",
+                                   QStringLiteral("w.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(median, median ? "" : qPrintable(median.error()));
+        QCOMPARE(median->sweep.earlyStop->method, EarlyStopRule::Method::Median);
+        QVERIFY(median->sweep.earlyStop->maximize);
+        QCOMPARE(median->sweep.earlyStop->minRuns, 2);
+        QCOMPARE(median->sweep.earlyStop->maxStep, std::optional<std::int64_t>(200));
+
+        auto tpe =
+            parseRunSpec("command: [a]\nparams: {lr: 0.1, opt: adam}\nsweep:\n  method: tpe\n  trials: 50\n"
+                         "  parallel: 4\n  seed: 7\n  startup_trials: 5\n  params:\n    lr: {distribution: "
+                         "log_uniform, min: 1e-5, max: 1e-1}\n    opt: {choice: [adam, sgd]}\n  metric: {key: "
+                         "val/acc, mode: max, statistic: max}\n  early_stop: {metric: val/acc, mode: max, rungs: "
+                         "[10]}\n",
+                         QStringLiteral("w.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(tpe, tpe ? "" : qPrintable(tpe.error()));
+        QCOMPARE(tpe->sweep.method, SweepSpec::Method::Tpe);
+        QCOMPARE(tpe->sweep.trials, 50);
+        QCOMPARE(tpe->sweep.parallel, 4);
+        QCOMPARE(tpe->sweep.randomSeed, std::uint64_t(7));
+        QCOMPARE(tpe->sweep.startupTrials, 5);
+        QCOMPARE(tpe->sweep.space.size(), 2);
+        QCOMPARE(tpe->sweep.space[0].distribution, RandomAxis::Distribution::LogUniform);
+        QCOMPARE(tpe->sweep.space[1].choices, (QStringList{"adam", "sgd"}));
+        QCOMPARE(tpe->sweep.objective.metric, QStringLiteral("val/acc"));
+        QVERIFY(tpe->sweep.objective.maximize);
+        QCOMPARE(tpe->sweep.objective.statistic, QStringLiteral("max"));
+        QVERIFY(tpe->sweep.earlyStop.has_value());
+        QCOMPARE(tpe->sweep.runCount(), 50);
+        QVERIFY(!tpe->sweep.isEmpty());
+        QVERIFY(!expandSweep(tpe->params, tpe->sweep)); // proposed one by one, never expanded
     }
 
     void sweepErrorsNameLineAndColumn()

@@ -2,8 +2,11 @@
 // running at once (read from the recorded state changes); the queue surviving a killed scheduler; moving,
 // pausing and cancelling queued runs.
 #include "launch/supervisorrecord.h"
+#include "queue/earlystopping.h"
+#include "spec/runspec.h"
 #include "store/runqueries.h"
 #include "store/sqlite.h"
+#include "store/sweepstate.h"
 #include "store/workspace.h"
 #include "support/testworkspace.h"
 
@@ -165,6 +168,146 @@ private slots:
         // The seed is honoured: the two seeds of a rate did not run the same.
         QVERIFY2(lastLossByRate[QStringLiteral("0.003")][0] != lastLossByRate[QStringLiteral("0.003")][1],
                  qPrintable(rates));
+    }
+
+    // Issue 20, point 2: a 12-run ASHA sweep of the example script on one CPU slot, run in queue order. Six runs learn
+    // (target noise 0.05), six cannot (target noise 1.5: a loss near 3 where the others are near 0.2). Every noisy run
+    // is stopped at the first rung; every decision is the one ASHA makes from the values recorded, in arrival order;
+    // a stopped run ends stopped-early, short of its length, with the rung and the comparison in its summary; and
+    // the report counts it apart with the run-hours saved.
+    void ashaStopsTheHopelessRunsAtTheirRungs()
+    {
+        const QString spec =
+            writeSpec("name: asha\n"
+                      "command: [/usr/bin/python3, train_ddp.py, --steps, \"100\", --data-delay-ms, \"30\"]\n"
+                      "cwd: " TRAINYARD_SOURCE_DIR "/resources/examples\n"
+                      "params: {target_noise: 0.05, seed: 0}\n"
+                      "param_passing: {args: [\"--target-noise={target_noise}\", \"--seed={seed}\"]}\n"
+                      "sweep:\n"
+                      "  grid: {target_noise: [0.05, 1.5]}\n"
+                      "  seeds: 6\n"
+                      "  early_stop: {metric: loss, mode: min, rungs: [10, 30], reduction: 2}\n");
+        const Outcome queued = trainyard({QStringLiteral("sweep"), spec});
+        QVERIFY2(queued.exitCode == 0, qPrintable(queued.err));
+        QVERIFY2(queued.out.contains(QStringLiteral("12 runs queued")), qPrintable(queued.out));
+        const Outcome worked = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--slots"),
+                                          QStringLiteral("1"), QStringLiteral("--until-empty")});
+        QVERIFY2(worked.exitCode == 0, qPrintable(worked.out + worked.err));
+        QVERIFY2(worked.out.contains(QStringLiteral("stopped early: loss")), qPrintable(worked.out));
+
+        auto workspace = Workspace::open(m_workspace->path());
+        auto connection = workspace->database().connect();
+        const QList<RunRecord> all = runqueries::listRuns(connection.value()).value();
+        QCOMPARE(all.size(), 12);
+        const QString sweepId = all.first().sweepId;
+        const RunSpec parsed = loadRunSpec(spec).value();
+        const EarlyStopRule rule = parsed.sweep.earlyStop.value();
+
+        // Replay ASHA over the values the queue recorded, in the order they arrived: the same runs must have been
+        // stopped, at the same rungs.
+        auto select = connection->prepare(
+            "SELECT run_id, rung, step, value FROM sweep_rungs WHERE sweep_id = ? ORDER BY at_ms, rung");
+        QVERIFY(select);
+        select->bind(1, sweepId);
+        QList<SweepRungValue> arrived;
+        QVERIFY(select->forEachRow([&] {
+            arrived << SweepRungValue{select->columnText(0), int(select->columnInt(1)), select->columnInt(2),
+                                      select->columnDoubleOrNaN(3), RunStatus::Running};
+        }));
+        QMap<QString, int> expectedStopRung; // run -> 1-based rung ASHA stops it at
+        QHash<int, QList<SweepRungValue>> seen;
+        for (const SweepRungValue &value : std::as_const(arrived)) {
+            seen[value.rung] << value;
+            const EarlyStopDecision decision = judgeArrival(
+                rule, value.runId, RungArrival{value.rung, rule.rungs[value.rung], value.step, value.value},
+                seen[value.rung]);
+            if (decision.stop)
+                expectedStopRung.insert(value.runId, value.rung + 1);
+        }
+        QString fates;
+        int noisyStopped = 0, succeeded = 0;
+        for (const RunRecord &run : all) {
+            const QJsonObject stopped = QJsonDocument::fromJson(run.exitSummary.toUtf8())
+                                            .object()
+                                            .value(QStringLiteral("stopped_early"))
+                                            .toObject();
+            fates += QStringLiteral("%1 noise=%2 seed=%3 %4 %5\n")
+                         .arg(run.name, run.params.value("target_noise"), run.params.value("seed"),
+                              toString(run.status), stopped.value(QStringLiteral("comparison")).toString());
+        }
+        for (const RunRecord &run : all) {
+            const QJsonObject stopped = QJsonDocument::fromJson(run.exitSummary.toUtf8())
+                                            .object()
+                                            .value(QStringLiteral("stopped_early"))
+                                            .toObject();
+            const bool noisy = run.params.value(QStringLiteral("target_noise")) == u"1.5";
+            const std::int64_t steps = run.metrics.value(QStringLiteral("loss")).count;
+            if (expectedStopRung.contains(run.id)) {
+                QVERIFY2(run.status == RunStatus::StoppedEarly, qPrintable(fates));
+                QCOMPARE(stopped.value(QStringLiteral("rung")).toInt(), expectedStopRung.value(run.id));
+                QCOMPARE(stopped.value(QStringLiteral("method")).toString(), QStringLiteral("asha"));
+                QVERIFY2(stopped.value(QStringLiteral("comparison")).toString().contains(QStringLiteral("ASHA keeps")),
+                         qPrintable(fates));
+                QVERIFY2(steps < 100,
+                         qPrintable(QStringLiteral("%1 logged %2 steps\n%3").arg(run.name).arg(steps).arg(fates)));
+            } else {
+                QVERIFY2(run.status == RunStatus::Succeeded, qPrintable(fates));
+                QCOMPARE(steps, std::int64_t(100));
+                ++succeeded;
+            }
+            if (noisy) {
+                // Every hopeless run is stopped at the first rung: by then six runs that learn are ahead of it.
+                QVERIFY2(run.status == RunStatus::StoppedEarly, qPrintable(fates));
+                QCOMPARE(stopped.value(QStringLiteral("rung")).toInt(), 1);
+                ++noisyStopped;
+            }
+        }
+        qInfo().noquote() << "the sweep's runs:\n" + fates;
+        QCOMPARE(noisyStopped, 6);
+        QVERIFY2(succeeded >= 1, qPrintable(fates));
+        // The end detail is the first-failure-like line the window and `show` print.
+        const RunRecord firstNoisy = *std::find_if(all.begin(), all.end(), [](const RunRecord &run) {
+            return run.params.value(QStringLiteral("target_noise")) == u"1.5";
+        });
+        const Outcome shown = trainyard({QStringLiteral("show"), firstNoisy.id});
+        QVERIFY2(shown.out.contains(QStringLiteral("stopped-early")), qPrintable(shown.out));
+        QVERIFY2(shown.out.contains(QStringLiteral("stopped early at rung 1 of 2 (step 10)")), qPrintable(shown.out));
+
+        // The report counts them apart, and what stopping saved.
+        const Outcome report =
+            trainyard({QStringLiteral("sweep"), QStringLiteral("report"), sweepId, QStringLiteral("--metric"),
+                       QStringLiteral("loss"), QStringLiteral("--json")});
+        QVERIFY2(report.exitCode == 0, qPrintable(report.err));
+        const QJsonObject json = QJsonDocument::fromJson(report.out.toUtf8()).object();
+        QCOMPARE(json.value(QStringLiteral("stopped_early")).toInt(), int(expectedStopRung.size()));
+        const QJsonObject stopping = json.value(QStringLiteral("early_stopping")).toObject();
+        QCOMPARE(stopping.value(QStringLiteral("stopped")).toArray().size(), expectedStopRung.size());
+        QCOMPARE(stopping.value(QStringLiteral("full_length")).toInt(), 100);
+        QCOMPARE(stopping.value(QStringLiteral("full_length_from")).toString(),
+                 QStringLiteral("the longest run that finished"));
+        QVERIFY(stopping.value(QStringLiteral("hours_saved")).toDouble() > 0);
+        QCOMPARE(stopping.value(QStringLiteral("gpu_hours_saved")).toDouble(), 0.0); // CPU runs hold no GPU
+        const QJsonArray rungs = stopping.value(QStringLiteral("rungs")).toArray();
+        QCOMPARE(rungs.size(), 2);
+        QCOMPARE(rungs[0].toObject().value(QStringLiteral("reached")).toInt(), 12);
+        for (const QJsonValue &entry : stopping.value(QStringLiteral("stopped")).toArray()) {
+            const QJsonObject run = entry.toObject();
+            QVERIFY(run.value(QStringLiteral("steps_done")).toInt() < 100);
+            QVERIFY(run.value(QStringLiteral("hours_at_full_length")).toDouble()
+                    > run.value(QStringLiteral("hours_used")).toDouble());
+        }
+        const Outcome text = trainyard({QStringLiteral("sweep"), QStringLiteral("report"), sweepId,
+                                        QStringLiteral("--metric"), QStringLiteral("loss")});
+        QVERIFY2(text.out.contains(QStringLiteral("early stop ASHA on loss (min) at steps 10, 30, keeping 1/2")),
+                 qPrintable(text.out));
+        QVERIFY2(text.out.contains(QStringLiteral("  rung 1 (step 10): 12 reached")), qPrintable(text.out));
+        QVERIFY2(text.out.contains(QStringLiteral("saved      0.000 GPU-hours")), qPrintable(text.out));
+        // The throughput report counts them apart too: neither failed nor canceled.
+        const Outcome throughput = trainyard({QStringLiteral("report"), QStringLiteral("--json")});
+        const QJsonObject total = QJsonDocument::fromJson(throughput.out.toUtf8()).object().value("total").toObject();
+        QCOMPARE(total.value(QStringLiteral("stopped_early")).toInt(), int(expectedStopRung.size()));
+        QCOMPARE(total.value(QStringLiteral("failed")).toInt(), 0);
+        QCOMPARE(total.value(QStringLiteral("canceled")).toInt(), 0);
     }
 
     // Issue 15, defect 6: listing 10,000 runs took 57 s and queueing 2,000 took 14.7 s (both quadratic); the

@@ -103,6 +103,8 @@ QVariant ReportModel::data(const QModelIndex &index, int role) const
         return qint64(f.failed);
     case CanceledColumn:
         return qint64(f.canceled);
+    case StoppedEarlyColumn:
+        return qint64(f.stoppedEarly);
     case SuccessRateColumn:
         if (!f.successRate())
             return display ? QVariant(QStringLiteral("—")) : QVariant();
@@ -143,6 +145,8 @@ QVariant ReportModel::headerData(int section, Qt::Orientation orientation, int r
         return tr("Failed");
     case CanceledColumn:
         return tr("Canceled");
+    case StoppedEarlyColumn:
+        return tr("Stopped early");
     case SuccessRateColumn:
         return tr("Success");
     case GpuHoursColumn:

@@ -18,6 +18,7 @@ public:
         SucceededColumn,
         FailedColumn,
         CanceledColumn,
+        StoppedEarlyColumn,
         SuccessRateColumn,
         GpuHoursColumn,
         QueueWaitMedianColumn,

@@ -59,6 +59,8 @@ QColor RunTableModel::statusColor(RunStatus status, const QPalette &palette)
         return pick(0x6d4c41, 0xbcaaa4);
     case RunStatus::Lost:
         return pick(0x8e24aa, 0xce93d8);
+    case RunStatus::StoppedEarly: // teal: ended on purpose, like a success, but short of its length
+        return pick(0x00695c, 0x80cbc4);
     }
     return palette.color(QPalette::Text);
 }
