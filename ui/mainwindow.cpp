@@ -234,6 +234,7 @@ void MainWindow::setUpTabs(QWidget *runsPage)
     m_tabs->addTab(m_pages, tr("Runs"));
     m_tabs->addTab(m_queueView, tr("Queue"));
     m_tabs->addTab(m_sweepView, tr("Sweeps"));
+    m_sweepView->setDatabasePath(m_databasePath);
     connect(m_sweepView, &SweepView::runActivated, this, [this](const QString &runId) { openRunPage(runId); });
     connect(m_sweepView, &SweepView::runsBrushed, this, &MainWindow::selectRuns);
     for (int fixed = 0; fixed < 3; ++fixed) // the runs, queue and sweeps tabs stay

@@ -14,6 +14,7 @@
 #include "views/sweepscatter.h"
 #include "views/sweepview.h"
 #include "store/runqueries.h"
+#include "store/sweepstate.h"
 #include "spec/runspec.h"
 
 #include <QAbstractItemModelTester>
@@ -301,6 +302,64 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!view.isComputingImportance() && view.importanceTable()->item(0, 4)
                                      && view.importanceTable()->item(0, 4)->text() == QStringLiteral("higher"),
                                  10000);
+    }
+
+    // Issue 20, point 2: a sweep with early stopping shows each run's rung in its table, read from the store: the
+    // highest rung a run reached, and where the rule stopped one.
+    void sweepTableShowsEachRunsRung()
+    {
+        test::TestWorkspace workspace;
+        const QByteArray yaml = "name: asha\ncommand: [/bin/true]\nparams: {lr: 0.1}\nsweep:\n  grid: {lr: [0.1, 0.01, "
+                                "0.001]}\n  early_stop: {metric: loss, mode: min, rungs: [10, 30], reduction: 2}\n";
+        auto spec = parseRunSpec(yaml, QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        QVERIFY(spec.ok());
+        auto queued = runqueue::enqueueSweep(workspace.workspace(), workspace.writer(), spec.value(), yaml,
+                                             QStringLiteral("asha"));
+        QVERIFY(queued.ok());
+        const QStringList ids = queued->runIds;
+        const QString sweepId = queued->sweepId;
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        // Run 1 reached both rungs and finished; run 2 was stopped at the first; run 3 has reached none yet.
+        QVERIFY(workspace.writer()
+                    .submit<void>([&](SqliteConnection &connection) -> Result<void> {
+                        for (const auto &[run, rung, step, value] :
+                             {std::tuple{0, 0, 10, 0.5}, std::tuple{0, 1, 30, 0.3}, std::tuple{1, 0, 10, 0.9}})
+                            if (auto recorded = sweepstate::recordRung(connection, sweepId, ids[run], rung, step, value,
+                                                                       now.toMSecsSinceEpoch());
+                                !recorded)
+                                return fail(recorded.error());
+                        return {};
+                    })
+                    .get());
+        for (int i = 0; i < 2; ++i) {
+            (void)workspace.writer().recordStatus(ids[i], RunStatus::Starting, now).get();
+            (void)workspace.writer().recordStatus(ids[i], RunStatus::Running, now).get();
+            (void)workspace.writer()
+                .recordStatus(ids[i], i == 0 ? RunStatus::Succeeded : RunStatus::StoppedEarly, now)
+                .get();
+        }
+        auto connection = workspace.workspace().database().connect();
+        SweepView view;
+        view.setDatabasePath(workspace.workspace().database().path());
+        view.setRuns(runqueries::listRuns(connection.value()).value());
+        QTRY_VERIFY_WITH_TIMEOUT(!view.isReadingRungs() && !view.rungText(ids[0]).isEmpty(), 10000);
+        QCOMPARE(view.rungText(ids[0]), QStringLiteral("2/2 (step 30)"));
+        QCOMPARE(view.rungText(ids[1]), QStringLiteral("stopped at 1/2 (step 10)"));
+        QCOMPARE(view.rungText(ids[2]), QString());
+        QAbstractItemModel *model = view.table()->model();
+        QCOMPARE(model->headerData(3, Qt::Horizontal).toString(), QStringLiteral("Rung"));
+        QCOMPARE(model->rowCount(), 3);
+        QMap<QString, QString> cells;
+        for (int row = 0; row < model->rowCount(); ++row)
+            cells.insert(model->index(row, 0).data().toString().remove(QStringLiteral("★ ")),
+                         model->index(row, 3).data().toString());
+        QCOMPARE(cells.value(ids[0]), QStringLiteral("2/2 (step 30)"));
+        QCOMPARE(cells.value(ids[1]), QStringLiteral("stopped at 1/2 (step 10)"));
+        QCOMPARE(cells.value(ids[2]), QStringLiteral("—"));
+        int stoppedRows = 0;
+        for (int row = 0; row < model->rowCount(); ++row)
+            stoppedRows += model->index(row, 2).data().toString() == u"stopped-early";
+        QCOMPARE(stoppedRows, 1);
     }
 
     // Issue 20, point 1: the scatter plot places each finished run by its param (log axis for lr) and its metric,

@@ -510,7 +510,12 @@ void RunPage::showRun(const RunRecord &run)
 
     const QJsonObject failure = summary.value(QStringLiteral("first_failure")).toObject();
     const QJsonObject stoppedByAlert = summary.value(QStringLiteral("stopped_by_alert")).toObject();
-    if (!stoppedByAlert.isEmpty()) {
+    const QJsonObject stoppedEarly = summary.value(QStringLiteral("stopped_early")).toObject();
+    if (!stoppedEarly.isEmpty()) {
+        m_failure->setText(tr("Stopped by its sweep's early-stopping rule — %1")
+                               .arg(stoppedEarly.value(QStringLiteral("message")).toString()));
+        m_failure->show();
+    } else if (!stoppedByAlert.isEmpty()) {
         m_failure->setText(
             tr("Stopped by its alert rule — %1").arg(stoppedByAlert.value(QStringLiteral("message")).toString()));
         m_failure->show();

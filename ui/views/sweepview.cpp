@@ -4,10 +4,14 @@
 #include "views/sweepview.h"
 
 #include "report/sweepreport.h"
+#include "spec/runspec.h"
+#include "store/sqlite.h"
+#include "store/sweepstate.h"
 #include "views/parallelcoordinates.h"
 #include "views/sweepscatter.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -37,7 +41,8 @@ public:
     using QAbstractTableModel::QAbstractTableModel;
 
     void setContent(QStringList headers, const QStringList &params, const QList<RunRecord> &runs,
-                    const QString &bestRunId, const std::function<double(const RunRecord &)> &valueOf)
+                    const QString &bestRunId, const std::function<double(const RunRecord &)> &valueOf,
+                    const QHash<QString, QString> *rungs)
     {
         beginResetModel();
         m_headers = std::move(headers);
@@ -46,6 +51,8 @@ public:
         for (const RunRecord &run : runs) {
             Row row{run.id == bestRunId, {}};
             row.cells << (row.best ? QStringLiteral("★ ") + run.id : run.id) << run.name << toString(run.status);
+            if (rungs)
+                row.cells << rungs->value(run.id, QStringLiteral("—"));
             for (const QString &param : params)
                 row.cells << run.params.value(param);
             const double value = valueOf(run);
@@ -196,6 +203,63 @@ SweepView::SweepView(QWidget *parent)
     connect(m_direction, &QComboBox::activated, this, metricChanged);
 }
 
+void SweepView::setDatabasePath(const QString &path) { m_databasePath = path; }
+
+// The Rung column, read again when the sweep or one of its runs' status changed: the rule from the sweep's spec, each
+// run's highest rung from sweep_rungs. The table is rebuilt with it when it arrives.
+void SweepView::refreshRungs(const QList<RunRecord> &runs)
+{
+    QString signature = m_sweepId;
+    for (const RunRecord &run : runs)
+        signature += QLatin1Char(';') + run.id + QLatin1Char(':') + toString(run.status);
+    if (signature == m_rungSignature || m_databasePath.isEmpty() || m_sweepId.isEmpty())
+        return;
+    m_rungSignature = signature;
+    m_rungsPending = true;
+    QHash<QString, bool> stopped;
+    for (const RunRecord &run : runs)
+        stopped.insert(run.id, run.status == RunStatus::StoppedEarly);
+    runOffUiThread(
+        this,
+        [path = m_databasePath, sweepId = m_sweepId, stopped]() -> std::optional<QHash<QString, QString>> {
+            auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadOnly);
+            if (!connection)
+                return std::nullopt;
+            auto sweep = sweepstate::readSweep(*connection, sweepId);
+            if (!sweep)
+                return std::nullopt;
+            auto spec = parseRunSpec(sweep->spec, sweep->name, QDir::currentPath());
+            if (!spec || !spec->sweep.earlyStop)
+                return std::nullopt;
+            auto rungs = sweepstate::rungsOf(*connection, sweepId);
+            if (!rungs)
+                return std::nullopt;
+            const EarlyStopRule &rule = *spec->sweep.earlyStop;
+            QHash<QString, int> highest;
+            for (const SweepRungValue &value : std::as_const(*rungs))
+                highest[value.runId] = std::max(highest.value(value.runId, -1), value.rung);
+            QHash<QString, QString> text;
+            for (auto it = highest.cbegin(); it != highest.cend(); ++it) {
+                const QString reached = QStringLiteral("%1/%2 (step %3)")
+                                            .arg(it.value() + 1)
+                                            .arg(rule.rungs.size())
+                                            .arg(rule.rungs.value(it.value()));
+                text.insert(it.key(), stopped.value(it.key()) ? QObject::tr("stopped at %1").arg(reached) : reached);
+            }
+            return text;
+        },
+        [this](const std::optional<QHash<QString, QString>> &text) {
+            m_rungsPending = false;
+            const bool had = m_hasRungs;
+            const QHash<QString, QString> before = m_rungText;
+            m_hasRungs = text.has_value();
+            m_rungText = text.value_or(QHash<QString, QString>());
+            if (had != m_hasRungs || before != m_rungText)
+                rebuild();
+        },
+        &m_rungJob);
+}
+
 void SweepView::setRuns(const QList<RunRecord> &runs)
 {
     QList<RunRef> refs;
@@ -333,9 +397,12 @@ void SweepView::rebuild()
         }
 
     QStringList headers{tr("Run"), tr("Name"), tr("Status")};
+    if (m_hasRungs)
+        headers << tr("Rung");
     headers += params;
     headers << QStringLiteral("%1 (%2)").arg(m_key, m_statistic);
-    m_model->setContent(std::move(headers), params, runs, m_bestRunId, valueOf);
+    m_model->setContent(std::move(headers), params, runs, m_bestRunId, valueOf, m_hasRungs ? &m_rungText : nullptr);
+    refreshRungs(runs);
     m_summary->setText(runs.isEmpty()
                            ? tr("No sweeps in this workspace yet: queue one with trainyard sweep or the compose panel.")
                            : tr("%1 runs; best (★): %2")

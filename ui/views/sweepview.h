@@ -7,6 +7,7 @@
 #include "models/runtablemodel.h"
 #include "store/runrecord.h"
 
+#include <QHash>
 #include <QWidget>
 
 class QComboBox;
@@ -32,6 +33,12 @@ public:
     void setSweep(const QString &sweepId);
     // The metric to rank by: key, statistic ("last", "min", "max"), and whether lower is better.
     void setMetric(const QString &key, const QString &statistic, bool lowerIsBetter);
+    // The workspace's database: the sweep's early-stopping rungs are read from it (off the UI thread) for the Rung
+    // column, shown when the sweep's spec has early_stop or median_stop.
+    void setDatabasePath(const QString &path);
+    // A run's Rung cell as last read: "2/3 (step 300)", "stopped at 1/3 (step 100)", or empty.
+    QString rungText(const QString &runId) const { return m_rungText.value(runId); }
+    bool isReadingRungs() const { return m_rungsPending; }
     QTableView *table() const { return m_table; }
     QString bestRunId() const { return m_bestRunId; }
     // Parameter importance for the metric (report/paramimportance.h), computed off the UI thread when the sweep, the
@@ -54,6 +61,13 @@ protected:
 
 private:
     void rebuild();
+    void refreshRungs(const QList<RunRecord> &runs);
+    QString m_databasePath;
+    QString m_rungSignature;
+    QHash<QString, QString> m_rungText; // by run id; empty when the sweep has no early stopping
+    bool m_hasRungs = false;
+    bool m_rungsPending = false;
+    LatestOnly m_rungJob;
 
     QList<RunRef> m_runs; // the workspace's sweep runs
     QStringList m_sweepIds;
