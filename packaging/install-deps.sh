@@ -22,6 +22,8 @@ packages=(
   desktop-file-utils appstream
   # end-to-end runs: real PyTorch (CPU, gloo) at /usr/bin/python3
   python3 python3-torch
+  # Bayesian sweeps (method: tpe): the queue runs Optuna as a helper process
+  python3-optuna
   # the real MLflow 2.12.2 client and TensorBoard writers in ../shared/realclients (their README lists these)
   python3-protobuf python3-click python3-cloudpickle python3-entrypoints python3-git python3-yaml python3-tz
   python3-requests python3-packaging python3-importlib-metadata python3-sqlparse python3-numpy python3-six python3-absl

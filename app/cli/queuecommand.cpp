@@ -7,6 +7,7 @@
 #include "gpu/gpuruntime.h"
 #include "launch/rankenvironment.h"
 #include "launch/runrecovery.h"
+#include "queue/bayesiansweep.h"
 #include "queue/queuescheduler.h"
 #include "queue/runqueue.h"
 #include "store/runqueries.h"
@@ -127,6 +128,30 @@ int work(const QCommandLineParser &parser, const QString &workspaceBefore, int c
             streams.out << QStringLiteral("%1 %2\n").arg(runId, toString(outcome.status));
             streams.out.flush();
         });
+    BayesianSweeps *bayesian = scheduler->get()->bayesianSweeps();
+    QObject::connect(
+        bayesian, &BayesianSweeps::trialQueued,
+        [&](const QString &sweepId, int trial, const QString &runId, const QString &label) {
+            streams.out
+                << QStringLiteral("sweep %1: trial %2 queued as %3  %4\n").arg(sweepId).arg(trial).arg(runId, label);
+            streams.out.flush();
+        });
+    QObject::connect(
+        bayesian, &BayesianSweeps::trialTold, [&](const QString &sweepId, int trial, const QString &state) {
+            streams.out << QStringLiteral("sweep %1: trial %2 told %3\n").arg(sweepId).arg(trial).arg(state);
+            streams.out.flush();
+        });
+    QObject::connect(bayesian, &BayesianSweeps::sweepPaused, [&](const QString &sweepId, const QString &message) {
+        ++failures;
+        streams.err << QStringLiteral("trainyard queue: sweep %1 paused: %2; its queued runs stay queued "
+                                      "(`trainyard sweep resume %1` drives it again)\n")
+                           .arg(sweepId, message);
+        streams.err.flush();
+    });
+    QObject::connect(bayesian, &BayesianSweeps::sweepDone, [&](const QString &sweepId) {
+        streams.out << QStringLiteral("sweep %1: every trial told\n").arg(sweepId);
+        streams.out.flush();
+    });
     QObject::connect(scheduler->get(), &QueueScheduler::runJudged,
                      [&](const QString &runId, bool stopped, const QString &comparison) {
                          streams.out << QStringLiteral("%1 %2: %3\n")

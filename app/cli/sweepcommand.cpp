@@ -18,6 +18,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QSet>
 
 #include <cmath>
@@ -104,6 +105,48 @@ QJsonObject earlyStoppingJson(const EarlyStoppingReport &report)
     };
 }
 
+// `trainyard sweep resume SWEEP`: a tpe sweep paused (its Optuna helper crashed or refused) is driven again.
+int sweepResumeCommand(const QCommandLineParser &parser, const QString &workspaceBefore, Streams streams)
+{
+    const QString command = QStringLiteral("sweep resume");
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() != 2)
+        return usageFailure(streams, parser, QStringLiteral("sweep"),
+                            QStringLiteral("give one sweep: trainyard sweep resume SWEEP"));
+    auto workspace = openWorkspace(parser, workspaceBefore);
+    if (!workspace)
+        return reportFailure(streams, command, workspace.error());
+    auto connection = workspace->database().connect();
+    if (!connection)
+        return reportFailure(streams, command, connection.error());
+    auto sweep = runqueries::findSweep(connection.value(), positional[1]);
+    if (!sweep)
+        return reportFailure(streams, command, sweep.error());
+    auto row = sweepstate::readSweep(connection.value(), sweep->id);
+    if (!row)
+        return reportFailure(streams, command, row.error());
+    if (row->method != u"tpe")
+        return reportFailure(streams, command,
+                             QStringLiteral("sweep %1 is a %2 sweep: its runs are all queued already; there is nothing "
+                                            "to resume")
+                                 .arg(sweep->id, row->method));
+    if (row->state != u"paused")
+        return reportFailure(streams, command, QStringLiteral("sweep %1 is %2, not paused").arg(sweep->id, row->state));
+    auto writer = StoreWriter::start(workspace->database());
+    if (!writer)
+        return reportFailure(streams, command, writer.error());
+    auto resumed = writer.value()
+                       ->submit<void>([id = sweep->id](SqliteConnection &c) {
+                           return sweepstate::setState(c, id, QStringLiteral("active"));
+                       })
+                       .get();
+    if (!resumed)
+        return reportFailure(streams, command, resumed.error());
+    streams.out << "sweep " << sweep->id << " resumed (it was paused: " << printableText(row->message)
+                << "); `trainyard queue work` goes on with its trials\n";
+    return kExitOk;
+}
+
 // `trainyard sweep report SWEEP`: the best run, and which params shape the metric (report/sweepreport.h).
 int sweepReportCommand(const QCommandLineParser &parser, const QString &workspaceBefore, Streams streams,
                        const QString &metricKey, const QString &statistic, const QString &mode, bool json)
@@ -162,6 +205,37 @@ int sweepReportCommand(const QCommandLineParser &parser, const QString &workspac
     auto report = sweepReport(sweep->id, sweep->runs, metric);
     if (!report)
         return reportFailure(streams, command, report.error());
+    // A tpe sweep's trials: what the study was told of each, and whether the queue drives it.
+    QJsonObject tpeJson;
+    QString tpeText;
+    if (tpe) {
+        auto row = sweepstate::readSweep(connection.value(), sweep->id);
+        auto trials = sweepstate::trialsOf(connection.value(), sweep->id);
+        if (!row || !trials)
+            return reportFailure(streams, command, !row ? row.error() : trials.error());
+        QJsonArray list;
+        QMap<QString, int> byState;
+        for (const SweepTrial &trial : std::as_const(*trials)) {
+            ++byState[trial.state];
+            list.append(QJsonObject{{QStringLiteral("trial"), trial.trial},
+                                    {QStringLiteral("run_id"), trial.runId},
+                                    {QStringLiteral("state"), trial.state},
+                                    {QStringLiteral("value"), trial.value ? QJsonValue(*trial.value) : QJsonValue()}});
+        }
+        tpeJson = QJsonObject{{QStringLiteral("state"), row->state},
+                              {QStringLiteral("message"), row->message},
+                              {QStringLiteral("trials_planned"), spec->sweep.trials},
+                              {QStringLiteral("trials"), list}};
+        tpeText = QStringLiteral("trials     %1 of %2 proposed: %3 complete, %4 pruned, %5 failed, %6 running; the "
+                                 "sweep is %7%8\n")
+                      .arg(trials->size())
+                      .arg(spec->sweep.trials)
+                      .arg(byState.value(QStringLiteral("complete")))
+                      .arg(byState.value(QStringLiteral("pruned")))
+                      .arg(byState.value(QStringLiteral("fail")))
+                      .arg(byState.value(QStringLiteral("running")))
+                      .arg(row->state, row->message.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(row->message));
+    }
     if (spec && spec->sweep.earlyStop) {
         auto rungs = sweepstate::rungsOf(connection.value(), sweep->id);
         auto costs = sweepstate::runCosts(connection.value(), sweep->id, spec->sweep.earlyStop->metric,
@@ -183,20 +257,22 @@ int sweepReportCommand(const QCommandLineParser &parser, const QString &workspac
                                {QStringLiteral("params"), params}};
         }
         streams.out << QJsonDocument(
-                           QJsonObject{{QStringLiteral("sweep_id"), sweep->id},
-                                       {QStringLiteral("name"), sweep->name},
-                                       {QStringLiteral("metric"), metric.key},
-                                       {QStringLiteral("statistic"), metric.statistic},
-                                       {QStringLiteral("mode"), metric.lowerIsBetter ? "min" : "max"},
-                                       {QStringLiteral("runs"), report->runs},
-                                       {QStringLiteral("finished"), report->finished},
-                                       {QStringLiteral("stopped_early"), report->stoppedEarly},
-                                       {QStringLiteral("early_stopping"),
-                                        report->earlyStopping ? QJsonValue(earlyStoppingJson(*report->earlyStopping))
-                                                              : QJsonValue(QJsonValue::Null)},
-                                       {QStringLiteral("best"),
-                                        best.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(best)},
-                                       {QStringLiteral("importance"), importanceJson(importance)}})
+                           QJsonObject{
+                               {QStringLiteral("sweep_id"), sweep->id},
+                               {QStringLiteral("name"), sweep->name},
+                               {QStringLiteral("metric"), metric.key},
+                               {QStringLiteral("statistic"), metric.statistic},
+                               {QStringLiteral("mode"), metric.lowerIsBetter ? "min" : "max"},
+                               {QStringLiteral("runs"), report->runs},
+                               {QStringLiteral("finished"), report->finished},
+                               {QStringLiteral("stopped_early"), report->stoppedEarly},
+                               {QStringLiteral("tpe"), tpe ? QJsonValue(tpeJson) : QJsonValue(QJsonValue::Null)},
+                               {QStringLiteral("early_stopping"),
+                                report->earlyStopping ? QJsonValue(earlyStoppingJson(*report->earlyStopping))
+                                                      : QJsonValue(QJsonValue::Null)},
+                               {QStringLiteral("best"),
+                                best.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(best)},
+                               {QStringLiteral("importance"), importanceJson(importance)}})
                            .toJson(QJsonDocument::Indented);
         return kExitOk;
     }
@@ -205,6 +281,7 @@ int sweepReportCommand(const QCommandLineParser &parser, const QString &workspac
                                   metric.lowerIsBetter ? QStringLiteral("lower") : QStringLiteral("higher"));
     streams.out << "sweep " << printableText(sweep->name) << " (" << sweep->id << "): " << report->runs << " runs, "
                 << report->finished << " finished, " << report->stoppedEarly << " stopped early\n";
+    streams.out << tpeText;
     if (report->best) {
         QStringList params;
         for (auto it = report->best->params.cbegin(); it != report->best->params.cend(); ++it)
@@ -280,11 +357,14 @@ int sweepReportCommand(const QCommandLineParser &parser, const QString &workspac
 int runSweep(const QStringList &arguments, const QString &workspaceBefore, Streams streams)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Queues the runs of a spec's 'sweep' section (grid axes, random search, seeds) as one sweep.\n"
-                       "They start when `trainyard queue work` (or the window) has GPUs or CPU slots for them.\n"
-                       "trainyard sweep report SWEEP [--metric KEY] [--mode min|max] [--statistic S] [--json]:\n"
-                       "  the sweep's best run and each param's importance for the metric."));
+    parser.setApplicationDescription(QStringLiteral(
+        "Queues the runs of a spec's 'sweep' section (grid axes, random search, seeds) as one sweep.\n"
+        "They start when `trainyard queue work` (or the window) has GPUs or CPU slots for them.\n"
+        "A `method: tpe` sweep queues nothing now: `trainyard queue work` asks Optuna for each trial.\n"
+        "trainyard sweep report SWEEP [--metric KEY] [--mode min|max] [--statistic S] [--json]:\n"
+        "  the sweep's best run, each param's importance for the metric, the runs stopped early and\n"
+        "  the hours stopping saved.\n"
+        "trainyard sweep resume SWEEP: drive a paused tpe sweep again (after its Optuna helper stopped)."));
     parser.addPositionalArgument(QStringLiteral("SPEC.yaml"), QStringLiteral("A run spec with a 'sweep' section."));
     const QCommandLineOption list(QStringLiteral("list"),
                                   QStringLiteral("Only print the runs, one a line; queue nothing."));
@@ -308,6 +388,8 @@ int runSweep(const QStringList &arguments, const QString &workspaceBefore, Strea
     if (parser.positionalArguments().value(0) == u"report")
         return sweepReportCommand(parser, workspaceBefore, streams, parser.value(metric), parser.value(statistic),
                                   parser.value(mode), parser.isSet(json));
+    if (parser.positionalArguments().value(0) == u"resume")
+        return sweepResumeCommand(parser, workspaceBefore, streams);
     if (parser.positionalArguments().size() != 1)
         return usageFailure(streams, parser, QStringLiteral("sweep"),
                             QStringLiteral("give one spec file, e.g. trainyard sweep --list sweep.yaml"));
@@ -318,7 +400,28 @@ int runSweep(const QStringList &arguments, const QString &workspaceBefore, Strea
     if (spec->sweep.isEmpty())
         return reportFailure(streams, QStringLiteral("sweep"),
                              QStringLiteral("%1 has no 'sweep' section (grid, random or seeds)").arg(path));
-    auto points = expandSweep(spec->params, spec->sweep);
+    const bool tpe = spec->sweep.method == SweepSpec::Method::Tpe;
+    if (tpe && (parser.isSet(list) || parser.isSet(json))) {
+        // Nothing to list: the trials are proposed one by one, from the ones that finished.
+        QJsonArray space;
+        for (const RandomAxis &axis : std::as_const(spec->sweep.space))
+            space.append(axis.param);
+        if (parser.isSet(json)) {
+            streams.out << QJsonDocument(QJsonObject{{QStringLiteral("method"), QStringLiteral("tpe")},
+                                                     {QStringLiteral("trials"), spec->sweep.trials},
+                                                     {QStringLiteral("parallel"), spec->sweep.parallel},
+                                                     {QStringLiteral("params"), space},
+                                                     {QStringLiteral("runs"), QJsonArray()}})
+                               .toJson(QJsonDocument::Indented);
+        } else {
+            streams.out << QStringLiteral("a tpe sweep of %1 trials over %2: Optuna proposes each trial from the "
+                                          "finished ones when the queue runs, so there is nothing to list yet\n")
+                               .arg(spec->sweep.trials)
+                               .arg(spec->sweep.space.size());
+        }
+        return kExitOk;
+    }
+    auto points = tpe ? Result<QList<SweepPoint>>(QList<SweepPoint>{}) : expandSweep(spec->params, spec->sweep);
     if (!points)
         return reportFailure(streams, QStringLiteral("sweep"), QStringLiteral("%1: %2").arg(path, points.error()));
     if (!parser.isSet(list) && !parser.isSet(json)) {
@@ -334,6 +437,15 @@ int runSweep(const QStringList &arguments, const QString &workspaceBefore, Strea
                                              QFileInfo(path).completeBaseName());
         if (!queued)
             return reportFailure(streams, QStringLiteral("sweep"), queued.error());
+        if (tpe) {
+            streams.out << QStringLiteral("%1: a tpe sweep of %2 trials, %3 at a time (Optuna's TPE, seed %4); "
+                                          "`trainyard queue work` proposes and runs them\n")
+                               .arg(queued->sweepId)
+                               .arg(spec->sweep.trials)
+                               .arg(spec->sweep.parallel)
+                               .arg(spec->sweep.randomSeed);
+            return kExitOk;
+        }
         for (qsizetype i = 0; i < queued->runIds.size(); ++i)
             streams.out << QStringLiteral("queued %1  %2\n").arg(queued->runIds[i], queued->labels[i]);
         streams.out << QStringLiteral("%1: %2 runs queued; `trainyard queue work` starts them\n")

@@ -5,6 +5,7 @@
 #include "launch/runsupervisor.h"
 #include "launch/speclaunch.h"
 #include "launch/supervisorrecord.h"
+#include "queue/bayesiansweep.h"
 #include "queue/earlystopping.h"
 #include "logging.h"
 #include "queue/runqueue.h"
@@ -29,6 +30,7 @@ QueueScheduler::QueueScheduler(const Workspace &workspace, StoreWriter &writer, 
 QueueScheduler::~QueueScheduler()
 {
     m_timer.stop();
+    m_bayesianSweeps.reset();
     m_running.clear(); // supervisors end their runs as they go
 }
 
@@ -53,6 +55,8 @@ Result<std::unique_ptr<QueueScheduler>> QueueScheduler::start(const Workspace &w
     std::unique_ptr<QueueScheduler> scheduler(new QueueScheduler(workspace, writer, std::move(settings), parent));
     scheduler->m_lock = std::move(lock);
     scheduler->m_connection = std::make_unique<SqliteConnection>(std::move(connection.value()));
+    scheduler->m_bayesianSweeps =
+        std::make_unique<BayesianSweeps>(workspace, writer, *scheduler->m_connection, scheduler.get());
     scheduler->m_timer.start();
     QTimer::singleShot(0, scheduler.get(), &QueueScheduler::tick);
     return scheduler;
@@ -69,6 +73,8 @@ void QueueScheduler::tick()
 {
     if (m_stopping)
         return;
+    // The tpe sweeps first: a trial they queue now can start in this very tick.
+    const bool searching = m_bayesianSweeps->pump();
     auto queue = runqueue::list(*m_connection);
     if (!queue) {
         qCWarning(lcQueue, "queue: %s", qPrintable(queue.error()));
@@ -109,7 +115,7 @@ void QueueScheduler::tick()
         cpuRuns += gpus.isEmpty();
         startRun(queued.runId, queued.sweepId, gpus);
     }
-    if (!waiting && m_running.empty())
+    if (!waiting && m_running.empty() && !searching)
         emit idle();
 }
 

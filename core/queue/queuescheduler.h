@@ -20,6 +20,7 @@
 
 namespace trainyard {
 
+class BayesianSweeps;
 class RunSupervisor;
 class SqliteConnection;
 class StoreWriter;
@@ -42,6 +43,8 @@ public:
     ~QueueScheduler() override;
 
     int running() const { return int(m_running.size()); }
+    // The tpe sweeps it drives (their trials are asked for and told on every tick).
+    BayesianSweeps *bayesianSweeps() const { return m_bayesianSweeps.get(); }
     // Cancels the runs it started (they end as canceled) and stops starting new ones.
     void cancelAll();
 
@@ -72,6 +75,7 @@ private:
     QueueSettings m_settings;
     std::unique_ptr<QLockFile> m_lock;
     std::unique_ptr<SqliteConnection> m_connection;
+    std::unique_ptr<BayesianSweeps> m_bayesianSweeps;
     std::map<QString, Running> m_running;
     QHash<QString, std::optional<EarlyStopRule>> m_earlyStopRules; // by sweep id
     QTimer m_timer;

@@ -4,12 +4,15 @@
 
 #include "atomicfile.h"
 #include "launch/speclaunch.h"
+#include "queue/bayesiansweep.h"
 #include "runfolder/runfolder.h"
 #include "store/sqlite.h"
 #include "store/storewriter.h"
+#include "store/sweepstate.h"
 #include "store/workspace.h"
 
 #include <QDir>
+#include <yaml-cpp/yaml.h>
 #include <QFileInfo>
 #include <QSet>
 
@@ -184,6 +187,38 @@ Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer
                 "the sweep's runs go to the local queue, but the spec names backend '%1': sweeps on a cluster "
                 "backend are not supported yet (launch each run with `trainyard launch`, or set backend: local)")
                 .arg(spec.backend));
+    if (spec.sweep.method == SweepSpec::Method::Tpe) {
+        // Its trials are proposed one by one by the queue, through Optuna: refused now if Optuna is not there.
+        if (auto optuna = optunahelper::checkAvailable(); !optuna)
+            return fail(optuna.error() + QStringLiteral("; nothing was queued"));
+        QueuedSweep queued;
+        queued.name = spec.name.isEmpty() ? fallbackName : spec.name;
+        // Its runs are made later, from the spec kept with the sweep: its cwd is kept absolute, as it was read.
+        QByteArray kept = specText;
+        try {
+            YAML::Node root = YAML::Load(specText.toStdString());
+            if (root.IsMap()) {
+                root["cwd"] = spec.cwd.toStdString();
+                YAML::Emitter emitter;
+                emitter << root;
+                kept = QByteArray(emitter.c_str());
+            }
+        } catch (const YAML::Exception &) {
+            // The text parsed once already; kept as it is should it not now.
+        }
+        auto sweepId = createSweep(writer, queued.name, kept);
+        if (!sweepId)
+            return fail(sweepId.error());
+        queued.sweepId = sweepId.value();
+        auto marked = writer
+                          .submit<void>([id = queued.sweepId](SqliteConnection &connection) {
+                              return sweepstate::setMethod(connection, id, QStringLiteral("tpe"));
+                          })
+                          .get();
+        if (!marked)
+            return fail(marked.error());
+        return queued;
+    }
     auto points = expandSweep(spec.params, spec.sweep);
     if (!points)
         return fail(points.error());

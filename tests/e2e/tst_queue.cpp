@@ -310,6 +310,206 @@ private slots:
         QCOMPARE(total.value(QStringLiteral("canceled")).toInt(), 0);
     }
 
+    // Issue 20, point 3: a TPE sweep of 10 trials with ASHA, one at a time, in two workspaces with the same seed: Optuna
+    // proposes the same trials in the same order, the runs ASHA stopped are told to the study as pruned (and are
+    // PRUNED in the study Optuna keeps in the workspace), and the others complete with their metric.
+    void tpeSweepProposesTheSameTrialsWithTheSameSeed()
+    {
+        const QByteArray yaml = "name: tpe\n"
+                                "command: [/usr/bin/python3, train_ddp.py, --steps, \"80\", --data-delay-ms, \"20\"]\n"
+                                "cwd: " TRAINYARD_SOURCE_DIR "/resources/examples\n"
+                                "params: {lr: 0.003, target_noise: 0.05}\n"
+                                "param_passing: {args: [\"--lr={lr}\", \"--target-noise={target_noise}\"]}\n"
+                                "sweep:\n"
+                                "  method: tpe\n"
+                                "  trials: 10\n"
+                                "  parallel: 1\n"
+                                "  seed: 7\n"
+                                "  startup_trials: 3\n"
+                                "  params:\n"
+                                "    lr: {distribution: log_uniform, min: 0.0001, max: 0.1}\n"
+                                "    target_noise: {choice: [\"0.05\", \"1.5\"]}\n"
+                                "  metric: {key: loss, mode: min, statistic: last}\n"
+                                "  early_stop: {metric: loss, mode: min, rungs: [10], reduction: 2}\n";
+        struct Trial {
+            int number;
+            QString state;
+            QString params;
+            bool operator==(const Trial &) const = default;
+        };
+        QList<QList<Trial>> sweeps;
+        for (int copy = 0; copy < 2; ++copy) {
+            QTemporaryDir home;
+            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+            environment.insert(QStringLiteral("TRAINYARD_HOME"), home.path());
+            const QString spec = home.filePath(QStringLiteral("tpe.yaml"));
+            QFile file(spec);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(yaml);
+            file.close();
+            const Outcome queued = test::runTrainyard({QStringLiteral("sweep"), spec}, environment);
+            QVERIFY2(queued.exitCode == 0, qPrintable(queued.err));
+            QVERIFY2(queued.out.contains(QStringLiteral("a tpe sweep of 10 trials, 1 at a time")),
+                     qPrintable(queued.out));
+            const Outcome worked =
+                test::runTrainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--slots"),
+                                    QStringLiteral("1"), QStringLiteral("--until-empty")},
+                                   environment);
+            QVERIFY2(worked.exitCode == 0, qPrintable(worked.out + worked.err));
+            QVERIFY2(worked.out.contains(QStringLiteral("every trial told")), qPrintable(worked.out));
+
+            const Outcome report = test::runTrainyard(
+                {QStringLiteral("sweep"), QStringLiteral("report"), QStringLiteral("tpe"), QStringLiteral("--json")},
+                environment);
+            QVERIFY2(report.exitCode == 0, qPrintable(report.err));
+            const QJsonObject json = QJsonDocument::fromJson(report.out.toUtf8()).object();
+            const QJsonObject tpe = json.value(QStringLiteral("tpe")).toObject();
+            QCOMPARE(tpe.value(QStringLiteral("state")).toString(), QStringLiteral("done"));
+            const QJsonArray trials = tpe.value(QStringLiteral("trials")).toArray();
+            QCOMPARE(trials.size(), 10);
+            auto workspace = Workspace::open(home.path());
+            auto connection = workspace->database().connect();
+            QList<Trial> seen;
+            int pruned = 0;
+            for (const QJsonValue &entry : trials) {
+                const QJsonObject trial = entry.toObject();
+                const RunRecord run =
+                    runqueries::findRun(connection.value(), trial.value(QStringLiteral("run_id")).toString()).value();
+                const QString state = trial.value(QStringLiteral("state")).toString();
+                // Told as it ended: pruned where ASHA stopped it, complete otherwise.
+                QCOMPARE(state,
+                         run.status == RunStatus::StoppedEarly ? QStringLiteral("pruned") : QStringLiteral("complete"));
+                if (state == u"complete")
+                    QCOMPARE(trial.value(QStringLiteral("value")).toDouble(),
+                             run.metrics.value(QStringLiteral("loss")).last);
+                pruned += state == u"pruned";
+                seen << Trial{trial.value(QStringLiteral("trial")).toInt(), state,
+                              run.params.value(QStringLiteral("lr")) + QLatin1Char(' ')
+                                  + run.params.value(QStringLiteral("target_noise"))};
+            }
+            QVERIFY2(pruned >= 1, qPrintable(report.out));
+            QCOMPARE(json.value(QStringLiteral("stopped_early")).toInt(), pruned);
+            // The study is the workspace's: Optuna's own record says the same.
+            const QString sweepId = json.value(QStringLiteral("sweep_id")).toString();
+            const QString studyPath = home.filePath(QStringLiteral("sweeps/") + sweepId + QStringLiteral("/optuna.db"));
+            QVERIFY2(QFile::exists(studyPath), qPrintable(studyPath));
+            auto study = SqliteConnection::open(studyPath, SqliteConnection::Mode::ReadOnly);
+            QVERIFY(study);
+            QCOMPARE(study->queryInt("SELECT count(*) FROM trials WHERE state = 'PRUNED'").value(),
+                     std::int64_t(pruned));
+            QCOMPARE(study->queryInt("SELECT count(*) FROM trials WHERE state = 'COMPLETE'").value(),
+                     std::int64_t(10 - pruned));
+            sweeps << seen;
+        }
+        QString first;
+        for (const Trial &trial : sweeps[0])
+            first += QStringLiteral("trial %1 %2 %3\n").arg(trial.number).arg(trial.params, trial.state);
+        qInfo().noquote() << "the TPE sweep's trials:\n" + first;
+        QCOMPARE(sweeps[0].size(), 10);
+        for (int i = 0; i < 10; ++i)
+            QCOMPARE(sweeps[0][i].number, i);
+        QVERIFY2(sweeps[0] == sweeps[1], qPrintable(first));
+    }
+
+    // Issue 20, point 3, bad input: without Optuna a tpe spec is refused, naming the package, and nothing is made; a
+    // helper that crashes pauses its sweep with its message while the runs already queued go on; resumed, the sweep
+    // goes on with the same study to its last trial.
+    void tpeSweepPausesOnAHelperCrashAndResumes()
+    {
+        const QString spec = writeSpec("name: crashy\n"
+                                       "command: [/usr/bin/python3, train_ddp.py, --steps, \"20\"]\n"
+                                       "cwd: " TRAINYARD_SOURCE_DIR "/resources/examples\n"
+                                       "params: {lr: 0.003}\n"
+                                       "param_passing: {args: [\"--lr={lr}\"]}\n"
+                                       "sweep:\n"
+                                       "  method: tpe\n"
+                                       "  trials: 4\n"
+                                       "  parallel: 2\n"
+                                       "  params: {lr: {distribution: log_uniform, min: 0.0001, max: 0.1}}\n"
+                                       "  metric: {key: loss, mode: min}\n");
+        // A Python without Optuna (site-packages off): refused, and no sweep exists.
+        const QString noOptuna = m_workspace->filePath(QStringLiteral("python-without-optuna"));
+        {
+            QFile script(noOptuna);
+            QVERIFY(script.open(QIODevice::WriteOnly));
+            script.write("#!/bin/sh\nexec /usr/bin/python3 -S \"$@\"\n");
+            script.setPermissions(script.permissions() | QFileDevice::ExeOwner);
+        }
+        QProcessEnvironment without = environment();
+        without.insert(QStringLiteral("TRAINYARD_OPTUNA_PYTHON"), noOptuna);
+        const Outcome refused = test::runTrainyard({QStringLiteral("sweep"), spec}, without);
+        QVERIFY(refused.exitCode != 0);
+        QVERIFY2(refused.err.contains(QStringLiteral("install Debian's python3-optuna")), qPrintable(refused.err));
+        QVERIFY2(refused.err.contains(QStringLiteral("nothing was queued")), qPrintable(refused.err));
+        {
+            auto workspace = Workspace::open(m_workspace->path());
+            auto connection = workspace->database().connect();
+            QCOMPARE(connection->queryInt("SELECT count(*) FROM sweeps").value(), std::int64_t(0));
+        }
+
+        // The real helper, made to crash at its fourth request: open, ask, ask, then the first tell.
+        const QString crashing = m_workspace->filePath(QStringLiteral("crashing_helper.py"));
+        {
+            QFile script(crashing);
+            QVERIFY(script.open(QIODevice::WriteOnly));
+            script.write("import json, sys\n"
+                         "sys.path.insert(0, '" TRAINYARD_SOURCE_DIR "/resources/python')\n"
+                         "import trainyard_optuna as real\n"
+                         "helper = real.Helper(real.import_optuna())\n"
+                         "for count, line in enumerate(sys.stdin, 1):\n"
+                         "    if count == 4:\n"
+                         "        sys.stderr.write('RuntimeError: injected crash: the study went away\\n')\n"
+                         "        sys.exit(3)\n"
+                         "    request = json.loads(line)\n"
+                         "    real.reply({'open': helper.open, 'ask': helper.ask, 'tell': helper.tell}[request['op']]"
+                         "(request))\n");
+        }
+        const Outcome queued = trainyard({QStringLiteral("sweep"), spec});
+        QVERIFY2(queued.exitCode == 0, qPrintable(queued.err));
+        QProcessEnvironment crashy = environment();
+        crashy.insert(QStringLiteral("TRAINYARD_OPTUNA_HELPER"), crashing);
+        const Outcome crashed =
+            test::runTrainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--slots"),
+                                QStringLiteral("2"), QStringLiteral("--until-empty")},
+                               crashy);
+        QVERIFY(crashed.exitCode != 0);
+        QVERIFY2(crashed.err.contains(QStringLiteral("paused: the Optuna helper stopped (exit code 3): RuntimeError: "
+                                                     "injected crash")),
+                 qPrintable(crashed.err));
+        // Both trials asked before the crash ran to their end: nothing queued was lost.
+        QList<RunRecord> all = runs();
+        QCOMPARE(all.size(), 2);
+        for (const RunRecord &run : all)
+            QCOMPARE(toString(run.status), QStringLiteral("succeeded"));
+        const Outcome paused = trainyard({QStringLiteral("sweep"), QStringLiteral("report"), QStringLiteral("crashy")});
+        QVERIFY2(paused.out.contains(QStringLiteral("2 of 4 proposed")), qPrintable(paused.out));
+        QVERIFY2(paused.out.contains(QStringLiteral("the sweep is paused (the Optuna helper stopped")),
+                 qPrintable(paused.out));
+
+        // Resumed with the real helper: the same study, trials 0 and 1 told now, 2 and 3 asked, then done.
+        const Outcome resumed =
+            trainyard({QStringLiteral("sweep"), QStringLiteral("resume"), QStringLiteral("crashy")});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+        const Outcome again = trainyard({QStringLiteral("queue"), QStringLiteral("work"), QStringLiteral("--slots"),
+                                         QStringLiteral("2"), QStringLiteral("--until-empty")});
+        QVERIFY2(again.exitCode == 0, qPrintable(again.out + again.err));
+        const Outcome report = trainyard(
+            {QStringLiteral("sweep"), QStringLiteral("report"), QStringLiteral("crashy"), QStringLiteral("--json")});
+        const QJsonObject tpe = QJsonDocument::fromJson(report.out.toUtf8()).object().value("tpe").toObject();
+        QCOMPARE(tpe.value(QStringLiteral("state")).toString(), QStringLiteral("done"));
+        const QJsonArray trials = tpe.value(QStringLiteral("trials")).toArray();
+        QCOMPARE(trials.size(), 4);
+        for (int i = 0; i < 4; ++i) {
+            QCOMPARE(trials[i].toObject().value(QStringLiteral("trial")).toInt(), i);
+            QCOMPARE(trials[i].toObject().value(QStringLiteral("state")).toString(), QStringLiteral("complete"));
+        }
+        QCOMPARE(runs().size(), 4);
+        const Outcome notPaused =
+            trainyard({QStringLiteral("sweep"), QStringLiteral("resume"), QStringLiteral("crashy")});
+        QVERIFY(notPaused.exitCode != 0);
+        QVERIFY2(notPaused.err.contains(QStringLiteral("is done, not paused")), qPrintable(notPaused.err));
+    }
+
     // Issue 15, defect 6: listing 10,000 runs took 57 s and queueing 2,000 took 14.7 s (both quadratic); the
     // benchmark is tests/bench/bench_sweep. Here: the whole sweep is listed and queued, in order, named as documented.
     void tenThousandRunSweepIsListedAndQueuedWhole()

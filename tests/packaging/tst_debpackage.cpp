@@ -66,7 +66,8 @@ private slots:
              {"./usr/bin/trainyard", "./usr/share/applications/io.trainyard.Trainyard.desktop",
               "./usr/share/metainfo/io.trainyard.Trainyard.metainfo.xml",
               "./usr/share/icons/hicolor/scalable/apps/io.trainyard.Trainyard.svg",
-              "./usr/share/trainyard/python/trainyard_log.py", "./usr/share/trainyard/examples/train_ddp.py"})
+              "./usr/share/trainyard/python/trainyard_log.py", "./usr/share/trainyard/python/trainyard_optuna.py",
+              "./usr/share/trainyard/examples/train_ddp.py"})
             QVERIFY2(contents.output.contains(QLatin1String(path)), path);
         const Outcome depends =
             run(QStringLiteral("dpkg-deb"), {QStringLiteral("--field"), deb, QStringLiteral("Depends")});
