@@ -923,6 +923,11 @@ ComposePanel *MainWindow::openCompose()
                         runqueue::enqueueSweep(workspace.value(), *writer.value(), spec, yaml, QStringLiteral("sweep"));
                     if (!queued)
                         return tr("Cannot queue the sweep: %1").arg(queued.error());
+                    if (spec.sweep.method == SweepSpec::Method::Tpe)
+                        return tr("Queued sweep %1: %2 trials proposed one by one by Optuna's TPE; `trainyard queue "
+                                  "work` runs them")
+                            .arg(queued->name)
+                            .arg(spec.sweep.trials);
                     return tr("Queued %1 runs of sweep %2; `trainyard queue work` starts them")
                         .arg(queued->runIds.size())
                         .arg(queued->name);

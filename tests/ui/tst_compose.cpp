@@ -362,6 +362,43 @@ private slots:
         QCOMPARE(stoppedRows, 1);
     }
 
+    // Issue 20, point 3: a tpe sweep says on the Sweeps tab how many trials were proposed and, when its Optuna helper
+    // stopped, that it is paused and why.
+    void sweepsTabSaysWhyABayesianSweepIsPaused()
+    {
+        test::TestWorkspace workspace;
+        const QByteArray yaml = "name: search\ncommand: [/bin/true]\nparams: {lr: 0.1}\nsweep:\n  method: tpe\n"
+                                "  trials: 4\n  params: {lr: {distribution: log_uniform, min: 0.001, max: 1}}\n"
+                                "  metric: {key: loss, mode: min}\n";
+        auto spec = parseRunSpec(yaml, QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+        QVERIFY2(spec, spec ? "" : qPrintable(spec.error()));
+        auto sweepId = runqueue::createSweep(workspace.writer(), QStringLiteral("search"), yaml);
+        QVERIFY(sweepId);
+        LocalLaunch launch = localLaunchFor(spec.value());
+        launch.name = QStringLiteral("search-01");
+        auto runId = runqueue::enqueue(workspace.workspace(), workspace.writer(), launch, sweepId.value());
+        QVERIFY(runId);
+        QVERIFY(workspace.writer()
+                    .submit<void>([&](SqliteConnection &connection) -> Result<void> {
+                        if (auto marked = sweepstate::setMethod(connection, *sweepId, QStringLiteral("tpe")); !marked)
+                            return marked;
+                        if (auto recorded = sweepstate::recordTrial(connection, *sweepId, 0, *runId); !recorded)
+                            return recorded;
+                        return sweepstate::setState(connection, *sweepId, QStringLiteral("paused"),
+                                                    QStringLiteral("the Optuna helper stopped (exit code 3): boom"));
+                    })
+                    .get());
+        auto connection = workspace.workspace().database().connect();
+        SweepView view;
+        view.setDatabasePath(workspace.workspace().database().path());
+        view.setRuns(runqueries::listRuns(connection.value()).value());
+        QTRY_VERIFY_WITH_TIMEOUT(!view.isReadingRungs() && !view.searchText().isEmpty(), 10000);
+        QCOMPARE(view.searchText(),
+                 QStringLiteral("Bayesian search (Optuna TPE): 1 of 4 trials proposed; paused: the "
+                                "Optuna helper stopped (exit code 3): boom (trainyard sweep resume "
+                                "search goes on)"));
+    }
+
     // Issue 20, point 1: the scatter plot places each finished run by its param (log axis for lr) and its metric,
     // colours it by the metric, names it on hover and opens it on a click; two params with the metric as colour.
     void sweepScatterPlacesRunsAndOpensThem()

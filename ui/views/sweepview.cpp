@@ -221,19 +221,32 @@ void SweepView::refreshRungs(const QList<RunRecord> &runs)
         stopped.insert(run.id, run.status == RunStatus::StoppedEarly);
     runOffUiThread(
         this,
-        [path = m_databasePath, sweepId = m_sweepId, stopped]() -> std::optional<QHash<QString, QString>> {
+        [path = m_databasePath, sweepId = m_sweepId,
+         stopped]() -> std::pair<QString, std::optional<QHash<QString, QString>>> {
             auto connection = SqliteConnection::open(path, SqliteConnection::Mode::ReadOnly);
             if (!connection)
-                return std::nullopt;
+                return {};
             auto sweep = sweepstate::readSweep(*connection, sweepId);
             if (!sweep)
-                return std::nullopt;
+                return {};
             auto spec = parseRunSpec(sweep->spec, sweep->name, QDir::currentPath());
+            QString search;
+            if (spec && sweep->method == u"tpe") {
+                auto trials = sweepstate::trialsOf(*connection, sweepId);
+                search =
+                    QObject::tr("Bayesian search (Optuna TPE): %1 of %2 trials proposed; %3%4")
+                        .arg(trials ? trials->size() : 0)
+                        .arg(spec->sweep.trials)
+                        .arg(sweep->state == u"active" ? QObject::tr("the queue proposes the next ones") : sweep->state)
+                        .arg(sweep->message.isEmpty() ? QString()
+                                                      : QObject::tr(": %1 (trainyard sweep resume %2 goes on)")
+                                                            .arg(sweep->message, sweep->name));
+            }
             if (!spec || !spec->sweep.earlyStop)
-                return std::nullopt;
+                return {search, std::nullopt};
             auto rungs = sweepstate::rungsOf(*connection, sweepId);
             if (!rungs)
-                return std::nullopt;
+                return {search, std::nullopt};
             const EarlyStopRule &rule = *spec->sweep.earlyStop;
             QHash<QString, int> highest;
             for (const SweepRungValue &value : std::as_const(*rungs))
@@ -246,15 +259,17 @@ void SweepView::refreshRungs(const QList<RunRecord> &runs)
                                             .arg(rule.rungs.value(it.value()));
                 text.insert(it.key(), stopped.value(it.key()) ? QObject::tr("stopped at %1").arg(reached) : reached);
             }
-            return text;
+            return {search, text};
         },
-        [this](const std::optional<QHash<QString, QString>> &text) {
+        [this](const std::pair<QString, std::optional<QHash<QString, QString>>> &result) {
             m_rungsPending = false;
             const bool had = m_hasRungs;
             const QHash<QString, QString> before = m_rungText;
-            m_hasRungs = text.has_value();
-            m_rungText = text.value_or(QHash<QString, QString>());
-            if (had != m_hasRungs || before != m_rungText)
+            const QString searchBefore = m_searchText;
+            m_searchText = result.first;
+            m_hasRungs = result.second.has_value();
+            m_rungText = result.second.value_or(QHash<QString, QString>());
+            if (had != m_hasRungs || before != m_rungText || searchBefore != m_searchText)
                 rebuild();
         },
         &m_rungJob);
@@ -405,9 +420,10 @@ void SweepView::rebuild()
     refreshRungs(runs);
     m_summary->setText(runs.isEmpty()
                            ? tr("No sweeps in this workspace yet: queue one with trainyard sweep or the compose panel.")
-                           : tr("%1 runs; best (★): %2")
+                           : tr("%1 runs; best (★): %2%3")
                                  .arg(runs.size())
-                                 .arg(m_bestRunId.isEmpty() ? tr("none finished yet") : m_bestRunId));
+                                 .arg(m_bestRunId.isEmpty() ? tr("none finished yet") : m_bestRunId)
+                                 .arg(m_searchText.isEmpty() ? QString() : QStringLiteral("\n") + m_searchText));
     refreshImportance(runs);
     // The scatter's choices: the params that vary; its x stays the user's choice while it still varies.
     m_shownRuns = runs;

@@ -39,6 +39,9 @@ public:
     // A run's Rung cell as last read: "2/3 (step 300)", "stopped at 1/3 (step 100)", or empty.
     QString rungText(const QString &runId) const { return m_rungText.value(runId); }
     bool isReadingRungs() const { return m_rungsPending; }
+    // A tpe sweep's line under the summary: its trials and state ("paused: the Optuna helper stopped ..."); empty
+    // for other sweeps.
+    QString searchText() const { return m_searchText; }
     QTableView *table() const { return m_table; }
     QString bestRunId() const { return m_bestRunId; }
     // Parameter importance for the metric (report/paramimportance.h), computed off the UI thread when the sweep, the
@@ -65,6 +68,7 @@ private:
     QString m_databasePath;
     QString m_rungSignature;
     QHash<QString, QString> m_rungText; // by run id; empty when the sweep has no early stopping
+    QString m_searchText;
     bool m_hasRungs = false;
     bool m_rungsPending = false;
     LatestOnly m_rungJob;
