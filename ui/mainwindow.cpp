@@ -869,6 +869,7 @@ CompareView *MainWindow::openCompare(const QStringList &runIds)
     if (!m_compare) {
         m_compare = new CompareView(m_databasePath, m_tabs);
         connect(m_compare, &CompareView::runColorsChanged, m_runsModel, &RunTableModel::setRunColors);
+        connect(m_compare, &CompareView::runActivated, this, [this](const QString &runId) { openRunPage(runId); });
         m_tabs->addTab(m_compare, tr("Compare"));
     }
     QStringList ids = runIds.isEmpty() ? selectedRunIds() : runIds;

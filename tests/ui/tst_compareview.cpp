@@ -8,6 +8,10 @@
 #include "store/sqlite.h"
 #include "support/testworkspace.h"
 #include "views/compareview.h"
+#include <QTableWidget>
+#include "views/parallelcoordinates.h"
+#include "views/sweepscatter.h"
+#include "views/sweepview.h"
 #include "views/envelopechart.h"
 
 #include <QAbstractItemModelTester>
@@ -156,6 +160,63 @@ private slots:
 
     // Above 32 runs a chart's runs are drawn by workers, each into a layer laid over the chart in order: every run's
     // line is on the picture in its own colour, and where two lines coincide the later run is the one seen.
+    // Issue 20, point 1: the sweep analysis views for any selection of runs, sweep or not: the compare view's Analysis
+    // tab finds the param that drives the loss among the compared runs, plots them, and opens one on a click.
+    void analysisTabAnalysesTheComparedRuns()
+    {
+        test::TestWorkspace workspace;
+        QVERIFY(workspace.isValid());
+        QStringList ids;
+        const QStringList rates{"0.0001", "0.001", "0.01", "0.1"};
+        for (int r = 0; r < 12; ++r) {
+            NewRun run;
+            run.name = QStringLiteral("hand-%1").arg(r);
+            run.initialStatus = RunStatus::Succeeded;
+            const QString lr = rates[r % 4];
+            const QString width = QString::number(32 << (r / 4));
+            run.params = {{QStringLiteral("lr"), lr}, {QStringLiteral("width"), width}};
+            auto created = workspace.writer().createRun(run).get();
+            QVERIFY(created);
+            ids << created.value();
+            const double loss = std::log10(lr.toDouble()) + 5 + 0.01 * width.toDouble() / 128;
+            QVERIFY(workspace.addPoints(ids.last(), QStringLiteral("loss"), {0, 1}, {loss + 1, loss}));
+        }
+        CompareView view(workspace.workspace().database().path());
+        view.resize(1300, 900);
+        view.show();
+        view.setRuns(loadRuns(workspace, ids));
+        view.showAnalysis();
+        SweepView *analysis = view.analysis();
+        QVERIFY(analysis->isSelectionMode());
+        QTRY_VERIFY_WITH_TIMEOUT(!analysis->isComputingImportance() && analysis->importanceTable()->rowCount() == 2,
+                                 10000);
+        QCOMPARE(analysis->importanceTable()->item(0, 0)->text(), QStringLiteral("lr"));
+        QCOMPARE(analysis->importanceTable()->item(0, 3)->text(), QStringLiteral("0.97"));
+        QCOMPARE(analysis->table()->model()->rowCount(), 12);
+        QCOMPARE(analysis->scatter()->points().size(), 12);
+        QCOMPARE(analysis->parallelCoordinates()->axisCount(), 3); // lr, width and the loss
+        if (test::docsImagesWanted()) { // docs/images/compare-analysis.png
+            waitForLoads(view);
+            QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("compare-analysis")));
+        }
+        // Comparing fewer runs analyses fewer.
+        view.setRuns(loadRuns(workspace, ids.mid(0, 4)));
+        QTRY_COMPARE(analysis->table()->model()->rowCount(), 4);
+        QTRY_VERIFY_WITH_TIMEOUT(!analysis->isComputingImportance(), 10000);
+        QVERIFY2(analysis->importanceText().contains(QStringLiteral("not enough data")),
+                 qPrintable(analysis->importanceText()));
+        // A click on a point opens its run.
+        QSignalSpy opened(&view, &CompareView::runActivated);
+        QTRY_VERIFY(!analysis->scatter()->points().isEmpty());
+        analysis->setScatterParams(QStringLiteral("lr"));
+        const QString clicked = analysis->scatter()->points().first().runId;
+        const auto position = analysis->scatter()->pointPosition(clicked);
+        QVERIFY(position.has_value());
+        QTest::mouseClick(analysis->scatter(), Qt::LeftButton, {}, position->toPoint());
+        QCOMPARE(opened.size(), 1);
+        QCOMPARE(opened.first().first().toString(), clicked);
+    }
+
     void manyRunsAreDrawnInLayersInOrder()
     {
         test::TestWorkspace workspace;

@@ -8,6 +8,7 @@
 #include "views/chartmath.h"
 #include "views/exportstatus.h"
 #include "views/offuithread.h"
+#include "views/sweepview.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -24,6 +25,7 @@
 #include <QToolButton>
 #include <QSlider>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -127,10 +129,19 @@ CompareView::CompareView(const QString &databasePath, QWidget *parent)
     diffLayout->addLayout(diffBar);
     diffLayout->addWidget(m_diffView);
 
+    // Under the charts: the params side by side, or the analysis the Sweeps tab draws, over the compared runs.
+    m_analysis = new SweepView(this);
+    m_analysis->setObjectName(QStringLiteral("compareAnalysis"));
+    m_analysis->setSelection({});
+    connect(m_analysis, &SweepView::runActivated, this, &CompareView::runActivated);
+    m_bottomTabs = new QTabWidget(this);
+    m_bottomTabs->setObjectName(QStringLiteral("compareBottomTabs"));
+    m_bottomTabs->addTab(diffHost, tr("Params"));
+    m_bottomTabs->addTab(m_analysis, tr("Analysis"));
     auto splitter = new QSplitter(Qt::Vertical, this);
     splitter->addWidget(m_scroll);
-    splitter->addWidget(diffHost);
-    m_paramsPane = diffHost;
+    splitter->addWidget(m_bottomTabs);
+    m_paramsPane = m_bottomTabs;
     splitter->setStretchFactor(0, 4);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({750, 170}); // the charts are the point; the params table is a glance
@@ -230,6 +241,7 @@ void CompareView::setRuns(const QList<RunRecord> &requested)
     }
     m_diffModel->setRuns(m_runs);
     m_diffModel->setRunColors(m_colors);
+    m_analysis->setSelection(m_runs);
     bool anySuperseded = false;
     QList<double> forks;
     for (const RunRecord &run : m_runs) {
@@ -664,6 +676,12 @@ void CompareView::rebuildGrid()
 }
 
 void CompareView::setParamsVisible(bool visible) { m_paramsPane->setVisible(visible); }
+
+void CompareView::showAnalysis()
+{
+    m_paramsPane->setVisible(true);
+    m_bottomTabs->setCurrentWidget(m_analysis);
+}
 
 void CompareView::setSectionCollapsed(const QString &section, bool collapsed)
 {

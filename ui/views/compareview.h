@@ -23,7 +23,11 @@ class QSlider;
 class QTableView;
 class QTimer;
 
+class QTabWidget;
+
 namespace trainyard {
+
+class SweepView;
 
 class EnvelopeLoader;
 class ParamDiffModel;
@@ -81,8 +85,13 @@ public:
     // The params table below the charts (the run page, showing one run, has no use for it).
     void setParamsVisible(bool visible);
 
+    // The Analysis tab beside Params: parameter importance, scatter and parallel coordinates of the compared runs.
+    SweepView *analysis() const { return m_analysis; }
+    void showAnalysis();
+
 signals:
     void runColorsChanged(const QHash<QString, QColor> &colors);
+    void runActivated(const QString &runId); // a run clicked in the Analysis tab's scatter plot: open it
     void loadingFinished();
 
 private:
@@ -143,6 +152,8 @@ private:
     QGridLayout *m_grid;
     QScrollArea *m_scroll;
     QWidget *m_paramsPane = nullptr;
+    SweepView *m_analysis = nullptr; // the Analysis tab: the sweep views over the compared runs
+    QTabWidget *m_bottomTabs = nullptr;
     int m_columns = 1;        // the grid's columns now
     int m_fittingColumns = 1; // how many fit the width (m_columns is fewer when no section fills them)
     QHash<QString, QToolButton *> m_sectionHeaders;

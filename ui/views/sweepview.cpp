@@ -131,8 +131,12 @@ SweepView::SweepView(QWidget *parent)
     m_table->setSortingEnabled(false);
     m_table->horizontalHeader()->setStretchLastSection(true);
     auto bar = new QHBoxLayout;
-    bar->addWidget(new QLabel(tr("Sweep:"), this));
-    bar->addWidget(m_sweeps, 1);
+    m_sweepChooser = new QWidget(this);
+    auto chooser = new QHBoxLayout(m_sweepChooser);
+    chooser->setContentsMargins(0, 0, 0, 0);
+    chooser->addWidget(new QLabel(tr("Sweep:"), m_sweepChooser));
+    chooser->addWidget(m_sweeps, 1);
+    bar->addWidget(m_sweepChooser, 1);
     bar->addWidget(new QLabel(tr("Rank by:"), this));
     bar->addWidget(m_keys, 1);
     bar->addWidget(m_statistics);
@@ -283,6 +287,17 @@ void SweepView::setRuns(const QList<RunRecord> &runs)
     setRuns(refs);
 }
 
+void SweepView::setSelection(const QList<RunRecord> &runs)
+{
+    m_selectionMode = true;
+    m_sweepChooser->hide();
+    m_sweepId.clear();
+    m_runs.clear();
+    for (const RunRecord &run : runs)
+        m_runs << std::make_shared<const RunRecord>(run);
+    rebuild();
+}
+
 void SweepView::setRuns(const QList<RunRef> &runs)
 {
     m_runs.clear();
@@ -351,7 +366,7 @@ void SweepView::rebuild()
     QSet<QString> keySet;
     for (const RunRef &ref : std::as_const(m_runs)) {
         const RunRecord &run = *ref;
-        if (run.sweepId != m_sweepId || m_sweepId.isEmpty())
+        if (!m_selectionMode && (run.sweepId != m_sweepId || m_sweepId.isEmpty()))
             continue;
         runs << run;
         for (auto it = run.metrics.keyBegin(); it != run.metrics.keyEnd(); ++it)
@@ -419,7 +434,9 @@ void SweepView::rebuild()
     m_model->setContent(std::move(headers), params, runs, m_bestRunId, valueOf, m_hasRungs ? &m_rungText : nullptr);
     refreshRungs(runs);
     m_summary->setText(runs.isEmpty()
-                           ? tr("No sweeps in this workspace yet: queue one with trainyard sweep or the compose panel.")
+                           ? (m_selectionMode ? tr("No runs selected.")
+                                              : tr("No sweeps in this workspace yet: queue one with trainyard sweep "
+                                                   "or the compose panel."))
                            : tr("%1 runs; best (★): %2%3")
                                  .arg(runs.size())
                                  .arg(m_bestRunId.isEmpty() ? tr("none finished yet") : m_bestRunId)

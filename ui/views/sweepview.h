@@ -31,6 +31,10 @@ public:
     void setRuns(const QList<RunRef> &runs);
     void setRuns(const QList<RunRecord> &runs);
     void setSweep(const QString &sweepId);
+    // Any selection of runs instead of one sweep (the compare view's Analysis tab): the view ranks and analyses exactly
+    // `runs`, sweep or not, and hides its sweep chooser.
+    void setSelection(const QList<RunRecord> &runs);
+    bool isSelectionMode() const { return m_selectionMode; }
     // The metric to rank by: key, statistic ("last", "min", "max"), and whether lower is better.
     void setMetric(const QString &key, const QString &statistic, bool lowerIsBetter);
     // The workspace's database: the sweep's early-stopping rungs are read from it (off the UI thread) for the Rung
@@ -73,7 +77,9 @@ private:
     bool m_rungsPending = false;
     LatestOnly m_rungJob;
 
-    QList<RunRef> m_runs; // the workspace's sweep runs
+    QList<RunRef> m_runs; // the workspace's sweep runs (in selection mode: the selected runs)
+    bool m_selectionMode = false;
+    QWidget *m_sweepChooser = nullptr; // the "Sweep:" label and box
     QStringList m_sweepIds;
     bool m_stale = false;
     QString m_sweepId;
