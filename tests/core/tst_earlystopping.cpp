@@ -2,6 +2,7 @@
 // max(1, floor(n / reduction)) of the runs at a rung, median stopping compares with the finished runs' median, a
 // diverged run stops, and each rung is reached once, whatever the order of the points.
 #include "queue/earlystopping.h"
+#include "report/sweepreport.h"
 #include "spec/rungwatcher.h"
 
 #include <QTest>
@@ -132,6 +133,72 @@ private slots:
         QCOMPARE(json.value("rung_step").toInt(), 30);
         QCOMPARE(json.value("step").toInt(), 31);
         QCOMPARE(json.value("value").toDouble(), 0.8);
+    }
+
+    // The report's part: runs stopped, rung counts, the hours saved at each run's own pace to the full length, and the
+    // notes for a rung past the runs' length and for a metric no run logged.
+    void theReportCountsWhatStoppingSaved()
+    {
+        EarlyStopRule rule = asha(2);
+        rule.rungs = {10, 30, 500};
+        const auto run = [](const QString &id, RunStatus status, const QString &summary = {}) {
+            RunRecord record;
+            record.id = id;
+            record.name = id + QStringLiteral("-name");
+            record.status = status;
+            record.exitSummary = summary;
+            return record;
+        };
+        const QString stoppedAt1 = QStringLiteral(
+            R"({"stopped_early":{"method":"asha","rung":1,"rungs":3,"rung_step":10,"step":12,"value":2.5,)"
+            R"("comparison":"loss 2.5 at step 12 ranks 2nd of 2 runs"}})");
+        const QList<RunRecord> runs{run("a", RunStatus::Succeeded), run("b", RunStatus::StoppedEarly, stoppedAt1),
+                                    run("c", RunStatus::Running)};
+        const QList<SweepRungValue> rungs{at("a", 0.5), at("b", 2.5), {"a", 1, 30, 0.3, RunStatus::Succeeded}};
+        // a made 100 steps; b was stopped after 25 steps in 0.5 hours on 2 GPUs: 2 hours at full length.
+        const QList<SweepRunCost> costs{{"a", 2, 7'200'000, 99}, {"b", 2, 1'800'000, 24}, {"c", 0, 0, std::nullopt}};
+        const EarlyStoppingReport report = earlyStoppingReport(rule, runs, rungs, costs);
+        QCOMPARE(report.rule, QStringLiteral("ASHA on loss (min) at steps 10, 30, 500, keeping 1/2"));
+        QCOMPARE(report.fullLength, std::optional<std::int64_t>(100));
+        QCOMPARE(report.fullLengthFrom, QStringLiteral("the longest run that finished"));
+        QCOMPARE(report.rungs.size(), 3);
+        QCOMPARE(report.rungs[0].reached, 2);
+        QCOMPARE(report.rungs[0].stoppedThere, 1);
+        QCOMPARE(report.rungs[1].reached, 1);
+        QCOMPARE(report.stopped.size(), 1);
+        const StoppedEarlyRun &stopped = report.stopped.first();
+        QCOMPARE(stopped.runId, QStringLiteral("b"));
+        QCOMPARE(stopped.rung, 1);
+        QCOMPARE(stopped.value, 2.5);
+        QCOMPARE(stopped.stepsDone, std::int64_t(25));
+        QCOMPARE(stopped.hoursUsed, 0.5);
+        QCOMPARE(stopped.hoursAtFullLength.value(), 2.0);
+        QCOMPARE(report.hoursSaved, 1.5);
+        QCOMPARE(report.gpuHoursSaved, 3.0);
+        QCOMPARE(report.gpuHoursUsed, 1.0);
+        // Rung 3 (step 500) is past the runs' 100 steps: nothing can be judged there.
+        QCOMPARE(report.notes.size(), 1);
+        QVERIFY2(
+            report.notes.first().startsWith(QStringLiteral("rung 3 (step 500) is past the runs' length (100 steps")),
+            qPrintable(report.notes.first()));
+        // With max_step the length is the rule's.
+        rule.maxStep = 1000;
+        QCOMPARE(earlyStoppingReport(rule, runs, rungs, costs).fullLength, std::optional<std::int64_t>(1000));
+        QVERIFY(earlyStoppingReport(rule, runs, rungs, costs).notes.isEmpty());
+        // No run logged the metric: early stopping judged nothing, and the report says so.
+        const EarlyStoppingReport silent =
+            earlyStoppingReport(rule, {run("a", RunStatus::Succeeded)}, {}, {{"a", 0, 1000, std::nullopt}});
+        QCOMPARE(silent.notes,
+                 QStringList{QStringLiteral("no run of the sweep logged 'loss', so early stopping has "
+                                            "judged no run")});
+        // Stopped runs but none finished and no max_step: the saving is not known yet.
+        rule.maxStep.reset();
+        const EarlyStoppingReport unknown = earlyStoppingReport(rule, {run("b", RunStatus::StoppedEarly, stoppedAt1)},
+                                                                {at("b", 2.5)}, {{"b", 1, 1000, 24}});
+        QVERIFY(!unknown.fullLength);
+        QVERIFY(!unknown.stopped.first().hoursAtFullLength);
+        QVERIFY2(unknown.notes.first().contains(QStringLiteral("hours saved are not known")),
+                 qPrintable(unknown.notes.join('\n')));
     }
 
     void theWatcherReachesEachRungOnce()
