@@ -195,7 +195,7 @@ private slots:
         QCOMPARE(analysis->table()->model()->rowCount(), 12);
         QCOMPARE(analysis->scatter()->points().size(), 12);
         QCOMPARE(analysis->parallelCoordinates()->axisCount(), 3); // lr, width and the loss
-        if (test::docsImagesWanted()) { // docs/images/compare-analysis.png
+        if (test::docsImagesWanted()) {                            // docs/images/compare-analysis.png
             waitForLoads(view);
             QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("compare-analysis")));
         }

@@ -338,6 +338,9 @@ private slots:
                 .recordStatus(ids[i], i == 0 ? RunStatus::Succeeded : RunStatus::StoppedEarly, now)
                 .get();
         }
+        // The losses they logged up to where they are.
+        QVERIFY(workspace.addPoints(ids[0], QStringLiteral("loss"), {0, 10, 30, 59}, {1.0, 0.5, 0.3, 0.2}));
+        QVERIFY(workspace.addPoints(ids[1], QStringLiteral("loss"), {0, 10, 14}, {1.0, 0.9, 0.88}));
         auto connection = workspace.workspace().database().connect();
         SweepView view;
         view.setDatabasePath(workspace.workspace().database().path());
@@ -360,6 +363,12 @@ private slots:
         for (int row = 0; row < model->rowCount(); ++row)
             stoppedRows += model->index(row, 2).data().toString() == u"stopped-early";
         QCOMPARE(stoppedRows, 1);
+        if (test::docsImagesWanted()) { // docs/images/sweep-rungs.png
+            view.resize(900, 560);
+            view.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&view));
+            QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("sweep-rungs")));
+        }
     }
 
     // Issue 20, point 3: a tpe sweep says on the Sweeps tab how many trials were proposed and, when its Optuna helper
@@ -620,7 +629,7 @@ private slots:
                                  10000);
         QVERIFY(view.importanceTable()->isHidden());
         if (test::docsImagesWanted()) { // docs/images/sweeps.png
-            view.resize(900, 300);
+            view.resize(900, 560);
             view.show();
             QVERIFY(QTest::qWaitForWindowExposed(&view));
             QVERIFY(test::saveDocsImage(view.grab().toImage(), QStringLiteral("sweeps")));

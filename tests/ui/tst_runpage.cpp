@@ -38,6 +38,8 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 #include <QWheelEvent>
 
@@ -628,6 +630,40 @@ private slots:
                      QStringLiteral("metrics incomplete: 120 of 500 points stored (database or disk is full)")),
                  qPrintable(note->text()));
         QVERIFY(note->text().contains(QStringLiteral("trainyard repair ") + runId));
+    }
+
+    // Issue 20: a run its sweep's rule stopped says so where a failure would, with the rung and the comparison, in the
+    // status colour of its own.
+    void aRunStoppedEarlySaysWhichRuleStoppedIt()
+    {
+        test::TestWorkspace workspace;
+        const QString runId = workspace.addRun(QStringLiteral("asha-07"), RunStatus::StoppedEarly);
+        const QString comparison =
+            QStringLiteral("loss 2.73 at step 12 ranks 7th of 7 runs at rung 1 (step 10); ASHA keeps the best 3 (1/2)");
+        const QJsonObject stopped{{"method", "asha"},
+                                  {"rung", 1},
+                                  {"rungs", 2},
+                                  {"rung_step", 10},
+                                  {"step", 12},
+                                  {"value", 2.73},
+                                  {"comparison", comparison},
+                                  {"message", QStringLiteral("stopped early at rung 1 of 2 (step 10): ") + comparison}};
+        const QJsonObject summary{{"status", "stopped-early"}, {"stopped_early", stopped}};
+        QVERIFY(workspace.writer()
+                    .setExitSummary(runId, QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Compact)))
+                    .get()
+                    .ok());
+        auto page = std::make_unique<RunPage>(workspace.workspace().database().path(), runId,
+                                              workspace.workspace().runDir(runId));
+        page->show();
+        QTRY_VERIFY_WITH_TIMEOUT(page->statusText().startsWith(QStringLiteral("stopped-early")), 5000);
+        QTRY_VERIFY(page->failureText().startsWith(
+            QStringLiteral("Stopped by its sweep's early-stopping rule — stopped early at rung 1 of 2 (step 10): ")
+            + comparison));
+        // Neither a failure's red nor a cancel's brown.
+        const QColor colour = RunTableModel::statusColor(RunStatus::StoppedEarly);
+        QVERIFY(colour != RunTableModel::statusColor(RunStatus::Failed));
+        QVERIFY(colour != RunTableModel::statusColor(RunStatus::Canceled));
     }
 
     void newRunDialogValidatesAsYouType()

@@ -128,6 +128,7 @@ SweepView::SweepView(QWidget *parent)
     m_direction->addItem(tr("higher is better"), false);
     m_table->setModel(m_model);
     m_table->verticalHeader()->hide();
+    m_table->setWordWrap(false); // one line a run: ids and rungs are elided, never wrapped to half a row
     m_table->setSortingEnabled(false);
     m_table->horizontalHeader()->setStretchLastSection(true);
     auto bar = new QHBoxLayout;
@@ -193,6 +194,7 @@ SweepView::SweepView(QWidget *parent)
     splitter->addWidget(analysis);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
+    splitter->setSizes({600, 400}); // the first layout too: the size hints alone left the ranking two rows high
     auto layout = new QVBoxLayout(this);
     layout->addLayout(bar);
     layout->addWidget(m_summary);
@@ -432,6 +434,9 @@ void SweepView::rebuild()
     headers += params;
     headers << QStringLiteral("%1 (%2)").arg(m_key, m_statistic);
     m_model->setContent(std::move(headers), params, runs, m_bestRunId, valueOf, m_hasRungs ? &m_rungText : nullptr);
+    if (m_hasRungs) // wide enough for "stopped at 2/3 (step 3000)" without measuring every row
+        m_table->setColumnWidth(
+            3, m_table->fontMetrics().horizontalAdvance(QStringLiteral("stopped at 2/3 (step 3000)")) + 16);
     refreshRungs(runs);
     m_summary->setText(runs.isEmpty()
                            ? (m_selectionMode ? tr("No runs selected.")
