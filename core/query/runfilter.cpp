@@ -236,7 +236,7 @@ RunFilter RunFilter::parse(const QString &query, ParseError *errorOut, bool *okO
                         return failWith(
                             offset, int(part.size()),
                             QStringLiteral("column %1: unknown status '%2' (queued, starting, running, restarting, "
-                                           "succeeded, failed, canceled, lost, archived)")
+                                           "succeeded, failed, canceled, lost, stopped-early, archived)")
                                 .arg(offset + 1)
                                 .arg(part));
                     term.statuses << *status;
