@@ -316,7 +316,7 @@ private slots:
     void tpeSweepProposesTheSameTrialsWithTheSameSeed()
     {
         const QByteArray yaml = "name: tpe\n"
-                                "command: [/usr/bin/python3, train_ddp.py, --steps, \"80\", --data-delay-ms, \"20\"]\n"
+                                "command: [/usr/bin/python3, train_ddp.py, --steps, \"150\", --data-delay-ms, \"20\"]\n"
                                 "cwd: " TRAINYARD_SOURCE_DIR "/resources/examples\n"
                                 "params: {lr: 0.003, target_noise: 0.05}\n"
                                 "param_passing: {args: [\"--lr={lr}\", \"--target-noise={target_noise}\"]}\n"
