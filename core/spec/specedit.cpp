@@ -17,17 +17,21 @@ bool SpecForm::operator==(const SpecForm &other) const
                 return false;
         return true;
     };
-    const auto sameSweep = [](const SweepSpec &a, const SweepSpec &b) {
-        if (a.grid != b.grid || a.samples != b.samples || a.randomSeed != b.randomSeed || a.seeds != b.seeds
-            || a.seedParam != b.seedParam || a.random.size() != b.random.size())
+    const auto sameAxes = [](const QList<RandomAxis> &a, const QList<RandomAxis> &b) {
+        if (a.size() != b.size())
             return false;
-        for (qsizetype i = 0; i < a.random.size(); ++i)
-            if (a.random[i].param != b.random[i].param || a.random[i].distribution != b.random[i].distribution
-                || a.random[i].min != b.random[i].min || a.random[i].max != b.random[i].max
-                || a.random[i].choices != b.random[i].choices || a.random[i].minInt != b.random[i].minInt
-                || a.random[i].maxInt != b.random[i].maxInt)
+        for (qsizetype i = 0; i < a.size(); ++i)
+            if (a[i].param != b[i].param || a[i].distribution != b[i].distribution || a[i].min != b[i].min
+                || a[i].max != b[i].max || a[i].choices != b[i].choices || a[i].minInt != b[i].minInt
+                || a[i].maxInt != b[i].maxInt)
                 return false;
         return true;
+    };
+    const auto sameSweep = [&](const SweepSpec &a, const SweepSpec &b) {
+        return a.method == b.method && a.grid == b.grid && a.samples == b.samples && a.randomSeed == b.randomSeed
+            && a.seeds == b.seeds && a.seedParam == b.seedParam && sameAxes(a.random, b.random) && a.trials == b.trials
+            && a.parallel == b.parallel && a.startupTrials == b.startupTrials && sameAxes(a.space, b.space)
+            && a.objective == b.objective && a.earlyStop == b.earlyStop;
     };
     return sameSweep(sweep, other.sweep) && name == other.name && command == other.command && cwd == other.cwd
         && backend == other.backend && nodes == other.nodes && ranksPerNode == other.ranksPerNode && gpus == other.gpus
@@ -74,9 +78,71 @@ void setOrRemove(YAML::Node &map, const char *key, bool present, const YAML::Nod
         map.remove(key);
 }
 
+// A random axis (or a tpe sweep's param): {distribution, min, max} or {choice: [...]}, in flow style.
+YAML::Node axisNode(const RandomAxis &axis)
+{
+    static const char *const kNames[] = {"uniform", "log_uniform", "int"};
+    YAML::Node entry(YAML::NodeType::Map);
+    entry.SetStyle(YAML::EmitterStyle::Flow);
+    if (axis.distribution == RandomAxis::Distribution::Choice) {
+        entry["choice"] = stringSequence(axis.choices);
+    } else {
+        entry["distribution"] = kNames[int(axis.distribution)];
+        if (axis.distribution == RandomAxis::Distribution::Int) { // exact integers, not doubles
+            entry["min"] = static_cast<long long>(axis.minInt);
+            entry["max"] = static_cast<long long>(axis.maxInt);
+        } else {
+            entry["min"] = axis.min;
+            entry["max"] = axis.max;
+        }
+    }
+    return entry;
+}
+
+// `early_stop:` or `median_stop:`, as the spec reader takes them back.
+void addEarlyStop(YAML::Node &node, const EarlyStopRule &rule)
+{
+    const bool asha = rule.method == EarlyStopRule::Method::Asha;
+    YAML::Node entry(YAML::NodeType::Map);
+    entry.SetStyle(YAML::EmitterStyle::Flow);
+    entry["metric"] = rule.metric.toStdString();
+    entry["mode"] = rule.maximize ? "max" : "min";
+    YAML::Node rungs(YAML::NodeType::Sequence);
+    for (std::int64_t rung : rule.rungs)
+        rungs.push_back(static_cast<long long>(rung));
+    entry["rungs"] = rungs;
+    if (asha)
+        entry["reduction"] = rule.reduction;
+    else
+        entry["min_runs"] = rule.minRuns;
+    if (rule.maxStep)
+        entry["max_step"] = static_cast<long long>(*rule.maxStep);
+    node[asha ? "early_stop" : "median_stop"] = entry;
+}
+
 YAML::Node sweepNode(const SweepSpec &sweep)
 {
     YAML::Node node(YAML::NodeType::Map);
+    if (sweep.method == SweepSpec::Method::Tpe) {
+        node["method"] = "tpe";
+        node["trials"] = sweep.trials;
+        node["parallel"] = sweep.parallel;
+        node["seed"] = static_cast<unsigned long long>(sweep.randomSeed);
+        node["startup_trials"] = sweep.startupTrials;
+        YAML::Node params(YAML::NodeType::Map);
+        for (const RandomAxis &axis : sweep.space)
+            params[axis.param.toStdString()] = axisNode(axis);
+        node["params"] = params;
+        YAML::Node metric(YAML::NodeType::Map);
+        metric.SetStyle(YAML::EmitterStyle::Flow);
+        metric["key"] = sweep.objective.metric.toStdString();
+        metric["mode"] = sweep.objective.maximize ? "max" : "min";
+        metric["statistic"] = sweep.objective.statistic.toStdString();
+        node["metric"] = metric;
+        if (sweep.earlyStop)
+            addEarlyStop(node, *sweep.earlyStop);
+        return node;
+    }
     if (!sweep.grid.isEmpty()) {
         YAML::Node grid(YAML::NodeType::Map);
         for (const auto &[name, values] : sweep.grid)
@@ -88,24 +154,8 @@ YAML::Node sweepNode(const SweepSpec &sweep)
         random["samples"] = sweep.samples;
         random["seed"] = static_cast<unsigned long long>(sweep.randomSeed);
         YAML::Node axes(YAML::NodeType::Map);
-        static const char *const kNames[] = {"uniform", "log_uniform", "int"};
-        for (const RandomAxis &axis : sweep.random) {
-            YAML::Node entry(YAML::NodeType::Map);
-            entry.SetStyle(YAML::EmitterStyle::Flow);
-            if (axis.distribution == RandomAxis::Distribution::Choice) {
-                entry["choice"] = stringSequence(axis.choices);
-            } else {
-                entry["distribution"] = kNames[int(axis.distribution)];
-                if (axis.distribution == RandomAxis::Distribution::Int) { // exact integers, not doubles
-                    entry["min"] = static_cast<long long>(axis.minInt);
-                    entry["max"] = static_cast<long long>(axis.maxInt);
-                } else {
-                    entry["min"] = axis.min;
-                    entry["max"] = axis.max;
-                }
-            }
-            axes[axis.param.toStdString()] = entry;
-        }
+        for (const RandomAxis &axis : sweep.random)
+            axes[axis.param.toStdString()] = axisNode(axis);
         random["params"] = axes;
         node["random"] = random;
     }
@@ -113,6 +163,8 @@ YAML::Node sweepNode(const SweepSpec &sweep)
         node["seeds"] = stringSequence(sweep.seeds);
     if (sweep.seedParam != QLatin1String("seed"))
         node["seed_param"] = sweep.seedParam.toStdString();
+    if (sweep.earlyStop)
+        addEarlyStop(node, *sweep.earlyStop);
     return node;
 }
 

@@ -354,6 +354,33 @@ param_passing:
         QVERIFY2(spec.error().startsWith(message), qPrintable(spec.error()));
     }
 
+    // Issue 20: the compose form writes a sweep's early stopping and a tpe sweep back whole; editing such a spec in
+    // the window must not drop them.
+    void formKeepsEarlyStoppingAndBayesianSweeps()
+    {
+        for (const QByteArray &yaml :
+             {QByteArray("name: s\ncommand: [a]\nparams: {lr: 0.1}\nsweep:\n  grid: {lr: [0.1, 0.01]}\n  "
+                         "median_stop: {metric: val/acc, mode: max, rungs: [5, 50], min_runs: 2, max_step: 100}\n"),
+              QByteArray("name: t\ncommand: [a]\nparams: {lr: 0.1, opt: adam, layers: 2}\nsweep:\n  method: tpe\n"
+                         "  trials: 20\n  parallel: 3\n  seed: 9\n  startup_trials: 4\n  params:\n    lr: "
+                         "{distribution: log_uniform, min: 1e-5, max: 0.1}\n    opt: {choice: [adam, sgd]}\n    "
+                         "layers: {distribution: int, min: 1, max: 6}\n  metric: {key: loss, mode: min, statistic: "
+                         "min}\n  early_stop: {metric: loss, mode: min, rungs: [10, 30], reduction: 4}\n")}) {
+            auto spec = parseRunSpec(yaml, QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+            QVERIFY2(spec, spec ? "" : qPrintable(spec.error()));
+            const SpecForm form = formFromSpec(spec.value());
+            auto written = applyForm({}, form);
+            QVERIFY2(written, written ? "" : qPrintable(written.error()));
+            auto again = parseRunSpec(written.value(), QStringLiteral("s.yaml"), QStringLiteral("/tmp"));
+            QVERIFY2(again, again ? "" : qPrintable(again.error() + QStringLiteral("\n") + written.value()));
+            QVERIFY2(formFromSpec(again.value()) == form, written->constData());
+            QCOMPARE(again->sweep.earlyStop, spec->sweep.earlyStop);
+            QCOMPARE(again->sweep.method, spec->sweep.method);
+            QCOMPARE(again->sweep.trials, spec->sweep.trials);
+            QCOMPARE(again->sweep.objective, spec->sweep.objective);
+        }
+    }
+
     void formRoundTripsThroughYaml()
     {
         SpecForm form;
