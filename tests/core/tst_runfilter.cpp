@@ -68,8 +68,7 @@ private slots:
         QTest::newRow("status") << "status:failed" << QStringList{"resnet50-lr-high"};
         QTest::newRow("status list") << "status:failed,canceled" << QStringList{"resnet50-lr-high", "bert base"};
         QTest::newRow("status stopped early") << "status:stopped-early" << QStringList{};
-        QTest::newRow("status list with stopped early")
-            << "status:stopped-early,canceled" << QStringList{"bert base"};
+        QTest::newRow("status list with stopped early") << "status:stopped-early,canceled" << QStringList{"bert base"};
         QTest::newRow("status not") << "status!=running"
                                     << QStringList{"resnet50-baseline", "resnet50-lr-high", "bert base"};
         QTest::newRow("tag") << "tag:vision" << QStringList{"resnet50-baseline", "vit-small"};
