@@ -62,7 +62,7 @@ std::optional<RunSpec> specOfSweep(SqliteConnection &connection, const QString &
     auto row = sweepstate::readSweep(connection, sweepId);
     if (!row)
         return std::nullopt;
-    auto spec = parseRunSpec(row->spec, QStringLiteral("the spec of sweep ") + row->name, QDir::currentPath());
+    auto spec = runqueue::parseSweepSpec(row.value());
     if (!spec)
         return std::nullopt;
     return spec.value();

@@ -151,7 +151,7 @@ void BayesianSweeps::startDriver(const QString &sweepId)
     auto row = sweepstate::readSweep(m_connection, sweepId);
     if (!row)
         return pause(sweepId, row.error());
-    auto spec = parseRunSpec(row->spec, QStringLiteral("the spec of sweep ") + row->name, QDir::currentPath());
+    auto spec = runqueue::parseSweepSpec(row.value());
     if (!spec)
         return pause(sweepId, spec.error());
     if (spec->sweep.method != SweepSpec::Method::Tpe)

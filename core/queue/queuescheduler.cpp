@@ -128,9 +128,7 @@ std::optional<EarlyStopRule> QueueScheduler::earlyStopRuleOf(const QString &swee
     std::optional<EarlyStopRule> rule;
     if (auto sweep = sweepstate::readSweep(*m_connection, sweepId); !sweep) {
         qCWarning(lcQueue, "sweep %s: %s", qPrintable(sweepId), qPrintable(sweep.error()));
-    } else if (auto spec =
-                   parseRunSpec(sweep->spec, QStringLiteral("the spec of sweep ") + sweep->name, QDir::currentPath());
-               !spec) {
+    } else if (auto spec = runqueue::parseSweepSpec(sweep.value()); !spec) {
         qCWarning(lcQueue, "sweep %s: its early stopping is off: %s", qPrintable(sweepId), qPrintable(spec.error()));
     } else {
         rule = spec->sweep.earlyStop;

@@ -177,6 +177,11 @@ Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const L
     return ids->first();
 }
 
+Result<RunSpec> parseSweepSpec(const SweepRow &sweep)
+{
+    return parseRunSpec(sweep.spec, QStringLiteral("the spec of sweep ") + sweep.name, QDir::currentPath());
+}
+
 Result<QueuedSweep> enqueueSweep(const Workspace &workspace, StoreWriter &writer, const RunSpec &spec,
                                  const QByteArray &specText, const QString &fallbackName)
 {

@@ -14,6 +14,7 @@
 namespace trainyard {
 
 class SqliteConnection;
+struct SweepRow;
 class StoreWriter;
 class Workspace;
 
@@ -37,6 +38,8 @@ Result<QString> enqueue(const Workspace &workspace, StoreWriter &writer, const L
 // together, one transaction queues them (linear in the number of runs: 10,000 in about a second).
 Result<QStringList> enqueueMany(const Workspace &workspace, StoreWriter &writer, const QList<LocalLaunch> &launches,
                                 const QString &sweepId = {});
+// The spec a sweep was queued from, read again from the text kept with it (a tpe sweep's with its cwd made absolute).
+Result<RunSpec> parseSweepSpec(const SweepRow &sweep);
 // Creates a sweep parent row (its spec text kept) and returns its id.
 Result<QString> createSweep(StoreWriter &writer, const QString &name, const QByteArray &specText);
 

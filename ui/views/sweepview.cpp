@@ -3,6 +3,7 @@
 // itself stale and rebuilds when shown.
 #include "views/sweepview.h"
 
+#include "queue/runqueue.h"
 #include "report/sweepreport.h"
 #include "spec/runspec.h"
 #include "store/sqlite.h"
@@ -235,7 +236,7 @@ void SweepView::refreshRungs(const QList<RunRecord> &runs)
             auto sweep = sweepstate::readSweep(*connection, sweepId);
             if (!sweep)
                 return {};
-            auto spec = parseRunSpec(sweep->spec, sweep->name, QDir::currentPath());
+            auto spec = runqueue::parseSweepSpec(sweep.value());
             QString search;
             if (spec && sweep->method == u"tpe") {
                 auto trials = sweepstate::trialsOf(*connection, sweepId);
